@@ -1,0 +1,27 @@
+// Bundles the CLI for fast start-up: dist/cilo.mjs is the entry; heavy modules (dockerode, listr2,
+// zx, yaml) land in chunks under dist/chunks/ that load only when a command needs them.
+import { readFileSync, rmSync } from "node:fs";
+import { build } from "esbuild";
+
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
+await build({
+  entryPoints: { cilo: "src/main.ts" },
+  outdir: "dist",
+  outExtension: { ".js": ".mjs" },
+  chunkNames: "chunks/[name]-[hash]",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  minify: true,
+  legalComments: "none",
+  logLevel: "warning",
+  // cpu-features and ssh-agent bits of ssh2 are optional native helpers dockerode never needs here.
+  external: ["cpu-features", "*.node"],
+  define: { __CILO_VERSION__: JSON.stringify(pkg.version) },
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __ciloCreateRequire } from 'node:module'; const require = __ciloCreateRequire(import.meta.url);",
+  },
+});

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Prepares this machine for cilo's integration tests and examples, idempotently:
+#  1. installs what is missing (docker.io, docker-compose, dnsmasq-base, dnsutils, busybox-static, git);
+#  2. starts dockerd when no engine answers;
+#  3. builds the offline test image cilo-test/busybox:latest (no registry is needed).
+# Needs root for steps 1-2 when something is missing. Exit status is non-zero when the engine
+# cannot be made to answer, so CI fails instead of skipping.
+set -euo pipefail
+
+log() { printf 'test-env: %s\n' "$*" >&2; }
+IMAGE="${CILO_TEST_IMAGE:-cilo-test/busybox:latest}"
+
+need=()
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v docker >/dev/null 2>&1 || need+=(docker.io)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
+command -v dig >/dev/null 2>&1 || need+=(dnsutils)
+[ -x /bin/busybox ] || need+=(busybox-static)
+command -v git >/dev/null 2>&1 || need+=(git)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+if [ "${#need[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    log "missing packages: ${need[*]}; run this script as root (or: sudo apt-get install -y ${need[*]})"
+    exit 3
+  fi
+  log "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+docker_ok() { timeout 10 docker info >/dev/null 2>&1; }
+if ! docker_ok; then
+  if [ "$(id -u)" != 0 ]; then
+    log "the Docker engine does not answer and this is not root, so it cannot be started here"
+    exit 3
+  fi
+  log "starting dockerd"
+  mkdir -p /var/log
+  setsid nohup dockerd >/var/log/cilo-test-dockerd.log 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do
+    docker_ok && break
+    sleep 1
+  done
+  if ! docker_ok; then
+    log "dockerd did not answer within 60 s; its log:"
+    tail -n 20 /var/log/cilo-test-dockerd.log >&2 || true
+    exit 3
+  fi
+fi
+
+if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  log "building $IMAGE from busybox-static"
+  root=$(mktemp -d)
+  trap 'rm -rf "$root"' EXIT
+  mkdir -p "$root/bin" "$root/tmp" "$root/www" "$root/etc" "$root/data" "$root/usr/bin" "$root/sbin"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $("$root/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+  done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+  echo 'root:x:0:' >"$root/etc/group"
+  echo 'hello from cilo-test' >"$root/www/index.html"
+  tar -C "$root" -c . | docker import \
+    --change 'ENV PATH=/bin:/usr/bin:/sbin' \
+    --change 'CMD ["sh"]' \
+    - "$IMAGE" >/dev/null
+fi
+log "ready: $(docker version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}})'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), $(dnsmasq --version | head -n1 | cut -d' ' -f1-3)"

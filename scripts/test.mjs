@@ -1,0 +1,119 @@
+// cilo's test runner: builds the CLI, prepares the real Docker engine / compose / dnsmasq
+// (scripts/test-env.sh), runs every test file in its own process (uvu suites under tsx) and ends
+// with one line "N passed, N failed".
+//   node scripts/test.mjs            all tests
+//   node scripts/test.mjs --unit     unit tests only (no Docker needed)
+//   node scripts/test.mjs <filter>   files whose path contains <filter>
+import { spawn, spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const args = process.argv.slice(2);
+const unitOnly = args.includes("--unit");
+const filters = args.filter((a) => !a.startsWith("--"));
+
+function find(dir) {
+  const out = [];
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of entries.sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...find(p));
+    else if (name.endsWith(".test.ts")) out.push(p);
+  }
+  return out;
+}
+
+const unit = find(join(root, "test/unit"));
+const integration = unitOnly ? [] : find(join(root, "test/integration"));
+const pick = (files) => (filters.length === 0 ? files : files.filter((f) => filters.some((x) => f.includes(x))));
+const unitFiles = pick(unit);
+const integrationFiles = pick(integration);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const failures = [];
+
+function step(cmd, argv, what) {
+  const r = spawnSync(cmd, argv, { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error(`test: ${what} failed (exit ${r.status ?? r.signal})`);
+    console.log(`${passed} passed, ${failed + 1} failed`);
+    process.exit(1);
+  }
+}
+
+step(process.execPath, ["scripts/build.mjs"], "build");
+if (integrationFiles.length > 0 && process.env.CILO_SKIP_TEST_ENV !== "1") {
+  step("bash", ["scripts/test-env.sh"], "test environment set-up (Docker engine, compose, dnsmasq)");
+}
+
+const strip = (s) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
+
+function runFile(file) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ["--import", "tsx", file], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("close", (code, signal) => {
+      const text = strip(out);
+      const num = (label) => {
+        const m = new RegExp(`${label}:\\s+(\\d+)`).exec(text);
+        return m ? Number(m[1]) : undefined;
+      };
+      const total = num("Total");
+      const ok = num("Passed");
+      const skip = num("Skipped") ?? 0;
+      let p = 0;
+      let f = 0;
+      if (total === undefined || ok === undefined) {
+        f = 1; // the file crashed before uvu could report
+      } else {
+        p = ok;
+        f = total - ok - skip;
+        if (code !== 0 && f === 0) f = 1;
+      }
+      resolve({ file, text, p, f, skip, code, signal, ms: Date.now() - started });
+    });
+  });
+}
+
+function report(r) {
+  passed += r.p;
+  failed += r.f;
+  skipped += r.skip;
+  const name = relative(root, r.file);
+  const secs = (r.ms / 1000).toFixed(1);
+  if (r.f > 0) {
+    failures.push(name);
+    console.log(`FAIL ${name} (${r.p} passed, ${r.f} failed, ${secs}s)`);
+    console.log(r.text.trimEnd().split("\n").map((l) => `    ${l}`).join("\n"));
+  } else {
+    console.log(`ok   ${name} (${r.p} passed${r.skip ? `, ${r.skip} skipped` : ""}, ${secs}s)`);
+    if (process.env.CILO_TEST_VERBOSE === "1") console.log(r.text.trimEnd().split("\n").map((l) => `    ${l}`).join("\n"));
+  }
+}
+
+// Unit files in parallel (pure logic); integration files one at a time (they share one engine).
+const queue = [...unitFiles];
+const workers = Array.from({ length: 2 }, async () => {
+  while (queue.length > 0) report(await runFile(queue.shift()));
+});
+await Promise.all(workers);
+for (const f of integrationFiles) report(await runFile(f));
+
+if (failures.length > 0) console.log(`\nfailed files:\n${failures.map((f) => `  ${f}`).join("\n")}`);
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);

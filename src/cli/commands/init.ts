@@ -1,0 +1,60 @@
+import { usageError } from "../../core/errors.ts";
+import { parseCidr } from "../../core/network/cidr.ts";
+import { poolCapacity } from "../../core/network/subnet-pool.ts";
+import { statePath } from "../../core/paths.ts";
+import type { StateConfig } from "../../core/state/schema.ts";
+import { initState } from "../../core/state/store.ts";
+import { isDnsLabel } from "../../core/names.ts";
+import { printJson, println } from "../output.ts";
+
+interface InitOptions {
+  subnetPool?: string;
+  subnetSize?: string | number;
+  dnsPort?: string | number;
+  dnsSuffix?: string;
+  json?: boolean;
+}
+
+export default async function init(opts: InitOptions): Promise<number> {
+  const changes = parseInitOptions(opts);
+  const { created, state } = await initState(changes);
+  if (opts.json) {
+    printJson({ created, state_file: statePath(), config: state.config });
+    return 0;
+  }
+  const c = state.config;
+  println(`${created ? "Initialised" : "Already initialised:"} ${statePath()}`);
+  println(`  subnet pool  ${c.subnet_pool} in /${c.subnet_size}s (${poolCapacity(c.subnet_pool, c.subnet_size)} envs)`);
+  println(`  dns          127.0.0.1:${c.dns_port}, suffix .${c.dns_suffix}`);
+  return 0;
+}
+
+export function parseInitOptions(opts: InitOptions): Partial<StateConfig> {
+  const changes: Partial<StateConfig> = {};
+  if (opts.subnetPool !== undefined) {
+    const c = parseCidr(String(opts.subnetPool));
+    if (!c || c.prefix > 30) throw usageError(`--subnet-pool "${opts.subnetPool}" is not an IPv4 CIDR such as 10.224.0.0/12`);
+    changes.subnet_pool = String(opts.subnetPool);
+  }
+  if (opts.subnetSize !== undefined) {
+    const n = Number(String(opts.subnetSize).replace(/^\//, ""));
+    if (!Number.isInteger(n) || n < 8 || n > 30) throw usageError(`--subnet-size "${opts.subnetSize}" must be a prefix length from 8 to 30`);
+    changes.subnet_size = n;
+  }
+  if (opts.dnsPort !== undefined) {
+    const n = Number(opts.dnsPort);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw usageError(`--dns-port "${opts.dnsPort}" is not a port number`);
+    changes.dns_port = n;
+  }
+  if (opts.dnsSuffix !== undefined) {
+    const s = String(opts.dnsSuffix).replace(/^\.+/, "").replace(/\.+$/, "").toLowerCase();
+    if (s.length === 0 || !s.split(".").every(isDnsLabel)) throw usageError(`--dns-suffix "${opts.dnsSuffix}" is not a DNS name such as .test`);
+    changes.dns_suffix = s;
+  }
+  const pool = changes.subnet_pool;
+  const size = changes.subnet_size;
+  if (pool !== undefined && size !== undefined && poolCapacity(pool, size) === 0) {
+    throw usageError(`A /${size} subnet does not fit in the pool ${pool}`);
+  }
+  return changes;
+}

@@ -1,0 +1,124 @@
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { CiloError, ExitCode, messageOf } from "../errors.ts";
+import { normaliseName } from "../names.ts";
+
+/** An `env.render` entry: a path, or the older `{file, tokens: true}` form (SPEC §6a). */
+export type RenderEntry = string | { file: string; tokens?: boolean };
+
+/** A project's `.cilo/config.yml` or `cilo.jsonc` (SPEC §4). All keys are optional. */
+export interface ProjectConfig {
+  /** Project name; default: the folder name. */
+  project?: string;
+  /** Compose files, relative to the project folder; default: compose's own lookup. */
+  compose_files?: string[];
+  /** Extra `--env-file`s for compose. */
+  env_files?: string[];
+  /** Compose profiles enabled on `up`. */
+  profiles?: string[];
+  default_environment?: string;
+  /** DNS suffix for this project's envs, overriding the machine's. */
+  dns_suffix?: string;
+  /** The ingress service (gets `<project>.<env>.<suffix>` and the wildcard). */
+  ingress?: string;
+  /** Extra DNS labels per service. */
+  hostnames?: Record<string, string[]>;
+  clone?: { mode?: "copy" | "reflink" | "worktree"; include?: string[]; exclude?: string[] };
+  env?: { render?: RenderEntry[] };
+  /** Services shared across this project's envs. */
+  shared?: string[];
+}
+
+export interface LoadedConfig {
+  config: ProjectConfig;
+  /** The file it came from, if any. */
+  file?: string;
+}
+
+export const CONFIG_FILES = [".cilo/config.yml", ".cilo/config.yaml", "cilo.jsonc", "cilo.json"];
+
+/** Reads a project's config file if it has one. Invalid files are a usage error (exit 2). */
+export async function loadProjectConfig(dir: string): Promise<LoadedConfig> {
+  for (const rel of CONFIG_FILES) {
+    const file = join(dir, rel);
+    if (!existsSync(file)) continue;
+    const text = readFileSync(file, "utf8");
+    let doc: unknown;
+    try {
+      if (rel.endsWith(".json") || rel.endsWith(".jsonc")) {
+        const { parse, printParseErrorCode } = await import("jsonc-parser");
+        const errors: { error: number; offset: number }[] = [];
+        doc = parse(text, errors as any, { allowTrailingComma: true });
+        if (errors.length > 0) {
+          const e = errors[0]!;
+          const { line, col } = lineCol(text, e.offset);
+          throw new Error(`${printParseErrorCode(e.error as any)} at line ${line}, column ${col}`);
+        }
+      } else {
+        const { parse } = await import("yaml");
+        doc = parse(text);
+      }
+    } catch (e) {
+      throw new CiloError("E_CONFIG_INVALID", `The config file ${file} cannot be parsed: ${messageOf(e)}`, { exitCode: ExitCode.usage });
+    }
+    if (doc === null || doc === undefined) doc = {};
+    if (typeof doc !== "object" || Array.isArray(doc)) {
+      throw new CiloError("E_CONFIG_INVALID", `The config file ${file} must hold a mapping of keys`, { exitCode: ExitCode.usage });
+    }
+    return { config: checkConfig(doc as Record<string, unknown>, file), file };
+  }
+  return { config: {} };
+}
+
+function checkConfig(doc: Record<string, unknown>, file: string): ProjectConfig {
+  const bad = (key: string, what: string) =>
+    new CiloError("E_CONFIG_INVALID", `In ${file}, "${key}" must be ${what}`, { exitCode: ExitCode.usage });
+  const strList = (key: string) => {
+    const v = doc[key];
+    if (v !== undefined && !(Array.isArray(v) && v.every((x) => typeof x === "string"))) throw bad(key, "a list of strings");
+  };
+  if (doc["project"] !== undefined && typeof doc["project"] !== "string") throw bad("project", "a string");
+  for (const k of ["compose_files", "env_files", "profiles", "shared"]) strList(k);
+  for (const k of ["dns_suffix", "ingress", "default_environment"]) {
+    if (doc[k] !== undefined && typeof doc[k] !== "string") throw bad(k, "a string");
+  }
+  const hn = doc["hostnames"];
+  if (hn !== undefined) {
+    if (typeof hn !== "object" || hn === null || Array.isArray(hn)) throw bad("hostnames", "a mapping of service to a list of names");
+    for (const [svc, names] of Object.entries(hn)) {
+      if (typeof names === "string") (hn as Record<string, unknown>)[svc] = names.split(",").map((s) => s.trim()).filter(Boolean);
+      else if (!(Array.isArray(names) && names.every((x) => typeof x === "string"))) throw bad(`hostnames.${svc}`, "a list of names");
+    }
+  }
+  const env = doc["env"];
+  if (env !== undefined) {
+    if (typeof env !== "object" || env === null) throw bad("env", "a mapping");
+    const render = (env as Record<string, unknown>)["render"];
+    if (render !== undefined) {
+      if (!Array.isArray(render)) throw bad("env.render", "a list of files");
+      for (const r of render) {
+        const ok = typeof r === "string" || (typeof r === "object" && r !== null && typeof (r as any).file === "string");
+        if (!ok) throw bad("env.render", 'a list of paths or {file: "...", tokens: true} entries');
+      }
+    }
+  }
+  const clone = doc["clone"];
+  if (clone !== undefined) {
+    if (typeof clone !== "object" || clone === null) throw bad("clone", "a mapping");
+    const mode = (clone as any).mode;
+    if (mode !== undefined && !["copy", "reflink", "worktree"].includes(mode)) throw bad("clone.mode", "one of copy, reflink, worktree");
+  }
+  return doc as ProjectConfig;
+}
+
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset).split("\n");
+  return { line: before.length, col: (before[before.length - 1]?.length ?? 0) + 1 };
+}
+
+/** The project's name: `--project`, else the config's `project`, else the folder name (SPEC §6). */
+export function projectName(dir: string, config: ProjectConfig, explicit?: string): string {
+  if (explicit) return normaliseName(explicit, "project");
+  if (config.project) return normaliseName(config.project, "project");
+  return normaliseName(basename(resolve(dir)), "project");
+}

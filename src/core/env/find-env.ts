@@ -1,0 +1,63 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { usageError } from "../errors.ts";
+import { normaliseName } from "../names.ts";
+import { CONFIG_FILES } from "../config/project-config.ts";
+import { envKey, type EnvRecord, type State } from "../state/schema.ts";
+
+/**
+ * Finds the env a user means (SPEC §6a): `<project>/<env>` is explicit; a bare `<env>` is the
+ * current project's; outside a project folder, the only env of that name across projects.
+ * Unknown or ambiguous names are a usage error (exit 2).
+ */
+export function findEnv(state: State, ref: string, currentProject?: string): EnvRecord {
+  const found = lookupEnv(state, ref, currentProject);
+  if (found) return found;
+  throw usageError(`No env "${ref}" exists${currentProject ? ` in project "${currentProject}"` : ""}`, "Run cilo list to see the envs");
+}
+
+export function lookupEnv(state: State, ref: string, currentProject?: string): EnvRecord | undefined {
+  const slash = ref.indexOf("/");
+  if (slash > 0) {
+    const p = safeName(ref.slice(0, slash));
+    const e = safeName(ref.slice(slash + 1));
+    if (p && e) {
+      const rec = state.envs[envKey(p, e)];
+      if (rec) return rec;
+    }
+  }
+  const name = normaliseName(ref);
+  if (currentProject) return state.envs[envKey(currentProject, name)];
+  const matches = Object.values(state.envs).filter((e) => e.name === name);
+  if (matches.length === 1) return matches[0];
+  if (matches.length > 1) {
+    const choices = matches.map((m) => `${m.project}/${m.name}`).sort();
+    throw usageError(`The env name "${name}" exists in several projects: ${choices.join(", ")}`, "Name it as <project>/<env>");
+  }
+  return undefined;
+}
+
+function safeName(s: string): string | undefined {
+  try {
+    return normaliseName(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a folder looks like a compose project (a cilo config or a compose file). */
+export function isProjectFolder(dir: string): boolean {
+  return [...CONFIG_FILES, "compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"].some((f) => existsSync(join(dir, f)));
+}
+
+/**
+ * The current project when the user names none: `--project`, else the project of the current
+ * folder when it looks like one, else none (then a bare env name is looked up across projects).
+ */
+export async function currentProject(explicit: string | undefined, cwd = process.cwd()): Promise<string | undefined> {
+  if (explicit) return normaliseName(explicit, "project");
+  if (!isProjectFolder(cwd)) return undefined;
+  const { loadProjectConfig, projectName } = await import("../config/project-config.ts");
+  const { config } = await loadProjectConfig(cwd);
+  return projectName(cwd, config);
+}

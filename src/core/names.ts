@@ -1,0 +1,52 @@
+import { usageError } from "./errors.ts";
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Normalises an env or project name (SPEC §6a): lower-cased, `/`, `_` and white space become `-`;
+ * the result must be a DNS label, otherwise a usage error (exit 2).
+ */
+export function normaliseName(input: string, kind: "env" | "project" = "env"): string {
+  const name = input.trim().toLowerCase().replace(/[/_\s]+/g, "-");
+  if (name.length === 0) {
+    throw usageError(`The ${kind} name is empty`, `Give a ${kind} name such as "feat-login"`);
+  }
+  if (name.length > 63) {
+    throw usageError(
+      `The ${kind} name "${shorten(input)}" is ${name.length} characters long, more than the 63 a DNS label allows`,
+      `Use a shorter ${kind} name`,
+    );
+  }
+  if (!DNS_LABEL.test(name)) {
+    throw usageError(
+      `The ${kind} name "${shorten(input)}" is not valid: use letters, digits and "-", starting and ending with a letter or digit`,
+    );
+  }
+  return name;
+}
+
+export function isDnsLabel(s: string): boolean {
+  return DNS_LABEL.test(s);
+}
+
+function shorten(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+/** A reference to an env as typed by a user: `<env>` or `<project>/<env>`. */
+export interface EnvRef {
+  project?: string;
+  env: string;
+}
+
+export function parseEnvRef(input: string): EnvRef {
+  const slash = input.indexOf("/");
+  if (slash > 0 && input.indexOf("/", slash + 1) === -1) {
+    const project = input.slice(0, slash);
+    const env = input.slice(slash + 1);
+    if (env.length > 0 && !project.startsWith(".")) {
+      return { project: normaliseName(project, "project"), env: normaliseName(env) };
+    }
+  }
+  return { env: normaliseName(input) };
+}

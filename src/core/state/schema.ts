@@ -1,0 +1,105 @@
+/** The current version of `state.json`. Older files are migrated on read (see migrations.ts). */
+export const STATE_VERSION = 1;
+
+export interface StateConfig {
+  /** Pool envs take their subnets from, e.g. `10.224.0.0/12`. */
+  subnet_pool: string;
+  /** Prefix length of one env's subnet, e.g. 24. */
+  subnet_size: number;
+  /** Loopback port cilo's dnsmasq listens on. */
+  dns_port: number;
+  /** DNS suffix without the leading dot, e.g. `test`. */
+  dns_suffix: string;
+}
+
+export const DEFAULT_CONFIG: StateConfig = {
+  subnet_pool: "10.224.0.0/12",
+  subnet_size: 24,
+  dns_port: 5354,
+  dns_suffix: "test",
+};
+
+export type EnvStatus =
+  | "creating"
+  | "created"
+  | "starting"
+  | "running"
+  | "stopped"
+  | "failed"
+  | "destroying";
+
+export const ENV_STATUSES: readonly EnvStatus[] = [
+  "creating",
+  "created",
+  "starting",
+  "running",
+  "stopped",
+  "failed",
+  "destroying",
+];
+
+export interface ServiceRecord {
+  name: string;
+  state?: string;
+  health?: string;
+  ip?: string;
+  /** Extra DNS labels of this service (custom hostnames). */
+  hostnames?: string[];
+  ingress?: boolean;
+}
+
+export interface OperationMarker {
+  kind: "create" | "up" | "down" | "destroy";
+  pid: number;
+  started_at: string;
+}
+
+export interface EnvSource {
+  kind: "copy" | "reflink" | "worktree" | "git" | "none";
+  path?: string;
+  url?: string;
+  ref?: string;
+  branch?: string;
+}
+
+export interface EnvRecord {
+  project: string;
+  name: string;
+  status: EnvStatus;
+  subnet: string;
+  workspace: string;
+  created_at: string;
+  updated_at: string;
+  last_used_at?: string;
+  source?: EnvSource;
+  services: ServiceRecord[];
+  /** Custom hostnames per service, set with `cilo hostnames`. */
+  hostnames?: Record<string, string[]>;
+  dns_suffix?: string;
+  /** Set while an operation runs; left behind when it was interrupted. */
+  operation?: OperationMarker;
+  /** For throwaway envs: the pid of the process whose death destroys the env. */
+  owner_pid?: number;
+  error?: string;
+}
+
+export interface ComposeInfo {
+  command: string[];
+  version: string;
+}
+
+export interface State {
+  version: number;
+  config: StateConfig;
+  /** Keyed by `<project>/<env>`. */
+  envs: Record<string, EnvRecord>;
+  compose?: ComposeInfo;
+}
+
+export function envKey(project: string, env: string): string {
+  return `${project}/${env}`;
+}
+
+export function emptyState(config: StateConfig = DEFAULT_CONFIG): State {
+  return { version: STATE_VERSION, config: { ...config }, envs: {} };
+}

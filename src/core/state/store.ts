@@ -1,0 +1,178 @@
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { dirname } from "node:path";
+import lockfile from "proper-lockfile";
+import { CiloError, ExitCode, messageOf, prerequisiteError } from "../errors.ts";
+import { failpoint } from "../failpoint.ts";
+import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { ciloHome, statePath } from "../paths.ts";
+import { migrate } from "./migrations.ts";
+import { emptyState, type State, type StateConfig } from "./schema.ts";
+import { validateState } from "./validate.ts";
+
+/** A lock whose holder has not refreshed it for this long is taken over (holder presumed dead). */
+export const LOCK_STALE_MS = 5_000;
+const LOCK_UPDATE_MS = 1_000;
+
+export function lockTimeoutMs(): number {
+  const v = Number(process.env["CILO_LOCK_TIMEOUT_MS"]);
+  return Number.isFinite(v) && v > 0 ? v : 120_000;
+}
+
+export function backupPath(file: string): string {
+  return `${file}.bak`;
+}
+
+/** Reads the state without locking (writes are atomic, so a reader sees a whole file). */
+export function readState(home = ciloHome()): State {
+  const file = statePath(home);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e: any) {
+    if (e?.code === "ENOENT") {
+      throw prerequisiteError("E_NOT_INITIALISED", `cilo is not initialised: ${file} does not exist`, "Run: cilo init");
+    }
+    throw new CiloError("E_STATE_READ", `Cannot read ${file}: ${messageOf(e)}`);
+  }
+  return parseState(text, file);
+}
+
+export function parseState(text: string, file: string): State {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw corrupt(file, `it is not valid JSON (${messageOf(e)})`);
+  }
+  const { state } = migrate(doc);
+  const problems = validateState(state);
+  if (problems.length > 0) throw corrupt(file, problems[0]!);
+  return state;
+}
+
+function corrupt(file: string, why: string): CiloError {
+  const bak = backupPath(file);
+  const hint = existsSync(bak)
+    ? `The last good state is kept in ${bak}; run cilo doctor --fix to restore it, or copy it over ${file}`
+    : `No backup exists; move ${file} aside and run cilo init to start afresh`;
+  return new CiloError("E_STATE_CORRUPT", `The state file ${file} is corrupt: ${why}`, { hint });
+}
+
+/**
+ * The one way to change state: takes the inter-process lock, reads, applies `fn` (which mutates the
+ * state it is given), validates, keeps the previous file as `state.json.bak` and writes atomically.
+ * `fn`'s return value is passed through. When `fn` throws, nothing is written.
+ */
+export async function withState<T>(fn: (state: State) => T | Promise<T>, home = ciloHome()): Promise<T> {
+  const file = statePath(home);
+  if (!existsSync(file)) {
+    throw prerequisiteError("E_NOT_INITIALISED", `cilo is not initialised: ${file} does not exist`, "Run: cilo init");
+  }
+  return withLock(file, async (isCompromised) => {
+    failpoint("state:locked");
+    const text = readFileSync(file, "utf8");
+    const state = parseState(text, file);
+    const result = await fn(state);
+    const problems = validateState(state);
+    if (problems.length > 0) {
+      throw new CiloError("E_STATE_INVALID", `Refusing to write an invalid state: ${problems[0]}`);
+    }
+    if (isCompromised()) {
+      throw new CiloError("E_STATE_LOCK_LOST", `The state lock on ${file} was taken over while this command held it; nothing was written`, {
+        hint: "Run the command again",
+      });
+    }
+    writeState(file, state);
+    return result;
+  });
+}
+
+/** Writes a state file, keeping the current one (known good: it was just read) as the backup. */
+function writeState(file: string, state: State): void {
+  keepBackup(file);
+  writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+}
+
+function keepBackup(file: string): void {
+  // state.json is only ever replaced by rename, never changed in place, so a hard link to the
+  // current inode is a free, durable copy of the last good state.
+  const bak = backupPath(file);
+  const tmp = `${bak}.${process.pid}.tmp`;
+  try {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* none */
+    }
+    linkSync(file, tmp);
+    renameSync(tmp, bak);
+  } catch {
+    // A file system without hard links: the backup is best effort.
+  }
+}
+
+/** Creates `$CILO_HOME` and its state file if missing; otherwise applies the given config changes. */
+export async function initState(changes: Partial<StateConfig>, home = ciloHome()): Promise<{ created: boolean; state: State }> {
+  const file = statePath(home);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  return withLock(file, async () => {
+    if (!existsSync(file)) {
+      const state = emptyState();
+      Object.assign(state.config, changes);
+      const problems = validateState(state);
+      if (problems.length > 0) throw new CiloError("E_USAGE", `Invalid configuration: ${problems[0]}`, { exitCode: ExitCode.usage });
+      writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+      return { created: true, state };
+    }
+    const state = parseState(readFileSync(file, "utf8"), file);
+    const before = JSON.stringify(state);
+    Object.assign(state.config, changes);
+    const problems = validateState(state);
+    if (problems.length > 0) throw new CiloError("E_USAGE", `Invalid configuration: ${problems[0]}`, { exitCode: ExitCode.usage });
+    if (JSON.stringify(state) !== before) writeState(file, state);
+    return { created: false, state };
+  });
+}
+
+async function withLock<T>(file: string, fn: (isCompromised: () => boolean) => Promise<T>): Promise<T> {
+  let compromised = false;
+  const release = await acquire(file, () => {
+    compromised = true;
+  });
+  try {
+    return await fn(() => compromised);
+  } finally {
+    try {
+      await release();
+    } catch {
+      // Released already (compromised) or the lock folder is gone: nothing to do.
+    }
+  }
+}
+
+async function acquire(file: string, onCompromised: () => void): Promise<() => Promise<void>> {
+  const deadline = Date.now() + lockTimeoutMs();
+  let delay = 5;
+  for (;;) {
+    try {
+      return await lockfile.lock(file, {
+        realpath: false,
+        stale: LOCK_STALE_MS,
+        update: LOCK_UPDATE_MS,
+        retries: 0,
+        onCompromised,
+      });
+    } catch (e: any) {
+      if (e?.code !== "ELOCKED") {
+        throw new CiloError("E_STATE_LOCK", `Cannot lock ${file}: ${messageOf(e)}`, { cause: e });
+      }
+      if (Date.now() > deadline) {
+        throw new CiloError("E_STATE_LOCKED", `Timed out after ${Math.round(lockTimeoutMs() / 1000)} s waiting for the lock on ${file}`, {
+          hint: `Another cilo command holds it; if none is running, remove ${file}.lock`,
+        });
+      }
+      await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
+      delay = Math.min(delay * 1.5, 100);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { buildCli } from "./cli/app.ts";
+import { ExitCode, isCiloError, usageError } from "./core/errors.ts";
+
+/**
+ * Runs the CLI with `argv` (without node and script) and returns the exit code.
+ * Errors are printed once here: `cilo: <message>` and an optional `hint:` line.
+ */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const cli = buildCli();
+    return await cli.run(argv);
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+export function reportError(e: unknown): number {
+  const debug = process.env["CILO_DEBUG"] === "1";
+  let err = e;
+  if (!isCiloError(err) && (err as any)?.name === "CACError") {
+    err = usageError(cacMessage((err as Error).message), "Run cilo --help for the commands and options");
+  }
+  if (isCiloError(err)) {
+    process.stderr.write(`cilo: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (debug && err.cause) process.stderr.write(`cause: ${String((err.cause as any)?.stack ?? err.cause)}\n`);
+    return err.exitCode;
+  }
+  const msg = (err as any)?.message ?? String(err);
+  process.stderr.write(`cilo: ${String(msg).split("\n")[0]}\n`);
+  process.stderr.write(`hint: This is a bug in cilo; run again with CILO_DEBUG=1 to see the stack trace and report it\n`);
+  if (debug && (err as any)?.stack) process.stderr.write(`${(err as any).stack}\n`);
+  return ExitCode.failure;
+}
+
+function cacMessage(m: string): string {
+  // cac's messages use backticks and lower case; make them one plain sentence.
+  const s = m.replace(/`/g, '"');
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function isEntryPoint(): boolean {
+  if ((import.meta as any).main === true) return true;
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.exitCode = reportError(e);
+    },
+  );
+}

@@ -1,0 +1,68 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const repoRoot = new URL("../../", import.meta.url).pathname;
+
+/**
+ * The command that runs cilo in tests: the bundled CLI by default; `CILO_TEST_CMD` overrides it
+ * (e.g. "deno run -A src/main.ts" for the Deno runs).
+ */
+export function ciloCommand(): string[] {
+  const override = process.env["CILO_TEST_CMD"];
+  if (override) return override.split(" ").filter(Boolean);
+  return [process.execPath, join(repoRoot, "dist/cilo.mjs")];
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  home: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** Runs cilo synchronously with a given CILO_HOME. */
+export function cilo(args: string[], opts: CliOptions): CliResult {
+  const [cmd, ...pre] = ciloCommand();
+  const r = spawnSync(cmd!, [...pre, ...args], {
+    cwd: opts.cwd ?? repoRoot,
+    env: { ...process.env, CILO_HOME: opts.home, NO_COLOR: "1", ...opts.env },
+    encoding: "utf8",
+    input: opts.input ?? "",
+    timeout: opts.timeoutMs ?? 300_000,
+  });
+  return { code: r.status ?? (r.signal ? 128 : 1), stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+/** Runs cilo as a child process and resolves when it ends. */
+export function ciloAsync(args: string[], opts: CliOptions): Promise<CliResult> {
+  const [cmd, ...pre] = ciloCommand();
+  return new Promise((resolve) => {
+    const child = spawn(cmd!, [...pre, ...args], {
+      cwd: opts.cwd ?? repoRoot,
+      env: { ...process.env, CILO_HOME: opts.home, NO_COLOR: "1", ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+  });
+}
+
+export function tempDir(prefix = "cilo-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,80 @@
+// The CLI shell: help, version, exit codes and the one-line error style (SPEC §6, §6a).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { cilo, removeDir, tempDir } from "../helpers/cli.ts";
+
+const home = tempDir();
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+
+function assertOneLineError(r: { code: number; stderr: string; stdout: string }, code: number, re: RegExp) {
+  assert.is(r.code, code, r.stderr);
+  const lines = r.stderr.trimEnd().split("\n");
+  assert.ok(lines.length >= 1 && lines.length <= 2, `stderr: ${r.stderr}`);
+  assert.match(lines[0]!, /^cilo: /);
+  assert.match(lines[0]!, re);
+  if (lines[1]) assert.match(lines[1], /^hint: /);
+  assert.not.match(r.stderr, /\bat .*\(.*:\d+:\d+\)/, "no stack trace");
+}
+
+test("--version and --help", () => {
+  const v = cilo(["--version"], { home });
+  assert.is(v.code, 0);
+  assert.is(v.stdout.trim(), `cilo ${pkg.version}`);
+  const h = cilo(["--help"], { home });
+  assert.is(h.code, 0);
+  for (const c of ["init", "create", "list", "destroy"]) assert.match(h.stdout, new RegExp(`\\b${c}\\b`));
+  const ch = cilo(["create", "--help"], { home });
+  assert.is(ch.code, 0);
+  assert.match(ch.stdout, /--from <path>/);
+});
+
+test("commands before init exit 3 and say to run cilo init", () => {
+  assertOneLineError(cilo(["list"], { home }), 3, /not initialised/);
+});
+
+test("init is idempotent and records the flags", () => {
+  assert.is(cilo(["init"], { home }).code, 0);
+  const r = cilo(["init", "--dns-port", "5999", "--dns-suffix", ".dev", "--json"], { home });
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).config, { subnet_pool: "10.224.0.0/12", subnet_size: 24, dns_port: 5999, dns_suffix: "dev" });
+  const again = cilo(["init", "--json"], { home });
+  assert.is(JSON.parse(again.stdout).created, false);
+  assert.is(JSON.parse(again.stdout).config.dns_port, 5999);
+  assertOneLineError(cilo(["init", "--subnet-pool", "banana"], { home }), 2, /--subnet-pool/);
+});
+
+test("bad input: exit 2, one clear line, state unchanged", () => {
+  const dir = tempDir();
+  try {
+    assert.is(cilo(["create", "ok-env", "--from", dir], { home }).code, 0);
+    const before = readFileSync(join(home, "state.json"), "utf8");
+    assertOneLineError(cilo(["create", "../x", "--from", dir], { home }), 2, /not valid/);
+    assertOneLineError(cilo(["create", "", "--from", dir], { home }), 2, /empty|missing/);
+    assertOneLineError(cilo(["create", "a".repeat(200), "--from", dir], { home }), 2, /200 characters/);
+    assertOneLineError(cilo(["create", "ok-env", "--from", dir], { home }), 2, /already exists/);
+    assertOneLineError(cilo(["create", "OK_Env", "--from", dir], { home }), 2, /already exists/);
+    assertOneLineError(cilo(["frobnicate"], { home }), 2, /Unknown command "frobnicate"/);
+    assertOneLineError(cilo(["list", "--bogus"], { home }), 2, /Unknown option/);
+    assertOneLineError(cilo(["list", "--format", "xml"], { home }), 2, /--format/);
+    assertOneLineError(cilo(["destroy", "nope"], { home }), 2, /No env "nope"/);
+    assert.is(readFileSync(join(home, "state.json"), "utf8"), before);
+    // Upper case and spaces are normalised, not refused.
+    const r = cilo(["create", "Feat Login", "--from", dir, "--json"], { home });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(JSON.parse(r.stdout).name, "feat-login");
+    assert.is(cilo(["destroy", "nope", "--force"], { home }).code, 0);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test("CILO_DEBUG=1 shows the stack", () => {
+  const r = cilo(["destroy", "nope"], { home, env: { CILO_DEBUG: "1" } });
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /CiloError/);
+});
+
+test.after(() => removeDir(home));
+test.run();

@@ -1,0 +1,120 @@
+// Real processes racing on one CILO_HOME (SPEC §2 invariant 4).
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { cilo, ciloAsync, removeDir, tempDir } from "../helpers/cli.ts";
+
+function project(home: string): string {
+  const dir = join(home, "proj");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "compose.yml"), "services:\n  app:\n    image: cilo-test/busybox:latest\n    command: sleep 3600\n");
+  return dir;
+}
+
+function listJson(home: string): any[] {
+  const r = cilo(["list", "--format", "json"], { home });
+  assert.is(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+function assertCleanHome(home: string) {
+  const state = JSON.parse(readFileSync(join(home, "state.json"), "utf8"));
+  assert.is(state.version, 1);
+  assert.not.ok(existsSync(join(home, "state.json.lock")), "lock left behind");
+  assert.equal(readdirSync(home).filter((f) => f.endsWith(".tmp")), [], "temp files left behind");
+  return state;
+}
+
+test("100 separate processes of cilo create: all listed, 100 distinct subnets, valid state, no lock left", async () => {
+  const home = tempDir();
+  try {
+    assert.is(cilo(["init"], { home }).code, 0);
+    const dir = project(home);
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => ciloAsync(["create", `env-${i}`, "--from", dir, "--project", "race"], { home })),
+    );
+    const failed = results.filter((r) => r.code !== 0);
+    assert.is(failed.length, 0, failed.map((r) => r.stderr).join("\n"));
+    const envs = listJson(home);
+    assert.is(envs.length, 100);
+    assert.is(new Set(envs.map((e) => e.name)).size, 100);
+    assert.is(new Set(envs.map((e) => e.subnet)).size, 100);
+    assertCleanHome(home);
+  } finally {
+    removeDir(home);
+  }
+});
+
+test("50 creates racing 50 destroys of other envs", async () => {
+  const home = tempDir();
+  try {
+    assert.is(cilo(["init"], { home }).code, 0);
+    const dir = project(home);
+    for (let i = 0; i < 50; i += 10) {
+      const batch = await Promise.all(
+        Array.from({ length: 10 }, (_, j) => ciloAsync(["create", `old-${i + j}`, "--from", dir, "--project", "race"], { home })),
+      );
+      assert.ok(batch.every((r) => r.code === 0));
+    }
+    const oldSubnets = new Set(listJson(home).map((e) => e.subnet));
+    const ops = [
+      ...Array.from({ length: 50 }, (_, i) => ciloAsync(["create", `new-${i}`, "--from", dir, "--project", "race"], { home })),
+      ...Array.from({ length: 50 }, (_, i) => ciloAsync(["destroy", `race/old-${i}`, "--force"], { home })),
+    ];
+    const results = await Promise.all(ops);
+    const failed = results.filter((r) => r.code !== 0);
+    assert.is(failed.length, 0, failed.map((r) => r.stderr).join("\n"));
+    const envs = listJson(home);
+    assert.equal(envs.map((e) => e.name).sort(), Array.from({ length: 50 }, (_, i) => `new-${i}`).sort());
+    assert.is(new Set(envs.map((e) => e.subnet)).size, 50);
+    assertCleanHome(home);
+    // Subnets freed by the destroys are handed out again (lowest first), never two at once.
+    assert.ok(envs.some((e) => oldSubnets.has(e.subnet)));
+  } finally {
+    removeDir(home);
+  }
+});
+
+test("SIGKILL while holding the lock does not wedge the next command beyond the stale timeout (5 s)", async () => {
+  const home = tempDir();
+  try {
+    assert.is(cilo(["init"], { home }).code, 0);
+    const dir = project(home);
+    const killed = cilo(["create", "victim", "--from", dir], { home, env: { CILO_FAILPOINT: "state:locked" } });
+    assert.is(killed.code, 128, "the failpoint should have killed the process");
+    assert.ok(existsSync(join(home, "state.json.lock")), "the dead holder's lock should be there");
+    const started = Date.now();
+    const next = cilo(["create", "survivor", "--from", dir], { home });
+    const waited = Date.now() - started;
+    assert.is(next.code, 0, next.stderr);
+    assert.ok(waited < 8_000, `waited ${waited} ms`);
+    assert.equal(listJson(home).map((e) => e.name), ["survivor"]);
+    assertCleanHome(home);
+  } finally {
+    removeDir(home);
+  }
+});
+
+test("a crash between temp write and rename leaves the previous state readable", () => {
+  const home = tempDir();
+  try {
+    assert.is(cilo(["init"], { home }).code, 0);
+    const dir = project(home);
+    assert.is(cilo(["create", "before", "--from", dir], { home }).code, 0);
+    const before = readFileSync(join(home, "state.json"), "utf8");
+    const crashed = cilo(["create", "during", "--from", dir], { home, env: { CILO_FAILPOINT: "atomic-write:before-rename" } });
+    assert.is(crashed.code, 128);
+    assert.is(readFileSync(join(home, "state.json"), "utf8"), before);
+    assert.equal(listJson(home).map((e) => e.name), ["before"]);
+    // The torn temp file is there but never read; the next write succeeds.
+    assert.ok(readdirSync(home).some((f) => f.endsWith(".tmp")));
+    const after = cilo(["create", "after", "--from", dir], { home });
+    assert.is(after.code, 0, after.stderr);
+    assert.equal(listJson(home).map((e) => e.name), ["after", "before"]);
+  } finally {
+    removeDir(home);
+  }
+});
+
+test.run();

@@ -1,0 +1,36 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { CiloError } from "../../src/core/errors.ts";
+import { normaliseName, parseEnvRef } from "../../src/core/names.ts";
+
+test("normalises case, slashes, underscores and spaces", () => {
+  assert.is(normaliseName("feat/login"), "feat-login");
+  assert.is(normaliseName("Feat_Login"), "feat-login");
+  assert.is(normaliseName("my env"), "my-env");
+  assert.is(normaliseName("PR-42"), "pr-42");
+});
+
+test("refuses names that are not DNS labels with exit 2", () => {
+  for (const bad of ["../x", "..", "!!!", "", "   ", "-a", "a-", "a.b", "x".repeat(64), "y".repeat(200)]) {
+    try {
+      normaliseName(bad);
+      assert.unreachable(`"${bad}" was accepted`);
+    } catch (e) {
+      assert.instance(e, CiloError);
+      assert.is((e as CiloError).exitCode, 2, bad);
+      assert.not.match((e as Error).message, /\n/);
+    }
+  }
+});
+
+test("accepts 63 characters, refuses 64 with the length in the message", () => {
+  assert.is(normaliseName("a".repeat(63)).length, 63);
+  assert.throws(() => normaliseName("a".repeat(64)), /64 characters/);
+});
+
+test("parseEnvRef splits project/env", () => {
+  assert.equal(parseEnvRef("shop/feat-x"), { project: "shop", env: "feat-x" });
+  assert.equal(parseEnvRef("feat-x"), { env: "feat-x" });
+});
+
+test.run();

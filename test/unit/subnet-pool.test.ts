@@ -1,0 +1,54 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { overlaps, parseCidr } from "../../src/core/network/cidr.ts";
+import { allocateSubnet, poolCapacity } from "../../src/core/network/subnet-pool.ts";
+
+test("parses and masks CIDRs", () => {
+  assert.equal(parseCidr("10.224.3.7/24"), parseCidr("10.224.3.0/24"));
+  assert.is(parseCidr("10.300.0.0/24"), undefined);
+  assert.is(parseCidr("nonsense"), undefined);
+  assert.is(parseCidr("10.0.0.0/33"), undefined);
+});
+
+test("overlap", () => {
+  assert.ok(overlaps(parseCidr("10.224.0.0/12")!, parseCidr("10.230.1.0/24")!));
+  assert.not.ok(overlaps(parseCidr("10.224.0.0/24")!, parseCidr("10.224.1.0/24")!));
+});
+
+test("default pool holds 4,096 /24s", () => {
+  assert.is(poolCapacity("10.224.0.0/12", 24), 4096);
+});
+
+test("allocates the first free subnet and reuses freed ones", () => {
+  assert.is(allocateSubnet("10.224.0.0/12", 24, []), "10.224.0.0/24");
+  assert.is(allocateSubnet("10.224.0.0/12", 24, ["10.224.0.0/24", "10.224.1.0/24"]), "10.224.2.0/24");
+  assert.is(allocateSubnet("10.224.0.0/12", 24, ["10.224.0.0/24", "10.224.2.0/24"]), "10.224.1.0/24");
+});
+
+test("skips foreign networks of any size that overlap", () => {
+  // A Docker network 10.224.0.0/22 blocks the first four /24s.
+  assert.is(allocateSubnet("10.224.0.0/12", 24, ["10.224.0.0/22"]), "10.224.4.0/24");
+  // A host route 10.224.5.128/25 blocks 10.224.5.0/24 only.
+  assert.is(allocateSubnet("10.224.0.0/12", 24, ["10.224.0.0/22", "10.224.4.0/24", "10.224.5.128/25"]), "10.224.6.0/24");
+  // Something covering the whole pool.
+  assert.throws(() => allocateSubnet("10.224.0.0/16", 24, ["10.0.0.0/8"]), /no free \/24/);
+});
+
+test("never hands out a subnet twice for 4,096 allocations, then reports exhaustion", () => {
+  const taken: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < 4096; i++) {
+    const s = allocateSubnet("10.224.0.0/12", 24, taken);
+    assert.not.ok(seen.has(s));
+    seen.add(s);
+    taken.push(s);
+  }
+  assert.throws(() => allocateSubnet("10.224.0.0/12", 24, taken), (e: any) => e.code === "E_SUBNET_POOL_EXHAUSTED");
+});
+
+test("other sizes", () => {
+  assert.is(allocateSubnet("172.30.0.0/16", 26, ["172.30.0.0/26"]), "172.30.0.64/26");
+  assert.throws(() => allocateSubnet("172.30.0.0/16", 8, []), /does not fit/);
+});
+
+test.run();
