@@ -15,13 +15,22 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  minify: true,
+  minify: process.env.CILO_BUILD_DEBUG !== "1",
   legalComments: "none",
   logLevel: "warning",
   // cpu-features and ssh-agent bits of ssh2 are optional native helpers dockerode never needs here.
   external: ["cpu-features", "*.node"],
   define: { __CILO_VERSION__: JSON.stringify(pkg.version) },
   banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __ciloCreateRequire } from 'node:module'; const require = __ciloCreateRequire(import.meta.url);",
+    // CommonJS dependencies (dockerode → ssh2) expect require, __filename and __dirname.
+    js: [
+      "#!/usr/bin/env node",
+      "import { createRequire as __ciloCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __ciloFileURLToPath } from 'node:url';",
+      "import { dirname as __ciloDirname } from 'node:path';",
+      "const require = __ciloCreateRequire(import.meta.url);",
+      "const __filename = __ciloFileURLToPath(import.meta.url);",
+      "const __dirname = __ciloDirname(__filename);",
+    ].join("\n"),
   },
 });

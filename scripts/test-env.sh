@@ -9,6 +9,8 @@ set -euo pipefail
 
 log() { printf 'test-env: %s\n' "$*" >&2; }
 IMAGE="${CILO_TEST_IMAGE:-cilo-test/busybox:latest}"
+# Bump when the image's contents change, so machines that have an older one rebuild it.
+IMAGE_REVISION=2
 
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
@@ -50,7 +52,8 @@ if ! docker_ok; then
   fi
 fi
 
-if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+have_rev=$(docker image inspect --format '{{ index .Config.Labels "cilo.test.image.revision" }}' "$IMAGE" 2>/dev/null || true)
+if [ "$have_rev" != "$IMAGE_REVISION" ]; then
   log "building $IMAGE from busybox-static"
   root=$(mktemp -d)
   trap 'rm -rf "$root"' EXIT
@@ -62,9 +65,22 @@ if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
   echo 'root:x:0:' >"$root/etc/group"
   echo 'hello from cilo-test' >"$root/www/index.html"
+  # busybox-static has no printenv applet; this one behaves like coreutils' for the common uses.
+  cat >"$root/bin/printenv" <<'SH'
+#!/bin/sh
+[ "$#" -eq 0 ] && exec env
+rc=0
+for name in "$@"; do
+  v=$(env | sed -n "s/^$name=//p")
+  if env | grep -q "^$name="; then printf '%s\n' "$v"; else rc=1; fi
+done
+exit $rc
+SH
+  chmod +x "$root/bin/printenv"
   tar -C "$root" -c . | docker import \
     --change 'ENV PATH=/bin:/usr/bin:/sbin' \
     --change 'CMD ["sh"]' \
+    --change "LABEL cilo.test.image.revision=$IMAGE_REVISION" \
     - "$IMAGE" >/dev/null
 fi
 log "ready: $(docker version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}})'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), $(dnsmasq --version | head -n1 | cut -d' ' -f1-3)"

@@ -4,11 +4,13 @@ type Sink = (p: Promise<number>) => void;
 type Action = (...args: any[]) => Promise<number>;
 
 /** Wraps a lazily imported command so heavy modules load only when that command runs. */
-function lazy(sink: Sink, load: () => Promise<{ default: Action }>): (...args: any[]) => void {
+function lazy<M>(sink: Sink, load: () => Promise<M>, pick: (m: M) => Action = (m: any) => m.default): (...args: any[]) => void {
   return (...args: any[]) => {
-    sink(load().then((m) => m.default(...args)));
+    sink(load().then((m) => pick(m)(...args)));
   };
 }
+
+const envCommands = () => import("./commands/env-commands.ts");
 
 /** Every command of SPEC §6 that cilo has, with its options and help. */
 export function registerCommands(cli: CAC, sink: Sink): void {
@@ -22,12 +24,39 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .action(lazy(sink, () => import("./commands/init.ts")));
 
   cli
-    .command("create <env>", "Create an env: record it and allocate its subnet")
+    .command("create <env>", "Create an env: workspace, subnet, validated compose project")
+    .option("--from <path>", "Project folder to copy (default: current folder)")
+    .option("--git <url>", "Clone this git repository instead")
+    .option("--ref <ref>", "Branch, tag or commit to check out with --git")
     .option("--project <name>", "Project name (default: from config or the folder name)")
-    .option("--from <path>", "Project folder to create the env from (default: current folder)")
+    .option("--clone <mode>", "copy (default), reflink or worktree")
+    .option("--include <glob>", "Copy files matching this glob even if .ciloignore excludes them (repeatable)")
     .option("--json", "Print the env as JSON")
-    .example("  $ cilo create feat-login --from ./my-app")
+    .example("  $ cilo create feat-login --from ./my-app\n  $ cilo create pr-42 --git https://example.org/app.git --ref pr-42\n")
     .action(lazy(sink, () => import("./commands/create.ts")));
+
+  cli
+    .command("up <env>", "Start an env (compose up on its rendered file) and update DNS")
+    .option("--build", "Build images before starting")
+    .option("--recreate", "Recreate containers even if unchanged")
+    .option("--profile <profile>", "Enable a compose profile (repeatable)")
+    .option("--wait", "Wait until services are running and healthy")
+    .option("--timeout <duration>", "With --wait: how long (default 2m)")
+    .option("--project <name>", "Project of the env")
+    .option("--json", "Print the env as JSON")
+    .action(lazy(sink, () => import("./commands/up.ts")));
+
+  cli
+    .command("down <env>", "Stop an env (containers and network go; volumes and workspace stay)")
+    .option("--project <name>", "Project of the env")
+    .action(lazy(sink, () => import("./commands/down.ts")));
+
+  cli
+    .command("destroy <env>", "Destroy an env: containers, network, volumes, workspace, state entry")
+    .option("--force", "Do not ask; a missing env is not an error")
+    .option("--keep-workspace", "Keep the workspace folder")
+    .option("--project <name>", "Project of the env")
+    .action(lazy(sink, () => import("./commands/destroy.ts")));
 
   cli
     .command("list", "List envs")
@@ -38,9 +67,32 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .action(lazy(sink, () => import("./commands/list.ts")));
 
   cli
-    .command("destroy <env>", "Destroy an env and release its subnet")
-    .option("--force", "Do not ask; a missing env is not an error")
-    .option("--keep-workspace", "Keep the workspace folder")
+    .command("status <env>", "Show an env's services: state, health, IP, DNS names")
     .option("--project <name>", "Project of the env")
-    .action(lazy(sink, () => import("./commands/destroy.ts")));
+    .option("--json", "Print as JSON")
+    .action(lazy(sink, () => import("./commands/status.ts")));
+
+  cli
+    .command("logs <env> [service]", "Show service output")
+    .option("-f, --follow", "Follow the output")
+    .option("--tail <n>", "Only the last n lines")
+    .option("--project <name>", "Project of the env")
+    .action(lazy(sink, envCommands, (m) => m.logs));
+
+  cli
+    .command("exec <env> <service> [...cmd]", "Run a command in a service container (a shell by default)")
+    .option("--user <user>", "User to run as")
+    .option("--workdir <dir>", "Working directory in the container")
+    .option("--project <name>", "Project of the env")
+    .action(lazy(sink, envCommands, (m) => m.exec));
+
+  cli
+    .command("path <env>", "Print the env's workspace folder")
+    .option("--project <name>", "Project of the env")
+    .action(lazy(sink, envCommands, (m) => m.path));
+
+  cli
+    .command("compose <env>", "Run any compose command on the env: cilo compose <env> -- <args...>")
+    .option("--project <name>", "Project of the env")
+    .action(lazy(sink, envCommands, (m) => m.compose));
 }

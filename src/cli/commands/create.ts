@@ -1,15 +1,37 @@
 import { createEnv } from "../../core/env/create-env.ts";
-import { printJson, println } from "../output.ts";
+import { usageError } from "../../core/errors.ts";
+import { notice, printJson, println, warn } from "../output.ts";
 
 interface CreateOptions {
   project?: string;
   from?: string;
+  git?: string;
+  ref?: string;
+  clone?: string;
+  include?: string | string[];
+  ephemeral?: boolean;
   json?: boolean;
 }
 
 export default async function create(env: string, opts: CreateOptions): Promise<number> {
-  const rec = await createEnv({ env, ...(opts.from ? { from: opts.from } : {}), ...(opts.project ? { project: opts.project } : {}) });
+  if (opts.clone !== undefined && !["copy", "reflink", "worktree"].includes(opts.clone)) {
+    throw usageError(`--clone "${opts.clone}" is not one of copy, reflink, worktree`);
+  }
+  if (opts.git && opts.from) throw usageError("Use either --from or --git, not both");
+  if (opts.ref && !opts.git) throw usageError("--ref goes with --git");
+  const include = opts.include === undefined ? [] : Array.isArray(opts.include) ? opts.include.map(String) : [String(opts.include)];
+  const { env: rec, notice: note } = await createEnv({
+    env,
+    ...(opts.from ? { from: opts.from } : {}),
+    ...(opts.git ? { git: opts.git } : {}),
+    ...(opts.ref ? { ref: opts.ref } : {}),
+    ...(opts.project ? { project: opts.project } : {}),
+    ...(opts.clone ? { mode: opts.clone as "copy" | "reflink" | "worktree" } : {}),
+    ...(include.length ? { include } : {}),
+    onProgress: notice,
+  });
+  if (note) warn(note);
   if (opts.json) printJson(rec);
-  else println(`Created ${rec.project}/${rec.name} (subnet ${rec.subnet})`);
+  else println(`Created ${rec.project}/${rec.name} (subnet ${rec.subnet}, workspace ${rec.workspace})`);
   return 0;
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { CiloError, ExitCode, messageOf } from "../errors.ts";
 import { normaliseName } from "../names.ts";
+import { importJsonc, importYaml } from "../vendor.ts";
 
 /** An `env.render` entry: a path, or the older `{file, tokens: true}` form (SPEC §6a). */
 export type RenderEntry = string | { file: string; tokens?: boolean };
@@ -46,7 +47,7 @@ export async function loadProjectConfig(dir: string): Promise<LoadedConfig> {
     let doc: unknown;
     try {
       if (rel.endsWith(".json") || rel.endsWith(".jsonc")) {
-        const { parse, printParseErrorCode } = await import("jsonc-parser");
+        const { parse, printParseErrorCode } = await importJsonc();
         const errors: { error: number; offset: number }[] = [];
         doc = parse(text, errors as any, { allowTrailingComma: true });
         if (errors.length > 0) {
@@ -55,7 +56,7 @@ export async function loadProjectConfig(dir: string): Promise<LoadedConfig> {
           throw new Error(`${printParseErrorCode(e.error as any)} at line ${line}, column ${col}`);
         }
       } else {
-        const { parse } = await import("yaml");
+        const { parse } = await importYaml();
         doc = parse(text);
       }
     } catch (e) {

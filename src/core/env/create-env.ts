@@ -1,47 +1,185 @@
-import { resolve } from "node:path";
-import { usageError } from "../errors.ts";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import { CiloError, usageError } from "../errors.ts";
 import { loadProjectConfig, projectName } from "../config/project-config.ts";
+import { composeFilesOf } from "../compose/project-files.ts";
+import { failpoint } from "../failpoint.ts";
 import { normaliseName } from "../names.ts";
+import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
-import { workspacePath } from "../paths.ts";
-import { envKey, type EnvRecord } from "../state/schema.ts";
+import { envsDir, workspacePath } from "../paths.ts";
+import { envKey, type EnvRecord, type EnvSource } from "../state/schema.ts";
 import { withState } from "../state/store.ts";
+import { createWorkspace, removeWorkspace, renderEnvFiles, type CloneMode, type WorkspaceInfo } from "../workspace/index.ts";
+import { renderEnvCompose } from "./env-compose.ts";
+import { checkDnsNames } from "./refresh-dns.ts";
+import { getProvider } from "./runtime.ts";
+import { baseUrl, dnsSuffixOf } from "./urls.ts";
 
 export interface CreateEnvOptions {
   env: string;
   /** Project folder (default: current folder). */
   from?: string;
+  /** Clone this git URL instead of copying a folder. */
+  git?: string;
+  ref?: string;
   project?: string;
-  /** Subnets in use outside cilo's state (Docker networks, host routes). */
-  foreignSubnets?: string[];
+  mode?: CloneMode;
+  include?: string[];
+  /** Destroy the env when this process dies (see the reaper). */
+  ownerPid?: number;
+  onProgress?: (message: string) => void;
 }
 
-/** Records a new env and allocates its subnet, under the state lock. */
-export async function createEnv(opts: CreateEnvOptions): Promise<EnvRecord> {
+export interface CreatedEnv {
+  env: EnvRecord;
+  notice?: string;
+}
+
+/**
+ * Creates an env: records it and allocates its subnet under the state lock, makes its workspace,
+ * renders env files, and validates the compose project through the compose CLI. Either all of it
+ * happens or nothing is left behind (a failure rolls back; a kill leaves an `operation` marker).
+ */
+export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
   const name = normaliseName(opts.env);
-  const from = resolve(opts.from ?? process.cwd());
-  const { config } = await loadProjectConfig(from);
-  const project = projectName(from, config, opts.project);
-  return withState((state) => {
-    const key = envKey(project, name);
-    if (state.envs[key]) {
-      throw usageError(`The env "${key}" already exists`, `Use it as it is, or run cilo destroy ${key} first`);
+  const progress = opts.onProgress ?? (() => {});
+  let staging: string | undefined;
+  let dir: string;
+  let gitInfo: WorkspaceInfo | undefined;
+  if (opts.git) {
+    staging = join(envsDir(), ".staging", `${name}-${randomBytes(4).toString("hex")}`);
+    mkdirSync(dirname(staging), { recursive: true });
+    progress(`Cloning ${opts.git}`);
+    gitInfo = await createWorkspace({ dest: staging, git: { url: opts.git, ...(opts.ref ? { ref: opts.ref } : {}) }, env: name });
+    dir = staging;
+  } else {
+    dir = resolve(opts.from ?? process.cwd());
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw usageError(`The project folder ${dir} does not exist`, "Pass an existing folder with --from");
     }
-    const taken = [...Object.values(state.envs).map((e) => e.subnet), ...(opts.foreignSubnets ?? [])];
-    const subnet = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, taken);
-    const now = new Date().toISOString();
-    const rec: EnvRecord = {
-      project,
-      name,
-      status: "created",
-      subnet,
-      workspace: workspacePath(project, name),
-      created_at: now,
-      updated_at: now,
-      source: { kind: "none", path: from },
-      services: [],
-    };
-    state.envs[key] = rec;
-    return rec;
-  });
+  }
+  let rec: EnvRecord | undefined;
+  let workspaceMade: WorkspaceInfo | undefined;
+  try {
+    const { config } = await loadProjectConfig(dir);
+    const project = opts.git && !opts.project && !config.project ? projectFromUrl(opts.git) : projectName(dir, config, opts.project);
+    composeFilesOf(dir, config); // a missing compose file is refused before anything is recorded
+    const foreign = await foreignSubnetsIfReachable();
+    rec = await withState((state) => {
+      const key = envKey(project, name);
+      if (state.envs[key]) {
+        throw usageError(`The env "${key}" already exists`, `Use it as it is, or run cilo destroy ${key} first`);
+      }
+      const taken = [...Object.values(state.envs).map((e) => e.subnet), ...foreign];
+      const subnet = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, taken);
+      const now = new Date().toISOString();
+      const r: EnvRecord = {
+        project,
+        name,
+        status: "creating",
+        subnet,
+        workspace: workspacePath(project, name),
+        created_at: now,
+        updated_at: now,
+        services: [],
+        ...(config.dns_suffix ? { dns_suffix: config.dns_suffix.replace(/^\.+|\.+$/g, "").toLowerCase() } : {}),
+        ...(opts.ownerPid ? { owner_pid: opts.ownerPid } : {}),
+        operation: { kind: "create", pid: process.pid, started_at: now },
+      };
+      state.envs[key] = r;
+      return r;
+    });
+    failpoint("create:recorded");
+    if (existsSync(rec.workspace)) {
+      throw usageError(`The workspace folder ${rec.workspace} already exists but belongs to no env`, `Move it away or run cilo doctor --fix`);
+    }
+    mkdirSync(dirname(rec.workspace), { recursive: true });
+    if (staging && gitInfo) {
+      renameSync(staging, rec.workspace);
+      staging = undefined;
+      workspaceMade = { ...gitInfo, path: rec.workspace };
+    } else {
+      const mode = opts.mode ?? config.clone?.mode ?? "copy";
+      progress(`Making the workspace (${mode})`);
+      const include = [...(config.clone?.include ?? []), ...(opts.include ?? [])];
+      workspaceMade = await createWorkspace({ dest: rec.workspace, source: dir, mode, env: name, ...(include.length ? { include } : {}) });
+    }
+    failpoint("create:workspace");
+    const suffix = await dnsSuffixOf(rec);
+    if (config.env?.render?.length) {
+      await renderEnvFiles(rec.workspace, config.env.render, {
+        CILO_ENV: name,
+        CILO_PROJECT: project,
+        CILO_BASE_URL: baseUrl(project, name, suffix),
+        CILO_DNS_SUFFIX: suffix,
+        CILO_WORKSPACE: rec.workspace,
+      });
+    }
+    progress("Validating the compose project");
+    const rendered = await renderEnvCompose(rec);
+    const { serviceRecordsFromModel } = await import("./services.ts");
+    const services = serviceRecordsFromModel(rendered.model, config);
+    await checkDnsNames({ ...rec, services });
+    const source = sourceOf(workspaceMade, opts, dir);
+    const created = await withState((state) => {
+      const r = state.envs[envKey(project, name)];
+      if (!r) throw new CiloError("E_ENV_VANISHED", `The env ${project}/${name} was removed while it was being created`);
+      r.status = "created";
+      r.services = services;
+      r.source = source;
+      r.updated_at = new Date().toISOString();
+      delete r.operation;
+      return { ...r };
+    });
+    return { env: created, ...(workspaceMade.notice ? { notice: workspaceMade.notice } : {}) };
+  } catch (e) {
+    await rollback(rec, workspaceMade, staging);
+    throw e;
+  }
+}
+
+function sourceOf(ws: WorkspaceInfo, opts: CreateEnvOptions, dir: string): EnvSource {
+  return {
+    kind: ws.kind,
+    ...(opts.git ? { url: opts.git } : { path: dir }),
+    ...(ws.ref ? { ref: ws.ref } : opts.ref ? { ref: opts.ref } : {}),
+    ...(ws.branch ? { branch: ws.branch } : {}),
+  };
+}
+
+async function rollback(rec: EnvRecord | undefined, ws: WorkspaceInfo | undefined, staging: string | undefined): Promise<void> {
+  if (staging) rmSync(staging, { recursive: true, force: true });
+  if (ws) {
+    try {
+      await removeWorkspace({ path: ws.path, kind: ws.kind, ...(ws.source ? { source: ws.source } : {}), ...(ws.branch ? { branch: ws.branch } : {}) }, { force: true });
+    } catch {
+      // leave it for doctor rather than hide the original error
+    }
+  }
+  if (rec) {
+    const key = envKey(rec.project, rec.name);
+    const mine = rec.operation?.pid;
+    await withState((state) => {
+      const r = state.envs[key];
+      if (r && r.status === "creating" && r.operation?.pid === mine) delete state.envs[key];
+    }).catch(() => {});
+  }
+}
+
+/** Docker networks and host routes, when the engine answers; otherwise only routes (checked again at up). */
+async function foreignSubnetsIfReachable(): Promise<string[]> {
+  try {
+    const provider = await getProvider();
+    return await foreignSubnets(provider);
+  } catch {
+    const { hostRoutes } = await import("../network/foreign-subnets.ts");
+    return hostRoutes();
+  }
+}
+
+function projectFromUrl(url: string): string {
+  const base = basename(url.replace(/[/]+$/, "")).replace(/\.git$/, "");
+  return normaliseName(base || "project", "project");
 }

@@ -1,6 +1,15 @@
+import { existsSync, rmSync } from "node:fs";
+import { CiloError, messageOf } from "../errors.ts";
+import { runCompose } from "../compose/compose-cli.ts";
+import { failpoint } from "../failpoint.ts";
+import { envLabels, envNetworkName } from "../labels.ts";
 import { envKey, type EnvRecord } from "../state/schema.ts";
 import { withState } from "../state/store.ts";
+import { removeWorkspace } from "../workspace/index.ts";
+import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
 import { currentProject, findEnv, lookupEnv } from "./find-env.ts";
+import { refreshDns } from "./refresh-dns.ts";
+import { getCompose, getProvider } from "./runtime.ts";
 
 export interface DestroyEnvOptions {
   ref: string;
@@ -8,15 +17,58 @@ export interface DestroyEnvOptions {
   /** A missing env is a no-op instead of an error. */
   force?: boolean;
   keepWorkspace?: boolean;
+  onOutput?: (chunk: string) => void;
 }
 
-/** Removes an env's state entry, releasing its subnet. Returns the removed record, if any. */
+/**
+ * Destroys an env: its containers, network and named volumes (everything labelled with it), the
+ * workspace (and the worktree branch it made) unless kept, and its state entry, which releases the
+ * subnet. Nothing of any other env is touched. Returns the removed record, or undefined when
+ * `force` and there was none.
+ */
 export async function destroyEnv(opts: DestroyEnvOptions): Promise<EnvRecord | undefined> {
   const project = await currentProject(opts.project);
-  return withState((state) => {
-    const rec = opts.force ? lookupEnv(state, opts.ref, project) : findEnv(state, opts.ref, project);
-    if (!rec) return undefined;
-    delete state.envs[envKey(rec.project, rec.name)];
-    return rec;
+  const rec = await withState((state) => {
+    const r = opts.force ? lookupEnv(state, opts.ref, project) : findEnv(state, opts.ref, project);
+    if (!r) return undefined;
+    r.status = "destroying";
+    r.operation = { kind: "destroy", pid: process.pid, started_at: new Date().toISOString() };
+    return { ...r };
   });
+  if (!rec) return undefined;
+  await removeEnvResources(rec, opts);
+  failpoint("destroy:resources-removed");
+  await withState((state) => {
+    delete state.envs[envKey(rec.project, rec.name)];
+  });
+  await refreshDns();
+  return rec;
+}
+
+/** Removes what an env has in Docker and on disk. Safe to call again after an interruption. */
+export async function removeEnvResources(rec: EnvRecord, opts: { keepWorkspace?: boolean; onOutput?: (chunk: string) => void } = {}): Promise<void> {
+  const provider = await getProvider();
+  await provider.ping();
+  if (existsSync(renderedComposePath(rec))) {
+    const cli = await getCompose();
+    // compose removes what it made; the label sweep below catches anything it missed.
+    await runCompose(cli, envComposeTarget(rec), ["down", "-v", "--remove-orphans", "--timeout", "5"], opts.onOutput ? { onOutput: opts.onOutput } : {});
+  }
+  const labels = envLabels(rec.project, rec.name);
+  for (const c of await provider.listContainers(labels)) await provider.removeContainer(c.id);
+  const nets = await provider.listNetworks(labels);
+  const own = (await provider.listNetworks()).filter((n) => n.name === envNetworkName(rec.project, rec.name) && !nets.some((x) => x.id === n.id));
+  for (const n of [...nets, ...own]) await provider.removeNetwork(n.id);
+  for (const v of await provider.listVolumes(labels)) await provider.removeVolume(v.name);
+  if (!opts.keepWorkspace && existsSync(rec.workspace)) {
+    try {
+      await removeWorkspace(
+        { path: rec.workspace, kind: rec.source?.kind ?? "copy", ...(rec.source?.path ? { source: rec.source.path } : {}), ...(rec.source?.branch ? { branch: rec.source.branch } : {}) },
+        { force: true },
+      );
+    } catch (e) {
+      throw new CiloError("E_WORKSPACE_REMOVE", `Cannot remove the workspace ${rec.workspace}: ${messageOf(e)}`);
+    }
+    if (existsSync(rec.workspace)) rmSync(rec.workspace, { recursive: true, force: true });
+  }
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# End-to-end demo on a fresh Debian machine (as root): installs what is missing, builds cilo,
+# then makes two isolated copies of examples/basic side by side, shows them, reaches each by its
+# DNS name through cilo's dnsmasq, and destroys them. Uses its own CILO_HOME (removed at the end)
+# and DNS port, so it never touches a real ~/.cilo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run build --silent
+bash scripts/test-env.sh
+
+export CILO_HOME="${CILO_HOME:-$(mktemp -d /tmp/cilo-demo.XXXXXX)}"
+PORT="${CILO_DEMO_DNS_PORT:-15354}"
+cilo() { node dist/cilo.mjs "$@"; }
+say() { printf '\n\033[1m$ cilo %s\033[0m\n' "$*"; }
+cleanup() {
+  cilo destroy basic/demo-a --force >/dev/null 2>&1 || true
+  cilo destroy basic/demo-b --force >/dev/null 2>&1 || true
+  cilo dns stop >/dev/null 2>&1 || true
+  rm -rf "$CILO_HOME"
+}
+trap cleanup EXIT
+
+say init --dns-port "$PORT"; cilo init --dns-port "$PORT"
+say create demo-a --from examples/basic; cilo create demo-a --from examples/basic
+say create demo-b --from examples/basic; cilo create demo-b --from examples/basic
+say up demo-a --wait; cilo up basic/demo-a --wait
+say up demo-b --wait; cilo up basic/demo-b --wait
+say list; cilo list
+say status demo-a; cilo status basic/demo-a
+for env in demo-a demo-b; do
+  ip=$(dig @127.0.0.1 -p "$PORT" +short "web.$env.test")
+  printf '\nweb.%s.test -> %s: ' "$env" "$ip"
+  wget -q -O - "http://$ip/" | head -n 1
+done
+say destroy demo-a --force; cilo destroy basic/demo-a --force
+say destroy demo-b --force; cilo destroy basic/demo-b --force
+say list; cilo list
+echo
+echo "demo: OK"

@@ -1,0 +1,128 @@
+import { join } from "node:path";
+import { dnsStatus, renderDns, stopDns } from "../../core/dns/dnsmasq.ts";
+import { dnsEnvsFromState, dnsOptionsFromState } from "../../core/dns/from-state.ts";
+import { setupResolver } from "../../core/dns/setup.ts";
+import { syncDnsWithState } from "../../core/dns/sync-with-state.ts";
+import { isCiloError, usageError } from "../../core/errors.ts";
+import { ciloHome } from "../../core/paths.ts";
+import { DEFAULT_CONFIG, emptyState, type State } from "../../core/state/schema.ts";
+import { readState } from "../../core/state/store.ts";
+import { printJson, println, warn } from "../output.ts";
+
+interface DnsCommandOptions {
+  json?: boolean;
+  printManual?: boolean;
+  root?: string;
+}
+
+const ACTIONS = ["status", "start", "stop", "render", "setup"];
+
+/** `cilo dns status|start|stop|render|setup`: cilo's dnsmasq, rendered from state (SPEC §5). */
+export default async function dns(action: string, opts: DnsCommandOptions): Promise<number> {
+  switch (action) {
+    case "status":
+      return status(opts);
+    case "start":
+      return start(opts);
+    case "stop":
+      return stop(opts);
+    case "render":
+      return render(opts);
+    case "setup":
+      return setup(opts);
+    default:
+      throw usageError(`Unknown dns action "${action ?? ""}"`, `Use one of: ${ACTIONS.join(", ")}`);
+  }
+}
+
+function status(opts: DnsCommandOptions): number {
+  const state = readState();
+  const s = dnsStatus(dnsEnvsFromState(state), dnsOptionsFromState(state));
+  if (opts.json) {
+    printJson({
+      running: s.running,
+      pid: s.pid,
+      port: s.port,
+      names: s.names,
+      in_sync: s.inSync,
+      config_path: s.configPath,
+      hosts_dir: s.hostsDir,
+      upstreams: s.upstreams,
+    });
+    return 0;
+  }
+  const rows: [string, string][] = [
+    ["dnsmasq", s.running ? `running (pid ${s.pid}) on 127.0.0.1:${s.port}` : `not running (port ${s.port}); start it with: cilo dns start`],
+    ["names", String(s.names)],
+    ["in sync", s.inSync ? "yes" : "no; apply the state with: cilo dns start"],
+    ["config", s.configPath],
+    ["hosts dir", s.hostsDir],
+    ["upstreams", s.upstreams.join(", ") || "none (names outside the suffix are not answered)"],
+  ];
+  for (const [k, v] of rows) println(`${k.padEnd(10)} ${v}`);
+  return 0;
+}
+
+async function start(opts: DnsCommandOptions): Promise<number> {
+  const r = await syncDnsWithState();
+  if (opts.json) {
+    printJson(r);
+    return 0;
+  }
+  const how = r.started ? "started" : r.restarted ? `restarted in ${r.restartMs} ms` : "already running";
+  println(`dnsmasq ${how} (pid ${r.pid}): ${r.names} names, ${r.written.length} hosts files written, ${r.removed.length} removed`);
+  return 0;
+}
+
+async function stop(opts: DnsCommandOptions): Promise<number> {
+  const stopped = await stopDns();
+  if (opts.json) printJson({ stopped });
+  else println(stopped ? "dnsmasq stopped" : "dnsmasq was not running");
+  return 0;
+}
+
+function render(opts: DnsCommandOptions): number {
+  const state = readState();
+  const { config, hostsFiles, files } = renderDns(dnsEnvsFromState(state), dnsOptionsFromState(state));
+  const hosts = Object.fromEntries(Object.entries(hostsFiles).map(([name, content]) => [join(files.hostsDir, name), content]));
+  if (opts.json) {
+    printJson({ config: { path: files.config, content: config }, hosts });
+    return 0;
+  }
+  const parts = [[files.config, config], ...Object.entries(hosts)].map(([path, content]) => `==> ${path} <==\n${content}`);
+  process.stdout.write(parts.join("\n"));
+  return 0;
+}
+
+function setup(opts: DnsCommandOptions): number {
+  const state = stateOrDefaults();
+  const suffixes = [state.config.dns_suffix, ...Object.values(state.envs).flatMap((e) => (e.dns_suffix ? [e.dns_suffix] : []))];
+  const r = setupResolver({
+    suffix: suffixes,
+    port: state.config.dns_port,
+    ...(opts.root ? { root: opts.root } : {}),
+    ...(opts.printManual ? { printManual: true } : {}),
+  });
+  if (opts.json) {
+    printJson(r);
+    return 0;
+  }
+  if (opts.printManual) {
+    println(r.manual);
+    return 0;
+  }
+  for (const f of r.files) println(`${f.changed ? "wrote" : "unchanged"} ${f.path}`);
+  if (r.written && r.reload) println(`Now run: sudo ${r.reload}`);
+  return 0;
+}
+
+/** `sudo cilo dns setup` often runs with root's home, where cilo is not initialised. */
+function stateOrDefaults(): State {
+  try {
+    return readState();
+  } catch (e) {
+    if (!isCiloError(e) || e.code !== "E_NOT_INITIALISED") throw e;
+    warn(`cilo is not initialised in ${ciloHome()}; using the default port ${DEFAULT_CONFIG.dns_port} and suffix .${DEFAULT_CONFIG.dns_suffix}`);
+    return emptyState();
+  }
+}

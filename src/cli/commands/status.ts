@@ -1,0 +1,22 @@
+import { envStatus } from "../../core/env/env-status.ts";
+import { printJson, println, table } from "../output.ts";
+
+export default async function status(env: string, opts: { project?: string; json?: boolean }): Promise<number> {
+  const view = await envStatus(env, opts.project);
+  if (opts.json) {
+    printJson(view);
+    return 0;
+  }
+  println(`${view.project}/${view.name}  ${view.status}  subnet ${view.subnet}  ${view.base_url}`);
+  println(`workspace ${view.workspace}`);
+  if (view.error) println(`error: ${view.error}`);
+  if (view.operation) println(`operation in progress: ${view.operation.kind} (pid ${view.operation.pid}, since ${view.operation.started_at})`);
+  println();
+  println(
+    table(
+      ["SERVICE", "STATE", "HEALTH", "IP", "DNS"],
+      view.services.map((s) => [s.name, s.state, s.health ?? "-", s.ip ?? "-", s.dns.filter((d) => !d.startsWith("*")).join(", ")]),
+    ),
+  );
+  return 0;
+}

@@ -1,0 +1,151 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { CiloError, ExitCode, prerequisiteError } from "../errors.ts";
+import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { ciloHome } from "../paths.ts";
+import { run, type RunOptions, type RunResult } from "../proc/run.ts";
+
+/** The compose CLI cilo drives: `docker compose` (v2 plugin), `docker-compose` (v1) or `podman compose`. */
+export interface ComposeCli {
+  command: string[];
+  version: string;
+  flavor: "v2" | "v1" | "podman";
+}
+
+const CANDIDATES: { command: string[]; flavor: ComposeCli["flavor"] }[] = [
+  { command: ["docker", "compose"], flavor: "v2" },
+  { command: ["docker-compose"], flavor: "v1" },
+  { command: ["podman", "compose"], flavor: "podman" },
+];
+
+/**
+ * Finds the compose CLI: `CILO_COMPOSE` if set, else the first of docker compose, docker-compose,
+ * podman compose that answers `version`. The answer is cached in `$CILO_HOME/compose-cli.json`
+ * and reused while the program file is unchanged (asking docker-compose costs about a second).
+ */
+export async function detectCompose(home = ciloHome()): Promise<ComposeCli> {
+  const override = process.env["CILO_COMPOSE"]?.trim();
+  const candidates = override
+    ? [{ command: override.split(/\s+/), flavor: flavorOf(override.split(/\s+/)) }]
+    : CANDIDATES;
+  const cacheFile = join(home, "compose-cli.json");
+  const cached = readCache(cacheFile, override ?? "");
+  if (cached) return cached;
+  const tried: string[] = [];
+  for (const c of candidates) {
+    const bin = which(c.command[0]!);
+    if (!bin) {
+      tried.push(c.command.join(" "));
+      continue;
+    }
+    const r = await run(bin, [...c.command.slice(1), "version", "--short"]);
+    const version = r.stdout.trim().split("\n").pop()?.replace(/^v/, "") ?? "";
+    if (r.code === 0 && /^\d+\.\d+/.test(version)) {
+      const cli: ComposeCli = { command: [bin, ...c.command.slice(1)], version, flavor: c.flavor };
+      writeCache(cacheFile, override ?? "", bin, cli);
+      return cli;
+    }
+    tried.push(c.command.join(" "));
+  }
+  if (override) {
+    throw prerequisiteError("E_COMPOSE_MISSING", `The compose CLI "${override}" from CILO_COMPOSE does not answer "version"`, "Fix or unset CILO_COMPOSE");
+  }
+  throw prerequisiteError(
+    "E_COMPOSE_MISSING",
+    `No compose CLI found (tried ${tried.join(", ")})`,
+    "Install the Docker Compose plugin or docker-compose (Debian: apt-get install docker-compose), or set CILO_COMPOSE",
+  );
+}
+
+function flavorOf(cmd: string[]): ComposeCli["flavor"] {
+  if (cmd[0]?.endsWith("podman")) return "podman";
+  if (cmd[0]?.endsWith("docker-compose")) return "v1";
+  return "v2";
+}
+
+/** Version as numbers, for feature checks (e.g. `!reset` needs v2 ≥ 2.18). */
+export function versionAtLeast(cli: ComposeCli, want: string): boolean {
+  const a = cli.version.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  const b = want.split(".").map((x) => Number(x));
+  for (let i = 0; i < b.length; i++) {
+    if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) > b[i]!;
+  }
+  return true;
+}
+
+export function which(cmd: string): string | undefined {
+  if (cmd.includes("/")) return existsSync(cmd) ? cmd : undefined;
+  for (const dir of (process.env["PATH"] ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, cmd);
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+interface CacheEntry {
+  key: string;
+  bin: string;
+  mtimeMs: number;
+  cli: ComposeCli;
+}
+
+function readCache(file: string, key: string): ComposeCli | undefined {
+  try {
+    const entry = JSON.parse(readFileSync(file, "utf8")) as CacheEntry;
+    if (entry.key !== key) return undefined;
+    if (which(entry.cli.command[0]!) !== entry.bin) return undefined;
+    if (statSync(entry.bin).mtimeMs !== entry.mtimeMs) return undefined;
+    return entry.cli;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCache(file: string, key: string, bin: string, cli: ComposeCli): void {
+  try {
+    const entry: CacheEntry = { key, bin, mtimeMs: statSync(bin).mtimeMs, cli };
+    if (existsSync(join(file, ".."))) writeFileAtomic(file, JSON.stringify(entry));
+  } catch {
+    // A cache that cannot be written only costs time.
+  }
+}
+
+export interface ComposeTarget {
+  /** `-p` project name. */
+  projectName: string;
+  /** `-f` files (absolute or relative to cwd). */
+  files: string[];
+  cwd: string;
+  /** One `--env-file` (compose v1 takes only one). */
+  envFile?: string;
+  profiles?: string[];
+}
+
+/** Runs `<compose> -p … -f … <args>`. */
+export function runCompose(cli: ComposeCli, target: ComposeTarget, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const pre: string[] = ["-p", target.projectName];
+  for (const f of target.files) pre.push("-f", f);
+  if (target.envFile) pre.push("--env-file", target.envFile);
+  for (const p of target.profiles ?? []) pre.push("--profile", p);
+  const env = { ...(opts.env ?? process.env) };
+  // v1 reads COMPOSE_* variables; keep the user's from leaking into cilo's resolution.
+  delete env["COMPOSE_FILE"];
+  delete env["COMPOSE_PROJECT_NAME"];
+  delete env["COMPOSE_PROFILES"];
+  return run(cli.command[0]!, [...cli.command.slice(1), ...pre, ...args], { ...opts, cwd: target.cwd, env });
+}
+
+/** Turns a failed compose call into one clear line (the first meaningful line of its stderr). */
+export function composeFailure(what: string, r: RunResult, exitCode: number = ExitCode.failure): CiloError {
+  const lines = (r.stderr || r.stdout)
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !/^(Creating|Starting|Stopping|Removing|Recreating|Network|Volume|Container|Pulling|Building)\b/.test(l) && !/^WARNING/.test(l));
+  const reason = lines.find((l) => /error|invalid|not|unsupported|must|cannot|failed|unknown|denied/i.test(l)) ?? lines[0] ?? `exit ${r.code}`;
+  return new CiloError("E_COMPOSE", `${what}: ${reason.replace(/^ERROR:\s*/, "")}`, { exitCode });
+}

@@ -1,0 +1,54 @@
+import { existsSync } from "node:fs";
+import { CiloError } from "../errors.ts";
+import { composeFailure, runCompose } from "../compose/compose-cli.ts";
+import { envKey, type EnvRecord } from "../state/schema.ts";
+import { withState } from "../state/store.ts";
+import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
+import { currentProject, findEnv } from "./find-env.ts";
+import { refreshDns } from "./refresh-dns.ts";
+import { getCompose, getProvider } from "./runtime.ts";
+
+export interface DownEnvOptions {
+  ref: string;
+  project?: string;
+  onOutput?: (chunk: string) => void;
+}
+
+/** Stops an env: `compose down` (containers and network go; volumes and workspace stay). */
+export async function downEnv(opts: DownEnvOptions): Promise<EnvRecord> {
+  const project = await currentProject(opts.project);
+  const provider = await getProvider();
+  await provider.ping();
+  const rec = await withState((state) => {
+    const r = findEnv(state, opts.ref, project);
+    r.operation = { kind: "down", pid: process.pid, started_at: new Date().toISOString() };
+    return { ...r };
+  });
+  const key = envKey(rec.project, rec.name);
+  if (existsSync(renderedComposePath(rec))) {
+    const cli = await getCompose();
+    const r = await runCompose(cli, envComposeTarget(rec), ["down", "--remove-orphans"], opts.onOutput ? { onOutput: opts.onOutput } : {});
+    if (r.code !== 0) {
+      await clearOperation(key);
+      throw composeFailure(`Stopping ${key} failed`, r);
+    }
+  }
+  const done = await withState((state) => {
+    const cur = state.envs[key];
+    if (!cur) throw new CiloError("E_ENV_VANISHED", `The env ${key} was destroyed meanwhile`);
+    cur.status = "stopped";
+    cur.services = cur.services.map(({ ip: _ip, health: _h, state: _s, ...rest }) => ({ ...rest, state: "stopped" }));
+    cur.updated_at = new Date().toISOString();
+    delete cur.operation;
+    return { ...cur };
+  });
+  await refreshDns();
+  return done;
+}
+
+async function clearOperation(key: string): Promise<void> {
+  await withState((state) => {
+    const cur = state.envs[key];
+    if (cur) delete cur.operation;
+  }).catch(() => {});
+}

@@ -1,0 +1,50 @@
+import { envLabels, envNetworkName } from "../labels.ts";
+import type { EnvRecord } from "../state/schema.ts";
+import { readState } from "../state/store.ts";
+import { currentProject, findEnv } from "./find-env.ts";
+import { getProvider } from "./runtime.ts";
+import { mergeRuntime } from "./services.ts";
+import { baseUrl, serviceDnsNames } from "./urls.ts";
+
+/** `cilo status --json` (SPEC §6a); fields may be added, never renamed. */
+export interface EnvStatusView {
+  project: string;
+  name: string;
+  status: string;
+  subnet: string;
+  network: string;
+  workspace: string;
+  base_url: string;
+  services: { name: string; state: string; health: string | null; ip: string | null; dns: string[] }[];
+  operation?: EnvRecord["operation"];
+  error?: string;
+}
+
+/** An env as state records it, with each service's state, health and IP read live from Docker. */
+export async function envStatus(ref: string, explicitProject?: string): Promise<EnvStatusView> {
+  const state = readState();
+  const rec = findEnv(state, ref, await currentProject(explicitProject));
+  const suffix = rec.dns_suffix ?? state.config.dns_suffix;
+  const provider = await getProvider();
+  const containers = await provider.listContainers(envLabels(rec.project, rec.name));
+  const network = envNetworkName(rec.project, rec.name);
+  const services = mergeRuntime(rec.services, containers, network);
+  return {
+    project: rec.project,
+    name: rec.name,
+    status: rec.status,
+    subnet: rec.subnet,
+    network,
+    workspace: rec.workspace,
+    base_url: baseUrl(rec.project, rec.name, suffix),
+    services: services.map((s) => ({
+      name: s.name,
+      state: s.state ?? "unknown",
+      health: s.health ?? null,
+      ip: s.ip ?? null,
+      dns: serviceDnsNames(s, rec, suffix, rec.hostnames?.[s.name] ?? []),
+    })),
+    ...(rec.operation ? { operation: rec.operation } : {}),
+    ...(rec.error ? { error: rec.error } : {}),
+  };
+}

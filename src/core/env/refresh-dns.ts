@@ -1,0 +1,41 @@
+import { warn } from "../../cli/output.ts";
+import { messageOf } from "../errors.ts";
+import type { EnvRecord, State } from "../state/schema.ts";
+import { readState } from "../state/store.ts";
+
+/**
+ * Refuses an env whose DNS names would answer a different IP than another env's for the same
+ * name (SPEC §5), before anything changes. The env's services get placeholder addresses of their
+ * own, so any shared name is a collision whatever IPs Docker later hands out.
+ */
+export async function checkDnsNames(candidate: EnvRecord, state: State = readState()): Promise<void> {
+  const { planDns } = await import("../dns/render.ts");
+  const { dnsEnvsFromState } = await import("../dns/from-state.ts");
+  const others: State = { ...state, envs: { ...state.envs } };
+  delete others.envs[`${candidate.project}/${candidate.name}`];
+  const placeholder = {
+    ...candidate,
+    status: "running" as const,
+    services: candidate.services.map((s, i) => ({ ...s, ip: `0.0.${Math.floor(i / 250)}.${(i % 250) + 1}` })),
+  };
+  others.envs[`${candidate.project}/${candidate.name}`] = placeholder;
+  planDns(dnsEnvsFromState(others));
+}
+
+/**
+ * Renders the DNS served by cilo's dnsmasq from state and applies it (hosts files replaced
+ * atomically, restart only when wildcards change). A DNS failure does not undo the env
+ * operation that called it: it is reported as a warning and `cilo doctor` shows it.
+ */
+export async function refreshDns(): Promise<boolean> {
+  try {
+    const state = readState();
+    const { applyDns } = await import("../dns/dnsmasq.ts");
+    const { dnsEnvsFromState } = await import("../dns/from-state.ts");
+    await applyDns(dnsEnvsFromState(state), { port: state.config.dns_port });
+    return true;
+  } catch (e) {
+    warn(`DNS was not updated: ${messageOf(e)}`);
+    return false;
+  }
+}

@@ -1,0 +1,139 @@
+import { CiloError, messageOf } from "../errors.ts";
+import { composeFailure, runCompose } from "../compose/compose-cli.ts";
+import { failpoint } from "../failpoint.ts";
+import { envLabels, envNetworkName } from "../labels.ts";
+import { overlaps, parseCidr } from "../network/cidr.ts";
+import { foreignSubnets } from "../network/foreign-subnets.ts";
+import { allocateSubnet } from "../network/subnet-pool.ts";
+import { envKey, type EnvRecord } from "../state/schema.ts";
+import { readState, withState } from "../state/store.ts";
+import { envComposeTarget, renderEnvCompose } from "./env-compose.ts";
+import { currentProject, findEnv } from "./find-env.ts";
+import { checkDnsNames, refreshDns } from "./refresh-dns.ts";
+import { getCompose, getProvider } from "./runtime.ts";
+import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
+import { waitForServices } from "./wait-services.ts";
+
+export interface UpEnvOptions {
+  ref: string;
+  project?: string;
+  build?: boolean;
+  recreate?: boolean;
+  profiles?: string[];
+  wait?: boolean;
+  timeoutMs?: number;
+  /** Output of the compose CLI, as it comes. */
+  onOutput?: (chunk: string) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Starts an env: renders its compose file, makes sure its subnet is free, runs `compose up -d`,
+ * optionally waits for health, then records services with the IPs Docker gave them and updates DNS.
+ * A failure leaves the env recorded as `failed` (destroy still cleans it).
+ */
+export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
+  const project = await currentProject(opts.project);
+  const provider = await getProvider();
+  await provider.ping();
+  let rec = await withState((state) => {
+    const r = findEnv(state, opts.ref, project);
+    if (r.operation && r.operation.kind !== "up" && isAlive(r.operation.pid)) {
+      throw new CiloError("E_ENV_BUSY", `The env ${r.project}/${r.name} is busy: ${r.operation.kind} is running (pid ${r.operation.pid})`, { hint: "Wait for it to finish" });
+    }
+    r.status = "starting";
+    r.operation = { kind: "up", pid: process.pid, started_at: new Date().toISOString() };
+    r.updated_at = r.operation.started_at;
+    return { ...r };
+  });
+  const key = envKey(rec.project, rec.name);
+  try {
+    rec = await ensureFreeSubnet(rec);
+    const rendered = await renderEnvCompose(rec, opts.profiles ?? []);
+    const services = serviceRecordsFromModel(rendered.model, rendered.config);
+    await checkDnsNames({ ...rec, services });
+    const cli = await getCompose();
+    const args = ["up", "-d", "--remove-orphans"];
+    if (opts.build) args.push("--build");
+    if (opts.recreate) args.push("--force-recreate");
+    failpoint("up:before-compose");
+    const r = await runCompose(cli, envComposeTarget(rec), args, {
+      ...(opts.onOutput ? { onOutput: (c: string) => opts.onOutput!(c) } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    if (r.code !== 0) throw composeFailure(`Starting ${key} failed`, r);
+    failpoint("up:after-compose");
+    const labels = envLabels(rec.project, rec.name);
+    if (opts.wait) {
+      await waitForServices(provider, { labels, services: rendered.services, timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.signal ? { signal: opts.signal } : {}) });
+    }
+    const containers = await provider.listContainers(labels);
+    const merged = mergeRuntime(services, containers, envNetworkName(rec.project, rec.name));
+    const done = await withState((state) => {
+      const cur = state.envs[key];
+      if (!cur) throw new CiloError("E_ENV_VANISHED", `The env ${key} was destroyed while it was starting`);
+      const now = new Date().toISOString();
+      cur.status = "running";
+      cur.services = merged;
+      cur.updated_at = now;
+      cur.last_used_at = now;
+      state.compose = { command: cli.command, version: cli.version };
+      delete cur.error;
+      delete cur.operation;
+      return { ...cur };
+    });
+    await refreshDns();
+    return done;
+  } catch (e) {
+    await withState((state) => {
+      const cur = state.envs[key];
+      if (!cur) return;
+      cur.status = "failed";
+      cur.error = messageOf(e).split("\n")[0]!;
+      cur.updated_at = new Date().toISOString();
+      delete cur.operation;
+    }).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * The env's subnet must not overlap any network or route that appeared since it was allocated;
+ * if it does, a new one is allocated under the lock.
+ */
+async function ensureFreeSubnet(rec: EnvRecord): Promise<EnvRecord> {
+  const provider = await getProvider();
+  const own = envNetworkName(rec.project, rec.name);
+  const nets = await provider.listNetworks();
+  const existing = nets.find((n) => n.name === own);
+  if (existing) {
+    if (existing.subnets.includes(rec.subnet)) return rec;
+    throw new CiloError("E_NETWORK_MISMATCH", `The network ${own} exists with subnet ${existing.subnets.join(", ") || "none"}, not ${rec.subnet} as recorded`, {
+      hint: `Run cilo down ${rec.project}/${rec.name} to remove it, then up again`,
+    });
+  }
+  const foreign = await foreignSubnets(provider, [own]);
+  const mine = parseCidr(rec.subnet)!;
+  if (!foreign.some((f) => parseCidr(f) && overlaps(parseCidr(f)!, mine))) return rec;
+  return withState((state) => {
+    const cur = state.envs[envKey(rec.project, rec.name)];
+    if (!cur) throw new CiloError("E_ENV_VANISHED", `The env ${rec.project}/${rec.name} was destroyed meanwhile`);
+    const taken = [...Object.values(state.envs).filter((e) => e !== cur).map((e) => e.subnet), ...foreign];
+    cur.subnet = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, taken);
+    return { ...cur };
+  });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: any) {
+    return e?.code === "EPERM";
+  }
+}
+
+/** The state as last written, for commands that only read. */
+export function envFromState(ref: string, project?: string): EnvRecord {
+  return findEnv(readState(), ref, project);
+}

@@ -1,0 +1,52 @@
+import { spawn, type StdioOptions } from "node:child_process";
+
+export interface RunResult {
+  code: number;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** "pipe" (default) captures output; "inherit" hands the terminal over. */
+  stdio?: "pipe" | "inherit";
+  input?: string;
+  signal?: AbortSignal;
+  /** Called with each chunk of output while capturing (for streaming progress). */
+  onOutput?: (chunk: string, stream: "stdout" | "stderr") => void;
+}
+
+/** Runs a program without a shell and collects its output. ENOENT surfaces as code 127. */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const stdio: StdioOptions = opts.stdio === "inherit" ? "inherit" : [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"];
+    let child;
+    try {
+      child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
+    } catch (e: any) {
+      resolve({ code: 127, stdout: "", stderr: String(e?.message ?? e), ms: Date.now() - started });
+      return;
+    }
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+      opts.onOutput?.(d, "stdout");
+    });
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+      opts.onOutput?.(d, "stderr");
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    child.on("error", (e: any) => {
+      resolve({ code: e?.code === "ENOENT" ? 127 : 1, stdout, stderr: stderr + String(e?.message ?? e), ms: Date.now() - started });
+    });
+    child.on("close", (code, signal) => {
+      resolve({ code: code ?? 128, ...(signal ? { signal } : {}), stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}

@@ -1,0 +1,170 @@
+import Docker from "dockerode";
+import { CiloError, ExitCode, messageOf, prerequisiteError } from "../../core/errors.ts";
+import type { ContainerState, EngineInfo, NetworkState, RuntimeProvider, VolumeState } from "../provider.ts";
+
+/**
+ * The Docker engine through dockerode. Honours DOCKER_HOST (and DOCKER_TLS_VERIFY/DOCKER_CERT_PATH)
+ * as dockerode does; without it, the local socket.
+ */
+export class DockerProvider implements RuntimeProvider {
+  readonly name = "docker";
+  private readonly docker: Docker;
+
+  constructor(docker = new Docker()) {
+    this.docker = docker;
+  }
+
+  async ping(): Promise<EngineInfo> {
+    try {
+      const v = await this.docker.version();
+      return { version: v.Version, apiVersion: v.ApiVersion };
+    } catch (e) {
+      throw unreachable(e);
+    }
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerState[]> {
+    const list = await this.call(() => this.docker.listContainers({ all: true, filters: { label: labelFilters(labels) } }));
+    return list.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? c.Id).replace(/^\//, ""),
+      labels: c.Labels ?? {},
+      state: c.State,
+      ...parseStatus(c.Status),
+      ips: Object.fromEntries(
+        Object.entries(c.NetworkSettings?.Networks ?? {})
+          .filter(([, n]) => n.IPAddress)
+          .map(([name, n]) => [name, n.IPAddress]),
+      ),
+    }));
+  }
+
+  async inspectContainer(id: string): Promise<ContainerState | undefined> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(id).inspect();
+    } catch (e: any) {
+      if (e?.statusCode === 404) return undefined;
+      throw wrap(e);
+    }
+    const st = info.State;
+    return {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ""),
+      labels: info.Config.Labels ?? {},
+      state: st.Status,
+      ...(st.Health?.Status ? { health: st.Health.Status } : {}),
+      exitCode: st.ExitCode,
+      restartCount: info.RestartCount,
+      ips: Object.fromEntries(
+        Object.entries(info.NetworkSettings.Networks ?? {})
+          .filter(([, n]) => n.IPAddress)
+          .map(([name, n]) => [name, n.IPAddress]),
+      ),
+    };
+  }
+
+  async listNetworks(labels?: Record<string, string>): Promise<NetworkState[]> {
+    const list = await this.call(() => this.docker.listNetworks(labels ? { filters: { label: labelFilters(labels) } } : {}));
+    return list.map((n) => ({
+      id: n.Id,
+      name: n.Name,
+      subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => typeof s === "string"),
+      labels: n.Labels ?? {},
+    }));
+  }
+
+  async listVolumes(labels?: Record<string, string>): Promise<VolumeState[]> {
+    const res = await this.call(() => this.docker.listVolumes(labels ? { filters: { label: labelFilters(labels) } } : {}));
+    return (res.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await this.ignore404(() => this.docker.getContainer(id).remove({ force: true, v: true }));
+  }
+
+  async removeNetwork(id: string): Promise<void> {
+    await this.ignore404(() => this.docker.getNetwork(id).remove());
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.ignore404(() => this.docker.getVolume(name).remove({ force: true }));
+  }
+
+  async logs(id: string, tail: number): Promise<string> {
+    const buf = (await this.call(() => this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail, follow: false }))) as unknown as Buffer;
+    return demux(buf);
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw wrap(e);
+    }
+  }
+
+  private async ignore404(fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (e: any) {
+      if (e?.statusCode === 404) return;
+      throw wrap(e);
+    }
+  }
+}
+
+function labelFilters(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, v]) => (v === "" ? k : `${k}=${v}`));
+}
+
+/** "Up 3 minutes (healthy)", "Exited (1) 2 seconds ago", "Up 1 second (health: starting)". */
+export function parseStatus(status: string | undefined): { health?: string; exitCode?: number } {
+  const out: { health?: string; exitCode?: number } = {};
+  if (!status) return out;
+  const h = /\((healthy|unhealthy|health: starting)\)/.exec(status);
+  if (h) out.health = h[1] === "health: starting" ? "starting" : h[1]!;
+  const x = /^Exited \((-?\d+)\)/.exec(status);
+  if (x) out.exitCode = Number(x[1]);
+  return out;
+}
+
+/** Docker's multiplexed log stream (8-byte frame headers) to text; plain text passes through. */
+export function demux(buf: Buffer): string {
+  if (!Buffer.isBuffer(buf)) return String(buf ?? "");
+  const chunks: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length && (buf[i] === 1 || buf[i] === 2 || buf[i] === 0) && buf[i + 1] === 0 && buf[i + 2] === 0 && buf[i + 3] === 0) {
+    const len = buf.readUInt32BE(i + 4);
+    chunks.push(buf.subarray(i + 8, i + 8 + len));
+    i += 8 + len;
+  }
+  if (i === 0) return buf.toString("utf8");
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function isConnectionError(e: any): boolean {
+  return ["ENOENT", "ECONNREFUSED", "EACCES", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH"].includes(e?.code) || /connect/i.test(e?.message ?? "");
+}
+
+function unreachable(e: unknown): CiloError {
+  const where = process.env["DOCKER_HOST"] ?? "/var/run/docker.sock";
+  return prerequisiteError(
+    "E_DOCKER_UNAVAILABLE",
+    `The Docker engine at ${where} does not answer (${shortReason(e)})`,
+    "Start Docker (e.g. dockerd or systemctl start docker) or set DOCKER_HOST",
+    e,
+  );
+}
+
+function wrap(e: unknown): CiloError {
+  if (e instanceof CiloError) return e;
+  if (isConnectionError(e)) return unreachable(e);
+  const json = (e as any)?.json?.message;
+  return new CiloError("E_DOCKER", `Docker refused the request: ${json ?? messageOf(e)}`, { exitCode: ExitCode.failure, cause: e });
+}
+
+function shortReason(e: unknown): string {
+  const code = (e as any)?.code;
+  return code ? String(code) : messageOf(e).split("\n")[0]!;
+}

@@ -1,0 +1,157 @@
+import { readFile } from "node:fs/promises";
+import { basename, dirname, extname, isAbsolute, relative, resolve } from "node:path";
+import { CiloError, ExitCode, usageError } from "../core/errors.ts";
+import { didYouMean } from "./expression/suggest.ts";
+import type { Segment } from "./source-map.ts";
+import type { IncludeStep, Step, Workflow } from "./types.ts";
+import { analyseWorkflow, type WorkflowIssue } from "./validate.ts";
+
+export { validateWorkflowText, workflowSchemaUrl, type WorkflowIssue } from "./validate.ts";
+
+/** A checked workflow with the files it includes, read and checked too. */
+export interface LoadedWorkflow {
+  workflow: Workflow;
+  /** Its `name:`, else the file name without extension. */
+  name: string;
+  /** Absolute path of the file. */
+  file: string;
+  /** Absolute path of its folder, against which `clone.from` and `include` resolve. */
+  dir: string;
+  /** `--var` values, taken literally over the declared `vars` (see `resolveVars`). */
+  varOverrides: Record<string, string>;
+  /** Included workflows by absolute path; look one up with {@link includedWorkflow}. */
+  includes: Map<string, LoadedWorkflow>;
+}
+
+/** A workflow that failed validation: the message is the first issue, `issues` holds them all. */
+export class WorkflowInvalidError extends CiloError {
+  readonly issues: WorkflowIssue[];
+
+  constructor(issues: WorkflowIssue[], file: string) {
+    const more = issues.length - 1;
+    super("E_WORKFLOW_INVALID", formatIssue(issues[0]!), {
+      exitCode: ExitCode.usage,
+      ...(more > 0 ? { hint: `${more} more problem${more === 1 ? "" : "s"}; \`cilo workflow validate ${file}\` lists them all` } : {}),
+    });
+    this.name = "WorkflowInvalidError";
+    this.issues = issues;
+  }
+}
+
+/** `<file>:<line>:<col>: <path>: <message>` */
+export function formatIssue(issue: WorkflowIssue): string {
+  return `${issue.file}:${issue.line}:${issue.column}: ${issue.path ? `${issue.path}: ` : ""}${issue.message}`;
+}
+
+/**
+ * Reads and checks a workflow file and every file it includes (relative to the including file,
+ * cycles refused). Throws {@link WorkflowInvalidError} (E_WORKFLOW_INVALID, exit 2) listing every
+ * problem, `E_WORKFLOW_NOT_FOUND` (exit 2) for a missing file, and a usage error for a `vars`
+ * override the workflow does not declare.
+ */
+export async function loadWorkflow(file: string, opts: { vars?: Record<string, string> } = {}): Promise<LoadedWorkflow> {
+  const path = resolve(file);
+  const text = await readText(path);
+  if (text === undefined) {
+    throw new CiloError("E_WORKFLOW_NOT_FOUND", `The workflow file ${file} does not exist`, {
+      exitCode: ExitCode.usage,
+      hint: "Create one with `cilo workflow new`",
+    });
+  }
+  const issues: WorkflowIssue[] = [];
+  const loaded = await loadTree(path, text, { chain: [path], issues, done: new Map() });
+  if (!loaded || issues.length > 0) throw new WorkflowInvalidError(issues, file);
+  const overrides = opts.vars ?? {};
+  const declared = Object.keys(loaded.workflow.vars ?? {});
+  for (const name of Object.keys(overrides)) {
+    if (!declared.includes(name)) {
+      const has = declared.length > 0 ? `it declares ${declared.join(", ")}` : "it declares no vars";
+      throw usageError(`The workflow ${file} has no var "${name}"${didYouMean(name, declared)}; ${has}`);
+    }
+  }
+  return { ...loaded, varOverrides: { ...overrides } };
+}
+
+/** The workflow an `include` step of `parent` runs. */
+export function includedWorkflow(parent: LoadedWorkflow, step: IncludeStep): LoadedWorkflow {
+  const child = parent.includes.get(resolve(parent.dir, step.include));
+  if (!child) throw new Error(`The include "${step.include}" of ${parent.file} was not loaded`);
+  return child;
+}
+
+interface LoadRun {
+  /** The files being loaded, outermost first, to detect cycles. */
+  chain: string[];
+  issues: WorkflowIssue[];
+  /** Files already loaded (undefined when invalid), so a file included twice is read once. */
+  done: Map<string, LoadedWorkflow | undefined>;
+}
+
+async function loadTree(path: string, text: string, run: LoadRun): Promise<LoadedWorkflow | undefined> {
+  const { chain, issues, done } = run;
+  const analysis = analyseWorkflow(text, displayPath(path));
+  issues.push(...analysis.issues);
+  const { workflow } = analysis;
+  if (!workflow) return undefined;
+  const dir = dirname(path);
+  const includes = new Map<string, LoadedWorkflow>();
+  for (const { step, at } of includeSteps(workflow.steps, ["steps"])) {
+    const target = resolve(dir, step.include);
+    if (chain.includes(target)) {
+      const cycle = [...chain.slice(chain.indexOf(target)), target].map(displayPath).join(" -> ");
+      issues.push(analysis.issueAt([...at, "include"], "value", `include cycle ${cycle}; expected a file that does not include this one`));
+      continue;
+    }
+    const child = done.has(target) ? done.get(target) : await loadChild(target, run);
+    if (child === "missing") {
+      issues.push(analysis.issueAt([...at, "include"], "value", `the file ${displayPath(target)} does not exist; expected a workflow file relative to this one`));
+      continue;
+    }
+    if (!child) continue;
+    includes.set(target, child);
+    const declared = Object.keys(child.workflow.vars ?? {});
+    for (const name of Object.keys(step.with ?? {})) {
+      if (declared.includes(name)) continue;
+      const has = declared.length > 0 ? `one of ${declared.join(", ")}` : `a var of ${displayPath(target)} (it declares none)`;
+      issues.push(analysis.issueAt([...at, "with", name], "key", `${displayPath(target)} has no var "${name}"${didYouMean(name, declared)}; expected ${has}`));
+    }
+  }
+  const name = workflow.name ?? basename(path, extname(path));
+  return { workflow, name, file: path, dir, varOverrides: {}, includes };
+}
+
+/** An included file: loaded, undefined when it has problems (they are in `run.issues`), or missing. */
+async function loadChild(path: string, run: LoadRun): Promise<LoadedWorkflow | undefined | "missing"> {
+  const text = await readText(path);
+  if (text === undefined) return "missing";
+  const child = await loadTree(path, text, { ...run, chain: [...run.chain, path] });
+  run.done.set(path, child);
+  return child;
+}
+
+function includeSteps(steps: Step[], path: Segment[]): { step: IncludeStep; at: Segment[] }[] {
+  return steps.flatMap((step, i) => {
+    const at = [...path, i];
+    if ("include" in step) return [{ step, at }];
+    if ("parallel" in step) return includeSteps(step.parallel, [...at, "parallel"]);
+    return [];
+  });
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new CiloError("E_WORKFLOW_UNREADABLE", `The workflow file ${path} cannot be read: ${(e as Error).message}`, {
+      exitCode: ExitCode.usage,
+      cause: e,
+    });
+  }
+}
+
+/** A path as users see it: relative to the working folder when inside it. */
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
+}
