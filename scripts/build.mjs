@@ -1,13 +1,17 @@
 // Bundles the CLI for fast start-up: dist/cilo.mjs is the entry; heavy modules (dockerode, listr2,
 // zx, yaml) land in chunks under dist/chunks/ that load only when a command needs them.
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
-rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
+// Build beside dist/ and swap it in, so a CLI started meanwhile never sees a half-written dist/.
+const out = new URL(`../dist.build-${process.pid}`, import.meta.url);
+const dist = new URL("../dist", import.meta.url);
+const old = new URL(`../dist.old-${process.pid}`, import.meta.url);
+rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: { cilo: "src/main.ts" },
-  outdir: "dist",
+  outdir: out.pathname,
   outExtension: { ".js": ".mjs" },
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,
@@ -34,3 +38,6 @@ await build({
     ].join("\n"),
   },
 });
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(out, dist);
+rmSync(old, { recursive: true, force: true });

@@ -22,7 +22,7 @@ export function buildCli(): Cli {
       });
       cli.help();
       cli.version(ciloVersion());
-      const parsed = cli.parse(["node", "cilo", ...argv], { run: false });
+      const parsed = cli.parse(["node", "cilo", ...passthrough(argv)], { run: false });
       if (parsed.options["help"] || (parsed.options["version"] && !cli.matchedCommand)) return 0;
       if (!cli.matchedCommand) {
         if (argv.length === 0) {
@@ -37,4 +37,29 @@ export function buildCli(): Cli {
       return (await result) ?? 0;
     },
   };
+}
+
+/**
+ * Commands that run another program take its arguments verbatim after their own positionals:
+ * `cilo exec <env> <service> sh -c "…"` must not read `-c` as a cilo option. A `--` is inserted
+ * where the passthrough begins (unless the user wrote one).
+ */
+const PASSTHROUGH: Record<string, { positionals: number; valueOptions: string[] }> = {
+  exec: { positionals: 2, valueOptions: ["--user", "--workdir", "--project"] },
+};
+
+export function passthrough(argv: string[]): string[] {
+  const spec = PASSTHROUGH[argv[0] ?? ""];
+  if (!spec || argv.includes("--")) return argv;
+  let seen = 0;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (seen === spec.positionals) return [...argv.slice(0, i), "--", ...argv.slice(i)];
+    if (a.startsWith("-")) {
+      if (spec.valueOptions.includes(a)) i++;
+      continue;
+    }
+    seen++;
+  }
+  return argv;
 }

@@ -95,4 +95,20 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .command("compose <env>", "Run any compose command on the env: cilo compose <env> -- <args...>")
     .option("--project <name>", "Project of the env")
     .action(lazy(sink, envCommands, (m) => m.compose));
+
+  cli
+    .command("hostnames <action> <env> [...names]", "Custom DNS names of an env: list | add <service> <name...> | remove <service> <name...> | set <service> <name...>")
+    .option("--project <name>", "Project of the env")
+    .option("--json", "Print as JSON (list)")
+    .example("  $ cilo hostnames add feat-x web shop admin    # shop.feat-x.test and admin.feat-x.test → web\n")
+    .action(lazy(sink, () => import("./commands/hostnames.ts")));
+
+  cli
+    .command("dns <action>", "cilo's DNS server: status | start | stop | render | setup")
+    .option("--json", "Print as JSON (status)")
+    .option("--print-manual", "setup: print the steps instead of writing files")
+    .option("--root <dir>", "setup: write under this folder instead of / (for tests and image builds)")
+    .action(lazy(sink, () => import("./commands/dns.ts")));
+
+  // More commands are registered below this line by their own modules' authors.
 }

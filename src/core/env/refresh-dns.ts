@@ -29,10 +29,8 @@ export async function checkDnsNames(candidate: EnvRecord, state: State = readSta
  */
 export async function refreshDns(): Promise<boolean> {
   try {
-    const state = readState();
-    const { applyDns } = await import("../dns/dnsmasq.ts");
-    const { dnsEnvsFromState } = await import("../dns/from-state.ts");
-    await applyDns(dnsEnvsFromState(state), { port: state.config.dns_port });
+    const { syncDnsWithState } = await import("../dns/sync-with-state.ts");
+    await syncDnsWithState();
     return true;
   } catch (e) {
     warn(`DNS was not updated: ${messageOf(e)}`);

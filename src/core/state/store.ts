@@ -1,22 +1,13 @@
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
-import lockfile from "proper-lockfile";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { withFileLock } from "../fs/file-lock.ts";
 import { ciloHome, statePath } from "../paths.ts";
 import { migrate } from "./migrations.ts";
 import { emptyState, type State, type StateConfig } from "./schema.ts";
 import { validateState } from "./validate.ts";
-
-/** A lock whose holder has not refreshed it for this long is taken over (holder presumed dead). */
-export const LOCK_STALE_MS = 5_000;
-const LOCK_UPDATE_MS = 1_000;
-
-export function lockTimeoutMs(): number {
-  const v = Number(process.env["CILO_LOCK_TIMEOUT_MS"]);
-  return Number.isFinite(v) && v > 0 ? v : 120_000;
-}
 
 export function backupPath(file: string): string {
   return `${file}.bak`;
@@ -68,7 +59,7 @@ export async function withState<T>(fn: (state: State) => T | Promise<T>, home = 
   if (!existsSync(file)) {
     throw prerequisiteError("E_NOT_INITIALISED", `cilo is not initialised: ${file} does not exist`, "Run: cilo init");
   }
-  return withLock(file, async (isCompromised) => {
+  return withFileLock(file, async (isCompromised) => {
     failpoint("state:locked");
     const text = readFileSync(file, "utf8");
     const state = parseState(text, file);
@@ -115,7 +106,7 @@ function keepBackup(file: string): void {
 export async function initState(changes: Partial<StateConfig>, home = ciloHome()): Promise<{ created: boolean; state: State }> {
   const file = statePath(home);
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  return withLock(file, async () => {
+  return withFileLock(file, async () => {
     if (!existsSync(file)) {
       const state = emptyState();
       Object.assign(state.config, changes);
@@ -132,47 +123,4 @@ export async function initState(changes: Partial<StateConfig>, home = ciloHome()
     if (JSON.stringify(state) !== before) writeState(file, state);
     return { created: false, state };
   });
-}
-
-async function withLock<T>(file: string, fn: (isCompromised: () => boolean) => Promise<T>): Promise<T> {
-  let compromised = false;
-  const release = await acquire(file, () => {
-    compromised = true;
-  });
-  try {
-    return await fn(() => compromised);
-  } finally {
-    try {
-      await release();
-    } catch {
-      // Released already (compromised) or the lock folder is gone: nothing to do.
-    }
-  }
-}
-
-async function acquire(file: string, onCompromised: () => void): Promise<() => Promise<void>> {
-  const deadline = Date.now() + lockTimeoutMs();
-  let delay = 5;
-  for (;;) {
-    try {
-      return await lockfile.lock(file, {
-        realpath: false,
-        stale: LOCK_STALE_MS,
-        update: LOCK_UPDATE_MS,
-        retries: 0,
-        onCompromised,
-      });
-    } catch (e: any) {
-      if (e?.code !== "ELOCKED") {
-        throw new CiloError("E_STATE_LOCK", `Cannot lock ${file}: ${messageOf(e)}`, { cause: e });
-      }
-      if (Date.now() > deadline) {
-        throw new CiloError("E_STATE_LOCKED", `Timed out after ${Math.round(lockTimeoutMs() / 1000)} s waiting for the lock on ${file}`, {
-          hint: `Another cilo command holds it; if none is running, remove ${file}.lock`,
-        });
-      }
-      await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
-      delay = Math.min(delay * 1.5, 100);
-    }
-  }
 }

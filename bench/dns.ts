@@ -1,0 +1,169 @@
+// DNS render/write cost and query latency with 1,000 envs × 10 services (10,000 service names).
+//   node --import tsx bench/dns.ts
+// Figures are compared with a baseline measured in the same run, never across runs.
+import { execFileSync } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { Resolver } from "node:dns/promises";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { applyDns, stopDns } from "../src/core/dns/dnsmasq.ts";
+import { type DnsEnv, planDns, renderMainConfig } from "../src/core/dns/render.ts";
+
+const ENVS = 1_000;
+const SERVICE_NAMES = ["web", "api", "db", "cache", "worker", "queue", "search", "mail", "auth", "admin"];
+const RUNS = 10;
+
+/** Variant `v` moves every non-ingress service; the ingress keeps its address (no restart). */
+function envs(v: number): DnsEnv[] {
+  return Array.from({ length: ENVS }, (_, i) => ({
+    project: `p${i % 20}`,
+    env: `env-${i}`,
+    suffix: "test",
+    services: SERVICE_NAMES.map((name, k) => ({
+      name,
+      ip: `10.${224 + (i >> 8)}.${i & 255}.${name === "web" ? 2 : 3 + ((k + v) % 200)}`,
+      ...(name === "web" ? { ingress: true, hostnames: ["www"] } : {}),
+    })),
+  }));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timed(runs: number, fn: (i: number) => unknown): Promise<number> {
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn(i);
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+async function freePort(): Promise<number> {
+  for (;;) {
+    const p = 20_000 + Math.floor(Math.random() * 40_000);
+    const tcp = await new Promise<boolean>((res) => {
+      const s = createServer();
+      s.once("error", () => res(false));
+      s.listen(p, "127.0.0.1", () => s.close(() => res(true)));
+    });
+    const udp =
+      tcp &&
+      (await new Promise<boolean>((res) => {
+        const s = createSocket("udp4");
+        s.once("error", () => res(false));
+        s.bind(p, "127.0.0.1", () => s.close(() => res(true)));
+      }));
+    if (udp) return p;
+  }
+}
+
+/** CPU time (ms) a process has used, from /proc. */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** Waits until dnsmasq has worked through the file events it was sent (its CPU time stops moving). */
+async function settle(pid: number): Promise<void> {
+  let last = cpuMs(pid);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 300));
+    const now = cpuMs(pid);
+    if (now === last) return;
+    last = now;
+  }
+}
+
+/** dig's own "Query time" (integer ms) and a Node resolver round trip per server, medians of 50, alternating servers. */
+async function queryLatency(ports: number[], names: string[]): Promise<{ dig: number; node: number }[]> {
+  const resolvers = ports.map((port) => {
+    const r = new Resolver({ timeout: 1_000, tries: 3 });
+    r.setServers([`127.0.0.1:${port}`]);
+    return r;
+  });
+  const digMs = ports.map(() => [] as number[]);
+  const nodeMs = ports.map(() => [] as number[]);
+  for (let i = 0; i < 55; i++) {
+    const name = names[(i * 211) % names.length]!;
+    for (let k = 0; k < ports.length; k++) {
+      const out = execFileSync("dig", ["@127.0.0.1", "-p", String(ports[k]), name, "+tries=3", "+time=1"], { encoding: "utf8" });
+      const t0 = performance.now();
+      await resolvers[k]!.resolve4(name).catch(() => []);
+      if (i < 5) continue; // warm-up
+      nodeMs[k]!.push(performance.now() - t0);
+      digMs[k]!.push(Number(/Query time: (\d+) msec/.exec(out)?.[1] ?? NaN));
+    }
+  }
+  return ports.map((_, k) => ({ dig: median(digMs[k]!), node: median(nodeMs[k]!) }));
+}
+
+const home = mkdtempSync(join(tmpdir(), "cilo-bench-dns-"));
+const emptyHome = mkdtempSync(join(tmpdir(), "cilo-bench-dns-empty-"));
+try {
+  const inputs = Array.from({ length: RUNS + 1 }, (_, i) => envs(i));
+  const plan = planDns(inputs[0]!);
+  const names = inputs[0]!.flatMap((e) => e.services.map((s) => `${s.name}.${e.env}.${e.suffix}`));
+  const hostsBytes = Object.values(plan.hostsFiles).join("");
+
+  const render = await timed(RUNS, (i) => {
+    const p = planDns(inputs[i]!);
+    renderMainConfig({ port: 5354, dir: "/x/hosts", upstreams: [], suffixes: ["test"], wildcards: p.wildcards, pidFile: "/x/pid" });
+  });
+  const baselineFile = join(home, "baseline.json");
+  const baseline = await timed(RUNS, (i) => writeFileSync(baselineFile, JSON.stringify(inputs[i]!)));
+
+  const port = await freePort();
+  const opts = { home, port, upstreams: [] };
+  const t0 = performance.now();
+  const first = await applyDns(inputs[0]!, opts);
+  const firstMs = performance.now() - t0;
+  await settle(first.pid);
+
+  const cpuBefore = cpuMs(first.pid);
+  const rewrite = await timed(RUNS, (i) => applyDns(inputs[i + 1]!, opts));
+  await settle(first.pid);
+  const rewriteCpu = (cpuMs(first.pid) - cpuBefore) / RUNS;
+
+  const last = inputs[RUNS]!;
+  const resolver = new Resolver({ timeout: 500, tries: 1 });
+  resolver.setServers([`127.0.0.1:${port}`]);
+  const visible: number[] = [];
+  const single = await timed(RUNS, async (i) => {
+    const changed = last.map((e, k) => (k === 500 ? { ...e, services: e.services.map((s) => (s.name === "api" ? { ...s, ip: `10.99.0.${i + 1}` } : s)) } : e));
+    const s0 = performance.now();
+    await applyDns(changed, opts);
+    for (;;) {
+      const a = await resolver.resolve4("api.env-500.test").catch(() => []);
+      if (a[0] === `10.99.0.${i + 1}`) break;
+    }
+    visible.push(performance.now() - s0);
+  });
+  const unchanged = await timed(RUNS, () => applyDns(last, opts));
+
+  const emptyPort = await freePort();
+  await applyDns([], { home: emptyHome, port: emptyPort, upstreams: [], suffixes: ["test"] });
+  await settle(first.pid);
+  const [loaded, empty] = await queryLatency([port, emptyPort], names);
+
+  const f = (n: number) => n.toFixed(1).padStart(7);
+  console.log(`cilo dns bench: ${ENVS} envs × ${SERVICE_NAMES.length} services → ${plan.names} exact names (with 1 hostname per ingress), ${ENVS} wildcards, ${(hostsBytes.length / 1024).toFixed(0)} KiB of hosts files; medians of ${RUNS}`);
+  console.log(`  render + validate (planDns + renderMainConfig)            ${f(render)} ms   target < 100 ms: ${render < 100 ? "met" : "MISSED"}`);
+  console.log(`  baseline: JSON.stringify + one writeFileSync, same data   ${f(baseline)} ms   render/baseline ${(render / baseline).toFixed(1)}×`);
+  console.log(`  applyDns, first start (write ${ENVS} files, start dnsmasq)  ${f(firstMs)} ms`);
+  console.log(`  applyDns, all ${ENVS} hosts files changed (atomic + fsync)  ${f(rewrite)} ms   ${(rewrite / baseline).toFixed(0)}× baseline; dnsmasq CPU to re-read them ${rewriteCpu.toFixed(0)} ms`);
+  console.log(`  applyDns, one env changed                                 ${f(single)} ms   new address answered after ${median(visible).toFixed(1)} ms`);
+  console.log(`  applyDns, nothing changed (render + compare)              ${f(unchanged)} ms`);
+  console.log(`  query latency (median of 50), ${plan.names} names vs none (NXDOMAIN): dig Query time ${loaded!.dig} ms vs ${empty!.dig} ms; Node resolver round trip ${loaded!.node.toFixed(3)} ms vs ${empty!.node.toFixed(3)} ms`);
+  if (render >= 100) process.exitCode = 1;
+} finally {
+  await stopDns({ home });
+  await stopDns({ home: emptyHome });
+  rmSync(home, { recursive: true, force: true });
+  rmSync(emptyHome, { recursive: true, force: true });
+}

@@ -1,0 +1,78 @@
+// `cilo up` against the bare compose CLI on the same rendered file (examples/basic), alternated,
+// median of N; and `cilo create` per clone mode for a project of 10,000 small files against
+// `cp -a` of the same tree. Run: node --import tsx bench/lifecycle.ts [--runs 10] [--files 10000]
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { median, printTable, sh, timeMs, type Row } from "./lib.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const RUNS = arg("--runs", 10);
+const FILES = arg("--files", 10_000);
+const home = mkdtempSync(join(tmpdir(), "cilo-bench-"));
+const env = { ...process.env, CILO_HOME: home };
+const cilo = (...a: string[]) => sh(process.execPath, [join(root, "dist/cilo.mjs"), ...a], { env });
+
+const rows: Row[] = [];
+try {
+  cilo("init", "--dns-port", String(20000 + Math.floor(Math.random() * 20000)));
+  // --- up overhead -----------------------------------------------------------------------
+  cilo("create", "bench-up", "--from", join(root, "examples/basic"));
+  cilo("up", "basic/bench-up", "--wait"); // warms the compose CLI and model caches
+  cilo("down", "basic/bench-up");
+  const ws = join(home, "envs/basic/bench-up");
+  const compose = ["-p", "cilo_basic_bench-up", "-f", join(ws, ".cilo/compose.yml")];
+  const ciloUp: number[] = [];
+  const bareUp: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    ciloUp.push(timeMs(() => cilo("up", "basic/bench-up")));
+    cilo("down", "basic/bench-up");
+    bareUp.push(timeMs(() => sh("docker-compose", [...compose, "up", "-d", "--remove-orphans"], { cwd: ws })));
+    sh("docker-compose", [...compose, "down", "--remove-orphans"], { cwd: ws });
+  }
+  const cu = median(ciloUp);
+  const bu = median(bareUp);
+  rows.push({ what: "cilo up (examples/basic, 3 services)", value: cu, unit: "ms", versus: "docker-compose up -d, same file", base: bu, target: "≤ +10% or +300 ms", ok: cu - bu <= Math.max(0.1 * bu, 300) });
+  cilo("destroy", "basic/bench-up", "--force");
+
+  // --- create per clone mode ---------------------------------------------------------------
+  const src = mkdtempSync(join(tmpdir(), "cilo-bench-src-"));
+  writeFileSync(join(src, "compose.yml"), "services:\n  app:\n    image: cilo-test/busybox:latest\n    command: sleep 600\n");
+  for (let i = 0; i < FILES; i++) {
+    const dir = join(src, "files", String(i % 100));
+    if (i < 100) mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `f${i}.txt`), `file ${i}\n`);
+  }
+  sh("git", ["init", "-q"], { cwd: src });
+  sh("git", ["-c", "user.name=b", "-c", "user.email=b@b", "add", "-A"], { cwd: src });
+  sh("git", ["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "tree"], { cwd: src });
+  const cp: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const dest = join(home, `cp-${i}`);
+    cp.push(timeMs(() => sh("cp", ["-a", src, dest])));
+    rmSync(dest, { recursive: true, force: true });
+  }
+  const cpMs = median(cp);
+  for (const mode of ["copy", "reflink", "worktree"]) {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      times.push(timeMs(() => cilo("create", `c-${mode}-${i}`, "--from", src, "--project", "big", "--clone", mode)));
+      cilo("destroy", `big/c-${mode}-${i}`, "--force");
+    }
+    const t = median(times);
+    rows.push({ what: `cilo create --clone ${mode} (${FILES} files)`, value: t, unit: "ms", versus: "cp -a of the same tree", base: cpMs, target: "report", ok: true });
+  }
+  rmSync(src, { recursive: true, force: true });
+} finally {
+  try {
+    cilo("dns", "stop");
+  } catch {
+    /* not running */
+  }
+  rmSync(home, { recursive: true, force: true });
+}
+printTable(`lifecycle (median of ${RUNS} alternated runs for up, 3 for create)`, rows);

@@ -1,0 +1,33 @@
+import type { State } from "../state/schema.ts";
+import type { DnsOptions } from "./dnsmasq.ts";
+import type { DnsEnv } from "./render.ts";
+
+/**
+ * The envs DNS serves: those whose status is `running`, with the services that have an IP. A
+ * service's hostnames are its own (config, labels) plus those set with `cilo hostnames`.
+ */
+export function dnsEnvsFromState(state: State): DnsEnv[] {
+  return Object.values(state.envs)
+    .filter((e) => e.status === "running")
+    .map((e) => ({
+      project: e.project,
+      env: e.name,
+      suffix: e.dns_suffix ?? state.config.dns_suffix,
+      services: e.services
+        .filter((s) => s.ip)
+        .map((s) => {
+          const hostnames = [...new Set([...(s.hostnames ?? []), ...(e.hostnames?.[s.name] ?? [])])];
+          return {
+            name: s.name,
+            ip: s.ip!,
+            ...(hostnames.length > 0 ? { hostnames } : {}),
+            ...(s.ingress ? { ingress: true } : {}),
+          };
+        }),
+    }));
+}
+
+/** Port and the machine's suffix (answered locally even before any env runs). */
+export function dnsOptionsFromState(state: State, home?: string): DnsOptions {
+  return { port: state.config.dns_port, suffixes: [state.config.dns_suffix], ...(home ? { home } : {}) };
+}

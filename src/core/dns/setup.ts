@@ -1,0 +1,177 @@
+import { lstatSync, mkdirSync, readdirSync, readlinkSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { CiloError, ExitCode } from "../errors.ts";
+import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { normaliseSuffix } from "./render.ts";
+import { readTextIfExists } from "./read-text.ts";
+
+export type ResolverMethod = "systemd-resolved" | "networkmanager-dnsmasq" | "macos-resolver";
+
+export interface SetupOptions {
+  /** The suffix(es) to send to cilo, without the leading dot. */
+  suffix: string | string[];
+  port: number;
+  /** Folder that stands for `/`: detection reads and files are written under it. */
+  root?: string;
+  platform?: NodeJS.Platform;
+  /** Only describe the steps; write nothing. */
+  printManual?: boolean;
+  /** Effective user id (writing under the real `/` needs 0). */
+  uid?: number;
+}
+
+export interface SetupFile {
+  path: string;
+  content: string;
+  changed: boolean;
+}
+
+export interface SetupResult {
+  method: ResolverMethod | null;
+  /** The files setup wrote (or, with `printManual`, would write). */
+  files: SetupFile[];
+  /** The command that makes the resolver read them, when one is needed. */
+  reload: string | null;
+  written: boolean;
+  manual: string;
+}
+
+interface Hook {
+  method: ResolverMethod;
+  files: { path: string; content: string }[];
+  reload: string | null;
+}
+
+/**
+ * Wires the system resolver to send the suffix to cilo's dnsmasq on 127.0.0.1:<port>: a
+ * systemd-resolved drop-in, a NetworkManager dnsmasq snippet, or `/etc/resolver/<suffix>` on
+ * macOS, whichever the machine uses. The one cilo step that needs root.
+ */
+export function setupResolver(opts: SetupOptions): SetupResult {
+  const root = resolve(opts.root ?? "/");
+  const suffixes = [...new Set((Array.isArray(opts.suffix) ? opts.suffix : [opts.suffix]).map(normaliseSuffix))].sort();
+  const method = detectResolver(root, opts.platform ?? process.platform);
+  if (method === null) {
+    const manual = manualForAll(root, suffixes, opts.port);
+    if (opts.printManual) return { method, files: [], reload: null, written: false, manual };
+    throw new CiloError("E_RESOLVER_UNKNOWN", "No supported system resolver was found (systemd-resolved, NetworkManager with dnsmasq, macOS)", {
+      exitCode: ExitCode.prerequisite,
+      hint: "Run cilo dns setup --print-manual for the steps to do by hand",
+    });
+  }
+  const hook = hookFor(method, root, suffixes, opts.port);
+  const manual = manualFor(hook);
+  const files = hook.files.map((f) => ({ ...f, changed: readTextIfExists(f.path) !== f.content }));
+  if (opts.printManual) return { method, files, reload: hook.reload, written: false, manual };
+  const uid = opts.uid ?? process.getuid?.() ?? 0;
+  if (root === "/" && uid !== 0) {
+    throw new CiloError("E_NEEDS_ROOT", `cilo dns setup needs root to write ${hook.files[0]!.path}`, {
+      exitCode: ExitCode.prerequisite,
+      hint: "Run: sudo cilo dns setup (or cilo dns setup --print-manual to see the steps)",
+    });
+  }
+  for (const f of files) {
+    if (!f.changed) continue;
+    mkdirSync(dirname(f.path), { recursive: true });
+    writeFileAtomic(f.path, f.content);
+  }
+  return { method, files, reload: hook.reload, written: files.some((f) => f.changed), manual };
+}
+
+/** Which resolver the machine under `root` uses, judged from its files. */
+export function detectResolver(root: string, platform: NodeJS.Platform): ResolverMethod | null {
+  if (platform === "darwin") return "macos-resolver";
+  if (platform !== "linux") return null;
+  const resolvConf = join(root, "etc/resolv.conf");
+  if (/systemd\/resolve\//.test(linkTarget(resolvConf)) || /^\s*nameserver\s+127\.0\.0\.53\s*$/m.test(readTextIfExists(resolvConf) ?? "")) {
+    return "systemd-resolved";
+  }
+  if (networkManagerUsesDnsmasq(root)) return "networkmanager-dnsmasq";
+  if (readTextIfExists(join(root, "run/systemd/resolve/stub-resolv.conf")) !== undefined) return "systemd-resolved";
+  return null;
+}
+
+function hookFor(method: ResolverMethod, root: string, suffixes: string[], port: number): Hook {
+  const header = `# cilo: send ${suffixes.map((s) => `.${s}`).join(" ")} to cilo's dnsmasq (written by cilo dns setup)\n`;
+  switch (method) {
+    case "systemd-resolved":
+      return {
+        method,
+        files: [
+          {
+            path: join(root, "etc/systemd/resolved.conf.d/cilo.conf"),
+            content: `${header}[Resolve]\nDNS=127.0.0.1:${port}\nDomains=${suffixes.map((s) => `~${s}`).join(" ")}\n`,
+          },
+        ],
+        reload: "systemctl restart systemd-resolved",
+      };
+    case "networkmanager-dnsmasq":
+      return {
+        method,
+        files: [
+          {
+            path: join(root, "etc/NetworkManager/dnsmasq.d/cilo.conf"),
+            content: `${header}${suffixes.map((s) => `server=/${s}/127.0.0.1#${port}\n`).join("")}`,
+          },
+        ],
+        reload: "systemctl restart NetworkManager",
+      };
+    case "macos-resolver":
+      return {
+        method,
+        files: suffixes.map((s) => ({ path: join(root, "etc/resolver", s), content: `${header}nameserver 127.0.0.1\nport ${port}\n` })),
+        reload: null,
+      };
+  }
+}
+
+function manualFor(hook: Hook): string {
+  const steps = hook.files.map((f) => `Write ${f.path} (as root) with:\n\n${indent(f.content)}`);
+  steps.push(hook.reload ? `Then run: sudo ${hook.reload}` : "macOS reads /etc/resolver by itself; nothing needs restarting.");
+  return steps.join("\n");
+}
+
+function manualForAll(root: string, suffixes: string[], port: number): string {
+  const methods: [string, ResolverMethod][] = [
+    ["With systemd-resolved", "systemd-resolved"],
+    ["With NetworkManager using dnsmasq (dns=dnsmasq)", "networkmanager-dnsmasq"],
+    ["On macOS", "macos-resolver"],
+  ];
+  const name = `<service>.<env>.${suffixes[0] ?? "test"}`;
+  return [
+    `No supported resolver was detected. cilo's dnsmasq answers on 127.0.0.1:${port}; send ${suffixes.map((s) => `.${s}`).join(" ")} to it.`,
+    ...methods.map(([title, m]) => `${title}:\n${manualFor(hookFor(m, root, suffixes, port))}`),
+    `Without any of these, query it directly: dig @127.0.0.1 -p ${port} ${name}`,
+  ].join("\n\n");
+}
+
+function networkManagerUsesDnsmasq(root: string): boolean {
+  const dir = join(root, "etc/NetworkManager");
+  const confD = join(dir, "conf.d");
+  let extra: string[] = [];
+  try {
+    extra = readdirSync(confD)
+      .filter((n) => n.endsWith(".conf"))
+      .map((n) => join(confD, n));
+  } catch {
+    // no conf.d
+  }
+  return [join(dir, "NetworkManager.conf"), ...extra].some((f) => /^\s*dns\s*=\s*dnsmasq\s*$/m.test(readTextIfExists(f) ?? ""));
+}
+
+function linkTarget(file: string): string {
+  try {
+    return lstatSync(file).isSymbolicLink() ? readlinkSync(file) : "";
+  } catch {
+    return "";
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n")
+    .concat("\n");
+}

@@ -1,0 +1,54 @@
+import lockfile from "proper-lockfile";
+import { CiloError, messageOf } from "../errors.ts";
+
+/** A lock whose holder has not refreshed it for this long is taken over (holder presumed dead). */
+export const LOCK_STALE_MS = 5_000;
+const LOCK_UPDATE_MS = 1_000;
+
+/** How long to wait for a live holder: `CILO_LOCK_TIMEOUT_MS`, default 120 s. */
+export function lockTimeoutMs(): number {
+  const v = Number(process.env["CILO_LOCK_TIMEOUT_MS"]);
+  return Number.isFinite(v) && v > 0 ? v : 120_000;
+}
+
+/**
+ * Runs `fn` holding an inter-process lock on `file` (a `<file>.lock` folder whose mtime the holder
+ * refreshes every second; stale after 5 s, so a killed holder delays others by about that much).
+ * `fn` learns through `isCompromised()` whether the lock was taken over meanwhile. Always released.
+ */
+export async function withFileLock<T>(file: string, fn: (isCompromised: () => boolean) => Promise<T>): Promise<T> {
+  let compromised = false;
+  const release = await acquire(file, () => {
+    compromised = true;
+  });
+  try {
+    return await fn(() => compromised);
+  } finally {
+    try {
+      await release();
+    } catch {
+      // Released already (compromised) or the lock folder is gone: nothing to do.
+    }
+  }
+}
+
+async function acquire(file: string, onCompromised: () => void): Promise<() => Promise<void>> {
+  const deadline = Date.now() + lockTimeoutMs();
+  let delay = 5;
+  for (;;) {
+    try {
+      return await lockfile.lock(file, { realpath: false, stale: LOCK_STALE_MS, update: LOCK_UPDATE_MS, retries: 0, onCompromised });
+    } catch (e: any) {
+      if (e?.code !== "ELOCKED") {
+        throw new CiloError("E_LOCK", `Cannot lock ${file}: ${messageOf(e)}`, { cause: e });
+      }
+      if (Date.now() > deadline) {
+        throw new CiloError("E_LOCKED", `Timed out after ${Math.round(lockTimeoutMs() / 1000)} s waiting for the lock on ${file}`, {
+          hint: `Another cilo command holds it; if none is running, remove ${file}.lock`,
+        });
+      }
+      await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
+      delay = Math.min(delay * 1.5, 100);
+    }
+  }
+}

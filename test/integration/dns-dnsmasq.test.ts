@@ -1,0 +1,375 @@
+// cilo's dnsmasq against the real dnsmasq (SPEC §5): names per env, apex and wildcard of the
+// ingress, custom hostnames, removal → NXDOMAIN, forwarding outside the suffix, restarts only for
+// wildcard changes, missing binary and taken port. Made-up 10.251.x.y addresses need no containers.
+import { execFileSync, spawnSync } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import dnsCommand from "../../src/cli/commands/dns.ts";
+import { applyDns, dnsFiles, dnsStatus, stopDns } from "../../src/core/dns/dnsmasq.ts";
+import type { DnsEnv } from "../../src/core/dns/render.ts";
+import { CiloError } from "../../src/core/errors.ts";
+import { initState, withState } from "../../src/core/state/store.ts";
+
+const homes: string[] = [];
+const extraPids: number[] = [];
+
+function tempHome(): string {
+  const h = mkdtempSync(join(tmpdir(), "cilo-dns-it-"));
+  homes.push(h);
+  return h;
+}
+
+/** A random high port free for both UDP and TCP on 127.0.0.1 (never 5354). */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    const tcp = await new Promise<boolean>((res) => {
+      const s = createServer();
+      s.once("error", () => res(false));
+      s.listen(port, "127.0.0.1", () => s.close(() => res(true)));
+    });
+    if (!tcp) continue;
+    const udp = await new Promise<boolean>((res) => {
+      const s = createSocket("udp4");
+      s.once("error", () => res(false));
+      s.bind(port, "127.0.0.1", () => s.close(() => res(true)));
+    });
+    if (udp) return port;
+  }
+}
+
+function dig(port: number, name: string): { status: string; answers: string[] } {
+  const out = execFileSync("dig", [`@127.0.0.1`, "-p", String(port), name, "A", "+time=1", "+tries=2"], { encoding: "utf8" });
+  const status = /status: ([A-Z]+)/.exec(out)?.[1] ?? "?";
+  const answers = out
+    .split("\n")
+    .filter((l) => !l.startsWith(";") && /\sIN\s+A\s/.test(l))
+    .map((l) => l.trim().split(/\s+/).pop()!);
+  return { status, answers };
+}
+
+/** Polls dig until `want` holds (hosts files are picked up within milliseconds; allow 2 s). */
+async function digUntil(port: number, name: string, want: (r: { status: string; answers: string[] }) => boolean): Promise<{ status: string; answers: string[] }> {
+  const end = Date.now() + 2_000;
+  let r = dig(port, name);
+  while (!want(r) && Date.now() < end) {
+    await new Promise((res) => setTimeout(res, 20));
+    r = dig(port, name);
+  }
+  return r;
+}
+
+function processesWithConfig(config: string): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, "utf8").includes(`--conf-file=${config}`)) pids.push(Number(p));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+const shop: DnsEnv = {
+  project: "shop",
+  env: "feat",
+  suffix: "test",
+  services: [
+    { name: "web", ip: "10.251.0.3", ingress: true, hostnames: ["admin.shop"] },
+    { name: "api", ip: "10.251.0.2", hostnames: ["backend"] },
+    { name: "db" },
+  ],
+};
+const blog: DnsEnv = { project: "blog", env: "main", suffix: "test", services: [{ name: "api", ip: "10.251.1.2" }, { name: "app", ip: "10.251.1.3", ingress: true }] };
+
+test("two envs: service names, custom hostnames, apex and wildcard of the ingress", async () => {
+  const home = tempHome();
+  const port = await freePort();
+  const r = await applyDns([shop, blog], { home, port, upstreams: [] });
+  assert.ok(r.started);
+  assert.equal(r.written.sort(), ["blog.main.hosts", "shop.feat.hosts"]);
+  const expect: [string, string][] = [
+    ["api.feat.test", "10.251.0.2"],
+    ["web.feat.test", "10.251.0.3"],
+    ["backend.feat.test", "10.251.0.2"],
+    ["shop.feat.test", "10.251.0.3"],
+    ["anything.shop.feat.test", "10.251.0.3"],
+    ["a.b.shop.feat.test", "10.251.0.3"],
+    ["api.main.test", "10.251.1.2"],
+    ["blog.main.test", "10.251.1.3"],
+    ["x.blog.main.test", "10.251.1.3"],
+  ];
+  for (const [name, ip] of expect) assert.equal(dig(port, name).answers, [ip], name);
+  // A custom hostname under the ingress wildcard answers its own service.
+  assert.equal(dig(port, "admin.shop.feat.test").answers, ["10.251.0.3"]);
+  assert.equal(dig(port, "db.feat.test"), { status: "NXDOMAIN", answers: [] }, "no IP, not served");
+  assert.equal(dig(port, "nope.feat.test"), { status: "NXDOMAIN", answers: [] }, "unknown names in the suffix are NXDOMAIN");
+  await stopDns({ home });
+});
+
+test("removing an env makes its names NXDOMAIN without a restart; exact-name changes never restart", async () => {
+  const home = tempHome();
+  const port = await freePort();
+  const first = await applyDns([shop, blog], { home, port, upstreams: [] });
+  const renamed: DnsEnv = { ...blog, services: [{ name: "api2", ip: "10.251.1.2" }, { name: "app", ip: "10.251.1.3", ingress: true }] };
+  const second = await applyDns([shop, renamed], { home, port, upstreams: [] });
+  assert.is(second.restarted, false);
+  assert.is(second.pid, first.pid);
+  assert.equal(second.written, ["blog.main.hosts"]);
+  assert.equal((await digUntil(port, "api2.main.test", (r) => r.answers.length > 0)).answers, ["10.251.1.2"]);
+  assert.is((await digUntil(port, "api.main.test", (r) => r.status === "NXDOMAIN")).status, "NXDOMAIN");
+
+  const third = await applyDns([shop], { home, port, upstreams: [] });
+  assert.equal(third.removed, ["blog.main.hosts"]);
+  assert.ok(third.restarted, "the wildcard set changed (blog's ingress left): restart");
+  assert.not.ok(existsSync(join(dnsFiles(home).hostsDir, "blog.main.hosts")));
+  for (const name of ["api2.main.test", "blog.main.test", "x.blog.main.test"]) {
+    const r = dig(port, name);
+    assert.is(r.status, "NXDOMAIN", name);
+    assert.equal(r.answers, [], name);
+  }
+  assert.equal(dig(port, "api.feat.test").answers, ["10.251.0.2"]);
+  await stopDns({ home });
+});
+
+test("a wildcard change restarts dnsmasq and the new apex answers at once", async () => {
+  const home = tempHome();
+  const port = await freePort();
+  const before = await applyDns([shop], { home, port, upstreams: [] });
+  const moved: DnsEnv = { ...shop, services: shop.services.map((s) => (s.name === "web" ? { ...s, ip: "10.251.0.9" } : s)) };
+  const after = await applyDns([moved], { home, port, upstreams: [] });
+  assert.ok(after.restarted);
+  assert.is.not(after.pid, before.pid);
+  assert.ok(after.restartMs! < 2_000, `restart took ${after.restartMs} ms`);
+  assert.equal(dig(port, "z.shop.feat.test").answers, ["10.251.0.9"]);
+  assert.equal(processesWithConfig(dnsFiles(home).config), [after.pid], "exactly one dnsmasq for this home");
+  await stopDns({ home });
+});
+
+test("names outside the suffix go to the upstream (CILO_DNS_UPSTREAMS); names inside never do", async () => {
+  const upstreamDir = mkdtempSync(join(tmpdir(), "cilo-dns-upstream-"));
+  homes.push(upstreamDir);
+  const upstreamPort = await freePort();
+  const conf = join(upstreamDir, "upstream.conf");
+  writeFileSync(
+    conf,
+    [`port=${upstreamPort}`, "listen-address=127.0.0.1", "bind-interfaces", "no-resolv", "no-hosts", `pid-file=${join(upstreamDir, "pid")}`,
+      "address=/example.internal/10.9.9.9", "address=/test/10.6.6.6", ""].join("\n"),
+  );
+  const started = spawnSync("dnsmasq", [`--conf-file=${conf}`, ...(process.getuid?.() === 0 ? ["--user=root"] : [])], { encoding: "utf8" });
+  assert.is(started.status, 0, started.stderr);
+  extraPids.push(Number(readFileSync(join(upstreamDir, "pid"), "utf8")));
+
+  const home = tempHome();
+  const port = await freePort();
+  const saved = process.env["CILO_DNS_UPSTREAMS"];
+  process.env["CILO_DNS_UPSTREAMS"] = `127.0.0.1#${upstreamPort},127.0.0.1#${port}`;
+  try {
+    await applyDns([shop], { home, port });
+    const config = readFileSync(dnsFiles(home).config, "utf8");
+    assert.match(config, new RegExp(`^server=127\\.0\\.0\\.1#${upstreamPort}$`, "m"));
+    assert.not.match(config, new RegExp(`#${port}$`, "m"), "never forwards to itself");
+    assert.equal(dig(port, "host.example.internal").answers, ["10.9.9.9"]);
+    assert.equal(dig(port, "nope.feat.test"), { status: "NXDOMAIN", answers: [] }, "the suffix is local, not forwarded");
+    assert.equal(dig(port, "api.feat.test").answers, ["10.251.0.2"]);
+  } finally {
+    if (saved === undefined) delete process.env["CILO_DNS_UPSTREAMS"];
+    else process.env["CILO_DNS_UPSTREAMS"] = saved;
+    await stopDns({ home });
+  }
+});
+
+test("a collision throws before anything is written", async () => {
+  const home = tempHome();
+  const port = await freePort();
+  await applyDns([shop], { home, port, upstreams: [] });
+  const files = dnsFiles(home);
+  const before = readFileSync(join(files.hostsDir, "shop.feat.hosts"), "utf8");
+  const clash: DnsEnv = { project: "other", env: "feat", suffix: "test", services: [{ name: "api", ip: "10.251.7.7" }] };
+  try {
+    await applyDns([shop, clash], { home, port, upstreams: [] });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, CiloError);
+    assert.is((e as CiloError).code, "E_DNS_COLLISION");
+    assert.is((e as CiloError).message, `"api.feat.test" would answer 10.251.7.7 for other/feat and 10.251.0.2 for shop/feat`);
+  }
+  assert.equal(readdirSync(files.hostsDir), ["shop.feat.hosts"]);
+  assert.is(readFileSync(join(files.hostsDir, "shop.feat.hosts"), "utf8"), before);
+  await stopDns({ home });
+});
+
+test("status: in sync after apply, out of sync after a hand edit, not running after stop", async () => {
+  const home = tempHome();
+  const port = await freePort();
+  const opts = { home, port, upstreams: [] };
+  const applied = await applyDns([shop], opts);
+  let s = dnsStatus([shop], opts);
+  assert.equal({ running: s.running, pid: s.pid, names: s.names, inSync: s.inSync }, { running: true, pid: applied.pid, names: 4, inSync: true });
+  assert.is(s.configPath, join(home, "dns", "dnsmasq.conf"));
+  assert.is(dnsStatus([shop, blog], opts).inSync, false, "state has more than dnsmasq serves");
+  writeFileSync(join(dnsFiles(home).hostsDir, "shop.feat.hosts"), "10.251.0.66 api.feat.test\n");
+  assert.is(dnsStatus([shop], opts).inSync, false);
+  const repaired = await applyDns([shop], opts);
+  assert.equal(repaired.written, ["shop.feat.hosts"]);
+  assert.is(dnsStatus([shop], opts).inSync, true);
+  assert.ok(await stopDns({ home }));
+  assert.not.ok(await stopDns({ home }), "second stop: not running");
+  s = dnsStatus([shop], opts);
+  assert.is(s.running, false);
+  assert.is(s.pid, null);
+  assert.equal(processesWithConfig(dnsFiles(home).config), []);
+});
+
+test("a stale pid file (pid of another process) is ignored", async () => {
+  const home = tempHome();
+  const port = await freePort();
+  mkdirSync(join(home, "dns"), { recursive: true });
+  writeFileSync(dnsFiles(home).pidFile, `${process.pid}\n`);
+  const r = await applyDns([shop], { home, port, upstreams: [] });
+  assert.ok(r.started);
+  assert.is.not(r.pid, process.pid);
+  assert.equal(dig(port, "api.feat.test").answers, ["10.251.0.2"]);
+  await stopDns({ home });
+});
+
+test("concurrent applies (lock) leave one dnsmasq serving the last applied input", async () => {
+  const home = tempHome();
+  const port = await freePort();
+  const variants: DnsEnv[][] = Array.from({ length: 8 }, (_, i) => [
+    { ...shop, services: [{ name: "web", ip: `10.251.2.${i + 1}`, ingress: i % 2 === 0 }, { name: `only${i}`, ip: "10.251.3.1" }] },
+  ]);
+  const results = await Promise.all(variants.map((v) => applyDns(v, { home, port, upstreams: [] })));
+  assert.is(results.filter((r) => r.started).length, 1);
+  const pids = processesWithConfig(dnsFiles(home).config);
+  assert.is(pids.length, 1, `dnsmasq processes: ${pids.join(", ")}`);
+  const s = dnsStatus(variants[variants.length - 1]!, { home, port, upstreams: [] });
+  const inSyncWithSome = variants.some((v) => dnsStatus(v, { home, port, upstreams: [] }).inSync);
+  assert.ok(s.running && inSyncWithSome, "the files on disk are exactly one of the inputs");
+  await stopDns({ home });
+});
+
+test("dnsmasq missing from PATH: exit 3 with the install hint, nothing started", async () => {
+  const home = tempHome();
+  const port = await freePort();
+  const saved = { PATH: process.env["PATH"], CILO_DNSMASQ: process.env["CILO_DNSMASQ"] };
+  process.env["PATH"] = mkdtempSync(join(tmpdir(), "cilo-empty-path-"));
+  homes.push(process.env["PATH"]);
+  process.env["CILO_DNSMASQ"] = "dnsmasq";
+  try {
+    await applyDns([shop], { home, port, upstreams: [] });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, CiloError);
+    assert.is((e as CiloError).code, "E_DNSMASQ_MISSING");
+    assert.is((e as CiloError).exitCode, 3);
+    assert.match((e as CiloError).hint ?? "", /apt-get install dnsmasq-base|brew install dnsmasq/);
+  } finally {
+    process.env["PATH"] = saved.PATH;
+    if (saved.CILO_DNSMASQ === undefined) delete process.env["CILO_DNSMASQ"];
+    else process.env["CILO_DNSMASQ"] = saved.CILO_DNSMASQ;
+  }
+  assert.is(dnsStatus([shop], { home, port, upstreams: [] }).running, false);
+});
+
+test("port taken by another program (UDP and TCP, or either): exit 3 naming the port", async () => {
+  for (const holds of [["udp", "tcp"], ["udp"], ["tcp"]]) {
+    const home = tempHome();
+    const port = await freePort();
+    const tcp = createServer();
+    const udp = createSocket("udp4");
+    if (holds.includes("tcp")) await new Promise<void>((res) => tcp.listen(port, "127.0.0.1", () => res()));
+    if (holds.includes("udp")) await new Promise<void>((res) => udp.bind(port, "127.0.0.1", () => res()));
+    try {
+      await applyDns([shop], { home, port, upstreams: [] });
+      assert.unreachable(holds.join("+"));
+    } catch (e) {
+      assert.instance(e, CiloError);
+      assert.is((e as CiloError).code, "E_DNS_PORT_TAKEN", holds.join("+"));
+      assert.is((e as CiloError).exitCode, 3);
+      assert.match((e as CiloError).message, new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is taken by another program`));
+      assert.match((e as CiloError).hint ?? "", /--dns-port/);
+    } finally {
+      if (holds.includes("tcp")) tcp.close();
+      if (holds.includes("udp")) udp.close();
+    }
+  }
+});
+
+test("cilo dns start|status|render|stop from state", async () => {
+  const home = tempHome();
+  const port = await freePort();
+  const saved = process.env["CILO_HOME"];
+  process.env["CILO_HOME"] = home;
+  const out: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => {
+    out.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  const run = async (action: string, opts = {}) => {
+    out.length = 0;
+    const code = await dnsCommand(action, opts);
+    return { code, text: out.join("") };
+  };
+  try {
+    await initState({ dns_port: port }, home);
+    await withState((state) => {
+      const base = { subnet: "10.251.0.0/24", workspace: "/w", created_at: "t", updated_at: "t" };
+      state.envs["shop/feat"] = { ...base, project: "shop", name: "feat", status: "running", services: [{ name: "web", ip: "10.251.0.3", ingress: true }], hostnames: { web: ["www"] } };
+      state.envs["shop/off"] = { ...base, subnet: "10.251.9.0/24", project: "shop", name: "off", status: "stopped", services: [{ name: "web" }] };
+    }, home);
+    const before = JSON.parse((await run("status", { json: true })).text);
+    assert.equal({ running: before.running, names: before.names, in_sync: before.in_sync, port: before.port }, { running: false, names: 2, in_sync: false, port });
+    const started = await run("start");
+    assert.is(started.code, 0);
+    assert.match(started.text, /dnsmasq started \(pid \d+\): 2 names/);
+    assert.equal(dig(port, "www.feat.test").answers, ["10.251.0.3"]);
+    assert.equal(dig(port, "x.shop.feat.test").answers, ["10.251.0.3"]);
+    const after = JSON.parse((await run("status", { json: true })).text);
+    assert.equal({ running: after.running, in_sync: after.in_sync }, { running: true, in_sync: true });
+    assert.match((await run("status")).text, /in sync\s+yes/);
+    assert.match((await run("start")).text, /already running/);
+    const rendered = (await run("render")).text;
+    assert.match(rendered, new RegExp(`==> ${join(home, "dns", "dnsmasq.conf")} <==\\n[^]*port=${port}\\n[^]*address=/shop\\.feat\\.test/10\\.251\\.0\\.3\\n`));
+    assert.match(rendered, /==> .*shop\.feat\.hosts <==\n# cilo: shop\/feat .*\n10\.251\.0\.3 web\.feat\.test\n10\.251\.0\.3 www\.feat\.test\n/);
+    assert.match((await run("stop")).text, /dnsmasq stopped/);
+    assert.match((await run("stop")).text, /not running/);
+    try {
+      await run("frobnicate");
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, CiloError);
+      assert.is((e as CiloError).exitCode, 2);
+      assert.match((e as CiloError).message, /Unknown dns action "frobnicate"/);
+    }
+  } finally {
+    process.stdout.write = write;
+    if (saved === undefined) delete process.env["CILO_HOME"];
+    else process.env["CILO_HOME"] = saved;
+    await stopDns({ home });
+  }
+});
+
+test.after(async () => {
+  for (const h of homes) {
+    if (existsSync(join(h, "dns"))) await stopDns({ home: h }).catch(() => {});
+  }
+  for (const pid of extraPids) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // gone
+    }
+  }
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
+});
+
+test.run();
