@@ -31,6 +31,7 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--project <name>", "Project name (default: from config or the folder name)")
     .option("--clone <mode>", "copy (default), reflink or worktree")
     .option("--include <glob>", "Copy files matching this glob even if .ciloignore excludes them (repeatable)")
+    .option("--ephemeral", "Destroy the env when the calling process (the parent of cilo) exits")
     .option("--json", "Print the env as JSON")
     .example("  $ cilo create feat-login --from ./my-app\n  $ cilo create pr-42 --git https://example.org/app.git --ref pr-42\n")
     .action(lazy(sink, () => import("./commands/create.ts")));
@@ -110,5 +111,42 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--root <dir>", "setup: write under this folder instead of / (for tests and image builds)")
     .action(lazy(sink, () => import("./commands/dns.ts")));
 
+  cli
+    .command("doctor", "Check Docker, compose, dnsmasq, state and every env against what runs; --fix repairs")
+    .option("--fix", "Apply the fixes")
+    .option("--force", "With --fix: also delete workspaces that have uncommitted changes")
+    .option("--json", "Print the findings as JSON")
+    .action(lazy(sink, () => import("./commands/doctor.ts")));
+
+  cli
+    .command("gc", "Destroy envs not used for a while (last up or run)")
+    .option("--older-than <duration>", "Age limit, e.g. 7d, 12h (default 7d)")
+    .option("--dry-run", "Only list what would be destroyed")
+    .option("--json", "Print as JSON")
+    .action(lazy(sink, () => import("./commands/gc.ts")));
+
   // More commands are registered below this line by their own modules' authors.
+
+  cli
+    .command("run <target> [...rest]", "Run a workflow file, or a command in an env's workspace (creating and starting the env when needed)")
+    .option("--var <name=value>", "Workflow: set a var (repeatable)")
+    .option("--keep", "Workflow: keep the envs it created; on failure skip its destroy steps")
+    .option("--json", "Workflow: print NDJSON events instead of progress")
+    .option("--junit <file>", "Workflow: write a JUnit XML report, one test case per step")
+    .option("--outputs-file <path>", "Workflow: append the step outputs as <id>_<key>=value (GITHUB_OUTPUT format)")
+    .option("--from <path>", "Command: project folder to create the env from (default: current folder)")
+    .option("--project <name>", "Command: project of the env")
+    .option("--no-up", "Command: do not start the env")
+    .option("--no-create", "Command: fail when the env does not exist")
+    .example(
+      "  $ cilo run cilo.workflow.yaml --var env=pr-42 --junit report.xml\n  $ cilo run \"npm test\" feat-login\n  $ cilo run feat-login -- pytest -q tests/\n",
+    )
+    .action(lazy(sink, () => import("./commands/run.ts")));
+
+  cli
+    .command("workflow <action> [file]", "Workflow files: new [--template <name>] [--output <file>] | validate <file> | list-templates")
+    .option("--template <name>", "new: the template to start from (default e2e)")
+    .option("--output <file>", "new: the file to write (default cilo.workflow.yaml)")
+    .option("--json", "Print as JSON")
+    .action(lazy(sink, () => import("./commands/workflow.ts")));
 }

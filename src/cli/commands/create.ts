@@ -28,6 +28,7 @@ export default async function create(env: string, opts: CreateOptions): Promise<
     ...(opts.project ? { project: opts.project } : {}),
     ...(opts.clone ? { mode: opts.clone as "copy" | "reflink" | "worktree" } : {}),
     ...(include.length ? { include } : {}),
+    ...(opts.ephemeral ? { ownerPid: process.ppid } : {}),
     onProgress: notice,
   });
   if (note) warn(note);

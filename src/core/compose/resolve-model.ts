@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { ExitCode } from "../errors.ts";
+import { dirname, join, relative, resolve } from "node:path";
+import { CiloError, ExitCode } from "../errors.ts";
+import { withFileLock } from "../fs/file-lock.ts";
+import { ciloHome } from "../paths.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { importYaml } from "../vendor.ts";
 import { composeFailure, runCompose, type ComposeCli } from "./compose-cli.ts";
@@ -14,8 +16,8 @@ export interface ResolveOptions {
   envFiles?: string[];
   profiles?: string[];
   projectName: string;
-  /** Where to keep the cache (default `<dir>/.cilo/model-cache.json`); false disables it. */
-  cacheFile?: string | false;
+  /** Folder of the shared model cache (default `$CILO_HOME/cache/compose`); false disables it. */
+  cacheDir?: string | false;
 }
 
 export interface ResolvedModel {
@@ -24,58 +26,99 @@ export interface ResolvedModel {
   cached: boolean;
 }
 
-interface CacheEntry {
-  key: string;
-  deps: Record<string, string>;
-  vars: Record<string, string | null>;
-  yaml: string;
-}
+const DIR_TOKEN = "@@CILO_PROJECT_DIR@@";
+const NAME_TOKEN = "@@CILO_COMPOSE_PROJECT@@";
 
 /**
  * The resolved compose model from the compose CLI's `config` (extends, profiles, several files,
- * `.env` interpolation and `env_file` applied). The answer is cached keyed by everything it
- * depends on — the CLI version, flags, the contents of every file compose reads and the values of
- * the variables the files interpolate — because one `config` call costs about a second with v1.
- * Invalid compose input is a usage error (exit 2).
+ * `.env` interpolation and `env_file` applied). One `config` call costs about a second with v1,
+ * so answers are cached, shared by every env: the key is everything the answer depends on — CLI
+ * and version, flags, the content of every file compose reads (by path relative to the project)
+ * and the values of the variables the files interpolate — and the cached text holds placeholders
+ * for the project folder and the compose project name, filled in per env. Concurrent callers with
+ * the same key wait for the first one instead of all asking compose. Invalid compose input is a
+ * usage error (exit 2).
  */
 export async function resolveModel(opts: ResolveOptions): Promise<ResolvedModel> {
   const { parse } = await importYaml();
-  const cacheFile = opts.cacheFile === false ? undefined : (opts.cacheFile ?? join(opts.dir, ".cilo", "model-cache.json"));
   const envFile = combinedEnvFile(opts);
-  const key = hash(JSON.stringify([opts.cli.command, opts.cli.version, opts.files, opts.envFiles ?? [], opts.profiles ?? [], opts.projectName]));
   const deps = dependencies(opts.dir, opts.files, opts.envFiles ?? [], parse);
-  const vars = interpolatedVars(deps);
-  if (cacheFile) {
-    const entry = readCache(cacheFile);
-    if (entry && entry.key === key && sameDeps(entry.deps, deps) && sameVars(entry.vars)) {
-      return { model: parse(entry.yaml) as Record<string, unknown>, yaml: entry.yaml, cached: true };
+  const cacheDir = opts.cacheDir === false ? undefined : (opts.cacheDir ?? join(ciloHome(), "cache", "compose"));
+  const fill = (text: string) => text.split(DIR_TOKEN).join(opts.dir).split(NAME_TOKEN).join(opts.projectName);
+  const compute = async (): Promise<string> => {
+    const r = await runCompose(
+      opts.cli,
+      { projectName: opts.projectName, files: opts.files, cwd: opts.dir, ...(envFile ? { envFile } : {}), ...(opts.profiles ? { profiles: opts.profiles } : {}) },
+      ["config"],
+    );
+    if (r.code !== 0) throw composeFailure(`The compose project in ${opts.dir} is invalid`, r, ExitCode.usage);
+    return r.stdout;
+  };
+  let yaml: string;
+  let cached = false;
+  if (cacheDir) {
+    const key = cacheKey(opts, deps);
+    const file = join(cacheDir, `${key}.yml`);
+    const hit = readIfExists(file);
+    if (hit !== undefined) {
+      yaml = fill(hit);
+      cached = true;
+    } else {
+      mkdirSync(cacheDir, { recursive: true });
+      yaml = await withFileLock(file, async () => {
+        const again = readIfExists(file);
+        if (again !== undefined) {
+          cached = true;
+          return fill(again);
+        }
+        const text = await compute();
+        try {
+          writeFileAtomic(file, text.split(opts.dir).join(DIR_TOKEN).split(opts.projectName).join(NAME_TOKEN));
+        } catch {
+          // the cache only saves time
+        }
+        return text;
+      });
     }
+  } else {
+    yaml = await compute();
   }
-  const r = await runCompose(
-    opts.cli,
-    { projectName: opts.projectName, files: opts.files, cwd: opts.dir, ...(envFile ? { envFile } : {}), ...(opts.profiles ? { profiles: opts.profiles } : {}) },
-    ["config"],
-  );
-  if (r.code !== 0) throw composeFailure(`The compose project in ${opts.dir} is invalid`, r, ExitCode.usage);
   let model: unknown;
   try {
-    model = parse(r.stdout);
+    model = parse(yaml);
   } catch {
     model = undefined;
   }
   if (typeof model !== "object" || model === null) {
-    throw composeFailure(`The compose CLI printed no model for ${opts.dir}`, r, ExitCode.usage);
+    throw new CiloError("E_COMPOSE_INVALID", `The compose CLI printed no model for ${opts.dir}`, { exitCode: ExitCode.usage });
   }
-  if (cacheFile) {
-    try {
-      mkdirSync(dirname(cacheFile), { recursive: true });
-      const entry: CacheEntry = { key, deps: hashFiles(deps), vars, yaml: r.stdout };
-      writeFileAtomic(cacheFile, JSON.stringify(entry));
-    } catch {
-      // the cache only saves time
-    }
+  return { model: model as Record<string, unknown>, yaml, cached };
+}
+
+function cacheKey(opts: ResolveOptions, deps: string[]): string {
+  const rel = (p: string) => {
+    const r = relative(opts.dir, p);
+    return r.startsWith("..") ? p : r;
+  };
+  const files = deps.map((p) => [rel(p), existsSync(p) ? hash(readFileSync(p)) : "-"]);
+  return hash(
+    JSON.stringify({
+      cli: [opts.cli.command, opts.cli.version],
+      files: opts.files,
+      envFiles: opts.envFiles ?? [],
+      profiles: opts.profiles ?? [],
+      deps: files,
+      vars: interpolatedVars(deps),
+    }),
+  );
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
   }
-  return { model: model as Record<string, unknown>, yaml: r.stdout, cached: false };
 }
 
 /**
@@ -126,18 +169,7 @@ function dependencies(dir: string, files: string[], envFiles: string[], parse: (
   return [...seen].sort();
 }
 
-function hashFiles(paths: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of paths) out[p] = existsSync(p) ? hash(readFileSync(p)) : "-";
-  return out;
-}
 
-function sameDeps(stored: Record<string, string>, paths: string[]): boolean {
-  const now = hashFiles(paths);
-  const a = Object.keys(stored).sort();
-  const b = Object.keys(now).sort();
-  return a.length === b.length && a.every((k, i) => k === b[i] && stored[k] === now[k]);
-}
 
 /** Variables the compose files and .env mention, with their current values in this process. */
 function interpolatedVars(paths: string[]): Record<string, string | null> {
@@ -155,17 +187,7 @@ function interpolatedVars(paths: string[]): Record<string, string | null> {
   return out;
 }
 
-function sameVars(stored: Record<string, string | null>): boolean {
-  return Object.entries(stored).every(([k, v]) => (process.env[k] ?? null) === v);
-}
 
-function readCache(file: string): CacheEntry | undefined {
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as CacheEntry;
-  } catch {
-    return undefined;
-  }
-}
 
 function hash(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
