@@ -31,7 +31,7 @@ say status demo-a; cilo status basic/demo-a
 for env in demo-a demo-b; do
   ip=$(dig @127.0.0.1 -p "$PORT" +short "web.$env.test")
   printf '\nweb.%s.test -> %s: ' "$env" "$ip"
-  wget -q -O - "http://$ip/" | head -n 1
+  busybox wget -q -O - "http://$ip/" | grep -o "<h1>.*</h1>"
 done
 say destroy demo-a --force; cilo destroy basic/demo-a --force
 say destroy demo-b --force; cilo destroy basic/demo-b --force
