@@ -9,6 +9,10 @@ import { ExitCode, isCiloError, usageError } from "./core/errors.ts";
  */
 export async function main(argv: string[]): Promise<number> {
   try {
+    // Internal: the detached watcher that destroys throwaway envs when their owner dies.
+    if (argv[0] === "__reap") return await (await import("./core/env/reaper.ts")).runReaper(argv.slice(1));
+    // Internal: stops a project's shared services once they have had no user for the grace period.
+    if (argv[0] === "__shared-gc") return await (await import("./core/shared/shared-instance.ts")).runSharedCollector(argv.slice(1));
     const cli = buildCli();
     return await cli.run(argv);
   } catch (e) {

@@ -32,6 +32,7 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--clone <mode>", "copy (default), reflink or worktree")
     .option("--include <glob>", "Copy files matching this glob even if .ciloignore excludes them (repeatable)")
     .option("--ephemeral", "Destroy the env when the calling process (the parent of cilo) exits")
+    .option("--shared-network <env>", "Join the network of this env on every up, e.g. a database env (repeatable)")
     .option("--json", "Print the env as JSON")
     .example("  $ cilo create feat-login --from ./my-app\n  $ cilo create pr-42 --git https://example.org/app.git --ref pr-42\n")
     .action(lazy(sink, () => import("./commands/create.ts")));
@@ -43,18 +44,22 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--profile <profile>", "Enable a compose profile (repeatable)")
     .option("--wait", "Wait until services are running and healthy")
     .option("--timeout <duration>", "With --wait: how long (default 2m)")
+    .option("--share <service>", "Run this service from the project's shared instance (repeatable)")
+    .option("--isolate <service>", "Give this env its own copy of a shared service (repeatable)")
+    .option("--shared-network <env>", "Also join the network of this env, e.g. a database env (repeatable)")
     .option("--project <name>", "Project of the env")
     .option("--json", "Print the env as JSON")
     .action(lazy(sink, () => import("./commands/up.ts")));
 
   cli
     .command("down <env>", "Stop an env (containers and network go; volumes and workspace stay)")
+    .option("--force", "Also if other envs join its network (they are detached)")
     .option("--project <name>", "Project of the env")
     .action(lazy(sink, () => import("./commands/down.ts")));
 
   cli
     .command("destroy <env>", "Destroy an env: containers, network, volumes, workspace, state entry")
-    .option("--force", "Do not ask; a missing env is not an error")
+    .option("--force", "Do not ask; a missing env is not an error; envs joining its network are detached")
     .option("--keep-workspace", "Keep the workspace folder")
     .option("--project <name>", "Project of the env")
     .action(lazy(sink, () => import("./commands/destroy.ts")));
@@ -96,6 +101,13 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .command("compose <env>", "Run any compose command on the env: cilo compose <env> -- <args...>")
     .option("--project <name>", "Project of the env")
     .action(lazy(sink, envCommands, (m) => m.compose));
+
+  cli
+    .command("shared <action> [service]", "Services shared between a project's envs: list | down <service> [--force]")
+    .option("--project <name>", "Project (default: the current one)")
+    .option("--force", "down: stop it even if envs use it (they are detached)")
+    .option("--json", "Print as JSON (list)")
+    .action(lazy(sink, () => import("./commands/shared.ts")));
 
   cli
     .command("hostnames <action> <env> [...names]", "Custom DNS names of an env: list | add <service> <name...> | remove <service> <name...> | set <service> <name...>")

@@ -10,6 +10,8 @@ export interface RuntimeProvider {
   removeContainer(id: string): Promise<void>;
   removeNetwork(id: string): Promise<void>;
   removeVolume(name: string): Promise<void>;
+  /** Takes a container off a network (no error if it is not on it). */
+  disconnectNetwork(networkId: string, containerId: string): Promise<void>;
   /** The last `tail` lines of a container's output (stdout and stderr). */
   logs(id: string, tail: number): Promise<string>;
 }

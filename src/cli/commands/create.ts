@@ -10,6 +10,7 @@ interface CreateOptions {
   clone?: string;
   include?: string | string[];
   ephemeral?: boolean;
+  sharedNetwork?: string | string[];
   json?: boolean;
 }
 
@@ -29,6 +30,7 @@ export default async function create(env: string, opts: CreateOptions): Promise<
     ...(opts.clone ? { mode: opts.clone as "copy" | "reflink" | "worktree" } : {}),
     ...(include.length ? { include } : {}),
     ...(opts.ephemeral ? { ownerPid: process.ppid } : {}),
+    ...(opts.sharedNetwork !== undefined ? { sharedNetworks: Array.isArray(opts.sharedNetwork) ? opts.sharedNetwork.map(String) : [String(opts.sharedNetwork)] } : {}),
     onProgress: notice,
   });
   if (note) warn(note);

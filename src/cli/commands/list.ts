@@ -1,6 +1,7 @@
 import { usageError } from "../../core/errors.ts";
 import { normaliseName } from "../../core/names.ts";
-import type { EnvRecord } from "../../core/state/schema.ts";
+import { dependantsOf } from "../../core/shared/dependants.ts";
+import type { EnvRecord, State } from "../../core/state/schema.ts";
 import { readState } from "../../core/state/store.ts";
 import { table } from "../output.ts";
 
@@ -11,7 +12,7 @@ interface ListOptions {
 }
 
 /** The JSON shape of SPEC §6a; fields may be added, never renamed. */
-export function envSummary(e: EnvRecord) {
+export function envSummary(e: EnvRecord, state: State) {
   return {
     project: e.project,
     name: e.name,
@@ -20,6 +21,9 @@ export function envSummary(e: EnvRecord) {
     workspace: e.workspace,
     created_at: e.created_at,
     services: e.services.map((s) => s.name),
+    shared_services: e.services.filter((s) => s.shared).map((s) => s.name),
+    shared_networks: e.shared_networks ?? [],
+    dependants: dependantsOf(state, e),
   };
 }
 
@@ -35,7 +39,7 @@ export default async function list(opts: ListOptions): Promise<number> {
     .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)));
   let out: string;
   if (format === "json") {
-    out = JSON.stringify(envs.map(envSummary), null, 2);
+    out = JSON.stringify(envs.map((e) => envSummary(e, state)), null, 2);
   } else if (format === "quiet") {
     out = envs.map((e) => `${e.project}/${e.name}`).join("\n");
   } else if (envs.length === 0) {

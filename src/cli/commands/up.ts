@@ -9,11 +9,16 @@ interface UpOptions {
   wait?: boolean;
   timeout?: string;
   profile?: string | string[];
+  share?: string | string[];
+  isolate?: string | string[];
+  sharedNetwork?: string | string[];
   json?: boolean;
 }
 
+const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+
 export default async function up(env: string, opts: UpOptions): Promise<number> {
-  const profiles = opts.profile === undefined ? [] : Array.isArray(opts.profile) ? opts.profile.map(String) : [String(opts.profile)];
+  const profiles = list(opts.profile);
   const timeoutMs = opts.timeout !== undefined ? parseDurationMs(String(opts.timeout), "--timeout") : undefined;
   const showProgress = process.stderr.isTTY;
   const rec = await upEnv({
@@ -24,12 +29,15 @@ export default async function up(env: string, opts: UpOptions): Promise<number> 
     wait: !!opts.wait,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     profiles,
+    share: list(opts.share),
+    isolate: list(opts.isolate),
+    sharedNetworks: list(opts.sharedNetwork),
     ...(showProgress ? { onOutput: (c: string) => process.stderr.write(c) } : {}),
   });
   if (opts.json) {
     printJson(rec);
     return 0;
   }
-  println(`Up ${rec.project}/${rec.name}: ${rec.services.map((s) => `${s.name}${s.ip ? ` ${s.ip}` : ""}`).join(", ")}`);
+  println(`Up ${rec.project}/${rec.name}: ${rec.services.map((s) => `${s.name}${s.ip ? ` ${s.ip}` : ""}${s.shared ? " (shared)" : ""}`).join(", ")}`);
   return 0;
 }

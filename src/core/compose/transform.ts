@@ -14,6 +14,14 @@ export interface TransformInput {
    * out and the `profiles` key of the rest is dropped, so the rendered file runs without `--profile`.
    */
   profiles?: string[];
+  /**
+   * Services a project-wide shared instance provides instead (SPEC §8): they are left out of the
+   * env, references to them (`depends_on`, `links`) are dropped, and every service joins the
+   * shared `network`, where the shared containers answer to their service names.
+   */
+  shared?: { services: string[]; network: string };
+  /** External networks every service joins as well (another env's network, `--shared-network`). */
+  joinNetworks?: string[];
 }
 
 export interface TransformResult {
@@ -27,8 +35,8 @@ export interface TransformResult {
 type Mapping = Record<string, unknown>;
 
 interface Scope {
-  project: string;
-  env: string;
+  /** Prefix of explicitly named networks and volumes, e.g. `cilo_<project>_<env>_`. */
+  namePrefix: string;
   labels: Record<string, string>;
   /** The prefix compose v2 gives names it made up itself (`<name>_`), when the model says. */
   implicitPrefix: string | undefined;
@@ -44,19 +52,32 @@ interface Scope {
 export function transformCompose(input: TransformInput): TransformResult {
   const model = structuredClone(input.model);
   const scope: Scope = {
-    project: input.project,
-    env: input.env,
+    namePrefix: `${composeProjectName(input.project, input.env)}_`,
     labels: envLabels(input.project, input.env),
     implicitPrefix: typeof model["name"] === "string" ? `${model["name"]}_` : undefined,
   };
   delete model["name"];
 
   const enabled = new Set(input.profiles ?? []);
+  const shared = new Set(input.shared?.services ?? []);
   const services = mappingOf(model["services"] ?? {}, "services");
+  for (const name of shared) {
+    if (!(name in services)) throw invalid(`shared service "${name}"`, "is not a service of the project");
+  }
+  const extra: Record<string, string> = {};
+  if (input.shared) extra[SHARED_NETWORK_KEY] = input.shared.network;
+  (input.joinNetworks ?? []).forEach((network, i) => {
+    extra[`${JOIN_NETWORK_KEY}${i + 1}`] = network;
+  });
   for (const [name, value] of Object.entries(services)) {
     const service = mappingOf(value, `service "${name}"`);
-    if (isEnabled(name, service["profiles"], enabled)) transformService(name, service, scope.labels);
-    else delete services[name];
+    if (shared.has(name) || !isEnabled(name, service["profiles"], enabled)) {
+      delete services[name];
+      continue;
+    }
+    transformService(name, service, scope.labels);
+    dropReferences(name, service, shared);
+    joinExtraNetworks(service, Object.keys(extra));
   }
   model["services"] = services;
 
@@ -67,13 +88,135 @@ export function transformCompose(input: TransformInput): TransformResult {
     labels: scope.labels,
     name: envNetworkName(input.project, input.env),
   };
+  for (const [key, name] of Object.entries(extra)) networks[key] = { external: true, name };
   model["networks"] = networks;
 
   if (model["volumes"] !== undefined) {
-    model["volumes"] = scopeResources(mappingOf(model["volumes"], "volumes"), "volume", scope);
+    const volumes = scopeResources(mappingOf(model["volumes"], "volumes"), "volume", scope);
+    if (shared.size > 0) dropUnusedVolumes(volumes, services);
+    model["volumes"] = volumes;
   }
 
   return { model, yaml: stringifyComposeYaml(model), services: Object.keys(services).sort() };
+}
+
+export interface SharedTransformInput {
+  /** The resolved model of a project (any env's); only `services` are taken from it. */
+  model: Record<string, unknown>;
+  project: string;
+  services: string[];
+  /** The shared network (its name) and subnet. */
+  network: string;
+  subnet: string;
+  /** Labels for every resource of the shared instance. */
+  labels: Record<string, string>;
+  /** Compose project name of the shared instance; prefixes explicitly named volumes. */
+  composeProject: string;
+}
+
+/**
+ * The compose model of a project's shared instance (SPEC §8): only the shared services, with the
+ * same treatment as an env (no host ports, no container names, labels), on the shared network,
+ * with the volumes they use scoped to the shared instance. A shared service may depend only on
+ * other shared services.
+ */
+export function transformSharedCompose(input: SharedTransformInput): TransformResult {
+  const model = structuredClone(input.model);
+  const scope: Scope = {
+    namePrefix: `${input.composeProject}_`,
+    labels: input.labels,
+    implicitPrefix: typeof model["name"] === "string" ? `${model["name"]}_` : undefined,
+  };
+  const all = mappingOf(model["services"] ?? {}, "services");
+  const keep = new Set(input.services);
+  const services: Mapping = {};
+  for (const name of [...keep].sort()) {
+    if (!(name in all)) throw invalid(`shared service "${name}"`, "is not a service of the project");
+    const service = mappingOf(all[name], `service "${name}"`);
+    for (const dep of dependencyNames(service)) {
+      if (!keep.has(dep)) {
+        throw new CiloError("E_SHARED_DEPENDS", `Shared service "${name}" depends on "${dep}", which is not shared`, {
+          exitCode: ExitCode.usage,
+          hint: `Share "${dep}" too, or isolate "${name}"`,
+        });
+      }
+    }
+    transformService(name, service, input.labels);
+    delete service["networks"];
+    services[name] = service;
+  }
+  const out: Mapping = {};
+  if (model["version"] !== undefined) out["version"] = model["version"];
+  out["services"] = services;
+  out["networks"] = {
+    default: { driver: "bridge", ipam: { config: [{ subnet: input.subnet }] }, labels: input.labels, name: input.network },
+  };
+  if (model["volumes"] !== undefined) {
+    const volumes = scopeResources(mappingOf(model["volumes"], "volumes"), "volume", scope);
+    dropUnusedVolumes(volumes, services);
+    if (Object.keys(volumes).length > 0) out["volumes"] = volumes;
+  }
+  return { model: out, yaml: stringifyComposeYaml(out), services: Object.keys(services) };
+}
+
+/** The network keys the transform adds for the shared network and joined networks. */
+export const SHARED_NETWORK_KEY = "cilo_shared";
+const JOIN_NETWORK_KEY = "cilo_join_";
+
+/** Removes `depends_on` and `links` entries that name services which are not in the env. */
+function dropReferences(name: string, service: Mapping, gone: Set<string>): void {
+  if (gone.size === 0) return;
+  const mode = service["network_mode"];
+  if (typeof mode === "string" && mode.startsWith("service:") && gone.has(mode.slice("service:".length))) {
+    throw new CiloError("E_SHARED_NETWORK_MODE", `Service "${name}" shares the network of "${mode.slice(8)}", which is shared across envs`, {
+      exitCode: ExitCode.usage,
+      hint: `Isolate "${mode.slice(8)}" for this env`,
+    });
+  }
+  const deps = service["depends_on"];
+  if (Array.isArray(deps)) {
+    const left = deps.filter((d) => !gone.has(String(d)));
+    if (left.length > 0) service["depends_on"] = left;
+    else delete service["depends_on"];
+  } else if (isMapping(deps)) {
+    for (const d of Object.keys(deps)) if (gone.has(d)) delete deps[d];
+    if (Object.keys(deps).length === 0) delete service["depends_on"];
+  }
+  const links = service["links"];
+  if (Array.isArray(links)) {
+    const left = links.filter((l) => !gone.has(String(l).split(":")[0]!));
+    if (left.length > 0) service["links"] = left;
+    else delete service["links"];
+  }
+}
+
+function dependencyNames(service: Mapping): string[] {
+  const deps = service["depends_on"];
+  if (Array.isArray(deps)) return deps.map(String);
+  if (isMapping(deps)) return Object.keys(deps);
+  return [];
+}
+
+/** Attaches a service to the extra (external) networks, besides the env network. */
+function joinExtraNetworks(service: Mapping, keys: string[]): void {
+  if (keys.length === 0 || service["network_mode"] !== undefined) return;
+  const networks = isMapping(service["networks"]) ? service["networks"] : { default: null };
+  for (const key of keys) networks[key] = null;
+  service["networks"] = networks;
+}
+
+/** Drops top-level volumes no service mounts any more (they belonged to left-out services). */
+function dropUnusedVolumes(volumes: Mapping, services: Mapping): void {
+  const used = new Set<string>();
+  for (const service of Object.values(services)) {
+    const mounts = isMapping(service) ? service["volumes"] : undefined;
+    if (!Array.isArray(mounts)) continue;
+    for (const m of mounts) {
+      if (typeof m === "string") used.add(m.split(":")[0]!);
+      else if (isMapping(m) && typeof m["source"] === "string") used.add(m["source"]);
+    }
+  }
+  for (const key of Object.keys(volumes)) if (!used.has(key)) delete volumes[key];
 }
 
 /** A service's labels as a mapping, whether the model lists them (`["a=b"]`) or maps them. */
@@ -153,7 +296,7 @@ function scopeResources(resources: Mapping, kind: "network" | "volume", scope: S
     const name = resource["name"];
     if (typeof name === "string") {
       if (scope.implicitPrefix !== undefined && name === `${scope.implicitPrefix}${key}`) delete resource["name"];
-      else resource["name"] = `${composeProjectName(scope.project, scope.env)}_${name}`;
+      else resource["name"] = `${scope.namePrefix}${name}`;
     }
     resource["labels"] = { ...labelMap(resource["labels"], `${kind} "${key}"`), ...scope.labels };
     resources[key] = resource;

@@ -8,12 +8,15 @@ import { failpoint } from "../failpoint.ts";
 import { normaliseName } from "../names.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
+import { stateSubnets } from "../network/used-subnets.ts";
 import { envsDir, workspacePath } from "../paths.ts";
 import { envKey, type EnvRecord, type EnvSource } from "../state/schema.ts";
 import { withState } from "../state/store.ts";
 import { createWorkspace, removeWorkspace, renderEnvFiles, type CloneMode, type WorkspaceInfo } from "../workspace/index.ts";
+import { resolveSharedNetworks } from "../shared/shared-networks.ts";
 import { renderEnvCompose } from "./env-compose.ts";
 import { checkDnsNames } from "./refresh-dns.ts";
+import { ensureReaper } from "./reaper.ts";
 import { getProvider } from "./runtime.ts";
 import { baseUrl, dnsSuffixOf } from "./urls.ts";
 
@@ -27,6 +30,8 @@ export interface CreateEnvOptions {
   project?: string;
   mode?: CloneMode;
   include?: string[];
+  /** Envs whose network this env joins on every up (`--shared-network`). */
+  sharedNetworks?: string[];
   /** Destroy the env when this process dies (see the reaper). */
   ownerPid?: number;
   onProgress?: (message: string) => void;
@@ -72,7 +77,7 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
       if (state.envs[key]) {
         throw usageError(`The env "${key}" already exists`, `Use it as it is, or run cilo destroy ${key} first`);
       }
-      const taken = [...Object.values(state.envs).map((e) => e.subnet), ...foreign];
+      const taken = [...stateSubnets(state), ...foreign];
       const subnet = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, taken);
       const now = new Date().toISOString();
       const r: EnvRecord = {
@@ -88,9 +93,11 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
         ...(opts.ownerPid ? { owner_pid: opts.ownerPid } : {}),
         operation: { kind: "create", pid: process.pid, started_at: now },
       };
+      if (opts.sharedNetworks?.length) r.shared_networks = [...new Set(resolveSharedNetworks(state, r, opts.sharedNetworks))].sort();
       state.envs[key] = r;
       return r;
     });
+    if (rec.owner_pid !== undefined) await ensureReaper(rec.owner_pid);
     failpoint("create:recorded");
     if (existsSync(rec.workspace)) {
       throw usageError(`The workspace folder ${rec.workspace} already exists but belongs to no env`, `Move it away or run cilo doctor --fix`);
@@ -120,7 +127,7 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
     progress("Validating the compose project");
     const rendered = await renderEnvCompose(rec);
     const { serviceRecordsFromModel } = await import("./services.ts");
-    const services = serviceRecordsFromModel(rendered.model, config);
+    const services = serviceRecordsFromModel(rendered.rendered, config);
     await checkDnsNames({ ...rec, services });
     const source = sourceOf(workspaceMade, opts, dir);
     const created = await withState((state) => {

@@ -4,7 +4,9 @@ import { runCompose } from "../compose/compose-cli.ts";
 import { failpoint } from "../failpoint.ts";
 import { envLabels, envNetworkName } from "../labels.ts";
 import { envKey, type EnvRecord } from "../state/schema.ts";
-import { withState } from "../state/store.ts";
+import { readState, withState } from "../state/store.ts";
+import { releaseShared } from "../shared/shared-instance.ts";
+import { guardDependants } from "../shared/shared-networks.ts";
 import { removeWorkspace } from "../workspace/index.ts";
 import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
 import { currentProject, findEnv, lookupEnv } from "./find-env.ts";
@@ -28,6 +30,9 @@ export interface DestroyEnvOptions {
  */
 export async function destroyEnv(opts: DestroyEnvOptions): Promise<EnvRecord | undefined> {
   const project = await currentProject(opts.project);
+  const before = readState();
+  const target = opts.force ? lookupEnv(before, opts.ref, project) : findEnv(before, opts.ref, project);
+  if (target) await guardDependants(before, target, "destroy", !!opts.force);
   const rec = await withState((state) => {
     const r = opts.force ? lookupEnv(state, opts.ref, project) : findEnv(state, opts.ref, project);
     if (!r) return undefined;
@@ -37,6 +42,7 @@ export async function destroyEnv(opts: DestroyEnvOptions): Promise<EnvRecord | u
   });
   if (!rec) return undefined;
   await removeEnvResources(rec, opts);
+  if (before.shared?.[rec.project]) await releaseShared(rec.project, rec.name);
   failpoint("destroy:resources-removed");
   await withState((state) => {
     delete state.envs[envKey(rec.project, rec.name)];

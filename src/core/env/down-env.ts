@@ -2,7 +2,9 @@ import { existsSync } from "node:fs";
 import { CiloError } from "../errors.ts";
 import { composeFailure, runCompose } from "../compose/compose-cli.ts";
 import { envKey, type EnvRecord } from "../state/schema.ts";
-import { withState } from "../state/store.ts";
+import { readState, withState } from "../state/store.ts";
+import { releaseShared } from "../shared/shared-instance.ts";
+import { guardDependants } from "../shared/shared-networks.ts";
 import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
 import { currentProject, findEnv } from "./find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
@@ -11,6 +13,8 @@ import { getCompose, getProvider } from "./runtime.ts";
 export interface DownEnvOptions {
   ref: string;
   project?: string;
+  /** Down it even if other envs join its network (they are detached first). */
+  force?: boolean;
   onOutput?: (chunk: string) => void;
 }
 
@@ -19,6 +23,8 @@ export async function downEnv(opts: DownEnvOptions): Promise<EnvRecord> {
   const project = await currentProject(opts.project);
   const provider = await getProvider();
   await provider.ping();
+  const before = readState();
+  await guardDependants(before, findEnv(before, opts.ref, project), "down", !!opts.force);
   const rec = await withState((state) => {
     const r = findEnv(state, opts.ref, project);
     r.operation = { kind: "down", pid: process.pid, started_at: new Date().toISOString() };
@@ -33,10 +39,12 @@ export async function downEnv(opts: DownEnvOptions): Promise<EnvRecord> {
       throw composeFailure(`Stopping ${key} failed`, r);
     }
   }
+  if (before.shared?.[rec.project]) await releaseShared(rec.project, rec.name);
   const done = await withState((state) => {
     const cur = state.envs[key];
     if (!cur) throw new CiloError("E_ENV_VANISHED", `The env ${key} was destroyed meanwhile`);
     cur.status = "stopped";
+    delete cur.shared_services;
     cur.services = cur.services.map(({ ip: _ip, health: _h, state: _s, ...rest }) => ({ ...rest, state: "stopped" }));
     cur.updated_at = new Date().toISOString();
     delete cur.operation;

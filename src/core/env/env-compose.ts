@@ -20,21 +20,17 @@ export function envComposeTarget(rec: EnvRecord): ComposeTarget {
   return { projectName: composeProjectName(rec.project, rec.name), files: [renderedComposePath(rec)], cwd: rec.workspace };
 }
 
-export interface RenderedEnv {
+export interface ResolvedEnvModel {
   config: ProjectConfig;
+  /** The resolved model from the compose CLI, before cilo's transform. */
   model: Record<string, unknown>;
-  services: string[];
-  path: string;
-  /** True when the resolved model came from the cache (no compose `config` call). */
+  profiles: string[];
+  /** True when the model came from the cache (no compose `config` call). */
   cached: boolean;
 }
 
-/**
- * Resolves the env's compose model in its workspace (compose `config`), transforms it for the env
- * (no host ports, no container names, env network and subnet, labels) and writes
- * `<workspace>/.cilo/compose.yml` atomically. Deterministic: same inputs, same bytes.
- */
-export async function renderEnvCompose(rec: EnvRecord, extraProfiles: string[] = []): Promise<RenderedEnv> {
+/** The env's compose model as the compose CLI resolves it in its workspace (`config`). */
+export async function resolveEnvModel(rec: EnvRecord, extraProfiles: string[] = []): Promise<ResolvedEnvModel> {
   const { config } = await loadProjectConfig(rec.workspace);
   const files = composeFilesOf(rec.workspace, config);
   const cli = await getCompose();
@@ -47,9 +43,45 @@ export async function renderEnvCompose(rec: EnvRecord, extraProfiles: string[] =
     ...(profiles.length > 0 ? { profiles } : {}),
     projectName: composeProjectName(rec.project, rec.name),
   });
-  const out = transformCompose({ model: resolved.model, project: rec.project, env: rec.name, subnet: rec.subnet, profiles });
+  return { config, model: resolved.model, profiles, cached: resolved.cached };
+}
+
+export interface RenderOptions {
+  /** Services the project's shared instance provides, and its network. */
+  shared?: { services: string[]; network: string };
+  /** Networks of other envs this env joins. */
+  joinNetworks?: string[];
+}
+
+export interface RenderedEnv extends ResolvedEnvModel {
+  /** The transformed model written to the rendered file. */
+  rendered: Record<string, unknown>;
+  services: string[];
+  path: string;
+}
+
+/**
+ * Transforms a resolved model for the env (no host ports, no container names, env network and
+ * subnet, labels, shared services left out) and writes `<workspace>/.cilo/compose.yml`
+ * atomically. Deterministic: same inputs, same bytes.
+ */
+export function writeEnvCompose(rec: EnvRecord, resolved: ResolvedEnvModel, opts: RenderOptions = {}): RenderedEnv {
+  const out = transformCompose({
+    model: resolved.model,
+    project: rec.project,
+    env: rec.name,
+    subnet: rec.subnet,
+    profiles: resolved.profiles,
+    ...(opts.shared && opts.shared.services.length > 0 ? { shared: opts.shared } : {}),
+    ...(opts.joinNetworks && opts.joinNetworks.length > 0 ? { joinNetworks: opts.joinNetworks } : {}),
+  });
   const path = renderedComposePath(rec);
   mkdirSync(join(rec.workspace, ".cilo"), { recursive: true });
   writeFileAtomic(path, out.yaml);
-  return { config, model: out.model, services: out.services, path, cached: resolved.cached };
+  return { ...resolved, rendered: out.model, services: out.services, path };
+}
+
+/** Resolves and writes the env's compose file in one go. */
+export async function renderEnvCompose(rec: EnvRecord, extraProfiles: string[] = [], opts: RenderOptions = {}): Promise<RenderedEnv> {
+  return writeEnvCompose(rec, await resolveEnvModel(rec, extraProfiles), opts);
 }

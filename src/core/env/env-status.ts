@@ -1,4 +1,5 @@
-import { envLabels, envNetworkName } from "../labels.ts";
+import { envLabels, envNetworkName, sharedComposeProject, sharedLabels } from "../labels.ts";
+import { dependantsOf } from "../shared/dependants.ts";
 import type { EnvRecord } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 import { currentProject, findEnv } from "./find-env.ts";
@@ -15,7 +16,10 @@ export interface EnvStatusView {
   network: string;
   workspace: string;
   base_url: string;
-  services: { name: string; state: string; health: string | null; ip: string | null; dns: string[] }[];
+  services: { name: string; state: string; health: string | null; ip: string | null; dns: string[]; sharing: "shared" | "isolated" }[];
+  /** Envs whose network this env joins, and envs that join this env's network (SPEC §8). */
+  shared_networks: string[];
+  dependants: string[];
   operation?: EnvRecord["operation"];
   error?: string;
 }
@@ -28,7 +32,12 @@ export async function envStatus(ref: string, explicitProject?: string): Promise<
   const provider = await getProvider();
   const containers = await provider.listContainers(envLabels(rec.project, rec.name));
   const network = envNetworkName(rec.project, rec.name);
-  const services = mergeRuntime(rec.services, containers, network);
+  const sharedOnes = rec.services.filter((s) => s.shared);
+  const sharedContainers = sharedOnes.length > 0 ? await provider.listContainers(sharedLabels(rec.project)) : [];
+  const services = [
+    ...mergeRuntime(rec.services.filter((s) => !s.shared), containers, network),
+    ...mergeRuntime(sharedOnes, sharedContainers, sharedComposeProject(rec.project)),
+  ].sort((a, b) => (a.name < b.name ? -1 : 1));
   return {
     project: rec.project,
     name: rec.name,
@@ -43,7 +52,10 @@ export async function envStatus(ref: string, explicitProject?: string): Promise<
       health: s.health ?? null,
       ip: s.ip ?? null,
       dns: serviceDnsNames(s, rec, suffix, rec.hostnames?.[s.name] ?? []),
+      sharing: s.shared ? ("shared" as const) : ("isolated" as const),
     })),
+    shared_networks: rec.shared_networks ?? [],
+    dependants: dependantsOf(state, rec),
     ...(rec.operation ? { operation: rec.operation } : {}),
     ...(rec.error ? { error: rec.error } : {}),
   };

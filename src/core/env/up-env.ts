@@ -5,9 +5,13 @@ import { envLabels, envNetworkName } from "../labels.ts";
 import { overlaps, parseCidr } from "../network/cidr.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
+import { stateSubnets } from "../network/used-subnets.ts";
 import { envKey, type EnvRecord } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
-import { envComposeTarget, renderEnvCompose } from "./env-compose.ts";
+import { acquireShared, releaseShared, sharedServiceNames } from "../shared/shared-instance.ts";
+import { joinedNetworks, resolveSharedNetworks } from "../shared/shared-networks.ts";
+import type { ContainerState } from "../../providers/provider.ts";
+import { envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
 import { currentProject, findEnv } from "./find-env.ts";
 import { checkDnsNames, refreshDns } from "./refresh-dns.ts";
 import { getCompose, getProvider } from "./runtime.ts";
@@ -22,6 +26,12 @@ export interface UpEnvOptions {
   profiles?: string[];
   wait?: boolean;
   timeoutMs?: number;
+  /** Services to run from the project's shared instance (besides `cilo.share` labels and config). */
+  share?: string[];
+  /** Services this env runs privately even if marked shared. */
+  isolate?: string[];
+  /** Envs (`<project>/<env>` or `<env>`) whose network this env joins; remembered for later ups. */
+  sharedNetworks?: string[];
   /** Output of the compose CLI, as it comes. */
   onOutput?: (chunk: string) => void;
   signal?: AbortSignal;
@@ -41,6 +51,9 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
     if (r.operation && r.operation.kind !== "up" && isAlive(r.operation.pid)) {
       throw new CiloError("E_ENV_BUSY", `The env ${r.project}/${r.name} is busy: ${r.operation.kind} is running (pid ${r.operation.pid})`, { hint: "Wait for it to finish" });
     }
+    if (opts.sharedNetworks?.length) {
+      r.shared_networks = [...new Set([...(r.shared_networks ?? []), ...resolveSharedNetworks(state, r, opts.sharedNetworks)])].sort();
+    }
     r.status = "starting";
     r.operation = { kind: "up", pid: process.pid, started_at: new Date().toISOString() };
     r.updated_at = r.operation.started_at;
@@ -49,8 +62,20 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
   const key = envKey(rec.project, rec.name);
   try {
     rec = await ensureFreeSubnet(rec);
-    const rendered = await renderEnvCompose(rec, opts.profiles ?? []);
-    const services = serviceRecordsFromModel(rendered.model, rendered.config);
+    const resolved = await resolveEnvModel(rec, opts.profiles ?? []);
+    const sharedNames = sharedServiceNames(resolved.model, resolved.config, { ...(opts.share ? { share: opts.share } : {}), ...(opts.isolate ? { isolate: opts.isolate } : {}) });
+    const joinNetworks = joinedNetworks(readState(), rec);
+    const dropped = (rec.shared_services ?? []).filter((s) => !sharedNames.includes(s));
+    if (dropped.length > 0) await releaseShared(rec.project, rec.name, dropped);
+    let shared: { network: string; containers: ContainerState[] } | undefined;
+    if (sharedNames.length > 0) shared = await acquireShared(rec, resolved.model, sharedNames);
+    const rendered = writeEnvCompose(rec, resolved, {
+      ...(shared ? { shared: { services: sharedNames, network: shared.network } } : {}),
+      joinNetworks,
+    });
+    const services = serviceRecordsFromModel({ services: { ...(resolved.model["services"] as object) } }, resolved.config)
+      .filter((s) => rendered.services.includes(s.name) || sharedNames.includes(s.name))
+      .map((s) => (sharedNames.includes(s.name) ? { ...s, shared: true } : s));
     await checkDnsNames({ ...rec, services });
     const cli = await getCompose();
     const args = ["up", "-d", "--remove-orphans"];
@@ -68,13 +93,18 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
       await waitForServices(provider, { labels, services: rendered.services, timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.signal ? { signal: opts.signal } : {}) });
     }
     const containers = await provider.listContainers(labels);
-    const merged = mergeRuntime(services, containers, envNetworkName(rec.project, rec.name));
+    const merged = [
+      ...mergeRuntime(services.filter((s) => !s.shared), containers, envNetworkName(rec.project, rec.name)),
+      ...(shared ? mergeRuntime(services.filter((s) => s.shared), shared.containers, shared.network) : []),
+    ].sort((a, b) => (a.name < b.name ? -1 : 1));
     const done = await withState((state) => {
       const cur = state.envs[key];
       if (!cur) throw new CiloError("E_ENV_VANISHED", `The env ${key} was destroyed while it was starting`);
       const now = new Date().toISOString();
       cur.status = "running";
       cur.services = merged;
+      if (sharedNames.length > 0) cur.shared_services = sharedNames;
+      else delete cur.shared_services;
       cur.updated_at = now;
       cur.last_used_at = now;
       state.compose = { command: cli.command, version: cli.version };
@@ -85,9 +115,11 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
     await refreshDns();
     return done;
   } catch (e) {
+    await releaseShared(rec.project, rec.name).catch(() => {});
     await withState((state) => {
       const cur = state.envs[key];
       if (!cur) return;
+      delete cur.shared_services;
       cur.status = "failed";
       cur.error = messageOf(e).split("\n")[0]!;
       cur.updated_at = new Date().toISOString();
@@ -118,7 +150,7 @@ async function ensureFreeSubnet(rec: EnvRecord): Promise<EnvRecord> {
   return withState((state) => {
     const cur = state.envs[envKey(rec.project, rec.name)];
     if (!cur) throw new CiloError("E_ENV_VANISHED", `The env ${rec.project}/${rec.name} was destroyed meanwhile`);
-    const taken = [...Object.values(state.envs).filter((e) => e !== cur).map((e) => e.subnet), ...foreign];
+    const taken = [...stateSubnets(state, { env: envKey(rec.project, rec.name) }), ...foreign];
     cur.subnet = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, taken);
     return { ...cur };
   });
@@ -131,9 +163,4 @@ export function isAlive(pid: number): boolean {
   } catch (e: any) {
     return e?.code === "EPERM";
   }
-}
-
-/** The state as last written, for commands that only read. */
-export function envFromState(ref: string, project?: string): EnvRecord {
-  return findEnv(readState(), ref, project);
 }

@@ -46,6 +46,8 @@ export interface ServiceRecord {
   /** Extra DNS labels of this service (custom hostnames). */
   hostnames?: string[];
   ingress?: boolean;
+  /** Served by the project's shared instance instead of a container of the env (SPEC §8). */
+  shared?: boolean;
 }
 
 export interface OperationMarker {
@@ -78,6 +80,10 @@ export interface EnvRecord {
   dns_suffix?: string;
   /** Set while an operation runs; left behind when it was interrupted. */
   operation?: OperationMarker;
+  /** Services of this env that the project's shared instance provides (as of the last up). */
+  shared_services?: string[];
+  /** Envs (`<project>/<env>`) whose network this env joins (`--shared-network`). */
+  shared_networks?: string[];
   /** For throwaway envs: the pid of the process whose death destroys the env. */
   owner_pid?: number;
   error?: string;
@@ -88,11 +94,29 @@ export interface ComposeInfo {
   version: string;
 }
 
+/** One service of a project's shared instance and the envs using it. */
+export interface SharedServiceRecord {
+  /** Env names (of the same project) that use it. */
+  users: string[];
+  /** When the last user left; the service is stopped a grace period later. */
+  idle_since?: string;
+}
+
+/** A project's shared instance: its own compose project and network (SPEC §8). */
+export interface SharedInstance {
+  project: string;
+  network: string;
+  subnet: string;
+  services: Record<string, SharedServiceRecord>;
+}
+
 export interface State {
   version: number;
   config: StateConfig;
   /** Keyed by `<project>/<env>`. */
   envs: Record<string, EnvRecord>;
+  /** Shared instances, keyed by project. */
+  shared?: Record<string, SharedInstance>;
   compose?: ComposeInfo;
 }
 

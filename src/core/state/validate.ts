@@ -39,7 +39,23 @@ export function validateState(value: unknown): string[] {
       subnets.set(env.subnet, key);
     }
     if (typeof env.workspace !== "string") problems.push(`env "${key}" has no workspace path`);
+    if (env.shared_networks !== undefined && !Array.isArray(env.shared_networks)) problems.push(`env "${key}" has an invalid shared_networks list`);
     if (!Array.isArray(env.services)) problems.push(`env "${key}" has no services list`);
+  }
+  if (s.shared !== undefined) {
+    if (!isObject(s.shared)) {
+      problems.push("`shared` is not an object");
+    } else {
+      for (const [project, inst] of Object.entries(s.shared)) {
+        if (!isObject(inst) || typeof inst.subnet !== "string" || parseCidr(inst.subnet) === undefined || !isObject(inst.services)) {
+          problems.push(`shared instance "${project}" is malformed`);
+          continue;
+        }
+        const other = subnets.get(inst.subnet);
+        if (other !== undefined) problems.push(`"${other}" and the shared instance of "${project}" share subnet ${inst.subnet}`);
+        subnets.set(inst.subnet, `shared:${project}`);
+      }
+    }
   }
   return problems;
 }

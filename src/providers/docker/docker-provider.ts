@@ -91,6 +91,15 @@ export class DockerProvider implements RuntimeProvider {
     await this.ignore404(() => this.docker.getVolume(name).remove({ force: true }));
   }
 
+  async disconnectNetwork(networkId: string, containerId: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(networkId).disconnect({ Container: containerId, Force: true });
+    } catch (e: any) {
+      if (e?.statusCode === 404 || e?.statusCode === 403) return;
+      throw wrap(e);
+    }
+  }
+
   async logs(id: string, tail: number): Promise<string> {
     const buf = (await this.call(() => this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail, follow: false }))) as unknown as Buffer;
     return demux(buf);

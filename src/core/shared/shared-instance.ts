@@ -1,0 +1,258 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { CiloError, ExitCode, usageError } from "../errors.ts";
+import { composeFailure, runCompose, type ComposeTarget } from "../compose/compose-cli.ts";
+import { transformSharedCompose } from "../compose/transform.ts";
+import type { ProjectConfig } from "../config/project-config.ts";
+import { reaperCommand } from "../env/reaper.ts";
+import { getCompose, getProvider } from "../env/runtime.ts";
+import { waitForServices } from "../env/wait-services.ts";
+import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { withFileLock } from "../fs/file-lock.ts";
+import { LABEL_PROJECT, LABEL_SERVICE, LABEL_SHARE, sharedComposeProject, sharedLabels } from "../labels.ts";
+import { foreignSubnets } from "../network/foreign-subnets.ts";
+import { allocateSubnet } from "../network/subnet-pool.ts";
+import { stateSubnets } from "../network/used-subnets.ts";
+import { ciloHome } from "../paths.ts";
+import type { EnvRecord, SharedInstance, State } from "../state/schema.ts";
+import { readState, withState } from "../state/store.ts";
+import { serviceLabelsOf } from "../compose/transform.ts";
+import type { ContainerState } from "../../providers/provider.ts";
+
+/** How long a shared service with no users keeps running: `CILO_SHARED_GRACE_MS`, default 60 s. */
+export function sharedGraceMs(): number {
+  const v = Number(process.env["CILO_SHARED_GRACE_MS"]);
+  return Number.isFinite(v) && v >= 0 ? v : 60_000;
+}
+
+export function sharedDir(project: string, home = ciloHome()): string {
+  return join(home, "shared", project);
+}
+
+export function sharedTarget(project: string, home = ciloHome()): ComposeTarget {
+  const dir = sharedDir(project, home);
+  return { projectName: sharedComposeProject(project), files: [join(dir, "compose.yml")], cwd: dir };
+}
+
+export interface SharingChoice {
+  /** `cilo up --share <svc>` */
+  share?: string[];
+  /** `cilo up --isolate <svc>` */
+  isolate?: string[];
+}
+
+/**
+ * Which services of a project run shared (SPEC §8): those labelled `cilo.share: "true"`, listed
+ * in the config's `shared`, or named with `--share`; `--isolate` gives an env its own copy.
+ */
+export function sharedServiceNames(model: Record<string, unknown>, config: ProjectConfig, choice: SharingChoice = {}): string[] {
+  const services = Object.keys((model["services"] ?? {}) as Record<string, unknown>);
+  for (const name of [...(choice.share ?? []), ...(choice.isolate ?? []), ...(config.shared ?? [])]) {
+    if (!services.includes(name)) {
+      throw usageError(`"${name}" is not a service of this project (services: ${services.sort().join(", ")})`, "Check --share, --isolate and the config's shared list");
+    }
+  }
+  const isolate = new Set(choice.isolate ?? []);
+  return services
+    .filter((s) => /^(true|1|yes)$/i.test(serviceLabelsOf(model, s)[LABEL_SHARE] ?? "") || (config.shared ?? []).includes(s) || (choice.share ?? []).includes(s))
+    .filter((s) => !isolate.has(s))
+    .sort();
+}
+
+/**
+ * Makes the project's shared instance run `services` for `env` and records `env` as a user.
+ * Serialised per project by a file lock, so ten envs coming up at once start each shared
+ * service exactly once; a running one is never recreated (`--no-recreate`). Returns the shared
+ * containers, for their addresses on the shared network.
+ */
+export async function acquireShared(env: EnvRecord, model: Record<string, unknown>, services: string[]): Promise<{ network: string; containers: ContainerState[] }> {
+  const project = env.project;
+  const dir = sharedDir(project);
+  mkdirSync(dir, { recursive: true });
+  const provider = await getProvider();
+  const foreign = await foreignSubnets(provider, [sharedComposeProject(project)]);
+  return withFileLock(join(dir, "compose.yml"), async () => {
+    const inst = await withState((state) => {
+      const cur = ensureInstance(state, project, foreign);
+      for (const s of services) {
+        const rec = (cur.services[s] ??= { users: [] });
+        if (!rec.users.includes(env.name)) rec.users.push(env.name);
+        rec.users.sort();
+        delete rec.idle_since;
+      }
+      return structuredClone(cur);
+    });
+    try {
+      const labels = sharedLabels(project);
+      const running = await provider.listContainers(labels);
+      const missing = services.filter((s) => !running.some((c) => c.labels[LABEL_SERVICE] === s && c.state === "running"));
+      if (missing.length > 0) {
+        const all = Object.keys(inst.services).sort();
+        const out = transformSharedCompose({ model, project, services: all.filter((s) => s in ((model["services"] ?? {}) as object)), network: inst.network, subnet: inst.subnet, labels, composeProject: sharedComposeProject(project) });
+        writeFileAtomic(join(dir, "compose.yml"), out.yaml);
+        const cli = await getCompose();
+        const r = await runCompose(cli, sharedTarget(project), ["up", "-d", "--no-recreate", ...missing]);
+        if (r.code !== 0) throw composeFailure(`Starting the shared services ${missing.join(", ")} of ${project} failed`, r);
+      }
+      await waitForServices(provider, { labels, services, timeoutMs: 120_000 });
+      return { network: inst.network, containers: await provider.listContainers(labels) };
+    } catch (e) {
+      await releaseUser(project, env.name, services).catch(() => {});
+      throw e;
+    }
+  });
+}
+
+function ensureInstance(state: State, project: string, foreign: string[]): SharedInstance {
+  state.shared ??= {};
+  let inst = state.shared[project];
+  if (!inst) {
+    const subnet = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, [...stateSubnets(state), ...foreign]);
+    inst = { project, network: sharedComposeProject(project), subnet, services: {} };
+    state.shared[project] = inst;
+  }
+  return inst;
+}
+
+/**
+ * `env` stops using the project's shared services (down, destroy). A service left without users
+ * is stopped after the grace period by a small detached cilo process (`cilo __shared-gc`).
+ */
+export async function releaseShared(project: string, env: string, only?: string[]): Promise<void> {
+  const idle = await releaseUser(project, env, only);
+  if (idle) scheduleCollection(project);
+}
+
+async function releaseUser(project: string, env: string, only?: string[]): Promise<boolean> {
+  return withState((state) => {
+    const inst = state.shared?.[project];
+    if (!inst) return false;
+    let idle = false;
+    const now = new Date().toISOString();
+    for (const [name, svc] of Object.entries(inst.services)) {
+      if (only && !only.includes(name)) continue;
+      if (!svc.users.includes(env)) continue;
+      svc.users = svc.users.filter((u) => u !== env);
+      if (svc.users.length === 0) {
+        svc.idle_since = now;
+        idle = true;
+      }
+    }
+    return idle;
+  });
+}
+
+function scheduleCollection(project: string): void {
+  const { command, args, cwd } = reaperCommand();
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env["CILO_FAILPOINT"];
+  const child = spawn(command, [...args, "__shared-gc", project, String(sharedGraceMs())], { cwd, env, detached: true, stdio: "ignore" });
+  child.on("error", () => {});
+  child.unref();
+}
+
+/** `cilo __shared-gc <project> <delay ms>`: waits, then stops the project's idle shared services. */
+export async function runSharedCollector(argv: string[]): Promise<number> {
+  const project = argv[0];
+  const delay = Number(argv[1] ?? sharedGraceMs());
+  if (!project) return ExitCode.usage;
+  await new Promise((r) => setTimeout(r, delay + 100));
+  await collectIdleShared(project);
+  return 0;
+}
+
+/**
+ * Stops the shared services of `project` that have had no user for the grace period; when none
+ * is left, the whole instance goes (containers, network, volumes) and its subnet is released.
+ * Returns the services stopped.
+ */
+export async function collectIdleShared(project: string, now = Date.now()): Promise<string[]> {
+  const dir = sharedDir(project);
+  if (!readState().shared?.[project]) return [];
+  return withFileLock(join(dir, "compose.yml"), async () => {
+    const inst = readState().shared?.[project];
+    if (!inst) return [];
+    const grace = sharedGraceMs();
+    const expired = Object.entries(inst.services)
+      .filter(([, s]) => s.users.length === 0 && s.idle_since !== undefined && Date.parse(s.idle_since) + grace <= now)
+      .map(([name]) => name);
+    if (expired.length === 0) return [];
+    await stopShared(project, expired, Object.keys(inst.services).length === expired.length);
+    return expired;
+  });
+}
+
+async function stopShared(project: string, services: string[], everything: boolean): Promise<void> {
+  const cli = await getCompose();
+  const target = sharedTarget(project);
+  if (existsSync(target.files[0]!)) {
+    const args = everything ? ["down", "-v", "--remove-orphans", "--timeout", "5"] : ["rm", "-s", "-f", "-v", ...services];
+    const r = await runCompose(cli, target, args);
+    if (r.code !== 0) throw composeFailure(`Stopping the shared services ${services.join(", ")} of ${project} failed`, r);
+  }
+  if (everything) {
+    // Anything compose did not know of (e.g. its file was lost) goes by label.
+    const provider = await getProvider();
+    const labels = sharedLabels(project);
+    for (const c of await provider.listContainers(labels)) await provider.removeContainer(c.id);
+    for (const n of await provider.listNetworks(labels)) await provider.removeNetwork(n.id);
+    for (const v of await provider.listVolumes(labels)) await provider.removeVolume(v.name);
+  }
+  await withState((state) => {
+    const inst = state.shared?.[project];
+    if (!inst) return;
+    for (const s of services) delete inst.services[s];
+    if (everything || Object.keys(inst.services).length === 0) delete state.shared![project];
+    if (state.shared && Object.keys(state.shared).length === 0) delete state.shared;
+  });
+}
+
+/** The users of a project's shared service, for lifecycle protection. */
+export function sharedUsers(state: State, project: string, service: string): string[] {
+  return state.shared?.[project]?.services[service]?.users ?? [];
+}
+
+/**
+ * `cilo shared down <service>`: stops a shared service. Refused while envs use it, naming them,
+ * unless `force`, which first detaches them: their containers leave the shared network and their
+ * records no longer list the service.
+ */
+export async function downShared(project: string, service: string, opts: { force?: boolean } = {}): Promise<string[]> {
+  const state = readState();
+  const inst = state.shared?.[project];
+  if (!inst || !inst.services[service]) {
+    throw usageError(`Project "${project}" has no shared service "${service}"`, "See them with: cilo shared list");
+  }
+  const users = sharedUsers(state, project, service);
+  if (users.length > 0 && !opts.force) {
+    throw new CiloError("E_SHARED_IN_USE", `The shared service ${project}/${service} is in use by ${users.length} env(s): ${users.join(", ")}`, {
+      hint: "Destroy or down those envs first, or pass --force to detach them",
+    });
+  }
+  const provider = await getProvider();
+  return withFileLock(join(sharedDir(project), "compose.yml"), async () => {
+    const everything = Object.keys(inst.services).length === 1;
+    if (users.length > 0) {
+      const nets = await provider.listNetworks();
+      const net = nets.find((n) => n.name === inst.network);
+      for (const user of users) {
+        const containers = await provider.listContainers({ [LABEL_PROJECT]: project, "cilo.env": user });
+        if (everything && net) for (const c of containers) await provider.disconnectNetwork(net.id, c.id);
+      }
+      await withState((st) => {
+        for (const user of users) {
+          const rec = st.envs[`${project}/${user}`];
+          if (!rec) continue;
+          rec.shared_services = (rec.shared_services ?? []).filter((s) => s !== service);
+          rec.services = rec.services.filter((s) => !(s.shared && s.name === service));
+        }
+        const cur = st.shared?.[project]?.services[service];
+        if (cur) cur.users = [];
+      });
+    }
+    await stopShared(project, [service], everything);
+    return users;
+  });
+}
+

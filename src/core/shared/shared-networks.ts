@@ -1,0 +1,67 @@
+import { CiloError, usageError } from "../errors.ts";
+import { lookupEnv } from "../env/find-env.ts";
+import { getProvider } from "../env/runtime.ts";
+import { envNetworkName, LABEL_ENV, LABEL_PROJECT } from "../labels.ts";
+import { envKey, type EnvRecord, type State } from "../state/schema.ts";
+import { withState } from "../state/store.ts";
+import { dependantsOf } from "./dependants.ts";
+
+/**
+ * Shared envs (SPEC §8): an env may join the network of another env (`--shared-network db`), so a
+ * whole env such as a database serves many. Its services then reach the other env's services by
+ * their compose names. The dependency is kept in the joining env's `shared_networks`.
+ */
+export function resolveSharedNetworks(state: State, rec: EnvRecord, refs: string[]): string[] {
+  return refs.map((ref) => {
+    const other = lookupEnv(state, ref, ref.includes("/") ? undefined : rec.project);
+    if (!other) throw usageError(`--shared-network "${ref}" names no env`, "Give the env whose network to join, as <env> or <project>/<env>");
+    const key = envKey(other.project, other.name);
+    if (key === envKey(rec.project, rec.name)) throw usageError(`The env ${key} cannot join its own network`);
+    return key;
+  });
+}
+
+/** The Docker networks an env joins; each owning env must be running. */
+export function joinedNetworks(state: State, rec: EnvRecord): string[] {
+  return (rec.shared_networks ?? []).map((key) => {
+    const owner = state.envs[key];
+    if (!owner) {
+      throw usageError(`The env ${envKey(rec.project, rec.name)} joins the network of ${key}, which no longer exists`, `Create ${key} again, or create this env anew without --shared-network`);
+    }
+    if (owner.status !== "running") {
+      throw usageError(`The env ${key}, whose network ${envKey(rec.project, rec.name)} joins, is not running`, `Start it first: cilo up ${key}`);
+    }
+    return envNetworkName(owner.project, owner.name);
+  });
+}
+
+/**
+ * Lifecycle protection: an env whose network others join is not taken down or destroyed while
+ * they depend on it, unless `force`, which detaches them first (their containers leave the
+ * network; their records forget the dependency).
+ */
+export async function guardDependants(state: State, rec: EnvRecord, action: "down" | "destroy", force: boolean): Promise<void> {
+  const dependants = dependantsOf(state, rec);
+  if (dependants.length === 0) return;
+  const key = envKey(rec.project, rec.name);
+  if (!force) {
+    throw new CiloError("E_ENV_IN_USE", `Cannot ${action} ${key}: ${dependants.length} env(s) join its network: ${dependants.join(", ")}`, {
+      hint: `${action === "down" ? "Down" : "Destroy"} those first, or pass --force to detach them`,
+    });
+  }
+  const provider = await getProvider();
+  const network = (await provider.listNetworks()).find((n) => n.name === envNetworkName(rec.project, rec.name));
+  for (const dep of dependants) {
+    const [p, e] = dep.split("/") as [string, string];
+    if (!network) continue;
+    for (const c of await provider.listContainers({ [LABEL_PROJECT]: p, [LABEL_ENV]: e })) await provider.disconnectNetwork(network.id, c.id);
+  }
+  await withState((st) => {
+    for (const dep of dependants) {
+      const d = st.envs[dep];
+      if (!d?.shared_networks) continue;
+      d.shared_networks = d.shared_networks.filter((k) => k !== key);
+      if (d.shared_networks.length === 0) delete d.shared_networks;
+    }
+  });
+}

@@ -1,0 +1,154 @@
+// Shared resources between envs (SPEC §8): one database for ten envs, lifecycle protection,
+// exactly-once start under concurrency, grace period, and envs joining another env's network.
+import { execFileSync, spawn } from "node:child_process";
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { cilo, ciloAsync, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
+import { freePort, httpGet, labelled } from "../helpers/docker.ts";
+
+const home = tempDir("cilo-shared-");
+const work = tempDir("cilo-shared-src-");
+const project = join(work, "shared");
+cpSync(join(repoRoot, "examples/shared"), project, { recursive: true });
+const tag = Math.random().toString(36).slice(2, 6);
+const envs = Array.from({ length: 10 }, (_, i) => `s${i}-${tag}`);
+const GRACE_MS = 3000;
+const env = { CILO_SHARED_GRACE_MS: String(GRACE_MS) };
+let port = 0;
+
+function ok(args: string[]) {
+  const r = cilo(args, { home, env });
+  assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stderr}`);
+  return r;
+}
+
+const dig = (name: string) => execFileSync("dig", ["@127.0.0.1", "-p", String(port), "+short", name], { encoding: "utf8" }).trim();
+const sharedDb = () => labelled("container", "cilo.project=shared", "cilo.shared=true", "cilo.service=db");
+
+test.before(async () => {
+  port = await freePort();
+  ok(["init", "--dns-port", String(port)]);
+});
+
+test("10 envs coming up at once share one database container, started exactly once", async () => {
+  const created = await Promise.all(envs.map((e) => ciloAsync(["create", e, "--from", project], { home, env })));
+  assert.ok(created.every((r) => r.code === 0), created.map((r) => r.stderr).join(""));
+  // Docker keeps only the last 256 events, so watch them live while the envs come up.
+  const watcher = spawn("docker", ["events", "--filter", "type=container", "--filter", "event=create", "--filter", "label=cilo.shared=true", "--format", "{{.Actor.Attributes.name}}"], { stdio: ["ignore", "pipe", "ignore"] });
+  let events = "";
+  watcher.stdout.on("data", (d) => (events += d));
+  await new Promise((r) => setTimeout(r, 500));
+  const ups = await Promise.all(envs.map((e) => ciloAsync(["up", `shared/${e}`, "--wait", "--timeout", "3m"], { home, env })));
+  await new Promise((r) => setTimeout(r, 500));
+  watcher.kill();
+  assert.ok(ups.every((r) => r.code === 0), ups.map((r) => r.stderr).join(""));
+  const creates = events.split("\n").filter(Boolean);
+  console.log(`shared db containers created during 10 concurrent ups: ${creates.length} (${creates.join(", ")})`);
+  assert.is(creates.length, 1);
+  assert.is(sharedDb().length, 1);
+  // Each env has its own app, and no db of its own.
+  for (const e of envs) {
+    assert.is(labelled("container", `cilo.env=${e}`, "cilo.service=app").length, 1);
+    assert.is(labelled("container", `cilo.env=${e}`, "cilo.service=db").length, 0);
+  }
+});
+
+test("each env reaches the shared db as db.<env>.test and as db from its app", async () => {
+  const ips = new Set<string>();
+  for (const e of envs) {
+    const s = JSON.parse(ok(["status", `shared/${e}`, "--json"]).stdout);
+    const db = s.services.find((x: any) => x.name === "db");
+    assert.is(db.sharing, "shared");
+    assert.is(db.state, "running");
+    assert.ok(db.dns.includes(`db.${e}.test`));
+    const ip = dig(`db.${e}.test`);
+    assert.is(ip, db.ip);
+    ips.add(ip);
+    assert.is((await httpGet(`http://${ip}:5432/`)).body.trim(), "the shared db");
+    assert.is(ok(["exec", `shared/${e}`, "app", "wget", "-q", "-O", "-", "http://db:5432/"]).stdout.trim(), "the shared db");
+  }
+  assert.is(ips.size, 1, "one database answers for every env");
+  const list = JSON.parse(ok(["list", "--json"]).stdout);
+  assert.ok(list.every((e: any) => e.shared_services.includes("db")));
+});
+
+test("stopping the shared service while in use is refused, naming the envs", () => {
+  const r = cilo(["shared", "down", "db", "--project", "shared"], { home, env });
+  assert.is(r.code, 1, r.stderr);
+  for (const e of envs) assert.match(r.stderr, e);
+  assert.match(r.stderr, /in use by 10 env/);
+  assert.is(sharedDb().length, 1);
+  const shared = JSON.parse(ok(["shared", "list", "--json"]).stdout);
+  assert.equal(shared.services[0].users, [...envs].sort());
+});
+
+test("--isolate gives one env a private db while the others keep sharing", () => {
+  const e = envs[0]!;
+  ok(["up", `shared/${e}`, "--isolate", "db", "--wait"]);
+  assert.is(labelled("container", `cilo.env=${e}`, "cilo.service=db").length, 1);
+  const s = JSON.parse(ok(["status", `shared/${e}`, "--json"]).stdout);
+  assert.is(s.services.find((x: any) => x.name === "db").sharing, "isolated");
+  const users = JSON.parse(ok(["shared", "list", "--json"]).stdout).services[0].users;
+  assert.not.ok(users.includes(e));
+  assert.is(users.length, 9);
+});
+
+test("after the last env is destroyed the shared service goes after the grace period", async () => {
+  await Promise.all(envs.map((e) => ciloAsync(["destroy", `shared/${e}`, "--force"], { home, env })));
+  const leftAt = Date.now();
+  assert.is(sharedDb().length, 1, "still there during the grace period");
+  let goneAfter = -1;
+  let instanceGone = false;
+  while (Date.now() - leftAt < GRACE_MS + 30_000) {
+    if (goneAfter < 0 && sharedDb().length === 0) goneAfter = Date.now() - leftAt;
+    // The state entry goes last, after the network and volumes.
+    instanceGone = JSON.parse(ok(["shared", "list", "--json"]).stdout).services.length === 0;
+    if (goneAfter >= 0 && instanceGone) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  console.log(`shared db removed ${goneAfter} ms after the last env left (grace ${GRACE_MS} ms)`);
+  assert.ok(goneAfter >= GRACE_MS, `gone after ${goneAfter} ms`);
+  assert.ok(instanceGone, "the shared instance is still recorded");
+  assert.equal(labelled("network", "cilo.shared=true", "cilo.project=shared"), []);
+  assert.equal(labelled("volume", "cilo.shared=true", "cilo.project=shared"), []);
+});
+
+test("an env can join another env's network; the owner is protected while it is joined", async () => {
+  const dbDir = join(work, "dbenv");
+  mkdirSync(dbDir);
+  writeFileSync(join(dbDir, "compose.yml"), "services:\n  postgres:\n    image: cilo-test/busybox:latest\n    command: [httpd, -f, -p, '5432', -h, /www]\n");
+  const frontDir = join(work, "front");
+  mkdirSync(frontDir);
+  writeFileSync(join(frontDir, "compose.yml"), "services:\n  web:\n    image: cilo-test/busybox:latest\n    command: [sleep, '600']\n");
+  ok(["create", "db", "--from", dbDir, "--project", "data"]);
+  ok(["up", "data/db", "--wait"]);
+  ok(["create", "f1", "--from", frontDir, "--project", "front", "--shared-network", "data/db"]);
+  ok(["up", "front/f1", "--wait"]);
+  assert.is(ok(["exec", "front/f1", "web", "wget", "-q", "-O", "-", "http://postgres:5432/"]).stdout.trim(), "hello from cilo-test");
+  const owner = JSON.parse(ok(["status", "data/db", "--json"]).stdout);
+  assert.equal(owner.dependants, ["front/f1"]);
+  const refused = cilo(["down", "data/db"], { home, env });
+  assert.is(refused.code, 1);
+  assert.match(refused.stderr, /front\/f1/);
+  const refused2 = cilo(["destroy", "data/db"], { home, env, input: "" });
+  assert.is(refused2.code, 1);
+  assert.match(refused2.stderr, /join its network: front\/f1/);
+  ok(["destroy", "data/db", "--force"]);
+  const f1 = JSON.parse(ok(["list", "--json"]).stdout).find((e: any) => e.name === "f1");
+  assert.equal(f1.shared_networks, []);
+  assert.is(JSON.parse(ok(["status", "front/f1", "--json"]).stdout).services[0].state, "running");
+  ok(["destroy", "front/f1", "--force"]);
+});
+
+test.after(() => {
+  for (const e of envs) cilo(["destroy", `shared/${e}`, "--force"], { home, env });
+  cilo(["destroy", "data/db", "--force"], { home, env });
+  cilo(["destroy", "front/f1", "--force"], { home, env });
+  cilo(["__shared-gc", "shared", "0"], { home, env: { CILO_SHARED_GRACE_MS: "0" } });
+  cilo(["dns", "stop"], { home });
+  removeDir(home);
+  removeDir(work);
+});
+test.run();
