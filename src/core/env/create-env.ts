@@ -111,7 +111,8 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
       const mode = opts.mode ?? config.clone?.mode ?? "copy";
       progress(`Making the workspace (${mode})`);
       const include = [...(config.clone?.include ?? []), ...(opts.include ?? [])];
-      workspaceMade = await createWorkspace({ dest: rec.workspace, source: dir, mode, env: name, ...(include.length ? { include } : {}) });
+      const exclude = config.clone?.exclude ?? [];
+      workspaceMade = await createWorkspace({ dest: rec.workspace, source: dir, mode, env: name, ...(include.length ? { include } : {}), ...(exclude.length ? { exclude } : {}) });
     }
     failpoint("create:workspace");
     const suffix = await dnsSuffixOf(rec);

@@ -66,7 +66,8 @@ export async function removeEnvResources(rec: EnvRecord, opts: { keepWorkspace?:
   const own = (await provider.listNetworks()).filter((n) => n.name === envNetworkName(rec.project, rec.name) && !nets.some((x) => x.id === n.id));
   for (const n of [...nets, ...own]) await provider.removeNetwork(n.id);
   for (const v of await provider.listVolumes(labels)) await provider.removeVolume(v.name);
-  if (!opts.keepWorkspace && existsSync(rec.workspace)) {
+  if (!opts.keepWorkspace) {
+    // Also when the folder is gone: a worktree's branch and registration still need removing.
     try {
       await removeWorkspace(
         { path: rec.workspace, kind: rec.source?.kind ?? "copy", ...(rec.source?.path ? { source: rec.source.path } : {}), ...(rec.source?.branch ? { branch: rec.source.branch } : {}) },

@@ -1,0 +1,4 @@
+export { createWorkspace, type CloneMode, type CreateWorkspaceOptions, type WorkspaceInfo } from "./create-workspace.ts";
+export { removeWorkspace, type WorkspaceRef } from "./remove-workspace.ts";
+export { hasUncommittedChanges } from "./uncommitted-changes.ts";
+export { renderEnvFiles, type RenderTokens } from "./render-env-files.ts";
