@@ -1,0 +1,121 @@
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import { resolve } from "node:path";
+import { which } from "../compose/compose-cli.ts";
+import { loadProjectConfig, projectName } from "../config/project-config.ts";
+import { usageError } from "../errors.ts";
+import { envLabels, LABEL_SERVICE } from "../labels.ts";
+import { normaliseName, parseEnvRef } from "../names.ts";
+import { envKey, type EnvRecord, type StateConfig } from "../state/schema.ts";
+import { readState } from "../state/store.ts";
+import { createEnv } from "./create-env.ts";
+import { currentProject, isProjectFolder, lookupEnv } from "./find-env.ts";
+import { getProvider } from "./runtime.ts";
+import { upEnv } from "./up-env.ts";
+import { baseUrl } from "./urls.ts";
+
+export interface RunInEnvOptions {
+  /** A shell command line, run with `bash -c` (else `sh -c`) in the env's workspace. */
+  command: string;
+  /** `<env>` or `<project>/<env>`. */
+  env: string;
+  /** Project folder to create the env from when it does not exist (default: the current folder). */
+  from?: string;
+  project?: string;
+  /** Create the env when it does not exist (default true). */
+  create?: boolean;
+  /** Start the env (and wait for health) when it is not running (default true). */
+  up?: boolean;
+  onProgress?: (message: string) => void;
+}
+
+/**
+ * `cilo run <command> <env>` (SPEC §6): makes sure the env exists and runs, then runs the command
+ * through the shell in the env's workspace with the terminal handed over and `CILO_*` set.
+ * Returns the command's exit code (128 + signal number when a signal ended it).
+ */
+export async function runInEnv(opts: RunInEnvOptions): Promise<number> {
+  const progress = opts.onProgress ?? (() => {});
+  const state = readState();
+  const ref = parseEnvRef(opts.env);
+  const from = resolve(opts.from ?? process.cwd());
+  const project = ref.project ?? (await projectOf(opts.project, from, opts.from !== undefined));
+  let rec = lookupEnv(state, opts.env, project);
+  if (!rec) {
+    if (opts.create === false) {
+      throw usageError(`No env "${opts.env}" exists${project ? ` in project "${project}"` : ""}`, "Create it with cilo create, or drop --no-create");
+    }
+    progress(`Creating ${project ? `${project}/` : ""}${ref.env} from ${from}`);
+    rec = (await createEnv({ env: ref.env, from, ...(project ? { project } : {}), onProgress: progress })).env;
+  }
+  if (opts.up !== false && (await needsUp(rec))) {
+    progress(`Starting ${envKey(rec.project, rec.name)}`);
+    rec = await upEnv({ ref: envKey(rec.project, rec.name), wait: true });
+  }
+  return runInherited(opts.command, rec.workspace, { ...process.env, ...ciloEnvironment(rec, state.config) });
+}
+
+/** The variables cilo gives commands that run for an env: `CILO_ENV`, `CILO_PROJECT`, `CILO_WORKSPACE`, `CILO_BASE_URL`, `CILO_DNS_*`. */
+export function ciloEnvironment(rec: EnvRecord, config: StateConfig): Record<string, string> {
+  const suffix = rec.dns_suffix ?? config.dns_suffix;
+  return {
+    CILO_ENV: rec.name,
+    CILO_PROJECT: rec.project,
+    CILO_WORKSPACE: rec.workspace,
+    CILO_BASE_URL: baseUrl(rec.project, rec.name, suffix),
+    ...ciloDnsEnvironment(config, suffix),
+  };
+}
+
+/** `CILO_DNS_SUFFIX`, `CILO_DNS_PORT` and `CILO_DNS_SERVER` (`127.0.0.1:<port>`, for `dig`/resolvers). */
+export function ciloDnsEnvironment(config: StateConfig, suffix = config.dns_suffix): Record<string, string> {
+  return { CILO_DNS_SUFFIX: suffix, CILO_DNS_PORT: String(config.dns_port), CILO_DNS_SERVER: `127.0.0.1:${config.dns_port}` };
+}
+
+/** The shell of host commands: `bash` where present, else `sh` (SPEC §7). */
+export function defaultShell(): string {
+  return which("bash") ? "bash" : "sh";
+}
+
+async function projectOf(explicit: string | undefined, from: string, fromGiven: boolean): Promise<string | undefined> {
+  if (explicit) return normaliseName(explicit, "project");
+  if (fromGiven && isProjectFolder(from)) return projectName(from, (await loadProjectConfig(from)).config);
+  return currentProject(undefined);
+}
+
+/** Whether the env must be started: not recorded as running, or a service without a live container (one-shots that exited 0 count as live). */
+async function needsUp(rec: EnvRecord): Promise<boolean> {
+  if (rec.status !== "running") return true;
+  const containers = await (await getProvider()).listContainers(envLabels(rec.project, rec.name));
+  return rec.services.some((s) => {
+    const mine = containers.filter((c) => c.labels[LABEL_SERVICE] === s.name);
+    return mine.length === 0 || mine.some((c) => c.state !== "running" && !(c.state === "exited" && c.exitCode === 0));
+  });
+}
+
+/**
+ * Runs the command with the terminal handed over. An interactive Ctrl-C reaches the command
+ * directly (same process group), so cilo only forwards SIGINT when stdin is not a terminal;
+ * SIGTERM and SIGHUP are always forwarded.
+ */
+function runInherited(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(defaultShell(), ["-c", command], { cwd, env, stdio: "inherit" });
+    const forward = (sig: NodeJS.Signals) => () => {
+      if (sig !== "SIGINT" || !process.stdin.isTTY) child.kill(sig);
+    };
+    const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => [sig, forward(sig)] as const);
+    for (const [sig, h] of handlers) process.on(sig, h);
+    const done = () => {
+      for (const [sig, h] of handlers) process.off(sig, h);
+    };
+    child.on("error", (e) => {
+      done();
+      reject(e);
+    });
+    child.on("exit", (code, signal) => {
+      done();
+      resolvePromise(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+    });
+  });
+}

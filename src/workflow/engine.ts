@@ -1,0 +1,541 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { defaultShell } from "../core/env/run-in-env.ts";
+import { CiloError, ExitCode, messageOf } from "../core/errors.ts";
+import type { StateConfig } from "../core/state/schema.ts";
+import { readState } from "../core/state/store.ts";
+import { parseDuration } from "./duration.ts";
+import type { EventSink, RunOutcome, StepSummary, WorkflowEvent } from "./events.ts";
+import type { ExpressionContext, StepOutcome, StepResult } from "./expression/context.ts";
+import type { Value } from "./expression/values.ts";
+import { formatDuration } from "./format-duration.ts";
+import { execInService, lineBuffer, outputsPath, runHostCommand, StepFailed } from "./host-actions.ts";
+import { conditionNeedsImplicitSuccess, evaluateCondition, interpolate, interpolateDeep, interpolateValue, resolveVars } from "./interpolate.ts";
+import { parseCondition } from "./expression/template.ts";
+import { includedWorkflow, type LoadedWorkflow } from "./load.ts";
+import { planWorkflow, stepTitle } from "./plan.ts";
+import { envLabel, RunEnvs, type RunEnv } from "./run-envs.ts";
+import { signalGroup } from "./shell-command.ts";
+import { actionOf, type IncludeStep, type ParallelStep, type Retry, type Step } from "./types.ts";
+import { sleep } from "./wait/wait-strategy.ts";
+import { waitFor } from "./wait/wait-for.ts";
+
+export interface WorkflowRunOptions {
+  /**
+   * `--keep`: every env the run created is kept (none is destroyed automatically), and when the
+   * run fails or is interrupted its `destroy` steps are skipped, so the env can be looked into.
+   */
+  keep?: boolean;
+  onEvent: EventSink;
+  /** The environment host commands start from and `env.*` reads (default: `process.env`). */
+  processEnv?: Record<string, string | undefined>;
+}
+
+export interface WorkflowResult {
+  outcome: RunOutcome;
+  /** 0, 1 (a step failed), 130 / 143 (interrupted by SIGINT / SIGTERM). */
+  exitCode: number;
+  /** What ended the run: the first step that failed it, or the interruption. */
+  reason?: string;
+  outputs: Record<string, Record<string, string>>;
+  leftBehind: string[];
+  /** A second signal ended the run at once, without clean-up. */
+  abandoned: boolean;
+}
+
+const DEFAULT_CLEANUP_MS = 60_000;
+
+/** Whether a group of steps (the run, a `parallel`, an `include`) has a failed step, seen from inside. */
+class GroupStatus {
+  failed = false;
+  constructor(readonly parent?: GroupStatus) {}
+
+  get anyFailed(): boolean {
+    return this.failed || (this.parent?.anyFailed ?? false);
+  }
+}
+
+/** One workflow file being run: its vars, env, and the results of its steps by id. */
+interface Scope {
+  loaded: LoadedWorkflow;
+  vars: Record<string, Value>;
+  /** The workflow's `env:` over its includer's (not the process environment). */
+  env: Record<string, string>;
+  steps: Record<string, StepResult>;
+  /** Ends of steps by id, for `needs`. */
+  finished: Map<string, Deferred>;
+  status: GroupStatus;
+}
+
+/** One attempt of a step. */
+interface Attempt {
+  path: string;
+  ctx: ExpressionContext;
+  /** The step's own `env:`, interpolated. */
+  stepEnv: Record<string, string>;
+  signal: AbortSignal;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+/**
+ * Runs a loaded workflow (SPEC §7) and reports everything as {@link WorkflowEvent}s. Steps run in
+ * order; the first failing step fails the run and later steps are skipped unless their `if:`
+ * selects `always()` / `failure()`. {@link interrupt} stops the running step (its whole process
+ * tree) and runs the clean-up steps within `cleanup_timeout`; a second call stops at once. Envs
+ * the run created are destroyed at the end unless `ephemeral: false` or `--keep`.
+ */
+export class WorkflowRunner {
+  private readonly envs: RunEnvs;
+  private readonly processEnv: Record<string, string | undefined>;
+  private readonly cancel = new AbortController();
+  private readonly hardStop = new AbortController();
+  private readonly rootStatus = new GroupStatus();
+  private readonly summaries: StepSummary[] = [];
+  private readonly groups = new Set<number>();
+  private readonly startedAt = Date.now();
+  private cleanup: { deadline: number; controller: AbortController; timer: NodeJS.Timeout } | undefined;
+  private interruptedBy: "SIGINT" | "SIGTERM" | undefined;
+  private firstFailure: string | undefined;
+  private root: Scope | undefined;
+  private outputsDir: string | undefined;
+  private outputsCount = 0;
+  private result: WorkflowResult | undefined;
+  private abandoned: ((r: WorkflowResult) => void) | undefined;
+
+  constructor(
+    private readonly loaded: LoadedWorkflow,
+    private readonly opts: WorkflowRunOptions,
+  ) {
+    this.processEnv = opts.processEnv ?? process.env;
+    this.envs = new RunEnvs(loaded.name, stateConfig());
+  }
+
+  /** Runs the workflow; resolves when it has ended (or at once after a second interruption). */
+  run(): Promise<WorkflowResult> {
+    const abandoned = new Promise<WorkflowResult>((r) => {
+      this.abandoned = r;
+    });
+    return Promise.race([this.execute(), abandoned]);
+  }
+
+  /**
+   * First call: stop the running steps and go on with the clean-up steps (`always()`,
+   * `cancelled()`) within the clean-up time. Second call: stop everything at once and end the run,
+   * reporting what is left behind.
+   */
+  interrupt(signal: "SIGINT" | "SIGTERM"): void {
+    if (this.result) return;
+    if (this.interruptedBy) {
+      this.abandon();
+      return;
+    }
+    this.interruptedBy = signal;
+    this.startCleanupTime();
+    this.notice(`Interrupted by ${signal}: stopping the running step, then running the clean-up steps (interrupt again to stop at once)`);
+    this.cancel.abort(new CiloError("E_INTERRUPTED", `interrupted by ${signal}`, { exitCode: exitCodeOf(signal) }));
+  }
+
+  private abandon(): void {
+    this.hardStop.abort(new CiloError("E_INTERRUPTED", "stopped at once by a second interruption"));
+    for (const pgid of this.groups) signalGroup(pgid, "SIGKILL");
+    this.notice("Stopped at once by a second interruption; the clean-up steps did not run");
+    this.abandoned?.(this.finish(true));
+  }
+
+  private async execute(): Promise<WorkflowResult> {
+    this.emit({ type: "workflow_start", name: this.loaded.name, file: this.loaded.file, steps: planWorkflow(this.loaded) });
+    this.outputsDir = mkdtempSync(join(tmpdir(), "cilo-run-"));
+    try {
+      this.root = this.scopeFor(this.loaded, this.loaded.varOverrides, {}, this.rootStatus);
+      await this.runSteps(this.root, this.loaded.workflow.steps, "");
+      this.endLeftoverProcesses();
+      await this.cleanUpEnvs();
+    } catch (e) {
+      this.rootStatus.failed = true;
+      this.firstFailure ??= messageOf(e);
+    } finally {
+      rmSync(this.outputsDir, { recursive: true, force: true });
+      this.endLeftoverProcesses();
+    }
+    return this.finish(false);
+  }
+
+  private async runSteps(scope: Scope, steps: Step[], prefix: string, parentSignal?: AbortSignal): Promise<void> {
+    for (const [i, step] of steps.entries()) await this.runStep(scope, step, `${prefix}${i + 1}`, parentSignal);
+  }
+
+  private async runStep(scope: Scope, step: Step, path: string, parentSignal?: AbortSignal): Promise<void> {
+    const done = step.id ? deferredOf(scope, step.id) : undefined;
+    try {
+      if (step.needs) await Promise.all(step.needs.map((id) => deferredOf(scope, id).promise));
+      await this.runStepBody(scope, step, path, parentSignal);
+    } finally {
+      done?.resolve();
+    }
+  }
+
+  private async runStepBody(scope: Scope, step: Step, path: string, parentSignal?: AbortSignal): Promise<void> {
+    const action = actionOf(step);
+    const base = { path, action, ...(step.id ? { id: step.id } : {}) };
+    let title = stepTitle(step);
+    let ctx = this.context(scope);
+    let skip: string | undefined;
+    try {
+      skip = this.skipReason(scope, step, ctx);
+    } catch (e) {
+      this.endStep(scope, step, { ...base, title, outcome: "failure", duration_ms: 0, attempts: 0, error: `if: ${messageOf(e)}` }, {});
+      return;
+    }
+    if (skip !== undefined) {
+      this.endStep(scope, step, { ...base, title, outcome: "skipped", duration_ms: 0, attempts: 0, reason: skip }, {});
+      return;
+    }
+    const startedAt = Date.now();
+    const afterInterrupt = this.interruptedBy !== undefined;
+    let stepEnv: Record<string, string> = {};
+    let error: string | undefined;
+    let outputs: Record<string, string> = {};
+    let attempts = 0;
+    let cancelled = false;
+    try {
+      stepEnv = step.env ? interpolateDeep(step.env, ctx) : {};
+      ctx = { ...ctx, env: { ...ctx.env, ...stepEnv } };
+      title = interpolatedTitle(step, ctx);
+    } catch (e) {
+      error = messageOf(e);
+    }
+    this.emit({ type: "step_start", ...base, title });
+    const leaf = action !== "parallel" && action !== "include";
+    const defaults = scope.loaded.workflow.defaults;
+    const retry = retryOf(step.retry ?? (leaf ? defaults?.retry : undefined));
+    const timeout = step.timeout ?? (leaf ? defaults?.timeout : undefined);
+    while (error === undefined) {
+      attempts++;
+      const stops = [this.hardStop.signal, ...(afterInterrupt ? [] : [this.cancel.signal]), ...(this.cleanup ? [this.cleanup.controller.signal] : []), ...(parentSignal ? [parentSignal] : [])];
+      const timer = timeout === undefined ? undefined : timeLimit(parseDuration(timeout));
+      const signal = AbortSignal.any(timer ? [...stops, timer.signal] : stops);
+      try {
+        outputs = await this.perform(scope, step, { path, ctx, stepEnv, signal });
+        break;
+      } catch (e) {
+        outputs = e instanceof StepFailed ? e.outputs : {};
+        error = signal.aborted ? messageOf(signal.reason) : messageOf(e);
+        cancelled = this.hardStop.signal.aborted || (!afterInterrupt && this.cancel.signal.aborted);
+      } finally {
+        timer?.clear();
+      }
+      if (cancelled || attempts > retry.count) break;
+      const delay = retry.backoffMs * retry.factor ** (attempts - 1);
+      this.emit({ type: "step_retry", path, attempt: attempts + 1, error, delay_ms: delay });
+      try {
+        await sleep(delay, AbortSignal.any(afterInterrupt ? [this.hardStop.signal] : [this.hardStop.signal, this.cancel.signal]));
+        error = undefined;
+      } catch {
+        cancelled = true;
+      }
+    }
+    const outcome: StepOutcome = error === undefined ? "success" : cancelled ? "cancelled" : "failure";
+    const summary = { ...base, title, outcome, duration_ms: Date.now() - startedAt, attempts, ...(error !== undefined ? { error } : {}) };
+    this.endStep(scope, step, summary, outputs);
+  }
+
+  /** Records a step's result (for `steps.<id>`, the status of its group and the summary) and reports it. */
+  private endStep(scope: Scope, step: Step, summary: StepSummary & { attempts: number }, outputs: Record<string, string>): void {
+    if (step.id) scope.steps[step.id] = { outputs, outcome: summary.outcome };
+    if (summary.outcome === "failure" && !step.continue_on_error) {
+      scope.status.failed = true;
+      this.firstFailure ??= `step ${summary.path} "${summary.title}" failed: ${(summary.error ?? "").split("\n")[0]}`;
+      this.startCleanupTime();
+    }
+    const { attempts, ...rest } = summary;
+    this.summaries.push(rest);
+    this.emit({ type: "step_end", ...summary, attempts, ...(Object.keys(outputs).length > 0 ? { outputs } : {}) });
+  }
+
+  private skipReason(scope: Scope, step: Step, ctx: ExpressionContext): string | undefined {
+    if (this.result) return "the run has ended";
+    if (this.cleanup && Date.now() >= this.cleanup.deadline) return `the clean-up time of ${formatDuration(this.cleanupMs())} is used up`;
+    if (!evaluateCondition(step.if, ctx)) {
+      const badRun = scope.status.anyFailed || this.interruptedBy !== undefined;
+      if (step.if === undefined || (badRun && !mentionsStatus(step.if))) return this.interruptedBy ? "the run was interrupted" : "an earlier step failed";
+      return `its condition is false: ${String(step.if)}`;
+    }
+    if ("destroy" in step && this.opts.keep && (this.rootStatus.anyFailed || this.interruptedBy)) return "--keep keeps the env of a failed run";
+    return undefined;
+  }
+
+  /** Does what one attempt of a step does; returns its outputs. */
+  private async perform(scope: Scope, step: Step, at: Attempt): Promise<Record<string, string>> {
+    const { path, ctx, signal } = at;
+    const lines = lineBuffer((line, stream) => this.emit({ type: "step_output", path, stream, line }));
+    const progress = lineBuffer((line, stream) => this.emit({ type: "step_output", path, stream, line }), true);
+    const chunk = (c: string) => progress.write(c);
+    const dir = scope.loaded.dir;
+    try {
+      if ("clone" in step) {
+        lines.write(`Workspace source: ${this.envs.clone(interpolateDeep(step.clone, ctx), dir)}\n`, "stdout");
+        return {};
+      }
+      if ("create" in step) {
+        const rec = await this.envs.create(interpolateDeep(step.create, ctx), dir, chunk);
+        const cilo = this.envs.context();
+        lines.write(`Created ${rec.project}/${rec.name}\n`, "stdout");
+        return { env: rec.name, project: rec.project, workspace: rec.workspace, base_url: cilo.base_url ?? "" };
+      }
+      if ("up" in step) await this.envs.up(interpolateDeep(step.up, ctx), signal, chunk);
+      else if ("down" in step) await this.envs.down(chunk);
+      else if ("destroy" in step) await this.envs.destroy(interpolateDeep(step.destroy, ctx), chunk);
+      else if ("wait" in step) await waitFor(interpolateDeep(step.wait, ctx), { ...(await this.waitEnv()), ...this.dnsTarget() }, signal);
+      else if ("exec" in step) await execInService(this.envs.require("exec"), interpolateDeep(step.exec, ctx), signal, (l, s) => lines.write(`${l}\n`, s));
+      else if ("parallel" in step) await this.runParallel(scope, step, path, signal);
+      else if ("include" in step) return await this.runInclude(scope, step, at);
+      else if ("run" in step) {
+        const base = this.envs.workspace() ?? dir;
+        return await runHostCommand({
+          command: interpolate(step.run, ctx),
+          shell: step.shell ?? scope.loaded.workflow.defaults?.shell ?? defaultShell(),
+          cwd: step.cwd === undefined ? base : resolve(base, interpolate(step.cwd, ctx)),
+          env: definedOnly({ ...ctx.env, ...this.envs.environment() }),
+          signal,
+          output: (l, s) => lines.write(`${l}\n`, s),
+          outputsFile: outputsPath(this.outputsDir!, ++this.outputsCount),
+          onProcessGroup: (pgid) => this.groups.add(pgid),
+        });
+      }
+      return {};
+    } finally {
+      lines.flush();
+      progress.flush();
+      this.forgetEndedProcesses();
+    }
+  }
+
+  private async runParallel(scope: Scope, step: ParallelStep, path: string, signal: AbortSignal): Promise<void> {
+    const group: Scope = { ...scope, status: new GroupStatus(scope.status) };
+    await Promise.all(step.parallel.map((child, i) => this.runStep(group, child, `${path}.${i + 1}`, signal)));
+    if (group.status.failed) throw new StepFailed("a step inside it failed");
+  }
+
+  /** Runs the included file's steps in a scope of their own; its outputs are theirs, merged in order. */
+  private async runInclude(scope: Scope, step: IncludeStep, { path, ctx, stepEnv, signal }: Attempt): Promise<Record<string, string>> {
+    const child = includedWorkflow(scope.loaded, step);
+    const values = Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, typeof v === "string" ? interpolateValue(v, ctx) : v]));
+    const inner = this.scopeFor(child, values, { ...scope.env, ...stepEnv }, new GroupStatus(scope.status));
+    await this.runSteps(inner, child.workflow.steps, `${path}.`, signal);
+    const outputs: Record<string, string> = Object.assign({}, ...Object.values(inner.steps).map((r) => stringValues(r.outputs)));
+    if (inner.status.failed) throw new StepFailed(`a step of ${step.include} failed`, outputs);
+    return outputs;
+  }
+
+  private scopeFor(loaded: LoadedWorkflow, overrides: Record<string, Value>, parentEnv: Record<string, string>, status: GroupStatus): Scope {
+    const env = { ...this.processEnv, ...parentEnv };
+    const cilo = this.envs.context();
+    const vars = resolveVars(loaded.workflow.vars ?? {}, { env, cilo }, overrides);
+    const own = interpolateDeep(loaded.workflow.env ?? {}, { vars, env, cilo });
+    return { loaded, vars, env: { ...parentEnv, ...own }, steps: {}, finished: new Map(), status };
+  }
+
+  private context(scope: Scope): ExpressionContext {
+    return {
+      vars: scope.vars,
+      env: { ...this.processEnv, ...scope.env },
+      cilo: this.envs.context(),
+      steps: scope.steps,
+      status: { failed: scope.status.anyFailed, cancelled: this.interruptedBy !== undefined },
+    };
+  }
+
+  private async waitEnv() {
+    const env = await this.envs.containers();
+    return env ? { env } : {};
+  }
+
+  private dnsTarget() {
+    const dns = this.envs.dns();
+    return dns ? { dns } : {};
+  }
+
+  /** Destroys, at the end, the envs the run created that are still there (unless `ephemeral: false` or `--keep`). */
+  private async cleanUpEnvs(): Promise<void> {
+    let n = 0;
+    for (const entry of this.envs.remaining()) {
+      if (this.result) return;
+      if (entry.state !== "present") continue;
+      if (this.opts.keep || !entry.ephemeral) {
+        if (this.opts.keep && entry.ephemeral) await this.envs.keep(entry).catch((e) => this.notice(`Could not keep ${envLabel(entry)}: ${messageOf(e)}`));
+        this.notice(keptNotice(entry, this.opts.keep === true));
+        continue;
+      }
+      if (this.cleanup && Date.now() >= this.cleanup.deadline) continue;
+      const path = `cleanup.${++n}`;
+      const title = `destroy ${envLabel(entry)} (created by this run)`;
+      const started = Date.now();
+      this.emit({ type: "step_start", path, title, action: "destroy" });
+      const lines = lineBuffer((line, stream) => this.emit({ type: "step_output", path, stream, line }), true);
+      let error: string | undefined;
+      try {
+        await this.envs.destroyEntry(entry, (c) => lines.write(c));
+      } catch (e) {
+        error = messageOf(e);
+      }
+      lines.flush();
+      const summary: StepSummary = { path, title, action: "destroy", outcome: error ? "failure" : "success", duration_ms: Date.now() - started, ...(error ? { error } : {}) };
+      if (error) {
+        this.rootStatus.failed = true;
+        this.firstFailure ??= `${title} failed: ${error.split("\n")[0]}`;
+      }
+      this.summaries.push(summary);
+      this.emit({ type: "step_end", ...summary, attempts: 1 });
+    }
+  }
+
+  private finish(abandoned: boolean): WorkflowResult {
+    if (this.result) return this.result;
+    if (this.cleanup) clearTimeout(this.cleanup.timer);
+    const leftBehind = this.envs
+      .remaining()
+      .filter((e) => e.state === "creating" || (e.ephemeral && (!this.opts.keep || abandoned)))
+      .map((e) => `env ${envLabel(e)}: remove it with cilo destroy ${envLabel(e)} --force`);
+    if (leftBehind.length > 0) this.notice(`Left behind:\n${leftBehind.map((l) => `  ${l}`).join("\n")}`);
+    this.summaries.sort((a, b) => comparePaths(a.path, b.path));
+    const outcome: RunOutcome = this.interruptedBy ? "cancelled" : this.rootStatus.failed ? "failure" : "success";
+    const exitCode = this.interruptedBy ? exitCodeOf(this.interruptedBy) : outcome === "failure" ? ExitCode.failure : ExitCode.ok;
+    const outputs = Object.fromEntries(
+      Object.entries(this.root?.steps ?? {})
+        .map(([id, r]) => [id, stringValues(r.outputs)] as const)
+        .filter(([, o]) => Object.keys(o).length > 0),
+    );
+    const reason = this.interruptedBy ? `interrupted by ${this.interruptedBy}` : this.firstFailure;
+    this.emit({ type: "workflow_end", name: this.loaded.name, outcome, exit_code: exitCode, duration_ms: Date.now() - this.startedAt, steps: this.summaries, outputs, left_behind: leftBehind });
+    this.result = { outcome, exitCode, ...(outcome !== "success" && reason ? { reason } : {}), outputs, leftBehind, abandoned };
+    return this.result;
+  }
+
+  private startCleanupTime(): void {
+    if (this.cleanup) return;
+    const controller = new AbortController();
+    const ms = this.cleanupMs();
+    const timer = setTimeout(() => controller.abort(new CiloError("E_CLEANUP_TIMEOUT", `the clean-up time of ${formatDuration(ms)} is used up`)), ms);
+    timer.unref();
+    this.cleanup = { deadline: Date.now() + ms, controller, timer };
+  }
+
+  private cleanupMs(): number {
+    const t = this.loaded.workflow.cleanup_timeout;
+    return t === undefined ? DEFAULT_CLEANUP_MS : parseDuration(t);
+  }
+
+  /** Drops process groups that have ended, so only leftovers (background processes) are remembered. */
+  private forgetEndedProcesses(): void {
+    for (const pgid of this.groups) if (!signalGroup(pgid, 0)) this.groups.delete(pgid);
+  }
+
+  /** Processes `run` steps left in the background end with the run. */
+  private endLeftoverProcesses(): void {
+    for (const pgid of this.groups) signalGroup(pgid, "SIGTERM");
+    this.groups.clear();
+  }
+
+  private notice(message: string): void {
+    this.emit({ type: "notice", message });
+  }
+
+  private emit(event: DistributiveOmit<WorkflowEvent, "ts">): void {
+    if (this.result) return;
+    const { type, ...rest } = event;
+    this.opts.onEvent({ type, ts: new Date().toISOString(), ...rest } as WorkflowEvent);
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function keptNotice(entry: RunEnv, keep: boolean): string {
+  const env = envLabel(entry);
+  return [
+    `${keep ? "Kept" : "Left running"} env ${env}${keep ? " (--keep)" : " (ephemeral: false)"}; to get into it:`,
+    `  cilo status ${env}`,
+    `  cilo exec ${env} <service> sh`,
+    `  cd "$(cilo path ${env})"`,
+    `  cilo destroy ${env} --force   # when you are done`,
+  ].join("\n");
+}
+
+/** The title with its expressions evaluated: the `name`, else the description of the interpolated action. */
+function interpolatedTitle(step: Step, ctx: ExpressionContext): string {
+  if (step.name !== undefined) return interpolate(step.name, ctx);
+  const action = actionOf(step);
+  if (action === "parallel" || action === "include") return stepTitle(step);
+  return stepTitle({ ...step, [action]: interpolateDeep((step as unknown as Record<string, unknown>)[action], ctx) } as Step);
+}
+
+function exitCodeOf(signal: "SIGINT" | "SIGTERM"): number {
+  return signal === "SIGINT" ? ExitCode.interrupted : ExitCode.terminated;
+}
+
+function retryOf(retry: Retry | undefined): { count: number; backoffMs: number; factor: number } {
+  if (retry === undefined) return { count: 0, backoffMs: 0, factor: 1 };
+  if (typeof retry === "number") return { count: retry, backoffMs: 0, factor: 1 };
+  return { count: retry.count, backoffMs: retry.backoff === undefined ? 0 : parseDuration(retry.backoff), factor: retry.factor ?? 1 };
+}
+
+/** An abort signal that fires after `ms`, with a "timed out" reason. */
+function timeLimit(ms: number): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new CiloError("E_STEP_TIMEOUT", `timed out after ${formatDuration(ms)}`)), ms);
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
+/** Document order: `2` < `2.1` < `2.10` < `3` < `cleanup.1`. */
+function comparePaths(a: string, b: string): number {
+  const pa = a.split(".");
+  const pb = b.split(".");
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    if (pa[i] === undefined) return -1;
+    if (pb[i] === undefined) return 1;
+    const na = Number(pa[i]);
+    const nb = Number(pb[i]);
+    if (pa[i] !== pb[i]) return Number.isNaN(na) || Number.isNaN(nb) ? (Number.isNaN(na) ? 1 : -1) : na - nb;
+  }
+  return 0;
+}
+
+function deferredOf(scope: Scope, id: string): Deferred {
+  let d = scope.finished.get(id);
+  if (!d) {
+    let resolveIt!: () => void;
+    const promise = new Promise<void>((r) => {
+      resolveIt = r;
+    });
+    d = { promise, resolve: resolveIt };
+    scope.finished.set(id, d);
+  }
+  return d;
+}
+
+/** Whether a condition calls a status function (then a failed run does not skip it by itself). */
+function mentionsStatus(condition: string | boolean): boolean {
+  return typeof condition === "string" && !conditionNeedsImplicitSuccess(parseCondition(condition));
+}
+
+function stringValues(outputs: Record<string, Value>): Record<string, string> {
+  return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** The machine's cilo settings; undefined before `cilo init` (host-only workflows need none). */
+function stateConfig(): StateConfig | undefined {
+  try {
+    return readState().config;
+  } catch (e) {
+    if (e instanceof CiloError && e.code === "E_NOT_INITIALISED") return undefined;
+    throw e;
+  }
+}
