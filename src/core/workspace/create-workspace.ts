@@ -4,7 +4,7 @@ import { dirname, relative, resolve, sep } from "node:path";
 import { CiloError, ExitCode, usageError } from "../errors.ts";
 import { cloneFilter } from "./clone-filter.ts";
 import { copyTree } from "./copy-tree.ts";
-import { cloneRepo } from "./git-clone.ts";
+import { cloneRepo, excludeGenerated } from "./git-clone.ts";
 import { addWorktree } from "./git-worktree.ts";
 import { isInside } from "./is-inside.ts";
 
@@ -68,6 +68,7 @@ export async function createWorkspace(opts: CreateWorkspaceOptions): Promise<Wor
     if (opts.source !== undefined) throw usageError("A workspace comes from a project folder or a git URL, not both");
     return withDest(dest, async () => {
       await cloneRepo(repo.url, dest, repo.ref, opts.signal);
+      excludeGenerated(dest);
       return { kind: "git", path: dest, url: repo.url, ...(repo.ref ? { ref: repo.ref } : {}) };
     });
   }

@@ -1,3 +1,5 @@
+import { appendFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { CiloError, ExitCode, usageError } from "../errors.ts";
 import { git, gitMessage, gitOrFail } from "./git.ts";
 
@@ -37,4 +39,17 @@ function refNotFound(url: string, ref: string, cause?: string): CiloError {
     hint: "Pass an existing branch, tag or commit id with --ref",
     ...(cause ? { cause: new Error(cause) } : {}),
   });
+}
+
+/** Files cilo generates inside a workspace (under `.cilo/`, beside the user's own config). */
+export const GENERATED_FILES = ["/.cilo/compose.yml", "/.cilo/interpolation.env"];
+
+/**
+ * Keeps cilo's generated files out of `git status`/`git diff` of a cloned workspace through its
+ * own `.git/info/exclude` (a clone's metadata is the workspace's, not the user's repository).
+ */
+export function excludeGenerated(dest: string): void {
+  const info = join(dest, ".git", "info");
+  mkdirSync(info, { recursive: true });
+  appendFileSync(join(info, "exclude"), `# cilo's generated files\n${GENERATED_FILES.join("\n")}\n`);
 }
