@@ -1,5 +1,5 @@
 // The CLI shell: help, version, exit codes and the one-line error style (SPEC §6, §6a).
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -47,6 +47,7 @@ test("init is idempotent and records the flags", () => {
 
 test("bad input: exit 2, one clear line, state unchanged", () => {
   const dir = tempDir();
+  writeFileSync(join(dir, "compose.yml"), "services:\n  app:\n    image: cilo-test/busybox:latest\n    command: sleep 600\n");
   try {
     assert.is(cilo(["create", "ok-env", "--from", dir], { home }).code, 0);
     const before = readFileSync(join(home, "state.json"), "utf8");
@@ -65,6 +66,8 @@ test("bad input: exit 2, one clear line, state unchanged", () => {
     assert.is(r.code, 0, r.stderr);
     assert.is(JSON.parse(r.stdout).name, "feat-login");
     assert.is(cilo(["destroy", "nope", "--force"], { home }).code, 0);
+    assert.is(cilo(["destroy", "ok-env", "--force", "--project", JSON.parse(r.stdout).project], { home }).code, 0);
+    assert.is(cilo(["destroy", "feat-login", "--force", "--project", JSON.parse(r.stdout).project], { home }).code, 0);
   } finally {
     removeDir(dir);
   }

@@ -19,6 +19,11 @@ export interface DnsOptions {
   suffixes?: string[];
   /** Forwarders in dnsmasq `server=` syntax; default: discovered by `systemUpstreams`. */
   upstreams?: string[];
+  /**
+   * `always` (default) starts dnsmasq when it is not running; `when-needed` leaves a stopped
+   * dnsmasq stopped while there is no name to serve (e.g. after the last env is destroyed).
+   */
+  start?: "always" | "when-needed";
 }
 
 export interface DnsFiles {
@@ -31,7 +36,8 @@ export interface DnsFiles {
 }
 
 export interface ApplyResult {
-  pid: number;
+  /** dnsmasq's pid; null when it was left stopped (nothing to serve, `start: "when-needed"`). */
+  pid: number | null;
   started: boolean;
   restarted: boolean;
   /** From stopping the old dnsmasq to the new one answering. */
@@ -157,6 +163,9 @@ async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResul
   if (readTextIfExists(files.config) !== config) writeFileAtomic(files.config, config);
   const running = runningPid(files);
   const base = { written, removed, names: plan.names };
+  if (running === undefined && plan.names === 0 && opts.start === "when-needed") {
+    return { pid: null, started: false, restarted: false, ...base };
+  }
   if (running !== undefined && readTextIfExists(files.loaded) === config) {
     return { pid: running, started: false, restarted: false, ...base };
   }

@@ -30,7 +30,7 @@ export async function checkDnsNames(candidate: EnvRecord, state: State = readSta
 export async function refreshDns(): Promise<boolean> {
   try {
     const { syncDnsWithState } = await import("../dns/sync-with-state.ts");
-    await syncDnsWithState();
+    await syncDnsWithState(undefined, "when-needed");
     return true;
   } catch (e) {
     warn(`DNS was not updated: ${messageOf(e)}`);
