@@ -34,16 +34,21 @@ test("skips foreign networks of any size that overlap", () => {
   assert.throws(() => allocateSubnet("10.224.0.0/16", 24, ["10.0.0.0/8"]), /no free \/24/);
 });
 
-test("never hands out a subnet twice for 4,096 allocations, then reports exhaustion", () => {
+test("never hands out a subnet twice until the pool is full, then reports exhaustion", () => {
   const taken: string[] = [];
   const seen = new Set<string>();
-  for (let i = 0; i < 4096; i++) {
-    const s = allocateSubnet("10.224.0.0/12", 24, taken);
+  for (let i = 0; i < 256; i++) {
+    const s = allocateSubnet("10.224.0.0/16", 24, taken);
     assert.not.ok(seen.has(s));
     seen.add(s);
     taken.push(s);
   }
-  assert.throws(() => allocateSubnet("10.224.0.0/12", 24, taken), (e: any) => e.code === "E_SUBNET_POOL_EXHAUSTED");
+  assert.throws(() => allocateSubnet("10.224.0.0/16", 24, taken), (e: any) => e.code === "E_SUBNET_POOL_EXHAUSTED" && /10\.224\.0\.0\/16/.test(e.message));
+});
+
+test("with 1,000 envs in the default pool the next subnet is the 1,001st", () => {
+  const taken = Array.from({ length: 1000 }, (_, i) => `10.${224 + Math.floor(i / 256)}.${i % 256}.0/24`);
+  assert.is(allocateSubnet("10.224.0.0/12", 24, taken), "10.227.232.0/24");
 });
 
 test("other sizes", () => {
