@@ -20,6 +20,7 @@ command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
 command -v dig >/dev/null 2>&1 || need+=(dnsutils)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v git >/dev/null 2>&1 || need+=(git)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

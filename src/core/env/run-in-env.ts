@@ -7,7 +7,7 @@ import { usageError } from "../errors.ts";
 import { envLabels, LABEL_SERVICE } from "../labels.ts";
 import { normaliseName, parseEnvRef } from "../names.ts";
 import { envKey, type EnvRecord, type StateConfig } from "../state/schema.ts";
-import { readState } from "../state/store.ts";
+import { readState, withState } from "../state/store.ts";
 import { createEnv } from "./create-env.ts";
 import { currentProject, isProjectFolder, lookupEnv } from "./find-env.ts";
 import { getProvider } from "./runtime.ts";
@@ -51,8 +51,18 @@ export async function runInEnv(opts: RunInEnvOptions): Promise<number> {
   if (opts.up !== false && (await needsUp(rec))) {
     progress(`Starting ${envKey(rec.project, rec.name)}`);
     rec = await upEnv({ ref: envKey(rec.project, rec.name), wait: true });
+  } else {
+    await touchEnv(envKey(rec.project, rec.name));
   }
   return runInherited(opts.command, rec.workspace, { ...process.env, ...ciloEnvironment(rec, state.config) });
+}
+
+/** Records that the env was used now, for `cilo gc --older-than` (up records it itself). */
+async function touchEnv(key: string): Promise<void> {
+  await withState((st) => {
+    const cur = st.envs[key];
+    if (cur) cur.last_used_at = new Date().toISOString();
+  });
 }
 
 /** The variables cilo gives commands that run for an env: `CILO_ENV`, `CILO_PROJECT`, `CILO_WORKSPACE`, `CILO_BASE_URL`, `CILO_DNS_*`. */
