@@ -179,8 +179,10 @@ test("on a terminal the listr2 renderer shows the steps; with CI set the plain o
   const script = spawnSync("script", ["--version"], { encoding: "utf8" });
   assert.is(script.status, 0, "util-linux script(1) is needed to give cilo a terminal");
   const command = [...ciloCommand(), "run", join(fixtures, "host.yaml")].map((a) => `'${a}'`).join(" ");
+  // The suite itself may run with CI set (as CI does): the interactive case must not inherit it.
+  const { CI: _ci, NO_COLOR: _nc, ...outer } = process.env;
   const tty = (env: Record<string, string>) =>
-    spawnSync("script", ["-qefc", command, "/dev/null"], { encoding: "utf8", env: { ...process.env, CILO_HOME: home, TERM: "xterm", ...env }, timeout: 60_000 });
+    spawnSync("script", ["-qefc", command, "/dev/null"], { encoding: "utf8", env: { ...outer, CILO_HOME: home, TERM: "xterm", ...env }, timeout: 60_000 });
   const interactive = tty({});
   assert.is(interactive.status, 0, interactive.stdout);
   assert.match(interactive.stdout, /coloured output/);
