@@ -1,5 +1,6 @@
 // Small helpers shared by the benchmarks: timing, medians and the one-table report.
 import { spawnSync } from "node:child_process";
+import { appendFileSync } from "node:fs";
 
 export function timeMs(fn: () => void): number {
   const t = process.hrtime.bigint();
@@ -32,19 +33,50 @@ export interface Row {
   unit: string;
   versus: string;
   base: number;
-  /** e.g. "≤ 2×" or "≤ +300 ms"; shown beside the ratio. */
+  /** e.g. "≤ 2×" or "≤ +300 ms", shown beside the ratio; "report" for a figure without a target. */
   target: string;
   ok: boolean;
 }
 
-/** One table: figure, comparison measured in the same run, ratio, target. */
-export function printTable(title: string, rows: Row[]): void {
+/** A numeric command-line option: `--runs 20`. */
+export function numberArg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+/** A row as bench/run collects it: which benchmark measured it (`CILO_BENCH_NAME`), and the row. */
+export interface CollectedRow extends Row {
+  bench: string;
+}
+
+/** The rows as aligned text: figure, comparison measured in the same run, ratio, target. */
+export function formatTable(rows: (Row | CollectedRow)[]): string {
   const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
-  const cells = rows.map((r) => [r.what, `${fmt(r.value)} ${r.unit}`, r.versus, `${fmt(r.base)} ${r.unit}`, `${(r.value / r.base).toFixed(2)}×`, r.target, r.ok ? "ok" : "MISSED"]);
-  const head = ["measure", "cilo", "compared with", "that", "ratio", "target", ""];
+  const withBench = rows.some((r) => "bench" in r);
+  const cells = rows.map((r) => [
+    ...(withBench ? [(r as CollectedRow).bench] : []),
+    r.what,
+    `${fmt(r.value)} ${r.unit}`,
+    r.versus,
+    `${fmt(r.base)} ${r.unit}`,
+    `${(r.value / r.base).toFixed(2)}×`,
+    r.target,
+    r.target === "report" ? "" : r.ok ? "ok" : "MISSED",
+  ]);
+  const head = [...(withBench ? ["bench"] : []), "measure", "cilo", "compared with", "that", "ratio", "target", ""];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => c.map((x, i) => x.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [line(head), ...cells.map(line)].join("\n");
+}
+
+/**
+ * Prints one benchmark's table. With `CILO_BENCH_OUT` set (bench/run sets it), the rows are also
+ * appended to that file as JSON lines, so that one final table can show every benchmark's rows.
+ */
+export function printTable(title: string, rows: Row[]): void {
   console.log(`\n${title}`);
-  console.log(line(head));
-  for (const c of cells) console.log(line(c));
+  console.log(formatTable(rows));
+  const out = process.env["CILO_BENCH_OUT"];
+  const bench = process.env["CILO_BENCH_NAME"] ?? "";
+  if (out) appendFileSync(out, rows.map((r) => `${JSON.stringify({ bench, ...r } satisfies CollectedRow)}\n`).join(""));
 }

@@ -48,8 +48,10 @@ try {
     writeFileSync(join(dir, `f${i}.txt`), `file ${i}\n`);
   }
   sh("git", ["init", "-q"], { cwd: src });
-  sh("git", ["-c", "user.name=b", "-c", "user.email=b@b", "add", "-A"], { cwd: src });
-  sh("git", ["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "tree"], { cwd: src });
+  // No automatic gc: one running in the background would repack objects while `cp -a` reads them.
+  const git = (...a: string[]) => sh("git", ["-c", "user.name=b", "-c", "user.email=b@b", "-c", "gc.auto=0", ...a], { cwd: src });
+  git("add", "-A");
+  git("commit", "-qm", "tree");
   const cp: number[] = [];
   for (let i = 0; i < 3; i++) {
     const dest = join(home, `cp-${i}`);

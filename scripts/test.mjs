@@ -30,7 +30,8 @@ function find(dir) {
 }
 
 const unit = find(join(root, "test/unit"));
-const integration = unitOnly ? [] : find(join(root, "test/integration"));
+// test/deno/: the CLI run under Deno (`deno run -A src/main.ts`), after the integration files.
+const integration = unitOnly ? [] : [...find(join(root, "test/integration")), ...find(join(root, "test/deno"))];
 const pick = (files) => (filters.length === 0 ? files : files.filter((f) => filters.some((x) => f.includes(x))));
 const unitFiles = pick(unit);
 const integrationFiles = pick(integration);

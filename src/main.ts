@@ -1,20 +1,25 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { buildCli } from "./cli/app.ts";
 import { ExitCode, isCiloError, usageError } from "./core/errors.ts";
+import { ciloVersion } from "./version.ts";
 
 /**
  * Runs the CLI with `argv` (without node and script) and returns the exit code.
  * Errors are printed once here: `cilo: <message>` and an optional `hint:` line.
+ * `--version` is answered before the command-line parser and the commands are loaded.
  */
 export async function main(argv: string[]): Promise<number> {
   try {
+    if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+      process.stdout.write(`cilo ${ciloVersion()}\n`);
+      return 0;
+    }
     // Internal: the detached watcher that destroys throwaway envs when their owner dies.
     if (argv[0] === "__reap") return await (await import("./core/env/reaper.ts")).runReaper(argv.slice(1));
     // Internal: stops a project's shared services once they have had no user for the grace period.
     if (argv[0] === "__shared-gc") return await (await import("./core/shared/shared-instance.ts")).runSharedCollector(argv.slice(1));
-    const cli = buildCli();
-    return await cli.run(argv);
+    const { buildCli } = await import("./cli/app.ts");
+    return await buildCli().run(argv);
   } catch (e) {
     return reportError(e);
   }

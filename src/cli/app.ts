@@ -11,10 +11,6 @@ export interface Cli {
 export function buildCli(): Cli {
   return {
     async run(argv: string[]): Promise<number> {
-      if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
-        process.stdout.write(`cilo ${ciloVersion()}\n`);
-        return 0;
-      }
       const cli: CAC = cac("cilo");
       let result: Promise<number> | number | undefined;
       registerCommands(cli, (p) => {

@@ -14,3 +14,8 @@ export async function importYaml(): Promise<typeof import("yaml")> {
 export async function importJsonc(): Promise<typeof import("jsonc-parser")> {
   return unwrap(await import("jsonc-parser"), "parse");
 }
+
+/** proper-lockfile, loaded when a lock is taken: it patches `fs` through graceful-fs, which read-only commands need not pay for. */
+export async function importLockfile(): Promise<typeof import("proper-lockfile")> {
+  return unwrap(await import("proper-lockfile"), "lock");
+}

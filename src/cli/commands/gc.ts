@@ -1,6 +1,53 @@
-// Placeholder so the bundle builds while this command is being written; replaced by its module.
-import { CiloError } from "../../core/errors.ts";
+import { gcEnvs, type IdleEnv } from "../../core/env/gc-envs.ts";
+import { usageError } from "../../core/errors.ts";
+import { parseDurationMs } from "../duration.ts";
+import { printJson, println } from "../output.ts";
 
-export default async function gc(): Promise<number> {
-  throw new CiloError("E_NOT_READY", "cilo gc is not available in this build");
+interface GcCommandOptions {
+  olderThan?: string | number;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/** `cilo gc [--older-than 7d] [--dry-run] [--json]`: exit 1 when an env could not be destroyed. */
+export default async function gc(opts: GcCommandOptions): Promise<number> {
+  const olderThan = String(opts.olderThan ?? "7d");
+  const olderThanMs = parseAge(olderThan);
+  const r = await gcEnvs({ olderThanMs, dryRun: !!opts.dryRun });
+  if (opts.json) {
+    printJson({
+      older_than_ms: olderThanMs,
+      dry_run: !!opts.dryRun,
+      destroyed: r.destroyed.map(view),
+      kept: r.kept.map((k) => ({ ...view(k), reason: k.reason })),
+      failed: r.failed.map((f) => ({ ...view(f), error: f.error })),
+    });
+  } else {
+    const verb = opts.dryRun ? "Would destroy" : "Destroyed";
+    for (const d of r.destroyed) println(`${verb} ${name(d)} (last used ${d.lastUsed}, ${days(d.idleMs)} ago)`);
+    for (const k of r.kept) println(`Kept ${name(k)}: ${k.reason}`);
+    for (const f of r.failed) println(`Could not destroy ${name(f)}: ${f.error}`);
+    if (r.destroyed.length + r.kept.length + r.failed.length === 0) println(`No env has been unused for more than ${olderThan}.`);
+  }
+  return r.failed.length > 0 ? 1 : 0;
+}
+
+/** A duration as `parseDurationMs` reads it, plus days and weeks: `7d`, `2w`, `1d12h`. */
+export function parseAge(text: string): number {
+  const s = text.trim();
+  if (!/^(\d+(\.\d+)?(ms|s|m|h|d|w))+$/.test(s)) throw usageError(`--older-than "${text}" is not a duration such as 7d, 12h or 30m`);
+  return parseDurationMs(s.replace(/(\d+(?:\.\d+)?)([dw])/g, (_, n: string, unit: string) => `${Number(n) * (unit === "w" ? 168 : 24)}h`), "--older-than");
+}
+
+function view(e: IdleEnv) {
+  return { project: e.env.project, name: e.env.name, status: e.env.status, last_used_at: e.lastUsed, idle_ms: e.idleMs };
+}
+
+function name(e: IdleEnv): string {
+  return `${e.env.project}/${e.env.name}`;
+}
+
+function days(ms: number): string {
+  const h = ms / 3_600_000;
+  return h >= 48 ? `${Math.floor(h / 24)} days` : h >= 1 ? `${Math.floor(h)} h` : `${Math.max(1, Math.floor(ms / 60_000))} min`;
 }

@@ -1,5 +1,5 @@
-import lockfile from "proper-lockfile";
 import { CiloError, messageOf } from "../errors.ts";
+import { importLockfile } from "../vendor.ts";
 
 /** A lock whose holder has not refreshed it for this long is taken over (holder presumed dead). */
 export const LOCK_STALE_MS = 5_000;
@@ -33,6 +33,7 @@ export async function withFileLock<T>(file: string, fn: (isCompromised: () => bo
 }
 
 async function acquire(file: string, onCompromised: () => void): Promise<() => Promise<void>> {
+  const lockfile = await importLockfile();
   const deadline = Date.now() + lockTimeoutMs();
   let delay = 5;
   for (;;) {

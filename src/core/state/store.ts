@@ -1,4 +1,4 @@
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
@@ -100,6 +100,23 @@ function keepBackup(file: string): void {
   } catch {
     // A file system without hard links: the backup is best effort.
   }
+}
+
+/**
+ * Replaces a corrupt `state.json` with its backup, which must itself be valid (else
+ * E_STATE_CORRUPT naming the backup). The corrupt file is kept as `state.json.corrupt-<time>`,
+ * whose path is returned. The changes of the last write before the corruption are lost.
+ */
+export async function restoreBackup(home = ciloHome()): Promise<string> {
+  const file = statePath(home);
+  const bak = backupPath(file);
+  return withFileLock(file, async () => {
+    const state = parseState(readFileSync(bak, "utf8"), bak);
+    const kept = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    if (existsSync(file)) copyFileSync(file, kept);
+    writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+    return kept;
+  });
 }
 
 /** Creates `$CILO_HOME` and its state file if missing; otherwise applies the given config changes. */

@@ -1,0 +1,140 @@
+// Start-up of the installed CLI (`node bin/cilo.mjs`, what `cilo` runs after npm install -g),
+// each against a bare `node -e 0` measured in the same run, alternating, median of N:
+//   cilo --version                                          target ≤ 1.5× node -e 0
+//   cilo list with 1,000 envs in state                      target ≤ 2×
+//   cilo status <env> of a running env (1,000 more in state), minus what its Docker API requests
+//   cost a fresh process: the requests are recorded through a proxy socket, then `node -e` makes
+//   the same requests over the Docker socket, and its time beyond `node -e 0` is subtracted
+//                                                            target ≤ 2×
+// and the same from source under Deno (`deno run -A src/main.ts`) against `deno eval 0`, reported.
+//   node --import tsx bench/startup.ts [--runs 20]
+import { spawn, spawnSync } from "node:child_process";
+import { createConnection, createServer, type Server } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { envKey, type EnvRecord } from "../src/core/state/schema.ts";
+import { withState } from "../src/core/state/store.ts";
+import { median, numberArg, printTable, sh, timeMs, type Row } from "./lib.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const RUNS = numberArg("--runs", 20);
+const FAKE_ENVS = 1_000;
+const deno = join(root, "node_modules/.bin/deno");
+const dockerSocket = process.env["DOCKER_HOST"]?.startsWith("unix://") ? process.env["DOCKER_HOST"].slice(7) : "/var/run/docker.sock";
+
+/** 1,000 stopped envs over 20 projects, 3 services each, on subnets away from the real env's. */
+function fakeEnvs(home: string): EnvRecord[] {
+  const now = new Date().toISOString();
+  return Array.from({ length: FAKE_ENVS }, (_, i) => ({
+    project: `proj-${i % 20}`,
+    name: `env-${i}`,
+    status: "stopped",
+    subnet: `10.${232 + (i >> 8)}.${i & 255}.0/24`,
+    workspace: join(home, "envs", `proj-${i % 20}`, `env-${i}`),
+    created_at: now,
+    updated_at: now,
+    source: { kind: "copy", path: "/src/app" },
+    services: ["web", "api", "db"].map((name) => ({ name, ...(name === "web" ? { ingress: true } : {}) })),
+  }));
+}
+
+/** A unix socket that forwards to the Docker socket and records each request line's method and path. */
+function countingProxy(path: string, seen: string[]): Promise<Server> {
+  const server = createServer((client) => {
+    const upstream = createConnection(dockerSocket);
+    client.on("data", (d: Buffer) => {
+      for (const m of d.toString("latin1").matchAll(/^(GET|POST|PUT|DELETE|HEAD) (\S+) HTTP\/1\.[01]\r$/gm)) seen.push(`${m[1]} ${m[2]}`);
+    });
+    client.pipe(upstream).pipe(client);
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+  return new Promise((resolve) => server.listen(path, () => resolve(server)));
+}
+
+/** A `node -e` script that makes these requests (`METHOD /path`) one after another over the Docker socket. */
+function apiScript(lines: string[]): string {
+  return `const http = require("node:http");
+(async () => {
+  for (const line of ${JSON.stringify(lines)}) {
+    const [method, path] = line.split(" ");
+    await new Promise((resolve, reject) => {
+      const req = http.request({ socketPath: ${JSON.stringify(dockerSocket)}, method, path }, (res) => res.resume().on("end", resolve));
+      req.on("error", reject);
+      req.end();
+    });
+  }
+})();`;
+}
+
+function run(cmd: string[], env: NodeJS.ProcessEnv): void {
+  sh(cmd[0]!, cmd.slice(1), { env });
+}
+
+const home = mkdtempSync(join(tmpdir(), "cilo-bench-startup-"));
+const env = { ...process.env, CILO_HOME: home, NO_COLOR: "1" };
+const node = [process.execPath];
+const cilo = [...node, join(root, "bin/cilo.mjs")];
+const ciloDeno = [deno, "run", "-A", join(root, "src/main.ts")];
+const envRef = "basic/bench-status";
+try {
+  run([...cilo, "init", "--dns-port", String(20_000 + Math.floor(Math.random() * 20_000))], env);
+  run([...cilo, "create", "bench-status", "--from", join(root, "examples/basic")], env);
+  run([...cilo, "up", envRef, "--wait"], env);
+  await withState((state) => {
+    for (const e of fakeEnvs(home)) state.envs[envKey(e.project, e.name)] = e;
+  }, home);
+
+  const proxy = join(home, "docker-proxy.sock");
+  const requests: string[] = [];
+  const server = await countingProxy(proxy, requests);
+  const counted = spawn(cilo[0]!, [...cilo.slice(1), "status", envRef], { env: { ...env, DOCKER_HOST: `unix://${proxy}` }, stdio: "ignore" });
+  const code = await new Promise<number | null>((resolve) => counted.on("close", resolve));
+  server.close();
+  if (code !== 0 || requests.length === 0) throw new Error(`cilo status through the counting proxy failed (exit ${code}, ${requests.length} requests)`);
+
+  const commands = {
+    node0: [...node, "-e", "0"],
+    api: [...node, "-e", apiScript(requests)],
+    version: [...cilo, "--version"],
+    list: [...cilo, "list"],
+    status: [...cilo, "status", envRef],
+    deno0: [deno, "eval", "0"],
+    denoVersion: [...ciloDeno, "--version"],
+    denoList: [...ciloDeno, "list"],
+  };
+  for (const cmd of Object.values(commands)) run(cmd, env); // warm the page cache and Deno's transpile cache
+  const names = Object.keys(commands) as (keyof typeof commands)[];
+  const times = new Map(names.map((k) => [k, [] as number[]]));
+  for (let i = 0; i < RUNS; i++) {
+    for (const k of names) times.get(k)!.push(timeMs(() => run(commands[k], env)));
+  }
+  const m = Object.fromEntries(names.map((k) => [k, median(times.get(k)!)])) as Record<keyof typeof commands, number>;
+  const listLines = sh(cilo[0]!, [...cilo.slice(1), "list", "--format", "quiet"], { env }).trim().split("\n").length;
+  if (listLines !== FAKE_ENVS + 1) throw new Error(`cilo list printed ${listLines} envs, expected ${FAKE_ENVS + 1}`);
+
+  const vsNode = "node -e 0";
+  const api = m.api - m.node0;
+  const calls = `${requests.length} Docker API request${requests.length > 1 ? "s" : ""}`;
+  const rows: Row[] = [
+    { what: "cilo --version", value: m.version, unit: "ms", versus: vsNode, base: m.node0, target: "≤ 1.5×", ok: m.version <= 1.5 * m.node0 },
+    { what: `cilo list (${FAKE_ENVS} envs)`, value: m.list, unit: "ms", versus: vsNode, base: m.node0, target: "≤ 2×", ok: m.list <= 2 * m.node0 },
+    {
+      what: `cilo status <env> − ${calls} (${api.toFixed(0)} ms)`,
+      value: m.status - api,
+      unit: "ms",
+      versus: vsNode,
+      base: m.node0,
+      target: "≤ 2×",
+      ok: m.status - api <= 2 * m.node0,
+    },
+    { what: "deno: cilo --version (source)", value: m.denoVersion, unit: "ms", versus: "deno eval 0", base: m.deno0, target: "report", ok: true },
+    { what: `deno: cilo list (${FAKE_ENVS} envs, source)`, value: m.denoList, unit: "ms", versus: "deno eval 0", base: m.deno0, target: "report", ok: true },
+  ];
+  printTable(`Start-up: median of ${RUNS} alternating runs; cilo status made ${requests.map((r) => r.split("?")[0]).join(", ")}`, rows);
+} finally {
+  spawnSync(cilo[0]!, [...cilo.slice(1), "destroy", envRef, "--force"], { env, stdio: "ignore" });
+  spawnSync(cilo[0]!, [...cilo.slice(1), "dns", "stop"], { env, stdio: "ignore" });
+  rmSync(home, { recursive: true, force: true });
+}

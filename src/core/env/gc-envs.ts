@@ -1,0 +1,71 @@
+import { existsSync } from "node:fs";
+import { messageOf } from "../errors.ts";
+import { isProcessAlive } from "../reconcile/processes.ts";
+import { envKey, type EnvRecord, type State } from "../state/schema.ts";
+import { readState } from "../state/store.ts";
+import { hasUncommittedChanges } from "../workspace/index.ts";
+import { destroyEnv } from "./destroy-env.ts";
+
+export interface GcOptions {
+  /** Envs not used for longer than this are destroyed. */
+  olderThanMs: number;
+  /** Only say what would be destroyed. */
+  dryRun?: boolean;
+  now?: number;
+}
+
+export interface IdleEnv {
+  env: EnvRecord;
+  /** `last_used_at` (set by up and run), else `created_at`. */
+  lastUsed: string;
+  idleMs: number;
+}
+
+export interface GcResult {
+  /** Destroyed, or with `dryRun` those that would be. */
+  destroyed: IdleEnv[];
+  kept: (IdleEnv & { reason: string })[];
+  failed: (IdleEnv & { error: string })[];
+}
+
+/** Envs idle for longer than `olderThanMs` at `now`, longest idle first. */
+export function idleEnvs(state: State, olderThanMs: number, now: number): IdleEnv[] {
+  return Object.values(state.envs)
+    .map((env) => {
+      const lastUsed = env.last_used_at ?? env.created_at;
+      return { env, lastUsed, idleMs: now - Date.parse(lastUsed) };
+    })
+    .filter((e) => Number.isFinite(e.idleMs) && e.idleMs > olderThanMs)
+    .sort((a, b) => b.idleMs - a.idleMs || envKey(a.env.project, a.env.name).localeCompare(envKey(b.env.project, b.env.name)));
+}
+
+/**
+ * `cilo gc`: destroys envs not used for a while, through `destroyEnv`. An env that is busy (an
+ * operation of a live process) or whose git workspace holds uncommitted changes is kept.
+ */
+export async function gcEnvs(opts: GcOptions): Promise<GcResult> {
+  const result: GcResult = { destroyed: [], kept: [], failed: [] };
+  for (const idle of idleEnvs(readState(), opts.olderThanMs, opts.now ?? Date.now())) {
+    const { env } = idle;
+    const op = env.operation;
+    if (op && isProcessAlive(op.pid, { startedBefore: Date.parse(op.started_at) })) {
+      result.kept.push({ ...idle, reason: `${op.kind} is running (pid ${op.pid})` });
+      continue;
+    }
+    if (existsSync(env.workspace) && (await hasUncommittedChanges(env.workspace).catch(() => false))) {
+      result.kept.push({ ...idle, reason: "its workspace has uncommitted changes" });
+      continue;
+    }
+    if (opts.dryRun) {
+      result.destroyed.push(idle);
+      continue;
+    }
+    try {
+      await destroyEnv({ ref: envKey(env.project, env.name), project: env.project, force: true });
+      result.destroyed.push(idle);
+    } catch (e) {
+      result.failed.push({ ...idle, error: messageOf(e) });
+    }
+  }
+  return result;
+}

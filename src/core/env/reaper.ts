@@ -1,0 +1,256 @@
+import { spawn } from "node:child_process";
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CiloError, messageOf } from "../errors.ts";
+import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { withFileLock } from "../fs/file-lock.ts";
+import { composeProjectName, envLabels } from "../labels.ts";
+import { ciloHome } from "../paths.ts";
+import { composeProcesses, isProcessAlive, processIdentity, type ProcessIdentity } from "../reconcile/processes.ts";
+import { envKey, type EnvRecord, type State } from "../state/schema.ts";
+import { readState } from "../state/store.ts";
+import { destroyEnv } from "./destroy-env.ts";
+import { getCompose, getProvider } from "./runtime.ts";
+
+/** How often the reaper looks at its owner. */
+const POLL_MS = 250;
+/** Every this many polls it also checks that the owner still has envs (else it retires). */
+const STATE_EVERY = 4;
+/** How long it waits for another process's operation on an env, or a leftover compose call, to end. */
+const SETTLE_MS = 60_000;
+const ATTEMPTS = 3;
+
+/** `$CILO_HOME/reapers/<owner pid>.json`: the one reaper watching that owner. */
+interface ReaperRecord {
+  owner_pid: number;
+  owner_start_ticks?: number;
+  reaper_pid: number;
+  reaper_start_ticks?: number;
+  started_at: string;
+}
+
+export function reapersDir(home = ciloHome()): string {
+  return join(home, "reapers");
+}
+
+/**
+ * Makes sure a reaper watches `ownerPid`: a small detached cilo process (`cilo __reap`) that, when
+ * that process is gone, destroys every env whose `owner_pid` it is, then exits. One reaper per
+ * owner: a second throwaway env of the same owner finds the first reaper running.
+ */
+export async function ensureReaper(ownerPid: number, home = ciloHome()): Promise<void> {
+  const file = reaperFile(ownerPid, home);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const owner = processIdentity(ownerPid);
+  await withFileLock(file, async () => {
+    const current = readReaper(file);
+    if (current && current.owner_start_ticks === owner.startTicks && reaperRuns(current)) return;
+    const reaper = spawnReaper(owner, home);
+    const rec: ReaperRecord = {
+      owner_pid: ownerPid,
+      ...(owner.startTicks !== undefined ? { owner_start_ticks: owner.startTicks } : {}),
+      reaper_pid: reaper.pid,
+      ...(reaper.startTicks !== undefined ? { reaper_start_ticks: reaper.startTicks } : {}),
+      started_at: new Date().toISOString(),
+    };
+    writeFileAtomic(file, `${JSON.stringify(rec)}\n`, 0o600);
+  });
+}
+
+/** Owner pids that a running reaper watches. */
+export function watchedOwners(home = ciloHome()): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(reapersDir(home)).filter((n) => /^\d+\.json$/.test(n));
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => readReaper(join(reapersDir(home), n)))
+    .filter((r): r is ReaperRecord => r !== undefined && reaperRuns(r))
+    .map((r) => r.owner_pid);
+}
+
+/** Forgets a reaper that has stopped (its record and log) once its owner has no env left. */
+export async function forgetReaper(ownerPid: number, home = ciloHome()): Promise<void> {
+  const file = reaperFile(ownerPid, home);
+  await withFileLock(file, async () => {
+    const rec = readReaper(file);
+    if ((rec && reaperRuns(rec)) || ownedEnvs(ownerPid, home)?.length !== 0) return;
+    unlinkIfExists(file);
+    unlinkIfExists(logFile(file));
+  });
+}
+
+/**
+ * The reaper itself (`cilo __reap <owner pid> <owner start ticks|->`): polls the owner every
+ * 250 ms; retires when the owner has no env left; when the owner is gone, destroys its envs through
+ * `destroyEnv` (containers are force-removed first: nothing of a throwaway env needs a clean stop).
+ */
+export async function runReaper(argv: string[], home = ciloHome()): Promise<number> {
+  const ownerPid = Number(argv[0]);
+  if (!Number.isInteger(ownerPid) || ownerPid <= 0) return 2;
+  const ticks = argv[1] !== undefined && argv[1] !== "-" ? Number(argv[1]) : undefined;
+  const file = reaperFile(ownerPid, home);
+  await preload();
+  const ownerAlive = () => isProcessAlive(ownerPid, ticks !== undefined ? { startTicks: ticks } : {});
+  for (let poll = 0; ownerAlive(); poll++) {
+    if (poll % STATE_EVERY === 0 && (await retireIfIdle(file, ownerPid, home))) return 0;
+    await sleep(POLL_MS);
+  }
+  const ok = await reapAll(ownerPid, home, file);
+  await retireIfIdle(file, ownerPid, home);
+  return ok ? 0 : 1;
+}
+
+/**
+ * Loads now every module a destroy needs: the reaper may wait for hours, and meanwhile the bundle's
+ * chunk files may be replaced by a newer build whose names differ.
+ */
+async function preload(): Promise<void> {
+  await getProvider();
+  await getCompose().catch(() => undefined);
+  await import("../dns/sync-with-state.ts");
+}
+
+async function reapAll(ownerPid: number, home: string, file: string): Promise<boolean> {
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const owned = ownedEnvs(ownerPid, home);
+    if (owned === undefined) return false;
+    if (owned.length === 0) return true;
+    const results = await Promise.allSettled(owned.map((rec) => reapEnv(rec, home)));
+    results.forEach((r, i) => {
+      if (r.status === "rejected") log(file, `destroying ${envKey(owned[i]!.project, owned[i]!.name)} failed (attempt ${attempt}): ${messageOf(r.reason)}`);
+    });
+    if (results.some((r) => r.status === "rejected")) await sleep(1_000 * attempt);
+  }
+  return ownedEnvs(ownerPid, home)?.length === 0;
+}
+
+async function reapEnv(rec: EnvRecord, home: string): Promise<void> {
+  const key = envKey(rec.project, rec.name);
+  await settle(key, composeProjectName(rec.project, rec.name), home);
+  const provider = await getProvider();
+  const containers = await provider.listContainers(envLabels(rec.project, rec.name));
+  await Promise.all(containers.map((c) => provider.removeContainer(c.id)));
+  await destroyEnv({ ref: key, project: rec.project, force: true });
+}
+
+/** Waits while another live process operates on the env, or a compose call of it outlives its cilo. */
+async function settle(key: string, composeProject: string, home: string): Promise<void> {
+  const deadline = Date.now() + SETTLE_MS;
+  while (Date.now() < deadline) {
+    const op = safeState(home)?.envs[key]?.operation;
+    const busy = (op && isProcessAlive(op.pid, { startedBefore: Date.parse(op.started_at) })) || (composeProcesses().get(composeProject)?.length ?? 0) > 0;
+    if (!busy) return;
+    await sleep(POLL_MS);
+  }
+}
+
+/** Retires (removes its record and tells the caller to exit) when the owner has no env left. */
+async function retireIfIdle(file: string, ownerPid: number, home: string): Promise<boolean> {
+  if (ownedEnvs(ownerPid, home)?.length !== 0) return false;
+  return withFileLock(file, async () => {
+    if (ownedEnvs(ownerPid, home)?.length !== 0) return false;
+    if (readReaper(file)?.reaper_pid === process.pid) unlinkIfExists(file);
+    return true;
+  });
+}
+
+function ownedEnvs(ownerPid: number, home: string): EnvRecord[] | undefined {
+  const state = safeState(home);
+  return state && Object.values(state.envs).filter((e) => e.owner_pid === ownerPid);
+}
+
+function safeState(home: string): State | undefined {
+  try {
+    return readState(home);
+  } catch {
+    return undefined;
+  }
+}
+
+function spawnReaper(owner: ProcessIdentity, home: string): ProcessIdentity {
+  const { command, args, cwd } = reaperCommand();
+  const env: NodeJS.ProcessEnv = { ...process.env, CILO_HOME: home };
+  delete env["CILO_FAILPOINT"];
+  const child = spawn(command, [...args, "__reap", String(owner.pid), owner.startTicks === undefined ? "-" : String(owner.startTicks)], {
+    cwd,
+    env,
+    detached: true,
+    stdio: "ignore",
+  });
+  child.on("error", () => {});
+  child.unref();
+  if (!child.pid) throw new CiloError("E_REAPER", `Cannot start the reaper that destroys throwaway envs (${command} did not start)`);
+  return processIdentity(child.pid);
+}
+
+/**
+ * How to start cilo again for the reaper: the same runtime and entry point this code came from —
+ * `src/main.ts` under tsx (with the loader flags this process got) or Deno, `dist/cilo.mjs` from the
+ * bundle (whose chunks live in `dist/chunks/`).
+ */
+export function reaperCommand(): { command: string; args: string[]; cwd: string } {
+  const here = fileURLToPath(import.meta.url);
+  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
+  const fromSource = here.endsWith(".ts");
+  const entry = fromSource ? resolve(dirname(here), "../../main.ts") : join(basename(dirname(here)) === "chunks" ? resolve(dirname(here), "..") : dirname(here), "cilo.mjs");
+  // Loader flags such as `--import tsx` resolve from the working folder: the package root.
+  const cwd = fromSource ? resolve(dirname(here), "../../..") : dirname(entry);
+  if (deno) return { command: deno.execPath(), args: ["run", "-A", entry], cwd };
+  return { command: process.execPath, args: [...(fromSource ? loaderFlags(process.execArgv) : []), entry], cwd };
+}
+
+function loaderFlags(execArgv: string[]): string[] {
+  const out: string[] = [];
+  const withValue = ["--import", "--require", "-r", "--loader", "--experimental-loader"];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]!;
+    if (withValue.includes(a) && execArgv[i + 1] !== undefined) out.push(a, execArgv[++i]!);
+    else if (withValue.some((f) => a.startsWith(`${f}=`))) out.push(a);
+  }
+  return out;
+}
+
+function reaperRuns(rec: ReaperRecord): boolean {
+  return isProcessAlive(rec.reaper_pid, rec.reaper_start_ticks !== undefined ? { startTicks: rec.reaper_start_ticks } : {});
+}
+
+function reaperFile(ownerPid: number, home: string): string {
+  return join(reapersDir(home), `${ownerPid}.json`);
+}
+
+function readReaper(file: string): ReaperRecord | undefined {
+  try {
+    const rec = JSON.parse(readFileSync(file, "utf8"));
+    return Number.isInteger(rec?.owner_pid) && Number.isInteger(rec?.reaper_pid) ? (rec as ReaperRecord) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function log(file: string, line: string): void {
+  try {
+    appendFileSync(logFile(file), `${new Date().toISOString()} ${line}\n`);
+  } catch {
+    // nowhere to say it; doctor reports the env (env-owner-gone)
+  }
+}
+
+function logFile(file: string): string {
+  return file.replace(/\.json$/, ".log");
+}
+
+function unlinkIfExists(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // gone already
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,384 @@
+import type { ContainerState } from "../../providers/provider.ts";
+import { composeProjectName, envNetworkName, LABEL_ENV, LABEL_PROJECT, LABEL_SERVICE, LABEL_SHARED } from "../labels.ts";
+import { LOCK_STALE_MS } from "../fs/file-lock.ts";
+import { mergeRuntime } from "../env/services.ts";
+import { envKey, STATE_VERSION, type EnvRecord, type OperationMarker, type State } from "../state/schema.ts";
+import type { DnsFact, ReconcileFacts } from "./facts.ts";
+import type { Finding } from "./finding.ts";
+
+/** A staging folder younger than this may belong to a `cilo create --git` that is still cloning. */
+export const STAGING_STALE_MS = 60 * 60_000;
+/** A temp file whose writer is unknown is stray after this long (writes take milliseconds). */
+export const TMP_STALE_MS = 60_000;
+
+const WORKING_DIR = "com.docker.compose.project.working_dir";
+const CONFIG_FILES = "com.docker.compose.project.config_files";
+
+type Owner = "ours" | "foreign" | "unknown";
+
+/**
+ * What is inconsistent between the state, Docker, the files under `$CILO_HOME` and DNS. Pure: the
+ * same facts give the same findings, in a stable order. Resources of shared instances
+ * (`cilo.shared`) have their own lifecycle and are not judged here.
+ */
+export function diagnose(facts: ReconcileFacts): Finding[] {
+  const out: Finding[] = [];
+  if (facts.docker.kind === "unreachable") out.push(prerequisite("docker-unreachable", "docker", facts.docker.message));
+  if (facts.composeMissing) out.push(prerequisite("compose-missing", "compose", facts.composeMissing));
+  if (facts.dns?.missing) out.push(prerequisite("dnsmasq-missing", "dnsmasq", facts.dns.missing));
+  out.push(...homeFiles(facts));
+  const st = facts.state;
+  switch (st.kind) {
+    case "missing":
+      out.push(prerequisite("state-missing", "state.json", st.message));
+      return out;
+    case "too-new":
+      out.push(prerequisite("state-too-new", "state.json", st.message));
+      return out;
+    case "corrupt":
+      out.push({
+        id: "state-corrupt",
+        severity: "error",
+        subject: "state.json",
+        message: st.message,
+        fix: st.backup ? `restore the last good state from ${st.backup} (the corrupt file is kept beside it)` : null,
+      });
+      return out;
+  }
+  if (st.versionOnDisk < STATE_VERSION) {
+    out.push({
+      id: "state-schema-old",
+      severity: "warning",
+      subject: "state.json",
+      message: `The state file has schema version ${st.versionOnDisk}; this cilo writes ${STATE_VERSION}`,
+      fix: `rewrite it in schema version ${STATE_VERSION}`,
+    });
+  }
+  const state = st.state;
+  const workspaces = new Set(facts.workspaces);
+  if (facts.docker.kind === "ok") {
+    const owner = ownership(facts, workspaces);
+    for (const rec of sortedEnvs(state)) out.push(...envFindings(rec, facts, owner.containersOf(rec), workspaces));
+    out.push(...orphans(state, facts, owner));
+  }
+  for (const key of facts.workspaces) {
+    if (state.envs[key]) continue;
+    out.push({
+      id: "workspace-orphaned",
+      severity: "warning",
+      subject: key,
+      message: `The workspace folder of ${key} belongs to no env`,
+      fix: "delete the folder (refused when it holds uncommitted git changes, unless --force)",
+    });
+  }
+  if (facts.dns) out.push(...dnsFindings(facts.dns, state));
+  return out;
+}
+
+function prerequisite(id: Finding["id"], subject: string, message: string): Finding {
+  return { id, severity: "error", subject, message, fix: null };
+}
+
+function homeFiles(facts: ReconcileFacts): Finding[] {
+  const out: Finding[] = [];
+  for (const lock of facts.locks) {
+    if (lock.ageMs < LOCK_STALE_MS) continue;
+    out.push({
+      id: "lock-stale",
+      severity: "warning",
+      subject: lock.path,
+      message: `The lock ${lock.path} has not been refreshed for ${Math.round(lock.ageMs / 1000)} s: its holder is gone`,
+      fix: "remove the lock",
+    });
+  }
+  for (const tmp of facts.tmpFiles) {
+    const stray = tmp.pid !== undefined ? !facts.alive(tmp.pid) : tmp.ageMs > TMP_STALE_MS;
+    if (!stray) continue;
+    out.push({
+      id: "tmp-file-stray",
+      severity: "warning",
+      subject: tmp.path,
+      message: `${tmp.path} is the temp file of a write that never finished`,
+      fix: "delete it",
+    });
+  }
+  for (const s of facts.staging) {
+    if (s.ageMs < STAGING_STALE_MS) continue;
+    out.push({
+      id: "staging-leftover",
+      severity: "warning",
+      subject: s.path,
+      message: `${s.path} is left over from a cilo create --git that did not finish`,
+      fix: "delete it",
+    });
+  }
+  return out;
+}
+
+function envFindings(rec: EnvRecord, facts: ReconcileFacts, containers: ContainerState[], workspaces: Set<string>): Finding[] {
+  const key = envKey(rec.project, rec.name);
+  const op = interruptedOperation(rec);
+  if (op) {
+    if (facts.alive(op.pid, Date.parse(op.started_at))) return [];
+    const busy = facts.composeBusy.includes(composeProjectName(rec.project, rec.name));
+    return [
+      {
+        id: "operation-interrupted",
+        severity: "error",
+        subject: key,
+        message: `${op.kind} of ${key} was interrupted (pid ${op.pid} is gone)${busy ? "; its compose process still runs" : ""}`,
+        fix: INTERRUPTED_FIX[op.kind],
+      },
+    ];
+  }
+  if (rec.owner_pid !== undefined) {
+    if (!facts.alive(rec.owner_pid, Date.parse(rec.created_at))) {
+      return [
+        {
+          id: "env-owner-gone",
+          severity: "error",
+          subject: key,
+          message: `${key} is a throwaway env whose owner process ${rec.owner_pid} is gone`,
+          fix: "destroy it",
+        },
+      ];
+    }
+    if (!facts.watchedOwners.includes(rec.owner_pid)) {
+      return [
+        {
+          id: "reaper-missing",
+          severity: "warning",
+          subject: key,
+          message: `${key} must go when process ${rec.owner_pid} ends, but no reaper watches that process`,
+          fix: `start a reaper for process ${rec.owner_pid}`,
+        },
+      ];
+    }
+  }
+  if (!workspaces.has(key)) {
+    const empty = containers.length === 0;
+    return [
+      {
+        id: "env-workspace-missing",
+        severity: "error",
+        subject: key,
+        message: `The workspace ${rec.workspace} of ${key} is gone, so it cannot be started`,
+        fix: empty ? "destroy the env (nothing of it runs)" : null,
+      },
+    ];
+  }
+  return runtimeFindings(rec, key, containers);
+}
+
+const INTERRUPTED_FIX: Record<OperationMarker["kind"], string> = {
+  create: "roll the create back: remove what it made and the env's record",
+  destroy: "finish the destroy",
+  up: "record the env as running if every service runs, else as failed",
+  down: "finish stopping it (cilo down)",
+};
+
+/** The operation an env is in, or was left in: its marker, or what a transitional status implies. */
+export function interruptedOperation(rec: EnvRecord): OperationMarker | undefined {
+  if (rec.operation) return rec.operation;
+  const kind = ({ creating: "create", starting: "up", destroying: "destroy" } as const)[rec.status as "creating" | "starting" | "destroying"];
+  return kind ? { kind, pid: 0, started_at: rec.updated_at } : undefined;
+}
+
+function runtimeFindings(rec: EnvRecord, key: string, containers: ContainerState[]): Finding[] {
+  const byService = (name: string) => containers.filter((c) => c.labels[LABEL_SERVICE] === name);
+  if (rec.status === "running") {
+    const missing = rec.services.filter((s) => byService(s.name).length === 0).map((s) => s.name);
+    const exited = rec.services
+      .filter((s) => byService(s.name).length > 0 && !byService(s.name).some(isLive))
+      .map((s) => `${s.name} (${byService(s.name)[0]!.state})`);
+    const out: Finding[] = [];
+    if (missing.length > 0) {
+      out.push({
+        id: "env-service-missing",
+        severity: "error",
+        subject: key,
+        message: `${key} is running but ${plural(missing, "service")} ${missing.map((s) => `"${s}"`).join(", ")} ${missing.length === 1 ? "has" : "have"} no container`,
+        fix: `start the env again (cilo up ${key})`,
+      });
+    }
+    if (exited.length > 0) {
+      out.push({
+        id: "env-service-exited",
+        severity: "error",
+        subject: key,
+        message: `${key} is running but ${plural(exited, "service")} ${exited.join(", ")} stopped`,
+        fix: `start the env again (cilo up ${key})`,
+      });
+    }
+    if (out.length > 0) return out;
+    const merged = mergeRuntime(rec.services, containers, envNetworkName(rec.project, rec.name));
+    const changed = merged.filter((m) => rec.services.find((s) => s.name === m.name)?.ip !== m.ip).map((m) => m.name);
+    if (changed.length === 0) return [];
+    return [
+      {
+        id: "env-ip-stale",
+        severity: "warning",
+        subject: key,
+        message: `The recorded address of ${plural(changed, "service")} ${changed.join(", ")} of ${key} is not the one Docker reports`,
+        fix: "record the addresses Docker reports and update DNS",
+      },
+    ];
+  }
+  if (rec.status === "failed") {
+    return [{ id: "env-failed", severity: "info", subject: key, message: `${key} failed: ${rec.error ?? "no reason recorded"}`, fix: null }];
+  }
+  const allRun = rec.services.length > 0 && rec.services.every((s) => byService(s.name).some((c) => c.state === "running"));
+  if ((rec.status === "stopped" || rec.status === "created") && allRun) {
+    return [
+      {
+        id: "env-status-stale",
+        severity: "warning",
+        subject: key,
+        message: `${key} is recorded as ${rec.status} but every service of it runs`,
+        fix: "record it as running with the addresses Docker reports",
+      },
+    ];
+  }
+  return [];
+}
+
+interface Ownership {
+  containersOf(rec: EnvRecord): ContainerState[];
+  of(kind: "container" | "network" | "volume", labels: Record<string, string>): Owner;
+}
+
+/**
+ * Which `CILO_HOME` a cilo-labelled resource belongs to. Several homes may share one engine (a
+ * user's and root's, or tests'), and cilo labels do not name the home. A container carries the
+ * compose project folder, which lies in its home's `envs/`; a network or volume belongs with the
+ * containers of the same env, or with a workspace folder of that env in this home.
+ */
+function ownership(facts: ReconcileFacts, workspaces: Set<string>): Ownership {
+  const containers = facts.docker.kind === "ok" ? facts.docker.containers : [];
+  const containerOwner = (labels: Record<string, string>): Owner => {
+    const paths = [labels[WORKING_DIR], ...(labels[CONFIG_FILES]?.split(",") ?? [])].filter((p): p is string => !!p);
+    if (paths.length === 0) return "unknown";
+    return paths.some((p) => facts.envsRoots.some((root) => p === root || p.startsWith(`${root}/`))) ? "ours" : "foreign";
+  };
+  const byEnv = new Map<string, Owner[]>();
+  for (const c of containers) {
+    const key = labelKey(c.labels);
+    if (key) byEnv.set(key, [...(byEnv.get(key) ?? []), containerOwner(c.labels)]);
+  }
+  return {
+    containersOf: (rec) => containers.filter((c) => labelKey(c.labels) === envKey(rec.project, rec.name) && containerOwner(c.labels) !== "foreign"),
+    of: (kind, labels) => {
+      if (kind === "container") {
+        const own = containerOwner(labels);
+        if (own !== "unknown") return own;
+      }
+      const key = labelKey(labels);
+      if (!key) return "unknown";
+      const seen = byEnv.get(key) ?? [];
+      if (seen.includes("ours") || workspaces.has(key)) return "ours";
+      return seen.includes("foreign") ? "foreign" : "unknown";
+    },
+  };
+}
+
+function orphans(state: State, facts: ReconcileFacts, owner: Ownership): Finding[] {
+  if (facts.docker.kind !== "ok") return [];
+  const out: Finding[] = [];
+  const judge = (kind: "container" | "network" | "volume", name: string, id: string, labels: Record<string, string>) => {
+    const key = labelKey(labels);
+    if ((key && state.envs[key]) || labels[LABEL_SHARED] === "true") return;
+    const whose = owner.of(kind, labels);
+    if (whose === "foreign") return;
+    const what = key ? `env ${key}` : "no env (it lacks the cilo.project/cilo.env labels)";
+    if (whose === "unknown") {
+      out.push({
+        id: "resource-unattributed",
+        severity: "info",
+        subject: name,
+        message: `The ${kind} ${name} is labelled for ${what}, which this CILO_HOME does not have; it may belong to another CILO_HOME`,
+        fix: null,
+        target: id,
+      });
+      return;
+    }
+    out.push({
+      id: `${kind}-orphaned`,
+      severity: "warning",
+      subject: name,
+      message: `The ${kind} ${name} is labelled for ${what}, which does not exist`,
+      fix: `remove the ${kind}`,
+      target: id,
+    });
+  };
+  const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const c of byName(facts.docker.containers)) judge("container", c.name, c.id, c.labels);
+  for (const n of byName(facts.docker.networks)) judge("network", n.name, n.id, n.labels);
+  for (const v of byName(facts.docker.volumes)) judge("volume", v.name, v.name, v.labels);
+  return out;
+}
+
+function dnsFindings(dns: DnsFact, state: State): Finding[] {
+  if (dns.missing) return [];
+  const out: Finding[] = [];
+  const anyRunning = Object.values(state.envs).some((e) => e.status === "running");
+  if (dns.running && !dns.answering) {
+    out.push({
+      id: "dns-not-answering",
+      severity: "error",
+      subject: "dnsmasq",
+      message: `cilo's dnsmasq runs but does not answer on 127.0.0.1:${dns.port}`,
+      fix: "restart it",
+    });
+  } else if (!dns.running && anyRunning) {
+    out.push({
+      id: "dns-not-running",
+      severity: "warning",
+      subject: "dnsmasq",
+      message: `cilo's dnsmasq is not running, so the names of running envs do not resolve`,
+      fix: "start it",
+    });
+  } else if (dns.running && !dns.inSync) {
+    out.push({
+      id: "dns-out-of-sync",
+      severity: "warning",
+      subject: "dnsmasq",
+      message: "What cilo's dnsmasq serves is not what the state says",
+      fix: "render the DNS files from the state again and apply them",
+    });
+  }
+  if (dns.resolver !== "set-up") {
+    const suffixes = dns.suffixes.map((s) => `.${s}`).join(" ");
+    out.push({
+      id: "resolver-not-set-up",
+      severity: "info",
+      subject: "resolver",
+      message:
+        dns.resolver === "unsupported"
+          ? `No supported system resolver was found; ${suffixes} names resolve only by asking 127.0.0.1:${dns.port} (see cilo dns setup --print-manual)`
+          : `The system resolver does not send ${suffixes} to cilo; run sudo cilo dns setup, or ask 127.0.0.1:${dns.port} directly`,
+      fix: null,
+    });
+  }
+  return out;
+}
+
+/** A container that does its job: running, or a one-shot that exited 0. */
+export function isLive(c: ContainerState): boolean {
+  return c.state === "running" || (c.state === "exited" && c.exitCode === 0);
+}
+
+function labelKey(labels: Record<string, string>): string | undefined {
+  const p = labels[LABEL_PROJECT];
+  const e = labels[LABEL_ENV];
+  return p && e ? envKey(p, e) : undefined;
+}
+
+function sortedEnvs(state: State): EnvRecord[] {
+  return Object.keys(state.envs)
+    .sort()
+    .map((k) => state.envs[k]!);
+}
+
+function plural(items: string[], word: string): string {
+  return items.length === 1 ? word : `${word}s`;
+}

@@ -1,0 +1,66 @@
+import type { ContainerState, NetworkState, VolumeState } from "../../providers/provider.ts";
+import type { State } from "../state/schema.ts";
+
+/** A file or folder with its age (now minus its modification time). */
+export interface AgedPath {
+  path: string;
+  ageMs: number;
+}
+
+export type StateFact =
+  | { kind: "ok"; state: State; /** The schema version written in the file (older ones are migrated on read). */ versionOnDisk: number }
+  | { kind: "missing"; message: string }
+  | { kind: "too-new"; message: string }
+  | { kind: "corrupt"; message: string; /** The backup, when it holds a valid state. */ backup?: string };
+
+export type DockerFact =
+  | { kind: "ok"; containers: ContainerState[]; networks: NetworkState[]; volumes: VolumeState[] }
+  | { kind: "unreachable"; message: string };
+
+export interface DnsFact {
+  /** Why dnsmasq cannot be used, when it is not installed. */
+  missing?: string;
+  running: boolean;
+  answering: boolean;
+  /** What dnsmasq serves is what the state renders to. */
+  inSync: boolean;
+  port: number;
+  suffixes: string[];
+  resolver: "set-up" | "not-set-up" | "unsupported";
+}
+
+/** A one-line result of a prerequisite check, shown by `cilo doctor`. */
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * Everything reconciliation judges, read at one moment. Docker and the disk are read before the
+ * state, so a resource made after the state was read cannot look orphaned.
+ */
+export interface ReconcileFacts {
+  home: string;
+  /** `$CILO_HOME/envs` as written and as the real path (compose records either). */
+  envsRoots: string[];
+  checks: Check[];
+  state: StateFact;
+  docker: DockerFact;
+  composeMissing?: string;
+  dns?: DnsFact;
+  /** `<project>/<env>` of every workspace folder under `$CILO_HOME/envs`. */
+  workspaces: string[];
+  /** Leftovers of `cilo create --git` under `$CILO_HOME/envs/.staging`. */
+  staging: AgedPath[];
+  /** Temp files of atomic writes; `pid` is the writer's, read from the name. */
+  tmpFiles: (AgedPath & { pid?: number })[];
+  /** Lock folders (`*.lock`) of the state, DNS and reaper files. */
+  locks: AgedPath[];
+  /** Owner pids that a live reaper watches. */
+  watchedOwners: number[];
+  /** Compose project names with a compose process still running. */
+  composeBusy: string[];
+  /** Whether a process runs (and, given `startedBefore`, is not a newer one that reused the pid). */
+  alive: (pid: number, startedBefore?: number) => boolean;
+}

@@ -1,0 +1,225 @@
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { detectCompose } from "../compose/compose-cli.ts";
+import { dnsStatus, findDnsmasq } from "../dns/dnsmasq.ts";
+import { dnsEnvsFromState, dnsOptionsFromState } from "../dns/from-state.ts";
+import { dnsAnswers } from "../dns/probe.ts";
+import { setupResolver } from "../dns/setup.ts";
+import { watchedOwners, reapersDir } from "../env/reaper.ts";
+import { getProvider } from "../env/runtime.ts";
+import { isCiloError, messageOf } from "../errors.ts";
+import { LABEL_MANAGED } from "../labels.ts";
+import { ciloHome, dnsDir, envsDir, statePath } from "../paths.ts";
+import type { State } from "../state/schema.ts";
+import { backupPath, parseState } from "../state/store.ts";
+import type { AgedPath, Check, DnsFact, DockerFact, ReconcileFacts, StateFact } from "./facts.ts";
+import { composeProcesses, isProcessAlive } from "./processes.ts";
+
+/**
+ * Reads what reconciliation judges: Docker's cilo-labelled containers, networks and volumes, the
+ * compose CLI, the files under `$CILO_HOME`, then the state, then DNS. Never throws for a missing
+ * or broken part: that is a fact too.
+ */
+export async function gatherFacts(home = ciloHome()): Promise<ReconcileFacts> {
+  const checks: Check[] = [];
+  const docker = await dockerFact(checks);
+  const composeMissing = await composeCheck(home, checks);
+  const composeBusy = [...composeProcesses().keys()];
+  const envs = envsDir(home);
+  const workspaces = workspaceKeys(envs);
+  const staging = aged(join(envs, ".staging"), () => true);
+  const dirs = [home, dnsDir(home), join(dnsDir(home), "hosts"), reapersDir(home)];
+  const tmpFiles = dirs.flatMap((d) => aged(d, (n) => TMP_NAME.test(n)).map((f) => withWriterPid(f)));
+  const locks = dirs.flatMap((d) => aged(d, (n) => n.endsWith(".lock")));
+  const state = stateFact(home);
+  checks.push(stateCheck(home, state));
+  const dns = state.kind === "ok" ? await dnsFact(state.state, home, checks) : undefined;
+  return {
+    home,
+    envsRoots: [...new Set([envs, realPath(envs)])],
+    checks,
+    state,
+    docker,
+    ...(composeMissing ? { composeMissing } : {}),
+    ...(dns ? { dns } : {}),
+    workspaces,
+    staging,
+    tmpFiles,
+    locks,
+    watchedOwners: watchedOwners(home),
+    composeBusy,
+    alive: (pid, startedBefore) => isProcessAlive(pid, startedBefore !== undefined && Number.isFinite(startedBefore) ? { startedBefore } : {}),
+  };
+}
+
+/** Temp files of `writeFileAtomic` (`.<name>.<pid>.<time>.<n>.tmp`) and of the state backup (`state.json.bak.<pid>.tmp`). */
+const TMP_NAME = /^(\..+\.(\d+)\.\d+\.\d+|state\.json\.bak\.(\d+))\.tmp$/;
+
+function withWriterPid(f: AgedPath): AgedPath & { pid?: number } {
+  const m = TMP_NAME.exec(f.path.slice(f.path.lastIndexOf("/") + 1));
+  const pid = Number(m?.[2] ?? m?.[3]);
+  return Number.isInteger(pid) && pid > 0 ? { ...f, pid } : f;
+}
+
+async function dockerFact(checks: Check[]): Promise<DockerFact> {
+  try {
+    const provider = await getProvider();
+    const info = await provider.ping();
+    const labels = { [LABEL_MANAGED]: "true" };
+    const [containers, networks, volumes] = await Promise.all([provider.listContainers(labels), provider.listNetworks(labels), provider.listVolumes(labels)]);
+    checks.push({ name: "Docker engine", ok: true, detail: `${info.version} (API ${info.apiVersion})` });
+    return { kind: "ok", containers, networks, volumes };
+  } catch (e) {
+    checks.push({ name: "Docker engine", ok: false, detail: messageOf(e) });
+    return { kind: "unreachable", message: messageOf(e) };
+  }
+}
+
+async function composeCheck(home: string, checks: Check[]): Promise<string | undefined> {
+  try {
+    const cli = await detectCompose(home);
+    checks.push({ name: "Compose CLI", ok: true, detail: `${cli.command.join(" ")} ${cli.version}` });
+    return undefined;
+  } catch (e) {
+    checks.push({ name: "Compose CLI", ok: false, detail: messageOf(e) });
+    return messageOf(e);
+  }
+}
+
+function stateFact(home: string): StateFact {
+  const file = statePath(home);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e: any) {
+    return { kind: "missing", message: e?.code === "ENOENT" ? `cilo is not initialised: ${file} does not exist (run cilo init)` : `Cannot read ${file}: ${messageOf(e)}` };
+  }
+  try {
+    const state = parseState(text, file);
+    const version = (JSON.parse(text) as { version?: unknown }).version;
+    return { kind: "ok", state, versionOnDisk: typeof version === "number" ? version : 0 };
+  } catch (e) {
+    if (isCiloError(e) && e.code === "E_STATE_VERSION") return { kind: "too-new", message: e.message };
+    const bak = backupPath(file);
+    return { kind: "corrupt", message: messageOf(e), ...(backupIsValid(bak) ? { backup: bak } : {}) };
+  }
+}
+
+function backupIsValid(bak: string): boolean {
+  try {
+    parseState(readFileSync(bak, "utf8"), bak);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function stateCheck(home: string, st: StateFact): Check {
+  const file = statePath(home);
+  if (st.kind === "ok") {
+    const n = Object.keys(st.state.envs).length;
+    return { name: "State", ok: true, detail: `${file}: schema ${st.versionOnDisk}, ${n} env${n === 1 ? "" : "s"}` };
+  }
+  return { name: "State", ok: false, detail: st.message };
+}
+
+async function dnsFact(state: State, home: string, checks: Check[]): Promise<DnsFact> {
+  const port = state.config.dns_port;
+  const suffixes = [...new Set([state.config.dns_suffix, ...Object.values(state.envs).flatMap((e) => (e.dns_suffix ? [e.dns_suffix] : []))])].sort();
+  const resolver = resolverFact(suffixes, port);
+  let bin: string;
+  try {
+    bin = findDnsmasq();
+  } catch (e) {
+    checks.push({ name: "dnsmasq", ok: false, detail: messageOf(e) });
+    return { missing: messageOf(e), running: false, answering: false, inSync: false, port, suffixes, resolver };
+  }
+  let running = false;
+  let pid: number | null = null;
+  let inSync = false;
+  try {
+    const s = dnsStatus(dnsEnvsFromState(state), dnsOptionsFromState(state, home));
+    running = s.running;
+    pid = s.pid;
+    inSync = s.inSync;
+  } catch {
+    // A state that does not render is out of sync by definition.
+  }
+  const answering = running && (await answers(port));
+  checks.push({
+    name: "dnsmasq",
+    ok: !running || answering,
+    detail: `${bin}: ${running ? `running (pid ${pid}) on 127.0.0.1:${port}, ${answering ? "answering" : "NOT answering"}` : `not running (port ${port})`}`,
+  });
+  checks.push({
+    name: "System resolver",
+    ok: true,
+    detail:
+      resolver === "set-up"
+        ? `sends ${suffixes.map((s) => `.${s}`).join(" ")} to 127.0.0.1:${port}`
+        : resolver === "unsupported"
+          ? "no supported resolver found (see cilo dns setup --print-manual)"
+          : "not set up (optional: sudo cilo dns setup)",
+  });
+  return { running, answering, inSync, port, suffixes, resolver };
+}
+
+async function answers(port: number): Promise<boolean> {
+  for (let i = 0; i < 3; i++) if (await dnsAnswers(port, 500)) return true;
+  return false;
+}
+
+function resolverFact(suffixes: string[], port: number): DnsFact["resolver"] {
+  try {
+    const r = setupResolver({ suffix: suffixes, port, printManual: true });
+    if (r.method === null) return "unsupported";
+    return r.files.some((f) => f.changed) ? "not-set-up" : "set-up";
+  } catch {
+    return "unsupported";
+  }
+}
+
+/** `<project>/<env>` of the folders two levels under `envs/` (names starting with a dot are cilo's own). */
+function workspaceKeys(envs: string): string[] {
+  const out: string[] = [];
+  for (const project of subdirs(envs)) {
+    for (const env of subdirs(join(envs, project))) out.push(`${project}/${env}`);
+  }
+  return out.sort();
+}
+
+function subdirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith("."))
+      .map((d) => d.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+function aged(dir: string, wanted: (name: string) => boolean): AgedPath[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter(wanted).sort();
+  } catch {
+    return [];
+  }
+  const now = Date.now();
+  return names.flatMap((n) => {
+    try {
+      return [{ path: join(dir, n), ageMs: Math.max(0, now - statSync(join(dir, n)).mtimeMs) }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function realPath(p: string): string {
+  try {
+    return existsSync(p) ? realpathSync(p) : p;
+  } catch {
+    return p;
+  }
+}

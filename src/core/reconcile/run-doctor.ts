@@ -1,0 +1,83 @@
+import { existsSync, statSync } from "node:fs";
+import { ExitCode } from "../errors.ts";
+import { LOCK_STALE_MS } from "../fs/file-lock.ts";
+import { ciloHome } from "../paths.ts";
+import { applyFixes, type FixOutcome } from "./apply-fixes.ts";
+import { diagnose } from "./diagnose.ts";
+import type { Check, ReconcileFacts } from "./facts.ts";
+import { isProblem, PREREQUISITE_FINDINGS, type Finding } from "./finding.ts";
+import { gatherFacts } from "./gather-facts.ts";
+
+export interface DoctorOptions {
+  fix?: boolean;
+  force?: boolean;
+  home?: string;
+  onProgress?: (message: string) => void;
+}
+
+export interface DoctorReport {
+  /** No error or warning is left. */
+  healthy: boolean;
+  checks: Check[];
+  /** What is wrong now (after fixing, what is left). */
+  findings: Finding[];
+  fixed: FixOutcome[];
+  /** Fixes that were tried and did not work, with why. */
+  failed: FixOutcome[];
+  /** 0 healthy, 1 problems left, 3 a prerequisite is missing. */
+  exitCode: number;
+}
+
+/** A repair can reveal more (a restored state shows orphans); at most this many rounds. */
+const MAX_ROUNDS = 3;
+
+/**
+ * `cilo doctor`: checks the prerequisites and reconciles the state with Docker, the files under
+ * `$CILO_HOME` and DNS. With `fix`, repairs what it can, round after round while a round repaired
+ * something, and reports what is left.
+ */
+export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
+  const home = opts.home ?? ciloHome();
+  let facts = await gatherFacts(home);
+  const fixed: FixOutcome[] = [];
+  const failed: FixOutcome[] = [];
+  if (opts.fix) {
+    if (await youngLocksSettled(facts)) facts = await gatherFacts(home);
+    const tried = new Set<string>();
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const todo = diagnose(facts).filter((f) => f.fix !== null && !tried.has(`${f.id} ${f.subject}`));
+      if (todo.length === 0) break;
+      for (const f of todo) tried.add(`${f.id} ${f.subject}`);
+      const report = await applyFixes(todo, { home, ...(opts.force ? { force: true } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+      fixed.push(...report.fixed);
+      failed.push(...report.failed);
+      facts = await gatherFacts(home);
+      if (report.fixed.length === 0) break;
+    }
+  }
+  const findings = diagnose(facts);
+  const problems = findings.filter(isProblem);
+  const exitCode = findings.some((f) => PREREQUISITE_FINDINGS.includes(f.id)) ? ExitCode.prerequisite : problems.length > 0 ? ExitCode.failure : ExitCode.ok;
+  return { healthy: problems.length === 0, checks: facts.checks, findings, fixed, failed, exitCode };
+}
+
+/**
+ * A lock not yet stale may be held by a live command or left by a killed one; only waiting tells.
+ * Waits (at most the stale time) until each is released or stale; true when there was one.
+ */
+async function youngLocksSettled(facts: ReconcileFacts): Promise<boolean> {
+  const young = facts.locks.filter((l) => l.ageMs < LOCK_STALE_MS).map((l) => l.path);
+  if (young.length === 0) return false;
+  const deadline = Date.now() + LOCK_STALE_MS + 1_000;
+  const pending = () => young.filter((p) => existsSync(p) && Date.now() - mtime(p) < LOCK_STALE_MS);
+  while (pending().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  return true;
+}
+
+function mtime(p: string): number {
+  try {
+    return statSync(p).mtimeMs;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,106 @@
+// The published package: `npm pack` (which builds dist/ through `prepare`), then a global install
+// of the tarball into an empty prefix, offline — the bundle carries its dependencies, so the
+// package has none — and the installed `cilo`, run from outside the repository, drives a real env
+// of examples/basic and a workflow against the real engine, compose CLI and dnsmasq.
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { repoRoot, removeDir, tempDir } from "../helpers/cli.ts";
+import { labelled } from "../helpers/docker.ts";
+
+const tmp = tempDir("cilo-pkg-");
+const prefix = join(tmp, "prefix");
+const home = join(tmp, "home");
+const work = join(tmp, "work");
+const bin = join(prefix, "bin", "cilo");
+const installed = join(prefix, "lib", "node_modules", "cilo");
+const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
+const dnsPort = String(20_000 + Math.floor(Math.random() * 20_000));
+const env = `pkg-${Math.random().toString(16).slice(2, 8)}`;
+let tarball = "";
+
+function run(cmd: string, args: string[], cwd = work): SpawnSyncReturns<string> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, CILO_HOME: home, NO_COLOR: "1" };
+  delete childEnv["NODE_PATH"];
+  return spawnSync(cmd, args, { cwd, env: childEnv, encoding: "utf8", timeout: 300_000 });
+}
+
+function cilo(...args: string[]): SpawnSyncReturns<string> {
+  return run(bin, args);
+}
+
+function ok(r: SpawnSyncReturns<string>, what: string): string {
+  assert.is(r.status, 0, `${what} failed (${r.status}): ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+test.before(() => {
+  mkdirSync(work, { recursive: true });
+});
+
+test("npm pack holds the bundle, lazy parts, schema, templates and licences, and no sources", () => {
+  const out = ok(run("npm", ["pack", "--json", "--pack-destination", tmp], repoRoot), "npm pack");
+  const [info] = JSON.parse(out.slice(out.indexOf("["))) as { filename: string; files: { path: string }[] }[];
+  tarball = join(tmp, info!.filename);
+  assert.ok(existsSync(tarball));
+  const files = info!.files.map((f) => f.path);
+  for (const f of [
+    "bin/cilo.mjs",
+    "dist/cilo.mjs",
+    "dist/lazy/ssh.cjs",
+    "dist/THIRD-PARTY-LICENSES.txt",
+    "schema/cilo.workflow.schema.json",
+    "templates/e2e.yaml",
+    "README.md",
+    "package.json",
+  ]) {
+    assert.ok(files.includes(f), `${f} missing from the package`);
+  }
+  assert.ok(files.some((f) => f.startsWith("dist/chunks/")));
+  assert.equal(files.filter((f) => /^(src|test|bench|node_modules|scripts)\//.test(f)), []);
+});
+
+test("global install into an empty prefix, offline, installs no dependencies", () => {
+  ok(run("npm", ["install", "-g", "--prefix", prefix, "--offline", "--no-audit", "--no-fund", tarball]), "npm install -g");
+  assert.ok(existsSync(bin), "bin/cilo linked");
+  assert.not.ok(existsSync(join(installed, "node_modules")), "a dependency was installed");
+  assert.is(ok(cilo("--version"), "cilo --version").trim(), `cilo ${pkg.version}`);
+});
+
+test("the installed cilo: init, create, up --wait, status, DNS, destroy", () => {
+  ok(cilo("init", "--dns-port", dnsPort), "init");
+  ok(cilo("create", env, "--from", join(repoRoot, "examples/basic")), "create");
+  try {
+    ok(cilo("up", `basic/${env}`, "--wait"), "up");
+    const view = JSON.parse(ok(cilo("status", `basic/${env}`, "--json"), "status"));
+    const api = view.services.find((s: { name: string }) => s.name === "api");
+    assert.is(api.state, "running");
+    assert.is(api.health, "healthy");
+    const dig = run("dig", ["@127.0.0.1", "-p", dnsPort, `api.${env}.test`, "+short"]);
+    assert.is(dig.stdout.trim(), api.ip);
+    ok(cilo("destroy", `basic/${env}`, "--force"), "destroy");
+    assert.equal(labelled("container", `cilo.env=${env}`), []);
+    assert.equal(labelled("network", `cilo.env=${env}`), []);
+  } finally {
+    cilo("destroy", `basic/${env}`, "--force");
+  }
+});
+
+test("the installed cilo: a workflow from its templates validates, and a real workflow runs", () => {
+  const file = join(work, "cilo.workflow.yaml");
+  ok(cilo("workflow", "new", "--template", "e2e", "--output", file), "workflow new");
+  ok(cilo("workflow", "validate", file), "workflow validate");
+  assert.match(ok(cilo("workflow", "list-templates"), "list-templates"), /\be2e\b/);
+  const r = cilo("run", join(repoRoot, "workflows/basic-e2e.yaml"));
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout + r.stderr, /Summary of basic-e2e: success/);
+  assert.equal(JSON.parse(ok(cilo("list", "--json"), "list")), []);
+});
+
+test.after(() => {
+  if (existsSync(bin)) cilo("dns", "stop");
+  removeDir(tmp);
+});
+test.run();
