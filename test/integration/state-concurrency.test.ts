@@ -41,6 +41,7 @@ test("100 separate processes of cilo create: all listed, 100 distinct subnets, v
     assert.is(new Set(envs.map((e) => e.name)).size, 100);
     assert.is(new Set(envs.map((e) => e.subnet)).size, 100);
     assertCleanHome(home);
+    console.log(`100 concurrent creates: ${results.filter((r) => r.code === 0).length} exit 0, ${envs.length} listed, ${new Set(envs.map((e) => e.subnet)).size} distinct subnets, no lock or temp file left`);
   } finally {
     removeDir(home);
   }
@@ -66,6 +67,7 @@ test("50 creates racing 50 destroys of other envs", async () => {
     const failed = results.filter((r) => r.code !== 0);
     assert.is(failed.length, 0, failed.map((r) => r.stderr).join("\n"));
     const envs = listJson(home);
+    console.log(`50 creates racing 50 destroys: ${results.filter((r) => r.code === 0).length}/100 exit 0, ${envs.length} envs left, ${new Set(envs.map((e) => e.subnet)).size} distinct subnets`);
     assert.equal(envs.map((e) => e.name).sort(), Array.from({ length: 50 }, (_, i) => `new-${i}`).sort());
     assert.is(new Set(envs.map((e) => e.subnet)).size, 50);
     assertCleanHome(home);
@@ -89,6 +91,7 @@ test("SIGKILL while holding the lock does not wedge the next command beyond the 
     const waited = Date.now() - started;
     assert.is(next.code, 0, next.stderr);
     assert.ok(waited < 8_000, `waited ${waited} ms`);
+    console.log(`after a SIGKILLed lock holder the next create finished in ${waited} ms (stale timeout 5 s)`);
     assert.equal(listJson(home).map((e) => e.name), ["survivor"]);
     assertCleanHome(home);
   } finally {
