@@ -103,7 +103,9 @@ function report(r) {
     console.log(r.text.trimEnd().split("\n").map((l) => `    ${l}`).join("\n"));
   } else {
     console.log(`ok   ${name} (${r.p} passed${r.skip ? `, ${r.skip} skipped` : ""}, ${secs}s)`);
-    if (process.env.CILO_TEST_VERBOSE === "1") console.log(r.text.trimEnd().split("\n").map((l) => `    ${l}`).join("\n"));
+    // What a test measured (its own console.log lines) is shown; uvu's progress and totals are not.
+    const own = process.env.CILO_TEST_VERBOSE === "1" ? r.text.trimEnd().split("\n") : r.text.split("\n").filter((l) => l.trim() && !/^\s*(Total|Passed|Skipped|Duration):/.test(l) && !/^[\s•✘]*(\(\d+ \/ \d+\))?\s*$/.test(l));
+    if (own.length > 0) console.log(own.map((l) => `     | ${l.replace(/^[\s•✘]+/, "")}`).join("\n"));
   }
 }
 

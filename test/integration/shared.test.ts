@@ -13,6 +13,8 @@ const work = tempDir("cilo-shared-src-");
 const project = join(work, "shared");
 cpSync(join(repoRoot, "examples/shared"), project, { recursive: true });
 const tag = Math.random().toString(36).slice(2, 6);
+// A project name of its own, so leftovers of another run on this engine cannot interfere.
+const P = `shared-${tag}`;
 const envs = Array.from({ length: 10 }, (_, i) => `s${i}-${tag}`);
 const GRACE_MS = 3000;
 const env = { CILO_SHARED_GRACE_MS: String(GRACE_MS) };
@@ -25,7 +27,7 @@ function ok(args: string[]) {
 }
 
 const dig = (name: string) => execFileSync("dig", ["@127.0.0.1", "-p", String(port), "+short", name], { encoding: "utf8" }).trim();
-const sharedDb = () => labelled("container", "cilo.project=shared", "cilo.shared=true", "cilo.service=db");
+const sharedDb = () => labelled("container", `cilo.project=${P}`, "cilo.shared=true", "cilo.service=db");
 
 test.before(async () => {
   port = await freePort();
@@ -33,14 +35,14 @@ test.before(async () => {
 });
 
 test("10 envs coming up at once share one database container, started exactly once", async () => {
-  const created = await Promise.all(envs.map((e) => ciloAsync(["create", e, "--from", project], { home, env })));
+  const created = await Promise.all(envs.map((e) => ciloAsync(["create", e, "--from", project, "--project", P], { home, env })));
   assert.ok(created.every((r) => r.code === 0), created.map((r) => r.stderr).join(""));
   // Docker keeps only the last 256 events, so watch them live while the envs come up.
   const watcher = spawn("docker", ["events", "--filter", "type=container", "--filter", "event=create", "--filter", "label=cilo.shared=true", "--format", "{{.Actor.Attributes.name}}"], { stdio: ["ignore", "pipe", "ignore"] });
   let events = "";
   watcher.stdout.on("data", (d) => (events += d));
   await new Promise((r) => setTimeout(r, 500));
-  const ups = await Promise.all(envs.map((e) => ciloAsync(["up", `shared/${e}`, "--wait", "--timeout", "3m"], { home, env })));
+  const ups = await Promise.all(envs.map((e) => ciloAsync(["up", `${P}/${e}`, "--wait", "--timeout", "3m"], { home, env })));
   await new Promise((r) => setTimeout(r, 500));
   watcher.kill();
   assert.ok(ups.every((r) => r.code === 0), ups.map((r) => r.stderr).join(""));
@@ -58,7 +60,7 @@ test("10 envs coming up at once share one database container, started exactly on
 test("each env reaches the shared db as db.<env>.test and as db from its app", async () => {
   const ips = new Set<string>();
   for (const e of envs) {
-    const s = JSON.parse(ok(["status", `shared/${e}`, "--json"]).stdout);
+    const s = JSON.parse(ok(["status", `${P}/${e}`, "--json"]).stdout);
     const db = s.services.find((x: any) => x.name === "db");
     assert.is(db.sharing, "shared");
     assert.is(db.state, "running");
@@ -67,7 +69,7 @@ test("each env reaches the shared db as db.<env>.test and as db from its app", a
     assert.is(ip, db.ip);
     ips.add(ip);
     assert.is((await httpGet(`http://${ip}:5432/`)).body.trim(), "the shared db");
-    assert.is(ok(["exec", `shared/${e}`, "app", "wget", "-q", "-O", "-", "http://db:5432/"]).stdout.trim(), "the shared db");
+    assert.is(ok(["exec", `${P}/${e}`, "app", "wget", "-q", "-O", "-", "http://db:5432/"]).stdout.trim(), "the shared db");
   }
   assert.is(ips.size, 1, "one database answers for every env");
   const list = JSON.parse(ok(["list", "--json"]).stdout);
@@ -75,7 +77,7 @@ test("each env reaches the shared db as db.<env>.test and as db from its app", a
 });
 
 test("stopping the shared service while in use is refused, naming the envs", () => {
-  const r = cilo(["shared", "down", "db", "--project", "shared"], { home, env });
+  const r = cilo(["shared", "down", "db", "--project", P], { home, env });
   assert.is(r.code, 1, r.stderr);
   for (const e of envs) assert.match(r.stderr, e);
   assert.match(r.stderr, /in use by 10 env/);
@@ -86,9 +88,9 @@ test("stopping the shared service while in use is refused, naming the envs", () 
 
 test("--isolate gives one env a private db while the others keep sharing", () => {
   const e = envs[0]!;
-  ok(["up", `shared/${e}`, "--isolate", "db", "--wait"]);
+  ok(["up", `${P}/${e}`, "--isolate", "db", "--wait"]);
   assert.is(labelled("container", `cilo.env=${e}`, "cilo.service=db").length, 1);
-  const s = JSON.parse(ok(["status", `shared/${e}`, "--json"]).stdout);
+  const s = JSON.parse(ok(["status", `${P}/${e}`, "--json"]).stdout);
   assert.is(s.services.find((x: any) => x.name === "db").sharing, "isolated");
   const users = JSON.parse(ok(["shared", "list", "--json"]).stdout).services[0].users;
   assert.not.ok(users.includes(e));
@@ -96,7 +98,7 @@ test("--isolate gives one env a private db while the others keep sharing", () =>
 });
 
 test("after the last env is destroyed the shared service goes after the grace period", async () => {
-  await Promise.all(envs.map((e) => ciloAsync(["destroy", `shared/${e}`, "--force"], { home, env })));
+  await Promise.all(envs.map((e) => ciloAsync(["destroy", `${P}/${e}`, "--force"], { home, env })));
   const leftAt = Date.now();
   assert.is(sharedDb().length, 1, "still there during the grace period");
   let goneAfter = -1;
@@ -111,8 +113,8 @@ test("after the last env is destroyed the shared service goes after the grace pe
   console.log(`shared db removed ${goneAfter} ms after the last env left (grace ${GRACE_MS} ms)`);
   assert.ok(goneAfter >= GRACE_MS, `gone after ${goneAfter} ms`);
   assert.ok(instanceGone, "the shared instance is still recorded");
-  assert.equal(labelled("network", "cilo.shared=true", "cilo.project=shared"), []);
-  assert.equal(labelled("volume", "cilo.shared=true", "cilo.project=shared"), []);
+  assert.equal(labelled("network", "cilo.shared=true", `cilo.project=${P}`), []);
+  assert.equal(labelled("volume", "cilo.shared=true", `cilo.project=${P}`), []);
 });
 
 test("an env can join another env's network; the owner is protected while it is joined", async () => {
@@ -143,10 +145,10 @@ test("an env can join another env's network; the owner is protected while it is 
 });
 
 test.after(() => {
-  for (const e of envs) cilo(["destroy", `shared/${e}`, "--force"], { home, env });
+  for (const e of envs) cilo(["destroy", `${P}/${e}`, "--force"], { home, env });
   cilo(["destroy", "data/db", "--force"], { home, env });
   cilo(["destroy", "front/f1", "--force"], { home, env });
-  cilo(["__shared-gc", "shared", "0"], { home, env: { CILO_SHARED_GRACE_MS: "0" } });
+  cilo(["__shared-gc", P, "0"], { home, env: { CILO_SHARED_GRACE_MS: "0" } });
   cilo(["dns", "stop"], { home });
   removeDir(home);
   removeDir(work);

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CiloError, ExitCode, usageError } from "../errors.ts";
 import { composeFailure, runCompose, type ComposeTarget } from "../compose/compose-cli.ts";
@@ -158,8 +158,23 @@ export async function runSharedCollector(argv: string[]): Promise<number> {
   const delay = Number(argv[1] ?? sharedGraceMs());
   if (!project) return ExitCode.usage;
   await new Promise((r) => setTimeout(r, delay + 100));
-  await collectIdleShared(project);
-  return 0;
+  try {
+    const stopped = await collectIdleShared(project);
+    collectorLog(project, stopped.length > 0 ? `stopped ${stopped.join(", ")}` : "nothing to stop");
+    return 0;
+  } catch (e) {
+    // Detached, so nobody sees stderr: leave the reason where `cilo doctor` and users can find it.
+    collectorLog(project, `failed: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}
+
+function collectorLog(project: string, line: string): void {
+  try {
+    appendFileSync(join(sharedDir(project), "collector.log"), `${new Date().toISOString()} ${line}\n`);
+  } catch {
+    // the folder went with the instance
+  }
 }
 
 /**
@@ -186,6 +201,7 @@ export async function collectIdleShared(project: string, now = Date.now()): Prom
 async function stopShared(project: string, services: string[], everything: boolean): Promise<void> {
   const cli = await getCompose();
   const target = sharedTarget(project);
+  if (everything) await detachStragglers(project);
   if (existsSync(target.files[0]!)) {
     const args = everything ? ["down", "-v", "--remove-orphans", "--timeout", "5"] : ["rm", "-s", "-f", "-v", ...services];
     const r = await runCompose(cli, target, args);
@@ -206,6 +222,20 @@ async function stopShared(project: string, services: string[], everything: boole
     if (everything || Object.keys(inst.services).length === 0) delete state.shared![project];
     if (state.shared && Object.keys(state.shared).length === 0) delete state.shared;
   });
+}
+
+/**
+ * Takes every container that is not part of the shared instance off its network, so the network
+ * can go: with no users left, such a container is a leftover (e.g. of an env whose record is gone).
+ */
+async function detachStragglers(project: string): Promise<void> {
+  const provider = await getProvider();
+  const network = (await provider.listNetworks()).find((n) => n.name === sharedComposeProject(project));
+  if (!network) return;
+  const own = new Set((await provider.listContainers(sharedLabels(project))).map((c) => c.id));
+  for (const c of await provider.listContainers({ [LABEL_PROJECT]: project })) {
+    if (!own.has(c.id) && c.ips[network.name] !== undefined) await provider.disconnectNetwork(network.id, c.id);
+  }
 }
 
 /** The users of a project's shared service, for lifecycle protection. */
