@@ -73,6 +73,9 @@ function facts(state: State, over: Partial<ReconcileFacts> = {}, live: number[] 
     tmpFiles: [],
     locks: [],
     watchedOwners: [],
+    sharedProjects: [],
+    sharedGraceMs: 60_000,
+    now: Date.parse("2026-11-24T12:00:00Z"),
     composeBusy: [],
     alive: (pid) => live.includes(pid),
     ...over,
@@ -266,6 +269,31 @@ test("deterministic: the same facts in another order give the same findings", ()
   const two = diagnose(facts(stateOf(b, a), { docker: docker([...c1].reverse()) }));
   assert.equal(one, two);
   assert.equal(ids(one), ["operation-interrupted shop/a", "env-service-missing shop/b", "container-orphaned cilo_shop_yy_api_1", "container-orphaned cilo_shop_zz_api_1"]);
+});
+
+test("shared instances: missing users, idle past the grace period, missing while used, orphaned resources", () => {
+  const state = emptyState();
+  state.envs["shop/a"] = env("a");
+  state.shared = {
+    shop: {
+      project: "shop",
+      network: "cilo_shop__shared",
+      subnet: "10.224.9.0/24",
+      services: {
+        cache: { users: [], idle_since: "2026-11-24T11:00:00Z" },
+        db: { users: ["a", "gone"] },
+        queue: { users: [], idle_since: "2026-11-24T11:59:30Z" },
+      },
+    },
+  };
+  const orphan: ContainerState = { id: "c-old", name: "cilo_blog__shared_db_1", labels: { "cilo.managed": "true", "cilo.project": "blog", "cilo.shared": "true", "cilo.service": "db" }, state: "running", ips: {} };
+  const other: ContainerState = { ...orphan, id: "c-other", name: "cilo_wiki__shared_db_1", labels: { ...orphan.labels, "cilo.project": "wiki" } };
+  const found = diagnose(facts(state, { sharedProjects: ["blog", "shop"], docker: docker([container("shop", "a", "api"), orphan, other]) }));
+  const ids = (id: string) => found.filter((f) => f.id === id);
+  assert.equal(ids("shared-user-missing").map((f) => f.target), ["gone"]);
+  assert.equal(ids("shared-idle-expired").map((f) => f.subject), ["shop/cache (shared)"], "queue is still within its grace period");
+  assert.equal(ids("shared-service-missing").map((f) => f.subject), ["shop/db (shared)"]);
+  assert.equal(ids("shared-orphaned").map((f) => f.target), ["container:c-old"], "wiki has no shared folder in this home: not ours");
 });
 
 test.run();

@@ -1,3 +1,4 @@
+import { collectIdleShared, releaseShared } from "../shared/shared-instance.ts";
 import { existsSync, readdirSync, rmdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { stopDns } from "../dns/dnsmasq.ts";
@@ -64,6 +65,10 @@ const PHASE: Record<FindingId, number> = {
   "network-orphaned": 6,
   "volume-orphaned": 7,
   "workspace-orphaned": 8,
+  "shared-user-missing": 5,
+  "shared-idle-expired": 6,
+  "shared-orphaned": 6,
+  "shared-service-missing": 10,
   "dns-not-answering": 9,
   "dns-not-running": 9,
   "dns-out-of-sync": 9,
@@ -156,6 +161,18 @@ async function fixOne(f: Finding, home: string, force: boolean): Promise<string>
       return removeOrphan(f, home);
     case "workspace-orphaned":
       return removeOrphanWorkspace(f.subject, home, force);
+    case "shared-user-missing": {
+      const project = f.subject.slice(0, f.subject.indexOf("/"));
+      await releaseShared(project, f.target!);
+      return `forgot ${f.target} as a user`;
+    }
+    case "shared-idle-expired": {
+      const project = f.subject.slice(0, f.subject.indexOf("/"));
+      const stopped = await collectIdleShared(project);
+      return stopped.length > 0 ? `stopped ${stopped.join(", ")}` : "nothing left to stop";
+    }
+    case "shared-orphaned":
+      return removeSharedOrphan(f.target!);
     case "dns-not-answering":
       await stopDns({ home });
       await syncDnsWithState(home);
@@ -232,6 +249,15 @@ async function removeOrphan(f: Finding, home: string): Promise<string> {
   if (kind === "container") await provider.removeContainer(target);
   else if (kind === "network") await provider.removeNetwork(target);
   else await provider.removeVolume(target);
+  return `removed the ${kind}`;
+}
+
+async function removeSharedOrphan(target: string): Promise<string> {
+  const provider = await getProvider();
+  const [kind, id] = target.split(":") as [string, string];
+  if (kind === "container") await provider.removeContainer(id);
+  else if (kind === "network") await provider.removeNetwork(id);
+  else await provider.removeVolume(id);
   return `removed the ${kind}`;
 }
 

@@ -71,7 +71,49 @@ export function diagnose(facts: ReconcileFacts): Finding[] {
       fix: "delete the folder (refused when it holds uncommitted git changes, unless --force)",
     });
   }
+  out.push(...sharedFindings(state, facts));
   if (facts.dns) out.push(...dnsFindings(facts.dns, state));
+  return out;
+}
+
+/**
+ * Shared instances (SPEC §8): users that no longer exist, services idle past the grace period
+ * (their collector did not run), shared services missing while in use, and shared resources of
+ * this home's projects that state no longer knows.
+ */
+function sharedFindings(state: State, facts: ReconcileFacts): Finding[] {
+  const out: Finding[] = [];
+  const containers = facts.docker.kind === "ok" ? facts.docker.containers : [];
+  for (const inst of Object.values(state.shared ?? {}).sort((a, b) => (a.project < b.project ? -1 : 1))) {
+    for (const [name, svc] of Object.entries(inst.services).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const subject = `${inst.project}/${name} (shared)`;
+      for (const user of svc.users.filter((u) => !state.envs[envKey(inst.project, u)])) {
+        out.push({ id: "shared-user-missing", severity: "warning", subject, target: user, message: `The shared service ${inst.project}/${name} lists ${user} as a user, but that env no longer exists`, fix: `forget ${user} as a user (the service stops after the grace period if none is left)` });
+      }
+      if (svc.users.length === 0 && svc.idle_since && Date.parse(svc.idle_since) + facts.sharedGraceMs < facts.now) {
+        out.push({ id: "shared-idle-expired", severity: "warning", subject, message: `The shared service ${inst.project}/${name} has had no user since ${svc.idle_since}, past its grace period`, fix: "stop it (and remove the shared instance when nothing else is shared)" });
+      }
+      const running = containers.some((c) => c.labels[LABEL_SHARED] === "true" && c.labels[LABEL_PROJECT] === inst.project && c.labels[LABEL_SERVICE] === name && c.state === "running");
+      if (facts.docker.kind === "ok" && svc.users.length > 0 && !running) {
+        out.push({ id: "shared-service-missing", severity: "error", subject, message: `The shared service ${inst.project}/${name} is used by ${svc.users.join(", ")} but does not run`, fix: null });
+      }
+    }
+  }
+  if (facts.docker.kind === "ok") {
+    const mine = (labels: Record<string, string>) => {
+      const p = labels[LABEL_PROJECT];
+      return labels[LABEL_SHARED] === "true" && p !== undefined && facts.sharedProjects.includes(p) && !state.shared?.[p];
+    };
+    for (const c of facts.docker.containers.filter((x) => mine(x.labels))) {
+      out.push({ id: "shared-orphaned", severity: "warning", subject: c.name, target: `container:${c.id}`, message: `The shared container ${c.name} belongs to no shared instance in state`, fix: "remove the container" });
+    }
+    for (const n of facts.docker.networks.filter((x) => mine(x.labels))) {
+      out.push({ id: "shared-orphaned", severity: "warning", subject: n.name, target: `network:${n.id}`, message: `The shared network ${n.name} belongs to no shared instance in state`, fix: "remove the network" });
+    }
+    for (const v of facts.docker.volumes.filter((x) => mine(x.labels))) {
+      out.push({ id: "shared-orphaned", severity: "warning", subject: v.name, target: `volume:${v.name}`, message: `The shared volume ${v.name} belongs to no shared instance in state`, fix: "remove the volume" });
+    }
+  }
   return out;
 }
 

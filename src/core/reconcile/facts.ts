@@ -59,6 +59,12 @@ export interface ReconcileFacts {
   locks: AgedPath[];
   /** Owner pids that a live reaper watches. */
   watchedOwners: number[];
+  /** Projects with a shared-instance folder under `$CILO_HOME/shared` (resources of those are this home's). */
+  sharedProjects: string[];
+  /** How long an unused shared service may keep running. */
+  sharedGraceMs: number;
+  /** When the facts were gathered (ms since the epoch). */
+  now: number;
   /** Compose project names with a compose process still running. */
   composeBusy: string[];
   /** Whether a process runs (and, given `startedBefore`, is not a newer one that reused the pid). */

@@ -30,7 +30,11 @@ export type FindingId =
   | "dns-not-running"
   | "dns-not-answering"
   | "dns-out-of-sync"
-  | "resolver-not-set-up";
+  | "resolver-not-set-up"
+  | "shared-user-missing"
+  | "shared-idle-expired"
+  | "shared-service-missing"
+  | "shared-orphaned";
 
 export interface Finding {
   id: FindingId;

@@ -1,3 +1,4 @@
+import { sharedGraceMs } from "../shared/shared-instance.ts";
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { detectCompose } from "../compose/compose-cli.ts";
@@ -47,6 +48,9 @@ export async function gatherFacts(home = ciloHome()): Promise<ReconcileFacts> {
     tmpFiles,
     locks,
     watchedOwners: watchedOwners(home),
+    sharedProjects: listDirs(join(home, "shared")),
+    sharedGraceMs: sharedGraceMs(),
+    now: Date.now(),
     composeBusy,
     alive: (pid, startedBefore) => isProcessAlive(pid, startedBefore !== undefined && Number.isFinite(startedBefore) ? { startedBefore } : {}),
   };
@@ -221,5 +225,16 @@ function realPath(p: string): string {
     return existsSync(p) ? realpathSync(p) : p;
   } catch {
     return p;
+  }
+}
+
+function listDirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+  } catch {
+    return [];
   }
 }
