@@ -9,6 +9,7 @@ import { ciloVersion } from "./version.ts";
  * `--version` is answered before the command-line parser and the commands are loaded.
  */
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   try {
     if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
       process.stdout.write(`cilo ${ciloVersion()}\n`);
@@ -43,6 +44,16 @@ export function reportError(e: unknown): number {
   process.stderr.write(`hint: This is a bug in cilo; run again with CILO_DEBUG=1 to see the stack trace and report it\n`);
   if (debug && (err as any)?.stack) process.stderr.write(`${(err as any).stack}\n`);
   return ExitCode.failure;
+}
+
+/** `cilo list | head`: when the reader goes away, stop quietly, as a SIGPIPE would, not with a stack trace. */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(0);
+      throw e;
+    });
+  }
 }
 
 function cacMessage(m: string): string {

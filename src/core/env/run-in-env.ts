@@ -112,7 +112,9 @@ function runInherited(command: string, cwd: string, env: NodeJS.ProcessEnv): Pro
   return new Promise((resolvePromise, reject) => {
     const child = spawn(defaultShell(), ["-c", command], { cwd, env, stdio: "inherit" });
     const forward = (sig: NodeJS.Signals) => () => {
-      if (sig !== "SIGINT" || !process.stdin.isTTY) child.kill(sig);
+      // process.kill rather than child.kill: under Deno the latter makes the exit status the signal's
+      // even when the command handles the signal and exits on its own terms.
+      if ((sig !== "SIGINT" || !process.stdin.isTTY) && child.pid) process.kill(child.pid, sig);
     };
     const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => [sig, forward(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
