@@ -20,7 +20,7 @@ import { median, numberArg, printTable, sh, timeMs, type Row } from "./lib.ts";
 const root = new URL("..", import.meta.url).pathname;
 const RUNS = numberArg("--runs", 20);
 const FAKE_ENVS = 1_000;
-const deno = join(root, "node_modules/.bin/deno");
+const deno = join(root, ".tools/deno/node_modules/.bin/deno");
 const dockerSocket = process.env["DOCKER_HOST"]?.startsWith("unix://") ? process.env["DOCKER_HOST"].slice(7) : "/var/run/docker.sock";
 
 /** 1,000 stopped envs over 20 projects, 3 services each, on subnets away from the real env's. */

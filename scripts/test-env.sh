@@ -84,4 +84,6 @@ SH
     --change "LABEL cilo.test.image.revision=$IMAGE_REVISION" \
     - "$IMAGE" >/dev/null
 fi
-log "ready: $(docker version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}})'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), $(dnsmasq --version | head -n1 | cut -d' ' -f1-3)"
+# Deno for the tests that run cilo under Deno (test/deno/).
+deno_bin=$(bash "$(dirname "$0")/install-deno.sh")
+log "ready: $("$deno_bin" --version | head -n1), $(docker version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}})'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), $(dnsmasq --version | head -n1 | cut -d' ' -f1-3)"
