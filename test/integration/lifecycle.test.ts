@@ -1,4 +1,5 @@
 // The env lifecycle against the real Docker engine and docker-compose (issue: lifecycle).
+import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -29,8 +30,13 @@ function oneLine(r: { code: number; stderr: string }, code: number, re: RegExp) 
   assert.match(lines[0]!, re);
 }
 
+let port = 0;
+const dig = (name: string) => execFileSync("dig", ["@127.0.0.1", "-p", String(port), "+short", name], { encoding: "utf8" }).trim();
+const digStatus = (name: string) => /status: (\w+)/.exec(execFileSync("dig", ["@127.0.0.1", "-p", String(port), name], { encoding: "utf8" }))?.[1];
+
 test.before(async () => {
-  ok(["init", "--dns-port", String(await freePort())]);
+  port = await freePort();
+  ok(["init", "--dns-port", String(port)]);
 });
 
 test("two envs of examples/complex run side by side despite a fixed host port and container_name", async () => {
@@ -70,6 +76,27 @@ test("two envs of examples/complex run side by side despite a fixed host port an
   assert.equal(labelled("container", `cilo.project=complex`, `cilo.env=${A}`).length, 2);
 });
 
+test("DNS: service names, apex, wildcard and custom hostnames answer each env's real container IPs", async () => {
+  for (const env of [A, B]) {
+    const s = JSON.parse(ok(["status", `complex/${env}`, "--json"]).stdout);
+    const ip = (svc: string) => s.services.find((x: any) => x.name === svc).ip;
+    assert.is(dig(`web.${env}.test`), ip("web"));
+    assert.is(dig(`api.${env}.test`), ip("api"));
+    assert.is(dig(`complex.${env}.test`), ip("web"), "apex → ingress (web)");
+    assert.is(dig(`shop.complex.${env}.test`), ip("web"), "wildcard → ingress");
+    assert.is(dig(`backend.${env}.test`), ip("api"), "cilo.hostnames label");
+  }
+  ok(["hostnames", "add", `complex/${A}`, "api", "orders"]);
+  const apiA = JSON.parse(ok(["status", `complex/${A}`, "--json"]).stdout).services.find((x: any) => x.name === "api").ip;
+  let answer = "";
+  for (let i = 0; i < 20 && answer !== apiA; i++) {
+    answer = dig(`orders.${A}.test`);
+    if (answer !== apiA) await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.is(answer, apiA, "custom hostname added with cilo hostnames");
+  assert.is(digStatus(`orders.${B}.test`), "NXDOMAIN");
+});
+
 test("extends, two files, .env interpolation and env_file give the expected values (exec printenv)", () => {
   const env = ok(["exec", `complex/${A}`, "api", "printenv", "APP_NAME", "LOG_LEVEL", "FROM_OVERRIDE", "API_PORT", "GREETING", "DB_URL", "FEATURE_FLAGS"]).stdout;
   assert.equal(env.trim().split("\n"), ["complex", "debug", "true", "8080", "hello from complex", "postgres://db.internal:5432/app", "search,export"]);
@@ -105,6 +132,15 @@ test("down stops, up brings it back with volumes intact", async () => {
 
 test("destroy of one env leaves the other running and nothing labelled with it", async () => {
   ok(["destroy", `complex/${B}`, "--force"]);
+  for (const name of [`web.${B}.test`, `api.${B}.test`, `complex.${B}.test`, `x.complex.${B}.test`, `backend.${B}.test`]) {
+    let status = digStatus(name);
+    for (let i = 0; i < 20 && status !== "NXDOMAIN"; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = digStatus(name);
+    }
+    assert.is(status, "NXDOMAIN", `${name} after destroy`);
+  }
+  assert.ok(dig(`web.${A}.test`), "the other env still answers");
   assert.equal(labelled("container", "cilo.project=complex", `cilo.env=${B}`), []);
   assert.equal(labelled("network", "cilo.project=complex", `cilo.env=${B}`), []);
   assert.equal(labelled("volume", "cilo.project=complex", `cilo.env=${B}`), []);
