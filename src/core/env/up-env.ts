@@ -144,7 +144,7 @@ async function ensureFreeSubnet(rec: EnvRecord): Promise<EnvRecord> {
       hint: `Run cilo down ${rec.project}/${rec.name} to remove it, then up again`,
     });
   }
-  const foreign = await foreignSubnets(provider, [own]);
+  const foreign = await foreignSubnets(provider, [own], nets);
   const mine = parseCidr(rec.subnet)!;
   if (!foreign.some((f) => parseCidr(f) && overlaps(parseCidr(f)!, mine))) return rec;
   return withState((state) => {

@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
 import { formatCidr, type Cidr } from "./cidr.ts";
-import type { RuntimeProvider } from "../../providers/provider.ts";
+import type { NetworkState, RuntimeProvider } from "../../providers/provider.ts";
 
 /**
  * Subnets already in use outside cilo's state: every Docker network (except those named in
  * `exceptNetworks`, e.g. the env's own) and every IPv4 route of the host.
  */
-export async function foreignSubnets(provider: RuntimeProvider, exceptNetworks: string[] = []): Promise<string[]> {
-  const nets = await provider.listNetworks();
+export async function foreignSubnets(provider: RuntimeProvider, exceptNetworks: string[] = [], listed?: NetworkState[]): Promise<string[]> {
+  const nets = listed ?? (await provider.listNetworks());
   const fromDocker = nets.filter((n) => !exceptNetworks.includes(n.name)).flatMap((n) => n.subnets.filter((s) => s.includes(".")));
   return [...fromDocker, ...hostRoutes()];
 }
