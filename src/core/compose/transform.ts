@@ -1,6 +1,9 @@
 import { CiloError, ExitCode } from "../errors.ts";
 import { composeProjectName, envLabels, envNetworkName, LABEL_SERVICE } from "../labels.ts";
 import { stringifyComposeYaml } from "./compose-yaml.ts";
+import { invalid, isMapping, labelMap, mappingOf, type Mapping } from "./model-shape.ts";
+
+export { serviceLabelsOf } from "./model-shape.ts";
 
 export interface TransformInput {
   /** The parsed output of `docker-compose config` (1.29 shape) or `docker compose config` (v2 shape). */
@@ -32,7 +35,6 @@ export interface TransformResult {
   services: string[];
 }
 
-type Mapping = Record<string, unknown>;
 
 interface Scope {
   /** Prefix of explicitly named networks and volumes, e.g. `cilo_<project>_<env>_`. */
@@ -219,12 +221,6 @@ function dropUnusedVolumes(volumes: Mapping, services: Mapping): void {
   for (const key of Object.keys(volumes)) if (!used.has(key)) delete volumes[key];
 }
 
-/** A service's labels as a mapping, whether the model lists them (`["a=b"]`) or maps them. */
-export function serviceLabelsOf(model: Record<string, unknown>, service: string): Record<string, string> {
-  const services = model["services"];
-  const definition = isMapping(services) ? services[service] : undefined;
-  return isMapping(definition) ? labelMap(definition["labels"], `service "${service}"`) : {};
-}
 
 function isEnabled(service: string, profiles: unknown, enabled: Set<string>): boolean {
   if (profiles === undefined || profiles === null) return true;
@@ -307,35 +303,4 @@ function scopeResources(resources: Mapping, kind: "network" | "volume", scope: S
 /** `external: true`, or the older `external: {name: x}`. */
 function isExternal(resource: Mapping): boolean {
   return resource["external"] === true || isMapping(resource["external"]);
-}
-
-function labelMap(labels: unknown, where: string): Record<string, string> {
-  if (labels === undefined || labels === null) return {};
-  const out: Record<string, string> = {};
-  if (Array.isArray(labels)) {
-    for (const entry of labels) {
-      if (typeof entry !== "string") throw invalid(where, 'labels must be a mapping or a list of "key=value"');
-      const eq = entry.indexOf("=");
-      if (eq < 0) out[entry] = "";
-      else out[entry.slice(0, eq)] = entry.slice(eq + 1);
-    }
-    return out;
-  }
-  for (const [key, value] of Object.entries(mappingOf(labels, `${where} labels`))) {
-    out[key] = value === null || value === undefined ? "" : String(value);
-  }
-  return out;
-}
-
-function isMapping(value: unknown): value is Mapping {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function mappingOf(value: unknown, where: string): Mapping {
-  if (!isMapping(value)) throw invalid(where, "must be a mapping");
-  return value;
-}
-
-function invalid(where: string, what: string): CiloError {
-  return new CiloError("E_COMPOSE_INVALID", `In the compose model, ${where}: ${what}`, { exitCode: ExitCode.usage });
 }

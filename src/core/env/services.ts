@@ -2,7 +2,7 @@ import { LABEL_HOSTNAMES, LABEL_INGRESS, LABEL_SERVICE } from "../labels.ts";
 import type { ProjectConfig } from "../config/project-config.ts";
 import type { ServiceRecord } from "../state/schema.ts";
 import type { ContainerState } from "../../providers/provider.ts";
-import { serviceLabelsOf } from "../compose/transform.ts";
+import { serviceLabelsOf } from "../compose/model-shape.ts";
 
 /** Service names that are ingress unless told otherwise (SPEC §4). */
 export const INGRESS_NAMES = ["nginx", "web", "app", "frontend", "traefik", "caddy"];

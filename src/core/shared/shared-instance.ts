@@ -17,7 +17,7 @@ import { stateSubnets } from "../network/used-subnets.ts";
 import { ciloHome } from "../paths.ts";
 import type { EnvRecord, SharedInstance, State } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
-import { serviceLabelsOf } from "../compose/transform.ts";
+import { serviceLabelsOf } from "../compose/model-shape.ts";
 import type { ContainerState } from "../../providers/provider.ts";
 
 /** How long a shared service with no users keeps running: `CILO_SHARED_GRACE_MS`, default 60 s. */

@@ -1,0 +1,45 @@
+import { CiloError, ExitCode } from "../errors.ts";
+
+/**
+ * Small readers of a resolved compose model's shape, shared by the transform and by code that only
+ * reads a model (labels of services). Free of the YAML library, so read-only commands stay light.
+ */
+export type Mapping = Record<string, unknown>;
+
+/** A service's labels as a mapping, whether the model lists them (`["a=b"]`) or maps them. */
+export function serviceLabelsOf(model: Record<string, unknown>, service: string): Record<string, string> {
+  const services = model["services"];
+  const definition = isMapping(services) ? services[service] : undefined;
+  return isMapping(definition) ? labelMap(definition["labels"], `service "${service}"`) : {};
+}
+
+export function labelMap(labels: unknown, where: string): Record<string, string> {
+  if (labels === undefined || labels === null) return {};
+  const out: Record<string, string> = {};
+  if (Array.isArray(labels)) {
+    for (const entry of labels) {
+      if (typeof entry !== "string") throw invalid(where, 'labels must be a mapping or a list of "key=value"');
+      const eq = entry.indexOf("=");
+      if (eq < 0) out[entry] = "";
+      else out[entry.slice(0, eq)] = entry.slice(eq + 1);
+    }
+    return out;
+  }
+  for (const [key, value] of Object.entries(mappingOf(labels, `${where} labels`))) {
+    out[key] = value === null || value === undefined ? "" : String(value);
+  }
+  return out;
+}
+
+export function isMapping(value: unknown): value is Mapping {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function mappingOf(value: unknown, where: string): Mapping {
+  if (!isMapping(value)) throw invalid(where, "must be a mapping");
+  return value;
+}
+
+export function invalid(where: string, what: string): CiloError {
+  return new CiloError("E_COMPOSE_INVALID", `In the compose model, ${where}: ${what}`, { exitCode: ExitCode.usage });
+}
