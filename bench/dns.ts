@@ -2,15 +2,14 @@
 //   node --import tsx bench/dns.ts
 // Figures are compared with a baseline measured in the same run, never across runs.
 import { execFileSync } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { Resolver } from "node:dns/promises";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyDns, stopDns } from "../src/core/dns/dnsmasq.ts";
 import { type DnsEnv, planDns, renderMainConfig } from "../src/core/dns/render.ts";
 import { printTable, type Row } from "./lib.ts";
+import { freePort } from "../test/helpers/docker.ts";
 
 const ENVS = 1_000;
 const SERVICE_NAMES = ["web", "api", "db", "cache", "worker", "queue", "search", "mail", "auth", "admin"];
@@ -45,24 +44,6 @@ async function timed(runs: number, fn: (i: number) => unknown): Promise<number> 
   return median(ms);
 }
 
-async function freePort(): Promise<number> {
-  for (;;) {
-    const p = 20_000 + Math.floor(Math.random() * 40_000);
-    const tcp = await new Promise<boolean>((res) => {
-      const s = createServer();
-      s.once("error", () => res(false));
-      s.listen(p, "127.0.0.1", () => s.close(() => res(true)));
-    });
-    const udp =
-      tcp &&
-      (await new Promise<boolean>((res) => {
-        const s = createSocket("udp4");
-        s.once("error", () => res(false));
-        s.bind(p, "127.0.0.1", () => s.close(() => res(true)));
-      }));
-    if (udp) return p;
-  }
-}
 
 /** CPU time (ms) a process has used, from /proc. */
 function cpuMs(pid: number): number {

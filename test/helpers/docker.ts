@@ -44,15 +44,26 @@ export async function httpGet(url: string, tries = 20): Promise<{ status: number
   throw new Error(`GET ${url} failed: ${String(last)}`);
 }
 
-/** A free loopback port for a test's dnsmasq. */
+/**
+ * A random high loopback port free for both TCP and UDP (dnsmasq binds both), never cilo's
+ * default 5354. Shared by the tests and the DNS benchmark.
+ */
 export async function freePort(): Promise<number> {
-  const net = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
+  const { createServer } = await import("node:net");
+  const { createSocket } = await import("node:dgram");
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    const tcp = await new Promise<boolean>((res) => {
+      const s = createServer();
+      s.once("error", () => res(false));
+      s.listen(port, "127.0.0.1", () => s.close(() => res(true)));
     });
-    srv.on("error", reject);
-  });
+    if (!tcp) continue;
+    const udp = await new Promise<boolean>((res) => {
+      const s = createSocket("udp4");
+      s.once("error", () => res(false));
+      s.bind(port, "127.0.0.1", () => s.close(() => res(true)));
+    });
+    if (udp) return port;
+  }
 }

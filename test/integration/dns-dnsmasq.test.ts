@@ -2,8 +2,8 @@
 // ingress, custom hostnames, removal → NXDOMAIN, forwarding outside the suffix, restarts only for
 // wildcard changes, missing binary and taken port. Made-up 10.251.x.y addresses need no containers.
 import { execFileSync, spawnSync } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import { applyDns, dnsFiles, dnsStatus, stopDns } from "../../src/core/dns/dnsma
 import type { DnsEnv } from "../../src/core/dns/render.ts";
 import { CiloError } from "../../src/core/errors.ts";
 import { initState, withState } from "../../src/core/state/store.ts";
+import { freePort } from "../helpers/docker.ts";
 
 const homes: string[] = [];
 const extraPids: number[] = [];
@@ -24,24 +25,6 @@ function tempHome(): string {
   return h;
 }
 
-/** A random high port free for both UDP and TCP on 127.0.0.1 (never 5354). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 40_000);
-    const tcp = await new Promise<boolean>((res) => {
-      const s = createServer();
-      s.once("error", () => res(false));
-      s.listen(port, "127.0.0.1", () => s.close(() => res(true)));
-    });
-    if (!tcp) continue;
-    const udp = await new Promise<boolean>((res) => {
-      const s = createSocket("udp4");
-      s.once("error", () => res(false));
-      s.bind(port, "127.0.0.1", () => s.close(() => res(true)));
-    });
-    if (udp) return port;
-  }
-}
 
 function dig(port: number, name: string): { status: string; answers: string[] } {
   const out = execFileSync("dig", [`@127.0.0.1`, "-p", String(port), name, "A", "+time=1", "+tries=2"], { encoding: "utf8" });

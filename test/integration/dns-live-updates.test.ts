@@ -1,38 +1,19 @@
 // Live DNS updates against the real dnsmasq (SPEC §5): hosts files replaced one after another
 // while a client queries in a loop (no failed query, each new name within 2 s), and the gap that
 // a wildcard change costs (dnsmasq restart), over 20 trials. Prints the figures it measured.
-import { createSocket } from "node:dgram";
 import { Resolver } from "node:dns/promises";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { applyDns, stopDns } from "../../src/core/dns/dnsmasq.ts";
 import type { DnsEnv } from "../../src/core/dns/render.ts";
+import { freePort } from "../helpers/docker.ts";
 
 const home = mkdtempSync(join(tmpdir(), "cilo-dns-live-"));
 let port = 0;
 
-async function freePort(): Promise<number> {
-  for (;;) {
-    const p = 20_000 + Math.floor(Math.random() * 40_000);
-    const tcp = await new Promise<boolean>((res) => {
-      const s = createServer();
-      s.once("error", () => res(false));
-      s.listen(p, "127.0.0.1", () => s.close(() => res(true)));
-    });
-    const udp =
-      tcp &&
-      (await new Promise<boolean>((res) => {
-        const s = createSocket("udp4");
-        s.once("error", () => res(false));
-        s.bind(p, "127.0.0.1", () => s.close(() => res(true)));
-      }));
-    if (udp) return p;
-  }
-}
 
 function resolver(timeout: number, tries: number): Resolver {
   const r = new Resolver({ timeout, tries });
