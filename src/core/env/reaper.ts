@@ -1,7 +1,5 @@
-import { spawn } from "node:child_process";
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import { CiloError, messageOf } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { withFileLock } from "../fs/file-lock.ts";
@@ -10,6 +8,7 @@ import { ciloHome } from "../paths.ts";
 import { composeProcesses, isProcessAlive, processIdentity, type ProcessIdentity } from "../reconcile/processes.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
+import { spawnDetachedCilo } from "../proc/spawn-cilo.ts";
 import { destroyEnv } from "./destroy-env.ts";
 import { getCompose, getProvider } from "./runtime.ts";
 
@@ -172,47 +171,11 @@ function safeState(home: string): State | undefined {
 }
 
 function spawnReaper(owner: ProcessIdentity, home: string): ProcessIdentity {
-  const { command, args, cwd } = reaperCommand();
-  const env: NodeJS.ProcessEnv = { ...process.env, CILO_HOME: home };
-  delete env["CILO_FAILPOINT"];
-  const child = spawn(command, [...args, "__reap", String(owner.pid), owner.startTicks === undefined ? "-" : String(owner.startTicks)], {
-    cwd,
-    env,
-    detached: true,
-    stdio: "ignore",
-  });
-  child.on("error", () => {});
-  child.unref();
-  if (!child.pid) throw new CiloError("E_REAPER", `Cannot start the reaper that destroys throwaway envs (${command} did not start)`);
-  return processIdentity(child.pid);
+  const pid = spawnDetachedCilo(["__reap", String(owner.pid), owner.startTicks === undefined ? "-" : String(owner.startTicks)], { CILO_HOME: home });
+  if (!pid) throw new CiloError("E_REAPER", "Cannot start the reaper that destroys throwaway envs (cilo did not start)");
+  return processIdentity(pid);
 }
 
-/**
- * How to start cilo again for the reaper: the same runtime and entry point this code came from —
- * `src/main.ts` under tsx (with the loader flags this process got) or Deno, `dist/cilo.mjs` from the
- * bundle (whose chunks live in `dist/chunks/`).
- */
-export function reaperCommand(): { command: string; args: string[]; cwd: string } {
-  const here = fileURLToPath(import.meta.url);
-  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
-  const fromSource = here.endsWith(".ts");
-  const entry = fromSource ? resolve(dirname(here), "../../main.ts") : join(basename(dirname(here)) === "chunks" ? resolve(dirname(here), "..") : dirname(here), "cilo.mjs");
-  // Loader flags such as `--import tsx` resolve from the working folder: the package root.
-  const cwd = fromSource ? resolve(dirname(here), "../../..") : dirname(entry);
-  if (deno) return { command: deno.execPath(), args: ["run", "-A", entry], cwd };
-  return { command: process.execPath, args: [...(fromSource ? loaderFlags(process.execArgv) : []), entry], cwd };
-}
-
-function loaderFlags(execArgv: string[]): string[] {
-  const out: string[] = [];
-  const withValue = ["--import", "--require", "-r", "--loader", "--experimental-loader"];
-  for (let i = 0; i < execArgv.length; i++) {
-    const a = execArgv[i]!;
-    if (withValue.includes(a) && execArgv[i + 1] !== undefined) out.push(a, execArgv[++i]!);
-    else if (withValue.some((f) => a.startsWith(`${f}=`))) out.push(a);
-  }
-  return out;
-}
 
 function reaperRuns(rec: ReaperRecord): boolean {
   return isProcessAlive(rec.reaper_pid, rec.reaper_start_ticks !== undefined ? { startTicks: rec.reaper_start_ticks } : {});

@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CiloError, ExitCode, usageError } from "../errors.ts";
 import { composeFailure, runCompose, type ComposeTarget } from "../compose/compose-cli.ts";
 import { transformSharedCompose } from "../compose/transform.ts";
 import type { ProjectConfig } from "../config/project-config.ts";
-import { reaperCommand } from "../env/reaper.ts";
+import { spawnDetachedCilo } from "../proc/spawn-cilo.ts";
 import { getCompose, getProvider } from "../env/runtime.ts";
 import { waitForServices } from "../env/wait-services.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
@@ -144,12 +143,7 @@ async function releaseUser(project: string, env: string, only?: string[]): Promi
 }
 
 function scheduleCollection(project: string): void {
-  const { command, args, cwd } = reaperCommand();
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env["CILO_FAILPOINT"];
-  const child = spawn(command, [...args, "__shared-gc", project, String(sharedGraceMs())], { cwd, env, detached: true, stdio: "ignore" });
-  child.on("error", () => {});
-  child.unref();
+  spawnDetachedCilo(["__shared-gc", project, String(sharedGraceMs())]);
 }
 
 /** `cilo __shared-gc <project> <delay ms>`: waits, then stops the project's idle shared services. */
