@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { composeProcesses, isProcessAlive, processIdentity } from "../../src/core/reconcile/processes.ts";
+import { composeProcesses, isProcessAlive, processIdentity } from "../../src/core/proc/processes.ts";
 
 test("this process is alive, with its own start time; another start time means another process", () => {
   const me = processIdentity(process.pid);

@@ -9,6 +9,7 @@ import { portInUse, waitForDns } from "./probe.ts";
 import { type DnsEnv, type DnsPlan, planDns, renderMainConfig } from "./render.ts";
 import { systemUpstreams } from "./upstreams.ts";
 import { readTextIfExists } from "./read-text.ts";
+import { isProcessAlive } from "../proc/processes.ts";
 
 export interface DnsOptions {
   /** `$CILO_HOME`; files live in its `dns/` folder. */
@@ -242,7 +243,7 @@ async function launch(files: DnsFiles, port: number): Promise<number> {
 async function terminate(pid: number): Promise<void> {
   const deadline = Date.now() + 5_000;
   signal(pid, "SIGTERM");
-  while (isAlive(pid)) {
+  while (isProcessAlive(pid)) {
     if (Date.now() > deadline) signal(pid, "SIGKILL");
     await new Promise((r) => setTimeout(r, 2));
   }
@@ -251,7 +252,7 @@ async function terminate(pid: number): Promise<void> {
 /** The pid of the dnsmasq running on this home's config, if any. */
 function runningPid(files: DnsFiles): number | undefined {
   const pid = readPid(files.pidFile);
-  if (pid === undefined || !isAlive(pid)) return undefined;
+  if (pid === undefined || !isProcessAlive(pid)) return undefined;
   if (!existsSync("/proc/self/cmdline")) return pid;
   const cmdline = readTextIfExists(`/proc/${pid}/cmdline`) ?? "";
   return cmdline.includes(`--conf-file=${files.config}`) ? pid : undefined;
@@ -262,16 +263,6 @@ function readPid(file: string): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-/** Alive and not a zombie (a container's pid 1 may not reap the exited daemon). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e: any) {
-    if (e?.code !== "EPERM") return false;
-  }
-  const stat = readTextIfExists(`/proc/${pid}/stat`);
-  return stat === undefined || stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-}
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { messageOf } from "../errors.ts";
-import { isProcessAlive } from "../reconcile/processes.ts";
+import { isProcessAlive } from "../proc/processes.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 import { hasUncommittedChanges } from "../workspace/index.ts";

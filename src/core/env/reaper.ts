@@ -5,7 +5,7 @@ import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { withFileLock } from "../fs/file-lock.ts";
 import { composeProjectName, envLabels } from "../labels.ts";
 import { ciloHome } from "../paths.ts";
-import { composeProcesses, isProcessAlive, processIdentity, type ProcessIdentity } from "../reconcile/processes.ts";
+import { composeProcesses, isProcessAlive, processIdentity, type ProcessIdentity } from "../proc/processes.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 import { spawnDetachedCilo } from "../proc/spawn-cilo.ts";

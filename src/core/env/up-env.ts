@@ -1,6 +1,7 @@
 import { CiloError, messageOf } from "../errors.ts";
 import { composeFailure, runCompose } from "../compose/compose-cli.ts";
 import { failpoint } from "../failpoint.ts";
+import { isProcessAlive } from "../proc/processes.ts";
 import { envLabels, envNetworkName } from "../labels.ts";
 import { overlaps, parseCidr } from "../network/cidr.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
@@ -48,7 +49,7 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
   await provider.ping();
   let rec = await withState((state) => {
     const r = findEnv(state, opts.ref, project);
-    if (r.operation && r.operation.kind !== "up" && isAlive(r.operation.pid)) {
+    if (r.operation && r.operation.kind !== "up" && isProcessAlive(r.operation.pid)) {
       throw new CiloError("E_ENV_BUSY", `The env ${r.project}/${r.name} is busy: ${r.operation.kind} is running (pid ${r.operation.pid})`, { hint: "Wait for it to finish" });
     }
     if (opts.sharedNetworks?.length) {
@@ -154,13 +155,4 @@ async function ensureFreeSubnet(rec: EnvRecord): Promise<EnvRecord> {
     cur.subnet = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, taken);
     return { ...cur };
   });
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: any) {
-    return e?.code === "EPERM";
-  }
 }

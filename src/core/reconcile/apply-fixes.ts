@@ -17,7 +17,7 @@ import { backupPath, readState, restoreBackup, withState } from "../state/store.
 import { hasUncommittedChanges } from "../workspace/index.ts";
 import { interruptedOperation } from "./diagnose.ts";
 import type { Finding, FindingId } from "./finding.ts";
-import { composeProcesses, isProcessAlive } from "./processes.ts";
+import { composeProcesses, isProcessAlive } from "../proc/processes.ts";
 import { recordRuntime } from "./record-runtime.ts";
 
 export interface FixOptions {

@@ -14,7 +14,7 @@ import { ciloHome, dnsDir, envsDir, statePath } from "../paths.ts";
 import type { State } from "../state/schema.ts";
 import { backupPath, parseState } from "../state/store.ts";
 import type { AgedPath, Check, DnsFact, DockerFact, ReconcileFacts, StateFact } from "./facts.ts";
-import { composeProcesses, isProcessAlive } from "./processes.ts";
+import { composeProcesses, isProcessAlive } from "../proc/processes.ts";
 
 /**
  * Reads what reconciliation judges: Docker's cilo-labelled containers, networks and volumes, the

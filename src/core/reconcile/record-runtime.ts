@@ -4,7 +4,7 @@ import { envLabels, envNetworkName, LABEL_SERVICE } from "../labels.ts";
 import type { EnvRecord, EnvStatus } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
 import { isLive } from "./diagnose.ts";
-import { isProcessAlive } from "./processes.ts";
+import { isProcessAlive } from "../proc/processes.ts";
 
 /**
  * Runtime is truth: records in the env's cached state what Docker runs — each service's state,
