@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 
 export interface ShellCommandOptions {
-  /** Shell program, called as `<shell> -c <command>`. */
+  /** Shell program; see `shellArguments` for how it is called. */
   shell: string;
   command: string;
   cwd: string;
@@ -34,7 +34,7 @@ export function runShellCommand(opts: ShellCommandOptions): Promise<ShellCommand
       resolve({ code: null, signal: "SIGTERM" });
       return;
     }
-    const child = spawn(opts.shell, ["-c", opts.command], {
+    const child = spawn(opts.shell, shellArguments(opts.shell, opts.command), {
       cwd: opts.cwd,
       env: opts.env,
       detached: true,
@@ -75,6 +75,21 @@ export function runShellCommand(opts: ShellCommandOptions): Promise<ShellCommand
     });
     child.on("close", finish);
   });
+}
+
+/** POSIX shells that take `-e`; bash also gets `-o pipefail`. */
+const ERREXIT_SHELLS = new Set(["sh", "dash", "ash", "ksh", "mksh", "zsh"]);
+
+/**
+ * The arguments a run step's shell is called with. Like GitHub Actions, a script stops at its first
+ * failing command: `bash --noprofile --norc -eo pipefail -c <script>`, `sh -e -c <script>` (also
+ * dash, ash, ksh, zsh); any other program gets `-c <script>` alone. `set +e` in a script opts out.
+ */
+export function shellArguments(shell: string, command: string): string[] {
+  const name = shell.slice(shell.lastIndexOf("/") + 1);
+  if (name === "bash") return ["--noprofile", "--norc", "-eo", "pipefail", "-c", command];
+  if (ERREXIT_SHELLS.has(name)) return ["-e", "-c", command];
+  return ["-c", command];
 }
 
 /** SIGTERM to a process group, SIGKILL after `graceMs` if any of it is still there. */

@@ -1,5 +1,5 @@
 // The engine through its events, in-process, with host-only workflows (no Docker, cilo not initialised).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -215,6 +215,46 @@ steps:
   assert.match(endOf(events, "1").error!, /timed out after 300ms/);
   assert.is(endOf(events, "2").outcome, "success");
   assert.is(endOf(events, "2").outputs!["shell"], "sh");
+});
+
+test("a run script stops at its first failing command (bash with pipefail, sh with -e); set +e opts out; a retry runs it again", async () => {
+  const script = (shell: string) => `  - shell: ${shell}
+    continue_on_error: true
+    retry: { count: 1, backoff: 10ms }
+    run: |
+      echo "tries=x$(cat "$WORK/${shell}.tries" 2>/dev/null)" >> "$CILO_OUTPUT"
+      echo x >> "$WORK/${shell}.tries"
+      false
+      echo "after=yes" >> "$CILO_OUTPUT"
+`;
+  const { events, folder } = await run(`version: 1
+steps:
+${script("bash")}${script("sh")}  - id: pipe
+    shell: bash
+    continue_on_error: true
+    run: |
+      false | cat
+      echo "after=yes" >> "$CILO_OUTPUT"
+  - id: optout
+    shell: sh
+    run: |
+      set +e
+      false
+      echo "after=yes" >> "$CILO_OUTPUT"
+`);
+  for (const [path, shell] of [["1", "bash"], ["2", "sh"]] as const) {
+    const end = endOf(events, path);
+    assert.is(end.outcome, "failure", shell);
+    assert.is(end.attempts, 2, shell);
+    assert.match(end.error!, /exited with code 1/);
+    // The second attempt's outputs: written before the failing line, nothing after it.
+    assert.equal(end.outputs, { tries: "xx" }, shell);
+    assert.is(readFileSync(join(folder, `${shell}.tries`), "utf8"), "x\nx\n", `${shell}: both attempts ran the script`);
+  }
+  assert.is(endOf(events, "3").outcome, "failure");
+  assert.is(endOf(events, "3").outputs, undefined);
+  assert.is(endOf(events, "4").outcome, "success");
+  assert.equal(endOf(events, "4").outputs, { after: "yes" });
 });
 
 test("vars (with --var overrides), workflow env, step env and the process environment reach commands and expressions", async () => {
