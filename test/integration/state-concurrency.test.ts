@@ -71,14 +71,20 @@ test("50 creates racing 50 destroys of other envs", async () => {
     assert.equal(envs.map((e) => e.name).sort(), Array.from({ length: 50 }, (_, i) => `new-${i}`).sort());
     assert.is(new Set(envs.map((e) => e.subnet)).size, 50);
     assertCleanHome(home);
-    // Subnets freed by the destroys are handed out again (lowest first), never two at once.
-    assert.ok(envs.some((e) => oldSubnets.has(e.subnet)));
+    // Freed subnets are handed out again, lowest first. Whether the racing creates got any depends
+    // on the order the lock was taken in; the next create must get one unless they took them all.
+    const next = cilo(["create", "next", "--from", dir, "--project", "race"], { home });
+    assert.is(next.code, 0, next.stderr);
+    const nextSubnet = listJson(home).find((e) => e.name === "next")!.subnet;
+    const reused = envs.filter((e) => oldSubnets.has(e.subnet)).length;
+    assert.ok(reused === 50 || oldSubnets.has(nextSubnet), `next got ${nextSubnet}; the racing creates reused ${reused} of 50 freed subnets`);
+    assert.not.ok(envs.some((e) => e.subnet === nextSubnet), "next got a subnet already in use");
   } finally {
     removeDir(home);
   }
 });
 
-test("SIGKILL while holding the lock does not wedge the next command beyond the stale timeout (5 s)", async () => {
+test("SIGKILL while holding the lock does not wedge the next command beyond the stale timeout (5 s, +1 s of mtime probe)", async () => {
   const home = tempDir();
   try {
     assert.is(cilo(["init"], { home }).code, 0);
@@ -90,9 +96,14 @@ test("SIGKILL while holding the lock does not wedge the next command beyond the 
     const next = cilo(["create", "survivor", "--from", dir], { home });
     const waited = Date.now() - started;
     assert.is(next.code, 0, next.stderr);
-    assert.ok(waited < 8_000, `waited ${waited} ms`);
-    console.log(`after a SIGKILLed lock holder the next create finished in ${waited} ms (stale timeout 5 s)`);
     assert.equal(listJson(home).map((e) => e.name), ["survivor"]);
+    // The same create with no dead holder, to tell the wait for the lock from the create's own time.
+    const t1 = Date.now();
+    assert.is(cilo(["create", "plain", "--from", dir], { home }).code, 0);
+    const plain = Date.now() - t1;
+    console.log(`after a SIGKILLed lock holder the next create finished in ${waited} ms (stale timeout 5 s, a fresh lock dated up to 1 s ahead; the same create unblocked: ${plain} ms)`);
+    // docs/state.md: 5 to 6 s; one more second for retry pauses and a loaded machine.
+    assert.ok(waited - plain < 7_000, `waited ${waited} ms, of which the create itself takes about ${plain} ms`);
     assertCleanHome(home);
   } finally {
     removeDir(home);

@@ -13,7 +13,8 @@ export function lockTimeoutMs(): number {
 
 /**
  * Runs `fn` holding an inter-process lock on `file` (a `<file>.lock` folder whose mtime the holder
- * refreshes every second; stale after 5 s, so a killed holder delays others by about that much).
+ * refreshes every second; stale after 5 s, so a killed holder delays others by 5 to 6 s: a
+ * process's first lock is dated up to 1 s ahead while proper-lockfile probes the mtime precision).
  * `fn` learns through `isCompromised()` whether the lock was taken over meanwhile. Always released.
  */
 export async function withFileLock<T>(file: string, fn: (isCompromised: () => boolean) => Promise<T>): Promise<T> {
