@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,21 +42,45 @@ export function cilo(args: string[], opts: CliOptions): CliResult {
   return { code: r.status ?? (r.signal ? 128 : 1), stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
+/** A cilo child process: its output so far, and a promise of how it ended. */
+export interface RunningCilo {
+  child: ChildProcess;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Resolves when it ends: the exit code (128 when a signal ended it) and all its output. */
+  done: Promise<CliResult>;
+}
+
+/** Starts cilo as a child process (for tests that signal it or watch it while it runs). */
+export function startCilo(args: string[], opts: CliOptions): RunningCilo {
+  const [cmd, ...pre] = ciloCommand();
+  const child = spawn(cmd!, [...pre, ...args], {
+    cwd: opts.cwd ?? repoRoot,
+    env: { ...process.env, CILO_HOME: opts.home, NO_COLOR: "1", ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  const done = new Promise<CliResult>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr })),
+  );
+  return {
+    child,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    done,
+  };
+}
+
 /** Runs cilo as a child process and resolves when it ends. */
 export function ciloAsync(args: string[], opts: CliOptions): Promise<CliResult> {
-  const [cmd, ...pre] = ciloCommand();
-  return new Promise((resolve) => {
-    const child = spawn(cmd!, [...pre, ...args], {
-      cwd: opts.cwd ?? repoRoot,
-      env: { ...process.env, CILO_HOME: opts.home, NO_COLOR: "1", ...opts.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
-  });
+  return startCilo(args, opts).done;
 }
 
 export function tempDir(prefix = "cilo-test-"): string {

@@ -1,12 +1,12 @@
 // Workflows that create envs, against the real Docker engine, docker-compose and dnsmasq, through
 // the real CLI: the example workflows, failure and interruption clean-up, --keep, every wait, the
 // agent template, and `cilo run <command> <env>`.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cilo, ciloAsync, ciloCommand, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
+import { cilo, ciloAsync, removeDir, repoRoot, startCilo, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
 
 const fixtures = join(repoRoot, "test/fixtures/engine");
@@ -114,24 +114,14 @@ test("a failing run step: exit 1, later steps skipped, failure() and always() st
 
 test("SIGINT during a 60-second run step: its process tree is gone within 5 s, the env is destroyed, exit 130", async () => {
   const marks = work();
-  const [cmd, ...pre] = ciloCommand();
-  const child = spawn(cmd!, [...pre, "run", join(fixtures, "sigint.yaml"), "--json"], {
-    cwd: repoRoot,
-    env: { ...process.env, CILO_HOME: home, NO_COLOR: "1", MARK_DIR: marks },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+  const { child, done } = startCilo(["run", join(fixtures, "sigint.yaml"), "--json"], { home, env: { MARK_DIR: marks } });
   await until(() => existsSync(join(marks, "started")), 90_000, "the long step starts");
   const pids = readFileSync(join(marks, "pids"), "utf8").trim().split("\n").map(Number);
   assert.is(pids.length, 3);
   assert.ok(pids.every(alive));
   child.kill("SIGINT");
   const gone = await until(() => !pids.some(alive), 5_000, "the step's process tree ends");
-  const code = await exited;
+  const { code, stdout, stderr } = await done;
   assert.is(code, 130, stderr);
   const ev = events(stdout);
   const key = createdEnv(ev);

@@ -1,11 +1,11 @@
 // Workflows of host steps only, through the real CLI (dist/cilo.mjs): retry, timeout,
 // continue_on_error, parallel, outputs, include, renderers, invalid files, workflow new/validate.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cilo, ciloAsync, ciloCommand, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
+import { cilo, ciloAsync, ciloCommand, removeDir, repoRoot, startCilo, tempDir } from "../helpers/cli.ts";
 
 const fixtures = join(repoRoot, "test/fixtures/engine");
 const home = tempDir("cilo-wfh-home-");
@@ -104,23 +104,14 @@ test("parallel: children run at the same time, needs orders them, a failing chil
 
 test("a second interruption stops the clean-up at once: exit 130, its processes killed, the rest not run", async () => {
   const dir = work();
-  const [cmd, ...pre] = ciloCommand();
-  const child = spawn(cmd!, [...pre, "run", join(fixtures, "abandon.yaml"), "--json"], {
-    cwd: repoRoot,
-    env: { ...process.env, CILO_HOME: home, NO_COLOR: "1", WORK_DIR: dir },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+  const { child, done } = startCilo(["run", join(fixtures, "abandon.yaml"), "--json"], { home, env: { WORK_DIR: dir } });
   await until(() => existsSync(join(dir, "step")));
   child.kill("SIGINT");
   await until(() => existsSync(join(dir, "cleanup")));
   const t0 = Date.now();
   child.kill("SIGINT");
-  assert.is(await exited, 130, stderr);
+  const { code, stdout, stderr } = await done;
+  assert.is(code, 130, stderr);
   assert.ok(Date.now() - t0 < 2_000, `exited ${Date.now() - t0} ms after the second SIGINT`);
   assert.match(stderr, /^cilo: The workflow abandon was stopped at once; its clean-up did not run\n$/);
   await until(() => !alive(Number(readFileSync(join(dir, "cleanup"), "utf8"))));
