@@ -27,7 +27,9 @@ export interface StepSummary {
   id?: string;
   outcome: StepOutcome;
   duration_ms: number;
+  /** Why it failed (failure, cancelled). */
   error?: string;
+  /** Why it did not run (skipped). */
   reason?: string;
 }
 
@@ -40,22 +42,7 @@ export type WorkflowEvent =
   | { type: "step_start"; ts: string; path: StepPath; title: string; action: ActionName; id?: string }
   | { type: "step_output"; ts: string; path: StepPath; stream: "stdout" | "stderr"; line: string }
   | { type: "step_retry"; ts: string; path: StepPath; attempt: number; error: string; delay_ms: number }
-  | {
-      type: "step_end";
-      ts: string;
-      path: StepPath;
-      title: string;
-      action: ActionName;
-      id?: string;
-      outcome: StepOutcome;
-      duration_ms: number;
-      attempts: number;
-      /** Why it failed (failure, cancelled). */
-      error?: string;
-      /** Why it did not run (skipped). */
-      reason?: string;
-      outputs?: Record<string, string>;
-    }
+  | ({ type: "step_end"; ts: string; attempts: number; outputs?: Record<string, string> } & StepSummary)
   | { type: "notice"; ts: string; message: string }
   | {
       type: "workflow_end";
