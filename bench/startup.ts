@@ -29,6 +29,7 @@ function fakeEnvs(home: string): EnvRecord[] {
   return Array.from({ length: FAKE_ENVS }, (_, i) => ({
     project: `proj-${i % 20}`,
     name: `env-${i}`,
+    docker_name: `cilo_proj-${i % 20}_env-${i}`,
     status: "stopped",
     subnet: `10.${232 + (i >> 8)}.${i & 255}.0/24`,
     workspace: join(home, "envs", `proj-${i % 20}`, `env-${i}`),

@@ -127,6 +127,7 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .command("doctor", "Check Docker, compose, dnsmasq, state and every env against what runs; --fix repairs")
     .option("--fix", "Apply the fixes")
     .option("--force", "With --fix: also delete workspaces that have uncommitted changes")
+    .option("--foreign", "With --fix: also remove cilo resources of CILO_HOMEs that no longer exist")
     .option("--json", "Print the findings as JSON")
     .action(lazy(sink, () => import("./commands/doctor.ts")));
 

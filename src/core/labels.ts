@@ -1,5 +1,9 @@
 /** Labels on every Docker resource cilo creates (SPEC §2 invariant 6). */
 export const LABEL_MANAGED = "cilo.managed";
+/** The id of the `CILO_HOME` that made the resource: a home touches only its own (SPEC §7a). */
+export const LABEL_HOME = "cilo.home";
+/** The home's folder, so `cilo doctor` in another home can tell whether that home still exists. */
+export const LABEL_HOME_PATH = "cilo.home.path";
 export const LABEL_PROJECT = "cilo.project";
 export const LABEL_ENV = "cilo.env";
 export const LABEL_SERVICE = "cilo.service";
@@ -11,25 +15,66 @@ export const LABEL_INGRESS = "cilo.ingress";
 export const LABEL_HOSTNAMES = "cilo.hostnames";
 export const LABEL_SHARE = "cilo.share";
 
-export function envLabels(project: string, env: string): Record<string, string> {
+/** Which `CILO_HOME` this is: its id (kept in state) and its folder. */
+export interface HomeRef {
+  id: string;
+  path: string;
+}
+
+/** A home id: lower-case letters and digits (it is part of Docker names). */
+export const HOME_ID_PATTERN = /^[a-z0-9]{6,32}$/;
+
+function homeLabels(home: HomeRef): Record<string, string> {
+  return { [LABEL_MANAGED]: "true", [LABEL_HOME]: home.id, [LABEL_HOME_PATH]: home.path };
+}
+
+/** The labels cilo puts on an env's containers, network and volumes. */
+export function envLabels(home: HomeRef, project: string, env: string): Record<string, string> {
+  return { ...homeLabels(home), [LABEL_PROJECT]: project, [LABEL_ENV]: env };
+}
+
+/**
+ * The labels to look an env's resources up by. They leave the home out so that resources made
+ * before homes had ids are found too; `isHomeResource` then drops those of other homes.
+ */
+export function envQueryLabels(project: string, env: string): Record<string, string> {
   return { [LABEL_MANAGED]: "true", [LABEL_PROJECT]: project, [LABEL_ENV]: env };
 }
 
-/** The compose project name of an env: `cilo_<project>_<env>`. */
-export function composeProjectName(project: string, env: string): string {
-  return `cilo_${project}_${env}`;
+/** True unless the resource is labelled with another home's id (unlabelled ones predate ids). */
+export function isHomeResource(labels: Record<string, string>, homeId: string): boolean {
+  const id = labels[LABEL_HOME];
+  return id === undefined || id === homeId;
 }
 
-/** The Docker network of an env. */
-export function envNetworkName(project: string, env: string): string {
+/**
+ * The Docker name of an env (its compose project and its network): `cilo_<home>_<project>_<env>`,
+ * unique per home. Env and project names cannot hold `_`, so it never equals another env's.
+ */
+export function envDockerName(homeId: string, project: string, env: string): string {
+  return `cilo_${homeId}_${project}_${env}`;
+}
+
+/** The Docker name of envs created before homes had ids: `cilo_<project>_<env>`. */
+export function legacyEnvDockerName(project: string, env: string): string {
   return `cilo_${project}_${env}`;
 }
 
 /** The compose project, and network, of a project's shared instance. `__` cannot occur in an env's. */
-export function sharedComposeProject(project: string): string {
+export function sharedDockerName(homeId: string, project: string): string {
+  return `cilo_${homeId}_${project}__shared`;
+}
+
+/** The shared instance's name before homes had ids. */
+export function legacySharedDockerName(project: string): string {
   return `cilo_${project}__shared`;
 }
 
-export function sharedLabels(project: string): Record<string, string> {
+export function sharedLabels(home: HomeRef, project: string): Record<string, string> {
+  return { ...homeLabels(home), [LABEL_PROJECT]: project, [LABEL_SHARED]: "true" };
+}
+
+/** The labels to look a project's shared resources up by (see `envQueryLabels`). */
+export function sharedQueryLabels(project: string): Record<string, string> {
   return { [LABEL_MANAGED]: "true", [LABEL_PROJECT]: project, [LABEL_SHARED]: "true" };
 }

@@ -8,10 +8,10 @@ import { getProvider } from "../core/env/runtime.ts";
 import { upEnv } from "../core/env/up-env.ts";
 import { baseUrl } from "../core/env/urls.ts";
 import { CiloError } from "../core/errors.ts";
-import { envLabels } from "../core/labels.ts";
+import { envSelectorLabels } from "../core/env/env-resources.ts";
 import { normaliseName } from "../core/names.ts";
 import { envKey, type EnvRecord, type StateConfig } from "../core/state/schema.ts";
-import { withState } from "../core/state/store.ts";
+import { readState, withState } from "../core/state/store.ts";
 import { parseDuration } from "./duration.ts";
 import type { CiloContext } from "./expression/context.ts";
 import type { CloneAction, CreateAction, DestroyAction, UpAction } from "./types.ts";
@@ -183,7 +183,7 @@ export class RunEnvs {
 
   async containers(): Promise<EnvContainers | undefined> {
     const rec = this.current?.state === "present" ? this.current.record : undefined;
-    return rec ? { provider: await getProvider(), labels: envLabels(rec.project, rec.name) } : undefined;
+    return rec ? { provider: await getProvider(), labels: envSelectorLabels(rec, readState().home_id) } : undefined;
   }
 }
 

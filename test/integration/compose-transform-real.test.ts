@@ -7,7 +7,11 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parse } from "yaml";
 import { transformCompose } from "../../src/core/compose/transform.ts";
-import { composeProjectName, envNetworkName } from "../../src/core/labels.ts";
+import { envDockerName } from "../../src/core/labels.ts";
+
+const HOME = { id: "ctrtest", path: "/tmp/cilo-ctr-home" };
+const composeProjectName = (project: string, env: string) => envDockerName(HOME.id, project, env);
+const envNetworkName = composeProjectName;
 import { overlaps, parseCidr, parseIPv4, type Cidr } from "../../src/core/network/cidr.ts";
 import { removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 
@@ -78,7 +82,7 @@ test("docker-compose 1.29 accepts the transform of every captured 1.29 model", (
     for (const name of captured) {
       const env = `t-${suffix()}`;
       const model = parse(readFileSync(join(fixtures, name), "utf8"));
-      const { yaml } = transformCompose({ model, project: "fixture", env, subnet: "10.250.0.0/24" });
+      const { yaml } = transformCompose({ model, project: "fixture", env, home: HOME, dockerName: composeProjectName("fixture", env), subnet: "10.250.0.0/24" });
       const file = join(dir, name);
       writeFileSync(file, yaml);
       const r = sh("docker-compose", ["-p", composeProjectName("fixture", env), "-f", file, "config", "-q"], dir);
@@ -95,7 +99,7 @@ test("values survive the round trip through docker-compose 1.29's YAML 1.1 reade
     const model = parse(readFileSync(join(fixtures, "ports-and-modes.1.29.yml"), "utf8"));
     const environment = { ...(model["services"] as any).web.environment, EQ: "=", MERGE: "<<", DAY: "2001-01-01", HEX: "0x1F" };
     (model["services"] as any).web.environment = environment;
-    const { yaml } = transformCompose({ model, project: "fixture", env: "roundtrip", subnet: "10.250.0.0/24" });
+    const { yaml } = transformCompose({ model, project: "fixture", env: "roundtrip", home: HOME, dockerName: composeProjectName("fixture", "roundtrip"), subnet: "10.250.0.0/24" });
     const file = join(dir, "compose.yml");
     writeFileSync(file, yaml);
     const again = parse(ok("docker-compose", ["-p", "cilo_fixture_roundtrip", "-f", file, "config"], dir));
@@ -128,6 +132,8 @@ test("two copies of examples/complex run at once, each on its own subnet, and le
         model: parse(resolved),
         project: PROJECT,
         env,
+        home: HOME,
+        dockerName: composeProjectName(PROJECT, env),
         subnet: subnets[i]!,
         profiles: profiles[i]!,
       });

@@ -306,8 +306,8 @@ test("cilo dns start|status|render|stop from state", async () => {
     await initState({ dns_port: port }, home);
     await withState((state) => {
       const base = { subnet: "10.251.0.0/24", workspace: "/w", created_at: "t", updated_at: "t" };
-      state.envs["shop/feat"] = { ...base, project: "shop", name: "feat", status: "running", services: [{ name: "web", ip: "10.251.0.3", ingress: true }], hostnames: { web: ["www"] } };
-      state.envs["shop/off"] = { ...base, subnet: "10.251.9.0/24", project: "shop", name: "off", status: "stopped", services: [{ name: "web" }] };
+      state.envs["shop/feat"] = { ...base, project: "shop", name: "feat", docker_name: "cilo_shop_feat", status: "running", services: [{ name: "web", ip: "10.251.0.3", ingress: true }], hostnames: { web: ["www"] } };
+      state.envs["shop/off"] = { ...base, subnet: "10.251.9.0/24", project: "shop", name: "off", docker_name: "cilo_shop_off", status: "stopped", services: [{ name: "web" }] };
     }, home);
     const before = JSON.parse((await run("status", { json: true })).text);
     assert.equal({ running: before.running, names: before.names, in_sync: before.in_sync, port: before.port }, { running: false, names: 2, in_sync: false, port });

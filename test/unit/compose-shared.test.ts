@@ -3,6 +3,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { transformCompose, transformSharedCompose } from "../../src/core/compose/transform.ts";
 
+const HOME = { id: "testhome", path: "/home/u/.cilo" };
+
 const model = () => ({
   version: "3.9",
   services: {
@@ -21,7 +23,7 @@ const model = () => ({
 });
 
 const env = () =>
-  transformCompose({ model: model(), project: "shop", env: "e1", subnet: "10.224.1.0/24", shared: { services: ["db"], network: "cilo_shop__shared" } }).model as any;
+  transformCompose({ model: model(), project: "shop", env: "e1", home: HOME, dockerName: "cilo_shop_e1", subnet: "10.224.1.0/24", shared: { services: ["db"], network: "cilo_shop__shared" } }).model as any;
 
 test("shared services leave the env, with every reference to them", () => {
   const m = env();
@@ -40,19 +42,19 @@ test("every env service joins the shared network, which is external", () => {
 });
 
 test("joined networks of other envs are attached as external networks", () => {
-  const m = transformCompose({ model: model(), project: "shop", env: "e1", subnet: "10.224.1.0/24", joinNetworks: ["cilo_shop_db"] }).model as any;
+  const m = transformCompose({ model: model(), project: "shop", env: "e1", home: HOME, dockerName: "cilo_shop_e1", subnet: "10.224.1.0/24", joinNetworks: ["cilo_shop_db"] }).model as any;
   assert.equal(m.networks.cilo_join_1, { external: true, name: "cilo_shop_db" });
   assert.equal(m.services.db.networks, { default: null, cilo_join_1: null });
 });
 
 test("an unknown shared service is refused", () => {
-  assert.throws(() => transformCompose({ model: model(), project: "shop", env: "e1", subnet: "10.224.1.0/24", shared: { services: ["nope"], network: "n" } }), /not a service/);
+  assert.throws(() => transformCompose({ model: model(), project: "shop", env: "e1", home: HOME, dockerName: "cilo_shop_e1", subnet: "10.224.1.0/24", shared: { services: ["nope"], network: "n" } }), /not a service/);
 });
 
 test("a service sharing the network namespace of a shared service is refused", () => {
   const m = model() as any;
   m.services.side = { image: "s", network_mode: "service:db" };
-  assert.throws(() => transformCompose({ model: m, project: "shop", env: "e1", subnet: "10.224.1.0/24", shared: { services: ["db"], network: "n" } }), /shares the network of "db"/);
+  assert.throws(() => transformCompose({ model: m, project: "shop", env: "e1", home: HOME, dockerName: "cilo_shop_e1", subnet: "10.224.1.0/24", shared: { services: ["db"], network: "n" } }), /shares the network of "db"/);
 });
 
 const labels = { "cilo.managed": "true", "cilo.project": "shop", "cilo.shared": "true" };

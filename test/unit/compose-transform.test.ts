@@ -12,8 +12,9 @@ type Mapping = Record<string, any>;
 const PROJECT = "shop";
 const ENV = "feat-login";
 const SUBNET = "10.224.3.0/24";
-const SCOPE = "cilo_shop_feat-login";
-const ENV_LABELS = { "cilo.managed": "true", "cilo.project": PROJECT, "cilo.env": ENV };
+const HOME = { id: "testhome", path: "/home/u/.cilo" };
+const SCOPE = "cilo_testhome_shop_feat-login";
+const ENV_LABELS = { "cilo.managed": "true", "cilo.home": HOME.id, "cilo.home.path": HOME.path, "cilo.project": PROJECT, "cilo.env": ENV };
 
 function fixture(name: string): Mapping {
   const file = new URL(`../fixtures/compose/${name}`, import.meta.url);
@@ -21,7 +22,7 @@ function fixture(name: string): Mapping {
 }
 
 function run(model: Mapping, profiles?: string[]): TransformResult & { model: Mapping } {
-  const input = { model, project: PROJECT, env: ENV, subnet: SUBNET, ...(profiles ? { profiles } : {}) };
+  const input = { model, project: PROJECT, env: ENV, home: HOME, dockerName: SCOPE, subnet: SUBNET, ...(profiles ? { profiles } : {}) };
   return transformCompose(input) as TransformResult & { model: Mapping };
 }
 

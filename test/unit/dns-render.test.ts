@@ -173,12 +173,13 @@ test("invalid names and addresses are refused with exit 2", () => {
 });
 
 test("state → DnsEnv: running envs only, services with an IP, merged custom hostnames, env suffix", () => {
-  const state = emptyState();
+  const state = emptyState("testhome");
   const base = { subnet: "10.224.0.0/24", workspace: "/w", created_at: "t", updated_at: "t" };
   const running: EnvRecord = {
     ...base,
     project: "shop",
     name: "x",
+    docker_name: "cilo_shop_x",
     status: "running",
     services: [
       { name: "web", ip: "10.224.0.3", ingress: true, hostnames: ["www"] },
@@ -188,7 +189,7 @@ test("state → DnsEnv: running envs only, services with an IP, merged custom ho
     hostnames: { web: ["admin", "www"], api: ["backend"], gone: ["ghost"] },
     dns_suffix: "dev",
   };
-  const stopped: EnvRecord = { ...base, project: "shop", name: "old", status: "stopped", services: [{ name: "web", ip: "10.224.1.3" }] };
+  const stopped: EnvRecord = { ...base, project: "shop", name: "old", docker_name: "cilo_shop_old", status: "stopped", services: [{ name: "web", ip: "10.224.1.3" }] };
   state.envs = { "shop/x": running, "shop/old": stopped };
   assert.equal(dnsEnvsFromState(state), [
     {

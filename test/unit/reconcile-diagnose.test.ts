@@ -3,9 +3,10 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { ContainerState, NetworkState, VolumeState } from "../../src/providers/provider.ts";
 import { diagnose } from "../../src/core/reconcile/diagnose.ts";
+import { wantsFix } from "../../src/core/reconcile/apply-fixes.ts";
 import type { DnsFact, ReconcileFacts } from "../../src/core/reconcile/facts.ts";
 import type { Finding } from "../../src/core/reconcile/finding.ts";
-import { emptyState, type EnvRecord, type State } from "../../src/core/state/schema.ts";
+import { emptyState, STATE_VERSION, type EnvRecord, type State } from "../../src/core/state/schema.ts";
 
 const HOME = "/h";
 const T0 = "2030-01-01T00:00:00.000Z";
@@ -14,6 +15,7 @@ function env(name: string, over: Partial<EnvRecord> = {}): EnvRecord {
   return {
     project: "shop",
     name,
+    docker_name: `cilo_shop_${name}`,
     status: "running",
     subnet: `10.224.${name.length}.0/24`,
     workspace: `${HOME}/envs/shop/${name}`,
@@ -28,7 +30,7 @@ function env(name: string, over: Partial<EnvRecord> = {}): EnvRecord {
 }
 
 function stateOf(...envs: EnvRecord[]): State {
-  const s = emptyState();
+  const s = emptyState("testhome");
   for (const e of envs) s.envs[`${e.project}/${e.name}`] = e;
   return s;
 }
@@ -65,7 +67,7 @@ function facts(state: State, over: Partial<ReconcileFacts> = {}, live: number[] 
     home: HOME,
     envsRoots: [`${HOME}/envs`],
     checks: [],
-    state: { kind: "ok", state, versionOnDisk: 1 },
+    state: { kind: "ok", state, versionOnDisk: STATE_VERSION },
     docker: { kind: "ok", containers: [], networks: [], volumes: [] },
     dns: calmDns,
     workspaces: Object.keys(state.envs),
@@ -77,6 +79,7 @@ function facts(state: State, over: Partial<ReconcileFacts> = {}, live: number[] 
     sharedGraceMs: 60_000,
     now: Date.parse("2026-11-24T12:00:00Z"),
     composeBusy: [],
+    liveHomes: [],
     alive: (pid) => live.includes(pid),
     ...over,
   };
@@ -116,7 +119,7 @@ test("an address Docker reports differently is env-ip-stale; a stopped env whose
   assert.equal(diagnose(facts(stopped)), [], "a stopped env without containers is what it says");
 });
 
-test("orphans: ours are fixed, another CILO_HOME's are left alone, unprovable ones are only told", () => {
+test("orphans: ours are fixed; another CILO_HOME's and unprovable ones are named with the --foreign command, not fixed by default", () => {
   const s = stateOf(env("x"));
   const f = facts(s, {
     docker: docker(
@@ -127,18 +130,47 @@ test("orphans: ours are fixed, another CILO_HOME's are left alone, unprovable on
   });
   const found = diagnose(f);
   assert.equal(ids(found), [
+    "resource-foreign cilo_blog_theirs_api_1",
     "container-orphaned cilo_shop_gone_api_1",
-    "resource-unattributed cilo_misc_nobody",
+    "resource-foreign cilo_blog_theirs",
+    "resource-foreign cilo_misc_nobody",
     "network-orphaned cilo_shop_gone",
-    "resource-unattributed cilo_misc_nobody_data",
+    "resource-foreign cilo_blog_theirs_data",
+    "resource-foreign cilo_misc_nobody_data",
     "volume-orphaned cilo_shop_gone_data",
   ]);
-  const orphan = found[0]!;
+  const orphan = found[1]!;
   assert.is(orphan.severity, "warning");
   assert.is(orphan.target, "id-shop-gone-api");
   assert.is(orphan.fix, "remove the container");
-  assert.is(found[1]!.severity, "info");
-  assert.is(found[1]!.fix, null);
+  const foreign = found[0]!;
+  assert.is(foreign.severity, "info");
+  assert.is(foreign.target, "container:id-blog-theirs-api");
+  assert.match(foreign.message, /cilo doctor --fix --foreign/);
+  // A home that still exists keeps its resources to itself: not even named.
+  const live = diagnose({ ...f, liveHomes: ["/other-home"] });
+  assert.ok(!ids(live).includes("resource-foreign cilo_blog_theirs_api_1"));
+});
+
+test("home ids: resources labelled with this home are ours, with another live home are left alone, with a gone home are foreign", () => {
+  const ours = { "cilo.home": "testhome", "cilo.home.path": HOME };
+  const theirs = { "cilo.home": "otherhome", "cilo.home.path": "/other" };
+  const x = env("x", { docker_name: "cilo_testhome_shop_x" });
+  const mk = (envName: string, extra: Record<string, string>, over: Partial<ContainerState> = {}) => {
+    const c = container("shop", envName, "api", over);
+    return { ...c, id: `${c.id}-${extra["cilo.home"] ?? "none"}`, name: `${c.name}-${extra["cilo.home"] ?? "none"}`, labels: { ...c.labels, ...extra } };
+  };
+  const web = (() => {
+    const c = container("shop", "x", "web", { ips: { cilo_testhome_shop_x: "10.224.1.3" } });
+    return { ...c, labels: { ...c.labels, ...ours } };
+  })();
+  const containers = [mk("x", ours, { ips: { cilo_testhome_shop_x: "10.224.1.2" } }), web, mk("x", theirs), mk("x", {}, {}), mk("gone", ours)];
+  const base = facts(stateOf(x), { docker: docker(containers) });
+  // Another home's "shop/x" and an unlabelled one are not this env's containers (x is a new-style env).
+  assert.equal(ids(diagnose({ ...base, liveHomes: ["/other"] })).filter((i) => !i.startsWith("resource-foreign")), ["container-orphaned cilo_shop_gone_api_1-testhome"]);
+  const gone = diagnose(base);
+  assert.ok(ids(gone).includes("resource-foreign cilo_shop_x_api_1-otherhome"), ids(gone).join("\n"));
+  assert.match(gone.find((f) => f.subject === "cilo_shop_x_api_1-otherhome")!.message, /otherhome at \/other, which no longer exists/);
 });
 
 test("a volume of an env that exists nowhere but in this home's envs folder is ours", () => {
@@ -158,10 +190,12 @@ test("resources of a project's shared instance are not judged", () => {
   assert.equal(diagnose(f), []);
 });
 
-test("a container without compose labels and without cilo project/env labels is unattributed, not removed", () => {
+test("a container without compose labels and without cilo project/env labels is foreign, removed only with --foreign", () => {
   const bare: ContainerState = { id: "c1", name: "stray", labels: { "cilo.managed": "true" }, state: "running", ips: {} };
   const found = diagnose(facts(stateOf(), { docker: docker([bare]) }));
-  assert.equal(ids(found), ["resource-unattributed stray"]);
+  assert.equal(ids(found), ["resource-foreign stray"]);
+  assert.ok(!wantsFix(found[0]!, {}));
+  assert.ok(wantsFix(found[0]!, { foreign: true }));
 });
 
 test("workspaces: a folder without an env is workspace-orphaned; an env without its folder is env-workspace-missing", () => {
@@ -272,7 +306,7 @@ test("deterministic: the same facts in another order give the same findings", ()
 });
 
 test("shared instances: missing users, idle past the grace period, missing while used, orphaned resources", () => {
-  const state = emptyState();
+  const state = emptyState("testhome");
   state.envs["shop/a"] = env("a");
   state.shared = {
     shop: {

@@ -13,6 +13,7 @@ function rec(name: string, created: number, lastUsed?: number): EnvRecord {
   return {
     project: "p",
     name,
+    docker_name: `cilo_p_${name}`,
     status: "stopped",
     subnet: `10.224.${name.length}.0/24`,
     workspace: `/w/${name}`,
@@ -24,7 +25,7 @@ function rec(name: string, created: number, lastUsed?: number): EnvRecord {
 }
 
 test("idle time is from last_used_at, else created_at; longest idle first; the limit is exclusive", () => {
-  const s = emptyState();
+  const s = emptyState("testhome");
   for (const r of [rec("a", 30, 1), rec("bb", 10), rec("ccc", 40, 8), rec("dddd", 7)]) s.envs[`p/${r.name}`] = r;
   const idle = idleEnvs(s, 7 * DAY, NOW);
   assert.equal(idle.map((e) => e.env.name), ["bb", "ccc"]);

@@ -27,13 +27,63 @@ test("refuses a state from a newer cilo", () => {
 });
 
 test("validation finds shared subnets and bad keys", () => {
-  const s = emptyState();
-  const rec = { project: "p", name: "a", status: "created" as const, subnet: "10.224.0.0/24", workspace: "/w", created_at: "", updated_at: "", services: [] };
+  const s = emptyState("testhome");
+  const rec = { project: "p", name: "a", docker_name: "cilo_p_a", status: "created" as const, subnet: "10.224.0.0/24", workspace: "/w", created_at: "", updated_at: "", services: [] };
   s.envs["p/a"] = rec;
-  s.envs["p/b"] = { ...rec, name: "b" };
+  s.envs["p/b"] = { ...rec, name: "b", docker_name: "cilo_p_b" };
   assert.match(validateState(s).join("\n"), /share subnet/);
-  s.envs["p/b"] = { ...rec, name: "c", subnet: "10.224.1.0/24" };
+  s.envs["p/b"] = { ...rec, name: "c", docker_name: "cilo_p_c", subnet: "10.224.1.0/24" };
   assert.match(validateState(s).join("\n"), /has project\/name/);
+});
+
+test("schema 1 → 2: the home gets an id derived from its folder (stable until written), envs keep their Docker names", async () => {
+  const home = tempDir();
+  try {
+    const v1 = {
+      version: 1,
+      config: { subnet_pool: "10.224.0.0/12", subnet_size: 24, dns_port: 5354, dns_suffix: "test" },
+      envs: { "shop/a": { project: "shop", name: "a", status: "running", subnet: "10.224.0.0/24", workspace: join(home, "envs/shop/a"), created_at: "", updated_at: "", services: [] } },
+      shared: { shop: { project: "shop", network: "cilo_shop__shared", subnet: "10.224.1.0/24", services: {} } },
+    };
+    writeFileSync(join(home, "state.json"), JSON.stringify(v1));
+    const first = readState(home);
+    assert.is(first.version, 2);
+    assert.match(first.home_id, /^[0-9a-f]{8}$/);
+    assert.is(readState(home).home_id, first.home_id, "every reader derives the same id");
+    assert.is(first.envs["shop/a"]!.docker_name, "cilo_shop_a");
+    assert.is(first.shared!["shop"]!.network, "cilo_shop__shared");
+    await withState(() => {}, home);
+    assert.is(JSON.parse(readFileSync(join(home, "state.json"), "utf8")).home_id, first.home_id, "the first write keeps it");
+  } finally {
+    removeDir(home);
+  }
+});
+
+test("a new home gets a random id; docker names other than this home's own are refused on read", async () => {
+  const a = tempDir();
+  const b = tempDir();
+  try {
+    const sa = (await initState({}, a)).state;
+    const sb = (await initState({}, b)).state;
+    assert.match(sa.home_id, /^[0-9a-f]{8}$/);
+    assert.is.not(sa.home_id, sb.home_id);
+    const rec = { project: "p", name: "e", docker_name: `cilo_${sa.home_id}_p_e`, status: "created" as const, subnet: "10.224.0.0/24", workspace: "/w", created_at: "", updated_at: "", services: [] };
+    sa.envs["p/e"] = rec;
+    assert.equal(validateState(sa), []);
+    sa.envs["p/e"] = { ...rec, docker_name: "cilo_p_e" };
+    assert.equal(validateState(sa), [], "the name of an env made before home ids");
+    // A tampered record naming another home's compose project would let destroy act on it.
+    sa.envs["p/e"] = { ...rec, docker_name: `cilo_${sb.home_id}_p_e` };
+    assert.match(validateState(sa).join("\n"), /docker_name that is not this home's/);
+    sa.envs["p/e"] = { ...rec, docker_name: "cilo_other_x" };
+    assert.match(validateState(sa).join("\n"), /docker_name/);
+    sa.envs["p/e"] = rec;
+    sa.home_id = "../x\n";
+    assert.match(validateState(sa).join("\n"), /home_id/);
+  } finally {
+    removeDir(a);
+    removeDir(b);
+  }
 });
 
 test("withState writes atomically, keeps a backup, and a migrated v0 file is rewritten as current", async () => {

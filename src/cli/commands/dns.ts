@@ -123,6 +123,6 @@ function stateOrDefaults(): State {
   } catch (e) {
     if (!isCiloError(e) || e.code !== "E_NOT_INITIALISED") throw e;
     warn(`cilo is not initialised in ${ciloHome()}; using the default port ${DEFAULT_CONFIG.dns_port} and suffix .${DEFAULT_CONFIG.dns_suffix}`);
-    return emptyState();
+    return emptyState("uninitialised");
   }
 }

@@ -5,12 +5,13 @@ import { notice, printJson, println } from "../output.ts";
 interface DoctorCommandOptions {
   fix?: boolean;
   force?: boolean;
+  foreign?: boolean;
   json?: boolean;
 }
 
-/** `cilo doctor [--fix [--force]] [--json]`: exit 0 healthy, 1 problems left, 3 a prerequisite is missing. */
+/** `cilo doctor [--fix [--force] [--foreign]] [--json]`: exit 0 healthy, 1 problems left, 3 a prerequisite is missing. */
 export default async function doctor(opts: DoctorCommandOptions): Promise<number> {
-  const report = await runDoctor({ fix: !!opts.fix, force: !!opts.force, onProgress: notice });
+  const report = await runDoctor({ fix: !!opts.fix, force: !!opts.force, foreign: !!opts.foreign, onProgress: notice });
   if (opts.json) {
     printJson({
       healthy: report.healthy,

@@ -5,7 +5,7 @@ import { envComposeTarget, renderedComposePath, renderEnvCompose } from "../../c
 import { currentProject, findEnv } from "../../core/env/find-env.ts";
 import { getCompose } from "../../core/env/runtime.ts";
 import type { EnvRecord } from "../../core/state/schema.ts";
-import { readState } from "../../core/state/store.ts";
+import { homeRef, readState } from "../../core/state/store.ts";
 import { println } from "../output.ts";
 
 async function resolveEnv(ref: string, project?: string): Promise<EnvRecord> {
@@ -14,7 +14,7 @@ async function resolveEnv(ref: string, project?: string): Promise<EnvRecord> {
 
 /** The env's rendered compose file, rendering it first if the env was never started. */
 async function ensureRendered(rec: EnvRecord): Promise<void> {
-  if (!existsSync(renderedComposePath(rec))) await renderEnvCompose(rec);
+  if (!existsSync(renderedComposePath(rec))) await renderEnvCompose(rec, homeRef(readState()));
 }
 
 function checkService(rec: EnvRecord, service: string): void {

@@ -1,5 +1,5 @@
 import { CiloError, ExitCode } from "../errors.ts";
-import { composeProjectName, envLabels, envNetworkName, LABEL_SERVICE } from "../labels.ts";
+import { envLabels, LABEL_SERVICE, type HomeRef } from "../labels.ts";
 import { stringifyComposeYaml } from "./compose-yaml.ts";
 import { invalid, isMapping, labelMap, mappingOf, type Mapping } from "./model-shape.ts";
 
@@ -10,6 +10,10 @@ export interface TransformInput {
   model: Record<string, unknown>;
   project: string;
   env: string;
+  /** The home the env belongs to (its labels). */
+  home: HomeRef;
+  /** The env's compose project and network name (`EnvRecord.docker_name`). */
+  dockerName: string;
   /** The env's subnet, e.g. "10.224.3.0/24". */
   subnet: string;
   /**
@@ -37,7 +41,7 @@ export interface TransformResult {
 
 
 interface Scope {
-  /** Prefix of explicitly named networks and volumes, e.g. `cilo_<project>_<env>_`. */
+  /** Prefix of explicitly named networks and volumes, e.g. `cilo_<home>_<project>_<env>_`. */
   namePrefix: string;
   labels: Record<string, string>;
   /** The prefix compose v2 gives names it made up itself (`<name>_`), when the model says. */
@@ -54,8 +58,8 @@ interface Scope {
 export function transformCompose(input: TransformInput): TransformResult {
   const model = structuredClone(input.model);
   const scope: Scope = {
-    namePrefix: `${composeProjectName(input.project, input.env)}_`,
-    labels: envLabels(input.project, input.env),
+    namePrefix: `${input.dockerName}_`,
+    labels: envLabels(input.home, input.project, input.env),
     implicitPrefix: typeof model["name"] === "string" ? `${model["name"]}_` : undefined,
   };
   delete model["name"];
@@ -88,7 +92,7 @@ export function transformCompose(input: TransformInput): TransformResult {
     driver: "bridge",
     ipam: { config: [{ subnet: input.subnet }] },
     labels: scope.labels,
-    name: envNetworkName(input.project, input.env),
+    name: input.dockerName,
   };
   for (const [key, name] of Object.entries(extra)) networks[key] = { external: true, name };
   model["networks"] = networks;

@@ -11,7 +11,8 @@ import { allocateSubnet } from "../network/subnet-pool.ts";
 import { stateSubnets } from "../network/used-subnets.ts";
 import { envsDir, workspacePath } from "../paths.ts";
 import { envKey, type EnvRecord, type EnvSource } from "../state/schema.ts";
-import { withState } from "../state/store.ts";
+import { homeRef, withState } from "../state/store.ts";
+import { envDockerName, type HomeRef } from "../labels.ts";
 import { createWorkspace, removeWorkspace, renderEnvFiles, type CloneMode, type WorkspaceInfo } from "../workspace/index.ts";
 import { resolveSharedNetworks } from "../shared/shared-networks.ts";
 import { renderEnvCompose } from "./env-compose.ts";
@@ -66,6 +67,7 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
     }
   }
   let rec: EnvRecord | undefined;
+  let home: HomeRef | undefined;
   let workspaceMade: WorkspaceInfo | undefined;
   try {
     const { config } = await loadProjectConfig(dir);
@@ -73,6 +75,7 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
     composeFilesOf(dir, config); // a missing compose file is refused before anything is recorded
     const foreign = await foreignSubnetsIfReachable();
     rec = await withState((state) => {
+      home = homeRef(state);
       const key = envKey(project, name);
       if (state.envs[key]) {
         throw usageError(`The env "${key}" already exists`, `Use it as it is, or run cilo destroy ${key} first`);
@@ -83,6 +86,7 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
       const r: EnvRecord = {
         project,
         name,
+        docker_name: envDockerName(state.home_id, project, name),
         status: "creating",
         subnet,
         workspace: workspacePath(project, name),
@@ -126,7 +130,7 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
       });
     }
     progress("Validating the compose project");
-    const rendered = await renderEnvCompose(rec);
+    const rendered = await renderEnvCompose(rec, home!);
     const { serviceRecordsFromModel } = await import("./services.ts");
     const services = serviceRecordsFromModel(rendered.rendered, config);
     await checkDnsNames({ ...rec, services });

@@ -2,7 +2,8 @@ import { existsSync, rmSync } from "node:fs";
 import { CiloError, messageOf } from "../errors.ts";
 import { runCompose } from "../compose/compose-cli.ts";
 import { failpoint } from "../failpoint.ts";
-import { envLabels, envNetworkName } from "../labels.ts";
+import { isHomeResource } from "../labels.ts";
+import { envContainers, envNetworks, envVolumes } from "./env-resources.ts";
 import { envKey, type EnvRecord } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
 import { releaseShared } from "../shared/shared-instance.ts";
@@ -60,12 +61,14 @@ export async function removeEnvResources(rec: EnvRecord, opts: { keepWorkspace?:
     // compose removes what it made; the label sweep below catches anything it missed.
     await runCompose(cli, envComposeTarget(rec), ["down", "-v", "--remove-orphans", "--timeout", "5"], opts.onOutput ? { onOutput: opts.onOutput } : {});
   }
-  const labels = envLabels(rec.project, rec.name);
-  for (const c of await provider.listContainers(labels)) await provider.removeContainer(c.id);
-  const nets = await provider.listNetworks(labels);
-  const own = (await provider.listNetworks()).filter((n) => n.name === envNetworkName(rec.project, rec.name) && !nets.some((x) => x.id === n.id));
+  const homeId = readState().home_id;
+  for (const c of await envContainers(provider, rec, homeId)) await provider.removeContainer(c.id);
+  const nets = await envNetworks(provider, rec, homeId);
+  // The env network by name too (compose makes it; a label sweep alone misses an unlabelled one).
+  // Its name holds this home's id, or is an env's that predates ids.
+  const own = (await provider.listNetworks()).filter((n) => n.name === rec.docker_name && !nets.some((x) => x.id === n.id) && isHomeResource(n.labels, homeId));
   for (const n of [...nets, ...own]) await provider.removeNetwork(n.id);
-  for (const v of await provider.listVolumes(labels)) await provider.removeVolume(v.name);
+  for (const v of await envVolumes(provider, rec, homeId)) await provider.removeVolume(v.name);
   if (!opts.keepWorkspace) {
     // Also when the folder is gone: a worktree's branch and registration still need removing.
     try {

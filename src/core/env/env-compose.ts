@@ -6,7 +6,7 @@ import { composeFilesOf } from "../compose/project-files.ts";
 import { resolveModel } from "../compose/resolve-model.ts";
 import { transformCompose } from "../compose/transform.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { composeProjectName } from "../labels.ts";
+import type { HomeRef } from "../labels.ts";
 import type { EnvRecord } from "../state/schema.ts";
 import { getCompose } from "./runtime.ts";
 
@@ -17,7 +17,7 @@ export function renderedComposePath(rec: EnvRecord): string {
 
 /** How to call the compose CLI on an env's rendered file. */
 export function envComposeTarget(rec: EnvRecord): ComposeTarget {
-  return { projectName: composeProjectName(rec.project, rec.name), files: [renderedComposePath(rec)], cwd: rec.workspace };
+  return { projectName: rec.docker_name, files: [renderedComposePath(rec)], cwd: rec.workspace };
 }
 
 export interface ResolvedEnvModel {
@@ -41,7 +41,7 @@ export async function resolveEnvModel(rec: EnvRecord, extraProfiles: string[] = 
     files,
     ...(config.env_files ? { envFiles: config.env_files } : {}),
     ...(profiles.length > 0 ? { profiles } : {}),
-    projectName: composeProjectName(rec.project, rec.name),
+    projectName: rec.docker_name,
   });
   return { config, model: resolved.model, profiles, cached: resolved.cached };
 }
@@ -65,11 +65,13 @@ export interface RenderedEnv extends ResolvedEnvModel {
  * subnet, labels, shared services left out) and writes `<workspace>/.cilo/compose.yml`
  * atomically. Deterministic: same inputs, same bytes.
  */
-export function writeEnvCompose(rec: EnvRecord, resolved: ResolvedEnvModel, opts: RenderOptions = {}): RenderedEnv {
+export function writeEnvCompose(rec: EnvRecord, home: HomeRef, resolved: ResolvedEnvModel, opts: RenderOptions = {}): RenderedEnv {
   const out = transformCompose({
     model: resolved.model,
     project: rec.project,
     env: rec.name,
+    home,
+    dockerName: rec.docker_name,
     subnet: rec.subnet,
     profiles: resolved.profiles,
     ...(opts.shared && opts.shared.services.length > 0 ? { shared: opts.shared } : {}),
@@ -82,6 +84,6 @@ export function writeEnvCompose(rec: EnvRecord, resolved: ResolvedEnvModel, opts
 }
 
 /** Resolves and writes the env's compose file in one go. */
-export async function renderEnvCompose(rec: EnvRecord, extraProfiles: string[] = [], opts: RenderOptions = {}): Promise<RenderedEnv> {
-  return writeEnvCompose(rec, await resolveEnvModel(rec, extraProfiles), opts);
+export async function renderEnvCompose(rec: EnvRecord, home: HomeRef, extraProfiles: string[] = [], opts: RenderOptions = {}): Promise<RenderedEnv> {
+  return writeEnvCompose(rec, home, await resolveEnvModel(rec, extraProfiles), opts);
 }

@@ -1,8 +1,8 @@
-import { envLabels, envNetworkName, sharedComposeProject, sharedLabels } from "../labels.ts";
 import { dependantsOf } from "../shared/dependants.ts";
 import type { EnvRecord } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 import { currentProject, findEnv } from "./find-env.ts";
+import { envContainers, sharedContainers } from "./env-resources.ts";
 import { getProvider } from "./runtime.ts";
 import { mergeRuntime } from "./services.ts";
 import { baseUrl, serviceDnsNames } from "./urls.ts";
@@ -30,13 +30,14 @@ export async function envStatus(ref: string, explicitProject?: string): Promise<
   const rec = findEnv(state, ref, await currentProject(explicitProject));
   const suffix = rec.dns_suffix ?? state.config.dns_suffix;
   const provider = await getProvider();
-  const containers = await provider.listContainers(envLabels(rec.project, rec.name));
-  const network = envNetworkName(rec.project, rec.name);
+  const containers = await envContainers(provider, rec, state.home_id);
+  const network = rec.docker_name;
   const sharedOnes = rec.services.filter((s) => s.shared);
-  const sharedContainers = sharedOnes.length > 0 ? await provider.listContainers(sharedLabels(rec.project)) : [];
+  const sharedNetwork = state.shared?.[rec.project]?.network;
+  const shared = sharedOnes.length > 0 ? await sharedContainers(provider, rec.project, sharedNetwork, state.home_id) : [];
   const services = [
     ...mergeRuntime(rec.services.filter((s) => !s.shared), containers, network),
-    ...mergeRuntime(sharedOnes, sharedContainers, sharedComposeProject(rec.project)),
+    ...(sharedNetwork ? mergeRuntime(sharedOnes, shared, sharedNetwork) : sharedOnes),
   ].sort((a, b) => (a.name < b.name ? -1 : 1));
   return {
     project: rec.project,

@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { CiloError, messageOf } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { withFileLock } from "../fs/file-lock.ts";
-import { composeProjectName, envLabels } from "../labels.ts";
+import { envContainers } from "./env-resources.ts";
 import { ciloHome } from "../paths.ts";
 import { composeProcesses, isProcessAlive, processIdentity, type ProcessIdentity } from "../proc/processes.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
@@ -129,9 +129,11 @@ async function reapAll(ownerPid: number, home: string, file: string): Promise<bo
 
 async function reapEnv(rec: EnvRecord, home: string): Promise<void> {
   const key = envKey(rec.project, rec.name);
-  await settle(key, composeProjectName(rec.project, rec.name), home);
+  await settle(key, rec.docker_name, home);
   const provider = await getProvider();
-  const containers = await provider.listContainers(envLabels(rec.project, rec.name));
+  const homeId = safeState(home)?.home_id;
+  if (!homeId) return;
+  const containers = await envContainers(provider, rec, homeId);
   await Promise.all(containers.map((c) => provider.removeContainer(c.id)));
   await destroyEnv({ ref: key, project: rec.project, force: true });
 }

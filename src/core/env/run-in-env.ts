@@ -4,7 +4,8 @@ import { resolve } from "node:path";
 import { which } from "../compose/compose-cli.ts";
 import { loadProjectConfig, projectName } from "../config/project-config.ts";
 import { usageError } from "../errors.ts";
-import { envLabels, LABEL_SERVICE } from "../labels.ts";
+import { LABEL_SERVICE } from "../labels.ts";
+import { envContainers } from "./env-resources.ts";
 import { normaliseName, parseEnvRef } from "../names.ts";
 import { envKey, type EnvRecord, type StateConfig } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
@@ -96,7 +97,7 @@ async function projectOf(explicit: string | undefined, from: string, fromGiven: 
 /** Whether the env must be started: not recorded as running, or a service without a live container (one-shots that exited 0 count as live). */
 async function needsUp(rec: EnvRecord): Promise<boolean> {
   if (rec.status !== "running") return true;
-  const containers = await (await getProvider()).listContainers(envLabels(rec.project, rec.name));
+  const containers = await envContainers(await getProvider(), rec, readState().home_id);
   return rec.services.some((s) => {
     const mine = containers.filter((c) => c.labels[LABEL_SERVICE] === s.name);
     return mine.length === 0 || mine.some((c) => c.state !== "running" && !(c.state === "exited" && c.exitCode === 0));

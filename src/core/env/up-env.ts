@@ -2,13 +2,14 @@ import { CiloError, messageOf } from "../errors.ts";
 import { composeFailure, runCompose } from "../compose/compose-cli.ts";
 import { failpoint } from "../failpoint.ts";
 import { isProcessAlive } from "../proc/processes.ts";
-import { envLabels, envNetworkName } from "../labels.ts";
+import type { HomeRef } from "../labels.ts";
+import { envContainers, envSelectorLabels } from "./env-resources.ts";
 import { overlaps, parseCidr } from "../network/cidr.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
 import { stateSubnets } from "../network/used-subnets.ts";
 import { envKey, type EnvRecord } from "../state/schema.ts";
-import { readState, withState } from "../state/store.ts";
+import { homeRef, readState, withState } from "../state/store.ts";
 import { acquireShared, releaseShared, sharedServiceNames } from "../shared/shared-instance.ts";
 import { joinedNetworks, resolveSharedNetworks } from "../shared/shared-networks.ts";
 import type { ContainerState } from "../../providers/provider.ts";
@@ -47,7 +48,9 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
   const project = await currentProject(opts.project);
   const provider = await getProvider();
   await provider.ping();
+  let home: HomeRef | undefined;
   let rec = await withState((state) => {
+    home = homeRef(state);
     const r = findEnv(state, opts.ref, project);
     if (r.operation && r.operation.kind !== "up" && isProcessAlive(r.operation.pid)) {
       throw new CiloError("E_ENV_BUSY", `The env ${r.project}/${r.name} is busy: ${r.operation.kind} is running (pid ${r.operation.pid})`, { hint: "Wait for it to finish" });
@@ -70,7 +73,7 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
     if (dropped.length > 0) await releaseShared(rec.project, rec.name, dropped);
     let shared: { network: string; containers: ContainerState[] } | undefined;
     if (sharedNames.length > 0) shared = await acquireShared(rec, resolved.model, sharedNames);
-    const rendered = writeEnvCompose(rec, resolved, {
+    const rendered = writeEnvCompose(rec, home!, resolved, {
       ...(shared ? { shared: { services: sharedNames, network: shared.network } } : {}),
       joinNetworks,
     });
@@ -89,13 +92,12 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
     });
     if (r.code !== 0) throw composeFailure(`Starting ${key} failed`, r);
     failpoint("up:after-compose");
-    const labels = envLabels(rec.project, rec.name);
     if (opts.wait) {
-      await waitForServices(provider, { labels, services: rendered.services, timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.signal ? { signal: opts.signal } : {}) });
+      await waitForServices(provider, { labels: envSelectorLabels(rec, home!.id), services: rendered.services, timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.signal ? { signal: opts.signal } : {}) });
     }
-    const containers = await provider.listContainers(labels);
+    const containers = await envContainers(provider, rec, home!.id);
     const merged = [
-      ...mergeRuntime(services.filter((s) => !s.shared), containers, envNetworkName(rec.project, rec.name)),
+      ...mergeRuntime(services.filter((s) => !s.shared), containers, rec.docker_name),
       ...(shared ? mergeRuntime(services.filter((s) => s.shared), shared.containers, shared.network) : []),
     ].sort((a, b) => (a.name < b.name ? -1 : 1));
     const done = await withState((state) => {
@@ -136,7 +138,7 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
  */
 async function ensureFreeSubnet(rec: EnvRecord): Promise<EnvRecord> {
   const provider = await getProvider();
-  const own = envNetworkName(rec.project, rec.name);
+  const own = rec.docker_name;
   const nets = await provider.listNetworks();
   const existing = nets.find((n) => n.name === own);
   if (existing) {

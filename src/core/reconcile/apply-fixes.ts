@@ -10,7 +10,7 @@ import { getProvider } from "../env/runtime.ts";
 import { upEnv } from "../env/up-env.ts";
 import { CiloError, ExitCode, messageOf } from "../errors.ts";
 import { LOCK_STALE_MS } from "../fs/file-lock.ts";
-import { composeProjectName, LABEL_ENV, LABEL_MANAGED, LABEL_PROJECT } from "../labels.ts";
+import { LABEL_ENV, LABEL_HOME, LABEL_MANAGED, LABEL_PROJECT } from "../labels.ts";
 import { ciloHome, envsDir, statePath } from "../paths.ts";
 import { STATE_VERSION } from "../state/schema.ts";
 import { backupPath, readState, restoreBackup, withState } from "../state/store.ts";
@@ -24,6 +24,8 @@ export interface FixOptions {
   home?: string;
   /** Also delete workspaces that hold uncommitted git changes. */
   force?: boolean;
+  /** Also remove cilo resources of no CILO_HOME that still exists (`resource-foreign`). */
+  foreign?: boolean;
   /** Called before each fix with what is about to happen. */
   onProgress?: (message: string) => void;
 }
@@ -78,9 +80,14 @@ const PHASE: Record<FindingId, number> = {
   "state-missing": 10,
   "state-too-new": 10,
   "env-failed": 10,
-  "resource-unattributed": 10,
+  "resource-foreign": 7,
   "resolver-not-set-up": 10,
 };
+
+/** Whether `--fix` acts on a finding: it has a fix, and another home's leftovers only with `--foreign`. */
+export function wantsFix(f: Finding, opts: Pick<FixOptions, "foreign">): boolean {
+  return f.fix !== null && (f.id !== "resource-foreign" || opts.foreign === true);
+}
 
 /**
  * Applies the fix of each finding that has one, in dependency order, through the same core
@@ -89,7 +96,7 @@ const PHASE: Record<FindingId, number> = {
  */
 export async function applyFixes(findings: Finding[], opts: FixOptions = {}): Promise<FixReport> {
   const home = opts.home ?? ciloHome();
-  const todo = findings.filter((f) => f.fix !== null).sort((a, b) => PHASE[a.id] - PHASE[b.id]);
+  const todo = findings.filter((f) => wantsFix(f, opts)).sort((a, b) => PHASE[a.id] - PHASE[b.id]);
   const report: FixReport = { fixed: [], failed: [] };
   let dnsDone = false;
   for (const f of todo) {
@@ -172,6 +179,7 @@ async function fixOne(f: Finding, home: string, force: boolean): Promise<string>
       return stopped.length > 0 ? `stopped ${stopped.join(", ")}` : "nothing left to stop";
     }
     case "shared-orphaned":
+    case "resource-foreign":
       return removeSharedOrphan(f.target!);
     case "dns-not-answering":
       await stopDns({ home });
@@ -194,7 +202,7 @@ async function finishOperation(key: string, home: string, force: boolean): Promi
   if (op && isProcessAlive(op.pid, { startedBefore: Date.parse(op.started_at) })) {
     throw new CiloError("E_ENV_BUSY", `${op.kind} is running again (pid ${op.pid}); leaving it alone`);
   }
-  await composeSettled(composeProjectName(rec.project, rec.name));
+  await composeSettled(rec.docker_name);
   switch (op?.kind) {
     case "create":
     case "destroy":
@@ -244,6 +252,9 @@ async function removeOrphan(f: Finding, home: string): Promise<string> {
         : (await provider.listVolumes(managed)).find((v) => v.name === target)?.labels;
   if (!labels) return `the ${kind} is gone already`;
   if (labels[LABEL_MANAGED] !== "true") throw new CiloError("E_NOT_CILO", `The ${kind} ${f.subject} has no cilo labels; leaving it alone`);
+  if (labels[LABEL_HOME] !== undefined && labels[LABEL_HOME] !== readState(home).home_id) {
+    throw new CiloError("E_NOT_OURS", `The ${kind} ${f.subject} belongs to another CILO_HOME (${labels[LABEL_HOME]}); leaving it alone`);
+  }
   const key = `${labels[LABEL_PROJECT]}/${labels[LABEL_ENV]}`;
   if (readState(home).envs[key]) return `left it: it belongs to ${key} now`;
   if (kind === "container") await provider.removeContainer(target);

@@ -1,5 +1,5 @@
 import type { ContainerState } from "../../providers/provider.ts";
-import { composeProjectName, envNetworkName, LABEL_ENV, LABEL_PROJECT, LABEL_SERVICE, LABEL_SHARED } from "../labels.ts";
+import { LABEL_ENV, LABEL_HOME, LABEL_HOME_PATH, LABEL_PROJECT, LABEL_SERVICE, LABEL_SHARED, legacyEnvDockerName } from "../labels.ts";
 import { LOCK_STALE_MS } from "../fs/file-lock.ts";
 import { mergeRuntime } from "../env/services.ts";
 import { envKey, STATE_VERSION, type EnvRecord, type OperationMarker, type State } from "../state/schema.ts";
@@ -57,7 +57,7 @@ export function diagnose(facts: ReconcileFacts): Finding[] {
   const state = st.state;
   const workspaces = new Set(facts.workspaces);
   if (facts.docker.kind === "ok") {
-    const owner = ownership(facts, workspaces);
+    const owner = ownership(facts, workspaces, state.home_id);
     for (const rec of sortedEnvs(state)) out.push(...envFindings(rec, facts, owner.containersOf(rec), workspaces));
     out.push(...orphans(state, facts, owner));
   }
@@ -83,6 +83,7 @@ export function diagnose(facts: ReconcileFacts): Finding[] {
  */
 function sharedFindings(state: State, facts: ReconcileFacts): Finding[] {
   const out: Finding[] = [];
+  const ownHome = (labels: Record<string, string>) => labels[LABEL_HOME] === undefined || labels[LABEL_HOME] === state.home_id;
   const containers = facts.docker.kind === "ok" ? facts.docker.containers : [];
   for (const inst of Object.values(state.shared ?? {}).sort((a, b) => (a.project < b.project ? -1 : 1))) {
     for (const [name, svc] of Object.entries(inst.services).sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -93,7 +94,7 @@ function sharedFindings(state: State, facts: ReconcileFacts): Finding[] {
       if (svc.users.length === 0 && svc.idle_since && Date.parse(svc.idle_since) + facts.sharedGraceMs < facts.now) {
         out.push({ id: "shared-idle-expired", severity: "warning", subject, message: `The shared service ${inst.project}/${name} has had no user since ${svc.idle_since}, past its grace period`, fix: "stop it (and remove the shared instance when nothing else is shared)" });
       }
-      const running = containers.some((c) => c.labels[LABEL_SHARED] === "true" && c.labels[LABEL_PROJECT] === inst.project && c.labels[LABEL_SERVICE] === name && c.state === "running");
+      const running = containers.some((c) => c.labels[LABEL_SHARED] === "true" && ownHome(c.labels) && c.labels[LABEL_PROJECT] === inst.project && c.labels[LABEL_SERVICE] === name && c.state === "running");
       if (facts.docker.kind === "ok" && svc.users.length > 0 && !running) {
         out.push({ id: "shared-service-missing", severity: "error", subject, message: `The shared service ${inst.project}/${name} is used by ${svc.users.join(", ")} but does not run`, fix: null });
       }
@@ -102,7 +103,7 @@ function sharedFindings(state: State, facts: ReconcileFacts): Finding[] {
   if (facts.docker.kind === "ok") {
     const mine = (labels: Record<string, string>) => {
       const p = labels[LABEL_PROJECT];
-      return labels[LABEL_SHARED] === "true" && p !== undefined && facts.sharedProjects.includes(p) && !state.shared?.[p];
+      return labels[LABEL_SHARED] === "true" && ownHome(labels) && p !== undefined && facts.sharedProjects.includes(p) && !state.shared?.[p];
     };
     for (const c of facts.docker.containers.filter((x) => mine(x.labels))) {
       out.push({ id: "shared-orphaned", severity: "warning", subject: c.name, target: `container:${c.id}`, message: `The shared container ${c.name} belongs to no shared instance in state`, fix: "remove the container" });
@@ -162,7 +163,7 @@ function envFindings(rec: EnvRecord, facts: ReconcileFacts, containers: Containe
   const op = interruptedOperation(rec);
   if (op) {
     if (facts.alive(op.pid, Date.parse(op.started_at))) return [];
-    const busy = facts.composeBusy.includes(composeProjectName(rec.project, rec.name));
+    const busy = facts.composeBusy.includes(rec.docker_name);
     return [
       {
         id: "operation-interrupted",
@@ -253,7 +254,7 @@ function runtimeFindings(rec: EnvRecord, key: string, containers: ContainerState
       });
     }
     if (out.length > 0) return out;
-    const merged = mergeRuntime(rec.services, containers, envNetworkName(rec.project, rec.name));
+    const merged = mergeRuntime(rec.services, containers, rec.docker_name);
     const changed = merged.filter((m) => rec.services.find((s) => s.name === m.name)?.ip !== m.ip).map((m) => m.name);
     if (changed.length === 0) return [];
     return [
@@ -291,13 +292,15 @@ interface Ownership {
 
 /**
  * Which `CILO_HOME` a cilo-labelled resource belongs to. Several homes may share one engine (a
- * user's and root's, or tests'), and cilo labels do not name the home. A container carries the
- * compose project folder, which lies in its home's `envs/`; a network or volume belongs with the
- * containers of the same env, or with a workspace folder of that env in this home.
+ * user's and root's, or tests'): resources carry their home's id (`cilo.home`). Those made before
+ * homes had ids do not: a container carries the compose project folder, which lies in its home's
+ * `envs/`; a network or volume belongs with the containers of the same env, or with a workspace
+ * folder of that env in this home.
  */
-function ownership(facts: ReconcileFacts, workspaces: Set<string>): Ownership {
+function ownership(facts: ReconcileFacts, workspaces: Set<string>, homeId: string): Ownership {
   const containers = facts.docker.kind === "ok" ? facts.docker.containers : [];
   const containerOwner = (labels: Record<string, string>): Owner => {
+    if (labels[LABEL_HOME] !== undefined) return labels[LABEL_HOME] === homeId ? "ours" : "foreign";
     const paths = [labels[WORKING_DIR], ...(labels[CONFIG_FILES]?.split(",") ?? [])].filter((p): p is string => !!p);
     if (paths.length === 0) return "unknown";
     return paths.some((p) => facts.envsRoots.some((root) => p === root || p.startsWith(`${root}/`))) ? "ours" : "foreign";
@@ -308,8 +311,14 @@ function ownership(facts: ReconcileFacts, workspaces: Set<string>): Ownership {
     if (key) byEnv.set(key, [...(byEnv.get(key) ?? []), containerOwner(c.labels)]);
   }
   return {
-    containersOf: (rec) => containers.filter((c) => labelKey(c.labels) === envKey(rec.project, rec.name) && containerOwner(c.labels) !== "foreign"),
+    containersOf: (rec) =>
+      containers.filter((c) => {
+        if (labelKey(c.labels) !== envKey(rec.project, rec.name)) return false;
+        if (c.labels[LABEL_HOME] !== undefined) return c.labels[LABEL_HOME] === homeId;
+        return rec.docker_name === legacyEnvDockerName(rec.project, rec.name) && containerOwner(c.labels) !== "foreign";
+      }),
     of: (kind, labels) => {
+      if (labels[LABEL_HOME] !== undefined) return labels[LABEL_HOME] === homeId ? "ours" : "foreign";
       if (kind === "container") {
         const own = containerOwner(labels);
         if (own !== "unknown") return own;
@@ -328,21 +337,26 @@ function orphans(state: State, facts: ReconcileFacts, owner: Ownership): Finding
   const out: Finding[] = [];
   const judge = (kind: "container" | "network" | "volume", name: string, id: string, labels: Record<string, string>) => {
     const key = labelKey(labels);
-    if ((key && state.envs[key]) || labels[LABEL_SHARED] === "true") return;
+    // An unlabelled shared resource predates home ids: sharedFindings judges it by project folder.
+    if (labels[LABEL_SHARED] === "true" && labels[LABEL_HOME] === undefined) return;
     const whose = owner.of(kind, labels);
-    if (whose === "foreign") return;
-    const what = key ? `env ${key}` : "no env (it lacks the cilo.project/cilo.env labels)";
-    if (whose === "unknown") {
+    if (whose === "ours" && ((key && state.envs[key]) || labels[LABEL_SHARED] === "true")) return;
+    const what = key ? `env ${key}` : labels[LABEL_SHARED] === "true" ? `the shared instance of ${labels[LABEL_PROJECT]}` : "no env (it lacks the cilo.project/cilo.env labels)";
+    if (whose !== "ours") {
+      // Another home's, or nobody's: left to a home that still exists, else named, never removed silently.
+      const home = homeOfResource(kind, labels);
+      if (home && facts.liveHomes.includes(home)) return;
       out.push({
-        id: "resource-unattributed",
+        id: "resource-foreign",
         severity: "info",
         subject: name,
-        message: `The ${kind} ${name} is labelled for ${what}, which this CILO_HOME does not have; it may belong to another CILO_HOME`,
-        fix: null,
-        target: id,
+        message: `The ${kind} ${name} (for ${what}) belongs to ${labels[LABEL_HOME] ? `CILO_HOME ${labels[LABEL_HOME]}${home ? ` at ${home}` : ""}, which no longer exists` : "no CILO_HOME that still exists"}; remove it with: cilo doctor --fix --foreign`,
+        fix: `remove the ${kind} (only with --foreign)`,
+        target: `${kind}:${id}`,
       });
       return;
     }
+    if ((key && state.envs[key]) || labels[LABEL_SHARED] === "true") return;
     out.push({
       id: `${kind}-orphaned`,
       severity: "warning",
@@ -407,6 +421,14 @@ function dnsFindings(dns: DnsFact, state: State): Finding[] {
 /** A container that does its job: running, or a one-shot that exited 0. */
 export function isLive(c: ContainerState): boolean {
   return c.state === "running" || (c.state === "exited" && c.exitCode === 0);
+}
+
+/** The home folder a resource names: its `cilo.home.path`, or an unlabelled container's compose folder's home. */
+function homeOfResource(kind: "container" | "network" | "volume", labels: Record<string, string>): string | undefined {
+  if (labels[LABEL_HOME_PATH]) return labels[LABEL_HOME_PATH];
+  const dir = kind === "container" ? labels[WORKING_DIR] : undefined;
+  const at = dir?.lastIndexOf("/envs/") ?? -1;
+  return dir && at > 0 ? dir.slice(0, at) : undefined;
 }
 
 function labelKey(labels: Record<string, string>): string | undefined {

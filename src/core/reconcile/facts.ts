@@ -65,6 +65,12 @@ export interface ReconcileFacts {
   sharedGraceMs: number;
   /** When the facts were gathered (ms since the epoch). */
   now: number;
+  /**
+   * Other homes on this machine that still exist, by folder: named by the resources of other
+   * homes (`cilo.home.path`, or an unlabelled container's compose folder), whose `state.json`
+   * is there with that home's id. Resources of those are left to their home.
+   */
+  liveHomes: string[];
   /** Compose project names with a compose process still running. */
   composeBusy: string[];
   /** Whether a process runs (and, given `startedBefore`, is not a newer one that reused the pid). */

@@ -24,7 +24,7 @@ export type FindingId =
   | "container-orphaned"
   | "network-orphaned"
   | "volume-orphaned"
-  | "resource-unattributed"
+  | "resource-foreign"
   | "workspace-orphaned"
   | "staging-leftover"
   | "dns-not-running"

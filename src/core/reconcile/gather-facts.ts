@@ -9,7 +9,8 @@ import { setupResolver } from "../dns/setup.ts";
 import { watchedOwners, reapersDir } from "../env/reaper.ts";
 import { getProvider } from "../env/runtime.ts";
 import { isCiloError, messageOf } from "../errors.ts";
-import { LABEL_MANAGED } from "../labels.ts";
+import { LABEL_HOME, LABEL_HOME_PATH, LABEL_MANAGED } from "../labels.ts";
+import { derivedHomeId } from "../state/migrations.ts";
 import { ciloHome, dnsDir, envsDir, statePath } from "../paths.ts";
 import type { State } from "../state/schema.ts";
 import { backupPath, parseState } from "../state/store.ts";
@@ -33,6 +34,7 @@ export async function gatherFacts(home = ciloHome()): Promise<ReconcileFacts> {
   const tmpFiles = dirs.flatMap((d) => aged(d, (n) => TMP_NAME.test(n)).map((f) => withWriterPid(f)));
   const locks = dirs.flatMap((d) => aged(d, (n) => n.endsWith(".lock")));
   const state = stateFact(home);
+  const liveHomes = docker.kind === "ok" && state.kind === "ok" ? liveOtherHomes(docker, state.state.home_id, home) : [];
   checks.push(stateCheck(home, state));
   const dns = state.kind === "ok" ? await dnsFact(state.state, home, checks) : undefined;
   return {
@@ -52,8 +54,44 @@ export async function gatherFacts(home = ciloHome()): Promise<ReconcileFacts> {
     sharedGraceMs: sharedGraceMs(),
     now: Date.now(),
     composeBusy,
+    liveHomes,
     alive: (pid, startedBefore) => isProcessAlive(pid, startedBefore !== undefined && Number.isFinite(startedBefore) ? { startedBefore } : {}),
   };
+}
+
+/**
+ * The folders of other homes named by Docker resources (see `ReconcileFacts.liveHomes`) that
+ * still hold that home's state.
+ */
+function liveOtherHomes(docker: Extract<DockerFact, { kind: "ok" }>, homeId: string, home: string): string[] {
+  const named = new Map<string, string | undefined>();
+  for (const r of [...docker.containers, ...docker.networks, ...docker.volumes]) {
+    const id = r.labels[LABEL_HOME];
+    if (id !== undefined && id !== homeId && r.labels[LABEL_HOME_PATH]) named.set(r.labels[LABEL_HOME_PATH]!, id);
+  }
+  for (const c of docker.containers) {
+    const dir = c.labels[LABEL_HOME] === undefined ? c.labels["com.docker.compose.project.working_dir"] : undefined;
+    const at = dir?.lastIndexOf("/envs/") ?? -1;
+    if (dir && at > 0 && !named.has(dir.slice(0, at))) named.set(dir.slice(0, at), undefined);
+  }
+  const mine = [home, realPath(home)];
+  return [...named]
+    .filter(([path, id]) => {
+      const there = mine.includes(path) ? undefined : homeIdAt(path);
+      return there !== undefined && (id === undefined || there === id);
+    })
+    .map(([path]) => path)
+    .sort();
+}
+
+/** The id of the home at `path`, undefined when no readable state is there. */
+function homeIdAt(path: string): string | undefined {
+  try {
+    const doc = JSON.parse(readFileSync(statePath(path), "utf8")) as { home_id?: unknown };
+    return typeof doc.home_id === "string" ? doc.home_id : derivedHomeId(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Temp files of `writeFileAtomic` (`.<name>.<pid>.<time>.<n>.tmp`) and of the state backup (`state.json.bak.<pid>.tmp`). */

@@ -1,6 +1,7 @@
 import { getProvider } from "../env/runtime.ts";
 import { mergeRuntime } from "../env/services.ts";
-import { envLabels, envNetworkName, LABEL_SERVICE } from "../labels.ts";
+import { LABEL_SERVICE } from "../labels.ts";
+import { envContainers } from "../env/env-resources.ts";
 import type { EnvRecord, EnvStatus } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
 import { isLive } from "./diagnose.ts";
@@ -13,14 +14,15 @@ import { isProcessAlive } from "../proc/processes.ts";
  * gone is cleared. Returns the updated record, undefined when the env does not exist.
  */
 export async function recordRuntime(key: string, otherwise?: { status: EnvStatus; error: string }): Promise<EnvRecord | undefined> {
-  const before = readState().envs[key];
+  const current = readState();
+  const before = current.envs[key];
   if (!before) return undefined;
-  const containers = await (await getProvider()).listContainers(envLabels(before.project, before.name));
+  const containers = await envContainers(await getProvider(), before, current.home_id);
   return withState((state) => {
     const cur = state.envs[key];
     if (!cur) return undefined;
     const allLive = cur.services.length > 0 && cur.services.every((s) => containers.some((c) => c.labels[LABEL_SERVICE] === s.name && isLive(c)));
-    cur.services = mergeRuntime(cur.services, containers, envNetworkName(cur.project, cur.name));
+    cur.services = mergeRuntime(cur.services, containers, cur.docker_name);
     if (allLive) {
       cur.status = "running";
       delete cur.error;

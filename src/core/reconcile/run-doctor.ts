@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { ExitCode } from "../errors.ts";
 import { LOCK_STALE_MS } from "../fs/file-lock.ts";
 import { ciloHome } from "../paths.ts";
-import { applyFixes, type FixOutcome } from "./apply-fixes.ts";
+import { applyFixes, wantsFix, type FixOutcome } from "./apply-fixes.ts";
 import { diagnose } from "./diagnose.ts";
 import type { Check, ReconcileFacts } from "./facts.ts";
 import { isProblem, PREREQUISITE_FINDINGS, type Finding } from "./finding.ts";
@@ -11,6 +11,8 @@ import { gatherFacts } from "./gather-facts.ts";
 export interface DoctorOptions {
   fix?: boolean;
   force?: boolean;
+  /** With `fix`: also remove resources of CILO_HOMEs that no longer exist. */
+  foreign?: boolean;
   home?: string;
   onProgress?: (message: string) => void;
 }
@@ -45,10 +47,10 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport>
     if (await youngLocksSettled(facts)) facts = await gatherFacts(home);
     const tried = new Set<string>();
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const todo = diagnose(facts).filter((f) => f.fix !== null && !tried.has(`${f.id} ${f.subject}`));
+      const todo = diagnose(facts).filter((f) => wantsFix(f, opts) && !tried.has(`${f.id} ${f.subject}`));
       if (todo.length === 0) break;
       for (const f of todo) tried.add(`${f.id} ${f.subject}`);
-      const report = await applyFixes(todo, { home, ...(opts.force ? { force: true } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+      const report = await applyFixes(todo, { home, ...(opts.force ? { force: true } : {}), ...(opts.foreign ? { foreign: true } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
       fixed.push(...report.fixed);
       failed.push(...report.failed);
       facts = await gatherFacts(home);

@@ -9,13 +9,14 @@ import { getCompose, getProvider } from "../env/runtime.ts";
 import { waitForServices } from "../env/wait-services.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { withFileLock } from "../fs/file-lock.ts";
-import { LABEL_PROJECT, LABEL_SERVICE, LABEL_SHARE, sharedComposeProject, sharedLabels } from "../labels.ts";
+import { LABEL_PROJECT, LABEL_SERVICE, LABEL_SHARE, sharedDockerName, sharedLabels } from "../labels.ts";
+import { envContainers, sharedContainers, sharedNetworksAndVolumes, sharedSelectorLabels } from "../env/env-resources.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
 import { stateSubnets } from "../network/used-subnets.ts";
 import { ciloHome } from "../paths.ts";
 import type { EnvRecord, SharedInstance, State } from "../state/schema.ts";
-import { readState, withState } from "../state/store.ts";
+import { homeRef, readState, withState } from "../state/store.ts";
 import { serviceLabelsOf } from "../compose/model-shape.ts";
 import type { ContainerState } from "../../providers/provider.ts";
 
@@ -29,9 +30,10 @@ export function sharedDir(project: string, home = ciloHome()): string {
   return join(home, "shared", project);
 }
 
-export function sharedTarget(project: string, home = ciloHome()): ComposeTarget {
+/** How to call the compose CLI on a shared instance; `network` (its recorded name) is its compose project too. */
+export function sharedTarget(project: string, network: string, home = ciloHome()): ComposeTarget {
   const dir = sharedDir(project, home);
-  return { projectName: sharedComposeProject(project), files: [join(dir, "compose.yml")], cwd: dir };
+  return { projectName: network, files: [join(dir, "compose.yml")], cwd: dir };
 }
 
 export interface SharingChoice {
@@ -70,9 +72,12 @@ export async function acquireShared(env: EnvRecord, model: Record<string, unknow
   const dir = sharedDir(project);
   mkdirSync(dir, { recursive: true });
   const provider = await getProvider();
-  const foreign = await foreignSubnets(provider, [sharedComposeProject(project)]);
+  const current = readState();
+  const foreign = await foreignSubnets(provider, [current.shared?.[project]?.network ?? sharedDockerName(current.home_id, project)]);
   return withFileLock(join(dir, "compose.yml"), async () => {
+    let home = homeRef(current);
     const inst = await withState((state) => {
+      home = homeRef(state);
       const cur = ensureInstance(state, project, foreign);
       for (const s of services) {
         const rec = (cur.services[s] ??= { users: [] });
@@ -83,19 +88,19 @@ export async function acquireShared(env: EnvRecord, model: Record<string, unknow
       return structuredClone(cur);
     });
     try {
-      const labels = sharedLabels(project);
-      const running = await provider.listContainers(labels);
+      const labels = sharedLabels(home, project);
+      const running = await sharedContainers(provider, project, inst.network, home.id);
       const missing = services.filter((s) => !running.some((c) => c.labels[LABEL_SERVICE] === s && c.state === "running"));
       if (missing.length > 0) {
         const all = Object.keys(inst.services).sort();
-        const out = transformSharedCompose({ model, project, services: all.filter((s) => s in ((model["services"] ?? {}) as object)), network: inst.network, subnet: inst.subnet, labels, composeProject: sharedComposeProject(project) });
+        const out = transformSharedCompose({ model, project, services: all.filter((s) => s in ((model["services"] ?? {}) as object)), network: inst.network, subnet: inst.subnet, labels, composeProject: inst.network });
         writeFileAtomic(join(dir, "compose.yml"), out.yaml);
         const cli = await getCompose();
-        const r = await runCompose(cli, sharedTarget(project), ["up", "-d", "--no-recreate", ...missing]);
+        const r = await runCompose(cli, sharedTarget(project, inst.network), ["up", "-d", "--no-recreate", ...missing]);
         if (r.code !== 0) throw composeFailure(`Starting the shared services ${missing.join(", ")} of ${project} failed`, r);
       }
-      await waitForServices(provider, { labels, services, timeoutMs: 120_000 });
-      return { network: inst.network, containers: await provider.listContainers(labels) };
+      await waitForServices(provider, { labels: sharedSelectorLabels(project, inst.network, home.id), services, timeoutMs: 120_000 });
+      return { network: inst.network, containers: await sharedContainers(provider, project, inst.network, home.id) };
     } catch (e) {
       await releaseUser(project, env.name, services).catch(() => {});
       throw e;
@@ -108,7 +113,7 @@ function ensureInstance(state: State, project: string, foreign: string[]): Share
   let inst = state.shared[project];
   if (!inst) {
     const subnet = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, [...stateSubnets(state), ...foreign]);
-    inst = { project, network: sharedComposeProject(project), subnet, services: {} };
+    inst = { project, network: sharedDockerName(state.home_id, project), subnet, services: {} };
     state.shared[project] = inst;
   }
   return inst;
@@ -187,15 +192,16 @@ export async function collectIdleShared(project: string, now = Date.now()): Prom
       .filter(([, s]) => s.users.length === 0 && s.idle_since !== undefined && Date.parse(s.idle_since) + grace <= now)
       .map(([name]) => name);
     if (expired.length === 0) return [];
-    await stopShared(project, expired, Object.keys(inst.services).length === expired.length);
+    await stopShared(project, inst.network, expired, Object.keys(inst.services).length === expired.length);
     return expired;
   });
 }
 
-async function stopShared(project: string, services: string[], everything: boolean): Promise<void> {
+async function stopShared(project: string, network: string, services: string[], everything: boolean): Promise<void> {
   const cli = await getCompose();
-  const target = sharedTarget(project);
-  if (everything) await detachStragglers(project);
+  const target = sharedTarget(project, network);
+  const homeId = readState().home_id;
+  if (everything) await detachStragglers(project, network, homeId);
   if (existsSync(target.files[0]!)) {
     const args = everything ? ["down", "-v", "--remove-orphans", "--timeout", "5"] : ["rm", "-s", "-f", "-v", ...services];
     const r = await runCompose(cli, target, args);
@@ -204,10 +210,10 @@ async function stopShared(project: string, services: string[], everything: boole
   if (everything) {
     // Anything compose did not know of (e.g. its file was lost) goes by label.
     const provider = await getProvider();
-    const labels = sharedLabels(project);
-    for (const c of await provider.listContainers(labels)) await provider.removeContainer(c.id);
-    for (const n of await provider.listNetworks(labels)) await provider.removeNetwork(n.id);
-    for (const v of await provider.listVolumes(labels)) await provider.removeVolume(v.name);
+    for (const c of await sharedContainers(provider, project, network, homeId)) await provider.removeContainer(c.id);
+    const { networks, volumes } = await sharedNetworksAndVolumes(provider, project, network, homeId);
+    for (const n of networks) await provider.removeNetwork(n.id);
+    for (const v of volumes) await provider.removeVolume(v.name);
   }
   await withState((state) => {
     const inst = state.shared?.[project];
@@ -222,11 +228,11 @@ async function stopShared(project: string, services: string[], everything: boole
  * Takes every container that is not part of the shared instance off its network, so the network
  * can go: with no users left, such a container is a leftover (e.g. of an env whose record is gone).
  */
-async function detachStragglers(project: string): Promise<void> {
+async function detachStragglers(project: string, name: string, homeId: string): Promise<void> {
   const provider = await getProvider();
-  const network = (await provider.listNetworks()).find((n) => n.name === sharedComposeProject(project));
+  const network = (await provider.listNetworks()).find((n) => n.name === name);
   if (!network) return;
-  const own = new Set((await provider.listContainers(sharedLabels(project))).map((c) => c.id));
+  const own = new Set((await sharedContainers(provider, project, name, homeId)).map((c) => c.id));
   for (const c of await provider.listContainers({ [LABEL_PROJECT]: project })) {
     if (!own.has(c.id) && c.ips[network.name] !== undefined) await provider.disconnectNetwork(network.id, c.id);
   }
@@ -261,7 +267,8 @@ export async function downShared(project: string, service: string, opts: { force
       const nets = await provider.listNetworks();
       const net = nets.find((n) => n.name === inst.network);
       for (const user of users) {
-        const containers = await provider.listContainers({ [LABEL_PROJECT]: project, "cilo.env": user });
+        const userRec = state.envs[`${project}/${user}`];
+        const containers = userRec ? await envContainers(provider, userRec, state.home_id) : [];
         if (everything && net) for (const c of containers) await provider.disconnectNetwork(net.id, c.id);
       }
       await withState((st) => {
@@ -275,7 +282,7 @@ export async function downShared(project: string, service: string, opts: { force
         if (cur) cur.users = [];
       });
     }
-    await stopShared(project, [service], everything);
+    await stopShared(project, inst.network, [service], everything);
     return users;
   });
 }

@@ -1,7 +1,7 @@
 import { CiloError, usageError } from "../errors.ts";
 import { lookupEnv } from "../env/find-env.ts";
 import { getProvider } from "../env/runtime.ts";
-import { envNetworkName, LABEL_ENV, LABEL_PROJECT } from "../labels.ts";
+import { envContainers } from "../env/env-resources.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
 import { withState } from "../state/store.ts";
 import { dependantsOf } from "./dependants.ts";
@@ -31,7 +31,7 @@ export function joinedNetworks(state: State, rec: EnvRecord): string[] {
     if (owner.status !== "running") {
       throw usageError(`The env ${key}, whose network ${envKey(rec.project, rec.name)} joins, is not running`, `Start it first: cilo up ${key}`);
     }
-    return envNetworkName(owner.project, owner.name);
+    return owner.docker_name;
   });
 }
 
@@ -50,11 +50,11 @@ export async function guardDependants(state: State, rec: EnvRecord, action: "dow
     });
   }
   const provider = await getProvider();
-  const network = (await provider.listNetworks()).find((n) => n.name === envNetworkName(rec.project, rec.name));
+  const network = (await provider.listNetworks()).find((n) => n.name === rec.docker_name);
   for (const dep of dependants) {
-    const [p, e] = dep.split("/") as [string, string];
-    if (!network) continue;
-    for (const c of await provider.listContainers({ [LABEL_PROJECT]: p, [LABEL_ENV]: e })) await provider.disconnectNetwork(network.id, c.id);
+    const d = state.envs[dep];
+    if (!network || !d) continue;
+    for (const c of await envContainers(provider, d, state.home_id)) await provider.disconnectNetwork(network.id, c.id);
   }
   await withState((st) => {
     for (const dep of dependants) {

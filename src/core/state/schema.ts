@@ -1,5 +1,5 @@
 /** The current version of `state.json`. Older files are migrated on read (see migrations.ts). */
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 export interface StateConfig {
   /** Pool envs take their subnets from, e.g. `10.224.0.0/12`. */
@@ -67,6 +67,11 @@ export interface EnvSource {
 export interface EnvRecord {
   project: string;
   name: string;
+  /**
+   * The env's compose project and network name: `cilo_<home id>_<project>_<env>`, or
+   * `cilo_<project>_<env>` for envs created before homes had ids (schema 1).
+   */
+  docker_name: string;
   status: EnvStatus;
   subnet: string;
   workspace: string;
@@ -105,6 +110,7 @@ export interface SharedServiceRecord {
 /** A project's shared instance: its own compose project and network (SPEC §8). */
 export interface SharedInstance {
   project: string;
+  /** Its network and compose project name (see `sharedDockerName`). */
   network: string;
   subnet: string;
   services: Record<string, SharedServiceRecord>;
@@ -112,6 +118,8 @@ export interface SharedInstance {
 
 export interface State {
   version: number;
+  /** This home's id, on every Docker resource it makes (`cilo.home`) and in their names. */
+  home_id: string;
   config: StateConfig;
   /** Keyed by `<project>/<env>`. */
   envs: Record<string, EnvRecord>;
@@ -124,6 +132,6 @@ export function envKey(project: string, env: string): string {
   return `${project}/${env}`;
 }
 
-export function emptyState(config: StateConfig = DEFAULT_CONFIG): State {
-  return { version: STATE_VERSION, config: { ...config }, envs: {} };
+export function emptyState(homeId: string, config: StateConfig = DEFAULT_CONFIG): State {
+  return { version: STATE_VERSION, home_id: homeId, config: { ...config }, envs: {} };
 }

@@ -5,12 +5,18 @@ import { failpoint } from "../failpoint.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { withFileLock } from "../fs/file-lock.ts";
 import { ciloHome, statePath } from "../paths.ts";
-import { migrate } from "./migrations.ts";
+import { migrate, newHomeId } from "./migrations.ts";
 import { emptyState, type State, type StateConfig } from "./schema.ts";
+import type { HomeRef } from "../labels.ts";
 import { validateState } from "./validate.ts";
 
 export function backupPath(file: string): string {
   return `${file}.bak`;
+}
+
+/** This home's identity: the id kept in its state, and its folder. */
+export function homeRef(state: State, home = ciloHome()): HomeRef {
+  return { id: state.home_id, path: home };
 }
 
 /** Reads the state without locking (writes are atomic, so a reader sees a whole file). */
@@ -35,7 +41,7 @@ export function parseState(text: string, file: string): State {
   } catch (e) {
     throw corrupt(file, `it is not valid JSON (${messageOf(e)})`);
   }
-  const { state } = migrate(doc);
+  const { state } = migrate(doc, { homeDir: dirname(file) });
   const problems = validateState(state);
   if (problems.length > 0) throw corrupt(file, problems[0]!);
   return state;
@@ -125,7 +131,7 @@ export async function initState(changes: Partial<StateConfig>, home = ciloHome()
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   return withFileLock(file, async () => {
     if (!existsSync(file)) {
-      const state = emptyState();
+      const state = emptyState(newHomeId());
       Object.assign(state.config, changes);
       const problems = validateState(state);
       if (problems.length > 0) throw new CiloError("E_USAGE", `Invalid configuration: ${problems[0]}`, { exitCode: ExitCode.usage });

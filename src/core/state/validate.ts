@@ -1,3 +1,4 @@
+import { envDockerName, HOME_ID_PATTERN, legacyEnvDockerName, legacySharedDockerName, sharedDockerName } from "../labels.ts";
 import { parseCidr } from "../network/cidr.ts";
 import { ENV_STATUSES, type State } from "./schema.ts";
 
@@ -10,6 +11,8 @@ export function validateState(value: unknown): string[] {
   if (!isObject(value)) return ["the top level is not an object"];
   const s = value as Partial<State>;
   if (typeof s.version !== "number") problems.push("`version` is missing or not a number");
+  const homeId = typeof s.home_id === "string" && HOME_ID_PATTERN.test(s.home_id) ? s.home_id : undefined;
+  if (!homeId) problems.push("`home_id` is missing or not 6 to 32 lower-case letters and digits");
   const c = s.config;
   if (!isObject(c)) {
     problems.push("`config` is missing");
@@ -39,6 +42,10 @@ export function validateState(value: unknown): string[] {
       subnets.set(env.subnet, key);
     }
     if (typeof env.workspace !== "string") problems.push(`env "${key}" has no workspace path`);
+    // Docker names are what compose down and label sweeps act on: only this home's own two forms.
+    if (homeId && env.docker_name !== envDockerName(homeId, String(env.project), String(env.name)) && env.docker_name !== legacyEnvDockerName(String(env.project), String(env.name))) {
+      problems.push(`env "${key}" has a docker_name that is not this home's name for it`);
+    }
     if (env.shared_networks !== undefined && !Array.isArray(env.shared_networks)) problems.push(`env "${key}" has an invalid shared_networks list`);
     if (!Array.isArray(env.services)) problems.push(`env "${key}" has no services list`);
   }
@@ -50,6 +57,9 @@ export function validateState(value: unknown): string[] {
         if (!isObject(inst) || typeof inst.subnet !== "string" || parseCidr(inst.subnet) === undefined || !isObject(inst.services)) {
           problems.push(`shared instance "${project}" is malformed`);
           continue;
+        }
+        if (homeId && inst.network !== sharedDockerName(homeId, project) && inst.network !== legacySharedDockerName(project)) {
+          problems.push(`shared instance "${project}" has a network name that is not this home's name for it`);
         }
         const other = subnets.get(inst.subnet);
         if (other !== undefined) problems.push(`"${other}" and the shared instance of "${project}" share subnet ${inst.subnet}`);
