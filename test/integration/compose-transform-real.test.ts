@@ -105,7 +105,7 @@ test("values survive the round trip through docker-compose 1.29's YAML 1.1 reade
     const again = parse(ok("docker-compose", ["-p", "cilo_fixture_roundtrip", "-f", file, "config"], dir));
     const services = again["services"] as any;
     assert.equal(services.web.environment, environment);
-    assert.equal(services.web.labels, { "cilo.env": "roundtrip", "cilo.managed": "true", "cilo.project": "fixture", "cilo.service": "web" });
+    assert.equal(services.web.labels, { "cilo.env": "roundtrip", "cilo.home": HOME.id, "cilo.home.path": HOME.path, "cilo.managed": "true", "cilo.project": "fixture", "cilo.service": "web" });
     assert.is(services.sidecar.network_mode, "service:web");
     assert.equal(Object.keys(again["networks"] as object), ["default"]);
   } finally {
