@@ -61,7 +61,7 @@ export async function loadProjectConfig(dir: string): Promise<LoadedConfig> {
         doc = parse(text);
       }
     } catch (e) {
-      throw new CiloError("E_CONFIG_INVALID", `The config file ${file} cannot be parsed: ${messageOf(e)}`, { exitCode: ExitCode.usage });
+      throw new CiloError("E_CONFIG_INVALID", `The config file ${file} cannot be parsed: ${messageOf(e).split("\n")[0]}`, { exitCode: ExitCode.usage });
     }
     if (doc === null || doc === undefined) doc = {};
     if (typeof doc !== "object" || Array.isArray(doc)) {
