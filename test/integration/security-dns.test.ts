@@ -115,6 +115,7 @@ test("a hand-edited state.json with an injected suffix is refused on read; nothi
   const file = join(h, "state.json");
   const conf = join(h, "dns", "dnsmasq.conf");
   const setupRoot = tempDir("cilo-dnsinj-root-");
+  made.push(`dir:${setupRoot}`);
   writeFileSync(join(setupRoot, "marker"), "");
   mkdirSync(join(setupRoot, "etc"), { recursive: true });
   writeFileSync(join(setupRoot, "etc/resolv.conf"), "nameserver 127.0.0.53\n");
@@ -156,7 +157,6 @@ test("a hand-edited state.json with an injected suffix is refused on read; nothi
     good.envs = {};
     writeFileSync(file, `${JSON.stringify(good, null, 2)}\n`);
   }
-  removeDir(setupRoot);
 });
 
 test("the dnsmasq of a home stops once its last env is down or destroyed; cilo dns start still starts it", async () => {
@@ -200,7 +200,8 @@ test.after(() => {
       const h = m.slice(5);
       for (const pid of pidsFor(join(h, "dns", "dnsmasq.conf"))) process.kill(pid, "SIGKILL");
       removeDir(h);
-    } else cilo(["destroy", m, "--force"], { home });
+    } else if (m.startsWith("dir:")) removeDir(m.slice(4));
+    else cilo(["destroy", m, "--force"], { home });
   }
   for (const pid of dnsmasqPids()) process.kill(pid, "SIGKILL");
   rmSync(logFile, { force: true });
