@@ -71,7 +71,8 @@ let port = 0;
 
 test.before(async () => {
   port = await freePort();
-  ok(["init", "--dns-port", String(port)]);
+  // A pool of its own: other engineers' envs on the shared engine take subnets from the default one.
+  ok(["init", "--dns-port", String(port), "--subnet-pool", `10.${100 + Math.floor(Math.random() * 100)}.0.0/16`]);
 });
 
 test("cilo create refuses an injected dns_suffix in .cilo/config.yml, in cilo.jsonc, and behind profiles (exit 2, nothing changes)", () => {
