@@ -1,6 +1,5 @@
+import { HOST_LABEL as DNS_LABEL, shown } from "./dns/dns-names.ts";
 import { usageError } from "./errors.ts";
-
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
  * Normalises an env or project name (SPEC §6a): lower-cased, `/`, `_` and white space become `-`;
@@ -13,13 +12,13 @@ export function normaliseName(input: string, kind: "env" | "project" = "env"): s
   }
   if (name.length > 63) {
     throw usageError(
-      `The ${kind} name "${shorten(input)}" is ${name.length} characters long, more than the 63 a DNS label allows`,
+      `The ${kind} name ${shown(input, 40)} is ${name.length} characters long, more than the 63 a DNS label allows`,
       `Use a shorter ${kind} name`,
     );
   }
   if (!DNS_LABEL.test(name)) {
     throw usageError(
-      `The ${kind} name "${shorten(input)}" is not valid: use letters, digits and "-", starting and ending with a letter or digit`,
+      `The ${kind} name ${shown(input, 40)} is not valid: use letters, digits and "-", starting and ending with a letter or digit`,
     );
   }
   return name;
@@ -29,9 +28,6 @@ export function isDnsLabel(s: string): boolean {
   return DNS_LABEL.test(s);
 }
 
-function shorten(s: string): string {
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
-}
 
 /** A reference to an env as typed by a user: `<env>` or `<project>/<env>`. */
 export interface EnvRef {

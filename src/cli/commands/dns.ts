@@ -64,6 +64,7 @@ function status(opts: DnsCommandOptions): number {
 }
 
 async function start(opts: DnsCommandOptions): Promise<number> {
+  readState(); // a corrupt or invalid state stops here, before the dns folder is touched
   const r = await syncDnsWithState();
   if (opts.json) {
     printJson(r);

@@ -3,6 +3,7 @@ import { checkDnsNames, refreshDns } from "../../core/env/refresh-dns.ts";
 import { dnsSuffixOf } from "../../core/env/urls.ts";
 import { usageError } from "../../core/errors.ts";
 import { isDnsLabel } from "../../core/names.ts";
+import { shown } from "../../core/dns/dns-names.ts";
 import { envKey } from "../../core/state/schema.ts";
 import { readState, withState } from "../../core/state/store.ts";
 import { printJson, println, table } from "../output.ts";
@@ -33,12 +34,12 @@ export default async function hostnames(action: string, env: string, args: strin
   const names = raw.map((n) => n.trim().toLowerCase());
   if (names.length === 0 && action !== "set") throw usageError(`Give one or more names to ${action}`);
   for (const n of names) {
-    if (!isDnsLabel(n)) throw usageError(`The hostname "${n}" is not a DNS label: use letters, digits and "-", starting and ending with a letter or digit`);
+    if (!isDnsLabel(n)) throw usageError(`The hostname ${shown(n)} is not a DNS label: use letters, digits and "-", starting and ending with a letter or digit`);
   }
   const state = readState();
   const rec = findEnv(state, env, project);
   if (!rec.services.some((s) => s.name === service)) {
-    throw usageError(`The env ${rec.project}/${rec.name} has no service "${service}" (services: ${rec.services.map((s) => s.name).join(", ")})`);
+    throw usageError(`The env ${rec.project}/${rec.name} has no service ${shown(service)} (services: ${rec.services.map((s) => s.name).join(", ")})`);
   }
   const current = rec.hostnames?.[service] ?? [];
   const next =

@@ -4,7 +4,7 @@ import { poolCapacity } from "../../core/network/subnet-pool.ts";
 import { statePath } from "../../core/paths.ts";
 import type { StateConfig } from "../../core/state/schema.ts";
 import { initState } from "../../core/state/store.ts";
-import { isDnsLabel } from "../../core/names.ts";
+import { dnsSuffix } from "../../core/dns/dns-names.ts";
 import { printJson, println } from "../output.ts";
 
 interface InitOptions {
@@ -47,9 +47,7 @@ export function parseInitOptions(opts: InitOptions): Partial<StateConfig> {
     changes.dns_port = n;
   }
   if (opts.dnsSuffix !== undefined) {
-    const s = String(opts.dnsSuffix).replace(/^\.+/, "").replace(/\.+$/, "").toLowerCase();
-    if (s.length === 0 || !s.split(".").every(isDnsLabel)) throw usageError(`--dns-suffix "${opts.dnsSuffix}" is not a DNS name such as .test`);
-    changes.dns_suffix = s;
+    changes.dns_suffix = dnsSuffix(String(opts.dnsSuffix), "--dns-suffix");
   }
   const pool = changes.subnet_pool;
   const size = changes.subnet_size;

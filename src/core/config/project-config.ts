@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { CiloError, ExitCode, messageOf } from "../errors.ts";
 import { normaliseName } from "../names.ts";
+import { dnsSuffix, hostnameEntry, isServiceName, shown } from "../dns/dns-names.ts";
 import { importJsonc, importYaml } from "../vendor.ts";
 
 /** An `env.render` entry: a path, or the older `{file, tokens: true}` form (SPEC §6a). */
@@ -60,7 +61,7 @@ export async function loadProjectConfig(dir: string): Promise<LoadedConfig> {
         doc = parse(text);
       }
     } catch (e) {
-      throw new CiloError("E_CONFIG_INVALID", `The config file ${file} cannot be parsed: ${messageOf(e)}`, { exitCode: ExitCode.usage });
+      throw new CiloError("E_CONFIG_INVALID", `The config file ${file} cannot be parsed: ${messageOf(e).split("\n")[0]}`, { exitCode: ExitCode.usage });
     }
     if (doc === null || doc === undefined) doc = {};
     if (typeof doc !== "object" || Array.isArray(doc)) {
@@ -83,12 +84,17 @@ function checkConfig(doc: Record<string, unknown>, file: string): ProjectConfig 
   for (const k of ["dns_suffix", "ingress", "default_environment"]) {
     if (doc[k] !== undefined && typeof doc[k] !== "string") throw bad(k, "a string");
   }
+  // The suffix goes into dnsmasq's config and the system resolver's: only DNS labels get in.
+  if (doc["dns_suffix"] !== undefined) doc["dns_suffix"] = dnsSuffix(doc["dns_suffix"], `In ${file}, "dns_suffix"`);
   const hn = doc["hostnames"];
   if (hn !== undefined) {
     if (typeof hn !== "object" || hn === null || Array.isArray(hn)) throw bad("hostnames", "a mapping of service to a list of names");
     for (const [svc, names] of Object.entries(hn)) {
-      if (typeof names === "string") (hn as Record<string, unknown>)[svc] = names.split(",").map((s) => s.trim()).filter(Boolean);
+      if (!isServiceName(svc)) throw new CiloError("E_CONFIG_INVALID", `In ${file}, "hostnames" names the service ${shown(svc)}, which is not a service name`, { exitCode: ExitCode.usage });
+      let list: unknown = names;
+      if (typeof names === "string") list = names.split(",").map((s) => s.trim()).filter(Boolean);
       else if (!(Array.isArray(names) && names.every((x) => typeof x === "string"))) throw bad(`hostnames.${svc}`, "a list of names");
+      (hn as Record<string, unknown>)[svc] = (list as string[]).map((n) => hostnameEntry(n, `In ${file}, the hostname of ${svc}`));
     }
   }
   const env = doc["env"];

@@ -21,8 +21,9 @@ export interface DnsOptions {
   /** Forwarders in dnsmasq `server=` syntax; default: discovered by `systemUpstreams`. */
   upstreams?: string[];
   /**
-   * `always` (default) starts dnsmasq when it is not running; `when-needed` leaves a stopped
-   * dnsmasq stopped while there is no name to serve (e.g. after the last env is destroyed).
+   * `always` (default, `cilo dns start`) runs dnsmasq even with no name to serve; `when-needed`
+   * (every env change) stops a running dnsmasq, or leaves a stopped one stopped, while there is no
+   * name to serve (e.g. after the last env is destroyed), so no dnsmasq outlives its last env.
    */
   start?: "always" | "when-needed";
 }
@@ -37,9 +38,11 @@ export interface DnsFiles {
 }
 
 export interface ApplyResult {
-  /** dnsmasq's pid; null when it was left stopped (nothing to serve, `start: "when-needed"`). */
+  /** dnsmasq's pid; null when it was left or made stopped (nothing to serve, `start: "when-needed"`). */
   pid: number | null;
   started: boolean;
+  /** A running dnsmasq was stopped because nothing is left to serve (`start: "when-needed"`). */
+  stopped: boolean;
   restarted: boolean;
   /** From stopping the old dnsmasq to the new one answering. */
   restartMs?: number;
@@ -163,9 +166,11 @@ async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResul
   const { written, removed } = syncHostsDir(files.hostsDir, plan.hostsFiles);
   if (readTextIfExists(files.config) !== config) writeFileAtomic(files.config, config);
   const running = runningPid(files);
-  const base = { written, removed, names: plan.names };
-  if (running === undefined && plan.names === 0 && opts.start === "when-needed") {
-    return { pid: null, started: false, restarted: false, ...base };
+  const base = { written, removed, names: plan.names, stopped: false };
+  if (plan.names === 0 && opts.start === "when-needed") {
+    if (running !== undefined) await terminate(running);
+    if (running !== undefined || readTextIfExists(files.loaded) !== undefined) for (const f of [files.pidFile, files.loaded]) removeIfExists(f);
+    return { pid: null, started: false, restarted: false, ...base, stopped: running !== undefined };
   }
   if (running !== undefined && readTextIfExists(files.loaded) === config) {
     return { pid: running, started: false, restarted: false, ...base };

@@ -1,5 +1,5 @@
-import { isIP } from "node:net";
 import { CiloError, ExitCode } from "../errors.ts";
+import { configIp, configPath, configPort, configUpstream, dnsSuffix, HOST_LABEL, isDnsName, shown } from "./dns-names.ts";
 
 /** What one env contributes to DNS. Services without an `ip` are not served. */
 export interface DnsEnv {
@@ -37,7 +37,9 @@ interface Owner {
   service: string;
 }
 
-const LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
+/** The only address cilo's dnsmasq listens on. */
+export const LISTEN_ADDRESS = "127.0.0.1";
+const WILDCARD_LINE = /^address=\/([^/]+)\/([^/]+)$/;
 
 /**
  * Plans the names of every env: `<service>.<env>.<suffix>` and `<hostname>.<env>.<suffix>` as exact
@@ -50,10 +52,10 @@ export function planDns(envs: DnsEnv[]): DnsPlan {
   const apexes = new Map<string, Owner>();
   const files = new Map<string, { env: string; lines: string[] }>();
   for (const e of [...envs].sort((a, b) => cmp(`${a.project}/${a.env}`, `${b.project}/${b.env}`))) {
-    if (!LABEL.test(e.project) || !LABEL.test(e.env)) {
-      throw new CiloError("E_DNS_INVALID_NAME", `"${e.project}/${e.env}" is not a valid project/env name for DNS`, { exitCode: ExitCode.usage });
+    if (!HOST_LABEL.test(e.project) || !HOST_LABEL.test(e.env)) {
+      throw new CiloError("E_DNS_INVALID_NAME", `${shown(`${e.project}/${e.env}`)} is not a valid project/env name for DNS`, { exitCode: ExitCode.usage });
     }
-    const suffix = normaliseSuffix(e.suffix);
+    const suffix = dnsSuffix(e.suffix, `The DNS suffix of ${e.project}/${e.env}`);
     const file = hostsFileName(e.project, e.env);
     const own: string[] = files.get(file)?.lines ?? [];
     files.set(file, { env: `${e.project}/${e.env}`, lines: own });
@@ -84,23 +86,32 @@ export function planDns(envs: DnsEnv[]): DnsPlan {
   return { hostsFiles, wildcards, names };
 }
 
-/** The main dnsmasq config. Changes to it need a restart; hosts files in `dir` are read live. */
+/**
+ * The main dnsmasq config. Changes to it need a restart; hosts files in `dir` are read live.
+ * Every value is checked before it is written (docs/dns.md lists them): one that could end a
+ * line or start an option is refused (exit 2) and nothing is rendered.
+ */
 export function renderMainConfig(opts: MainConfigOptions): string {
-  const suffixes = [...new Set(opts.suffixes.map(normaliseSuffix))].sort(cmp);
-  const upstreams = [...new Set(opts.upstreams)];
+  const port = configPort(opts.port);
+  const listen = configIp(LISTEN_ADDRESS, "The listen address");
+  const pidFile = configPath(opts.pidFile, "The pid file");
+  const dir = configPath(opts.dir, "The hosts folder");
+  const suffixes = [...new Set(opts.suffixes.map((s) => dnsSuffix(s)))].sort(cmp);
+  const upstreams = [...new Set(opts.upstreams.map(configUpstream))];
+  const wildcards = opts.wildcards.split("\n").filter((l) => l.length > 0).map(checkWildcardLine);
   return [
     "# cilo's dnsmasq, rendered from state (cilo rewrites it)",
-    `port=${opts.port}`,
-    "listen-address=127.0.0.1",
+    `port=${port}`,
+    `listen-address=${listen}`,
     "bind-interfaces",
     "no-resolv",
     "no-hosts",
     "domain-needed",
-    `pid-file=${opts.pidFile}`,
-    `hostsdir=${opts.dir}`,
+    `pid-file=${pidFile}`,
+    `hostsdir=${dir}`,
     ...suffixes.map((s) => `local=/${s}/`),
     ...upstreams.map((u) => `server=${u}`),
-    opts.wildcards.trimEnd(),
+    ...wildcards,
   ]
     .filter((l) => l.length > 0)
     .join("\n")
@@ -112,8 +123,14 @@ export function hostsFileName(project: string, env: string): string {
   return `${project}.${env}.hosts`;
 }
 
-export function normaliseSuffix(suffix: string): string {
-  return suffix.replace(/^\.+|\.+$/g, "").toLowerCase();
+/** An `address=/<name>/<ip>` line as planDns makes them; anything else is refused. */
+function checkWildcardLine(line: string): string {
+  const m = WILDCARD_LINE.exec(line);
+  if (m && isDnsName(m[1]!)) {
+    configIp(m[2], `The address of ${shown(m[1])}`);
+    return line;
+  }
+  throw new CiloError("E_DNS_INVALID_NAME", `The wildcard line ${shown(line)} is not address=/<name>/<ip>`, { exitCode: ExitCode.usage });
 }
 
 /** Records `name → owner`; false when it is already there with the same IP, throws on another IP. */
@@ -136,18 +153,16 @@ function collision(name: string, a: Owner, b: Owner): CiloError {
 }
 
 function checkName(name: string, owner: Owner): string {
-  if (name.length <= 253 && name.split(".").every((l) => LABEL.test(l))) return name;
-  throw new CiloError("E_DNS_INVALID_NAME", `The DNS name "${name}" of ${owner.env} (service ${owner.service}) is not valid`, {
-    exitCode: ExitCode.usage,
-    hint: "Use letters, digits, '-' and '_' in labels of at most 63 characters",
-  });
+  if (isDnsName(name)) return name;
+  throw new CiloError(
+    "E_DNS_INVALID_NAME",
+    `The DNS name ${shown(name)} of ${owner.env} (service ${shown(owner.service, 40)}) is not valid: use labels of a-z, 0-9, "-" and "_" of at most 63 characters`,
+    { exitCode: ExitCode.usage },
+  );
 }
 
 function checkIp(ip: string, e: DnsEnv, service: string): string {
-  if (isIP(ip) !== 0) return ip;
-  throw new CiloError("E_DNS_INVALID_IP", `The address "${ip}" of ${e.project}/${e.env} (service ${service}) is not an IP address`, {
-    exitCode: ExitCode.usage,
-  });
+  return configIp(ip, `The address of ${e.project}/${e.env} (service ${shown(service, 40)})`);
 }
 
 function cmp(a: string, b: string): number {

@@ -1,8 +1,8 @@
 import { lstatSync, mkdirSync, readdirSync, readlinkSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { CiloError, ExitCode } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { normaliseSuffix } from "./render.ts";
+import { configPort, dnsSuffix, shown } from "./dns-names.ts";
 import { readTextIfExists } from "./read-text.ts";
 
 export type ResolverMethod = "systemd-resolved" | "networkmanager-dnsmasq" | "macos-resolver";
@@ -49,7 +49,10 @@ interface Hook {
  */
 export function setupResolver(opts: SetupOptions): SetupResult {
   const root = resolve(opts.root ?? "/");
-  const suffixes = [...new Set((Array.isArray(opts.suffix) ? opts.suffix : [opts.suffix]).map(normaliseSuffix))].sort();
+  // Checked again here although state and config loading check them: these lines go into the
+  // machine's resolver config, written as root.
+  const suffixes = [...new Set((Array.isArray(opts.suffix) ? opts.suffix : [opts.suffix]).map((s) => dnsSuffix(s)))].sort();
+  configPort(opts.port);
   const method = detectResolver(root, opts.platform ?? process.platform);
   if (method === null) {
     const manual = manualForAll(root, suffixes, opts.port);
@@ -119,10 +122,22 @@ function hookFor(method: ResolverMethod, root: string, suffixes: string[], port:
     case "macos-resolver":
       return {
         method,
-        files: suffixes.map((s) => ({ path: join(root, "etc/resolver", s), content: `${header}nameserver 127.0.0.1\nport ${port}\n` })),
+        files: suffixes.map((s) => ({ path: macosResolverFile(root, s), content: `${header}nameserver 127.0.0.1\nport ${port}\n` })),
         reload: null,
       };
   }
+}
+
+/** `<root>/etc/resolver/<suffix>`; refuses a suffix that would name any other file. */
+export function macosResolverFile(root: string, suffix: string): string {
+  const dir = join(root, "etc/resolver");
+  const name = dnsSuffix(suffix);
+  const file = join(dir, name);
+  const rel = relative(dir, file);
+  if (rel !== name || rel.includes("/") || rel.startsWith(".")) {
+    throw new CiloError("E_DNS_INVALID_SUFFIX", `The DNS suffix ${shown(suffix)} does not name a file in ${dir}`, { exitCode: ExitCode.usage });
+  }
+  return file;
 }
 
 function manualFor(hook: Hook): string {

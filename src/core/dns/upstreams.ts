@@ -1,6 +1,6 @@
-import { isIP } from "node:net";
 import { usageError } from "../errors.ts";
 import { readTextIfExists } from "./read-text.ts";
+import { isUpstream, shown } from "./dns-names.ts";
 
 /** The list of real upstreams systemd-resolved keeps (its stub at 127.0.0.53 is not one). */
 export const RESOLVED_UPSTREAMS_FILE = "/run/systemd/resolve/resolv.conf";
@@ -36,7 +36,7 @@ export function parseNameservers(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split("\n")) {
     const [key, value] = line.replace(/[#;].*$/, "").trim().split(/\s+/);
-    if (key === "nameserver" && value && isIP(value.split("%")[0]!) !== 0) out.push(value);
+    if (key === "nameserver" && value && isUpstream(value) && !value.includes("#")) out.push(value);
   }
   return out;
 }
@@ -54,8 +54,8 @@ function parseUpstreamList(text: string): string[] {
     .map((entry) => {
       const [addr = "", port, ...rest] = entry.split("#");
       const n = Number(port ?? 53);
-      if (rest.length > 0 || isIP(addr.split("%")[0]!) === 0 || !Number.isInteger(n) || n < 1 || n > 65535) {
-        throw usageError(`CILO_DNS_UPSTREAMS entry "${entry}" is not an address such as 10.0.0.1 or 127.0.0.1#5300`);
+      if (rest.length > 0 || !isUpstream(addr) || !Number.isInteger(n) || n < 1 || n > 65535) {
+        throw usageError(`CILO_DNS_UPSTREAMS entry ${shown(entry)} is not an address such as 10.0.0.1 or 127.0.0.1#5300`);
       }
       return port === undefined || n === 53 ? addr : `${addr}#${n}`;
     });

@@ -6,6 +6,7 @@ import { loadProjectConfig, projectName } from "../config/project-config.ts";
 import { composeFilesOf } from "../compose/project-files.ts";
 import { failpoint } from "../failpoint.ts";
 import { normaliseName } from "../names.ts";
+import { dnsSuffix } from "../dns/dns-names.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
 import { stateSubnets } from "../network/used-subnets.ts";
@@ -93,7 +94,7 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
         created_at: now,
         updated_at: now,
         services: [],
-        ...(config.dns_suffix ? { dns_suffix: config.dns_suffix.replace(/^\.+|\.+$/g, "").toLowerCase() } : {}),
+        ...(config.dns_suffix !== undefined ? { dns_suffix: dnsSuffix(config.dns_suffix) } : {}),
         ...(opts.ownerPid ? { owner_pid: opts.ownerPid } : {}),
         operation: { kind: "create", pid: process.pid, started_at: now },
       };

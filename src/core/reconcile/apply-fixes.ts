@@ -153,7 +153,7 @@ async function fixOne(f: Finding, home: string, force: boolean): Promise<string>
     case "env-ip-stale":
     case "env-status-stale": {
       const rec = await recordRuntime(f.subject);
-      await syncDnsWithState(home);
+      await syncDnsWithState(home, "when-needed");
       return `recorded it as ${rec?.status ?? "gone"} with the addresses Docker reports`;
     }
     case "reaper-missing": {
@@ -211,7 +211,7 @@ async function finishOperation(key: string, home: string, force: boolean): Promi
       return op.kind === "create" ? "rolled the create back: removed what it made and the record" : "finished the destroy";
     case "up": {
       const done = await recordRuntime(key, { status: "failed", error: "cilo up was interrupted before it finished" });
-      await syncDnsWithState(home);
+      await syncDnsWithState(home, "when-needed");
       return done?.status === "running" ? "every service runs: recorded it as running" : "recorded it as failed (not every service runs); cilo up starts it again";
     }
     case "down":

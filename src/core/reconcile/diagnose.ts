@@ -385,7 +385,7 @@ function dnsFindings(dns: DnsFact, state: State): Finding[] {
       message: `cilo's dnsmasq runs but does not answer on 127.0.0.1:${dns.port}`,
       fix: "restart it",
     });
-  } else if (!dns.running && anyRunning) {
+  } else if (!dns.running && anyRunning && dns.names !== 0) {
     out.push({
       id: "dns-not-running",
       severity: "warning",

@@ -24,6 +24,8 @@ export interface DnsFact {
   answering: boolean;
   /** What dnsmasq serves is what the state renders to. */
   inSync: boolean;
+  /** Names the state gives dnsmasq to serve (absent when it could not be rendered). */
+  names?: number;
   port: number;
   suffixes: string[];
   resolver: "set-up" | "not-set-up" | "unsupported";

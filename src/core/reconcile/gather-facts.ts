@@ -179,11 +179,13 @@ async function dnsFact(state: State, home: string, checks: Check[]): Promise<Dns
   let running = false;
   let pid: number | null = null;
   let inSync = false;
+  let names: number | undefined;
   try {
     const s = dnsStatus(dnsEnvsFromState(state), dnsOptionsFromState(state, home));
     running = s.running;
     pid = s.pid;
     inSync = s.inSync;
+    names = s.names;
   } catch {
     // A state that does not render is out of sync by definition.
   }
@@ -203,7 +205,7 @@ async function dnsFact(state: State, home: string, checks: Check[]): Promise<Dns
           ? "no supported resolver found (see cilo dns setup --print-manual)"
           : "not set up (optional: sudo cilo dns setup)",
   });
-  return { running, answering, inSync, port, suffixes, resolver };
+  return { running, answering, inSync, ...(names !== undefined ? { names } : {}), port, suffixes, resolver };
 }
 
 async function answers(port: number): Promise<boolean> {

@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+import { isDnsName, isHostLabel, isServiceName, parseDnsSuffix, shown } from "../dns/dns-names.ts";
 import { envDockerName, HOME_ID_PATTERN, legacyEnvDockerName, legacySharedDockerName, sharedDockerName } from "../labels.ts";
 import { parseCidr } from "../network/cidr.ts";
 import { ENV_STATUSES, type State } from "./schema.ts";
@@ -21,6 +23,7 @@ export function validateState(value: unknown): string[] {
     if (!isInt(c.subnet_size, 8, 30)) problems.push("`config.subnet_size` is not an integer from 8 to 30");
     if (!isInt(c.dns_port, 1, 65535)) problems.push("`config.dns_port` is not a port number");
     if (typeof c.dns_suffix !== "string" || c.dns_suffix.length === 0) problems.push("`config.dns_suffix` is missing");
+    else if ("why" in parseDnsSuffix(c.dns_suffix)) problems.push(`\`config.dns_suffix\` ${shown(c.dns_suffix)} is not a DNS suffix`);
   }
   if (!isObject(s.envs)) {
     problems.push("`envs` is missing or not an object");
@@ -32,8 +35,12 @@ export function validateState(value: unknown): string[] {
       problems.push(`env "${key}" is not an object`);
       continue;
     }
-    if (key !== `${env.project}/${env.name}`) problems.push(`env "${key}" has project/name "${env.project}/${env.name}"`);
-    if (!ENV_STATUSES.includes(env.status)) problems.push(`env "${key}" has unknown status "${String(env.status)}"`);
+    const k = shown(key);
+    if (key !== `${env.project}/${env.name}`) problems.push(`env ${k} has project/name ${shown(`${env.project}/${env.name}`)}`);
+    else if (!isHostLabel(env.project) || !isHostLabel(env.name)) problems.push(`env ${k} has a project or env name that is not a DNS label`);
+    if (!ENV_STATUSES.includes(env.status)) problems.push(`env ${k} has unknown status ${shown(String(env.status))}`);
+    if (env.dns_suffix !== undefined && "why" in parseDnsSuffix(env.dns_suffix)) problems.push(`env ${k} has the dns_suffix ${shown(env.dns_suffix)}, which is not a DNS suffix`);
+    problems.push(...dnsProblems(k, env));
     if (typeof env.subnet !== "string" || parseCidr(env.subnet) === undefined) {
       problems.push(`env "${key}" has no valid subnet`);
     } else {
@@ -44,7 +51,7 @@ export function validateState(value: unknown): string[] {
     if (typeof env.workspace !== "string") problems.push(`env "${key}" has no workspace path`);
     // Docker names are what compose down and label sweeps act on: only this home's own two forms.
     if (homeId && env.docker_name !== envDockerName(homeId, String(env.project), String(env.name)) && env.docker_name !== legacyEnvDockerName(String(env.project), String(env.name))) {
-      problems.push(`env "${key}" has a docker_name that is not this home's name for it`);
+      problems.push(`env ${k} has a docker_name that is not this home's name for it`);
     }
     if (env.shared_networks !== undefined && !Array.isArray(env.shared_networks)) problems.push(`env "${key}" has an invalid shared_networks list`);
     if (!Array.isArray(env.services)) problems.push(`env "${key}" has no services list`);
@@ -68,6 +75,28 @@ export function validateState(value: unknown): string[] {
     }
   }
   return problems;
+}
+
+/** Service names, addresses and custom hostnames: they become lines of dnsmasq's files. */
+function dnsProblems(k: string, env: Record<string, any>): string[] {
+  const out: string[] = [];
+  const names = (v: unknown) => Array.isArray(v) && v.every((n) => typeof n === "string" && isDnsName(n));
+  for (const svc of Array.isArray(env.services) ? env.services : []) {
+    if (!isObject(svc) || !isServiceName(svc.name)) {
+      out.push(`env ${k} has a service named ${shown(isObject(svc) ? svc.name : svc)}, which is not a service name`);
+      continue;
+    }
+    if (svc.ip !== undefined && (typeof svc.ip !== "string" || isIP(svc.ip) === 0)) out.push(`env ${k} has the address ${shown(svc.ip)} for ${svc.name}, which is not an IP address`);
+    if (svc.hostnames !== undefined && !names(svc.hostnames)) out.push(`env ${k} has a hostname of ${svc.name} that is not a DNS name`);
+  }
+  if (env.hostnames !== undefined) {
+    if (!isObject(env.hostnames)) out.push(`env ${k} has an invalid hostnames map`);
+    else
+      for (const [svc, list] of Object.entries(env.hostnames)) {
+        if (!isServiceName(svc) || !names(list)) out.push(`env ${k} has a custom hostname of ${shown(svc)} that is not a DNS name`);
+      }
+  }
+  return out;
 }
 
 function isObject(v: unknown): v is Record<string, any> {
