@@ -13,6 +13,7 @@ import { type DnsEnv, planDns, renderMainConfig } from "../../src/core/dns/rende
 import { macosResolverFile, setupResolver } from "../../src/core/dns/setup.ts";
 import { parseNameservers } from "../../src/core/dns/upstreams.ts";
 import { CiloError } from "../../src/core/errors.ts";
+import { resolverSuffixes } from "../../src/core/dns/from-state.ts";
 import { emptyState } from "../../src/core/state/schema.ts";
 import { validateState } from "../../src/core/state/validate.ts";
 
@@ -212,7 +213,10 @@ test("project config: a bad dns_suffix or hostname is refused on load (.cilo/con
   await refusedAsync(load(".cilo/config.yml", `hostnames:\n  web: ["admin\\naddress=/#/6.6.6.6"]\n`), "hostname");
   await refusedAsync(load(".cilo/config.yml", `hostnames:\n  web: "ok, a/b"\n`), "hostname string");
   await refusedAsync(load(".cilo/config.yml", `hostnames:\n  "web\\nx": ["ok"]\n`), "hostname service");
-  assert.is((await load(".cilo/config.yml", "dns_suffix: .Dev\n")).config.dns_suffix, "dev");
+  assert.is((await load(".cilo/config.yml", "dns_suffix: .Shop.Test\n")).config.dns_suffix, "shop.test");
+  // A project may not claim a public domain for `sudo cilo dns setup` to send to cilo.
+  for (const pub of ["com", "dev", "github.com", "test.com"]) await refusedAsync(load(".cilo/config.yml", `dns_suffix: ${pub}\n`), `public ${pub}`);
+  for (const ok of ["test", "localhost", "x.internal", "home.arpa"]) assert.is((await load(".cilo/config.yml", `dns_suffix: ${ok}\n`)).config.dns_suffix, ok);
   assert.equal((await load("cilo.jsonc", `{"hostnames": {"web": "Admin, admin.shop"}}`)).config.hostnames, { web: ["admin", "admin.shop"] });
 });
 
@@ -257,4 +261,13 @@ test("state validation on read refuses injected suffixes, service names, hostnam
 test.after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+test("dns setup wires the machine's suffix and env suffixes under private-use names only", () => {
+  const s = emptyState("testhome") as any;
+  s.config.dns_suffix = "corp.example.com";
+  const rec = (name: string, dns_suffix: string) => ({ project: "p", name, docker_name: `cilo_p_${name}`, status: "running", subnet: `10.224.${name.length}.0/24`, workspace: "/w", created_at: "t", updated_at: "t", services: [], dns_suffix });
+  s.envs["p/a"] = rec("a", "shop.test");
+  s.envs["p/bb"] = rec("bb", "com");
+  assert.equal(resolverSuffixes(s), { suffixes: ["corp.example.com", "shop.test"], skipped: ["com"] });
+});
+
 test.run();

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { dnsStatus, renderDns, stopDns } from "../../core/dns/dnsmasq.ts";
-import { dnsEnvsFromState, dnsOptionsFromState } from "../../core/dns/from-state.ts";
+import { dnsEnvsFromState, dnsOptionsFromState, resolverSuffixes } from "../../core/dns/from-state.ts";
 import { setupResolver } from "../../core/dns/setup.ts";
 import { syncDnsWithState } from "../../core/dns/sync-with-state.ts";
 import { isCiloError, usageError } from "../../core/errors.ts";
@@ -97,7 +97,8 @@ function render(opts: DnsCommandOptions): number {
 
 function setup(opts: DnsCommandOptions): number {
   const state = stateOrDefaults();
-  const suffixes = [state.config.dns_suffix, ...Object.values(state.envs).flatMap((e) => (e.dns_suffix ? [e.dns_suffix] : []))];
+  const { suffixes, skipped } = resolverSuffixes(state);
+  for (const s of skipped) warn(`Not wiring .${s} (an env's project suffix, not under a private-use name) to cilo`);
   const r = setupResolver({
     suffix: suffixes,
     port: state.config.dns_port,

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { CiloError, ExitCode, messageOf } from "../errors.ts";
 import { normaliseName } from "../names.ts";
-import { dnsSuffix, hostnameEntry, isServiceName, shown } from "../dns/dns-names.ts";
+import { hostnameEntry, isServiceName, projectDnsSuffix, shown } from "../dns/dns-names.ts";
 import { importJsonc, importYaml } from "../vendor.ts";
 
 /** An `env.render` entry: a path, or the older `{file, tokens: true}` form (SPEC §6a). */
@@ -85,7 +85,7 @@ function checkConfig(doc: Record<string, unknown>, file: string): ProjectConfig 
     if (doc[k] !== undefined && typeof doc[k] !== "string") throw bad(k, "a string");
   }
   // The suffix goes into dnsmasq's config and the system resolver's: only DNS labels get in.
-  if (doc["dns_suffix"] !== undefined) doc["dns_suffix"] = dnsSuffix(doc["dns_suffix"], `In ${file}, "dns_suffix"`);
+  if (doc["dns_suffix"] !== undefined) doc["dns_suffix"] = projectDnsSuffix(doc["dns_suffix"], `In ${file}, "dns_suffix"`);
   const hn = doc["hostnames"];
   if (hn !== undefined) {
     if (typeof hn !== "object" || hn === null || Array.isArray(hn)) throw bad("hostnames", "a mapping of service to a list of names");

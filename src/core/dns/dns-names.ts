@@ -66,6 +66,29 @@ export function dnsSuffix(input: unknown, what = "The DNS suffix"): string {
   throw invalid("E_DNS_INVALID_SUFFIX", `${what} ${shown(input)} is not a DNS suffix such as "test" or ".test": ${r.why}`);
 }
 
+/**
+ * Names reserved for private or special use (RFC 6761, RFC 8375, ICANN's `.internal`): the only
+ * suffixes a project's own config may choose. A repository nobody reviewed must not make
+ * `sudo cilo dns setup` send a real domain (`com`, `github.com`) to cilo's dnsmasq; a suffix the
+ * user sets with `cilo init --dns-suffix` may be anything.
+ */
+export const PRIVATE_USE_SUFFIXES = ["test", "localhost", "internal", "example", "invalid", "local", "home.arpa"] as const;
+
+/** Whether a (normal-form) suffix is, or ends in, a name reserved for private use. */
+export function isPrivateUseSuffix(suffix: string): boolean {
+  return PRIVATE_USE_SUFFIXES.some((r) => suffix === r || suffix.endsWith(`.${r}`));
+}
+
+/** A DNS suffix from a project's config: as `dnsSuffix`, and under a name reserved for private use. */
+export function projectDnsSuffix(input: unknown, what = "The DNS suffix"): string {
+  const s = dnsSuffix(input, what);
+  if (isPrivateUseSuffix(s)) return s;
+  throw invalid(
+    "E_DNS_INVALID_SUFFIX",
+    `${what} ${shown(input)} is not under a name reserved for private use (${PRIVATE_USE_SUFFIXES.map((r) => `.${r}`).join(", ")}); a project may not claim a public domain — set other suffixes for this machine with cilo init --dns-suffix`,
+  );
+}
+
 /** A custom hostname as given in config or by a label: lower-cased, then a dotted name. */
 export function hostnameEntry(input: unknown, what = "The hostname"): string {
   const s = typeof input === "string" ? input.trim().toLowerCase() : "";

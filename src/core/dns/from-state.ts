@@ -1,3 +1,4 @@
+import { isPrivateUseSuffix } from "./dns-names.ts";
 import type { State } from "../state/schema.ts";
 import type { DnsOptions } from "./dnsmasq.ts";
 import type { DnsEnv } from "./render.ts";
@@ -30,4 +31,14 @@ export function dnsEnvsFromState(state: State): DnsEnv[] {
 /** Port and the machine's suffix (answered locally even before any env runs). */
 export function dnsOptionsFromState(state: State, home?: string): DnsOptions {
   return { port: state.config.dns_port, suffixes: [state.config.dns_suffix], ...(home ? { home } : {}) };
+}
+
+/**
+ * The suffixes `cilo dns setup` wires to the system resolver: the machine's (the user's choice)
+ * and each env's project suffix under a name reserved for private use. An env suffix that is not
+ * (a state from before that rule) is `skipped`: a repository must not claim a public domain.
+ */
+export function resolverSuffixes(state: State): { suffixes: string[]; skipped: string[] } {
+  const envSuffixes = [...new Set(Object.values(state.envs).flatMap((e) => (e.dns_suffix && e.dns_suffix !== state.config.dns_suffix ? [e.dns_suffix] : [])))].sort();
+  return { suffixes: [state.config.dns_suffix, ...envSuffixes.filter(isPrivateUseSuffix)], skipped: envSuffixes.filter((s) => !isPrivateUseSuffix(s)) };
 }
