@@ -9,7 +9,7 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export function normaliseName(input: string, kind: "env" | "project" = "env"): string {
   const name = input.trim().toLowerCase().replace(/[/_\s]+/g, "-");
   if (name.length === 0) {
-    throw usageError(`The ${kind} name is empty`, `Give a ${kind} name such as "feat-login"`);
+    throw usageError(`The ${kind} name is empty`, `Give ${kind === "env" ? "an" : "a"} ${kind} name such as "feat-login"`);
   }
   if (name.length > 63) {
     throw usageError(
