@@ -14,6 +14,10 @@ const suffix = Math.random().toString(36).slice(2, 7);
 const project = `secflt-${suffix}`;
 const UP = `secflt-up-${suffix}`;
 const made: string[] = [];
+// A pool of this run's own: other tests on this engine allocate from the default 10.224.0.0/12 in
+// homes of their own, and could take the same subnet between our allocation and compose up.
+const poolOctet = 150 + Math.floor(Math.random() * 50);
+const pool = `10.${poolOctet}.0.0/16`;
 
 function ok(args: string[], opts: { home?: string; env?: Record<string, string> } = {}) {
   const r = cilo(args, { home: opts.home ?? home, ...(opts.env ? { env: opts.env } : {}) });
@@ -52,7 +56,7 @@ function running(env: string): boolean[] {
 
 test.before(async () => {
   port = await freePort();
-  ok(["init", "--dns-port", String(port)]);
+  ok(["init", "--dns-port", String(port), "--subnet-pool", pool]);
 });
 
 test("an up that fails before compose runs leaves a running env's state, DNS and containers as they were", async () => {
@@ -119,6 +123,61 @@ test("a full disk under CILO_HOME: create exits 1 with one line saying what is f
     execFileSync("umount", [full]);
     removeDir(full);
   }
+});
+
+test("a network with a fixed ipam subnet: two envs both come up, each with its own subnet from the pool", async () => {
+  const octet = 100 + Math.floor(Math.random() * 150);
+  const fixed = `172.28.${octet}.0/24`;
+  const dir = projectDir(
+    "ipam",
+    [
+      "services:",
+      "  web:",
+      "    image: cilo-test/busybox:latest",
+      `    command: ["sh", "-c", "echo ok > /www/index.html && httpd -f -p 80 -h /www"]`,
+      "    networks:",
+      "      default: {}",
+      "      back:",
+      `        ipv4_address: 172.28.${octet}.10`,
+      "networks:",
+      "  back:",
+      "    ipam:",
+      "      config:",
+      `        - subnet: ${fixed}`,
+      "",
+    ].join("\n"),
+  );
+  const envs = [`secflt-ipam1-${suffix}`, `secflt-ipam2-${suffix}`];
+  made.push(...envs);
+  const seen: string[] = [];
+  for (const env of envs) {
+    ok(["create", env, "--from", dir, "--project", project]);
+    ok(["up", `${project}/${env}`, "--wait", "--timeout", "60s"]); // the second failed with "Pool overlaps"
+  }
+  for (const env of envs) {
+    const s = JSON.parse(ok(["status", `${project}/${env}`, "--json"]).stdout);
+    const back = s.extra_subnets.back as string;
+    assert.ok(back, JSON.stringify(s));
+    assert.match(back, new RegExp(`^10\\.${poolOctet}\\.\\d+\\.0/24$`), `${back} lies in the pool ${pool}`);
+    assert.is.not(back, s.subnet);
+    assert.equal(entry(home, env).extra_subnets, { back });
+    // Docker's networks of the env: its own and the re-addressed one.
+    const nets = labelled("network", `cilo.project=${project}`, `cilo.env=${env}`);
+    const subnets = nets.map((id) => execFileSync("docker", ["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", id], { encoding: "utf8" }).trim()).sort();
+    assert.equal(subnets, [s.subnet, back].sort());
+    // The service answers on the env network and at its fixed address, moved into the new subnet.
+    const web = s.services.find((x: any) => x.name === "web");
+    assert.is((await httpGet(`http://${web.ip}/`)).body.trim(), "ok");
+    const moved = back.replace(/0\/24$/, "10");
+    assert.is((await httpGet(`http://${moved}/`)).body.trim(), "ok");
+    seen.push(back);
+  }
+  assert.is.not(seen[0], seen[1]);
+  for (const env of envs) {
+    ok(["destroy", `${project}/${env}`, "--force"]);
+    assert.equal(labelled("network", `cilo.env=${env}`), []);
+  }
+  assert.not.ok(JSON.stringify(JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs).includes("extra_subnets"), "released at destroy");
 });
 
 test.after(() => {

@@ -13,6 +13,7 @@ import { acquireShared, releaseShared, sharedServiceNames } from "../shared/shar
 import { joinedNetworks, resolveSharedNetworks } from "../shared/shared-networks.ts";
 import type { ContainerState } from "../../providers/provider.ts";
 import { envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
+import { ensureExtraSubnets } from "./extra-subnets.ts";
 import { currentProject, findEnv } from "./find-env.ts";
 import { checkDnsNames, refreshDns } from "./refresh-dns.ts";
 import { getCompose, getProvider } from "./runtime.ts";
@@ -69,6 +70,7 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
   let started = false;
   try {
     rec = await ensureFreeSubnet(rec);
+    rec = await ensureExtraSubnets(rec, resolved.model);
     const sharedNames = sharedServiceNames(resolved.model, resolved.config, { ...(opts.share ? { share: opts.share } : {}), ...(opts.isolate ? { isolate: opts.isolate } : {}) });
     const joinNetworks = joinedNetworks(readState(), rec);
     const dropped = (rec.shared_services ?? []).filter((s) => !sharedNames.includes(s));
