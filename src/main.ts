@@ -1,6 +1,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ExitCode, isCiloError, usageError } from "./core/errors.ts";
+import { fsFault } from "./core/fs/fs-fault.ts";
 import { ciloVersion } from "./version.ts";
 
 /**
@@ -39,6 +40,8 @@ export function reportError(e: unknown): number {
     if (debug && err.cause) process.stderr.write(`cause: ${String((err.cause as any)?.stack ?? err.cause)}\n`);
     return err.exitCode;
   }
+  const fault = fsFault(err);
+  if (fault) return reportError(fault);
   const msg = (err as any)?.message ?? String(err);
   process.stderr.write(`cilo: ${String(msg).split("\n")[0]}\n`);
   process.stderr.write(`hint: This is a bug in cilo; run again with CILO_DEBUG=1 to see the stack trace and report it\n`);

@@ -8,7 +8,7 @@ import { usageError } from "./errors.ts";
 export function normaliseName(input: string, kind: "env" | "project" = "env"): string {
   const name = input.trim().toLowerCase().replace(/[/_\s]+/g, "-");
   if (name.length === 0) {
-    throw usageError(`The ${kind} name is empty`, `Give a ${kind} name such as "feat-login"`);
+    throw usageError(`The ${kind} name is empty`, `Give ${kind === "env" ? "an" : "a"} ${kind} name such as "feat-login"`);
   }
   if (name.length > 63) {
     throw usageError(

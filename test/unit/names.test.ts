@@ -28,6 +28,17 @@ test("accepts 63 characters, refuses 64 with the length in the message", () => {
   assert.throws(() => normaliseName("a".repeat(64)), /64 characters/);
 });
 
+test("an empty name is refused with a grammatical hint", () => {
+  for (const [kind, article] of [["env", "an"], ["project", "a"]] as const) {
+    try {
+      normaliseName(" ", kind);
+      assert.unreachable("an empty name was accepted");
+    } catch (e) {
+      assert.is((e as CiloError).hint, `Give ${article} ${kind} name such as "feat-login"`);
+    }
+  }
+});
+
 test("parseEnvRef splits project/env", () => {
   assert.equal(parseEnvRef("shop/feat-x"), { project: "shop", env: "feat-x" });
   assert.equal(parseEnvRef("feat-x"), { env: "feat-x" });

@@ -1,5 +1,6 @@
 import { CiloError, ExitCode } from "../errors.ts";
 import { envLabels, LABEL_SERVICE, type HomeRef } from "../labels.ts";
+import { readdressNetworks } from "./readdress-networks.ts";
 import { stringifyComposeYaml } from "./compose-yaml.ts";
 import { invalid, isMapping, labelMap, mappingOf, type Mapping } from "./model-shape.ts";
 
@@ -29,6 +30,13 @@ export interface TransformInput {
   shared?: { services: string[]; network: string };
   /** External networks every service joins as well (another env's network, `--shared-network`). */
   joinNetworks?: string[];
+  /**
+   * Subnets allocated for the env to the project's networks that fix one in `ipam` (see
+   * `fixedSubnetNetworks`), by network key. When given, each such network is re-addressed into its
+   * subnet (`readdressNetworks`) and one without an allocated subnet is refused; when absent, fixed
+   * subnets are left as written.
+   */
+  networkSubnets?: Record<string, string>;
 }
 
 export interface TransformResult {
@@ -88,6 +96,7 @@ export function transformCompose(input: TransformInput): TransformResult {
   model["services"] = services;
 
   const networks = scopeResources(mappingOf(model["networks"] ?? {}, "networks"), "network", scope);
+  if (input.networkSubnets) readdressNetworks(networks, services, input.networkSubnets);
   networks["default"] = {
     driver: "bridge",
     ipam: { config: [{ subnet: input.subnet }] },

@@ -8,6 +8,7 @@ import { transformCompose } from "../compose/transform.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import type { HomeRef } from "../labels.ts";
 import type { EnvRecord } from "../state/schema.ts";
+import { ensureExtraSubnets } from "./extra-subnets.ts";
 import { getCompose } from "./runtime.ts";
 
 /** The rendered compose file of an env: `<workspace>/.cilo/compose.yml`. */
@@ -76,6 +77,7 @@ export function writeEnvCompose(rec: EnvRecord, home: HomeRef, resolved: Resolve
     profiles: resolved.profiles,
     ...(opts.shared && opts.shared.services.length > 0 ? { shared: opts.shared } : {}),
     ...(opts.joinNetworks && opts.joinNetworks.length > 0 ? { joinNetworks: opts.joinNetworks } : {}),
+    networkSubnets: rec.extra_subnets ?? {},
   });
   const path = renderedComposePath(rec);
   mkdirSync(join(rec.workspace, ".cilo"), { recursive: true });
@@ -83,7 +85,11 @@ export function writeEnvCompose(rec: EnvRecord, home: HomeRef, resolved: Resolve
   return { ...resolved, rendered: out.model, services: out.services, path };
 }
 
-/** Resolves and writes the env's compose file in one go. */
+/**
+ * Resolves and writes the env's compose file in one go, first giving the env its own subnets for
+ * networks that fix one in ipam (recorded in state).
+ */
 export async function renderEnvCompose(rec: EnvRecord, home: HomeRef, extraProfiles: string[] = [], opts: RenderOptions = {}): Promise<RenderedEnv> {
-  return writeEnvCompose(rec, home, await resolveEnvModel(rec, extraProfiles), opts);
+  const resolved = await resolveEnvModel(rec, extraProfiles);
+  return writeEnvCompose(await ensureExtraSubnets(rec, resolved.model), home, resolved, opts);
 }

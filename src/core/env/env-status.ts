@@ -13,6 +13,8 @@ export interface EnvStatusView {
   name: string;
   status: string;
   subnet: string;
+  /** Subnets of the env's copies of networks that fix one in ipam, by network key. */
+  extra_subnets: Record<string, string>;
   network: string;
   workspace: string;
   base_url: string;
@@ -44,6 +46,7 @@ export async function envStatus(ref: string, explicitProject?: string): Promise<
     name: rec.name,
     status: rec.status,
     subnet: rec.subnet,
+    extra_subnets: rec.extra_subnets ?? {},
     network,
     workspace: rec.workspace,
     base_url: baseUrl(rec.project, rec.name, suffix),

@@ -14,6 +14,7 @@ import { acquireShared, releaseShared, sharedServiceNames } from "../shared/shar
 import { joinedNetworks, resolveSharedNetworks } from "../shared/shared-networks.ts";
 import type { ContainerState } from "../../providers/provider.ts";
 import { envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
+import { ensureExtraSubnets } from "./extra-subnets.ts";
 import { currentProject, findEnv } from "./find-env.ts";
 import { checkDnsNames, refreshDns } from "./refresh-dns.ts";
 import { getCompose, getProvider } from "./runtime.ts";
@@ -42,19 +43,23 @@ export interface UpEnvOptions {
 /**
  * Starts an env: renders its compose file, makes sure its subnet is free, runs `compose up -d`,
  * optionally waits for health, then records services with the IPs Docker gave them and updates DNS.
- * A failure leaves the env recorded as `failed` (destroy still cleans it).
+ * A failure of compose (or later) leaves the env recorded as `failed` (destroy still cleans it);
+ * a failure before compose ran leaves its record and DNS as they were.
  */
 export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
   const project = await currentProject(opts.project);
   const provider = await getProvider();
   await provider.ping();
+  // Pre-flight, before anything is recorded: a compose CLI that does not answer, an unreadable
+  // config or an invalid compose file leave the env (and so DNS) exactly as it was.
+  const cli = await getCompose();
+  const resolved = await resolveEnvModel(assertNotBusy(findEnv(readState(), opts.ref, project)), opts.profiles ?? []);
+  let before: EnvRecord | undefined;
   let home: HomeRef | undefined;
   let rec = await withState((state) => {
     home = homeRef(state);
-    const r = findEnv(state, opts.ref, project);
-    if (r.operation && r.operation.kind !== "up" && isProcessAlive(r.operation.pid)) {
-      throw new CiloError("E_ENV_BUSY", `The env ${r.project}/${r.name} is busy: ${r.operation.kind} is running (pid ${r.operation.pid})`, { hint: "Wait for it to finish" });
-    }
+    const r = assertNotBusy(findEnv(state, opts.ref, project));
+    before = structuredClone(r);
     if (opts.sharedNetworks?.length) {
       r.shared_networks = [...new Set([...(r.shared_networks ?? []), ...resolveSharedNetworks(state, r, opts.sharedNetworks)])].sort();
     }
@@ -64,12 +69,15 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
     return { ...r };
   });
   const key = envKey(rec.project, rec.name);
+  /** Set once this up changes something in Docker; a failure before that is a pre-flight failure. */
+  let started = false;
   try {
     rec = await ensureFreeSubnet(rec);
-    const resolved = await resolveEnvModel(rec, opts.profiles ?? []);
+    rec = await ensureExtraSubnets(rec, resolved.model);
     const sharedNames = sharedServiceNames(resolved.model, resolved.config, { ...(opts.share ? { share: opts.share } : {}), ...(opts.isolate ? { isolate: opts.isolate } : {}) });
     const joinNetworks = joinedNetworks(readState(), rec);
     const dropped = (rec.shared_services ?? []).filter((s) => !sharedNames.includes(s));
+    if (dropped.length > 0 || sharedNames.length > 0) started = true;
     if (dropped.length > 0) await releaseShared(rec.project, rec.name, dropped);
     let shared: { network: string; containers: ContainerState[] } | undefined;
     if (sharedNames.length > 0) shared = await acquireShared(rec, resolved.model, sharedNames);
@@ -81,11 +89,11 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
       .filter((s) => rendered.services.includes(s.name) || sharedNames.includes(s.name))
       .map((s) => (sharedNames.includes(s.name) ? { ...s, shared: true } : s));
     await checkDnsNames({ ...rec, services });
-    const cli = await getCompose();
     const args = ["up", "-d", "--remove-orphans"];
     if (opts.build) args.push("--build");
     if (opts.recreate) args.push("--force-recreate");
     failpoint("up:before-compose");
+    started = true;
     const r = await runCompose(cli, envComposeTarget(rec), args, {
       ...(opts.onOutput ? { onOutput: (c: string) => opts.onOutput!(c) } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -118,6 +126,10 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
     await refreshDns();
     return done;
   } catch (e) {
+    if (!started && before) {
+      await restoreAfterPreflight(before, process.pid).catch(() => {});
+      throw e;
+    }
     await releaseShared(rec.project, rec.name).catch(() => {});
     await withState((state) => {
       const cur = state.envs[key];
@@ -130,6 +142,31 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
     }).catch(() => {});
     throw e;
   }
+}
+
+/** Refuses an env that another live process is taking down or destroying. */
+function assertNotBusy(r: EnvRecord): EnvRecord {
+  if (r.operation && r.operation.kind !== "up" && isProcessAlive(r.operation.pid)) {
+    throw new CiloError("E_ENV_BUSY", `The env ${r.project}/${r.name} is busy: ${r.operation.kind} is running (pid ${r.operation.pid})`, { hint: "Wait for it to finish" });
+  }
+  return r;
+}
+
+/**
+ * After a failure before compose changed anything (subnet check, transform, DNS names), the env
+ * gets back the status, services, error and remembered networks it had: a running env stays
+ * running and keeps its DNS names. A subnet re-allocated meanwhile is kept (its network does not
+ * exist yet). Nothing is restored when another up has taken the env over.
+ */
+async function restoreAfterPreflight(before: EnvRecord, pid: number): Promise<void> {
+  await withState((state) => {
+    const cur = state.envs[envKey(before.project, before.name)];
+    if (!cur || cur.operation?.pid !== pid) return;
+    for (const field of ["status", "services", "error", "shared_services", "shared_networks", "operation", "updated_at"] as const) {
+      if (before[field] === undefined) delete cur[field];
+      else (cur as any)[field] = before[field];
+    }
+  });
 }
 
 /**

@@ -1,14 +1,25 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { failpoint } from "../failpoint.ts";
+import { fsFault } from "./fs-fault.ts";
 
 let counter = 0;
 
 /**
  * Writes a file so that a crash at any moment leaves either the old or the new content:
  * temp file in the same folder, fsync, rename over the target, fsync of the folder.
+ * A full disk, used-up quota, read-only mount or missing permission is thrown as a CiloError
+ * naming `path` (see fs-fault.ts); the old content is then untouched.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+  try {
+    writeAtomically(path, data, mode);
+  } catch (e) {
+    throw fsFault(e, path) ?? e;
+  }
+}
+
+function writeAtomically(path: string, data: string | Uint8Array, mode: number): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.${counter++}.tmp`);
   const fd = openSync(tmp, "w", mode);

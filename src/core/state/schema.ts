@@ -74,6 +74,11 @@ export interface EnvRecord {
   docker_name: string;
   status: EnvStatus;
   subnet: string;
+  /**
+   * Subnets from the pool for the project's networks that fix one in ipam, by network key (each
+   * env's copy of such a network is re-addressed into its own; released with the env).
+   */
+  extra_subnets?: Record<string, string>;
   workspace: string;
   created_at: string;
   updated_at: string;

@@ -48,6 +48,21 @@ export function validateState(value: unknown): string[] {
       if (other !== undefined) problems.push(`envs "${other}" and "${key}" share subnet ${env.subnet}`);
       subnets.set(env.subnet, key);
     }
+    if (env.extra_subnets !== undefined) {
+      if (!isObject(env.extra_subnets)) {
+        problems.push(`env "${key}" has an invalid extra_subnets map`);
+      } else {
+        for (const [network, subnet] of Object.entries(env.extra_subnets)) {
+          if (typeof subnet !== "string" || parseCidr(subnet) === undefined) {
+            problems.push(`env "${key}" has no valid subnet for network "${network}"`);
+            continue;
+          }
+          const other = subnets.get(subnet);
+          if (other !== undefined) problems.push(`"${other}" and network "${network}" of env "${key}" share subnet ${subnet}`);
+          subnets.set(subnet, `${key} (network ${network})`);
+        }
+      }
+    }
     if (typeof env.workspace !== "string") problems.push(`env "${key}" has no workspace path`);
     // Docker names are what compose down and label sweeps act on: only this home's own two forms.
     if (homeId && env.docker_name !== envDockerName(homeId, String(env.project), String(env.name)) && env.docker_name !== legacyEnvDockerName(String(env.project), String(env.name))) {
