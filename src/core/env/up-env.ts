@@ -81,10 +81,8 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
     if (dropped.length > 0) await releaseShared(rec.project, rec.name, dropped);
     let shared: { network: string; containers: ContainerState[] } | undefined;
     if (sharedNames.length > 0) shared = await acquireShared(rec, resolved.model, sharedNames);
-    const rendered = writeEnvCompose(rec, home!, resolved, {
-      ...(shared ? { shared: { services: sharedNames, network: shared.network } } : {}),
-      joinNetworks,
-    });
+    const renderOpts = { ...(shared ? { shared: { services: sharedNames, network: shared.network } } : {}), joinNetworks };
+    let rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
     const services = serviceRecordsFromModel({ services: { ...(resolved.model["services"] as object) } }, resolved.config)
       .filter((s) => rendered.services.includes(s.name) || sharedNames.includes(s.name))
       .map((s) => (sharedNames.includes(s.name) ? { ...s, shared: true } : s));
@@ -94,11 +92,20 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
     if (opts.recreate) args.push("--force-recreate");
     failpoint("up:before-compose");
     started = true;
-    const r = await runCompose(cli, envComposeTarget(rec), args, {
-      ...(opts.onOutput ? { onOutput: (c: string) => opts.onOutput!(c) } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    if (r.code !== 0) throw composeFailure(`Starting ${key} failed`, r);
+    for (let attempt = 1; ; attempt++) {
+      const r = await runCompose(cli, envComposeTarget(rec), args, {
+        ...(opts.onOutput ? { onOutput: (c: string) => opts.onOutput!(c) } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      if (r.code === 0) break;
+      // Another CILO_HOME on this engine (no lock is shared between homes) or any other program
+      // may have made a network on this env's subnet since it was checked: compose then fails to
+      // create the env network ("Pool overlaps") and has made nothing else. Take a free subnet
+      // now that the other network is visible, and run compose again.
+      if (attempt >= SUBNET_RACE_ATTEMPTS || !/Pool overlaps/i.test(`${r.stderr}\n${r.stdout}`)) throw composeFailure(`Starting ${key} failed`, r);
+      rec = await ensureExtraSubnets(await ensureFreeSubnet(rec), resolved.model);
+      rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
+    }
     failpoint("up:after-compose");
     if (opts.wait) {
       await waitForServices(provider, { labels: envSelectorLabels(rec, home!.id), services: rendered.services, timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.signal ? { signal: opts.signal } : {}) });
@@ -168,6 +175,9 @@ async function restoreAfterPreflight(before: EnvRecord, pid: number): Promise<vo
     }
   });
 }
+
+/** How often `up` takes a new subnet when another program took the env's between check and compose. */
+const SUBNET_RACE_ATTEMPTS = 3;
 
 /**
  * The env's subnet must not overlap any network or route that appeared since it was allocated;
