@@ -1,9 +1,11 @@
+import { isAbsolute } from "node:path";
 import { parseCidr } from "../network/cidr.ts";
 import { ENV_STATUSES, type State } from "./schema.ts";
 
 /**
  * Checks the shape of a (migrated) state and the invariants across envs: key matches
- * project/name, no two envs share a subnet. Returns the problems found, empty when valid.
+ * project/name, no two envs share a subnet, workspace paths are absolute (whether a workspace
+ * lies in the home is judged by `cilo doctor` and before any deletion: see destroy-workspace.ts). Returns the problems found, empty when valid.
  */
 export function validateState(value: unknown): string[] {
   const problems: string[] = [];
@@ -39,6 +41,7 @@ export function validateState(value: unknown): string[] {
       subnets.set(env.subnet, key);
     }
     if (typeof env.workspace !== "string") problems.push(`env "${key}" has no workspace path`);
+    else if (!isAbsolute(env.workspace) || env.workspace.includes("\0")) problems.push(`env "${key}" has a workspace path that is not absolute`);
     if (env.shared_networks !== undefined && !Array.isArray(env.shared_networks)) problems.push(`env "${key}" has an invalid shared_networks list`);
     if (!Array.isArray(env.services)) problems.push(`env "${key}" has no services list`);
   }
