@@ -66,7 +66,7 @@ export async function planWorkspaceRemoval(rec: EnvRecord, opts: { ref: string; 
   if (!work) return plan;
   plan.work = work;
   if (!opts.discard) throw unsavedError(rec, work, opts.ref);
-  if (work.kind === "git" && work.commits > 0 && plan.path !== undefined) {
+  if (work.kind !== "worktree" && work.commits > 0 && plan.path !== undefined) {
     const dir = join(home, "saved", rec.project);
     mkdirSync(dir, { recursive: true });
     plan.bundle = join(dir, `${rec.name}-${new Date().toISOString().replace(/[:.]/g, "-")}.bundle`);
@@ -123,7 +123,8 @@ async function workAt(rec: EnvRecord, plan: Pick<WorkspacePlan, "path" | "link">
 
 /** One line naming what would be lost and how to keep it. */
 function unsavedError(rec: EnvRecord, work: UnsavedWork, ref: string): CiloError {
-  const subject = work.kind === "worktree" ? (work.branch ?? `The worktree of ${envKey(rec.project, rec.name)}`) : `The git clone of ${envKey(rec.project, rec.name)}`;
+  const key = envKey(rec.project, rec.name);
+  const subject = work.kind === "worktree" ? (work.branch ?? `The worktree of ${key}`) : work.kind === "git" ? `The git clone of ${key}` : `The git repository in the workspace of ${key}`;
   const keep = work.kind === "worktree" ? "commit/push or merge them" : "commit and push them";
   return new CiloError("E_WORKSPACE_UNSAVED", `${subject} has ${describeWork(work)}; ${keep}, or run cilo destroy ${ref} --force (or --keep-workspace)`, {
     exitCode: ExitCode.usage,

@@ -12,7 +12,8 @@ const GENERATED_DIR = ".cilo/";
 
 /** What deleting a git-backed workspace would lose. */
 export interface UnsavedWork {
-  kind: "worktree" | "git";
+  /** `repo`: a git repository the user made inside a copied workspace (a copy never has `.git`). */
+  kind: "worktree" | "git" | "repo";
   /** Worktree: the `cilo/<env>` branch removal deletes (when it exists). */
   branch?: string;
   /** The commit that would be lost as a name: the branch tip (worktree) or HEAD (clone). */
@@ -28,8 +29,9 @@ export interface UnsavedWork {
 }
 
 /**
- * What removing a worktree or a `--git` clone would lose. Undefined for other kinds, and when
- * there is no repository left to look at (a clone whose folder is gone). `tokens`: the values the
+ * What removing a worktree, a `--git` clone or a copy holding a git repository would lose.
+ * Undefined when there is no repository to look at (a copy without `.git`, a clone whose folder
+ * is gone). `tokens`: the values the
  * env's `env.render` files were rendered with, so that a file that differs from HEAD only by that
  * rendering does not count as a change.
  */
@@ -51,17 +53,14 @@ export async function unsavedWork(ws: WorkspaceRef, opts: { tokens?: RenderToken
       files: hasRepo ? await uncommittedFiles(ws.path, opts.tokens) : 0,
     };
   }
-  if (ws.kind === "git") {
-    if (!hasRepo) return undefined;
-    const head = await resolveCommit(ws.path, "HEAD");
-    return {
-      kind: "git",
-      ...(head ? { tip: head } : {}),
-      commits: await countCommits(ws.path, ["HEAD", "--branches"], ["--remotes", "--tags"]),
-      files: await uncommittedFiles(ws.path, opts.tokens),
-    };
-  }
-  return undefined;
+  if (!hasRepo) return undefined;
+  const head = await resolveCommit(ws.path, "HEAD");
+  return {
+    kind: ws.kind === "git" ? "git" : "repo",
+    ...(head ? { tip: head } : {}),
+    commits: head ? await countCommits(ws.path, ["HEAD", "--branches"], ["--remotes", "--tags"]) : 0,
+    files: await uncommittedFiles(ws.path, opts.tokens),
+  };
 }
 
 /**
