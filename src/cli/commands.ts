@@ -59,7 +59,7 @@ export function registerCommands(cli: CAC, sink: Sink): void {
 
   cli
     .command("destroy <env>", "Destroy an env: containers, network, volumes, workspace, state entry")
-    .option("--force", "Do not ask; a missing env is not an error; envs joining its network are detached")
+    .option("--force", "Do not ask; a missing env is not an error; envs joining its network are detached; a worktree's or git clone's uncommitted files and unmerged/unpushed commits are deleted (the lost tip is printed)")
     .option("--keep-workspace", "Keep the workspace folder")
     .option("--project <name>", "Project of the env")
     .action(lazy(sink, () => import("./commands/destroy.ts")));

@@ -208,6 +208,14 @@ test("workspaces: a folder without an env is workspace-orphaned; an env without 
   assert.is(stillRuns[0]!.fix, null, "never destroyed automatically while something of it runs");
 });
 
+test("a recorded workspace that is not the env's folder under the home is env-workspace-outside, never fixed", () => {
+  const s = stateOf(env("x", { status: "stopped", workspace: "/tmp/elsewhere" }), env("y", { status: "stopped", workspace: `${HOME}/envs/shop/../shop/y` }));
+  const found = diagnose(facts(s, { workspaces: ["shop/x", "shop/y"] }));
+  assert.equal(ids(found), ["env-workspace-outside shop/x"]);
+  assert.is(found[0]!.fix, null);
+  assert.match(found[0]!.message, /\/tmp\/elsewhere/);
+});
+
 test("interrupted operations: a marker whose process is gone, with the fix of its kind; a live one is left alone", () => {
   const marker = (kind: "create" | "up" | "down" | "destroy", pid: number) => ({ kind, pid, started_at: T0 });
   const s = stateOf(

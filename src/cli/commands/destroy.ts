@@ -1,9 +1,11 @@
 import { createInterface } from "node:readline/promises";
 import { destroyEnv } from "../../core/env/destroy-env.ts";
+import { planWorkspaceRemoval } from "../../core/env/destroy-workspace.ts";
 import { currentProject, findEnv } from "../../core/env/find-env.ts";
 import { CiloError } from "../../core/errors.ts";
+import { workspacePath } from "../../core/paths.ts";
 import { readState } from "../../core/state/store.ts";
-import { println } from "../output.ts";
+import { println, warn } from "../output.ts";
 
 interface DestroyOptions {
   force?: boolean;
@@ -14,8 +16,9 @@ interface DestroyOptions {
 export default async function destroy(env: string, opts: DestroyOptions): Promise<number> {
   if (!opts.force && process.stdin.isTTY && process.stderr.isTTY) {
     const rec = findEnv(readState(), env, await currentProject(opts.project));
+    if (!opts.keepWorkspace) await planWorkspaceRemoval(rec, { ref: env }); // refuses losing work before asking
     const rl = createInterface({ input: process.stdin, output: process.stderr });
-    const answer = await rl.question(`Destroy ${rec.project}/${rec.name}: containers, network, volumes${opts.keepWorkspace ? "" : ` and ${rec.workspace}`}? [y/N] `);
+    const answer = await rl.question(`Destroy ${rec.project}/${rec.name}: containers, network, volumes${opts.keepWorkspace ? "" : ` and ${workspacePath(rec.project, rec.name)}`}? [y/N] `);
     rl.close();
     if (!/^y(es)?$/i.test(answer.trim())) throw new CiloError("E_ABORTED", "Nothing was destroyed");
   }
@@ -23,6 +26,8 @@ export default async function destroy(env: string, opts: DestroyOptions): Promis
     ref: env,
     force: !!opts.force,
     keepWorkspace: !!opts.keepWorkspace,
+    discardWork: !!opts.force,
+    onNotice: (line, level) => (level === "warning" ? warn(line) : process.stderr.write(`${line}\n`)),
     ...(opts.project ? { project: opts.project } : {}),
     ...(process.stderr.isTTY ? { onOutput: (c: string) => process.stderr.write(c) } : {}),
   });

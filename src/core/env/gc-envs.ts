@@ -1,10 +1,9 @@
-import { existsSync } from "node:fs";
 import { messageOf } from "../errors.ts";
 import { isProcessAlive } from "../proc/processes.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
-import { hasUncommittedChanges } from "../workspace/index.ts";
 import { destroyEnv } from "./destroy-env.ts";
+import { describeWork, unsavedWorkOf } from "./destroy-workspace.ts";
 
 export interface GcOptions {
   /** Envs not used for longer than this are destroyed. */
@@ -41,7 +40,9 @@ export function idleEnvs(state: State, olderThanMs: number, now: number): IdleEn
 
 /**
  * `cilo gc`: destroys envs not used for a while, through `destroyEnv`. An env that is busy (an
- * operation of a live process) or whose git workspace holds uncommitted changes is kept.
+ * operation of a live process) or whose git workspace holds work that destroy would lose
+ * (uncommitted changes, commits of a worktree branch not on any other branch, unpushed commits of
+ * a clone) is kept.
  */
 export async function gcEnvs(opts: GcOptions): Promise<GcResult> {
   const result: GcResult = { destroyed: [], kept: [], failed: [] };
@@ -52,8 +53,9 @@ export async function gcEnvs(opts: GcOptions): Promise<GcResult> {
       result.kept.push({ ...idle, reason: `${op.kind} is running (pid ${op.pid})` });
       continue;
     }
-    if (existsSync(env.workspace) && (await hasUncommittedChanges(env.workspace).catch(() => false))) {
-      result.kept.push({ ...idle, reason: "its workspace has uncommitted changes" });
+    const work = await unsavedWorkOf(env).catch(() => undefined);
+    if (work) {
+      result.kept.push({ ...idle, reason: work.files > 0 ? "its workspace has uncommitted changes" : `its ${({ worktree: "branch", git: "clone", repo: "workspace's git repository" } as const)[work.kind]} has ${describeWork(work)}` });
       continue;
     }
     if (opts.dryRun) {

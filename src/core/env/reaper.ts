@@ -118,7 +118,7 @@ async function reapAll(ownerPid: number, home: string, file: string): Promise<bo
     const owned = ownedEnvs(ownerPid, home);
     if (owned === undefined) return false;
     if (owned.length === 0) return true;
-    const results = await Promise.allSettled(owned.map((rec) => reapEnv(rec, home)));
+    const results = await Promise.allSettled(owned.map((rec) => reapEnv(rec, home, file)));
     results.forEach((r, i) => {
       if (r.status === "rejected") log(file, `destroying ${envKey(owned[i]!.project, owned[i]!.name)} failed (attempt ${attempt}): ${messageOf(r.reason)}`);
     });
@@ -127,7 +127,7 @@ async function reapAll(ownerPid: number, home: string, file: string): Promise<bo
   return ownedEnvs(ownerPid, home)?.length === 0;
 }
 
-async function reapEnv(rec: EnvRecord, home: string): Promise<void> {
+async function reapEnv(rec: EnvRecord, home: string, file: string): Promise<void> {
   const key = envKey(rec.project, rec.name);
   await settle(key, rec.docker_name, home);
   const provider = await getProvider();
@@ -135,7 +135,7 @@ async function reapEnv(rec: EnvRecord, home: string): Promise<void> {
   if (!homeId) return;
   const containers = await envContainers(provider, rec, homeId);
   await Promise.all(containers.map((c) => provider.removeContainer(c.id)));
-  await destroyEnv({ ref: key, project: rec.project, force: true });
+  await destroyEnv({ ref: key, project: rec.project, force: true, discardWork: true, onNotice: (line) => log(file, `${key}: ${line}`) });
 }
 
 /** Waits while another live process operates on the env, or a compose call of it outlives its cilo. */

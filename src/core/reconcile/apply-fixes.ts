@@ -58,6 +58,7 @@ const PHASE: Record<FindingId, number> = {
   "operation-interrupted": 2,
   "env-owner-gone": 3,
   "env-workspace-missing": 3,
+  "env-workspace-outside": 10,
   "env-service-missing": 4,
   "env-service-exited": 4,
   "env-ip-stale": 4,
@@ -139,12 +140,13 @@ async function fixOne(f: Finding, home: string, force: boolean): Promise<string>
       return finishOperation(f.subject, home, force);
     case "env-owner-gone": {
       const owner = readState(home).envs[f.subject]?.owner_pid;
-      await destroyEnv({ ref: f.subject, project: projectOf(f.subject), force: true });
+      await destroyEnv({ ref: f.subject, project: projectOf(f.subject), force: true, discardWork: true }); // a throwaway env, as the reaper would
       if (owner !== undefined) await forgetReaper(owner, home);
       return "destroyed it";
     }
     case "env-workspace-missing":
-      await destroyEnv({ ref: f.subject, project: projectOf(f.subject), force: true });
+      // The folder is gone, but a worktree's branch may still hold commits: kept unless --force.
+      await destroyEnv({ ref: f.subject, project: projectOf(f.subject), force: true, discardWork: force });
       return "destroyed it";
     case "env-service-missing":
     case "env-service-exited":
@@ -207,7 +209,7 @@ async function finishOperation(key: string, home: string, force: boolean): Promi
     case "create":
     case "destroy":
       await refuseDirty(rec.workspace, force);
-      await destroyEnv({ ref: key, project: rec.project, force: true });
+      await destroyEnv({ ref: key, project: rec.project, force: true, discardWork: force });
       return op.kind === "create" ? "rolled the create back: removed what it made and the record" : "finished the destroy";
     case "up": {
       const done = await recordRuntime(key, { status: "failed", error: "cilo up was interrupted before it finished" });

@@ -1,3 +1,4 @@
+import { join, resolve } from "node:path";
 import type { ContainerState } from "../../providers/provider.ts";
 import { LABEL_ENV, LABEL_HOME, LABEL_HOME_PATH, LABEL_PROJECT, LABEL_SERVICE, LABEL_SHARED, legacyEnvDockerName } from "../labels.ts";
 import { LOCK_STALE_MS } from "../fs/file-lock.ts";
@@ -56,6 +57,7 @@ export function diagnose(facts: ReconcileFacts): Finding[] {
   }
   const state = st.state;
   const workspaces = new Set(facts.workspaces);
+  for (const rec of sortedEnvs(state)) out.push(...workspaceOutside(rec, facts));
   if (facts.docker.kind === "ok") {
     const owner = ownership(facts, workspaces, state.home_id);
     for (const rec of sortedEnvs(state)) out.push(...envFindings(rec, facts, owner.containersOf(rec), workspaces));
@@ -211,6 +213,25 @@ function envFindings(rec: EnvRecord, facts: ReconcileFacts, containers: Containe
     ];
   }
   return runtimeFindings(rec, key, containers);
+}
+
+/**
+ * An env whose recorded workspace is not its own folder `$CILO_HOME/envs/<project>/<env>` (a
+ * hand-edited or tampered state). Never fixed automatically: destroy leaves such a path alone.
+ */
+function workspaceOutside(rec: EnvRecord, facts: ReconcileFacts): Finding[] {
+  const own = facts.envsRoots.map((root) => join(root, rec.project, rec.name));
+  if (typeof rec.workspace === "string" && rec.workspace !== "" && own.includes(resolve(rec.workspace))) return [];
+  const key = envKey(rec.project, rec.name);
+  return [
+    {
+      id: "env-workspace-outside",
+      severity: "error",
+      subject: key,
+      message: `The recorded workspace ${JSON.stringify(rec.workspace)} of ${key} is not its folder ${own[0]}; cilo never deletes it`,
+      fix: null,
+    },
+  ];
 }
 
 const INTERRUPTED_FIX: Record<OperationMarker["kind"], string> = {

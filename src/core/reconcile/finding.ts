@@ -16,6 +16,7 @@ export type FindingId =
   | "env-owner-gone"
   | "reaper-missing"
   | "env-workspace-missing"
+  | "env-workspace-outside"
   | "env-service-missing"
   | "env-service-exited"
   | "env-ip-stale"

@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { isAbsolute } from "node:path";
 import { isDnsName, isHostLabel, isServiceName, parseDnsSuffix, shown } from "../dns/dns-names.ts";
 import { envDockerName, HOME_ID_PATTERN, legacyEnvDockerName, legacySharedDockerName, sharedDockerName } from "../labels.ts";
 import { parseCidr } from "../network/cidr.ts";
@@ -6,7 +7,8 @@ import { ENV_STATUSES, type State } from "./schema.ts";
 
 /**
  * Checks the shape of a (migrated) state and the invariants across envs: key matches
- * project/name, no two envs share a subnet. Returns the problems found, empty when valid.
+ * project/name, no two envs share a subnet, workspace paths are absolute (whether a workspace
+ * lies in the home is judged by `cilo doctor` and before any deletion: see destroy-workspace.ts). Returns the problems found, empty when valid.
  */
 export function validateState(value: unknown): string[] {
   const problems: string[] = [];
@@ -64,6 +66,7 @@ export function validateState(value: unknown): string[] {
       }
     }
     if (typeof env.workspace !== "string") problems.push(`env "${key}" has no workspace path`);
+    else if (!isAbsolute(env.workspace) || env.workspace.includes("\0")) problems.push(`env ${k} has a workspace path that is not absolute`);
     // Docker names are what compose down and label sweeps act on: only this home's own two forms.
     if (homeId && env.docker_name !== envDockerName(homeId, String(env.project), String(env.name)) && env.docker_name !== legacyEnvDockerName(String(env.project), String(env.name))) {
       problems.push(`env ${k} has a docker_name that is not this home's name for it`);
