@@ -177,7 +177,8 @@ function semanticIssues(
  * `${{ env.* }}`, `${{ vars.* }}` and `${{ steps.<id>.outputs.* }}` in a `run:` script: the value
  * is pasted into the shell text (as in GitHub Actions), so a value holding quotes, `;` or `$(…)`
  * (a branch name, a pull request title, a step's output) runs as commands. Like actionlint, warn
- * and point to the safe form: the value in the environment, read as "$VAR".
+ * and point to the safe form: the value in the environment, read as "$VAR". A script that is
+ * nothing but one `${{ }}` (`run: ${{ vars.test }}`) is a command on purpose, and not warned about.
  */
 function runWarnings(data: Record<string, unknown>, map: SourceMap): Located[] {
   const warnings: Located[] = [];
@@ -191,6 +192,8 @@ function runWarnings(data: Record<string, unknown>, map: SourceMap): Located[] {
       continue; // an issue already
     }
     const runPath = [...path, "run"];
+    const exprs = parts.filter((p) => p.kind === "expr" || p.text.trim() !== "");
+    if (exprs.length === 1 && exprs[0]!.kind === "expr") continue;
     for (const part of parts) {
       if (part.kind !== "expr") continue;
       for (const ref of references(part.expression.root)) {
@@ -220,13 +223,17 @@ function safeForm(path: string[]): string | undefined {
     return `pass it through env: (env: { ${v}: "\${{ ${ref} }}" }) and use "$${v}" instead`;
   };
   if (context === "vars" && name !== undefined) return viaEnv(path.join("."), name);
-  if (context === "steps" && field === "outputs") return viaEnv(path.join("."), key ?? `${name}_outputs`);
+  if (context === "steps" && field === "outputs") return viaEnv(path.join("."), `${name}_${key ?? "outputs"}`);
   return undefined;
 }
 
+/** Names a suggested variable must not take: the shell and the run step rely on them. */
+const RESERVED = new Set(["PATH", "HOME", "SHELL", "IFS", "PWD", "OLDPWD", "USER", "LANG", "TERM", "ENV", "BASH_ENV", "CDPATH", "TMPDIR", "HOSTNAME", "PS4"]);
+
 function shellName(s: string): string {
-  const n = s.toUpperCase().replace(/[^A-Z0-9_]/g, "_");
-  return /^[0-9]/.test(n) ? `_${n}` : n;
+  let n = s.toUpperCase().replace(/[^A-Z0-9_]/g, "_");
+  if (/^[0-9]/.test(n)) n = `_${n}`;
+  return RESERVED.has(n) || n.startsWith("CILO_") || n.startsWith("LD_") ? `${n}_VALUE` : n;
 }
 
 interface Scope {

@@ -156,9 +156,15 @@ test("warnings: env, vars and step outputs pasted into run:, at the reference, w
     ["5:19 steps[0].run", "7:17 steps[1].run", "8:16 steps[1].run"],
   );
   assert.match(warnings[0]!.message, /^\$\{\{ env\.TOKEN \}\} is pasted into the script as text, so a value holding quotes, ";" or \$\(…\) runs as shell commands; it is in the step's environment already: use "\$TOKEN" instead$/);
-  assert.match(warnings[1]!.message, /\$\{\{ steps\.s\.outputs\.url \}\} .*pass it through env: \(env: \{ URL: "\$\{\{ steps\.s\.outputs\.url \}\}" \}\) and use "\$URL" instead$/);
+  assert.match(warnings[1]!.message, /\$\{\{ steps\.s\.outputs\.url \}\} .*pass it through env: \(env: \{ S_URL: "\$\{\{ steps\.s\.outputs\.url \}\}" \}\) and use "\$S_URL" instead$/);
   assert.match(warnings[2]!.message, /\$\{\{ vars\.who \}\} .*env: \{ WHO: .* "\$WHO"/);
   assert.equal(validateWorkflowText("version: 1\nsteps:\n  - run: echo \"$TOKEN\"\n", "w.yaml").warnings, []);
+  // A script that is only one ${{ }} is a command on purpose (run: ${{ vars.test }}).
+  assert.equal(validateWorkflowText("version: 1\nvars: { test: npm test }\nsteps:\n  - run: ${{ vars.test }}\n  - run: \" ${{ env.CMD }}\\n\"\n", "w.yaml").warnings, []);
+  // Suggested names never clobber what the shell relies on.
+  const path = validateWorkflowText("version: 1\nvars: { path: /, cilo_x: 1 }\nsteps:\n  - run: curl x${{ vars.path }} ${{ vars.cilo_x }}\n", "w.yaml").warnings;
+  assert.match(path[0]!.message, /env: \{ PATH_VALUE: .* "\$PATH_VALUE"/);
+  assert.match(path[1]!.message, /env: \{ CILO_X_VALUE: /);
 });
 
 test("warnings of included files reach the loaded workflow; the load still succeeds", async () => {
