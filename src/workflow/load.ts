@@ -58,9 +58,9 @@ export function formatIssue(issue: WorkflowIssue): string {
 
 /**
  * Reads and checks a workflow file and every file it includes (relative to the including file,
- * cycles refused; only files inside {@link includeRoots}). Throws {@link WorkflowInvalidError} (E_WORKFLOW_INVALID, exit 2) listing every
- * problem, `E_WORKFLOW_NOT_FOUND` (exit 2) for a missing file, and a usage error for a `vars`
- * override the workflow does not declare.
+ * cycles refused; only files inside {@link includeRoots}). Throws {@link WorkflowInvalidError}
+ * (E_WORKFLOW_INVALID, exit 2) listing every problem, `E_WORKFLOW_NOT_FOUND` (exit 2) for a
+ * missing file, and a usage error for a `vars` override the workflow does not declare.
  */
 export async function loadWorkflow(file: string, opts: LoadOptions = {}): Promise<LoadedWorkflow> {
   const path = resolve(file);
@@ -72,9 +72,10 @@ export async function loadWorkflow(file: string, opts: LoadOptions = {}): Promis
     });
   }
   const issues: WorkflowIssue[] = [];
-  const real = realpathSync(path);
-  const roots = includeRoots(real, opts.allowInclude ?? []);
-  const loaded = await loadTree(path, text, { chain: [real], issues, done: new Map(), roots });
+  // The folder tree is anchored where the workflow is named (its folder, links resolved), not where
+  // the file itself may link to: a workflow that is a symlink does not widen it.
+  const roots = includeRoots(join(realpathSync(dirname(path)), basename(path)), opts.allowInclude ?? []);
+  const loaded = await loadTree(path, text, { chain: [realpathSync(path)], issues, done: new Map(), roots });
   if (!loaded || issues.length > 0) throw new WorkflowInvalidError(issues, file);
   const overrides = opts.vars ?? {};
   const declared = Object.keys(loaded.workflow.vars ?? {});
@@ -101,8 +102,8 @@ export function includedWorkflow(parent: LoadedWorkflow, step: IncludeStep): Loa
  * workflow from an untrusted pull request thus cannot make CI read (and print) other files of
  * the machine, such as `include: /etc/shadow`.
  */
-export function includeRoots(realFile: string, allow: readonly string[]): { home: string; roots: string[] } {
-  const dir = dirname(realFile);
+export function includeRoots(file: string, allow: readonly string[]): { home: string; roots: string[] } {
+  const dir = dirname(file);
   let home = dir;
   for (let d = dir; ; d = dirname(d)) {
     if (existsSync(join(d, ".git"))) {

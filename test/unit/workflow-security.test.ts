@@ -86,6 +86,10 @@ test("a symlink inside the folder that leads outside is refused; one that stays 
   assert.is(issues.length, 2, issues.join("\n"));
   assert.match(issues[0]!, /3:14: steps\[0\]\.include: the file .*escape\.yaml \(it leads to .*outside\/part\.yaml\) is outside /);
   assert.match(issues[1]!, /4:14: steps\[1\]\.include: the file .*outdir\/part\.yaml \(it leads to .*outside\/part\.yaml\) is outside /);
+  // A workflow that is itself a link elsewhere is held to the folder it is named in.
+  write("outside/main.yaml", "version: 1\nsteps:\n  - include: ../outside/part.yaml\n");
+  symlinkSync(join(dir, "outside/main.yaml"), join(dir, "proj/linked.yaml"));
+  assert.match((await issuesOf(join(dir, "proj/linked.yaml")))[0]!, /part\.yaml is outside .*proj, the folder tree/);
   // Allowed explicitly, the same file loads.
   const loaded = await loadWorkflow(main, { allowInclude: [join(dir, "outside")] });
   assert.is(loaded.includes.size, 3);
