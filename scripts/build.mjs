@@ -72,7 +72,14 @@ const old = new URL(`../dist.old-${process.pid}`, import.meta.url);
 rmSync(out, { recursive: true, force: true });
 // cpu-features and the native parts of ssh2 are optional helpers, loaded in try/catch.
 const optionalNative = ["cpu-features", "*.node"];
-const common = { bundle: true, platform: "node", target: "node20", minify: process.env.CILO_BUILD_DEBUG !== "1", legalComments: "none", logLevel: "warning" };
+/**
+ * jsonc-parser's `main` is a UMD build whose factory requires its own files (`./impl/format`…) at
+ * run time, which esbuild cannot follow: bundled, it fails with "Cannot find module". Its ESM
+ * build (`module`) bundles like any other; only this package is pointed at it, so the other
+ * dependencies keep the build they were tested with.
+ */
+const alias = { "jsonc-parser": "./node_modules/jsonc-parser/lib/esm/main.js" };
+const common = { bundle: true, platform: "node", target: "node20", minify: process.env.CILO_BUILD_DEBUG !== "1", legalComments: "none", logLevel: "warning", alias };
 const lazy = await build({
   ...common,
   entryPoints: Object.fromEntries(lazyBundles.map((l) => [l.name, l.entry])),

@@ -34,7 +34,8 @@ export function reportError(e: unknown): number {
     err = usageError(cacMessage((err as Error).message), "Run cilo --help for the commands and options");
   }
   if (isCiloError(err)) {
-    process.stderr.write(`cilo: ${err.message}\n`);
+    // A wrapped "Cannot find module" carries Node's "Require stack:" listing cilo's files: never shown.
+    process.stderr.write(`cilo: ${err.message.replace(/\s*\nRequire stack:[\s\S]*$/, "")}\n`);
     if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
     if (debug && err.cause) process.stderr.write(`cause: ${String((err.cause as any)?.stack ?? err.cause)}\n`);

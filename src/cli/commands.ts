@@ -147,6 +147,7 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--json", "Workflow: print NDJSON events instead of progress")
     .option("--junit <file>", "Workflow: write a JUnit XML report, one test case per step")
     .option("--outputs-file <path>", "Workflow: append the step outputs as <id>_<key>=value (GITHUB_OUTPUT format)")
+    .option("--allow-include <dir>", "Workflow: also allow include: of files in this folder, outside the workflow's repository (repeatable)")
     .option("--from <path>", "Command: project folder to create the env from (default: current folder)")
     .option("--project <name>", "Command: project of the env")
     .option("--no-up", "Command: do not start the env")
@@ -160,6 +161,7 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .command("workflow <action> [file]", "Workflow files: new [--template <name>] [--output <file>] | validate <file> | list-templates")
     .option("--template <name>", "new: the template to start from (default e2e)")
     .option("--output <file>", "new: the file to write (default cilo.workflow.yaml)")
+    .option("--allow-include <dir>", "validate: also allow include: of files in this folder, outside the workflow's repository (repeatable)")
     .option("--json", "Print as JSON")
     .action(lazy(sink, () => import("./commands/workflow.ts")));
 }

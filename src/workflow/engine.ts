@@ -182,7 +182,9 @@ export class WorkflowRunner {
   private async runStepBody(scope: Scope, step: Step, path: string, parentSignal?: AbortSignal): Promise<void> {
     const action = actionOf(step);
     const base = { path, action, ...(step.id ? { id: step.id } : {}) };
-    let title = stepTitle(step);
+    // As written in the file, never interpolated: `run: deploy --token ${{ env.TOKEN }}` must not
+    // put the token into logs, NDJSON and JUnit reports.
+    const title = stepTitle(step);
     let ctx = this.context(scope);
     let skip: string | undefined;
     try {
@@ -205,7 +207,6 @@ export class WorkflowRunner {
     try {
       stepEnv = step.env ? interpolateDeep(step.env, ctx) : {};
       ctx = { ...ctx, env: { ...ctx.env, ...stepEnv } };
-      title = interpolatedTitle(step, ctx);
     } catch (e) {
       error = messageOf(e);
     }
@@ -463,14 +464,6 @@ function keptNotice(entry: RunEnv, keep: boolean): string {
     `  cd "$(cilo path ${env})"`,
     `  cilo destroy ${env} --force   # when you are done`,
   ].join("\n");
-}
-
-/** The title with its expressions evaluated: the `name`, else the description of the interpolated action. */
-function interpolatedTitle(step: Step, ctx: ExpressionContext): string {
-  if (step.name !== undefined) return interpolate(step.name, ctx);
-  const action = actionOf(step);
-  if (action === "parallel" || action === "include") return stepTitle(step);
-  return stepTitle({ ...step, [action]: interpolateDeep((step as unknown as Record<string, unknown>)[action], ctx) } as Step);
 }
 
 function exitCodeOf(signal: "SIGINT" | "SIGTERM"): number {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Ajv, type ValidateFunction } from "ajv";
-import { LineCounter, parseDocument } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { references } from "./expression/ast.ts";
 import { CILO_FIELDS, STEP_FIELDS } from "./expression/context.ts";
 import { ExpressionError } from "./expression/errors.ts";
@@ -26,6 +26,8 @@ export interface WorkflowIssue {
 export interface WorkflowAnalysis {
   workflow?: Workflow;
   issues: WorkflowIssue[];
+  /** Things that work but are risky: `${{ }}` of outside values pasted into `run:` scripts. */
+  warnings: WorkflowIssue[];
   /** An issue about the value at `path` of this file. */
   issueAt(path: Segment[], target: "key" | "value", message: string): WorkflowIssue;
 }
@@ -39,9 +41,30 @@ export function workflowSchemaUrl(): URL {
  * Checks a workflow's text: YAML syntax, the JSON Schema, then what a schema cannot say (unique
  * ids, `needs`, expressions and what they refer to). Pure; included files are not read.
  */
-export function validateWorkflowText(text: string, file: string): { workflow?: Workflow; issues: WorkflowIssue[] } {
-  const { workflow, issues } = analyseWorkflow(text, file);
-  return workflow ? { workflow, issues } : { issues };
+export function validateWorkflowText(text: string, file: string): { workflow?: Workflow; issues: WorkflowIssue[]; warnings: WorkflowIssue[] } {
+  const { workflow, issues, warnings } = analyseWorkflow(text, file);
+  return workflow ? { workflow, issues, warnings } : { issues, warnings };
+}
+
+/**
+ * Why a text is not a workflow at all (not YAML, not a mapping, neither `version` nor `steps`), or
+ * undefined when it looks like one. For included files: the problems of a file that is not a
+ * workflow are not listed, since their messages quote its text. The reason never does.
+ */
+export function notAWorkflow(text: string): string | undefined {
+  if (text.includes("\0")) return "it is a binary file";
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const error = doc.errors[0];
+  if (error) {
+    const { line, col } = lines.linePos(error.pos[0]);
+    return `it is not valid YAML (line ${line}, column ${col})`;
+  }
+  const top = doc.contents;
+  if (!isMap(top)) return "it is not a YAML mapping";
+  const keys = top.items.map((p) => (isScalar(p.key) ? String(p.key.value) : ""));
+  if (!keys.includes("version") && !keys.includes("steps")) return "it has neither version: nor steps:";
+  return undefined;
 }
 
 /** {@link validateWorkflowText} that also keeps the source positions, for the loader. */
@@ -55,8 +78,10 @@ export function analyseWorkflow(text: string, file: string): WorkflowAnalysis {
     path: formatPath(path),
     message: oneLine(message),
   });
+  let warnings: WorkflowIssue[] = [];
   const result = (issues: WorkflowIssue[], workflow?: Workflow): WorkflowAnalysis => ({
     issues: sortIssues(issues),
+    warnings: sortIssues(warnings),
     issueAt,
     ...(workflow ? { workflow } : {}),
   });
@@ -80,6 +105,7 @@ export function analyseWorkflow(text: string, file: string): WorkflowAnalysis {
   const issues = found.map((i) => issueAt(i.path, i.target, i.message));
   if (isRecord(data)) {
     issues.push(...semanticIssues(data, map, issueAt).map((i) => ({ ...i, file })));
+    warnings = runWarnings(data, map).map((w) => ({ ...w, file }));
   }
   return issues.length > 0 ? result(dedupe(issues)) : result([], normalise(data as Workflow));
 }
@@ -145,6 +171,69 @@ function semanticIssues(
   const scope: Scope = { ids: [...ids.keys()], vars, stepPaths: new Set(steps.map((s) => formatPath(s.path))) };
   forEachString(data, [], (text, path) => issues.push(...expressionIssues(text, path, scope, map)));
   return issues;
+}
+
+/**
+ * `${{ env.* }}`, `${{ vars.* }}` and `${{ steps.<id>.outputs.* }}` in a `run:` script: the value
+ * is pasted into the shell text (as in GitHub Actions), so a value holding quotes, `;` or `$(…)`
+ * (a branch name, a pull request title, a step's output) runs as commands. Like actionlint, warn
+ * and point to the safe form: the value in the environment, read as "$VAR". A script that is
+ * nothing but one `${{ }}` (`run: ${{ vars.test }}`) is a command on purpose, and not warned about.
+ */
+function runWarnings(data: Record<string, unknown>, map: SourceMap): Located[] {
+  const warnings: Located[] = [];
+  for (const { step, path } of stepEntries(data["steps"], ["steps"])) {
+    const script = step["run"];
+    if (typeof script !== "string" || !isTemplate(script)) continue;
+    let parts;
+    try {
+      parts = parseTemplate(script);
+    } catch {
+      continue; // an issue already
+    }
+    const runPath = [...path, "run"];
+    const exprs = parts.filter((p) => p.kind === "expr" || p.text.trim() !== "");
+    if (exprs.length === 1 && exprs[0]!.kind === "expr") continue;
+    for (const part of parts) {
+      if (part.kind !== "expr") continue;
+      for (const ref of references(part.expression.root)) {
+        const safe = safeForm(ref.path);
+        if (!safe) continue;
+        warnings.push({
+          ...map.positionInString(runPath, ref.offsets[0]!),
+          path: formatPath(runPath),
+          message: `\${{ ${ref.path.join(".")} }} is pasted into the script as text, so a value holding quotes, ";" or $(…) runs as shell commands; ${safe}`,
+        });
+      }
+    }
+  }
+  return warnings;
+}
+
+/** What to write instead of a risky reference in a `run:` script, or undefined when it is not risky. */
+function safeForm(path: string[]): string | undefined {
+  const [context, name, field, key] = path;
+  if (context === "env" && name !== undefined) {
+    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)
+      ? `it is in the step's environment already: use "$${name}" instead`
+      : `pass it through env: with a shell-safe name and use "$NAME" instead`;
+  }
+  const viaEnv = (ref: string, leaf: string) => {
+    const v = shellName(leaf);
+    return `pass it through env: (env: { ${v}: "\${{ ${ref} }}" }) and use "$${v}" instead`;
+  };
+  if (context === "vars" && name !== undefined) return viaEnv(path.join("."), name);
+  if (context === "steps" && field === "outputs") return viaEnv(path.join("."), `${name}_${key ?? "outputs"}`);
+  return undefined;
+}
+
+/** Names a suggested variable must not take: the shell and the run step rely on them. */
+const RESERVED = new Set(["PATH", "HOME", "SHELL", "IFS", "PWD", "OLDPWD", "USER", "LANG", "TERM", "ENV", "BASH_ENV", "CDPATH", "TMPDIR", "HOSTNAME", "PS4"]);
+
+function shellName(s: string): string {
+  let n = s.toUpperCase().replace(/[^A-Z0-9_]/g, "_");
+  if (/^[0-9]/.test(n)) n = `_${n}`;
+  return RESERVED.has(n) || n.startsWith("CILO_") || n.startsWith("LD_") ? `${n}_VALUE` : n;
 }
 
 interface Scope {

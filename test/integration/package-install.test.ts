@@ -3,7 +3,7 @@
 // package has none — and the installed `cilo`, run from outside the repository, drives a real env
 // of examples/basic and a workflow against the real engine, compose CLI and dnsmasq.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -85,6 +85,31 @@ test("the installed cilo: init, create, up --wait, status, DNS, destroy", () => 
     assert.equal(labelled("network", `cilo.env=${env}`), []);
   } finally {
     cilo("destroy", `basic/${env}`, "--force");
+  }
+});
+
+test("the installed cilo reads cilo.jsonc and cilo.json (jsonc-parser bundled from its ESM build)", () => {
+  for (const [file, text] of [
+    ["cilo.jsonc", (p: string) => `{\n  // comment\n  "project": "${p}",\n  "ingress": "web",\n  "hostnames": { "api": ["backend"] },\n}\n`],
+    ["cilo.json", (p: string) => JSON.stringify({ project: p, ingress: "web", hostnames: { api: ["backend"] } })],
+  ] as const) {
+    const project = `pkgcfg-${file.replace(".", "")}-${env}`;
+    const dir = join(work, project);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "docker-compose.yml"), "services:\n  web:\n    image: busybox\n  api:\n    image: busybox\n");
+    writeFileSync(join(dir, file), text(project));
+    try {
+      const created = run(bin, ["create", env], dir);
+      assert.not.match(created.stderr, /Require stack|Cannot find module/, created.stderr);
+      ok(created, `create with ${file}`);
+      const view = JSON.parse(ok(run(bin, ["status", `${project}/${env}`, "--json"], dir), "status"));
+      assert.is(view.project, project);
+      assert.is(view.base_url, `http://${project}.${env}.test`);
+      const api = view.services.find((s: { name: string }) => s.name === "api");
+      assert.ok(api.dns.includes(`backend.${env}.test`), JSON.stringify(api.dns));
+    } finally {
+      cilo("destroy", `${project}/${env}`, "--force");
+    }
   }
 });
 

@@ -6,6 +6,9 @@ import { ExpressionError } from "../../src/workflow/expression/errors.ts";
 import { parseExpression } from "../../src/workflow/expression/parser.ts";
 import { parseCondition, parseTemplate } from "../../src/workflow/expression/template.ts";
 
+/** The documented nesting limit of expressions (MAX_DEPTH in the parser). */
+const MAX_DEPTH = 64;
+
 /** A compact rendering of the tree, to check how operators group. */
 function shape(e: Expr): string {
   switch (e.type) {
@@ -101,6 +104,30 @@ test("syntax errors carry the offset of the offending token", () => {
     assert.is(e.code, "E_EXPRESSION");
     assert.is(e.exitCode, 2);
   }
+});
+
+test("nesting is limited to MAX_DEPTH levels: a parse error at the first level too deep, not a stack overflow", () => {
+  const deep = (n: number) => `${"(".repeat(n)}true${")".repeat(n)}`;
+  assert.is(parseExpression(deep(MAX_DEPTH - 1)).root.type, "literal");
+  const cases: [string, number][] = [
+    [deep(3000), MAX_DEPTH],
+    [`${"!".repeat(20_000)}true`, MAX_DEPTH],
+    [`contains(${"lower(".repeat(5000)}'a'${")".repeat(5000)}, 'a')`, 9 + 6 * (MAX_DEPTH - 1)],
+    [`vars.a${"[0]".repeat(MAX_DEPTH)}`, 7],
+  ];
+  for (const [src, offset] of cases) {
+    const e = failure(src);
+    assert.is(e.offset, offset, src.slice(0, 40));
+    assert.match(e.reason, /nests more than 64 levels deep/);
+    assert.is(e.exitCode, 2);
+  }
+  // Long chains build deep trees without recursing in the parser: they are held to the limit too.
+  for (const chain of [Array(20_000).fill("vars.a").join(" || "), `env${".a".repeat(20_000)}`, Array(5000).fill("vars.a").join(" == ")]) {
+    assert.match(failure(chain).reason, /nests more than 64 levels deep/, chain.slice(0, 40));
+  }
+  assert.ok(parseExpression(Array(MAX_DEPTH / 2).fill("vars.a").join(" || ")));
+  assert.ok(parseTemplate(`echo \${{ ${deep(MAX_DEPTH - 1)} }}`));
+  assert.throws(() => parseTemplate(`echo \${{ ${deep(3000)} }}`), (e: unknown) => e instanceof ExpressionError && e.offset === 9 + MAX_DEPTH);
 });
 
 test("unknown functions are refused at parse time with a suggestion", () => {

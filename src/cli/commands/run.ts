@@ -2,8 +2,8 @@ import { appendFileSync } from "node:fs";
 import { runInEnv } from "../../core/env/run-in-env.ts";
 import { CiloError, usageError } from "../../core/errors.ts";
 import type { WorkflowRenderer } from "../../workflow/events.ts";
-import { loadWorkflow } from "../../workflow/load.ts";
-import { notice } from "../output.ts";
+import { formatIssue, loadWorkflow } from "../../workflow/load.ts";
+import { notice, warn } from "../output.ts";
 
 interface RunOptions {
   var?: string | string[];
@@ -11,6 +11,7 @@ interface RunOptions {
   json?: boolean;
   junit?: string;
   outputsFile?: string;
+  allowInclude?: string | string[];
   from?: string;
   project?: string;
   /** false with --no-up */
@@ -34,7 +35,7 @@ export default async function run(target: string, rest: string[], opts: RunOptio
     if (opts.up === false || opts.create === false) throw usageError("--no-up and --no-create go with cilo run <command> <env>, not with a workflow file");
     return runWorkflowFile(target, opts);
   }
-  refuse(opts, ["var", "keep", "json", "junit", "outputsFile"], "a command");
+  refuse(opts, ["var", "keep", "json", "junit", "outputsFile", "allowInclude"], "a command");
   let command: string;
   let env: string;
   if (after.length > 0) {
@@ -63,7 +64,9 @@ export default async function run(target: string, rest: string[], opts: RunOptio
 }
 
 async function runWorkflowFile(file: string, opts: RunOptions): Promise<number> {
-  const loaded = await loadWorkflow(file, { vars: parseVars(opts.var) });
+  const loaded = await loadWorkflow(file, { vars: parseVars(opts.var), allowInclude: listOf(opts.allowInclude) });
+  // On stderr, and they do not fail the run: the workflow does what it says, but risky.
+  for (const w of loaded.warnings) warn(formatIssue(w));
   const { WorkflowRunner } = await import("../../workflow/engine.ts");
   const renderers: WorkflowRenderer[] = [await mainRenderer(opts.json === true)];
   if (opts.junit) {
@@ -105,6 +108,11 @@ async function mainRenderer(json: boolean): Promise<WorkflowRenderer> {
   if (json) return (await import("../../workflow/render/json-renderer.ts")).jsonRenderer();
   if (process.stdout.isTTY && !process.env["CI"]) return (await import("../../workflow/render/listr-renderer.ts")).listrRenderer();
   return (await import("../../workflow/render/plain-renderer.ts")).plainRenderer();
+}
+
+/** A repeatable option's values. */
+export function listOf(raw: string | string[] | undefined): string[] {
+  return (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]).map(String);
 }
 
 /** `--var k=v` (repeatable) as a mapping; the value may contain `=`. */

@@ -2,12 +2,13 @@ import { relative } from "node:path";
 import { CiloError, ExitCode, usageError } from "../../core/errors.ts";
 import { formatIssue, loadWorkflow, WorkflowInvalidError } from "../../workflow/load.ts";
 import { listTemplates, newFromTemplate } from "../../workflow/templates.ts";
-import { printJson, println, table } from "../output.ts";
+import { printJson, println, table, warn } from "../output.ts";
 
 interface WorkflowOptions {
   template?: string;
   output?: string;
   json?: boolean;
+  allowInclude?: string | string[];
 }
 
 const ACTIONS = ["new", "validate", "list-templates"];
@@ -23,7 +24,8 @@ export default async function workflow(action: string, file: string | undefined,
   }
   if (action === "validate") {
     if (file === undefined) throw usageError("cilo workflow validate needs a file", "cilo workflow validate cilo.workflow.yaml");
-    return validate(file, opts.json === true);
+    const allow = opts.allowInclude === undefined ? [] : [opts.allowInclude].flat().map(String);
+    return validate(file, opts.json === true, allow);
   }
   if (action === "list-templates") {
     const templates = listTemplates();
@@ -34,12 +36,18 @@ export default async function workflow(action: string, file: string | undefined,
   throw usageError(`Unknown workflow action "${action}"; expected one of ${ACTIONS.join(", ")}`);
 }
 
-/** Prints `OK <file>`, or every problem as `file:line:col: …` and fails with exit 2. */
-async function validate(file: string, json: boolean): Promise<number> {
+/**
+ * Prints `OK <file>` (after its warnings, on stderr, which do not fail it), or every problem as
+ * `file:line:col: …` and fails with exit 2.
+ */
+async function validate(file: string, json: boolean, allowInclude: string[]): Promise<number> {
   try {
-    const loaded = await loadWorkflow(file);
-    if (json) printJson({ file, valid: true, name: loaded.name, steps: loaded.workflow.steps.length, issues: [] });
-    else println(`OK ${file}`);
+    const loaded = await loadWorkflow(file, { allowInclude });
+    if (json) printJson({ file, valid: true, name: loaded.name, steps: loaded.workflow.steps.length, issues: [], warnings: loaded.warnings });
+    else {
+      for (const w of loaded.warnings) warn(formatIssue(w));
+      println(`OK ${file}`);
+    }
     return 0;
   } catch (e) {
     if (!(e instanceof WorkflowInvalidError)) throw e;

@@ -45,10 +45,14 @@ export async function loadProjectConfig(dir: string): Promise<LoadedConfig> {
     const file = join(dir, rel);
     if (!existsSync(file)) continue;
     const text = readFileSync(file, "utf8");
+    const json = rel.endsWith(".json") || rel.endsWith(".jsonc");
+    // Loaded outside the try: a parser that fails to load is cilo's bug (exit 1), not a bad file.
+    const jsonc = json ? await importJsonc() : undefined;
+    const yaml = json ? undefined : await importYaml();
     let doc: unknown;
     try {
-      if (rel.endsWith(".json") || rel.endsWith(".jsonc")) {
-        const { parse, printParseErrorCode } = await importJsonc();
+      if (jsonc) {
+        const { parse, printParseErrorCode } = jsonc;
         const errors: { error: number; offset: number }[] = [];
         doc = parse(text, errors as any, { allowTrailingComma: true });
         if (errors.length > 0) {
@@ -57,8 +61,7 @@ export async function loadProjectConfig(dir: string): Promise<LoadedConfig> {
           throw new Error(`${printParseErrorCode(e.error as any)} at line ${line}, column ${col}`);
         }
       } else {
-        const { parse } = await importYaml();
-        doc = parse(text);
+        doc = yaml!.parse(text);
       }
     } catch (e) {
       throw new CiloError("E_CONFIG_INVALID", `The config file ${file} cannot be parsed: ${messageOf(e).split("\n")[0]}`, { exitCode: ExitCode.usage });

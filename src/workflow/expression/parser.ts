@@ -6,6 +6,12 @@ import { didYouMean } from "./suggest.ts";
 const LITERALS: Record<string, null | boolean> = { true: true, false: false, null: null };
 const EQUALITY: readonly Punct[] = ["==", "!="];
 const ORDERING: readonly Punct[] = ["<", "<=", ">", ">="];
+/**
+ * How deeply an expression may nest: parentheses, `!`, `[ ]` and function arguments each add a
+ * level. The parser, `walk` and the evaluator recurse once per level, so without a limit a file
+ * with thousands of `(` or `!` overflows the stack. No real condition comes near it.
+ */
+export const MAX_DEPTH = 64;
 
 /** A parsed expression; the offsets in `root` are positions in `source`. */
 export interface Expression {
@@ -28,6 +34,7 @@ export function parseExpression(source: string, range?: { start: number; end: nu
 class Parser {
   private readonly tokens: Token[];
   private pos = 0;
+  private depth = 0;
 
   constructor(
     private readonly source: string,
@@ -42,7 +49,30 @@ class Parser {
     const expr = this.or();
     const next = this.peek();
     if (next.kind !== "end") throw this.fail(`unexpected ${describe(next)}; expected an operator or the end of the expression`, next);
+    this.checkDepth(expr);
     return expr;
+  }
+
+  /**
+   * Chains (`a || b || …`, `a.b.c…`, `x[0][1]…`) are parsed in loops but make trees as deep as they
+   * are long, which `walk` and the evaluator recurse through: the tree, too, is held to
+   * {@link MAX_DEPTH}. Measured without recursion.
+   */
+  private checkDepth(root: Expr): void {
+    const stack: [Expr, number][] = [[root, 1]];
+    for (let item = stack.pop(); item; item = stack.pop()) {
+      const [e, depth] = item;
+      if (depth > MAX_DEPTH) throw this.tooDeep(e.start);
+      for (const child of children(e)) stack.push([child, depth + 1]);
+    }
+  }
+
+  private tooDeep(offset: number): ExpressionError {
+    return new ExpressionError(
+      `the expression nests more than ${MAX_DEPTH} levels deep (parentheses, "!", operators, ".", "[ ]", function calls); expected a simpler expression`,
+      offset,
+      this.source,
+    );
   }
 
   private or(): Expr {
@@ -81,13 +111,19 @@ class Parser {
     return left;
   }
 
+  /** Every level of nesting passes through here (`!x`, and `(`, `[`, arguments via {@link or}). */
   private unary(): Expr {
     const bang = this.peek();
-    if (this.eat("!")) {
-      const operand = this.unary();
-      return { type: "not", operand, start: bang.start, end: operand.end };
+    if (++this.depth > MAX_DEPTH) throw this.tooDeep(bang.start);
+    try {
+      if (this.eat("!")) {
+        const operand = this.unary();
+        return { type: "not", operand, start: bang.start, end: operand.end };
+      }
+      return this.postfix();
+    } finally {
+      this.depth--;
     }
-    return this.postfix();
   }
 
   private postfix(): Expr {
@@ -191,6 +227,22 @@ class Parser {
 
   private fail(reason: string, at: Token): ExpressionError {
     return new ExpressionError(reason, at.start, this.source);
+  }
+}
+
+function children(e: Expr): Expr[] {
+  switch (e.type) {
+    case "member":
+      return [e.object, e.property];
+    case "call":
+      return e.args;
+    case "not":
+      return [e.operand];
+    case "binary":
+    case "logical":
+      return [e.left, e.right];
+    default:
+      return [];
   }
 }
 
