@@ -100,9 +100,6 @@ const result = await build({
   metafile: true,
   external: [...optionalNative, ...lazyBundles.map((l) => lazyPath(l.name))],
   plugins: [lazyRequirePlugin],
-  // jsonc-parser's `main` is a UMD build whose factory requires './impl/format' and friends at run
-  // time, which a bundle cannot resolve (every cilo.jsonc failed to load): bundle its ESM build.
-  alias: { "jsonc-parser": "./node_modules/jsonc-parser/lib/esm/main.js" },
   define: { __CILO_VERSION__: JSON.stringify(pkg.version) },
   banner: {
     // CommonJS dependencies (dockerode → ssh2) expect require, __filename and __dirname.
