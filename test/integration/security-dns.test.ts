@@ -91,7 +91,9 @@ test("cilo create refuses an injected dns_suffix in .cilo/config.yml, in cilo.js
     // up of the same folder (it creates nothing either)
     const up = cilo(["up", "e1", "--project", name], { home, cwd: dir });
     assert.is.not(up.code, 0, up.stderr);
-    assert.equal(hashTree(home), before, `${name}: up changed nothing`);
+    // (compose-cli.json caches which compose CLI this machine has: a cache, not state or DNS)
+    const { ["compose-cli.json"]: _cache, ...after } = hashTree(home);
+    assert.equal(after, before, `${name}: up changed nothing`);
     noInjection(home);
   }
   assert.not.ok(existsSync(confPath), "dnsmasq.conf was never rendered");
