@@ -1,5 +1,5 @@
 import { CiloError, messageOf } from "../errors.ts";
-import { composeFailure, runCompose } from "../compose/compose-cli.ts";
+import { composeFailure, engineLost, runCompose } from "../compose/compose-cli.ts";
 import { failpoint } from "../failpoint.ts";
 import { isProcessAlive } from "../proc/processes.ts";
 import { envLabels, envNetworkName } from "../labels.ts";
@@ -11,7 +11,8 @@ import { envKey, type EnvRecord } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
 import { acquireShared, releaseShared, sharedServiceNames } from "../shared/shared-instance.ts";
 import { joinedNetworks, resolveSharedNetworks } from "../shared/shared-networks.ts";
-import type { ContainerState } from "../../providers/provider.ts";
+import type { ContainerState, RuntimeProvider } from "../../providers/provider.ts";
+import type { RunResult } from "../proc/run.ts";
 import { envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
 import { currentProject, findEnv } from "./find-env.ts";
 import { checkDnsNames, refreshDns } from "./refresh-dns.ts";
@@ -87,7 +88,7 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
       ...(opts.onOutput ? { onOutput: (c: string) => opts.onOutput!(c) } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    if (r.code !== 0) throw composeFailure(`Starting ${key} failed`, r);
+    if (r.code !== 0) throw await upFailure(`Starting ${key} failed`, r, provider);
     failpoint("up:after-compose");
     const labels = envLabels(rec.project, rec.name);
     if (opts.wait) {
@@ -127,6 +128,25 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
       delete cur.operation;
     }).catch(() => {});
     throw e;
+  }
+}
+
+/** compose's failure, or the engine's when compose's output does not say but the engine no longer answers. */
+async function upFailure(what: string, r: RunResult, provider: RuntimeProvider): Promise<CiloError> {
+  const failure = composeFailure(what, r, { during: "up" });
+  if (failure.code !== "E_COMPOSE") return failure;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("no answer within 5 s")), 5000);
+  });
+  try {
+    await Promise.race([provider.ping(), timeout]);
+    return failure;
+  } catch (e) {
+    const reason = messageOf(e).match(/\(([^()]*)\)$/)?.[1] ?? messageOf(e);
+    return engineLost("up", reason);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
