@@ -4,6 +4,7 @@
 #
 #   scripts/test-second-engine.sh start    # netns + veth + dockerd + test image; no-op when it answers
 #   scripts/test-second-engine.sh stop     # stops dockerd by its pid file, removes the veth and netns
+#   scripts/test-second-engine.sh purge    # stop, then remove its data (images, containers) too
 #   scripts/test-second-engine.sh status   # exit 0 when it answers; prints its addresses
 #   scripts/test-second-engine.sh env      # prints DOCKER_HOST=… for `eval`
 #
@@ -11,14 +12,18 @@
 # $NS_ADDR on a private /24) and listens on unix://$SOCK and tcp://$NS_ADDR:2375 (plain, no TLS:
 # test hosts only). Its state lives under $DATA, its runtime files under $EXEC. Containers there
 # get no outside access (none is needed: the test image is loaded from the main engine).
-# Overridable through the environment: CILO_E2_NAME, CILO_E2_NET (first three octets),
-# CILO_E2_BIP, CILO_TEST_IMAGE.
+# Overridable through the environment, for more engines side by side (each its own name and /24):
+# CILO_E2_NAME, CILO_E2_NET (first three octets), CILO_E2_BIP, CILO_TEST_IMAGE.
 set -euo pipefail
 
 NAME="${CILO_E2_NAME:-cilo-e2}"
 NET="${CILO_E2_NET:-10.213.77}"
 BIP="${CILO_E2_BIP:-172.30.0.1/16}"
 IMAGE="${CILO_TEST_IMAGE:-cilo-test/busybox:latest}"
+if ! [[ "$NAME" =~ ^[a-z][a-z0-9-]{0,13}$ && "$NET" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+  echo "test-second-engine: CILO_E2_NAME must be [a-z][a-z0-9-]{0,13} and CILO_E2_NET three octets" >&2
+  exit 2
+fi
 NS="$NAME"
 HOST_IF="${NAME//-/}h" # interface names: at most 15 characters
 NS_IF="${NAME//-/}n"
@@ -39,6 +44,23 @@ daemon_pid() {
   if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--pidfile $PIDFILE"; then
     echo "$pid"
   fi
+}
+
+# containerd shims of this engine's containerd (their -address is under $EXEC).
+own_shims() {
+  local p
+  for p in /proc/[0-9]*; do
+    tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q -- "containerd-shim.* -address $EXEC/containerd/containerd.sock" && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+children_of() {
+  local p
+  for p in /proc/[0-9]*; do
+    [ "$(awk '{ print $4 }' "$p/stat" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
+  done
+  return 0
 }
 
 need_root() {
@@ -121,12 +143,20 @@ stop() {
       kill -KILL "$pid" 2>/dev/null || true
     fi
   fi
-  # The containerd it started (own pid file under $EXEC) when dockerd could not stop it.
-  local cpid
+  # After a crash (kill -9) its containerd, shims and containers may be left: end them, by pid.
+  local cpid shim child
   cpid=$(cat "$EXEC/containerd/containerd.pid" 2>/dev/null || true)
   if [ -n "$cpid" ] && [ -r "/proc/$cpid/cmdline" ] && tr '\0' ' ' <"/proc/$cpid/cmdline" | grep -q -- "$EXEC/containerd"; then
-    kill -TERM "$cpid" 2>/dev/null || true
+    kill -KILL "$cpid" 2>/dev/null || true
   fi
+  for shim in $(own_shims); do
+    for child in $(children_of "$shim"); do kill -KILL "$child" 2>/dev/null || true; done
+    kill -KILL "$shim" 2>/dev/null || true
+  done
+  # Mounts it left (container root file systems, network namespaces), innermost first.
+  awk -v a="$(realpath -m "$EXEC")/" -v b="$(realpath -m "/var/lib/$NAME")/" 'index($2, a) == 1 || index($2, b) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done
   rm -f "$PIDFILE" "$SOCK"
   ip link del "$HOST_IF" 2>/dev/null || true
   [ -e "/var/run/netns/$NS" ] && ip netns del "$NS"
@@ -145,10 +175,14 @@ status() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  purge)
+    stop
+    rm -rf "/var/lib/$NAME" "$EXEC" "$LOG"
+    ;;
   status) status ;;
   env) echo "DOCKER_HOST=unix://$SOCK" ;;
   *)
-    echo "usage: $0 start|stop|status|env" >&2
+    echo "usage: $0 start|stop|purge|status|env" >&2
     exit 2
     ;;
 esac
