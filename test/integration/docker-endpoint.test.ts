@@ -117,6 +117,15 @@ for (const via of ["DOCKER_CONTEXT", "currentContext"] as const) {
 test("a Docker context that does not exist: exit 3, one line naming it", () => {
   const dir = project(`ep-none-${suffix}`, TWO_SERVICES);
   ok(cilo(["create", "one"], { home, cwd: dir }), "create");
+  try {
+    noContext(dir);
+  } finally {
+    cilo(["destroy", "one", "--force"], { home, cwd: dir });
+    leftovers(`ep-none-${suffix}`);
+  }
+});
+
+function noContext(dir: string): void {
   for (const env of [
     { DOCKER_HOST: "", DOCKER_CONFIG: dockerConfig, DOCKER_CONTEXT: "cilo-nope" },
     { DOCKER_HOST: "", DOCKER_CONFIG: join(work, "other-config"), DOCKER_CONTEXT: "" },
@@ -133,8 +142,7 @@ test("a Docker context that does not exist: exit 3, one line naming it", () => {
       assert.not.match(r.stderr, /Traceback|at .*\.m?js:\d+/);
     }
   }
-  ok(cilo(["destroy", "one", "--force"], { home, cwd: dir }), "destroy");
-});
+}
 
 test("the engine stops answering during up: exit 3, one line, no traceback", async () => {
   engine("start", E3);
