@@ -88,15 +88,16 @@ test.before(async () => {
 for (const via of ["DOCKER_CONTEXT", "currentContext"] as const) {
   test(`selected only through ${via}, up/status/destroy all use the context's engine`, () => {
     const name = `ep-${via === "DOCKER_CONTEXT" ? "env" : "cur"}-${suffix}`;
+    const envName = via === "DOCKER_CONTEXT" ? "by-env" : "by-current";
     const dir = project(name, TWO_SERVICES);
     writeFileSync(join(dockerConfig, "config.json"), JSON.stringify(via === "currentContext" ? { currentContext: "cilo-e2" } : {}));
     const env = { DOCKER_HOST: "", DOCKER_CONFIG: dockerConfig, DOCKER_CONTEXT: via === "DOCKER_CONTEXT" ? "cilo-e2" : "" };
     try {
-      ok(cilo(["create", "one"], { home, cwd: dir, env }), "create");
-      ok(cilo(["up", "one"], { home, cwd: dir, env }), "up");
-      assert.equal(containers(name, E2, true), [`cilo_${name}_one_web_1`, `cilo_${name}_one_worker_1`]);
+      ok(cilo(["create", envName], { home, cwd: dir, env }), "create");
+      ok(cilo(["up", envName], { home, cwd: dir, env }), "up");
+      assert.equal(containers(name, E2, true), [`cilo_${name}_${envName}_web_1`, `cilo_${name}_${envName}_worker_1`]);
       assert.equal(containers(name), [], "nothing on the main engine");
-      const status = JSON.parse(ok(cilo(["status", "one", "--json"], { home, cwd: dir, env }), "status").stdout);
+      const status = JSON.parse(ok(cilo(["status", envName, "--json"], { home, cwd: dir, env }), "status").stdout);
       assert.is(status.status, "running");
       assert.equal(
         status.services.map((s: { name: string; state: string }) => `${s.name}:${s.state}`),
@@ -106,9 +107,10 @@ for (const via of ["DOCKER_CONTEXT", "currentContext"] as const) {
       const check = doctor.checks.find((c: { name: string }) => c.name === "Docker engine");
       const source = via === "DOCKER_CONTEXT" ? "DOCKER_CONTEXT cilo-e2" : "context cilo-e2";
       assert.ok(check?.ok && check.detail.includes(`${E2} (${source})`), JSON.stringify(check));
-      ok(cilo(["destroy", "one", "--force"], { home, cwd: dir, env }), "destroy");
+      ok(cilo(["destroy", envName, "--force"], { home, cwd: dir, env }), "destroy");
       assert.equal(containers(name, E2), [], "destroy removed them from the second engine");
     } finally {
+      cilo(["destroy", envName, "--force"], { home, cwd: dir, env });
       leftovers(name);
     }
   });
@@ -116,11 +118,11 @@ for (const via of ["DOCKER_CONTEXT", "currentContext"] as const) {
 
 test("a Docker context that does not exist: exit 3, one line naming it", () => {
   const dir = project(`ep-none-${suffix}`, TWO_SERVICES);
-  ok(cilo(["create", "one"], { home, cwd: dir }), "create");
+  ok(cilo(["create", "missing"], { home, cwd: dir }), "create");
   try {
     noContext(dir);
   } finally {
-    cilo(["destroy", "one", "--force"], { home, cwd: dir });
+    cilo(["destroy", "missing", "--force"], { home, cwd: dir });
     leftovers(`ep-none-${suffix}`);
   }
 });
@@ -134,7 +136,7 @@ function noContext(dir: string): void {
       mkdirSync(env.DOCKER_CONFIG, { recursive: true });
       writeFileSync(join(env.DOCKER_CONFIG, "config.json"), JSON.stringify({ currentContext: "cilo-nope" }));
     }
-    for (const args of [["up", "one"], ["status", "one"]]) {
+    for (const args of [["up", "missing"], ["status", "missing"]]) {
       const r = cilo(args, { home, cwd: dir, env });
       assert.is(r.code, 3, `${args[0]}: ${r.stderr}`);
       const first = r.stderr.split("\n")[0]!;
@@ -169,8 +171,8 @@ test("the engine stops answering during up: exit 3, one line, no traceback", asy
 `,
   );
   const env = { DOCKER_HOST: E3_HOST, DOCKER_CONTEXT: "" };
-  ok(cilo(["create", "one"], { home, cwd: dir, env }), "create");
-  const up = startCilo(["up", "one"], { home, cwd: dir, env });
+  ok(cilo(["create", "lost"], { home, cwd: dir, env }), "create");
+  const up = startCilo(["up", "lost"], { home, cwd: dir, env });
   const deadline = Date.now() + 60_000;
   while (containers(name, E3_HOST, true).length === 0) {
     assert.ok(Date.now() < deadline, `db never ran on cilo-e3\n${up.stderr}`);
