@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { activeDockerEndpoint, DEFAULT_DOCKER_HOST, dockerProcessEnv } from "../docker-endpoint.ts";
-import { CiloError, ExitCode, isCiloError, prerequisiteError } from "../errors.ts";
+import { CiloError, ExitCode, prerequisiteError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { ciloHome } from "../paths.ts";
 import { run, type RunOptions, type RunResult } from "../proc/run.ts";
