@@ -1,6 +1,8 @@
 /** What cilo needs from a container runtime. Docker (dockerode) implements it; Podman speaks the same API. */
 export interface RuntimeProvider {
   readonly name: string;
+  /** Which engine, and where that choice came from (e.g. `unix:///var/run/docker.sock (default socket)`). */
+  readonly address?: string;
   /** Engine version; throws E_DOCKER_UNAVAILABLE (exit 3) when the engine does not answer. */
   ping(): Promise<EngineInfo>;
   listContainers(labels: Record<string, string>): Promise<ContainerState[]>;

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
+import { activeDockerEndpoint, DEFAULT_DOCKER_HOST, dockerProcessEnv } from "../docker-endpoint.ts";
 import { CiloError, ExitCode, prerequisiteError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { ciloHome } from "../paths.ts";
@@ -38,7 +39,7 @@ export async function detectCompose(home = ciloHome()): Promise<ComposeCli> {
       tried.push(c.command.join(" "));
       continue;
     }
-    const r = await run(bin, [...c.command.slice(1), "version", "--short"]);
+    const r = await run(bin, [...c.command.slice(1), "version", "--short"], { env: detectionEnv() });
     const version = r.stdout.trim().split("\n").pop()?.replace(/^v/, "") ?? "";
     if (r.code === 0 && /^\d+\.\d+/.test(version)) {
       const cli: ComposeCli = { command: [bin, ...c.command.slice(1)], version, flavor: c.flavor };
@@ -55,6 +56,18 @@ export async function detectCompose(home = ciloHome()): Promise<ComposeCli> {
     `No compose CLI found (tried ${tried.join(", ")})`,
     "Install the Docker Compose plugin or docker-compose (Debian: apt-get install docker-compose), or set CILO_COMPOSE",
   );
+}
+
+/**
+ * `version` needs no engine, but `docker compose` fails on a Docker context it cannot load and would
+ * be cached as missing: bound to the endpoint, or to the default socket when that does not resolve.
+ */
+function detectionEnv(): NodeJS.ProcessEnv {
+  try {
+    return composeEnv(process.env);
+  } catch {
+    return dockerProcessEnv(process.env, { host: DEFAULT_DOCKER_HOST, source: "default" });
+  }
 }
 
 function flavorOf(cmd: string[]): ComposeCli["flavor"] {
@@ -126,26 +139,73 @@ export interface ComposeTarget {
   profiles?: string[];
 }
 
-/** Runs `<compose> -p … -f … <args>`. */
-export function runCompose(cli: ComposeCli, target: ComposeTarget, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const pre: string[] = ["-p", target.projectName];
-  for (const f of target.files) pre.push("-f", f);
-  if (target.envFile) pre.push("--env-file", target.envFile);
-  for (const p of target.profiles ?? []) pre.push("--profile", p);
-  const env = { ...(opts.env ?? process.env) };
+/**
+ * The environment of every compose call: bound to this process's Docker endpoint (the one
+ * dockerode uses: DOCKER_HOST set, DOCKER_CONTEXT removed), without the user's COMPOSE_* variables.
+ */
+export function composeEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = dockerProcessEnv(base, activeDockerEndpoint());
   // v1 reads COMPOSE_* variables; keep the user's from leaking into cilo's resolution.
   delete env["COMPOSE_FILE"];
   delete env["COMPOSE_PROJECT_NAME"];
   delete env["COMPOSE_PROFILES"];
+  return env;
+}
+
+/** Runs `<compose> -p … -f … <args>` against this process's Docker endpoint. */
+export async function runCompose(cli: ComposeCli, target: ComposeTarget, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const pre: string[] = ["-p", target.projectName];
+  for (const f of target.files) pre.push("-f", f);
+  if (target.envFile) pre.push("--env-file", target.envFile);
+  for (const p of target.profiles ?? []) pre.push("--profile", p);
+  const env = composeEnv(opts.env ?? process.env);
   return run(cli.command[0]!, [...cli.command.slice(1), ...pre, ...args], { ...opts, cwd: target.cwd, env });
 }
 
-/** Turns a failed compose call into one clear line (the first meaningful line of its stderr). */
-export function composeFailure(what: string, r: RunResult, exitCode: number = ExitCode.failure): CiloError {
-  const lines = (r.stderr || r.stdout)
+export interface ComposeFailureOptions {
+  /** Exit code when the engine answered (default 1). */
+  exitCode?: number;
+  /** The operation, for the message when the engine stopped answering ("up", "down"). */
+  during?: string;
+}
+
+/**
+ * Turns a failed compose call into one clear line (the first meaningful line of its stderr). When
+ * the output shows the engine could not be reached (v1 prints a Python traceback then), it is a
+ * missing prerequisite: exit 3, "The Docker engine stopped answering during <op>: <reason>".
+ */
+export function composeFailure(what: string, r: RunResult, opts: ComposeFailureOptions = {}): CiloError {
+  const text = r.stderr || r.stdout;
+  const lost = engineLostReason(text);
+  if (lost) return engineLost(opts.during ?? "a compose call", lost);
+  const lines = text
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l.length > 0 && !/^(Creating|Starting|Stopping|Removing|Recreating|Network|Volume|Container|Pulling|Building)\b/.test(l) && !/^WARNING/.test(l));
   const reason = lines.find((l) => /error|invalid|not|unsupported|must|cannot|failed|unknown|denied/i.test(l)) ?? lines[0] ?? `exit ${r.code}`;
-  return new CiloError("E_COMPOSE", `${what}: ${reason.replace(/^ERROR:\s*/, "")}`, { exitCode });
+  return new CiloError("E_COMPOSE", `${what}: ${reason.replace(/^ERROR:\s*/, "")}`, { exitCode: opts.exitCode ?? ExitCode.failure });
+}
+
+/** The engine went away while compose ran (exit 3). */
+export function engineLost(during: string, reason: string): CiloError {
+  return prerequisiteError(
+    "E_DOCKER_LOST",
+    `The Docker engine stopped answering during ${during}: ${reason}`,
+    `Start the engine again (cilo doctor shows which one cilo uses), then retry`,
+  );
+}
+
+/**
+ * A short reason when compose's output says it lost the engine: docker-py/urllib3 connection errors
+ * and tracebacks (v1), "Cannot connect to the Docker daemon" / "error during connect" (v2).
+ */
+export function engineLostReason(output: string): string | undefined {
+  const engineTalk =
+    /Error while fetching server API version|Couldn't connect to Docker daemon|Cannot connect to the Docker daemon|error during connect|requests\.exceptions\.ConnectionError|urllib3\.exceptions\.|ConnectionRefusedError|RemoteDisconnected|Connection aborted/i;
+  if (!engineTalk.test(output)) return undefined;
+  if (/Connection refused|ConnectionRefusedError/i.test(output)) return "connection refused";
+  if (/FileNotFoundError|No such file or directory/i.test(output)) return "its socket is gone";
+  if (/RemoteDisconnected|Connection aborted|Connection reset|ConnectionResetError|BrokenPipe/i.test(output)) return "the connection was dropped";
+  if (/timed out|ReadTimeout/i.test(output)) return "timed out";
+  return "cannot connect";
 }

@@ -6,7 +6,7 @@ import { withFileLock } from "../fs/file-lock.ts";
 import { ciloHome } from "../paths.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { importYaml } from "../vendor.ts";
-import { composeFailure, runCompose, type ComposeCli } from "./compose-cli.ts";
+import { composeEnv, composeFailure, runCompose, type ComposeCli } from "./compose-cli.ts";
 
 export interface ResolveOptions {
   cli: ComposeCli;
@@ -51,7 +51,7 @@ export async function resolveModel(opts: ResolveOptions): Promise<ResolvedModel>
       { projectName: opts.projectName, files: opts.files, cwd: opts.dir, ...(envFile ? { envFile } : {}), ...(opts.profiles ? { profiles: opts.profiles } : {}) },
       ["config"],
     );
-    if (r.code !== 0) throw composeFailure(`The compose project in ${opts.dir} is invalid`, r, ExitCode.usage);
+    if (r.code !== 0) throw composeFailure(`The compose project in ${opts.dir} is invalid`, r, { exitCode: ExitCode.usage });
     return r.stdout;
   };
   let yaml: string;
@@ -171,8 +171,12 @@ function dependencies(dir: string, files: string[], envFiles: string[], parse: (
 
 
 
-/** Variables the compose files and .env mention, with their current values in this process. */
+/**
+ * Variables the compose files and .env mention, with the values compose gets (its environment is
+ * bound to the Docker endpoint: `${DOCKER_HOST}` there is the endpoint, not this process's value).
+ */
 function interpolatedVars(paths: string[]): Record<string, string | null> {
+  const env = composeEnv(process.env);
   const names = new Set<string>();
   for (const p of paths) {
     if (!existsSync(p)) continue;
@@ -183,7 +187,7 @@ function interpolatedVars(paths: string[]): Record<string, string | null> {
     }
   }
   const out: Record<string, string | null> = {};
-  for (const n of [...names].sort()) out[n] = process.env[n] ?? null;
+  for (const n of [...names].sort()) out[n] = env[n] ?? null;
   return out;
 }
 

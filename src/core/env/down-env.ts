@@ -36,7 +36,7 @@ export async function downEnv(opts: DownEnvOptions): Promise<EnvRecord> {
     const r = await runCompose(cli, envComposeTarget(rec), ["down", "--remove-orphans"], opts.onOutput ? { onOutput: opts.onOutput } : {});
     if (r.code !== 0) {
       await clearOperation(key);
-      throw composeFailure(`Stopping ${key} failed`, r);
+      throw composeFailure(`Stopping ${key} failed`, r, { during: "down" });
     }
   }
   if (before.shared?.[rec.project]) await releaseShared(rec.project, rec.name);

@@ -1,5 +1,5 @@
 import { CiloError, messageOf } from "../errors.ts";
-import { composeFailure, runCompose } from "../compose/compose-cli.ts";
+import { composeFailure, engineLost, runCompose } from "../compose/compose-cli.ts";
 import { failpoint } from "../failpoint.ts";
 import { isProcessAlive } from "../proc/processes.ts";
 import type { HomeRef } from "../labels.ts";
@@ -12,7 +12,8 @@ import { envKey, type EnvRecord } from "../state/schema.ts";
 import { homeRef, readState, withState } from "../state/store.ts";
 import { acquireShared, releaseShared, sharedServiceNames } from "../shared/shared-instance.ts";
 import { joinedNetworks, resolveSharedNetworks } from "../shared/shared-networks.ts";
-import type { ContainerState } from "../../providers/provider.ts";
+import type { ContainerState, RuntimeProvider } from "../../providers/provider.ts";
+import type { RunResult } from "../proc/run.ts";
 import { envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
 import { ensureExtraSubnets } from "./extra-subnets.ts";
 import { currentProject, findEnv } from "./find-env.ts";
@@ -102,7 +103,7 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
       // may have made a network on this env's subnet since it was checked: compose then fails to
       // create the env network ("Pool overlaps") and has made nothing else. Take a free subnet
       // now that the other network is visible, and run compose again.
-      if (attempt >= SUBNET_RACE_ATTEMPTS || !/Pool overlaps/i.test(`${r.stderr}\n${r.stdout}`)) throw composeFailure(`Starting ${key} failed`, r);
+      if (attempt >= SUBNET_RACE_ATTEMPTS || !/Pool overlaps/i.test(`${r.stderr}\n${r.stdout}`)) throw await upFailure(`Starting ${key} failed`, r, provider);
       rec = await ensureExtraSubnets(await ensureFreeSubnet(rec), resolved.model);
       rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
     }
@@ -178,6 +179,25 @@ async function restoreAfterPreflight(before: EnvRecord, pid: number): Promise<vo
 
 /** How often `up` takes a new subnet when another program took the env's between check and compose. */
 const SUBNET_RACE_ATTEMPTS = 3;
+
+/** compose's failure, or the engine's when compose's output does not say but the engine no longer answers. */
+async function upFailure(what: string, r: RunResult, provider: RuntimeProvider): Promise<CiloError> {
+  const failure = composeFailure(what, r, { during: "up" });
+  if (failure.code !== "E_COMPOSE") return failure;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("no answer within 5 s")), 5000);
+  });
+  try {
+    await Promise.race([provider.ping(), timeout]);
+    return failure;
+  } catch (e) {
+    const reason = messageOf(e).match(/\(([^()]*)\)$/)?.[1] ?? messageOf(e);
+    return engineLost("up", reason);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * The env's subnet must not overlap any network or route that appeared since it was allocated;

@@ -109,7 +109,8 @@ async function dockerFact(checks: Check[]): Promise<DockerFact> {
     const info = await provider.ping();
     const labels = { [LABEL_MANAGED]: "true" };
     const [containers, networks, volumes] = await Promise.all([provider.listContainers(labels), provider.listNetworks(labels), provider.listVolumes(labels)]);
-    checks.push({ name: "Docker engine", ok: true, detail: `${info.version} (API ${info.apiVersion})` });
+    const at = provider.address ? ` at ${provider.address}` : "";
+    checks.push({ name: "Docker engine", ok: true, detail: `${info.version} (API ${info.apiVersion})${at}` });
     return { kind: "ok", containers, networks, volumes };
   } catch (e) {
     checks.push({ name: "Docker engine", ok: false, detail: messageOf(e) });

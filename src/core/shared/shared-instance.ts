@@ -97,7 +97,7 @@ export async function acquireShared(env: EnvRecord, model: Record<string, unknow
         writeFileAtomic(join(dir, "compose.yml"), out.yaml);
         const cli = await getCompose();
         const r = await runCompose(cli, sharedTarget(project, inst.network), ["up", "-d", "--no-recreate", ...missing]);
-        if (r.code !== 0) throw composeFailure(`Starting the shared services ${missing.join(", ")} of ${project} failed`, r);
+        if (r.code !== 0) throw composeFailure(`Starting the shared services ${missing.join(", ")} of ${project} failed`, r, { during: "up of shared services" });
       }
       await waitForServices(provider, { labels: sharedSelectorLabels(project, inst.network, home.id), services, timeoutMs: 120_000 });
       return { network: inst.network, containers: await sharedContainers(provider, project, inst.network, home.id) };
@@ -205,7 +205,7 @@ async function stopShared(project: string, network: string, services: string[], 
   if (existsSync(target.files[0]!)) {
     const args = everything ? ["down", "-v", "--remove-orphans", "--timeout", "5"] : ["rm", "-s", "-f", "-v", ...services];
     const r = await runCompose(cli, target, args);
-    if (r.code !== 0) throw composeFailure(`Stopping the shared services ${services.join(", ")} of ${project} failed`, r);
+    if (r.code !== 0) throw composeFailure(`Stopping the shared services ${services.join(", ")} of ${project} failed`, r, { during: "down of shared services" });
   }
   if (everything) {
     // Anything compose did not know of (e.g. its file was lost) goes by label.

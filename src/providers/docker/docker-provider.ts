@@ -1,17 +1,24 @@
 import Docker from "dockerode";
+import { activeDockerEndpoint, describeEndpoint, dockerodeOptions, type DockerEndpoint } from "../../core/docker-endpoint.ts";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../../core/errors.ts";
 import type { ContainerState, EngineInfo, NetworkState, RuntimeProvider, VolumeState } from "../provider.ts";
 
 /**
- * The Docker engine through dockerode. Honours DOCKER_HOST (and DOCKER_TLS_VERIFY/DOCKER_CERT_PATH)
- * as dockerode does; without it, the local socket.
+ * The Docker engine through dockerode, at one endpoint (by default the one of this process, which
+ * the compose CLI calls get too: DOCKER_HOST, else the Docker context, else the local socket).
  */
 export class DockerProvider implements RuntimeProvider {
   readonly name = "docker";
+  readonly endpoint: DockerEndpoint;
   private readonly docker: Docker;
 
-  constructor(docker = new Docker()) {
-    this.docker = docker;
+  get address(): string {
+    return describeEndpoint(this.endpoint);
+  }
+
+  constructor(endpoint: DockerEndpoint = activeDockerEndpoint()) {
+    this.endpoint = endpoint;
+    this.docker = new Docker(dockerodeOptions(endpoint) as Docker.DockerOptions);
   }
 
   async ping(): Promise<EngineInfo> {
@@ -19,7 +26,7 @@ export class DockerProvider implements RuntimeProvider {
       const v = await this.docker.version();
       return { version: v.Version, apiVersion: v.ApiVersion };
     } catch (e) {
-      throw unreachable(e);
+      throw unreachable(e, this.endpoint);
     }
   }
 
@@ -45,7 +52,7 @@ export class DockerProvider implements RuntimeProvider {
       info = await this.docker.getContainer(id).inspect();
     } catch (e: any) {
       if (e?.statusCode === 404) return undefined;
-      throw wrap(e);
+      throw this.wrap(e);
     }
     const st = info.State;
     return {
@@ -96,7 +103,7 @@ export class DockerProvider implements RuntimeProvider {
       await this.docker.getNetwork(networkId).disconnect({ Container: containerId, Force: true });
     } catch (e: any) {
       if (e?.statusCode === 404 || e?.statusCode === 403) return;
-      throw wrap(e);
+      throw this.wrap(e);
     }
   }
 
@@ -109,7 +116,7 @@ export class DockerProvider implements RuntimeProvider {
     try {
       return await fn();
     } catch (e) {
-      throw wrap(e);
+      throw this.wrap(e);
     }
   }
 
@@ -118,8 +125,15 @@ export class DockerProvider implements RuntimeProvider {
       await fn();
     } catch (e: any) {
       if (e?.statusCode === 404) return;
-      throw wrap(e);
+      throw this.wrap(e);
     }
+  }
+
+  private wrap(e: unknown): CiloError {
+    if (e instanceof CiloError) return e;
+    if (isConnectionError(e)) return unreachable(e, this.endpoint);
+    const json = (e as any)?.json?.message;
+    return new CiloError("E_DOCKER", `Docker refused the request: ${json ?? messageOf(e)}`, { exitCode: ExitCode.failure, cause: e });
   }
 }
 
@@ -156,21 +170,13 @@ function isConnectionError(e: any): boolean {
   return ["ENOENT", "ECONNREFUSED", "EACCES", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH"].includes(e?.code) || /connect/i.test(e?.message ?? "");
 }
 
-function unreachable(e: unknown): CiloError {
-  const where = process.env["DOCKER_HOST"] ?? "/var/run/docker.sock";
+function unreachable(e: unknown, endpoint: DockerEndpoint): CiloError {
   return prerequisiteError(
     "E_DOCKER_UNAVAILABLE",
-    `The Docker engine at ${where} does not answer (${shortReason(e)})`,
-    "Start Docker (e.g. dockerd or systemctl start docker) or set DOCKER_HOST",
+    `The Docker engine at ${describeEndpoint(endpoint)} does not answer (${shortReason(e)})`,
+    "Start Docker (e.g. dockerd or systemctl start docker), or point DOCKER_HOST or the Docker context at a running engine",
     e,
   );
-}
-
-function wrap(e: unknown): CiloError {
-  if (e instanceof CiloError) return e;
-  if (isConnectionError(e)) return unreachable(e);
-  const json = (e as any)?.json?.message;
-  return new CiloError("E_DOCKER", `Docker refused the request: ${json ?? messageOf(e)}`, { exitCode: ExitCode.failure, cause: e });
 }
 
 function shortReason(e: unknown): string {
