@@ -1,10 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 
 /**
  * Crash and race injection for tests. `CILO_FAILPOINT=<name>`: the process kills itself with
  * SIGKILL right here, as a power cut or `kill -9` would. `CILO_FAILPOINT=<name>@pause:<file>`: it
- * stops here until `<file>` exists (a test does something meanwhile, e.g. takes a resource
- * another program could take at that moment). Costs one env lookup otherwise.
+ * writes `<file>.waiting` and stops here until `<file>` exists (a test does something meanwhile,
+ * e.g. takes a resource another program could take at that moment). Costs one env lookup otherwise.
  */
 export function failpoint(name: string): void {
   const wanted = process.env["CILO_FAILPOINT"];
@@ -15,6 +15,7 @@ export function failpoint(name: string): void {
 }
 
 function waitForFile(file: string): void {
+  writeFileSync(`${file}.waiting`, String(process.pid));
   // Synchronous on purpose: the failpoint holds the process exactly where it stands.
   const tick = new Int32Array(new SharedArrayBuffer(4));
   const deadline = Date.now() + 120_000;

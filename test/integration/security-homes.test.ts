@@ -2,11 +2,11 @@
 // Before home ids, home B's destroy of an env with the same project and name ran `compose down -v`
 // on the same compose project and swept the same labels: home A's containers and volume data went.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cilo, removeDir, tempDir } from "../helpers/cli.ts";
+import { cilo, removeDir, startCilo, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
 
 const homeA = tempDir("cilo-homeA-");
@@ -108,6 +108,36 @@ test("doctor in home B leaves a live home A alone; once home A is gone it names 
   assert.equal(labelled("container", `cilo.home=${idA}`), []);
   assert.equal(labelled("volume", `cilo.home=${idA}`), []);
   assert.equal(labelled("network", `cilo.home=${idA}`), []);
+});
+
+test("a network made on the env's subnet between up's check and compose (another home, any program): up takes another subnet", async () => {
+  const st = () => JSON.parse(execFileSync("cat", [join(homeB, "state.json")], { encoding: "utf8" }));
+  ok(homeB, ["create", "race"]);
+  const subnet: string = st().envs[`${project}/race`].subnet;
+  const go = join(work, "go");
+  const up = startCilo(["up", "race"], { home: homeB, cwd: src, env: { CILO_FAILPOINT: `up:before-compose@pause:${go}` } });
+  const intruder = `sechome-intruder-${Math.random().toString(36).slice(2, 7)}`;
+  try {
+    // up has checked the subnet and stands just before compose: take its subnet now.
+    const deadline = Date.now() + 120_000;
+    while (!existsSync(`${go}.waiting`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    docker("network", "create", "--subnet", subnet, intruder);
+    writeFileSync(go, "");
+    const r = await up.done;
+    assert.is(r.code, 0, r.stderr);
+    const now: string = st().envs[`${project}/race`].subnet;
+    assert.is.not(now, subnet, "the env moved to another subnet");
+    assert.is(docker("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", st().envs[`${project}/race`].docker_name), now);
+  } finally {
+    writeFileSync(go, "");
+    await up.done;
+    ok(homeB, ["destroy", "--force", "race"]);
+    try {
+      docker("network", "rm", intruder);
+    } catch {
+      // not made
+    }
+  }
 });
 
 test.run();
