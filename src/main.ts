@@ -1,6 +1,6 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ExitCode, isCiloError, usageError } from "./core/errors.ts";
+import { ExitCode, isCiloError, messageOf, usageError } from "./core/errors.ts";
 import { fsFault } from "./core/fs/fs-fault.ts";
 import { ciloVersion } from "./version.ts";
 
@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
 export function reportError(e: unknown): number {
   const debug = process.env["CILO_DEBUG"] === "1";
   let err = e;
-  if (!isCiloError(err) && (err as any)?.name === "CACError") {
+  if (!isCiloError(err) && err instanceof Error && err.name === "CACError") {
     err = usageError(cacMessage((err as Error).message), "Run cilo --help for the commands and options");
   }
   if (isCiloError(err)) {
@@ -38,15 +38,14 @@ export function reportError(e: unknown): number {
     process.stderr.write(`cilo: ${err.message.replace(/\s*\nRequire stack:[\s\S]*$/, "")}\n`);
     if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
-    if (debug && err.cause) process.stderr.write(`cause: ${String((err.cause as any)?.stack ?? err.cause)}\n`);
+    if (debug && err.cause) process.stderr.write(`cause: ${String(err.cause instanceof Error ? (err.cause.stack ?? err.cause) : err.cause)}\n`);
     return err.exitCode;
   }
   const fault = fsFault(err);
   if (fault) return reportError(fault);
-  const msg = (err as any)?.message ?? String(err);
-  process.stderr.write(`cilo: ${String(msg).split("\n")[0]}\n`);
+  process.stderr.write(`cilo: ${messageOf(err).split("\n")[0]}\n`);
   process.stderr.write(`hint: This is a bug in cilo; run again with CILO_DEBUG=1 to see the stack trace and report it\n`);
-  if (debug && (err as any)?.stack) process.stderr.write(`${(err as any).stack}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   return ExitCode.failure;
 }
 
@@ -67,7 +66,7 @@ function cacMessage(m: string): string {
 }
 
 function isEntryPoint(): boolean {
-  if ((import.meta as any).main === true) return true;
+  if ((import.meta as ImportMeta & { main?: boolean }).main === true) return true;
   const script = process.argv[1];
   if (!script) return false;
   try {

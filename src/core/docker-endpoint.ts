@@ -115,8 +115,9 @@ function validHost(host: string, from: string): string {
 export function readTextFile(path: string): string | undefined {
   try {
     return readFileSync(path, "utf8");
-  } catch (e: any) {
-    if (e?.code === "ENOENT" || e?.code === "ENOTDIR") return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw e;
   }
 }

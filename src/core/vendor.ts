@@ -5,8 +5,9 @@ import { CiloError, ExitCode, messageOf } from "./errors.ts";
  * module only has `default`; under Node, Deno and tsx it also has the named exports. These
  * helpers give the module object either way.
  */
-function unwrap<T>(m: any, probe: string): T {
-  return (m && typeof m[probe] === "function" ? m : m?.default) as T;
+function unwrap<T>(m: unknown, probe: string): T {
+  const mod = m as Record<string, unknown> | undefined;
+  return (mod && typeof mod[probe] === "function" ? mod : mod?.["default"]) as T;
 }
 
 /**

@@ -172,7 +172,7 @@ async function restoreAfterPreflight(before: EnvRecord, pid: number): Promise<vo
     if (!cur || cur.operation?.pid !== pid) return;
     for (const field of ["status", "services", "error", "shared_services", "shared_networks", "operation", "updated_at"] as const) {
       if (before[field] === undefined) delete cur[field];
-      else (cur as any)[field] = before[field];
+      else Object.assign(cur, { [field]: before[field] });
     }
   });
 }

@@ -40,8 +40,8 @@ async function acquire(file: string, onCompromised: () => void): Promise<() => P
   for (;;) {
     try {
       return await lockfile.lock(file, { realpath: false, stale: LOCK_STALE_MS, update: LOCK_UPDATE_MS, retries: 0, onCompromised });
-    } catch (e: any) {
-      if (e?.code !== "ELOCKED") {
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ELOCKED") {
         throw new CiloError("E_LOCK", `Cannot lock ${file}: ${messageOf(e)}`, { cause: e });
       }
       if (Date.now() > deadline) {

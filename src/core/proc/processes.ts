@@ -25,8 +25,8 @@ export function isProcessAlive(pid: number, opts: { startTicks?: number; started
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-  } catch (e: any) {
-    if (e?.code !== "EPERM") return false;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
   const stat = readProcStat(pid);
   if (!stat) return true;

@@ -1,4 +1,5 @@
 import { spawn, type StdioOptions } from "node:child_process";
+import { messageOf } from "../errors.ts";
 
 export interface RunResult {
   code: number;
@@ -27,8 +28,8 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     let child;
     try {
       child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
-    } catch (e: any) {
-      resolve({ code: 127, stdout: "", stderr: String(e?.message ?? e), ms: Date.now() - started });
+    } catch (e) {
+      resolve({ code: 127, stdout: "", stderr: messageOf(e), ms: Date.now() - started });
       return;
     }
     let stdout = "";
@@ -42,8 +43,8 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
       opts.onOutput?.(d, "stderr");
     });
     if (opts.input !== undefined) child.stdin?.end(opts.input);
-    child.on("error", (e: any) => {
-      resolve({ code: e?.code === "ENOENT" ? 127 : 1, stdout, stderr: stderr + String(e?.message ?? e), ms: Date.now() - started });
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      resolve({ code: e.code === "ENOENT" ? 127 : 1, stdout, stderr: stderr + messageOf(e), ms: Date.now() - started });
     });
     child.on("close", (code, signal) => {
       resolve({ code: code ?? 128, ...(signal ? { signal } : {}), stdout, stderr, ms: Date.now() - started });

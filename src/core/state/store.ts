@@ -25,8 +25,8 @@ export function readState(home = ciloHome()): State {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
-  } catch (e: any) {
-    if (e?.code === "ENOENT") {
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
       throw prerequisiteError("E_NOT_INITIALISED", `cilo is not initialised: ${file} does not exist`, "Run: cilo init");
     }
     throw new CiloError("E_STATE_READ", `Cannot read ${file}: ${messageOf(e)}`);
