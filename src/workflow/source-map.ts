@@ -61,7 +61,7 @@ export class SourceMap {
         break;
       }
     }
-    return { node, key };
+    return { ...(node ? { node } : {}), ...(key ? { key } : {}) };
   }
 
   private resolve(node: Node | undefined): Node | undefined {

@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { CiloError, messageOf, prerequisiteError } from "../errors.ts";
+import { CiloError, prerequisiteError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { ciloHome, dnsDir } from "../paths.ts";
 import { run } from "../proc/run.ts";
