@@ -8,7 +8,7 @@
 // it). The dying-engine test stops an engine, so it uses its own, `cilo-e3` (10.213.78.0/24),
 // started here and purged at the end, never the shared one.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -95,7 +95,8 @@ for (const via of ["DOCKER_CONTEXT", "currentContext"] as const) {
     try {
       ok(cilo(["create", envName], { home, cwd: dir, env }), "create");
       ok(cilo(["up", envName], { home, cwd: dir, env }), "up");
-      assert.equal(containers(name, E2, true), [`cilo_${name}_${envName}_web_1`, `cilo_${name}_${envName}_worker_1`]);
+      const homeId = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).home_id;
+      assert.equal(containers(name, E2, true), [`cilo_${homeId}_${name}_${envName}_web_1`, `cilo_${homeId}_${name}_${envName}_worker_1`]);
       assert.equal(containers(name), [], "nothing on the main engine");
       const status = JSON.parse(ok(cilo(["status", envName, "--json"], { home, cwd: dir, env }), "status").stdout);
       assert.is(status.status, "running");
