@@ -1,25 +1,25 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { defaultShell } from "../core/env/run-in-env.ts";
+import { join } from "node:path";
 import { CiloError, ExitCode, messageOf } from "../core/errors.ts";
 import type { StateConfig } from "../core/state/schema.ts";
 import { readState } from "../core/state/store.ts";
+import { handlerOf, type NestedSteps } from "./actions/index.ts";
+import { CleanupBudget } from "./cleanup-budget.ts";
 import { parseDuration } from "./duration.ts";
 import type { EventSink, RunOutcome, StepSummary, WorkflowEvent } from "./events.ts";
 import type { ExpressionContext, StepOutcome, StepResult } from "./expression/context.ts";
 import type { Value } from "./expression/values.ts";
-import { formatDuration } from "./format-duration.ts";
-import { execInService, lineBuffer, outputsPath, runHostCommand, StepFailed } from "./host-actions.ts";
-import { conditionNeedsImplicitSuccess, evaluateCondition, interpolate, interpolateDeep, interpolateValue, resolveVars } from "./interpolate.ts";
+import { lineBuffer, outputsPath } from "./host-actions.ts";
+import { conditionNeedsImplicitSuccess, evaluateCondition, interpolateDeep, resolveVars } from "./interpolate.ts";
 import { parseCondition } from "./expression/template.ts";
-import { includedWorkflow, type LoadedWorkflow } from "./load.ts";
+import type { LoadedWorkflow } from "./load.ts";
 import { planWorkflow, stepTitle } from "./plan.ts";
 import { envLabel, RunEnvs, type RunEnv } from "./run-envs.ts";
 import { signalGroup } from "./shell-command.ts";
-import { actionOf, type IncludeStep, type ParallelStep, type Retry, type Step } from "./types.ts";
-import { sleep } from "./wait/wait-strategy.ts";
-import { waitFor } from "./wait/wait-for.ts";
+import { retryPolicy, runAttempts } from "./step-attempt.ts";
+import { stringValues } from "./string-values.ts";
+import { actionOf, type ActionName, type Step } from "./types.ts";
 
 export interface WorkflowRunOptions {
   /**
@@ -43,8 +43,6 @@ export interface WorkflowResult {
   /** A second signal ended the run at once, without clean-up. */
   abandoned: boolean;
 }
-
-const DEFAULT_CLEANUP_MS = 60_000;
 
 /** Whether a group of steps (the run, a `parallel`, an `include`) has a failed step, seen from inside. */
 class GroupStatus {
@@ -98,7 +96,7 @@ export class WorkflowRunner {
   private readonly summaries: StepSummary[] = [];
   private readonly groups = new Set<number>();
   private readonly startedAt = Date.now();
-  private cleanup: { deadline: number; controller: AbortController; timer: NodeJS.Timeout } | undefined;
+  private readonly cleanup: CleanupBudget;
   private interruptedBy: "SIGINT" | "SIGTERM" | undefined;
   private firstFailure: string | undefined;
   private root: Scope | undefined;
@@ -113,6 +111,7 @@ export class WorkflowRunner {
   ) {
     this.processEnv = opts.processEnv ?? process.env;
     this.envs = new RunEnvs(loaded.name, stateConfig());
+    this.cleanup = new CleanupBudget(loaded.workflow.cleanup_timeout);
   }
 
   /** Runs the workflow; resolves when it has ended (or at once after a second interruption). */
@@ -135,7 +134,7 @@ export class WorkflowRunner {
       return;
     }
     this.interruptedBy = signal;
-    this.startCleanupTime();
+    this.cleanup.start();
     this.notice(`Interrupted by ${signal}: stopping the running step, then running the clean-up steps (interrupt again to stop at once)`);
     this.cancel.abort(new CiloError("E_INTERRUPTED", `interrupted by ${signal}`, { exitCode: exitCodeOf(signal) }));
   }
@@ -188,7 +187,7 @@ export class WorkflowRunner {
     let ctx = this.context(scope);
     let skip: string | undefined;
     try {
-      skip = this.skipReason(scope, step, ctx);
+      skip = this.skipReason(scope, step, action, ctx);
     } catch (e) {
       this.endStep(scope, step, { ...base, title, outcome: "failure", duration_ms: 0, attempts: 0, error: `if: ${messageOf(e)}` }, {});
       return;
@@ -201,9 +200,6 @@ export class WorkflowRunner {
     const afterInterrupt = this.interruptedBy !== undefined;
     let stepEnv: Record<string, string> = {};
     let error: string | undefined;
-    let outputs: Record<string, string> = {};
-    let attempts = 0;
-    let cancelled = false;
     try {
       stepEnv = step.env ? interpolateDeep(step.env, ctx) : {};
       ctx = { ...ctx, env: { ...ctx.env, ...stepEnv } };
@@ -211,34 +207,23 @@ export class WorkflowRunner {
       error = messageOf(e);
     }
     this.emit({ type: "step_start", ...base, title });
-    const leaf = action !== "parallel" && action !== "include";
+    const handler = handlerOf(action);
     const defaults = scope.loaded.workflow.defaults;
-    const retry = retryOf(step.retry ?? (leaf ? defaults?.retry : undefined));
-    const timeout = step.timeout ?? (leaf ? defaults?.timeout : undefined);
-    while (error === undefined) {
-      attempts++;
-      const stops = [this.hardStop.signal, ...(afterInterrupt ? [] : [this.cancel.signal]), ...(this.cleanup ? [this.cleanup.controller.signal] : []), ...(parentSignal ? [parentSignal] : [])];
-      const timer = timeout === undefined ? undefined : timeLimit(parseDuration(timeout));
-      const signal = AbortSignal.any(timer ? [...stops, timer.signal] : stops);
-      try {
-        outputs = await this.perform(scope, step, { path, ctx, stepEnv, signal });
-        break;
-      } catch (e) {
-        outputs = e instanceof StepFailed ? e.outputs : {};
-        error = signal.aborted ? messageOf(signal.reason) : messageOf(e);
-        cancelled = this.hardStop.signal.aborted || (!afterInterrupt && this.cancel.signal.aborted);
-      } finally {
-        timer?.clear();
-      }
-      if (cancelled || attempts > retry.count) break;
-      const delay = retry.backoffMs * retry.factor ** (attempts - 1);
-      this.emit({ type: "step_retry", path, attempt: attempts + 1, error, delay_ms: delay });
-      try {
-        await sleep(delay, AbortSignal.any(afterInterrupt ? [this.hardStop.signal] : [this.hardStop.signal, this.cancel.signal]));
-        error = undefined;
-      } catch {
-        cancelled = true;
-      }
+    const retry = retryPolicy(step.retry ?? (handler.composite ? undefined : defaults?.retry));
+    const timeout = step.timeout ?? (handler.composite ? undefined : defaults?.timeout);
+    let outputs: Record<string, string> = {};
+    let attempts = 0;
+    let cancelled = false;
+    if (error === undefined) {
+      const cancels = [this.hardStop.signal, ...(afterInterrupt ? [] : [this.cancel.signal])];
+      const result = await runAttempts((signal) => this.perform(scope, step, action, { path, ctx, stepEnv, signal }), {
+        retry,
+        ...(timeout === undefined ? {} : { timeoutMs: parseDuration(timeout) }),
+        cancels,
+        stops: () => [...(this.cleanup.signal ? [this.cleanup.signal] : []), ...(parentSignal ? [parentSignal] : [])],
+        onRetry: (attempt, err, delay) => this.emit({ type: "step_retry", path, attempt, error: err, delay_ms: delay }),
+      });
+      ({ outputs, error, attempts, cancelled } = result);
     }
     const outcome: StepOutcome = error === undefined ? "success" : cancelled ? "cancelled" : "failure";
     const summary = { ...base, title, outcome, duration_ms: Date.now() - startedAt, attempts, ...(error !== undefined ? { error } : {}) };
@@ -251,64 +236,44 @@ export class WorkflowRunner {
     if (summary.outcome === "failure" && !step.continue_on_error) {
       scope.status.failed = true;
       this.firstFailure ??= `step ${summary.path} "${summary.title}" failed: ${(summary.error ?? "").split("\n")[0]}`;
-      this.startCleanupTime();
+      this.cleanup.start();
     }
     const { attempts, ...rest } = summary;
     this.summaries.push(rest);
     this.emit({ type: "step_end", ...summary, attempts, ...(Object.keys(outputs).length > 0 ? { outputs } : {}) });
   }
 
-  private skipReason(scope: Scope, step: Step, ctx: ExpressionContext): string | undefined {
+  private skipReason(scope: Scope, step: Step, action: ActionName, ctx: ExpressionContext): string | undefined {
     if (this.result) return "the run has ended";
-    if (this.cleanup && Date.now() >= this.cleanup.deadline) return `the clean-up time of ${formatDuration(this.cleanupMs())} is used up`;
+    const usedUp = this.cleanup.usedUp();
+    if (usedUp !== undefined) return usedUp;
     if (!evaluateCondition(step.if, ctx)) {
       const badRun = scope.status.anyFailed || this.interruptedBy !== undefined;
       if (step.if === undefined || (badRun && !mentionsStatus(step.if))) return this.interruptedBy ? "the run was interrupted" : "an earlier step failed";
       return `its condition is false: ${String(step.if)}`;
     }
-    if ("destroy" in step && this.opts.keep && (this.rootStatus.anyFailed || this.interruptedBy)) return "--keep keeps the env of a failed run";
+    if (action === "destroy" && this.opts.keep && (this.rootStatus.anyFailed || this.interruptedBy)) return "--keep keeps the env of a failed run";
     return undefined;
   }
 
-  /** Does what one attempt of a step does; returns its outputs. */
-  private async perform(scope: Scope, step: Step, at: Attempt): Promise<Record<string, string>> {
+  /** Does what one attempt of a step does, through its action's handler; returns its outputs. */
+  private async perform(scope: Scope, step: Step, action: ActionName, at: Attempt): Promise<Record<string, string>> {
     const { path, ctx, signal } = at;
     const lines = lineBuffer((line, stream) => this.emit({ type: "step_output", path, stream, line }));
     const progress = lineBuffer((line, stream) => this.emit({ type: "step_output", path, stream, line }), true);
-    const chunk = (c: string) => progress.write(c);
-    const dir = scope.loaded.dir;
     try {
-      if ("clone" in step) {
-        lines.write(`Workspace source: ${this.envs.clone(interpolateDeep(step.clone, ctx), dir)}\n`, "stdout");
-        return {};
-      }
-      if ("create" in step) {
-        const rec = await this.envs.create(interpolateDeep(step.create, ctx), dir, chunk);
-        const cilo = this.envs.context();
-        lines.write(`Created ${rec.project}/${rec.name}\n`, "stdout");
-        return { env: rec.name, project: rec.project, workspace: rec.workspace, base_url: cilo.base_url ?? "" };
-      }
-      if ("up" in step) await this.envs.up(interpolateDeep(step.up, ctx), signal, chunk);
-      else if ("down" in step) await this.envs.down(chunk);
-      else if ("destroy" in step) await this.envs.destroy(interpolateDeep(step.destroy, ctx), chunk);
-      else if ("wait" in step) await waitFor(interpolateDeep(step.wait, ctx), { ...(await this.waitEnv()), ...this.dnsTarget() }, signal);
-      else if ("exec" in step) await execInService(this.envs.require("exec"), interpolateDeep(step.exec, ctx), signal, (l, s) => lines.write(`${l}\n`, s));
-      else if ("parallel" in step) await this.runParallel(scope, step, path, signal);
-      else if ("include" in step) return await this.runInclude(scope, step, at);
-      else if ("run" in step) {
-        const base = this.envs.workspace() ?? dir;
-        return await runHostCommand({
-          command: interpolate(step.run, ctx),
-          shell: step.shell ?? scope.loaded.workflow.defaults?.shell ?? defaultShell(),
-          cwd: step.cwd === undefined ? base : resolve(base, interpolate(step.cwd, ctx)),
-          env: definedOnly({ ...ctx.env, ...this.envs.environment() }),
-          signal,
-          output: (l, s) => lines.write(`${l}\n`, s),
-          outputsFile: outputsPath(this.outputsDir!, ++this.outputsCount),
-          onProcessGroup: (pgid) => this.groups.add(pgid),
-        });
-      }
-      return {};
+      return await handlerOf(action).attempt({
+        step,
+        workflow: scope.loaded,
+        ctx,
+        signal,
+        envs: this.envs,
+        output: (chunk, stream) => lines.write(chunk, stream),
+        progress: (chunk) => progress.write(chunk),
+        outputsFile: () => outputsPath(this.outputsDir!, ++this.outputsCount),
+        onProcessGroup: (pgid) => this.groups.add(pgid),
+        nested: this.nested(scope, at),
+      });
     } finally {
       lines.flush();
       progress.flush();
@@ -316,21 +281,20 @@ export class WorkflowRunner {
     }
   }
 
-  private async runParallel(scope: Scope, step: ParallelStep, path: string, signal: AbortSignal): Promise<void> {
-    const group: Scope = { ...scope, status: new GroupStatus(scope.status) };
-    await Promise.all(step.parallel.map((child, i) => this.runStep(group, child, `${path}.${i + 1}`, signal)));
-    if (group.status.failed) throw new StepFailed("a step inside it failed");
-  }
-
-  /** Runs the included file's steps in a scope of their own; its outputs are theirs, merged in order. */
-  private async runInclude(scope: Scope, step: IncludeStep, { path, ctx, stepEnv, signal }: Attempt): Promise<Record<string, string>> {
-    const child = includedWorkflow(scope.loaded, step);
-    const values = Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, typeof v === "string" ? interpolateValue(v, ctx) : v]));
-    const inner = this.scopeFor(child, values, { ...scope.env, ...stepEnv }, new GroupStatus(scope.status));
-    await this.runSteps(inner, child.workflow.steps, `${path}.`, signal);
-    const outputs: Record<string, string> = Object.assign({}, ...Object.values(inner.steps).map((r) => stringValues(r.outputs)));
-    if (inner.status.failed) throw new StepFailed(`a step of ${step.include} failed`, outputs);
-    return outputs;
+  /** How a `parallel` or `include` step runs its steps: numbered under its path, stopped by its signal. */
+  private nested(scope: Scope, { path, stepEnv, signal }: Attempt): NestedSteps {
+    return {
+      runGroup: async (steps) => {
+        const group: Scope = { ...scope, status: new GroupStatus(scope.status) };
+        await Promise.all(steps.map((child, i) => this.runStep(group, child, `${path}.${i + 1}`, signal)));
+        return { failed: group.status.failed };
+      },
+      runWorkflow: async (workflow, vars) => {
+        const inner = this.scopeFor(workflow, vars, { ...scope.env, ...stepEnv }, new GroupStatus(scope.status));
+        await this.runSteps(inner, workflow.workflow.steps, `${path}.`, signal);
+        return { failed: inner.status.failed, steps: inner.steps };
+      },
+    };
   }
 
   private scopeFor(loaded: LoadedWorkflow, overrides: Record<string, Value>, parentEnv: Record<string, string>, status: GroupStatus): Scope {
@@ -351,16 +315,6 @@ export class WorkflowRunner {
     };
   }
 
-  private async waitEnv() {
-    const env = await this.envs.containers();
-    return env ? { env } : {};
-  }
-
-  private dnsTarget() {
-    const dns = this.envs.dns();
-    return dns ? { dns } : {};
-  }
-
   /** Destroys, at the end, the envs the run created that are still there (unless `ephemeral: false` or `--keep`). */
   private async cleanUpEnvs(): Promise<void> {
     let n = 0;
@@ -372,7 +326,7 @@ export class WorkflowRunner {
         this.notice(keptNotice(entry, this.opts.keep === true));
         continue;
       }
-      if (this.cleanup && Date.now() >= this.cleanup.deadline) continue;
+      if (this.cleanup.usedUp() !== undefined) continue;
       const path = `cleanup.${++n}`;
       const title = `destroy ${envLabel(entry)} (created by this run)`;
       const started = Date.now();
@@ -397,7 +351,7 @@ export class WorkflowRunner {
 
   private finish(abandoned: boolean): WorkflowResult {
     if (this.result) return this.result;
-    if (this.cleanup) clearTimeout(this.cleanup.timer);
+    this.cleanup.stop();
     const leftBehind = this.envs
       .remaining()
       .filter((e) => e.state === "creating" || (e.ephemeral && (!this.opts.keep || abandoned)))
@@ -415,20 +369,6 @@ export class WorkflowRunner {
     this.emit({ type: "workflow_end", name: this.loaded.name, outcome, exit_code: exitCode, duration_ms: Date.now() - this.startedAt, steps: this.summaries, outputs, left_behind: leftBehind });
     this.result = { outcome, exitCode, ...(outcome !== "success" && reason ? { reason } : {}), outputs, leftBehind, abandoned };
     return this.result;
-  }
-
-  private startCleanupTime(): void {
-    if (this.cleanup) return;
-    const controller = new AbortController();
-    const ms = this.cleanupMs();
-    const timer = setTimeout(() => controller.abort(new CiloError("E_CLEANUP_TIMEOUT", `the clean-up time of ${formatDuration(ms)} is used up`)), ms);
-    timer.unref();
-    this.cleanup = { deadline: Date.now() + ms, controller, timer };
-  }
-
-  private cleanupMs(): number {
-    const t = this.loaded.workflow.cleanup_timeout;
-    return t === undefined ? DEFAULT_CLEANUP_MS : parseDuration(t);
   }
 
   /** Drops process groups that have ended, so only leftovers (background processes) are remembered. */
@@ -470,19 +410,6 @@ function exitCodeOf(signal: "SIGINT" | "SIGTERM"): number {
   return signal === "SIGINT" ? ExitCode.interrupted : ExitCode.terminated;
 }
 
-function retryOf(retry: Retry | undefined): { count: number; backoffMs: number; factor: number } {
-  if (retry === undefined) return { count: 0, backoffMs: 0, factor: 1 };
-  if (typeof retry === "number") return { count: retry, backoffMs: 0, factor: 1 };
-  return { count: retry.count, backoffMs: retry.backoff === undefined ? 0 : parseDuration(retry.backoff), factor: retry.factor ?? 1 };
-}
-
-/** An abort signal that fires after `ms`, with a "timed out" reason. */
-function timeLimit(ms: number): { signal: AbortSignal; clear: () => void } {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new CiloError("E_STEP_TIMEOUT", `timed out after ${formatDuration(ms)}`)), ms);
-  return { signal: controller.signal, clear: () => clearTimeout(timer) };
-}
-
 /** Document order: `2` < `2.1` < `2.10` < `3` < `cleanup.1`. */
 function comparePaths(a: string, b: string): number {
   const pa = a.split(".");
@@ -513,14 +440,6 @@ function deferredOf(scope: Scope, id: string): Deferred {
 /** Whether a condition calls a status function (then a failed run does not skip it by itself). */
 function mentionsStatus(condition: string | boolean): boolean {
   return typeof condition === "string" && !conditionNeedsImplicitSuccess(parseCondition(condition));
-}
-
-function stringValues(outputs: Record<string, Value>): Record<string, string> {
-  return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-}
-
-function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 /** The machine's cilo settings; undefined before `cilo init` (host-only workflows need none). */
