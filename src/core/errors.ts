@@ -1,3 +1,7 @@
+import { ERROR_CODES, type ErrorCode } from "./error-codes.ts";
+
+export type { ErrorCode } from "./error-codes.ts";
+
 /** Exit codes of SPEC §6. */
 export const ExitCode = {
   ok: 0,
@@ -15,19 +19,20 @@ export interface CiloErrorOptions {
 }
 
 /**
- * The one error type cilo throws on purpose. `code` is stable (E_...), `message` is one sentence
- * saying what is wrong, `hint` (optional) what to do. Printed once, at the CLI boundary.
+ * The one error type cilo throws on purpose. `code` is stable (one of ERROR_CODES in
+ * error-codes.ts, whose exit class is the default exit code), `message` is one sentence saying
+ * what is wrong, `hint` (optional) what to do. Printed once, at the CLI boundary.
  */
 export class CiloError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: number;
   readonly hint?: string;
 
-  constructor(code: string, message: string, options: CiloErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: CiloErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "CiloError";
     this.code = code;
-    this.exitCode = options.exitCode ?? ExitCode.failure;
+    this.exitCode = options.exitCode ?? ExitCode[ERROR_CODES[code].exit];
     if (options.hint !== undefined) this.hint = options.hint;
   }
 }
@@ -38,7 +43,7 @@ export function usageError(message: string, hint?: string): CiloError {
 }
 
 /** A prerequisite is missing (Docker, compose, dnsmasq, init): exit 3. */
-export function prerequisiteError(code: string, message: string, hint?: string, cause?: unknown): CiloError {
+export function prerequisiteError(code: ErrorCode, message: string, hint?: string, cause?: unknown): CiloError {
   return new CiloError(code, message, { exitCode: ExitCode.prerequisite, ...(hint ? { hint } : {}), cause });
 }
 

@@ -31,7 +31,7 @@ test("other errors and CiloErrors are left alone", () => {
   assert.is(fsFault(errno("ENOENT", "open", "/x")), undefined);
   assert.is(fsFault(new Error("boom")), undefined);
   assert.is(fsFault(undefined), undefined);
-  const c = new CiloError("E_X", "x");
+  const c = new CiloError("E_INTERNAL", "x");
   (c as any).errno = -28;
   assert.is(fsFault(c), undefined);
 });

@@ -141,11 +141,11 @@ test("orphans: ours are fixed; another CILO_HOME's and unprovable ones are named
   ]);
   const orphan = found[1]!;
   assert.is(orphan.severity, "warning");
-  assert.is(orphan.target, "id-shop-gone-api");
+  assert.equal(orphan.target, { kind: "docker", resource: "container", id: "id-shop-gone-api", name: "cilo_shop_gone_api_1" });
   assert.is(orphan.fix, "remove the container");
   const foreign = found[0]!;
   assert.is(foreign.severity, "info");
-  assert.is(foreign.target, "container:id-blog-theirs-api");
+  assert.equal(foreign.target, { kind: "docker", resource: "container", id: "id-blog-theirs-api", name: "cilo_blog_theirs_api_1" });
   assert.match(foreign.message, /cilo doctor --fix --foreign/);
   // A home that still exists keeps its resources to itself: not even named.
   const live = diagnose({ ...f, liveHomes: ["/other-home"] });
@@ -332,10 +332,10 @@ test("shared instances: missing users, idle past the grace period, missing while
   const other: ContainerState = { ...orphan, id: "c-other", name: "cilo_wiki__shared_db_1", labels: { ...orphan.labels, "cilo.project": "wiki" } };
   const found = diagnose(facts(state, { sharedProjects: ["blog", "shop"], docker: docker([container("shop", "a", "api"), orphan, other]) }));
   const ids = (id: string) => found.filter((f) => f.id === id);
-  assert.equal(ids("shared-user-missing").map((f) => f.target), ["gone"]);
+  assert.equal(ids("shared-user-missing").map((f) => f.target), [{ kind: "shared-user", project: "shop", service: "db", user: "gone" }]);
   assert.equal(ids("shared-idle-expired").map((f) => f.subject), ["shop/cache (shared)"], "queue is still within its grace period");
   assert.equal(ids("shared-service-missing").map((f) => f.subject), ["shop/db (shared)"]);
-  assert.equal(ids("shared-orphaned").map((f) => f.target), ["container:c-old"], "wiki has no shared folder in this home: not ours");
+  assert.equal(ids("shared-orphaned").map((f) => f.target), [{ kind: "docker", resource: "container", id: "c-old", name: "cilo_blog__shared_db_1" }], "wiki has no shared folder in this home: not ours");
 });
 
 test.run();

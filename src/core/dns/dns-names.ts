@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { isAbsolute } from "node:path";
-import { CiloError, ExitCode } from "../errors.ts";
+import { CiloError, ExitCode, type ErrorCode } from "../errors.ts";
 
 /*
  * The one place that decides which names and values may reach a DNS config file (dnsmasq.conf,
@@ -134,6 +134,6 @@ export function configUpstream(s: unknown): string {
   throw invalid("E_DNS_INVALID_VALUE", `The upstream resolver ${shown(s)} is not an address such as 10.0.0.1 or 127.0.0.1#5300`);
 }
 
-function invalid(code: string, message: string): CiloError {
+function invalid(code: ErrorCode, message: string): CiloError {
   return new CiloError(code, message, { exitCode: ExitCode.usage });
 }

@@ -42,7 +42,7 @@ async function acquire(file: string, onCompromised: () => void): Promise<() => P
       return await lockfile.lock(file, { realpath: false, stale: LOCK_STALE_MS, update: LOCK_UPDATE_MS, retries: 0, onCompromised });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ELOCKED") {
-        throw new CiloError("E_LOCK", `Cannot lock ${file}: ${messageOf(e)}`, { cause: e });
+        throw new CiloError("E_LOCKED", `Cannot lock ${file}: ${messageOf(e)}`, { cause: e });
       }
       if (Date.now() > deadline) {
         throw new CiloError("E_LOCKED", `Timed out after ${Math.round(lockTimeoutMs() / 1000)} s waiting for the lock on ${file}`, {

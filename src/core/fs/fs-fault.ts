@@ -1,4 +1,4 @@
-import { CiloError, ExitCode } from "../errors.ts";
+import { CiloError, ExitCode, type ErrorCode } from "../errors.ts";
 
 /**
  * The file-system faults that are the machine's, not cilo's: a full disk, a used-up quota, a
@@ -25,5 +25,5 @@ export function fsFault(e: unknown, path?: string): CiloError | undefined {
   const where = path ?? err?.path;
   const verb = (err?.syscall && VERBS[err.syscall]) ?? "write";
   const what = where ? `Cannot ${verb} ${where}` : `Cannot ${verb} a file`;
-  return new CiloError(`E_FS_${err!.code}`, `${what}: ${fault.why}`, { exitCode: ExitCode.failure, hint: fault.hint, cause: e });
+  return new CiloError(`E_FS_${err!.code}` as ErrorCode, `${what}: ${fault.why}`, { exitCode: ExitCode.failure, hint: fault.hint, cause: e });
 }

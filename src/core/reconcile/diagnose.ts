@@ -4,8 +4,10 @@ import { LABEL_ENV, LABEL_HOME, LABEL_HOME_PATH, LABEL_PROJECT, LABEL_SERVICE, L
 import { LOCK_STALE_MS } from "../fs/file-lock.ts";
 import { mergeRuntime } from "../env/services.ts";
 import { envKey, STATE_VERSION, type EnvRecord, type OperationMarker, type State } from "../state/schema.ts";
+import { interruptedOperation, isLive } from "./env-facts.ts";
 import type { DnsFact, ReconcileFacts } from "./facts.ts";
 import type { Finding } from "./finding.ts";
+import { finding } from "./findings/index.ts";
 
 /** A staging folder younger than this may belong to a `cilo create --git` that is still cloning. */
 export const STAGING_STALE_MS = 60 * 60_000;
@@ -24,36 +26,24 @@ type Owner = "ours" | "foreign" | "unknown";
  */
 export function diagnose(facts: ReconcileFacts): Finding[] {
   const out: Finding[] = [];
-  if (facts.docker.kind === "unreachable") out.push(prerequisite("docker-unreachable", "docker", facts.docker.message));
-  if (facts.composeMissing) out.push(prerequisite("compose-missing", "compose", facts.composeMissing));
-  if (facts.dns?.missing) out.push(prerequisite("dnsmasq-missing", "dnsmasq", facts.dns.missing));
+  if (facts.docker.kind === "unreachable") out.push(finding("docker-unreachable", { kind: "component", name: "docker" }, facts.docker.message, null));
+  if (facts.composeMissing) out.push(finding("compose-missing", { kind: "component", name: "compose" }, facts.composeMissing, null));
+  if (facts.dns?.missing) out.push(finding("dnsmasq-missing", { kind: "component", name: "dnsmasq" }, facts.dns.missing, null));
   out.push(...homeFiles(facts));
   const st = facts.state;
   switch (st.kind) {
     case "missing":
-      out.push(prerequisite("state-missing", "state.json", st.message));
+      out.push(finding("state-missing", STATE_FILE, st.message, null));
       return out;
     case "too-new":
-      out.push(prerequisite("state-too-new", "state.json", st.message));
+      out.push(finding("state-too-new", STATE_FILE, st.message, null));
       return out;
     case "corrupt":
-      out.push({
-        id: "state-corrupt",
-        severity: "error",
-        subject: "state.json",
-        message: st.message,
-        fix: st.backup ? `restore the last good state from ${st.backup} (the corrupt file is kept beside it)` : null,
-      });
+      out.push(finding("state-corrupt", STATE_FILE, st.message, st.backup ? `restore the last good state from ${st.backup} (the corrupt file is kept beside it)` : null));
       return out;
   }
   if (st.versionOnDisk < STATE_VERSION) {
-    out.push({
-      id: "state-schema-old",
-      severity: "warning",
-      subject: "state.json",
-      message: `The state file has schema version ${st.versionOnDisk}; this cilo writes ${STATE_VERSION}`,
-      fix: `rewrite it in schema version ${STATE_VERSION}`,
-    });
+    out.push(finding("state-schema-old", STATE_FILE, `The state file has schema version ${st.versionOnDisk}; this cilo writes ${STATE_VERSION}`, `rewrite it in schema version ${STATE_VERSION}`));
   }
   const state = st.state;
   const workspaces = new Set(facts.workspaces);
@@ -65,13 +55,9 @@ export function diagnose(facts: ReconcileFacts): Finding[] {
   }
   for (const key of facts.workspaces) {
     if (state.envs[key]) continue;
-    out.push({
-      id: "workspace-orphaned",
-      severity: "warning",
-      subject: key,
-      message: `The workspace folder of ${key} belongs to no env`,
-      fix: "delete the folder (refused when it holds uncommitted git changes, unless --force)",
-    });
+    const slash = key.indexOf("/");
+    const target = { kind: "env", project: key.slice(0, slash), env: key.slice(slash + 1) } as const;
+    out.push(finding("workspace-orphaned", target, `The workspace folder of ${key} belongs to no env`, "delete the folder (refused when it holds uncommitted git changes, unless --force)"));
   }
   out.push(...sharedFindings(state, facts));
   if (facts.dns) out.push(...dnsFindings(facts.dns, state));
@@ -89,16 +75,16 @@ function sharedFindings(state: State, facts: ReconcileFacts): Finding[] {
   const containers = facts.docker.kind === "ok" ? facts.docker.containers : [];
   for (const inst of Object.values(state.shared ?? {}).sort((a, b) => (a.project < b.project ? -1 : 1))) {
     for (const [name, svc] of Object.entries(inst.services).sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const subject = `${inst.project}/${name} (shared)`;
+      const service = { kind: "shared-service", project: inst.project, service: name } as const;
       for (const user of svc.users.filter((u) => !state.envs[envKey(inst.project, u)])) {
-        out.push({ id: "shared-user-missing", severity: "warning", subject, target: user, message: `The shared service ${inst.project}/${name} lists ${user} as a user, but that env no longer exists`, fix: `forget ${user} as a user (the service stops after the grace period if none is left)` });
+        out.push(finding("shared-user-missing", { ...service, kind: "shared-user", user }, `The shared service ${inst.project}/${name} lists ${user} as a user, but that env no longer exists`, `forget ${user} as a user (the service stops after the grace period if none is left)`));
       }
       if (svc.users.length === 0 && svc.idle_since && Date.parse(svc.idle_since) + facts.sharedGraceMs < facts.now) {
-        out.push({ id: "shared-idle-expired", severity: "warning", subject, message: `The shared service ${inst.project}/${name} has had no user since ${svc.idle_since}, past its grace period`, fix: "stop it (and remove the shared instance when nothing else is shared)" });
+        out.push(finding("shared-idle-expired", service, `The shared service ${inst.project}/${name} has had no user since ${svc.idle_since}, past its grace period`, "stop it (and remove the shared instance when nothing else is shared)"));
       }
       const running = containers.some((c) => c.labels[LABEL_SHARED] === "true" && ownHome(c.labels) && c.labels[LABEL_PROJECT] === inst.project && c.labels[LABEL_SERVICE] === name && c.state === "running");
       if (facts.docker.kind === "ok" && svc.users.length > 0 && !running) {
-        out.push({ id: "shared-service-missing", severity: "error", subject, message: `The shared service ${inst.project}/${name} is used by ${svc.users.join(", ")} but does not run`, fix: null });
+        out.push(finding("shared-service-missing", service, `The shared service ${inst.project}/${name} is used by ${svc.users.join(", ")} but does not run`, null));
       }
     }
   }
@@ -108,109 +94,58 @@ function sharedFindings(state: State, facts: ReconcileFacts): Finding[] {
       return labels[LABEL_SHARED] === "true" && ownHome(labels) && p !== undefined && facts.sharedProjects.includes(p) && !state.shared?.[p];
     };
     for (const c of facts.docker.containers.filter((x) => mine(x.labels))) {
-      out.push({ id: "shared-orphaned", severity: "warning", subject: c.name, target: `container:${c.id}`, message: `The shared container ${c.name} belongs to no shared instance in state`, fix: "remove the container" });
+      out.push(finding("shared-orphaned", { kind: "docker", resource: "container", id: c.id, name: c.name }, `The shared container ${c.name} belongs to no shared instance in state`, "remove the container"));
     }
     for (const n of facts.docker.networks.filter((x) => mine(x.labels))) {
-      out.push({ id: "shared-orphaned", severity: "warning", subject: n.name, target: `network:${n.id}`, message: `The shared network ${n.name} belongs to no shared instance in state`, fix: "remove the network" });
+      out.push(finding("shared-orphaned", { kind: "docker", resource: "network", id: n.id, name: n.name }, `The shared network ${n.name} belongs to no shared instance in state`, "remove the network"));
     }
     for (const v of facts.docker.volumes.filter((x) => mine(x.labels))) {
-      out.push({ id: "shared-orphaned", severity: "warning", subject: v.name, target: `volume:${v.name}`, message: `The shared volume ${v.name} belongs to no shared instance in state`, fix: "remove the volume" });
+      out.push(finding("shared-orphaned", { kind: "docker", resource: "volume", id: v.name, name: v.name }, `The shared volume ${v.name} belongs to no shared instance in state`, "remove the volume"));
     }
   }
   return out;
 }
 
-function prerequisite(id: Finding["id"], subject: string, message: string): Finding {
-  return { id, severity: "error", subject, message, fix: null };
-}
+const STATE_FILE = { kind: "component", name: "state.json" } as const;
 
 function homeFiles(facts: ReconcileFacts): Finding[] {
   const out: Finding[] = [];
   for (const lock of facts.locks) {
     if (lock.ageMs < LOCK_STALE_MS) continue;
-    out.push({
-      id: "lock-stale",
-      severity: "warning",
-      subject: lock.path,
-      message: `The lock ${lock.path} has not been refreshed for ${Math.round(lock.ageMs / 1000)} s: its holder is gone`,
-      fix: "remove the lock",
-    });
+    out.push(finding("lock-stale", { kind: "path", path: lock.path }, `The lock ${lock.path} has not been refreshed for ${Math.round(lock.ageMs / 1000)} s: its holder is gone`, "remove the lock"));
   }
   for (const tmp of facts.tmpFiles) {
     const stray = tmp.pid !== undefined ? !facts.alive(tmp.pid) : tmp.ageMs > TMP_STALE_MS;
     if (!stray) continue;
-    out.push({
-      id: "tmp-file-stray",
-      severity: "warning",
-      subject: tmp.path,
-      message: `${tmp.path} is the temp file of a write that never finished`,
-      fix: "delete it",
-    });
+    out.push(finding("tmp-file-stray", { kind: "path", path: tmp.path }, `${tmp.path} is the temp file of a write that never finished`, "delete it"));
   }
   for (const s of facts.staging) {
     if (s.ageMs < STAGING_STALE_MS) continue;
-    out.push({
-      id: "staging-leftover",
-      severity: "warning",
-      subject: s.path,
-      message: `${s.path} is left over from a cilo create --git that did not finish`,
-      fix: "delete it",
-    });
+    out.push(finding("staging-leftover", { kind: "path", path: s.path }, `${s.path} is left over from a cilo create --git that did not finish`, "delete it"));
   }
   return out;
 }
 
 function envFindings(rec: EnvRecord, facts: ReconcileFacts, containers: ContainerState[], workspaces: Set<string>): Finding[] {
   const key = envKey(rec.project, rec.name);
+  const target = envTarget(rec);
   const op = interruptedOperation(rec);
   if (op) {
     if (facts.alive(op.pid, Date.parse(op.started_at))) return [];
     const busy = facts.composeBusy.includes(rec.docker_name);
-    return [
-      {
-        id: "operation-interrupted",
-        severity: "error",
-        subject: key,
-        message: `${op.kind} of ${key} was interrupted (pid ${op.pid} is gone)${busy ? "; its compose process still runs" : ""}`,
-        fix: INTERRUPTED_FIX[op.kind],
-      },
-    ];
+    return [finding("operation-interrupted", target, `${op.kind} of ${key} was interrupted (pid ${op.pid} is gone)${busy ? "; its compose process still runs" : ""}`, INTERRUPTED_FIX[op.kind])];
   }
   if (rec.owner_pid !== undefined) {
     if (!facts.alive(rec.owner_pid, Date.parse(rec.created_at))) {
-      return [
-        {
-          id: "env-owner-gone",
-          severity: "error",
-          subject: key,
-          message: `${key} is a throwaway env whose owner process ${rec.owner_pid} is gone`,
-          fix: "destroy it",
-        },
-      ];
+      return [finding("env-owner-gone", target, `${key} is a throwaway env whose owner process ${rec.owner_pid} is gone`, "destroy it")];
     }
     if (!facts.watchedOwners.includes(rec.owner_pid)) {
-      return [
-        {
-          id: "reaper-missing",
-          severity: "warning",
-          subject: key,
-          message: `${key} must go when process ${rec.owner_pid} ends, but no reaper watches that process`,
-          fix: `start a reaper for process ${rec.owner_pid}`,
-        },
-      ];
+      return [finding("reaper-missing", target, `${key} must go when process ${rec.owner_pid} ends, but no reaper watches that process`, `start a reaper for process ${rec.owner_pid}`)];
     }
   }
   if (!workspaces.has(key)) {
     const empty = containers.length === 0;
-    return [
-      {
-        id: "env-workspace-missing",
-        severity: "error",
-        subject: key,
-        message: `The workspace ${rec.workspace} of ${key} is gone, so it cannot be started`,
-        fix: empty ? "destroy the env (nothing of it runs)" : null,
-      },
-    ];
+    return [finding("env-workspace-missing", target, `The workspace ${rec.workspace} of ${key} is gone, so it cannot be started`, empty ? "destroy the env (nothing of it runs)" : null)];
   }
   return runtimeFindings(rec, key, containers);
 }
@@ -223,15 +158,7 @@ function workspaceOutside(rec: EnvRecord, facts: ReconcileFacts): Finding[] {
   const own = facts.envsRoots.map((root) => join(root, rec.project, rec.name));
   if (typeof rec.workspace === "string" && rec.workspace !== "" && own.includes(resolve(rec.workspace))) return [];
   const key = envKey(rec.project, rec.name);
-  return [
-    {
-      id: "env-workspace-outside",
-      severity: "error",
-      subject: key,
-      message: `The recorded workspace ${JSON.stringify(rec.workspace)} of ${key} is not its folder ${own[0]}; cilo never deletes it`,
-      fix: null,
-    },
-  ];
+  return [finding("env-workspace-outside", envTarget(rec), `The recorded workspace ${JSON.stringify(rec.workspace)} of ${key} is not its folder ${own[0]}; cilo never deletes it`, null)];
 }
 
 const INTERRUPTED_FIX: Record<OperationMarker["kind"], string> = {
@@ -241,14 +168,12 @@ const INTERRUPTED_FIX: Record<OperationMarker["kind"], string> = {
   down: "finish stopping it (cilo down)",
 };
 
-/** The operation an env is in, or was left in: its marker, or what a transitional status implies. */
-export function interruptedOperation(rec: EnvRecord): OperationMarker | undefined {
-  if (rec.operation) return rec.operation;
-  const kind = ({ creating: "create", starting: "up", destroying: "destroy" } as const)[rec.status as "creating" | "starting" | "destroying"];
-  return kind ? { kind, pid: 0, started_at: rec.updated_at } : undefined;
+function envTarget(rec: EnvRecord) {
+  return { kind: "env", project: rec.project, env: rec.name } as const;
 }
 
 function runtimeFindings(rec: EnvRecord, key: string, containers: ContainerState[]): Finding[] {
+  const target = envTarget(rec);
   const byService = (name: string) => containers.filter((c) => c.labels[LABEL_SERVICE] === name);
   if (rec.status === "running") {
     const missing = rec.services.filter((s) => byService(s.name).length === 0).map((s) => s.name);
@@ -257,51 +182,23 @@ function runtimeFindings(rec: EnvRecord, key: string, containers: ContainerState
       .map((s) => `${s.name} (${byService(s.name)[0]!.state})`);
     const out: Finding[] = [];
     if (missing.length > 0) {
-      out.push({
-        id: "env-service-missing",
-        severity: "error",
-        subject: key,
-        message: `${key} is running but ${plural(missing, "service")} ${missing.map((s) => `"${s}"`).join(", ")} ${missing.length === 1 ? "has" : "have"} no container`,
-        fix: `start the env again (cilo up ${key})`,
-      });
+      out.push(finding("env-service-missing", target, `${key} is running but ${plural(missing, "service")} ${missing.map((s) => `"${s}"`).join(", ")} ${missing.length === 1 ? "has" : "have"} no container`, `start the env again (cilo up ${key})`));
     }
     if (exited.length > 0) {
-      out.push({
-        id: "env-service-exited",
-        severity: "error",
-        subject: key,
-        message: `${key} is running but ${plural(exited, "service")} ${exited.join(", ")} stopped`,
-        fix: `start the env again (cilo up ${key})`,
-      });
+      out.push(finding("env-service-exited", target, `${key} is running but ${plural(exited, "service")} ${exited.join(", ")} stopped`, `start the env again (cilo up ${key})`));
     }
     if (out.length > 0) return out;
     const merged = mergeRuntime(rec.services, containers, rec.docker_name);
     const changed = merged.filter((m) => rec.services.find((s) => s.name === m.name)?.ip !== m.ip).map((m) => m.name);
     if (changed.length === 0) return [];
-    return [
-      {
-        id: "env-ip-stale",
-        severity: "warning",
-        subject: key,
-        message: `The recorded address of ${plural(changed, "service")} ${changed.join(", ")} of ${key} is not the one Docker reports`,
-        fix: "record the addresses Docker reports and update DNS",
-      },
-    ];
+    return [finding("env-ip-stale", target, `The recorded address of ${plural(changed, "service")} ${changed.join(", ")} of ${key} is not the one Docker reports`, "record the addresses Docker reports and update DNS")];
   }
   if (rec.status === "failed") {
-    return [{ id: "env-failed", severity: "info", subject: key, message: `${key} failed: ${rec.error ?? "no reason recorded"}`, fix: null }];
+    return [finding("env-failed", target, `${key} failed: ${rec.error ?? "no reason recorded"}`, null)];
   }
   const allRun = rec.services.length > 0 && rec.services.every((s) => byService(s.name).some((c) => c.state === "running"));
   if ((rec.status === "stopped" || rec.status === "created") && allRun) {
-    return [
-      {
-        id: "env-status-stale",
-        severity: "warning",
-        subject: key,
-        message: `${key} is recorded as ${rec.status} but every service of it runs`,
-        fix: "record it as running with the addresses Docker reports",
-      },
-    ];
+    return [finding("env-status-stale", target, `${key} is recorded as ${rec.status} but every service of it runs`, "record it as running with the addresses Docker reports")];
   }
   return [];
 }
@@ -362,30 +259,18 @@ function orphans(state: State, facts: ReconcileFacts, owner: Ownership): Finding
     if (labels[LABEL_SHARED] === "true" && labels[LABEL_HOME] === undefined) return;
     const whose = owner.of(kind, labels);
     if (whose === "ours" && ((key && state.envs[key]) || labels[LABEL_SHARED] === "true")) return;
+    const target = { kind: "docker", resource: kind, id, name } as const;
     const what = key ? `env ${key}` : labels[LABEL_SHARED] === "true" ? `the shared instance of ${labels[LABEL_PROJECT]}` : "no env (it lacks the cilo.project/cilo.env labels)";
     if (whose !== "ours") {
       // Another home's, or nobody's: left to a home that still exists, else named, never removed silently.
       const home = homeOfResource(kind, labels);
       if (home && facts.liveHomes.includes(home)) return;
-      out.push({
-        id: "resource-foreign",
-        severity: "info",
-        subject: name,
-        message: `The ${kind} ${name} (for ${what}) belongs to ${labels[LABEL_HOME] ? `CILO_HOME ${labels[LABEL_HOME]}${home ? ` at ${home}` : ""}, which no longer exists` : "no CILO_HOME that still exists"}; remove it with: cilo doctor --fix --foreign`,
-        fix: `remove the ${kind} (only with --foreign)`,
-        target: `${kind}:${id}`,
-      });
+      const whom = labels[LABEL_HOME] ? `CILO_HOME ${labels[LABEL_HOME]}${home ? ` at ${home}` : ""}, which no longer exists` : "no CILO_HOME that still exists";
+      out.push(finding("resource-foreign", target, `The ${kind} ${name} (for ${what}) belongs to ${whom}; remove it with: cilo doctor --fix --foreign`, `remove the ${kind} (only with --foreign)`));
       return;
     }
     if ((key && state.envs[key]) || labels[LABEL_SHARED] === "true") return;
-    out.push({
-      id: `${kind}-orphaned`,
-      severity: "warning",
-      subject: name,
-      message: `The ${kind} ${name} is labelled for ${what}, which does not exist`,
-      fix: `remove the ${kind}`,
-      target: id,
-    });
+    out.push(finding(ORPHANED[kind], target, `The ${kind} ${name} is labelled for ${what}, which does not exist`, `remove the ${kind}`));
   };
   const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const c of byName(facts.docker.containers)) judge("container", c.name, c.id, c.labels);
@@ -394,55 +279,31 @@ function orphans(state: State, facts: ReconcileFacts, owner: Ownership): Finding
   return out;
 }
 
+const ORPHANED = { container: "container-orphaned", network: "network-orphaned", volume: "volume-orphaned" } as const;
+
 function dnsFindings(dns: DnsFact, state: State): Finding[] {
   if (dns.missing) return [];
   const out: Finding[] = [];
   const anyRunning = Object.values(state.envs).some((e) => e.status === "running");
   if (dns.running && !dns.answering) {
-    out.push({
-      id: "dns-not-answering",
-      severity: "error",
-      subject: "dnsmasq",
-      message: `cilo's dnsmasq runs but does not answer on 127.0.0.1:${dns.port}`,
-      fix: "restart it",
-    });
+    out.push(finding("dns-not-answering", DNSMASQ, `cilo's dnsmasq runs but does not answer on 127.0.0.1:${dns.port}`, "restart it"));
   } else if (!dns.running && anyRunning && dns.names !== 0) {
-    out.push({
-      id: "dns-not-running",
-      severity: "warning",
-      subject: "dnsmasq",
-      message: `cilo's dnsmasq is not running, so the names of running envs do not resolve`,
-      fix: "start it",
-    });
+    out.push(finding("dns-not-running", DNSMASQ, `cilo's dnsmasq is not running, so the names of running envs do not resolve`, "start it"));
   } else if (dns.running && !dns.inSync) {
-    out.push({
-      id: "dns-out-of-sync",
-      severity: "warning",
-      subject: "dnsmasq",
-      message: "What cilo's dnsmasq serves is not what the state says",
-      fix: "render the DNS files from the state again and apply them",
-    });
+    out.push(finding("dns-out-of-sync", DNSMASQ, "What cilo's dnsmasq serves is not what the state says", "render the DNS files from the state again and apply them"));
   }
   if (dns.resolver !== "set-up") {
     const suffixes = dns.suffixes.map((s) => `.${s}`).join(" ");
-    out.push({
-      id: "resolver-not-set-up",
-      severity: "info",
-      subject: "resolver",
-      message:
-        dns.resolver === "unsupported"
-          ? `No supported system resolver was found; ${suffixes} names resolve only by asking 127.0.0.1:${dns.port} (see cilo dns setup --print-manual)`
-          : `The system resolver does not send ${suffixes} to cilo; run sudo cilo dns setup, or ask 127.0.0.1:${dns.port} directly`,
-      fix: null,
-    });
+    const message =
+      dns.resolver === "unsupported"
+        ? `No supported system resolver was found; ${suffixes} names resolve only by asking 127.0.0.1:${dns.port} (see cilo dns setup --print-manual)`
+        : `The system resolver does not send ${suffixes} to cilo; run sudo cilo dns setup, or ask 127.0.0.1:${dns.port} directly`;
+    out.push(finding("resolver-not-set-up", { kind: "component", name: "resolver" }, message, null));
   }
   return out;
 }
 
-/** A container that does its job: running, or a one-shot that exited 0. */
-export function isLive(c: ContainerState): boolean {
-  return c.state === "running" || (c.state === "exited" && c.exitCode === 0);
-}
+const DNSMASQ = { kind: "component", name: "dnsmasq" } as const;
 
 /** The home folder a resource names: its `cilo.home.path`, or an unlabelled container's compose folder's home. */
 function homeOfResource(kind: "container" | "network" | "volume", labels: Record<string, string>): string | undefined {

@@ -4,7 +4,7 @@ import { LABEL_SERVICE } from "../labels.ts";
 import { envContainers } from "../env/env-resources.ts";
 import type { EnvRecord, EnvStatus } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
-import { isLive } from "./diagnose.ts";
+import { isLive } from "./env-facts.ts";
 import { isProcessAlive } from "../proc/processes.ts";
 
 /**

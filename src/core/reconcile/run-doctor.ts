@@ -5,7 +5,8 @@ import { ciloHome } from "../paths.ts";
 import { applyFixes, wantsFix, type FixOutcome } from "./apply-fixes.ts";
 import { diagnose } from "./diagnose.ts";
 import type { Check, ReconcileFacts } from "./facts.ts";
-import { isProblem, PREREQUISITE_FINDINGS, type Finding } from "./finding.ts";
+import { isProblem, type Finding } from "./finding.ts";
+import { findingDef } from "./findings/index.ts";
 import { gatherFacts } from "./gather-facts.ts";
 
 export interface DoctorOptions {
@@ -59,7 +60,7 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport>
   }
   const findings = diagnose(facts);
   const problems = findings.filter(isProblem);
-  const exitCode = findings.some((f) => PREREQUISITE_FINDINGS.includes(f.id)) ? ExitCode.prerequisite : problems.length > 0 ? ExitCode.failure : ExitCode.ok;
+  const exitCode = findings.some((f) => findingDef(f.id).prerequisite) ? ExitCode.prerequisite : problems.length > 0 ? ExitCode.failure : ExitCode.ok;
   return { healthy: problems.length === 0, checks: facts.checks, findings, fixed, failed, exitCode };
 }
 

@@ -1,6 +1,6 @@
 import { existsSync, realpathSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { CiloError, ExitCode } from "../errors.ts";
+import { CiloError, ExitCode, type ErrorCode } from "../errors.ts";
 import { git, gitMessage, gitOrFail } from "./git.ts";
 
 /** Branches cilo makes for worktrees; removal never deletes a branch outside this prefix. */
@@ -69,6 +69,6 @@ async function branchExists(repo: string, branch: string, signal?: AbortSignal):
   return (await git(["-C", repo, "rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], signal)).code === 0;
 }
 
-function worktreeError(code: string, message: string, hint = "Use --clone copy instead"): CiloError {
+function worktreeError(code: ErrorCode, message: string, hint = "Use --clone copy instead"): CiloError {
   return new CiloError(code, message, { exitCode: ExitCode.usage, hint });
 }

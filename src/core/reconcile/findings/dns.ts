@@ -1,0 +1,30 @@
+import { stopDns } from "../../dns/dnsmasq.ts";
+import { syncDnsWithState } from "../../dns/sync-with-state.ts";
+import { defineFinding } from "./define.ts";
+
+/** Applying the state's DNS once fixes every DNS finding. */
+const DNS_GROUP = { name: "dns", done: "DNS was applied from the state" };
+
+/** cilo's dnsmasq and the system resolver. */
+export const DNS_FINDINGS = {
+  "dns-not-answering": defineFinding({
+    severity: "error",
+    target: "component",
+    phase: 9,
+    group: DNS_GROUP,
+    describe: "cilo's dnsmasq runs but does not answer on its port",
+    fix: async (_t, { home }) => {
+      await stopDns({ home });
+      await syncDnsWithState(home);
+      return "restarted cilo's dnsmasq";
+    },
+  }),
+  "dns-not-running": defineFinding({ severity: "warning", target: "component", phase: 9, group: DNS_GROUP, describe: "cilo's dnsmasq is not running while an env runs", fix: applyDns }),
+  "dns-out-of-sync": defineFinding({ severity: "warning", target: "component", phase: 9, group: DNS_GROUP, describe: "what dnsmasq serves is not what the state renders to", fix: applyDns }),
+  "resolver-not-set-up": defineFinding({ severity: "info", target: "component", phase: 10, describe: "the system resolver does not send the suffixes to cilo" }),
+};
+
+async function applyDns(_t: unknown, { home }: { home: string }): Promise<string> {
+  await syncDnsWithState(home);
+  return "applied the DNS the state renders to";
+}
