@@ -2,7 +2,12 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ExitCode, isCiloError, messageOf, usageError } from "./core/errors.ts";
 import { fsFault } from "./core/fs/fs-fault.ts";
+import { registerProvider } from "./core/runtime/runtime.ts";
 import { ciloVersion } from "./version.ts";
+
+// The composition root: core reaches the container runtime only through its RuntimeProvider
+// interface; here cilo picks Docker, whose code (dockerode) loads when a command first needs it.
+registerProvider(async () => new (await import("./providers/docker/docker-provider.ts")).DockerProvider());
 
 /**
  * Runs the CLI with `argv` (without node and script) and returns the exit code.

@@ -22,7 +22,5 @@ export function notice(s: string): void {
   if (process.stderr.isTTY || process.env["CILO_VERBOSE"] === "1") process.stderr.write(`${s}\n`);
 }
 
-/** Warnings a user must see even in scripts (e.g. a fallback that changes behaviour). */
-export function warn(s: string): void {
-  process.stderr.write(`cilo: warning: ${s}\n`);
-}
+// Warnings a user must see even in scripts: core prints them too, so the function lives there.
+export { warn } from "../core/warn.ts";

@@ -1,4 +1,4 @@
-import { HOST_LABEL as DNS_LABEL, shown } from "./dns/dns-names.ts";
+import { HOST_LABEL as DNS_LABEL, shown } from "./dns-names.ts";
 import { usageError } from "./errors.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { getCompose } from "../core/env/runtime.ts";
+import { getCompose } from "../core/runtime/runtime.ts";
 import { envComposeTarget } from "../core/env/env-compose.ts";
 import { runCompose } from "../core/compose/compose-cli.ts";
 import { CiloError } from "../core/errors.ts";

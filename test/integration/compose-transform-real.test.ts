@@ -12,7 +12,7 @@ import { envDockerName } from "../../src/core/labels.ts";
 const HOME = { id: "ctrtest", path: "/tmp/cilo-ctr-home" };
 const composeProjectName = (project: string, env: string) => envDockerName(HOME.id, project, env);
 const envNetworkName = composeProjectName;
-import { overlaps, parseCidr, parseIPv4, type Cidr } from "../../src/core/network/cidr.ts";
+import { overlaps, parseCidr, parseIPv4, type Cidr } from "../../src/core/cidr.ts";
 import { removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 
 const fixtures = join(repoRoot, "test/fixtures/compose");

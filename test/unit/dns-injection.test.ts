@@ -8,7 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parseInitOptions } from "../../src/cli/commands/init.ts";
 import { loadProjectConfig } from "../../src/core/config/project-config.ts";
-import { dnsSuffix, isUpstream } from "../../src/core/dns/dns-names.ts";
+import { dnsSuffix, isUpstream } from "../../src/core/dns-names.ts";
 import { type DnsEnv, planDns, renderMainConfig } from "../../src/core/dns/render.ts";
 import { macosResolverFile, setupResolver } from "../../src/core/dns/setup.ts";
 import { parseNameservers } from "../../src/core/dns/upstreams.ts";

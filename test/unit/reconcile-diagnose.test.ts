@@ -1,7 +1,7 @@
 // Reconciliation as a pure function of facts (issue 6): typed fakes of Docker, disk, DNS and processes.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { ContainerState, NetworkState, VolumeState } from "../../src/providers/provider.ts";
+import type { ContainerState, NetworkState, VolumeState } from "../../src/core/runtime/provider.ts";
 import { diagnose } from "../../src/core/reconcile/diagnose.ts";
 import { wantsFix } from "../../src/core/reconcile/apply-fixes.ts";
 import type { DnsFact, ReconcileFacts } from "../../src/core/reconcile/facts.ts";

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { overlaps, parseCidr } from "../../src/core/network/cidr.ts";
+import { overlaps, parseCidr } from "../../src/core/cidr.ts";
 import { allocateSubnet, poolCapacity } from "../../src/core/network/subnet-pool.ts";
 
 test("parses and masks CIDRs", () => {

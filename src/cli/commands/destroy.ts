@@ -1,7 +1,8 @@
 import { createInterface } from "node:readline/promises";
 import { destroyEnv } from "../../core/env/destroy-env.ts";
 import { planWorkspaceRemoval } from "../../core/env/destroy-workspace.ts";
-import { currentProject, findEnv } from "../../core/env/find-env.ts";
+import { currentProject } from "../../core/config/current-project.ts";
+import { findEnv } from "../../core/state/find-env.ts";
 import { CiloError } from "../../core/errors.ts";
 import { workspacePath } from "../../core/paths.ts";
 import { readState } from "../../core/state/store.ts";

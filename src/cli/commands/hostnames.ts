@@ -1,9 +1,10 @@
-import { currentProject, findEnv } from "../../core/env/find-env.ts";
+import { currentProject } from "../../core/config/current-project.ts";
+import { findEnv } from "../../core/state/find-env.ts";
 import { checkDnsNames, refreshDns } from "../../core/env/refresh-dns.ts";
 import { dnsSuffixOf } from "../../core/env/urls.ts";
 import { usageError } from "../../core/errors.ts";
 import { isDnsLabel } from "../../core/names.ts";
-import { shown } from "../../core/dns/dns-names.ts";
+import { shown } from "../../core/dns-names.ts";
 import { envKey } from "../../core/state/schema.ts";
 import { readState, withState } from "../../core/state/store.ts";
 import { printJson, println, table } from "../output.ts";

@@ -1,10 +1,10 @@
 import { usageError } from "../../core/errors.ts";
-import { parseCidr } from "../../core/network/cidr.ts";
+import { parseCidr } from "../../core/cidr.ts";
 import { poolCapacity } from "../../core/network/subnet-pool.ts";
 import { statePath } from "../../core/paths.ts";
 import type { StateConfig } from "../../core/state/schema.ts";
 import { initState } from "../../core/state/store.ts";
-import { dnsSuffix } from "../../core/dns/dns-names.ts";
+import { dnsSuffix } from "../../core/dns-names.ts";
 import { printJson, println } from "../output.ts";
 
 interface InitOptions {

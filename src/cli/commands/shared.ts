@@ -1,4 +1,4 @@
-import { currentProject } from "../../core/env/find-env.ts";
+import { currentProject } from "../../core/config/current-project.ts";
 import { usageError } from "../../core/errors.ts";
 import { downShared, sharedGraceMs } from "../../core/shared/shared-instance.ts";
 import { dependantsOf } from "../../core/shared/dependants.ts";

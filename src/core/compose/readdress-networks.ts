@@ -1,5 +1,5 @@
 import { CiloError, ExitCode } from "../errors.ts";
-import { cidrSize, formatCidr, formatIPv4, parseCidr, parseIPv4, type Cidr } from "../network/cidr.ts";
+import { cidrSize, formatCidr, formatIPv4, parseCidr, parseIPv4, type Cidr } from "../cidr.ts";
 import { invalid, isMapping, type Mapping } from "./model-shape.ts";
 
 /**

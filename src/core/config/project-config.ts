@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { CiloError, ExitCode, messageOf } from "../errors.ts";
 import { normaliseName } from "../names.ts";
-import { hostnameEntry, isServiceName, projectDnsSuffix, shown } from "../dns/dns-names.ts";
+import { hostnameEntry, isServiceName, projectDnsSuffix, shown } from "../dns-names.ts";
 import { importJsonc, importYaml } from "../vendor.ts";
 
 /** An `env.render` entry: a path, or the older `{file, tokens: true}` form (SPEC §6a). */

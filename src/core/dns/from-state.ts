@@ -1,4 +1,4 @@
-import { isPrivateUseSuffix } from "./dns-names.ts";
+import { isPrivateUseSuffix } from "../dns-names.ts";
 import type { State } from "../state/schema.ts";
 import type { DnsOptions } from "./dnsmasq.ts";
 import type { DnsEnv } from "./render.ts";

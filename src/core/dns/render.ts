@@ -1,5 +1,5 @@
 import { CiloError, ExitCode } from "../errors.ts";
-import { configIp, configPath, configPort, configUpstream, dnsSuffix, HOST_LABEL, isDnsName, shown } from "./dns-names.ts";
+import { configIp, configPath, configPort, configUpstream, dnsSuffix, HOST_LABEL, isDnsName, shown } from "../dns-names.ts";
 
 /** What one env contributes to DNS. Services without an `ip` are not served. */
 export interface DnsEnv {

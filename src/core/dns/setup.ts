@@ -2,7 +2,7 @@ import { lstatSync, mkdirSync, readdirSync, readlinkSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { CiloError, ExitCode } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { configPort, dnsSuffix, shown } from "./dns-names.ts";
+import { configPort, dnsSuffix, shown } from "../dns-names.ts";
 import { readTextIfExists } from "./read-text.ts";
 
 export type ResolverMethod = "systemd-resolved" | "networkmanager-dnsmasq" | "macos-resolver";

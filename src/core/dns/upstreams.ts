@@ -1,6 +1,6 @@
 import { usageError } from "../errors.ts";
 import { readTextIfExists } from "./read-text.ts";
-import { isUpstream, shown } from "./dns-names.ts";
+import { isUpstream, shown } from "../dns-names.ts";
 
 /** The list of real upstreams systemd-resolved keeps (its stub at 127.0.0.53 is not one). */
 export const RESOLVED_UPSTREAMS_FILE = "/run/systemd/resolve/resolv.conf";

@@ -6,7 +6,7 @@ import { loadProjectConfig, projectName } from "../config/project-config.ts";
 import { composeFilesOf } from "../compose/project-files.ts";
 import { failpoint } from "../failpoint.ts";
 import { normaliseName } from "../names.ts";
-import { dnsSuffix } from "../dns/dns-names.ts";
+import { dnsSuffix } from "../dns-names.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
 import { stateSubnets } from "../network/used-subnets.ts";
@@ -19,7 +19,7 @@ import { resolveSharedNetworks } from "../shared/shared-networks.ts";
 import { renderEnvCompose } from "./env-compose.ts";
 import { checkDnsNames } from "./refresh-dns.ts";
 import { ensureReaper } from "./reaper.ts";
-import { getProvider } from "./runtime.ts";
+import { getProvider } from "../runtime/runtime.ts";
 import { baseUrl, dnsSuffixOf } from "./urls.ts";
 
 export interface CreateEnvOptions {

@@ -2,16 +2,17 @@ import { existsSync } from "node:fs";
 import { runCompose } from "../compose/compose-cli.ts";
 import { failpoint } from "../failpoint.ts";
 import { isHomeResource } from "../labels.ts";
-import { envContainers, envNetworks, envVolumes } from "./env-resources.ts";
+import { envContainers, envNetworks, envVolumes } from "../runtime/env-resources.ts";
 import { envKey, type EnvRecord } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
 import { releaseShared } from "../shared/shared-instance.ts";
 import { guardDependants } from "../shared/shared-networks.ts";
 import { ownWorkspace, planWorkspaceRemoval, removePlannedWorkspace, type DestroyNotice, type WorkspacePlan } from "./destroy-workspace.ts";
 import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
-import { currentProject, findEnv, lookupEnv } from "./find-env.ts";
+import { currentProject } from "../config/current-project.ts";
+import { findEnv, lookupEnv } from "../state/find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
-import { getCompose, getProvider } from "./runtime.ts";
+import { getCompose, getProvider } from "../runtime/runtime.ts";
 
 export interface DestroyEnvOptions {
   ref: string;

@@ -6,9 +6,10 @@ import { readState, withState } from "../state/store.ts";
 import { releaseShared } from "../shared/shared-instance.ts";
 import { guardDependants } from "../shared/shared-networks.ts";
 import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
-import { currentProject, findEnv } from "./find-env.ts";
+import { currentProject } from "../config/current-project.ts";
+import { findEnv } from "../state/find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
-import { getCompose, getProvider } from "./runtime.ts";
+import { getCompose, getProvider } from "../runtime/runtime.ts";
 
 export interface DownEnvOptions {
   ref: string;

@@ -9,7 +9,7 @@ import { writeFileAtomic } from "../fs/atomic-write.ts";
 import type { HomeRef } from "../labels.ts";
 import type { EnvRecord } from "../state/schema.ts";
 import { ensureExtraSubnets } from "./extra-subnets.ts";
-import { getCompose } from "./runtime.ts";
+import { getCompose } from "../runtime/runtime.ts";
 
 /** The rendered compose file of an env: `<workspace>/.cilo/compose.yml`. */
 export function renderedComposePath(rec: EnvRecord): string {

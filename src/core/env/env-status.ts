@@ -1,9 +1,10 @@
 import { dependantsOf } from "../shared/dependants.ts";
 import type { EnvRecord } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
-import { currentProject, findEnv } from "./find-env.ts";
-import { envContainers, sharedContainers } from "./env-resources.ts";
-import { getProvider } from "./runtime.ts";
+import { currentProject } from "../config/current-project.ts";
+import { findEnv } from "../state/find-env.ts";
+import { envContainers, sharedContainers } from "../runtime/env-resources.ts";
+import { getProvider } from "../runtime/runtime.ts";
 import { mergeRuntime } from "./services.ts";
 import { baseUrl, serviceDnsNames } from "./urls.ts";
 

@@ -1,13 +1,13 @@
 import { CiloError, ExitCode, isCiloError } from "../errors.ts";
 import { fixedSubnetNetworks } from "../compose/readdress-networks.ts";
-import { envNetworks } from "./env-resources.ts";
-import { overlaps, parseCidr } from "../network/cidr.ts";
+import { envNetworks } from "../runtime/env-resources.ts";
+import { overlaps, parseCidr } from "../cidr.ts";
 import { foreignSubnets, hostRoutes } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
 import { stateSubnets } from "../network/used-subnets.ts";
 import { envKey, type EnvRecord } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
-import { getProvider } from "./runtime.ts";
+import { getProvider } from "../runtime/runtime.ts";
 
 /**
  * Gives the env a subnet from cilo's pool for each of the model's networks that fix one in ipam

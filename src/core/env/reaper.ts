@@ -3,14 +3,14 @@ import { dirname, join } from "node:path";
 import { CiloError, messageOf } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { withFileLock } from "../fs/file-lock.ts";
-import { envContainers } from "./env-resources.ts";
+import { envContainers } from "../runtime/env-resources.ts";
 import { ciloHome } from "../paths.ts";
 import { composeProcesses, isProcessAlive, processIdentity, type ProcessIdentity } from "../proc/processes.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 import { spawnDetachedCilo } from "../proc/spawn-cilo.ts";
 import { destroyEnv } from "./destroy-env.ts";
-import { getCompose, getProvider } from "./runtime.ts";
+import { getCompose, getProvider } from "../runtime/runtime.ts";
 
 /** How often the reaper looks at its owner. */
 const POLL_MS = 250;

@@ -1,7 +1,7 @@
-import { warn } from "../../cli/output.ts";
 import { messageOf } from "../errors.ts";
 import type { EnvRecord, State } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
+import { warn } from "../warn.ts";
 
 /**
  * Refuses an env whose DNS names would answer a different IP than another env's for the same

@@ -5,13 +5,14 @@ import { which } from "../compose/compose-cli.ts";
 import { loadProjectConfig, projectName } from "../config/project-config.ts";
 import { usageError } from "../errors.ts";
 import { LABEL_SERVICE } from "../labels.ts";
-import { envContainers } from "./env-resources.ts";
+import { envContainers } from "../runtime/env-resources.ts";
 import { normaliseName, parseEnvRef } from "../names.ts";
 import { envKey, type EnvRecord, type StateConfig } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
 import { createEnv } from "./create-env.ts";
-import { currentProject, isProjectFolder, lookupEnv } from "./find-env.ts";
-import { getProvider } from "./runtime.ts";
+import { currentProject, isProjectFolder } from "../config/current-project.ts";
+import { lookupEnv } from "../state/find-env.ts";
+import { getProvider } from "../runtime/runtime.ts";
 import { upEnv } from "./up-env.ts";
 import { baseUrl } from "./urls.ts";
 

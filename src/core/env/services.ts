@@ -1,7 +1,7 @@
 import { LABEL_HOSTNAMES, LABEL_INGRESS, LABEL_SERVICE } from "../labels.ts";
 import type { ProjectConfig } from "../config/project-config.ts";
 import type { ServiceRecord } from "../state/schema.ts";
-import type { ContainerState } from "../../providers/provider.ts";
+import type { ContainerState } from "../runtime/provider.ts";
 import { serviceLabelsOf } from "../compose/model-shape.ts";
 
 /** Service names that are ingress unless told otherwise (SPEC §4). */

@@ -3,8 +3,8 @@ import { composeFailure, engineLost, runCompose } from "../compose/compose-cli.t
 import { failpoint } from "../failpoint.ts";
 import { isProcessAlive } from "../proc/processes.ts";
 import type { HomeRef } from "../labels.ts";
-import { envContainers, envSelectorLabels } from "./env-resources.ts";
-import { overlaps, parseCidr } from "../network/cidr.ts";
+import { envContainers, envSelectorLabels } from "../runtime/env-resources.ts";
+import { overlaps, parseCidr } from "../cidr.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
 import { stateSubnets } from "../network/used-subnets.ts";
@@ -12,15 +12,16 @@ import { envKey, type EnvRecord } from "../state/schema.ts";
 import { homeRef, readState, withState } from "../state/store.ts";
 import { acquireShared, releaseShared, sharedServiceNames } from "../shared/shared-instance.ts";
 import { joinedNetworks, resolveSharedNetworks } from "../shared/shared-networks.ts";
-import type { ContainerState, RuntimeProvider } from "../../providers/provider.ts";
+import type { ContainerState, RuntimeProvider } from "../runtime/provider.ts";
 import type { RunResult } from "../proc/run.ts";
 import { envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
 import { ensureExtraSubnets } from "./extra-subnets.ts";
-import { currentProject, findEnv } from "./find-env.ts";
+import { currentProject } from "../config/current-project.ts";
+import { findEnv } from "../state/find-env.ts";
 import { checkDnsNames, refreshDns } from "./refresh-dns.ts";
-import { getCompose, getProvider } from "./runtime.ts";
+import { getCompose, getProvider } from "../runtime/runtime.ts";
 import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
-import { waitForServices } from "./wait-services.ts";
+import { waitForServices } from "../runtime/wait-services.ts";
 
 export interface UpEnvOptions {
   ref: string;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { formatCidr, type Cidr } from "./cidr.ts";
-import type { NetworkState, RuntimeProvider } from "../../providers/provider.ts";
+import { formatCidr, type Cidr } from "../cidr.ts";
+import type { NetworkState, RuntimeProvider } from "../runtime/provider.ts";
 
 /**
  * Subnets already in use outside cilo's state: every Docker network (except those named in

@@ -1,5 +1,5 @@
 import { CiloError } from "../errors.ts";
-import { cidrEnd, cidrSize, formatCidr, overlaps, parseCidr, type Cidr } from "./cidr.ts";
+import { cidrEnd, cidrSize, formatCidr, overlaps, parseCidr, type Cidr } from "../cidr.ts";
 
 /**
  * Picks the first subnet of `size` in `pool` that overlaps none of `taken` (subnets of other envs,

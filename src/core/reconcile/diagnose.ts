@@ -1,5 +1,5 @@
 import { join, resolve } from "node:path";
-import type { ContainerState } from "../../providers/provider.ts";
+import type { ContainerState } from "../runtime/provider.ts";
 import { LABEL_ENV, LABEL_HOME, LABEL_HOME_PATH, LABEL_PROJECT, LABEL_SERVICE, LABEL_SHARED, legacyEnvDockerName } from "../labels.ts";
 import { LOCK_STALE_MS } from "../fs/file-lock.ts";
 import { mergeRuntime } from "../env/services.ts";

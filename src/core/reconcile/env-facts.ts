@@ -1,4 +1,4 @@
-import type { ContainerState } from "../../providers/provider.ts";
+import type { ContainerState } from "../runtime/provider.ts";
 import type { EnvRecord, OperationMarker } from "../state/schema.ts";
 
 /** The operation an env is in, or was left in: its marker, or what a transitional status implies. */

@@ -1,4 +1,4 @@
-import type { ContainerState, NetworkState, VolumeState } from "../../providers/provider.ts";
+import type { ContainerState, NetworkState, VolumeState } from "../runtime/provider.ts";
 import type { State } from "../state/schema.ts";
 
 /** A file or folder with its age (now minus its modification time). */

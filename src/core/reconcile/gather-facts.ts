@@ -7,7 +7,7 @@ import { dnsEnvsFromState, dnsOptionsFromState } from "../dns/from-state.ts";
 import { dnsAnswers } from "../dns/probe.ts";
 import { setupResolver } from "../dns/setup.ts";
 import { watchedOwners, reapersDir } from "../env/reaper.ts";
-import { getProvider } from "../env/runtime.ts";
+import { getProvider } from "../runtime/runtime.ts";
 import { isCiloError, messageOf } from "../errors.ts";
 import { LABEL_HOME, LABEL_HOME_PATH, LABEL_MANAGED } from "../labels.ts";
 import { derivedHomeId } from "../state/migrations.ts";

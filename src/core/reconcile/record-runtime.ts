@@ -1,7 +1,7 @@
-import { getProvider } from "../env/runtime.ts";
+import { getProvider } from "../runtime/runtime.ts";
 import { mergeRuntime } from "../env/services.ts";
 import { LABEL_SERVICE } from "../labels.ts";
-import { envContainers } from "../env/env-resources.ts";
+import { envContainers } from "../runtime/env-resources.ts";
 import type { EnvRecord, EnvStatus } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
 import { isLive } from "./env-facts.ts";

@@ -5,12 +5,12 @@ import { composeFailure, runCompose, type ComposeTarget } from "../compose/compo
 import { transformSharedCompose } from "../compose/transform.ts";
 import type { ProjectConfig } from "../config/project-config.ts";
 import { spawnDetachedCilo } from "../proc/spawn-cilo.ts";
-import { getCompose, getProvider } from "../env/runtime.ts";
-import { waitForServices } from "../env/wait-services.ts";
+import { getCompose, getProvider } from "../runtime/runtime.ts";
+import { waitForServices } from "../runtime/wait-services.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { withFileLock } from "../fs/file-lock.ts";
 import { LABEL_PROJECT, LABEL_SERVICE, LABEL_SHARE, sharedDockerName, sharedLabels } from "../labels.ts";
-import { envContainers, sharedContainers, sharedNetworksAndVolumes, sharedSelectorLabels } from "../env/env-resources.ts";
+import { envContainers, sharedContainers, sharedNetworksAndVolumes, sharedSelectorLabels } from "../runtime/env-resources.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
 import { stateSubnets } from "../network/used-subnets.ts";
@@ -18,7 +18,7 @@ import { ciloHome } from "../paths.ts";
 import type { EnvRecord, SharedInstance, State } from "../state/schema.ts";
 import { homeRef, readState, withState } from "../state/store.ts";
 import { serviceLabelsOf } from "../compose/model-shape.ts";
-import type { ContainerState } from "../../providers/provider.ts";
+import type { ContainerState } from "../runtime/provider.ts";
 
 /** How long a shared service with no users keeps running: `CILO_SHARED_GRACE_MS`, default 60 s. */
 export function sharedGraceMs(): number {

@@ -1,7 +1,7 @@
 import { CiloError, usageError } from "../errors.ts";
-import { lookupEnv } from "../env/find-env.ts";
-import { getProvider } from "../env/runtime.ts";
-import { envContainers } from "../env/env-resources.ts";
+import { lookupEnv } from "../state/find-env.ts";
+import { getProvider } from "../runtime/runtime.ts";
+import { envContainers } from "../runtime/env-resources.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
 import { withState } from "../state/store.ts";
 import { dependantsOf } from "./dependants.ts";

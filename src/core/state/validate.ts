@@ -1,8 +1,8 @@
 import { isIP } from "node:net";
 import { isAbsolute } from "node:path";
-import { isDnsName, isHostLabel, isServiceName, parseDnsSuffix, shown } from "../dns/dns-names.ts";
+import { isDnsName, isHostLabel, isServiceName, parseDnsSuffix, shown } from "../dns-names.ts";
 import { envDockerName, HOME_ID_PATTERN, legacyEnvDockerName, legacySharedDockerName, sharedDockerName } from "../labels.ts";
-import { parseCidr } from "../network/cidr.ts";
+import { parseCidr } from "../cidr.ts";
 import { ENV_STATUSES, type State } from "./schema.ts";
 
 /**

@@ -1,7 +1,7 @@
 import Docker from "dockerode";
 import { activeDockerEndpoint, describeEndpoint, dockerodeOptions, type DockerEndpoint } from "../../core/docker-endpoint.ts";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../../core/errors.ts";
-import type { ContainerState, EngineInfo, NetworkState, RuntimeProvider, VolumeState } from "../provider.ts";
+import type { ContainerState, EngineInfo, NetworkState, RuntimeProvider, VolumeState } from "../../core/runtime/provider.ts";
 
 /**
  * The Docker engine through dockerode, at one endpoint (by default the one of this process, which

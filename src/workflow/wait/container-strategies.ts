@@ -1,7 +1,7 @@
 import { CiloError } from "../../core/errors.ts";
 import { LABEL_SERVICE } from "../../core/labels.ts";
-import { readiness, type Readiness, waitForServices } from "../../core/env/wait-services.ts";
-import type { ContainerState, RuntimeProvider } from "../../providers/provider.ts";
+import { readiness, type Readiness, waitForServices } from "../../core/runtime/wait-services.ts";
+import type { ContainerState, RuntimeProvider } from "../../core/runtime/provider.ts";
 import { pollingStrategy, sleep, type WaitStrategy } from "./wait-strategy.ts";
 
 /** The containers of one env, as the strategies below see them. */

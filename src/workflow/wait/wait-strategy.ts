@@ -1,5 +1,5 @@
 import { CiloError } from "../../core/errors.ts";
-import type { Readiness } from "../../core/env/wait-services.ts";
+import type { Readiness } from "../../core/runtime/wait-services.ts";
 
 /** What a wait strategy is given: until when, how often, and a signal that ends the wait early. */
 export interface WaitBudget {

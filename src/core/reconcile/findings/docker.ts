@@ -1,4 +1,4 @@
-import { getProvider } from "../../env/runtime.ts";
+import { getProvider } from "../../runtime/runtime.ts";
 import { CiloError } from "../../errors.ts";
 import { LABEL_ENV, LABEL_HOME, LABEL_MANAGED, LABEL_PROJECT } from "../../labels.ts";
 import { readState } from "../../state/store.ts";

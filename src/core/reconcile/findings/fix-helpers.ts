@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { getProvider } from "../../env/runtime.ts";
+import { getProvider } from "../../runtime/runtime.ts";
 import { CiloError, ExitCode } from "../../errors.ts";
 import { composeProcesses } from "../../proc/processes.ts";
 import { hasUncommittedChanges } from "../../workspace/index.ts";

@@ -1,6 +1,6 @@
 import { CiloError } from "../errors.ts";
 import { LABEL_SERVICE } from "../labels.ts";
-import type { ContainerState, RuntimeProvider } from "../../providers/provider.ts";
+import type { ContainerState, RuntimeProvider } from "./provider.ts";
 
 export interface WaitOptions {
   /** Labels selecting the env's containers. */

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { isAbsolute } from "node:path";
-import { CiloError, ExitCode, type ErrorCode } from "../errors.ts";
+import { CiloError, ExitCode, type ErrorCode } from "./errors.ts";
 
 /*
  * The one place that decides which names and values may reach a DNS config file (dnsmasq.conf,

@@ -1,9 +1,6 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { usageError } from "../errors.ts";
 import { normaliseName } from "../names.ts";
-import { CONFIG_FILES } from "../config/project-config.ts";
-import { envKey, type EnvRecord, type State } from "../state/schema.ts";
+import { envKey, type EnvRecord, type State } from "./schema.ts";
 
 /**
  * Finds the env a user means (SPEC §6a): `<project>/<env>` is explicit; a bare `<env>` is the
@@ -43,21 +40,4 @@ function safeName(s: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Whether a folder looks like a compose project (a cilo config or a compose file). */
-export function isProjectFolder(dir: string): boolean {
-  return [...CONFIG_FILES, "compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"].some((f) => existsSync(join(dir, f)));
-}
-
-/**
- * The current project when the user names none: `--project`, else the project of the current
- * folder when it looks like one, else none (then a bare env name is looked up across projects).
- */
-export async function currentProject(explicit: string | undefined, cwd = process.cwd()): Promise<string | undefined> {
-  if (explicit) return normaliseName(explicit, "project");
-  if (!isProjectFolder(cwd)) return undefined;
-  const { loadProjectConfig, projectName } = await import("../config/project-config.ts");
-  const { config } = await loadProjectConfig(cwd);
-  return projectName(cwd, config);
 }

@@ -1,4 +1,4 @@
-import type { ContainerState, NetworkState, RuntimeProvider, VolumeState } from "../../providers/provider.ts";
+import type { ContainerState, NetworkState, RuntimeProvider, VolumeState } from "./provider.ts";
 import { envQueryLabels, LABEL_HOME, legacyEnvDockerName, legacySharedDockerName, sharedQueryLabels } from "../labels.ts";
 import type { EnvRecord } from "../state/schema.ts";
 

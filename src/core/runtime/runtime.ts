@@ -1,14 +1,23 @@
-import type { RuntimeProvider } from "../../providers/provider.ts";
+import type { RuntimeProvider } from "./provider.ts";
 import type { ComposeCli } from "../compose/compose-cli.ts";
 
 let provider: RuntimeProvider | undefined;
+let createProvider: (() => Promise<RuntimeProvider>) | undefined;
 let compose: Promise<ComposeCli> | undefined;
+
+/**
+ * Which container runtime getProvider creates. core names no implementation: src/main.ts, the
+ * composition root, registers the Docker provider (src/providers/docker) before any command runs.
+ */
+export function registerProvider(create: () => Promise<RuntimeProvider>): void {
+  createProvider = create;
+}
 
 /** The container runtime (Docker through dockerode), created once per process. */
 export async function getProvider(): Promise<RuntimeProvider> {
   if (!provider) {
-    const { DockerProvider } = await import("../../providers/docker/docker-provider.ts");
-    provider = new DockerProvider();
+    if (!createProvider) throw new Error("No container runtime is registered (src/main.ts registers Docker)");
+    provider = await createProvider();
   }
   return provider;
 }
