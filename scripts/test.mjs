@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 
 const root = new URL("..", import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -55,7 +56,6 @@ if (integrationFiles.length > 0 && process.env.CILO_SKIP_TEST_ENV !== "1") {
   step("bash", ["scripts/test-env.sh"], "test environment set-up (Docker engine, compose, dnsmasq)");
 }
 
-const strip = (s) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
 
 function runFile(file) {
   return new Promise((resolve) => {
@@ -69,7 +69,7 @@ function runFile(file) {
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
     child.on("close", (code, signal) => {
-      const text = strip(out);
+      const text = stripVTControlCharacters(out);
       const num = (label) => {
         const m = new RegExp(`${label}:\\s+(\\d+)`).exec(text);
         return m ? Number(m[1]) : undefined;

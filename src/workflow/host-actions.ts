@@ -8,8 +8,10 @@ import type { EnvRecord } from "../core/state/schema.ts";
 import { runShellCommand } from "./shell-command.ts";
 import { parseStepOutputs } from "./step-outputs.ts";
 import type { ExecAction } from "./types.ts";
+import { lineBuffer, type LineOutput } from "./line-buffer.ts";
 
-export type LineOutput = (line: string, stream: "stdout" | "stderr") => void;
+/** Kept here for the engine, which imports them from this module. */
+export { lineBuffer, type LineOutput };
 
 /** A step that failed, with the outputs it wrote before failing. */
 export class StepFailed extends CiloError {
@@ -69,27 +71,6 @@ export async function execInService(rec: EnvRecord, action: ExecAction, signal: 
   const r = await runCompose(await getCompose(), envComposeTarget(rec), args, { signal, onOutput: lines.write });
   lines.flush();
   if (r.code !== 0) throw new StepFailed(`exited with code ${r.code}`);
-}
-
-/** Turns chunks of output into whole lines; `skipBlank` drops empty ones (compose's progress has many). */
-export function lineBuffer(output: LineOutput, skipBlank = false): { write: (chunk: string, stream?: "stdout" | "stderr") => void; flush: () => void } {
-  const partial = { stdout: "", stderr: "" };
-  const emit = (line: string, stream: "stdout" | "stderr") => {
-    if (!skipBlank || line.trim() !== "") output(line, stream);
-  };
-  return {
-    write(chunk, stream = "stderr") {
-      const lines = (partial[stream] + chunk).split("\n");
-      partial[stream] = lines.pop() ?? "";
-      for (const l of lines) emit(l.replace(/\r$/, ""), stream);
-    },
-    flush() {
-      for (const stream of ["stdout", "stderr"] as const) {
-        if (partial[stream] !== "") emit(partial[stream], stream);
-        partial[stream] = "";
-      }
-    },
-  };
 }
 
 /** A fresh `$CILO_OUTPUT` path in the run's folder. */

@@ -2,6 +2,7 @@ import type { ErrorObject } from "ajv";
 import { closest, didYouMean } from "./expression/suggest.ts";
 import type { Segment } from "./source-map.ts";
 import { ACTIONS, type ActionName } from "./types.ts";
+import { isRecord } from "../core/is-record.ts";
 
 /** A problem found in a workflow, before it is given a file position. */
 export interface PathIssue {
@@ -32,7 +33,7 @@ export function schemaIssues(errors: readonly ErrorObject[], data: unknown): Pat
     const path = parsePointer(pointer);
     const value = valueAt(data, path);
     const deeper = errors.some((e) => e.instancePath.startsWith(`${pointer}/`));
-    if (STEP_PATH.test(pointer) && isObject(value)) {
+    if (STEP_PATH.test(pointer) && isRecord(value)) {
       issues.push(...stepIssues(path, value, group));
       continue;
     }
@@ -184,10 +185,6 @@ function parsePointer(pointer: string): Segment[] {
 
 function valueAt(data: unknown, path: Segment[]): unknown {
   let v = data;
-  for (const s of path) v = isObject(v) || Array.isArray(v) ? (v as Record<string, unknown>)[s] : undefined;
+  for (const s of path) v = isRecord(v) || Array.isArray(v) ? (v as Record<string, unknown>)[s] : undefined;
   return v;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

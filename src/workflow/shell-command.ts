@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { lineBuffer } from "./line-buffer.ts";
 
 export interface ShellCommandOptions {
   /** Shell program; see `shellArguments` for how it is called. */
@@ -116,18 +117,9 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
 }
 
 function lineSplitter(stream: NodeJS.ReadableStream, name: "stdout" | "stderr", onLine?: (line: string, stream: "stdout" | "stderr") => void) {
-  let partial = "";
+  const lines = lineBuffer((line, from) => onLine?.(line, from));
   stream.setEncoding("utf8");
-  stream.on("data", (chunk: string) => {
-    const lines = (partial + chunk).split("\n");
-    partial = lines.pop() ?? "";
-    for (const l of lines) onLine?.(l.replace(/\r$/, ""), name);
-  });
+  stream.on("data", (chunk: string) => lines.write(chunk, name));
   stream.on("error", () => {});
-  return {
-    flush() {
-      if (partial !== "") onLine?.(partial, name);
-      partial = "";
-    },
-  };
+  return { flush: () => lines.flush() };
 }

@@ -10,6 +10,7 @@ import { isTemplate, parseCondition, parseTemplate } from "./expression/template
 import { describe, type PathIssue, schemaIssues } from "./schema-issues.ts";
 import { type Segment, SourceMap } from "./source-map.ts";
 import type { Step, Workflow } from "./types.ts";
+import { isRecord } from "../core/is-record.ts";
 
 /** One problem in a workflow file, at the offending key or value. */
 export interface WorkflowIssue {
@@ -369,8 +370,4 @@ function dedupe(issues: WorkflowIssue[]): WorkflowIssue[] {
 
 function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, " ").trim();
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -1,6 +1,6 @@
+import { durationMs, isUnitless } from "../../core/duration.ts";
 import { gcEnvs, type IdleEnv } from "../../core/env/gc-envs.ts";
 import { usageError } from "../../core/errors.ts";
-import { parseDurationMs } from "../duration.ts";
 import { printJson, println } from "../output.ts";
 
 interface GcCommandOptions {
@@ -32,11 +32,11 @@ export default async function gc(opts: GcCommandOptions): Promise<number> {
   return r.failed.length > 0 ? 1 : 0;
 }
 
-/** A duration as `parseDurationMs` reads it, plus days and weeks: `7d`, `2w`, `1d12h`. */
+/** A duration (src/core/duration.ts) with a unit: `7d`, `2w`, `1d12h`; a bare number is refused, its unit being unclear. */
 export function parseAge(text: string): number {
-  const s = text.trim();
-  if (!/^(\d+(\.\d+)?(ms|s|m|h|d|w))+$/.test(s)) throw usageError(`--older-than "${text}" is not a duration such as 7d, 12h or 30m`);
-  return parseDurationMs(s.replace(/(\d+(?:\.\d+)?)([dw])/g, (_, n: string, unit: string) => `${Number(n) * (unit === "w" ? 168 : 24)}h`), "--older-than");
+  const ms = isUnitless(text) ? undefined : durationMs(text);
+  if (ms === undefined) throw usageError(`--older-than "${text}" is not a duration such as 7d, 12h or 30m`);
+  return ms;
 }
 
 function view(e: IdleEnv) {

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { activeDockerEndpoint, DEFAULT_DOCKER_HOST, dockerProcessEnv } from "../docker-endpoint.ts";
 import { CiloError, ExitCode, prerequisiteError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { ciloHome } from "../paths.ts";
 import { run, type RunOptions, type RunResult } from "../proc/run.ts";
+import { which } from "../proc/which.ts";
 
 /** The compose CLI cilo drives: `docker compose` (v2 plugin), `docker-compose` (v1) or `podman compose`. */
 export interface ComposeCli {
@@ -84,20 +85,6 @@ export function versionAtLeast(cli: ComposeCli, want: string): boolean {
     if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) > b[i]!;
   }
   return true;
-}
-
-export function which(cmd: string): string | undefined {
-  if (cmd.includes("/")) return existsSync(cmd) ? cmd : undefined;
-  for (const dir of (process.env["PATH"] ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, cmd);
-    try {
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 interface CacheEntry {

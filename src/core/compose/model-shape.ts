@@ -1,3 +1,4 @@
+import { isRecord } from "../is-record.ts";
 import { CiloError, ExitCode } from "../errors.ts";
 
 /**
@@ -31,8 +32,9 @@ export function labelMap(labels: unknown, where: string): Record<string, string>
   return out;
 }
 
+/** A compose mapping: the same test as `isRecord`. */
 export function isMapping(value: unknown): value is Mapping {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return isRecord(value);
 }
 
 export function mappingOf(value: unknown, where: string): Mapping {

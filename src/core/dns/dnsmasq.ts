@@ -1,9 +1,10 @@
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
 import { CiloError, prerequisiteError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { ciloHome, dnsDir } from "../paths.ts";
 import { run } from "../proc/run.ts";
+import { which } from "../proc/which.ts";
 import { withFileLock } from "../fs/file-lock.ts";
 import { portInUse, waitForDns } from "./probe.ts";
 import { type DnsEnv, type DnsPlan, planDns, renderMainConfig } from "./render.ts";
@@ -145,15 +146,8 @@ export function renderDns(envs: DnsEnv[], opts: DnsOptions): { config: string; h
  */
 export function findDnsmasq(env: NodeJS.ProcessEnv = process.env): string {
   const wanted = env["CILO_DNSMASQ"];
-  if (wanted?.includes("/")) {
-    if (isExecutable(wanted)) return wanted;
-  } else {
-    const dirs = (env["PATH"] ?? "").split(delimiter).filter(Boolean);
-    for (const dir of wanted ? dirs : [...dirs, ...SBIN_DIRS]) {
-      const candidate = join(dir, wanted ?? "dnsmasq");
-      if (isExecutable(candidate)) return candidate;
-    }
-  }
+  const found = which(wanted ?? "dnsmasq", env, wanted ? [] : SBIN_DIRS);
+  if (found) return found;
   const where = !wanted ? "on PATH or in /usr/sbin" : wanted.includes("/") ? `at ${wanted} (CILO_DNSMASQ)` : `as "${wanted}" on PATH (CILO_DNSMASQ)`;
   throw prerequisiteError("E_DNSMASQ_MISSING", `dnsmasq was not found ${where}; cilo serves env names with it`, INSTALL_HINT);
 }
@@ -282,15 +276,6 @@ async function withDnsLock<T>(home: string, fn: () => Promise<T>): Promise<T> {
   const files = dnsFiles(home);
   mkdirSync(files.dir, { recursive: true });
   return withFileLock(files.config, fn);
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }
 
 function removeIfExists(file: string): void {

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { resolve } from "node:path";
-import { which } from "../compose/compose-cli.ts";
+import { which } from "../proc/which.ts";
 import { loadProjectConfig, projectName } from "../config/project-config.ts";
 import { usageError } from "../errors.ts";
 import { LABEL_SERVICE } from "../labels.ts";

@@ -4,6 +4,7 @@ import { isDnsName, isHostLabel, isServiceName, parseDnsSuffix, shown } from "..
 import { envDockerName, HOME_ID_PATTERN, legacyEnvDockerName, legacySharedDockerName, sharedDockerName } from "../labels.ts";
 import { parseCidr } from "../cidr.ts";
 import { ENV_STATUSES, type State } from "./schema.ts";
+import { isRecord } from "../is-record.ts";
 
 /**
  * Checks the shape of a (migrated) state and the invariants across envs: key matches
@@ -12,13 +13,13 @@ import { ENV_STATUSES, type State } from "./schema.ts";
  */
 export function validateState(value: unknown): string[] {
   const problems: string[] = [];
-  if (!isObject(value)) return ["the top level is not an object"];
+  if (!isRecord(value)) return ["the top level is not an object"];
   const s = value as Partial<State>;
   if (typeof s.version !== "number") problems.push("`version` is missing or not a number");
   const homeId = typeof s.home_id === "string" && HOME_ID_PATTERN.test(s.home_id) ? s.home_id : undefined;
   if (!homeId) problems.push("`home_id` is missing or not 6 to 32 lower-case letters and digits");
   const c = s.config;
-  if (!isObject(c)) {
+  if (!isRecord(c)) {
     problems.push("`config` is missing");
   } else {
     if (typeof c.subnet_pool !== "string" || parseCidr(c.subnet_pool) === undefined) problems.push("`config.subnet_pool` is not a CIDR");
@@ -27,13 +28,13 @@ export function validateState(value: unknown): string[] {
     if (typeof c.dns_suffix !== "string" || c.dns_suffix.length === 0) problems.push("`config.dns_suffix` is missing");
     else if ("why" in parseDnsSuffix(c.dns_suffix)) problems.push(`\`config.dns_suffix\` ${shown(c.dns_suffix)} is not a DNS suffix`);
   }
-  if (!isObject(s.envs)) {
+  if (!isRecord(s.envs)) {
     problems.push("`envs` is missing or not an object");
     return problems;
   }
   const subnets = new Map<string, string>();
   for (const [key, env] of Object.entries(s.envs)) {
-    if (!isObject(env)) {
+    if (!isRecord(env)) {
       problems.push(`env "${key}" is not an object`);
       continue;
     }
@@ -51,7 +52,7 @@ export function validateState(value: unknown): string[] {
       subnets.set(env.subnet, key);
     }
     if (env.extra_subnets !== undefined) {
-      if (!isObject(env.extra_subnets)) {
+      if (!isRecord(env.extra_subnets)) {
         problems.push(`env "${key}" has an invalid extra_subnets map`);
       } else {
         for (const [network, subnet] of Object.entries(env.extra_subnets)) {
@@ -75,11 +76,11 @@ export function validateState(value: unknown): string[] {
     if (!Array.isArray(env.services)) problems.push(`env "${key}" has no services list`);
   }
   if (s.shared !== undefined) {
-    if (!isObject(s.shared)) {
+    if (!isRecord(s.shared)) {
       problems.push("`shared` is not an object");
     } else {
       for (const [project, inst] of Object.entries(s.shared)) {
-        if (!isObject(inst) || typeof inst.subnet !== "string" || parseCidr(inst.subnet) === undefined || !isObject(inst.services)) {
+        if (!isRecord(inst) || typeof inst.subnet !== "string" || parseCidr(inst.subnet) === undefined || !isRecord(inst.services)) {
           problems.push(`shared instance "${project}" is malformed`);
           continue;
         }
@@ -100,25 +101,21 @@ function dnsProblems(k: string, env: Record<string, any>): string[] {
   const out: string[] = [];
   const names = (v: unknown) => Array.isArray(v) && v.every((n) => typeof n === "string" && isDnsName(n));
   for (const svc of Array.isArray(env.services) ? env.services : []) {
-    if (!isObject(svc) || !isServiceName(svc.name)) {
-      out.push(`env ${k} has a service named ${shown(isObject(svc) ? svc.name : svc)}, which is not a service name`);
+    if (!isRecord(svc) || !isServiceName(svc.name)) {
+      out.push(`env ${k} has a service named ${shown(isRecord(svc) ? svc.name : svc)}, which is not a service name`);
       continue;
     }
     if (svc.ip !== undefined && (typeof svc.ip !== "string" || isIP(svc.ip) === 0)) out.push(`env ${k} has the address ${shown(svc.ip)} for ${svc.name}, which is not an IP address`);
     if (svc.hostnames !== undefined && !names(svc.hostnames)) out.push(`env ${k} has a hostname of ${svc.name} that is not a DNS name`);
   }
   if (env.hostnames !== undefined) {
-    if (!isObject(env.hostnames)) out.push(`env ${k} has an invalid hostnames map`);
+    if (!isRecord(env.hostnames)) out.push(`env ${k} has an invalid hostnames map`);
     else
       for (const [svc, list] of Object.entries(env.hostnames)) {
         if (!isServiceName(svc) || !names(list)) out.push(`env ${k} has a custom hostname of ${shown(svc)} that is not a DNS name`);
       }
   }
   return out;
-}
-
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function isInt(v: unknown, min: number, max: number): boolean {

@@ -1,6 +1,6 @@
 import { writeFileAtomic } from "../../core/fs/atomic-write.ts";
 import type { StepPath, WorkflowEvent, WorkflowRenderer } from "../events.ts";
-import { stripAnsi } from "./strip-ansi.ts";
+import { stripVTControlCharacters } from "node:util";
 
 type StepEnd = Extract<WorkflowEvent, { type: "step_end" }>;
 
@@ -61,7 +61,7 @@ function firstLine(s: string | undefined): string {
 
 /** XML 1.0 allows neither most control characters nor unpaired surrogates. */
 function clean(s: string): string {
-  return stripAnsi(s).replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, "\uFFFD");
+  return stripVTControlCharacters(s).replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, "\uFFFD");
 }
 
 function text(s: string): string {

@@ -1,6 +1,6 @@
 import type { WorkflowEvent, WorkflowRenderer } from "../events.ts";
 import { formatDuration } from "../format-duration.ts";
-import { stripAnsi } from "./strip-ansi.ts";
+import { stripVTControlCharacters } from "node:util";
 import { summaryLines } from "./summary.ts";
 
 /**
@@ -8,7 +8,7 @@ import { summaryLines } from "./summary.ts";
  * long it took. No colours, no spinners, no cursor movement. Ends with the summary.
  */
 export function plainRenderer(write: (text: string) => void = (t) => process.stdout.write(t)): WorkflowRenderer {
-  const line = (ts: string, text: string) => write(`${clock(ts)} ${stripAnsi(text)}\n`);
+  const line = (ts: string, text: string) => write(`${clock(ts)} ${stripVTControlCharacters(text)}\n`);
   return {
     onEvent(e: WorkflowEvent) {
       switch (e.type) {
@@ -35,7 +35,7 @@ export function plainRenderer(write: (text: string) => void = (t) => process.std
           for (const l of e.message.split("\n")) line(e.ts, l);
           break;
         case "workflow_end":
-          for (const l of summaryLines(e)) write(`${stripAnsi(l)}\n`);
+          for (const l of summaryLines(e)) write(`${stripVTControlCharacters(l)}\n`);
           break;
       }
     },
