@@ -23,7 +23,7 @@ const machine = [
   firstLine("deno", ["--version"]).replace(/ \(.*/, ""),
   `Docker engine ${firstLine("docker", ["version", "--format", "{{.Server.Version}}"])}`,
   firstLine("docker-compose", ["version", "--short"]).replace(/^/, "docker-compose "),
-  new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+  `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
 ].join(" · ");
 const missed = rows.filter((r) => r.target !== "report" && !r.ok);
 console.log(`\n${"=".repeat(20)} cilo benchmarks: ${machine}`);

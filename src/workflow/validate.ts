@@ -186,7 +186,7 @@ function runWarnings(data: Record<string, unknown>, map: SourceMap): Located[] {
   for (const { step, path } of stepEntries(data["steps"], ["steps"])) {
     const script = step["run"];
     if (typeof script !== "string" || !isTemplate(script)) continue;
-    let parts;
+    let parts: ReturnType<typeof parseTemplate>;
     try {
       parts = parseTemplate(script);
     } catch {
@@ -315,7 +315,9 @@ function needsOf(needs: unknown, path: Segment[]): [string, Segment[]][] {
 
 function forEachString(value: unknown, path: Segment[], visit: (text: string, path: Segment[]) => void): void {
   if (typeof value === "string") visit(value, path);
-  else if (Array.isArray(value)) value.forEach((v, i) => forEachString(v, [...path, i], visit));
+  else if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) forEachString(v, [...path, i], visit);
+  }
   else if (isRecord(value)) for (const [k, v] of Object.entries(value)) forEachString(v, [...path, k], visit);
 }
 

@@ -205,7 +205,7 @@ test("two copies of examples/complex run at once, each on its own subnet, and le
       }
     }
   } finally {
-    workspaces.forEach((ws) => removeDir(ws));
+    for (const ws of workspaces) removeDir(ws);
   }
 });
 

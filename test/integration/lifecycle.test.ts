@@ -56,7 +56,7 @@ test("two envs of examples/complex run side by side despite a fixed host port an
     assert.equal(s.services.map((x: any) => x.name), ["api", "web"]);
     for (const svc of s.services) {
       assert.is(svc.state, "running", JSON.stringify(svc));
-      assert.ok(svc.ip && svc.ip.startsWith(s.subnet.split(".").slice(0, 3).join(".")), `${svc.ip} in ${s.subnet}`);
+      assert.ok(svc.ip?.startsWith(s.subnet.split(".").slice(0, 3).join(".")), `${svc.ip} in ${s.subnet}`);
       assert.ok(svc.dns.includes(`${svc.name}.${env}.test`));
     }
     assert.is(s.services.find((x: any) => x.name === "api").health, "healthy");

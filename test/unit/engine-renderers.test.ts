@@ -47,9 +47,9 @@ test("plain: one time-stamped line per event, no escape sequences, durations, th
   assert.ok(lines.some((l) => / \[1\] ! warning <&>/.test(l)), out);
   assert.ok(lines.some((l) => /\[1\] attempt 1 failed \(exited with code 1\); retrying in 500ms/.test(l)), out);
   assert.ok(lines.some((l) => /\[1\] build: failure in 1\.2s \(2 attempts\): exited "badly"$/.test(l)), out);
-  assert.ok(lines.some((l) => /\[1\]   with details$/.test(l)), out);
+  assert.ok(lines.some((l) => /\[1\] {3}with details$/.test(l)), out);
   assert.ok(lines.some((l) => /\[2\] deploy: skipped: an earlier step failed$/.test(l)), out);
-  assert.ok(lines.some((l) => /^\d\d:\d\d:\d\d   nothing$/.test(l)), out);
+  assert.ok(lines.some((l) => /^\d\d:\d\d:\d\d {3}nothing$/.test(l)), out);
   assert.match(out, /Summary of demo: failure in 5\.0s/);
 });
 
@@ -66,9 +66,9 @@ test("summary: outcome, time and detail per step; skipped steps show no time", (
   const end = events.at(-1) as Extract<WorkflowEvent, { type: "workflow_end" }>;
   const lines = summaryLines(end);
   assert.is(lines[0], "Summary of demo: failure in 5.0s");
-  assert.match(lines[1]!, /^  failure\s+1\.2s  \[1\]\s+build — exited "badly"$/);
-  assert.match(lines[2]!, /^  skipped\s+\[2\]\s+deploy — an earlier step failed$/);
-  assert.match(lines[3]!, /^  success\s+900ms  \[cleanup\.1\] destroy p\/e/);
+  assert.match(lines[1]!, /^ {2}failure\s+1\.2s {2}\[1\]\s+build — exited "badly"$/);
+  assert.match(lines[2]!, /^ {2}skipped\s+\[2\]\s+deploy — an earlier step failed$/);
+  assert.match(lines[3]!, /^ {2}success\s+900ms {2}\[cleanup\.1\] destroy p\/e/);
 });
 
 test("junit: one test case per step, failures, skips, escaped text and output", () => {

@@ -47,7 +47,9 @@ test("the first failure stops further starts and rejects drained() after running
   pool.add(async () => {
     throw new Error("boom");
   });
-  for (let i = 0; i < 5; i++) pool.add(async () => void (laterStarted = true));
+  for (let i = 0; i < 5; i++) pool.add(async () => {
+      laterStarted = true;
+    });
   try {
     await pool.drained();
     assert.unreachable("drained() resolved");

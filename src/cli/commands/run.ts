@@ -1,3 +1,4 @@
+import type { WorkflowResult } from "../../workflow/engine.ts";
 import { appendFileSync } from "node:fs";
 import { runInEnv } from "../../core/env/run-in-env.ts";
 import { CiloError, usageError } from "../../core/errors.ts";
@@ -73,13 +74,15 @@ async function runWorkflowFile(file: string, opts: RunOptions): Promise<number> 
     const { junitReport } = await import("../../workflow/render/junit-report.ts");
     renderers.push(junitReport(opts.junit));
   }
-  const runner = new WorkflowRunner(loaded, { keep: opts.keep === true, onEvent: (e) => renderers.forEach((r) => r.onEvent(e)) });
+  const runner = new WorkflowRunner(loaded, { keep: opts.keep === true, onEvent: (e) => {
+      for (const r of renderers) r.onEvent(e);
+    } });
   const onSignal = (signal: "SIGINT" | "SIGTERM") => runner.interrupt(signal);
   const onInt = () => onSignal("SIGINT");
   const onTerm = () => onSignal("SIGTERM");
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
-  let result;
+  let result: WorkflowResult;
   try {
     result = await runner.run();
     await Promise.all(renderers.map((r) => r.done()));

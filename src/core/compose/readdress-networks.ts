@@ -84,7 +84,7 @@ function moveRange(range: unknown, from: Cidr, to: Cidr, where: string): string 
 function fit(where: string, value: string, from: Cidr, to: Cidr): CiloError {
   return new CiloError("E_NETWORK_READDRESS", `Cannot re-address ${where} (${value}): its offset in ${formatCidr(from)} does not fit the env's subnet ${formatCidr(to)}`, {
     exitCode: ExitCode.usage,
-    hint: "Use an address within the first /" + to.prefix + " of the ipam subnet, or leave the address out so Docker picks one",
+    hint: `Use an address within the first /${to.prefix} of the ipam subnet, or leave the address out so Docker picks one`,
   });
 }
 

@@ -37,7 +37,7 @@ export function ownWorkspace(rec: EnvRecord, home = ciloHome()): Pick<WorkspaceP
   const left = recorded !== undefined && recorded !== expected ? [recorded] : [];
   const parts = relative(root, expected).split(sep);
   if (parts.length !== 2 || parts.some((p) => p === "" || p === "." || p === "..")) return { left: [...left, expected] };
-  let st;
+  let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(expected);
   } catch {

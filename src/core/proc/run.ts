@@ -25,7 +25,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
   const started = Date.now();
   return new Promise((resolve) => {
     const stdio: StdioOptions = opts.stdio === "inherit" ? "inherit" : [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"];
-    let child;
+    let child: ReturnType<typeof spawn>;
     try {
       child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
     } catch (e) {

@@ -80,7 +80,8 @@ export async function acquireShared(env: EnvRecord, model: Record<string, unknow
       home = homeRef(state);
       const cur = ensureInstance(state, project, foreign);
       for (const s of services) {
-        const rec = (cur.services[s] ??= { users: [] });
+        cur.services[s] ??= { users: [] };
+        const rec = cur.services[s];
         if (!rec.users.includes(env.name)) rec.users.push(env.name);
         rec.users.sort();
         delete rec.idle_since;
@@ -251,7 +252,7 @@ export function sharedUsers(state: State, project: string, service: string): str
 export async function downShared(project: string, service: string, opts: { force?: boolean } = {}): Promise<string[]> {
   const state = readState();
   const inst = state.shared?.[project];
-  if (!inst || !inst.services[service]) {
+  if (!inst?.services[service]) {
     throw usageError(`Project "${project}" has no shared service "${service}"`, "See them with: cilo shared list");
   }
   const users = sharedUsers(state, project, service);
