@@ -44,7 +44,6 @@ async function timed(runs: number, fn: (i: number) => unknown): Promise<number> 
   return median(ms);
 }
 
-
 /** CPU time (ms) a process has used, from /proc. */
 function cpuMs(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
@@ -136,18 +135,48 @@ try {
   const [loaded, empty] = await queryLatency([port, emptyPort], names);
 
   const f = (n: number) => n.toFixed(1).padStart(7);
-  console.log(`cilo dns bench: ${ENVS} envs × ${SERVICE_NAMES.length} services → ${plan.names} exact names (with 1 hostname per ingress), ${ENVS} wildcards, ${(hostsBytes.length / 1024).toFixed(0)} KiB of hosts files; medians of ${RUNS}`);
+  console.log(
+    `cilo dns bench: ${ENVS} envs × ${SERVICE_NAMES.length} services → ${plan.names} exact names (with 1 hostname per ingress), ${ENVS} wildcards, ${(hostsBytes.length / 1024).toFixed(0)} KiB of hosts files; medians of ${RUNS}`,
+  );
   console.log(`  render + validate (planDns + renderMainConfig)            ${f(render)} ms   target < 100 ms: ${render < 100 ? "met" : "MISSED"}`);
   console.log(`  baseline: JSON.stringify + one writeFileSync, same data   ${f(baseline)} ms   render/baseline ${(render / baseline).toFixed(1)}×`);
   console.log(`  applyDns, first start (write ${ENVS} files, start dnsmasq)  ${f(firstMs)} ms`);
-  console.log(`  applyDns, all ${ENVS} hosts files changed (atomic + fsync)  ${f(rewrite)} ms   ${(rewrite / baseline).toFixed(0)}× baseline; dnsmasq CPU to re-read them ${rewriteCpu.toFixed(0)} ms`);
+  console.log(
+    `  applyDns, all ${ENVS} hosts files changed (atomic + fsync)  ${f(rewrite)} ms   ${(rewrite / baseline).toFixed(0)}× baseline; dnsmasq CPU to re-read them ${rewriteCpu.toFixed(0)} ms`,
+  );
   console.log(`  applyDns, one env changed                                 ${f(single)} ms   new address answered after ${median(visible).toFixed(1)} ms`);
   console.log(`  applyDns, nothing changed (render + compare)              ${f(unchanged)} ms`);
-  console.log(`  query latency (median of 50), ${plan.names} names vs none (NXDOMAIN): dig Query time ${loaded!.dig} ms vs ${empty!.dig} ms; Node resolver round trip ${loaded!.node.toFixed(3)} ms vs ${empty!.node.toFixed(3)} ms`);
+  console.log(
+    `  query latency (median of 50), ${plan.names} names vs none (NXDOMAIN): dig Query time ${loaded!.dig} ms vs ${empty!.dig} ms; Node resolver round trip ${loaded!.node.toFixed(3)} ms vs ${empty!.node.toFixed(3)} ms`,
+  );
   const rows: Row[] = [
-    { what: `DNS render + validate (${plan.names} names)`, value: render, unit: "ms", versus: "JSON.stringify + write, same data", base: baseline, target: "< 100 ms", ok: render < 100 },
-    { what: "one env changed: applyDns until answered", value: median(visible), unit: "ms", versus: "applyDns, nothing changed", base: unchanged, target: "report", ok: true },
-    { what: `DNS query, ${plan.names} names loaded`, value: loaded!.node, unit: "ms", versus: "same query, no names loaded", base: empty!.node, target: "report", ok: true },
+    {
+      what: `DNS render + validate (${plan.names} names)`,
+      value: render,
+      unit: "ms",
+      versus: "JSON.stringify + write, same data",
+      base: baseline,
+      target: "< 100 ms",
+      ok: render < 100,
+    },
+    {
+      what: "one env changed: applyDns until answered",
+      value: median(visible),
+      unit: "ms",
+      versus: "applyDns, nothing changed",
+      base: unchanged,
+      target: "report",
+      ok: true,
+    },
+    {
+      what: `DNS query, ${plan.names} names loaded`,
+      value: loaded!.node,
+      unit: "ms",
+      versus: "same query, no names loaded",
+      base: empty!.node,
+      target: "report",
+      ok: true,
+    },
   ];
   printTable(`DNS: ${ENVS} envs × ${SERVICE_NAMES.length} services, medians of ${RUNS} (queries: 50)`, rows);
   if (render >= 100) process.exitCode = 1;

@@ -65,7 +65,11 @@ export function formatTable(rows: (Row | CollectedRow)[]): string {
   ]);
   const head = [...(withBench ? ["bench"] : []), "measure", "cilo", "compared with", "that", "ratio", "target", ""];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) => c.map((x, i) => x.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((x, i) => x.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   return [line(head), ...cells.map(line)].join("\n");
 }
 

@@ -36,7 +36,15 @@ try {
   }
   const cu = median(ciloUp);
   const bu = median(bareUp);
-  rows.push({ what: "cilo up (examples/basic, 3 services)", value: cu, unit: "ms", versus: "docker-compose up -d, same file", base: bu, target: "≤ +10% or +300 ms", ok: cu - bu <= Math.max(0.1 * bu, 300) });
+  rows.push({
+    what: "cilo up (examples/basic, 3 services)",
+    value: cu,
+    unit: "ms",
+    versus: "docker-compose up -d, same file",
+    base: bu,
+    target: "≤ +10% or +300 ms",
+    ok: cu - bu <= Math.max(0.1 * bu, 300),
+  });
   cilo("destroy", "basic/bench-up", "--force");
 
   // --- create per clone mode ---------------------------------------------------------------
@@ -66,7 +74,15 @@ try {
       cilo("destroy", `big/c-${mode}-${i}`, "--force");
     }
     const t = median(times);
-    rows.push({ what: `cilo create --clone ${mode} (${FILES} files)`, value: t, unit: "ms", versus: "cp -a of the same tree", base: cpMs, target: "report", ok: true });
+    rows.push({
+      what: `cilo create --clone ${mode} (${FILES} files)`,
+      value: t,
+      unit: "ms",
+      versus: "cp -a of the same tree",
+      base: cpMs,
+      target: "report",
+      ok: true,
+    });
   }
   rmSync(src, { recursive: true, force: true });
 } finally {

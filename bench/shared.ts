@@ -17,7 +17,9 @@ const cilo = (...a: string[]) => sh(process.execPath, [join(root, "dist/cilo.mjs
 
 /** Sum of the memory of the containers with these labels, in MiB. */
 function memoryMiB(...labels: string[]): { mib: number; containers: number } {
-  const ids = execFileSync("docker", ["ps", "-q", ...labels.flatMap((l) => ["--filter", `label=${l}`])], { encoding: "utf8" }).split("\n").filter(Boolean);
+  const ids = execFileSync("docker", ["ps", "-q", ...labels.flatMap((l) => ["--filter", `label=${l}`])], { encoding: "utf8" })
+    .split("\n")
+    .filter(Boolean);
   if (ids.length === 0) return { mib: 0, containers: 0 };
   const out = execFileSync("docker", ["stats", "--no-stream", "--format", "{{.MemUsage}}", ...ids], { encoding: "utf8" });
   const unit: Record<string, number> = { B: 1 / 1048576, KiB: 1 / 1024, MiB: 1, GiB: 1024, kB: 1 / 1048.576, MB: 1 / 1.048576, GB: 953.67 };
@@ -56,8 +58,18 @@ try {
   await new Promise((r) => setTimeout(r, 3000));
   const b = memoryMiB("cilo.project=shared");
   for (const n of isolated) cilo("destroy", `shared/${n}`, "--force");
-  console.log(`${N} envs sharing db: ${a.containers} containers, ${a.mib.toFixed(1)} MiB; ${N} isolated copies: ${b.containers} containers, ${b.mib.toFixed(1)} MiB`);
-  rows.push({ what: `memory of ${N} envs sharing one db (${a.containers} containers)`, value: a.mib, unit: "MiB", versus: `${N} isolated copies (${b.containers} containers)`, base: b.mib, target: "< 1×", ok: a.mib < b.mib });
+  console.log(
+    `${N} envs sharing db: ${a.containers} containers, ${a.mib.toFixed(1)} MiB; ${N} isolated copies: ${b.containers} containers, ${b.mib.toFixed(1)} MiB`,
+  );
+  rows.push({
+    what: `memory of ${N} envs sharing one db (${a.containers} containers)`,
+    value: a.mib,
+    unit: "MiB",
+    versus: `${N} isolated copies (${b.containers} containers)`,
+    base: b.mib,
+    target: "< 1×",
+    ok: a.mib < b.mib,
+  });
 } finally {
   try {
     cilo("dns", "stop");

@@ -112,7 +112,9 @@ try {
     for (const k of names) times.get(k)!.push(timeMs(() => run(commands[k], env)));
   }
   const m = Object.fromEntries(names.map((k) => [k, median(times.get(k)!)])) as Record<keyof typeof commands, number>;
-  const listLines = sh(cilo[0]!, [...cilo.slice(1), "list", "--format", "quiet"], { env }).trim().split("\n").length;
+  const listLines = sh(cilo[0]!, [...cilo.slice(1), "list", "--format", "quiet"], { env })
+    .trim()
+    .split("\n").length;
   if (listLines !== FAKE_ENVS + 1) throw new Error(`cilo list printed ${listLines} envs, expected ${FAKE_ENVS + 1}`);
 
   const vsNode = "node -e 0";

@@ -55,11 +55,38 @@ try {
 
   const perCreate = creates.wall / ENVS;
   const rows: Row[] = [
-    { what: `cilo create, ${ENVS} at once: wall / ${ENVS}`, value: perCreate, unit: "ms", versus: "one cilo create alone", base: alone, target: "≤ 1×", ok: perCreate <= alone },
-    { what: `slowest of the ${ENVS} racing creates`, value: Math.max(...creates.each), unit: "ms", versus: "one cilo create alone", base: alone, target: "report", ok: true },
-    { what: `node -e 0, ${ENVS} at once: wall / ${ENVS}`, value: nodes.wall / ENVS, unit: "ms", versus: "node -e 0 alone", base: node0, target: "report", ok: true },
+    {
+      what: `cilo create, ${ENVS} at once: wall / ${ENVS}`,
+      value: perCreate,
+      unit: "ms",
+      versus: "one cilo create alone",
+      base: alone,
+      target: "≤ 1×",
+      ok: perCreate <= alone,
+    },
+    {
+      what: `slowest of the ${ENVS} racing creates`,
+      value: Math.max(...creates.each),
+      unit: "ms",
+      versus: "one cilo create alone",
+      base: alone,
+      target: "report",
+      ok: true,
+    },
+    {
+      what: `node -e 0, ${ENVS} at once: wall / ${ENVS}`,
+      value: nodes.wall / ENVS,
+      unit: "ms",
+      versus: "node -e 0 alone",
+      base: node0,
+      target: "report",
+      ok: true,
+    },
   ];
-  printTable(`State under contention: ${ENVS} concurrent creates of examples/basic (race ${(creates.wall / 1000).toFixed(1)} s; all ${ENVS} envs recorded on distinct subnets); alone: median of ${RUNS}`, rows);
+  printTable(
+    `State under contention: ${ENVS} concurrent creates of examples/basic (race ${(creates.wall / 1000).toFixed(1)} s; all ${ENVS} envs recorded on distinct subnets); alone: median of ${RUNS}`,
+    rows,
+  );
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

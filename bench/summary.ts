@@ -28,4 +28,6 @@ const machine = [
 const missed = rows.filter((r) => r.target !== "report" && !r.ok);
 console.log(`\n${"=".repeat(20)} cilo benchmarks: ${machine}`);
 console.log(formatTable(rows));
-console.log(`\n${rows.length} figures, ${rows.filter((r) => r.target !== "report").length} with a target, ${missed.length} missed${missed.length ? `: ${missed.map((r) => r.what).join("; ")}` : ""}`);
+console.log(
+  `\n${rows.length} figures, ${rows.filter((r) => r.target !== "report").length} with a target, ${missed.length} missed${missed.length ? `: ${missed.map((r) => r.what).join("; ")}` : ""}`,
+);

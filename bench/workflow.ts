@@ -52,7 +52,15 @@ try {
   ] as const) {
     const total = median(times);
     const perStep = (total - base) / STEPS;
-    rows.push({ what, value: total, unit: "ms", versus: `bash loop of ${STEPS} × bash -c true`, base, target: `< ${TARGET_MS} ms/step overhead`, ok: perStep < TARGET_MS });
+    rows.push({
+      what,
+      value: total,
+      unit: "ms",
+      versus: `bash loop of ${STEPS} × bash -c true`,
+      base,
+      target: `< ${TARGET_MS} ms/step overhead`,
+      ok: perStep < TARGET_MS,
+    });
     console.log(`${what}: ${total.toFixed(0)} ms, loop ${base.toFixed(0)} ms, overhead ${perStep.toFixed(2)} ms per step`);
   }
 } finally {

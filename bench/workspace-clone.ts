@@ -56,7 +56,13 @@ try {
 
   const modes: Mode[] = [
     { mode: "copy", versus: "cp -a", plain: (d) => sh("cp", ["-a", tree, d]), target: "≤ 1.5×", ok: (c, p) => c <= 1.5 * p },
-    { mode: "reflink", versus: "cp -a --reflink=auto", plain: (d) => sh("cp", ["-a", "--reflink=auto", tree, d]), target: "≤ 1.5×", ok: (c, p) => c <= 1.5 * p },
+    {
+      mode: "reflink",
+      versus: "cp -a --reflink=auto",
+      plain: (d) => sh("cp", ["-a", "--reflink=auto", tree, d]),
+      target: "≤ 1.5×",
+      ok: (c, p) => c <= 1.5 * p,
+    },
     {
       mode: "worktree",
       versus: "git worktree add",
@@ -76,7 +82,15 @@ try {
       };
       const runPlain = async () => m.plain(join(root, `${m.mode}-plain-${i}`), i);
       // The order flips every round, so the write-back of the previous run burdens both sides alike.
-      for (const [list, fn] of i % 2 === 0 ? ([[t.cilo, runCilo], [t.plain, runPlain]] as const) : ([[t.plain, runPlain], [t.cilo, runCilo]] as const)) {
+      for (const [list, fn] of i % 2 === 0
+        ? ([
+            [t.cilo, runCilo],
+            [t.plain, runPlain],
+          ] as const)
+        : ([
+            [t.plain, runPlain],
+            [t.cilo, runCilo],
+          ] as const)) {
         list.push(await timeAsync(fn));
       }
     }

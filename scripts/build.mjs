@@ -79,7 +79,15 @@ const optionalNative = ["cpu-features", "*.node"];
  * dependencies keep the build they were tested with.
  */
 const alias = { "jsonc-parser": "./node_modules/jsonc-parser/lib/esm/main.js" };
-const common = { bundle: true, platform: "node", target: "node20", minify: process.env.CILO_BUILD_DEBUG !== "1", legalComments: "none", logLevel: "warning", alias };
+const common = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  minify: process.env.CILO_BUILD_DEBUG !== "1",
+  legalComments: "none",
+  logLevel: "warning",
+  alias,
+};
 const lazy = await build({
   ...common,
   entryPoints: Object.fromEntries(lazyBundles.map((l) => [l.name, l.entry])),

@@ -56,7 +56,6 @@ if (integrationFiles.length > 0 && process.env.CILO_SKIP_TEST_ENV !== "1") {
   step("bash", ["scripts/test-env.sh"], "test environment set-up (Docker engine, compose, dnsmasq)");
 }
 
-
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
@@ -100,11 +99,20 @@ function report(r) {
   if (r.f > 0) {
     failures.push(name);
     console.log(`FAIL ${name} (${r.p} passed, ${r.f} failed, ${secs}s)`);
-    console.log(r.text.trimEnd().split("\n").map((l) => `    ${l}`).join("\n"));
+    console.log(
+      r.text
+        .trimEnd()
+        .split("\n")
+        .map((l) => `    ${l}`)
+        .join("\n"),
+    );
   } else {
     console.log(`ok   ${name} (${r.p} passed${r.skip ? `, ${r.skip} skipped` : ""}, ${secs}s)`);
     // What a test measured (its own console.log lines) is shown; uvu's progress and totals are not.
-    const own = process.env.CILO_TEST_VERBOSE === "1" ? r.text.trimEnd().split("\n") : r.text.split("\n").filter((l) => l.trim() && !/^\s*(Total|Passed|Skipped|Duration):/.test(l) && !/^[\s•✘]*(\(\d+ \/ \d+\))?\s*$/.test(l));
+    const own =
+      process.env.CILO_TEST_VERBOSE === "1"
+        ? r.text.trimEnd().split("\n")
+        : r.text.split("\n").filter((l) => l.trim() && !/^\s*(Total|Passed|Skipped|Duration):/.test(l) && !/^[\s•✘]*(\(\d+ \/ \d+\))?\s*$/.test(l));
     if (own.length > 0) console.log(own.map((l) => `     | ${l.replace(/^[\s•✘]+/, "")}`).join("\n"));
   }
 }

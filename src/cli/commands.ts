@@ -59,7 +59,10 @@ export function registerCommands(cli: CAC, sink: Sink): void {
 
   cli
     .command("destroy <env>", "Destroy an env: containers, network, volumes, workspace, state entry")
-    .option("--force", "Do not ask; a missing env is not an error; envs joining its network are detached; a worktree's or git clone's uncommitted files and unmerged/unpushed commits are deleted (the lost tip is printed)")
+    .option(
+      "--force",
+      "Do not ask; a missing env is not an error; envs joining its network are detached; a worktree's or git clone's uncommitted files and unmerged/unpushed commits are deleted (the lost tip is printed)",
+    )
     .option("--keep-workspace", "Keep the workspace folder")
     .option("--project <name>", "Project of the env")
     .action(lazy(sink, () => import("./commands/destroy.ts")));
@@ -110,7 +113,10 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .action(lazy(sink, () => import("./commands/shared.ts")));
 
   cli
-    .command("hostnames <action> <env> [...names]", "Custom DNS names of an env: list | add <service> <name...> | remove <service> <name...> | set <service> <name...>")
+    .command(
+      "hostnames <action> <env> [...names]",
+      "Custom DNS names of an env: list | add <service> <name...> | remove <service> <name...> | set <service> <name...>",
+    )
     .option("--project <name>", "Project of the env")
     .option("--json", "Print as JSON (list)")
     .example("  $ cilo hostnames add feat-x web shop admin    # shop.feat-x.test and admin.feat-x.test → web\n")
@@ -153,7 +159,7 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--no-up", "Command: do not start the env")
     .option("--no-create", "Command: fail when the env does not exist")
     .example(
-      "  $ cilo run cilo.workflow.yaml --var env=pr-42 --junit report.xml\n  $ cilo run \"npm test\" feat-login\n  $ cilo run feat-login -- pytest -q tests/\n",
+      '  $ cilo run cilo.workflow.yaml --var env=pr-42 --junit report.xml\n  $ cilo run "npm test" feat-login\n  $ cilo run feat-login -- pytest -q tests/\n',
     )
     .action(lazy(sink, () => import("./commands/run.ts")));
 

@@ -93,7 +93,10 @@ export function projectDnsSuffix(input: unknown, what = "The DNS suffix"): strin
 export function hostnameEntry(input: unknown, what = "The hostname"): string {
   const s = typeof input === "string" ? input.trim().toLowerCase() : "";
   if (isDnsName(s)) return s;
-  throw invalid("E_DNS_INVALID_NAME", `${what} ${shown(input)} is not a DNS name: use labels of a-z, 0-9, "-" and "_" (at most 63 characters each) separated by dots`);
+  throw invalid(
+    "E_DNS_INVALID_NAME",
+    `${what} ${shown(input)} is not a DNS name: use labels of a-z, 0-9, "-" and "_" (at most 63 characters each) separated by dots`,
+  );
 }
 
 // ---- Values rendered into config files: checked at render time (throw, never write a bad line).
@@ -115,7 +118,10 @@ export function configIp(ip: unknown, what = "The address"): string {
  */
 export function configPath(path: unknown, what = "The path"): string {
   if (typeof path === "string" && isAbsolute(path) && path === path.trim() && !/[\u0000-\u001f\u007f"#\\]/.test(path)) return path;
-  throw invalid("E_DNS_INVALID_VALUE", `${what} ${shown(path)} cannot be written into dnsmasq's config: it must be absolute, without control characters, quotes, "#" or "\\"`);
+  throw invalid(
+    "E_DNS_INVALID_VALUE",
+    `${what} ${shown(path)} cannot be written into dnsmasq's config: it must be absolute, without control characters, quotes, "#" or "\\"`,
+  );
 }
 
 /** An upstream in dnsmasq `server=` syntax: `<ip>`, `<ipv6>%<zone>`, each optionally `#<port>`. */

@@ -106,7 +106,9 @@ function validHost(host: string, from: string): string {
   }
   const m = /^(unix|tcp|ssh|npipe):\/\/(.*)$/.exec(host);
   if (!m || (m[1] !== "unix" && m[1] !== "npipe" && m[2] === "")) {
-    throw new CiloError("E_DOCKER_HOST", `The Docker host "${host}" from ${from} is not a unix://, tcp://, ssh:// or npipe:// address`, { exitCode: ExitCode.usage });
+    throw new CiloError("E_DOCKER_HOST", `The Docker host "${host}" from ${from} is not a unix://, tcp://, ssh:// or npipe:// address`, {
+      exitCode: ExitCode.usage,
+    });
   }
   return host;
 }
@@ -147,7 +149,14 @@ export function dockerodeOptions(endpoint: DockerEndpoint, read: (path: string) 
   if (scheme === "npipe") return { ...none, socketPath: m[2] || "//./pipe/docker_engine" };
   const url = new URL(endpoint.host);
   if (scheme === "ssh") {
-    return { ...none, protocol: "ssh", host: url.hostname, port: url.port || "22", username: decodeURIComponent(url.username), sshOptions: { agent: process.env["SSH_AUTH_SOCK"] } };
+    return {
+      ...none,
+      protocol: "ssh",
+      host: url.hostname,
+      port: url.port || "22",
+      username: decodeURIComponent(url.username),
+      sshOptions: { agent: process.env["SSH_AUTH_SOCK"] },
+    };
   }
   const tls = endpoint.tlsPath
     ? { ca: read(join(endpoint.tlsPath, "ca.pem")), cert: read(join(endpoint.tlsPath, "cert.pem")), key: read(join(endpoint.tlsPath, "key.pem")) }

@@ -6,7 +6,10 @@ import { usageError } from "./errors.ts";
  * the result must be a DNS label, otherwise a usage error (exit 2).
  */
 export function normaliseName(input: string, kind: "env" | "project" = "env"): string {
-  const name = input.trim().toLowerCase().replace(/[/_\s]+/g, "-");
+  const name = input
+    .trim()
+    .toLowerCase()
+    .replace(/[/_\s]+/g, "-");
   if (name.length === 0) {
     throw usageError(`The ${kind} name is empty`, `Give ${kind === "env" ? "an" : "a"} ${kind} name such as "feat-login"`);
   }
@@ -17,9 +20,7 @@ export function normaliseName(input: string, kind: "env" | "project" = "env"): s
     );
   }
   if (!DNS_LABEL.test(name)) {
-    throw usageError(
-      `The ${kind} name ${shown(input, 40)} is not valid: use letters, digits and "-", starting and ending with a letter or digit`,
-    );
+    throw usageError(`The ${kind} name ${shown(input, 40)} is not valid: use letters, digits and "-", starting and ending with a letter or digit`);
   }
   return name;
 }
@@ -27,7 +28,6 @@ export function normaliseName(input: string, kind: "env" | "project" = "env"): s
 export function isDnsLabel(s: string): boolean {
   return DNS_LABEL.test(s);
 }
-
 
 /** A reference to an env as typed by a user: `<env>` or `<project>/<env>`. */
 export interface EnvRef {

@@ -339,7 +339,14 @@ export class WorkflowRunner {
         error = messageOf(e);
       }
       lines.flush();
-      const summary: StepSummary = { path, title, action: "destroy", outcome: error ? "failure" : "success", duration_ms: Date.now() - started, ...(error ? { error } : {}) };
+      const summary: StepSummary = {
+        path,
+        title,
+        action: "destroy",
+        outcome: error ? "failure" : "success",
+        duration_ms: Date.now() - started,
+        ...(error ? { error } : {}),
+      };
       if (error) {
         this.rootStatus.failed = true;
         this.firstFailure ??= `${title} failed: ${error.split("\n")[0]}`;
@@ -366,7 +373,16 @@ export class WorkflowRunner {
         .filter(([, o]) => Object.keys(o).length > 0),
     );
     const reason = this.interruptedBy ? `interrupted by ${this.interruptedBy}` : this.firstFailure;
-    this.emit({ type: "workflow_end", name: this.loaded.name, outcome, exit_code: exitCode, duration_ms: Date.now() - this.startedAt, steps: this.summaries, outputs, left_behind: leftBehind });
+    this.emit({
+      type: "workflow_end",
+      name: this.loaded.name,
+      outcome,
+      exit_code: exitCode,
+      duration_ms: Date.now() - this.startedAt,
+      steps: this.summaries,
+      outputs,
+      left_behind: leftBehind,
+    });
     this.result = { outcome, exitCode, ...(outcome !== "success" && reason ? { reason } : {}), outputs, leftBehind, abandoned };
     return this.result;
   }

@@ -130,7 +130,14 @@ export class RunEnvs {
   async destroyEntry(entry: RunEnv, output: Output, keepWorkspace = false): Promise<void> {
     const rec = entry.record!;
     // The run made this env to throw it away: its work goes too, but the lost tip is told.
-    await destroyEnv({ ref: envKey(rec.project, rec.name), force: true, discardWork: true, keepWorkspace, onOutput: output, onNotice: (line, level) => output(`${level === "warning" ? "warning: " : ""}${line}\n`) });
+    await destroyEnv({
+      ref: envKey(rec.project, rec.name),
+      force: true,
+      discardWork: true,
+      keepWorkspace,
+      onOutput: output,
+      onNotice: (line, level) => output(`${level === "warning" ? "warning: " : ""}${line}\n`),
+    });
     entry.state = "destroyed";
   }
 

@@ -49,9 +49,7 @@ function stepIssues(path: Segment[], step: Record<string, unknown>, group: Error
   const stepSchema = group.find((e) => e.keyword === "additionalProperties" || e.keyword === "oneOf")?.parentSchema as SchemaNode | undefined;
   const known = Object.keys(stepSchema?.properties ?? {});
   const companions = (stepSchema?.["dependencies"] ?? {}) as Record<string, string[]>;
-  const fields = known.filter(
-    (k) => !(ACTIONS as readonly string[]).includes(k) && (companions[k] ?? []).every((a) => actions.includes(a as ActionName)),
-  );
+  const fields = known.filter((k) => !(ACTIONS as readonly string[]).includes(k) && (companions[k] ?? []).every((a) => actions.includes(a as ActionName)));
   for (const key of unknown) {
     const guess = closest(key, known);
     const hint = guess === undefined ? "" : ` (did you mean "${guess}"?)`;
@@ -137,7 +135,7 @@ function plainIssue(path: Segment[], value: unknown, e: ErrorObject, fallback: s
     case "const":
       return { path, target: "value", message: `${got}; expected ${expected ?? JSON.stringify(p["allowedValue"])}` };
     default:
-      return { path, target: "value", message: `${got}; expected ${expected ?? (e.message ?? "a different value")}` };
+      return { path, target: "value", message: `${got}; expected ${expected ?? e.message ?? "a different value"}` };
   }
 }
 

@@ -58,10 +58,14 @@ export function newFromTemplate(opts: { template?: string; output?: string; cwd?
   const template = all.find((t) => t.name === name);
   if (!template) {
     const names = all.map((t) => t.name);
-    throw usageError(`There is no template "${name}"${didYouMean(name, names)}; the templates are ${names.join(", ")}`, "cilo workflow list-templates describes them");
+    throw usageError(
+      `There is no template "${name}"${didYouMean(name, names)}; the templates are ${names.join(", ")}`,
+      "cilo workflow list-templates describes them",
+    );
   }
   const path = resolve(opts.cwd ?? process.cwd(), opts.output ?? template.defaultOutput);
-  if (existsSync(path)) throw usageError(`${path} already exists; cilo workflow new does not overwrite files`, "Pass another file with --output, or remove it first");
+  if (existsSync(path))
+    throw usageError(`${path} already exists; cilo workflow new does not overwrite files`, "Pass another file with --output, or remove it first");
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, readFileSync(template.path, "utf8"), { flag: "wx" });
   return { template, path };

@@ -134,17 +134,7 @@ export type ParallelStep = StepCommon & { parallel: Step[] };
 /** Runs another workflow file (relative to this one); `with` sets its vars. */
 export type IncludeStep = StepCommon & { include: string; with?: Record<string, VarValue> };
 
-export type Step =
-  | CloneStep
-  | CreateStep
-  | UpStep
-  | DownStep
-  | WaitStep
-  | RunStep
-  | ExecStep
-  | DestroyStep
-  | ParallelStep
-  | IncludeStep;
+export type Step = CloneStep | CreateStep | UpStep | DownStep | WaitStep | RunStep | ExecStep | DestroyStep | ParallelStep | IncludeStep;
 
 /** The action of a (validated) step. */
 export function actionOf(step: Step): ActionName {

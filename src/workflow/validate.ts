@@ -88,9 +88,7 @@ export function analyseWorkflow(text: string, file: string): WorkflowAnalysis {
   });
 
   if (doc.errors.length > 0) {
-    return result(
-      doc.errors.map((e) => ({ file, ...map.at(e.pos[0]), path: "", message: oneLine(`${e.message}; the file is not valid YAML`) })),
-    );
+    return result(doc.errors.map((e) => ({ file, ...map.at(e.pos[0]), path: "", message: oneLine(`${e.message}; the file is not valid YAML`) })));
   }
   let data: unknown;
   try {
@@ -258,9 +256,7 @@ function expressionIssues(text: string, path: Segment[], scope: Scope, map: Sour
   });
   let expressions: Expression[];
   try {
-    expressions = isCondition
-      ? [parseCondition(text)]
-      : parseTemplate(text).flatMap((p) => (p.kind === "expr" ? [p.expression] : []));
+    expressions = isCondition ? [parseCondition(text)] : parseTemplate(text).flatMap((p) => (p.kind === "expr" ? [p.expression] : []));
   } catch (e) {
     if (e instanceof ExpressionError) return [at(e.offset, e.reason)];
     throw e;
@@ -317,8 +313,7 @@ function forEachString(value: unknown, path: Segment[], visit: (text: string, pa
   if (typeof value === "string") visit(value, path);
   else if (Array.isArray(value)) {
     for (const [i, v] of value.entries()) forEachString(v, [...path, i], visit);
-  }
-  else if (isRecord(value)) for (const [k, v] of Object.entries(value)) forEachString(v, [...path, k], visit);
+  } else if (isRecord(value)) for (const [k, v] of Object.entries(value)) forEachString(v, [...path, k], visit);
 }
 
 function regexProblem(line: string): string | undefined {

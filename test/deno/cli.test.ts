@@ -59,13 +59,19 @@ test("create, list, status and destroy an env without starting it", () => {
   assert.ok(existsSync(join(env.workspace, "compose.yml")), "workspace copied");
 
   const list = JSON.parse(cilo(["list", "--json"], { home }).stdout);
-  assert.equal(list.map((e: { project: string; name: string }) => `${e.project}/${e.name}`), ["smoke/feat-one"]);
+  assert.equal(
+    list.map((e: { project: string; name: string }) => `${e.project}/${e.name}`),
+    ["smoke/feat-one"],
+  );
 
   const s = cilo(["status", "smoke/feat-one", "--json"], { home });
   assert.is(s.code, 0, s.stderr);
   const view = JSON.parse(s.stdout);
   assert.is(view.subnet, env.subnet);
-  assert.equal(view.services.map((x: { name: string; dns: string[] }) => [x.name, x.dns[0]]), [["app", "app.feat-one.test"]]);
+  assert.equal(
+    view.services.map((x: { name: string; dns: string[] }) => [x.name, x.dns[0]]),
+    [["app", "app.feat-one.test"]],
+  );
 
   assert.is(cilo(["destroy", "smoke/feat-one", "--force"], { home }).code, 0);
   assert.equal(JSON.parse(cilo(["list", "--json"], { home }).stdout), []);
@@ -91,12 +97,18 @@ test("bad input exits 2 with one line and leaves state alone; CILO_DEBUG=1 adds 
 test("10 concurrent creates under Deno: all recorded, distinct subnets, no lock or temp file left", async () => {
   const dir = project("race");
   const results = await Promise.all(Array.from({ length: 10 }, (_, i) => ciloAsync(["create", `r-${i}`, "--from", dir], { home })));
-  assert.equal(results.filter((r) => r.code !== 0).map((r) => r.stderr), []);
+  assert.equal(
+    results.filter((r) => r.code !== 0).map((r) => r.stderr),
+    [],
+  );
   const envs = JSON.parse(cilo(["list", "--json", "--project", "race"], { home }).stdout) as { subnet: string }[];
   assert.is(envs.length, 10);
   assert.is(new Set(envs.map((e) => e.subnet)).size, 10);
   assert.not.ok(existsSync(join(home, "state.json.lock")));
-  assert.equal(readdirSync(home).filter((f) => f.endsWith(".tmp")), []);
+  assert.equal(
+    readdirSync(home).filter((f) => f.endsWith(".tmp")),
+    [],
+  );
   for (let i = 0; i < 10; i++) assert.is(cilo(["destroy", `race/r-${i}`, "--force"], { home }).code, 0);
 });
 

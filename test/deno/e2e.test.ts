@@ -40,7 +40,10 @@ test("create, up --wait, status, DNS answer, destroy", () => {
     assert.is(up.code, 0, up.stderr);
     const view = JSON.parse(cilo(["status", `basic/${env}`, "--json"], { home }).stdout);
     assert.is(view.status, "running");
-    const byName = Object.fromEntries(view.services.map((s: { name: string }) => [s.name, s])) as Record<string, { state: string; health: string | null; ip: string }>;
+    const byName = Object.fromEntries(view.services.map((s: { name: string }) => [s.name, s])) as Record<
+      string,
+      { state: string; health: string | null; ip: string }
+    >;
     assert.equal(Object.keys(byName).sort(), ["api", "cache", "web"]);
     for (const s of Object.values(byName)) assert.is(s.state, "running");
     assert.is(byName["api"]!.health, "healthy");
@@ -75,7 +78,7 @@ test("a workflow: create, up, wait, dig against cilo's dnsmasq, destroy", () => 
         "    run: |",
         '      ip=$(dig @127.0.0.1 -p "$CILO_DNS_PORT" +short "api.$CILO_ENV.$CILO_DNS_SUFFIX")',
         '      test -n "$ip" && echo "ip=$ip" >> "$CILO_OUTPUT"',
-        "  - exec: { service: web, command: \"wget -q -O - http://api:8080/items.json | grep -q alpha\" }",
+        '  - exec: { service: web, command: "wget -q -O - http://api:8080/items.json | grep -q alpha" }',
         "  - destroy: {}",
         "    if: always()",
         "",

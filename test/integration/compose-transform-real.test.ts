@@ -82,7 +82,14 @@ test("docker-compose 1.29 accepts the transform of every captured 1.29 model", (
     for (const name of captured) {
       const env = `t-${suffix()}`;
       const model = parse(readFileSync(join(fixtures, name), "utf8"));
-      const { yaml } = transformCompose({ model, project: "fixture", env, home: HOME, dockerName: composeProjectName("fixture", env), subnet: "10.250.0.0/24" });
+      const { yaml } = transformCompose({
+        model,
+        project: "fixture",
+        env,
+        home: HOME,
+        dockerName: composeProjectName("fixture", env),
+        subnet: "10.250.0.0/24",
+      });
       const file = join(dir, name);
       writeFileSync(file, yaml);
       const r = sh("docker-compose", ["-p", composeProjectName("fixture", env), "-f", file, "config", "-q"], dir);
@@ -99,13 +106,27 @@ test("values survive the round trip through docker-compose 1.29's YAML 1.1 reade
     const model = parse(readFileSync(join(fixtures, "ports-and-modes.1.29.yml"), "utf8"));
     const environment = { ...(model["services"] as any).web.environment, EQ: "=", MERGE: "<<", DAY: "2001-01-01", HEX: "0x1F" };
     (model["services"] as any).web.environment = environment;
-    const { yaml } = transformCompose({ model, project: "fixture", env: "roundtrip", home: HOME, dockerName: composeProjectName("fixture", "roundtrip"), subnet: "10.250.0.0/24" });
+    const { yaml } = transformCompose({
+      model,
+      project: "fixture",
+      env: "roundtrip",
+      home: HOME,
+      dockerName: composeProjectName("fixture", "roundtrip"),
+      subnet: "10.250.0.0/24",
+    });
     const file = join(dir, "compose.yml");
     writeFileSync(file, yaml);
     const again = parse(ok("docker-compose", ["-p", "cilo_fixture_roundtrip", "-f", file, "config"], dir));
     const services = again["services"] as any;
     assert.equal(services.web.environment, environment);
-    assert.equal(services.web.labels, { "cilo.env": "roundtrip", "cilo.home": HOME.id, "cilo.home.path": HOME.path, "cilo.managed": "true", "cilo.project": "fixture", "cilo.service": "web" });
+    assert.equal(services.web.labels, {
+      "cilo.env": "roundtrip",
+      "cilo.home": HOME.id,
+      "cilo.home.path": HOME.path,
+      "cilo.managed": "true",
+      "cilo.project": "fixture",
+      "cilo.service": "web",
+    });
     assert.is(services.sidecar.network_mode, "service:web");
     assert.equal(Object.keys(again["networks"] as object), ["default"]);
   } finally {
@@ -117,7 +138,10 @@ test("two copies of examples/complex run at once, each on its own subnet, and le
   const tag = suffix();
   const envs = [`a-${tag}`, `b-${tag}`];
   const profiles = [[], ["debug"]];
-  const running = [["api", "web"], ["api", "debug", "web"]];
+  const running = [
+    ["api", "web"],
+    ["api", "debug", "web"],
+  ];
   const subnets = freeSubnets(2);
   const workspaces = envs.map(() => tempDir());
   const files = workspaces.map((ws) => join(ws, ".cilo/compose.yml"));

@@ -27,7 +27,8 @@ const formats: Format[] = [
   { file: ".cilo/config.yaml", text: yamlText },
   {
     file: "cilo.jsonc",
-    text: (project) => `{\n  // the project's config\n  "project": "${project}",\n  /* block comment */ "ingress": "web",\n  "hostnames": { "api": ["backend"], },\n}\n`,
+    text: (project) =>
+      `{\n  // the project's config\n  "project": "${project}",\n  /* block comment */ "ingress": "web",\n  "hostnames": { "api": ["backend"], },\n}\n`,
   },
   { file: "cilo.json", text: (project) => JSON.stringify({ project, ingress: "web", hostnames: { api: ["backend"] } }, null, 2) },
 ];

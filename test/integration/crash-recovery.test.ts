@@ -67,7 +67,11 @@ function assertConsistent(label: string): void {
     assert.ok(["created", "running", "stopped", "failed"].includes(rec.status), `${label}: ${rec.name} is ${rec.status}`);
     assert.ok(existsSync(rec.workspace), `${label}: the workspace of ${rec.name} is gone`);
     if (rec.status !== "running") continue;
-    const running = execFileSync("docker", ["ps", "--filter", `label=cilo.project=${project}`, "--filter", `label=cilo.env=${rec.name}`, "--format", '{{.Label "cilo.service"}}'], { encoding: "utf8" });
+    const running = execFileSync(
+      "docker",
+      ["ps", "--filter", `label=cilo.project=${project}`, "--filter", `label=cilo.env=${rec.name}`, "--format", '{{.Label "cilo.service"}}'],
+      { encoding: "utf8" },
+    );
     for (const s of rec.services) assert.ok(running.split("\n").includes(s.name), `${label}: ${rec.name} is running but ${s.name} is not`);
   }
 }
@@ -101,7 +105,9 @@ async function trial(op: Op, env: string, kill: Kill): Promise<void> {
   assertConsistent(label);
   const r = { n, op, env, how, died, fixed, ms: Date.now() - t0 };
   results.push(r);
-  console.log(`  ${String(n).padStart(2)}. ${op.padEnd(7)} ${how.padEnd(38)} ${died ? "killed  " : "finished"}  fixed: ${fixed.join(", ") || "nothing"}  (${(r.ms / 1000).toFixed(1)} s)`);
+  console.log(
+    `  ${String(n).padStart(2)}. ${op.padEnd(7)} ${how.padEnd(38)} ${died ? "killed  " : "finished"}  fixed: ${fixed.join(", ") || "nothing"}  (${(r.ms / 1000).toFixed(1)} s)`,
+  );
 }
 
 const rand = (lo: number, hi: number) => Math.round(lo + Math.random() * (hi - lo));

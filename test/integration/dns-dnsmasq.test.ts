@@ -25,7 +25,6 @@ function tempHome(): string {
   return h;
 }
 
-
 function dig(port: number, name: string): { status: string; answers: string[] } {
   const out = execFileSync("dig", [`@127.0.0.1`, "-p", String(port), name, "A", "+time=1", "+tries=2"], { encoding: "utf8" });
   const status = /status: ([A-Z]+)/.exec(out)?.[1] ?? "?";
@@ -37,7 +36,11 @@ function dig(port: number, name: string): { status: string; answers: string[] } 
 }
 
 /** Polls dig until `want` holds (hosts files are picked up within milliseconds; allow 2 s). */
-async function digUntil(port: number, name: string, want: (r: { status: string; answers: string[] }) => boolean): Promise<{ status: string; answers: string[] }> {
+async function digUntil(
+  port: number,
+  name: string,
+  want: (r: { status: string; answers: string[] }) => boolean,
+): Promise<{ status: string; answers: string[] }> {
   const end = Date.now() + 2_000;
   let r = dig(port, name);
   while (!want(r) && Date.now() < end) {
@@ -70,7 +73,15 @@ const shop: DnsEnv = {
     { name: "db" },
   ],
 };
-const blog: DnsEnv = { project: "blog", env: "main", suffix: "test", services: [{ name: "api", ip: "10.251.1.2" }, { name: "app", ip: "10.251.1.3", ingress: true }] };
+const blog: DnsEnv = {
+  project: "blog",
+  env: "main",
+  suffix: "test",
+  services: [
+    { name: "api", ip: "10.251.1.2" },
+    { name: "app", ip: "10.251.1.3", ingress: true },
+  ],
+};
 
 test("two envs: service names, custom hostnames, apex and wildcard of the ingress", async () => {
   const home = tempHome();
@@ -101,7 +112,13 @@ test("removing an env makes its names NXDOMAIN without a restart; exact-name cha
   const home = tempHome();
   const port = await freePort();
   const first = await applyDns([shop, blog], { home, port, upstreams: [] });
-  const renamed: DnsEnv = { ...blog, services: [{ name: "api2", ip: "10.251.1.2" }, { name: "app", ip: "10.251.1.3", ingress: true }] };
+  const renamed: DnsEnv = {
+    ...blog,
+    services: [
+      { name: "api2", ip: "10.251.1.2" },
+      { name: "app", ip: "10.251.1.3", ingress: true },
+    ],
+  };
   const second = await applyDns([shop, renamed], { home, port, upstreams: [] });
   assert.is(second.restarted, false);
   assert.is(second.pid, first.pid);
@@ -143,8 +160,17 @@ test("names outside the suffix go to the upstream (CILO_DNS_UPSTREAMS); names in
   const conf = join(upstreamDir, "upstream.conf");
   writeFileSync(
     conf,
-    [`port=${upstreamPort}`, "listen-address=127.0.0.1", "bind-interfaces", "no-resolv", "no-hosts", `pid-file=${join(upstreamDir, "pid")}`,
-      "address=/example.internal/10.9.9.9", "address=/test/10.6.6.6", ""].join("\n"),
+    [
+      `port=${upstreamPort}`,
+      "listen-address=127.0.0.1",
+      "bind-interfaces",
+      "no-resolv",
+      "no-hosts",
+      `pid-file=${join(upstreamDir, "pid")}`,
+      "address=/example.internal/10.9.9.9",
+      "address=/test/10.6.6.6",
+      "",
+    ].join("\n"),
   );
   const started = spawnSync("dnsmasq", [`--conf-file=${conf}`, ...(process.getuid?.() === 0 ? ["--user=root"] : [])], { encoding: "utf8" });
   assert.is(started.status, 0, started.stderr);
@@ -227,7 +253,13 @@ test("concurrent applies (lock) leave one dnsmasq serving the last applied input
   const home = tempHome();
   const port = await freePort();
   const variants: DnsEnv[][] = Array.from({ length: 8 }, (_, i) => [
-    { ...shop, services: [{ name: "web", ip: `10.251.2.${i + 1}`, ingress: i % 2 === 0 }, { name: `only${i}`, ip: "10.251.3.1" }] },
+    {
+      ...shop,
+      services: [
+        { name: "web", ip: `10.251.2.${i + 1}`, ingress: i % 2 === 0 },
+        { name: `only${i}`, ip: "10.251.3.1" },
+      ],
+    },
   ]);
   const results = await Promise.all(variants.map((v) => applyDns(v, { home, port, upstreams: [] })));
   assert.is(results.filter((r) => r.started).length, 1);
@@ -306,11 +338,30 @@ test("cilo dns start|status|render|stop from state", async () => {
     await initState({ dns_port: port }, home);
     await withState((state) => {
       const base = { subnet: "10.251.0.0/24", workspace: "/w", created_at: "t", updated_at: "t" };
-      state.envs["shop/feat"] = { ...base, project: "shop", name: "feat", docker_name: "cilo_shop_feat", status: "running", services: [{ name: "web", ip: "10.251.0.3", ingress: true }], hostnames: { web: ["www"] } };
-      state.envs["shop/off"] = { ...base, subnet: "10.251.9.0/24", project: "shop", name: "off", docker_name: "cilo_shop_off", status: "stopped", services: [{ name: "web" }] };
+      state.envs["shop/feat"] = {
+        ...base,
+        project: "shop",
+        name: "feat",
+        docker_name: "cilo_shop_feat",
+        status: "running",
+        services: [{ name: "web", ip: "10.251.0.3", ingress: true }],
+        hostnames: { web: ["www"] },
+      };
+      state.envs["shop/off"] = {
+        ...base,
+        subnet: "10.251.9.0/24",
+        project: "shop",
+        name: "off",
+        docker_name: "cilo_shop_off",
+        status: "stopped",
+        services: [{ name: "web" }],
+      };
     }, home);
     const before = JSON.parse((await run("status", { json: true })).text);
-    assert.equal({ running: before.running, names: before.names, in_sync: before.in_sync, port: before.port }, { running: false, names: 2, in_sync: false, port });
+    assert.equal(
+      { running: before.running, names: before.names, in_sync: before.in_sync, port: before.port },
+      { running: false, names: 2, in_sync: false, port },
+    );
     const started = await run("start");
     assert.is(started.code, 0);
     assert.match(started.text, /dnsmasq started \(pid \d+\): 2 names/);

@@ -14,7 +14,6 @@ import { freePort } from "../helpers/docker.ts";
 const home = mkdtempSync(join(tmpdir(), "cilo-dns-live-"));
 let port = 0;
 
-
 function resolver(timeout: number, tries: number): Resolver {
   const r = new Resolver({ timeout, tries });
   r.setServers([`127.0.0.1:${port}`]);

@@ -37,7 +37,10 @@ function containers(project: string, host?: string, running = false): string[] {
     env["DOCKER_HOST"] = host;
     delete env["DOCKER_CONTEXT"];
   }
-  const out = execFileSync("docker", ["ps", ...(running ? [] : ["-a"]), "--filter", `label=cilo.project=${project}`, "--format", "{{.Names}}"], { env, encoding: "utf8" });
+  const out = execFileSync("docker", ["ps", ...(running ? [] : ["-a"]), "--filter", `label=cilo.project=${project}`, "--format", "{{.Names}}"], {
+    env,
+    encoding: "utf8",
+  });
   return out.split("\n").filter(Boolean).sort();
 }
 
@@ -47,7 +50,9 @@ function leftovers(project: string): void {
     const env: NodeJS.ProcessEnv = { ...process.env, ...(host ? { DOCKER_HOST: host } : {}) };
     delete env["DOCKER_CONTEXT"];
     for (const c of containers(project, host)) spawnSync("docker", ["rm", "-f", "-v", c], { env });
-    const nets = execFileSync("docker", ["network", "ls", "-q", "--filter", `label=cilo.project=${project}`], { env, encoding: "utf8" }).split("\n").filter(Boolean);
+    const nets = execFileSync("docker", ["network", "ls", "-q", "--filter", `label=cilo.project=${project}`], { env, encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean);
     for (const n of nets) spawnSync("docker", ["network", "rm", n], { env });
   }
 }
@@ -137,7 +142,10 @@ function noContext(dir: string): void {
       mkdirSync(env.DOCKER_CONFIG, { recursive: true });
       writeFileSync(join(env.DOCKER_CONFIG, "config.json"), JSON.stringify({ currentContext: "cilo-nope" }));
     }
-    for (const args of [["up", "missing"], ["status", "missing"]]) {
+    for (const args of [
+      ["up", "missing"],
+      ["status", "missing"],
+    ]) {
       const r = cilo(args, { home, cwd: dir, env });
       assert.is(r.code, 3, `${args[0]}: ${r.stderr}`);
       const first = r.stderr.split("\n")[0]!;
@@ -183,7 +191,10 @@ test("the engine stops answering during up: exit 3, one line, no traceback", asy
   engine("stop", E3);
   const r = await up.done;
   assert.is(r.code, 3, r.stderr);
-  const lines = r.stderr.trimEnd().split("\n").filter((l) => l.startsWith("cilo:"));
+  const lines = r.stderr
+    .trimEnd()
+    .split("\n")
+    .filter((l) => l.startsWith("cilo:"));
   assert.is(lines.length, 1, r.stderr);
   assert.match(lines[0]!, /^cilo: The Docker engine stopped answering during up: \S/);
   assert.not.match(r.stderr, /Traceback|urllib3|File "/);

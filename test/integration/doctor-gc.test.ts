@@ -58,8 +58,14 @@ test("--dry-run lists what would go (last_used_at, else created_at) and changes 
   const r = JSON.parse(ok(["gc", "--older-than", "7d", "--dry-run", "--json"]).stdout);
   assert.is(r.dry_run, true);
   assert.is(r.older_than_ms, 7 * 86_400_000);
-  assert.equal(r.destroyed.map((e: any) => e.name), ["old", "old-running"]);
-  assert.equal(r.kept.map((e: any) => [e.name, e.reason]), [["dirty", "its workspace has uncommitted changes"]]);
+  assert.equal(
+    r.destroyed.map((e: any) => e.name),
+    ["old", "old-running"],
+  );
+  assert.equal(
+    r.kept.map((e: any) => [e.name, e.reason]),
+    [["dirty", "its workspace has uncommitted changes"]],
+  );
   assert.is(readFileSync(stateFile, "utf8"), before);
   const text = ok(["gc", "--older-than", "1w", "--dry-run"]).stdout;
   assert.match(text, new RegExp(`Would destroy ${project}/old \\(last used .*, 10 days ago\\)`));

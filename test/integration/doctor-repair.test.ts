@@ -89,9 +89,15 @@ test("docker rm -f of one service: doctor names it (exit 1); doctor --fix brings
   assert.equal(problems(before.report), [`env-service-missing ${project}/rmf`]);
   const fixed = doctor("--fix");
   assert.is(fixed.code, 0, JSON.stringify(fixed.report, null, 2));
-  assert.equal(fixed.report.fixed.map((f) => f.id), ["env-service-missing"]);
+  assert.equal(
+    fixed.report.fixed.map((f) => f.id),
+    ["env-service-missing"],
+  );
   const status = JSON.parse(ok(["status", "rmf", "--json"]).stdout);
-  assert.ok(status.services.every((s: any) => s.state === "running"), JSON.stringify(status.services));
+  assert.ok(
+    status.services.every((s: any) => s.state === "running"),
+    JSON.stringify(status.services),
+  );
   assert.is(doctor().code, 0);
 });
 
@@ -118,28 +124,68 @@ test("a corrupt state.json: every command stops, doctor reports it, --fix restor
 
 test("orphans of this home are removed; resources without cilo labels or of another home are never touched", () => {
   const ghost = "ghost";
-  const ours = [
-    "--label", "cilo.managed=true", "--label", `cilo.project=${project}`, "--label", `cilo.env=${ghost}`,
-  ];
+  const ours = ["--label", "cilo.managed=true", "--label", `cilo.project=${project}`, "--label", `cilo.env=${ghost}`];
   const cname = `cilo_${project}_${ghost}_api_1`;
   docker("network", "create", ...ours, `cilo_${project}_${ghost}`);
   docker("volume", "create", ...ours, `cilo_${project}_${ghost}_data`);
-  docker("run", "-d", "--name", cname, ...ours, "--label", "cilo.service=api", "--label", `com.docker.compose.project.working_dir=${join(home, "envs", project, ghost, ".cilo")}`,
-    "--network", `cilo_${project}_${ghost}`, "-v", `cilo_${project}_${ghost}_data:/data`, "cilo-test/busybox:latest", "sleep", "600");
-  made.push({ kind: "container", name: cname }, { kind: "network", name: `cilo_${project}_${ghost}` }, { kind: "volume", name: `cilo_${project}_${ghost}_data` });
+  docker(
+    "run",
+    "-d",
+    "--name",
+    cname,
+    ...ours,
+    "--label",
+    "cilo.service=api",
+    "--label",
+    `com.docker.compose.project.working_dir=${join(home, "envs", project, ghost, ".cilo")}`,
+    "--network",
+    `cilo_${project}_${ghost}`,
+    "-v",
+    `cilo_${project}_${ghost}_data:/data`,
+    "cilo-test/busybox:latest",
+    "sleep",
+    "600",
+  );
+  made.push(
+    { kind: "container", name: cname },
+    { kind: "network", name: `cilo_${project}_${ghost}` },
+    { kind: "volume", name: `cilo_${project}_${ghost}_data` },
+  );
   // Decoys: a look-alike without labels, and a cilo container of another CILO_HOME.
   const plain = `cilo_${project}_decoy_api_1`;
   docker("run", "-d", "--name", plain, "cilo-test/busybox:latest", "sleep", "600");
   const theirs = `cilo_${project}_theirs_api_1`;
-  docker("run", "-d", "--name", theirs, "--label", "cilo.managed=true", "--label", `cilo.project=${project}`, "--label", "cilo.env=theirs",
-    "--label", "com.docker.compose.project.working_dir=/somewhere/else/.cilo/envs/x/theirs/.cilo", "cilo-test/busybox:latest", "sleep", "600");
+  docker(
+    "run",
+    "-d",
+    "--name",
+    theirs,
+    "--label",
+    "cilo.managed=true",
+    "--label",
+    `cilo.project=${project}`,
+    "--label",
+    "cilo.env=theirs",
+    "--label",
+    "com.docker.compose.project.working_dir=/somewhere/else/.cilo/envs/x/theirs/.cilo",
+    "cilo-test/busybox:latest",
+    "sleep",
+    "600",
+  );
   made.push({ kind: "container", name: plain }, { kind: "container", name: theirs });
   const found = doctor();
   assert.is(found.code, 1);
-  assert.equal(problems(found.report).sort(), [`container-orphaned ${cname}`, `network-orphaned cilo_${project}_${ghost}`, `volume-orphaned cilo_${project}_${ghost}_data`]);
+  assert.equal(problems(found.report).sort(), [
+    `container-orphaned ${cname}`,
+    `network-orphaned cilo_${project}_${ghost}`,
+    `volume-orphaned cilo_${project}_${ghost}_data`,
+  ]);
   const fixed = doctor("--fix");
   assert.is(fixed.code, 0, JSON.stringify(fixed.report, null, 2));
-  assert.equal(fixed.report.fixed.map((f) => f.id), ["container-orphaned", "network-orphaned", "volume-orphaned"]);
+  assert.equal(
+    fixed.report.fixed.map((f) => f.id),
+    ["container-orphaned", "network-orphaned", "volume-orphaned"],
+  );
   assert.equal(labelled("container", `cilo.project=${project}`, `cilo.env=${ghost}`), []);
   assert.equal(labelled("network", `cilo.project=${project}`, `cilo.env=${ghost}`), []);
   assert.equal(labelled("volume", `cilo.project=${project}`, `cilo.env=${ghost}`), []);
@@ -159,8 +205,14 @@ test("an orphaned workspace is deleted, but one with uncommitted git changes onl
   assert.equal(problems(found.report).sort(), [`workspace-orphaned ${project}/dirty`, `workspace-orphaned ${project}/stray`]);
   const first = doctor("--fix");
   assert.is(first.code, 1);
-  assert.equal(first.report.fixed.map((f) => `${f.id} ${f.subject}`), [`workspace-orphaned ${project}/stray`]);
-  assert.equal(first.report.failed.map((f) => `${f.id} ${f.subject}`), [`workspace-orphaned ${project}/dirty`]);
+  assert.equal(
+    first.report.fixed.map((f) => `${f.id} ${f.subject}`),
+    [`workspace-orphaned ${project}/stray`],
+  );
+  assert.equal(
+    first.report.failed.map((f) => `${f.id} ${f.subject}`),
+    [`workspace-orphaned ${project}/dirty`],
+  );
   assert.match(first.report.failed[0]!.message, /uncommitted changes; run cilo doctor --fix --force/);
   assert.not.ok(existsSync(plainWs));
   assert.ok(existsSync(join(dirty, "work.txt")));

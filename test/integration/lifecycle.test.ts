@@ -24,7 +24,10 @@ function ok(args: string[], opts: { cwd?: string } = {}) {
 
 function oneLine(r: { code: number; stderr: string }, code: number, re: RegExp) {
   assert.is(r.code, code, r.stderr);
-  const lines = r.stderr.trimEnd().split("\n").filter((l) => !l.startsWith("cilo: warning"));
+  const lines = r.stderr
+    .trimEnd()
+    .split("\n")
+    .filter((l) => !l.startsWith("cilo: warning"));
   assert.ok(lines.length >= 1 && lines.length <= 2, r.stderr);
   assert.match(lines[0]!, /^cilo: /);
   assert.match(lines[0]!, re);
@@ -42,7 +45,10 @@ test.before(async () => {
 test("two envs of examples/complex run side by side despite a fixed host port and container_name", async () => {
   ok(["create", A, "--from", complex]);
   ok(["create", B, "--from", complex]);
-  const [ra, rb] = await Promise.all([ciloAsync(["up", `complex/${A}`, "--wait", "--timeout", "90s"], { home }), ciloAsync(["up", `complex/${B}`, "--wait", "--timeout", "90s"], { home })]);
+  const [ra, rb] = await Promise.all([
+    ciloAsync(["up", `complex/${A}`, "--wait", "--timeout", "90s"], { home }),
+    ciloAsync(["up", `complex/${B}`, "--wait", "--timeout", "90s"], { home }),
+  ]);
   assert.is(ra.code, 0, ra.stderr);
   assert.is(rb.code, 0, rb.stderr);
   const sa = JSON.parse(ok(["status", `complex/${A}`, "--json"]).stdout);
@@ -53,7 +59,10 @@ test("two envs of examples/complex run side by side despite a fixed host port an
   ] as const) {
     assert.is(s.name, env);
     assert.is(s.status, "running");
-    assert.equal(s.services.map((x: any) => x.name), ["api", "web"]);
+    assert.equal(
+      s.services.map((x: any) => x.name),
+      ["api", "web"],
+    );
     for (const svc of s.services) {
       assert.is(svc.state, "running", JSON.stringify(svc));
       assert.ok(svc.ip?.startsWith(s.subnet.split(".").slice(0, 3).join(".")), `${svc.ip} in ${s.subnet}`);
@@ -98,7 +107,19 @@ test("DNS: service names, apex, wildcard and custom hostnames answer each env's 
 });
 
 test("extends, two files, .env interpolation and env_file give the expected values (exec printenv)", () => {
-  const env = ok(["exec", `complex/${A}`, "api", "printenv", "APP_NAME", "LOG_LEVEL", "FROM_OVERRIDE", "API_PORT", "GREETING", "DB_URL", "FEATURE_FLAGS"]).stdout;
+  const env = ok([
+    "exec",
+    `complex/${A}`,
+    "api",
+    "printenv",
+    "APP_NAME",
+    "LOG_LEVEL",
+    "FROM_OVERRIDE",
+    "API_PORT",
+    "GREETING",
+    "DB_URL",
+    "FEATURE_FLAGS",
+  ]).stdout;
   assert.equal(env.trim().split("\n"), ["complex", "debug", "true", "8080", "hello from complex", "postgres://db.internal:5432/app", "search,export"]);
   assert.is(ok(["exec", `complex/${A}`, "web", "printenv", "API_URL"]).stdout.trim(), "http://api:8080");
 });
@@ -190,7 +211,10 @@ test("bad input: one clear line, right exit code, nothing half-created", () => {
 test("a failed up leaves the env recorded as failed, and destroy still cleans it", () => {
   const proj = join(work, "failing");
   mkdirSync(proj);
-  writeFileSync(join(proj, "compose.yml"), "services:\n  ok:\n    image: cilo-test/busybox:latest\n    command: sleep 600\n  bad:\n    image: cilo-test/no-such-image:never\n");
+  writeFileSync(
+    join(proj, "compose.yml"),
+    "services:\n  ok:\n    image: cilo-test/busybox:latest\n    command: sleep 600\n  bad:\n    image: cilo-test/no-such-image:never\n",
+  );
   ok(["create", `f-${suffix}`, "--from", proj]);
   const r = cilo(["up", `failing/f-${suffix}`], { home });
   assert.is(r.code, 1, r.stderr);

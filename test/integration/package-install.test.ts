@@ -59,7 +59,10 @@ test("npm pack holds the bundle, lazy parts, schema, templates and licences, and
     assert.ok(files.includes(f), `${f} missing from the package`);
   }
   assert.ok(files.some((f) => f.startsWith("dist/chunks/")));
-  assert.equal(files.filter((f) => /^(src|test|bench|node_modules|scripts)\//.test(f)), []);
+  assert.equal(
+    files.filter((f) => /^(src|test|bench|node_modules|scripts)\//.test(f)),
+    [],
+  );
 });
 
 test("global install into an empty prefix, offline, installs no dependencies", () => {

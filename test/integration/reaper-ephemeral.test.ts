@@ -17,7 +17,9 @@ cpSync(join(repoRoot, "examples/basic"), src, { recursive: true });
 writeFileSync(join(src, ".cilo", "config.yml"), `project: ${project}\n`);
 // A named volume too, so that "volumes are gone" means something.
 appendFileSync(join(src, "compose.yml"), "    volumes:\n      - cachedata:/data\nvolumes:\n  cachedata: {}\n");
-const cli = ciloCommand().map((a) => JSON.stringify(a)).join(" ");
+const cli = ciloCommand()
+  .map((a) => JSON.stringify(a))
+  .join(" ");
 const owners: ChildProcess[] = [];
 
 function ok(args: string[]) {
@@ -137,7 +139,10 @@ test("a throwaway env whose reaper was killed too is found by doctor and destroy
   await until("the env", () => envsOf()[`${project}/orphan-eph`]?.status === "created", 60_000, 200);
   for (const pid of reapers(parent.pid!)) process.kill(pid, "SIGKILL");
   const missing = JSON.parse(cilo(["doctor", "--json"], { home }).stdout);
-  assert.ok(missing.findings.some((f: any) => f.id === "reaper-missing" && f.subject === `${project}/orphan-eph`), JSON.stringify(missing.findings));
+  assert.ok(
+    missing.findings.some((f: any) => f.id === "reaper-missing" && f.subject === `${project}/orphan-eph`),
+    JSON.stringify(missing.findings),
+  );
   parent.kill("SIGKILL");
   await until("the owner to die", () => !existsSync(`/proc/${parent.pid}`) || readFileSync(`/proc/${parent.pid}/stat`, "utf8").includes(") Z"), 5_000);
   const r = cilo(["doctor", "--json"], { home });

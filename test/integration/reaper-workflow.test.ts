@@ -55,7 +55,10 @@ test(`SIGKILL of cilo run during a long run step: the env is gone within 10 s ($
   const times: number[] = [];
   for (let i = 0; i < TRIALS; i++) {
     const env = `k${i}-${tag}`;
-    const child = spawn(cmd!, [...pre, "run", workflow, "--json", "--var", `env=${env}`], { env: { ...process.env, CILO_HOME: home }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd!, [...pre, "run", workflow, "--json", "--var", `env=${env}`], {
+      env: { ...process.env, CILO_HOME: home },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stderr.on("data", (d) => (err += d));
@@ -84,7 +87,9 @@ test(`SIGKILL of cilo run during a long run step: the env is gone within 10 s ($
     times.push(gone);
   }
   const sorted = [...times].sort((a, b) => a - b);
-  console.log(`SIGKILL of cilo run (workflow) → env fully gone, ${TRIALS} trials: ${times.map((t) => (t / 1000).toFixed(2)).join(", ")} s; median ${(sorted[Math.floor(TRIALS / 2)]! / 1000).toFixed(2)} s, max ${(sorted[TRIALS - 1]! / 1000).toFixed(2)} s`);
+  console.log(
+    `SIGKILL of cilo run (workflow) → env fully gone, ${TRIALS} trials: ${times.map((t) => (t / 1000).toFixed(2)).join(", ")} s; median ${(sorted[Math.floor(TRIALS / 2)]! / 1000).toFixed(2)} s, max ${(sorted[TRIALS - 1]! / 1000).toFixed(2)} s`,
+  );
   assert.ok(sorted[TRIALS - 1]! <= 10_000, `slowest ${sorted[TRIALS - 1]} ms`);
 });
 

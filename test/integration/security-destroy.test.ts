@@ -9,7 +9,12 @@ import * as assert from "uvu/assert";
 import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
 
-const GIT_ENV = { GIT_AUTHOR_NAME: "Secdes Test", GIT_AUTHOR_EMAIL: "secdes@example.test", GIT_COMMITTER_NAME: "Secdes Test", GIT_COMMITTER_EMAIL: "secdes@example.test" };
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: "Secdes Test",
+  GIT_AUTHOR_EMAIL: "secdes@example.test",
+  GIT_COMMITTER_NAME: "Secdes Test",
+  GIT_COMMITTER_EMAIL: "secdes@example.test",
+};
 const rand = Math.random().toString(36).slice(2, 7);
 const project = `secdes-${rand}`;
 const home = tempDir("cilo-secdes-");
@@ -87,7 +92,10 @@ test("worktree: destroy without --force refuses (exit 2, one line) before anythi
   const before = readFileSync(stateFile, "utf8");
 
   const r = run(["destroy", env]);
-  refusedOneLine(r, new RegExp(`cilo/${env} has 1 commit not on any other branch and 1 uncommitted file; .*cilo destroy ${env} --force \\(or --keep-workspace\\)`));
+  refusedOneLine(
+    r,
+    new RegExp(`cilo/${env} has 1 commit not on any other branch and 1 uncommitted file; .*cilo destroy ${env} --force \\(or --keep-workspace\\)`),
+  );
   assert.is(readFileSync(stateFile, "utf8"), before, "state untouched");
   assert.ok(existsSync(join(ws(env), "notes.txt")));
   assert.is(git(ws(env), "rev-parse", "HEAD"), sha);
@@ -156,7 +164,10 @@ test("a recorded workspace outside the home is reported by doctor and left by de
   const victim = `secdes-victim-${rand}`;
   execFileSync("docker", ["volume", "create", victim], { encoding: "utf8" });
   mkdirSync(join(outside, "victim", ".cilo"), { recursive: true });
-  writeFileSync(join(outside, "victim", ".cilo", "compose.yml"), `services:\n  x:\n    image: cilo-test/busybox:latest\n    volumes: ["v:/v"]\nvolumes:\n  v:\n    name: ${victim}\n`);
+  writeFileSync(
+    join(outside, "victim", ".cilo", "compose.yml"),
+    `services:\n  x:\n    image: cilo-test/busybox:latest\n    volumes: ["v:/v"]\nvolumes:\n  v:\n    name: ${victim}\n`,
+  );
   const state = JSON.parse(readFileSync(stateFile, "utf8"));
   state.envs[`${project}/${env}`].workspace = join(outside, "victim");
   writeFileSync(stateFile, JSON.stringify(state, null, 2));

@@ -19,8 +19,8 @@ const INJECT = `test/\naddress=/#/6.6.6.6\nlog-facility=${logFile}`;
 const confPath = join(home, "dns", "dnsmasq.conf");
 const made: string[] = [];
 
-const COMPOSE = "services:\n  app:\n    image: cilo-test/busybox:latest\n    command: [\"sleep\", \"3600\"]\n";
-const PROFILED = "services:\n  app:\n    image: cilo-test/busybox:latest\n    command: [\"sleep\", \"3600\"]\n    profiles: [\"extra\"]\n";
+const COMPOSE = 'services:\n  app:\n    image: cilo-test/busybox:latest\n    command: ["sleep", "3600"]\n';
+const PROFILED = 'services:\n  app:\n    image: cilo-test/busybox:latest\n    command: ["sleep", "3600"]\n    profiles: ["extra"]\n';
 
 function project(name: string, files: Record<string, string>): string {
   const dir = join(work, name);
@@ -78,7 +78,10 @@ test.before(async () => {
 test("cilo create refuses an injected dns_suffix in .cilo/config.yml, in cilo.jsonc, and behind profiles (exit 2, nothing changes)", () => {
   const cases: [string, string][] = [
     [`dnsinj-yml-${id}`, project(`dnsinj-yml-${id}`, { "compose.yml": COMPOSE, ".cilo/config.yml": `dns_suffix: ${JSON.stringify(INJECT)}\n` })],
-    [`dnsinj-jsonc-${id}`, project(`dnsinj-jsonc-${id}`, { "compose.yml": COMPOSE, "cilo.jsonc": `{\n  // injected\n  "dns_suffix": ${JSON.stringify(INJECT)},\n}\n` })],
+    [
+      `dnsinj-jsonc-${id}`,
+      project(`dnsinj-jsonc-${id}`, { "compose.yml": COMPOSE, "cilo.jsonc": `{\n  // injected\n  "dns_suffix": ${JSON.stringify(INJECT)},\n}\n` }),
+    ],
     // Every service behind a profile: no service name is checked, only the suffix check stops it.
     [`dnsinj-prof-${id}`, project(`dnsinj-prof-${id}`, { "compose.yml": PROFILED, ".cilo/config.yml": `dns_suffix: ${JSON.stringify(INJECT)}\n` })],
   ];

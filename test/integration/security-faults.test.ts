@@ -28,7 +28,10 @@ function ok(args: string[], opts: { home?: string; env?: Record<string, string> 
 /** stderr without warnings: one `cilo:` line, at most one `hint:` line. */
 function oneLine(r: { code: number; stderr: string }, code: number, re: RegExp): string {
   assert.is(r.code, code, r.stderr);
-  const lines = r.stderr.trimEnd().split("\n").filter((l) => !l.startsWith("cilo: warning"));
+  const lines = r.stderr
+    .trimEnd()
+    .split("\n")
+    .filter((l) => !l.startsWith("cilo: warning"));
   assert.ok(lines.length >= 1 && lines.length <= 2, r.stderr);
   assert.match(lines[0]!, /^cilo: /);
   assert.match(lines[0]!, re);
@@ -163,7 +166,9 @@ test("a network with a fixed ipam subnet: two envs both come up, each with its o
     assert.equal(entry(home, env).extra_subnets, { back });
     // Docker's networks of the env: its own and the re-addressed one.
     const nets = labelled("network", `cilo.project=${project}`, `cilo.env=${env}`);
-    const subnets = nets.map((id) => execFileSync("docker", ["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", id], { encoding: "utf8" }).trim()).sort();
+    const subnets = nets
+      .map((id) => execFileSync("docker", ["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", id], { encoding: "utf8" }).trim())
+      .sort();
     assert.equal(subnets, [s.subnet, back].sort());
     // The service answers on the env network and at its fixed address, moved into the new subnet.
     const web = s.services.find((x: any) => x.name === "web");

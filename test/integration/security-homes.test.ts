@@ -93,9 +93,20 @@ test("home B's destroy leaves home A's container running and its volume data int
 });
 
 test("doctor in home B leaves a live home A alone; once home A is gone it names A's resources and removes them only with --foreign", () => {
-  const report = (args: string[]) => JSON.parse(cilo(["doctor", "--json", ...args], { home: homeB, cwd: src }).stdout) as { findings: { id: string; subject: string; message: string }[]; fixed: { id: string }[] };
-  assert.equal(report([]).findings.filter((f) => f.id === "resource-foreign"), [], "home A still exists: its resources are its own business");
-  assert.equal(report(["--fix"]).fixed.filter((f) => f.id === "resource-foreign"), []);
+  const report = (args: string[]) =>
+    JSON.parse(cilo(["doctor", "--json", ...args], { home: homeB, cwd: src }).stdout) as {
+      findings: { id: string; subject: string; message: string }[];
+      fixed: { id: string }[];
+    };
+  assert.equal(
+    report([]).findings.filter((f) => f.id === "resource-foreign"),
+    [],
+    "home A still exists: its resources are its own business",
+  );
+  assert.equal(
+    report(["--fix"]).fixed.filter((f) => f.id === "resource-foreign"),
+    [],
+  );
   assert.is(labelled("container", `cilo.home=${idA}`).length, 1, "doctor --fix in home B removed nothing of home A");
   removeDir(homeA);
   const named = report([]).findings.filter((f) => f.id === "resource-foreign");

@@ -34,7 +34,10 @@ function noPasswd(r: CliResult) {
 }
 
 function lines(s: string): string[] {
-  return s.trimEnd().split("\n").filter((l) => l !== "");
+  return s
+    .trimEnd()
+    .split("\n")
+    .filter((l) => l !== "");
 }
 
 test("include: /etc/passwd is refused: exit 2, one line, nothing of the file", () => {
@@ -42,7 +45,10 @@ test("include: /etc/passwd is refused: exit 2, one line, nothing of the file", (
   const r = run(["run", wf]);
   assert.is(r.code, 2, r.stderr);
   assert.equal(lines(r.stderr).length, 1, r.stderr);
-  assert.match(r.stderr, /^cilo: .*etc\.yaml:3:14: steps\[0\]\.include: the file \/etc\/passwd is outside .*, the folder tree this workflow may include from; expected a file inside it, or allow its folder with --allow-include <dir>\n$/);
+  assert.match(
+    r.stderr,
+    /^cilo: .*etc\.yaml:3:14: steps\[0\]\.include: the file \/etc\/passwd is outside .*, the folder tree this workflow may include from; expected a file inside it, or allow its folder with --allow-include <dir>\n$/,
+  );
   assert.is(r.stdout, "");
   noPasswd(r);
   const v = run(["workflow", "validate", wf]);
@@ -68,7 +74,10 @@ test("--allow-include lets it through; then it fails as not a workflow, in one l
   const r = run(["run", wf, "--allow-include", "/etc"]);
   assert.is(r.code, 2, r.stderr);
   assert.equal(lines(r.stderr).length, 1, r.stderr);
-  assert.match(r.stderr, /^cilo: .*etc\.yaml:3:14: steps\[0\]\.include: the file \/etc\/passwd is not a workflow: it is not a YAML mapping; expected a workflow file with version: 1 and steps\n$/);
+  assert.match(
+    r.stderr,
+    /^cilo: .*etc\.yaml:3:14: steps\[0\]\.include: the file \/etc\/passwd is not a workflow: it is not a YAML mapping; expected a workflow file with version: 1 and steps\n$/,
+  );
   noPasswd(r);
   const v = run(["workflow", "validate", join(work, "link.yaml"), "--allow-include", "/etc", "--json"]);
   assert.is(v.code, 2, v.stderr);
@@ -93,7 +102,10 @@ test("validate warns on ${{ env.X }} in run: with file:line:col and the safe for
   assert.is(json.code, 0);
   const report = JSON.parse(json.stdout);
   assert.is(report.valid, true);
-  assert.equal(report.warnings.map((w: { line: number; column: number }) => `${w.line}:${w.column}`), ["3:19"]);
+  assert.equal(
+    report.warnings.map((w: { line: number; column: number }) => `${w.line}:${w.column}`),
+    ["3:19"],
+  );
 });
 
 test("a run step interpolating a secret: titles in the plain output and --json events are the text as written", () => {

@@ -36,16 +36,26 @@ test.before(async () => {
 
 test("10 envs coming up at once share one database container, started exactly once", async () => {
   const created = await Promise.all(envs.map((e) => ciloAsync(["create", e, "--from", project, "--project", P], { home, env })));
-  assert.ok(created.every((r) => r.code === 0), created.map((r) => r.stderr).join(""));
+  assert.ok(
+    created.every((r) => r.code === 0),
+    created.map((r) => r.stderr).join(""),
+  );
   // Docker keeps only the last 256 events, so watch them live while the envs come up.
-  const watcher = spawn("docker", ["events", "--filter", "type=container", "--filter", "event=create", "--filter", "label=cilo.shared=true", "--format", "{{.Actor.Attributes.name}}"], { stdio: ["ignore", "pipe", "ignore"] });
+  const watcher = spawn(
+    "docker",
+    ["events", "--filter", "type=container", "--filter", "event=create", "--filter", "label=cilo.shared=true", "--format", "{{.Actor.Attributes.name}}"],
+    { stdio: ["ignore", "pipe", "ignore"] },
+  );
   let events = "";
   watcher.stdout.on("data", (d) => (events += d));
   await new Promise((r) => setTimeout(r, 500));
   const ups = await Promise.all(envs.map((e) => ciloAsync(["up", `${P}/${e}`, "--wait", "--timeout", "3m"], { home, env })));
   await new Promise((r) => setTimeout(r, 500));
   watcher.kill();
-  assert.ok(ups.every((r) => r.code === 0), ups.map((r) => r.stderr).join(""));
+  assert.ok(
+    ups.every((r) => r.code === 0),
+    ups.map((r) => r.stderr).join(""),
+  );
   const creates = events.split("\n").filter(Boolean);
   console.log(`shared db containers created during 10 concurrent ups: ${creates.length} (${creates.join(", ")})`);
   assert.is(creates.length, 1);

@@ -22,7 +22,11 @@ function assertCleanHome(home: string) {
   const state = JSON.parse(readFileSync(join(home, "state.json"), "utf8"));
   assert.is(state.version, 1);
   assert.not.ok(existsSync(join(home, "state.json.lock")), "lock left behind");
-  assert.equal(readdirSync(home).filter((f) => f.endsWith(".tmp")), [], "temp files left behind");
+  assert.equal(
+    readdirSync(home).filter((f) => f.endsWith(".tmp")),
+    [],
+    "temp files left behind",
+  );
   return state;
 }
 
@@ -31,9 +35,7 @@ test("100 separate processes of cilo create: all listed, 100 distinct subnets, v
   try {
     assert.is(cilo(["init"], { home }).code, 0);
     const dir = project(home);
-    const results = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => ciloAsync(["create", `env-${i}`, "--from", dir, "--project", "race"], { home })),
-    );
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => ciloAsync(["create", `env-${i}`, "--from", dir, "--project", "race"], { home })));
     const failed = results.filter((r) => r.code !== 0);
     assert.is(failed.length, 0, failed.map((r) => r.stderr).join("\n"));
     const envs = listJson(home);
@@ -41,7 +43,9 @@ test("100 separate processes of cilo create: all listed, 100 distinct subnets, v
     assert.is(new Set(envs.map((e) => e.name)).size, 100);
     assert.is(new Set(envs.map((e) => e.subnet)).size, 100);
     assertCleanHome(home);
-    console.log(`100 concurrent creates: ${results.filter((r) => r.code === 0).length} exit 0, ${envs.length} listed, ${new Set(envs.map((e) => e.subnet)).size} distinct subnets, no lock or temp file left`);
+    console.log(
+      `100 concurrent creates: ${results.filter((r) => r.code === 0).length} exit 0, ${envs.length} listed, ${new Set(envs.map((e) => e.subnet)).size} distinct subnets, no lock or temp file left`,
+    );
   } finally {
     removeDir(home);
   }
@@ -67,7 +71,9 @@ test("50 creates racing 50 destroys of other envs", async () => {
     const failed = results.filter((r) => r.code !== 0);
     assert.is(failed.length, 0, failed.map((r) => r.stderr).join("\n"));
     const envs = listJson(home);
-    console.log(`50 creates racing 50 destroys: ${results.filter((r) => r.code === 0).length}/100 exit 0, ${envs.length} envs left, ${new Set(envs.map((e) => e.subnet)).size} distinct subnets`);
+    console.log(
+      `50 creates racing 50 destroys: ${results.filter((r) => r.code === 0).length}/100 exit 0, ${envs.length} envs left, ${new Set(envs.map((e) => e.subnet)).size} distinct subnets`,
+    );
     assert.equal(envs.map((e) => e.name).sort(), Array.from({ length: 50 }, (_, i) => `new-${i}`).sort());
     assert.is(new Set(envs.map((e) => e.subnet)).size, 50);
     assertCleanHome(home);
@@ -78,7 +84,10 @@ test("50 creates racing 50 destroys of other envs", async () => {
     const nextSubnet = listJson(home).find((e) => e.name === "next")!.subnet;
     const reused = envs.filter((e) => oldSubnets.has(e.subnet)).length;
     assert.ok(reused === 50 || oldSubnets.has(nextSubnet), `next got ${nextSubnet}; the racing creates reused ${reused} of 50 freed subnets`);
-    assert.not.ok(envs.some((e) => e.subnet === nextSubnet), "next got a subnet already in use");
+    assert.not.ok(
+      envs.some((e) => e.subnet === nextSubnet),
+      "next got a subnet already in use",
+    );
   } finally {
     removeDir(home);
   }
@@ -96,12 +105,17 @@ test("SIGKILL while holding the lock does not wedge the next command beyond the 
     const next = cilo(["create", "survivor", "--from", dir], { home });
     const waited = Date.now() - started;
     assert.is(next.code, 0, next.stderr);
-    assert.equal(listJson(home).map((e) => e.name), ["survivor"]);
+    assert.equal(
+      listJson(home).map((e) => e.name),
+      ["survivor"],
+    );
     // The same create with no dead holder, to tell the wait for the lock from the create's own time.
     const t1 = Date.now();
     assert.is(cilo(["create", "plain", "--from", dir], { home }).code, 0);
     const plain = Date.now() - t1;
-    console.log(`after a SIGKILLed lock holder the next create finished in ${waited} ms (stale timeout 5 s, a fresh lock dated up to 1 s ahead; the same create unblocked: ${plain} ms)`);
+    console.log(
+      `after a SIGKILLed lock holder the next create finished in ${waited} ms (stale timeout 5 s, a fresh lock dated up to 1 s ahead; the same create unblocked: ${plain} ms)`,
+    );
     // docs/state.md: 5 to 6 s; one more second for retry pauses and a loaded machine.
     assert.ok(waited - plain < 7_000, `waited ${waited} ms, of which the create itself takes about ${plain} ms`);
     assertCleanHome(home);
@@ -120,12 +134,18 @@ test("a crash between temp write and rename leaves the previous state readable",
     const crashed = cilo(["create", "during", "--from", dir], { home, env: { CILO_FAILPOINT: "atomic-write:before-rename" } });
     assert.is(crashed.code, 128);
     assert.is(readFileSync(join(home, "state.json"), "utf8"), before);
-    assert.equal(listJson(home).map((e) => e.name), ["before"]);
+    assert.equal(
+      listJson(home).map((e) => e.name),
+      ["before"],
+    );
     // The torn temp file is there but never read; the next write succeeds.
     assert.ok(readdirSync(home).some((f) => f.endsWith(".tmp")));
     const after = cilo(["create", "after", "--from", dir], { home });
     assert.is(after.code, 0, after.stderr);
-    assert.equal(listJson(home).map((e) => e.name), ["after", "before"]);
+    assert.equal(
+      listJson(home).map((e) => e.name),
+      ["after", "before"],
+    );
   } finally {
     removeDir(home);
   }

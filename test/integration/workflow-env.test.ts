@@ -31,7 +31,13 @@ function events(stdout: string): any[] {
 /** `<project>/<env>` of the env the run created, from its create step's outputs. */
 function createdEnv(ev: any[]): string {
   const create = ev.find((e) => e.type === "step_end" && e.action === "create" && e.outcome === "success");
-  assert.ok(create, `a create step succeeded:\n${ev.filter((e) => e.type === "step_end").map((e) => JSON.stringify(e)).join("\n")}`);
+  assert.ok(
+    create,
+    `a create step succeeded:\n${ev
+      .filter((e) => e.type === "step_end")
+      .map((e) => JSON.stringify(e))
+      .join("\n")}`,
+  );
   const key = `${create.outputs.project}/${create.outputs.env}`;
   made.add(key);
   return key;
@@ -81,7 +87,14 @@ test("the example workflows run green; their run steps reach services by DNS nam
   for (const r of [e2e, smoke]) {
     const ev = events(r.stdout);
     const key = createdEnv(ev);
-    assert.is(r.code, 0, `${r.stderr}\n${ev.filter((e) => e.type === "step_end" && e.outcome !== "success").map((e) => JSON.stringify(e)).join("\n")}`);
+    assert.is(
+      r.code,
+      0,
+      `${r.stderr}\n${ev
+        .filter((e) => e.type === "step_end" && e.outcome !== "success")
+        .map((e) => JSON.stringify(e))
+        .join("\n")}`,
+    );
     assert.ok(ev.filter((e) => e.type === "step_end").every((e) => e.outcome === "success"));
     assertGone(key);
   }
@@ -89,11 +102,17 @@ test("the example workflows run green; their run steps reach services by DNS nam
   const env = createdEnv(e2eEvents).split("/")[1];
   const page = e2eEvents.find((e) => e.type === "step_end" && e.id === "page");
   assert.equal(page.outputs, { title: "cilo basic" });
-  assert.ok(e2eEvents.some((e) => e.type === "step_output" && e.line.startsWith(`web.${env}.test is 10.`)), "dig answered from cilo's dnsmasq");
+  assert.ok(
+    e2eEvents.some((e) => e.type === "step_output" && e.line.startsWith(`web.${env}.test is 10.`)),
+    "dig answered from cilo's dnsmasq",
+  );
   const probes = events(smoke.stdout).filter((e) => e.type === "step_end" && e.action === "include");
   // Parallel children finish in any order.
   assert.equal(probes.map((p) => p.id).sort(), ["api", "web"]);
-  assert.ok(probes.every((p) => /^10\.\d+\.\d+\.\d+$/.test(p.outputs.ip)), JSON.stringify(probes));
+  assert.ok(
+    probes.every((p) => /^10\.\d+\.\d+\.\d+$/.test(p.outputs.ip)),
+    JSON.stringify(probes),
+  );
 });
 
 test("a failing run step: exit 1, later steps skipped, failure() and always() steps ran, nothing left in Docker", () => {
@@ -106,7 +125,10 @@ test("a failing run step: exit 1, later steps skipped, failure() and always() st
   assert.equal(["1", "2", "3", "4", "5", "6", "7"].map(outcome), ["success", "success", "success", "failure", "skipped", "success", "success"]);
   assert.ok(ev.some((e) => e.type === "step_output" && e.path === "4" && e.stream === "stderr" && e.line === "1 test failed"));
   assert.ok(ev.some((e) => e.type === "step_output" && e.path === "6" && e.line === `reporting the failure of ${key.split("/")[1]}`));
-  assert.not.ok(ev.some((e) => e.type === "step_start" && e.path.startsWith("cleanup")), "the destroy step already removed the env");
+  assert.not.ok(
+    ev.some((e) => e.type === "step_start" && e.path.startsWith("cleanup")),
+    "the destroy step already removed the env",
+  );
   assert.is(ev.at(-1).exit_code, 1);
   assert.equal(ev.at(-1).left_behind, []);
   assertGone(key);
@@ -164,7 +186,14 @@ test("wait: healthchecks, HTTP through cilo's DNS, TCP, a log line, an exit code
   const r = cilo(["run", join(fixtures, "waits.yaml"), "--json"], { home });
   const ev = events(r.stdout);
   const key = createdEnv(ev);
-  assert.is(r.code, 0, `${r.stderr}\n${ev.filter((e) => e.type === "step_end").map((e) => JSON.stringify(e)).join("\n")}`);
+  assert.is(
+    r.code,
+    0,
+    `${r.stderr}\n${ev
+      .filter((e) => e.type === "step_end")
+      .map((e) => JSON.stringify(e))
+      .join("\n")}`,
+  );
   const end = (id: string) => ev.find((e) => e.type === "step_end" && e.id === id);
   const all = ev.find((e) => e.type === "step_end" && e.path === "4");
   assert.is(all.outcome, "success");
@@ -174,7 +203,10 @@ test("wait: healthchecks, HTTP through cilo's DNS, TCP, a log line, an exit code
   assert.is(end("crash").outcome, "failure");
   assert.match(end("crash").error, /Service "crasher" exited with code 3; last log lines:\n.*boom: cannot reach the database/);
   assert.ok(end("crash").duration_ms < 15_000, `the crash was noticed after ${end("crash").duration_ms} ms`);
-  assert.ok(ev.some((e) => e.type === "step_output" && e.path === "8" && e.line === "quick web"), "exec printed the page");
+  assert.ok(
+    ev.some((e) => e.type === "step_output" && e.path === "8" && e.line === "quick web"),
+    "exec printed the page",
+  );
   assertGone(key);
 });
 
@@ -211,7 +243,14 @@ test("the agent template: clone a git ref, run the agent in the env, keep its di
   );
   const ev = events(r.stdout);
   const key = createdEnv(ev);
-  assert.is(r.code, 0, `${r.stderr}\n${ev.filter((e) => e.type === "step_end").map((e) => JSON.stringify(e)).join("\n")}`);
+  assert.is(
+    r.code,
+    0,
+    `${r.stderr}\n${ev
+      .filter((e) => e.type === "step_end")
+      .map((e) => JSON.stringify(e))
+      .join("\n")}`,
+  );
   const diff = readFileSync(patch, "utf8");
   assert.match(diff, /\+add a line/);
   assert.match(diff, /notes\.txt/);
@@ -226,7 +265,8 @@ test("the agent template: clone a git ref, run the agent in the env, keep its di
 test("cilo run <command> <env>: creates and starts the env, runs in its workspace with CILO_* set, returns the exit code", () => {
   const env = `run-${Math.random().toString(36).slice(2, 7)}`;
   made.add(`quick/${env}`);
-  const script = 'echo "$CILO_ENV|$CILO_PROJECT|$CILO_BASE_URL|$CILO_DNS_SUFFIX"; pwd; curl -sf "http://$(dig @127.0.0.1 -p "$CILO_DNS_PORT" +short "web.$CILO_ENV.$CILO_DNS_SUFFIX")/"; exit 7';
+  const script =
+    'echo "$CILO_ENV|$CILO_PROJECT|$CILO_BASE_URL|$CILO_DNS_SUFFIX"; pwd; curl -sf "http://$(dig @127.0.0.1 -p "$CILO_DNS_PORT" +short "web.$CILO_ENV.$CILO_DNS_SUFFIX")/"; exit 7';
   const first = cilo(["run", script, env, "--from", join(fixtures, "quick")], { home });
   assert.is(first.code, 7, first.stderr);
   const [vars, cwd, ...page] = first.stdout.trimEnd().split("\n");

@@ -138,10 +138,13 @@ test("include: another file's steps run with vars from with:, its outputs come b
   const r = runFixture("include", ["--json"]);
   assert.is(r.code, 0, r.stderr + r.stdout);
   const ev = events(r.stdout);
-  assert.equal(ev.filter((e) => e.type === "step_output").map((e) => [e.path, e.line.trim()]), [
-    ["1.1", "hello world hello world"],
-    ["3.1", "hello nobody"],
-  ]);
+  assert.equal(
+    ev.filter((e) => e.type === "step_output").map((e) => [e.path, e.line.trim()]),
+    [
+      ["1.1", "hello world hello world"],
+      ["3.1", "hello nobody"],
+    ],
+  );
   assert.equal(ev.at(-1).outputs, { hi: { text: "hello world hello world" } });
 });
 
@@ -226,7 +229,10 @@ test("workflow validate, new and list-templates", () => {
   assert.is(cilo(["workflow", "validate", "agent.yaml"], { home, cwd }).code, 0);
   const list = cilo(["workflow", "list-templates", "--json"], { home });
   assert.is(list.code, 0);
-  assert.equal(JSON.parse(list.stdout).map((t: any) => t.name), ["agent", "e2e", "preview", "ci/github-actions", "ci/gitlab-ci"]);
+  assert.equal(
+    JSON.parse(list.stdout).map((t: any) => t.name),
+    ["agent", "e2e", "preview", "ci/github-actions", "ci/gitlab-ci"],
+  );
   assert.match(cilo(["workflow", "list-templates"], { home }).stdout, /^NAME\s+KIND\s+WRITES\s+DESCRIPTION\n/);
 });
 

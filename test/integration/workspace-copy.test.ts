@@ -70,8 +70,24 @@ test("copy honours .ciloignore and include, keeps modes and symlinks, skips .git
     assert.is(info.notice, undefined);
 
     const copied = snapshot(dest);
-    const expected = Object.fromEntries(Object.entries(before).filter(([rel]) =>
-      ![".git/", ".git/HEAD", "vendor/lib/.git", "debug.log", ".env.local", "secret.txt", "node_modules/", "node_modules/pkg/", "node_modules/pkg/index.js", "dist/bundle.js", "pipe"].includes(rel)));
+    const expected = Object.fromEntries(
+      Object.entries(before).filter(
+        ([rel]) =>
+          ![
+            ".git/",
+            ".git/HEAD",
+            "vendor/lib/.git",
+            "debug.log",
+            ".env.local",
+            "secret.txt",
+            "node_modules/",
+            "node_modules/pkg/",
+            "node_modules/pkg/index.js",
+            "dist/bundle.js",
+            "pipe",
+          ].includes(rel),
+      ),
+    );
     assert.equal(copied, expected);
     assert.ok(copied["dist/config.json"], "include reached into the excluded dist/");
     assert.ok(copied[".env"], "include re-included .env");

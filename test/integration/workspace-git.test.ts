@@ -86,7 +86,12 @@ test("worktree: branch cilo/<env> at HEAD with committed work only; remove takes
     await removeWorkspace(info, { force: true });
     assert.not.ok(existsSync(dest));
     assert.equal(branches(repo.dir), ["feature", "main"]);
-    assert.is(git(repo.dir, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree ")).length, 1);
+    assert.is(
+      git(repo.dir, "worktree", "list", "--porcelain")
+        .split("\n")
+        .filter((l) => l.startsWith("worktree ")).length,
+      1,
+    );
     assert.is(git(repo.dir, "tag"), tagsBefore);
     assert.is(git(repo.dir, "rev-parse", "main"), repo.head);
     assert.is(git(repo.dir, "rev-parse", "--abbrev-ref", "HEAD"), "main");

@@ -41,12 +41,13 @@ test("renders both entry forms in the workspace copy, keeps modes, skips tokens:
   try {
     const { src, ws, tokens } = await setUp(root);
     const before = snapshot(src);
-    const changed = await renderEnvFiles(ws, [".env", { file: "config/app.env", tokens: true }, "config/static.env", { file: "config/left.env", tokens: false }], tokens);
-    assert.equal(changed, [".env", "config/app.env"]);
-    assert.is(
-      readFileSync(join(ws, ".env"), "utf8"),
-      `API_URL=http://shop.feat-x.test/api\nDB_HOST=db.feat-x.test\nHOME_DIR=\${HOME}\nWS=${ws}\n`,
+    const changed = await renderEnvFiles(
+      ws,
+      [".env", { file: "config/app.env", tokens: true }, "config/static.env", { file: "config/left.env", tokens: false }],
+      tokens,
     );
+    assert.equal(changed, [".env", "config/app.env"]);
+    assert.is(readFileSync(join(ws, ".env"), "utf8"), `API_URL=http://shop.feat-x.test/api\nDB_HOST=db.feat-x.test\nHOME_DIR=\${HOME}\nWS=${ws}\n`);
     assert.is(readFileSync(join(ws, "config", "app.env"), "utf8"), "PROJECT=shop\n");
     assert.is(statSync(join(ws, "config", "app.env")).mode & 0o777, 0o640);
     assert.is(readFileSync(join(ws, "config", "left.env"), "utf8"), "ENV=${CILO_ENV}\n");

@@ -19,7 +19,14 @@ const model = (): Mapping => ({
     web: { image: "x" },
   },
   networks: {
-    back: { driver: "bridge", ipam: { driver: "default", config: [{ subnet: "172.28.5.0/24", gateway: "172.28.5.254", ip_range: "172.28.5.128/25", aux_addresses: { printer: "172.28.5.5" } }] }, labels: { team: "b" } },
+    back: {
+      driver: "bridge",
+      ipam: {
+        driver: "default",
+        config: [{ subnet: "172.28.5.0/24", gateway: "172.28.5.254", ip_range: "172.28.5.128/25", aux_addresses: { printer: "172.28.5.5" } }],
+      },
+      labels: { team: "b" },
+    },
     front: {},
     ext: { external: true, name: "corp", ipam: { config: [{ subnet: "10.9.0.0/16" }] } },
     default: { ipam: { config: [{ subnet: "172.28.9.0/24" }] } },
@@ -27,7 +34,15 @@ const model = (): Mapping => ({
 });
 
 function run(m: Mapping, networkSubnets?: Record<string, string>): Mapping {
-  return transformCompose({ model: m, project: "secflt", env: "e1", home: { id: "testhome", path: "/h" }, dockerName: "cilo_testhome_secflt_e1", subnet: "10.224.3.0/24", ...(networkSubnets ? { networkSubnets } : {}) }).model as Mapping;
+  return transformCompose({
+    model: m,
+    project: "secflt",
+    env: "e1",
+    home: { id: "testhome", path: "/h" },
+    dockerName: "cilo_testhome_secflt_e1",
+    subnet: "10.224.3.0/24",
+    ...(networkSubnets ? { networkSubnets } : {}),
+  }).model as Mapping;
 }
 
 function refusal(fn: () => unknown): CiloError {
@@ -52,7 +67,14 @@ test("a fixed subnet is re-addressed into the env's: gateway, ip_range, aux and 
     driver: "default",
     config: [{ subnet: "10.224.7.0/24", gateway: "10.224.7.254", ip_range: "10.224.7.128/25", aux_addresses: { printer: "10.224.7.5" } }],
   });
-  assert.equal(out.networks.back.labels, { team: "b", "cilo.managed": "true", "cilo.home": "testhome", "cilo.home.path": "/h", "cilo.project": "secflt", "cilo.env": "e1" });
+  assert.equal(out.networks.back.labels, {
+    team: "b",
+    "cilo.managed": "true",
+    "cilo.home": "testhome",
+    "cilo.home.path": "/h",
+    "cilo.project": "secflt",
+    "cilo.env": "e1",
+  });
   assert.equal(out.services.api.networks.back, { ipv4_address: "10.224.7.10", aliases: ["rest"] });
   assert.is(out.services.db.networks.back, null);
   assert.equal(out.networks.ext, model().networks.ext, "external networks are not touched");
@@ -80,7 +102,10 @@ test("a smaller user subnet maps into the env's /24; a larger one maps only the 
   big.services.api.networks.back.ipv4_address = "172.28.5.10";
   const e = refusal(() => run(big, { back: "10.224.7.0/24" }));
   assert.is(e.exitCode, 2);
-  assert.match(e.message, /^Cannot re-address the ipv4_address of service "api" on network "back" \(172\.28\.5\.10\): its offset in 172\.28\.0\.0\/16 does not fit the env's subnet 10\.224\.7\.0\/24$/);
+  assert.match(
+    e.message,
+    /^Cannot re-address the ipv4_address of service "api" on network "back" \(172\.28\.5\.10\): its offset in 172\.28\.0\.0\/16 does not fit the env's subnet 10\.224\.7\.0\/24$/,
+  );
 });
 
 test("IPv6 or two subnets on one network are refused with exit 2 naming the network", () => {

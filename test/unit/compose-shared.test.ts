@@ -23,7 +23,15 @@ const model = () => ({
 });
 
 const env = () =>
-  transformCompose({ model: model(), project: "shop", env: "e1", home: HOME, dockerName: "cilo_shop_e1", subnet: "10.224.1.0/24", shared: { services: ["db"], network: "cilo_shop__shared" } }).model as any;
+  transformCompose({
+    model: model(),
+    project: "shop",
+    env: "e1",
+    home: HOME,
+    dockerName: "cilo_shop_e1",
+    subnet: "10.224.1.0/24",
+    shared: { services: ["db"], network: "cilo_shop__shared" },
+  }).model as any;
 
 test("shared services leave the env, with every reference to them", () => {
   const m = env();
@@ -42,25 +50,65 @@ test("every env service joins the shared network, which is external", () => {
 });
 
 test("joined networks of other envs are attached as external networks", () => {
-  const m = transformCompose({ model: model(), project: "shop", env: "e1", home: HOME, dockerName: "cilo_shop_e1", subnet: "10.224.1.0/24", joinNetworks: ["cilo_shop_db"] }).model as any;
+  const m = transformCompose({
+    model: model(),
+    project: "shop",
+    env: "e1",
+    home: HOME,
+    dockerName: "cilo_shop_e1",
+    subnet: "10.224.1.0/24",
+    joinNetworks: ["cilo_shop_db"],
+  }).model as any;
   assert.equal(m.networks.cilo_join_1, { external: true, name: "cilo_shop_db" });
   assert.equal(m.services.db.networks, { default: null, cilo_join_1: null });
 });
 
 test("an unknown shared service is refused", () => {
-  assert.throws(() => transformCompose({ model: model(), project: "shop", env: "e1", home: HOME, dockerName: "cilo_shop_e1", subnet: "10.224.1.0/24", shared: { services: ["nope"], network: "n" } }), /not a service/);
+  assert.throws(
+    () =>
+      transformCompose({
+        model: model(),
+        project: "shop",
+        env: "e1",
+        home: HOME,
+        dockerName: "cilo_shop_e1",
+        subnet: "10.224.1.0/24",
+        shared: { services: ["nope"], network: "n" },
+      }),
+    /not a service/,
+  );
 });
 
 test("a service sharing the network namespace of a shared service is refused", () => {
   const m = model() as any;
   m.services.side = { image: "s", network_mode: "service:db" };
-  assert.throws(() => transformCompose({ model: m, project: "shop", env: "e1", home: HOME, dockerName: "cilo_shop_e1", subnet: "10.224.1.0/24", shared: { services: ["db"], network: "n" } }), /shares the network of "db"/);
+  assert.throws(
+    () =>
+      transformCompose({
+        model: m,
+        project: "shop",
+        env: "e1",
+        home: HOME,
+        dockerName: "cilo_shop_e1",
+        subnet: "10.224.1.0/24",
+        shared: { services: ["db"], network: "n" },
+      }),
+    /shares the network of "db"/,
+  );
 });
 
 const labels = { "cilo.managed": "true", "cilo.project": "shop", "cilo.shared": "true" };
 
 test("the shared instance has only the shared services, on the shared network, volumes scoped", () => {
-  const r = transformSharedCompose({ model: model(), project: "shop", services: ["db"], network: "cilo_shop__shared", subnet: "10.224.9.0/24", labels, composeProject: "cilo_shop__shared" });
+  const r = transformSharedCompose({
+    model: model(),
+    project: "shop",
+    services: ["db"],
+    network: "cilo_shop__shared",
+    subnet: "10.224.9.0/24",
+    labels,
+    composeProject: "cilo_shop__shared",
+  });
   const m = r.model as any;
   assert.equal(r.services, ["db"]);
   assert.not.ok("ports" in m.services.db);
@@ -77,8 +125,24 @@ test("a shared service may not depend on an isolated one; output is deterministi
     () => transformSharedCompose({ model: model(), project: "shop", services: ["worker"], network: "n", subnet: "10.224.9.0/24", labels, composeProject: "c" }),
     /depends on "db", which is not shared/,
   );
-  const a = transformSharedCompose({ model: model(), project: "shop", services: ["db"], network: "n", subnet: "10.224.9.0/24", labels, composeProject: "c" }).yaml;
-  const b = transformSharedCompose({ model: model(), project: "shop", services: ["db"], network: "n", subnet: "10.224.9.0/24", labels, composeProject: "c" }).yaml;
+  const a = transformSharedCompose({
+    model: model(),
+    project: "shop",
+    services: ["db"],
+    network: "n",
+    subnet: "10.224.9.0/24",
+    labels,
+    composeProject: "c",
+  }).yaml;
+  const b = transformSharedCompose({
+    model: model(),
+    project: "shop",
+    services: ["db"],
+    network: "n",
+    subnet: "10.224.9.0/24",
+    labels,
+    composeProject: "c",
+  }).yaml;
   assert.is(a, b);
 });
 

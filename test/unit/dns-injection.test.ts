@@ -67,7 +67,15 @@ function refused(fn: () => unknown, what: string): CiloError {
 }
 
 function mainConfig(over: Partial<Parameters<typeof renderMainConfig>[0]> = {}): string {
-  return renderMainConfig({ port: 5354, dir: "/h/dns/hosts", upstreams: ["10.0.0.1"], suffixes: ["test"], wildcards: "", pidFile: "/h/dns/dnsmasq.pid", ...over });
+  return renderMainConfig({
+    port: 5354,
+    dir: "/h/dns/hosts",
+    upstreams: ["10.0.0.1"],
+    suffixes: ["test"],
+    wildcards: "",
+    pidFile: "/h/dns/dnsmasq.pid",
+    ...over,
+  });
 }
 
 test("dnsSuffix: one leading/trailing dot and case are normalised; .test and test are the same", () => {
@@ -117,7 +125,17 @@ test("renderMainConfig checks every other value too: port, paths, upstreams, wil
     refused(() => mainConfig({ pidFile: path }), `pid-file ${JSON.stringify(path)}`);
     refused(() => mainConfig({ dir: path }), `hostsdir ${JSON.stringify(path)}`);
   }
-  for (const u of ["10.0.0.1\naddress=/#/6.6.6.6", "example.com", "10.0.0.1#0", "10.0.0.1#70000", "10.0.0.1#53#1", "10.0.0.1%eth0", "fe80::1%a/b", "", "10.0.0.1 "]) {
+  for (const u of [
+    "10.0.0.1\naddress=/#/6.6.6.6",
+    "example.com",
+    "10.0.0.1#0",
+    "10.0.0.1#70000",
+    "10.0.0.1#53#1",
+    "10.0.0.1%eth0",
+    "fe80::1%a/b",
+    "",
+    "10.0.0.1 ",
+  ]) {
     refused(() => mainConfig({ upstreams: [u] }), `upstream ${JSON.stringify(u)}`);
   }
   for (const w of ["address=/#/6.6.6.6\n", "address=/a.test/10.0.0.1\nlog-facility=/tmp/x\n", "server=/a/1.1.1.1\n", "address=/a.test/not-an-ip\n"]) {
@@ -128,7 +146,10 @@ test("renderMainConfig checks every other value too: port, paths, upstreams, wil
 });
 
 test("upstreams read from resolv.conf: only addresses (and sane IPv6 zones) are kept", () => {
-  assert.equal(parseNameservers("nameserver 10.0.0.1\nnameserver fe80::1%eth0\nnameserver fe80::2%a/b=c\nnameserver 10.0.0.2%x\nnameserver evil\n"), ["10.0.0.1", "fe80::1%eth0"]);
+  assert.equal(parseNameservers("nameserver 10.0.0.1\nnameserver fe80::1%eth0\nnameserver fe80::2%a/b=c\nnameserver 10.0.0.2%x\nnameserver evil\n"), [
+    "10.0.0.1",
+    "fe80::1%eth0",
+  ]);
   assert.ok(isUpstream("127.0.0.1#5300"));
   assert.not.ok(isUpstream("127.0.0.1#5300\nx"));
 });
@@ -183,7 +204,8 @@ test("the macOS resolver file can never leave <root>/etc/resolver", () => {
   const r = temp();
   assert.is(macosResolverFile(r, ".Test"), join(r, "etc/resolver/test"));
   assert.is(macosResolverFile(r, "local.dev"), join(r, "etc/resolver/local.dev"));
-  for (const bad of ["../x", "..", "../../etc/passwd", "a/../../b", "/etc/passwd", "x/y", ".", ""]) refused(() => macosResolverFile(r, bad), JSON.stringify(bad));
+  for (const bad of ["../x", "..", "../../etc/passwd", "a/../../b", "/etc/passwd", "x/y", ".", ""])
+    refused(() => macosResolverFile(r, bad), JSON.stringify(bad));
   const res = setupResolver({ suffix: ["test", "dev"], port: 5354, root: r, platform: "darwin" });
   for (const f of res.files) assert.is(dirname(f.path), join(r, "etc/resolver"));
 });
@@ -264,7 +286,18 @@ test.after(() => {
 test("dns setup wires the machine's suffix and env suffixes under private-use names only", () => {
   const s = emptyState("testhome") as any;
   s.config.dns_suffix = "corp.example.com";
-  const rec = (name: string, dns_suffix: string) => ({ project: "p", name, docker_name: `cilo_p_${name}`, status: "running", subnet: `10.224.${name.length}.0/24`, workspace: "/w", created_at: "t", updated_at: "t", services: [], dns_suffix });
+  const rec = (name: string, dns_suffix: string) => ({
+    project: "p",
+    name,
+    docker_name: `cilo_p_${name}`,
+    status: "running",
+    subnet: `10.224.${name.length}.0/24`,
+    workspace: "/w",
+    created_at: "t",
+    updated_at: "t",
+    services: [],
+    dns_suffix,
+  });
   s.envs["p/a"] = rec("a", "shop.test");
   s.envs["p/bb"] = rec("bb", "com");
   assert.equal(resolverSuffixes(s), { suffixes: ["corp.example.com", "shop.test"], skipped: ["com"] });

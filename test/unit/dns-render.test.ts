@@ -10,11 +10,7 @@ const shop: DnsEnv = {
   project: "shop",
   env: "x",
   suffix: "test",
-  services: [
-    { name: "web", ip: "10.224.0.3", ingress: true, hostnames: ["admin", "admin.shop"] },
-    { name: "api", ip: "10.224.0.2" },
-    { name: "db" },
-  ],
+  services: [{ name: "web", ip: "10.224.0.3", ingress: true, hostnames: ["admin", "admin.shop"] }, { name: "api", ip: "10.224.0.2" }, { name: "db" }],
 };
 const blog: DnsEnv = { project: "blog", env: "y", suffix: "test", services: [{ name: "api", ip: "10.224.1.2" }] };
 const dev: DnsEnv = { project: "cms", env: "y", suffix: ".Dev.", services: [{ name: "app", ip: "10.224.2.2", ingress: true }] };
@@ -71,7 +67,14 @@ test("suffixes are normalised and each gets local=/…/ so unknown names there a
   const plan = planDns([dev, shop]);
   assert.match(plan.hostsFiles["cms.y.hosts"]!, /^10\.224\.2\.2 app\.y\.dev$/m);
   assert.is(plan.wildcards, "address=/cms.y.dev/10.224.2.2\naddress=/shop.x.test/10.224.0.3\n");
-  const config = renderMainConfig({ port: 5400, dir: "/d/hosts", upstreams: ["10.0.0.1", "127.0.0.1#5300", "10.0.0.1"], suffixes: ["test", ".Dev", "test"], wildcards: plan.wildcards, pidFile: "/d/p" });
+  const config = renderMainConfig({
+    port: 5400,
+    dir: "/d/hosts",
+    upstreams: ["10.0.0.1", "127.0.0.1#5300", "10.0.0.1"],
+    suffixes: ["test", ".Dev", "test"],
+    wildcards: plan.wildcards,
+    pidFile: "/d/p",
+  });
   assert.is(
     config,
     [
@@ -102,12 +105,19 @@ test("byte-identical output for the same input in any insertion order", () => {
       project: `p${i % 7}`,
       env: `e${i}`,
       suffix: i % 3 === 0 ? "dev" : "test",
-      services: ["web", "api", "db", "cache"].map((name, k) => ({ name, ip: `10.230.${i}.${k + 2}`, ...(name === "web" ? { ingress: true, hostnames: ["www", "admin"] } : {}) })),
+      services: ["web", "api", "db", "cache"].map((name, k) => ({
+        name,
+        ip: `10.230.${i}.${k + 2}`,
+        ...(name === "web" ? { ingress: true, hostnames: ["www", "admin"] } : {}),
+      })),
     });
   }
   const expected = render(many);
   for (let seed = 1; seed <= 20; seed++) {
-    const variant = shuffled(many, seed).map((e) => ({ ...e, services: shuffled(e.services, seed + 100).map((s) => ({ ...s, ...(s.hostnames ? { hostnames: shuffled(s.hostnames, seed) } : {}) })) }));
+    const variant = shuffled(many, seed).map((e) => ({
+      ...e,
+      services: shuffled(e.services, seed + 100).map((s) => ({ ...s, ...(s.hostnames ? { hostnames: shuffled(s.hostnames, seed) } : {}) })),
+    }));
     assert.is(render(variant), expected, `seed ${seed}`);
   }
 });
@@ -115,7 +125,10 @@ test("byte-identical output for the same input in any insertion order", () => {
 test("a name answering two IPs is refused, naming both envs, whatever the order", () => {
   const a: DnsEnv = { project: "shop", env: "x", suffix: "test", services: [{ name: "api", ip: "10.224.0.2" }] };
   const b: DnsEnv = { project: "blog", env: "x", suffix: "test", services: [{ name: "api", ip: "10.224.1.2" }] };
-  for (const envs of [[a, b], [b, a]]) {
+  for (const envs of [
+    [a, b],
+    [b, a],
+  ]) {
     const e = collisionOf(envs);
     assert.is(e.code, "E_DNS_COLLISION");
     assert.is(e.exitCode, 2);
@@ -130,10 +143,30 @@ test("collisions of custom hostnames, apexes and within one env are refused too"
   ]);
   assert.match(hostname.message, /"web\.x\.test" would answer .* for blog\/x and .* for shop\/x/);
 
-  const inside = collisionOf([{ project: "shop", env: "x", suffix: "test", services: [{ name: "web", ip: "10.1.0.2" }, { name: "api", ip: "10.1.0.3", hostnames: ["web"] }] }]);
+  const inside = collisionOf([
+    {
+      project: "shop",
+      env: "x",
+      suffix: "test",
+      services: [
+        { name: "web", ip: "10.1.0.2" },
+        { name: "api", ip: "10.1.0.3", hostnames: ["web"] },
+      ],
+    },
+  ]);
   assert.match(inside.message, /"web\.x\.test" would answer 10\.1\.0\.3 for shop\/x \(service api\) and 10\.1\.0\.2 for shop\/x \(service web\)/);
 
-  const apex = collisionOf([{ project: "shop", env: "x", suffix: "test", services: [{ name: "web", ip: "10.1.0.2", ingress: true }, { name: "shop", ip: "10.1.0.3" }] }]);
+  const apex = collisionOf([
+    {
+      project: "shop",
+      env: "x",
+      suffix: "test",
+      services: [
+        { name: "web", ip: "10.1.0.2", ingress: true },
+        { name: "shop", ip: "10.1.0.3" },
+      ],
+    },
+  ]);
   assert.match(apex.message, /"shop\.x\.test" would answer/);
 
   // Same name, same IP (a hostname repeating the service name) is not a collision.
@@ -169,7 +202,10 @@ test("invalid names and addresses are refused with exit 2", () => {
   }
   assert.throws(() => planDns([{ project: "../x", env: "x", suffix: "test", services: [] }]), /not a valid project\/env name/);
   // Underscores are legal in dnsmasq hosts files; upper case is folded.
-  assert.match(planDns([{ project: "p", env: "x", suffix: "test", services: [{ name: "My_Svc", ip: "fd00::2" }] }]).hostsFiles["p.x.hosts"]!, /^fd00::2 my_svc\.x\.test$/m);
+  assert.match(
+    planDns([{ project: "p", env: "x", suffix: "test", services: [{ name: "My_Svc", ip: "fd00::2" }] }]).hostsFiles["p.x.hosts"]!,
+    /^fd00::2 my_svc\.x\.test$/m,
+  );
 });
 
 test("state → DnsEnv: running envs only, services with an IP, merged custom hostnames, env suffix", () => {
@@ -181,15 +217,18 @@ test("state → DnsEnv: running envs only, services with an IP, merged custom ho
     name: "x",
     docker_name: "cilo_shop_x",
     status: "running",
-    services: [
-      { name: "web", ip: "10.224.0.3", ingress: true, hostnames: ["www"] },
-      { name: "api", ip: "10.224.0.2" },
-      { name: "worker" },
-    ],
+    services: [{ name: "web", ip: "10.224.0.3", ingress: true, hostnames: ["www"] }, { name: "api", ip: "10.224.0.2" }, { name: "worker" }],
     hostnames: { web: ["admin", "www"], api: ["backend"], gone: ["ghost"] },
     dns_suffix: "dev",
   };
-  const stopped: EnvRecord = { ...base, project: "shop", name: "old", docker_name: "cilo_shop_old", status: "stopped", services: [{ name: "web", ip: "10.224.1.3" }] };
+  const stopped: EnvRecord = {
+    ...base,
+    project: "shop",
+    name: "old",
+    docker_name: "cilo_shop_old",
+    status: "stopped",
+    services: [{ name: "web", ip: "10.224.1.3" }],
+  };
   state.envs = { "shop/x": running, "shop/old": stopped };
   assert.equal(dnsEnvsFromState(state), [
     {

@@ -28,11 +28,11 @@ test("systemd-resolved: drop-in with DNS=127.0.0.1:<port> and a routing domain p
   assert.is(res.reload, "systemctl restart systemd-resolved");
   assert.ok(res.written);
   const file = join(r, "etc/systemd/resolved.conf.d/cilo.conf");
-  assert.equal(res.files.map((f) => f.path), [file]);
-  assert.is(
-    readFileSync(file, "utf8"),
-    "# cilo: send .test to cilo's dnsmasq (written by cilo dns setup)\n[Resolve]\nDNS=127.0.0.1:5354\nDomains=~test\n",
+  assert.equal(
+    res.files.map((f) => f.path),
+    [file],
   );
+  assert.is(readFileSync(file, "utf8"), "# cilo: send .test to cilo's dnsmasq (written by cilo dns setup)\n[Resolve]\nDNS=127.0.0.1:5354\nDomains=~test\n");
   const again = setupResolver({ suffix: "test", port: 5354, root: r, platform: "linux" });
   assert.is(again.written, false, "idempotent");
   setupResolver({ suffix: ["test", ".dev"], port: 5400, root: r, platform: "linux" });
@@ -66,7 +66,10 @@ test("macOS: /etc/resolver/<suffix> with nameserver and port", () => {
   assert.is(res.method, "macos-resolver");
   assert.is(res.reload, null);
   for (const s of ["test", "dev"]) {
-    assert.is(readFileSync(join(r, "etc/resolver", s), "utf8"), "# cilo: send .dev .test to cilo's dnsmasq (written by cilo dns setup)\nnameserver 127.0.0.1\nport 5354\n");
+    assert.is(
+      readFileSync(join(r, "etc/resolver", s), "utf8"),
+      "# cilo: send .dev .test to cilo's dnsmasq (written by cilo dns setup)\nnameserver 127.0.0.1\nport 5354\n",
+    );
   }
 });
 

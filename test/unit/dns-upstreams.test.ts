@@ -21,7 +21,10 @@ const resolved = fixture(
   "resolved.conf",
   "# This is /run/systemd/resolve/resolv.conf managed by man:systemd-resolved(8).\nnameserver 192.168.1.1\nnameserver fe80::1%enp3s0\nnameserver 192.168.1.1\nsearch lan\n",
 );
-const plain = fixture("resolv.conf", "; comment\ndomain example.org\nnameserver 10.255.255.53 # office\nnameserver 2001:db8::53\nnameserver not-an-ip\noptions edns0\n");
+const plain = fixture(
+  "resolv.conf",
+  "; comment\ndomain example.org\nnameserver 10.255.255.53 # office\nnameserver 2001:db8::53\nnameserver not-an-ip\noptions edns0\n",
+);
 const stubOnly = fixture("stub.conf", "# stub-resolv.conf\nnameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n");
 const withStubs = fixture("stubs.conf", "nameserver 127.0.0.54\nnameserver 127.0.0.53\nnameserver 127.0.0.1\nnameserver 10.0.0.1\n");
 const noEnv = {};

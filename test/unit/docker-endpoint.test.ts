@@ -9,7 +9,11 @@ import { CiloError } from "../../src/core/errors.ts";
 const CONFIG = "/cfg";
 const id = (name: string) => createHash("sha256").update(name).digest("hex");
 const meta = (name: string, host: string, extra: Record<string, unknown> = {}) => ({
-  [join(CONFIG, "contexts/meta", id(name), "meta.json")]: JSON.stringify({ Name: name, Metadata: {}, Endpoints: { docker: { Host: host, SkipTLSVerify: false, ...extra } } }),
+  [join(CONFIG, "contexts/meta", id(name), "meta.json")]: JSON.stringify({
+    Name: name,
+    Metadata: {},
+    Endpoints: { docker: { Host: host, SkipTLSVerify: false, ...extra } },
+  }),
 });
 
 function files(map: Record<string, string>): FileReader {
@@ -37,21 +41,41 @@ function fails(fn: () => unknown, exitCode: number, re: RegExp): void {
 }
 
 test("DOCKER_HOST first, then DOCKER_CONTEXT, then the current context, then the default socket", () => {
-  assert.equal(resolveDockerEndpoint({ DOCKER_HOST: "tcp://h:2375", DOCKER_CONTEXT: "e2", DOCKER_CONFIG: CONFIG }, disk), { host: "tcp://h:2375", source: "DOCKER_HOST" });
-  assert.equal(resolveDockerEndpoint({ DOCKER_CONTEXT: "e2", DOCKER_CONFIG: CONFIG }, disk), { host: "unix:///var/run/cilo-e2.sock", source: "DOCKER_CONTEXT", context: "e2" });
-  assert.equal(resolveDockerEndpoint({ DOCKER_CONFIG: CONFIG }, disk), { host: "unix:///home/u/.colima/default/docker.sock", source: "context colima", context: "colima" });
+  assert.equal(resolveDockerEndpoint({ DOCKER_HOST: "tcp://h:2375", DOCKER_CONTEXT: "e2", DOCKER_CONFIG: CONFIG }, disk), {
+    host: "tcp://h:2375",
+    source: "DOCKER_HOST",
+  });
+  assert.equal(resolveDockerEndpoint({ DOCKER_CONTEXT: "e2", DOCKER_CONFIG: CONFIG }, disk), {
+    host: "unix:///var/run/cilo-e2.sock",
+    source: "DOCKER_CONTEXT",
+    context: "e2",
+  });
+  assert.equal(resolveDockerEndpoint({ DOCKER_CONFIG: CONFIG }, disk), {
+    host: "unix:///home/u/.colima/default/docker.sock",
+    source: "context colima",
+    context: "colima",
+  });
   assert.equal(resolveDockerEndpoint({ DOCKER_CONFIG: "/empty" }, disk), { host: "unix:///var/run/docker.sock", source: "default" });
   assert.equal(resolveDockerEndpoint({ DOCKER_CONTEXT: "default", DOCKER_CONFIG: CONFIG }, disk).host, "unix:///var/run/docker.sock");
 });
 
 test("without DOCKER_CONFIG the config folder is ~/.docker", () => {
-  const home = files({ "/home/u/.docker/config.json": JSON.stringify({ currentContext: "e2" }), [join("/home/u/.docker/contexts/meta", id("e2"), "meta.json")]: JSON.stringify({ Endpoints: { docker: { Host: "ssh://me@box" } } }) });
+  const home = files({
+    "/home/u/.docker/config.json": JSON.stringify({ currentContext: "e2" }),
+    [join("/home/u/.docker/contexts/meta", id("e2"), "meta.json")]: JSON.stringify({ Endpoints: { docker: { Host: "ssh://me@box" } } }),
+  });
   assert.equal(resolveDockerEndpoint({ HOME: "/home/u" }, home), { host: "ssh://me@box", source: "context e2", context: "e2" });
 });
 
 test("a context's TLS material and DOCKER_TLS_VERIFY/DOCKER_CERT_PATH reach compose's environment", () => {
   const ep = resolveDockerEndpoint({ DOCKER_CONTEXT: "remote", DOCKER_CONFIG: CONFIG }, disk);
-  assert.equal(ep, { host: "tcp://10.0.0.5:2376", source: "DOCKER_CONTEXT", context: "remote", tlsPath: join(CONFIG, "contexts/tls", id("remote"), "docker"), tlsVerify: true });
+  assert.equal(ep, {
+    host: "tcp://10.0.0.5:2376",
+    source: "DOCKER_CONTEXT",
+    context: "remote",
+    tlsPath: join(CONFIG, "contexts/tls", id("remote"), "docker"),
+    tlsVerify: true,
+  });
   const env = dockerProcessEnv({ PATH: "/bin", DOCKER_CONTEXT: "remote", DOCKER_TLS_VERIFY: "1" }, ep);
   assert.equal(env, { PATH: "/bin", DOCKER_HOST: "tcp://10.0.0.5:2376", DOCKER_CERT_PATH: ep.tlsPath, DOCKER_TLS_VERIFY: "1" });
   const plain = dockerProcessEnv({ DOCKER_CONTEXT: "e2", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "/x" }, { host: "unix:///s", source: "default" });
@@ -62,7 +86,13 @@ test("a context's TLS material and DOCKER_TLS_VERIFY/DOCKER_CERT_PATH reach comp
 
 test("dockerode gets every connection option, so its own DOCKER_HOST reading cannot mix in", () => {
   assert.equal(dockerodeOptions({ host: "unix:///var/run/cilo-e2.sock", source: "default" }), {
-    socketPath: "/var/run/cilo-e2.sock", host: undefined, port: undefined, protocol: undefined, ca: undefined, cert: undefined, key: undefined,
+    socketPath: "/var/run/cilo-e2.sock",
+    host: undefined,
+    port: undefined,
+    protocol: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
   });
   const tcp = dockerodeOptions({ host: "tcp://10.213.77.2:2375", source: "DOCKER_HOST" });
   assert.is(tcp["host"], "10.213.77.2");
@@ -77,7 +107,11 @@ test("dockerode gets every connection option, so its own DOCKER_HOST reading can
 });
 
 test("a context that does not exist: exit 3, naming it and where it came from", () => {
-  fails(() => resolveDockerEndpoint({ DOCKER_CONTEXT: "nope", DOCKER_CONFIG: CONFIG }, disk), 3, /^The Docker context "nope" \(from DOCKER_CONTEXT\) does not exist$/);
+  fails(
+    () => resolveDockerEndpoint({ DOCKER_CONTEXT: "nope", DOCKER_CONFIG: CONFIG }, disk),
+    3,
+    /^The Docker context "nope" \(from DOCKER_CONTEXT\) does not exist$/,
+  );
   const cur = files({ [join(CONFIG, "config.json")]: JSON.stringify({ currentContext: "gone" }) });
   fails(() => resolveDockerEndpoint({ DOCKER_CONFIG: CONFIG }, cur), 3, /"gone" \(from the current context in \/cfg\/config\.json\)/);
 });
@@ -131,7 +165,11 @@ test("compose output of a lost engine becomes one exit-3 line", () => {
     assert.is(e.exitCode, 3);
     assert.match(e.message, /^The Docker engine stopped answering during up: [a-z ]+$/);
   }
-  const other = composeFailure("Starting x/y failed", { code: 1, ms: 1, stdout: "", stderr: "ERROR: for app  Container \"8c26702f9e2c\" is unhealthy.\n" }, { during: "up" });
+  const other = composeFailure(
+    "Starting x/y failed",
+    { code: 1, ms: 1, stdout: "", stderr: 'ERROR: for app  Container "8c26702f9e2c" is unhealthy.\n' },
+    { during: "up" },
+  );
   assert.is(other.exitCode, 1);
 });
 

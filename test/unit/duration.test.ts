@@ -60,7 +60,30 @@ const ACCEPTED: [string, number][] = [
   [" 10s ", 10_000],
   ["\t2m\n", 120_000],
 ];
-const REFUSED = ["", " ", "s", "ms", "m5", "5 minutes", "2 m", "10sec", "1H", "-5s", "+5s", ".5s", "5.s", "1e3", "1.2.3s", "5x", "d", "7 days", "soon", "1h 30m", "5mss", "0x10"];
+const REFUSED = [
+  "",
+  " ",
+  "s",
+  "ms",
+  "m5",
+  "5 minutes",
+  "2 m",
+  "10sec",
+  "1H",
+  "-5s",
+  "+5s",
+  ".5s",
+  "5.s",
+  "1e3",
+  "1.2.3s",
+  "5x",
+  "d",
+  "7 days",
+  "soon",
+  "1h 30m",
+  "5mss",
+  "0x10",
+];
 
 test("the grammar: numbers of seconds and unit parts, in any order, added up", () => {
   for (const [text, ms] of ACCEPTED) assert.is(durationMs(text), ms, JSON.stringify(text));
@@ -70,7 +93,11 @@ test("the grammar: numbers of seconds and unit parts, in any order, added up", (
 test("nothing one of the old parsers accepted stops working, nor changes value", () => {
   const samples = [...ACCEPTED.map(([t]) => t), ...REFUSED, "90m", "12h", "1h30m45s500ms", "2d3h", "1.25h", "100ms", "3w", "0.5w", "1d1d", "5ms5s"];
   for (const text of samples) {
-    for (const [name, old] of [["cli", oldCli], ["workflow", oldWorkflow], ["gc", oldGc]] as const) {
+    for (const [name, old] of [
+      ["cli", oldCli],
+      ["workflow", oldWorkflow],
+      ["gc", oldGc],
+    ] as const) {
       const before = old(text);
       if (before !== undefined) assert.is(durationMs(text), before, `${name} ${JSON.stringify(text)}`);
     }

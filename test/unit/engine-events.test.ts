@@ -33,8 +33,7 @@ async function run(yaml: string, opts: Parameters<typeof start>[1] = {}): Promis
 
 const ends = (events: WorkflowEvent[]) => events.filter((e): e is Extract<WorkflowEvent, { type: "step_end" }> => e.type === "step_end");
 const endOf = (events: WorkflowEvent[], path: string) => ends(events).find((e) => e.path === path)!;
-const outputOf = (events: WorkflowEvent[], path: string) =>
-  events.flatMap((e) => (e.type === "step_output" && e.path === path ? [e.line] : []));
+const outputOf = (events: WorkflowEvent[], path: string) => events.flatMap((e) => (e.type === "step_output" && e.path === path ? [e.line] : []));
 
 async function until(probe: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -62,17 +61,28 @@ steps:
   assert.is(events[0]!.type, "workflow_start");
   assert.is(events.at(-1)!.type, "workflow_end");
   const start = events[0] as Extract<WorkflowEvent, { type: "workflow_start" }>;
-  assert.equal(start.steps.map((s) => [s.path, s.action, s.children?.map((c) => c.path) ?? []]), [
-    ["1", "run", []],
-    ["2", "parallel", ["2.1", "2.2"]],
-    ["3", "include", ["3.1"]],
-  ]);
+  assert.equal(
+    start.steps.map((s) => [s.path, s.action, s.children?.map((c) => c.path) ?? []]),
+    [
+      ["1", "run", []],
+      ["2", "parallel", ["2.1", "2.2"]],
+      ["3", "include", ["3.1"]],
+    ],
+  );
   const starts = events.filter((e) => e.type === "step_start").map((e) => (e as { path: string }).path);
   assert.equal([...starts].sort(), ["1", "2", "2.1", "2.2", "3", "3.1"]);
-  assert.equal(ends(events).map((e) => e.path).sort(), [...starts].sort());
+  assert.equal(
+    ends(events)
+      .map((e) => e.path)
+      .sort(),
+    [...starts].sort(),
+  );
   for (const e of events) assert.ok(!Number.isNaN(Date.parse(e.ts)), JSON.stringify(e));
   const end = events.at(-1) as Extract<WorkflowEvent, { type: "workflow_end" }>;
-  assert.equal(end.steps.map((s) => s.path), ["1", "2", "2.1", "2.2", "3", "3.1"]);
+  assert.equal(
+    end.steps.map((s) => s.path),
+    ["1", "2", "2.1", "2.2", "3", "3.1"],
+  );
   assert.equal(end.outputs, { one: { x: "1" } });
   assert.is(end.outcome, "success");
   assert.equal(outputOf(events, "3.1"), ["inner"]);
@@ -97,7 +107,10 @@ steps:
   assert.is(result.exitCode, 1);
   assert.is(result.outcome, "failure");
   assert.match(result.reason!, /step 1 "run exit 3" failed: exited with code 3/);
-  assert.equal(ends(events).map((e) => e.outcome), ["failure", "skipped", "success", "success", "skipped", "skipped", "skipped"]);
+  assert.equal(
+    ends(events).map((e) => e.outcome),
+    ["failure", "skipped", "success", "success", "skipped", "skipped", "skipped"],
+  );
   assert.is(endOf(events, "2").reason, "an earlier step failed");
   assert.is(endOf(events, "5").reason, "its condition is false: success()");
 });
@@ -133,7 +146,10 @@ steps:
   assert.is(result.exitCode, 130);
   assert.is(result.outcome, "cancelled");
   assert.is(result.abandoned, false);
-  assert.equal(ends(s.events).map((e) => e.outcome), ["cancelled", "skipped", "skipped", "success", "success"]);
+  assert.equal(
+    ends(s.events).map((e) => e.outcome),
+    ["cancelled", "skipped", "skipped", "success", "success"],
+  );
   assert.is(endOf(s.events, "1").error, "interrupted by SIGINT");
   assert.is(endOf(s.events, "2").reason, "the run was interrupted");
   assert.equal(outputOf(s.events, "5"), ["status=cancelled"]);
@@ -189,10 +205,13 @@ steps:
 `);
   assert.is(result.exitCode, 0);
   const retries = events.filter((e): e is Extract<WorkflowEvent, { type: "step_retry" }> => e.type === "step_retry");
-  assert.equal(retries.map((r) => [r.attempt, r.delay_ms]), [
-    [2, 100],
-    [3, 200],
-  ]);
+  assert.equal(
+    retries.map((r) => [r.attempt, r.delay_ms]),
+    [
+      [2, 100],
+      [3, 200],
+    ],
+  );
   assert.is(endOf(events, "1").attempts, 3);
 });
 
@@ -242,7 +261,10 @@ ${script("bash")}${script("sh")}  - id: pipe
       false
       echo "after=yes" >> "$CILO_OUTPUT"
 `);
-  for (const [path, shell] of [["1", "bash"], ["2", "sh"]] as const) {
+  for (const [path, shell] of [
+    ["1", "bash"],
+    ["2", "sh"],
+  ] as const) {
     const end = endOf(events, path);
     assert.is(end.outcome, "failure", shell);
     assert.is(end.attempts, 2, shell);
@@ -325,7 +347,7 @@ steps:
     with: { word: "\${{ 'sh' }}out" }
   - run: test "\${{ steps.inc.outputs.said }}" = shout
 `,
-    { files: { "part.yaml": "version: 1\nvars:\n  word: none\nsteps:\n  - id: s\n    run: echo \"said=${{ vars.word }}\" >> \"$CILO_OUTPUT\"\n" } },
+    { files: { "part.yaml": 'version: 1\nvars:\n  word: none\nsteps:\n  - id: s\n    run: echo "said=${{ vars.word }}" >> "$CILO_OUTPUT"\n' } },
   );
   assert.is(result.exitCode, 0, JSON.stringify(ends(events)));
   assert.ok(endOf(events, "1").duration_ms < 1500, `parallel took ${endOf(events, "1").duration_ms} ms`);

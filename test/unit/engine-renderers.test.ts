@@ -43,13 +43,34 @@ test("plain: one time-stamped line per event, no escape sequences, durations, th
   const lines = out.trimEnd().split("\n");
   const stamped = lines.slice(0, lines.indexOf(lines.find((l) => l.startsWith("Summary"))!));
   for (const l of stamped) assert.match(l, /^\d\d:\d\d:\d\d /, l);
-  assert.ok(lines.some((l) => / \[1\] \| green text link$/.test(l)), out);
-  assert.ok(lines.some((l) => / \[1\] ! warning <&>/.test(l)), out);
-  assert.ok(lines.some((l) => /\[1\] attempt 1 failed \(exited with code 1\); retrying in 500ms/.test(l)), out);
-  assert.ok(lines.some((l) => /\[1\] build: failure in 1\.2s \(2 attempts\): exited "badly"$/.test(l)), out);
-  assert.ok(lines.some((l) => /\[1\] {3}with details$/.test(l)), out);
-  assert.ok(lines.some((l) => /\[2\] deploy: skipped: an earlier step failed$/.test(l)), out);
-  assert.ok(lines.some((l) => /^\d\d:\d\d:\d\d {3}nothing$/.test(l)), out);
+  assert.ok(
+    lines.some((l) => / \[1\] \| green text link$/.test(l)),
+    out,
+  );
+  assert.ok(
+    lines.some((l) => / \[1\] ! warning <&>/.test(l)),
+    out,
+  );
+  assert.ok(
+    lines.some((l) => /\[1\] attempt 1 failed \(exited with code 1\); retrying in 500ms/.test(l)),
+    out,
+  );
+  assert.ok(
+    lines.some((l) => /\[1\] build: failure in 1\.2s \(2 attempts\): exited "badly"$/.test(l)),
+    out,
+  );
+  assert.ok(
+    lines.some((l) => /\[1\] {3}with details$/.test(l)),
+    out,
+  );
+  assert.ok(
+    lines.some((l) => /\[2\] deploy: skipped: an earlier step failed$/.test(l)),
+    out,
+  );
+  assert.ok(
+    lines.some((l) => /^\d\d:\d\d:\d\d {3}nothing$/.test(l)),
+    out,
+  );
   assert.match(out, /Summary of demo: failure in 5\.0s/);
 });
 
@@ -57,8 +78,14 @@ test("json: every event is one parseable line, in order", () => {
   let out = "";
   const r = jsonRenderer((t) => (out += t));
   for (const e of events) r.onEvent(e);
-  const parsed = out.trimEnd().split("\n").map((l) => JSON.parse(l));
-  assert.equal(parsed.map((e) => e.type), events.map((e) => e.type));
+  const parsed = out
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.equal(
+    parsed.map((e) => e.type),
+    events.map((e) => e.type),
+  );
   assert.equal(parsed[2].line, (events[2] as { line: string }).line);
 });
 

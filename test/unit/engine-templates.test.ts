@@ -15,21 +15,28 @@ const root = new URL("../../", import.meta.url).pathname;
 
 test("the templates: e2e, agent, preview as workflows, GitHub and GitLab CI snippets, each described", () => {
   const all = listTemplates();
-  assert.equal(all.map((t) => [t.name, t.kind]), [
-    ["agent", "workflow"],
-    ["e2e", "workflow"],
-    ["preview", "workflow"],
-    ["ci/github-actions", "ci"],
-    ["ci/gitlab-ci", "ci"],
-  ]);
+  assert.equal(
+    all.map((t) => [t.name, t.kind]),
+    [
+      ["agent", "workflow"],
+      ["e2e", "workflow"],
+      ["preview", "workflow"],
+      ["ci/github-actions", "ci"],
+      ["ci/gitlab-ci", "ci"],
+    ],
+  );
   for (const t of all) assert.ok(t.description.length > 20, `${t.name}: ${t.description}`);
   assert.is(templatesDir(), join(root, "templates/"));
 });
 
 test("every workflow template and every workflow of workflows/ loads and validates", async () => {
   const files = [
-    ...listTemplates().filter((t) => t.kind === "workflow").map((t) => t.path),
-    ...readdirSync(join(root, "workflows")).filter((f) => f.endsWith(".yaml")).map((f) => join(root, "workflows", f)),
+    ...listTemplates()
+      .filter((t) => t.kind === "workflow")
+      .map((t) => t.path),
+    ...readdirSync(join(root, "workflows"))
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => join(root, "workflows", f)),
   ];
   assert.ok(files.length >= 5);
   for (const file of files) {

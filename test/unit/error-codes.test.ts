@@ -32,17 +32,26 @@ test("every code has an exit class and a one-line doc", () => {
 test("docs/ and README name no error code missing from the table", () => {
   const named = codesIn([...files("docs", /\.md$/), join(ROOT, "README.md")], /\b(E_[A-Z][A-Z0-9_]*[A-Z0-9])\b/g);
   assert.ok(named.size > 5, "the docs name codes");
-  assert.equal([...named].filter(([c]) => !isErrorCode(c)).map(([c, f]) => `${c} (${f})`), []);
+  assert.equal(
+    [...named].filter(([c]) => !isErrorCode(c)).map(([c, f]) => `${c} (${f})`),
+    [],
+  );
 });
 
 test("every quoted code in src/ is in the table", () => {
   const used = codesIn(files("src", /\.ts$/), /"(E_[A-Z][A-Z0-9_]*)"/g);
   assert.ok(used.size > 50);
-  assert.equal([...used].filter(([c]) => !isErrorCode(c)).map(([c, f]) => `${c} (${f})`), []);
+  assert.equal(
+    [...used].filter(([c]) => !isErrorCode(c)).map(([c, f]) => `${c} (${f})`),
+    [],
+  );
   // fs-fault.ts makes E_FS_<errno> from the faults it knows.
   const faults = [...readFileSync(join(ROOT, "src/core/fs/fs-fault.ts"), "utf8").matchAll(/^\s+(E[A-Z]+): \{ why:/gm)].map((m) => `E_FS_${m[1]}`);
   assert.ok(faults.length >= 5);
-  assert.equal(faults.filter((c) => !isErrorCode(c)), []);
+  assert.equal(
+    faults.filter((c) => !isErrorCode(c)),
+    [],
+  );
 });
 
 test("a CiloError's exit code defaults from its code's class; an explicit one wins", () => {

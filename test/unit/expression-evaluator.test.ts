@@ -68,8 +68,8 @@ test("nothing reaches JavaScript: prototype names read as null", () => {
   }
   const withFunction = { vars: { f: (() => 1) as unknown as Value } };
   assert.is(ev("vars.f", withFunction), null, "a function put into the context reads as null");
-  assert.is(ev("fromJSON('{\"__proto__\": {\"x\": 1}}').x"), null);
-  assert.equal(ev("fromJSON('{\"__proto__\": {\"x\": 1}}').__proto__"), { x: 1 }, "a JSON key named __proto__ is plain data");
+  assert.is(ev('fromJSON(\'{"__proto__": {"x": 1}}\').x'), null);
+  assert.equal(ev('fromJSON(\'{"__proto__": {"x": 1}}\').__proto__'), { x: 1 }, "a JSON key named __proto__ is plain data");
   assert.is(({} as Record<string, unknown>)["x"], undefined, "Object.prototype is untouched");
 });
 
@@ -170,7 +170,7 @@ test("format, join, toJSON, fromJSON", () => {
   assert.is(ev("toJSON('x')"), '"x"');
   assert.is(ev("toJSON(vars.nope)"), "null");
   assert.equal(ev("fromJSON('{\"a\": [1, true]}')"), { a: [1, true] });
-  assert.is(ev("fromJSON('{\"a\": {\"b\": 7}}').a.b"), 7);
+  assert.is(ev('fromJSON(\'{"a": {"b": 7}}\').a.b'), 7);
   assert.is(ev("fromJSON(steps.build.outputs.n) == 5"), true);
   assert.is(ev("fromJSON('true')"), true);
 });

@@ -125,9 +125,18 @@ test("nesting is limited to MAX_DEPTH levels: a parse error at the first level t
   for (const chain of [Array(20_000).fill("vars.a").join(" || "), `env${".a".repeat(20_000)}`, Array(5000).fill("vars.a").join(" == ")]) {
     assert.match(failure(chain).reason, /nests more than 64 levels deep/, chain.slice(0, 40));
   }
-  assert.ok(parseExpression(Array(MAX_DEPTH / 2).fill("vars.a").join(" || ")));
+  assert.ok(
+    parseExpression(
+      Array(MAX_DEPTH / 2)
+        .fill("vars.a")
+        .join(" || "),
+    ),
+  );
   assert.ok(parseTemplate(`echo \${{ ${deep(MAX_DEPTH - 1)} }}`));
-  assert.throws(() => parseTemplate(`echo \${{ ${deep(3000)} }}`), (e: unknown) => e instanceof ExpressionError && e.offset === 9 + MAX_DEPTH);
+  assert.throws(
+    () => parseTemplate(`echo \${{ ${deep(3000)} }}`),
+    (e: unknown) => e instanceof ExpressionError && e.offset === 9 + MAX_DEPTH,
+  );
 });
 
 test("unknown functions are refused at parse time with a suggestion", () => {

@@ -12,8 +12,17 @@ test("parses and normalises init flags", () => {
 });
 
 test("refuses bad flags with exit 2", () => {
-  for (const bad of [{ subnetPool: "10.0.0/16" }, { subnetSize: "40" }, { dnsPort: "70000" }, { dnsSuffix: "." }, { subnetPool: "10.0.0.0/24", subnetSize: 16 }]) {
-    assert.throws(() => parseInitOptions(bad as any), (e: any) => e.exitCode === 2);
+  for (const bad of [
+    { subnetPool: "10.0.0/16" },
+    { subnetSize: "40" },
+    { dnsPort: "70000" },
+    { dnsSuffix: "." },
+    { subnetPool: "10.0.0.0/24", subnetSize: 16 },
+  ]) {
+    assert.throws(
+      () => parseInitOptions(bad as any),
+      (e: any) => e.exitCode === 2,
+    );
   }
 });
 

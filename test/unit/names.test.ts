@@ -29,7 +29,10 @@ test("accepts 63 characters, refuses 64 with the length in the message", () => {
 });
 
 test("an empty name is refused with a grammatical hint", () => {
-  for (const [kind, article] of [["env", "an"], ["project", "a"]] as const) {
+  for (const [kind, article] of [
+    ["env", "an"],
+    ["project", "a"],
+  ] as const) {
     try {
       normaliseName(" ", kind);
       assert.unreachable("an empty name was accepted");

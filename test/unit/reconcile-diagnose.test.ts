@@ -53,7 +53,12 @@ function container(project: string, envName: string, service: string, over: Part
 }
 
 function network(project: string, envName: string): NetworkState {
-  return { id: `net-${project}-${envName}`, name: `cilo_${project}_${envName}`, subnets: [], labels: { "cilo.managed": "true", "cilo.project": project, "cilo.env": envName } };
+  return {
+    id: `net-${project}-${envName}`,
+    name: `cilo_${project}_${envName}`,
+    subnets: [],
+    labels: { "cilo.managed": "true", "cilo.project": project, "cilo.env": envName },
+  };
 }
 
 function volume(project: string, envName: string, vol: string): VolumeState {
@@ -107,7 +112,9 @@ test("docker rm -f of one service: env-service-missing names it; an exited one i
   const exited = diagnose(facts(s, { docker: docker([container("shop", "x", "api", { state: "exited", exitCode: 137 }), container("shop", "x", "web")]) }));
   assert.equal(ids(exited), ["env-service-exited shop/x"]);
   assert.match(exited[0]!.message, /api \(exited\)/);
-  const oneShot = diagnose(facts(s, { docker: docker([container("shop", "x", "api", { state: "exited", exitCode: 0, ips: {} }), container("shop", "x", "web")]) }));
+  const oneShot = diagnose(
+    facts(s, { docker: docker([container("shop", "x", "api", { state: "exited", exitCode: 0, ips: {} }), container("shop", "x", "web")]) }),
+  );
   assert.equal(ids(oneShot), ["env-ip-stale shop/x"], "a one-shot that exited 0 is fine, only its address went");
 });
 
@@ -167,7 +174,10 @@ test("home ids: resources labelled with this home are ours, with another live ho
   const containers = [mk("x", ours, { ips: { cilo_testhome_shop_x: "10.224.1.2" } }), web, mk("x", theirs), mk("x", {}, {}), mk("gone", ours)];
   const base = facts(stateOf(x), { docker: docker(containers) });
   // Another home's "shop/x" and an unlabelled one are not this env's containers (x is a new-style env).
-  assert.equal(ids(diagnose({ ...base, liveHomes: ["/other"] })).filter((i) => !i.startsWith("resource-foreign")), ["container-orphaned cilo_shop_gone_api_1-testhome"]);
+  assert.equal(
+    ids(diagnose({ ...base, liveHomes: ["/other"] })).filter((i) => !i.startsWith("resource-foreign")),
+    ["container-orphaned cilo_shop_gone_api_1-testhome"],
+  );
   const gone = diagnose(base);
   assert.ok(ids(gone).includes("resource-foreign cilo_shop_x_api_1-otherhome"), ids(gone).join("\n"));
   assert.match(gone.find((f) => f.subject === "cilo_shop_x_api_1-otherhome")!.message, /otherhome at \/other, which no longer exists/);
@@ -227,7 +237,13 @@ test("interrupted operations: a marker whose process is gone, with the fix of it
     env("f", { status: "destroying" }),
   );
   const found = diagnose(facts(s, {}, [200]));
-  assert.equal(ids(found), ["operation-interrupted shop/a", "operation-interrupted shop/b", "operation-interrupted shop/c", "operation-interrupted shop/d", "operation-interrupted shop/f"]);
+  assert.equal(ids(found), [
+    "operation-interrupted shop/a",
+    "operation-interrupted shop/b",
+    "operation-interrupted shop/c",
+    "operation-interrupted shop/d",
+    "operation-interrupted shop/f",
+  ]);
   assert.match(found[0]!.fix!, /roll the create back/);
   assert.match(found[1]!.fix!, /running if every service runs, else as failed/);
   assert.match(found[2]!.fix!, /finish the destroy/);
@@ -310,7 +326,12 @@ test("deterministic: the same facts in another order give the same findings", ()
   const one = diagnose(facts(stateOf(a, b), { docker: docker(c1) }));
   const two = diagnose(facts(stateOf(b, a), { docker: docker([...c1].reverse()) }));
   assert.equal(one, two);
-  assert.equal(ids(one), ["operation-interrupted shop/a", "env-service-missing shop/b", "container-orphaned cilo_shop_yy_api_1", "container-orphaned cilo_shop_zz_api_1"]);
+  assert.equal(ids(one), [
+    "operation-interrupted shop/a",
+    "env-service-missing shop/b",
+    "container-orphaned cilo_shop_yy_api_1",
+    "container-orphaned cilo_shop_zz_api_1",
+  ]);
 });
 
 test("shared instances: missing users, idle past the grace period, missing while used, orphaned resources", () => {
@@ -328,14 +349,34 @@ test("shared instances: missing users, idle past the grace period, missing while
       },
     },
   };
-  const orphan: ContainerState = { id: "c-old", name: "cilo_blog__shared_db_1", labels: { "cilo.managed": "true", "cilo.project": "blog", "cilo.shared": "true", "cilo.service": "db" }, state: "running", ips: {} };
+  const orphan: ContainerState = {
+    id: "c-old",
+    name: "cilo_blog__shared_db_1",
+    labels: { "cilo.managed": "true", "cilo.project": "blog", "cilo.shared": "true", "cilo.service": "db" },
+    state: "running",
+    ips: {},
+  };
   const other: ContainerState = { ...orphan, id: "c-other", name: "cilo_wiki__shared_db_1", labels: { ...orphan.labels, "cilo.project": "wiki" } };
   const found = diagnose(facts(state, { sharedProjects: ["blog", "shop"], docker: docker([container("shop", "a", "api"), orphan, other]) }));
   const ids = (id: string) => found.filter((f) => f.id === id);
-  assert.equal(ids("shared-user-missing").map((f) => f.target), [{ kind: "shared-user", project: "shop", service: "db", user: "gone" }]);
-  assert.equal(ids("shared-idle-expired").map((f) => f.subject), ["shop/cache (shared)"], "queue is still within its grace period");
-  assert.equal(ids("shared-service-missing").map((f) => f.subject), ["shop/db (shared)"]);
-  assert.equal(ids("shared-orphaned").map((f) => f.target), [{ kind: "docker", resource: "container", id: "c-old", name: "cilo_blog__shared_db_1" }], "wiki has no shared folder in this home: not ours");
+  assert.equal(
+    ids("shared-user-missing").map((f) => f.target),
+    [{ kind: "shared-user", project: "shop", service: "db", user: "gone" }],
+  );
+  assert.equal(
+    ids("shared-idle-expired").map((f) => f.subject),
+    ["shop/cache (shared)"],
+    "queue is still within its grace period",
+  );
+  assert.equal(
+    ids("shared-service-missing").map((f) => f.subject),
+    ["shop/db (shared)"],
+  );
+  assert.equal(
+    ids("shared-orphaned").map((f) => f.target),
+    [{ kind: "docker", resource: "container", id: "c-old", name: "cilo_blog__shared_db_1" }],
+    "wiki has no shared folder in this home: not ours",
+  );
 });
 
 test.run();

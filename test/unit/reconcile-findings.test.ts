@@ -27,7 +27,11 @@ test("every finding of the registry is in docs/doctor.md with its severity, and 
     assert.ok(rows.has(id), `${id} is not in the findings table of docs/doctor.md`);
     assert.is(rows.get(id), def.prerequisite ? `${def.severity} (exit 3)` : def.severity, id);
   }
-  assert.equal([...rows.keys()].filter((id) => !(id in FINDINGS)), [], "documented findings missing from the registry");
+  assert.equal(
+    [...rows.keys()].filter((id) => !(id in FINDINGS)),
+    [],
+    "documented findings missing from the registry",
+  );
 });
 
 test("each entry is whole: a one-line description, a fix unless it is never fixed, prerequisites are errors", () => {

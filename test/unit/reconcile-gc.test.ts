@@ -28,10 +28,16 @@ test("idle time is from last_used_at, else created_at; longest idle first; the l
   const s = emptyState("testhome");
   for (const r of [rec("a", 30, 1), rec("bb", 10), rec("ccc", 40, 8), rec("dddd", 7)]) s.envs[`p/${r.name}`] = r;
   const idle = idleEnvs(s, 7 * DAY, NOW);
-  assert.equal(idle.map((e) => e.env.name), ["bb", "ccc"]);
+  assert.equal(
+    idle.map((e) => e.env.name),
+    ["bb", "ccc"],
+  );
   assert.is(idle[0]!.lastUsed, at(10));
   assert.is(idle[1]!.idleMs, 8 * DAY);
-  assert.equal(idleEnvs(s, 0, NOW).map((e) => e.env.name), ["bb", "ccc", "dddd", "a"]);
+  assert.equal(
+    idleEnvs(s, 0, NOW).map((e) => e.env.name),
+    ["bb", "ccc", "dddd", "a"],
+  );
 });
 
 test("--older-than takes days and weeks besides s, m, h", () => {

@@ -19,7 +19,10 @@ function capture(e: unknown): { code: number; text: string } {
   }
 }
 
-const moduleError = () => Object.assign(new Error("Cannot find module './impl/format'\nRequire stack:\n- /x/dist/chunks/chunk-A.mjs\n- /x/dist/cilo.mjs"), { code: "MODULE_NOT_FOUND" });
+const moduleError = () =>
+  Object.assign(new Error("Cannot find module './impl/format'\nRequire stack:\n- /x/dist/chunks/chunk-A.mjs\n- /x/dist/cilo.mjs"), {
+    code: "MODULE_NOT_FOUND",
+  });
 
 test("a CiloError that wraps a module error: one line, no require stack", () => {
   const r = capture(new CiloError("E_CONFIG_INVALID", `The config file cilo.jsonc cannot be parsed: ${moduleError().message}`, { exitCode: ExitCode.usage }));

@@ -28,7 +28,17 @@ test("refuses a state from a newer cilo", () => {
 
 test("validation finds shared subnets and bad keys", () => {
   const s = emptyState("testhome");
-  const rec = { project: "p", name: "a", docker_name: "cilo_p_a", status: "created" as const, subnet: "10.224.0.0/24", workspace: "/w", created_at: "", updated_at: "", services: [] };
+  const rec = {
+    project: "p",
+    name: "a",
+    docker_name: "cilo_p_a",
+    status: "created" as const,
+    subnet: "10.224.0.0/24",
+    workspace: "/w",
+    created_at: "",
+    updated_at: "",
+    services: [],
+  };
   s.envs["p/a"] = rec;
   s.envs["p/b"] = { ...rec, name: "b", docker_name: "cilo_p_b" };
   assert.match(validateState(s).join("\n"), /share subnet/);
@@ -42,7 +52,18 @@ test("schema 1 → 2: the home gets an id derived from its folder (stable until 
     const v1 = {
       version: 1,
       config: { subnet_pool: "10.224.0.0/12", subnet_size: 24, dns_port: 5354, dns_suffix: "test" },
-      envs: { "shop/a": { project: "shop", name: "a", status: "running", subnet: "10.224.0.0/24", workspace: join(home, "envs/shop/a"), created_at: "", updated_at: "", services: [] } },
+      envs: {
+        "shop/a": {
+          project: "shop",
+          name: "a",
+          status: "running",
+          subnet: "10.224.0.0/24",
+          workspace: join(home, "envs/shop/a"),
+          created_at: "",
+          updated_at: "",
+          services: [],
+        },
+      },
       shared: { shop: { project: "shop", network: "cilo_shop__shared", subnet: "10.224.1.0/24", services: {} } },
     };
     writeFileSync(join(home, "state.json"), JSON.stringify(v1));
@@ -67,7 +88,17 @@ test("a new home gets a random id; docker names other than this home's own are r
     const sb = (await initState({}, b)).state;
     assert.match(sa.home_id, /^[0-9a-f]{8}$/);
     assert.is.not(sa.home_id, sb.home_id);
-    const rec = { project: "p", name: "e", docker_name: `cilo_${sa.home_id}_p_e`, status: "created" as const, subnet: "10.224.0.0/24", workspace: "/w", created_at: "", updated_at: "", services: [] };
+    const rec = {
+      project: "p",
+      name: "e",
+      docker_name: `cilo_${sa.home_id}_p_e`,
+      status: "created" as const,
+      subnet: "10.224.0.0/24",
+      workspace: "/w",
+      created_at: "",
+      updated_at: "",
+      services: [],
+    };
     sa.envs["p/e"] = rec;
     assert.equal(validateState(sa), []);
     sa.envs["p/e"] = { ...rec, docker_name: "cilo_p_e" };
@@ -102,7 +133,10 @@ test("withState writes atomically, keeps a backup, and a migrated v0 file is rew
     // The backup is the last good file before the write: the v0 original.
     const bak = JSON.parse(readFileSync(join(home, "state.json.bak"), "utf8"));
     assert.ok(bak.environments);
-    assert.equal(readdirSync(home).filter((f) => f.endsWith(".tmp") || f.endsWith(".lock")), []);
+    assert.equal(
+      readdirSync(home).filter((f) => f.endsWith(".tmp") || f.endsWith(".lock")),
+      [],
+    );
   } finally {
     removeDir(home);
   }
@@ -134,7 +168,10 @@ test("a corrupt state names the file and the backup, and is not reset", async ()
       s.config.dns_port = 5400;
     }, home);
     writeFileSync(join(home, "state.json"), '{"version": 1, "envs": {');
-    assert.throws(() => readState(home), (e: any) => e.code === "E_STATE_CORRUPT" && e.message.includes(join(home, "state.json")) && e.hint.includes("state.json.bak"));
+    assert.throws(
+      () => readState(home),
+      (e: any) => e.code === "E_STATE_CORRUPT" && e.message.includes(join(home, "state.json")) && e.hint.includes("state.json.bak"),
+    );
     await withState(() => {}, home).then(
       () => assert.unreachable(),
       (e) => assert.is(e.code, "E_STATE_CORRUPT"),
@@ -148,7 +185,10 @@ test("a corrupt state names the file and the backup, and is not reset", async ()
 test("a missing state is 'not initialised', exit 3", () => {
   const home = tempDir();
   try {
-    assert.throws(() => readState(home), (e: any) => e.code === "E_NOT_INITIALISED" && e.exitCode === 3);
+    assert.throws(
+      () => readState(home),
+      (e: any) => e.code === "E_NOT_INITIALISED" && e.exitCode === 3,
+    );
   } finally {
     removeDir(home);
   }

@@ -43,7 +43,10 @@ test("never hands out a subnet twice until the pool is full, then reports exhaus
     seen.add(s);
     taken.push(s);
   }
-  assert.throws(() => allocateSubnet("10.224.0.0/16", 24, taken), (e: any) => e.code === "E_SUBNET_POOL_EXHAUSTED" && /10\.224\.0\.0\/16/.test(e.message));
+  assert.throws(
+    () => allocateSubnet("10.224.0.0/16", 24, taken),
+    (e: any) => e.code === "E_SUBNET_POOL_EXHAUSTED" && /10\.224\.0\.0\/16/.test(e.message),
+  );
 });
 
 test("with 1,000 envs in the default pool the next subnet is the 1,001st", () => {

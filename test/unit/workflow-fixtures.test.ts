@@ -8,7 +8,10 @@ import { formatIssue, loadWorkflow, WorkflowInvalidError, workflowSchemaUrl } fr
 import { validateWorkflowText } from "../../src/workflow/validate.ts";
 
 const root = new URL("../fixtures/workflows/", import.meta.url).pathname;
-const yamlFiles = (dir: string) => readdirSync(join(root, dir)).filter((f) => f.endsWith(".yaml")).sort();
+const yamlFiles = (dir: string) =>
+  readdirSync(join(root, dir))
+    .filter((f) => f.endsWith(".yaml"))
+    .sort();
 const validFiles = yamlFiles("valid");
 const invalidFiles = yamlFiles("invalid");
 

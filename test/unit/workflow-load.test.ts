@@ -193,7 +193,12 @@ test("checks on names inside expressions", () => {
 
 test("YAML that expands into huge data (an alias bomb) is refused, not expanded", () => {
   const lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
-  for (let i = 1; i < 8; i++) lines.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? "*a" : `*l${i - 1}`).join(", ")}]`);
+  for (let i = 1; i < 8; i++)
+    lines.push(
+      `l${i}: &l${i} [${Array(10)
+        .fill(i === 1 ? "*a" : `*l${i - 1}`)
+        .join(", ")}]`,
+    );
   const { issues } = validateWorkflowText(lines.join("\n"), "bomb.yaml");
   assert.is(issues.length, 1);
   assert.match(issues[0]!.message, /resource exhaustion/);

@@ -60,7 +60,10 @@ test("every anyOf/oneOf and pattern has an errorMessage, except the step's one-a
 test("the step's one-action rule lists exactly the ACTIONS", () => {
   const step = definitions["step"]!;
   const required = (step["oneOf"] as { required: string[] }[]).map((b) => b.required);
-  assert.equal(required, ACTIONS.map((a) => [a]));
+  assert.equal(
+    required,
+    ACTIONS.map((a) => [a]),
+  );
   for (const a of ACTIONS) assert.ok(Object.hasOwn(step["properties"] as Schema, a), a);
 });
 

@@ -51,7 +51,10 @@ test("includeRoots: the git top-level above the workflow, else its folder; --all
   const loose = write("loose/wf.yaml", "");
   mkdirSync(join(dir, "shared"));
   assert.equal(includeRoots(loose, [join(dir, "shared")]), { home: join(dir, "loose"), roots: [join(dir, "loose"), join(dir, "shared")] });
-  assert.throws(() => includeRoots(loose, [join(dir, "nope")]), (e: unknown) => e instanceof CiloError && e.exitCode === 2 && /--allow-include .*nope: the folder does not exist/.test(e.message));
+  assert.throws(
+    () => includeRoots(loose, [join(dir, "nope")]),
+    (e: unknown) => e instanceof CiloError && e.exitCode === 2 && /--allow-include .*nope: the folder does not exist/.test(e.message),
+  );
 });
 
 test("an include outside the workflow's folder (no git) is refused without being read", async () => {
@@ -59,7 +62,10 @@ test("an include outside the workflow's folder (no git) is refused without being
   const main = write("proj/main.yaml", `version: 1\nsteps:\n  - include: ${outside}\n  - include: ../elsewhere/passwd\n`);
   const issues = await issuesOf(main);
   assert.is(issues.length, 2, issues.join("\n"));
-  assert.match(issues[0]!, /main\.yaml:3:14: steps\[0\]\.include: the file .*elsewhere\/passwd is outside .*proj, the folder tree this workflow may include from; expected a file inside it, or allow its folder with --allow-include <dir>$/);
+  assert.match(
+    issues[0]!,
+    /main\.yaml:3:14: steps\[0\]\.include: the file .*elsewhere\/passwd is outside .*proj, the folder tree this workflow may include from; expected a file inside it, or allow its folder with --allow-include <dir>$/,
+  );
   assert.match(issues[1]!, /main\.yaml:4:14: steps\[1\]\.include: .* is outside /);
   noSecret(issues);
 });
@@ -71,7 +77,10 @@ test("/etc/passwd is refused by default, and with --allow-include it is 'not a w
   assert.match(refused[0]!, /the file \/etc\/passwd is outside /);
   const allowed = await issuesOf(main, ["/etc"]);
   assert.equal(allowed.length, 1, allowed.join("\n"));
-  assert.match(allowed[0]!, /main\.yaml:3:14: steps\[0\]\.include: the file \/etc\/passwd is not a workflow: it is not a YAML mapping; expected a workflow file with version: 1 and steps$/);
+  assert.match(
+    allowed[0]!,
+    /main\.yaml:3:14: steps\[0\]\.include: the file \/etc\/passwd is not a workflow: it is not a YAML mapping; expected a workflow file with version: 1 and steps$/,
+  );
   assert.not.match(allowed[0]!, /root:/);
 });
 
@@ -159,14 +168,26 @@ test("warnings: env, vars and step outputs pasted into run:, at the reference, w
     warnings.map((w) => `${w.line}:${w.column} ${w.path}`),
     ["5:19 steps[0].run", "7:17 steps[1].run", "8:16 steps[1].run"],
   );
-  assert.match(warnings[0]!.message, /^\$\{\{ env\.TOKEN \}\} is pasted into the script as text, so a value holding quotes, ";" or \$\(…\) runs as shell commands; it is in the step's environment already: use "\$TOKEN" instead$/);
-  assert.match(warnings[1]!.message, /\$\{\{ steps\.s\.outputs\.url \}\} .*pass it through env: \(env: \{ S_URL: "\$\{\{ steps\.s\.outputs\.url \}\}" \}\) and use "\$S_URL" instead$/);
+  assert.match(
+    warnings[0]!.message,
+    /^\$\{\{ env\.TOKEN \}\} is pasted into the script as text, so a value holding quotes, ";" or \$\(…\) runs as shell commands; it is in the step's environment already: use "\$TOKEN" instead$/,
+  );
+  assert.match(
+    warnings[1]!.message,
+    /\$\{\{ steps\.s\.outputs\.url \}\} .*pass it through env: \(env: \{ S_URL: "\$\{\{ steps\.s\.outputs\.url \}\}" \}\) and use "\$S_URL" instead$/,
+  );
   assert.match(warnings[2]!.message, /\$\{\{ vars\.who \}\} .*env: \{ WHO: .* "\$WHO"/);
-  assert.equal(validateWorkflowText("version: 1\nsteps:\n  - run: echo \"$TOKEN\"\n", "w.yaml").warnings, []);
+  assert.equal(validateWorkflowText('version: 1\nsteps:\n  - run: echo "$TOKEN"\n', "w.yaml").warnings, []);
   // A script that is only one ${{ }} is a command on purpose (run: ${{ vars.test }}).
-  assert.equal(validateWorkflowText("version: 1\nvars: { test: npm test }\nsteps:\n  - run: ${{ vars.test }}\n  - run: \" ${{ env.CMD }}\\n\"\n", "w.yaml").warnings, []);
+  assert.equal(
+    validateWorkflowText('version: 1\nvars: { test: npm test }\nsteps:\n  - run: ${{ vars.test }}\n  - run: " ${{ env.CMD }}\\n"\n', "w.yaml").warnings,
+    [],
+  );
   // Suggested names never clobber what the shell relies on.
-  const path = validateWorkflowText("version: 1\nvars: { path: /, cilo_x: 1 }\nsteps:\n  - run: curl x${{ vars.path }} ${{ vars.cilo_x }}\n", "w.yaml").warnings;
+  const path = validateWorkflowText(
+    "version: 1\nvars: { path: /, cilo_x: 1 }\nsteps:\n  - run: curl x${{ vars.path }} ${{ vars.cilo_x }}\n",
+    "w.yaml",
+  ).warnings;
   assert.match(path[0]!.message, /env: \{ PATH_VALUE: .* "\$PATH_VALUE"/);
   assert.match(path[1]!.message, /env: \{ CILO_X_VALUE: /);
 });

@@ -22,18 +22,27 @@ test("retries until an attempt succeeds, with the backoff growing by the factor"
     return { ok: "1" };
   }, opts);
   assert.equal(r, { outputs: { ok: "1" }, attempts: 3, cancelled: false });
-  assert.equal(opts.retries, [[2, "try 1", 2], [3, "try 2", 6]]);
+  assert.equal(opts.retries, [
+    [2, "try 1", 2],
+    [3, "try 2", 6],
+  ]);
 });
 
 test("the last failure is the step's error, with the outputs it wrote", async () => {
-  const r = await runAttempts(async () => {
-    throw new StepFailed("exited with code 1", { half: "done" });
-  }, options({ retry: retryPolicy(1) }));
+  const r = await runAttempts(
+    async () => {
+      throw new StepFailed("exited with code 1", { half: "done" });
+    },
+    options({ retry: retryPolicy(1) }),
+  );
   assert.equal(r, { outputs: { half: "done" }, error: "exited with code 1", attempts: 2, cancelled: false });
 });
 
 test("an attempt over its time limit fails with the timeout as its error", async () => {
-  const r = await runAttempts((signal) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted")))), options({ timeoutMs: 20 }));
+  const r = await runAttempts(
+    (signal) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted")))),
+    options({ timeoutMs: 20 }),
+  );
   assert.is(r.error, "timed out after 20ms");
   assert.is(r.cancelled, false);
 });

@@ -20,7 +20,10 @@ test("runs every task, never more than the limit at once, including tasks added 
   await pool.drained();
   assert.is(peak, 3);
   assert.is(done.length, 15);
-  assert.equal([...done].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+  assert.equal(
+    [...done].sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+  );
 });
 
 test("urgent tasks start before the others", async () => {
@@ -47,7 +50,8 @@ test("the first failure stops further starts and rejects drained() after running
   pool.add(async () => {
     throw new Error("boom");
   });
-  for (let i = 0; i < 5; i++) pool.add(async () => {
+  for (let i = 0; i < 5; i++)
+    pool.add(async () => {
       laterStarted = true;
     });
   try {

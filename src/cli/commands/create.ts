@@ -30,7 +30,9 @@ export default async function create(env: string, opts: CreateOptions): Promise<
     ...(opts.clone ? { mode: opts.clone as "copy" | "reflink" | "worktree" } : {}),
     ...(include.length ? { include } : {}),
     ...(opts.ephemeral ? { ownerPid: process.ppid } : {}),
-    ...(opts.sharedNetwork !== undefined ? { sharedNetworks: Array.isArray(opts.sharedNetwork) ? opts.sharedNetwork.map(String) : [String(opts.sharedNetwork)] } : {}),
+    ...(opts.sharedNetwork !== undefined
+      ? { sharedNetworks: Array.isArray(opts.sharedNetwork) ? opts.sharedNetwork.map(String) : [String(opts.sharedNetwork)] }
+      : {}),
     onProgress: notice,
   });
   if (note) warn(note);

@@ -19,7 +19,9 @@ export default async function destroy(env: string, opts: DestroyOptions): Promis
     const rec = findEnv(readState(), env, await currentProject(opts.project));
     if (!opts.keepWorkspace) await planWorkspaceRemoval(rec, { ref: env }); // refuses losing work before asking
     const rl = createInterface({ input: process.stdin, output: process.stderr });
-    const answer = await rl.question(`Destroy ${rec.project}/${rec.name}: containers, network, volumes${opts.keepWorkspace ? "" : ` and ${workspacePath(rec.project, rec.name)}`}? [y/N] `);
+    const answer = await rl.question(
+      `Destroy ${rec.project}/${rec.name}: containers, network, volumes${opts.keepWorkspace ? "" : ` and ${workspacePath(rec.project, rec.name)}`}? [y/N] `,
+    );
     rl.close();
     if (!/^y(es)?$/i.test(answer.trim())) throw new CiloError("E_ABORTED", "Nothing was destroyed");
   }

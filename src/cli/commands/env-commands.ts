@@ -46,7 +46,12 @@ export async function logs(ref: string, service: string | undefined, opts: { pro
 }
 
 /** `cilo exec <env> <service> [cmd...]`: with a TTY when stdin is one. */
-export async function exec(ref: string, service: string, argv: string[], opts: { project?: string; user?: string; workdir?: string; "--"?: string[] }): Promise<number> {
+export async function exec(
+  ref: string,
+  service: string,
+  argv: string[],
+  opts: { project?: string; user?: string; workdir?: string; "--"?: string[] },
+): Promise<number> {
   const cmd = [...argv, ...(opts["--"] ?? [])];
   const rec = await resolveEnv(ref, opts.project);
   checkService(rec, service);

@@ -27,7 +27,13 @@ export default async function hostnames(action: string, env: string, args: strin
       return { service: s.name, hostnames: names, dns: names.map((n) => `${n}.${rec.name}.${suffix}`) };
     });
     if (opts.json) printJson(rows);
-    else println(table(["SERVICE", "HOSTNAMES"], rows.map((r) => [r.service, r.dns.join(", ") || "-"])));
+    else
+      println(
+        table(
+          ["SERVICE", "HOSTNAMES"],
+          rows.map((r) => [r.service, r.dns.join(", ") || "-"]),
+        ),
+      );
     return 0;
   }
   const [service, ...raw] = args;
@@ -35,7 +41,8 @@ export default async function hostnames(action: string, env: string, args: strin
   const names = raw.map((n) => n.trim().toLowerCase());
   if (names.length === 0 && action !== "set") throw usageError(`Give one or more names to ${action}`);
   for (const n of names) {
-    if (!isDnsLabel(n)) throw usageError(`The hostname ${shown(n)} is not a DNS label: use letters, digits and "-", starting and ending with a letter or digit`);
+    if (!isDnsLabel(n))
+      throw usageError(`The hostname ${shown(n)} is not a DNS label: use letters, digits and "-", starting and ending with a letter or digit`);
   }
   const state = readState();
   const rec = findEnv(state, env, project);
@@ -43,17 +50,23 @@ export default async function hostnames(action: string, env: string, args: strin
     throw usageError(`The env ${rec.project}/${rec.name} has no service ${shown(service)} (services: ${rec.services.map((s) => s.name).join(", ")})`);
   }
   const current = rec.hostnames?.[service] ?? [];
-  const next =
-    action === "add" ? [...new Set([...current, ...names])] : action === "remove" ? current.filter((n) => !names.includes(n)) : [...new Set(names)];
+  const next = action === "add" ? [...new Set([...current, ...names])] : action === "remove" ? current.filter((n) => !names.includes(n)) : [...new Set(names)];
   if (action === "remove") {
     const missing = names.filter((n) => !current.includes(n));
-    if (missing.length > 0) throw usageError(`"${missing.join('", "')}" ${missing.length === 1 ? "is" : "are"} not a custom hostname of ${service}`, `See them with: cilo hostnames list ${rec.project}/${rec.name}`);
+    if (missing.length > 0)
+      throw usageError(
+        `"${missing.join('", "')}" ${missing.length === 1 ? "is" : "are"} not a custom hostname of ${service}`,
+        `See them with: cilo hostnames list ${rec.project}/${rec.name}`,
+      );
   }
   const other = rec.services.flatMap((s) => (s.name === service ? [] : [s.name, ...(s.hostnames ?? []), ...(rec.hostnames?.[s.name] ?? [])]));
   const taken = next.filter((n) => other.includes(n));
   if (taken.length > 0) throw usageError(`The name "${taken[0]}" already belongs to another service of ${rec.project}/${rec.name}`);
   const candidate = { ...rec, hostnames: { ...(rec.hostnames ?? {}), [service]: next.sort() } };
-  await checkDnsNames({ ...candidate, services: candidate.services.map((s) => (s.name === service ? { ...s, hostnames: [...new Set([...(s.hostnames ?? []), ...next])] } : s)) }, state);
+  await checkDnsNames(
+    { ...candidate, services: candidate.services.map((s) => (s.name === service ? { ...s, hostnames: [...new Set([...(s.hostnames ?? []), ...next])] } : s)) },
+    state,
+  );
   await withState((st) => {
     const cur = st.envs[envKey(rec.project, rec.name)];
     if (!cur) throw usageError(`No env "${env}" exists`);

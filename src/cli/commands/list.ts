@@ -39,7 +39,11 @@ export default async function list(opts: ListOptions): Promise<number> {
     .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)));
   let out: string;
   if (format === "json") {
-    out = JSON.stringify(envs.map((e) => envSummary(e, state)), null, 2);
+    out = JSON.stringify(
+      envs.map((e) => envSummary(e, state)),
+      null,
+      2,
+    );
   } else if (format === "quiet") {
     out = envs.map((e) => `${e.project}/${e.name}`).join("\n");
   } else if (envs.length === 0) {

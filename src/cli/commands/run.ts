@@ -46,7 +46,9 @@ export default async function run(target: string, rest: string[], opts: RunOptio
   } else {
     if (rest.length !== 1) {
       throw usageError(
-        rest.length === 0 ? `"${target}" is not a workflow file (.yaml or .yml), and no env was given` : `cilo run takes one command and one env, got ${rest.length + 1} arguments`,
+        rest.length === 0
+          ? `"${target}" is not a workflow file (.yaml or .yml), and no env was given`
+          : `cilo run takes one command and one env, got ${rest.length + 1} arguments`,
         `Run a workflow: cilo run <file.yaml>. Run a command in an env: cilo run "<command>" <env>, or cilo run <env> -- <command...>`,
       );
     }
@@ -74,9 +76,12 @@ async function runWorkflowFile(file: string, opts: RunOptions): Promise<number> 
     const { junitReport } = await import("../../workflow/render/junit-report.ts");
     renderers.push(junitReport(opts.junit));
   }
-  const runner = new WorkflowRunner(loaded, { keep: opts.keep === true, onEvent: (e) => {
+  const runner = new WorkflowRunner(loaded, {
+    keep: opts.keep === true,
+    onEvent: (e) => {
       for (const r of renderers) r.onEvent(e);
-    } });
+    },
+  });
   const onSignal = (signal: "SIGINT" | "SIGTERM") => runner.interrupt(signal);
   const onInt = () => onSignal("SIGINT");
   const onTerm = () => onSignal("SIGTERM");

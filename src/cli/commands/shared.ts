@@ -47,15 +47,25 @@ function list(opts: SharedOptions): number {
     return 0;
   }
   if (rows.length === 0 && envNetworks.length === 0) {
-    println("Nothing is shared. Mark a service with the label cilo.share: \"true\", list it under shared: in the config, or use cilo up --share <service>.");
+    println('Nothing is shared. Mark a service with the label cilo.share: "true", list it under shared: in the config, or use cilo up --share <service>.');
     return 0;
   }
   if (rows.length > 0) {
-    println(table(["PROJECT", "SERVICE", "USERS", "STATE"], rows.map((r) => [r.project, r.service, r.users.join(", ") || "-", r.users.length ? "in use" : `idle since ${r.idle_since ?? "?"}`])));
+    println(
+      table(
+        ["PROJECT", "SERVICE", "USERS", "STATE"],
+        rows.map((r) => [r.project, r.service, r.users.join(", ") || "-", r.users.length ? "in use" : `idle since ${r.idle_since ?? "?"}`]),
+      ),
+    );
   }
   if (envNetworks.length > 0) {
     if (rows.length > 0) println();
-    println(table(["ENV NETWORK", "JOINED BY"], envNetworks.map((x) => [x.env, x.dependants.join(", ")])));
+    println(
+      table(
+        ["ENV NETWORK", "JOINED BY"],
+        envNetworks.map((x) => [x.env, x.dependants.join(", ")]),
+      ),
+    );
   }
   return 0;
 }

@@ -30,7 +30,13 @@ export default async function workflow(action: string, file: string | undefined,
   if (action === "list-templates") {
     const templates = listTemplates();
     if (opts.json) printJson(templates.map(({ name, kind, description, defaultOutput }) => ({ name, kind, description, output: defaultOutput })));
-    else println(table(["NAME", "KIND", "WRITES", "DESCRIPTION"], templates.map((t) => [t.name, t.kind, t.defaultOutput, t.description])));
+    else
+      println(
+        table(
+          ["NAME", "KIND", "WRITES", "DESCRIPTION"],
+          templates.map((t) => [t.name, t.kind, t.defaultOutput, t.description]),
+        ),
+      );
     return 0;
   }
   throw usageError(`Unknown workflow action "${action}"; expected one of ${ACTIONS.join(", ")}`);

@@ -27,9 +27,7 @@ const CANDIDATES: { command: string[]; flavor: ComposeCli["flavor"] }[] = [
  */
 export async function detectCompose(home = ciloHome()): Promise<ComposeCli> {
   const override = process.env["CILO_COMPOSE"]?.trim();
-  const candidates = override
-    ? [{ command: override.split(/\s+/), flavor: flavorOf(override.split(/\s+/)) }]
-    : CANDIDATES;
+  const candidates = override ? [{ command: override.split(/\s+/), flavor: flavorOf(override.split(/\s+/)) }] : CANDIDATES;
   const cacheFile = join(home, "compose-cli.json");
   const cached = readCache(cacheFile, override ?? "");
   if (cached) return cached;
@@ -168,7 +166,9 @@ export function composeFailure(what: string, r: RunResult, opts: ComposeFailureO
   const lines = text
     .split("\n")
     .map((l) => l.trim())
-    .filter((l) => l.length > 0 && !/^(Creating|Starting|Stopping|Removing|Recreating|Network|Volume|Container|Pulling|Building)\b/.test(l) && !/^WARNING/.test(l));
+    .filter(
+      (l) => l.length > 0 && !/^(Creating|Starting|Stopping|Removing|Recreating|Network|Volume|Container|Pulling|Building)\b/.test(l) && !/^WARNING/.test(l),
+    );
   const reason = lines.find((l) => /error|invalid|not|unsupported|must|cannot|failed|unknown|denied/i.test(l)) ?? lines[0] ?? `exit ${r.code}`;
   return new CiloError("E_COMPOSE", `${what}: ${reason.replace(/^ERROR:\s*/, "")}`, { exitCode: opts.exitCode ?? ExitCode.failure });
 }

@@ -50,7 +50,9 @@ export function readdressNetworks(networks: Mapping, services: Mapping, allocate
     if (entry["gateway"] !== undefined) out["gateway"] = moveAddress(entry["gateway"], from, to, `the gateway ${of}`);
     if (entry["ip_range"] !== undefined) out["ip_range"] = moveRange(entry["ip_range"], from, to, `the ip_range ${of}`);
     if (isMapping(entry["aux_addresses"])) {
-      out["aux_addresses"] = Object.fromEntries(Object.entries(entry["aux_addresses"]).map(([host, ip]) => [host, moveAddress(ip, from, to, `aux_addresses.${host} ${of}`)]));
+      out["aux_addresses"] = Object.fromEntries(
+        Object.entries(entry["aux_addresses"]).map(([host, ip]) => [host, moveAddress(ip, from, to, `aux_addresses.${host} ${of}`)]),
+      );
     }
     network["ipam"] = { ...ipam, config: [out] };
     for (const [name, service] of Object.entries(services)) {
@@ -82,10 +84,14 @@ function moveRange(range: unknown, from: Cidr, to: Cidr, where: string): string 
 }
 
 function fit(where: string, value: string, from: Cidr, to: Cidr): CiloError {
-  return new CiloError("E_NETWORK_READDRESS", `Cannot re-address ${where} (${value}): its offset in ${formatCidr(from)} does not fit the env's subnet ${formatCidr(to)}`, {
-    exitCode: ExitCode.usage,
-    hint: `Use an address within the first /${to.prefix} of the ipam subnet, or leave the address out so Docker picks one`,
-  });
+  return new CiloError(
+    "E_NETWORK_READDRESS",
+    `Cannot re-address ${where} (${value}): its offset in ${formatCidr(from)} does not fit the env's subnet ${formatCidr(to)}`,
+    {
+      exitCode: ExitCode.usage,
+      hint: `Use an address within the first /${to.prefix} of the ipam subnet, or leave the address out so Docker picks one`,
+    },
+  );
 }
 
 function cannot(key: string, why: string): CiloError {

@@ -48,7 +48,13 @@ export async function resolveModel(opts: ResolveOptions): Promise<ResolvedModel>
   const compute = async (): Promise<string> => {
     const r = await runCompose(
       opts.cli,
-      { projectName: opts.projectName, files: opts.files, cwd: opts.dir, ...(envFile ? { envFile } : {}), ...(opts.profiles ? { profiles: opts.profiles } : {}) },
+      {
+        projectName: opts.projectName,
+        files: opts.files,
+        cwd: opts.dir,
+        ...(envFile ? { envFile } : {}),
+        ...(opts.profiles ? { profiles: opts.profiles } : {}),
+      },
       ["config"],
     );
     if (r.code !== 0) throw composeFailure(`The compose project in ${opts.dir} is invalid`, r, { exitCode: ExitCode.usage });
@@ -169,8 +175,6 @@ function dependencies(dir: string, files: string[], envFiles: string[], parse: (
   return [...seen].sort();
 }
 
-
-
 /**
  * Variables the compose files and .env mention, with the values compose gets (its environment is
  * bound to the Docker endpoint: `${DOCKER_HOST}` there is the endpoint, not this process's value).
@@ -190,8 +194,6 @@ function interpolatedVars(paths: string[]): Record<string, string | null> {
   for (const n of [...names].sort()) out[n] = env[n] ?? null;
   return out;
 }
-
-
 
 function hash(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");

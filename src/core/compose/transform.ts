@@ -47,7 +47,6 @@ export interface TransformResult {
   services: string[];
 }
 
-
 interface Scope {
   /** Prefix of explicitly named networks and volumes, e.g. `cilo_<home>_<project>_<env>_`. */
   namePrefix: string;
@@ -234,7 +233,6 @@ function dropUnusedVolumes(volumes: Mapping, services: Mapping): void {
   for (const key of Object.keys(volumes)) if (!used.has(key)) delete volumes[key];
 }
 
-
 function isEnabled(service: string, profiles: unknown, enabled: Set<string>): boolean {
   if (profiles === undefined || profiles === null) return true;
   if (!Array.isArray(profiles) || !profiles.every((p) => typeof p === "string")) {
@@ -265,11 +263,10 @@ function keepsNetworkMode(service: string, mode: unknown): boolean {
       hint: "Remove network_mode: host; cilo gives every service its own address on the env network",
     });
   }
-  throw new CiloError(
-    "E_NETWORK_MODE",
-    `Service "${service}" uses network_mode: ${mode}, which joins a network outside the env`,
-    { exitCode: ExitCode.usage, hint: "Attach the service with networks: instead" },
-  );
+  throw new CiloError("E_NETWORK_MODE", `Service "${service}" uses network_mode: ${mode}, which joins a network outside the env`, {
+    exitCode: ExitCode.usage,
+    hint: "Attach the service with networks: instead",
+  });
 }
 
 /**

@@ -76,8 +76,7 @@ export async function loadProjectConfig(dir: string): Promise<LoadedConfig> {
 }
 
 function checkConfig(doc: Record<string, unknown>, file: string): ProjectConfig {
-  const bad = (key: string, what: string) =>
-    new CiloError("E_CONFIG_INVALID", `In ${file}, "${key}" must be ${what}`, { exitCode: ExitCode.usage });
+  const bad = (key: string, what: string) => new CiloError("E_CONFIG_INVALID", `In ${file}, "${key}" must be ${what}`, { exitCode: ExitCode.usage });
   const strList = (key: string) => {
     const v = doc[key];
     if (v !== undefined && !(Array.isArray(v) && v.every((x) => typeof x === "string"))) throw bad(key, "a list of strings");
@@ -93,9 +92,16 @@ function checkConfig(doc: Record<string, unknown>, file: string): ProjectConfig 
   if (hn !== undefined) {
     if (typeof hn !== "object" || hn === null || Array.isArray(hn)) throw bad("hostnames", "a mapping of service to a list of names");
     for (const [svc, names] of Object.entries(hn)) {
-      if (!isServiceName(svc)) throw new CiloError("E_CONFIG_INVALID", `In ${file}, "hostnames" names the service ${shown(svc)}, which is not a service name`, { exitCode: ExitCode.usage });
+      if (!isServiceName(svc))
+        throw new CiloError("E_CONFIG_INVALID", `In ${file}, "hostnames" names the service ${shown(svc)}, which is not a service name`, {
+          exitCode: ExitCode.usage,
+        });
       let list: unknown = names;
-      if (typeof names === "string") list = names.split(",").map((s) => s.trim()).filter(Boolean);
+      if (typeof names === "string")
+        list = names
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
       else if (!(Array.isArray(names) && names.every((x) => typeof x === "string"))) throw bad(`hostnames.${svc}`, "a list of names");
       (hn as Record<string, unknown>)[svc] = (list as string[]).map((n) => hostnameEntry(n, `In ${file}, the hostname of ${svc}`));
     }

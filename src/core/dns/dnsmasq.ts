@@ -64,8 +64,7 @@ export interface DnsStatus {
   upstreams: string[];
 }
 
-const INSTALL_HINT =
-  process.platform === "darwin" ? "Install it with: brew install dnsmasq" : "Install it with: apt-get install dnsmasq-base (Debian/Ubuntu)";
+const INSTALL_HINT = process.platform === "darwin" ? "Install it with: brew install dnsmasq" : "Install it with: apt-get install dnsmasq-base (Debian/Ubuntu)";
 const SBIN_DIRS = ["/usr/sbin", "/sbin", "/usr/local/sbin", "/opt/homebrew/sbin"];
 
 export function dnsFiles(home = ciloHome()): DnsFiles {
@@ -118,8 +117,7 @@ export function dnsStatus(envs: DnsEnv[], opts: DnsOptions): DnsStatus {
   const pid = runningPid(files);
   const onDisk = hostsOnDisk(files.hostsDir);
   const hostsInSync =
-    onDisk.length === Object.keys(plan.hostsFiles).length &&
-    onDisk.every((f) => readTextIfExists(join(files.hostsDir, f)) === plan.hostsFiles[f]);
+    onDisk.length === Object.keys(plan.hostsFiles).length && onDisk.every((f) => readTextIfExists(join(files.hostsDir, f)) === plan.hostsFiles[f]);
   const configInSync = readTextIfExists(files.config) === config && (pid === undefined || readTextIfExists(files.loaded) === config);
   return {
     running: pid !== undefined,
@@ -222,7 +220,13 @@ async function launch(files: DnsFiles, port: number): Promise<number> {
   const args = [`--conf-file=${files.config}`, ...(process.getuid?.() === 0 ? ["--user=root"] : [])];
   const r = await run(bin, args, { env: { ...process.env, LC_ALL: "C" } });
   if (r.code !== 0) {
-    const why = r.stderr.trim().split("\n").filter(Boolean).pop()?.replace(/^dnsmasq: /, "") ?? `exit code ${r.code}`;
+    const why =
+      r.stderr
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .pop()
+        ?.replace(/^dnsmasq: /, "") ?? `exit code ${r.code}`;
     if (/address already in use/i.test(why) || (await portInUse(port))) {
       throw prerequisiteError(
         "E_DNS_PORT_TAKEN",
@@ -261,7 +265,6 @@ function readPid(file: string): number | undefined {
   const n = Number((readTextIfExists(file) ?? "").trim());
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
-
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {

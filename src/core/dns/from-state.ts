@@ -39,6 +39,8 @@ export function dnsOptionsFromState(state: State, home?: string): DnsOptions {
  * (a state from before that rule) is `skipped`: a repository must not claim a public domain.
  */
 export function resolverSuffixes(state: State): { suffixes: string[]; skipped: string[] } {
-  const envSuffixes = [...new Set(Object.values(state.envs).flatMap((e) => (e.dns_suffix && e.dns_suffix !== state.config.dns_suffix ? [e.dns_suffix] : [])))].sort();
+  const envSuffixes = [
+    ...new Set(Object.values(state.envs).flatMap((e) => (e.dns_suffix && e.dns_suffix !== state.config.dns_suffix ? [e.dns_suffix] : []))),
+  ].sort();
   return { suffixes: [state.config.dns_suffix, ...envSuffixes.filter(isPrivateUseSuffix)], skipped: envSuffixes.filter((s) => !isPrivateUseSuffix(s)) };
 }

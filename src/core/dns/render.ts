@@ -82,7 +82,10 @@ export function planDns(envs: DnsEnv[]): DnsPlan {
     names += own.length;
     hostsFiles[file] = `# cilo: ${env} (rendered from state; cilo rewrites it)\n${own.join("\n")}\n`;
   }
-  const wildcards = [...apexes].map(([name, o]) => `address=/${name}/${o.ip}\n`).sort(cmp).join("");
+  const wildcards = [...apexes]
+    .map(([name, o]) => `address=/${name}/${o.ip}\n`)
+    .sort(cmp)
+    .join("");
   return { hostsFiles, wildcards, names };
 }
 
@@ -98,7 +101,10 @@ export function renderMainConfig(opts: MainConfigOptions): string {
   const dir = configPath(opts.dir, "The hosts folder");
   const suffixes = [...new Set(opts.suffixes.map((s) => dnsSuffix(s)))].sort(cmp);
   const upstreams = [...new Set(opts.upstreams.map(configUpstream))];
-  const wildcards = opts.wildcards.split("\n").filter((l) => l.length > 0).map(checkWildcardLine);
+  const wildcards = opts.wildcards
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map(checkWildcardLine);
   return [
     "# cilo's dnsmasq, rendered from state (cilo rewrites it)",
     `port=${port}`,

@@ -35,7 +35,10 @@ export function systemUpstreams(opts: UpstreamOptions): string[] {
 export function parseNameservers(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split("\n")) {
-    const [key, value] = line.replace(/[#;].*$/, "").trim().split(/\s+/);
+    const [key, value] = line
+      .replace(/[#;].*$/, "")
+      .trim()
+      .split(/\s+/);
     if (key === "nameserver" && value && isUpstream(value) && !value.includes("#")) out.push(value);
   }
   return out;

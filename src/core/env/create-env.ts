@@ -117,7 +117,14 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
       progress(`Making the workspace (${mode})`);
       const include = [...(config.clone?.include ?? []), ...(opts.include ?? [])];
       const exclude = config.clone?.exclude ?? [];
-      workspaceMade = await createWorkspace({ dest: rec.workspace, source: dir, mode, env: name, ...(include.length ? { include } : {}), ...(exclude.length ? { exclude } : {}) });
+      workspaceMade = await createWorkspace({
+        dest: rec.workspace,
+        source: dir,
+        mode,
+        env: name,
+        ...(include.length ? { include } : {}),
+        ...(exclude.length ? { exclude } : {}),
+      });
     }
     failpoint("create:workspace");
     const suffix = await dnsSuffixOf(rec);
@@ -166,7 +173,10 @@ async function rollback(rec: EnvRecord | undefined, ws: WorkspaceInfo | undefine
   if (staging) rmSync(staging, { recursive: true, force: true });
   if (ws) {
     try {
-      await removeWorkspace({ path: ws.path, kind: ws.kind, ...(ws.source ? { source: ws.source } : {}), ...(ws.branch ? { branch: ws.branch } : {}) }, { force: true });
+      await removeWorkspace(
+        { path: ws.path, kind: ws.kind, ...(ws.source ? { source: ws.source } : {}), ...(ws.branch ? { branch: ws.branch } : {}) },
+        { force: true },
+      );
     } catch {
       // leave it for doctor rather than hide the original error
     }

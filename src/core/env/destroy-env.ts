@@ -83,7 +83,9 @@ export async function removeEnvResources(
   const nets = await envNetworks(provider, rec, homeId);
   // The env network by name too (compose makes it; a label sweep alone misses an unlabelled one).
   // Its name holds this home's id, or is an env's that predates ids.
-  const byName = (await provider.listNetworks()).filter((n) => n.name === rec.docker_name && !nets.some((x) => x.id === n.id) && isHomeResource(n.labels, homeId));
+  const byName = (await provider.listNetworks()).filter(
+    (n) => n.name === rec.docker_name && !nets.some((x) => x.id === n.id) && isHomeResource(n.labels, homeId),
+  );
   for (const n of [...nets, ...byName]) await provider.removeNetwork(n.id);
   for (const v of await envVolumes(provider, rec, homeId)) await provider.removeVolume(v.name);
   if (!opts.keepWorkspace) {

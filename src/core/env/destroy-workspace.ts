@@ -110,7 +110,8 @@ export async function unsavedWorkOf(rec: EnvRecord, home = ciloHome()): Promise<
 /** Says what is lost in a few words, e.g. "2 commits not on any other branch and 1 uncommitted file". */
 export function describeWork(work: UnsavedWork): string {
   const what: string[] = [];
-  if (work.commits > 0) what.push(`${countOf(work.commits, "commit")} ${work.kind === "worktree" ? "not on any other branch" : "not pushed to any remote branch"}`);
+  if (work.commits > 0)
+    what.push(`${countOf(work.commits, "commit")} ${work.kind === "worktree" ? "not on any other branch" : "not pushed to any remote branch"}`);
   if (work.files > 0) what.push(countOf(work.files, "uncommitted file"));
   return what.join(" and ");
 }
@@ -124,7 +125,12 @@ async function workAt(rec: EnvRecord, plan: Pick<WorkspacePlan, "path" | "link">
 /** One line naming what would be lost and how to keep it. */
 function unsavedError(rec: EnvRecord, work: UnsavedWork, ref: string): CiloError {
   const key = envKey(rec.project, rec.name);
-  const subject = work.kind === "worktree" ? (work.branch ?? `The worktree of ${key}`) : work.kind === "git" ? `The git clone of ${key}` : `The git repository in the workspace of ${key}`;
+  const subject =
+    work.kind === "worktree"
+      ? (work.branch ?? `The worktree of ${key}`)
+      : work.kind === "git"
+        ? `The git clone of ${key}`
+        : `The git repository in the workspace of ${key}`;
   const keep = work.kind === "worktree" ? "commit/push or merge them" : "commit and push them";
   return new CiloError("E_WORKSPACE_UNSAVED", `${subject} has ${describeWork(work)}; ${keep}, or run cilo destroy ${ref} --force (or --keep-workspace)`, {
     exitCode: ExitCode.usage,
@@ -132,7 +138,12 @@ function unsavedError(rec: EnvRecord, work: UnsavedWork, ref: string): CiloError
 }
 
 function workspaceRef(rec: EnvRecord, path: string): WorkspaceRef {
-  return { path, kind: rec.source?.kind ?? "copy", ...(rec.source?.path ? { source: rec.source.path } : {}), ...(rec.source?.branch ? { branch: rec.source.branch } : {}) };
+  return {
+    path,
+    kind: rec.source?.kind ?? "copy",
+    ...(rec.source?.path ? { source: rec.source.path } : {}),
+    ...(rec.source?.branch ? { branch: rec.source.branch } : {}),
+  };
 }
 
 /** The `env.render` token values the workspace was rendered with at create. */
@@ -145,7 +156,13 @@ function renderTokens(rec: EnvRecord, path: string, home: string) {
       suffix = "test";
     }
   }
-  return { CILO_ENV: rec.name, CILO_PROJECT: rec.project, CILO_BASE_URL: baseUrl(rec.project, rec.name, suffix), CILO_DNS_SUFFIX: suffix, CILO_WORKSPACE: path };
+  return {
+    CILO_ENV: rec.name,
+    CILO_PROJECT: rec.project,
+    CILO_BASE_URL: baseUrl(rec.project, rec.name, suffix),
+    CILO_DNS_SUFFIX: suffix,
+    CILO_WORKSPACE: path,
+  };
 }
 
 function countOf(n: number, word: string): string {

@@ -39,7 +39,11 @@ export async function envStatus(ref: string, explicitProject?: string): Promise<
   const sharedNetwork = state.shared?.[rec.project]?.network;
   const shared = sharedOnes.length > 0 ? await sharedContainers(provider, rec.project, sharedNetwork, state.home_id) : [];
   const services = [
-    ...mergeRuntime(rec.services.filter((s) => !s.shared), containers, network),
+    ...mergeRuntime(
+      rec.services.filter((s) => !s.shared),
+      containers,
+      network,
+    ),
     ...(sharedNetwork ? mergeRuntime(sharedOnes, shared, sharedNetwork) : sharedOnes),
   ].sort((a, b) => (a.name < b.name ? -1 : 1));
   return {

@@ -42,10 +42,14 @@ export async function ensureExtraSubnets(rec: EnvRecord, model: Record<string, u
         next[network] = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, taken);
       } catch (e) {
         if (!isCiloError(e) || e.code !== "E_SUBNET_POOL_EXHAUSTED") throw e;
-        throw new CiloError("E_SUBNET_POOL_EXHAUSTED", `Network "${network}" fixes its subnet in ipam, and the subnet pool ${state.config.subnet_pool} has no free /${state.config.subnet_size} left to re-address it for ${key}`, {
-          exitCode: ExitCode.usage,
-          hint: "Destroy unused envs (cilo gc), choose a larger pool with cilo init --subnet-pool, or remove the ipam subnet",
-        });
+        throw new CiloError(
+          "E_SUBNET_POOL_EXHAUSTED",
+          `Network "${network}" fixes its subnet in ipam, and the subnet pool ${state.config.subnet_pool} has no free /${state.config.subnet_size} left to re-address it for ${key}`,
+          {
+            exitCode: ExitCode.usage,
+            hint: "Destroy unused envs (cilo gc), choose a larger pool with cilo init --subnet-pool, or remove the ipam subnet",
+          },
+        );
       }
       taken.push(next[network]!);
     }

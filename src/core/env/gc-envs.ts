@@ -55,7 +55,13 @@ export async function gcEnvs(opts: GcOptions): Promise<GcResult> {
     }
     const work = await unsavedWorkOf(env).catch(() => undefined);
     if (work) {
-      result.kept.push({ ...idle, reason: work.files > 0 ? "its workspace has uncommitted changes" : `its ${({ worktree: "branch", git: "clone", repo: "workspace's git repository" } as const)[work.kind]} has ${describeWork(work)}` });
+      result.kept.push({
+        ...idle,
+        reason:
+          work.files > 0
+            ? "its workspace has uncommitted changes"
+            : `its ${({ worktree: "branch", git: "clone", repo: "workspace's git repository" } as const)[work.kind]} has ${describeWork(work)}`,
+      });
       continue;
     }
     if (opts.dryRun) {

@@ -178,7 +178,6 @@ function spawnReaper(owner: ProcessIdentity, home: string): ProcessIdentity {
   return processIdentity(pid);
 }
 
-
 function reaperRuns(rec: ReaperRecord): boolean {
   return isProcessAlive(rec.reaper_pid, rec.reaper_start_ticks !== undefined ? { startTicks: rec.reaper_start_ticks } : {});
 }

@@ -76,7 +76,10 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
   try {
     rec = await ensureFreeSubnet(rec);
     rec = await ensureExtraSubnets(rec, resolved.model);
-    const sharedNames = sharedServiceNames(resolved.model, resolved.config, { ...(opts.share ? { share: opts.share } : {}), ...(opts.isolate ? { isolate: opts.isolate } : {}) });
+    const sharedNames = sharedServiceNames(resolved.model, resolved.config, {
+      ...(opts.share ? { share: opts.share } : {}),
+      ...(opts.isolate ? { isolate: opts.isolate } : {}),
+    });
     const joinNetworks = joinedNetworks(readState(), rec);
     const dropped = (rec.shared_services ?? []).filter((s) => !sharedNames.includes(s));
     if (dropped.length > 0 || sharedNames.length > 0) started = true;
@@ -110,12 +113,27 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
     }
     failpoint("up:after-compose");
     if (opts.wait) {
-      await waitForServices(provider, { labels: envSelectorLabels(rec, home!.id), services: rendered.services, timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.signal ? { signal: opts.signal } : {}) });
+      await waitForServices(provider, {
+        labels: envSelectorLabels(rec, home!.id),
+        services: rendered.services,
+        timeoutMs: opts.timeoutMs ?? 120_000,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
     }
     const containers = await envContainers(provider, rec, home!.id);
     const merged = [
-      ...mergeRuntime(services.filter((s) => !s.shared), containers, rec.docker_name),
-      ...(shared ? mergeRuntime(services.filter((s) => s.shared), shared.containers, shared.network) : []),
+      ...mergeRuntime(
+        services.filter((s) => !s.shared),
+        containers,
+        rec.docker_name,
+      ),
+      ...(shared
+        ? mergeRuntime(
+            services.filter((s) => s.shared),
+            shared.containers,
+            shared.network,
+          )
+        : []),
     ].sort((a, b) => (a.name < b.name ? -1 : 1));
     const done = await withState((state) => {
       const cur = state.envs[key];
@@ -156,7 +174,9 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
 /** Refuses an env that another live process is taking down or destroying. */
 function assertNotBusy(r: EnvRecord): EnvRecord {
   if (r.operation && r.operation.kind !== "up" && isProcessAlive(r.operation.pid)) {
-    throw new CiloError("E_ENV_BUSY", `The env ${r.project}/${r.name} is busy: ${r.operation.kind} is running (pid ${r.operation.pid})`, { hint: "Wait for it to finish" });
+    throw new CiloError("E_ENV_BUSY", `The env ${r.project}/${r.name} is busy: ${r.operation.kind} is running (pid ${r.operation.pid})`, {
+      hint: "Wait for it to finish",
+    });
   }
   return r;
 }

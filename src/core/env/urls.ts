@@ -12,7 +12,12 @@ export function baseUrl(project: string, env: string, suffix: string): string {
 }
 
 /** Every DNS name of a service in an env. */
-export function serviceDnsNames(service: { name: string; hostnames?: string[]; ingress?: boolean }, rec: EnvRecord, suffix: string, extra: string[] = []): string[] {
+export function serviceDnsNames(
+  service: { name: string; hostnames?: string[]; ingress?: boolean },
+  rec: EnvRecord,
+  suffix: string,
+  extra: string[] = [],
+): string[] {
   const names = [`${service.name}.${rec.name}.${suffix}`, ...[...(service.hostnames ?? []), ...extra].map((h) => `${h}.${rec.name}.${suffix}`)];
   if (service.ingress) names.push(`${rec.project}.${rec.name}.${suffix}`, `*.${rec.project}.${rec.name}.${suffix}`);
   return [...new Set(names)];

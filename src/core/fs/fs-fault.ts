@@ -7,7 +7,10 @@ import { CiloError, ExitCode, type ErrorCode } from "../errors.ts";
 const FAULTS: Record<string, { why: string; hint: string }> = {
   ENOSPC: { why: "the disk holding it is full (ENOSPC)", hint: "Free space on that disk, then run the command again" },
   EDQUOT: { why: "the disk quota for this user is used up (EDQUOT)", hint: "Free space within the quota (or have it raised), then run the command again" },
-  EROFS: { why: "its file system is mounted read-only (EROFS)", hint: "Remount it read-write, or point CILO_HOME at a writable folder, then run the command again" },
+  EROFS: {
+    why: "its file system is mounted read-only (EROFS)",
+    hint: "Remount it read-write, or point CILO_HOME at a writable folder, then run the command again",
+  },
   EACCES: { why: "permission denied (EACCES)", hint: "Run cilo as the user who owns that folder, or fix its permissions" },
   EPERM: { why: "the operation is not permitted (EPERM)", hint: "Run cilo as the user who owns that folder, or fix its permissions" },
 };

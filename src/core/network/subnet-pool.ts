@@ -37,11 +37,9 @@ export function allocateSubnet(pool: string, size: number, taken: Iterable<strin
     const next = cidrEnd(clash) + 1;
     candidate = Math.max(candidate + step, Math.ceil(next / step) * step);
   }
-  throw new CiloError(
-    "E_SUBNET_POOL_EXHAUSTED",
-    `The subnet pool ${pool} has no free /${size} left`,
-    { hint: "Destroy unused envs (cilo gc) or choose a larger pool with cilo init --subnet-pool" },
-  );
+  throw new CiloError("E_SUBNET_POOL_EXHAUSTED", `The subnet pool ${pool} has no free /${size} left`, {
+    hint: "Destroy unused envs (cilo gc) or choose a larger pool with cilo init --subnet-pool",
+  });
 }
 
 /** How many subnets of `size` fit in `pool`. */

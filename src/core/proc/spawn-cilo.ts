@@ -12,7 +12,9 @@ export function ciloCommandLine(): { command: string; args: string[]; cwd: strin
   const here = fileURLToPath(import.meta.url);
   const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
   const fromSource = here.endsWith(".ts");
-  const entry = fromSource ? resolve(dirname(here), "../../main.ts") : join(basename(dirname(here)) === "chunks" ? resolve(dirname(here), "..") : dirname(here), "cilo.mjs");
+  const entry = fromSource
+    ? resolve(dirname(here), "../../main.ts")
+    : join(basename(dirname(here)) === "chunks" ? resolve(dirname(here), "..") : dirname(here), "cilo.mjs");
   // Loader flags such as `--import tsx` resolve from the working folder: the package root.
   const cwd = fromSource ? resolve(dirname(here), "../../..") : dirname(entry);
   if (deno) return { command: deno.execPath(), args: ["run", "-A", entry], cwd };

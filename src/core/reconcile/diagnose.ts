@@ -39,11 +39,25 @@ export function diagnose(facts: ReconcileFacts): Finding[] {
       out.push(finding("state-too-new", STATE_FILE, st.message, null));
       return out;
     case "corrupt":
-      out.push(finding("state-corrupt", STATE_FILE, st.message, st.backup ? `restore the last good state from ${st.backup} (the corrupt file is kept beside it)` : null));
+      out.push(
+        finding(
+          "state-corrupt",
+          STATE_FILE,
+          st.message,
+          st.backup ? `restore the last good state from ${st.backup} (the corrupt file is kept beside it)` : null,
+        ),
+      );
       return out;
   }
   if (st.versionOnDisk < STATE_VERSION) {
-    out.push(finding("state-schema-old", STATE_FILE, `The state file has schema version ${st.versionOnDisk}; this cilo writes ${STATE_VERSION}`, `rewrite it in schema version ${STATE_VERSION}`));
+    out.push(
+      finding(
+        "state-schema-old",
+        STATE_FILE,
+        `The state file has schema version ${st.versionOnDisk}; this cilo writes ${STATE_VERSION}`,
+        `rewrite it in schema version ${STATE_VERSION}`,
+      ),
+    );
   }
   const state = st.state;
   const workspaces = new Set(facts.workspaces);
@@ -57,7 +71,14 @@ export function diagnose(facts: ReconcileFacts): Finding[] {
     if (state.envs[key]) continue;
     const slash = key.indexOf("/");
     const target = { kind: "env", project: key.slice(0, slash), env: key.slice(slash + 1) } as const;
-    out.push(finding("workspace-orphaned", target, `The workspace folder of ${key} belongs to no env`, "delete the folder (refused when it holds uncommitted git changes, unless --force)"));
+    out.push(
+      finding(
+        "workspace-orphaned",
+        target,
+        `The workspace folder of ${key} belongs to no env`,
+        "delete the folder (refused when it holds uncommitted git changes, unless --force)",
+      ),
+    );
   }
   out.push(...sharedFindings(state, facts));
   if (facts.dns) out.push(...dnsFindings(facts.dns, state));
@@ -77,14 +98,37 @@ function sharedFindings(state: State, facts: ReconcileFacts): Finding[] {
     for (const [name, svc] of Object.entries(inst.services).sort(([a], [b]) => (a < b ? -1 : 1))) {
       const service = { kind: "shared-service", project: inst.project, service: name } as const;
       for (const user of svc.users.filter((u) => !state.envs[envKey(inst.project, u)])) {
-        out.push(finding("shared-user-missing", { ...service, kind: "shared-user", user }, `The shared service ${inst.project}/${name} lists ${user} as a user, but that env no longer exists`, `forget ${user} as a user (the service stops after the grace period if none is left)`));
+        out.push(
+          finding(
+            "shared-user-missing",
+            { ...service, kind: "shared-user", user },
+            `The shared service ${inst.project}/${name} lists ${user} as a user, but that env no longer exists`,
+            `forget ${user} as a user (the service stops after the grace period if none is left)`,
+          ),
+        );
       }
       if (svc.users.length === 0 && svc.idle_since && Date.parse(svc.idle_since) + facts.sharedGraceMs < facts.now) {
-        out.push(finding("shared-idle-expired", service, `The shared service ${inst.project}/${name} has had no user since ${svc.idle_since}, past its grace period`, "stop it (and remove the shared instance when nothing else is shared)"));
+        out.push(
+          finding(
+            "shared-idle-expired",
+            service,
+            `The shared service ${inst.project}/${name} has had no user since ${svc.idle_since}, past its grace period`,
+            "stop it (and remove the shared instance when nothing else is shared)",
+          ),
+        );
       }
-      const running = containers.some((c) => c.labels[LABEL_SHARED] === "true" && ownHome(c.labels) && c.labels[LABEL_PROJECT] === inst.project && c.labels[LABEL_SERVICE] === name && c.state === "running");
+      const running = containers.some(
+        (c) =>
+          c.labels[LABEL_SHARED] === "true" &&
+          ownHome(c.labels) &&
+          c.labels[LABEL_PROJECT] === inst.project &&
+          c.labels[LABEL_SERVICE] === name &&
+          c.state === "running",
+      );
       if (facts.docker.kind === "ok" && svc.users.length > 0 && !running) {
-        out.push(finding("shared-service-missing", service, `The shared service ${inst.project}/${name} is used by ${svc.users.join(", ")} but does not run`, null));
+        out.push(
+          finding("shared-service-missing", service, `The shared service ${inst.project}/${name} is used by ${svc.users.join(", ")} but does not run`, null),
+        );
       }
     }
   }
@@ -94,13 +138,34 @@ function sharedFindings(state: State, facts: ReconcileFacts): Finding[] {
       return labels[LABEL_SHARED] === "true" && ownHome(labels) && p !== undefined && facts.sharedProjects.includes(p) && !state.shared?.[p];
     };
     for (const c of facts.docker.containers.filter((x) => mine(x.labels))) {
-      out.push(finding("shared-orphaned", { kind: "docker", resource: "container", id: c.id, name: c.name }, `The shared container ${c.name} belongs to no shared instance in state`, "remove the container"));
+      out.push(
+        finding(
+          "shared-orphaned",
+          { kind: "docker", resource: "container", id: c.id, name: c.name },
+          `The shared container ${c.name} belongs to no shared instance in state`,
+          "remove the container",
+        ),
+      );
     }
     for (const n of facts.docker.networks.filter((x) => mine(x.labels))) {
-      out.push(finding("shared-orphaned", { kind: "docker", resource: "network", id: n.id, name: n.name }, `The shared network ${n.name} belongs to no shared instance in state`, "remove the network"));
+      out.push(
+        finding(
+          "shared-orphaned",
+          { kind: "docker", resource: "network", id: n.id, name: n.name },
+          `The shared network ${n.name} belongs to no shared instance in state`,
+          "remove the network",
+        ),
+      );
     }
     for (const v of facts.docker.volumes.filter((x) => mine(x.labels))) {
-      out.push(finding("shared-orphaned", { kind: "docker", resource: "volume", id: v.name, name: v.name }, `The shared volume ${v.name} belongs to no shared instance in state`, "remove the volume"));
+      out.push(
+        finding(
+          "shared-orphaned",
+          { kind: "docker", resource: "volume", id: v.name, name: v.name },
+          `The shared volume ${v.name} belongs to no shared instance in state`,
+          "remove the volume",
+        ),
+      );
     }
   }
   return out;
@@ -112,7 +177,14 @@ function homeFiles(facts: ReconcileFacts): Finding[] {
   const out: Finding[] = [];
   for (const lock of facts.locks) {
     if (lock.ageMs < LOCK_STALE_MS) continue;
-    out.push(finding("lock-stale", { kind: "path", path: lock.path }, `The lock ${lock.path} has not been refreshed for ${Math.round(lock.ageMs / 1000)} s: its holder is gone`, "remove the lock"));
+    out.push(
+      finding(
+        "lock-stale",
+        { kind: "path", path: lock.path },
+        `The lock ${lock.path} has not been refreshed for ${Math.round(lock.ageMs / 1000)} s: its holder is gone`,
+        "remove the lock",
+      ),
+    );
   }
   for (const tmp of facts.tmpFiles) {
     const stray = tmp.pid !== undefined ? !facts.alive(tmp.pid) : tmp.ageMs > TMP_STALE_MS;
@@ -133,19 +205,40 @@ function envFindings(rec: EnvRecord, facts: ReconcileFacts, containers: Containe
   if (op) {
     if (facts.alive(op.pid, Date.parse(op.started_at))) return [];
     const busy = facts.composeBusy.includes(rec.docker_name);
-    return [finding("operation-interrupted", target, `${op.kind} of ${key} was interrupted (pid ${op.pid} is gone)${busy ? "; its compose process still runs" : ""}`, INTERRUPTED_FIX[op.kind])];
+    return [
+      finding(
+        "operation-interrupted",
+        target,
+        `${op.kind} of ${key} was interrupted (pid ${op.pid} is gone)${busy ? "; its compose process still runs" : ""}`,
+        INTERRUPTED_FIX[op.kind],
+      ),
+    ];
   }
   if (rec.owner_pid !== undefined) {
     if (!facts.alive(rec.owner_pid, Date.parse(rec.created_at))) {
       return [finding("env-owner-gone", target, `${key} is a throwaway env whose owner process ${rec.owner_pid} is gone`, "destroy it")];
     }
     if (!facts.watchedOwners.includes(rec.owner_pid)) {
-      return [finding("reaper-missing", target, `${key} must go when process ${rec.owner_pid} ends, but no reaper watches that process`, `start a reaper for process ${rec.owner_pid}`)];
+      return [
+        finding(
+          "reaper-missing",
+          target,
+          `${key} must go when process ${rec.owner_pid} ends, but no reaper watches that process`,
+          `start a reaper for process ${rec.owner_pid}`,
+        ),
+      ];
     }
   }
   if (!workspaces.has(key)) {
     const empty = containers.length === 0;
-    return [finding("env-workspace-missing", target, `The workspace ${rec.workspace} of ${key} is gone, so it cannot be started`, empty ? "destroy the env (nothing of it runs)" : null)];
+    return [
+      finding(
+        "env-workspace-missing",
+        target,
+        `The workspace ${rec.workspace} of ${key} is gone, so it cannot be started`,
+        empty ? "destroy the env (nothing of it runs)" : null,
+      ),
+    ];
   }
   return runtimeFindings(rec, key, containers);
 }
@@ -158,7 +251,14 @@ function workspaceOutside(rec: EnvRecord, facts: ReconcileFacts): Finding[] {
   const own = facts.envsRoots.map((root) => join(root, rec.project, rec.name));
   if (typeof rec.workspace === "string" && rec.workspace !== "" && own.includes(resolve(rec.workspace))) return [];
   const key = envKey(rec.project, rec.name);
-  return [finding("env-workspace-outside", envTarget(rec), `The recorded workspace ${JSON.stringify(rec.workspace)} of ${key} is not its folder ${own[0]}; cilo never deletes it`, null)];
+  return [
+    finding(
+      "env-workspace-outside",
+      envTarget(rec),
+      `The recorded workspace ${JSON.stringify(rec.workspace)} of ${key} is not its folder ${own[0]}; cilo never deletes it`,
+      null,
+    ),
+  ];
 }
 
 const INTERRUPTED_FIX: Record<OperationMarker["kind"], string> = {
@@ -182,23 +282,51 @@ function runtimeFindings(rec: EnvRecord, key: string, containers: ContainerState
       .map((s) => `${s.name} (${byService(s.name)[0]!.state})`);
     const out: Finding[] = [];
     if (missing.length > 0) {
-      out.push(finding("env-service-missing", target, `${key} is running but ${plural(missing, "service")} ${missing.map((s) => `"${s}"`).join(", ")} ${missing.length === 1 ? "has" : "have"} no container`, `start the env again (cilo up ${key})`));
+      out.push(
+        finding(
+          "env-service-missing",
+          target,
+          `${key} is running but ${plural(missing, "service")} ${missing.map((s) => `"${s}"`).join(", ")} ${missing.length === 1 ? "has" : "have"} no container`,
+          `start the env again (cilo up ${key})`,
+        ),
+      );
     }
     if (exited.length > 0) {
-      out.push(finding("env-service-exited", target, `${key} is running but ${plural(exited, "service")} ${exited.join(", ")} stopped`, `start the env again (cilo up ${key})`));
+      out.push(
+        finding(
+          "env-service-exited",
+          target,
+          `${key} is running but ${plural(exited, "service")} ${exited.join(", ")} stopped`,
+          `start the env again (cilo up ${key})`,
+        ),
+      );
     }
     if (out.length > 0) return out;
     const merged = mergeRuntime(rec.services, containers, rec.docker_name);
     const changed = merged.filter((m) => rec.services.find((s) => s.name === m.name)?.ip !== m.ip).map((m) => m.name);
     if (changed.length === 0) return [];
-    return [finding("env-ip-stale", target, `The recorded address of ${plural(changed, "service")} ${changed.join(", ")} of ${key} is not the one Docker reports`, "record the addresses Docker reports and update DNS")];
+    return [
+      finding(
+        "env-ip-stale",
+        target,
+        `The recorded address of ${plural(changed, "service")} ${changed.join(", ")} of ${key} is not the one Docker reports`,
+        "record the addresses Docker reports and update DNS",
+      ),
+    ];
   }
   if (rec.status === "failed") {
     return [finding("env-failed", target, `${key} failed: ${rec.error ?? "no reason recorded"}`, null)];
   }
   const allRun = rec.services.length > 0 && rec.services.every((s) => byService(s.name).some((c) => c.state === "running"));
   if ((rec.status === "stopped" || rec.status === "created") && allRun) {
-    return [finding("env-status-stale", target, `${key} is recorded as ${rec.status} but every service of it runs`, "record it as running with the addresses Docker reports")];
+    return [
+      finding(
+        "env-status-stale",
+        target,
+        `${key} is recorded as ${rec.status} but every service of it runs`,
+        "record it as running with the addresses Docker reports",
+      ),
+    ];
   }
   return [];
 }
@@ -260,13 +388,26 @@ function orphans(state: State, facts: ReconcileFacts, owner: Ownership): Finding
     const whose = owner.of(kind, labels);
     if (whose === "ours" && ((key && state.envs[key]) || labels[LABEL_SHARED] === "true")) return;
     const target = { kind: "docker", resource: kind, id, name } as const;
-    const what = key ? `env ${key}` : labels[LABEL_SHARED] === "true" ? `the shared instance of ${labels[LABEL_PROJECT]}` : "no env (it lacks the cilo.project/cilo.env labels)";
+    const what = key
+      ? `env ${key}`
+      : labels[LABEL_SHARED] === "true"
+        ? `the shared instance of ${labels[LABEL_PROJECT]}`
+        : "no env (it lacks the cilo.project/cilo.env labels)";
     if (whose !== "ours") {
       // Another home's, or nobody's: left to a home that still exists, else named, never removed silently.
       const home = homeOfResource(kind, labels);
       if (home && facts.liveHomes.includes(home)) return;
-      const whom = labels[LABEL_HOME] ? `CILO_HOME ${labels[LABEL_HOME]}${home ? ` at ${home}` : ""}, which no longer exists` : "no CILO_HOME that still exists";
-      out.push(finding("resource-foreign", target, `The ${kind} ${name} (for ${what}) belongs to ${whom}; remove it with: cilo doctor --fix --foreign`, `remove the ${kind} (only with --foreign)`));
+      const whom = labels[LABEL_HOME]
+        ? `CILO_HOME ${labels[LABEL_HOME]}${home ? ` at ${home}` : ""}, which no longer exists`
+        : "no CILO_HOME that still exists";
+      out.push(
+        finding(
+          "resource-foreign",
+          target,
+          `The ${kind} ${name} (for ${what}) belongs to ${whom}; remove it with: cilo doctor --fix --foreign`,
+          `remove the ${kind} (only with --foreign)`,
+        ),
+      );
       return;
     }
     if ((key && state.envs[key]) || labels[LABEL_SHARED] === "true") return;
@@ -290,7 +431,9 @@ function dnsFindings(dns: DnsFact, state: State): Finding[] {
   } else if (!dns.running && anyRunning && dns.names !== 0) {
     out.push(finding("dns-not-running", DNSMASQ, `cilo's dnsmasq is not running, so the names of running envs do not resolve`, "start it"));
   } else if (dns.running && !dns.inSync) {
-    out.push(finding("dns-out-of-sync", DNSMASQ, "What cilo's dnsmasq serves is not what the state says", "render the DNS files from the state again and apply them"));
+    out.push(
+      finding("dns-out-of-sync", DNSMASQ, "What cilo's dnsmasq serves is not what the state says", "render the DNS files from the state again and apply them"),
+    );
   }
   if (dns.resolver !== "set-up") {
     const suffixes = dns.suffixes.map((s) => `.${s}`).join(" ");

@@ -8,10 +8,10 @@ export interface AgedPath {
 }
 
 export type StateFact =
-  | { kind: "ok"; state: State; /** The schema version written in the file (older ones are migrated on read). */ versionOnDisk: number }
+  | { kind: "ok"; state: State /** The schema version written in the file (older ones are migrated on read). */; versionOnDisk: number }
   | { kind: "missing"; message: string }
   | { kind: "too-new"; message: string }
-  | { kind: "corrupt"; message: string; /** The backup, when it holds a valid state. */ backup?: string };
+  | { kind: "corrupt"; message: string /** The backup, when it holds a valid state. */; backup?: string };
 
 export type DockerFact =
   | { kind: "ok"; containers: ContainerState[]; networks: NetworkState[]; volumes: VolumeState[] }

@@ -135,7 +135,10 @@ function stateFact(home: string): StateFact {
   try {
     text = readFileSync(file, "utf8");
   } catch (e: any) {
-    return { kind: "missing", message: e?.code === "ENOENT" ? `cilo is not initialised: ${file} does not exist (run cilo init)` : `Cannot read ${file}: ${messageOf(e)}` };
+    return {
+      kind: "missing",
+      message: e?.code === "ENOENT" ? `cilo is not initialised: ${file} does not exist (run cilo init)` : `Cannot read ${file}: ${messageOf(e)}`,
+    };
   }
   try {
     const state = parseState(text, file);

@@ -51,7 +51,12 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport>
       const todo = diagnose(facts).filter((f) => wantsFix(f, opts) && !tried.has(`${f.id} ${f.subject}`));
       if (todo.length === 0) break;
       for (const f of todo) tried.add(`${f.id} ${f.subject}`);
-      const report = await applyFixes(todo, { home, ...(opts.force ? { force: true } : {}), ...(opts.foreign ? { foreign: true } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+      const report = await applyFixes(todo, {
+        home,
+        ...(opts.force ? { force: true } : {}),
+        ...(opts.foreign ? { foreign: true } : {}),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      });
       fixed.push(...report.fixed);
       failed.push(...report.failed);
       facts = await gatherFacts(home);

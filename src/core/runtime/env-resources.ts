@@ -45,7 +45,12 @@ export async function sharedContainers(provider: RuntimeProvider, project: strin
 }
 
 /** The labelled networks and volumes of a project's shared instance in this home. */
-export async function sharedNetworksAndVolumes(provider: RuntimeProvider, project: string, network: string | undefined, homeId: string): Promise<{ networks: NetworkState[]; volumes: VolumeState[] }> {
+export async function sharedNetworksAndVolumes(
+  provider: RuntimeProvider,
+  project: string,
+  network: string | undefined,
+  homeId: string,
+): Promise<{ networks: NetworkState[]; volumes: VolumeState[] }> {
   const labels = sharedQueryLabels(project);
   const [networks, volumes] = await Promise.all([provider.listNetworks(labels), provider.listVolumes(labels)]);
   const own = (l: Record<string, string>) => ownsSharedResource(project, network, homeId, l);

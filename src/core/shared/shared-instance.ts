@@ -51,12 +51,17 @@ export function sharedServiceNames(model: Record<string, unknown>, config: Proje
   const services = Object.keys((model["services"] ?? {}) as Record<string, unknown>);
   for (const name of [...(choice.share ?? []), ...(choice.isolate ?? []), ...(config.shared ?? [])]) {
     if (!services.includes(name)) {
-      throw usageError(`"${name}" is not a service of this project (services: ${services.sort().join(", ")})`, "Check --share, --isolate and the config's shared list");
+      throw usageError(
+        `"${name}" is not a service of this project (services: ${services.sort().join(", ")})`,
+        "Check --share, --isolate and the config's shared list",
+      );
     }
   }
   const isolate = new Set(choice.isolate ?? []);
   return services
-    .filter((s) => /^(true|1|yes)$/i.test(serviceLabelsOf(model, s)[LABEL_SHARE] ?? "") || (config.shared ?? []).includes(s) || (choice.share ?? []).includes(s))
+    .filter(
+      (s) => /^(true|1|yes)$/i.test(serviceLabelsOf(model, s)[LABEL_SHARE] ?? "") || (config.shared ?? []).includes(s) || (choice.share ?? []).includes(s),
+    )
     .filter((s) => !isolate.has(s))
     .sort();
 }
@@ -67,7 +72,11 @@ export function sharedServiceNames(model: Record<string, unknown>, config: Proje
  * service exactly once; a running one is never recreated (`--no-recreate`). Returns the shared
  * containers, for their addresses on the shared network.
  */
-export async function acquireShared(env: EnvRecord, model: Record<string, unknown>, services: string[]): Promise<{ network: string; containers: ContainerState[] }> {
+export async function acquireShared(
+  env: EnvRecord,
+  model: Record<string, unknown>,
+  services: string[],
+): Promise<{ network: string; containers: ContainerState[] }> {
   const project = env.project;
   const dir = sharedDir(project);
   mkdirSync(dir, { recursive: true });
@@ -94,11 +103,20 @@ export async function acquireShared(env: EnvRecord, model: Record<string, unknow
       const missing = services.filter((s) => !running.some((c) => c.labels[LABEL_SERVICE] === s && c.state === "running"));
       if (missing.length > 0) {
         const all = Object.keys(inst.services).sort();
-        const out = transformSharedCompose({ model, project, services: all.filter((s) => s in ((model["services"] ?? {}) as object)), network: inst.network, subnet: inst.subnet, labels, composeProject: inst.network });
+        const out = transformSharedCompose({
+          model,
+          project,
+          services: all.filter((s) => s in ((model["services"] ?? {}) as object)),
+          network: inst.network,
+          subnet: inst.subnet,
+          labels,
+          composeProject: inst.network,
+        });
         writeFileAtomic(join(dir, "compose.yml"), out.yaml);
         const cli = await getCompose();
         const r = await runCompose(cli, sharedTarget(project, inst.network), ["up", "-d", "--no-recreate", ...missing]);
-        if (r.code !== 0) throw composeFailure(`Starting the shared services ${missing.join(", ")} of ${project} failed`, r, { during: "up of shared services" });
+        if (r.code !== 0)
+          throw composeFailure(`Starting the shared services ${missing.join(", ")} of ${project} failed`, r, { during: "up of shared services" });
       }
       await waitForServices(provider, { labels: sharedSelectorLabels(project, inst.network, home.id), services, timeoutMs: 120_000 });
       return { network: inst.network, containers: await sharedContainers(provider, project, inst.network, home.id) };
@@ -206,7 +224,8 @@ async function stopShared(project: string, network: string, services: string[], 
   if (existsSync(target.files[0]!)) {
     const args = everything ? ["down", "-v", "--remove-orphans", "--timeout", "5"] : ["rm", "-s", "-f", "-v", ...services];
     const r = await runCompose(cli, target, args);
-    if (r.code !== 0) throw composeFailure(`Stopping the shared services ${services.join(", ")} of ${project} failed`, r, { during: "down of shared services" });
+    if (r.code !== 0)
+      throw composeFailure(`Stopping the shared services ${services.join(", ")} of ${project} failed`, r, { during: "down of shared services" });
   }
   if (everything) {
     // Anything compose did not know of (e.g. its file was lost) goes by label.
@@ -287,4 +306,3 @@ export async function downShared(project: string, service: string, opts: { force
     return users;
   });
 }
-

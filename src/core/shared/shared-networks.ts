@@ -26,7 +26,10 @@ export function joinedNetworks(state: State, rec: EnvRecord): string[] {
   return (rec.shared_networks ?? []).map((key) => {
     const owner = state.envs[key];
     if (!owner) {
-      throw usageError(`The env ${envKey(rec.project, rec.name)} joins the network of ${key}, which no longer exists`, `Create ${key} again, or create this env anew without --shared-network`);
+      throw usageError(
+        `The env ${envKey(rec.project, rec.name)} joins the network of ${key}, which no longer exists`,
+        `Create ${key} again, or create this env anew without --shared-network`,
+      );
     }
     if (owner.status !== "running") {
       throw usageError(`The env ${key}, whose network ${envKey(rec.project, rec.name)} joins, is not running`, `Start it first: cilo up ${key}`);

@@ -41,11 +41,10 @@ export function derivedHomeId(homeDir: string): string {
 export function migrate(doc: any, ctx: MigrationContext = {}): { state: State; migrated: boolean } {
   let version = typeof doc?.version === "number" ? doc.version : 0;
   if (version > STATE_VERSION) {
-    throw new CiloError(
-      "E_STATE_VERSION",
-      `The state file has schema version ${version}, newer than this cilo understands (${STATE_VERSION})`,
-      { exitCode: ExitCode.prerequisite, hint: "Upgrade cilo" },
-    );
+    throw new CiloError("E_STATE_VERSION", `The state file has schema version ${version}, newer than this cilo understands (${STATE_VERSION})`, {
+      exitCode: ExitCode.prerequisite,
+      hint: "Upgrade cilo",
+    });
   }
   const migrated = version < STATE_VERSION;
   while (version < STATE_VERSION) {
@@ -94,7 +93,10 @@ function migrateV0toV1(doc: any): any {
 function migrateV1toV2(doc: any, ctx: MigrationContext): any {
   const envs: Record<string, unknown> = {};
   for (const [key, rec] of Object.entries<any>(doc?.envs ?? {})) {
-    envs[key] = rec && typeof rec === "object" && rec.docker_name === undefined ? { ...rec, docker_name: legacyEnvDockerName(String(rec.project), String(rec.name)) } : rec;
+    envs[key] =
+      rec && typeof rec === "object" && rec.docker_name === undefined
+        ? { ...rec, docker_name: legacyEnvDockerName(String(rec.project), String(rec.name)) }
+        : rec;
   }
   const homeId = typeof doc?.home_id === "string" ? doc.home_id : ctx.homeDir ? derivedHomeId(ctx.homeDir) : newHomeId();
   const { version: _v, ...rest } = doc ?? {};

@@ -19,24 +19,9 @@ export const DEFAULT_CONFIG: StateConfig = {
   dns_suffix: "test",
 };
 
-export type EnvStatus =
-  | "creating"
-  | "created"
-  | "starting"
-  | "running"
-  | "stopped"
-  | "failed"
-  | "destroying";
+export type EnvStatus = "creating" | "created" | "starting" | "running" | "stopped" | "failed" | "destroying";
 
-export const ENV_STATUSES: readonly EnvStatus[] = [
-  "creating",
-  "created",
-  "starting",
-  "running",
-  "stopped",
-  "failed",
-  "destroying",
-];
+export const ENV_STATUSES: readonly EnvStatus[] = ["creating", "created", "starting", "running", "stopped", "failed", "destroying"];
 
 export interface ServiceRecord {
   name: string;

@@ -42,7 +42,8 @@ export function validateState(value: unknown): string[] {
     if (key !== `${env.project}/${env.name}`) problems.push(`env ${k} has project/name ${shown(`${env.project}/${env.name}`)}`);
     else if (!isHostLabel(env.project) || !isHostLabel(env.name)) problems.push(`env ${k} has a project or env name that is not a DNS label`);
     if (!ENV_STATUSES.includes(env.status)) problems.push(`env ${k} has unknown status ${shown(String(env.status))}`);
-    if (env.dns_suffix !== undefined && "why" in parseDnsSuffix(env.dns_suffix)) problems.push(`env ${k} has the dns_suffix ${shown(env.dns_suffix)}, which is not a DNS suffix`);
+    if (env.dns_suffix !== undefined && "why" in parseDnsSuffix(env.dns_suffix))
+      problems.push(`env ${k} has the dns_suffix ${shown(env.dns_suffix)}, which is not a DNS suffix`);
     problems.push(...dnsProblems(k, env));
     if (typeof env.subnet !== "string" || parseCidr(env.subnet) === undefined) {
       problems.push(`env "${key}" has no valid subnet`);
@@ -69,7 +70,11 @@ export function validateState(value: unknown): string[] {
     if (typeof env.workspace !== "string") problems.push(`env "${key}" has no workspace path`);
     else if (!isAbsolute(env.workspace) || env.workspace.includes("\0")) problems.push(`env ${k} has a workspace path that is not absolute`);
     // Docker names are what compose down and label sweeps act on: only this home's own two forms.
-    if (homeId && env.docker_name !== envDockerName(homeId, String(env.project), String(env.name)) && env.docker_name !== legacyEnvDockerName(String(env.project), String(env.name))) {
+    if (
+      homeId &&
+      env.docker_name !== envDockerName(homeId, String(env.project), String(env.name)) &&
+      env.docker_name !== legacyEnvDockerName(String(env.project), String(env.name))
+    ) {
       problems.push(`env ${k} has a docker_name that is not this home's name for it`);
     }
     if (env.shared_networks !== undefined && !Array.isArray(env.shared_networks)) problems.push(`env "${key}" has an invalid shared_networks list`);
@@ -105,7 +110,8 @@ function dnsProblems(k: string, env: Record<string, any>): string[] {
       out.push(`env ${k} has a service named ${shown(isRecord(svc) ? svc.name : svc)}, which is not a service name`);
       continue;
     }
-    if (svc.ip !== undefined && (typeof svc.ip !== "string" || isIP(svc.ip) === 0)) out.push(`env ${k} has the address ${shown(svc.ip)} for ${svc.name}, which is not an IP address`);
+    if (svc.ip !== undefined && (typeof svc.ip !== "string" || isIP(svc.ip) === 0))
+      out.push(`env ${k} has the address ${shown(svc.ip)} for ${svc.name}, which is not an IP address`);
     if (svc.hostnames !== undefined && !names(svc.hostnames)) out.push(`env ${k} has a hostname of ${svc.name} that is not a DNS name`);
   }
   if (env.hostnames !== undefined) {

@@ -28,7 +28,9 @@ type Segment = "**" | ReturnType<typeof ignore>;
  * large excluded folders such as `node_modules/` unwalked.
  */
 export function cloneFilter(rules: CloneFilterRules): CloneFilter {
-  const excluded = ignore().add(rules.ignoreFile ?? "").add(rules.exclude ?? []);
+  const excluded = ignore()
+    .add(rules.ignoreFile ?? "")
+    .add(rules.exclude ?? []);
   const include = (rules.include ?? []).map((p) => p.trim()).filter((p) => p !== "" && !p.startsWith("#"));
   const included = ignore().add(include);
   const reaches = include.filter((p) => !p.startsWith("!")).map(patternSegments);

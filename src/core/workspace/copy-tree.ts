@@ -87,9 +87,11 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
   // Folders were made owner-writable so that they could be filled; now they get their own modes.
   const modes = new TaskPool(opts.concurrency ?? DEFAULT_CONCURRENCY, opts.signal);
   for (const { path, mode } of dirModes) {
-    modes.add(() => chmod(path, mode).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== "ENOENT") throw e; // an excluded folder none of whose entries was included
-    }));
+    modes.add(() =>
+      chmod(path, mode).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== "ENOENT") throw e; // an excluded folder none of whose entries was included
+      }),
+    );
   }
   await modes.drained();
   return { files, reflinked: opts.reflink === true && reflink };

@@ -25,11 +25,19 @@ export async function addWorktree(source: string, dest: string, env: string, sig
     throw worktreeError("E_WORKTREE_SUBFOLDER", `The project folder ${source} is inside the git repository ${root}; worktree mode needs the repository's root`);
   }
   if ((await git(["-C", source, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"], signal)).code !== 0) {
-    throw worktreeError("E_WORKTREE_NO_COMMIT", `The git repository ${source} has no commit yet; a worktree starts from HEAD`, "Commit first, or use --clone copy");
+    throw worktreeError(
+      "E_WORKTREE_NO_COMMIT",
+      `The git repository ${source} has no commit yet; a worktree starts from HEAD`,
+      "Commit first, or use --clone copy",
+    );
   }
   const branch = `${WORKTREE_BRANCH_PREFIX}${env}`;
   if (await branchExists(source, branch, signal)) {
-    throw worktreeError("E_WORKTREE_BRANCH_EXISTS", `The branch ${branch} already exists in ${source}`, `Delete it with git -C ${source} branch -D ${branch}, or pick another env name`);
+    throw worktreeError(
+      "E_WORKTREE_BRANCH_EXISTS",
+      `The branch ${branch} already exists in ${source}`,
+      `Delete it with git -C ${source} branch -D ${branch}, or pick another env name`,
+    );
   }
   try {
     const added = await git(["-C", source, "worktree", "add", "--quiet", "-b", branch, "--", dest, "HEAD"], signal);

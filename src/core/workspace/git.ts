@@ -28,7 +28,10 @@ export async function gitOrFail(args: string[], what: string, signal?: AbortSign
 
 /** The line of git's stderr that says what went wrong (its last `fatal:`/`error:` line, else the last). */
 export function gitMessage(result: RunResult): string {
-  const lines = result.stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = result.stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const said = lines.filter((l) => /^(fatal|error):/.test(l)).pop() ?? lines.pop();
   return said?.replace(/^(fatal|error):\s*/, "") ?? `git exited with code ${result.code}`;
 }

@@ -35,4 +35,3 @@ export async function removeWorkspace(info: WorkspaceRef, opts: { force?: boolea
   if (info.kind === "worktree") await removeWorktree(path, info.source, info.branch);
   else await rm(path, { recursive: true, force: true });
 }
-

@@ -60,12 +60,12 @@ export async function renderEnvFiles(workspace: string, entries: RenderEntry[], 
 function checkedPath(workspace: string, file: string): string {
   const root = realpathSync(workspace);
   const path = resolve(workspace, file);
-  const refuse = (why: string, hint: string) =>
-    new CiloError("E_RENDER_FILE", `The env.render file "${file}" ${why}`, { exitCode: ExitCode.usage, hint });
+  const refuse = (why: string, hint: string) => new CiloError("E_RENDER_FILE", `The env.render file "${file}" ${why}`, { exitCode: ExitCode.usage, hint });
   if (!isInside(resolve(workspace), path)) throw refuse("is outside the workspace", "List paths relative to the project folder");
-  if (!existsSync(path)) throw refuse(`does not exist in the workspace ${workspace}`, "Fix env.render in the project config, or check that .ciloignore does not exclude the file");
+  if (!existsSync(path))
+    throw refuse(`does not exist in the workspace ${workspace}`, "Fix env.render in the project config, or check that .ciloignore does not exclude the file");
   if (!statSync(path).isFile()) throw refuse("is not a file", "List files, not folders, under env.render");
-  if (!isInside(root, realpathSync(dirname(path)))) throw refuse("is reached through a symlink that leads out of the workspace", "List a file that lives in the project itself");
+  if (!isInside(root, realpathSync(dirname(path))))
+    throw refuse("is reached through a symlink that leads out of the workspace", "List a file that lives in the project itself");
   return path;
 }
-

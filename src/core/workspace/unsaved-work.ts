@@ -92,7 +92,10 @@ export async function uncommittedFiles(path: string, tokens?: RenderTokens): Pro
  * branches) into a git bundle at `file`; `git fetch <file>` or `git clone <file>` gets them back.
  */
 export async function bundleUnpushed(path: string, file: string): Promise<void> {
-  await gitOrFail(["-C", path, "bundle", "create", "--quiet", file, "HEAD", "--branches", "--not", "--remotes", "--tags"], `Cannot save the unpushed commits of ${path}`);
+  await gitOrFail(
+    ["-C", path, "bundle", "create", "--quiet", file, "HEAD", "--branches", "--not", "--remotes", "--tags"],
+    `Cannot save the unpushed commits of ${path}`,
+  );
 }
 
 async function isRenderedOnly(path: string, file: string, tokens: RenderTokens): Promise<boolean> {

@@ -175,10 +175,7 @@ class Parser {
 
   private call(name: Token & { kind: "name" }): Expr {
     if (!Object.hasOwn(FUNCTIONS, name.value)) {
-      throw this.fail(
-        `unknown function "${name.value}"${didYouMean(name.value, FUNCTION_NAMES)}; expected one of ${FUNCTION_NAMES.join(", ")}`,
-        name,
-      );
+      throw this.fail(`unknown function "${name.value}"${didYouMean(name.value, FUNCTION_NAMES)}; expected one of ${FUNCTION_NAMES.join(", ")}`, name);
     }
     const fn = name.value as FunctionName;
     this.next();

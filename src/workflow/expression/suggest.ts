@@ -22,9 +22,7 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
 
 /** Damerau–Levenshtein distance (optimal string alignment): a swap of two letters counts once. */
 function distance(a: string, b: string): number {
-  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
+  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   const at = (i: number, j: number) => rows[i]![j]!;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {

@@ -2,9 +2,7 @@ import { ExpressionError } from "./errors.ts";
 import { type Expression, parseExpression } from "./parser.ts";
 
 /** A piece of a string value: literal text, or one `${{ … }}` (`start` at `$`, `end` after `}}`). */
-export type TemplatePart =
-  | { kind: "text"; text: string }
-  | { kind: "expr"; expression: Expression; start: number; end: number };
+export type TemplatePart = { kind: "text"; text: string } | { kind: "expr"; expression: Expression; start: number; end: number };
 
 const OPEN = "${{";
 const CLOSE = "}}";
@@ -54,9 +52,5 @@ export function parseCondition(text: string): Expression {
   const parts = parseTemplate(text).filter((p) => p.kind === "expr" || p.text.trim() !== "");
   const only = parts[0];
   if (parts.length === 1 && only?.kind === "expr") return only.expression;
-  throw new ExpressionError(
-    "the condition mixes text with ${{ }}; write it as one expression, such as ${{ a && b }} or a && b",
-    text.indexOf(OPEN),
-    text,
-  );
+  throw new ExpressionError("the condition mixes text with ${{ }}; write it as one expression, such as ${{ a && b }} or a && b", text.indexOf(OPEN), text);
 }

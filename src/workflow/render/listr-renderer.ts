@@ -32,7 +32,8 @@ export function listrRenderer(write: (text: string) => void = (t) => process.std
       if (node.children) return task.newListr(node.children.map(taskFor), { concurrent: node.action === "parallel", exitOnError: false });
       const done = await steps.end(node.path);
       if (done === "run-ended") return task.skip(`${first.title} (stopped)`);
-      if (done.outcome === "failure" || done.outcome === "cancelled") throw new Error(`${done.title}: ${done.outcome === "cancelled" ? "cancelled, " : ""}${(done.error ?? "").split("\n")[0]}`);
+      if (done.outcome === "failure" || done.outcome === "cancelled")
+        throw new Error(`${done.title}: ${done.outcome === "cancelled" ? "cancelled, " : ""}${(done.error ?? "").split("\n")[0]}`);
       return undefined;
     },
   });

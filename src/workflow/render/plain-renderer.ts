@@ -22,7 +22,10 @@ export function plainRenderer(write: (text: string) => void = (t) => process.std
           line(e.ts, `[${e.path}] ${e.stream === "stderr" ? "!" : "|"} ${e.line}`);
           break;
         case "step_retry":
-          line(e.ts, `[${e.path}] attempt ${e.attempt - 1} failed (${firstLine(e.error)}); retrying${e.delay_ms > 0 ? ` in ${formatDuration(e.delay_ms)}` : ""}`);
+          line(
+            e.ts,
+            `[${e.path}] attempt ${e.attempt - 1} failed (${firstLine(e.error)}); retrying${e.delay_ms > 0 ? ` in ${formatDuration(e.delay_ms)}` : ""}`,
+          );
           break;
         case "step_end": {
           const why = e.error ? `: ${e.error}` : e.reason ? `: ${e.reason}` : "";

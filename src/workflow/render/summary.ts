@@ -8,7 +8,10 @@ export function summaryLines(end: WorkflowEnd): string[] {
   const width = Math.max(0, ...end.steps.map((s) => s.path.length));
   return [
     `Summary of ${end.name}: ${end.outcome} in ${formatDuration(end.duration_ms)}`,
-    ...end.steps.map((s) => `  ${s.outcome.padEnd(9)} ${(s.outcome === "skipped" ? "" : formatDuration(s.duration_ms)).padStart(7)}  ${`[${s.path}]`.padEnd(width + 2)} ${indent(s)}${s.title}${detail(s)}`),
+    ...end.steps.map(
+      (s) =>
+        `  ${s.outcome.padEnd(9)} ${(s.outcome === "skipped" ? "" : formatDuration(s.duration_ms)).padStart(7)}  ${`[${s.path}]`.padEnd(width + 2)} ${indent(s)}${s.title}${detail(s)}`,
+    ),
   ];
 }
 

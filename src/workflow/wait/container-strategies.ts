@@ -30,7 +30,7 @@ export function healthStrategy(env: EnvContainers, services: string[] | undefine
 /** A line of a service's log contains the text, or matches `/regex/flags`. */
 export function logStrategy(env: EnvContainers, service: string, line: string): WaitStrategy {
   const regex = /^\/(.*)\/([a-z]*)$/s.exec(line);
-  const matches = regex ? ((l: string) => new RegExp(regex[1]!, regex[2]).test(l)) : (l: string) => l.includes(line);
+  const matches = regex ? (l: string) => new RegExp(regex[1]!, regex[2]).test(l) : (l: string) => l.includes(line);
   return pollingStrategy(`the log of ${service} shows ${regex ? line : JSON.stringify(line)}`, async () => {
     const mine = await serviceContainers(env, service);
     if (mine.length === 0) return { ready: false, why: `${service} has no container`, fatal: false };
@@ -84,5 +84,10 @@ async function serviceContainers(env: EnvContainers, service: string): Promise<C
 
 async function lastLines(env: EnvContainers, c: ContainerState): Promise<string> {
   const logs = (await env.provider.logs(c.id, 10).catch(() => "")).trimEnd();
-  return logs ? `; last log lines:\n${logs.split("\n").map((l) => `  ${l}`).join("\n")}` : "";
+  return logs
+    ? `; last log lines:\n${logs
+        .split("\n")
+        .map((l) => `  ${l}`)
+        .join("\n")}`
+    : "";
 }

@@ -19,7 +19,9 @@ export function tcpStrategy(target: string, dns: CiloDns | undefined): WaitStrat
       };
       socket.once("connect", () => done({ ready: true }));
       socket.once("timeout", () => done({ ready: false, why: "no answer within 3 s", fatal: false }));
-      socket.once("error", (e: NodeJS.ErrnoException) => done({ ready: false, why: e.code === "ECONNREFUSED" ? "connection refused" : e.message, fatal: false }));
+      socket.once("error", (e: NodeJS.ErrnoException) =>
+        done({ ready: false, why: e.code === "ECONNREFUSED" ? "connection refused" : e.message, fatal: false }),
+      );
     });
   });
 }

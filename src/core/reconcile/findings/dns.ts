@@ -19,9 +19,28 @@ export const DNS_FINDINGS = {
       return "restarted cilo's dnsmasq";
     },
   }),
-  "dns-not-running": defineFinding({ severity: "warning", target: "component", phase: 9, group: DNS_GROUP, describe: "cilo's dnsmasq is not running while an env runs", fix: applyDns }),
-  "dns-out-of-sync": defineFinding({ severity: "warning", target: "component", phase: 9, group: DNS_GROUP, describe: "what dnsmasq serves is not what the state renders to", fix: applyDns }),
-  "resolver-not-set-up": defineFinding({ severity: "info", target: "component", phase: 10, describe: "the system resolver does not send the suffixes to cilo" }),
+  "dns-not-running": defineFinding({
+    severity: "warning",
+    target: "component",
+    phase: 9,
+    group: DNS_GROUP,
+    describe: "cilo's dnsmasq is not running while an env runs",
+    fix: applyDns,
+  }),
+  "dns-out-of-sync": defineFinding({
+    severity: "warning",
+    target: "component",
+    phase: 9,
+    group: DNS_GROUP,
+    describe: "what dnsmasq serves is not what the state renders to",
+    fix: applyDns,
+  }),
+  "resolver-not-set-up": defineFinding({
+    severity: "info",
+    target: "component",
+    phase: 10,
+    describe: "the system resolver does not send the suffixes to cilo",
+  }),
 };
 
 async function applyDns(_t: unknown, { home }: { home: string }): Promise<string> {

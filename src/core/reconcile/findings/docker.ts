@@ -10,9 +10,27 @@ type DockerTarget = Extract<FindingTarget, { kind: "docker" }>;
 
 /** cilo-labelled Docker resources of envs that do not exist; containers go before what they hold. */
 export const DOCKER_FINDINGS = {
-  "container-orphaned": defineFinding({ severity: "warning", target: "docker", phase: 5, describe: "a container of this CILO_HOME whose env does not exist", fix: removeOrphan }),
-  "network-orphaned": defineFinding({ severity: "warning", target: "docker", phase: 6, describe: "a network of this CILO_HOME whose env does not exist", fix: removeOrphan }),
-  "volume-orphaned": defineFinding({ severity: "warning", target: "docker", phase: 7, describe: "a volume of this CILO_HOME whose env does not exist", fix: removeOrphan }),
+  "container-orphaned": defineFinding({
+    severity: "warning",
+    target: "docker",
+    phase: 5,
+    describe: "a container of this CILO_HOME whose env does not exist",
+    fix: removeOrphan,
+  }),
+  "network-orphaned": defineFinding({
+    severity: "warning",
+    target: "docker",
+    phase: 6,
+    describe: "a network of this CILO_HOME whose env does not exist",
+    fix: removeOrphan,
+  }),
+  "volume-orphaned": defineFinding({
+    severity: "warning",
+    target: "docker",
+    phase: 7,
+    describe: "a volume of this CILO_HOME whose env does not exist",
+    fix: removeOrphan,
+  }),
   "resource-foreign": defineFinding({
     severity: "info",
     target: "docker",

@@ -45,11 +45,40 @@ export const ENV_FINDINGS = {
       return "destroyed it";
     },
   }),
-  "env-workspace-outside": defineFinding({ severity: "error", target: "env", phase: 10, describe: "the env's recorded workspace is not its own folder; never fixed automatically" }),
-  "env-service-missing": defineFinding({ severity: "error", target: "env", phase: 4, describe: "a running env with a service that has no container", fix: startAgain }),
-  "env-service-exited": defineFinding({ severity: "error", target: "env", phase: 4, describe: "a running env with a service whose container stopped", fix: startAgain }),
-  "env-ip-stale": defineFinding({ severity: "warning", target: "env", phase: 4, describe: "a running env whose recorded addresses differ from Docker's", fix: recordAgain }),
-  "env-status-stale": defineFinding({ severity: "warning", target: "env", phase: 4, describe: "a stopped or created env all of whose services run", fix: recordAgain }),
+  "env-workspace-outside": defineFinding({
+    severity: "error",
+    target: "env",
+    phase: 10,
+    describe: "the env's recorded workspace is not its own folder; never fixed automatically",
+  }),
+  "env-service-missing": defineFinding({
+    severity: "error",
+    target: "env",
+    phase: 4,
+    describe: "a running env with a service that has no container",
+    fix: startAgain,
+  }),
+  "env-service-exited": defineFinding({
+    severity: "error",
+    target: "env",
+    phase: 4,
+    describe: "a running env with a service whose container stopped",
+    fix: startAgain,
+  }),
+  "env-ip-stale": defineFinding({
+    severity: "warning",
+    target: "env",
+    phase: 4,
+    describe: "a running env whose recorded addresses differ from Docker's",
+    fix: recordAgain,
+  }),
+  "env-status-stale": defineFinding({
+    severity: "warning",
+    target: "env",
+    phase: 4,
+    describe: "a stopped or created env all of whose services run",
+    fix: recordAgain,
+  }),
   "reaper-missing": defineFinding({
     severity: "warning",
     target: "env",
@@ -94,7 +123,9 @@ async function finishOperation(key: string, { home, force }: FixContext): Promis
     case "up": {
       const done = await recordRuntime(key, { status: "failed", error: "cilo up was interrupted before it finished" });
       await syncDnsWithState(home, "when-needed");
-      return done?.status === "running" ? "every service runs: recorded it as running" : "recorded it as failed (not every service runs); cilo up starts it again";
+      return done?.status === "running"
+        ? "every service runs: recorded it as running"
+        : "recorded it as failed (not every service runs); cilo up starts it again";
     }
     case "down":
       await downEnv({ ref: key, project: rec.project });

@@ -24,6 +24,12 @@ export const SHARED_FINDINGS = {
       return stopped.length > 0 ? `stopped ${stopped.join(", ")}` : "nothing left to stop";
     },
   }),
-  "shared-orphaned": defineFinding({ severity: "warning", target: "docker", phase: 6, describe: "a shared resource of this home with no shared instance in state", fix: removeDockerResource }),
+  "shared-orphaned": defineFinding({
+    severity: "warning",
+    target: "docker",
+    phase: 6,
+    describe: "a shared resource of this home with no shared instance in state",
+    fix: removeDockerResource,
+  }),
   "shared-service-missing": defineFinding({ severity: "error", target: "shared-service", phase: 10, describe: "a shared service that envs use does not run" }),
 };
