@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyDns, stopDns } from "../src/core/dns/dnsmasq.ts";
-import { type DnsEnv, planDns, renderMainConfig } from "../src/core/dns/render.ts";
+import { type DnsEnv, planDns, renderMainConfig, renderServersFile, renderWildcardConfig } from "../src/core/dns/render.ts";
 import { printTable, type Row } from "./lib.ts";
 import { freePort } from "../test/helpers/docker.ts";
 
@@ -94,7 +94,9 @@ try {
 
   const render = await timed(RUNS, (i) => {
     const p = planDns(inputs[i]!);
-    renderMainConfig({ port: 5354, dir: "/x/hosts", upstreams: [], suffixes: ["test"], wildcards: p.wildcards, pidFile: "/x/pid" });
+    renderMainConfig({ port: 5354, dir: "/x/hosts", upstreams: [], suffixes: ["test"], serversFile: "/x/servers", pidFile: "/x/pid" });
+    renderServersFile(p.wildcards, 5355);
+    renderWildcardConfig({ port: 5355, pidFile: "/x/w.pid", wildcards: p.wildcards });
   });
   const baselineFile = join(home, "baseline.json");
   const baseline = await timed(RUNS, (i) => writeFileSync(baselineFile, JSON.stringify(inputs[i]!)));

@@ -128,7 +128,9 @@ test("removing an env makes its names NXDOMAIN without a restart; exact-name cha
 
   const third = await applyDns([shop], { home, port, upstreams: [] });
   assert.equal(third.removed, ["blog.main.hosts"]);
-  assert.ok(third.restarted, "the wildcard set changed (blog's ingress left): restart");
+  assert.is(third.restarted, false, "the wildcard set changed (blog's ingress left): no restart");
+  assert.ok(third.switched, "a new wildcard instance took over");
+  assert.is(third.pid, first.pid);
   assert.not.ok(existsSync(join(dnsFiles(home).hostsDir, "blog.main.hosts")));
   for (const name of ["api2.main.test", "blog.main.test", "x.blog.main.test"]) {
     const r = dig(port, name);
@@ -139,18 +141,26 @@ test("removing an env makes its names NXDOMAIN without a restart; exact-name cha
   await stopDns({ home });
 });
 
-test("a wildcard change restarts dnsmasq and the new apex answers at once", async () => {
+test("a wildcard change keeps dnsmasq running: a new wildcard instance takes over and the new apex answers at once", async () => {
   const home = tempHome();
   const port = await freePort();
   const before = await applyDns([shop], { home, port, upstreams: [] });
   const moved: DnsEnv = { ...shop, services: shop.services.map((s) => (s.name === "web" ? { ...s, ip: "10.251.0.9" } : s)) };
   const after = await applyDns([moved], { home, port, upstreams: [] });
-  assert.ok(after.restarted);
-  assert.is.not(after.pid, before.pid);
-  assert.ok(after.restartMs! < 2_000, `restart took ${after.restartMs} ms`);
+  assert.is(after.restarted, false);
+  assert.ok(after.switched);
+  assert.is(after.pid, before.pid, "the dnsmasq clients ask is never stopped");
+  assert.ok(after.switchMs! < 2_000, `switch took ${after.switchMs} ms`);
   assert.equal(dig(port, "z.shop.feat.test").answers, ["10.251.0.9"]);
-  assert.equal(processesWithConfig(dnsFiles(home).config), [after.pid], "exactly one dnsmasq for this home");
+  assert.equal(processesWithConfig(dnsFiles(home).config), [after.pid], "exactly one front dnsmasq for this home");
+  const wildcardInstances = readdirSync(dnsFiles(home).dir).filter((n) => /^wildcards-\d+\.conf$/.test(n));
+  assert.is(wildcardInstances.length, 1, `the old wildcard instance is gone: ${wildcardInstances.join(", ")}`);
   await stopDns({ home });
+  assert.equal(
+    readdirSync(dnsFiles(home).dir).filter((n) => /^wildcards-\d+\./.test(n)),
+    [],
+    "dns stop stops the wildcard instance too",
+  );
 });
 
 test("names outside the suffix go to the upstream (CILO_DNS_UPSTREAMS); names inside never do", async () => {
@@ -372,7 +382,8 @@ test("cilo dns start|status|render|stop from state", async () => {
     assert.match((await run("status")).text, /in sync\s+yes/);
     assert.match((await run("start")).text, /already running/);
     const rendered = (await run("render")).text;
-    assert.match(rendered, new RegExp(`==> ${join(home, "dns", "dnsmasq.conf")} <==\\n[^]*port=${port}\\n[^]*address=/shop\\.feat\\.test/10\\.251\\.0\\.3\\n`));
+    assert.match(rendered, new RegExp(`==> ${join(home, "dns", "dnsmasq.conf")} <==\\n[^]*port=${port}\\n[^]*servers-file=`));
+    assert.match(rendered, /==> wildcards [^]*<==\naddress=\/shop\.feat\.test\/10\.251\.0\.3\n/);
     assert.match(rendered, /==> .*shop\.feat\.hosts <==\n# cilo: shop\/feat .*\n10\.251\.0\.3 web\.feat\.test\n10\.251\.0\.3 www\.feat\.test\n/);
     assert.match((await run("stop")).text, /dnsmasq stopped/);
     assert.match((await run("stop")).text, /not running/);

@@ -9,7 +9,7 @@ import * as assert from "uvu/assert";
 import { parseInitOptions } from "../../src/cli/commands/init.ts";
 import { loadProjectConfig } from "../../src/core/config/project-config.ts";
 import { dnsSuffix, isUpstream } from "../../src/core/dns-names.ts";
-import { type DnsEnv, planDns, renderMainConfig } from "../../src/core/dns/render.ts";
+import { type DnsEnv, planDns, renderMainConfig, renderServersFile, renderWildcardConfig } from "../../src/core/dns/render.ts";
 import { macosResolverFile, setupResolver } from "../../src/core/dns/setup.ts";
 import { parseNameservers } from "../../src/core/dns/upstreams.ts";
 import { CiloError } from "../../src/core/errors.ts";
@@ -72,7 +72,7 @@ function mainConfig(over: Partial<Parameters<typeof renderMainConfig>[0]> = {}):
     dir: "/h/dns/hosts",
     upstreams: ["10.0.0.1"],
     suffixes: ["test"],
-    wildcards: "",
+    serversFile: "/h/dns/wildcards.servers",
     pidFile: "/h/dns/dnsmasq.pid",
     ...over,
   });
@@ -102,7 +102,10 @@ test("dnsSuffix refuses newlines, '/', '..', spaces, '#', too-long labels (exit 
 
 test("renderMainConfig refuses a bad suffix and writes no line of it", () => {
   for (const bad of BAD_SUFFIXES) refused(() => mainConfig({ suffixes: ["test", bad] }), JSON.stringify(bad));
-  assert.match(mainConfig({ suffixes: [".test", "test", "Dev."] }), /^local=\/dev\/\nlocal=\/test\/\nserver=10\.0\.0\.1\n$/m);
+  assert.match(
+    mainConfig({ suffixes: [".test", "test", "Dev."] }),
+    /^local=\/dev\/\nlocal=\/test\/\nserver=10\.0\.0\.1\nservers-file=\/h\/dns\/wildcards\.servers\n$/m,
+  );
 });
 
 test("planDns refuses an env's bad suffix, even when the env has no service with an address", () => {
@@ -139,10 +142,16 @@ test("renderMainConfig checks every other value too: port, paths, upstreams, wil
     refused(() => mainConfig({ upstreams: [u] }), `upstream ${JSON.stringify(u)}`);
   }
   for (const w of ["address=/#/6.6.6.6\n", "address=/a.test/10.0.0.1\nlog-facility=/tmp/x\n", "server=/a/1.1.1.1\n", "address=/a.test/not-an-ip\n"]) {
-    refused(() => mainConfig({ wildcards: w }), `wildcards ${JSON.stringify(w)}`);
+    refused(() => renderWildcardConfig({ port: 5355, pidFile: "/h/dns/w.pid", wildcards: w }), `wildcards ${JSON.stringify(w)}`);
+    refused(() => renderServersFile(w, 5355), `servers file of ${JSON.stringify(w)}`);
   }
-  const ok = mainConfig({ upstreams: ["10.0.0.1", "127.0.0.1#5300", "fe80::1%eth0", "::1#53"], wildcards: "address=/shop.x.test/10.0.0.3\n" });
-  assert.match(ok, /server=fe80::1%eth0\nserver=::1#53\naddress=\/shop\.x\.test\/10\.0\.0\.3\n$/);
+  refused(() => mainConfig({ serversFile: "/h/dns/x\nlog-facility=/tmp/x" }), "servers file path");
+  const ok = mainConfig({ upstreams: ["10.0.0.1", "127.0.0.1#5300", "fe80::1%eth0", "::1#53"] });
+  assert.match(ok, /server=fe80::1%eth0\nserver=::1#53\nservers-file=\/h\/dns\/wildcards\.servers\n$/);
+  assert.match(
+    renderWildcardConfig({ port: 5355, pidFile: "/h/dns/w.pid", wildcards: "address=/shop.x.test/10.0.0.3\n" }),
+    /address=\/shop\.x\.test\/10\.0\.0\.3\n/,
+  );
 });
 
 test("upstreams read from resolv.conf: only addresses (and sane IPv6 zones) are kept", () => {

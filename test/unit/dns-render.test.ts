@@ -2,7 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { dnsEnvsFromState } from "../../src/core/dns/from-state.ts";
-import { type DnsEnv, planDns, renderMainConfig } from "../../src/core/dns/render.ts";
+import { type DnsEnv, planDns, renderMainConfig, renderServersFile, renderWildcardConfig } from "../../src/core/dns/render.ts";
 import { CiloError } from "../../src/core/errors.ts";
 import { emptyState, type EnvRecord } from "../../src/core/state/schema.ts";
 
@@ -33,10 +33,11 @@ function render(envs: DnsEnv[]): string {
     dir: "/h/dns/hosts",
     upstreams: ["10.0.0.1"],
     suffixes: envs.map((e) => e.suffix),
-    wildcards: plan.wildcards,
+    serversFile: "/h/dns/wildcards.servers",
     pidFile: "/h/dns/dnsmasq.pid",
   });
-  return JSON.stringify({ config, hosts: Object.entries(plan.hostsFiles) });
+  const wildcards = renderWildcardConfig({ port: 5355, pidFile: "/h/dns/w.pid", wildcards: plan.wildcards });
+  return JSON.stringify({ config, wildcards, servers: renderServersFile(plan.wildcards, 5355), hosts: Object.entries(plan.hostsFiles) });
 }
 
 function collisionOf(envs: DnsEnv[]): CiloError {
@@ -72,7 +73,7 @@ test("suffixes are normalised and each gets local=/…/ so unknown names there a
     dir: "/d/hosts",
     upstreams: ["10.0.0.1", "127.0.0.1#5300", "10.0.0.1"],
     suffixes: ["test", ".Dev", "test"],
-    wildcards: plan.wildcards,
+    serversFile: "/d/wildcards.servers",
     pidFile: "/d/p",
   });
   assert.is(
@@ -91,11 +92,32 @@ test("suffixes are normalised and each gets local=/…/ so unknown names there a
       "local=/test/",
       "server=10.0.0.1",
       "server=127.0.0.1#5300",
-      "address=/cms.y.dev/10.224.2.2",
-      "address=/shop.x.test/10.224.0.3",
+      "servers-file=/d/wildcards.servers",
       "",
     ].join("\n"),
   );
+  // The wildcards live in a wildcard instance the front forwards their domains to (no restart on change).
+  assert.is(
+    renderWildcardConfig({ port: 5401, pidFile: "/d/w.pid", wildcards: plan.wildcards }),
+    [
+      "# cilo's wildcard dnsmasq, rendered from state (cilo rewrites it)",
+      "port=5401",
+      "listen-address=127.0.0.1",
+      "bind-interfaces",
+      "no-resolv",
+      "no-hosts",
+      "pid-file=/d/w.pid",
+      "address=/cms.y.dev/10.224.2.2",
+      "address=/shop.x.test/10.224.0.3",
+      "address=/cilo-switch-5401.invalid/127.0.0.1",
+      "",
+    ].join("\n"),
+  );
+  assert.is(
+    renderServersFile(plan.wildcards, 5401),
+    "server=/cms.y.dev/127.0.0.1#5401\nserver=/shop.x.test/127.0.0.1#5401\nserver=/cilo-switch-5401.invalid/127.0.0.1#5401\n",
+  );
+  assert.is(renderServersFile("", 5401), "");
 });
 
 test("byte-identical output for the same input in any insertion order", () => {

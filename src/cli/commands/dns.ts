@@ -70,7 +70,13 @@ async function start(opts: DnsCommandOptions): Promise<number> {
     printJson(r);
     return 0;
   }
-  const how = r.started ? "started" : r.restarted ? `restarted in ${r.restartMs} ms` : "already running";
+  const how = r.started
+    ? "started"
+    : r.restarted
+      ? `restarted in ${r.restartMs} ms`
+      : r.switched
+        ? `took the new wildcard names in ${r.switchMs} ms`
+        : "already running";
   println(`dnsmasq ${how} (pid ${r.pid}): ${r.names} names, ${r.written.length} hosts files written, ${r.removed.length} removed`);
   return 0;
 }
@@ -84,13 +90,17 @@ async function stop(opts: DnsCommandOptions): Promise<number> {
 
 function render(opts: DnsCommandOptions): number {
   const state = readState();
-  const { config, hostsFiles, files } = renderDns(dnsEnvsFromState(state), dnsOptionsFromState(state));
+  const { config, hostsFiles, wildcards, files } = renderDns(dnsEnvsFromState(state), dnsOptionsFromState(state));
   const hosts = Object.fromEntries(Object.entries(hostsFiles).map(([name, content]) => [join(files.hostsDir, name), content]));
   if (opts.json) {
-    printJson({ config: { path: files.config, content: config }, hosts });
+    printJson({ config: { path: files.config, content: config }, hosts, wildcards });
     return 0;
   }
-  const parts = [[files.config, config], ...Object.entries(hosts)].map(([path, content]) => `==> ${path} <==\n${content}`);
+  const parts = [
+    [files.config, config],
+    ...Object.entries(hosts),
+    ["wildcards (served by the wildcard instance, forwarded through " + files.servers + ")", wildcards],
+  ].map(([path, content]) => `==> ${path} <==\n${content}`);
   process.stdout.write(parts.join("\n"));
   return 0;
 }

@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { CiloError, prerequisiteError } from "../errors.ts";
+import { CiloError, isCiloError, prerequisiteError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { ciloHome, dnsDir } from "../paths.ts";
 import { run } from "../proc/run.ts";
 import { which } from "../proc/which.ts";
 import { withFileLock } from "../fs/file-lock.ts";
-import { portInUse, waitForDns } from "./probe.ts";
-import { type DnsEnv, type DnsPlan, planDns, renderMainConfig } from "./render.ts";
+import { freeLoopbackPort, portInUse, waitForDns, waitForName } from "./probe.ts";
+import { type DnsEnv, planDns, renderMainConfig, renderServersFile, renderWildcardConfig, switchMarker } from "./render.ts";
 import { systemUpstreams } from "./upstreams.ts";
 import { readTextIfExists } from "./read-text.ts";
 import { isProcessAlive } from "../proc/processes.ts";
@@ -36,6 +36,15 @@ export interface DnsFiles {
   pidFile: string;
   /** A copy of the config the running dnsmasq was started with. */
   loaded: string;
+  /** The front's servers file: wildcard domains forwarded to the wildcard instance. */
+  servers: string;
+  /** What the current wildcard instance serves: `{"port": n, "wildcards": "..."}`. */
+  wildcardsLoaded: string;
+}
+
+/** The config and pid file of the wildcard instance on `port`. */
+function wildcardFiles(files: DnsFiles, port: number): { config: string; pidFile: string } {
+  return { config: join(files.dir, `wildcards-${port}.conf`), pidFile: join(files.dir, `wildcards-${port}.pid`) };
 }
 
 export interface ApplyResult {
@@ -44,9 +53,14 @@ export interface ApplyResult {
   started: boolean;
   /** A running dnsmasq was stopped because nothing is left to serve (`start: "when-needed"`). */
   stopped: boolean;
+  /** The front dnsmasq was restarted (its config changed: port, suffixes, upstreams). */
   restarted: boolean;
   /** From stopping the old dnsmasq to the new one answering. */
   restartMs?: number;
+  /** The wildcard set changed: a new wildcard instance took over without the front stopping. */
+  switched: boolean;
+  /** From starting the new wildcard instance to the front forwarding to it. */
+  switchMs?: number;
   written: string[];
   removed: string[];
   names: number;
@@ -75,6 +89,8 @@ export function dnsFiles(home = ciloHome()): DnsFiles {
     hostsDir: join(dir, "hosts"),
     pidFile: join(dir, "dnsmasq.pid"),
     loaded: join(dir, "dnsmasq.loaded.conf"),
+    servers: join(dir, "wildcards.servers"),
+    wildcardsLoaded: join(dir, "wildcards.loaded.json"),
   };
 }
 
@@ -103,7 +119,8 @@ export function stopDns(opts: { home?: string } = {}): Promise<boolean> {
     const files = dnsFiles(home);
     const pid = runningPid(files);
     if (pid !== undefined) await terminate(pid);
-    for (const f of [files.pidFile, files.loaded]) removeIfExists(f);
+    await stopWildcardInstances(files);
+    for (const f of [files.pidFile, files.loaded, files.wildcardsLoaded]) removeIfExists(f);
     return pid !== undefined;
   });
 }
@@ -113,29 +130,37 @@ export function dnsStatus(envs: DnsEnv[], opts: DnsOptions): DnsStatus {
   const files = dnsFiles(opts.home);
   const plan = planDns(envs);
   const upstreams = opts.upstreams ?? systemUpstreams({ port: opts.port });
-  const config = mainConfig(plan, envs, { ...opts, upstreams }, files);
+  const config = mainConfig(envs, { ...opts, upstreams }, files);
   const pid = runningPid(files);
   const onDisk = hostsOnDisk(files.hostsDir);
   const hostsInSync =
     onDisk.length === Object.keys(plan.hostsFiles).length && onDisk.every((f) => readTextIfExists(join(files.hostsDir, f)) === plan.hostsFiles[f]);
   const configInSync = readTextIfExists(files.config) === config && (pid === undefined || readTextIfExists(files.loaded) === config);
+  const wild = currentWildcards(files);
+  const wildcardsInSync =
+    plan.wildcards === ""
+      ? (readTextIfExists(files.servers) ?? "") === ""
+      : pid === undefined || (wild?.wildcards === plan.wildcards && readTextIfExists(files.servers) === renderServersFile(plan.wildcards, wild.port));
   return {
     running: pid !== undefined,
     pid: pid ?? null,
     port: opts.port,
     names: plan.names,
-    inSync: hostsInSync && configInSync,
+    inSync: hostsInSync && configInSync && wildcardsInSync,
     configPath: files.config,
     hostsDir: files.hostsDir,
     upstreams,
   };
 }
 
-/** The files `envs` render to, as `applyDns` would write them. */
-export function renderDns(envs: DnsEnv[], opts: DnsOptions): { config: string; hostsFiles: Record<string, string>; files: DnsFiles } {
+/**
+ * The files `envs` render to, as `applyDns` would write them; `wildcards` are the `address=` lines
+ * the wildcard instance serves (its config names a port chosen when it starts).
+ */
+export function renderDns(envs: DnsEnv[], opts: DnsOptions): { config: string; hostsFiles: Record<string, string>; wildcards: string; files: DnsFiles } {
   const files = dnsFiles(opts.home);
   const plan = planDns(envs);
-  return { config: mainConfig(plan, envs, opts, files), hostsFiles: plan.hostsFiles, files };
+  return { config: mainConfig(envs, opts, files), hostsFiles: plan.hostsFiles, wildcards: plan.wildcards, files };
 }
 
 /**
@@ -153,36 +178,138 @@ export function findDnsmasq(env: NodeJS.ProcessEnv = process.env): string {
 async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResult> {
   const files = dnsFiles(opts.home);
   const plan = planDns(envs);
-  const config = mainConfig(plan, envs, opts, files);
+  const config = mainConfig(envs, opts, files);
   mkdirSync(files.hostsDir, { recursive: true });
   const { written, removed } = syncHostsDir(files.hostsDir, plan.hostsFiles);
   if (readTextIfExists(files.config) !== config) writeFileAtomic(files.config, config);
   const running = runningPid(files);
-  const base = { written, removed, names: plan.names, stopped: false };
+  const base = { written, removed, names: plan.names, stopped: false, switched: false };
   if (plan.names === 0 && opts.start === "when-needed") {
     if (running !== undefined) await terminate(running);
-    if (running !== undefined || readTextIfExists(files.loaded) !== undefined) for (const f of [files.pidFile, files.loaded]) removeIfExists(f);
+    await stopWildcardInstances(files);
+    if (running !== undefined || readTextIfExists(files.loaded) !== undefined)
+      for (const f of [files.pidFile, files.loaded, files.wildcardsLoaded]) removeIfExists(f);
+    if ((readTextIfExists(files.servers) ?? "") !== "") writeFileAtomic(files.servers, "");
     return { pid: null, started: false, restarted: false, ...base, stopped: running !== undefined };
   }
-  if (running !== undefined && readTextIfExists(files.loaded) === config) {
-    return { pid: running, started: false, restarted: false, ...base };
+  // Wildcards first, so the servers file already names the right instance when the front starts.
+  const tw = performance.now();
+  const wild = await ensureWildcards(files, plan.wildcards);
+  const frontCurrent = running !== undefined && readTextIfExists(files.loaded) === config;
+  if (frontCurrent) {
+    if (wild.changed) {
+      // The front re-reads its servers file on SIGHUP and keeps answering meanwhile; the old
+      // instance keeps answering what is forwarded to it until the front has switched.
+      signal(running, "SIGHUP");
+      if (wild.port !== undefined && !(await waitForName(opts.port, `x.${switchMarker(wild.port)}`, 5_000))) {
+        throw new CiloError("E_DNS_START", `cilo's dnsmasq on 127.0.0.1:${opts.port} did not take the new wildcard names within 5 s`, {
+          hint: `Run cilo dns stop, then any env command`,
+        });
+      }
+      await stopWildcardInstances(files, wild.port);
+    }
+    return {
+      pid: running,
+      started: false,
+      restarted: false,
+      ...base,
+      switched: wild.changed,
+      ...(wild.changed ? { switchMs: Math.round(performance.now() - tw) } : {}),
+    };
   }
   const t0 = performance.now();
   if (running !== undefined) await terminate(running);
   removeIfExists(files.loaded);
-  const pid = await launch(files, opts.port);
+  const pid = await launch(files.config, files.pidFile, opts.port);
   writeFileAtomic(files.loaded, config);
+  await stopWildcardInstances(files, wild.port);
   if (running === undefined) return { pid, started: true, restarted: false, ...base };
   return { pid, started: false, restarted: true, restartMs: Math.round(performance.now() - t0), ...base };
 }
 
-function mainConfig(plan: DnsPlan, envs: DnsEnv[], opts: DnsOptions, files: DnsFiles): string {
+/**
+ * Makes a wildcard instance serve `wildcards` and the servers file name it. Unchanged: nothing
+ * happens. Changed: a new instance starts on a free loopback port beside the old one (which the
+ * caller stops once the front forwards to the new one). No wildcards: an empty servers file.
+ */
+async function ensureWildcards(files: DnsFiles, wildcards: string): Promise<{ changed: boolean; port?: number }> {
+  const cur = currentWildcards(files);
+  if (wildcards === "") {
+    const changed = (readTextIfExists(files.servers) ?? "") !== "" || cur !== undefined;
+    if ((readTextIfExists(files.servers) ?? "") !== "" || !existsSync(files.servers)) writeFileAtomic(files.servers, "");
+    removeIfExists(files.wildcardsLoaded);
+    return { changed };
+  }
+  if (
+    cur &&
+    cur.wildcards === wildcards &&
+    wildcardPid(files, cur.port) !== undefined &&
+    readTextIfExists(files.servers) === renderServersFile(wildcards, cur.port)
+  ) {
+    return { changed: false, port: cur.port };
+  }
+  let port = 0;
+  for (let attempt = 1; ; attempt++) {
+    port = await freeLoopbackPort();
+    const w = wildcardFiles(files, port);
+    writeFileAtomic(w.config, renderWildcardConfig({ port, pidFile: w.pidFile, wildcards }));
+    try {
+      await launch(w.config, w.pidFile, port);
+      break;
+    } catch (e) {
+      // Another program took the free port between the probe and dnsmasq's bind: take another.
+      removeIfExists(w.config);
+      if (attempt >= 3 || !isCiloError(e) || e.code !== "E_DNS_PORT_TAKEN") throw e;
+    }
+  }
+  writeFileAtomic(files.servers, renderServersFile(wildcards, port));
+  writeFileAtomic(files.wildcardsLoaded, `${JSON.stringify({ port, wildcards })}\n`);
+  return { changed: true, port };
+}
+
+function currentWildcards(files: DnsFiles): { port: number; wildcards: string } | undefined {
+  try {
+    const doc = JSON.parse(readTextIfExists(files.wildcardsLoaded) ?? "") as { port?: unknown; wildcards?: unknown };
+    return typeof doc.port === "number" && Number.isInteger(doc.port) && typeof doc.wildcards === "string"
+      ? { port: doc.port, wildcards: doc.wildcards }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stops every wildcard instance of this home but the one on `keep`, and removes their files. */
+async function stopWildcardInstances(files: DnsFiles, keep?: number): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(files.dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^wildcards-(\d+)\.conf$/.exec(name);
+    const port = m ? Number(m[1]) : undefined;
+    if (port === undefined || port === keep) continue;
+    const pid = wildcardPid(files, port);
+    if (pid !== undefined) await terminate(pid);
+    const w = wildcardFiles(files, port);
+    removeIfExists(w.pidFile);
+    removeIfExists(w.config);
+  }
+}
+
+function wildcardPid(files: DnsFiles, port: number): number | undefined {
+  const w = wildcardFiles(files, port);
+  return runningPidOf(w.config, w.pidFile);
+}
+
+function mainConfig(envs: DnsEnv[], opts: DnsOptions, files: DnsFiles): string {
   return renderMainConfig({
     port: opts.port,
     dir: files.hostsDir,
     upstreams: opts.upstreams ?? systemUpstreams({ port: opts.port }),
     suffixes: [...envs.map((e) => e.suffix), ...(opts.suffixes ?? [])],
-    wildcards: plan.wildcards,
+    serversFile: files.servers,
     pidFile: files.pidFile,
   });
 }
@@ -213,11 +340,11 @@ function hostsOnDisk(dir: string): string[] {
   }
 }
 
-/** Starts dnsmasq as a daemon and waits until it answers. */
-async function launch(files: DnsFiles, port: number): Promise<number> {
+/** Starts a dnsmasq on `config` as a daemon and waits until it answers. */
+async function launch(config: string, pidFile: string, port: number): Promise<number> {
   const bin = findDnsmasq();
   // Started as root, dnsmasq would switch to `nobody`, who cannot read $CILO_HOME (mode 700).
-  const args = [`--conf-file=${files.config}`, ...(process.getuid?.() === 0 ? ["--user=root"] : [])];
+  const args = [`--conf-file=${config}`, ...(process.getuid?.() === 0 ? ["--user=root"] : [])];
   const r = await run(bin, args, { env: { ...process.env, LC_ALL: "C" } });
   if (r.code !== 0) {
     const why =
@@ -234,11 +361,11 @@ async function launch(files: DnsFiles, port: number): Promise<number> {
         `Stop that program, or move cilo's DNS to a free port: cilo init --dns-port <port>`,
       );
     }
-    throw new CiloError("E_DNS_START", `dnsmasq did not start on 127.0.0.1:${port}: ${why}`, { hint: `Its config is ${files.config}` });
+    throw new CiloError("E_DNS_START", `dnsmasq did not start on 127.0.0.1:${port}: ${why}`, { hint: `Its config is ${config}` });
   }
-  const pid = readPid(files.pidFile);
+  const pid = readPid(pidFile);
   if (pid === undefined || !(await waitForDns(port, 5_000))) {
-    throw new CiloError("E_DNS_START", `dnsmasq started but does not answer on 127.0.0.1:${port}`, { hint: `Its config is ${files.config}` });
+    throw new CiloError("E_DNS_START", `dnsmasq started but does not answer on 127.0.0.1:${port}`, { hint: `Its config is ${config}` });
   }
   return pid;
 }
@@ -252,13 +379,18 @@ async function terminate(pid: number): Promise<void> {
   }
 }
 
-/** The pid of the dnsmasq running on this home's config, if any. */
+/** The pid of the (front) dnsmasq running on this home's config, if any. */
 function runningPid(files: DnsFiles): number | undefined {
-  const pid = readPid(files.pidFile);
+  return runningPidOf(files.config, files.pidFile);
+}
+
+/** The pid in `pidFile` when that process is a dnsmasq started on `config`. */
+function runningPidOf(config: string, pidFile: string): number | undefined {
+  const pid = readPid(pidFile);
   if (pid === undefined || !isProcessAlive(pid)) return undefined;
   if (!existsSync("/proc/self/cmdline")) return pid;
   const cmdline = readTextIfExists(`/proc/${pid}/cmdline`) ?? "";
-  return cmdline.includes(`--conf-file=${files.config}`) ? pid : undefined;
+  return cmdline.includes(`--conf-file=${config}`) ? pid : undefined;
 }
 
 function readPid(file: string): number | undefined {

@@ -1,4 +1,5 @@
 import { createSocket } from "node:dgram";
+import { Resolver } from "node:dns/promises";
 import { createServer } from "node:net";
 
 /**
@@ -55,4 +56,40 @@ export async function portInUse(port: number): Promise<boolean> {
     });
     socket.bind(port, "127.0.0.1", () => socket.close(() => resolve(false)));
   });
+}
+
+/** Whether `name` has an A record at the DNS server on `127.0.0.1:<port>` (one try, `timeoutMs`). */
+export async function nameAnswers(port: number, name: string, timeoutMs = 200): Promise<boolean> {
+  const r = new Resolver({ timeout: timeoutMs, tries: 1 });
+  r.setServers([`127.0.0.1:${port}`]);
+  try {
+    return (await r.resolve4(name)).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls until `name` answers (e.g. once a SIGHUP took effect); false when `deadlineMs` passes first. */
+export async function waitForName(port: number, name: string, deadlineMs: number): Promise<boolean> {
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
+    if (await nameAnswers(port, name, Math.min(200, Math.max(1, end - Date.now())))) return true;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return false;
+}
+
+/** A loopback port free for both UDP and TCP right now (the kernel's pick). */
+export async function freeLoopbackPort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => {
+        const a = server.address();
+        server.close(() => resolve(typeof a === "object" && a ? a.port : 0));
+      });
+    });
+    if (port > 0 && !(await portInUse(port))) return port;
+  }
 }

@@ -27,8 +27,17 @@ export interface MainConfigOptions {
   /** dnsmasq server syntax (`10.0.0.1`, `127.0.0.1#5300`), in order of preference. */
   upstreams: string[];
   suffixes: string[];
-  wildcards: string;
+  /** The file of `server=/<domain>/127.0.0.1#<port>` lines forwarding wildcard domains (re-read on SIGHUP). */
+  serversFile: string;
   pidFile: string;
+}
+
+export interface WildcardConfigOptions {
+  /** Loopback port of this wildcard instance. */
+  port: number;
+  pidFile: string;
+  /** `address=` lines as `planDns` makes them. */
+  wildcards: string;
 }
 
 interface Owner {
@@ -90,7 +99,11 @@ export function planDns(envs: DnsEnv[]): DnsPlan {
 }
 
 /**
- * The main dnsmasq config. Changes to it need a restart; hosts files in `dir` are read live.
+ * The main (front) dnsmasq config: exact names from the hosts files in `dir` (read live), the
+ * suffixes answered locally, the upstreams, and the servers file that forwards each wildcard
+ * domain to the wildcard instance (re-read on SIGHUP). It holds no `address=` line, which dnsmasq
+ * reads only at start, so a wildcard change never restarts it; changes to it (port, suffixes,
+ * upstreams) do.
  * Every value is checked before it is written (docs/dns.md lists them): one that could end a
  * line or start an option is refused (exit 2) and nothing is rendered.
  */
@@ -101,10 +114,7 @@ export function renderMainConfig(opts: MainConfigOptions): string {
   const dir = configPath(opts.dir, "The hosts folder");
   const suffixes = [...new Set(opts.suffixes.map((s) => dnsSuffix(s)))].sort(cmp);
   const upstreams = [...new Set(opts.upstreams.map(configUpstream))];
-  const wildcards = opts.wildcards
-    .split("\n")
-    .filter((l) => l.length > 0)
-    .map(checkWildcardLine);
+  const serversFile = configPath(opts.serversFile, "The servers file");
   return [
     "# cilo's dnsmasq, rendered from state (cilo rewrites it)",
     `port=${port}`,
@@ -117,11 +127,58 @@ export function renderMainConfig(opts: MainConfigOptions): string {
     `hostsdir=${dir}`,
     ...suffixes.map((s) => `local=/${s}/`),
     ...upstreams.map((u) => `server=${u}`),
-    ...wildcards,
+    `servers-file=${serversFile}`,
   ]
     .filter((l) => l.length > 0)
     .join("\n")
     .concat("\n");
+}
+
+/** The domain a wildcard instance on `port` answers only to tell that the front forwards to it. */
+export function switchMarker(port: number): string {
+  return `cilo-switch-${configPort(port)}.invalid`;
+}
+
+/**
+ * The config of a wildcard instance: a dnsmasq on its own loopback port holding the `address=`
+ * lines (apex and every name below an ingress) and the marker domain of its port. A wildcard
+ * change starts a new instance beside the old one; the front switches to it on SIGHUP.
+ */
+export function renderWildcardConfig(opts: WildcardConfigOptions): string {
+  const port = configPort(opts.port);
+  const lines = wildcardLines(opts.wildcards);
+  return [
+    "# cilo's wildcard dnsmasq, rendered from state (cilo rewrites it)",
+    `port=${port}`,
+    `listen-address=${configIp(LISTEN_ADDRESS, "The listen address")}`,
+    "bind-interfaces",
+    "no-resolv",
+    "no-hosts",
+    `pid-file=${configPath(opts.pidFile, "The pid file")}`,
+    ...lines.map((l) => `address=/${l.domain}/${l.ip}`),
+    `address=/${switchMarker(port)}/${LISTEN_ADDRESS}`,
+  ]
+    .join("\n")
+    .concat("\n");
+}
+
+/** The front's servers file: each wildcard domain (and the marker) forwarded to the instance on `port`; empty without wildcards. */
+export function renderServersFile(wildcards: string, port: number | undefined): string {
+  const lines = wildcardLines(wildcards);
+  if (lines.length === 0 || port === undefined) return "";
+  const to = `${LISTEN_ADDRESS}#${configPort(port)}`;
+  return [...lines.map((l) => `server=/${l.domain}/${to}`), `server=/${switchMarker(port)}/${to}`].join("\n").concat("\n");
+}
+
+function wildcardLines(wildcards: string): { domain: string; ip: string }[] {
+  return wildcards
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map(checkWildcardLine)
+    .map((l) => {
+      const m = WILDCARD_LINE.exec(l)!;
+      return { domain: m[1]!, ip: m[2]! };
+    });
 }
 
 /** The hosts file of an env; `.` cannot occur in a project or env name, so names never clash. */
