@@ -383,7 +383,7 @@ test("cilo dns start|status|render|stop from state", async () => {
     assert.match((await run("start")).text, /already running/);
     const rendered = (await run("render")).text;
     assert.match(rendered, new RegExp(`==> ${join(home, "dns", "dnsmasq.conf")} <==\\n[^]*port=${port}\\n[^]*servers-file=`));
-    assert.match(rendered, /==> wildcards [^]*<==\naddress=\/shop\.feat\.test\/10\.251\.0\.3\n/);
+    assert.match(rendered, /==> wildcards [\s\S]*<==\naddress=\/shop\.feat\.test\/10\.251\.0\.3\n/);
     assert.match(rendered, /==> .*shop\.feat\.hosts <==\n# cilo: shop\/feat .*\n10\.251\.0\.3 web\.feat\.test\n10\.251\.0\.3 www\.feat\.test\n/);
     assert.match((await run("stop")).text, /dnsmasq stopped/);
     assert.match((await run("stop")).text, /not running/);

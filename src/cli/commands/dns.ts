@@ -99,7 +99,7 @@ function render(opts: DnsCommandOptions): number {
   const parts = [
     [files.config, config],
     ...Object.entries(hosts),
-    ["wildcards (served by the wildcard instance, forwarded through " + files.servers + ")", wildcards],
+    [`wildcards (served by the wildcard instance, forwarded through ${files.servers})`, wildcards],
   ].map(([path, content]) => `==> ${path} <==\n${content}`);
   process.stdout.write(parts.join("\n"));
   return 0;
