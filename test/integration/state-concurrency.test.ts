@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, ciloAsync, removeDir, tempDir } from "../helpers/cli.ts";
+import { LOCK_STALE_MS } from "../../src/core/fs/file-lock.ts";
+import { STATE_VERSION } from "../../src/core/state/schema.ts";
 
 function project(home: string): string {
   const dir = join(home, "proj");
@@ -20,7 +22,7 @@ function listJson(home: string): any[] {
 
 function assertCleanHome(home: string) {
   const state = JSON.parse(readFileSync(join(home, "state.json"), "utf8"));
-  assert.is(state.version, 1);
+  assert.is(state.version, STATE_VERSION);
   assert.not.ok(existsSync(join(home, "state.json.lock")), "lock left behind");
   assert.equal(
     readdirSync(home).filter((f) => f.endsWith(".tmp")),
@@ -116,8 +118,9 @@ test("SIGKILL while holding the lock does not wedge the next command beyond the 
     console.log(
       `after a SIGKILLed lock holder the next create finished in ${waited} ms (stale timeout 5 s, a fresh lock dated up to 1 s ahead; the same create unblocked: ${plain} ms)`,
     );
-    // docs/state.md: 5 to 6 s; one more second for retry pauses and a loaded machine.
-    assert.ok(waited - plain < 7_000, `waited ${waited} ms, of which the create itself takes about ${plain} ms`);
+    // docs/state.md: 5 to 6 s (printed above). The assertion only proves the lock is not wedged (a
+    // wedged lock waits out the 120 s lock timeout); timing itself is not asserted on a shared machine.
+    assert.ok(waited - plain < 2 * LOCK_STALE_MS, `waited ${waited} ms, of which the create itself takes about ${plain} ms`);
     assertCleanHome(home);
   } finally {
     removeDir(home);
