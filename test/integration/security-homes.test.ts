@@ -53,6 +53,7 @@ test.before(async () => {
 test.after(() => {
   cilo(["destroy", "--force", "same"], { home: homeA, cwd: src });
   cilo(["destroy", "--force", "same"], { home: homeB, cwd: src });
+  cilo(["dns", "stop"], { home: homeB, cwd: src });
   // Anything left labelled with either home (the test removes home A's folder on purpose below).
   for (const id of [homeId(homeB)]) {
     for (const c of labelled("container", `cilo.home=${id}`)) docker("rm", "-f", c);
@@ -108,6 +109,8 @@ test("doctor in home B leaves a live home A alone; once home A is gone it names 
     [],
   );
   assert.is(labelled("container", `cilo.home=${idA}`).length, 1, "doctor --fix in home B removed nothing of home A");
+  // Home A goes away as a throwaway CI home would: its dnsmasq first (nothing else runs it), then the folder.
+  cilo(["dns", "stop"], { home: homeA, cwd: src });
   removeDir(homeA);
   const named = report([]).findings.filter((f) => f.id === "resource-foreign");
   assert.is(named.length, 3, `container, network, volume of the gone home are named:\n${JSON.stringify(named, null, 2)}`);
