@@ -149,7 +149,7 @@ test("wildcard changes switch instances without stopping dnsmasq: 20 trials, tim
   const hit = strictStats.filter((s) => s.failed > 0).length;
   console.log(
     `  wildcard changes: 20 switches, new instance→front forwarding to it median ${rs.median} ms, max ${rs.max} ms; change→first correct answer median ${g.median.toFixed(1)} ms, max ${g.max.toFixed(1)} ms; ` +
-      `strict client (no retry, 300 ms): ${lost} of ${sent} queries lost, in ${hit} of 20 restarts; retrying client (200 ms × 4): ${q.queries} queries, ${q.failed} failed, slowest ${q.slowestMs.toFixed(1)} ms`,
+      `strict client (no retry, 300 ms): ${lost} of ${sent} queries lost, in ${hit} of 20 switches; retrying client (200 ms × 4): ${q.queries} queries, ${q.failed} failed, slowest ${q.slowestMs.toFixed(1)} ms`,
   );
   assert.ok(g.max <= 2_000, `slowest change: ${g.max} ms`);
   assert.is(q.failed, 0, `failed after retries: ${JSON.stringify(q.errors)}`);
