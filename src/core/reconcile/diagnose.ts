@@ -137,35 +137,14 @@ function sharedFindings(state: State, facts: ReconcileFacts): Finding[] {
       const p = labels[LABEL_PROJECT];
       return labels[LABEL_SHARED] === "true" && ownHome(labels) && p !== undefined && facts.sharedProjects.includes(p) && !state.shared?.[p];
     };
-    for (const c of facts.docker.containers.filter((x) => mine(x.labels))) {
-      out.push(
-        finding(
-          "shared-orphaned",
-          { kind: "docker", resource: "container", id: c.id, name: c.name },
-          `The shared container ${c.name} belongs to no shared instance in state`,
-          "remove the container",
-        ),
-      );
-    }
-    for (const n of facts.docker.networks.filter((x) => mine(x.labels))) {
-      out.push(
-        finding(
-          "shared-orphaned",
-          { kind: "docker", resource: "network", id: n.id, name: n.name },
-          `The shared network ${n.name} belongs to no shared instance in state`,
-          "remove the network",
-        ),
-      );
-    }
-    for (const v of facts.docker.volumes.filter((x) => mine(x.labels))) {
-      out.push(
-        finding(
-          "shared-orphaned",
-          { kind: "docker", resource: "volume", id: v.name, name: v.name },
-          `The shared volume ${v.name} belongs to no shared instance in state`,
-          "remove the volume",
-        ),
-      );
+    const resources = [
+      ...facts.docker.containers.map((c) => ({ resource: "container" as const, id: c.id, name: c.name, labels: c.labels })),
+      ...facts.docker.networks.map((n) => ({ resource: "network" as const, id: n.id, name: n.name, labels: n.labels })),
+      ...facts.docker.volumes.map((v) => ({ resource: "volume" as const, id: v.name, name: v.name, labels: v.labels })),
+    ];
+    for (const r of resources.filter((x) => mine(x.labels))) {
+      const target = { kind: "docker", resource: r.resource, id: r.id, name: r.name } as const;
+      out.push(finding("shared-orphaned", target, `The shared ${r.resource} ${r.name} belongs to no shared instance in state`, `remove the ${r.resource}`));
     }
   }
   return out;
