@@ -7,12 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run build --silent
-bash scripts/test-env.sh
+CILO_NO_DENO=1 bash scripts/test-env.sh
 
 export CILO_HOME="${CILO_HOME:-$(mktemp -d /tmp/cilo-demo.XXXXXX)}"
 PORT="${CILO_DEMO_DNS_PORT:-15354}"
 cilo() { node dist/cilo.mjs "$@"; }
-say() { printf '\n\033[1m$ cilo %s\033[0m\n' "$*"; }
+# Prints the command as it runs it, then runs it: what you see is what ran.
+run() {
+  printf '\n\033[1m$ %s\033[0m\n' "$*"
+  "$@"
+}
 cleanup() {
   cilo destroy basic/demo-a --force >/dev/null 2>&1 || true
   cilo destroy basic/demo-b --force >/dev/null 2>&1 || true
@@ -21,20 +25,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say init --dns-port "$PORT"; cilo init --dns-port "$PORT"
-say create demo-a --from examples/basic; cilo create demo-a --from examples/basic
-say create demo-b --from examples/basic; cilo create demo-b --from examples/basic
-say up demo-a --wait; cilo up basic/demo-a --wait
-say up demo-b --wait; cilo up basic/demo-b --wait
-say list; cilo list
-say status demo-a; cilo status basic/demo-a
+run cilo init --dns-port "$PORT"
+run cilo create demo-a --from examples/basic
+run cilo create demo-b --from examples/basic
+run cilo up basic/demo-a --wait
+run cilo up basic/demo-b --wait
+run cilo list
+run cilo status basic/demo-a
 for env in demo-a demo-b; do
   ip=$(dig @127.0.0.1 -p "$PORT" +short "web.$env.test")
   printf '\nweb.%s.test -> %s: ' "$env" "$ip"
   busybox wget -q -O - "http://$ip/" | grep -o "<h1>.*</h1>"
 done
-say destroy demo-a --force; cilo destroy basic/demo-a --force
-say destroy demo-b --force; cilo destroy basic/demo-b --force
-say list; cilo list
+run cilo destroy basic/demo-a --force
+run cilo destroy basic/demo-b --force
+run cilo list
 echo
 echo "demo: OK"

@@ -84,6 +84,10 @@ SH
     --change "LABEL cilo.test.image.revision=$IMAGE_REVISION" \
     - "$IMAGE" >/dev/null
 fi
-# Deno for the tests that run cilo under Deno (test/deno/).
-deno_bin=$(bash "$(dirname "$0")/install-deno.sh")
-log "ready: $("$deno_bin" --version | head -n1), $(docker version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}})'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), $(dnsmasq --version | head -n1 | cut -d' ' -f1-3)"
+# Deno for the tests that run cilo under Deno (test/deno/); the demo (CILO_NO_DENO=1) needs none.
+deno_version="no deno"
+if [ "${CILO_NO_DENO:-}" != "1" ]; then
+  deno_bin=$(bash "$(dirname "$0")/install-deno.sh")
+  deno_version=$("$deno_bin" --version | head -n1)
+fi
+log "ready: ${deno_version}, $(docker version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}})'), $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /'), $(dnsmasq --version | head -n1 | cut -d' ' -f1-3)"

@@ -123,10 +123,11 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .action(lazy(sink, () => import("./commands/hostnames.ts")));
 
   cli
-    .command("dns <action>", "cilo's DNS server: status | start | stop | render | setup")
-    .option("--json", "Print as JSON (status)")
+    .command("dns <action>", "cilo's DNS server: status | start | stop | render | setup | teardown")
+    .option("--json", "Print as JSON (status, start, render, setup, teardown)")
     .option("--print-manual", "setup: print the steps instead of writing files")
-    .option("--root <dir>", "setup: write under this folder instead of / (for tests and image builds)")
+    .option("--dry-run", "teardown: list the files it would remove, remove nothing")
+    .option("--root <dir>", "setup, teardown: work under this folder instead of / (for tests and image builds)")
     .action(lazy(sink, () => import("./commands/dns.ts")));
 
   cli

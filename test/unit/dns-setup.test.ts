@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { detectResolver, setupResolver } from "../../src/core/dns/setup.ts";
+import { detectResolver, setupResolver, teardownResolver } from "../../src/core/dns/setup.ts";
 import { CiloError } from "../../src/core/errors.ts";
 
 const dirs: string[] = [];
@@ -18,6 +18,30 @@ function root(files: Record<string, string> = {}): string {
   }
   return r;
 }
+
+test("teardown removes every file setup wrote, on every resolver, and keeps files cilo did not write", () => {
+  const r = root({ "etc/resolv.conf": "nameserver 127.0.0.53\n", "etc/resolver/corp": "nameserver 10.0.0.1\n" });
+  setupResolver({ suffix: "test", port: 5354, root: r, platform: "linux", uid: 1000 });
+  setupResolver({ suffix: ["test", "internal"], port: 5354, root: r, platform: "darwin", uid: 1000 });
+  mkdirSync(join(r, "etc/NetworkManager/dnsmasq.d"), { recursive: true });
+  writeFileSync(join(r, "etc/NetworkManager/dnsmasq.d/cilo.conf"), "server=/corp/10.0.0.1\n");
+  const dry = teardownResolver({ root: r, dryRun: true });
+  assert.equal(dry.removed, [join(r, "etc/systemd/resolved.conf.d/cilo.conf"), join(r, "etc/resolver/internal"), join(r, "etc/resolver/test")]);
+  assert.ok(existsSync(join(r, "etc/resolver/test")), "a dry run removes nothing");
+  const res = teardownResolver({ root: r, uid: 1000 });
+  assert.equal(res.removed, dry.removed);
+  assert.equal(res.kept, [join(r, "etc/NetworkManager/dnsmasq.d/cilo.conf")], "a file at cilo's path without its header is kept");
+  assert.equal(res.reload, ["systemctl restart systemd-resolved"]);
+  for (const f of res.removed) assert.not.ok(existsSync(f));
+  assert.is(readFileSync(join(r, "etc/resolver/corp"), "utf8"), "nameserver 10.0.0.1\n", "other resolver files untouched");
+  assert.is(readFileSync(join(r, "etc/NetworkManager/dnsmasq.d/cilo.conf"), "utf8"), "server=/corp/10.0.0.1\n");
+  assert.equal(teardownResolver({ root: r }).removed, [], "idempotent");
+});
+
+test("teardown with nothing to remove succeeds for any user", () => {
+  const r = root({ "etc/resolv.conf": "nameserver 127.0.0.53\n" });
+  assert.equal(teardownResolver({ root: r, uid: 1000 }), { removed: [], kept: [], reload: [] });
+});
 
 test("systemd-resolved: drop-in with DNS=127.0.0.1:<port> and a routing domain per suffix", () => {
   const r = root({ "run/systemd/resolve/stub-resolv.conf": "nameserver 127.0.0.53\n" });

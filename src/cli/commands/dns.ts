@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { dnsStatus, renderDns, stopDns } from "../../core/dns/dnsmasq.ts";
 import { dnsEnvsFromState, dnsOptionsFromState, resolverSuffixes } from "../../core/dns/from-state.ts";
-import { setupResolver } from "../../core/dns/setup.ts";
+import { setupResolver, teardownResolver } from "../../core/dns/setup.ts";
 import { syncDnsWithState } from "../../core/dns/sync-with-state.ts";
 import { isCiloError, usageError } from "../../core/errors.ts";
 import { ciloHome } from "../../core/paths.ts";
@@ -11,13 +11,14 @@ import { printJson, println, warn } from "../output.ts";
 
 interface DnsCommandOptions {
   json?: boolean;
+  dryRun?: boolean;
   printManual?: boolean;
   root?: string;
 }
 
-const ACTIONS = ["status", "start", "stop", "render", "setup"];
+const ACTIONS = ["status", "start", "stop", "render", "setup", "teardown"];
 
-/** `cilo dns status|start|stop|render|setup`: cilo's dnsmasq, rendered from state (SPEC §5). */
+/** `cilo dns status|start|stop|render|setup|teardown`: cilo's dnsmasq, rendered from state (SPEC §5). */
 export default async function dns(action: string, opts: DnsCommandOptions): Promise<number> {
   switch (action) {
     case "status":
@@ -30,6 +31,8 @@ export default async function dns(action: string, opts: DnsCommandOptions): Prom
       return render(opts);
     case "setup":
       return setup(opts);
+    case "teardown":
+      return teardown(opts);
     default:
       throw usageError(`Unknown dns action "${action ?? ""}"`, `Use one of: ${ACTIONS.join(", ")}`);
   }
@@ -125,6 +128,21 @@ function setup(opts: DnsCommandOptions): number {
   }
   for (const f of r.files) println(`${f.changed ? "wrote" : "unchanged"} ${f.path}`);
   if (r.written && r.reload) println(`Now run: sudo ${r.reload}`);
+  return 0;
+}
+
+/** Removes what `cilo dns setup` wrote (only files that carry its header). */
+function teardown(opts: DnsCommandOptions): number {
+  const r = teardownResolver({ ...(opts.root ? { root: opts.root } : {}), ...(opts.dryRun ? { dryRun: true } : {}) });
+  if (opts.json) {
+    printJson({ ...r, dry_run: opts.dryRun === true });
+    return 0;
+  }
+  const verb = opts.dryRun ? "would remove" : "removed";
+  for (const f of r.removed) println(`${verb} ${f}`);
+  for (const f of r.kept) println(`kept ${f} (not written by cilo dns setup)`);
+  if (r.removed.length === 0) println("Nothing to remove: no resolver file written by cilo dns setup was found");
+  if (!opts.dryRun) for (const cmd of r.reload) println(`Now run: sudo ${cmd}`);
   return 0;
 }
 

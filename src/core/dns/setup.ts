@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readdirSync, readlinkSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, type Stats } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { CiloError, ExitCode } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
@@ -94,8 +94,11 @@ export function detectResolver(root: string, platform: NodeJS.Platform): Resolve
   return null;
 }
 
+/** The first line of every file `setupResolver` writes; `teardownResolver` removes only files that start with it. */
+const SETUP_MARK = "(written by cilo dns setup)";
+
 function hookFor(method: ResolverMethod, root: string, suffixes: string[], port: number): Hook {
-  const header = `# cilo: send ${suffixes.map((s) => `.${s}`).join(" ")} to cilo's dnsmasq (written by cilo dns setup)\n`;
+  const header = `# cilo: send ${suffixes.map((s) => `.${s}`).join(" ")} to cilo's dnsmasq ${SETUP_MARK}\n`;
   switch (method) {
     case "systemd-resolved":
       return {
@@ -125,6 +128,79 @@ function hookFor(method: ResolverMethod, root: string, suffixes: string[], port:
         files: suffixes.map((s) => ({ path: macosResolverFile(root, s), content: `${header}nameserver 127.0.0.1\nport ${port}\n` })),
         reload: null,
       };
+  }
+}
+
+export interface TeardownOptions {
+  /** Folder that stands for `/`. */
+  root?: string;
+  /** Effective user id (removing under the real `/` needs 0). */
+  uid?: number;
+  /** Only list what would be removed. */
+  dryRun?: boolean;
+}
+
+export interface TeardownResult {
+  /** Files cilo wrote that were (or, with `dryRun`, would be) removed. */
+  removed: string[];
+  /** Files at cilo's paths that cilo did not write: left alone. */
+  kept: string[];
+  /** Commands that make the resolvers forget the removed files. */
+  reload: string[];
+}
+
+/**
+ * Undoes `setupResolver` on every resolver it knows, whatever the machine uses now: removes each
+ * file at one of setup's paths whose first line is setup's own header. A file there that cilo did
+ * not write (no header) is kept and reported, never removed.
+ */
+export function teardownResolver(opts: TeardownOptions = {}): TeardownResult {
+  const root = resolve(opts.root ?? "/");
+  const candidates: { path: string; reload: string | null }[] = [
+    { path: join(root, "etc/systemd/resolved.conf.d/cilo.conf"), reload: "systemctl restart systemd-resolved" },
+    { path: join(root, "etc/NetworkManager/dnsmasq.d/cilo.conf"), reload: "systemctl restart NetworkManager" },
+  ];
+  const resolverDir = join(root, "etc/resolver");
+  let macos: string[] = [];
+  try {
+    macos = readdirSync(resolverDir).sort();
+  } catch {
+    // no /etc/resolver
+  }
+  for (const name of macos) candidates.push({ path: join(resolverDir, name), reload: null });
+  const removed: string[] = [];
+  const kept: string[] = [];
+  const reload = new Set<string>();
+  for (const c of candidates) {
+    const st = lstatIfExists(c.path);
+    if (!st) continue;
+    const text = st.isFile() ? readTextIfExists(c.path) : undefined;
+    const firstLine = text?.split("\n", 1)[0] ?? "";
+    if (!(firstLine.startsWith("# cilo: ") && firstLine.endsWith(SETUP_MARK))) {
+      // Only files named like cilo's count as kept; other /etc/resolver files are none of cilo's business.
+      if (!c.path.startsWith(`${resolverDir}/`)) kept.push(c.path);
+      continue;
+    }
+    removed.push(c.path);
+    if (c.reload) reload.add(c.reload);
+  }
+  if (opts.dryRun || removed.length === 0) return { removed, kept, reload: [...reload] };
+  const uid = opts.uid ?? process.getuid?.() ?? 0;
+  if (root === "/" && uid !== 0) {
+    throw new CiloError("E_NEEDS_ROOT", `cilo dns teardown needs root to remove ${removed[0]}`, {
+      exitCode: ExitCode.prerequisite,
+      hint: "Run: sudo cilo dns teardown (or cilo dns teardown --dry-run to see what it removes)",
+    });
+  }
+  for (const f of removed) rmSync(f, { force: true });
+  return { removed, kept, reload: [...reload] };
+}
+
+function lstatIfExists(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
   }
 }
 
