@@ -72,6 +72,14 @@ test("a fresh home is healthy; --json is valid JSON with checks and no problem",
   assert.is(report.healthy, true);
   assert.equal(problems(report), []);
   assert.ok(Array.isArray((report as any).checks) && (report as any).checks.some((c: any) => c.name === "Docker engine" && c.ok));
+  // This machine's resolver is not wired to cilo (no systemd-resolved, no dns setup): a warning that
+  // says what it costs, never a failure and never a plain "ok".
+  const resolver = (report as any).checks.find((c: any) => c.name === "System resolver");
+  assert.is(resolver.ok, true);
+  assert.is(resolver.warn, true, JSON.stringify(resolver));
+  assert.match(resolver.detail, /names resolve only for programs that ask 127\.0\.0\.1:\d+ directly/);
+  const text = cilo(["doctor"], { home });
+  assert.match(text.stdout, /^warn\s+System resolver\s+(no supported resolver found|not set up): /m, text.stdout);
 });
 
 test("docker rm -f of one service: doctor names it (exit 1); doctor --fix brings it back (exit 0)", () => {

@@ -1,9 +1,11 @@
-// The published package: `npm pack` (which builds dist/ through `prepare`), then a global install
+// The published package: `npm pack` (which builds dist/ through `prepack`), then a global install
 // of the tarball into an empty prefix, offline — the bundle carries its dependencies, so the
-// package has none — and the installed `cilo`, run from outside the repository, drives a real env
-// of examples/basic and a workflow against the real engine, compose CLI and dnsmasq.
+// package has none, and no install script (npm 11 warns about those on every global install) — and
+// the installed `cilo`, run from outside the repository, drives a real env of examples/basic and a
+// workflow against the real engine, compose CLI and dnsmasq. Then the other ways README.md
+// ("Install", "Uninstall") and the CI templates document, each run as written into its own prefix.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -65,8 +67,10 @@ test("npm pack holds the bundle, lazy parts, schema, templates and licences, and
   );
 });
 
-test("global install into an empty prefix, offline, installs no dependencies", () => {
-  ok(run("npm", ["install", "-g", "--prefix", prefix, "--offline", "--no-audit", "--no-fund", tarball]), "npm install -g");
+test("global install into an empty prefix, offline, installs no dependencies and warns of no install script", () => {
+  const r = run("npm", ["install", "-g", "--prefix", prefix, "--offline", "--no-audit", "--no-fund", tarball]);
+  ok(r, "npm install -g");
+  assert.not.match(r.stdout + r.stderr, /install-scripts|allow-scripts|prepare/i);
   assert.ok(existsSync(bin), "bin/cilo linked");
   assert.not.ok(existsSync(join(installed, "node_modules")), "a dependency was installed");
   assert.is(ok(cilo("--version"), "cilo --version").trim(), `cilo ${pkg.version}`);
@@ -125,6 +129,58 @@ test("the installed cilo: a workflow from its templates validates, and a real wo
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout + r.stderr, /Summary of basic-e2e: success/);
   assert.equal(JSON.parse(ok(cilo("list", "--json"), "list")), []);
+});
+
+/** Checks a prefix's `cilo` answers `--version` and runs a command that loads the bundle's chunks. */
+function assertInstalled(other: string) {
+  const otherBin = join(other, "bin/cilo");
+  assert.ok(existsSync(otherBin), `${otherBin} exists`);
+  assert.is(ok(run(otherBin, ["--version"]), "cilo --version").trim(), `cilo ${pkg.version}`);
+  const root = join(other, "root");
+  mkdirSync(root, { recursive: true });
+  assert.match(ok(run(otherBin, ["dns", "teardown", "--dry-run", "--root", root]), "dns teardown"), /Nothing to remove/);
+}
+
+/** `bash -c <line>` with npm's global prefix set to `other`. */
+function sh(line: string, other: string, extra: Record<string, string> = {}, cwd = work): SpawnSyncReturns<string> {
+  return spawnSync("bash", ["-c", line], {
+    cwd,
+    env: { ...process.env, npm_config_prefix: other, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", ...extra },
+    encoding: "utf8",
+    timeout: 300_000,
+  });
+}
+
+test("README: npm install -g . from the checkout, then npm uninstall -g", () => {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  const install = readme.slice(readme.indexOf("## Install"), readme.indexOf("## Uninstall"));
+  assert.match(install, /^npm install -g \. /m, "README documents the checkout install");
+  assert.match(install, /^npm install -g \.\/cilo-\d+\.\d+\.\d+\.tgz/m, "README documents the tarball install");
+  assert.match(readme.slice(readme.indexOf("## Uninstall")), /^npm uninstall -g cilo/m);
+  const other = join(tmp, "prefix-checkout");
+  ok(sh("npm install -g .", other, {}, repoRoot), "npm install -g .");
+  assertInstalled(other);
+  ok(sh("npm uninstall -g cilo", other), "npm uninstall -g cilo");
+  assert.not.ok(existsSync(join(other, "bin/cilo")), "npm uninstall -g removes the command");
+});
+
+test("templates/ci: each template's install line, run as written with CILO_PACKAGE set to the tarball", () => {
+  const templates = readdirSync(join(repoRoot, "templates/ci")).sort();
+  assert.equal(templates, ["github-actions.yml", "gitlab-ci.yml"]);
+  for (const template of templates) {
+    const text = readFileSync(join(repoRoot, "templates/ci", template), "utf8");
+    const lines = text
+      .split("\n")
+      .filter((l) => /npm install -g/.test(l))
+      .map((l) => l.replace(/^\s*(-\s+)?(run:\s*)?/, ""));
+    assert.equal(lines, ['npm install -g "$CILO_PACKAGE"'], `${template}: one install line, from the CILO_PACKAGE variable`);
+    assert.match(text, /CILO_PACKAGE: \S+/, `${template} sets CILO_PACKAGE`);
+    const other = join(tmp, `prefix-${template}`);
+    const r = sh(lines[0]!, other, { CILO_PACKAGE: tarball });
+    ok(r, `${template}: ${lines[0]}`);
+    assert.not.match(r.stdout + r.stderr, /install-scripts/i);
+    assertInstalled(other);
+  }
 });
 
 test.after(() => {

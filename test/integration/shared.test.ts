@@ -84,6 +84,14 @@ test("each env reaches the shared db as db.<env>.test and as db from its app", a
   assert.is(ips.size, 1, "one database answers for every env");
   const list = JSON.parse(ok(["list", "--json"]).stdout);
   assert.ok(list.every((e: any) => e.shared_services.includes("db")));
+  // doctor knows sharing: a db the shared instance provides is not a service "with no container".
+  const doctor = cilo(["doctor", "--json"], { home, env });
+  const findings = JSON.parse(doctor.stdout).findings as { id: string; message: string }[];
+  assert.equal(
+    findings.filter((f) => f.id.startsWith("env-service") || f.id.startsWith("shared-")),
+    [],
+    doctor.stdout,
+  );
 });
 
 test("stopping the shared service while in use is refused, naming the envs", () => {

@@ -102,6 +102,16 @@ test("a running env whose containers, addresses, workspace and DNS match has no 
   assert.equal(diagnose(f), []);
 });
 
+test("a service the shared instance provides has no container of the env and is not missing", () => {
+  const base = env("x");
+  const s = stateOf({ ...base, services: [...base.services, { name: "db", state: "running", ip: "10.230.0.2", shared: true }], shared_services: ["db"] });
+  const found = diagnose(facts(s, { docker: docker([container("shop", "x", "api"), container("shop", "x", "web")], [network("shop", "x")]) }));
+  assert.equal(ids(found), []);
+  const noWeb = diagnose(facts(s, { docker: docker([container("shop", "x", "api")], [network("shop", "x")]) }));
+  assert.equal(ids(noWeb), ["env-service-missing shop/x"]);
+  assert.match(noWeb[0]!.message, /service "web" has no container/);
+});
+
 test("docker rm -f of one service: env-service-missing names it; an exited one is env-service-exited", () => {
   const s = stateOf(env("x"));
   const missing = diagnose(facts(s, { docker: docker([container("shop", "x", "web")]) }));

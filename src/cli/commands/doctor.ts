@@ -29,7 +29,7 @@ export default async function doctor(opts: DoctorCommandOptions): Promise<number
 function render(report: DoctorReport, fixing: boolean): string {
   const lines: string[] = [];
   const width = Math.max(...report.checks.map((c) => c.name.length));
-  for (const c of report.checks) lines.push(`${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(width)}  ${c.detail}`);
+  for (const c of report.checks) lines.push(`${!c.ok ? "FAIL" : c.warn ? "warn" : "ok  "}  ${c.name.padEnd(width)}  ${c.detail}`);
   if (report.fixed.length > 0) {
     lines.push("", "Fixed:");
     for (const f of report.fixed) lines.push(`  ${f.id}  ${f.subject}: ${f.message}`);

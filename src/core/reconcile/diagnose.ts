@@ -255,10 +255,10 @@ function runtimeFindings(rec: EnvRecord, key: string, containers: ContainerState
   const target = envTarget(rec);
   const byService = (name: string) => containers.filter((c) => c.labels[LABEL_SERVICE] === name);
   if (rec.status === "running") {
-    const missing = rec.services.filter((s) => byService(s.name).length === 0).map((s) => s.name);
-    const exited = rec.services
-      .filter((s) => byService(s.name).length > 0 && !byService(s.name).some(isLive))
-      .map((s) => `${s.name} (${byService(s.name)[0]!.state})`);
+    // A service the project's shared instance provides has no container of the env: sharedFindings judges it.
+    const own = rec.services.filter((s) => !s.shared && !(rec.shared_services ?? []).includes(s.name));
+    const missing = own.filter((s) => byService(s.name).length === 0).map((s) => s.name);
+    const exited = own.filter((s) => byService(s.name).length > 0 && !byService(s.name).some(isLive)).map((s) => `${s.name} (${byService(s.name)[0]!.state})`);
     const out: Finding[] = [];
     if (missing.length > 0) {
       out.push(
@@ -281,7 +281,7 @@ function runtimeFindings(rec: EnvRecord, key: string, containers: ContainerState
       );
     }
     if (out.length > 0) return out;
-    const merged = mergeRuntime(rec.services, containers, rec.docker_name);
+    const merged = mergeRuntime(own, containers, rec.docker_name);
     const changed = merged.filter((m) => rec.services.find((s) => s.name === m.name)?.ip !== m.ip).map((m) => m.name);
     if (changed.length === 0) return [];
     return [

@@ -35,6 +35,8 @@ export interface DnsFact {
 export interface Check {
   name: string;
   ok: boolean;
+  /** Works, but something a user may expect is missing (shown as `warn`; never changes the exit code). */
+  warn?: boolean;
   detail: string;
 }
 

@@ -199,15 +199,18 @@ async function dnsFact(state: State, home: string, checks: Check[]): Promise<Dns
     ok: !running || answering,
     detail: `${bin}: ${running ? `running (pid ${pid}) on 127.0.0.1:${port}, ${answering ? "answering" : "NOT answering"}` : `not running (port ${port})`}`,
   });
+  const dotted = suffixes.map((s) => `.${s}`).join(" ");
+  const cost = `${dotted} names resolve only for programs that ask 127.0.0.1:${port} directly (dig @127.0.0.1 -p ${port} <name>)`;
   checks.push({
     name: "System resolver",
     ok: true,
+    ...(resolver === "set-up" ? {} : { warn: true }),
     detail:
       resolver === "set-up"
-        ? `sends ${suffixes.map((s) => `.${s}`).join(" ")} to 127.0.0.1:${port}`
+        ? `sends ${dotted} to 127.0.0.1:${port}`
         : resolver === "unsupported"
-          ? "no supported resolver found (see cilo dns setup --print-manual)"
-          : "not set up (optional: sudo cilo dns setup)",
+          ? `no supported resolver found: ${cost}; see cilo dns setup --print-manual`
+          : `not set up: ${cost}; run sudo cilo dns setup`,
   });
   return { running, answering, inSync, ...(names !== undefined ? { names } : {}), port, suffixes, resolver };
 }
