@@ -13,6 +13,8 @@ import { currentProject } from "../config/current-project.ts";
 import { findEnv, lookupEnv } from "../state/find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
 import { getCompose, getProvider } from "../runtime/runtime.ts";
+import { syncGateway } from "../gateway/gateway.ts";
+import { ciloHome } from "../paths.ts";
 
 export interface DestroyEnvOptions {
   ref: string;
@@ -60,6 +62,7 @@ export async function destroyEnv(opts: DestroyEnvOptions): Promise<EnvRecord | u
     delete state.envs[envKey(rec.project, rec.name)];
   });
   await refreshDns();
+  await syncGateway(await getProvider(), ciloHome());
   return rec;
 }
 

@@ -10,6 +10,8 @@ import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
 import { getCompose, getProvider } from "../runtime/runtime.ts";
+import { syncGateway } from "../gateway/gateway.ts";
+import { ciloHome } from "../paths.ts";
 
 export interface DownEnvOptions {
   ref: string;
@@ -52,6 +54,7 @@ export async function downEnv(opts: DownEnvOptions): Promise<EnvRecord> {
     return { ...cur };
   });
   await refreshDns();
+  await syncGateway(provider, ciloHome());
   return done;
 }
 
