@@ -10,7 +10,7 @@ import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
 import { getCompose, getProvider } from "../runtime/runtime.ts";
-import { syncGateway } from "../gateway/gateway.ts";
+import { detachGateway, syncGateway } from "../gateway/gateway.ts";
 import { ciloHome } from "../paths.ts";
 
 export interface DownEnvOptions {
@@ -34,6 +34,7 @@ export async function downEnv(opts: DownEnvOptions): Promise<EnvRecord> {
     return { ...r };
   });
   const key = envKey(rec.project, rec.name);
+  await detachGateway(provider, before.home_id, rec.docker_name);
   if (existsSync(renderedComposePath(rec))) {
     const cli = await getCompose();
     const r = await runCompose(cli, envComposeTarget(rec), ["down", "--remove-orphans"], opts.onOutput ? { onOutput: opts.onOutput } : {});

@@ -123,6 +123,15 @@ export async function syncGateway(provider: RuntimeProvider, home: string): Prom
   });
 }
 
+/**
+ * Takes this home's gateway off an env's network before the network goes (`down`, `destroy`):
+ * Docker refuses to remove a network a container is still on. No gateway, nothing to do.
+ */
+export async function detachGateway(provider: RuntimeProvider, homeId: string, network: string): Promise<void> {
+  if (gatewayDisabled()) return;
+  for (const c of await findGateway(provider, homeId)) await provider.disconnectNetwork(network, c.id);
+}
+
 async function createGateway(provider: RuntimeProvider, home: { id: string; path: string }, s: GatewaySettings, fingerprint: string): Promise<string> {
   if (!(await provider.hasImage(s.image))) {
     try {
