@@ -2,7 +2,8 @@
 # Prepares this machine for cilo's integration tests and examples, idempotently:
 #  1. installs what is missing (docker.io, docker-compose, dnsmasq-base, dnsutils, busybox-static, git);
 #  2. starts dockerd when no engine answers;
-#  3. builds the offline test image cilo-test/busybox:latest (no registry is needed).
+#  3. builds the offline test images cilo-test/busybox:latest and, from Debian's caddy package,
+#     the gateway image cilo-test/caddy:latest (no registry is needed).
 # Needs root for steps 1-2 when something is missing. Exit status is non-zero when the engine
 # cannot be made to answer, so CI fails instead of skipping.
 set -euo pipefail
@@ -11,6 +12,8 @@ log() { printf 'test-env: %s\n' "$*" >&2; }
 IMAGE="${CILO_TEST_IMAGE:-cilo-test/busybox:latest}"
 # Bump when the image's contents change, so machines that have an older one rebuild it.
 IMAGE_REVISION=2
+GATEWAY_IMAGE="${CILO_TEST_GATEWAY_IMAGE:-cilo-test/caddy:latest}"
+GATEWAY_IMAGE_REVISION=1
 
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
@@ -22,6 +25,7 @@ command -v dig >/dev/null 2>&1 || need+=(dnsutils)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+[ -x /usr/bin/caddy ] || need+=(caddy)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     log "missing packages: ${need[*]}; run this script as root (or: sudo apt-get install -y ${need[*]})"
@@ -83,6 +87,34 @@ SH
     --change 'CMD ["sh"]' \
     --change "LABEL cilo.test.image.revision=$IMAGE_REVISION" \
     - "$IMAGE" >/dev/null
+fi
+have_rev=$(docker image inspect --format '{{ index .Config.Labels "cilo.test.image.revision" }}' "$GATEWAY_IMAGE" 2>/dev/null || true)
+if [ "$have_rev" != "$GATEWAY_IMAGE_REVISION" ]; then
+  # The gateway for tests: Debian's caddy (a real reverse proxy) with its libraries, busybox for a
+  # shell, and the CA bundle. The product's default is the official caddy:2 image.
+  log "building $GATEWAY_IMAGE from Debian's caddy package"
+  groot=$(mktemp -d)
+  trap 'rm -rf "$groot" "${root:-}"' EXIT
+  mkdir -p "$groot/bin" "$groot/usr/bin" "$groot/tmp" "$groot/data" "$groot/config" "$groot/etc/caddy" "$groot/etc/ssl/certs"
+  cp /usr/bin/caddy "$groot/usr/bin/caddy"
+  for lib in $(ldd /usr/bin/caddy | grep -o '/[^ ]*' | sort -u); do
+    mkdir -p "$groot$(dirname "$lib")"
+    cp -L "$lib" "$groot$lib"
+  done
+  cp /bin/busybox "$groot/bin/busybox"
+  for applet in sh cat ls wget mkdir rm mv sleep echo env; do ln -sf busybox "$groot/bin/$applet"; done
+  cp -L /etc/ssl/certs/ca-certificates.crt "$groot/etc/ssl/certs/ca-certificates.crt"
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$groot/etc/passwd"
+  echo 'root:x:0:' >"$groot/etc/group"
+  chmod 1777 "$groot/tmp"
+  tar -C "$groot" -c . | docker import \
+    --change 'ENV PATH=/bin:/usr/bin' \
+    --change 'ENV XDG_DATA_HOME=/data' \
+    --change 'ENV XDG_CONFIG_HOME=/config' \
+    --change 'WORKDIR /srv' \
+    --change 'CMD ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]' \
+    --change "LABEL cilo.test.image.revision=$GATEWAY_IMAGE_REVISION" \
+    - "$GATEWAY_IMAGE" >/dev/null
 fi
 # Deno for the tests that run cilo under Deno (test/deno/); the demo (CILO_NO_DENO=1) needs none.
 deno_version="no deno"

@@ -61,7 +61,9 @@ function runFile(file) {
     const started = Date.now();
     const child = spawn(process.execPath, ["--import", "tsx", file], {
       cwd: root,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+      // No gateway (it would publish port 80 for every test home) unless a test asks for it with
+      // CILO_GATEWAY=on, as test/integration/gateway.test.ts does.
+      env: { CILO_GATEWAY: "off", ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

@@ -14,6 +14,20 @@ export const LABEL_SHARED = "cilo.shared";
 export const LABEL_INGRESS = "cilo.ingress";
 export const LABEL_HOSTNAMES = "cilo.hostnames";
 export const LABEL_SHARE = "cilo.share";
+/** The container port the gateway sends a service's HTTP to (docs/routing.md). */
+export const LABEL_PORT = "cilo.port";
+/** On the gateway container of a home (which carries no project or env). */
+export const LABEL_GATEWAY = "cilo.gateway";
+
+/** The gateway container of a home: one per `CILO_HOME`. */
+export function gatewayContainerName(homeId: string): string {
+  return `cilo_${homeId}_gateway`;
+}
+
+/** The labels of a home's gateway container. */
+export function gatewayLabels(home: HomeRef): Record<string, string> {
+  return { ...homeLabels(home), [LABEL_GATEWAY]: "true" };
+}
 
 /** Which `CILO_HOME` this is: its id (kept in state) and its folder. */
 export interface HomeRef {

@@ -2,7 +2,9 @@ import { usageError } from "../../core/errors.ts";
 import { parseCidr } from "../../core/cidr.ts";
 import { poolCapacity } from "../../core/network/subnet-pool.ts";
 import { statePath } from "../../core/paths.ts";
-import type { StateConfig } from "../../core/state/schema.ts";
+import { ROUTING_MODES, type RoutingMode, type StateConfig } from "../../core/state/schema.ts";
+import { isImageReference } from "../../core/image-ref.ts";
+import { DEFAULT_GATEWAY_HTTP_PORT, DEFAULT_GATEWAY_IMAGE } from "../../core/gateway/gateway.ts";
 import { initState } from "../../core/state/store.ts";
 import { dnsSuffix } from "../../core/dns-names.ts";
 import { printJson, println } from "../output.ts";
@@ -12,6 +14,10 @@ interface InitOptions {
   subnetSize?: string | number;
   dnsPort?: string | number;
   dnsSuffix?: string;
+  gatewayHttpPort?: string | number;
+  gatewayHttpsPort?: string | number;
+  gatewayImage?: string;
+  routing?: string;
   json?: boolean;
 }
 
@@ -26,6 +32,9 @@ export default async function init(opts: InitOptions): Promise<number> {
   println(`${created ? "Initialised" : "Already initialised:"} ${statePath()}`);
   println(`  subnet pool  ${c.subnet_pool} in /${c.subnet_size}s (${poolCapacity(c.subnet_pool, c.subnet_size)} envs)`);
   println(`  dns          127.0.0.1:${c.dns_port}, suffix .${c.dns_suffix}`);
+  println(
+    `  gateway      http port ${c.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT}, image ${c.gateway_image ?? DEFAULT_GATEWAY_IMAGE}, routing ${c.routing ?? "direct"}`,
+  );
   return 0;
 }
 
@@ -48,6 +57,24 @@ export function parseInitOptions(opts: InitOptions): Partial<StateConfig> {
   }
   if (opts.dnsSuffix !== undefined) {
     changes.dns_suffix = dnsSuffix(String(opts.dnsSuffix), "--dns-suffix");
+  }
+  for (const [flag, key, value] of [
+    ["--gateway-http-port", "gateway_http_port", opts.gatewayHttpPort],
+    ["--gateway-https-port", "gateway_https_port", opts.gatewayHttpsPort],
+  ] as const) {
+    if (value === undefined) continue;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw usageError(`${flag} "${value}" is not a port number`);
+    changes[key] = n;
+  }
+  if (opts.gatewayImage !== undefined) {
+    if (!isImageReference(String(opts.gatewayImage))) throw usageError(`--gateway-image "${opts.gatewayImage}" is not an image reference such as caddy:2`);
+    changes.gateway_image = String(opts.gatewayImage);
+  }
+  if (opts.routing !== undefined) {
+    const mode = String(opts.routing) as RoutingMode;
+    if (!ROUTING_MODES.includes(mode)) throw usageError(`--routing "${opts.routing}" must be one of ${ROUTING_MODES.join(", ")}`);
+    changes.routing = mode;
   }
   const pool = changes.subnet_pool;
   const size = changes.subnet_size;

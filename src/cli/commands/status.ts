@@ -18,5 +18,10 @@ export default async function status(env: string, opts: { project?: string; json
       view.services.map((s) => [s.name, s.state, s.health ?? "-", s.ip ?? "-", s.dns.filter((d) => !d.startsWith("*")).join(", ")]),
     ),
   );
+  const urls = view.services.flatMap((s) => s.urls.map((u) => [s.name, u]));
+  if (urls.length > 0) {
+    println();
+    println(table(["SERVICE", "URL (through the gateway)"], urls));
+  }
   return 0;
 }

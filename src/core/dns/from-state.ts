@@ -3,11 +3,16 @@ import type { State } from "../state/schema.ts";
 import type { DnsOptions } from "./dnsmasq.ts";
 import type { DnsEnv } from "./render.ts";
 
+/** What `.test` names answer in `routing: gateway` mode: the gateway's published address. */
+export const GATEWAY_DNS_ADDRESS = "127.0.0.1";
+
 /**
  * The envs DNS serves: those whose status is `running`, with the services that have an IP. A
- * service's hostnames are its own (config, labels) plus those set with `cilo hostnames`.
+ * service's hostnames are its own (config, labels) plus those set with `cilo hostnames`. In
+ * `routing: gateway` mode every name answers the gateway's address instead of the container's.
  */
 export function dnsEnvsFromState(state: State): DnsEnv[] {
+  const viaGateway = state.config.routing === "gateway";
   return Object.values(state.envs)
     .filter((e) => e.status === "running")
     .map((e) => ({
@@ -20,7 +25,7 @@ export function dnsEnvsFromState(state: State): DnsEnv[] {
           const hostnames = [...new Set([...(s.hostnames ?? []), ...(e.hostnames?.[s.name] ?? [])])];
           return {
             name: s.name,
-            ip: s.ip!,
+            ip: viaGateway ? GATEWAY_DNS_ADDRESS : s.ip!,
             ...(hostnames.length > 0 ? { hostnames } : {}),
             ...(s.ingress ? { ingress: true } : {}),
           };

@@ -13,6 +13,8 @@ import { currentProject } from "../config/current-project.ts";
 import { findEnv, lookupEnv } from "../state/find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
 import { getCompose, getProvider } from "../runtime/runtime.ts";
+import { detachGateway, syncGateway } from "../gateway/gateway.ts";
+import { ciloHome } from "../paths.ts";
 
 export interface DestroyEnvOptions {
   ref: string;
@@ -60,6 +62,7 @@ export async function destroyEnv(opts: DestroyEnvOptions): Promise<EnvRecord | u
     delete state.envs[envKey(rec.project, rec.name)];
   });
   await refreshDns();
+  await syncGateway(await getProvider(), ciloHome());
   return rec;
 }
 
@@ -72,6 +75,7 @@ export async function removeEnvResources(
   await provider.ping();
   // compose down -v removes the volumes the file names: only a file cilo rendered in the env's own
   // folder is trusted with that (a state edited to point elsewhere would hand it any file).
+  await detachGateway(provider, readState().home_id, rec.docker_name);
   const own = ownWorkspace(rec);
   if (own.left.length === 0 && own.path !== undefined && !own.link && existsSync(renderedComposePath(rec))) {
     const cli = await getCompose();

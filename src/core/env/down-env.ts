@@ -10,6 +10,8 @@ import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
 import { getCompose, getProvider } from "../runtime/runtime.ts";
+import { detachGateway, syncGateway } from "../gateway/gateway.ts";
+import { ciloHome } from "../paths.ts";
 
 export interface DownEnvOptions {
   ref: string;
@@ -32,6 +34,7 @@ export async function downEnv(opts: DownEnvOptions): Promise<EnvRecord> {
     return { ...r };
   });
   const key = envKey(rec.project, rec.name);
+  await detachGateway(provider, before.home_id, rec.docker_name);
   if (existsSync(renderedComposePath(rec))) {
     const cli = await getCompose();
     const r = await runCompose(cli, envComposeTarget(rec), ["down", "--remove-orphans"], opts.onOutput ? { onOutput: opts.onOutput } : {});
@@ -52,6 +55,7 @@ export async function downEnv(opts: DownEnvOptions): Promise<EnvRecord> {
     return { ...cur };
   });
   await refreshDns();
+  await syncGateway(provider, ciloHome());
   return done;
 }
 

@@ -7,6 +7,8 @@ import { envContainers, sharedContainers } from "../runtime/env-resources.ts";
 import { getProvider } from "../runtime/runtime.ts";
 import { mergeRuntime } from "./services.ts";
 import { baseUrl, serviceDnsNames } from "./urls.ts";
+import { gatewayUrl, LOCALHOST_TLD, portHosts, serviceHosts } from "../gateway/render.ts";
+import { DEFAULT_GATEWAY_HTTP_PORT } from "../gateway/gateway.ts";
 
 /** `cilo status --json` (SPEC §6a); fields may be added, never renamed. */
 export interface EnvStatusView {
@@ -19,7 +21,7 @@ export interface EnvStatusView {
   network: string;
   workspace: string;
   base_url: string;
-  services: { name: string; state: string; health: string | null; ip: string | null; dns: string[]; sharing: "shared" | "isolated" }[];
+  services: { name: string; state: string; health: string | null; ip: string | null; dns: string[]; urls: string[]; sharing: "shared" | "isolated" }[];
   /** Envs whose network this env joins, and envs that join this env's network (SPEC §8). */
   shared_networks: string[];
   dependants: string[];
@@ -61,6 +63,10 @@ export async function envStatus(ref: string, explicitProject?: string): Promise<
       health: s.health ?? null,
       ip: s.ip ?? null,
       dns: serviceDnsNames(s, rec, suffix, rec.hostnames?.[s.name] ?? []),
+      urls: [
+        ...serviceHosts(rec, s, suffix, rec.hostnames?.[s.name] ?? []).hosts.filter((h) => h.endsWith(`.${LOCALHOST_TLD}`)),
+        ...portHosts(rec, s).map((p) => p.host),
+      ].map((h) => gatewayUrl(h, state.config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT)),
       sharing: s.shared ? ("shared" as const) : ("isolated" as const),
     })),
     shared_networks: rec.shared_networks ?? [],

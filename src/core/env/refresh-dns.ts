@@ -11,7 +11,8 @@ import { warn } from "../warn.ts";
 export async function checkDnsNames(candidate: EnvRecord, state: State = readState()): Promise<void> {
   const { planDns } = await import("../dns/render.ts");
   const { dnsEnvsFromState } = await import("../dns/from-state.ts");
-  const others: State = { ...state, envs: { ...state.envs } };
+  // Judged with each env's own addresses: in gateway routing every name answers one address.
+  const others: State = { ...state, config: { ...state.config, routing: "direct" }, envs: { ...state.envs } };
   delete others.envs[`${candidate.project}/${candidate.name}`];
   const placeholder = {
     ...candidate,

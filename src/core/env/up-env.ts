@@ -22,6 +22,8 @@ import { checkDnsNames, refreshDns } from "./refresh-dns.ts";
 import { getCompose, getProvider } from "../runtime/runtime.ts";
 import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
 import { waitForServices } from "../runtime/wait-services.ts";
+import { syncGateway } from "../gateway/gateway.ts";
+import { ciloHome } from "../paths.ts";
 
 export interface UpEnvOptions {
   ref: string;
@@ -73,6 +75,7 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
   const key = envKey(rec.project, rec.name);
   /** Set once this up changes something in Docker; a failure before that is a pre-flight failure. */
   let started = false;
+  let done: EnvRecord;
   try {
     rec = await ensureFreeSubnet(rec);
     rec = await ensureExtraSubnets(rec, resolved.model);
@@ -135,7 +138,7 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
           )
         : []),
     ].sort((a, b) => (a.name < b.name ? -1 : 1));
-    const done = await withState((state) => {
+    done = await withState((state) => {
       const cur = state.envs[key];
       if (!cur) throw new CiloError("E_ENV_VANISHED", `The env ${key} was destroyed while it was starting`);
       const now = new Date().toISOString();
@@ -151,7 +154,6 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
       return { ...cur };
     });
     await refreshDns();
-    return done;
   } catch (e) {
     if (!started && before) {
       await restoreAfterPreflight(before, process.pid).catch(() => {});
@@ -169,6 +171,9 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
     }).catch(() => {});
     throw e;
   }
+  // The env is up whatever the gateway does: a gateway failure is reported, not recorded on the env.
+  await syncGateway(provider, ciloHome());
+  return done;
 }
 
 /** Refuses an env that another live process is taking down or destroying. */

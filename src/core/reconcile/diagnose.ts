@@ -1,6 +1,17 @@
 import { join, resolve } from "node:path";
 import type { ContainerState } from "../runtime/provider.ts";
-import { LABEL_ENV, LABEL_HOME, LABEL_HOME_PATH, LABEL_PROJECT, LABEL_SERVICE, LABEL_SHARED, legacyEnvDockerName } from "../labels.ts";
+import {
+  gatewayContainerName,
+  LABEL_ENV,
+  LABEL_GATEWAY,
+  LABEL_HOME,
+  LABEL_HOME_PATH,
+  LABEL_PROJECT,
+  LABEL_SERVICE,
+  LABEL_SHARED,
+  legacyEnvDockerName,
+} from "../labels.ts";
+import { gatewayNeeded, gatewayRoutes } from "../gateway/render.ts";
 import { LOCK_STALE_MS } from "../fs/file-lock.ts";
 import { mergeRuntime } from "../env/services.ts";
 import { envKey, STATE_VERSION, type EnvRecord, type OperationMarker, type State } from "../state/schema.ts";
@@ -82,7 +93,35 @@ export function diagnose(facts: ReconcileFacts): Finding[] {
   }
   out.push(...sharedFindings(state, facts));
   if (facts.dns) out.push(...dnsFindings(facts.dns, state));
+  out.push(...gatewayFindings(state, facts));
   return out;
+}
+
+/** This home's gateway: running while some env has a route to proxy, absent otherwise. */
+function gatewayFindings(state: State, facts: ReconcileFacts): Finding[] {
+  if (facts.docker.kind !== "ok" || !facts.gatewayEnabled) return [];
+  let needed: boolean;
+  try {
+    needed = gatewayNeeded(gatewayRoutes(state));
+  } catch {
+    return [];
+  }
+  const name = gatewayContainerName(state.home_id);
+  const mine = facts.docker.containers.filter((c) => c.labels[LABEL_GATEWAY] === "true" && c.labels[LABEL_HOME] === state.home_id);
+  const target = { kind: "component", name: "gateway" } as const;
+  if (needed && !mine.some((c) => c.state === "running")) {
+    const what = mine.length > 0 ? `is ${mine[0]!.state}` : "does not exist";
+    return [
+      finding(
+        "gateway-missing",
+        target,
+        `The gateway ${name} ${what} while envs run, so their .localhost names do not answer`,
+        "recreate it with the state's routes",
+      ),
+    ];
+  }
+  if (!needed && mine.length > 0) return [finding("gateway-unneeded", target, `The gateway ${name} exists though no env runs`, "remove it")];
+  return [];
 }
 
 /**
@@ -364,6 +403,8 @@ function orphans(state: State, facts: ReconcileFacts, owner: Ownership): Finding
     const key = labelKey(labels);
     // An unlabelled shared resource predates home ids: sharedFindings judges it by project folder.
     if (labels[LABEL_SHARED] === "true" && labels[LABEL_HOME] === undefined) return;
+    // This home's gateway has its own findings (gatewayFindings).
+    if (labels[LABEL_GATEWAY] === "true" && labels[LABEL_HOME] === state.home_id) return;
     const whose = owner.of(kind, labels);
     if (whose === "ours" && ((key && state.envs[key]) || labels[LABEL_SHARED] === "true")) return;
     const target = { kind: "docker", resource: kind, id, name } as const;

@@ -75,6 +75,8 @@ export interface ReconcileFacts {
    * is there with that home's id. Resources of those are left to their home.
    */
   liveHomes: string[];
+  /** The gateway is judged only when this is true (not with `CILO_GATEWAY=off`). */
+  gatewayEnabled?: boolean;
   /** Compose project names with a compose process still running. */
   composeBusy: string[];
   /** Whether a process runs (and, given `startedBefore`, is not a newer one that reused the pid). */

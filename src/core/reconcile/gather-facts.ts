@@ -1,3 +1,4 @@
+import { gatewayDisabled } from "../gateway/gateway.ts";
 import { sharedGraceMs } from "../shared/shared-instance.ts";
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -54,6 +55,7 @@ export async function gatherFacts(home = ciloHome()): Promise<ReconcileFacts> {
     sharedGraceMs: sharedGraceMs(),
     now: Date.now(),
     composeBusy,
+    gatewayEnabled: !gatewayDisabled(),
     liveHomes,
     alive: (pid, startedBefore) => isProcessAlive(pid, startedBefore !== undefined && Number.isFinite(startedBefore) ? { startedBefore } : {}),
   };

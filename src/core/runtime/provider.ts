@@ -16,6 +16,34 @@ export interface RuntimeProvider {
   disconnectNetwork(networkId: string, containerId: string): Promise<void>;
   /** The last `tail` lines of a container's output (stdout and stderr). */
   logs(id: string, tail: number): Promise<string>;
+  /** Whether the engine has the image locally. */
+  hasImage(image: string): Promise<boolean>;
+  /** Pulls an image from its registry. */
+  pullImage(image: string): Promise<void>;
+  /** Creates (does not start) a container; returns its id. A name in use throws E_DOCKER_CONFLICT. */
+  createContainer(spec: ContainerSpec): Promise<string>;
+  /** Starts a created container. A published port in use throws E_DOCKER_PORT_TAKEN. */
+  startContainer(id: string): Promise<void>;
+  /** Attaches a container to a network (no error if it is on it already). */
+  connectNetwork(networkId: string, containerId: string): Promise<void>;
+  /** Runs a command in a running container and waits for it. */
+  exec(id: string, cmd: string[]): Promise<{ code: number; output: string }>;
+  /** Writes one file into a container (running or not), creating its folder; works on remote engines. */
+  putFile(id: string, path: string, content: string, mode?: number): Promise<void>;
+}
+
+/** A container cilo makes itself (not through compose): the gateway. */
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  cmd: string[];
+  labels: Record<string, string>;
+  /** Container ports published on a host address: `{ hostIp: "127.0.0.1", hostPort: 80, containerPort: 80 }`. */
+  publish?: { hostIp: string; hostPort: number; containerPort: number }[];
+  /** The network it starts on (default: the engine's default bridge). */
+  network?: string;
+  /** Restart policy `unless-stopped` (restarted with the engine, not after a manual stop). */
+  restart?: boolean;
 }
 
 export interface EngineInfo {

@@ -10,7 +10,23 @@ export interface StateConfig {
   dns_port: number;
   /** DNS suffix without the leading dot, e.g. `test`. */
   dns_suffix: string;
+  /** Loopback port the gateway publishes HTTP on (`cilo init --gateway-http-port`); default 80. */
+  gateway_http_port?: number;
+  /** Loopback port kept for the gateway's HTTPS (`cilo init --gateway-https-port`); default 443. */
+  gateway_https_port?: number;
+  /** The gateway's image (`cilo init --gateway-image`); `CILO_GATEWAY_IMAGE` overrides; default `caddy:2`. */
+  gateway_image?: string;
+  /**
+   * How the host reaches envs (`cilo init --routing`): `direct` (default) answers `.test` names with
+   * container IPs; `gateway` answers them with the gateway's address. `.localhost` names always go
+   * through the gateway.
+   */
+  routing?: RoutingMode;
 }
+
+export type RoutingMode = "direct" | "gateway";
+
+export const ROUTING_MODES: readonly RoutingMode[] = ["direct", "gateway"];
 
 export const DEFAULT_CONFIG: StateConfig = {
   subnet_pool: "10.224.0.0/12",
@@ -33,6 +49,13 @@ export interface ServiceRecord {
   ingress?: boolean;
   /** Served by the project's shared instance instead of a container of the env (SPEC §8). */
   shared?: boolean;
+  /**
+   * The container port the gateway sends HTTP to: the `cilo.port` label, else the single exposed or
+   * originally published container port, else absent (the gateway then uses 80).
+   */
+  port?: number;
+  /** Every container port the service exposes or published, sorted, when there are several. */
+  ports?: number[];
 }
 
 export interface OperationMarker {

@@ -3,7 +3,8 @@ import { isAbsolute } from "node:path";
 import { isDnsName, isHostLabel, isServiceName, parseDnsSuffix, shown } from "../dns-names.ts";
 import { envDockerName, HOME_ID_PATTERN, legacyEnvDockerName, legacySharedDockerName, sharedDockerName } from "../labels.ts";
 import { parseCidr } from "../cidr.ts";
-import { ENV_STATUSES, type State } from "./schema.ts";
+import { ENV_STATUSES, ROUTING_MODES, type State } from "./schema.ts";
+import { isImageReference } from "../image-ref.ts";
 import { isRecord } from "../is-record.ts";
 
 /**
@@ -27,6 +28,12 @@ export function validateState(value: unknown): string[] {
     if (!isInt(c.dns_port, 1, 65535)) problems.push("`config.dns_port` is not a port number");
     if (typeof c.dns_suffix !== "string" || c.dns_suffix.length === 0) problems.push("`config.dns_suffix` is missing");
     else if ("why" in parseDnsSuffix(c.dns_suffix)) problems.push(`\`config.dns_suffix\` ${shown(c.dns_suffix)} is not a DNS suffix`);
+    if (c.gateway_http_port !== undefined && !isInt(c.gateway_http_port, 1, 65535)) problems.push("`config.gateway_http_port` is not a port number");
+    if (c.gateway_https_port !== undefined && !isInt(c.gateway_https_port, 1, 65535)) problems.push("`config.gateway_https_port` is not a port number");
+    if (c.gateway_image !== undefined && !isImageReference(c.gateway_image))
+      problems.push(`\`config.gateway_image\` ${shown(c.gateway_image)} is not an image reference`);
+    if (c.routing !== undefined && !ROUTING_MODES.includes(c.routing))
+      problems.push(`\`config.routing\` ${shown(c.routing)} is not one of ${ROUTING_MODES.join(", ")}`);
   }
   if (!isRecord(s.envs)) {
     problems.push("`envs` is missing or not an object");
@@ -113,6 +120,9 @@ function dnsProblems(k: string, env: Record<string, any>): string[] {
     if (svc.ip !== undefined && (typeof svc.ip !== "string" || isIP(svc.ip) === 0))
       out.push(`env ${k} has the address ${shown(svc.ip)} for ${svc.name}, which is not an IP address`);
     if (svc.hostnames !== undefined && !names(svc.hostnames)) out.push(`env ${k} has a hostname of ${svc.name} that is not a DNS name`);
+    if (svc.port !== undefined && !isInt(svc.port, 1, 65535)) out.push(`env ${k} has the port ${shown(svc.port)} for ${svc.name}, which is not a port number`);
+    if (svc.ports !== undefined && !(Array.isArray(svc.ports) && svc.ports.every((p: unknown) => isInt(p, 1, 65535))))
+      out.push(`env ${k} has a ports list for ${svc.name} that is not port numbers`);
   }
   if (env.hostnames !== undefined) {
     if (!isRecord(env.hostnames)) out.push(`env ${k} has an invalid hostnames map`);

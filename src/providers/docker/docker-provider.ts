@@ -1,7 +1,8 @@
 import Docker from "dockerode";
 import { activeDockerEndpoint, describeEndpoint, dockerodeOptions, type DockerEndpoint } from "../../core/docker-endpoint.ts";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../../core/errors.ts";
-import type { ContainerState, EngineInfo, NetworkState, RuntimeProvider, VolumeState } from "../../core/runtime/provider.ts";
+import type { ContainerSpec, ContainerState, EngineInfo, NetworkState, RuntimeProvider, VolumeState } from "../../core/runtime/provider.ts";
+import { posix } from "node:path";
 
 /**
  * The Docker engine through dockerode, at one endpoint (by default the one of this process, which
@@ -112,6 +113,102 @@ export class DockerProvider implements RuntimeProvider {
     return demux(buf);
   }
 
+  async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (e: any) {
+      if (e?.statusCode === 404) return false;
+      throw this.wrap(e);
+    }
+  }
+
+  async pullImage(image: string): Promise<void> {
+    const stream = await this.call(() => this.docker.pull(image) as Promise<NodeJS.ReadableStream>);
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => {
+        const failed = err ?? (out ?? []).find((o) => o.error)?.error;
+        if (failed) reject(this.wrap(failed instanceof Error ? failed : new Error(String(failed))));
+        else resolve();
+      });
+    });
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    for (const p of spec.publish ?? []) {
+      const key = `${p.containerPort}/tcp`;
+      exposed[key] = {};
+      bindings[key] = [...(bindings[key] ?? []), { HostIp: p.hostIp, HostPort: String(p.hostPort) }];
+    }
+    try {
+      const c = await this.docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        Cmd: spec.cmd,
+        Labels: spec.labels,
+        ExposedPorts: exposed,
+        HostConfig: {
+          PortBindings: bindings,
+          ...(spec.network ? { NetworkMode: spec.network } : {}),
+          ...(spec.restart ? { RestartPolicy: { Name: "unless-stopped" } } : {}),
+        },
+      });
+      return c.id;
+    } catch (e: any) {
+      if (e?.statusCode === 409) {
+        throw new CiloError("E_DOCKER_CONFLICT", `A container named ${spec.name} exists already`, { cause: e });
+      }
+      throw this.wrap(e);
+    }
+  }
+
+  async startContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (e: any) {
+      const text = String(e?.json?.message ?? e?.message ?? "");
+      if (/port is already allocated|address already in use|bind for .* failed/i.test(text)) {
+        throw new CiloError("E_DOCKER_PORT_TAKEN", text.split("\n")[0]!, { cause: e });
+      }
+      if (e?.statusCode === 304) return;
+      throw this.wrap(e);
+    }
+  }
+
+  async connectNetwork(networkId: string, containerId: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(networkId).connect({ Container: containerId });
+    } catch (e: any) {
+      const text = String(e?.json?.message ?? e?.message ?? "");
+      if (e?.statusCode === 403 && /already exists|already attached/i.test(text)) return;
+      throw this.wrap(e);
+    }
+  }
+
+  async exec(id: string, cmd: string[]): Promise<{ code: number; output: string }> {
+    return this.call(async () => {
+      const ex = await this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+      const stream = await ex.start({ hijack: true, stdin: false });
+      const chunks: Buffer[] = [];
+      await new Promise<void>((resolve, reject) => {
+        stream.on("data", (d: Buffer) => chunks.push(d));
+        stream.on("end", () => resolve());
+        stream.on("close", () => resolve());
+        stream.on("error", reject);
+      });
+      const info = await ex.inspect();
+      return { code: info.ExitCode ?? -1, output: demux(Buffer.concat(chunks)) };
+    });
+  }
+
+  async putFile(id: string, path: string, content: string, mode = 0o644): Promise<void> {
+    const dir = posix.dirname(path);
+    const tar = tarOf(dir.replace(/^\//, ""), posix.basename(path), Buffer.from(content, "utf8"), mode);
+    await this.call(() => this.docker.getContainer(id).putArchive(tar, { path: "/" }));
+  }
+
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -182,4 +279,36 @@ function unreachable(e: unknown, endpoint: DockerEndpoint): CiloError {
 function shortReason(e: unknown): string {
   const code = (e as any)?.code;
   return code ? String(code) : messageOf(e).split("\n")[0]!;
+}
+
+/** A tar archive (ustar) of one folder path (each level as an entry) and one file in it. */
+export function tarOf(dir: string, name: string, data: Buffer, mode: number): Buffer {
+  const parts: Buffer[] = [];
+  const levels = dir.split("/").filter(Boolean);
+  for (let i = 1; i <= levels.length; i++) parts.push(tarHeader(`${levels.slice(0, i).join("/")}/`, 0, 0o755, "5"));
+  const file = levels.length > 0 ? `${levels.join("/")}/${name}` : name;
+  parts.push(tarHeader(file, data.length, mode, "0"), data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}
+
+function tarHeader(name: string, size: number, mode: number, type: "0" | "5"): Buffer {
+  if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long: ${name}`);
+  const h = Buffer.alloc(512);
+  const put = (value: string, at: number, len: number) => h.write(value, at, len, "utf8");
+  const octal = (n: number, len: number) => `${n.toString(8).padStart(len - 1, "0")}\0`;
+  put(name, 0, 100);
+  put(octal(mode, 8), 100, 8);
+  put(octal(0, 8), 108, 8);
+  put(octal(0, 8), 116, 8);
+  put(octal(size, 12), 124, 12);
+  put(octal(Math.floor(Date.now() / 1000), 12), 136, 12);
+  put("        ", 148, 8);
+  put(type, 156, 1);
+  put("ustar\0", 257, 6);
+  put("00", 263, 2);
+  let sum = 0;
+  for (const b of h) sum += b;
+  put(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8);
+  return h;
 }

@@ -3,6 +3,7 @@ import type { FindingDef } from "./define.ts";
 import { DNS_FINDINGS } from "./dns.ts";
 import { DOCKER_FINDINGS } from "./docker.ts";
 import { ENV_FINDINGS } from "./envs.ts";
+import { GATEWAY_FINDINGS } from "./gateway.ts";
 import { HOME_FILE_FINDINGS } from "./home-files.ts";
 import { PREREQUISITE_FINDINGS } from "./prerequisites.ts";
 import { SHARED_FINDINGS } from "./shared.ts";
@@ -21,6 +22,7 @@ export const FINDINGS = {
   ...DOCKER_FINDINGS,
   ...SHARED_FINDINGS,
   ...DNS_FINDINGS,
+  ...GATEWAY_FINDINGS,
 };
 
 /** The target kind findings with id `I` are about. */

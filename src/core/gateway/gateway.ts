@@ -1,0 +1,207 @@
+import { join } from "node:path";
+import { isIP } from "node:net";
+import { CiloError, ExitCode, messageOf } from "../errors.ts";
+import { withFileLock } from "../fs/file-lock.ts";
+import { isImageReference } from "../image-ref.ts";
+import { gatewayContainerName, gatewayLabels, LABEL_GATEWAY, LABEL_HOME, LABEL_MANAGED } from "../labels.ts";
+import type { ContainerState, RuntimeProvider } from "../runtime/provider.ts";
+import type { State } from "../state/schema.ts";
+import { homeRef, readState } from "../state/store.ts";
+import {
+  GATEWAY_CONFIG_DIR,
+  GATEWAY_CONFIG_FILE,
+  GATEWAY_INNER_HTTP_PORT,
+  gatewayNeeded,
+  gatewayNetworks,
+  gatewayRoutes,
+  renderGatewayConfig,
+} from "./render.ts";
+
+/** The gateway image users get: Caddy's official image. Tests use an offline one (CILO_GATEWAY_IMAGE). */
+export const DEFAULT_GATEWAY_IMAGE = "caddy:2";
+export const DEFAULT_GATEWAY_HTTP_PORT = 80;
+export const DEFAULT_GATEWAY_HTTPS_PORT = 443;
+/** The label holding what the container was made with (image, address, port): a change recreates it. */
+const LABEL_GATEWAY_SETTINGS = "cilo.gateway.settings";
+const CONFIG_PATH = `${GATEWAY_CONFIG_DIR}/${GATEWAY_CONFIG_FILE}`;
+const READY_TIMEOUT_MS = 15_000;
+
+export interface GatewaySettings {
+  image: string;
+  /** Host address the HTTP port is published on: 127.0.0.1 for a local engine, the engine's address for a `tcp://<ip>` one. */
+  address: string;
+  httpPort: number;
+}
+
+/** `CILO_GATEWAY=off` (or 0, false, no): cilo neither starts nor changes a gateway. */
+export function gatewayDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /^(off|0|false|no)$/i.test(env["CILO_GATEWAY"] ?? "");
+}
+
+/** The image, address and port of this home's gateway: `CILO_GATEWAY_IMAGE`, else state, else defaults. */
+export function gatewaySettings(state: State, engineAddress: string | undefined, env: NodeJS.ProcessEnv = process.env): GatewaySettings {
+  const fromEnv = env["CILO_GATEWAY_IMAGE"];
+  if (fromEnv !== undefined && fromEnv !== "" && !isImageReference(fromEnv)) {
+    throw new CiloError("E_USAGE", `CILO_GATEWAY_IMAGE ${JSON.stringify(String(fromEnv).slice(0, 60))} is not an image reference such as caddy:2`, {
+      exitCode: ExitCode.usage,
+    });
+  }
+  return {
+    image: fromEnv || state.config.gateway_image || DEFAULT_GATEWAY_IMAGE,
+    address: publishAddress(engineAddress),
+    httpPort: state.config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT,
+  };
+}
+
+/**
+ * Where the gateway publishes: the loopback for a local engine; for an engine reached at
+ * `tcp://<ip>:<port>` that address (the host's loopback is not the engine's there).
+ */
+export function publishAddress(engineAddress: string | undefined): string {
+  const m = /^tcp:\/\/([0-9.]+):\d+/.exec(engineAddress ?? "");
+  return m && isIP(m[1]!) === 4 ? m[1]! : "127.0.0.1";
+}
+
+export type GatewaySyncResult =
+  | { action: "disabled" }
+  | { action: "none" }
+  | { action: "removed" }
+  | { action: "created" | "reloaded"; container: string; routes: number; reloadMs: number };
+
+/** This home's gateway containers (one, unless something went wrong), found by labels and name. */
+export async function findGateway(provider: RuntimeProvider, homeId: string): Promise<ContainerState[]> {
+  const list = await provider.listContainers({ [LABEL_MANAGED]: "true", [LABEL_GATEWAY]: "true", [LABEL_HOME]: homeId });
+  return list.filter((c) => c.name === gatewayContainerName(homeId));
+}
+
+/**
+ * Makes this home's gateway match the state: rendered routes, networks joined, started when some
+ * env has a route to proxy and removed when none has. The config goes in with a file copy and a
+ * `caddy reload` (graceful: in-flight requests finish on the old config). Serialised per home by a
+ * lock. A port another program holds is E_GATEWAY_PORT_TAKEN (exit 3), leaving no container behind.
+ */
+export async function syncGateway(provider: RuntimeProvider, home: string): Promise<GatewaySyncResult> {
+  if (gatewayDisabled()) return { action: "disabled" };
+  return withFileLock(join(home, "gateway"), async () => {
+    const state = readState(home);
+    const routes = gatewayRoutes(state);
+    const existing = await findGateway(provider, state.home_id);
+    if (!gatewayNeeded(routes)) {
+      for (const c of existing) await provider.removeContainer(c.id);
+      return { action: existing.length > 0 ? "removed" : "none" };
+    }
+    const settings = gatewaySettings(state, provider.address);
+    const fingerprint = `${settings.image} ${settings.address}:${settings.httpPort}`;
+    const keep = existing.find((c) => c.state === "running" && c.labels[LABEL_GATEWAY_SETTINGS] === fingerprint);
+    for (const c of existing) if (c !== keep) await provider.removeContainer(c.id);
+    const config = renderGatewayConfig(routes);
+    const networks = gatewayNetworks(state);
+    const started = Date.now();
+    if (keep) {
+      await joinNetworks(provider, keep, networks, state.home_id);
+      await provider.putFile(keep.id, CONFIG_PATH, config);
+      const r = await provider.exec(keep.id, reloadCommand());
+      if (r.code !== 0) throw gatewayError(`The gateway refused its new config: ${lastLine(r.output)}`);
+      return { action: "reloaded", container: keep.name, routes: routes.length, reloadMs: Date.now() - started };
+    }
+    const id = await createGateway(provider, homeRef(state, home), settings, fingerprint);
+    try {
+      for (const n of networks) await provider.connectNetwork(n, id);
+      await provider.putFile(id, CONFIG_PATH, config);
+      try {
+        await provider.startContainer(id);
+      } catch (e) {
+        if (e instanceof CiloError && e.code === "E_DOCKER_PORT_TAKEN") throw portTaken(settings);
+        throw e;
+      }
+      await waitReady(provider, id);
+    } catch (e) {
+      await provider.removeContainer(id).catch(() => {});
+      throw e;
+    }
+    return { action: "created", container: gatewayContainerName(state.home_id), routes: routes.length, reloadMs: Date.now() - started };
+  });
+}
+
+/**
+ * Takes this home's gateway off an env's network before the network goes (`down`, `destroy`):
+ * Docker refuses to remove a network a container is still on. No gateway, nothing to do.
+ */
+export async function detachGateway(provider: RuntimeProvider, homeId: string, network: string): Promise<void> {
+  if (gatewayDisabled()) return;
+  for (const c of await findGateway(provider, homeId)) await provider.disconnectNetwork(network, c.id);
+}
+
+async function createGateway(provider: RuntimeProvider, home: { id: string; path: string }, s: GatewaySettings, fingerprint: string): Promise<string> {
+  if (!(await provider.hasImage(s.image))) {
+    try {
+      await provider.pullImage(s.image);
+    } catch (e) {
+      throw gatewayError(`The gateway image ${s.image} is not on the engine and could not be pulled (${lastLine(messageOf(e))})`, e);
+    }
+  }
+  return provider.createContainer({
+    name: gatewayContainerName(home.id),
+    image: s.image,
+    cmd: ["caddy", "run", "--config", CONFIG_PATH],
+    labels: { ...gatewayLabels(home), [LABEL_GATEWAY_SETTINGS]: fingerprint },
+    publish: [{ hostIp: s.address, hostPort: s.httpPort, containerPort: GATEWAY_INNER_HTTP_PORT }],
+    restart: true,
+  });
+}
+
+/** Joins the networks the routes need and leaves this home's env networks they no longer need. */
+async function joinNetworks(provider: RuntimeProvider, c: ContainerState, want: string[], homeId: string): Promise<void> {
+  const have = Object.keys(c.ips);
+  for (const n of want) if (!have.includes(n)) await provider.connectNetwork(n, c.id);
+  for (const n of have) {
+    if (!want.includes(n) && n.startsWith(`cilo_${homeId}_`)) await provider.disconnectNetwork(n, c.id);
+  }
+}
+
+function reloadCommand(): string[] {
+  return ["caddy", "reload", "--config", CONFIG_PATH, "--address", "localhost:2019"];
+}
+
+/** Waits until Caddy's admin API takes the config (it answers a reload with the same config). */
+async function waitReady(provider: RuntimeProvider, id: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = "";
+  for (;;) {
+    const info = await provider.inspectContainer(id);
+    if (info && info.state !== "running" && info.state !== "created") {
+      const logs = await provider.logs(id, 5).catch(() => "");
+      throw gatewayError(`The gateway container stopped (${info.state}): ${lastLine(logs) || "no output"}`);
+    }
+    const r = await provider.exec(id, reloadCommand()).catch((e) => ({ code: -1, output: messageOf(e) }));
+    if (r.code === 0) return;
+    last = r.output;
+    if (Date.now() > deadline) throw gatewayError(`The gateway did not take its config within ${READY_TIMEOUT_MS / 1000} s: ${lastLine(last)}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
+function portTaken(s: GatewaySettings): CiloError {
+  return new CiloError(
+    "E_GATEWAY_PORT_TAKEN",
+    `The gateway cannot publish HTTP on ${s.address}:${s.httpPort}: another program holds that port; choose another with cilo init --gateway-http-port <port>`,
+    { exitCode: ExitCode.prerequisite },
+  );
+}
+
+function gatewayError(message: string, cause?: unknown): CiloError {
+  return new CiloError("E_GATEWAY", message, {
+    hint: "See docs/routing.md; CILO_GATEWAY=off runs cilo without the gateway",
+    ...(cause !== undefined ? { cause } : {}),
+  });
+}
+
+function lastLine(text: string): string {
+  return (
+    text
+      .trim()
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .pop() ?? ""
+  ).slice(0, 300);
+}

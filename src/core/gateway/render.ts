@@ -1,0 +1,187 @@
+import { configIp, configPort, isDnsName, shown } from "../dns-names.ts";
+import { CiloError, ExitCode } from "../errors.ts";
+import { envKey, type EnvRecord, type ServiceRecord, type State } from "../state/schema.ts";
+
+/** The port Caddy listens on inside the gateway container (published on the host's loopback). */
+export const GATEWAY_INNER_HTTP_PORT = 80;
+/** Where the rendered config lives in the gateway container. */
+export const GATEWAY_CONFIG_DIR = "/etc/caddy";
+export const GATEWAY_CONFIG_FILE = "cilo.json";
+/** The zero-set-up top-level domain (RFC 6761: resolved to loopback with no resolver set-up). */
+export const LOCALHOST_TLD = "localhost";
+/** The port a service gets when it has no `cilo.port` label and no single exposed/published port. */
+export const DEFAULT_HTTP_PORT = 80;
+
+/** One entry of the gateway's routing table: the names it answers and where it sends them. */
+export interface GatewayRoute {
+  /** `<project>/<env>` */
+  env: string;
+  service: string;
+  hosts: string[];
+  /** `ip:port` when the env runs and the service has an address; else the route answers `down`. */
+  upstream?: string;
+  /** Why it cannot be proxied: a short sentence for the 503 page. */
+  down?: string;
+}
+
+/** The `.localhost` name of a label under an env: `<label>.<env>.<project>.localhost`. */
+export function localhostName(label: string, project: string, env: string): string {
+  return `${label}.${env}.${project}.${LOCALHOST_TLD}`;
+}
+
+/** The names of one service (docs/routing.md): `.localhost` names first, then the `.test`-style ones. */
+export function serviceHosts(rec: EnvRecord, service: ServiceRecord, suffix: string, extraHostnames: string[] = []): { hosts: string[]; wildcards: string[] } {
+  const labels = [service.name, ...(service.hostnames ?? []), ...extraHostnames];
+  const hosts: string[] = [];
+  const wildcards: string[] = [];
+  for (const l of labels) hosts.push(localhostName(l, rec.project, rec.name));
+  if (service.ingress) {
+    hosts.push(`${rec.name}.${rec.project}.${LOCALHOST_TLD}`, localhostName(rec.project, rec.project, rec.name));
+    wildcards.push(`*.${localhostName(rec.project, rec.project, rec.name)}`);
+  }
+  for (const l of labels) hosts.push(`${l}.${rec.name}.${suffix}`);
+  if (service.ingress) {
+    hosts.push(`${rec.project}.${rec.name}.${suffix}`);
+    wildcards.push(`*.${rec.project}.${rec.name}.${suffix}`);
+  }
+  return { hosts: [...new Set(hosts)], wildcards: [...new Set(wildcards)] };
+}
+
+/** The extra names of a service with several ports: `<port>-<service>.<env>.<project>.localhost`. */
+export function portHosts(rec: EnvRecord, service: ServiceRecord): { port: number; host: string }[] {
+  return (service.ports ?? []).map((port) => ({ port, host: localhostName(`${port}-${service.name}`, rec.project, rec.name) }));
+}
+
+/**
+ * The routing table the state gives the gateway: every service of every env, sorted by env and
+ * service; wildcard names after all exact ones. A name two routes would answer is refused
+ * (E_DNS_COLLISION), as is any name that is not a DNS name (checked here, where it is rendered).
+ */
+export function gatewayRoutes(state: State): GatewayRoute[] {
+  const exact: GatewayRoute[] = [];
+  const wild: GatewayRoute[] = [];
+  const owner = new Map<string, string>();
+  const claim = (host: string, who: string) => {
+    const check = host.startsWith("*.") ? host.slice(2) : host;
+    if (!isDnsName(check))
+      throw new CiloError("E_DNS_INVALID_NAME", `The gateway name ${shown(host)} of ${who} is not a DNS name`, { exitCode: ExitCode.usage });
+    const prev = owner.get(host);
+    if (prev !== undefined && prev !== who) {
+      throw new CiloError("E_DNS_COLLISION", `The gateway name ${host} would answer for both ${prev} and ${who}`, { exitCode: ExitCode.usage });
+    }
+    owner.set(host, who);
+  };
+  for (const key of Object.keys(state.envs).sort()) {
+    const rec = state.envs[key]!;
+    const suffix = rec.dns_suffix ?? state.config.dns_suffix;
+    const services = [...rec.services].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const s of services) {
+      const who = `${envKey(rec.project, rec.name)} service ${s.name}`;
+      const { hosts, wildcards } = serviceHosts(rec, s, suffix, rec.hostnames?.[s.name] ?? []);
+      const target = routeTarget(rec, s, s.port ?? DEFAULT_HTTP_PORT);
+      for (const h of [...hosts, ...wildcards]) claim(h, who);
+      exact.push({ env: key, service: s.name, hosts, ...target });
+      for (const { port, host } of portHosts(rec, s)) {
+        claim(host, `${who} port ${port}`);
+        exact.push({ env: key, service: s.name, hosts: [host], ...routeTarget(rec, s, port) });
+      }
+      if (wildcards.length > 0) wild.push({ env: key, service: s.name, hosts: wildcards, ...target });
+    }
+  }
+  return [...exact, ...wild];
+}
+
+function routeTarget(rec: EnvRecord, s: ServiceRecord, port: number): { upstream: string } | { down: string } {
+  const key = envKey(rec.project, rec.name);
+  if (rec.status !== "running") return { down: `The env ${key} is ${rec.status}. Start it with: cilo up ${key}` };
+  if (!s.ip) return { down: `The service ${s.name} of ${key} has no running container. Start it again with: cilo up ${key}` };
+  const ip = configIp(s.ip, `The address of ${s.name} in ${key}`);
+  configPort(port, `The port of ${s.name} in ${key}`);
+  return { upstream: ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}` };
+}
+
+/** Whether the gateway has anything to proxy: some env runs with a service that has an address. */
+export function gatewayNeeded(routes: GatewayRoute[]): boolean {
+  return routes.some((r) => r.upstream !== undefined);
+}
+
+/**
+ * The Docker networks the gateway must be on to reach its upstreams: each running env's network,
+ * and the shared network of a project whose running env uses a shared service. Sorted.
+ */
+export function gatewayNetworks(state: State): string[] {
+  const out = new Set<string>();
+  for (const rec of Object.values(state.envs)) {
+    if (rec.status !== "running" || !rec.services.some((s) => s.ip)) continue;
+    if (rec.services.some((s) => s.ip && !s.shared)) out.add(rec.docker_name);
+    const shared = state.shared?.[rec.project]?.network;
+    if (shared && rec.services.some((s) => s.ip && s.shared)) out.add(shared);
+  }
+  return [...out].sort();
+}
+
+/**
+ * The gateway's Caddy config (JSON) for a routing table: one HTTP server on port 80 of the
+ * container, a route per entry (reverse proxy, or a 503 page naming the env and the command that
+ * starts it), a 404 page for a name no env has, and a short page when an upstream does not answer.
+ * Deterministic: the same routes give the same bytes.
+ */
+export function renderGatewayConfig(routes: GatewayRoute[]): string {
+  const text = { "Content-Type": ["text/plain; charset=utf-8"], "Cache-Control": ["no-store"] };
+  const handlers = routes.map((r) => ({
+    match: [{ host: r.hosts }],
+    handle: [
+      r.upstream !== undefined
+        ? { handler: "reverse_proxy", upstreams: [{ dial: r.upstream }], flush_interval: -1 }
+        : { handler: "static_response", status_code: 503, headers: text, body: `cilo: ${r.down}\n` },
+    ],
+    terminal: true,
+  }));
+  const config = {
+    admin: { listen: "localhost:2019" },
+    logging: { logs: { default: { level: "ERROR" } } },
+    apps: {
+      http: {
+        servers: {
+          cilo: {
+            listen: [`:${GATEWAY_INNER_HTTP_PORT}`],
+            automatic_https: { disable: true },
+            routes: [
+              ...handlers,
+              {
+                handle: [
+                  {
+                    handler: "static_response",
+                    status_code: 404,
+                    headers: text,
+                    body: "cilo: no env answers to the name {http.request.host}. List envs with: cilo list\n",
+                  },
+                ],
+              },
+            ],
+            errors: {
+              routes: [
+                {
+                  handle: [
+                    {
+                      handler: "static_response",
+                      status_code: "{http.error.status_code}",
+                      headers: text,
+                      body: "cilo: {http.request.host} did not answer ({http.error.status_code}); is its service listening on the port cilo routes to? See cilo status\n",
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      },
+    },
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** `http://<host>[:port]/` for a name the gateway answers on the given loopback port. */
+export function gatewayUrl(host: string, httpPort: number): string {
+  return `http://${host}${httpPort === 80 ? "" : `:${httpPort}`}/`;
+}

@@ -1,0 +1,268 @@
+// The gateway (issue 12): routing table and Caddy config rendered from state, the port rule.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { containerPorts, httpPort, serviceRecordsFromModel } from "../../src/core/env/services.ts";
+import { gatewayNeeded, gatewayNetworks, gatewayRoutes, gatewayUrl, renderGatewayConfig } from "../../src/core/gateway/render.ts";
+import { gatewaySettings, publishAddress } from "../../src/core/gateway/gateway.ts";
+import { diagnose } from "../../src/core/reconcile/diagnose.ts";
+import type { ReconcileFacts } from "../../src/core/reconcile/facts.ts";
+import { emptyState, STATE_VERSION, type EnvRecord, type State } from "../../src/core/state/schema.ts";
+import { validateState } from "../../src/core/state/validate.ts";
+import { dnsEnvsFromState } from "../../src/core/dns/from-state.ts";
+import { parseInitOptions } from "../../src/cli/commands/init.ts";
+
+const T0 = "2030-01-01T00:00:00.000Z";
+
+function env(project: string, name: string, over: Partial<EnvRecord> = {}): EnvRecord {
+  return {
+    project,
+    name,
+    docker_name: `cilo_testhome_${project}_${name}`,
+    status: "running",
+    subnet: `10.224.${project.length * 10 + name.length}.0/24`,
+    workspace: `/h/envs/${project}/${name}`,
+    created_at: T0,
+    updated_at: T0,
+    services: [
+      { name: "api", state: "running", ip: "10.224.1.2", port: 8080 },
+      { name: "web", state: "running", ip: "10.224.1.3", ingress: true },
+    ],
+    ...over,
+  };
+}
+
+function stateOf(...envs: EnvRecord[]): State {
+  const s = emptyState("testhome");
+  for (const e of envs) s.envs[`${e.project}/${e.name}`] = e;
+  return s;
+}
+
+type Route = { match?: { host: string[] }[]; handle: { handler: string; upstreams?: { dial: string }[]; status_code?: number; body?: string }[] };
+function caddyRoutes(json: string): Route[] {
+  return JSON.parse(json).apps.http.servers.cilo.routes as Route[];
+}
+
+test("every service answers at <service>.<env>.<project>.localhost and its .test name, on its port", () => {
+  const routes = gatewayRoutes(stateOf(env("shop", "a")));
+  const api = routes.find((r) => r.service === "api" && r.hosts.includes("api.a.shop.localhost"))!;
+  assert.equal(api.hosts, ["api.a.shop.localhost", "api.a.test"]);
+  assert.is(api.upstream, "10.224.1.2:8080");
+  const web = routes.find((r) => r.service === "web" && !r.hosts[0]!.startsWith("*"))!;
+  assert.equal(web.hosts, ["web.a.shop.localhost", "a.shop.localhost", "shop.a.shop.localhost", "web.a.test", "shop.a.test"]);
+  assert.is(web.upstream, "10.224.1.3:80", "no port recorded: 80");
+  // Wildcards come after every exact name.
+  const last = routes.at(-1)!;
+  assert.equal(last.hosts, ["*.shop.a.shop.localhost", "*.shop.a.test"]);
+});
+
+test("two projects with the same env and service names get different .localhost names", () => {
+  const s = stateOf(env("shop", "c1", { dns_suffix: "shop.test" }), env("blog", "c1", { subnet: "10.224.200.0/24", dns_suffix: "blog.test" }));
+  const hosts = gatewayRoutes(s).flatMap((r) => r.hosts);
+  assert.ok(hosts.includes("api.c1.shop.localhost") && hosts.includes("api.c1.blog.localhost"));
+  assert.is(new Set(hosts).size, hosts.length);
+});
+
+test("a name two envs would answer is refused; a name that is not a DNS name is refused", () => {
+  const s = stateOf(env("shop", "c1"), env("blog", "c1", { subnet: "10.224.200.0/24" }));
+  assert.throws(
+    () => gatewayRoutes(s),
+    (e: any) => e.code === "E_DNS_COLLISION" && e.exitCode === 2,
+  );
+  const bad = stateOf(env("shop", "a", { services: [{ name: "Web", ip: "10.224.1.3" }] }));
+  assert.throws(
+    () => gatewayRoutes(bad),
+    (e: any) => e.code === "E_DNS_INVALID_NAME",
+  );
+  const badIp = stateOf(env("shop", "a", { services: [{ name: "web", ip: "10.224.1.3\n" }] }));
+  assert.throws(
+    () => gatewayRoutes(badIp),
+    (e: any) => e.code === "E_DNS_INVALID_IP",
+  );
+});
+
+test("a down env's names answer 503 naming the env and the command that starts it", () => {
+  const s = stateOf(env("shop", "a"), env("shop", "b", { status: "stopped", services: [{ name: "web", state: "stopped", ingress: true }] }));
+  const routes = gatewayRoutes(s);
+  const b = routes.find((r) => r.hosts.includes("web.b.shop.localhost"))!;
+  assert.is(b.upstream, undefined);
+  assert.is(b.down, "The env shop/b is stopped. Start it with: cilo up shop/b");
+  const page = caddyRoutes(renderGatewayConfig(routes)).find((r) => r.match?.[0]?.host.includes("web.b.shop.localhost"))!;
+  assert.is(page.handle[0]!.status_code, 503);
+  assert.match(page.handle[0]!.body!, "cilo up shop/b");
+  const noIp = gatewayRoutes(stateOf(env("shop", "a", { services: [{ name: "web", state: "missing" }] })));
+  assert.match(noIp[0]!.down!, "has no running container");
+});
+
+test("a service with several ports gets <port>-<service> names", () => {
+  const s = stateOf(env("shop", "a", { services: [{ name: "api", ip: "10.224.1.2", port: 3000, ports: [3000, 9229] }] }));
+  const routes = gatewayRoutes(s);
+  assert.equal(
+    routes.map((r) => [r.hosts[0], r.upstream]),
+    [
+      ["api.a.shop.localhost", "10.224.1.2:3000"],
+      ["3000-api.a.shop.localhost", "10.224.1.2:3000"],
+      ["9229-api.a.shop.localhost", "10.224.1.2:9229"],
+    ],
+  );
+});
+
+test("the Caddy config is deterministic, proxies by host, and ends with a 404 for unknown names", () => {
+  const a = stateOf(env("shop", "a"), env("shop", "b", { subnet: "10.224.99.0/24" }));
+  const b = stateOf(env("shop", "b", { subnet: "10.224.99.0/24" }), env("shop", "a"));
+  const one = renderGatewayConfig(gatewayRoutes(a));
+  assert.is(one, renderGatewayConfig(gatewayRoutes(b)), "same state, same bytes (env order does not matter)");
+  const cfg = JSON.parse(one);
+  assert.equal(cfg.apps.http.servers.cilo.listen, [":80"]);
+  assert.equal(cfg.apps.http.servers.cilo.automatic_https, { disable: true });
+  const routes = caddyRoutes(one);
+  const api = routes.find((r) => r.match?.[0]?.host.includes("api.a.shop.localhost"))!;
+  assert.equal(api.handle[0]!.upstreams, [{ dial: "10.224.1.2:8080" }]);
+  assert.is(routes.at(-1)!.match, undefined);
+  assert.is(routes.at(-1)!.handle[0]!.status_code, 404);
+});
+
+test("the gateway is needed while some env has a route to proxy; it joins those envs' networks", () => {
+  assert.not.ok(gatewayNeeded(gatewayRoutes(stateOf())));
+  assert.not.ok(gatewayNeeded(gatewayRoutes(stateOf(env("shop", "a", { status: "stopped" })))));
+  const s = stateOf(env("shop", "a"), env("shop", "b", { status: "stopped", subnet: "10.224.99.0/24" }));
+  assert.ok(gatewayNeeded(gatewayRoutes(s)));
+  assert.equal(gatewayNetworks(s), ["cilo_testhome_shop_a"]);
+  s.shared = { shop: { project: "shop", network: "cilo_testhome_shop__shared", subnet: "10.224.250.0/24", services: {} } };
+  s.envs["shop/a"]!.services.push({ name: "db", ip: "10.224.250.2", shared: true });
+  assert.equal(gatewayNetworks(s), ["cilo_testhome_shop__shared", "cilo_testhome_shop_a"]);
+});
+
+test("port rule: cilo.port label, else the single exposed or published container port, else none (80)", () => {
+  assert.equal(containerPorts({ expose: ["8080"] }), [8080]);
+  assert.equal(containerPorts({ ports: [{ target: 3000, published: "8080", protocol: "tcp" }] }), [3000]);
+  assert.equal(containerPorts({ ports: ["127.0.0.1:8080:80/tcp", "9229", "53:53/udp", "7000-7001:7000-7001"] }), [80, 9229]);
+  assert.equal(containerPorts({ expose: ["8080/tcp", 5000], ports: [{ target: 8080 }] }), [5000, 8080]);
+  assert.equal(containerPorts({}), []);
+  assert.is(httpPort("web", "3000", [80]), 3000);
+  assert.is(httpPort("web", undefined, [8080]), 8080);
+  assert.is(httpPort("web", undefined, []), undefined);
+  assert.throws(
+    () => httpPort("web", "http", []),
+    (e: any) => e.exitCode === 2,
+  );
+  const records = serviceRecordsFromModel(
+    {
+      services: {
+        web: { image: "x", ports: [{ target: 80, published: 8080 }] },
+        api: { image: "x", labels: { "cilo.port": "8080" } },
+        dbg: { image: "x", expose: ["3000", "9229"] },
+        none: { image: "x" },
+      },
+    },
+    {},
+  );
+  assert.equal(
+    records.map((r) => [r.name, r.port, r.ports]),
+    [
+      ["api", 8080, undefined],
+      ["dbg", 3000, [3000, 9229]],
+      ["none", undefined, undefined],
+      ["web", 80, undefined],
+    ],
+  );
+});
+
+test("settings: CILO_GATEWAY_IMAGE over state over caddy:2; loopback for local engines, the engine's address for tcp://", () => {
+  const s = stateOf();
+  assert.equal(gatewaySettings(s, "unix:///var/run/docker.sock (default socket)", {}), { image: "caddy:2", address: "127.0.0.1", httpPort: 80 });
+  s.config.gateway_image = "my/caddy:1";
+  s.config.gateway_http_port = 18080;
+  assert.equal(gatewaySettings(s, undefined, {}), { image: "my/caddy:1", address: "127.0.0.1", httpPort: 18080 });
+  assert.is(gatewaySettings(s, undefined, { CILO_GATEWAY_IMAGE: "cilo-test/caddy" }).image, "cilo-test/caddy");
+  assert.throws(
+    () => gatewaySettings(s, undefined, { CILO_GATEWAY_IMAGE: "--privileged" }),
+    (e: any) => e.exitCode === 2,
+  );
+  assert.is(publishAddress("tcp://10.213.77.2:2375 (DOCKER_HOST)"), "10.213.77.2");
+  assert.is(publishAddress("ssh://me@host"), "127.0.0.1");
+  assert.is(gatewayUrl("web.a.shop.localhost", 80), "http://web.a.shop.localhost/");
+  assert.is(gatewayUrl("web.a.shop.localhost", 18080), "http://web.a.shop.localhost:18080/");
+});
+
+test("state: gateway settings and service ports are optional and validated; init flags set them", () => {
+  const s = stateOf(env("shop", "a"));
+  assert.equal(validateState(s), []);
+  s.config.gateway_http_port = 0;
+  s.config.routing = "sideways" as any;
+  s.config.gateway_image = "a b";
+  s.envs["shop/a"]!.services[0]!.port = 70000;
+  assert.is(validateState(s).length, 4);
+  assert.equal(parseInitOptions({ gatewayHttpPort: "18080", gatewayHttpsPort: 18443, gatewayImage: "cilo-test/caddy:latest", routing: "gateway" }), {
+    gateway_http_port: 18080,
+    gateway_https_port: 18443,
+    gateway_image: "cilo-test/caddy:latest",
+    routing: "gateway",
+  });
+  for (const bad of [{ gatewayHttpPort: "http" }, { routing: "auto" }, { gatewayImage: "-x" }]) {
+    assert.throws(
+      () => parseInitOptions(bad as any),
+      (e: any) => e.exitCode === 2,
+    );
+  }
+});
+
+test("routing gateway: .test names answer the gateway's address", () => {
+  const s = stateOf(env("shop", "a"));
+  assert.is(dnsEnvsFromState(s)[0]!.services[0]!.ip, "10.224.1.2");
+  s.config.routing = "gateway";
+  assert.equal(
+    dnsEnvsFromState(s)[0]!.services.map((x) => x.ip),
+    ["127.0.0.1", "127.0.0.1"],
+  );
+});
+
+function facts(state: State, containers: ReconcileFacts["docker"] extends infer D ? (D extends { containers: infer C } ? C : never) : never): ReconcileFacts {
+  return {
+    home: "/h",
+    envsRoots: ["/h/envs"],
+    checks: [],
+    state: { kind: "ok", state, versionOnDisk: STATE_VERSION },
+    docker: { kind: "ok", containers, networks: [], volumes: [] },
+    workspaces: Object.keys(state.envs),
+    staging: [],
+    tmpFiles: [],
+    locks: [],
+    watchedOwners: [],
+    sharedProjects: [],
+    sharedGraceMs: 60_000,
+    now: Date.parse("2030-01-01T00:00:00Z"),
+    composeBusy: [],
+    liveHomes: [],
+    gatewayEnabled: true,
+    alive: () => false,
+  };
+}
+
+test("doctor: a missing gateway while envs run is found; this home's gateway is never an orphan", () => {
+  const s = stateOf(env("shop", "a", { services: [] }));
+  s.envs["shop/a"]!.services = [{ name: "web", ip: "10.224.1.3" }];
+  const webC = {
+    id: "c1",
+    name: "cilo_testhome_shop_a_web_1",
+    labels: { "cilo.managed": "true", "cilo.home": "testhome", "cilo.project": "shop", "cilo.env": "a", "cilo.service": "web" },
+    state: "running",
+    ips: { cilo_testhome_shop_a: "10.224.1.3" },
+  };
+  const gw = {
+    id: "g1",
+    name: "cilo_testhome_gateway",
+    labels: { "cilo.managed": "true", "cilo.home": "testhome", "cilo.gateway": "true" },
+    state: "running",
+    ips: {},
+  };
+  const ids = (f: ReconcileFacts) => diagnose(f).map((x) => x.id);
+  assert.equal(ids(facts(s, [webC])), ["gateway-missing"]);
+  assert.equal(ids(facts(s, [webC, { ...gw, state: "exited" }])), ["gateway-missing"]);
+  assert.equal(ids(facts(s, [webC, gw])), []);
+  assert.equal(ids({ ...facts(s, [webC]), gatewayEnabled: false }), []);
+  s.envs["shop/a"]!.status = "stopped";
+  s.envs["shop/a"]!.services = [{ name: "web", state: "stopped" }];
+  assert.equal(ids(facts(s, [gw])), ["gateway-unneeded"]);
+});
+
+test.run();
