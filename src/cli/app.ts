@@ -1,5 +1,7 @@
 import { cac, type CAC } from "cac";
 import { usageError } from "../core/errors.ts";
+import { didYouMean } from "../core/suggest.ts";
+import { helpEpilogue, withoutNegatedDefaults } from "./help.ts";
 import { ciloVersion } from "../version.ts";
 import { registerCommands } from "./commands.ts";
 
@@ -16,7 +18,12 @@ export function buildCli(): Cli {
       registerCommands(cli, (p) => {
         result = p;
       });
-      cli.help();
+      cli.help((sections) => {
+        for (const s of sections) if (s.title === "Options") s.body = withoutNegatedDefaults(s.body);
+        // The whole-program help (no command matched) ends with exit codes, environment and docs.
+        if (!cli.matchedCommand) sections.push({ body: helpEpilogue() });
+        return sections;
+      });
       cli.version(ciloVersion());
       const parsed = cli.parse(["node", "cilo", ...passthrough(argv)], { run: false });
       if (parsed.options["help"] || (parsed.options["version"] && !cli.matchedCommand)) return 0;
@@ -26,10 +33,26 @@ export function buildCli(): Cli {
           return 0;
         }
         const first = parsed.args[0] ?? argv[0] ?? "";
-        if (first.startsWith("-")) throw usageError(`Unknown option "${first}"`, "Run cilo --help to see the options");
-        throw usageError(`Unknown command "${first}"`, "Run cilo --help to see the commands");
+        if (first.startsWith("-"))
+          throw usageError(`Unknown option "${first}"${didYouMean(first, ["--help", "--version"])}`, "Run cilo --help to see the options");
+        throw usageError(
+          `Unknown command "${first}"${didYouMean(
+            first,
+            cli.commands.map((c) => c.name),
+          )}`,
+          "Run cilo --help to see the commands",
+        );
       }
-      cli.runMatchedCommand();
+      const command = cli.matchedCommand;
+      try {
+        cli.runMatchedCommand();
+      } catch (e) {
+        // cac: "Unknown option `--wiat`": name the option the user probably meant.
+        const unknown = e instanceof Error && e.name === "CACError" ? /^Unknown option `([^`]+)`/.exec(e.message) : null;
+        if (!unknown) throw e;
+        const flags = [...command.options, ...cli.globalCommand.options].map((o) => o.rawName.split(/[ ,]/)[0]!).filter((f) => f.startsWith("--"));
+        throw usageError(`Unknown option "${unknown[1]}"${didYouMean(unknown[1]!, flags)}`, `Run cilo ${command.name} --help to see its options`);
+      }
       return (await result) ?? 0;
     },
   };
@@ -42,6 +65,7 @@ export function buildCli(): Cli {
  */
 const PASSTHROUGH: Record<string, { positionals: number; valueOptions: string[] }> = {
   exec: { positionals: 2, valueOptions: ["--user", "--workdir", "--project"] },
+  compose: { positionals: 1, valueOptions: ["--project"] },
 };
 
 export function passthrough(argv: string[]): string[] {

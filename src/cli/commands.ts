@@ -105,7 +105,7 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .action(lazy(sink, envCommands, (m) => m.path));
 
   cli
-    .command("compose <env>", "Run any compose command on the env: cilo compose <env> -- <args...>")
+    .command("compose <env>", "Run any compose command on the env: cilo compose <env> <args...> (a -- before them is optional)")
     .option("--project <name>", "Project of the env")
     .action(lazy(sink, envCommands, (m) => m.compose));
 
@@ -167,6 +167,13 @@ export function registerCommands(cli: CAC, sink: Sink): void {
       '  $ cilo run cilo.workflow.yaml --var env=pr-42 --junit report.xml\n  $ cilo run "npm test" feat-login\n  $ cilo run feat-login -- pytest -q tests/\n',
     )
     .action(lazy(sink, () => import("./commands/run.ts")));
+
+  cli
+    .command("completion <shell>", "Print the shell completion script: bash | zsh | fish")
+    .example("  $ source <(cilo completion bash)                          # in ~/.bashrc\n  $ cilo completion fish > ~/.config/fish/completions/cilo.fish\n")
+    .action((shell: string) => sink(import("./commands/completion.ts").then((m) => m.default(cli, shell))));
+
+  cli.command("version", "Print cilo's version (as cilo --version)").action(lazy(sink, () => import("./commands/version.ts")));
 
   cli
     .command("workflow <action> [file]", "Workflow files: new [--template <name>] [--output <file>] | validate <file> | list-templates")

@@ -1,5 +1,5 @@
 import type { ErrorObject } from "ajv";
-import { closest, didYouMean } from "./expression/suggest.ts";
+import { closest, didYouMean } from "../core/suggest.ts";
 import type { Segment } from "./source-map.ts";
 import { ACTIONS, type ActionName } from "./types.ts";
 import { isRecord } from "../core/is-record.ts";

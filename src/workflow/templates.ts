@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { usageError } from "../core/errors.ts";
-import { didYouMean } from "./expression/suggest.ts";
+import { didYouMean } from "../core/suggest.ts";
 
 /** A file `cilo workflow new` can start from. */
 export interface WorkflowTemplate {

@@ -5,7 +5,7 @@ import { references } from "./expression/ast.ts";
 import { CILO_FIELDS, STEP_FIELDS } from "./expression/context.ts";
 import { ExpressionError } from "./expression/errors.ts";
 import type { Expression } from "./expression/parser.ts";
-import { didYouMean } from "./expression/suggest.ts";
+import { didYouMean } from "../core/suggest.ts";
 import { isTemplate, parseCondition, parseTemplate } from "./expression/template.ts";
 import { describe, type PathIssue, schemaIssues } from "./schema-issues.ts";
 import { type Segment, SourceMap } from "./source-map.ts";

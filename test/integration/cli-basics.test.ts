@@ -1,4 +1,5 @@
 // The CLI shell: help, version, exit codes and the one-line error style (SPEC §6, §6a).
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -28,6 +29,61 @@ test("--version and --help", () => {
   const ch = cilo(["create", "--help"], { home });
   assert.is(ch.code, 0);
   assert.match(ch.stdout, /--from <path>/);
+});
+
+test("cilo version; --help ends with exit codes, environment and the installed docs; --no-x reads right", () => {
+  const v = cilo(["version"], { home });
+  assert.is(v.code, 0);
+  assert.is(v.stdout.trim(), `cilo ${pkg.version}`);
+  const h = cilo(["--help"], { home }).stdout;
+  assert.match(h, /^Exit codes:\n {2}0 {2}success/m);
+  assert.match(h, /^ {2}CILO_HOME {2,}where state/m);
+  assert.match(h, /^ {2}CILO_VERBOSE /m);
+  const docs = /^Docs: (\S+) /m.exec(h);
+  assert.ok(docs && readFileSync(docs[1]!, "utf8").includes("## Environment variables"), h);
+  const run = cilo(["run", "--help"], { home }).stdout;
+  assert.match(run, /--no-up {2,}Command: do not start the env\n/);
+  assert.not.match(run, /--no-(up|create).*default: true/);
+});
+
+test("did you mean: commands, options, envs; cilo up of a missing env hints cilo create", () => {
+  assertOneLineError(cilo(["upp", "x"], { home }), 2, /Unknown command "upp" \(did you mean "up"\?\)/);
+  assertOneLineError(cilo(["up", "x", "--wiat"], { home }), 2, /Unknown option "--wiat" \(did you mean "--wait"\?\)/);
+  const h2 = tempDir();
+  try {
+    assert.is(cilo(["init"], { home: h2 }).code, 0);
+    const r = cilo(["up", "nope"], { home: h2 });
+    assertOneLineError(r, 2, /No env "nope" exists/);
+    assert.match(r.stderr, /^hint: Create it with: cilo create nope;/m);
+    // compose's own arguments after the env need no "--": the env is looked up (and missing) first.
+    assertOneLineError(cilo(["compose", "nope", "ps"], { home: h2 }), 2, /No env "nope" exists/);
+  } finally {
+    removeDir(h2);
+  }
+});
+
+test("cilo completion bash completes commands, options and envs in a real bash", () => {
+  const script = join(tempDir(), "cilo.bash");
+  const bash = cilo(["completion", "bash"], { home });
+  assert.is(bash.code, 0, bash.stderr);
+  writeFileSync(script, bash.stdout);
+  const complete = (words: string[]) => {
+    const r = spawnSync(
+      "bash",
+      [
+        "-c",
+        `source ${JSON.stringify(script)}; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(" ")}); COMP_CWORD=${words.length - 1}; _cilo; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ],
+      { encoding: "utf8" },
+    );
+    assert.is(r.status, 0, r.stderr);
+    return r.stdout.trim().split("\n");
+  };
+  assert.equal(complete(["cilo", "up"]), ["up"]);
+  assert.equal(complete(["cilo", "up", "x", "--wa"]), ["--wait"]);
+  assert.equal(complete(["cilo", "dns", "te"]), ["teardown"]);
+  for (const shell of ["zsh", "fish"]) assert.is(cilo(["completion", shell], { home }).code, 0);
+  assertOneLineError(cilo(["completion", "tcsh"], { home }), 2, /No completion for the shell "tcsh"/);
 });
 
 test("commands before init exit 3 and say to run cilo init", () => {

@@ -1,5 +1,6 @@
 import { usageError } from "../errors.ts";
 import { normaliseName } from "../names.ts";
+import { closest } from "../suggest.ts";
 import { envKey, type EnvRecord, type State } from "./schema.ts";
 
 /**
@@ -10,7 +11,14 @@ import { envKey, type EnvRecord, type State } from "./schema.ts";
 export function findEnv(state: State, ref: string, currentProject?: string): EnvRecord {
   const found = lookupEnv(state, ref, currentProject);
   if (found) return found;
-  throw usageError(`No env "${ref}" exists${currentProject ? ` in project "${currentProject}"` : ""}`, "Run cilo list to see the envs");
+  const names = Object.values(state.envs).flatMap((e) => [e.name, `${e.project}/${e.name}`]);
+  const near = closest(ref, [...new Set(names)]);
+  throw usageError(
+    `No env "${ref}" exists${currentProject ? ` in project "${currentProject}"` : ""}${near ? ` (did you mean "${near}"?)` : ""}`,
+    /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/.test(ref)
+      ? `Create it with: cilo create ${ref.includes("/") ? `${ref.slice(ref.indexOf("/") + 1)} --project ${ref.slice(0, ref.indexOf("/"))}` : ref}; cilo list shows the envs`
+      : "Run cilo list to see the envs",
+  );
 }
 
 export function lookupEnv(state: State, ref: string, currentProject?: string): EnvRecord | undefined {

@@ -1,7 +1,7 @@
 import { CONTEXT_NAMES, type ContextName, type Expr, FUNCTION_NAMES, FUNCTIONS, type FunctionName } from "./ast.ts";
 import { ExpressionError } from "./errors.ts";
 import { type Punct, type Token, tokenize } from "./lexer.ts";
-import { didYouMean } from "./suggest.ts";
+import { didYouMean } from "../../core/suggest.ts";
 
 const LITERALS: Record<string, null | boolean> = { true: true, false: false, null: null };
 const EQUALITY: readonly Punct[] = ["==", "!="];
