@@ -97,7 +97,7 @@ module.exports = {
       name: "only-bundled-packages",
       severity: "error",
       comment:
-        "All packages are devDependencies because scripts/build.mjs bundles them into dist/. src may import only those bundled runtime libraries, not build or test tooling (esbuild, typescript, uvu, tsx, zx, biome, dependency-cruiser, ...).",
+        "All packages are devDependencies because scripts/build.mjs bundles them into dist/. src may import only those bundled runtime libraries, not build or test tooling (esbuild, typescript, uvu, tsx, biome, dependency-cruiser, ...).",
       from: { path: "^src/" },
       to: {
         dependencyTypes: ["npm", "npm-dev", "npm-optional", "npm-peer", "npm-bundled", "npm-no-pkg", "npm-unknown"],

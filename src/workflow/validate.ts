@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { Ajv, type ValidateFunction } from "ajv";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { references } from "./expression/ast.ts";
 import { CILO_FIELDS, STEP_FIELDS } from "./expression/context.ts";
@@ -8,6 +6,7 @@ import type { Expression } from "./expression/parser.ts";
 import { didYouMean } from "../core/suggest.ts";
 import { isTemplate, parseCondition, parseTemplate } from "./expression/template.ts";
 import { describe, type PathIssue, schemaIssues } from "./schema-issues.ts";
+import { workflowSchemaValidator } from "./schema-validator.ts";
 import { type Segment, SourceMap } from "./source-map.ts";
 import type { Step, Workflow } from "./types.ts";
 import { isRecord } from "../core/is-record.ts";
@@ -33,10 +32,7 @@ export interface WorkflowAnalysis {
   issueAt(path: Segment[], target: "key" | "value", message: string): WorkflowIssue;
 }
 
-/** Where the workflow JSON Schema is read from: the repository's `schema/` folder. */
-export function workflowSchemaUrl(): URL {
-  return new URL("../../schema/cilo.workflow.schema.json", import.meta.url);
-}
+export { workflowSchemaUrl } from "./schema-validator.ts";
 
 /**
  * Checks a workflow's text: YAML syntax, the JSON Schema, then what a schema cannot say (unique
@@ -99,7 +95,7 @@ export function analyseWorkflow(text: string, file: string): WorkflowAnalysis {
   if (data === null || data === undefined) {
     return result([{ file, line: 1, column: 1, path: "", message: "the file is empty; expected a workflow with version: 1 and steps" }]);
   }
-  const validate = schemaValidator();
+  const validate = workflowSchemaValidator();
   const found: PathIssue[] = validate(data) ? [] : schemaIssues(validate.errors ?? [], data);
   const issues = found.map((i) => issueAt(i.path, i.target, i.message));
   if (isRecord(data)) {
@@ -107,18 +103,6 @@ export function analyseWorkflow(text: string, file: string): WorkflowAnalysis {
     warnings = runWarnings(data, map).map((w) => ({ ...w, file }));
   }
   return issues.length > 0 ? result(dedupe(issues)) : result([], normalise(data as Workflow));
-}
-
-let compiled: ValidateFunction | undefined;
-
-function schemaValidator(): ValidateFunction {
-  if (!compiled) {
-    const schema = JSON.parse(readFileSync(workflowSchemaUrl(), "utf8")) as object;
-    const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true });
-    ajv.addKeyword({ keyword: "errorMessage", schemaType: "string" });
-    compiled = ajv.compile(schema);
-  }
-  return compiled;
 }
 
 type Located = Omit<WorkflowIssue, "file">;

@@ -4,6 +4,7 @@ import { CiloError, ExitCode, messageOf } from "../errors.ts";
 import { normaliseName } from "../names.ts";
 import { hostnameEntry, isServiceName, projectDnsSuffix, shown } from "../dns-names.ts";
 import { importJsonc, importYaml } from "../vendor.ts";
+import { warn } from "../warn.ts";
 
 /** An `env.render` entry: a path, or the older `{file, tokens: true}` form (SPEC §6a). */
 export type RenderEntry = string | { file: string; tokens?: boolean };
@@ -18,7 +19,6 @@ export interface ProjectConfig {
   env_files?: string[];
   /** Compose profiles enabled on `up`. */
   profiles?: string[];
-  default_environment?: string;
   /** DNS suffix for this project's envs, overriding the machine's. */
   dns_suffix?: string;
   /** The ingress service (gets `<project>.<env>.<suffix>` and the wildcard). */
@@ -30,6 +30,34 @@ export interface ProjectConfig {
   /** Services shared across this project's envs. */
   shared?: string[];
 }
+
+/**
+ * Every key cilo reads, and what kind of value it takes (as schema/cilo.config.schema.json and
+ * docs/config.md say; test/unit/config-schema.test.ts compares them). The type makes a key added to
+ * {@link ProjectConfig} without an entry here (or the reverse) a compile error.
+ */
+const KEY_KINDS: Record<keyof ProjectConfig, "string" | "string list" | "mapping"> = {
+  project: "string",
+  compose_files: "string list",
+  env_files: "string list",
+  profiles: "string list",
+  dns_suffix: "string",
+  ingress: "string",
+  hostnames: "mapping",
+  clone: "mapping",
+  env: "mapping",
+  shared: "string list",
+};
+export const CONFIG_KEYS = Object.keys(KEY_KINDS) as (keyof ProjectConfig)[];
+
+/**
+ * Keys cilo once parsed and no longer reads: a file that still sets one gets a warning (once per
+ * file and command), not an error, since the key never changed what cilo did.
+ */
+export const RETIRED_KEYS: Record<string, string> = {
+  default_environment: "cilo never used it and ignores it; name the env on the command line (`cilo up <env>`, or `<project>/<env>` outside the project folder)",
+};
+const warnedRetired = new Set<string>();
 
 export interface LoadedConfig {
   config: ProjectConfig;
@@ -81,10 +109,15 @@ function checkConfig(doc: Record<string, unknown>, file: string): ProjectConfig 
     const v = doc[key];
     if (v !== undefined && !(Array.isArray(v) && v.every((x) => typeof x === "string"))) throw bad(key, "a list of strings");
   };
-  if (doc["project"] !== undefined && typeof doc["project"] !== "string") throw bad("project", "a string");
-  for (const k of ["compose_files", "env_files", "profiles", "shared"]) strList(k);
-  for (const k of ["dns_suffix", "ingress", "default_environment"]) {
-    if (doc[k] !== undefined && typeof doc[k] !== "string") throw bad(k, "a string");
+  for (const k of CONFIG_KEYS) {
+    if (KEY_KINDS[k] === "string list") strList(k);
+    else if (KEY_KINDS[k] === "string" && doc[k] !== undefined && typeof doc[k] !== "string") throw bad(k, "a string");
+  }
+  for (const [k, why] of Object.entries(RETIRED_KEYS)) {
+    if (!Object.hasOwn(doc, k)) continue;
+    if (!warnedRetired.has(`${file}\0${k}`)) warn(`In ${file}, "${k}" is no longer read: ${why}`);
+    warnedRetired.add(`${file}\0${k}`);
+    delete doc[k];
   }
   // The suffix goes into dnsmasq's config and the system resolver's: only DNS labels get in.
   if (doc["dns_suffix"] !== undefined) doc["dns_suffix"] = projectDnsSuffix(doc["dns_suffix"], `In ${file}, "dns_suffix"`);
