@@ -101,6 +101,8 @@ export class WorkflowRunner {
   private firstFailure: string | undefined;
   private root: Scope | undefined;
   private outputsDir: string | undefined;
+  /** The last output lines of each running step, by path (see LOG_TAIL_LINES). */
+  private readonly tails = new Map<string, string[]>();
   private outputsCount = 0;
   private result: WorkflowResult | undefined;
   private abandoned: ((r: WorkflowResult) => void) | undefined;
@@ -238,9 +240,11 @@ export class WorkflowRunner {
       this.firstFailure ??= `step ${summary.path} "${summary.title}" failed: ${(summary.error ?? "").split("\n")[0]}`;
       this.cleanup.start();
     }
-    const { attempts, ...rest } = summary;
+    const tail = summary.outcome === "failure" ? this.tails.get(summary.path) : undefined;
+    this.tails.delete(summary.path);
+    const { attempts, ...rest } = { ...summary, ...(tail && tail.length > 0 ? { log_tail: tail } : {}) };
     this.summaries.push(rest);
-    this.emit({ type: "step_end", ...summary, attempts, ...(Object.keys(outputs).length > 0 ? { outputs } : {}) });
+    this.emit({ type: "step_end", ...rest, attempts, ...(Object.keys(outputs).length > 0 ? { outputs } : {}) });
   }
 
   private skipReason(scope: Scope, step: Step, action: ActionName, ctx: ExpressionContext): string | undefined {
@@ -260,7 +264,7 @@ export class WorkflowRunner {
   private async perform(scope: Scope, step: Step, action: ActionName, at: Attempt): Promise<Record<string, string>> {
     const { path, ctx, signal } = at;
     const lines = lineBuffer((line, stream) => this.emit({ type: "step_output", path, stream, line }));
-    const progress = lineBuffer((line, stream) => this.emit({ type: "step_output", path, stream, line }), true);
+    const progress = lineBuffer((line, stream) => this.emit({ type: "step_output", path, stream, line, progress: true }), true);
     try {
       return await handlerOf(action).attempt({
         step,
@@ -331,7 +335,7 @@ export class WorkflowRunner {
       const title = `destroy ${envLabel(entry)} (created by this run)`;
       const started = Date.now();
       this.emit({ type: "step_start", path, title, action: "destroy" });
-      const lines = lineBuffer((line, stream) => this.emit({ type: "step_output", path, stream, line }), true);
+      const lines = lineBuffer((line, stream) => this.emit({ type: "step_output", path, stream, line, progress: true }), true);
       let error: string | undefined;
       try {
         await this.envs.destroyEntry(entry, (c) => lines.write(c));
@@ -404,10 +408,19 @@ export class WorkflowRunner {
 
   private emit(event: DistributiveOmit<WorkflowEvent, "ts">): void {
     if (this.result) return;
+    if (event.type === "step_output") {
+      const tail = this.tails.get(event.path) ?? [];
+      tail.push(event.line);
+      if (tail.length > LOG_TAIL_LINES) tail.shift();
+      this.tails.set(event.path, tail);
+    }
     const { type, ...rest } = event;
     this.opts.onEvent({ type, ts: new Date().toISOString(), ...rest } as WorkflowEvent);
   }
 }
+
+/** How many of a failed step's last output lines its `step_end` and the summary carry. */
+export const LOG_TAIL_LINES = 30;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 

@@ -31,6 +31,8 @@ export interface StepSummary {
   error?: string;
   /** Why it did not run (skipped). */
   reason?: string;
+  /** A failed step's last output lines (at most 30), as a terminal would have shown them. */
+  log_tail?: string[];
 }
 
 /**
@@ -40,7 +42,15 @@ export interface StepSummary {
 export type WorkflowEvent =
   | { type: "workflow_start"; ts: string; name: string; file: string; steps: PlannedStep[] }
   | { type: "step_start"; ts: string; path: StepPath; title: string; action: ActionName; id?: string }
-  | { type: "step_output"; ts: string; path: StepPath; stream: "stdout" | "stderr"; line: string }
+  | {
+      type: "step_output";
+      ts: string;
+      path: StepPath;
+      stream: "stdout" | "stderr";
+      line: string;
+      /** A progress line (compose pulling, creating, starting), not output the step's command wrote. */
+      progress?: true;
+    }
   | { type: "step_retry"; ts: string; path: StepPath; attempt: number; error: string; delay_ms: number }
   | ({ type: "step_end"; ts: string; attempts: number; outputs?: Record<string, string> } & StepSummary)
   | { type: "notice"; ts: string; message: string }

@@ -98,6 +98,36 @@ test("summary: outcome, time and detail per step; skipped steps show no time", (
   assert.match(lines[3]!, /^ {2}success\s+900ms {2}\[cleanup\.1\] destroy p\/e/);
 });
 
+test("summary: under it, each failed step's last output lines; none for steps that did not fail", () => {
+  const end = events.at(-1) as Extract<WorkflowEvent, { type: "workflow_end" }>;
+  const withTail = {
+    ...end,
+    steps: end.steps.map((s) =>
+      s.path === "1" ? { ...s, log_tail: ["npm ERR! test failed", "  at line 3"] } : s.path === "cleanup.1" ? { ...s, log_tail: ["x"] } : s,
+    ),
+  };
+  const lines = summaryLines(withTail);
+  assert.equal(lines.slice(-4), ["", "Last 2 lines of [1] build:", "  npm ERR! test failed", "    at line 3"]);
+  assert.not.ok(
+    lines.some((l) => l.includes("[cleanup.1] destroy") && l.startsWith("Last")),
+    "a step that succeeded shows no tail",
+  );
+  assert.equal(
+    summaryLines(end).filter((l) => l.startsWith("Last")),
+    [],
+    "no tail recorded, none shown",
+  );
+});
+
+test("plain: compose progress lines are marked '-', not '!' like the command's stderr", () => {
+  let out = "";
+  const r = plainRenderer((t) => (out += t));
+  r.onEvent({ type: "step_output", ts, path: "2", stream: "stderr", line: "Creating web ... done", progress: true });
+  r.onEvent({ type: "step_output", ts, path: "2", stream: "stderr", line: "WARNING: something" });
+  assert.match(out, /\[2\] - Creating web \.\.\. done\n/);
+  assert.match(out, /\[2\] ! WARNING: something\n/);
+});
+
 test("junit: one test case per step, failures, skips, escaped text and output", () => {
   const ends = events.filter((e): e is Extract<WorkflowEvent, { type: "step_end" }> => e.type === "step_end");
   const xml = junitXml("demo <&>", ts, 5000, ends, new Map([["1", ["\x1b[31mred\x1b[0m", "bad \u0001 char ]]>"]]]));

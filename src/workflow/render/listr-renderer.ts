@@ -53,16 +53,26 @@ export function listrRenderer(write: (text: string) => void = (t) => process.std
     },
   };
 
+  /**
+   * The last line on screen: empty until a notice arrives during the run (an interrupt), then that
+   * notice at once — not only after a clean-up that may take many seconds. listr2 draws a pending
+   * task's title, so setting it shows it on the next frame.
+   */
+  const noticeTask: ListrTask = {
+    task: (_ctx, task) => (task.title ? task.skip(task.title) : undefined),
+  };
+  let listr: Listr | undefined;
+
   return {
     onEvent(e: WorkflowEvent) {
       switch (e.type) {
         case "workflow_start":
-          running = new Listr([...e.steps.map(taskFor), cleanupTask], {
+          running = (listr = new Listr([...e.steps.map(taskFor), cleanupTask, noticeTask], {
             concurrent: false,
             exitOnError: false,
             registerSignalListeners: false,
             rendererOptions: { collapseSubtasks: false, collapseSkips: true, showErrorMessage: true, timer: PRESET_TIMER },
-          })
+          }))
             .run()
             .catch(() => {});
           break;
@@ -76,9 +86,12 @@ export function listrRenderer(write: (text: string) => void = (t) => process.std
         case "step_retry":
           steps.output(e.path, `retrying (attempt ${e.attempt}): ${e.error.split("\n")[0]}`);
           break;
-        case "notice":
+        case "notice": {
           notices.push(e.message);
+          const last = listr?.tasks.at(-1);
+          if (last && !end) last.title = `! ${e.message.split("\n")[0]}`;
           break;
+        }
         case "workflow_end":
           end = e;
           steps.finish();

@@ -19,7 +19,8 @@ export function plainRenderer(write: (text: string) => void = (t) => process.std
           line(e.ts, `[${e.path}] ${e.title}: started`);
           break;
         case "step_output":
-          line(e.ts, `[${e.path}] ${e.stream === "stderr" ? "!" : "|"} ${e.line}`);
+          // `|` the command's stdout, `!` its stderr, `-` progress (compose pulling, creating, starting).
+          line(e.ts, `[${e.path}] ${e.progress ? "-" : e.stream === "stderr" ? "!" : "|"} ${e.line}`);
           break;
         case "step_retry":
           line(
