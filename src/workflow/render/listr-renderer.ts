@@ -67,14 +67,13 @@ export function listrRenderer(write: (text: string) => void = (t) => process.std
     onEvent(e: WorkflowEvent) {
       switch (e.type) {
         case "workflow_start":
-          running = (listr = new Listr([...e.steps.map(taskFor), cleanupTask, noticeTask], {
+          listr = new Listr([...e.steps.map(taskFor), cleanupTask, noticeTask], {
             concurrent: false,
             exitOnError: false,
             registerSignalListeners: false,
             rendererOptions: { collapseSubtasks: false, collapseSkips: true, showErrorMessage: true, timer: PRESET_TIMER },
-          }))
-            .run()
-            .catch(() => {});
+          });
+          running = listr.run().catch(() => {});
           break;
         case "step_start":
         case "step_end":
