@@ -1,5 +1,7 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { runCompose } from "../compose/compose-cli.ts";
+import { stopGraces } from "../compose/stop-grace.ts";
+import { importYaml } from "../vendor.ts";
 import { failpoint } from "../failpoint.ts";
 import { isHomeResource } from "../labels.ts";
 import { envContainers, envNetworks, envVolumes } from "../runtime/env-resources.ts";
@@ -79,11 +81,17 @@ export async function removeEnvResources(
   const own = ownWorkspace(rec);
   if (own.left.length === 0 && own.path !== undefined && !own.link && existsSync(renderedComposePath(rec))) {
     const cli = await getCompose();
+    const target = envComposeTarget(rec);
+    const output = opts.onOutput ? { onOutput: opts.onOutput } : {};
+    // An env being destroyed is not coming back: its containers stop at once, except services that
+    // asked for time (cilo.stop-timeout, stop_grace_period), which get it first, in parallel.
+    const graces = stopGraces((await importYaml()).parse(readFileSync(renderedComposePath(rec), "utf8")));
+    await Promise.all([...graces].map(([seconds, services]) => runCompose(cli, target, ["stop", "--timeout", String(seconds), ...services], output)));
     // compose removes what it made; the label sweep below catches anything it missed.
-    await runCompose(cli, envComposeTarget(rec), ["down", "-v", "--remove-orphans", "--timeout", "5"], opts.onOutput ? { onOutput: opts.onOutput } : {});
+    await runCompose(cli, target, ["down", "-v", "--remove-orphans", "--timeout", "0"], output);
   }
   const homeId = readState().home_id;
-  for (const c of await envContainers(provider, rec, homeId)) await provider.removeContainer(c.id);
+  await Promise.all((await envContainers(provider, rec, homeId)).map((c) => provider.removeContainer(c.id)));
   const nets = await envNetworks(provider, rec, homeId);
   // The env network by name too (compose makes it; a label sweep alone misses an unlabelled one).
   // Its name holds this home's id, or is an env's that predates ids.
@@ -91,7 +99,7 @@ export async function removeEnvResources(
     (n) => n.name === rec.docker_name && !nets.some((x) => x.id === n.id) && isHomeResource(n.labels, homeId),
   );
   for (const n of [...nets, ...byName]) await provider.removeNetwork(n.id);
-  for (const v of await envVolumes(provider, rec, homeId)) await provider.removeVolume(v.name);
+  await Promise.all((await envVolumes(provider, rec, homeId)).map((v) => provider.removeVolume(v.name)));
   if (!opts.keepWorkspace) {
     const plan = opts.workspace ?? (await planWorkspaceRemoval(rec, { ref: envKey(rec.project, rec.name), discard: true }));
     await removePlannedWorkspace(rec, plan, opts.onNotice);
