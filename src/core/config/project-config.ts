@@ -25,7 +25,7 @@ export interface ProjectConfig {
   ingress?: string;
   /** Extra DNS labels per service. */
   hostnames?: Record<string, string[]>;
-  clone?: { mode?: "copy" | "reflink" | "worktree"; include?: string[]; exclude?: string[] };
+  clone?: { mode?: "copy" | "reflink" | "worktree"; include?: string[]; exclude?: string[]; respect_gitignore?: boolean };
   env?: { render?: RenderEntry[] };
   /** Services shared across this project's envs. */
   shared?: string[];
@@ -156,6 +156,8 @@ function checkConfig(doc: Record<string, unknown>, file: string): ProjectConfig 
     if (typeof clone !== "object" || clone === null) throw bad("clone", "a mapping");
     const mode = (clone as any).mode;
     if (mode !== undefined && !["copy", "reflink", "worktree"].includes(mode)) throw bad("clone.mode", "one of copy, reflink, worktree");
+    const gitignore = (clone as Record<string, unknown>)["respect_gitignore"];
+    if (gitignore !== undefined && typeof gitignore !== "boolean") throw bad("clone.respect_gitignore", "true or false");
   }
   return doc as ProjectConfig;
 }

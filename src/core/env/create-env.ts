@@ -124,6 +124,7 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
         env: name,
         ...(include.length ? { include } : {}),
         ...(exclude.length ? { exclude } : {}),
+        ...(config.clone?.respect_gitignore ? { respectGitignore: true } : {}),
       });
     }
     failpoint("create:workspace");

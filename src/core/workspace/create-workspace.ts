@@ -2,6 +2,7 @@ import { lstatSync, readdirSync, statSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { dirname, relative, resolve, sep } from "node:path";
 import { CiloError, ExitCode, usageError } from "../errors.ts";
+import { git } from "./git.ts";
 import { cloneFilter } from "./clone-filter.ts";
 import { copyTree } from "./copy-tree.ts";
 import { cloneRepo, excludeGenerated } from "./git-clone.ts";
@@ -33,6 +34,8 @@ export interface CreateWorkspaceOptions {
   include?: string[];
   /** Patterns (gitignore syntax) left out as if listed in `.ciloignore` (copy, reflink). */
   exclude?: string[];
+  /** Also leave out what git ignores in the project folder (copy, reflink; `clone.respect_gitignore`). */
+  respectGitignore?: boolean;
   /** The env's name, which names the worktree branch `cilo/<env>`. */
   env: string;
   signal?: AbortSignal;
@@ -98,9 +101,10 @@ async function withDest(dest: string, make: () => Promise<WorkspaceInfo>): Promi
 
 async function copyWorkspace(source: string, dest: string, reflink: boolean, opts: CreateWorkspaceOptions): Promise<WorkspaceInfo> {
   await mkdir(dest, { recursive: true });
+  const exclude = [...(opts.exclude ?? []), ...(opts.respectGitignore ? await gitIgnoredPatterns(source, opts.signal) : [])];
   const filter = cloneFilter({
     ...(await readIgnoreFile(source)),
-    ...(opts.exclude ? { exclude: opts.exclude } : {}),
+    ...(exclude.length > 0 ? { exclude } : {}),
     ...(opts.include ? { include: opts.include } : {}),
   });
   const { files, reflinked } = await copyTree(source, dest, {
@@ -111,6 +115,37 @@ async function copyWorkspace(source: string, dest: string, reflink: boolean, opt
   });
   const kind = reflink && reflinked ? "reflink" : "copy";
   return { kind, path: dest, source, files, ...(reflink && !reflinked ? { notice: REFLINK_FALLBACK_NOTICE } : {}) };
+}
+
+/**
+ * What git ignores in `source`, as anchored patterns: in a git repository, git's own answer
+ * (every `.gitignore`, `.git/info/exclude`, the user's global excludes); elsewhere the folder's
+ * top-level `.gitignore`.
+ */
+export async function gitIgnoredPatterns(source: string, signal?: AbortSignal): Promise<string[]> {
+  const r = await git(["-C", source, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], signal).catch((e) => {
+    if (e instanceof CiloError && e.code === "E_GIT_MISSING") return undefined; // no git: read .gitignore below
+    throw e;
+  });
+  if (r?.code === 0)
+    return r.stdout
+      .split("\0")
+      .filter(Boolean)
+      .map((path) => `/${escapePattern(path)}`);
+  try {
+    return (await readFile(resolve(source, ".gitignore"), "utf8")).split("\n");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+}
+
+/** A path as a gitignore pattern that matches only itself. */
+function escapePattern(path: string): string {
+  return path
+    .replace(/[\\*?[\]!#]/g, (c) => `\\${c}`)
+    .replace(/^ /, "\\ ")
+    .replace(/ $/, "\\ ");
 }
 
 async function readIgnoreFile(source: string): Promise<{ ignoreFile?: string }> {
