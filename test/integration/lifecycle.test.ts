@@ -6,6 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, ciloAsync, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort, hashTree, httpGet, labelled } from "../helpers/docker.ts";
+import { pollValue } from "../helpers/until.ts";
 
 const home = tempDir("cilo-life-");
 const work = tempDir("cilo-life-src-");
@@ -97,11 +98,11 @@ test("DNS: service names, apex, wildcard and custom hostnames answer each env's 
   }
   ok(["hostnames", "add", `complex/${A}`, "api", "orders"]);
   const apiA = JSON.parse(ok(["status", `complex/${A}`, "--json"]).stdout).services.find((x: any) => x.name === "api").ip;
-  let answer = "";
-  for (let i = 0; i < 20 && answer !== apiA; i++) {
-    answer = dig(`orders.${A}.test`);
-    if (answer !== apiA) await new Promise((r) => setTimeout(r, 250));
-  }
+  const answer = await pollValue(
+    () => dig(`orders.${A}.test`),
+    (a) => a === apiA,
+    { timeoutMs: 5_000, stepMs: 250 },
+  );
   assert.is(answer, apiA, "custom hostname added with cilo hostnames");
   assert.is(digStatus(`orders.${B}.test`), "NXDOMAIN");
 });
@@ -154,11 +155,11 @@ test("down stops, up brings it back with volumes intact", async () => {
 test("destroy of one env leaves the other running and nothing labelled with it", async () => {
   ok(["destroy", `complex/${B}`, "--force"]);
   for (const name of [`web.${B}.test`, `api.${B}.test`, `complex.${B}.test`, `x.complex.${B}.test`, `backend.${B}.test`]) {
-    let status = digStatus(name);
-    for (let i = 0; i < 20 && status !== "NXDOMAIN"; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      status = digStatus(name);
-    }
+    const status = await pollValue(
+      () => digStatus(name),
+      (st) => st === "NXDOMAIN",
+      { timeoutMs: 5_000, stepMs: 250 },
+    );
     assert.is(status, "NXDOMAIN", `${name} after destroy`);
   }
   assert.ok(dig(`web.${A}.test`), "the other env still answers");

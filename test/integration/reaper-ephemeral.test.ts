@@ -7,6 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, ciloCommand, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
+import { until } from "../helpers/until.ts";
 
 const home = tempDir("cilo-reap-");
 const work = tempDir("cilo-reap-src-");
@@ -42,15 +43,6 @@ function owner(script: string): ChildProcess {
   child.stderr!.on("data", (d) => process.stderr.write(`[owner] ${d}`));
   owners.push(child);
   return child;
-}
-
-async function until(what: string, cond: () => boolean, timeoutMs: number, stepMs = 100): Promise<number> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-  return Date.now() - t0;
 }
 
 function leftovers(env: string): string[] {
@@ -89,46 +81,48 @@ test.after(() => {
   removeDir(work);
 });
 
-test("SIGKILL of the owner: the env is fully gone within 10 s (3 trials)", async () => {
+test("SIGKILL of the owner: the reaper removes the env fully (3 trials)", async () => {
   const times: number[] = [];
   for (let i = 1; i <= 3; i++) {
     const env = `eph-${i}`;
     const parent = owner(`${cli} create ${env} --ephemeral && ${cli} up ${env}`);
-    await until(`${env} to run`, () => envsOf()[`${project}/${env}`]?.status === "running", 120_000, 200);
+    await until(`${env} to run`, () => envsOf()[`${project}/${env}`]?.status === "running", { timeoutMs: 120_000, stepMs: 200 });
     const rec = envsOf()[`${project}/${env}`];
     assert.is(rec.owner_pid, parent.pid, "the owner is the process that called cilo");
     assert.equal(reapers(parent.pid!).length, 1, "one reaper watches the owner");
     assert.ok(labelled("volume", `cilo.project=${project}`, `cilo.env=${env}`).length === 1, "the named volume exists");
     parent.kill("SIGKILL");
-    const ms = await until(`${env} to be gone`, () => leftovers(env).length === 0, 30_000, 50);
+    const ms = await until(`${env} to be gone`, () => leftovers(env).length === 0, { timeoutMs: 30_000, stepMs: 50 });
     times.push(ms);
     console.log(`  reaper trial ${i}: ${env} gone ${ms} ms after SIGKILL of its owner (pid ${parent.pid})`);
-    await until("the reaper to exit", () => reapers(parent.pid!).length === 0, 5_000);
+    await until("the reaper to exit", () => reapers(parent.pid!).length === 0, { timeoutMs: 5_000, stepMs: 100 });
   }
   const sorted = [...times].sort((a, b) => a - b);
-  console.log(`  reaper: ${times.length} trials, all gone within 10 s; median ${sorted[1]} ms, max ${sorted[2]} ms`);
-  for (const ms of times) assert.ok(ms < 10_000, `gone after ${ms} ms`);
+  // The 30 s of until() only catch a reaper that never comes; the 10 s target is bench/reaper.ts's.
+  console.log(`  reaper: ${times.length} trials; median ${sorted[1]} ms, max ${sorted[2]} ms`);
 });
 
 test("two throwaway envs of one owner share one reaper, and both go", async () => {
   const parent = owner(`${cli} create two-a --ephemeral && ${cli} create two-b --ephemeral`);
-  await until("both envs", () => envsOf()[`${project}/two-b`]?.status === "created", 60_000, 200);
+  await until("both envs", () => envsOf()[`${project}/two-b`]?.status === "created", { timeoutMs: 60_000, stepMs: 200 });
   assert.equal(reapers(parent.pid!).length, 1);
   assert.equal(
     readdirSync(join(home, "reapers")).filter((n) => n === `${parent.pid}.json`),
     [`${parent.pid}.json`],
   );
   parent.kill("SIGKILL");
-  const ms = await until("both envs to go", () => leftovers("two-a").length === 0 && leftovers("two-b").length === 0, 30_000);
+  const ms = await until("both envs to go", () => leftovers("two-a").length === 0 && leftovers("two-b").length === 0, { timeoutMs: 30_000, stepMs: 100 });
   console.log(`  reaper: two envs of one owner gone ${ms} ms after SIGKILL`);
-  assert.ok(ms < 10_000);
 });
 
 test("the reaper retires when its owner's envs are destroyed by other means, and a normal exit leaves nothing", async () => {
   const parent = owner(`${cli} create gone-early --ephemeral && ${cli} destroy gone-early --force`);
-  await until("create and destroy to finish", () => readFileSync(`/proc/${parent.pid}/cmdline`, "utf8").startsWith("sleep\0"), 60_000, 100);
+  await until("create and destroy to finish", () => readFileSync(`/proc/${parent.pid}/cmdline`, "utf8").startsWith("sleep\0"), {
+    timeoutMs: 60_000,
+    stepMs: 100,
+  });
   assert.not.ok(envsOf()[`${project}/gone-early`]);
-  const ms = await until("the reaper to retire", () => reapers(parent.pid!).length === 0, 10_000);
+  const ms = await until("the reaper to retire", () => reapers(parent.pid!).length === 0, { timeoutMs: 10_000, stepMs: 100 });
   assert.not.ok(existsSync(join(home, "reapers", `${parent.pid}.json`)), "its record is removed");
   console.log(`  reaper: retired ${ms} ms after its owner's last env was destroyed`);
   parent.kill("SIGKILL");
@@ -136,7 +130,7 @@ test("the reaper retires when its owner's envs are destroyed by other means, and
 
 test("a throwaway env whose reaper was killed too is found by doctor and destroyed by doctor --fix", async () => {
   const parent = owner(`${cli} create orphan-eph --ephemeral`);
-  await until("the env", () => envsOf()[`${project}/orphan-eph`]?.status === "created", 60_000, 200);
+  await until("the env", () => envsOf()[`${project}/orphan-eph`]?.status === "created", { timeoutMs: 60_000, stepMs: 200 });
   for (const pid of reapers(parent.pid!)) process.kill(pid, "SIGKILL");
   const missing = JSON.parse(cilo(["doctor", "--json"], { home }).stdout);
   assert.ok(
@@ -144,7 +138,10 @@ test("a throwaway env whose reaper was killed too is found by doctor and destroy
     JSON.stringify(missing.findings),
   );
   parent.kill("SIGKILL");
-  await until("the owner to die", () => !existsSync(`/proc/${parent.pid}`) || readFileSync(`/proc/${parent.pid}/stat`, "utf8").includes(") Z"), 5_000);
+  await until("the owner to die", () => !existsSync(`/proc/${parent.pid}`) || readFileSync(`/proc/${parent.pid}/stat`, "utf8").includes(") Z"), {
+    timeoutMs: 5_000,
+    stepMs: 100,
+  });
   const r = cilo(["doctor", "--json"], { home });
   assert.is(r.code, 1, r.stderr);
   assert.ok(JSON.parse(r.stdout).findings.some((f: any) => f.id === "env-owner-gone" && f.subject === `${project}/orphan-eph`));

@@ -8,6 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, startCilo, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
+import { until } from "../helpers/until.ts";
 
 const homeA = tempDir("cilo-homeA-");
 const homeB = tempDir("cilo-homeB-");
@@ -133,8 +134,7 @@ test("a network made on the env's subnet between up's check and compose (another
   const intruder = `sechome-intruder-${Math.random().toString(36).slice(2, 7)}`;
   try {
     // up has checked the subnet and stands just before compose: take its subnet now.
-    const deadline = Date.now() + 120_000;
-    while (!existsSync(`${go}.waiting`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await until("up pauses before compose", () => existsSync(`${go}.waiting`), { timeoutMs: 120_000 });
     docker("network", "create", "--subnet", subnet, intruder);
     writeFileSync(go, "");
     const r = await up.done;

@@ -7,6 +7,7 @@ import { basename, join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, tempDir, type CliResult } from "../helpers/cli.ts";
+import { events } from "../helpers/events.ts";
 
 const home = tempDir("cilo-wfsec-home-");
 const work = tempDir("cilo-wfsec-");
@@ -120,8 +121,7 @@ test("a run step interpolating a secret: titles in the plain output and --json e
   const json = run(["run", wf, "--json"], { DEPLOY_TOKEN: SECRET });
   assert.is(json.code, 0, json.stderr);
   assert.not.ok((json.stdout + json.stderr).includes(SECRET), json.stdout);
-  const events = lines(json.stdout).map((l) => JSON.parse(l));
-  const titled = events.filter((e) => e.type === "step_start" || e.type === "step_end");
+  const titled = events(json.stdout).filter((e) => e.type === "step_start" || e.type === "step_end");
   assert.is(titled.length, 2);
   for (const e of titled) assert.is(e.title, 'run test "${{ env.DEPLOY_TOKEN }}" = "$DEPLOY_TOKEN"');
 });

@@ -1,12 +1,13 @@
 // Shared resources between envs (SPEC §8): one database for ten envs, lifecycle protection,
 // exactly-once start under concurrency, grace period, and envs joining another env's network.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, ciloAsync, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
-import { freePort, httpGet, labelled } from "../helpers/docker.ts";
+import { freePort, httpGet, labelled, watchDockerEvents } from "../helpers/docker.ts";
+import { until } from "../helpers/until.ts";
 
 const home = tempDir("cilo-shared-");
 const work = tempDir("cilo-shared-src-");
@@ -40,23 +41,16 @@ test("10 envs coming up at once share one database container, started exactly on
     created.every((r) => r.code === 0),
     created.map((r) => r.stderr).join(""),
   );
-  // Docker keeps only the last 256 events, so watch them live while the envs come up.
-  const watcher = spawn(
-    "docker",
-    ["events", "--filter", "type=container", "--filter", "event=create", "--filter", "label=cilo.shared=true", "--format", "{{.Actor.Attributes.name}}"],
-    { stdio: ["ignore", "pipe", "ignore"] },
+  // Every shared container of this project created while the envs come up, watched live.
+  const watcher = await watchDockerEvents(
+    (e) => e.Type === "container" && e.Action === "create" && e.Actor.Attributes["cilo.shared"] === "true" && e.Actor.Attributes["cilo.project"] === P,
   );
-  let events = "";
-  watcher.stdout.on("data", (d) => (events += d));
-  await new Promise((r) => setTimeout(r, 500));
   const ups = await Promise.all(envs.map((e) => ciloAsync(["up", `${P}/${e}`, "--wait", "--timeout", "3m"], { home, env })));
-  await new Promise((r) => setTimeout(r, 500));
-  watcher.kill();
+  const creates = (await watcher.stop()).map((e) => e.Actor.Attributes["name"]);
   assert.ok(
     ups.every((r) => r.code === 0),
     ups.map((r) => r.stderr).join(""),
   );
-  const creates = events.split("\n").filter(Boolean);
   console.log(`shared db containers created during 10 concurrent ups: ${creates.length} (${creates.join(", ")})`);
   assert.is(creates.length, 1);
   assert.is(sharedDb().length, 1);
@@ -119,18 +113,15 @@ test("after the last env is destroyed the shared service goes after the grace pe
   await Promise.all(envs.map((e) => ciloAsync(["destroy", `${P}/${e}`, "--force"], { home, env })));
   const leftAt = Date.now();
   assert.is(sharedDb().length, 1, "still there during the grace period");
-  let goneAfter = -1;
-  let instanceGone = false;
-  while (Date.now() - leftAt < GRACE_MS + 30_000) {
-    if (goneAfter < 0 && sharedDb().length === 0) goneAfter = Date.now() - leftAt;
-    // The state entry goes last, after the network and volumes.
-    instanceGone = JSON.parse(ok(["shared", "list", "--json"]).stdout).services.length === 0;
-    if (goneAfter >= 0 && instanceGone) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await until("the shared db to go", () => sharedDb().length === 0, { timeoutMs: GRACE_MS + 30_000, stepMs: 250 });
+  const goneAfter = Date.now() - leftAt;
+  // The state entry goes last, after the network and volumes.
+  await until("the shared instance to leave the state", () => JSON.parse(ok(["shared", "list", "--json"]).stdout).services.length === 0, {
+    timeoutMs: 30_000,
+    stepMs: 250,
+  });
   console.log(`shared db removed ${goneAfter} ms after the last env left (grace ${GRACE_MS} ms)`);
   assert.ok(goneAfter >= GRACE_MS, `gone after ${goneAfter} ms`);
-  assert.ok(instanceGone, "the shared instance is still recorded");
   assert.equal(labelled("network", "cilo.shared=true", `cilo.project=${P}`), []);
   assert.equal(labelled("volume", "cilo.shared=true", `cilo.project=${P}`), []);
 });

@@ -8,6 +8,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, ciloAsync, removeDir, repoRoot, startCilo, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
+import { events } from "../helpers/events.ts";
+import { alive, until } from "../helpers/until.ts";
 
 const fixtures = join(repoRoot, "test/fixtures/engine");
 const home = tempDir("cilo-wfe-home-");
@@ -18,14 +20,6 @@ function work(): string {
   const d = tempDir("cilo-wfe-");
   dirs.push(d);
   return d;
-}
-
-function events(stdout: string): any[] {
-  return stdout
-    .trimEnd()
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
 }
 
 /** `<project>/<env>` of the env the run created, from its create step's outputs. */
@@ -54,24 +48,6 @@ function envKeys(): string[] {
   const r = cilo(["list", "--json"], { home });
   assert.is(r.code, 0, r.stderr);
   return JSON.parse(r.stdout).map((e: any) => `${e.project}/${e.name}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(probe: () => boolean, ms: number, what: string): Promise<number> {
-  const t0 = Date.now();
-  while (!probe()) {
-    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return Date.now() - t0;
 }
 
 test.before(async () => {
@@ -137,12 +113,12 @@ test("a failing run step: exit 1, later steps skipped, failure() and always() st
 test("SIGINT during a 60-second run step: its process tree is gone within 5 s, the env is destroyed, exit 130", async () => {
   const marks = work();
   const { child, done } = startCilo(["run", join(fixtures, "sigint.yaml"), "--json"], { home, env: { MARK_DIR: marks } });
-  await until(() => existsSync(join(marks, "started")), 90_000, "the long step starts");
+  await until("the long step starts", () => existsSync(join(marks, "started")), { timeoutMs: 90_000 });
   const pids = readFileSync(join(marks, "pids"), "utf8").trim().split("\n").map(Number);
   assert.is(pids.length, 3);
   assert.ok(pids.every(alive));
   child.kill("SIGINT");
-  const gone = await until(() => !pids.some(alive), 5_000, "the step's process tree ends");
+  const gone = await until("the step's process tree ends", () => !pids.some(alive), { timeoutMs: 5_000 });
   const { code, stdout, stderr } = await done;
   assert.is(code, 130, stderr);
   const ev = events(stdout);
@@ -197,12 +173,12 @@ test("wait: healthchecks, HTTP through cilo's DNS, TCP, a log line, an exit code
   const end = (id: string) => ev.find((e) => e.type === "step_end" && e.id === id);
   const all = ev.find((e) => e.type === "step_end" && e.path === "4");
   assert.is(all.outcome, "success");
-  assert.ok(all.duration_ms < 30_000);
   assert.is(end("missing").outcome, "failure");
   assert.match(end("missing").error, /Timed out waiting until http:\/\/web\..+\/missing answers 200-399 \(last: status 404\)/);
   assert.is(end("crash").outcome, "failure");
   assert.match(end("crash").error, /Service "crasher" exited with code 3; last log lines:\n.*boom: cannot reach the database/);
-  assert.ok(end("crash").duration_ms < 15_000, `the crash was noticed after ${end("crash").duration_ms} ms`);
+  // Behaviour, not speed: the crash ends the wait before the wait's own 60 s timeout would.
+  assert.ok(end("crash").duration_ms < 60_000, `the crash was noticed after ${end("crash").duration_ms} ms`);
   assert.ok(
     ev.some((e) => e.type === "step_output" && e.path === "8" && e.line === "quick web"),
     "exec printed the page",
@@ -276,11 +252,15 @@ test("cilo run <command> <env>: creates and starts the env, runs in its workspac
   const status = JSON.parse(cilo(["status", `quick/${env}`, "--json"], { home }).stdout);
   assert.is(status.status, "running");
 
-  const t0 = Date.now();
+  const record = () => JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs[`quick/${env}`];
+  const before = record();
   const again = cilo(["run", `quick/${env}`, "--", "sh", "-c", `echo "it's $CILO_ENV"; exit 3`], { home });
   assert.is(again.code, 3, again.stderr);
   assert.is(again.stdout, `it's ${env}\n`);
-  assert.ok(Date.now() - t0 < 5_000, `a running env is used as it is (${Date.now() - t0} ms)`);
+  // A running env is used as it is: not brought up again (up would rewrite the record), only marked as used.
+  const after = record();
+  assert.is(after.updated_at, before.updated_at, "a running env is used as it is, not brought up again");
+  assert.is.not(after.last_used_at, before.last_used_at, "the env is marked as used");
 
   const missing = cilo(["run", "true", `quick/${env}-nope`, "--no-create"], { home });
   assert.is(missing.code, 2);

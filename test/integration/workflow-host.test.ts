@@ -6,6 +6,8 @@ import { join, relative } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, ciloAsync, ciloCommand, removeDir, repoRoot, startCilo, tempDir } from "../helpers/cli.ts";
+import { events } from "../helpers/events.ts";
+import { alive, until } from "../helpers/until.ts";
 
 const fixtures = join(repoRoot, "test/fixtures/engine");
 const home = tempDir("cilo-wfh-home-");
@@ -20,30 +22,6 @@ function work(): string {
 
 function runFixture(name: string, args: string[] = [], env: Record<string, string> = {}) {
   return cilo(["run", join(fixtures, `${name}.yaml`), ...args], { home, env, timeoutMs: 120_000 });
-}
-
-function events(stdout: string): any[] {
-  return stdout
-    .trimEnd()
-    .split("\n")
-    .map((l) => JSON.parse(l));
-}
-
-async function until(probe: () => boolean, ms = 20_000): Promise<void> {
-  const t0 = Date.now();
-  while (!probe()) {
-    if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test("retry: a step that fails twice succeeds on its third attempt, with a growing pause", () => {
@@ -105,16 +83,17 @@ test("parallel: children run at the same time, needs orders them, a failing chil
 test("a second interruption stops the clean-up at once: exit 130, its processes killed, the rest not run", async () => {
   const dir = work();
   const { child, done } = startCilo(["run", join(fixtures, "abandon.yaml"), "--json"], { home, env: { WORK_DIR: dir } });
-  await until(() => existsSync(join(dir, "step")));
+  await until("the step starts", () => existsSync(join(dir, "step")));
   child.kill("SIGINT");
-  await until(() => existsSync(join(dir, "cleanup")));
+  await until("the clean-up step starts", () => existsSync(join(dir, "cleanup")));
   const t0 = Date.now();
   child.kill("SIGINT");
   const { code, stdout, stderr } = await done;
   assert.is(code, 130, stderr);
-  assert.ok(Date.now() - t0 < 2_000, `exited ${Date.now() - t0} ms after the second SIGINT`);
+  // At once rather than after the clean-up step's 30 s: a hang guard, not a speed target.
+  assert.ok(Date.now() - t0 < 10_000, `exited ${Date.now() - t0} ms after the second SIGINT`);
   assert.match(stderr, /^cilo: The workflow abandon was stopped at once; its clean-up did not run\n$/);
-  await until(() => !alive(Number(readFileSync(join(dir, "cleanup"), "utf8"))));
+  await until("the clean-up process ends", () => !alive(Number(readFileSync(join(dir, "cleanup"), "utf8"))));
   assert.not.ok(existsSync(join(dir, "never")));
   const ev = events(stdout);
   assert.is(ev.at(-1).type, "workflow_end");
@@ -157,8 +136,7 @@ test("under a pipe: no escape sequences even from coloured commands; --json is N
   const junit = join(work(), "report.xml");
   const json = runFixture("host", ["--json", "--junit", junit]);
   assert.is(json.code, 0, json.stderr);
-  const lines = json.stdout.trimEnd().split("\n");
-  const parsed = lines.map((l) => JSON.parse(l));
+  const parsed = events(json.stdout);
   assert.is(parsed[0].type, "workflow_start");
   assert.is(parsed.at(-1).type, "workflow_end");
   assert.is(parsed.at(-1).exit_code, 0);

@@ -7,6 +7,7 @@ import * as assert from "uvu/assert";
 import { WorkflowRunner, type WorkflowResult } from "../../src/workflow/engine.ts";
 import type { WorkflowEvent } from "../../src/workflow/events.ts";
 import { loadWorkflow } from "../../src/workflow/load.ts";
+import { until } from "../helpers/until.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cilo-engine-"));
 process.env["CILO_HOME"] = join(dir, "home");
@@ -34,14 +35,6 @@ async function run(yaml: string, opts: Parameters<typeof start>[1] = {}): Promis
 const ends = (events: WorkflowEvent[]) => events.filter((e): e is Extract<WorkflowEvent, { type: "step_end" }> => e.type === "step_end");
 const endOf = (events: WorkflowEvent[], path: string) => ends(events).find((e) => e.path === path)!;
 const outputOf = (events: WorkflowEvent[], path: string) => events.flatMap((e) => (e.type === "step_output" && e.path === path ? [e.line] : []));
-
-async function until(probe: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error("condition not reached");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test("events come in order: start with the plan (children included), one start/end per step, end with a sorted summary", async () => {
   const { events, result } = await run(
@@ -138,7 +131,7 @@ steps:
   - if: always()
     run: echo "status=\${{ job.status }}"
 `);
-  await until(() => s.events.some((e) => e.type === "step_start"));
+  await until("a step starts", () => s.events.some((e) => e.type === "step_start"), { stepMs: 20 });
   const t0 = Date.now();
   s.runner.interrupt("SIGINT");
   const result = await s.done;
@@ -165,9 +158,9 @@ steps:
   - if: always()
     run: echo never
 `);
-  await until(() => s.events.some((e) => e.type === "step_start"));
+  await until("a step starts", () => s.events.some((e) => e.type === "step_start"), { stepMs: 20 });
   s.runner.interrupt("SIGTERM");
-  await until(() => s.events.some((e) => e.type === "step_start" && e.path === "2"));
+  await until("step 2 starts", () => s.events.some((e) => e.type === "step_start" && e.path === "2"), { stepMs: 20 });
   const t0 = Date.now();
   s.runner.interrupt("SIGTERM");
   const result = await s.done;

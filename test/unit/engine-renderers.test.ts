@@ -5,6 +5,7 @@ import { jsonRenderer } from "../../src/workflow/render/json-renderer.ts";
 import { junitXml } from "../../src/workflow/render/junit-report.ts";
 import { plainRenderer } from "../../src/workflow/render/plain-renderer.ts";
 import { summaryLines } from "../../src/workflow/render/summary.ts";
+import { events as ndjsonEvents } from "../helpers/events.ts";
 
 const ts = "2030-01-02T03:04:05.000Z";
 const events: WorkflowEvent[] = [
@@ -78,10 +79,7 @@ test("json: every event is one parseable line, in order", () => {
   let out = "";
   const r = jsonRenderer((t) => (out += t));
   for (const e of events) r.onEvent(e);
-  const parsed = out
-    .trimEnd()
-    .split("\n")
-    .map((l) => JSON.parse(l));
+  const parsed = ndjsonEvents(out);
   assert.equal(
     parsed.map((e) => e.type),
     events.map((e) => e.type),

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { composeProcesses, isProcessAlive, processIdentity } from "../../src/core/proc/processes.ts";
+import { until } from "../helpers/until.ts";
 
 test("this process is alive, with its own start time; another start time means another process", () => {
   const me = processIdentity(process.pid);
@@ -33,10 +34,10 @@ test("a zombie (killed, not yet reaped by its parent) is dead", async () => {
   const [line] = (await once(parent.stdout!, "data")) as [Buffer];
   const pid = Number(line.toString().trim());
   assert.ok(isProcessAlive(pid));
-  while (!readFileSync(`/proc/${parent.pid}/cmdline`, "utf8").startsWith("sleep")) await new Promise((r) => setTimeout(r, 10));
+  await until("the parent execs sleep", () => readFileSync(`/proc/${parent.pid}/cmdline`, "utf8").startsWith("sleep"), { stepMs: 10 });
   process.kill(pid, "SIGKILL");
-  await new Promise((r) => setTimeout(r, 200));
-  assert.is(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]![0], "Z");
+  const state = () => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]![0];
+  await until("the killed child is a zombie", () => state() === "Z", { timeoutMs: 5_000, stepMs: 10 });
   assert.not.ok(isProcessAlive(pid));
   parent.kill("SIGKILL");
 });
@@ -44,7 +45,7 @@ test("a zombie (killed, not yet reaped by its parent) is dead", async () => {
 test("compose processes are found by their -p project name", async () => {
   const name = `cilo_unit_${process.pid}`;
   const probe = spawn(process.execPath, ["-e", "setTimeout(() => {}, 5000)", "docker-compose", "-p", name], { stdio: "ignore" });
-  await new Promise((r) => setTimeout(r, 300));
+  await until("the probe process is listed", () => composeProcesses().has(name), { timeoutMs: 5_000, stepMs: 20 });
   assert.equal(composeProcesses().get(name), [probe.pid]);
   probe.kill("SIGKILL");
   await once(probe, "exit");

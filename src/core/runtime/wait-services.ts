@@ -1,5 +1,7 @@
 import { CiloError } from "../errors.ts";
 import { LABEL_SERVICE } from "../labels.ts";
+import { pollUntil, type Readiness } from "../poll.ts";
+import { lastLogLines } from "./last-log-lines.ts";
 import type { ContainerState, RuntimeProvider } from "./provider.ts";
 
 export interface WaitOptions {
@@ -11,8 +13,6 @@ export interface WaitOptions {
   intervalMs?: number;
   signal?: AbortSignal;
 }
-
-export type Readiness = { ready: true } | { ready: false; why: string; fatal: boolean };
 
 /**
  * A service is ready when its container runs and, if it has a healthcheck, is healthy — or when it
@@ -35,11 +35,7 @@ export function readiness(c: ContainerState): Readiness {
 
 /** Polls the env's containers until every selected service is ready; throws with the reason otherwise. */
 export async function waitForServices(provider: RuntimeProvider, opts: WaitOptions): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
-  const interval = opts.intervalMs ?? 500;
-  let last = "no containers yet";
-  for (;;) {
-    if (opts.signal?.aborted) throw new CiloError("E_INTERRUPTED", "Waiting was interrupted", { exitCode: 130 });
+  const check = async (): Promise<Readiness> => {
     const listed = await provider.listContainers(opts.labels);
     const wanted = opts.services ?? [...new Set(listed.map((c) => c.labels[LABEL_SERVICE] ?? ""))].filter(Boolean);
     const pending: string[] = [];
@@ -54,26 +50,21 @@ export async function waitForServices(provider: RuntimeProvider, opts: WaitOptio
         const r = readiness(c);
         if (r.ready) continue;
         if (r.fatal) {
-          const logs = (await provider.logs(c.id, 10).catch(() => "")).trimEnd();
-          throw new CiloError("E_SERVICE_FAILED", `Service "${svc}" ${r.why}${logs ? `; last log lines:\n${indent(logs)}` : ""}`, {
+          throw new CiloError("E_SERVICE_FAILED", `Service "${svc}" ${r.why}${await lastLogLines(provider, c.id)}`, {
             hint: `See all of its output with: cilo logs ${opts.labels["cilo.project"] ?? ""}/${opts.labels["cilo.env"] ?? ""} ${svc}`,
           });
         }
         pending.push(`${svc} ${r.why}`);
       }
     }
-    if (pending.length === 0 && wanted.length > 0) return;
-    last = pending.join(", ") || last;
-    if (Date.now() >= deadline) {
-      throw new CiloError("E_WAIT_TIMEOUT", `Services not ready after ${Math.round(opts.timeoutMs / 1000)} s: ${last}`);
-    }
-    await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - Date.now()))));
-  }
-}
-
-function indent(s: string): string {
-  return s
-    .split("\n")
-    .map((l) => `  ${l}`)
-    .join("\n");
+    return pending.length === 0 && wanted.length > 0 ? { ready: true } : { ready: false, why: pending.join(", "), fatal: false };
+  };
+  await pollUntil(check, {
+    deadline: Date.now() + opts.timeoutMs,
+    intervalMs: opts.intervalMs ?? 500,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    interrupted: () => new CiloError("E_INTERRUPTED", "Waiting was interrupted", { exitCode: 130 }),
+    timedOut: (last) => new CiloError("E_WAIT_TIMEOUT", `Services not ready after ${Math.round(opts.timeoutMs / 1000)} s: ${last}`),
+    initially: "no containers yet",
+  });
 }

@@ -1,8 +1,10 @@
 import { CiloError } from "../../core/errors.ts";
 import { LABEL_SERVICE } from "../../core/labels.ts";
-import { readiness, type Readiness, waitForServices } from "../../core/runtime/wait-services.ts";
+import { pollUntil, type Readiness } from "../../core/poll.ts";
+import { lastLogLines } from "../../core/runtime/last-log-lines.ts";
 import type { ContainerState, RuntimeProvider } from "../../core/runtime/provider.ts";
-import { pollingStrategy, sleep, type WaitStrategy } from "./wait-strategy.ts";
+import { readiness, waitForServices } from "../../core/runtime/wait-services.ts";
+import { pollingStrategy, type WaitStrategy } from "./wait-strategy.ts";
 
 /** The containers of one env, as the strategies below see them. */
 export interface EnvContainers {
@@ -49,7 +51,7 @@ export function exitStrategy(env: EnvContainers, service: string, code: number):
     if (mine.length === 0) return { ready: false, why: `${service} has no container`, fatal: false };
     for (const c of mine) {
       if (c.state !== "exited" && c.state !== "dead") return { ready: false, why: `${service} is ${c.state}`, fatal: false };
-      if (c.exitCode !== code) return { ready: false, why: `it exited with code ${c.exitCode ?? "?"}${await lastLines(env, c)}`, fatal: true };
+      if (c.exitCode !== code) return { ready: false, why: `it exited with code ${c.exitCode ?? "?"}${await lastLogLines(env.provider, c.id)}`, fatal: true };
     }
     return { ready: true };
   });
@@ -63,15 +65,18 @@ export function failedServiceGuard(env: EnvContainers, except: string[]): WaitSt
   return {
     label: "no service has failed",
     async waitUntilReady({ intervalMs, signal }) {
-      for (;;) {
-        for (const c of await env.provider.listContainers(env.labels)) {
-          const service = c.labels[LABEL_SERVICE] ?? c.name;
-          if (except.includes(service)) continue;
-          const r = readiness(c);
-          if (!r.ready && r.fatal) throw new CiloError("E_SERVICE_FAILED", `Service "${service}" ${r.why}${await lastLines(env, c)}`);
-        }
-        await sleep(intervalMs, signal);
-      }
+      await pollUntil(
+        async () => {
+          for (const c of await env.provider.listContainers(env.labels)) {
+            const service = c.labels[LABEL_SERVICE] ?? c.name;
+            if (except.includes(service)) continue;
+            const r = readiness(c);
+            if (!r.ready && r.fatal) throw new CiloError("E_SERVICE_FAILED", `Service "${service}" ${r.why}${await lastLogLines(env.provider, c.id)}`);
+          }
+          return { ready: false, why: "", fatal: false };
+        },
+        { deadline: Number.POSITIVE_INFINITY, intervalMs, signal },
+      );
     },
   };
 }
@@ -80,14 +85,4 @@ async function serviceContainers(env: EnvContainers, service: string): Promise<C
   const listed = await env.provider.listContainers({ ...env.labels, [LABEL_SERVICE]: service });
   const inspected = await Promise.all(listed.map((c) => env.provider.inspectContainer(c.id)));
   return inspected.map((c, i) => c ?? listed[i]!);
-}
-
-async function lastLines(env: EnvContainers, c: ContainerState): Promise<string> {
-  const logs = (await env.provider.logs(c.id, 10).catch(() => "")).trimEnd();
-  return logs
-    ? `; last log lines:\n${logs
-        .split("\n")
-        .map((l) => `  ${l}`)
-        .join("\n")}`
-    : "";
 }

@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import type { Readiness } from "../../core/runtime/wait-services.ts";
+import type { Readiness } from "../../core/poll.ts";
 import type { HttpCheck } from "../types.ts";
 import { type CiloDns, resolveHost } from "./resolve-host.ts";
 import { pollingStrategy, type WaitStrategy } from "./wait-strategy.ts";

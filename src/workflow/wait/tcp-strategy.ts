@@ -1,5 +1,5 @@
 import { connect } from "node:net";
-import type { Readiness } from "../../core/runtime/wait-services.ts";
+import type { Readiness } from "../../core/poll.ts";
 import { type CiloDns, resolveHost } from "./resolve-host.ts";
 import { pollingStrategy, type WaitStrategy } from "./wait-strategy.ts";
 
