@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ciloCommand, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
+import { until } from "../helpers/until.ts";
 
 const fixtures = join(repoRoot, "test/fixtures/engine");
 const home = tempDir("cilo-tty-home-");
@@ -34,14 +35,18 @@ function screen(session: string): string {
   return tmux("capture-pane", "-p", "-J", "-S", "-300", "-t", session);
 }
 
-async function until<T>(probe: () => T | undefined | false, ms: number, what: string): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Waits for `probe` to give a value (see test/helpers/until.ts) and returns it. */
+async function waitFor<T>(probe: () => T | undefined | false, ms: number, what: string): Promise<T> {
+  let v: T | undefined | false;
+  await until(
+    what,
+    () => {
+      v = probe();
+      return Boolean(v);
+    },
+    { timeoutMs: ms },
+  );
+  return v as T;
 }
 
 const exitOf = (name: string) => {
@@ -62,7 +67,7 @@ test.after(() => {
 
 test("a failed step's last 30 lines stay on screen under the summary", async () => {
   const s = start("tail", ["run", join(fixtures, "tail.yaml")]);
-  const code = await until(() => exitOf("tail"), 60_000, "cilo run ends");
+  const code = await waitFor(() => exitOf("tail"), 60_000, "cilo run ends");
   assert.is(code, 1);
   const text = screen(s);
   assert.match(text, /Summary of tail: failure/, text);
@@ -74,18 +79,18 @@ test("a failed step's last 30 lines stay on screen under the summary", async () 
 
 test("the first Ctrl-C says at once that a second one stops everything, while the clean-up runs", async () => {
   const s = start("sigint", ["run", join(fixtures, "abandon.yaml")]);
-  await until(() => existsSync(join(work, "step")), 60_000, "the first step starts");
+  await waitFor(() => existsSync(join(work, "step")), 60_000, "the first step starts");
   tmux("send-keys", "-t", s, "C-c");
   const t0 = Date.now();
-  await until(() => /interrupt again to stop\s+at\s+once/.test(screen(s)), 5_000, "the notice shows").catch((e) => {
+  await waitFor(() => /interrupt again to stop\s+at\s+once/.test(screen(s)), 5_000, "the notice shows").catch((e) => {
     throw new Error(`${e.message}; the screen:\n${screen(s)}`);
   });
   const shownAfter = Date.now() - t0;
   // The clean-up step (sleep 30) is still running: the notice did not wait for it.
-  await until(() => existsSync(join(work, "cleanup")), 10_000, "the clean-up step starts");
+  await waitFor(() => existsSync(join(work, "cleanup")), 10_000, "the clean-up step starts");
   assert.is(exitOf("sigint"), undefined, "cilo is still running its clean-up");
   tmux("send-keys", "-t", s, "C-c");
-  const code = await until(() => exitOf("sigint"), 10_000, "the second Ctrl-C ends the run");
+  const code = await waitFor(() => exitOf("sigint"), 10_000, "the second Ctrl-C ends the run");
   assert.is(code, 130);
   console.log(`  the notice was on screen ${shownAfter} ms after Ctrl-C`);
 });

@@ -160,6 +160,13 @@ function fakeProvider(containers: ContainerState[], opts: { logs?: string; logsF
     removeNetwork: unused,
     removeVolume: unused,
     disconnectNetwork: unused,
+    hasImage: unused,
+    pullImage: unused,
+    createContainer: unused,
+    startContainer: unused,
+    connectNetwork: unused,
+    exec: unused,
+    putFile: unused,
     logs: async (_id, tail) =>
       opts.logsFail
         ? Promise.reject(new Error("no logs"))
