@@ -1,5 +1,5 @@
+import type { CiloContext } from "../context/context.ts";
 import { existsSync } from "node:fs";
-import { runCompose } from "../compose/compose-cli.ts";
 import { failpoint } from "../failpoint.ts";
 import { isHomeResource } from "../labels.ts";
 import { envContainers, envNetworks, envVolumes } from "../runtime/env-resources.ts";
@@ -12,7 +12,6 @@ import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv, lookupEnv } from "../state/find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
-import { getCompose, getProvider } from "../runtime/runtime.ts";
 
 export interface DestroyEnvOptions {
   ref: string;
@@ -39,46 +38,47 @@ export interface DestroyEnvOptions {
  * `discardWork` it is refused before anything is torn down. Only the env's own folder under
  * `$CILO_HOME/envs/` is ever deleted (see `ownWorkspace`).
  */
-export async function destroyEnv(opts: DestroyEnvOptions): Promise<EnvRecord | undefined> {
-  const project = await currentProject(opts.project);
-  const before = readState();
+export async function destroyEnv(ctx: CiloContext, opts: DestroyEnvOptions): Promise<EnvRecord | undefined> {
+  const project = await currentProject(opts.project, ctx.cwd);
+  const before = readState(ctx);
   const target = opts.force ? lookupEnv(before, opts.ref, project) : findEnv(before, opts.ref, project);
-  const plan = target && !opts.keepWorkspace ? await planWorkspaceRemoval(target, { ref: opts.ref, discard: !!opts.discardWork }) : undefined;
-  if (target) await guardDependants(before, target, "destroy", !!opts.force);
-  const rec = await withState((state) => {
+  const plan = target && !opts.keepWorkspace ? await planWorkspaceRemoval(ctx, target, { ref: opts.ref, discard: !!opts.discardWork }) : undefined;
+  if (target) await guardDependants(ctx, before, target, "destroy", !!opts.force);
+  const rec = await withState(ctx, (state) => {
     const r = opts.force ? lookupEnv(state, opts.ref, project) : findEnv(state, opts.ref, project);
     if (!r) return undefined;
     r.status = "destroying";
-    r.operation = { kind: "destroy", pid: process.pid, started_at: new Date().toISOString() };
+    r.operation = { kind: "destroy", pid: process.pid, started_at: new Date(ctx.clock.now()).toISOString() };
     return { ...r };
   });
   if (!rec) return undefined;
-  await removeEnvResources(rec, { ...opts, ...(plan ? { workspace: plan } : {}) });
-  if (before.shared?.[rec.project]) await releaseShared(rec.project, rec.name);
-  failpoint("destroy:resources-removed");
-  await withState((state) => {
+  await removeEnvResources(ctx, rec, { ...opts, ...(plan ? { workspace: plan } : {}) });
+  if (before.shared?.[rec.project]) await releaseShared(ctx, rec.project, rec.name);
+  failpoint(ctx.env, "destroy:resources-removed");
+  await withState(ctx, (state) => {
     delete state.envs[envKey(rec.project, rec.name)];
   });
-  await refreshDns();
+  await refreshDns(ctx);
   return rec;
 }
 
 /** Removes what an env has in Docker and on disk. Safe to call again after an interruption. */
 export async function removeEnvResources(
+  ctx: CiloContext,
   rec: EnvRecord,
   opts: { keepWorkspace?: boolean; onOutput?: (chunk: string) => void; workspace?: WorkspacePlan; onNotice?: DestroyNotice } = {},
 ): Promise<void> {
-  const provider = await getProvider();
+  const provider = await ctx.provider();
   await provider.ping();
   // compose down -v removes the volumes the file names: only a file cilo rendered in the env's own
   // folder is trusted with that (a state edited to point elsewhere would hand it any file).
-  const own = ownWorkspace(rec);
+  const own = ownWorkspace(rec, ctx.home);
   if (own.left.length === 0 && own.path !== undefined && !own.link && existsSync(renderedComposePath(rec))) {
-    const cli = await getCompose();
+    const cli = await ctx.compose();
     // compose removes what it made; the label sweep below catches anything it missed.
-    await runCompose(cli, envComposeTarget(rec), ["down", "-v", "--remove-orphans", "--timeout", "5"], opts.onOutput ? { onOutput: opts.onOutput } : {});
+    await ctx.runCompose(cli, envComposeTarget(rec), ["down", "-v", "--remove-orphans", "--timeout", "5"], opts.onOutput ? { onOutput: opts.onOutput } : {});
   }
-  const homeId = readState().home_id;
+  const homeId = readState(ctx).home_id;
   for (const c of await envContainers(provider, rec, homeId)) await provider.removeContainer(c.id);
   const nets = await envNetworks(provider, rec, homeId);
   // The env network by name too (compose makes it; a label sweep alone misses an unlabelled one).
@@ -89,7 +89,7 @@ export async function removeEnvResources(
   for (const n of [...nets, ...byName]) await provider.removeNetwork(n.id);
   for (const v of await envVolumes(provider, rec, homeId)) await provider.removeVolume(v.name);
   if (!opts.keepWorkspace) {
-    const plan = opts.workspace ?? (await planWorkspaceRemoval(rec, { ref: envKey(rec.project, rec.name), discard: true }));
-    await removePlannedWorkspace(rec, plan, opts.onNotice);
+    const plan = opts.workspace ?? (await planWorkspaceRemoval(ctx, rec, { ref: envKey(rec.project, rec.name), discard: true }));
+    await removePlannedWorkspace(ctx, rec, plan, opts.onNotice);
   }
 }

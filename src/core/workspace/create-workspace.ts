@@ -35,6 +35,8 @@ export interface CreateWorkspaceOptions {
   exclude?: string[];
   /** The env's name, which names the worktree branch `cilo/<env>`. */
   env: string;
+  /** The environment git runs with (worktree, clone). */
+  processEnv: NodeJS.ProcessEnv;
   signal?: AbortSignal;
 }
 
@@ -67,7 +69,7 @@ export async function createWorkspace(opts: CreateWorkspaceOptions): Promise<Wor
   if (repo) {
     if (opts.source !== undefined) throw usageError("A workspace comes from a project folder or a git URL, not both");
     return withDest(dest, async () => {
-      await cloneRepo(repo.url, dest, repo.ref, opts.signal);
+      await cloneRepo(opts.processEnv, repo.url, dest, repo.ref, opts.signal);
       excludeGenerated(dest);
       return { kind: "git", path: dest, url: repo.url, ...(repo.ref ? { ref: repo.ref } : {}) };
     });
@@ -78,7 +80,7 @@ export async function createWorkspace(opts: CreateWorkspaceOptions): Promise<Wor
   if (source === dest) throw usageError(`The workspace folder ${dest} cannot be the project folder itself`);
   return withDest(dest, async () => {
     if (mode !== "worktree") return copyWorkspace(source, dest, mode === "reflink", opts);
-    const branch = await addWorktree(source, dest, opts.env, opts.signal);
+    const branch = await addWorktree(opts.processEnv, source, dest, opts.env, opts.signal);
     return { kind: "worktree", path: dest, source, branch };
   });
 }
