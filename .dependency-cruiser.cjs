@@ -37,14 +37,14 @@ module.exports = {
       name: "no-core-to-providers",
       severity: "error",
       comment:
-        "core talks to a container runtime only through its RuntimeProvider interface (src/core/runtime/provider.ts); main.ts registers the implementation.",
+        "core talks to a container runtime only through its RuntimeProvider interface (src/core/runtime/provider.ts); main.ts creates the implementation in the context.",
       from: { path: "^src/core/" },
       to: { path: "^src/providers/" },
     },
     {
       name: "no-workflow-to-providers",
       severity: "error",
-      comment: "workflow reaches the runtime through core (getProvider), never an implementation.",
+      comment: "workflow reaches the runtime through core (CiloContext.provider()), never an implementation.",
       from: { path: "^src/workflow/" },
       to: { path: "^src/providers/" },
     },

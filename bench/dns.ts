@@ -102,7 +102,7 @@ try {
   const baseline = await timed(RUNS, (i) => writeFileSync(baselineFile, JSON.stringify(inputs[i]!)));
 
   const port = await freePort();
-  const opts = { home, port, upstreams: [] };
+  const opts = { home, env: process.env, port, upstreams: [] };
   const t0 = performance.now();
   const first = await applyDns(inputs[0]!, opts);
   const firstMs = performance.now() - t0;
@@ -154,7 +154,7 @@ try {
   const slowestSwitch = Math.max(...switchMs);
 
   const emptyPort = await freePort();
-  await applyDns([], { home: emptyHome, port: emptyPort, upstreams: [], suffixes: ["test"] });
+  await applyDns([], { home: emptyHome, env: process.env, port: emptyPort, upstreams: [], suffixes: ["test"] });
   await settle(pid);
   const [loaded, empty] = await queryLatency([port, emptyPort], names);
 
@@ -235,8 +235,8 @@ try {
   printTable(`DNS: ${ENVS} envs × ${SERVICE_NAMES.length} services, medians of ${RUNS} (queries: 50)`, rows);
   if (render >= 100) process.exitCode = 1;
 } finally {
-  await stopDns({ home });
-  await stopDns({ home: emptyHome });
+  await stopDns({ home, env: process.env });
+  await stopDns({ home: emptyHome, env: process.env });
   rmSync(home, { recursive: true, force: true });
   rmSync(emptyHome, { recursive: true, force: true });
 }

@@ -83,9 +83,9 @@ try {
   run([...cilo, "init", "--dns-port", String(20_000 + Math.floor(Math.random() * 20_000))], env);
   run([...cilo, "create", "bench-status", "--from", join(root, "examples/basic")], env);
   run([...cilo, "up", envRef, "--wait"], env);
-  await withState((state) => {
+  await withState({ home, env }, (state) => {
     for (const e of fakeEnvs(home)) state.envs[envKey(e.project, e.name)] = e;
-  }, home);
+  });
 
   const proxy = join(home, "docker-proxy.sock");
   const requests: string[] = [];

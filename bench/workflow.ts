@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createContext } from "../src/core/context/context.ts";
 import { WorkflowRunner } from "../src/workflow/engine.ts";
 import { loadWorkflow } from "../src/workflow/load.ts";
 import { median, printTable, sh, timeAsync, timeMs, type Row } from "./lib.ts";
@@ -20,7 +21,11 @@ const TARGET_MS = 15;
 
 const dir = mkdtempSync(join(tmpdir(), "cilo-bench-wf-"));
 const env = { ...process.env, CILO_HOME: join(dir, "home") };
-process.env["CILO_HOME"] = env.CILO_HOME;
+const ctx = createContext({
+  env,
+  cwd: dir,
+  createProvider: async (endpoint, e) => new (await import("../src/providers/docker/docker-provider.ts")).DockerProvider(endpoint, e),
+});
 const file = join(dir, "wf.yaml");
 writeFileSync(file, `version: 1\nname: trivial\nsteps:\n${Array.from({ length: STEPS }, () => '  - run: "true"\n').join("")}`);
 
@@ -28,7 +33,7 @@ const loop = () => sh("bash", ["-c", `for i in $(seq ${STEPS}); do bash -c true;
 const cli = () => sh(process.execPath, [join(root, "dist/cilo.mjs"), "run", file, "--json"], { env });
 async function engine(): Promise<void> {
   const loaded = await loadWorkflow(file);
-  const result = await new WorkflowRunner(loaded, { onEvent: () => {} }).run();
+  const result = await new WorkflowRunner(loaded, { ctx, onEvent: () => {} }).run();
   if (result.exitCode !== 0) throw new Error(`the benchmark workflow failed: ${result.reason}`);
 }
 

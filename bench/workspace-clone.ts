@@ -77,7 +77,13 @@ try {
     for (const m of modes) {
       const t = times.get(m.mode)!;
       const runCilo = async () => {
-        const info = await createWorkspace({ source: tree, dest: join(root, `${m.mode}-cilo-${i}`), mode: m.mode, env: `bench-${m.mode}-${i}` });
+        const info = await createWorkspace({
+          processEnv: process.env,
+          source: tree,
+          dest: join(root, `${m.mode}-cilo-${i}`),
+          mode: m.mode,
+          env: `bench-${m.mode}-${i}`,
+        });
         if (info.notice) notices.add(info.notice);
       };
       const runPlain = async () => m.plain(join(root, `${m.mode}-plain-${i}`), i);

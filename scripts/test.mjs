@@ -1,5 +1,6 @@
 // cilo's test runner: builds the CLI, prepares the real Docker engine / compose / dnsmasq
-// (scripts/test-env.sh), runs every test file in its own process (uvu suites under tsx) and ends
+// (scripts/test-env.sh), runs the unit files together in one process (scripts/unit-runner.mjs:
+// tsx starts once) and every integration file in its own process (uvu suites under tsx), and ends
 // with one line "N passed, N failed".
 //   node scripts/test.mjs            all tests
 //   node scripts/test.mjs --unit     unit tests only (no Docker needed)
@@ -119,12 +120,58 @@ function report(r) {
   }
 }
 
-// Unit files in parallel (pure logic); integration files one at a time (they share one engine).
-const queue = [...unitFiles];
-const workers = Array.from({ length: 2 }, async () => {
-  while (queue.length > 0) report(await runFile(queue.shift()));
-});
-await Promise.all(workers);
+/**
+ * All unit files in one tsx process (they share no process-wide state: see test/helpers/context.ts);
+ * each file's result comes back as a `@@cilo-unit {json}` line, the output before it is that file's.
+ */
+function runUnitFiles(files) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/unit-runner.mjs", ...files], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("close", (code, signal) => {
+      const results = [];
+      let text = "";
+      for (const line of stripVTControlCharacters(out).split("\n")) {
+        const m = /^@@cilo-unit (\{.*\})$/.exec(line);
+        if (!m) {
+          text += `${line}\n`;
+          continue;
+        }
+        const r = JSON.parse(m[1]);
+        const f = r.total - r.passed - r.skipped;
+        results.push({ file: r.file, text: r.errors ? `${text}\n${r.errors}` : text, p: r.passed, f, skip: r.skipped, code: f > 0 ? 1 : 0, ms: r.ms });
+        text = "";
+      }
+      // The runner died before reporting every file: the rest (or the run) failed.
+      const reported = new Set(results.map((r) => r.file));
+      for (const file of files.filter((x) => !reported.has(x))) {
+        results.push({
+          file,
+          text: `${text}\n(the unit runner ended with ${signal ?? `exit ${code}`} before this file reported)`,
+          p: 0,
+          f: 1,
+          skip: 0,
+          code,
+          ms: 0,
+        });
+      }
+      if (results.length === files.length && code !== 0 && results.every((r) => r.f === 0)) {
+        results.push({ file: join(root, "scripts/unit-runner.mjs"), text, p: 0, f: 1, skip: 0, code, ms: Date.now() - started });
+      }
+      resolve(results);
+    });
+  });
+}
+
+// Unit files together in one process (pure logic); integration files one at a time (they share one engine).
+if (unitFiles.length > 0) for (const r of await runUnitFiles(unitFiles)) report(r);
 for (const f of integrationFiles) report(await runFile(f));
 
 if (failures.length > 0) console.log(`\nfailed files:\n${failures.map((f) => `  ${f}`).join("\n")}`);

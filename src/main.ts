@@ -2,19 +2,28 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ExitCode, isCiloError, messageOf, usageError } from "./core/errors.ts";
 import { fsFault } from "./core/fs/fs-fault.ts";
-import { registerProvider } from "./core/runtime/runtime.ts";
+import { type CiloContext, createContext } from "./core/context/context.ts";
 import { ciloVersion } from "./version.ts";
 
-// The composition root: core reaches the container runtime only through its RuntimeProvider
-// interface; here cilo picks Docker, whose code (dockerode) loads when a command first needs it.
-registerProvider(async () => new (await import("./providers/docker/docker-provider.ts")).DockerProvider());
+/**
+ * The composition root: the one place that reads `process.env` and `process.cwd()`, and that picks
+ * the container runtime (Docker, whose code, dockerode, loads when a command first needs it). Core
+ * gets all of it through the context.
+ */
+export function contextFromProcess(): CiloContext {
+  return createContext({
+    env: process.env,
+    cwd: process.cwd(),
+    createProvider: async (endpoint, env) => new (await import("./providers/docker/docker-provider.ts")).DockerProvider(endpoint, env),
+  });
+}
 
 /**
  * Runs the CLI with `argv` (without node and script) and returns the exit code.
  * Errors are printed once here: `cilo: <message>` and an optional `hint:` line.
  * `--version` is answered before the command-line parser and the commands are loaded.
  */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], ctx: CiloContext = contextFromProcess()): Promise<number> {
   quietOnClosedPipe();
   try {
     if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
@@ -22,11 +31,11 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     // Internal: the detached watcher that destroys throwaway envs when their owner dies.
-    if (argv[0] === "__reap") return await (await import("./core/env/reaper.ts")).runReaper(argv.slice(1));
+    if (argv[0] === "__reap") return await (await import("./core/env/reaper.ts")).runReaper(ctx, argv.slice(1));
     // Internal: stops a project's shared services once they have had no user for the grace period.
-    if (argv[0] === "__shared-gc") return await (await import("./core/shared/shared-instance.ts")).runSharedCollector(argv.slice(1));
+    if (argv[0] === "__shared-gc") return await (await import("./core/shared/shared-instance.ts")).runSharedCollector(ctx, argv.slice(1));
     const { buildCli } = await import("./cli/app.ts");
-    return await buildCli().run(argv);
+    return await buildCli(ctx).run(argv);
   } catch (e) {
     return reportError(e);
   }

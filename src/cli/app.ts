@@ -1,4 +1,5 @@
 import { cac, type CAC } from "cac";
+import type { CiloContext } from "../core/context/context.ts";
 import { usageError } from "../core/errors.ts";
 import { didYouMean } from "../core/suggest.ts";
 import { helpEpilogue, withoutNegatedDefaults } from "./help.ts";
@@ -9,13 +10,13 @@ export interface Cli {
   run(argv: string[]): Promise<number>;
 }
 
-/** Builds the cac program. Command modules are imported only when their command runs. */
-export function buildCli(): Cli {
+/** Builds the cac program over `ctx`. Command modules are imported only when their command runs. */
+export function buildCli(ctx: CiloContext): Cli {
   return {
     async run(argv: string[]): Promise<number> {
       const cli: CAC = cac("cilo");
       let result: Promise<number> | number | undefined;
-      registerCommands(cli, (p) => {
+      registerCommands(ctx, cli, (p) => {
         result = p;
       });
       cli.help((sections) => {

@@ -1,19 +1,20 @@
 import type { CAC } from "cac";
+import type { CiloContext } from "../core/context/context.ts";
 
 type Sink = (p: Promise<number>) => void;
-type Action = (...args: any[]) => Promise<number>;
+type Action = (ctx: CiloContext, ...args: any[]) => Promise<number>;
 
-/** Wraps a lazily imported command so heavy modules load only when that command runs. */
-function lazy<M>(sink: Sink, load: () => Promise<M>, pick: (m: M) => Action = (m: any) => m.default): (...args: any[]) => void {
+/** Wraps a lazily imported command so heavy modules load only when that command runs; it gets the context first. */
+function lazy<M>(ctx: CiloContext, sink: Sink, load: () => Promise<M>, pick: (m: M) => Action = (m: any) => m.default): (...args: any[]) => void {
   return (...args: any[]) => {
-    sink(load().then((m) => pick(m)(...args)));
+    sink(load().then((m) => pick(m)(ctx, ...args)));
   };
 }
 
 const envCommands = () => import("./commands/env-commands.ts");
 
 /** Every command of SPEC §6 that cilo has, with its options and help. */
-export function registerCommands(cli: CAC, sink: Sink): void {
+export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
   cli
     .command("init", "Create $CILO_HOME and its state (idempotent; flags change the settings)")
     .option("--subnet-pool <cidr>", "Pool env subnets come from (default 10.224.0.0/12)")
@@ -25,7 +26,7 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--gateway-image <image>", "The gateway's image (default caddy:2; CILO_GATEWAY_IMAGE overrides)")
     .option("--routing <mode>", "direct (default: .test names answer container IPs) or gateway (they answer the gateway)")
     .option("--json", "Print the settings as JSON")
-    .action(lazy(sink, () => import("./commands/init.ts")));
+    .action(lazy(ctx, sink, () => import("./commands/init.ts")));
 
   cli
     .command("create <env>", "Create an env: workspace, subnet, validated compose project")
@@ -39,7 +40,7 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--shared-network <env>", "Join the network of this env on every up, e.g. a database env (repeatable)")
     .option("--json", "Print the env as JSON")
     .example("  $ cilo create feat-login --from ./my-app\n  $ cilo create pr-42 --git https://example.org/app.git --ref pr-42\n")
-    .action(lazy(sink, () => import("./commands/create.ts")));
+    .action(lazy(ctx, sink, () => import("./commands/create.ts")));
 
   cli
     .command("up <env>", "Start an env (compose up on its rendered file) and update DNS")
@@ -53,13 +54,13 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--shared-network <env>", "Also join the network of this env, e.g. a database env (repeatable)")
     .option("--project <name>", "Project of the env")
     .option("--json", "Print the env as JSON")
-    .action(lazy(sink, () => import("./commands/up.ts")));
+    .action(lazy(ctx, sink, () => import("./commands/up.ts")));
 
   cli
     .command("down <env>", "Stop an env (containers and network go; volumes and workspace stay)")
     .option("--force", "Also if other envs join its network (they are detached)")
     .option("--project <name>", "Project of the env")
-    .action(lazy(sink, () => import("./commands/down.ts")));
+    .action(lazy(ctx, sink, () => import("./commands/down.ts")));
 
   cli
     .command("destroy <env>", "Destroy an env: containers, network, volumes, workspace, state entry")
@@ -69,7 +70,7 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     )
     .option("--keep-workspace", "Keep the workspace folder")
     .option("--project <name>", "Project of the env")
-    .action(lazy(sink, () => import("./commands/destroy.ts")));
+    .action(lazy(ctx, sink, () => import("./commands/destroy.ts")));
 
   cli
     .command("list", "List envs")
@@ -77,44 +78,44 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--format <format>", "table, json or quiet (names only)", { default: "table" })
     .option("--json", "Same as --format json")
     .option("--project <name>", "Only envs of this project")
-    .action(lazy(sink, () => import("./commands/list.ts")));
+    .action(lazy(ctx, sink, () => import("./commands/list.ts")));
 
   cli
     .command("status <env>", "Show an env's services: state, health, IP, DNS names")
     .option("--project <name>", "Project of the env")
     .option("--json", "Print as JSON")
-    .action(lazy(sink, () => import("./commands/status.ts")));
+    .action(lazy(ctx, sink, () => import("./commands/status.ts")));
 
   cli
     .command("logs <env> [service]", "Show service output")
     .option("-f, --follow", "Follow the output")
     .option("--tail <n>", "Only the last n lines")
     .option("--project <name>", "Project of the env")
-    .action(lazy(sink, envCommands, (m) => m.logs));
+    .action(lazy(ctx, sink, envCommands, (m) => m.logs));
 
   cli
     .command("exec <env> <service> [...cmd]", "Run a command in a service container (a shell by default)")
     .option("--user <user>", "User to run as")
     .option("--workdir <dir>", "Working directory in the container")
     .option("--project <name>", "Project of the env")
-    .action(lazy(sink, envCommands, (m) => m.exec));
+    .action(lazy(ctx, sink, envCommands, (m) => m.exec));
 
   cli
     .command("path <env>", "Print the env's workspace folder")
     .option("--project <name>", "Project of the env")
-    .action(lazy(sink, envCommands, (m) => m.path));
+    .action(lazy(ctx, sink, envCommands, (m) => m.path));
 
   cli
     .command("compose <env>", "Run any compose command on the env: cilo compose <env> <args...> (a -- before them is optional)")
     .option("--project <name>", "Project of the env")
-    .action(lazy(sink, envCommands, (m) => m.compose));
+    .action(lazy(ctx, sink, envCommands, (m) => m.compose));
 
   cli
     .command("shared <action> [service]", "Services shared between a project's envs: list | down <service> [--force]")
     .option("--project <name>", "Project (default: the current one)")
     .option("--force", "down: stop it even if envs use it (they are detached)")
     .option("--json", "Print as JSON (list)")
-    .action(lazy(sink, () => import("./commands/shared.ts")));
+    .action(lazy(ctx, sink, () => import("./commands/shared.ts")));
 
   cli
     .command(
@@ -124,7 +125,7 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--project <name>", "Project of the env")
     .option("--json", "Print as JSON (list)")
     .example("  $ cilo hostnames add feat-x web shop admin    # shop.feat-x.test and admin.feat-x.test → web\n")
-    .action(lazy(sink, () => import("./commands/hostnames.ts")));
+    .action(lazy(ctx, sink, () => import("./commands/hostnames.ts")));
 
   cli
     .command("dns <action>", "cilo's DNS server: status | start | stop | render | setup | teardown")
@@ -132,7 +133,7 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--print-manual", "setup: print the steps instead of writing files")
     .option("--dry-run", "teardown: list the files it would remove, remove nothing")
     .option("--root <dir>", "setup, teardown: work under this folder instead of / (for tests and image builds)")
-    .action(lazy(sink, () => import("./commands/dns.ts")));
+    .action(lazy(ctx, sink, () => import("./commands/dns.ts")));
 
   cli
     .command("doctor", "Check Docker, compose, dnsmasq, state and every env against what runs; --fix repairs")
@@ -140,14 +141,14 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--force", "With --fix: also delete workspaces that have uncommitted changes")
     .option("--foreign", "With --fix: also remove cilo resources of CILO_HOMEs that no longer exist")
     .option("--json", "Print the findings as JSON")
-    .action(lazy(sink, () => import("./commands/doctor.ts")));
+    .action(lazy(ctx, sink, () => import("./commands/doctor.ts")));
 
   cli
     .command("gc", "Destroy envs not used for a while (last up or run)")
     .option("--older-than <duration>", "Age limit, e.g. 7d, 12h (default 7d)")
     .option("--dry-run", "Only list what would be destroyed")
     .option("--json", "Print as JSON")
-    .action(lazy(sink, () => import("./commands/gc.ts")));
+    .action(lazy(ctx, sink, () => import("./commands/gc.ts")));
 
   // More commands are registered below this line by their own modules' authors.
 
@@ -166,14 +167,14 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .example(
       '  $ cilo run cilo.workflow.yaml --var env=pr-42 --junit report.xml\n  $ cilo run "npm test" feat-login\n  $ cilo run feat-login -- pytest -q tests/\n',
     )
-    .action(lazy(sink, () => import("./commands/run.ts")));
+    .action(lazy(ctx, sink, () => import("./commands/run.ts")));
 
   cli
     .command("completion <shell>", "Print the shell completion script: bash | zsh | fish")
     .example("  $ source <(cilo completion bash)                          # in ~/.bashrc\n  $ cilo completion fish > ~/.config/fish/completions/cilo.fish\n")
     .action((shell: string) => sink(import("./commands/completion.ts").then((m) => m.default(cli, shell))));
 
-  cli.command("version", "Print cilo's version (as cilo --version)").action(lazy(sink, () => import("./commands/version.ts")));
+  cli.command("version", "Print cilo's version (as cilo --version)").action(lazy(ctx, sink, () => import("./commands/version.ts")));
 
   cli
     .command("workflow <action> [file]", "Workflow files: new [--template <name>] [--output <file>] | validate <file> | list-templates")
@@ -181,5 +182,5 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--output <file>", "new: the file to write (default cilo.workflow.yaml)")
     .option("--allow-include <dir>", "validate: also allow include: of files in this folder, outside the workflow's repository (repeatable)")
     .option("--json", "Print as JSON")
-    .action(lazy(sink, () => import("./commands/workflow.ts")));
+    .action(lazy(ctx, sink, () => import("./commands/workflow.ts")));
 }

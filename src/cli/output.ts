@@ -22,5 +22,8 @@ export function notice(s: string): void {
   if (process.stderr.isTTY || process.env["CILO_VERBOSE"] === "1") process.stderr.write(`${s}\n`);
 }
 
-// Warnings a user must see even in scripts: core prints them too, so the function lives there.
-export { warn } from "../core/warn.ts";
+/** Warnings a user must see even in scripts, on stderr as `cilo: warning: ...` (core reports its own through `CiloContext.log`). */
+export function warn(s: string): void {
+  process.stderr.write(`cilo: warning: ${s}
+`);
+}

@@ -141,7 +141,7 @@ export function dockerProcessEnv(base: NodeJS.ProcessEnv, endpoint: DockerEndpoi
 }
 
 /** dockerode's connection options for `endpoint` (every key set, so dockerode's own reading of DOCKER_HOST cannot mix in). */
-export function dockerodeOptions(endpoint: DockerEndpoint, read: (path: string) => Buffer = readFileSync): Record<string, unknown> {
+export function dockerodeOptions(endpoint: DockerEndpoint, env: NodeJS.ProcessEnv, read: (path: string) => Buffer = readFileSync): Record<string, unknown> {
   const none = { socketPath: undefined, host: undefined, port: undefined, protocol: undefined, ca: undefined, cert: undefined, key: undefined };
   const m = /^(unix|tcp|ssh|npipe):\/\/(.*)$/.exec(endpoint.host)!;
   const scheme = m[1]!;
@@ -155,7 +155,7 @@ export function dockerodeOptions(endpoint: DockerEndpoint, read: (path: string) 
       host: url.hostname,
       port: url.port || "22",
       username: decodeURIComponent(url.username),
-      sshOptions: { agent: process.env["SSH_AUTH_SOCK"] },
+      sshOptions: { agent: env["SSH_AUTH_SOCK"] },
     };
   }
   const tls = endpoint.tlsPath
@@ -169,12 +169,4 @@ export function dockerodeOptions(endpoint: DockerEndpoint, read: (path: string) 
 export function describeEndpoint(endpoint: DockerEndpoint): string {
   const from = endpoint.source === "DOCKER_CONTEXT" ? `DOCKER_CONTEXT ${endpoint.context}` : endpoint.source === "default" ? "default socket" : endpoint.source;
   return `${endpoint.host} (${from}${endpoint.tlsPath ? `, TLS ${endpoint.tlsPath}` : ""})`;
-}
-
-let active: DockerEndpoint | undefined;
-
-/** The endpoint of this process, resolved once from its environment and the Docker config. */
-export function activeDockerEndpoint(): DockerEndpoint {
-  active ??= resolveDockerEndpoint(process.env, readTextFile);
-  return active;
 }

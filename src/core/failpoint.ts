@@ -6,8 +6,8 @@ import { existsSync, writeFileSync } from "node:fs";
  * writes `<file>.waiting` and stops here until `<file>` exists (a test does something meanwhile,
  * e.g. takes a resource another program could take at that moment). Costs one env lookup otherwise.
  */
-export function failpoint(name: string): void {
-  const wanted = process.env["CILO_FAILPOINT"];
+export function failpoint(env: NodeJS.ProcessEnv, name: string): void {
+  const wanted = env["CILO_FAILPOINT"];
   if (wanted === undefined) return;
   if (wanted === name) process.kill(process.pid, "SIGKILL");
   const pause = `${name}@pause:`;

@@ -1,24 +1,19 @@
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 
-/** Where cilo keeps its state: `$CILO_HOME`, default `~/.cilo`. */
-export function ciloHome(): string {
-  const fromEnv = process.env["CILO_HOME"];
-  return fromEnv && fromEnv.length > 0 ? resolve(fromEnv) : join(homedir(), ".cilo");
-}
+// Paths inside a home (`CiloContext.home`, resolved from `$CILO_HOME` once at the boundary).
 
-export function statePath(home = ciloHome()): string {
+export function statePath(home: string): string {
   return join(home, "state.json");
 }
 
-export function envsDir(home = ciloHome()): string {
+export function envsDir(home: string): string {
   return join(home, "envs");
 }
 
-export function dnsDir(home = ciloHome()): string {
+export function dnsDir(home: string): string {
   return join(home, "dns");
 }
 
-export function workspacePath(project: string, env: string, home = ciloHome()): string {
+export function workspacePath(project: string, env: string, home: string): string {
   return join(envsDir(home), project, env);
 }

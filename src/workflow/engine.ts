@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CiloError, ExitCode, messageOf } from "../core/errors.ts";
 import type { StateConfig } from "../core/state/schema.ts";
+import type { CiloContext as CoreContext } from "../core/context/context.ts";
 import { readState } from "../core/state/store.ts";
 import { handlerOf, type NestedSteps } from "./actions/index.ts";
 import { CleanupBudget } from "./cleanup-budget.ts";
@@ -28,7 +29,9 @@ export interface WorkflowRunOptions {
    */
   keep?: boolean;
   onEvent: EventSink;
-  /** The environment host commands start from and `env.*` reads (default: `process.env`). */
+  /** The context of the run: home, container runtime, compose; every env operation gets it. */
+  ctx: CoreContext;
+  /** The environment host commands start from and `env.*` reads (default: the context's). */
   processEnv?: Record<string, string | undefined>;
 }
 
@@ -111,8 +114,8 @@ export class WorkflowRunner {
     private readonly loaded: LoadedWorkflow,
     private readonly opts: WorkflowRunOptions,
   ) {
-    this.processEnv = opts.processEnv ?? process.env;
-    this.envs = new RunEnvs(loaded.name, stateConfig());
+    this.processEnv = opts.processEnv ?? opts.ctx.env;
+    this.envs = new RunEnvs(opts.ctx, loaded.name, stateConfig(opts.ctx));
     this.cleanup = new CleanupBudget(loaded.workflow.cleanup_timeout);
   }
 
@@ -472,9 +475,9 @@ function mentionsStatus(condition: string | boolean): boolean {
 }
 
 /** The machine's cilo settings; undefined before `cilo init` (host-only workflows need none). */
-function stateConfig(): StateConfig | undefined {
+function stateConfig(ctx: CoreContext): StateConfig | undefined {
   try {
-    return readState().config;
+    return readState(ctx).config;
   } catch (e) {
     if (e instanceof CiloError && e.code === "E_NOT_INITIALISED") return undefined;
     throw e;

@@ -1,8 +1,7 @@
+import type { CiloContext } from "../core/context/context.ts";
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { getCompose } from "../core/runtime/runtime.ts";
 import { envComposeTarget } from "../core/env/env-compose.ts";
-import { runCompose } from "../core/compose/compose-cli.ts";
 import { CiloError } from "../core/errors.ts";
 import type { EnvRecord } from "../core/state/schema.ts";
 import { runShellCommand } from "./shell-command.ts";
@@ -62,13 +61,13 @@ export async function runHostCommand(c: HostCommand): Promise<Record<string, str
 }
 
 /** An `exec` step: `compose exec -T` in a service; a command line runs with `sh -c`. */
-export async function execInService(rec: EnvRecord, action: ExecAction, signal: AbortSignal, output: LineOutput): Promise<void> {
+export async function execInService(core: CiloContext, rec: EnvRecord, action: ExecAction, signal: AbortSignal, output: LineOutput): Promise<void> {
   const args = ["exec", "-T"];
   if (action.user) args.push("--user", action.user);
   if (action.workdir) args.push("--workdir", action.workdir);
   args.push(action.service, ...(typeof action.command === "string" ? ["sh", "-c", action.command] : action.command));
   const lines = lineBuffer(output);
-  const r = await runCompose(await getCompose(), envComposeTarget(rec), args, { signal, onOutput: lines.write });
+  const r = await core.runCompose(await core.compose(), envComposeTarget(rec), args, { signal, onOutput: lines.write });
   lines.flush();
   if (r.code !== 0) throw new StepFailed(`exited with code ${r.code}`);
 }

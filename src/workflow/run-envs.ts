@@ -4,13 +4,13 @@ import { createEnv } from "../core/env/create-env.ts";
 import { destroyEnv } from "../core/env/destroy-env.ts";
 import { downEnv } from "../core/env/down-env.ts";
 import { ciloDnsEnvironment, ciloEnvironment } from "../core/env/run-in-env.ts";
-import { getProvider } from "../core/runtime/runtime.ts";
 import { upEnv } from "../core/env/up-env.ts";
 import { baseUrl } from "../core/env/urls.ts";
 import { CiloError } from "../core/errors.ts";
 import { envSelectorLabels } from "../core/runtime/env-resources.ts";
 import { normaliseName } from "../core/names.ts";
 import { envKey, type EnvRecord, type StateConfig } from "../core/state/schema.ts";
+import type { CiloContext as CoreContext } from "../core/context/context.ts";
 import { readState, withState } from "../core/state/store.ts";
 import { parseDuration } from "./duration.ts";
 import type { CiloContext } from "./expression/context.ts";
@@ -52,6 +52,8 @@ export class RunEnvs {
 
   /** `config` is undefined when cilo is not initialised (host-only workflows still run). */
   constructor(
+    /** The context every core operation of the run gets. */
+    readonly core: CoreContext,
     private readonly workflowName: string,
     readonly config: StateConfig | undefined,
   ) {}
@@ -77,7 +79,7 @@ export class RunEnvs {
     const entry: RunEnv = { name, ephemeral, state: "creating" };
     this.created.push(entry);
     try {
-      const { env, notice } = await createEnv({
+      const { env, notice } = await createEnv(this.core, {
         env: name,
         ...(src.git ? { git: src.git, ...(src.ref ? { ref: src.ref } : {}) } : { from: src.from ?? dir }),
         ...(action.project ? { project: action.project } : {}),
@@ -100,7 +102,7 @@ export class RunEnvs {
   async up(action: UpAction, signal: AbortSignal, output: Output): Promise<void> {
     const rec = this.require("up");
     const timeoutMs = action.timeout === undefined ? undefined : parseDuration(action.timeout);
-    this.current!.record = await upEnv({
+    this.current!.record = await upEnv(this.core, {
       ref: envKey(rec.project, rec.name),
       ...(action.build ? { build: true } : {}),
       ...(action.recreate ? { recreate: true } : {}),
@@ -114,7 +116,7 @@ export class RunEnvs {
 
   async down(output: Output): Promise<void> {
     const rec = this.require("down");
-    this.current!.record = await downEnv({ ref: envKey(rec.project, rec.name), onOutput: output });
+    this.current!.record = await downEnv(this.core, { ref: envKey(rec.project, rec.name), onOutput: output });
   }
 
   /** `destroy`: the current env; nothing to do (and no failure) when there is none. */
@@ -130,7 +132,7 @@ export class RunEnvs {
   async destroyEntry(entry: RunEnv, output: Output, keepWorkspace = false): Promise<void> {
     const rec = entry.record!;
     // The run made this env to throw it away: its work goes too, but the lost tip is told.
-    await destroyEnv({
+    await destroyEnv(this.core, {
       ref: envKey(rec.project, rec.name),
       force: true,
       discardWork: true,
@@ -144,7 +146,7 @@ export class RunEnvs {
   /** Keeps an env past the run: it no longer dies with this process. */
   async keep(entry: RunEnv): Promise<void> {
     const rec = entry.record!;
-    await withState((state) => {
+    await withState(this.core, (state) => {
       const cur = state.envs[envKey(rec.project, rec.name)];
       if (cur) delete cur.owner_pid;
     });
@@ -191,7 +193,7 @@ export class RunEnvs {
 
   async containers(): Promise<EnvContainers | undefined> {
     const rec = this.current?.state === "present" ? this.current.record : undefined;
-    return rec ? { provider: await getProvider(), labels: envSelectorLabels(rec, readState().home_id) } : undefined;
+    return rec ? { provider: await this.core.provider(), labels: envSelectorLabels(rec, readState(this.core).home_id) } : undefined;
   }
 }
 

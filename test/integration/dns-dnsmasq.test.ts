@@ -1,6 +1,7 @@
 // cilo's dnsmasq against the real dnsmasq (SPEC §5): names per env, apex and wildcard of the
 // ingress, custom hostnames, removal → NXDOMAIN, forwarding outside the suffix, restarts only for
 // wildcard changes, missing binary and taken port. Made-up 10.251.x.y addresses need no containers.
+import { createContext } from "../../src/core/context/context.ts";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
@@ -77,7 +78,7 @@ const blog: DnsEnv = {
 test("two envs: service names, custom hostnames, apex and wildcard of the ingress", async () => {
   const home = tempHome();
   const port = await freePort();
-  const r = await applyDns([shop, blog], { home, port, upstreams: [] });
+  const r = await applyDns([shop, blog], { home, env: process.env, port, upstreams: [] });
   assert.ok(r.started);
   assert.equal(r.written.sort(), ["blog.main.hosts", "shop.feat.hosts"]);
   const expect: [string, string][] = [
@@ -96,13 +97,13 @@ test("two envs: service names, custom hostnames, apex and wildcard of the ingres
   assert.equal(dig(port, "admin.shop.feat.test").answers, ["10.251.0.3"]);
   assert.equal(dig(port, "db.feat.test"), { status: "NXDOMAIN", answers: [] }, "no IP, not served");
   assert.equal(dig(port, "nope.feat.test"), { status: "NXDOMAIN", answers: [] }, "unknown names in the suffix are NXDOMAIN");
-  await stopDns({ home });
+  await stopDns({ home, env: process.env });
 });
 
 test("removing an env makes its names NXDOMAIN without a restart; exact-name changes never restart", async () => {
   const home = tempHome();
   const port = await freePort();
-  const first = await applyDns([shop, blog], { home, port, upstreams: [] });
+  const first = await applyDns([shop, blog], { home, env: process.env, port, upstreams: [] });
   const renamed: DnsEnv = {
     ...blog,
     services: [
@@ -110,14 +111,14 @@ test("removing an env makes its names NXDOMAIN without a restart; exact-name cha
       { name: "app", ip: "10.251.1.3", ingress: true },
     ],
   };
-  const second = await applyDns([shop, renamed], { home, port, upstreams: [] });
+  const second = await applyDns([shop, renamed], { home, env: process.env, port, upstreams: [] });
   assert.is(second.restarted, false);
   assert.is(second.pid, first.pid);
   assert.equal(second.written, ["blog.main.hosts"]);
   assert.equal((await digUntil(port, "api2.main.test", (r) => r.answers.length > 0)).answers, ["10.251.1.2"]);
   assert.is((await digUntil(port, "api.main.test", (r) => r.status === "NXDOMAIN")).status, "NXDOMAIN");
 
-  const third = await applyDns([shop], { home, port, upstreams: [] });
+  const third = await applyDns([shop], { home, env: process.env, port, upstreams: [] });
   assert.equal(third.removed, ["blog.main.hosts"]);
   assert.is(third.restarted, false, "the wildcard set changed (blog's ingress left): no restart");
   assert.ok(third.switched, "a new wildcard instance took over");
@@ -129,15 +130,15 @@ test("removing an env makes its names NXDOMAIN without a restart; exact-name cha
     assert.equal(r.answers, [], name);
   }
   assert.equal(dig(port, "api.feat.test").answers, ["10.251.0.2"]);
-  await stopDns({ home });
+  await stopDns({ home, env: process.env });
 });
 
 test("a wildcard change keeps dnsmasq running: a new wildcard instance takes over and the new apex answers at once", async () => {
   const home = tempHome();
   const port = await freePort();
-  const before = await applyDns([shop], { home, port, upstreams: [] });
+  const before = await applyDns([shop], { home, env: process.env, port, upstreams: [] });
   const moved: DnsEnv = { ...shop, services: shop.services.map((s) => (s.name === "web" ? { ...s, ip: "10.251.0.9" } : s)) };
-  const after = await applyDns([moved], { home, port, upstreams: [] });
+  const after = await applyDns([moved], { home, env: process.env, port, upstreams: [] });
   assert.is(after.restarted, false);
   assert.ok(after.switched);
   assert.is(after.pid, before.pid, "the dnsmasq clients ask is never stopped");
@@ -147,7 +148,7 @@ test("a wildcard change keeps dnsmasq running: a new wildcard instance takes ove
   assert.equal(processesWithConfig(dnsFiles(home).config), [after.pid], "exactly one front dnsmasq for this home");
   const wildcardInstances = readdirSync(dnsFiles(home).dir).filter((n) => /^wildcards-\d+\.conf$/.test(n));
   assert.is(wildcardInstances.length, 1, `the old wildcard instance is gone: ${wildcardInstances.join(", ")}`);
-  await stopDns({ home });
+  await stopDns({ home, env: process.env });
   assert.equal(
     readdirSync(dnsFiles(home).dir).filter((n) => /^wildcards-\d+\./.test(n)),
     [],
@@ -183,7 +184,7 @@ test("names outside the suffix go to the upstream (CILO_DNS_UPSTREAMS); names in
   const saved = process.env["CILO_DNS_UPSTREAMS"];
   process.env["CILO_DNS_UPSTREAMS"] = `127.0.0.1#${upstreamPort},127.0.0.1#${port}`;
   try {
-    await applyDns([shop], { home, port });
+    await applyDns([shop], { home, env: process.env, port });
     const config = readFileSync(dnsFiles(home).config, "utf8");
     assert.match(config, new RegExp(`^server=127\\.0\\.0\\.1#${upstreamPort}$`, "m"));
     assert.not.match(config, new RegExp(`#${port}$`, "m"), "never forwards to itself");
@@ -193,19 +194,19 @@ test("names outside the suffix go to the upstream (CILO_DNS_UPSTREAMS); names in
   } finally {
     if (saved === undefined) delete process.env["CILO_DNS_UPSTREAMS"];
     else process.env["CILO_DNS_UPSTREAMS"] = saved;
-    await stopDns({ home });
+    await stopDns({ home, env: process.env });
   }
 });
 
 test("a collision throws before anything is written", async () => {
   const home = tempHome();
   const port = await freePort();
-  await applyDns([shop], { home, port, upstreams: [] });
+  await applyDns([shop], { home, env: process.env, port, upstreams: [] });
   const files = dnsFiles(home);
   const before = readFileSync(join(files.hostsDir, "shop.feat.hosts"), "utf8");
   const clash: DnsEnv = { project: "other", env: "feat", suffix: "test", services: [{ name: "api", ip: "10.251.7.7" }] };
   try {
-    await applyDns([shop, clash], { home, port, upstreams: [] });
+    await applyDns([shop, clash], { home, env: process.env, port, upstreams: [] });
     assert.unreachable();
   } catch (e) {
     assert.instance(e, CiloError);
@@ -214,13 +215,13 @@ test("a collision throws before anything is written", async () => {
   }
   assert.equal(readdirSync(files.hostsDir), ["shop.feat.hosts"]);
   assert.is(readFileSync(join(files.hostsDir, "shop.feat.hosts"), "utf8"), before);
-  await stopDns({ home });
+  await stopDns({ home, env: process.env });
 });
 
 test("status: in sync after apply, out of sync after a hand edit, not running after stop", async () => {
   const home = tempHome();
   const port = await freePort();
-  const opts = { home, port, upstreams: [] };
+  const opts = { home, env: process.env, port, upstreams: [] };
   const applied = await applyDns([shop], opts);
   let s = dnsStatus([shop], opts);
   assert.equal({ running: s.running, pid: s.pid, names: s.names, inSync: s.inSync }, { running: true, pid: applied.pid, names: 4, inSync: true });
@@ -231,8 +232,8 @@ test("status: in sync after apply, out of sync after a hand edit, not running af
   const repaired = await applyDns([shop], opts);
   assert.equal(repaired.written, ["shop.feat.hosts"]);
   assert.is(dnsStatus([shop], opts).inSync, true);
-  assert.ok(await stopDns({ home }));
-  assert.not.ok(await stopDns({ home }), "second stop: not running");
+  assert.ok(await stopDns({ home, env: process.env }));
+  assert.not.ok(await stopDns({ home, env: process.env }), "second stop: not running");
   s = dnsStatus([shop], opts);
   assert.is(s.running, false);
   assert.is(s.pid, null);
@@ -244,11 +245,11 @@ test("a stale pid file (pid of another process) is ignored", async () => {
   const port = await freePort();
   mkdirSync(join(home, "dns"), { recursive: true });
   writeFileSync(dnsFiles(home).pidFile, `${process.pid}\n`);
-  const r = await applyDns([shop], { home, port, upstreams: [] });
+  const r = await applyDns([shop], { home, env: process.env, port, upstreams: [] });
   assert.ok(r.started);
   assert.is.not(r.pid, process.pid);
   assert.equal(dig(port, "api.feat.test").answers, ["10.251.0.2"]);
-  await stopDns({ home });
+  await stopDns({ home, env: process.env });
 });
 
 test("concurrent applies (lock) leave one dnsmasq serving the last applied input", async () => {
@@ -263,14 +264,14 @@ test("concurrent applies (lock) leave one dnsmasq serving the last applied input
       ],
     },
   ]);
-  const results = await Promise.all(variants.map((v) => applyDns(v, { home, port, upstreams: [] })));
+  const results = await Promise.all(variants.map((v) => applyDns(v, { home, env: process.env, port, upstreams: [] })));
   assert.is(results.filter((r) => r.started).length, 1);
   const pids = processesWithConfig(dnsFiles(home).config);
   assert.is(pids.length, 1, `dnsmasq processes: ${pids.join(", ")}`);
-  const s = dnsStatus(variants[variants.length - 1]!, { home, port, upstreams: [] });
-  const inSyncWithSome = variants.some((v) => dnsStatus(v, { home, port, upstreams: [] }).inSync);
+  const s = dnsStatus(variants[variants.length - 1]!, { home, env: process.env, port, upstreams: [] });
+  const inSyncWithSome = variants.some((v) => dnsStatus(v, { home, env: process.env, port, upstreams: [] }).inSync);
   assert.ok(s.running && inSyncWithSome, "the files on disk are exactly one of the inputs");
-  await stopDns({ home });
+  await stopDns({ home, env: process.env });
 });
 
 test("dnsmasq missing from PATH: exit 3 with the install hint, nothing started", async () => {
@@ -281,7 +282,7 @@ test("dnsmasq missing from PATH: exit 3 with the install hint, nothing started",
   homes.push(process.env["PATH"]);
   process.env["CILO_DNSMASQ"] = "dnsmasq";
   try {
-    await applyDns([shop], { home, port, upstreams: [] });
+    await applyDns([shop], { home, env: process.env, port, upstreams: [] });
     assert.unreachable();
   } catch (e) {
     assert.instance(e, CiloError);
@@ -293,7 +294,7 @@ test("dnsmasq missing from PATH: exit 3 with the install hint, nothing started",
     if (saved.CILO_DNSMASQ === undefined) delete process.env["CILO_DNSMASQ"];
     else process.env["CILO_DNSMASQ"] = saved.CILO_DNSMASQ;
   }
-  assert.is(dnsStatus([shop], { home, port, upstreams: [] }).running, false);
+  assert.is(dnsStatus([shop], { home, env: process.env, port, upstreams: [] }).running, false);
 });
 
 test("port taken by another program (UDP and TCP, or either): exit 3 naming the port", async () => {
@@ -305,7 +306,7 @@ test("port taken by another program (UDP and TCP, or either): exit 3 naming the 
     if (holds.includes("tcp")) await new Promise<void>((res) => tcp.listen(port, "127.0.0.1", () => res()));
     if (holds.includes("udp")) await new Promise<void>((res) => udp.bind(port, "127.0.0.1", () => res()));
     try {
-      await applyDns([shop], { home, port, upstreams: [] });
+      await applyDns([shop], { home, env: process.env, port, upstreams: [] });
       assert.unreachable(holds.join("+"));
     } catch (e) {
       assert.instance(e, CiloError);
@@ -323,8 +324,14 @@ test("port taken by another program (UDP and TCP, or either): exit 3 naming the 
 test("cilo dns start|status|render|stop from state", async () => {
   const home = tempHome();
   const port = await freePort();
-  const saved = process.env["CILO_HOME"];
-  process.env["CILO_HOME"] = home;
+  const ctx = createContext({
+    home,
+    env: process.env,
+    cwd: home,
+    createProvider: async () => {
+      throw new Error("cilo dns needs no container runtime");
+    },
+  });
   const out: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string) => {
@@ -333,12 +340,12 @@ test("cilo dns start|status|render|stop from state", async () => {
   }) as typeof process.stdout.write;
   const run = async (action: string, opts = {}) => {
     out.length = 0;
-    const code = await dnsCommand(action, opts);
+    const code = await dnsCommand(ctx, action, opts);
     return { code, text: out.join("") };
   };
   try {
-    await initState({ dns_port: port }, home);
-    await withState((state) => {
+    await initState(ctx, { dns_port: port });
+    await withState(ctx, (state) => {
       const base = { subnet: "10.251.0.0/24", workspace: "/w", created_at: "t", updated_at: "t" };
       state.envs["shop/feat"] = {
         ...base,
@@ -358,7 +365,7 @@ test("cilo dns start|status|render|stop from state", async () => {
         status: "stopped",
         services: [{ name: "web" }],
       };
-    }, home);
+    });
     const before = JSON.parse((await run("status", { json: true })).text);
     assert.equal(
       { running: before.running, names: before.names, in_sync: before.in_sync, port: before.port },
@@ -389,15 +396,13 @@ test("cilo dns start|status|render|stop from state", async () => {
     }
   } finally {
     process.stdout.write = write;
-    if (saved === undefined) delete process.env["CILO_HOME"];
-    else process.env["CILO_HOME"] = saved;
-    await stopDns({ home });
+    await stopDns({ home, env: process.env });
   }
 });
 
 test.after(async () => {
   for (const h of homes) {
-    if (existsSync(join(h, "dns"))) await stopDns({ home: h }).catch(() => {});
+    if (existsSync(join(h, "dns"))) await stopDns({ home: h, env: process.env }).catch(() => {});
   }
   for (const pid of extraPids) {
     try {

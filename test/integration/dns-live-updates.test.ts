@@ -93,14 +93,14 @@ function live(i: number, ingressIp = "10.251.0.100"): DnsEnv {
 
 test("200 hosts-file replacements while a client queries: no failed query, each new name answered", async () => {
   port = await freePort();
-  await applyDns([base, live(0)], { home, port, upstreams: [] });
+  await applyDns([base, live(0)], { home, env: process.env, port, upstreams: [] });
   const loop = queryLoop(resolver(1_000, 1), { "keep.live.test": "10.251.0.1", "svc7.base.test": "10.251.9.9" });
   const probe = resolver(500, 1);
   const latencies: number[] = [];
   let restarts = 0;
   for (let i = 1; i <= 200; i++) {
     const t0 = performance.now();
-    const r = await applyDns([base, live(i)], { home, port, upstreams: [] });
+    const r = await applyDns([base, live(i)], { home, env: process.env, port, upstreams: [] });
     if (r.restarted) restarts++;
     const svc = live(i).services[2]!;
     latencies.push(await firstCorrect(probe, `${svc.name}.live.test`, svc.ip!, t0));
@@ -135,7 +135,7 @@ test("wildcard changes switch instances without stopping dnsmasq: 20 trials, tim
     const ip = trial % 2 === 1 ? "10.251.0.200" : "10.251.0.201";
     const strict = queryLoop(resolver(300, 1), { "svc7.base.test": "10.251.9.9" });
     const t0 = performance.now();
-    const r = await applyDns([base, live(200, ip)], { home, port, upstreams: [] });
+    const r = await applyDns([base, live(200, ip)], { home, env: process.env, port, upstreams: [] });
     assert.ok(r.switched && !r.restarted, `trial ${trial} switched without a restart`);
     switchMs.push(r.switchMs!);
     gaps.push(await firstCorrect(probe, `any.shop.live.test`, ip, t0));
@@ -159,7 +159,7 @@ test("wildcard changes switch instances without stopping dnsmasq: 20 trials, tim
 });
 
 test.after(async () => {
-  await stopDns({ home }).catch(() => {});
+  await stopDns({ home, env: process.env }).catch(() => {});
   rmSync(home, { recursive: true, force: true });
 });
 

@@ -62,7 +62,7 @@ test("copy honours .ciloignore and include, keeps modes and symlinks, skips .git
     const src = makeProject(root);
     const before = snapshot(src);
     const dest = join(root, "envs", "shop", "e1");
-    const info = await createWorkspace({ source: src, dest, env: "e1", include: [".env", "dist/config.json"] });
+    const info = await createWorkspace({ processEnv: process.env, source: src, dest, env: "e1", include: [".env", "dist/config.json"] });
     assert.equal(snapshot(src), before, "the source changed");
     assert.is(info.kind, "copy");
     assert.is(info.path, dest);
@@ -102,9 +102,9 @@ test("copy honours .ciloignore and include, keeps modes and symlinks, skips .git
     assert.is(readlinkSync(join(dest, "link-dangling")), "missing-target");
     assert.not.ok(existsSync(join(dest, "pipe")));
     assert.is(info.files, Object.keys(expected).filter((k) => !k.endsWith("/")).length);
-    assert.is(await hasUncommittedChanges(dest), false, "a plain copy has no git status");
+    assert.is(await hasUncommittedChanges(process.env, dest), false, "a plain copy has no git status");
 
-    await removeWorkspace({ path: dest, kind: info.kind, source: src });
+    await removeWorkspace(process.env, { path: dest, kind: info.kind, source: src });
     assert.not.ok(existsSync(dest));
     assert.equal(snapshot(src), before);
   } finally {
@@ -117,7 +117,7 @@ test("an excluded folder that no include reaches is not created", async () => {
   try {
     const src = makeProject(root);
     const dest = join(root, "ws");
-    await createWorkspace({ source: src, dest, env: "e", include: ["dist/config.json"] });
+    await createWorkspace({ processEnv: process.env, source: src, dest, env: "e", include: ["dist/config.json"] });
     assert.not.ok(existsSync(join(dest, "node_modules")));
     assert.equal(readdirSync(join(dest, "dist")), ["config.json"]);
   } finally {
@@ -132,8 +132,8 @@ test("reflink falls back to a plain copy with a notice on a file system without 
     const before = snapshot(src);
     const copyDest = join(root, "copy");
     const reflinkDest = join(root, "reflink");
-    await createWorkspace({ source: src, dest: copyDest, env: "c" });
-    const info = await createWorkspace({ source: src, dest: reflinkDest, env: "r", mode: "reflink" });
+    await createWorkspace({ processEnv: process.env, source: src, dest: copyDest, env: "c" });
+    const info = await createWorkspace({ processEnv: process.env, source: src, dest: reflinkDest, env: "r", mode: "reflink" });
     const fs = execFileSync("stat", ["-f", "-c", "%T", root], { encoding: "utf8" }).trim();
     if (fs === "btrfs" || fs === "xfs") {
       assert.is(info.kind, "reflink");
@@ -154,13 +154,13 @@ test("an existing empty dest is used; a non-empty one or a file is refused with 
     const src = makeProject(root);
     const empty = join(root, "empty");
     mkdirSync(empty);
-    const info = await createWorkspace({ source: src, dest: empty, env: "e" });
+    const info = await createWorkspace({ processEnv: process.env, source: src, dest: empty, env: "e" });
     assert.ok(existsSync(join(empty, "compose.yml")));
     assert.ok((info.files ?? 0) > 0);
 
     const full = join(root, "full");
     write(full, "mine.txt", "precious\n");
-    await createWorkspace({ source: src, dest: full, env: "e" }).then(
+    await createWorkspace({ processEnv: process.env, source: src, dest: full, env: "e" }).then(
       () => assert.unreachable("a non-empty dest was accepted"),
       (e) => expectCode(e, 2, /already exists and is not empty/),
     );
@@ -168,7 +168,7 @@ test("an existing empty dest is used; a non-empty one or a file is refused with 
 
     const file = join(root, "file");
     writeFileSync(file, "x");
-    await createWorkspace({ source: src, dest: file, env: "e" }).then(
+    await createWorkspace({ processEnv: process.env, source: src, dest: file, env: "e" }).then(
       () => assert.unreachable("a file dest was accepted"),
       (e) => expectCode(e, 2, /is not a folder/),
     );
@@ -183,7 +183,7 @@ test("a missing source folder is exit 2 naming it, and nothing is created", asyn
   try {
     const missing = join(root, "nope");
     const dest = join(root, "ws");
-    await createWorkspace({ source: missing, dest, env: "e" }).then(
+    await createWorkspace({ processEnv: process.env, source: missing, dest, env: "e" }).then(
       () => assert.unreachable("a missing source was accepted"),
       (e) => {
         const err = expectCode(e, 2);
@@ -191,7 +191,7 @@ test("a missing source folder is exit 2 naming it, and nothing is created", asyn
       },
     );
     assert.not.ok(existsSync(dest));
-    await createWorkspace({ source: join(root, "src"), dest, env: "e", mode: "rsync" as never }).then(
+    await createWorkspace({ processEnv: process.env, source: join(root, "src"), dest, env: "e", mode: "rsync" as never }).then(
       () => assert.unreachable("an unknown mode was accepted"),
       (e) => expectCode(e, 2),
     );
@@ -205,7 +205,7 @@ test("a dest inside the source is not copied into itself", async () => {
   try {
     const src = makeProject(root);
     const dest = join(src, ".cilo-home", "envs", "p", "e");
-    const info = await createWorkspace({ source: src, dest, env: "e" });
+    const info = await createWorkspace({ processEnv: process.env, source: src, dest, env: "e" });
     assert.ok(existsSync(join(dest, "compose.yml")));
     assert.ok(existsSync(join(dest, ".cilo-home")), "the folders above dest are copied");
     assert.not.ok(existsSync(join(dest, ".cilo-home", "envs", "p", "e")), "dest was copied into itself");
@@ -222,7 +222,7 @@ test("an abort during the copy rejects and leaves no dest; an aborted signal tou
     for (let i = 0; i < 3000; i++) write(src, `d${i % 30}/f${i}.txt`, `${i}\n`);
     const dest = join(root, "ws");
     const ac = new AbortController();
-    const pending = createWorkspace({ source: src, dest, env: "e", signal: ac.signal });
+    const pending = createWorkspace({ processEnv: process.env, source: src, dest, env: "e", signal: ac.signal });
     setImmediate(() => ac.abort());
     await pending.then(
       () => assert.unreachable("the copy finished despite the abort"),
@@ -231,7 +231,7 @@ test("an abort during the copy rejects and leaves no dest; an aborted signal tou
     assert.not.ok(existsSync(dest));
 
     const aborted = AbortSignal.abort();
-    await createWorkspace({ source: src, dest, env: "e", signal: aborted }).then(
+    await createWorkspace({ processEnv: process.env, source: src, dest, env: "e", signal: aborted }).then(
       () => assert.unreachable("an aborted signal was ignored"),
       (e: Error) => assert.is(e.name, "AbortError"),
     );
@@ -245,7 +245,7 @@ test("removeWorkspace refuses a path that holds the project folder", async () =>
   const root = tempDir();
   try {
     const src = makeProject(root);
-    await removeWorkspace({ path: root, kind: "copy", source: src }, { force: true }).then(
+    await removeWorkspace(process.env, { path: root, kind: "copy", source: src }, { force: true }).then(
       () => assert.unreachable("the project folder's parent was removed"),
       (e) => assert.match((e as Error).message, /holds the project folder/),
     );

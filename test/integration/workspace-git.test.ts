@@ -64,7 +64,7 @@ test("worktree: branch cilo/<env> at HEAD with committed work only; remove takes
     const before = snapshot(repo.dir, notGit);
     const tagsBefore = git(repo.dir, "tag");
     const dest = join(root, "envs", "shop", "feat-login");
-    const info = await createWorkspace({ source: repo.dir, dest, env: "feat-login", mode: "worktree" });
+    const info = await createWorkspace({ processEnv: process.env, source: repo.dir, dest, env: "feat-login", mode: "worktree" });
     assert.equal(info, { kind: "worktree", path: dest, source: repo.dir, branch: "cilo/feat-login" });
     assert.is(git(dest, "rev-parse", "--abbrev-ref", "HEAD"), "cilo/feat-login");
     assert.is(git(dest, "rev-parse", "HEAD"), repo.head);
@@ -73,17 +73,17 @@ test("worktree: branch cilo/<env> at HEAD with committed work only; remove takes
     assert.equal(branches(repo.dir), ["cilo/feat-login", "feature", "main"]);
     assert.equal(snapshot(repo.dir, notGit), before, "the source's files changed");
 
-    assert.is(await hasUncommittedChanges(dest), false);
+    assert.is(await hasUncommittedChanges(process.env, dest), false);
     mkdirSync(join(dest, ".cilo"));
     writeFileSync(join(dest, ".cilo", "compose.yml"), "generated\n");
-    assert.is(await hasUncommittedChanges(dest), false, "cilo's own untracked artefacts are not user work");
+    assert.is(await hasUncommittedChanges(process.env, dest), false, "cilo's own untracked artefacts are not user work");
     writeFileSync(join(dest, "README.md"), "edited in the env\n");
-    assert.is(await hasUncommittedChanges(dest), true);
+    assert.is(await hasUncommittedChanges(process.env, dest), true);
 
-    await rejects(removeWorkspace(info), 2, /uncommitted changes/);
+    await rejects(removeWorkspace(process.env, info), 2, /uncommitted changes/);
     assert.ok(existsSync(join(dest, "README.md")), "a refused removal removed something");
 
-    await removeWorkspace(info, { force: true });
+    await removeWorkspace(process.env, info, { force: true });
     assert.not.ok(existsSync(dest));
     assert.equal(branches(repo.dir), ["feature", "main"]);
     assert.is(
@@ -106,11 +106,11 @@ test("worktree: an untracked file counts as a change; a worktree removed behind 
   try {
     const repo = makeRepo(root);
     const dest = join(root, "ws");
-    const info = await createWorkspace({ source: repo.dir, dest, env: "e2", mode: "worktree" });
+    const info = await createWorkspace({ processEnv: process.env, source: repo.dir, dest, env: "e2", mode: "worktree" });
     writeFileSync(join(dest, "notes.txt"), "mine\n");
-    assert.is(await hasUncommittedChanges(dest), true);
+    assert.is(await hasUncommittedChanges(process.env, dest), true);
     removeDir(dest);
-    await removeWorkspace(info);
+    await removeWorkspace(process.env, info);
     assert.equal(branches(repo.dir), ["feature", "main"]);
     assert.not.match(git(repo.dir, "worktree", "list"), /ws/);
   } finally {
@@ -124,24 +124,24 @@ test("worktree: an existing cilo/<env> branch, a plain folder, a sub-folder and 
     const repo = makeRepo(root);
     git(repo.dir, "branch", "cilo/taken", repo.first);
     const dest = join(root, "ws");
-    await rejects(createWorkspace({ source: repo.dir, dest, env: "taken", mode: "worktree" }), 2, /branch cilo\/taken already exists/);
+    await rejects(createWorkspace({ processEnv: process.env, source: repo.dir, dest, env: "taken", mode: "worktree" }), 2, /branch cilo\/taken already exists/);
     assert.not.ok(existsSync(dest));
     assert.is(git(repo.dir, "rev-parse", "cilo/taken"), repo.first, "the existing branch was touched");
 
     const plain = join(root, "plain");
     mkdirSync(plain);
     writeFileSync(join(plain, "compose.yml"), "services: {}\n");
-    await rejects(createWorkspace({ source: plain, dest, env: "e", mode: "worktree" }), 2, /is not a git repository/);
+    await rejects(createWorkspace({ processEnv: process.env, source: plain, dest, env: "e", mode: "worktree" }), 2, /is not a git repository/);
     assert.not.ok(existsSync(dest));
 
     const sub = join(repo.dir, "sub");
     mkdirSync(sub);
-    await rejects(createWorkspace({ source: sub, dest, env: "e", mode: "worktree" }), 2, /needs the repository's root/);
+    await rejects(createWorkspace({ processEnv: process.env, source: sub, dest, env: "e", mode: "worktree" }), 2, /needs the repository's root/);
 
     const empty = join(root, "empty");
     mkdirSync(empty);
     git(empty, "init", "-q");
-    await rejects(createWorkspace({ source: empty, dest, env: "e", mode: "worktree" }), 2, /has no commit yet/);
+    await rejects(createWorkspace({ processEnv: process.env, source: empty, dest, env: "e", mode: "worktree" }), 2, /has no commit yet/);
     assert.not.ok(existsSync(dest));
     assert.equal(branches(repo.dir), ["cilo/taken", "feature", "main"]);
   } finally {
@@ -156,8 +156,8 @@ test("git missing is exit 3 and leaves nothing", async () => {
     const repo = makeRepo(root);
     const dest = join(root, "ws");
     process.env["PATH"] = join(root, "no-bin");
-    await rejects(createWorkspace({ source: repo.dir, dest, env: "e", mode: "worktree" }), 3, /git/);
-    await rejects(createWorkspace({ git: { url: repo.dir }, dest, env: "e" }), 3, /git/);
+    await rejects(createWorkspace({ processEnv: process.env, source: repo.dir, dest, env: "e", mode: "worktree" }), 3, /git/);
+    await rejects(createWorkspace({ processEnv: process.env, git: { url: repo.dir }, dest, env: "e" }), 3, /git/);
     process.env["PATH"] = path;
     assert.not.ok(existsSync(dest));
   } finally {
@@ -174,28 +174,28 @@ test("git: clones the default branch, a branch, a tag and a commit id, over a pa
     execFileSync("git", ["clone", "-q", "--bare", repo.dir, bare]);
     const before = snapshot(repo.dir);
 
-    const plain = await createWorkspace({ git: { url: repo.dir }, dest: join(root, "plain"), env: "e" });
+    const plain = await createWorkspace({ processEnv: process.env, git: { url: repo.dir }, dest: join(root, "plain"), env: "e" });
     assert.equal(plain, { kind: "git", path: join(root, "plain"), url: repo.dir });
     assert.is(git(plain.path, "rev-parse", "HEAD"), repo.head);
     assert.is(readFileSync(join(plain.path, "README.md"), "utf8"), "v2\n");
 
-    const feature = await createWorkspace({ git: { url: `file://${bare}`, ref: "feature" }, dest: join(root, "feature"), env: "e" });
+    const feature = await createWorkspace({ processEnv: process.env, git: { url: `file://${bare}`, ref: "feature" }, dest: join(root, "feature"), env: "e" });
     assert.is(feature.ref, "feature");
     assert.is(git(feature.path, "rev-parse", "--abbrev-ref", "HEAD"), "feature");
     assert.ok(existsSync(join(feature.path, "feature.txt")));
 
-    const tag = await createWorkspace({ git: { url: bare, ref: "v1" }, dest: join(root, "tag"), env: "e" });
+    const tag = await createWorkspace({ processEnv: process.env, git: { url: bare, ref: "v1" }, dest: join(root, "tag"), env: "e" });
     assert.is(git(tag.path, "rev-parse", "HEAD"), repo.first);
     assert.is(readFileSync(join(tag.path, "README.md"), "utf8"), "v1\n");
 
-    const commit = await createWorkspace({ git: { url: bare, ref: repo.first.slice(0, 10) }, dest: join(root, "commit"), env: "e" });
+    const commit = await createWorkspace({ processEnv: process.env, git: { url: bare, ref: repo.first.slice(0, 10) }, dest: join(root, "commit"), env: "e" });
     assert.is(git(commit.path, "rev-parse", "HEAD"), repo.first);
     assert.is(git(commit.path, "rev-parse", "--abbrev-ref", "HEAD"), "HEAD", "a commit is checked out detached");
 
-    assert.is(await hasUncommittedChanges(tag.path), false);
+    assert.is(await hasUncommittedChanges(process.env, tag.path), false);
     writeFileSync(join(tag.path, "README.md"), "changed\n");
-    assert.is(await hasUncommittedChanges(tag.path), true);
-    await removeWorkspace({ path: tag.path, kind: "git" }, { force: true });
+    assert.is(await hasUncommittedChanges(process.env, tag.path), true);
+    await removeWorkspace(process.env, { path: tag.path, kind: "git" }, { force: true });
     assert.not.ok(existsSync(tag.path));
     assert.equal(snapshot(repo.dir), before, "cloning changed the source repository");
   } finally {
@@ -208,18 +208,30 @@ test("git: an unknown ref is exit 2, a bad URL exit 1; a failed clone leaves des
   try {
     const repo = makeRepo(root);
     const dest = join(root, "ws");
-    await rejects(createWorkspace({ git: { url: repo.dir, ref: "no-such-branch" }, dest, env: "e" }), 2, /"no-such-branch" is not a branch, tag or commit/);
+    await rejects(
+      createWorkspace({ processEnv: process.env, git: { url: repo.dir, ref: "no-such-branch" }, dest, env: "e" }),
+      2,
+      /"no-such-branch" is not a branch, tag or commit/,
+    );
     assert.not.ok(existsSync(dest));
-    await rejects(createWorkspace({ git: { url: repo.dir, ref: "deadbeef" }, dest, env: "e" }), 2, /"deadbeef" is not a branch, tag or commit/);
+    await rejects(
+      createWorkspace({ processEnv: process.env, git: { url: repo.dir, ref: "deadbeef" }, dest, env: "e" }),
+      2,
+      /"deadbeef" is not a branch, tag or commit/,
+    );
     assert.not.ok(existsSync(dest));
-    await rejects(createWorkspace({ git: { url: repo.dir, ref: "--upload-pack=x" }, dest, env: "e" }), 2, /not a branch, tag or commit name/);
-    await rejects(createWorkspace({ git: { url: join(root, "missing.git") }, dest, env: "e" }), 1, /Cannot clone/);
+    await rejects(
+      createWorkspace({ processEnv: process.env, git: { url: repo.dir, ref: "--upload-pack=x" }, dest, env: "e" }),
+      2,
+      /not a branch, tag or commit name/,
+    );
+    await rejects(createWorkspace({ processEnv: process.env, git: { url: join(root, "missing.git") }, dest, env: "e" }), 1, /Cannot clone/);
     assert.not.ok(existsSync(dest));
 
     mkdirSync(dest);
-    await rejects(createWorkspace({ git: { url: repo.dir, ref: "deadbeef" }, dest, env: "e" }), 2, /deadbeef/);
+    await rejects(createWorkspace({ processEnv: process.env, git: { url: repo.dir, ref: "deadbeef" }, dest, env: "e" }), 2, /deadbeef/);
     assert.equal(readdirSync(dest), [], "an empty dest is put back empty");
-    const info = await createWorkspace({ git: { url: repo.dir, ref: "main" }, dest, env: "e" });
+    const info = await createWorkspace({ processEnv: process.env, git: { url: repo.dir, ref: "main" }, dest, env: "e" });
     assert.is(git(info.path, "rev-parse", "HEAD"), repo.head);
   } finally {
     removeDir(root);

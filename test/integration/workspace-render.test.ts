@@ -19,7 +19,7 @@ async function setUp(root: string): Promise<{ src: string; ws: string; tokens: R
   writeFileSync(join(src, "config", "static.env"), "NOTHING=here\n");
   writeFileSync(join(src, "config", "left.env"), "ENV=${CILO_ENV}\n");
   const ws = join(root, "ws");
-  await createWorkspace({ source: src, dest: ws, env: "feat-x" });
+  await createWorkspace({ processEnv: process.env, source: src, dest: ws, env: "feat-x" });
   const tokens = { CILO_ENV: "feat-x", CILO_PROJECT: "shop", CILO_BASE_URL: "http://shop.feat-x.test", CILO_DNS_SUFFIX: "test", CILO_WORKSPACE: ws };
   return { src, ws, tokens };
 }

@@ -9,6 +9,7 @@ import * as assert from "uvu/assert";
 import { completionModel } from "../../src/cli/commands/completion.ts";
 import { registerCommands } from "../../src/cli/commands.ts";
 import { renderCompletion } from "../../src/cli/completion.ts";
+import { testContext } from "../helpers/context.ts";
 import { ENVIRONMENT, helpEpilogue, withoutNegatedDefaults } from "../../src/cli/help.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -16,7 +17,7 @@ const docs = readFileSync(join(root, "docs/cli.md"), "utf8");
 
 function program() {
   const cli = cac("cilo");
-  registerCommands(cli, () => {});
+  registerCommands(testContext({ home: "/nonexistent/cilo-home" }), cli, () => {});
   return cli;
 }
 

@@ -39,14 +39,12 @@ async function load(text: string, name = ".cilo/config.yml"): Promise<{ config?:
   mkdirSync(join(dir, ".cilo"));
   writeFileSync(join(dir, name), text);
   const warnings: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((s: string) => warnings.push(String(s)) > 0) as typeof process.stderr.write;
+  const log = { warn: (s: string) => warnings.push(`cilo: warning: ${s}`) };
   try {
-    return { config: (await loadProjectConfig(dir)).config, warnings };
+    return { config: (await loadProjectConfig(dir, log)).config, warnings };
   } catch (e) {
     return { error: (e as Error).message, warnings };
   } finally {
-    process.stderr.write = write;
     rmSync(dir, { recursive: true, force: true });
   }
 }

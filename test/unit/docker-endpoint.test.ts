@@ -85,7 +85,7 @@ test("a context's TLS material and DOCKER_TLS_VERIFY/DOCKER_CERT_PATH reach comp
 });
 
 test("dockerode gets every connection option, so its own DOCKER_HOST reading cannot mix in", () => {
-  assert.equal(dockerodeOptions({ host: "unix:///var/run/cilo-e2.sock", source: "default" }), {
+  assert.equal(dockerodeOptions({ host: "unix:///var/run/cilo-e2.sock", source: "default" }, {}), {
     socketPath: "/var/run/cilo-e2.sock",
     host: undefined,
     port: undefined,
@@ -94,15 +94,15 @@ test("dockerode gets every connection option, so its own DOCKER_HOST reading can
     cert: undefined,
     key: undefined,
   });
-  const tcp = dockerodeOptions({ host: "tcp://10.213.77.2:2375", source: "DOCKER_HOST" });
+  const tcp = dockerodeOptions({ host: "tcp://10.213.77.2:2375", source: "DOCKER_HOST" }, {});
   assert.is(tcp["host"], "10.213.77.2");
   assert.is(tcp["port"], "2375");
   assert.is(tcp["protocol"], "http");
   assert.is(tcp["socketPath"], undefined);
-  const tls = dockerodeOptions({ host: "tcp://h:2376", source: "DOCKER_HOST", tlsPath: "/c", tlsVerify: true }, (p) => Buffer.from(p));
+  const tls = dockerodeOptions({ host: "tcp://h:2376", source: "DOCKER_HOST", tlsPath: "/c", tlsVerify: true }, {}, (p) => Buffer.from(p));
   assert.is(tls["protocol"], "https");
   assert.is(String(tls["ca"]), "/c/ca.pem");
-  const ssh = dockerodeOptions({ host: "ssh://me@box:2222", source: "DOCKER_HOST" });
+  const ssh = dockerodeOptions({ host: "ssh://me@box:2222", source: "DOCKER_HOST" }, {});
   assert.equal([ssh["protocol"], ssh["host"], ssh["port"], ssh["username"]], ["ssh", "box", "2222", "me"]);
 });
 

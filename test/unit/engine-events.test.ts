@@ -1,4 +1,5 @@
 // The engine through its events, in-process, with host-only workflows (no Docker, cilo not initialised).
+import { testContext } from "../helpers/context.ts";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +11,8 @@ import { loadWorkflow } from "../../src/workflow/load.ts";
 import { until } from "../helpers/until.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cilo-engine-"));
-process.env["CILO_HOME"] = join(dir, "home");
+/** cilo is not initialised in this home: host-only workflows. */
+const ctx = testContext({ home: join(dir, "home") });
 let n = 0;
 
 async function start(yaml: string, opts: { keep?: boolean; vars?: Record<string, string>; files?: Record<string, string> } = {}) {
@@ -23,7 +25,7 @@ async function start(yaml: string, opts: { keep?: boolean; vars?: Record<string,
   writeFileSync(join(folder, "wf.yaml"), yaml);
   const loaded = await loadWorkflow(join(folder, "wf.yaml"), opts.vars ? { vars: opts.vars } : {});
   const events: WorkflowEvent[] = [];
-  const runner = new WorkflowRunner(loaded, { keep: opts.keep ?? false, onEvent: (e) => events.push(e), processEnv: { ...process.env, WORK: folder } });
+  const runner = new WorkflowRunner(loaded, { ctx, keep: opts.keep ?? false, onEvent: (e) => events.push(e), processEnv: { ...process.env, WORK: folder } });
   return { runner, events, folder, done: runner.run() };
 }
 

@@ -15,10 +15,10 @@ test("which: only a file with the execute bit is found on PATH", () => {
     writeFileSync(bin, "#!/bin/sh\n");
     chmodSync(bin, 0o644);
     assert.is(which("oneof-tool", { PATH: dir }), undefined);
-    assert.is(which(bin), undefined, "a path is checked too");
+    assert.is(which(bin, {}), undefined, "a path is checked too");
     chmodSync(bin, 0o755);
     assert.is(which("oneof-tool", { PATH: `/nonexistent:${dir}` }), bin);
-    assert.is(which(bin), bin);
+    assert.is(which(bin, {}), bin);
     assert.is(which("oneof-tool", { PATH: "" }, [dir]), bin, "extra folders after PATH");
     assert.is(which("oneof-missing", { PATH: dir }), undefined);
   } finally {

@@ -1,4 +1,5 @@
 // The doctor findings registry (issue 13): one entry per id, documented, and fixes that read a structured target.
+import { testContext } from "../helpers/context.ts";
 import { readFileSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -62,7 +63,7 @@ test("--fix skips findings without a fix line, and resource-foreign without --fo
 
 test("a finding without an automatic fix fails with E_NO_FIX instead of guessing", async () => {
   const f = finding("env-failed", { kind: "env", project: "p", env: "e" }, "m", "pretend");
-  const report = await applyFixes([f], { home: "/nonexistent-cilo-home" });
+  const report = await applyFixes(testContext({ home: "/nonexistent-cilo-home" }), [f]);
   assert.equal(report.fixed, []);
   assert.equal(report.failed, [{ id: "env-failed", subject: "p/e", message: "env-failed has no automatic fix" }]);
 });

@@ -8,6 +8,9 @@ import { initState, readState, withState } from "../../src/core/state/store.ts";
 import { validateState } from "../../src/core/state/validate.ts";
 import { removeDir, tempDir } from "../helpers/cli.ts";
 
+/** The state functions get a context; these tests need only its home and an empty environment. */
+const at = (home: string) => ({ home, env: {} });
+
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/state/${name}`, import.meta.url), "utf8"));
 
 test("migrates the v0 (Go implementation) fixture to the current version", () => {
@@ -67,13 +70,13 @@ test("schema 1 → 2: the home gets an id derived from its folder (stable until 
       shared: { shop: { project: "shop", network: "cilo_shop__shared", subnet: "10.224.1.0/24", services: {} } },
     };
     writeFileSync(join(home, "state.json"), JSON.stringify(v1));
-    const first = readState(home);
+    const first = readState(at(home));
     assert.is(first.version, 2);
     assert.match(first.home_id, /^[0-9a-f]{8}$/);
-    assert.is(readState(home).home_id, first.home_id, "every reader derives the same id");
+    assert.is(readState(at(home)).home_id, first.home_id, "every reader derives the same id");
     assert.is(first.envs["shop/a"]!.docker_name, "cilo_shop_a");
     assert.is(first.shared!["shop"]!.network, "cilo_shop__shared");
-    await withState(() => {}, home);
+    await withState(at(home), () => {});
     assert.is(JSON.parse(readFileSync(join(home, "state.json"), "utf8")).home_id, first.home_id, "the first write keeps it");
   } finally {
     removeDir(home);
@@ -84,8 +87,8 @@ test("a new home gets a random id; docker names other than this home's own are r
   const a = tempDir();
   const b = tempDir();
   try {
-    const sa = (await initState({}, a)).state;
-    const sb = (await initState({}, b)).state;
+    const sa = (await initState(at(a), {})).state;
+    const sb = (await initState(at(b), {})).state;
     assert.match(sa.home_id, /^[0-9a-f]{8}$/);
     assert.is.not(sa.home_id, sb.home_id);
     const rec = {
@@ -122,11 +125,11 @@ test("withState writes atomically, keeps a backup, and a migrated v0 file is rew
   try {
     mkdirSync(home, { recursive: true });
     writeFileSync(join(home, "state.json"), JSON.stringify(fixture("v0.json")));
-    const before = readState(home);
+    const before = readState(at(home));
     assert.is(before.version, STATE_VERSION);
-    await withState((s) => {
+    await withState(at(home), (s) => {
       delete s.envs["shop/main"];
-    }, home);
+    });
     const after = JSON.parse(readFileSync(join(home, "state.json"), "utf8"));
     assert.is(after.version, STATE_VERSION);
     assert.equal(Object.keys(after.envs), ["shop/feat-x"]);
@@ -145,11 +148,11 @@ test("withState writes atomically, keeps a backup, and a migrated v0 file is rew
 test("a throwing fn writes nothing", async () => {
   const home = tempDir();
   try {
-    await initState({}, home);
+    await initState(at(home), {});
     const before = readFileSync(join(home, "state.json"), "utf8");
-    await withState(() => {
+    await withState(at(home), () => {
       throw new Error("boom");
-    }, home).then(
+    }).then(
       () => assert.unreachable(),
       (e) => assert.is(e.message, "boom"),
     );
@@ -163,16 +166,16 @@ test("a throwing fn writes nothing", async () => {
 test("a corrupt state names the file and the backup, and is not reset", async () => {
   const home = tempDir();
   try {
-    await initState({}, home);
-    await withState((s) => {
+    await initState(at(home), {});
+    await withState(at(home), (s) => {
       s.config.dns_port = 5400;
-    }, home);
+    });
     writeFileSync(join(home, "state.json"), '{"version": 1, "envs": {');
     assert.throws(
-      () => readState(home),
+      () => readState(at(home)),
       (e: any) => e.code === "E_STATE_CORRUPT" && e.message.includes(join(home, "state.json")) && e.hint.includes("state.json.bak"),
     );
-    await withState(() => {}, home).then(
+    await withState(at(home), () => {}).then(
       () => assert.unreachable(),
       (e) => assert.is(e.code, "E_STATE_CORRUPT"),
     );
@@ -186,7 +189,7 @@ test("a missing state is 'not initialised', exit 3", () => {
   const home = tempDir();
   try {
     assert.throws(
-      () => readState(home),
+      () => readState(at(home)),
       (e: any) => e.code === "E_NOT_INITIALISED" && e.exitCode === 3,
     );
   } finally {

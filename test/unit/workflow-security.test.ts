@@ -1,6 +1,7 @@
 // Workflow files read by CI from untrusted pull requests: includes stay inside the workflow's
 // repository (or folder), a file that is not a workflow is never quoted, `${{ }}` of outside
 // values pasted into run: scripts is warned about, and step titles never carry interpolated values.
+import { testContext } from "../helpers/context.ts";
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -218,6 +219,7 @@ test("step titles are the text as written: no value of env, vars or outputs reac
   );
   const events: WorkflowEvent[] = [];
   const runner = new WorkflowRunner(await loadWorkflow(main), {
+    ctx: testContext({ home: join(dir, "home") }),
     onEvent: (e) => events.push(e),
     processEnv: { PATH: process.env["PATH"], HOME: dir, CILO_HOME: join(dir, "home"), SECRET_TOKEN: "hunter2-secret-value" },
   });

@@ -1,3 +1,4 @@
+import type { CiloContext } from "../../core/context/context.ts";
 import { createEnv } from "../../core/env/create-env.ts";
 import { usageError } from "../../core/errors.ts";
 import { notice, printJson, println, warn } from "../output.ts";
@@ -14,14 +15,14 @@ interface CreateOptions {
   json?: boolean;
 }
 
-export default async function create(env: string, opts: CreateOptions): Promise<number> {
+export default async function create(ctx: CiloContext, env: string, opts: CreateOptions): Promise<number> {
   if (opts.clone !== undefined && !["copy", "reflink", "worktree"].includes(opts.clone)) {
     throw usageError(`--clone "${opts.clone}" is not one of copy, reflink, worktree`);
   }
   if (opts.git && opts.from) throw usageError("Use either --from or --git, not both");
   if (opts.ref && !opts.git) throw usageError("--ref goes with --git");
   const include = opts.include === undefined ? [] : Array.isArray(opts.include) ? opts.include.map(String) : [String(opts.include)];
-  const { env: rec, notice: note } = await createEnv({
+  const { env: rec, notice: note } = await createEnv(ctx, {
     env,
     ...(opts.from ? { from: opts.from } : {}),
     ...(opts.git ? { git: opts.git } : {}),

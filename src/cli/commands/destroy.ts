@@ -1,3 +1,4 @@
+import type { CiloContext } from "../../core/context/context.ts";
 import { createInterface } from "node:readline/promises";
 import { destroyEnv } from "../../core/env/destroy-env.ts";
 import { planWorkspaceRemoval } from "../../core/env/destroy-workspace.ts";
@@ -14,18 +15,18 @@ interface DestroyOptions {
   project?: string;
 }
 
-export default async function destroy(env: string, opts: DestroyOptions): Promise<number> {
+export default async function destroy(ctx: CiloContext, env: string, opts: DestroyOptions): Promise<number> {
   if (!opts.force && process.stdin.isTTY && process.stderr.isTTY) {
-    const rec = findEnv(readState(), env, await currentProject(opts.project));
-    if (!opts.keepWorkspace) await planWorkspaceRemoval(rec, { ref: env }); // refuses losing work before asking
+    const rec = findEnv(readState(ctx), env, await currentProject(opts.project, ctx.cwd));
+    if (!opts.keepWorkspace) await planWorkspaceRemoval(ctx, rec, { ref: env }); // refuses losing work before asking
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     const answer = await rl.question(
-      `Destroy ${rec.project}/${rec.name}: containers, network, volumes${opts.keepWorkspace ? "" : ` and ${workspacePath(rec.project, rec.name)}`}? [y/N] `,
+      `Destroy ${rec.project}/${rec.name}: containers, network, volumes${opts.keepWorkspace ? "" : ` and ${workspacePath(rec.project, rec.name, ctx.home)}`}? [y/N] `,
     );
     rl.close();
     if (!/^y(es)?$/i.test(answer.trim())) throw new CiloError("E_ABORTED", "Nothing was destroyed");
   }
-  const result = await destroyEnv({
+  const result = await destroyEnv(ctx, {
     ref: env,
     force: !!opts.force,
     keepWorkspace: !!opts.keepWorkspace,

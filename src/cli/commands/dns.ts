@@ -1,10 +1,10 @@
+import type { CiloContext } from "../../core/context/context.ts";
 import { join } from "node:path";
 import { dnsStatus, renderDns, stopDns } from "../../core/dns/dnsmasq.ts";
 import { dnsEnvsFromState, dnsOptionsFromState, resolverSuffixes } from "../../core/dns/from-state.ts";
 import { setupResolver, teardownResolver } from "../../core/dns/setup.ts";
 import { syncDnsWithState } from "../../core/dns/sync-with-state.ts";
 import { isCiloError, usageError } from "../../core/errors.ts";
-import { ciloHome } from "../../core/paths.ts";
 import { DEFAULT_CONFIG, emptyState, type State } from "../../core/state/schema.ts";
 import { readState } from "../../core/state/store.ts";
 import { printJson, println, warn } from "../output.ts";
@@ -19,18 +19,18 @@ interface DnsCommandOptions {
 const ACTIONS = ["status", "start", "stop", "render", "setup", "teardown"];
 
 /** `cilo dns status|start|stop|render|setup|teardown`: cilo's dnsmasq, rendered from state (SPEC §5). */
-export default async function dns(action: string, opts: DnsCommandOptions): Promise<number> {
+export default async function dns(ctx: CiloContext, action: string, opts: DnsCommandOptions): Promise<number> {
   switch (action) {
     case "status":
-      return status(opts);
+      return status(ctx, opts);
     case "start":
-      return start(opts);
+      return start(ctx, opts);
     case "stop":
-      return stop(opts);
+      return stop(ctx, opts);
     case "render":
-      return render(opts);
+      return render(ctx, opts);
     case "setup":
-      return setup(opts);
+      return setup(ctx, opts);
     case "teardown":
       return teardown(opts);
     default:
@@ -38,9 +38,9 @@ export default async function dns(action: string, opts: DnsCommandOptions): Prom
   }
 }
 
-function status(opts: DnsCommandOptions): number {
-  const state = readState();
-  const s = dnsStatus(dnsEnvsFromState(state), dnsOptionsFromState(state));
+function status(ctx: CiloContext, opts: DnsCommandOptions): number {
+  const state = readState(ctx);
+  const s = dnsStatus(dnsEnvsFromState(state), dnsOptionsFromState(state, ctx));
   if (opts.json) {
     printJson({
       running: s.running,
@@ -66,9 +66,9 @@ function status(opts: DnsCommandOptions): number {
   return 0;
 }
 
-async function start(opts: DnsCommandOptions): Promise<number> {
-  readState(); // a corrupt or invalid state stops here, before the dns folder is touched
-  const r = await syncDnsWithState();
+async function start(ctx: CiloContext, opts: DnsCommandOptions): Promise<number> {
+  readState(ctx); // a corrupt or invalid state stops here, before the dns folder is touched
+  const r = await syncDnsWithState(ctx);
   if (opts.json) {
     printJson(r);
     return 0;
@@ -84,16 +84,16 @@ async function start(opts: DnsCommandOptions): Promise<number> {
   return 0;
 }
 
-async function stop(opts: DnsCommandOptions): Promise<number> {
-  const stopped = await stopDns();
+async function stop(ctx: CiloContext, opts: DnsCommandOptions): Promise<number> {
+  const stopped = await stopDns(ctx);
   if (opts.json) printJson({ stopped });
   else println(stopped ? "dnsmasq stopped" : "dnsmasq was not running");
   return 0;
 }
 
-function render(opts: DnsCommandOptions): number {
-  const state = readState();
-  const { config, hostsFiles, wildcards, files } = renderDns(dnsEnvsFromState(state), dnsOptionsFromState(state));
+function render(ctx: CiloContext, opts: DnsCommandOptions): number {
+  const state = readState(ctx);
+  const { config, hostsFiles, wildcards, files } = renderDns(dnsEnvsFromState(state), dnsOptionsFromState(state, ctx));
   const hosts = Object.fromEntries(Object.entries(hostsFiles).map(([name, content]) => [join(files.hostsDir, name), content]));
   if (opts.json) {
     printJson({ config: { path: files.config, content: config }, hosts, wildcards });
@@ -108,8 +108,8 @@ function render(opts: DnsCommandOptions): number {
   return 0;
 }
 
-function setup(opts: DnsCommandOptions): number {
-  const state = stateOrDefaults();
+function setup(ctx: CiloContext, opts: DnsCommandOptions): number {
+  const state = stateOrDefaults(ctx);
   const { suffixes, skipped } = resolverSuffixes(state);
   for (const s of skipped) warn(`Not wiring .${s} (an env's project suffix, not under a private-use name) to cilo`);
   const r = setupResolver({
@@ -147,12 +147,12 @@ function teardown(opts: DnsCommandOptions): number {
 }
 
 /** `sudo cilo dns setup` often runs with root's home, where cilo is not initialised. */
-function stateOrDefaults(): State {
+function stateOrDefaults(ctx: CiloContext): State {
   try {
-    return readState();
+    return readState(ctx);
   } catch (e) {
     if (!isCiloError(e) || e.code !== "E_NOT_INITIALISED") throw e;
-    warn(`cilo is not initialised in ${ciloHome()}; using the default port ${DEFAULT_CONFIG.dns_port} and suffix .${DEFAULT_CONFIG.dns_suffix}`);
+    warn(`cilo is not initialised in ${ctx.home}; using the default port ${DEFAULT_CONFIG.dns_port} and suffix .${DEFAULT_CONFIG.dns_suffix}`);
     return emptyState("uninitialised");
   }
 }

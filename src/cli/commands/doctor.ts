@@ -1,3 +1,4 @@
+import type { CiloContext } from "../../core/context/context.ts";
 import { isProblem, type Finding } from "../../core/reconcile/finding.ts";
 import { runDoctor, type DoctorReport } from "../../core/reconcile/run-doctor.ts";
 import { notice, printJson, println } from "../output.ts";
@@ -10,8 +11,8 @@ interface DoctorCommandOptions {
 }
 
 /** `cilo doctor [--fix [--force] [--foreign]] [--json]`: exit 0 healthy, 1 problems left, 3 a prerequisite is missing. */
-export default async function doctor(opts: DoctorCommandOptions): Promise<number> {
-  const report = await runDoctor({ fix: !!opts.fix, force: !!opts.force, foreign: !!opts.foreign, onProgress: notice });
+export default async function doctor(ctx: CiloContext, opts: DoctorCommandOptions): Promise<number> {
+  const report = await runDoctor(ctx, { fix: !!opts.fix, force: !!opts.force, foreign: !!opts.foreign, onProgress: notice });
   if (opts.json) {
     printJson({
       healthy: report.healthy,

@@ -1,3 +1,4 @@
+import type { CiloContext } from "../../core/context/context.ts";
 import { durationMs, isUnitless } from "../../core/duration.ts";
 import { gcEnvs, type IdleEnv } from "../../core/env/gc-envs.ts";
 import { usageError } from "../../core/errors.ts";
@@ -10,10 +11,10 @@ interface GcCommandOptions {
 }
 
 /** `cilo gc [--older-than 7d] [--dry-run] [--json]`: exit 1 when an env could not be destroyed. */
-export default async function gc(opts: GcCommandOptions): Promise<number> {
+export default async function gc(ctx: CiloContext, opts: GcCommandOptions): Promise<number> {
   const olderThan = String(opts.olderThan ?? "7d");
   const olderThanMs = parseAge(olderThan);
-  const r = await gcEnvs({ olderThanMs, dryRun: !!opts.dryRun });
+  const r = await gcEnvs(ctx, { olderThanMs, dryRun: !!opts.dryRun });
   if (opts.json) {
     printJson({
       older_than_ms: olderThanMs,

@@ -1,3 +1,4 @@
+import type { CiloContext } from "../../core/context/context.ts";
 import { currentProject } from "../../core/config/current-project.ts";
 import { findEnv } from "../../core/state/find-env.ts";
 import { checkDnsNames, refreshDns } from "../../core/env/refresh-dns.ts";
@@ -16,12 +17,18 @@ const ACTIONS = ["list", "add", "remove", "set"];
  * served as `<name>.<env>.<suffix>`. Names are validated as DNS labels; a name that would
  * collide with another env's is refused before anything changes.
  */
-export default async function hostnames(action: string, env: string, args: string[], opts: { project?: string; json?: boolean }): Promise<number> {
+export default async function hostnames(
+  ctx: CiloContext,
+  action: string,
+  env: string,
+  args: string[],
+  opts: { project?: string; json?: boolean },
+): Promise<number> {
   if (!ACTIONS.includes(action)) throw usageError(`Unknown hostnames action "${action}"`, `Use one of: ${ACTIONS.join(", ")}`);
-  const project = await currentProject(opts.project);
+  const project = await currentProject(opts.project, ctx.cwd);
   if (action === "list") {
-    const rec = findEnv(readState(), env, project);
-    const suffix = await dnsSuffixOf(rec);
+    const rec = findEnv(readState(ctx), env, project);
+    const suffix = await dnsSuffixOf(ctx, rec);
     const rows = rec.services.map((s) => {
       const names = [...new Set([...(s.hostnames ?? []), ...(rec.hostnames?.[s.name] ?? [])])].sort();
       return { service: s.name, hostnames: names, dns: names.map((n) => `${n}.${rec.name}.${suffix}`) };
@@ -44,7 +51,7 @@ export default async function hostnames(action: string, env: string, args: strin
     if (!isDnsLabel(n))
       throw usageError(`The hostname ${shown(n)} is not a DNS label: use letters, digits and "-", starting and ending with a letter or digit`);
   }
-  const state = readState();
+  const state = readState(ctx);
   const rec = findEnv(state, env, project);
   if (!rec.services.some((s) => s.name === service)) {
     throw usageError(`The env ${rec.project}/${rec.name} has no service ${shown(service)} (services: ${rec.services.map((s) => s.name).join(", ")})`);
@@ -67,7 +74,7 @@ export default async function hostnames(action: string, env: string, args: strin
     { ...candidate, services: candidate.services.map((s) => (s.name === service ? { ...s, hostnames: [...new Set([...(s.hostnames ?? []), ...next])] } : s)) },
     state,
   );
-  await withState((st) => {
+  await withState(ctx, (st) => {
     const cur = st.envs[envKey(rec.project, rec.name)];
     if (!cur) throw usageError(`No env "${env}" exists`);
     const map = { ...(cur.hostnames ?? {}) };
@@ -77,7 +84,7 @@ export default async function hostnames(action: string, env: string, args: strin
     else delete cur.hostnames;
     cur.updated_at = new Date().toISOString();
   });
-  if (rec.status === "running") await refreshDns();
+  if (rec.status === "running") await refreshDns(ctx);
   println(`${service} of ${rec.project}/${rec.name}: ${next.length > 0 ? next.join(", ") : "no custom hostnames"}`);
   return 0;
 }

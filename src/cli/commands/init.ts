@@ -1,3 +1,4 @@
+import type { CiloContext } from "../../core/context/context.ts";
 import { usageError } from "../../core/errors.ts";
 import { parseCidr } from "../../core/cidr.ts";
 import { poolCapacity } from "../../core/network/subnet-pool.ts";
@@ -21,15 +22,15 @@ interface InitOptions {
   json?: boolean;
 }
 
-export default async function init(opts: InitOptions): Promise<number> {
+export default async function init(ctx: CiloContext, opts: InitOptions): Promise<number> {
   const changes = parseInitOptions(opts);
-  const { created, state } = await initState(changes);
+  const { created, state } = await initState(ctx, changes);
   if (opts.json) {
-    printJson({ created, state_file: statePath(), config: state.config });
+    printJson({ created, state_file: statePath(ctx.home), config: state.config });
     return 0;
   }
   const c = state.config;
-  println(`${created ? "Initialised" : "Already initialised:"} ${statePath()}`);
+  println(`${created ? "Initialised" : "Already initialised:"} ${statePath(ctx.home)}`);
   println(`  subnet pool  ${c.subnet_pool} in /${c.subnet_size}s (${poolCapacity(c.subnet_pool, c.subnet_size)} envs)`);
   println(`  dns          127.0.0.1:${c.dns_port}, suffix .${c.dns_suffix}`);
   println(

@@ -1,3 +1,4 @@
+import type { CiloContext } from "../../core/context/context.ts";
 import { usageError } from "../../core/errors.ts";
 import { normaliseName } from "../../core/names.ts";
 import { dependantsOf } from "../../core/shared/dependants.ts";
@@ -27,12 +28,12 @@ export function envSummary(e: EnvRecord, state: State) {
   };
 }
 
-export default async function list(opts: ListOptions): Promise<number> {
+export default async function list(ctx: CiloContext, opts: ListOptions): Promise<number> {
   const format = opts.json ? "json" : (opts.format ?? "table");
   if (!["table", "json", "quiet"].includes(format)) {
     throw usageError(`--format "${format}" is not one of table, json, quiet`);
   }
-  const state = readState();
+  const state = readState(ctx);
   const project = opts.project ? normaliseName(opts.project, "project") : undefined;
   const envs = Object.values(state.envs)
     .filter((e) => !project || e.project === project)

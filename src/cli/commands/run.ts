@@ -1,3 +1,4 @@
+import type { CiloContext } from "../../core/context/context.ts";
 import type { WorkflowResult } from "../../workflow/engine.ts";
 import { appendFileSync } from "node:fs";
 import { runInEnv } from "../../core/env/run-in-env.ts";
@@ -29,12 +30,12 @@ const WORKFLOW_FILE = /\.ya?ml$/i;
  * `cilo run <env> -- <command...>`) runs a command in an env's workspace, creating and starting
  * the env when needed (SPEC §6).
  */
-export default async function run(target: string, rest: string[], opts: RunOptions): Promise<number> {
+export default async function run(ctx: CiloContext, target: string, rest: string[], opts: RunOptions): Promise<number> {
   const after = opts["--"] ?? [];
   if (after.length === 0 && rest.length === 0 && WORKFLOW_FILE.test(target)) {
     refuse(opts, ["from", "project"], "a workflow file");
     if (opts.up === false || opts.create === false) throw usageError("--no-up and --no-create go with cilo run <command> <env>, not with a workflow file");
-    return runWorkflowFile(target, opts);
+    return runWorkflowFile(ctx, target, opts);
   }
   refuse(opts, ["var", "keep", "json", "junit", "outputsFile", "allowInclude"], "a command");
   let command: string;
@@ -55,7 +56,7 @@ export default async function run(target: string, rest: string[], opts: RunOptio
     command = target;
     env = rest[0]!;
   }
-  return runInEnv({
+  return runInEnv(ctx, {
     command,
     env,
     ...(opts.from ? { from: opts.from } : {}),
@@ -66,7 +67,7 @@ export default async function run(target: string, rest: string[], opts: RunOptio
   });
 }
 
-async function runWorkflowFile(file: string, opts: RunOptions): Promise<number> {
+async function runWorkflowFile(ctx: CiloContext, file: string, opts: RunOptions): Promise<number> {
   const loaded = await loadWorkflow(file, { vars: parseVars(opts.var), allowInclude: listOf(opts.allowInclude) });
   // On stderr, and they do not fail the run: the workflow does what it says, but risky.
   for (const w of loaded.warnings) warn(formatIssue(w));
@@ -77,6 +78,7 @@ async function runWorkflowFile(file: string, opts: RunOptions): Promise<number> 
     renderers.push(junitReport(opts.junit));
   }
   const runner = new WorkflowRunner(loaded, {
+    ctx,
     keep: opts.keep === true,
     onEvent: (e) => {
       for (const r of renderers) r.onEvent(e);

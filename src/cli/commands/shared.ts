@@ -1,3 +1,4 @@
+import type { CiloContext } from "../../core/context/context.ts";
 import { currentProject } from "../../core/config/current-project.ts";
 import { usageError } from "../../core/errors.ts";
 import { downShared, sharedGraceMs } from "../../core/shared/shared-instance.ts";
@@ -12,21 +13,21 @@ interface SharedOptions {
 }
 
 /** `cilo shared list|down`: the services a project's envs share, and who uses them (SPEC §8). */
-export default async function shared(action: string, service: string | undefined, opts: SharedOptions): Promise<number> {
-  if (action === "list") return list(opts);
+export default async function shared(ctx: CiloContext, action: string, service: string | undefined, opts: SharedOptions): Promise<number> {
+  if (action === "list") return list(ctx, opts);
   if (action === "down") {
     if (!service) throw usageError("cilo shared down needs the service to stop");
-    const project = await currentProject(opts.project);
+    const project = await currentProject(opts.project, ctx.cwd);
     if (!project) throw usageError("Which project? Run this in the project folder or pass --project");
-    const detached = await downShared(project, service, { force: !!opts.force });
+    const detached = await downShared(ctx, project, service, { force: !!opts.force });
     println(`Stopped the shared service ${project}/${service}${detached.length ? `; detached ${detached.join(", ")}` : ""}`);
     return 0;
   }
   throw usageError(`Unknown shared action "${action}"`, "Use one of: list, down");
 }
 
-function list(opts: SharedOptions): number {
-  const state = readState();
+function list(ctx: CiloContext, opts: SharedOptions): number {
+  const state = readState(ctx);
   const rows = Object.values(state.shared ?? {})
     .filter((inst) => !opts.project || inst.project === opts.project)
     .flatMap((inst) =>
@@ -43,7 +44,7 @@ function list(opts: SharedOptions): number {
     .map((e) => ({ env: `${e.project}/${e.name}`, dependants: dependantsOf(state, e) }))
     .filter((x) => x.dependants.length > 0);
   if (opts.json) {
-    printJson({ services: rows, shared_networks: envNetworks, grace_ms: sharedGraceMs() });
+    printJson({ services: rows, shared_networks: envNetworks, grace_ms: sharedGraceMs(ctx.env) });
     return 0;
   }
   if (rows.length === 0 && envNetworks.length === 0) {

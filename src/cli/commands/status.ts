@@ -1,8 +1,9 @@
+import type { CiloContext } from "../../core/context/context.ts";
 import { envStatus } from "../../core/env/env-status.ts";
 import { printJson, println, table } from "../output.ts";
 
-export default async function status(env: string, opts: { project?: string; json?: boolean }): Promise<number> {
-  const view = await envStatus(env, opts.project);
+export default async function status(ctx: CiloContext, env: string, opts: { project?: string; json?: boolean }): Promise<number> {
+  const view = await envStatus(ctx, env, opts.project);
   if (opts.json) {
     printJson(view);
     return 0;

@@ -1,3 +1,4 @@
+import type { CiloContext } from "../../core/context/context.ts";
 import { upEnv } from "../../core/env/up-env.ts";
 import { parseDurationMs } from "../duration.ts";
 import { printJson, println } from "../output.ts";
@@ -17,11 +18,11 @@ interface UpOptions {
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
-export default async function up(env: string, opts: UpOptions): Promise<number> {
+export default async function up(ctx: CiloContext, env: string, opts: UpOptions): Promise<number> {
   const profiles = list(opts.profile);
   const timeoutMs = opts.timeout !== undefined ? parseDurationMs(String(opts.timeout), "--timeout") : undefined;
   const showProgress = process.stderr.isTTY;
-  const rec = await upEnv({
+  const rec = await upEnv(ctx, {
     ref: env,
     ...(opts.project ? { project: opts.project } : {}),
     build: !!opts.build,

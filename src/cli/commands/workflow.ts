@@ -1,3 +1,4 @@
+import type { CiloContext } from "../../core/context/context.ts";
 import { relative } from "node:path";
 import { CiloError, ExitCode, usageError } from "../../core/errors.ts";
 import { formatIssue, loadWorkflow, WorkflowInvalidError } from "../../workflow/load.ts";
@@ -14,7 +15,7 @@ interface WorkflowOptions {
 const ACTIONS = ["new", "validate", "list-templates"];
 
 /** `cilo workflow new | validate <file> | list-templates`. */
-export default async function workflow(action: string, file: string | undefined, opts: WorkflowOptions): Promise<number> {
+export default async function workflow(_ctx: CiloContext, action: string, file: string | undefined, opts: WorkflowOptions): Promise<number> {
   if (action === "new") {
     if (file !== undefined) throw usageError(`cilo workflow new takes no file argument`, "Name the file with --output");
     const made = newFromTemplate({ ...(opts.template ? { template: opts.template } : {}), ...(opts.output ? { output: opts.output } : {}) });

@@ -1,9 +1,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { activeDockerEndpoint, DEFAULT_DOCKER_HOST, dockerProcessEnv } from "../docker-endpoint.ts";
+import { DEFAULT_DOCKER_HOST, type DockerEndpoint, dockerProcessEnv } from "../docker-endpoint.ts";
 import { CiloError, ExitCode, prerequisiteError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { ciloHome } from "../paths.ts";
 import { run, type RunOptions, type RunResult } from "../proc/run.ts";
 import { which } from "../proc/which.ts";
 
@@ -25,24 +24,25 @@ const CANDIDATES: { command: string[]; flavor: ComposeCli["flavor"] }[] = [
  * podman compose that answers `version`. The answer is cached in `$CILO_HOME/compose-cli.json`
  * and reused while the program file is unchanged (asking docker-compose costs about a second).
  */
-export async function detectCompose(home = ciloHome()): Promise<ComposeCli> {
-  const override = process.env["CILO_COMPOSE"]?.trim();
+export async function detectCompose(at: { home: string; env: NodeJS.ProcessEnv; endpoint: () => DockerEndpoint }): Promise<ComposeCli> {
+  const { home, env } = at;
+  const override = env["CILO_COMPOSE"]?.trim();
   const candidates = override ? [{ command: override.split(/\s+/), flavor: flavorOf(override.split(/\s+/)) }] : CANDIDATES;
   const cacheFile = join(home, "compose-cli.json");
-  const cached = readCache(cacheFile, override ?? "");
+  const cached = readCache(cacheFile, override ?? "", env);
   if (cached) return cached;
   const tried: string[] = [];
   for (const c of candidates) {
-    const bin = which(c.command[0]!);
+    const bin = which(c.command[0]!, env);
     if (!bin) {
       tried.push(c.command.join(" "));
       continue;
     }
-    const r = await run(bin, [...c.command.slice(1), "version", "--short"], { env: detectionEnv() });
+    const r = await run(bin, [...c.command.slice(1), "version", "--short"], { env: detectionEnv(env, at.endpoint) });
     const version = r.stdout.trim().split("\n").pop()?.replace(/^v/, "") ?? "";
     if (r.code === 0 && /^\d+\.\d+/.test(version)) {
       const cli: ComposeCli = { command: [bin, ...c.command.slice(1)], version, flavor: c.flavor };
-      writeCache(cacheFile, override ?? "", bin, cli);
+      writeCache(cacheFile, override ?? "", bin, cli, env);
       return cli;
     }
     tried.push(c.command.join(" "));
@@ -61,11 +61,11 @@ export async function detectCompose(home = ciloHome()): Promise<ComposeCli> {
  * `version` needs no engine, but `docker compose` fails on a Docker context it cannot load and would
  * be cached as missing: bound to the endpoint, or to the default socket when that does not resolve.
  */
-function detectionEnv(): NodeJS.ProcessEnv {
+function detectionEnv(env: NodeJS.ProcessEnv, endpoint: () => DockerEndpoint): NodeJS.ProcessEnv {
   try {
-    return composeEnv(process.env);
+    return composeEnv(env, endpoint());
   } catch {
-    return dockerProcessEnv(process.env, { host: DEFAULT_DOCKER_HOST, source: "default" });
+    return dockerProcessEnv(env, { host: DEFAULT_DOCKER_HOST, source: "default" });
   }
 }
 
@@ -92,11 +92,11 @@ interface CacheEntry {
   cli: ComposeCli;
 }
 
-function readCache(file: string, key: string): ComposeCli | undefined {
+function readCache(file: string, key: string, env: NodeJS.ProcessEnv): ComposeCli | undefined {
   try {
     const entry = JSON.parse(readFileSync(file, "utf8")) as CacheEntry;
     if (entry.key !== key) return undefined;
-    if (which(entry.cli.command[0]!) !== entry.bin) return undefined;
+    if (which(entry.cli.command[0]!, env) !== entry.bin) return undefined;
     if (statSync(entry.bin).mtimeMs !== entry.mtimeMs) return undefined;
     return entry.cli;
   } catch {
@@ -104,10 +104,10 @@ function readCache(file: string, key: string): ComposeCli | undefined {
   }
 }
 
-function writeCache(file: string, key: string, bin: string, cli: ComposeCli): void {
+function writeCache(file: string, key: string, bin: string, cli: ComposeCli, env: NodeJS.ProcessEnv): void {
   try {
     const entry: CacheEntry = { key, bin, mtimeMs: statSync(bin).mtimeMs, cli };
-    if (existsSync(join(file, ".."))) writeFileAtomic(file, JSON.stringify(entry));
+    if (existsSync(join(file, ".."))) writeFileAtomic(file, JSON.stringify(entry), 0o644, env);
   } catch {
     // A cache that cannot be written only costs time.
   }
@@ -125,11 +125,11 @@ export interface ComposeTarget {
 }
 
 /**
- * The environment of every compose call: bound to this process's Docker endpoint (the one
+ * The environment of every compose call: bound to the context's Docker endpoint (the one
  * dockerode uses: DOCKER_HOST set, DOCKER_CONTEXT removed), without the user's COMPOSE_* variables.
  */
-export function composeEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env = dockerProcessEnv(base, activeDockerEndpoint());
+export function composeEnv(base: NodeJS.ProcessEnv, endpoint: DockerEndpoint): NodeJS.ProcessEnv {
+  const env = dockerProcessEnv(base, endpoint);
   // v1 reads COMPOSE_* variables; keep the user's from leaking into cilo's resolution.
   delete env["COMPOSE_FILE"];
   delete env["COMPOSE_PROJECT_NAME"];
@@ -137,14 +137,19 @@ export function composeEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs `<compose> -p … -f … <args>` against this process's Docker endpoint. */
-export async function runCompose(cli: ComposeCli, target: ComposeTarget, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+/**
+ * Runs `<compose> -p … -f … <args>`. Core calls compose through `CiloContext.runCompose`, which
+ * binds the environment to the Docker endpoint (`composeEnv`) and which a test may replace.
+ */
+export type ComposeRunner = (cli: ComposeCli, target: ComposeTarget, args: string[], opts?: RunOptions) => Promise<RunResult>;
+
+/** The compose CLI as a child process, with exactly `opts.env` (already bound by `composeEnv`). */
+export async function spawnCompose(cli: ComposeCli, target: ComposeTarget, args: string[], opts: RunOptions & { env: NodeJS.ProcessEnv }): Promise<RunResult> {
   const pre: string[] = ["-p", target.projectName];
   for (const f of target.files) pre.push("-f", f);
   if (target.envFile) pre.push("--env-file", target.envFile);
   for (const p of target.profiles ?? []) pre.push("--profile", p);
-  const env = composeEnv(opts.env ?? process.env);
-  return run(cli.command[0]!, [...cli.command.slice(1), ...pre, ...args], { ...opts, cwd: target.cwd, env });
+  return run(cli.command[0]!, [...cli.command.slice(1), ...pre, ...args], { ...opts, cwd: target.cwd });
 }
 
 export interface ComposeFailureOptions {

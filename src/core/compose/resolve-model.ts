@@ -3,21 +3,28 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { CiloError, ExitCode } from "../errors.ts";
 import { withFileLock } from "../fs/file-lock.ts";
-import { ciloHome } from "../paths.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { importYaml } from "../vendor.ts";
-import { composeEnv, composeFailure, runCompose, type ComposeCli } from "./compose-cli.ts";
+import type { DockerEndpoint } from "../docker-endpoint.ts";
+import { composeEnv, composeFailure, type ComposeCli, type ComposeRunner } from "./compose-cli.ts";
 
 export interface ResolveOptions {
   cli: ComposeCli;
+  /** How compose is run (`CiloContext.runCompose`). */
+  run: ComposeRunner;
+  /** The environment compose interpolates from (before it is bound to `endpoint`). */
+  env: NodeJS.ProcessEnv;
+  endpoint: () => DockerEndpoint;
+  /** How long to wait for another process resolving the same model. */
+  lockTimeoutMs: number;
   /** Project folder the compose files are relative to (the env's workspace). */
   dir: string;
   files: string[];
   envFiles?: string[];
   profiles?: string[];
   projectName: string;
-  /** Folder of the shared model cache (default `$CILO_HOME/cache/compose`); false disables it. */
-  cacheDir?: string | false;
+  /** Folder of the shared model cache (`$CILO_HOME/cache/compose`); false disables it. */
+  cacheDir: string | false;
 }
 
 export interface ResolvedModel {
@@ -43,10 +50,10 @@ export async function resolveModel(opts: ResolveOptions): Promise<ResolvedModel>
   const { parse } = await importYaml();
   const envFile = combinedEnvFile(opts);
   const deps = dependencies(opts.dir, opts.files, opts.envFiles ?? [], parse);
-  const cacheDir = opts.cacheDir === false ? undefined : (opts.cacheDir ?? join(ciloHome(), "cache", "compose"));
+  const cacheDir = opts.cacheDir === false ? undefined : opts.cacheDir;
   const fill = (text: string) => text.split(DIR_TOKEN).join(opts.dir).split(NAME_TOKEN).join(opts.projectName);
   const compute = async (): Promise<string> => {
-    const r = await runCompose(
+    const r = await opts.run(
       opts.cli,
       {
         projectName: opts.projectName,
@@ -71,7 +78,7 @@ export async function resolveModel(opts: ResolveOptions): Promise<ResolvedModel>
       cached = true;
     } else {
       mkdirSync(cacheDir, { recursive: true });
-      yaml = await withFileLock(file, async () => {
+      yaml = await withFileLock(file, opts.lockTimeoutMs, async () => {
         const again = readIfExists(file);
         if (again !== undefined) {
           cached = true;
@@ -79,7 +86,7 @@ export async function resolveModel(opts: ResolveOptions): Promise<ResolvedModel>
         }
         const text = await compute();
         try {
-          writeFileAtomic(file, text.split(opts.dir).join(DIR_TOKEN).split(opts.projectName).join(NAME_TOKEN));
+          writeFileAtomic(file, text.split(opts.dir).join(DIR_TOKEN).split(opts.projectName).join(NAME_TOKEN), 0o644, opts.env);
         } catch {
           // the cache only saves time
         }
@@ -114,7 +121,7 @@ function cacheKey(opts: ResolveOptions, deps: string[]): string {
       envFiles: opts.envFiles ?? [],
       profiles: opts.profiles ?? [],
       deps: files,
-      vars: interpolatedVars(deps),
+      vars: interpolatedVars(deps, opts.env, opts.endpoint()),
     }),
   );
 }
@@ -179,8 +186,8 @@ function dependencies(dir: string, files: string[], envFiles: string[], parse: (
  * Variables the compose files and .env mention, with the values compose gets (its environment is
  * bound to the Docker endpoint: `${DOCKER_HOST}` there is the endpoint, not this process's value).
  */
-function interpolatedVars(paths: string[]): Record<string, string | null> {
-  const env = composeEnv(process.env);
+function interpolatedVars(paths: string[], base: NodeJS.ProcessEnv, endpoint: DockerEndpoint): Record<string, string | null> {
+  const env = composeEnv(base, endpoint);
   const names = new Set<string>();
   for (const p of paths) {
     if (!existsSync(p)) continue;

@@ -12,7 +12,7 @@ export function isProjectFolder(dir: string): boolean {
  * The current project when the user names none: `--project`, else the project of the current
  * folder when it looks like one, else none (then a bare env name is looked up across projects).
  */
-export async function currentProject(explicit: string | undefined, cwd = process.cwd()): Promise<string | undefined> {
+export async function currentProject(explicit: string | undefined, cwd: string): Promise<string | undefined> {
   if (explicit) return normaliseName(explicit, "project");
   if (!isProjectFolder(cwd)) return undefined;
   const { loadProjectConfig, projectName } = await import("./project-config.ts");

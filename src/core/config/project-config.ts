@@ -4,7 +4,6 @@ import { CiloError, ExitCode, messageOf } from "../errors.ts";
 import { normaliseName } from "../names.ts";
 import { hostnameEntry, isServiceName, projectDnsSuffix, shown } from "../dns-names.ts";
 import { importJsonc, importYaml } from "../vendor.ts";
-import { warn } from "../warn.ts";
 
 /** An `env.render` entry: a path, or the older `{file, tokens: true}` form (SPEC §6a). */
 export type RenderEntry = string | { file: string; tokens?: boolean };
@@ -68,7 +67,8 @@ export interface LoadedConfig {
 export const CONFIG_FILES = [".cilo/config.yml", ".cilo/config.yaml", "cilo.jsonc", "cilo.json"];
 
 /** Reads a project's config file if it has one. Invalid files are a usage error (exit 2). */
-export async function loadProjectConfig(dir: string): Promise<LoadedConfig> {
+/** Reads the project's config file in `dir`; `log` hears about retired keys the file still sets. */
+export async function loadProjectConfig(dir: string, log?: { warn(message: string): void }): Promise<LoadedConfig> {
   for (const rel of CONFIG_FILES) {
     const file = join(dir, rel);
     if (!existsSync(file)) continue;
@@ -98,12 +98,12 @@ export async function loadProjectConfig(dir: string): Promise<LoadedConfig> {
     if (typeof doc !== "object" || Array.isArray(doc)) {
       throw new CiloError("E_CONFIG_INVALID", `The config file ${file} must hold a mapping of keys`, { exitCode: ExitCode.usage });
     }
-    return { config: checkConfig(doc as Record<string, unknown>, file), file };
+    return { config: checkConfig(doc as Record<string, unknown>, file, log), file };
   }
   return { config: {} };
 }
 
-function checkConfig(doc: Record<string, unknown>, file: string): ProjectConfig {
+function checkConfig(doc: Record<string, unknown>, file: string, log: { warn(message: string): void } | undefined): ProjectConfig {
   const bad = (key: string, what: string) => new CiloError("E_CONFIG_INVALID", `In ${file}, "${key}" must be ${what}`, { exitCode: ExitCode.usage });
   const strList = (key: string) => {
     const v = doc[key];
@@ -115,8 +115,10 @@ function checkConfig(doc: Record<string, unknown>, file: string): ProjectConfig 
   }
   for (const [k, why] of Object.entries(RETIRED_KEYS)) {
     if (!Object.hasOwn(doc, k)) continue;
-    if (!warnedRetired.has(`${file}\0${k}`)) warn(`In ${file}, "${k}" is no longer read: ${why}`);
-    warnedRetired.add(`${file}\0${k}`);
+    if (log && !warnedRetired.has(`${file}\0${k}`)) {
+      log.warn(`In ${file}, "${k}" is no longer read: ${why}`);
+      warnedRetired.add(`${file}\0${k}`);
+    }
     delete doc[k];
   }
   // The suffix goes into dnsmasq's config and the system resolver's: only DNS labels get in.

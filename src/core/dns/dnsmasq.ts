@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { CiloError, isCiloError, prerequisiteError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { ciloHome, dnsDir } from "../paths.ts";
+import { dnsDir } from "../paths.ts";
 import { run } from "../proc/run.ts";
 import { which } from "../proc/which.ts";
-import { withFileLock } from "../fs/file-lock.ts";
+import { lockTimeoutMs, withFileLock } from "../fs/file-lock.ts";
 import { freeLoopbackPort, portInUse, waitForDns, waitForName } from "./probe.ts";
 import { type DnsEnv, planDns, renderMainConfig, renderServersFile, renderWildcardConfig, switchMarker } from "./render.ts";
 import { systemUpstreams } from "./upstreams.ts";
@@ -14,7 +14,9 @@ import { isProcessAlive } from "../proc/processes.ts";
 
 export interface DnsOptions {
   /** `$CILO_HOME`; files live in its `dns/` folder. */
-  home?: string;
+  home: string;
+  /** The environment: `CILO_DNSMASQ`, `PATH`, `CILO_DNS_UPSTREAMS`, `CILO_LOCK_TIMEOUT_MS`, and what dnsmasq runs with. */
+  env: NodeJS.ProcessEnv;
   /** Loopback port dnsmasq listens on. */
   port: number;
   /** Suffixes answered locally even when no env uses them (unknown names there are NXDOMAIN). */
@@ -81,7 +83,7 @@ export interface DnsStatus {
 const INSTALL_HINT = process.platform === "darwin" ? "Install it with: brew install dnsmasq" : "Install it with: apt-get install dnsmasq-base (Debian/Ubuntu)";
 const SBIN_DIRS = ["/usr/sbin", "/sbin", "/usr/local/sbin", "/opt/homebrew/sbin"];
 
-export function dnsFiles(home = ciloHome()): DnsFiles {
+export function dnsFiles(home: string): DnsFiles {
   const dir = dnsDir(home);
   return {
     dir,
@@ -101,22 +103,21 @@ export function dnsFiles(home = ciloHome()): DnsFiles {
  * restarts it only when the main config (wildcards, port, suffixes, upstreams) changed.
  */
 export function applyDns(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResult> {
-  return applyDnsFrom(opts.home ?? ciloHome(), () => ({ envs, options: opts }));
+  return applyDnsFrom(opts, () => ({ envs, options: opts }));
 }
 
 /** `applyDns` on input read under the DNS lock, so concurrent callers never apply stale input. */
-export function applyDnsFrom(home: string, load: () => { envs: DnsEnv[]; options: DnsOptions }): Promise<ApplyResult> {
-  return withDnsLock(home, () => {
+export function applyDnsFrom(at: { home: string; env: NodeJS.ProcessEnv }, load: () => { envs: DnsEnv[]; options: DnsOptions }): Promise<ApplyResult> {
+  return withDnsLock(at, () => {
     const { envs, options } = load();
-    return applyLocked(envs, { ...options, home });
+    return applyLocked(envs, { ...options, home: at.home, env: at.env });
   });
 }
 
 /** Stops cilo's dnsmasq; false when it was not running. */
-export function stopDns(opts: { home?: string } = {}): Promise<boolean> {
-  const home = opts.home ?? ciloHome();
-  return withDnsLock(home, async () => {
-    const files = dnsFiles(home);
+export function stopDns(at: { home: string; env: NodeJS.ProcessEnv }): Promise<boolean> {
+  return withDnsLock(at, async () => {
+    const files = dnsFiles(at.home);
     const pid = runningPid(files);
     if (pid !== undefined) await terminate(pid);
     await stopWildcardInstances(files);
@@ -129,7 +130,7 @@ export function stopDns(opts: { home?: string } = {}): Promise<boolean> {
 export function dnsStatus(envs: DnsEnv[], opts: DnsOptions): DnsStatus {
   const files = dnsFiles(opts.home);
   const plan = planDns(envs);
-  const upstreams = opts.upstreams ?? systemUpstreams({ port: opts.port });
+  const upstreams = opts.upstreams ?? systemUpstreams({ port: opts.port, env: opts.env });
   const config = mainConfig(envs, { ...opts, upstreams }, files);
   const pid = runningPid(files);
   const onDisk = hostsOnDisk(files.hostsDir);
@@ -167,7 +168,7 @@ export function renderDns(envs: DnsEnv[], opts: DnsOptions): { config: string; h
  * The dnsmasq binary: `CILO_DNSMASQ` (a path, or a name looked up on PATH only), else `dnsmasq`
  * on PATH or in the sbin folders (not on a normal user's PATH on Debian).
  */
-export function findDnsmasq(env: NodeJS.ProcessEnv = process.env): string {
+export function findDnsmasq(env: NodeJS.ProcessEnv): string {
   const wanted = env["CILO_DNSMASQ"];
   const found = which(wanted ?? "dnsmasq", env, wanted ? [] : SBIN_DIRS);
   if (found) return found;
@@ -181,7 +182,7 @@ async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResul
   const config = mainConfig(envs, opts, files);
   mkdirSync(files.hostsDir, { recursive: true });
   const { written, removed } = syncHostsDir(files.hostsDir, plan.hostsFiles);
-  if (readTextIfExists(files.config) !== config) writeFileAtomic(files.config, config);
+  if (readTextIfExists(files.config) !== config) writeFileAtomic(files.config, config, 0o644, opts.env);
   const running = runningPid(files);
   const base = { written, removed, names: plan.names, stopped: false, switched: false };
   if (plan.names === 0 && opts.start === "when-needed") {
@@ -194,7 +195,7 @@ async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResul
   }
   // Wildcards first, so the servers file already names the right instance when the front starts.
   const tw = performance.now();
-  const wild = await ensureWildcards(files, plan.wildcards);
+  const wild = await ensureWildcards(opts.env, files, plan.wildcards);
   const frontCurrent = running !== undefined && readTextIfExists(files.loaded) === config;
   if (frontCurrent) {
     if (wild.changed) {
@@ -220,8 +221,8 @@ async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResul
   const t0 = performance.now();
   if (running !== undefined) await terminate(running);
   removeIfExists(files.loaded);
-  const pid = await launch(files.config, files.pidFile, opts.port);
-  writeFileAtomic(files.loaded, config);
+  const pid = await launch(opts.env, files.config, files.pidFile, opts.port);
+  writeFileAtomic(files.loaded, config, 0o644, opts.env);
   await stopWildcardInstances(files, wild.port);
   if (running === undefined) return { pid, started: true, restarted: false, ...base };
   return { pid, started: false, restarted: true, restartMs: Math.round(performance.now() - t0), ...base };
@@ -232,7 +233,7 @@ async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResul
  * happens. Changed: a new instance starts on a free loopback port beside the old one (which the
  * caller stops once the front forwards to the new one). No wildcards: an empty servers file.
  */
-async function ensureWildcards(files: DnsFiles, wildcards: string): Promise<{ changed: boolean; port?: number }> {
+async function ensureWildcards(env: NodeJS.ProcessEnv, files: DnsFiles, wildcards: string): Promise<{ changed: boolean; port?: number }> {
   const cur = currentWildcards(files);
   if (wildcards === "") {
     const changed = (readTextIfExists(files.servers) ?? "") !== "" || cur !== undefined;
@@ -254,7 +255,7 @@ async function ensureWildcards(files: DnsFiles, wildcards: string): Promise<{ ch
     const w = wildcardFiles(files, port);
     writeFileAtomic(w.config, renderWildcardConfig({ port, pidFile: w.pidFile, wildcards }));
     try {
-      await launch(w.config, w.pidFile, port);
+      await launch(env, w.config, w.pidFile, port);
       break;
     } catch (e) {
       // Another program took the free port between the probe and dnsmasq's bind: take another.
@@ -307,7 +308,7 @@ function mainConfig(envs: DnsEnv[], opts: DnsOptions, files: DnsFiles): string {
   return renderMainConfig({
     port: opts.port,
     dir: files.hostsDir,
-    upstreams: opts.upstreams ?? systemUpstreams({ port: opts.port }),
+    upstreams: opts.upstreams ?? systemUpstreams({ port: opts.port, env: opts.env }),
     suffixes: [...envs.map((e) => e.suffix), ...(opts.suffixes ?? [])],
     serversFile: files.servers,
     pidFile: files.pidFile,
@@ -341,11 +342,11 @@ function hostsOnDisk(dir: string): string[] {
 }
 
 /** Starts a dnsmasq on `config` as a daemon and waits until it answers. */
-async function launch(config: string, pidFile: string, port: number): Promise<number> {
-  const bin = findDnsmasq();
+async function launch(env: NodeJS.ProcessEnv, config: string, pidFile: string, port: number): Promise<number> {
+  const bin = findDnsmasq(env);
   // Started as root, dnsmasq would switch to `nobody`, who cannot read $CILO_HOME (mode 700).
   const args = [`--conf-file=${config}`, ...(process.getuid?.() === 0 ? ["--user=root"] : [])];
-  const r = await run(bin, args, { env: { ...process.env, LC_ALL: "C" } });
+  const r = await run(bin, args, { env: { ...env, LC_ALL: "C" } });
   if (r.code !== 0) {
     const why =
       r.stderr
@@ -407,10 +408,10 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 }
 
 /** Serialises every change to the dns folder across cilo processes (same scheme as the state lock). */
-async function withDnsLock<T>(home: string, fn: () => Promise<T>): Promise<T> {
-  const files = dnsFiles(home);
+async function withDnsLock<T>(at: { home: string; env: NodeJS.ProcessEnv }, fn: () => Promise<T>): Promise<T> {
+  const files = dnsFiles(at.home);
   mkdirSync(files.dir, { recursive: true });
-  return withFileLock(files.config, fn);
+  return withFileLock(files.config, lockTimeoutMs(at.env), fn);
 }
 
 function removeIfExists(file: string): void {

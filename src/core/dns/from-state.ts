@@ -34,8 +34,8 @@ export function dnsEnvsFromState(state: State): DnsEnv[] {
 }
 
 /** Port and the machine's suffix (answered locally even before any env runs). */
-export function dnsOptionsFromState(state: State, home?: string): DnsOptions {
-  return { port: state.config.dns_port, suffixes: [state.config.dns_suffix], ...(home ? { home } : {}) };
+export function dnsOptionsFromState(state: State, at: { home: string; env: NodeJS.ProcessEnv }): DnsOptions {
+  return { port: state.config.dns_port, suffixes: [state.config.dns_suffix], home: at.home, env: at.env };
 }
 
 /**

@@ -14,7 +14,7 @@ export interface UpstreamOptions {
   port: number;
   resolvedFile?: string;
   resolvConf?: string;
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -25,7 +25,7 @@ export interface UpstreamOptions {
  * means dnsmasq forwards nothing.
  */
 export function systemUpstreams(opts: UpstreamOptions): string[] {
-  const fromEnv = (opts.env ?? process.env)["CILO_DNS_UPSTREAMS"]?.trim();
+  const fromEnv = opts.env["CILO_DNS_UPSTREAMS"]?.trim();
   if (fromEnv) return usableUpstreams(parseUpstreamList(fromEnv), opts.port);
   const text = readTextIfExists(opts.resolvedFile ?? RESOLVED_UPSTREAMS_FILE) ?? readTextIfExists(opts.resolvConf ?? RESOLV_CONF) ?? "";
   return usableUpstreams(parseNameservers(text), opts.port);

@@ -1,3 +1,4 @@
+import type { CiloContext } from "../context/context.ts";
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -12,14 +13,13 @@ import { allocateSubnet } from "../network/subnet-pool.ts";
 import { stateSubnets } from "../network/used-subnets.ts";
 import { envsDir, workspacePath } from "../paths.ts";
 import { envKey, type EnvRecord, type EnvSource } from "../state/schema.ts";
-import { homeRef, withState } from "../state/store.ts";
+import { homeRef, readState, withState } from "../state/store.ts";
 import { envDockerName, type HomeRef } from "../labels.ts";
 import { createWorkspace, removeWorkspace, renderEnvFiles, type CloneMode, type WorkspaceInfo } from "../workspace/index.ts";
 import { resolveSharedNetworks } from "../shared/shared-networks.ts";
 import { renderEnvCompose } from "./env-compose.ts";
 import { checkDnsNames } from "./refresh-dns.ts";
 import { ensureReaper } from "./reaper.ts";
-import { getProvider } from "../runtime/runtime.ts";
 import { baseUrl, dnsSuffixOf } from "./urls.ts";
 
 export interface CreateEnvOptions {
@@ -49,20 +49,20 @@ export interface CreatedEnv {
  * renders env files, and validates the compose project through the compose CLI. Either all of it
  * happens or nothing is left behind (a failure rolls back; a kill leaves an `operation` marker).
  */
-export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
+export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promise<CreatedEnv> {
   const name = normaliseName(opts.env);
   const progress = opts.onProgress ?? (() => {});
   let staging: string | undefined;
   let dir: string;
   let gitInfo: WorkspaceInfo | undefined;
   if (opts.git) {
-    staging = join(envsDir(), ".staging", `${name}-${randomBytes(4).toString("hex")}`);
+    staging = join(envsDir(ctx.home), ".staging", `${name}-${randomBytes(4).toString("hex")}`);
     mkdirSync(dirname(staging), { recursive: true });
     progress(`Cloning ${opts.git}`);
-    gitInfo = await createWorkspace({ dest: staging, git: { url: opts.git, ...(opts.ref ? { ref: opts.ref } : {}) }, env: name });
+    gitInfo = await createWorkspace({ dest: staging, git: { url: opts.git, ...(opts.ref ? { ref: opts.ref } : {}) }, env: name, processEnv: ctx.env });
     dir = staging;
   } else {
-    dir = resolve(opts.from ?? process.cwd());
+    dir = resolve(opts.from ?? ctx.cwd);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
       throw usageError(`The project folder ${dir} does not exist`, "Pass an existing folder with --from");
     }
@@ -71,26 +71,26 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
   let home: HomeRef | undefined;
   let workspaceMade: WorkspaceInfo | undefined;
   try {
-    const { config } = await loadProjectConfig(dir);
+    const { config } = await loadProjectConfig(dir, ctx.log);
     const project = opts.git && !opts.project && !config.project ? projectFromUrl(opts.git) : projectName(dir, config, opts.project);
     composeFilesOf(dir, config); // a missing compose file is refused before anything is recorded
-    const foreign = await foreignSubnetsIfReachable();
-    rec = await withState((state) => {
-      home = homeRef(state);
+    const foreign = await foreignSubnetsIfReachable(ctx);
+    rec = await withState(ctx, (state) => {
+      home = homeRef(state, ctx.home);
       const key = envKey(project, name);
       if (state.envs[key]) {
         throw usageError(`The env "${key}" already exists`, `Use it as it is, or run cilo destroy ${key} first`);
       }
       const taken = [...stateSubnets(state), ...foreign];
       const subnet = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, taken);
-      const now = new Date().toISOString();
+      const now = new Date(ctx.clock.now()).toISOString();
       const r: EnvRecord = {
         project,
         name,
         docker_name: envDockerName(state.home_id, project, name),
         status: "creating",
         subnet,
-        workspace: workspacePath(project, name),
+        workspace: workspacePath(project, name, ctx.home),
         created_at: now,
         updated_at: now,
         services: [],
@@ -102,8 +102,8 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
       state.envs[key] = r;
       return r;
     });
-    if (rec.owner_pid !== undefined) await ensureReaper(rec.owner_pid);
-    failpoint("create:recorded");
+    if (rec.owner_pid !== undefined) await ensureReaper(ctx, rec.owner_pid);
+    failpoint(ctx.env, "create:recorded");
     if (existsSync(rec.workspace)) {
       throw usageError(`The workspace folder ${rec.workspace} already exists but belongs to no env`, `Move it away or run cilo doctor --fix`);
     }
@@ -122,13 +122,14 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
         source: dir,
         mode,
         env: name,
+        processEnv: ctx.env,
         ...(include.length ? { include } : {}),
         ...(exclude.length ? { exclude } : {}),
         ...(config.clone?.respect_gitignore ? { respectGitignore: true } : {}),
       });
     }
-    failpoint("create:workspace");
-    const suffix = await dnsSuffixOf(rec);
+    failpoint(ctx.env, "create:workspace");
+    const suffix = await dnsSuffixOf(ctx, rec);
     if (config.env?.render?.length) {
       await renderEnvFiles(rec.workspace, config.env.render, {
         CILO_ENV: name,
@@ -139,24 +140,24 @@ export async function createEnv(opts: CreateEnvOptions): Promise<CreatedEnv> {
       });
     }
     progress("Validating the compose project");
-    const rendered = await renderEnvCompose(rec, home!);
+    const rendered = await renderEnvCompose(ctx, rec, home!);
     const { serviceRecordsFromModel } = await import("./services.ts");
     const services = serviceRecordsFromModel(rendered.rendered, config);
-    await checkDnsNames({ ...rec, services });
+    await checkDnsNames({ ...rec, services }, readState(ctx));
     const source = sourceOf(workspaceMade, opts, dir);
-    const created = await withState((state) => {
+    const created = await withState(ctx, (state) => {
       const r = state.envs[envKey(project, name)];
       if (!r) throw new CiloError("E_ENV_VANISHED", `The env ${project}/${name} was removed while it was being created`);
       r.status = "created";
       r.services = services;
       r.source = source;
-      r.updated_at = new Date().toISOString();
+      r.updated_at = new Date(ctx.clock.now()).toISOString();
       delete r.operation;
       return { ...r };
     });
     return { env: created, ...(workspaceMade.notice ? { notice: workspaceMade.notice } : {}) };
   } catch (e) {
-    await rollback(rec, workspaceMade, staging);
+    await rollback(ctx, rec, workspaceMade, staging);
     throw e;
   }
 }
@@ -170,11 +171,12 @@ function sourceOf(ws: WorkspaceInfo, opts: CreateEnvOptions, dir: string): EnvSo
   };
 }
 
-async function rollback(rec: EnvRecord | undefined, ws: WorkspaceInfo | undefined, staging: string | undefined): Promise<void> {
+async function rollback(ctx: CiloContext, rec: EnvRecord | undefined, ws: WorkspaceInfo | undefined, staging: string | undefined): Promise<void> {
   if (staging) rmSync(staging, { recursive: true, force: true });
   if (ws) {
     try {
       await removeWorkspace(
+        ctx.env,
         { path: ws.path, kind: ws.kind, ...(ws.source ? { source: ws.source } : {}), ...(ws.branch ? { branch: ws.branch } : {}) },
         { force: true },
       );
@@ -185,7 +187,7 @@ async function rollback(rec: EnvRecord | undefined, ws: WorkspaceInfo | undefine
   if (rec) {
     const key = envKey(rec.project, rec.name);
     const mine = rec.operation?.pid;
-    await withState((state) => {
+    await withState(ctx, (state) => {
       const r = state.envs[key];
       if (r && r.status === "creating" && r.operation?.pid === mine) delete state.envs[key];
     }).catch(() => {});
@@ -193,9 +195,9 @@ async function rollback(rec: EnvRecord | undefined, ws: WorkspaceInfo | undefine
 }
 
 /** Docker networks and host routes, when the engine answers; otherwise only routes (checked again at up). */
-async function foreignSubnetsIfReachable(): Promise<string[]> {
+async function foreignSubnetsIfReachable(ctx: CiloContext): Promise<string[]> {
   try {
-    const provider = await getProvider();
+    const provider = await ctx.provider();
     return await foreignSubnets(provider);
   } catch {
     const { hostRoutes } = await import("../network/foreign-subnets.ts");

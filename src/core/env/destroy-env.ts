@@ -1,5 +1,5 @@
+import type { CiloContext } from "../context/context.ts";
 import { existsSync, readFileSync } from "node:fs";
-import { runCompose } from "../compose/compose-cli.ts";
 import { stopGraces } from "../compose/stop-grace.ts";
 import { importYaml } from "../vendor.ts";
 import { failpoint } from "../failpoint.ts";
@@ -14,9 +14,7 @@ import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv, lookupEnv } from "../state/find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
-import { getCompose, getProvider } from "../runtime/runtime.ts";
 import { detachGateway, syncGateway } from "../gateway/gateway.ts";
-import { ciloHome } from "../paths.ts";
 
 export interface DestroyEnvOptions {
   ref: string;
@@ -43,54 +41,55 @@ export interface DestroyEnvOptions {
  * `discardWork` it is refused before anything is torn down. Only the env's own folder under
  * `$CILO_HOME/envs/` is ever deleted (see `ownWorkspace`).
  */
-export async function destroyEnv(opts: DestroyEnvOptions): Promise<EnvRecord | undefined> {
-  const project = await currentProject(opts.project);
-  const before = readState();
+export async function destroyEnv(ctx: CiloContext, opts: DestroyEnvOptions): Promise<EnvRecord | undefined> {
+  const project = await currentProject(opts.project, ctx.cwd);
+  const before = readState(ctx);
   const target = opts.force ? lookupEnv(before, opts.ref, project) : findEnv(before, opts.ref, project);
-  const plan = target && !opts.keepWorkspace ? await planWorkspaceRemoval(target, { ref: opts.ref, discard: !!opts.discardWork }) : undefined;
-  if (target) await guardDependants(before, target, "destroy", !!opts.force);
-  const rec = await withState((state) => {
+  const plan = target && !opts.keepWorkspace ? await planWorkspaceRemoval(ctx, target, { ref: opts.ref, discard: !!opts.discardWork }) : undefined;
+  if (target) await guardDependants(ctx, before, target, "destroy", !!opts.force);
+  const rec = await withState(ctx, (state) => {
     const r = opts.force ? lookupEnv(state, opts.ref, project) : findEnv(state, opts.ref, project);
     if (!r) return undefined;
     r.status = "destroying";
-    r.operation = { kind: "destroy", pid: process.pid, started_at: new Date().toISOString() };
+    r.operation = { kind: "destroy", pid: process.pid, started_at: new Date(ctx.clock.now()).toISOString() };
     return { ...r };
   });
   if (!rec) return undefined;
-  await removeEnvResources(rec, { ...opts, ...(plan ? { workspace: plan } : {}) });
-  if (before.shared?.[rec.project]) await releaseShared(rec.project, rec.name);
-  failpoint("destroy:resources-removed");
-  await withState((state) => {
+  await removeEnvResources(ctx, rec, { ...opts, ...(plan ? { workspace: plan } : {}) });
+  if (before.shared?.[rec.project]) await releaseShared(ctx, rec.project, rec.name);
+  failpoint(ctx.env, "destroy:resources-removed");
+  await withState(ctx, (state) => {
     delete state.envs[envKey(rec.project, rec.name)];
   });
-  await refreshDns();
-  await syncGateway(await getProvider(), ciloHome());
+  await refreshDns(ctx);
+  await syncGateway(ctx);
   return rec;
 }
 
 /** Removes what an env has in Docker and on disk. Safe to call again after an interruption. */
 export async function removeEnvResources(
+  ctx: CiloContext,
   rec: EnvRecord,
   opts: { keepWorkspace?: boolean; onOutput?: (chunk: string) => void; workspace?: WorkspacePlan; onNotice?: DestroyNotice } = {},
 ): Promise<void> {
-  const provider = await getProvider();
+  const provider = await ctx.provider();
   await provider.ping();
   // compose down -v removes the volumes the file names: only a file cilo rendered in the env's own
   // folder is trusted with that (a state edited to point elsewhere would hand it any file).
-  await detachGateway(provider, readState().home_id, rec.docker_name);
-  const own = ownWorkspace(rec);
+  await detachGateway(ctx, readState(ctx).home_id, rec.docker_name);
+  const own = ownWorkspace(rec, ctx.home);
   if (own.left.length === 0 && own.path !== undefined && !own.link && existsSync(renderedComposePath(rec))) {
-    const cli = await getCompose();
+    const cli = await ctx.compose();
     const target = envComposeTarget(rec);
     const output = opts.onOutput ? { onOutput: opts.onOutput } : {};
     // An env being destroyed is not coming back: its containers stop at once, except services that
     // asked for time (cilo.stop-timeout, stop_grace_period), which get it first, in parallel.
     const graces = stopGraces((await importYaml()).parse(readFileSync(renderedComposePath(rec), "utf8")));
-    await Promise.all([...graces].map(([seconds, services]) => runCompose(cli, target, ["stop", "--timeout", String(seconds), ...services], output)));
+    await Promise.all([...graces].map(([seconds, services]) => ctx.runCompose(cli, target, ["stop", "--timeout", String(seconds), ...services], output)));
     // compose removes what it made; the label sweep below catches anything it missed.
-    await runCompose(cli, target, ["down", "-v", "--remove-orphans", "--timeout", "0"], output);
+    await ctx.runCompose(cli, target, ["down", "-v", "--remove-orphans", "--timeout", "0"], output);
   }
-  const homeId = readState().home_id;
+  const homeId = readState(ctx).home_id;
   await Promise.all((await envContainers(provider, rec, homeId)).map((c) => provider.removeContainer(c.id)));
   const nets = await envNetworks(provider, rec, homeId);
   // The env network by name too (compose makes it; a label sweep alone misses an unlabelled one).
@@ -101,7 +100,7 @@ export async function removeEnvResources(
   for (const n of [...nets, ...byName]) await provider.removeNetwork(n.id);
   await Promise.all((await envVolumes(provider, rec, homeId)).map((v) => provider.removeVolume(v.name)));
   if (!opts.keepWorkspace) {
-    const plan = opts.workspace ?? (await planWorkspaceRemoval(rec, { ref: envKey(rec.project, rec.name), discard: true }));
-    await removePlannedWorkspace(rec, plan, opts.onNotice);
+    const plan = opts.workspace ?? (await planWorkspaceRemoval(ctx, rec, { ref: envKey(rec.project, rec.name), discard: true }));
+    await removePlannedWorkspace(ctx, rec, plan, opts.onNotice);
   }
 }

@@ -1,7 +1,8 @@
+import type { CiloContext } from "../context/context.ts";
 import { existsSync, lstatSync, mkdirSync, realpathSync, rmSync, unlinkSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { CiloError, ExitCode, messageOf } from "../errors.ts";
-import { ciloHome, envsDir, workspacePath } from "../paths.ts";
+import { envsDir, workspacePath } from "../paths.ts";
 import { envKey, type EnvRecord } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 import { removeWorkspace, type WorkspaceRef } from "../workspace/index.ts";
@@ -30,7 +31,7 @@ export interface WorkspacePlan {
  * `workspace` the state records, and only when it does not lead out of `envs/` through a symlinked
  * folder. A recorded path that differs is in `left`.
  */
-export function ownWorkspace(rec: EnvRecord, home = ciloHome()): Pick<WorkspacePlan, "path" | "link" | "left"> {
+export function ownWorkspace(rec: EnvRecord, home: string): Pick<WorkspacePlan, "path" | "link" | "left"> {
   const root = envsDir(home);
   const expected = workspacePath(rec.project, rec.name, home);
   const recorded = typeof rec.workspace === "string" && rec.workspace !== "" ? resolve(rec.workspace) : undefined;
@@ -59,10 +60,10 @@ export function ownWorkspace(rec: EnvRecord, home = ciloHome()): Pick<WorkspaceP
  * that no other ref reaches, a clone's uncommitted files or unpushed commits. With `discard`, a
  * clone's unpushed commits are first saved as a bundle under `$CILO_HOME/saved/<project>/`.
  */
-export async function planWorkspaceRemoval(rec: EnvRecord, opts: { ref: string; discard?: boolean; home?: string }): Promise<WorkspacePlan> {
-  const home = opts.home ?? ciloHome();
+export async function planWorkspaceRemoval(ctx: CiloContext, rec: EnvRecord, opts: { ref: string; discard?: boolean }): Promise<WorkspacePlan> {
+  const home = ctx.home;
   const plan: WorkspacePlan = ownWorkspace(rec, home);
-  const work = await workAt(rec, plan, home);
+  const work = await workAt(ctx, rec, plan);
   if (!work) return plan;
   plan.work = work;
   if (!opts.discard) throw unsavedError(rec, work, opts.ref);
@@ -70,7 +71,7 @@ export async function planWorkspaceRemoval(rec: EnvRecord, opts: { ref: string; 
     const dir = join(home, "saved", rec.project);
     mkdirSync(dir, { recursive: true });
     plan.bundle = join(dir, `${rec.name}-${new Date().toISOString().replace(/[:.]/g, "-")}.bundle`);
-    await bundleUnpushed(plan.path, plan.bundle);
+    await bundleUnpushed(ctx.env, plan.path, plan.bundle);
   }
   return plan;
 }
@@ -80,9 +81,12 @@ export async function planWorkspaceRemoval(rec: EnvRecord, opts: { ref: string; 
  * a copy; a symlink only as a link), tells where lost work can be recovered from, and reports a
  * foreign path it leaves. Also when the folder is gone: a worktree's branch still needs removing.
  */
-export async function removePlannedWorkspace(rec: EnvRecord, plan: WorkspacePlan, notice: DestroyNotice = () => {}): Promise<void> {
+export async function removePlannedWorkspace(ctx: CiloContext, rec: EnvRecord, plan: WorkspacePlan, notice: DestroyNotice = () => {}): Promise<void> {
   for (const path of plan.left) {
-    notice(`Left ${path}: it is not the workspace folder of ${envKey(rec.project, rec.name)} inside ${envsDir()}, so destroy does not delete it`, "warning");
+    notice(
+      `Left ${path}: it is not the workspace folder of ${envKey(rec.project, rec.name)} inside ${envsDir(ctx.home)}, so destroy does not delete it`,
+      "warning",
+    );
   }
   const path = plan.path;
   if (path === undefined) return;
@@ -91,7 +95,7 @@ export async function removePlannedWorkspace(rec: EnvRecord, plan: WorkspacePlan
     return;
   }
   try {
-    await removeWorkspace(workspaceRef(rec, path), { force: true });
+    await removeWorkspace(ctx.env, workspaceRef(rec, path), { force: true });
   } catch (e) {
     throw new CiloError("E_WORKSPACE_REMOVE", `Cannot remove the workspace ${path}: ${messageOf(e)}`);
   }
@@ -103,8 +107,8 @@ export async function removePlannedWorkspace(rec: EnvRecord, plan: WorkspacePlan
 }
 
 /** What deleting the env's own workspace folder would lose; undefined when nothing. */
-export async function unsavedWorkOf(rec: EnvRecord, home = ciloHome()): Promise<UnsavedWork | undefined> {
-  return workAt(rec, ownWorkspace(rec, home), home);
+export async function unsavedWorkOf(ctx: CiloContext, rec: EnvRecord): Promise<UnsavedWork | undefined> {
+  return workAt(ctx, rec, ownWorkspace(rec, ctx.home));
 }
 
 /** Says what is lost in a few words, e.g. "2 commits not on any other branch and 1 uncommitted file". */
@@ -116,9 +120,9 @@ export function describeWork(work: UnsavedWork): string {
   return what.join(" and ");
 }
 
-async function workAt(rec: EnvRecord, plan: Pick<WorkspacePlan, "path" | "link">, home: string): Promise<UnsavedWork | undefined> {
+async function workAt(ctx: CiloContext, rec: EnvRecord, plan: Pick<WorkspacePlan, "path" | "link">): Promise<UnsavedWork | undefined> {
   if (plan.path === undefined || plan.link) return undefined;
-  const work = await unsavedWork(workspaceRef(rec, plan.path), { tokens: renderTokens(rec, plan.path, home) });
+  const work = await unsavedWork(ctx.env, workspaceRef(rec, plan.path), { tokens: renderTokens(ctx, rec, plan.path) });
   return work && (work.commits > 0 || work.files > 0) ? work : undefined;
 }
 
@@ -147,11 +151,11 @@ function workspaceRef(rec: EnvRecord, path: string): WorkspaceRef {
 }
 
 /** The `env.render` token values the workspace was rendered with at create. */
-function renderTokens(rec: EnvRecord, path: string, home: string) {
+function renderTokens(ctx: CiloContext, rec: EnvRecord, path: string) {
   let suffix = rec.dns_suffix;
   if (suffix === undefined) {
     try {
-      suffix = readState(home).config.dns_suffix;
+      suffix = readState(ctx).config.dns_suffix;
     } catch {
       suffix = "test";
     }

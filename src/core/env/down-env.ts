@@ -1,6 +1,7 @@
+import type { CiloContext } from "../context/context.ts";
 import { existsSync } from "node:fs";
 import { CiloError } from "../errors.ts";
-import { composeFailure, runCompose } from "../compose/compose-cli.ts";
+import { composeFailure } from "../compose/compose-cli.ts";
 import { envKey, type EnvRecord } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
 import { releaseShared } from "../shared/shared-instance.ts";
@@ -9,9 +10,7 @@ import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
-import { getCompose, getProvider } from "../runtime/runtime.ts";
 import { detachGateway, syncGateway } from "../gateway/gateway.ts";
-import { ciloHome } from "../paths.ts";
 
 export interface DownEnvOptions {
   ref: string;
@@ -22,45 +21,45 @@ export interface DownEnvOptions {
 }
 
 /** Stops an env: `compose down` (containers and network go; volumes and workspace stay). */
-export async function downEnv(opts: DownEnvOptions): Promise<EnvRecord> {
-  const project = await currentProject(opts.project);
-  const provider = await getProvider();
+export async function downEnv(ctx: CiloContext, opts: DownEnvOptions): Promise<EnvRecord> {
+  const project = await currentProject(opts.project, ctx.cwd);
+  const provider = await ctx.provider();
   await provider.ping();
-  const before = readState();
-  await guardDependants(before, findEnv(before, opts.ref, project), "down", !!opts.force);
-  const rec = await withState((state) => {
+  const before = readState(ctx);
+  await guardDependants(ctx, before, findEnv(before, opts.ref, project), "down", !!opts.force);
+  const rec = await withState(ctx, (state) => {
     const r = findEnv(state, opts.ref, project);
-    r.operation = { kind: "down", pid: process.pid, started_at: new Date().toISOString() };
+    r.operation = { kind: "down", pid: process.pid, started_at: new Date(ctx.clock.now()).toISOString() };
     return { ...r };
   });
   const key = envKey(rec.project, rec.name);
-  await detachGateway(provider, before.home_id, rec.docker_name);
+  await detachGateway(ctx, before.home_id, rec.docker_name);
   if (existsSync(renderedComposePath(rec))) {
-    const cli = await getCompose();
-    const r = await runCompose(cli, envComposeTarget(rec), ["down", "--remove-orphans"], opts.onOutput ? { onOutput: opts.onOutput } : {});
+    const cli = await ctx.compose();
+    const r = await ctx.runCompose(cli, envComposeTarget(rec), ["down", "--remove-orphans"], opts.onOutput ? { onOutput: opts.onOutput } : {});
     if (r.code !== 0) {
-      await clearOperation(key);
+      await clearOperation(ctx, key);
       throw composeFailure(`Stopping ${key} failed`, r, { during: "down" });
     }
   }
-  if (before.shared?.[rec.project]) await releaseShared(rec.project, rec.name);
-  const done = await withState((state) => {
+  if (before.shared?.[rec.project]) await releaseShared(ctx, rec.project, rec.name);
+  const done = await withState(ctx, (state) => {
     const cur = state.envs[key];
     if (!cur) throw new CiloError("E_ENV_VANISHED", `The env ${key} was destroyed meanwhile`);
     cur.status = "stopped";
     delete cur.shared_services;
     cur.services = cur.services.map(({ ip: _ip, health: _h, state: _s, ...rest }) => ({ ...rest, state: "stopped" }));
-    cur.updated_at = new Date().toISOString();
+    cur.updated_at = new Date(ctx.clock.now()).toISOString();
     delete cur.operation;
     return { ...cur };
   });
-  await refreshDns();
-  await syncGateway(provider, ciloHome());
+  await refreshDns(ctx);
+  await syncGateway(ctx);
   return done;
 }
 
-async function clearOperation(key: string): Promise<void> {
-  await withState((state) => {
+async function clearOperation(ctx: CiloContext, key: string): Promise<void> {
+  await withState(ctx, (state) => {
     const cur = state.envs[key];
     if (cur) delete cur.operation;
   }).catch(() => {});

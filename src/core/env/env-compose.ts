@@ -1,3 +1,4 @@
+import type { CiloContext } from "../context/context.ts";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadProjectConfig, type ProjectConfig } from "../config/project-config.ts";
@@ -6,10 +7,10 @@ import { composeFilesOf } from "../compose/project-files.ts";
 import { resolveModel } from "../compose/resolve-model.ts";
 import { transformCompose } from "../compose/transform.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { lockTimeoutMs } from "../fs/file-lock.ts";
 import type { HomeRef } from "../labels.ts";
 import type { EnvRecord } from "../state/schema.ts";
 import { ensureExtraSubnets } from "./extra-subnets.ts";
-import { getCompose } from "../runtime/runtime.ts";
 
 /** The rendered compose file of an env: `<workspace>/.cilo/compose.yml`. */
 export function renderedComposePath(rec: EnvRecord): string {
@@ -31,13 +32,18 @@ export interface ResolvedEnvModel {
 }
 
 /** The env's compose model as the compose CLI resolves it in its workspace (`config`). */
-export async function resolveEnvModel(rec: EnvRecord, extraProfiles: string[] = []): Promise<ResolvedEnvModel> {
-  const { config } = await loadProjectConfig(rec.workspace);
+export async function resolveEnvModel(ctx: CiloContext, rec: EnvRecord, extraProfiles: string[] = []): Promise<ResolvedEnvModel> {
+  const { config } = await loadProjectConfig(rec.workspace, ctx.log);
   const files = composeFilesOf(rec.workspace, config);
-  const cli = await getCompose();
+  const cli = await ctx.compose();
   const profiles = [...new Set([...(config.profiles ?? []), ...extraProfiles])];
   const resolved = await resolveModel({
     cli,
+    run: ctx.runCompose,
+    env: ctx.env,
+    endpoint: () => ctx.endpoint(),
+    cacheDir: join(ctx.home, "cache", "compose"),
+    lockTimeoutMs: lockTimeoutMs(ctx.env),
     dir: rec.workspace,
     files,
     ...(config.env_files ? { envFiles: config.env_files } : {}),
@@ -89,7 +95,13 @@ export function writeEnvCompose(rec: EnvRecord, home: HomeRef, resolved: Resolve
  * Resolves and writes the env's compose file in one go, first giving the env its own subnets for
  * networks that fix one in ipam (recorded in state).
  */
-export async function renderEnvCompose(rec: EnvRecord, home: HomeRef, extraProfiles: string[] = [], opts: RenderOptions = {}): Promise<RenderedEnv> {
-  const resolved = await resolveEnvModel(rec, extraProfiles);
-  return writeEnvCompose(await ensureExtraSubnets(rec, resolved.model), home, resolved, opts);
+export async function renderEnvCompose(
+  ctx: CiloContext,
+  rec: EnvRecord,
+  home: HomeRef,
+  extraProfiles: string[] = [],
+  opts: RenderOptions = {},
+): Promise<RenderedEnv> {
+  const resolved = await resolveEnvModel(ctx, rec, extraProfiles);
+  return writeEnvCompose(await ensureExtraSubnets(ctx, rec, resolved.model), home, resolved, opts);
 }

@@ -1,10 +1,10 @@
+import type { CiloContext } from "../context/context.ts";
 import { dependantsOf } from "../shared/dependants.ts";
 import type { EnvRecord } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
 import { envContainers, sharedContainers } from "../runtime/env-resources.ts";
-import { getProvider } from "../runtime/runtime.ts";
 import { mergeRuntime } from "./services.ts";
 import { baseUrl, serviceDnsNames } from "./urls.ts";
 import { gatewayUrl, LOCALHOST_TLD, portHosts, serviceHosts } from "../gateway/render.ts";
@@ -30,11 +30,11 @@ export interface EnvStatusView {
 }
 
 /** An env as state records it, with each service's state, health and IP read live from Docker. */
-export async function envStatus(ref: string, explicitProject?: string): Promise<EnvStatusView> {
-  const state = readState();
-  const rec = findEnv(state, ref, await currentProject(explicitProject));
+export async function envStatus(ctx: CiloContext, ref: string, explicitProject?: string): Promise<EnvStatusView> {
+  const state = readState(ctx);
+  const rec = findEnv(state, ref, await currentProject(explicitProject, ctx.cwd));
   const suffix = rec.dns_suffix ?? state.config.dns_suffix;
-  const provider = await getProvider();
+  const provider = await ctx.provider();
   const containers = await envContainers(provider, rec, state.home_id);
   const network = rec.docker_name;
   const sharedOnes = rec.services.filter((s) => s.shared);

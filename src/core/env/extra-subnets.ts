@@ -1,3 +1,4 @@
+import type { CiloContext } from "../context/context.ts";
 import { CiloError, ExitCode, isCiloError } from "../errors.ts";
 import { fixedSubnetNetworks } from "../compose/readdress-networks.ts";
 import { envNetworks } from "../runtime/env-resources.ts";
@@ -7,7 +8,6 @@ import { allocateSubnet } from "../network/subnet-pool.ts";
 import { stateSubnets } from "../network/used-subnets.ts";
 import { envKey, type EnvRecord } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
-import { getProvider } from "../runtime/runtime.ts";
 
 /**
  * Gives the env a subnet from cilo's pool for each of the model's networks that fix one in ipam
@@ -18,16 +18,16 @@ import { getProvider } from "../runtime/runtime.ts";
  * nothing is written when nothing changes. A pool with no room left is refused with exit 2,
  * naming the network.
  */
-export async function ensureExtraSubnets(rec: EnvRecord, model: Record<string, unknown>, foreign?: string[]): Promise<EnvRecord> {
+export async function ensureExtraSubnets(ctx: CiloContext, rec: EnvRecord, model: Record<string, unknown>, foreign?: string[]): Promise<EnvRecord> {
   const wanted = fixedSubnetNetworks(model);
   const recorded = rec.extra_subnets ?? {};
   if (wanted.length === 0 && Object.keys(recorded).length === 0) return rec;
-  const outside = foreign ?? (await foreignOf(rec));
+  const outside = foreign ?? (await foreignOf(ctx, rec));
   const clashes = (subnet: string) => outside.some((f) => parseCidr(f) !== undefined && overlaps(parseCidr(f)!, parseCidr(subnet)!));
   const keep = (network: string) => recorded[network] !== undefined && !clashes(recorded[network]!);
   if (wanted.every(keep) && Object.keys(recorded).every((n) => wanted.includes(n))) return rec;
   const key = envKey(rec.project, rec.name);
-  return withState((state) => {
+  return withState(ctx, (state) => {
     const cur = state.envs[key];
     if (!cur) throw new CiloError("E_ENV_VANISHED", `The env ${key} was removed meanwhile`);
     const taken = [...stateSubnets(state), ...outside];
@@ -60,10 +60,10 @@ export async function ensureExtraSubnets(rec: EnvRecord, model: Record<string, u
 }
 
 /** Subnets in use outside cilo, leaving out the env's own networks (they carry its labels). */
-async function foreignOf(rec: EnvRecord): Promise<string[]> {
+async function foreignOf(ctx: CiloContext, rec: EnvRecord): Promise<string[]> {
   try {
-    const provider = await getProvider();
-    const own = (await envNetworks(provider, rec, readState().home_id)).map((n) => n.name);
+    const provider = await ctx.provider();
+    const own = (await envNetworks(provider, rec, readState(ctx).home_id)).map((n) => n.name);
     return await foreignSubnets(provider, own);
   } catch {
     return hostRoutes(); // no engine (create works without one): up checks again

@@ -1,3 +1,4 @@
+import type { CiloContext } from "../context/context.ts";
 import { messageOf } from "../errors.ts";
 import { isProcessAlive } from "../proc/processes.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
@@ -44,16 +45,16 @@ export function idleEnvs(state: State, olderThanMs: number, now: number): IdleEn
  * (uncommitted changes, commits of a worktree branch not on any other branch, unpushed commits of
  * a clone) is kept.
  */
-export async function gcEnvs(opts: GcOptions): Promise<GcResult> {
+export async function gcEnvs(ctx: CiloContext, opts: GcOptions): Promise<GcResult> {
   const result: GcResult = { destroyed: [], kept: [], failed: [] };
-  for (const idle of idleEnvs(readState(), opts.olderThanMs, opts.now ?? Date.now())) {
+  for (const idle of idleEnvs(readState(ctx), opts.olderThanMs, opts.now ?? Date.now())) {
     const { env } = idle;
     const op = env.operation;
     if (op && isProcessAlive(op.pid, { startedBefore: Date.parse(op.started_at) })) {
       result.kept.push({ ...idle, reason: `${op.kind} is running (pid ${op.pid})` });
       continue;
     }
-    const work = await unsavedWorkOf(env).catch(() => undefined);
+    const work = await unsavedWorkOf(ctx, env).catch(() => undefined);
     if (work) {
       result.kept.push({
         ...idle,
@@ -69,7 +70,7 @@ export async function gcEnvs(opts: GcOptions): Promise<GcResult> {
       continue;
     }
     try {
-      await destroyEnv({ ref: envKey(env.project, env.name), project: env.project, force: true });
+      await destroyEnv(ctx, { ref: envKey(env.project, env.name), project: env.project, force: true });
       result.destroyed.push(idle);
     } catch (e) {
       result.failed.push({ ...idle, error: messageOf(e) });

@@ -1,16 +1,15 @@
+import type { CiloContext } from "../context/context.ts";
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { CiloError, messageOf } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { withFileLock } from "../fs/file-lock.ts";
+import { lockTimeoutMs, withFileLock } from "../fs/file-lock.ts";
 import { envContainers } from "../runtime/env-resources.ts";
-import { ciloHome } from "../paths.ts";
 import { composeProcesses, isProcessAlive, processIdentity, type ProcessIdentity } from "../proc/processes.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 import { spawnDetachedCilo } from "../proc/spawn-cilo.ts";
 import { destroyEnv } from "./destroy-env.ts";
-import { getCompose, getProvider } from "../runtime/runtime.ts";
 
 /** How often the reaper looks at its owner. */
 const POLL_MS = 250;
@@ -29,7 +28,7 @@ interface ReaperRecord {
   started_at: string;
 }
 
-export function reapersDir(home = ciloHome()): string {
+export function reapersDir(home: string): string {
   return join(home, "reapers");
 }
 
@@ -38,27 +37,27 @@ export function reapersDir(home = ciloHome()): string {
  * that process is gone, destroys every env whose `owner_pid` it is, then exits. One reaper per
  * owner: a second throwaway env of the same owner finds the first reaper running.
  */
-export async function ensureReaper(ownerPid: number, home = ciloHome()): Promise<void> {
-  const file = reaperFile(ownerPid, home);
+export async function ensureReaper(ctx: CiloContext, ownerPid: number): Promise<void> {
+  const file = reaperFile(ownerPid, ctx.home);
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const owner = processIdentity(ownerPid);
-  await withFileLock(file, async () => {
+  await withFileLock(file, lockTimeoutMs(ctx.env), async () => {
     const current = readReaper(file);
     if (current && current.owner_start_ticks === owner.startTicks && reaperRuns(current)) return;
-    const reaper = spawnReaper(owner, home);
+    const reaper = spawnReaper(ctx, owner);
     const rec: ReaperRecord = {
       owner_pid: ownerPid,
       ...(owner.startTicks !== undefined ? { owner_start_ticks: owner.startTicks } : {}),
       reaper_pid: reaper.pid,
       ...(reaper.startTicks !== undefined ? { reaper_start_ticks: reaper.startTicks } : {}),
-      started_at: new Date().toISOString(),
+      started_at: new Date(ctx.clock.now()).toISOString(),
     };
-    writeFileAtomic(file, `${JSON.stringify(rec)}\n`, 0o600);
+    writeFileAtomic(file, `${JSON.stringify(rec)}\n`, 0o600, ctx.env);
   });
 }
 
 /** Owner pids that a running reaper watches. */
-export function watchedOwners(home = ciloHome()): number[] {
+export function watchedOwners(home: string): number[] {
   let names: string[];
   try {
     names = readdirSync(reapersDir(home)).filter((n) => /^\d+\.json$/.test(n));
@@ -72,11 +71,11 @@ export function watchedOwners(home = ciloHome()): number[] {
 }
 
 /** Forgets a reaper that has stopped (its record and log) once its owner has no env left. */
-export async function forgetReaper(ownerPid: number, home = ciloHome()): Promise<void> {
-  const file = reaperFile(ownerPid, home);
-  await withFileLock(file, async () => {
+export async function forgetReaper(ctx: CiloContext, ownerPid: number): Promise<void> {
+  const file = reaperFile(ownerPid, ctx.home);
+  await withFileLock(file, lockTimeoutMs(ctx.env), async () => {
     const rec = readReaper(file);
-    if ((rec && reaperRuns(rec)) || ownedEnvs(ownerPid, home)?.length !== 0) return;
+    if ((rec && reaperRuns(rec)) || ownedEnvs(ctx, ownerPid)?.length !== 0) return;
     unlinkIfExists(file);
     unlinkIfExists(logFile(file));
   });
@@ -87,19 +86,19 @@ export async function forgetReaper(ownerPid: number, home = ciloHome()): Promise
  * 250 ms; retires when the owner has no env left; when the owner is gone, destroys its envs through
  * `destroyEnv` (containers are force-removed first: nothing of a throwaway env needs a clean stop).
  */
-export async function runReaper(argv: string[], home = ciloHome()): Promise<number> {
+export async function runReaper(ctx: CiloContext, argv: string[]): Promise<number> {
   const ownerPid = Number(argv[0]);
   if (!Number.isInteger(ownerPid) || ownerPid <= 0) return 2;
   const ticks = argv[1] !== undefined && argv[1] !== "-" ? Number(argv[1]) : undefined;
-  const file = reaperFile(ownerPid, home);
-  await preload();
+  const file = reaperFile(ownerPid, ctx.home);
+  await preload(ctx);
   const ownerAlive = () => isProcessAlive(ownerPid, ticks !== undefined ? { startTicks: ticks } : {});
   for (let poll = 0; ownerAlive(); poll++) {
-    if (poll % STATE_EVERY === 0 && (await retireIfIdle(file, ownerPid, home))) return 0;
-    await sleep(POLL_MS);
+    if (poll % STATE_EVERY === 0 && (await retireIfIdle(ctx, file, ownerPid))) return 0;
+    await ctx.clock.sleep(POLL_MS);
   }
-  const ok = await reapAll(ownerPid, home, file);
-  await retireIfIdle(file, ownerPid, home);
+  const ok = await reapAll(ctx, ownerPid, file);
+  await retireIfIdle(ctx, file, ownerPid);
   return ok ? 0 : 1;
 }
 
@@ -107,73 +106,73 @@ export async function runReaper(argv: string[], home = ciloHome()): Promise<numb
  * Loads now every module a destroy needs: the reaper may wait for hours, and meanwhile the bundle's
  * chunk files may be replaced by a newer build whose names differ.
  */
-async function preload(): Promise<void> {
-  await getProvider();
-  await getCompose().catch(() => undefined);
+async function preload(ctx: CiloContext): Promise<void> {
+  await ctx.provider();
+  await ctx.compose().catch(() => undefined);
   await import("../dns/sync-with-state.ts");
 }
 
-async function reapAll(ownerPid: number, home: string, file: string): Promise<boolean> {
+async function reapAll(ctx: CiloContext, ownerPid: number, file: string): Promise<boolean> {
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const owned = ownedEnvs(ownerPid, home);
+    const owned = ownedEnvs(ctx, ownerPid);
     if (owned === undefined) return false;
     if (owned.length === 0) return true;
-    const results = await Promise.allSettled(owned.map((rec) => reapEnv(rec, home, file)));
+    const results = await Promise.allSettled(owned.map((rec) => reapEnv(ctx, rec, file)));
     results.forEach((r, i) => {
       if (r.status === "rejected") log(file, `destroying ${envKey(owned[i]!.project, owned[i]!.name)} failed (attempt ${attempt}): ${messageOf(r.reason)}`);
     });
-    if (results.some((r) => r.status === "rejected")) await sleep(1_000 * attempt);
+    if (results.some((r) => r.status === "rejected")) await ctx.clock.sleep(1_000 * attempt);
   }
-  return ownedEnvs(ownerPid, home)?.length === 0;
+  return ownedEnvs(ctx, ownerPid)?.length === 0;
 }
 
-async function reapEnv(rec: EnvRecord, home: string, file: string): Promise<void> {
+async function reapEnv(ctx: CiloContext, rec: EnvRecord, file: string): Promise<void> {
   const key = envKey(rec.project, rec.name);
-  await settle(key, rec.docker_name, home);
-  const provider = await getProvider();
-  const homeId = safeState(home)?.home_id;
+  await settle(ctx, key, rec.docker_name);
+  const provider = await ctx.provider();
+  const homeId = safeState(ctx)?.home_id;
   if (!homeId) return;
   const containers = await envContainers(provider, rec, homeId);
   await Promise.all(containers.map((c) => provider.removeContainer(c.id)));
-  await destroyEnv({ ref: key, project: rec.project, force: true, discardWork: true, onNotice: (line) => log(file, `${key}: ${line}`) });
+  await destroyEnv(ctx, { ref: key, project: rec.project, force: true, discardWork: true, onNotice: (line) => log(file, `${key}: ${line}`) });
 }
 
 /** Waits while another live process operates on the env, or a compose call of it outlives its cilo. */
-async function settle(key: string, composeProject: string, home: string): Promise<void> {
-  const deadline = Date.now() + SETTLE_MS;
-  while (Date.now() < deadline) {
-    const op = safeState(home)?.envs[key]?.operation;
+async function settle(ctx: CiloContext, key: string, composeProject: string): Promise<void> {
+  const deadline = ctx.clock.now() + SETTLE_MS;
+  while (ctx.clock.now() < deadline) {
+    const op = safeState(ctx)?.envs[key]?.operation;
     const busy = (op && isProcessAlive(op.pid, { startedBefore: Date.parse(op.started_at) })) || (composeProcesses().get(composeProject)?.length ?? 0) > 0;
     if (!busy) return;
-    await sleep(POLL_MS);
+    await ctx.clock.sleep(POLL_MS);
   }
 }
 
 /** Retires (removes its record and tells the caller to exit) when the owner has no env left. */
-async function retireIfIdle(file: string, ownerPid: number, home: string): Promise<boolean> {
-  if (ownedEnvs(ownerPid, home)?.length !== 0) return false;
-  return withFileLock(file, async () => {
-    if (ownedEnvs(ownerPid, home)?.length !== 0) return false;
+async function retireIfIdle(ctx: CiloContext, file: string, ownerPid: number): Promise<boolean> {
+  if (ownedEnvs(ctx, ownerPid)?.length !== 0) return false;
+  return withFileLock(file, lockTimeoutMs(ctx.env), async () => {
+    if (ownedEnvs(ctx, ownerPid)?.length !== 0) return false;
     if (readReaper(file)?.reaper_pid === process.pid) unlinkIfExists(file);
     return true;
   });
 }
 
-function ownedEnvs(ownerPid: number, home: string): EnvRecord[] | undefined {
-  const state = safeState(home);
+function ownedEnvs(ctx: CiloContext, ownerPid: number): EnvRecord[] | undefined {
+  const state = safeState(ctx);
   return state && Object.values(state.envs).filter((e) => e.owner_pid === ownerPid);
 }
 
-function safeState(home: string): State | undefined {
+function safeState(ctx: CiloContext): State | undefined {
   try {
-    return readState(home);
+    return readState(ctx);
   } catch {
     return undefined;
   }
 }
 
-function spawnReaper(owner: ProcessIdentity, home: string): ProcessIdentity {
-  const pid = spawnDetachedCilo(["__reap", String(owner.pid), owner.startTicks === undefined ? "-" : String(owner.startTicks)], { CILO_HOME: home });
+function spawnReaper(ctx: CiloContext, owner: ProcessIdentity): ProcessIdentity {
+  const pid = spawnDetachedCilo(ctx, ["__reap", String(owner.pid), owner.startTicks === undefined ? "-" : String(owner.startTicks)], { CILO_HOME: ctx.home });
   if (!pid) throw new CiloError("E_REAPER", "Cannot start the reaper that destroys throwaway envs (cilo did not start)");
   return processIdentity(pid);
 }
@@ -213,8 +212,4 @@ function unlinkIfExists(file: string): void {
   } catch {
     // gone already
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

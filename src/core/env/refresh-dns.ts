@@ -1,14 +1,13 @@
+import type { CiloContext } from "../context/context.ts";
 import { messageOf } from "../errors.ts";
 import type { EnvRecord, State } from "../state/schema.ts";
-import { readState } from "../state/store.ts";
-import { warn } from "../warn.ts";
 
 /**
  * Refuses an env whose DNS names would answer a different IP than another env's for the same
  * name (SPEC §5), before anything changes. The env's services get placeholder addresses of their
  * own, so any shared name is a collision whatever IPs Docker later hands out.
  */
-export async function checkDnsNames(candidate: EnvRecord, state: State = readState()): Promise<void> {
+export async function checkDnsNames(candidate: EnvRecord, state: State): Promise<void> {
   const { planDns } = await import("../dns/render.ts");
   const { dnsEnvsFromState } = await import("../dns/from-state.ts");
   // Judged with each env's own addresses: in gateway routing every name answers one address.
@@ -28,13 +27,13 @@ export async function checkDnsNames(candidate: EnvRecord, state: State = readSta
  * atomically, restart only when wildcards change). A DNS failure does not undo the env
  * operation that called it: it is reported as a warning and `cilo doctor` shows it.
  */
-export async function refreshDns(): Promise<boolean> {
+export async function refreshDns(ctx: CiloContext): Promise<boolean> {
   try {
     const { syncDnsWithState } = await import("../dns/sync-with-state.ts");
-    await syncDnsWithState(undefined, "when-needed");
+    await syncDnsWithState(ctx, "when-needed");
     return true;
   } catch (e) {
-    warn(`DNS was not updated: ${messageOf(e)}`);
+    ctx.log.warn(`DNS was not updated: ${messageOf(e)}`);
     return false;
   }
 }

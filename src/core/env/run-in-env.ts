@@ -1,3 +1,4 @@
+import type { CiloContext } from "../context/context.ts";
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { resolve } from "node:path";
@@ -12,7 +13,6 @@ import { readState, withState } from "../state/store.ts";
 import { createEnv } from "./create-env.ts";
 import { currentProject, isProjectFolder } from "../config/current-project.ts";
 import { lookupEnv } from "../state/find-env.ts";
-import { getProvider } from "../runtime/runtime.ts";
 import { upEnv } from "./up-env.ts";
 import { baseUrl } from "./urls.ts";
 
@@ -36,34 +36,34 @@ export interface RunInEnvOptions {
  * through the shell in the env's workspace with the terminal handed over and `CILO_*` set.
  * Returns the command's exit code (128 + signal number when a signal ended it).
  */
-export async function runInEnv(opts: RunInEnvOptions): Promise<number> {
+export async function runInEnv(ctx: CiloContext, opts: RunInEnvOptions): Promise<number> {
   const progress = opts.onProgress ?? (() => {});
-  const state = readState();
+  const state = readState(ctx);
   const ref = parseEnvRef(opts.env);
-  const from = resolve(opts.from ?? process.cwd());
-  const project = ref.project ?? (await projectOf(opts.project, from, opts.from !== undefined));
+  const from = resolve(opts.from ?? ctx.cwd);
+  const project = ref.project ?? (await projectOf(ctx, opts.project, from, opts.from !== undefined));
   let rec = lookupEnv(state, opts.env, project);
   if (!rec) {
     if (opts.create === false) {
       throw usageError(`No env "${opts.env}" exists${project ? ` in project "${project}"` : ""}`, "Create it with cilo create, or drop --no-create");
     }
     progress(`Creating ${project ? `${project}/` : ""}${ref.env} from ${from}`);
-    rec = (await createEnv({ env: ref.env, from, ...(project ? { project } : {}), onProgress: progress })).env;
+    rec = (await createEnv(ctx, { env: ref.env, from, ...(project ? { project } : {}), onProgress: progress })).env;
   }
-  if (opts.up !== false && (await needsUp(rec))) {
+  if (opts.up !== false && (await needsUp(ctx, rec))) {
     progress(`Starting ${envKey(rec.project, rec.name)}`);
-    rec = await upEnv({ ref: envKey(rec.project, rec.name), wait: true });
+    rec = await upEnv(ctx, { ref: envKey(rec.project, rec.name), wait: true });
   } else {
-    await touchEnv(envKey(rec.project, rec.name));
+    await touchEnv(ctx, envKey(rec.project, rec.name));
   }
-  return runInherited(opts.command, rec.workspace, { ...process.env, ...ciloEnvironment(rec, state.config) });
+  return runInherited(opts.command, rec.workspace, { ...ctx.env, ...ciloEnvironment(rec, state.config) }, defaultShell(ctx.env));
 }
 
 /** Records that the env was used now, for `cilo gc --older-than` (up records it itself). */
-async function touchEnv(key: string): Promise<void> {
-  await withState((st) => {
+async function touchEnv(ctx: CiloContext, key: string): Promise<void> {
+  await withState(ctx, (st) => {
     const cur = st.envs[key];
-    if (cur) cur.last_used_at = new Date().toISOString();
+    if (cur) cur.last_used_at = new Date(ctx.clock.now()).toISOString();
   });
 }
 
@@ -85,20 +85,20 @@ export function ciloDnsEnvironment(config: StateConfig, suffix = config.dns_suff
 }
 
 /** The shell of host commands: `bash` where present, else `sh` (SPEC §7). */
-export function defaultShell(): string {
-  return which("bash") ? "bash" : "sh";
+export function defaultShell(env: NodeJS.ProcessEnv): string {
+  return which("bash", env) ? "bash" : "sh";
 }
 
-async function projectOf(explicit: string | undefined, from: string, fromGiven: boolean): Promise<string | undefined> {
+async function projectOf(ctx: CiloContext, explicit: string | undefined, from: string, fromGiven: boolean): Promise<string | undefined> {
   if (explicit) return normaliseName(explicit, "project");
-  if (fromGiven && isProjectFolder(from)) return projectName(from, (await loadProjectConfig(from)).config);
-  return currentProject(undefined);
+  if (fromGiven && isProjectFolder(from)) return projectName(from, (await loadProjectConfig(from, ctx.log)).config);
+  return currentProject(undefined, ctx.cwd);
 }
 
 /** Whether the env must be started: not recorded as running, or a service without a live container (one-shots that exited 0 count as live). */
-async function needsUp(rec: EnvRecord): Promise<boolean> {
+async function needsUp(ctx: CiloContext, rec: EnvRecord): Promise<boolean> {
   if (rec.status !== "running") return true;
-  const containers = await envContainers(await getProvider(), rec, readState().home_id);
+  const containers = await envContainers(await ctx.provider(), rec, readState(ctx).home_id);
   return rec.services.some((s) => {
     const mine = containers.filter((c) => c.labels[LABEL_SERVICE] === s.name);
     return mine.length === 0 || mine.some((c) => c.state !== "running" && !(c.state === "exited" && c.exitCode === 0));
@@ -110,9 +110,9 @@ async function needsUp(rec: EnvRecord): Promise<boolean> {
  * directly (same process group), so cilo only forwards SIGINT when stdin is not a terminal;
  * SIGTERM and SIGHUP are always forwarded.
  */
-function runInherited(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
+function runInherited(command: string, cwd: string, env: NodeJS.ProcessEnv, shell: string): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(defaultShell(), ["-c", command], { cwd, env, stdio: "inherit" });
+    const child = spawn(shell, ["-c", command], { cwd, env, stdio: "inherit" });
     const forward = (sig: NodeJS.Signals) => () => {
       // process.kill rather than child.kill: under Deno the latter makes the exit status the signal's
       // even when the command handles the signal and exits on its own terms.

@@ -1,5 +1,5 @@
 import { CiloError, messageOf } from "../errors.ts";
-import { composeFailure, engineLost, runCompose } from "../compose/compose-cli.ts";
+import { composeFailure, engineLost } from "../compose/compose-cli.ts";
 import { failpoint } from "../failpoint.ts";
 import { isProcessAlive } from "../proc/processes.ts";
 import type { HomeRef } from "../labels.ts";
@@ -8,6 +8,7 @@ import { overlaps, parseCidr } from "../cidr.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
 import { stateSubnets } from "../network/used-subnets.ts";
+import type { CiloContext } from "../context/context.ts";
 import { envKey, type EnvRecord } from "../state/schema.ts";
 import { homeRef, readState, withState } from "../state/store.ts";
 import { acquireShared, releaseShared, sharedServiceNames } from "../shared/shared-instance.ts";
@@ -19,11 +20,9 @@ import { ensureExtraSubnets } from "./extra-subnets.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
 import { checkDnsNames, refreshDns } from "./refresh-dns.ts";
-import { getCompose, getProvider } from "../runtime/runtime.ts";
 import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
 import { waitForServices } from "../runtime/wait-services.ts";
 import { syncGateway } from "../gateway/gateway.ts";
-import { ciloHome } from "../paths.ts";
 
 export interface UpEnvOptions {
   ref: string;
@@ -50,25 +49,25 @@ export interface UpEnvOptions {
  * A failure of compose (or later) leaves the env recorded as `failed` (destroy still cleans it);
  * a failure before compose ran leaves its record and DNS as they were.
  */
-export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
-  const project = await currentProject(opts.project);
-  const provider = await getProvider();
+export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRecord> {
+  const project = await currentProject(opts.project, ctx.cwd);
+  const provider = await ctx.provider();
   await provider.ping();
   // Pre-flight, before anything is recorded: a compose CLI that does not answer, an unreadable
   // config or an invalid compose file leave the env (and so DNS) exactly as it was.
-  const cli = await getCompose();
-  const resolved = await resolveEnvModel(assertNotBusy(findEnv(readState(), opts.ref, project)), opts.profiles ?? []);
+  const cli = await ctx.compose();
+  const resolved = await resolveEnvModel(ctx, assertNotBusy(findEnv(readState(ctx), opts.ref, project)), opts.profiles ?? []);
   let before: EnvRecord | undefined;
   let home: HomeRef | undefined;
-  let rec = await withState((state) => {
-    home = homeRef(state);
+  let rec = await withState(ctx, (state) => {
+    home = homeRef(state, ctx.home);
     const r = assertNotBusy(findEnv(state, opts.ref, project));
     before = structuredClone(r);
     if (opts.sharedNetworks?.length) {
       r.shared_networks = [...new Set([...(r.shared_networks ?? []), ...resolveSharedNetworks(state, r, opts.sharedNetworks)])].sort();
     }
     r.status = "starting";
-    r.operation = { kind: "up", pid: process.pid, started_at: new Date().toISOString() };
+    r.operation = { kind: "up", pid: process.pid, started_at: new Date(ctx.clock.now()).toISOString() };
     r.updated_at = r.operation.started_at;
     return { ...r };
   });
@@ -77,31 +76,31 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
   let started = false;
   let done: EnvRecord;
   try {
-    rec = await ensureFreeSubnet(rec);
-    rec = await ensureExtraSubnets(rec, resolved.model);
+    rec = await ensureFreeSubnet(ctx, rec);
+    rec = await ensureExtraSubnets(ctx, rec, resolved.model);
     const sharedNames = sharedServiceNames(resolved.model, resolved.config, {
       ...(opts.share ? { share: opts.share } : {}),
       ...(opts.isolate ? { isolate: opts.isolate } : {}),
     });
-    const joinNetworks = joinedNetworks(readState(), rec);
+    const joinNetworks = joinedNetworks(readState(ctx), rec);
     const dropped = (rec.shared_services ?? []).filter((s) => !sharedNames.includes(s));
     if (dropped.length > 0 || sharedNames.length > 0) started = true;
-    if (dropped.length > 0) await releaseShared(rec.project, rec.name, dropped);
+    if (dropped.length > 0) await releaseShared(ctx, rec.project, rec.name, dropped);
     let shared: { network: string; containers: ContainerState[] } | undefined;
-    if (sharedNames.length > 0) shared = await acquireShared(rec, resolved.model, sharedNames);
+    if (sharedNames.length > 0) shared = await acquireShared(ctx, rec, resolved.model, sharedNames);
     const renderOpts = { ...(shared ? { shared: { services: sharedNames, network: shared.network } } : {}), joinNetworks };
     let rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
     const services = serviceRecordsFromModel({ services: { ...(resolved.model["services"] as object) } }, resolved.config)
       .filter((s) => rendered.services.includes(s.name) || sharedNames.includes(s.name))
       .map((s) => (sharedNames.includes(s.name) ? { ...s, shared: true } : s));
-    await checkDnsNames({ ...rec, services });
+    await checkDnsNames({ ...rec, services }, readState(ctx));
     const args = ["up", "-d", "--remove-orphans"];
     if (opts.build) args.push("--build");
     if (opts.recreate) args.push("--force-recreate");
-    failpoint("up:before-compose");
+    failpoint(ctx.env, "up:before-compose");
     started = true;
     for (let attempt = 1; ; attempt++) {
-      const r = await runCompose(cli, envComposeTarget(rec), args, {
+      const r = await ctx.runCompose(cli, envComposeTarget(rec), args, {
         ...(opts.onOutput ? { onOutput: (c: string) => opts.onOutput!(c) } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
@@ -111,10 +110,10 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
       // create the env network ("Pool overlaps") and has made nothing else. Take a free subnet
       // now that the other network is visible, and run compose again.
       if (attempt >= SUBNET_RACE_ATTEMPTS || !/Pool overlaps/i.test(`${r.stderr}\n${r.stdout}`)) throw await upFailure(`Starting ${key} failed`, r, provider);
-      rec = await ensureExtraSubnets(await ensureFreeSubnet(rec), resolved.model);
+      rec = await ensureExtraSubnets(ctx, await ensureFreeSubnet(ctx, rec), resolved.model);
       rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
     }
-    failpoint("up:after-compose");
+    failpoint(ctx.env, "up:after-compose");
     if (opts.wait) {
       await waitForServices(provider, {
         labels: envSelectorLabels(rec, home!.id),
@@ -138,10 +137,10 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
           )
         : []),
     ].sort((a, b) => (a.name < b.name ? -1 : 1));
-    done = await withState((state) => {
+    done = await withState(ctx, (state) => {
       const cur = state.envs[key];
       if (!cur) throw new CiloError("E_ENV_VANISHED", `The env ${key} was destroyed while it was starting`);
-      const now = new Date().toISOString();
+      const now = new Date(ctx.clock.now()).toISOString();
       cur.status = "running";
       cur.services = merged;
       if (sharedNames.length > 0) cur.shared_services = sharedNames;
@@ -153,26 +152,26 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
       delete cur.operation;
       return { ...cur };
     });
-    await refreshDns();
+    await refreshDns(ctx);
   } catch (e) {
     if (!started && before) {
-      await restoreAfterPreflight(before, process.pid).catch(() => {});
+      await restoreAfterPreflight(ctx, before, process.pid).catch(() => {});
       throw e;
     }
-    await releaseShared(rec.project, rec.name).catch(() => {});
-    await withState((state) => {
+    await releaseShared(ctx, rec.project, rec.name).catch(() => {});
+    await withState(ctx, (state) => {
       const cur = state.envs[key];
       if (!cur) return;
       delete cur.shared_services;
       cur.status = "failed";
       cur.error = messageOf(e).split("\n")[0]!;
-      cur.updated_at = new Date().toISOString();
+      cur.updated_at = new Date(ctx.clock.now()).toISOString();
       delete cur.operation;
     }).catch(() => {});
     throw e;
   }
   // The env is up whatever the gateway does: a gateway failure is reported, not recorded on the env.
-  await syncGateway(provider, ciloHome());
+  await syncGateway(ctx);
   return done;
 }
 
@@ -192,8 +191,8 @@ function assertNotBusy(r: EnvRecord): EnvRecord {
  * running and keeps its DNS names. A subnet re-allocated meanwhile is kept (its network does not
  * exist yet). Nothing is restored when another up has taken the env over.
  */
-async function restoreAfterPreflight(before: EnvRecord, pid: number): Promise<void> {
-  await withState((state) => {
+async function restoreAfterPreflight(ctx: CiloContext, before: EnvRecord, pid: number): Promise<void> {
+  await withState(ctx, (state) => {
     const cur = state.envs[envKey(before.project, before.name)];
     if (!cur || cur.operation?.pid !== pid) return;
     for (const field of ["status", "services", "error", "shared_services", "shared_networks", "operation", "updated_at"] as const) {
@@ -229,8 +228,8 @@ async function upFailure(what: string, r: RunResult, provider: RuntimeProvider):
  * The env's subnet must not overlap any network or route that appeared since it was allocated;
  * if it does, a new one is allocated under the lock.
  */
-async function ensureFreeSubnet(rec: EnvRecord): Promise<EnvRecord> {
-  const provider = await getProvider();
+async function ensureFreeSubnet(ctx: CiloContext, rec: EnvRecord): Promise<EnvRecord> {
+  const provider = await ctx.provider();
   const own = rec.docker_name;
   const nets = await provider.listNetworks();
   const existing = nets.find((n) => n.name === own);
@@ -243,7 +242,7 @@ async function ensureFreeSubnet(rec: EnvRecord): Promise<EnvRecord> {
   const foreign = await foreignSubnets(provider, [own], nets);
   const mine = parseCidr(rec.subnet)!;
   if (!foreign.some((f) => parseCidr(f) && overlaps(parseCidr(f)!, mine))) return rec;
-  return withState((state) => {
+  return withState(ctx, (state) => {
     const cur = state.envs[envKey(rec.project, rec.name)];
     if (!cur) throw new CiloError("E_ENV_VANISHED", `The env ${rec.project}/${rec.name} was destroyed meanwhile`);
     const taken = [...stateSubnets(state, { env: envKey(rec.project, rec.name) }), ...foreign];

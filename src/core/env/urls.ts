@@ -1,9 +1,9 @@
 import type { EnvRecord } from "../state/schema.ts";
-import { readState } from "../state/store.ts";
+import { readState, type StateHome } from "../state/store.ts";
 
 /** The DNS suffix of an env: the project's if it set one, else the machine's. */
-export async function dnsSuffixOf(rec: EnvRecord): Promise<string> {
-  return rec.dns_suffix ?? readState().config.dns_suffix;
+export async function dnsSuffixOf(ctx: StateHome, rec: EnvRecord): Promise<string> {
+  return rec.dns_suffix ?? readState(ctx).config.dns_suffix;
 }
 
 /** `CILO_BASE_URL` (SPEC §6a): `http://<project>.<env>.<suffix>`. */

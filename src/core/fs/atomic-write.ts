@@ -9,17 +9,18 @@ let counter = 0;
  * Writes a file so that a crash at any moment leaves either the old or the new content:
  * temp file in the same folder, fsync, rename over the target, fsync of the folder.
  * A full disk, used-up quota, read-only mount or missing permission is thrown as a CiloError
- * naming `path` (see fs-fault.ts); the old content is then untouched.
+ * naming `path` (see fs-fault.ts); the old content is then untouched. `env` (a context's) turns on
+ * crash injection: `CILO_FAILPOINT=atomic-write:before-rename`.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, env: NodeJS.ProcessEnv = {}): void {
   try {
-    writeAtomically(path, data, mode);
+    writeAtomically(path, data, mode, env);
   } catch (e) {
     throw fsFault(e, path) ?? e;
   }
 }
 
-function writeAtomically(path: string, data: string | Uint8Array, mode: number): void {
+function writeAtomically(path: string, data: string | Uint8Array, mode: number, env: NodeJS.ProcessEnv): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.${counter++}.tmp`);
   const fd = openSync(tmp, "w", mode);
@@ -34,7 +35,7 @@ function writeAtomically(path: string, data: string | Uint8Array, mode: number):
     throw e;
   }
   closeSync(fd);
-  failpoint("atomic-write:before-rename");
+  failpoint(env, "atomic-write:before-rename");
   try {
     renameSync(tmp, path);
   } catch (e) {

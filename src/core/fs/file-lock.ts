@@ -6,8 +6,8 @@ export const LOCK_STALE_MS = 5_000;
 const LOCK_UPDATE_MS = 1_000;
 
 /** How long to wait for a live holder: `CILO_LOCK_TIMEOUT_MS`, default 120 s. */
-export function lockTimeoutMs(): number {
-  const v = Number(process.env["CILO_LOCK_TIMEOUT_MS"]);
+export function lockTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const v = Number(env["CILO_LOCK_TIMEOUT_MS"]);
   return Number.isFinite(v) && v > 0 ? v : 120_000;
 }
 
@@ -16,10 +16,11 @@ export function lockTimeoutMs(): number {
  * refreshes every second; stale after 5 s, so a killed holder delays others by 5 to 6 s: a
  * process's first lock is dated up to 1 s ahead while proper-lockfile probes the mtime precision).
  * `fn` learns through `isCompromised()` whether the lock was taken over meanwhile. Always released.
+ * A live holder is waited for at most `timeoutMs` (see `lockTimeoutMs`).
  */
-export async function withFileLock<T>(file: string, fn: (isCompromised: () => boolean) => Promise<T>): Promise<T> {
+export async function withFileLock<T>(file: string, timeoutMs: number, fn: (isCompromised: () => boolean) => Promise<T>): Promise<T> {
   let compromised = false;
-  const release = await acquire(file, () => {
+  const release = await acquire(file, timeoutMs, () => {
     compromised = true;
   });
   try {
@@ -33,9 +34,9 @@ export async function withFileLock<T>(file: string, fn: (isCompromised: () => bo
   }
 }
 
-async function acquire(file: string, onCompromised: () => void): Promise<() => Promise<void>> {
+async function acquire(file: string, timeoutMs: number, onCompromised: () => void): Promise<() => Promise<void>> {
   const lockfile = await importLockfile();
-  const deadline = Date.now() + lockTimeoutMs();
+  const deadline = Date.now() + timeoutMs;
   let delay = 5;
   for (;;) {
     try {
@@ -45,7 +46,7 @@ async function acquire(file: string, onCompromised: () => void): Promise<() => P
         throw new CiloError("E_LOCKED", `Cannot lock ${file}: ${messageOf(e)}`, { cause: e });
       }
       if (Date.now() > deadline) {
-        throw new CiloError("E_LOCKED", `Timed out after ${Math.round(lockTimeoutMs() / 1000)} s waiting for the lock on ${file}`, {
+        throw new CiloError("E_LOCKED", `Timed out after ${Math.round(timeoutMs / 1000)} s waiting for the lock on ${file}`, {
           hint: `Another cilo command holds it; if none is running, remove ${file}.lock`,
         });
       }

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { isIP } from "node:net";
 import { CiloError, ExitCode, messageOf } from "../errors.ts";
-import { withFileLock } from "../fs/file-lock.ts";
+import type { CiloContext } from "../context/context.ts";
+import { lockTimeoutMs, withFileLock } from "../fs/file-lock.ts";
 import { isImageReference } from "../image-ref.ts";
 import { gatewayContainerName, gatewayLabels, LABEL_GATEWAY, LABEL_HOME, LABEL_MANAGED } from "../labels.ts";
 import type { ContainerState, RuntimeProvider } from "../runtime/provider.ts";
@@ -34,12 +35,12 @@ export interface GatewaySettings {
 }
 
 /** `CILO_GATEWAY=off` (or 0, false, no): cilo neither starts nor changes a gateway. */
-export function gatewayDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
+export function gatewayDisabled(env: Readonly<Record<string, string | undefined>>): boolean {
   return /^(off|0|false|no)$/i.test(env["CILO_GATEWAY"] ?? "");
 }
 
 /** The image, address and port of this home's gateway: `CILO_GATEWAY_IMAGE`, else state, else defaults. */
-export function gatewaySettings(state: State, engineAddress: string | undefined, env: NodeJS.ProcessEnv = process.env): GatewaySettings {
+export function gatewaySettings(state: State, engineAddress: string | undefined, env: Readonly<Record<string, string | undefined>>): GatewaySettings {
   const fromEnv = env["CILO_GATEWAY_IMAGE"];
   if (fromEnv !== undefined && fromEnv !== "" && !isImageReference(fromEnv)) {
     throw new CiloError("E_USAGE", `CILO_GATEWAY_IMAGE ${JSON.stringify(String(fromEnv).slice(0, 60))} is not an image reference such as caddy:2`, {
@@ -80,17 +81,19 @@ export async function findGateway(provider: RuntimeProvider, homeId: string): Pr
  * `caddy reload` (graceful: in-flight requests finish on the old config). Serialised per home by a
  * lock. A port another program holds is E_GATEWAY_PORT_TAKEN (exit 3), leaving no container behind.
  */
-export async function syncGateway(provider: RuntimeProvider, home: string): Promise<GatewaySyncResult> {
-  if (gatewayDisabled()) return { action: "disabled" };
-  return withFileLock(join(home, "gateway"), async () => {
-    const state = readState(home);
+export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> {
+  if (gatewayDisabled(ctx.env)) return { action: "disabled" };
+  const provider = await ctx.provider();
+  const home = ctx.home;
+  return withFileLock(join(home, "gateway"), lockTimeoutMs(ctx.env), async () => {
+    const state = readState(ctx);
     const routes = gatewayRoutes(state);
     const existing = await findGateway(provider, state.home_id);
     if (!gatewayNeeded(routes)) {
       for (const c of existing) await provider.removeContainer(c.id);
       return { action: existing.length > 0 ? "removed" : "none" };
     }
-    const settings = gatewaySettings(state, provider.address);
+    const settings = gatewaySettings(state, provider.address, ctx.env);
     const fingerprint = `${settings.image} ${settings.address}:${settings.httpPort}`;
     const keep = existing.find((c) => c.state === "running" && c.labels[LABEL_GATEWAY_SETTINGS] === fingerprint);
     for (const c of existing) if (c !== keep) await provider.removeContainer(c.id);
@@ -127,8 +130,9 @@ export async function syncGateway(provider: RuntimeProvider, home: string): Prom
  * Takes this home's gateway off an env's network before the network goes (`down`, `destroy`):
  * Docker refuses to remove a network a container is still on. No gateway, nothing to do.
  */
-export async function detachGateway(provider: RuntimeProvider, homeId: string, network: string): Promise<void> {
-  if (gatewayDisabled()) return;
+export async function detachGateway(ctx: CiloContext, homeId: string, network: string): Promise<void> {
+  if (gatewayDisabled(ctx.env)) return;
+  const provider = await ctx.provider();
   for (const c of await findGateway(provider, homeId)) await provider.disconnectNetwork(network, c.id);
 }
 

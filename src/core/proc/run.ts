@@ -21,13 +21,14 @@ export interface RunOptions {
 }
 
 /** Runs a program without a shell and collects its output. ENOENT surfaces as code 127. */
-export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+/** `opts.env` is the whole environment of the program (core never hands it `process.env` implicitly). */
+export function run(cmd: string, args: string[], opts: RunOptions & { env: NodeJS.ProcessEnv }): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     const stdio: StdioOptions = opts.stdio === "inherit" ? "inherit" : [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"];
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
+      child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio, ...(opts.signal ? { signal: opts.signal } : {}) });
     } catch (e) {
       resolve({ code: 127, stdout: "", stderr: messageOf(e), ms: Date.now() - started });
       return;

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { activeDockerEndpoint, dockerProcessEnv } from "../docker-endpoint.ts";
+import { type DockerEndpoint, dockerProcessEnv } from "../docker-endpoint.ts";
 
 /**
  * How to start cilo again (for its detached helpers: the reaper, the shared-service collector): the same runtime and entry point this code came from —
@@ -33,15 +33,19 @@ function loaderFlags(execArgv: string[]): string[] {
 }
 
 /**
- * Starts `cilo <args>` detached from this process (own session, no stdio), so it outlives it.
+ * Starts `cilo <args>` detached from this process, with the environment `from.env` plus `env` (own session, no stdio), so it outlives it.
  * Crash injection (`CILO_FAILPOINT`) is not passed on. It works on this process's Docker engine
  * even if the Docker context changes meanwhile. Returns its pid, if it started.
  */
-export function spawnDetachedCilo(args: string[], env: NodeJS.ProcessEnv = {}): number | undefined {
+export function spawnDetachedCilo(
+  from: { env: NodeJS.ProcessEnv; endpoint(): DockerEndpoint },
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): number | undefined {
   const { command, args: pre, cwd } = ciloCommandLine();
-  let childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  let childEnv: NodeJS.ProcessEnv = { ...from.env, ...env };
   try {
-    childEnv = dockerProcessEnv(childEnv, activeDockerEndpoint());
+    childEnv = dockerProcessEnv(childEnv, from.endpoint());
   } catch {
     // No endpoint resolves here: the helper reports that itself when it needs the engine.
   }

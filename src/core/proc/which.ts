@@ -15,7 +15,7 @@ export function isExecutable(file: string): boolean {
  * The one PATH lookup: a name containing `/` is taken as a path, else the first executable
  * `<dir>/<cmd>` over `env.PATH` then `extraDirs`; undefined when none is executable.
  */
-export function which(cmd: string, env: NodeJS.ProcessEnv = process.env, extraDirs: readonly string[] = []): string | undefined {
+export function which(cmd: string, env: NodeJS.ProcessEnv, extraDirs: readonly string[] = []): string | undefined {
   if (cmd.includes("/")) return isExecutable(cmd) ? cmd : undefined;
   for (const dir of [...(env["PATH"] ?? "").split(delimiter), ...extraDirs]) {
     if (!dir) continue;

@@ -1,10 +1,10 @@
 import { CiloError, messageOf } from "../errors.ts";
-import { ciloHome } from "../paths.ts";
+import type { CiloContext } from "../context/context.ts";
 import type { Finding, FindingId, FindingTarget } from "./finding.ts";
+import type { FixContext } from "./findings/define.ts";
 import { findingDef } from "./findings/index.ts";
 
 export interface FixOptions {
-  home?: string;
   /** Also delete workspaces that hold uncommitted git changes. */
   force?: boolean;
   /** Also remove cilo resources of no CILO_HOME that still exists (`resource-foreign`). */
@@ -37,8 +37,8 @@ export function wantsFix(f: Finding, opts: Pick<FixOptions, "foreign">): boolean
  * touches a Docker resource without cilo labels; never deletes a workspace with uncommitted changes
  * unless `force`.
  */
-export async function applyFixes(findings: Finding[], opts: FixOptions = {}): Promise<FixReport> {
-  const home = opts.home ?? ciloHome();
+export async function applyFixes(ctx: CiloContext, findings: Finding[], opts: FixOptions = {}): Promise<FixReport> {
+  const fixCtx: FixContext = { ...ctx, force: opts.force === true };
   const todo = findings.filter((f) => wantsFix(f, opts)).sort((a, b) => findingDef(a.id).phase - findingDef(b.id).phase);
   const report: FixReport = { fixed: [], failed: [] };
   const groupsDone = new Set<string>();
@@ -50,7 +50,7 @@ export async function applyFixes(findings: Finding[], opts: FixOptions = {}): Pr
     }
     opts.onProgress?.(`Fixing ${f.id} ${f.subject}: ${f.fix}`);
     try {
-      const message = await fixOne(f, { home, force: opts.force === true });
+      const message = await fixOne(f, fixCtx);
       report.fixed.push({ id: f.id, subject: f.subject, message });
       if (group) groupsDone.add(group.name);
     } catch (e) {
@@ -60,7 +60,7 @@ export async function applyFixes(findings: Finding[], opts: FixOptions = {}): Pr
   return report;
 }
 
-async function fixOne(f: Finding, ctx: { home: string; force: boolean }): Promise<string> {
+async function fixOne(f: Finding, ctx: FixContext): Promise<string> {
   const def = findingDef(f.id);
   if (!def.fix) throw new CiloError("E_NO_FIX", `${f.id} has no automatic fix`);
   if (f.target.kind !== def.target) throw new CiloError("E_NO_FIX", `${f.id} is about a ${def.target}, not a ${f.target.kind}`);

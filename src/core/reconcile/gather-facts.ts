@@ -2,17 +2,16 @@ import { gatewayDisabled } from "../gateway/gateway.ts";
 import { sharedGraceMs } from "../shared/shared-instance.ts";
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { detectCompose } from "../compose/compose-cli.ts";
 import { dnsStatus, findDnsmasq } from "../dns/dnsmasq.ts";
 import { dnsEnvsFromState, dnsOptionsFromState } from "../dns/from-state.ts";
 import { dnsAnswers } from "../dns/probe.ts";
 import { setupResolver } from "../dns/setup.ts";
 import { watchedOwners, reapersDir } from "../env/reaper.ts";
-import { getProvider } from "../runtime/runtime.ts";
+import type { CiloContext } from "../context/context.ts";
 import { isCiloError, messageOf } from "../errors.ts";
 import { LABEL_HOME, LABEL_HOME_PATH, LABEL_MANAGED } from "../labels.ts";
 import { derivedHomeId } from "../state/migrations.ts";
-import { ciloHome, dnsDir, envsDir, statePath } from "../paths.ts";
+import { dnsDir, envsDir, statePath } from "../paths.ts";
 import type { State } from "../state/schema.ts";
 import { backupPath, parseState } from "../state/store.ts";
 import type { AgedPath, Check, DnsFact, DockerFact, ReconcileFacts, StateFact } from "./facts.ts";
@@ -23,10 +22,11 @@ import { composeProcesses, isProcessAlive } from "../proc/processes.ts";
  * compose CLI, the files under `$CILO_HOME`, then the state, then DNS. Never throws for a missing
  * or broken part: that is a fact too.
  */
-export async function gatherFacts(home = ciloHome()): Promise<ReconcileFacts> {
+export async function gatherFacts(ctx: CiloContext): Promise<ReconcileFacts> {
+  const home = ctx.home;
   const checks: Check[] = [];
-  const docker = await dockerFact(checks);
-  const composeMissing = await composeCheck(home, checks);
+  const docker = await dockerFact(ctx, checks);
+  const composeMissing = await composeCheck(ctx, checks);
   const composeBusy = [...composeProcesses().keys()];
   const envs = envsDir(home);
   const workspaces = workspaceKeys(envs);
@@ -37,7 +37,7 @@ export async function gatherFacts(home = ciloHome()): Promise<ReconcileFacts> {
   const state = stateFact(home);
   const liveHomes = docker.kind === "ok" && state.kind === "ok" ? liveOtherHomes(docker, state.state.home_id, home) : [];
   checks.push(stateCheck(home, state));
-  const dns = state.kind === "ok" ? await dnsFact(state.state, home, checks) : undefined;
+  const dns = state.kind === "ok" ? await dnsFact(ctx, state.state, checks) : undefined;
   return {
     home,
     envsRoots: [...new Set([envs, realPath(envs)])],
@@ -52,10 +52,10 @@ export async function gatherFacts(home = ciloHome()): Promise<ReconcileFacts> {
     locks,
     watchedOwners: watchedOwners(home),
     sharedProjects: listDirs(join(home, "shared")),
-    sharedGraceMs: sharedGraceMs(),
-    now: Date.now(),
+    sharedGraceMs: sharedGraceMs(ctx.env),
+    now: ctx.clock.now(),
     composeBusy,
-    gatewayEnabled: !gatewayDisabled(),
+    gatewayEnabled: !gatewayDisabled(ctx.env),
     liveHomes,
     alive: (pid, startedBefore) => isProcessAlive(pid, startedBefore !== undefined && Number.isFinite(startedBefore) ? { startedBefore } : {}),
   };
@@ -105,9 +105,9 @@ function withWriterPid(f: AgedPath): AgedPath & { pid?: number } {
   return Number.isInteger(pid) && pid > 0 ? { ...f, pid } : f;
 }
 
-async function dockerFact(checks: Check[]): Promise<DockerFact> {
+async function dockerFact(ctx: CiloContext, checks: Check[]): Promise<DockerFact> {
   try {
-    const provider = await getProvider();
+    const provider = await ctx.provider();
     const info = await provider.ping();
     const labels = { [LABEL_MANAGED]: "true" };
     const [containers, networks, volumes] = await Promise.all([provider.listContainers(labels), provider.listNetworks(labels), provider.listVolumes(labels)]);
@@ -120,9 +120,9 @@ async function dockerFact(checks: Check[]): Promise<DockerFact> {
   }
 }
 
-async function composeCheck(home: string, checks: Check[]): Promise<string | undefined> {
+async function composeCheck(ctx: CiloContext, checks: Check[]): Promise<string | undefined> {
   try {
-    const cli = await detectCompose(home);
+    const cli = await ctx.compose();
     checks.push({ name: "Compose CLI", ok: true, detail: `${cli.command.join(" ")} ${cli.version}` });
     return undefined;
   } catch (e) {
@@ -171,13 +171,13 @@ function stateCheck(home: string, st: StateFact): Check {
   return { name: "State", ok: false, detail: st.message };
 }
 
-async function dnsFact(state: State, home: string, checks: Check[]): Promise<DnsFact> {
+async function dnsFact(ctx: CiloContext, state: State, checks: Check[]): Promise<DnsFact> {
   const port = state.config.dns_port;
   const suffixes = [...new Set([state.config.dns_suffix, ...Object.values(state.envs).flatMap((e) => (e.dns_suffix ? [e.dns_suffix] : []))])].sort();
   const resolver = resolverFact(suffixes, port);
   let bin: string;
   try {
-    bin = findDnsmasq();
+    bin = findDnsmasq(ctx.env);
   } catch (e) {
     checks.push({ name: "dnsmasq", ok: false, detail: messageOf(e) });
     return { missing: messageOf(e), running: false, answering: false, inSync: false, port, suffixes, resolver };
@@ -187,7 +187,7 @@ async function dnsFact(state: State, home: string, checks: Check[]): Promise<Dns
   let inSync = false;
   let names: number | undefined;
   try {
-    const s = dnsStatus(dnsEnvsFromState(state), dnsOptionsFromState(state, home));
+    const s = dnsStatus(dnsEnvsFromState(state), dnsOptionsFromState(state, ctx));
     running = s.running;
     pid = s.pid;
     inSync = s.inSync;

@@ -1,4 +1,4 @@
-import { getProvider } from "../runtime/runtime.ts";
+import type { CiloContext } from "../context/context.ts";
 import { mergeRuntime } from "../env/services.ts";
 import { LABEL_SERVICE } from "../labels.ts";
 import { envContainers } from "../runtime/env-resources.ts";
@@ -13,12 +13,12 @@ import { isProcessAlive } from "../proc/processes.ts";
  * exited 0). When not, the env gets `otherwise` (if given). An operation marker whose process is
  * gone is cleared. Returns the updated record, undefined when the env does not exist.
  */
-export async function recordRuntime(key: string, otherwise?: { status: EnvStatus; error: string }): Promise<EnvRecord | undefined> {
-  const current = readState();
+export async function recordRuntime(ctx: CiloContext, key: string, otherwise?: { status: EnvStatus; error: string }): Promise<EnvRecord | undefined> {
+  const current = readState(ctx);
   const before = current.envs[key];
   if (!before) return undefined;
-  const containers = await envContainers(await getProvider(), before, current.home_id);
-  return withState((state) => {
+  const containers = await envContainers(await ctx.provider(), before, current.home_id);
+  return withState(ctx, (state) => {
     const cur = state.envs[key];
     if (!cur) return undefined;
     const allLive = cur.services.length > 0 && cur.services.every((s) => containers.some((c) => c.labels[LABEL_SERVICE] === s.name && isLive(c)));

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { ExitCode } from "../errors.ts";
 import { LOCK_STALE_MS } from "../fs/file-lock.ts";
-import { ciloHome } from "../paths.ts";
+import type { CiloContext } from "../context/context.ts";
 import { applyFixes, wantsFix, type FixOutcome } from "./apply-fixes.ts";
 import { diagnose } from "./diagnose.ts";
 import type { Check, ReconcileFacts } from "./facts.ts";
@@ -14,7 +14,6 @@ export interface DoctorOptions {
   force?: boolean;
   /** With `fix`: also remove resources of CILO_HOMEs that no longer exist. */
   foreign?: boolean;
-  home?: string;
   onProgress?: (message: string) => void;
 }
 
@@ -39,27 +38,25 @@ const MAX_ROUNDS = 3;
  * `$CILO_HOME` and DNS. With `fix`, repairs what it can, round after round while a round repaired
  * something, and reports what is left.
  */
-export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
-  const home = opts.home ?? ciloHome();
-  let facts = await gatherFacts(home);
+export async function runDoctor(ctx: CiloContext, opts: DoctorOptions = {}): Promise<DoctorReport> {
+  let facts = await gatherFacts(ctx);
   const fixed: FixOutcome[] = [];
   const failed: FixOutcome[] = [];
   if (opts.fix) {
-    if (await youngLocksSettled(facts)) facts = await gatherFacts(home);
+    if (await youngLocksSettled(ctx, facts)) facts = await gatherFacts(ctx);
     const tried = new Set<string>();
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const todo = diagnose(facts).filter((f) => wantsFix(f, opts) && !tried.has(`${f.id} ${f.subject}`));
       if (todo.length === 0) break;
       for (const f of todo) tried.add(`${f.id} ${f.subject}`);
-      const report = await applyFixes(todo, {
-        home,
+      const report = await applyFixes(ctx, todo, {
         ...(opts.force ? { force: true } : {}),
         ...(opts.foreign ? { foreign: true } : {}),
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
       fixed.push(...report.fixed);
       failed.push(...report.failed);
-      facts = await gatherFacts(home);
+      facts = await gatherFacts(ctx);
       if (report.fixed.length === 0) break;
     }
   }
@@ -73,12 +70,12 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport>
  * A lock not yet stale may be held by a live command or left by a killed one; only waiting tells.
  * Waits (at most the stale time) until each is released or stale; true when there was one.
  */
-async function youngLocksSettled(facts: ReconcileFacts): Promise<boolean> {
+async function youngLocksSettled(ctx: CiloContext, facts: ReconcileFacts): Promise<boolean> {
   const young = facts.locks.filter((l) => l.ageMs < LOCK_STALE_MS).map((l) => l.path);
   if (young.length === 0) return false;
-  const deadline = Date.now() + LOCK_STALE_MS + 1_000;
-  const pending = () => young.filter((p) => existsSync(p) && Date.now() - mtime(p) < LOCK_STALE_MS);
-  while (pending().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  const deadline = ctx.clock.now() + LOCK_STALE_MS + 1_000;
+  const pending = () => young.filter((p) => existsSync(p) && ctx.clock.now() - mtime(p) < LOCK_STALE_MS);
+  while (pending().length > 0 && ctx.clock.now() < deadline) await ctx.clock.sleep(200);
   return true;
 }
 

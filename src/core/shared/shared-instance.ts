@@ -1,37 +1,36 @@
+import type { CiloContext } from "../context/context.ts";
 import { appendFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CiloError, ExitCode, usageError } from "../errors.ts";
-import { composeFailure, runCompose, type ComposeTarget } from "../compose/compose-cli.ts";
+import { composeFailure, type ComposeTarget } from "../compose/compose-cli.ts";
 import { transformSharedCompose } from "../compose/transform.ts";
 import type { ProjectConfig } from "../config/project-config.ts";
 import { spawnDetachedCilo } from "../proc/spawn-cilo.ts";
-import { getCompose, getProvider } from "../runtime/runtime.ts";
 import { waitForServices } from "../runtime/wait-services.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { withFileLock } from "../fs/file-lock.ts";
+import { lockTimeoutMs, withFileLock } from "../fs/file-lock.ts";
 import { LABEL_PROJECT, LABEL_SERVICE, LABEL_SHARE, sharedDockerName, sharedLabels } from "../labels.ts";
 import { envContainers, sharedContainers, sharedNetworksAndVolumes, sharedSelectorLabels } from "../runtime/env-resources.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
 import { stateSubnets } from "../network/used-subnets.ts";
-import { ciloHome } from "../paths.ts";
 import type { EnvRecord, SharedInstance, State } from "../state/schema.ts";
 import { homeRef, readState, withState } from "../state/store.ts";
 import { serviceLabelsOf } from "../compose/model-shape.ts";
 import type { ContainerState } from "../runtime/provider.ts";
 
 /** How long a shared service with no users keeps running: `CILO_SHARED_GRACE_MS`, default 60 s. */
-export function sharedGraceMs(): number {
-  const v = Number(process.env["CILO_SHARED_GRACE_MS"]);
+export function sharedGraceMs(env: NodeJS.ProcessEnv): number {
+  const v = Number(env["CILO_SHARED_GRACE_MS"]);
   return Number.isFinite(v) && v >= 0 ? v : 60_000;
 }
 
-export function sharedDir(project: string, home = ciloHome()): string {
+export function sharedDir(project: string, home: string): string {
   return join(home, "shared", project);
 }
 
 /** How to call the compose CLI on a shared instance; `network` (its recorded name) is its compose project too. */
-export function sharedTarget(project: string, network: string, home = ciloHome()): ComposeTarget {
+export function sharedTarget(project: string, network: string, home: string): ComposeTarget {
   const dir = sharedDir(project, home);
   return { projectName: network, files: [join(dir, "compose.yml")], cwd: dir };
 }
@@ -73,20 +72,21 @@ export function sharedServiceNames(model: Record<string, unknown>, config: Proje
  * containers, for their addresses on the shared network.
  */
 export async function acquireShared(
+  ctx: CiloContext,
   env: EnvRecord,
   model: Record<string, unknown>,
   services: string[],
 ): Promise<{ network: string; containers: ContainerState[] }> {
   const project = env.project;
-  const dir = sharedDir(project);
+  const dir = sharedDir(project, ctx.home);
   mkdirSync(dir, { recursive: true });
-  const provider = await getProvider();
-  const current = readState();
+  const provider = await ctx.provider();
+  const current = readState(ctx);
   const foreign = await foreignSubnets(provider, [current.shared?.[project]?.network ?? sharedDockerName(current.home_id, project)]);
-  return withFileLock(join(dir, "compose.yml"), async () => {
-    let home = homeRef(current);
-    const inst = await withState((state) => {
-      home = homeRef(state);
+  return withFileLock(join(dir, "compose.yml"), lockTimeoutMs(ctx.env), async () => {
+    let home = homeRef(current, ctx.home);
+    const inst = await withState(ctx, (state) => {
+      home = homeRef(state, ctx.home);
       const cur = ensureInstance(state, project, foreign);
       for (const s of services) {
         cur.services[s] ??= { users: [] };
@@ -112,16 +112,16 @@ export async function acquireShared(
           labels,
           composeProject: inst.network,
         });
-        writeFileAtomic(join(dir, "compose.yml"), out.yaml);
-        const cli = await getCompose();
-        const r = await runCompose(cli, sharedTarget(project, inst.network), ["up", "-d", "--no-recreate", ...missing]);
+        writeFileAtomic(join(dir, "compose.yml"), out.yaml, 0o644, ctx.env);
+        const cli = await ctx.compose();
+        const r = await ctx.runCompose(cli, sharedTarget(project, inst.network, ctx.home), ["up", "-d", "--no-recreate", ...missing]);
         if (r.code !== 0)
           throw composeFailure(`Starting the shared services ${missing.join(", ")} of ${project} failed`, r, { during: "up of shared services" });
       }
       await waitForServices(provider, { labels: sharedSelectorLabels(project, inst.network, home.id), services, timeoutMs: 120_000 });
       return { network: inst.network, containers: await sharedContainers(provider, project, inst.network, home.id) };
     } catch (e) {
-      await releaseUser(project, env.name, services).catch(() => {});
+      await releaseUser(ctx, project, env.name, services).catch(() => {});
       throw e;
     }
   });
@@ -142,17 +142,17 @@ function ensureInstance(state: State, project: string, foreign: string[]): Share
  * `env` stops using the project's shared services (down, destroy). A service left without users
  * is stopped after the grace period by a small detached cilo process (`cilo __shared-gc`).
  */
-export async function releaseShared(project: string, env: string, only?: string[]): Promise<void> {
-  const idle = await releaseUser(project, env, only);
-  if (idle) scheduleCollection(project);
+export async function releaseShared(ctx: CiloContext, project: string, env: string, only?: string[]): Promise<void> {
+  const idle = await releaseUser(ctx, project, env, only);
+  if (idle) scheduleCollection(ctx, project);
 }
 
-async function releaseUser(project: string, env: string, only?: string[]): Promise<boolean> {
-  return withState((state) => {
+async function releaseUser(ctx: CiloContext, project: string, env: string, only?: string[]): Promise<boolean> {
+  return withState(ctx, (state) => {
     const inst = state.shared?.[project];
     if (!inst) return false;
     let idle = false;
-    const now = new Date().toISOString();
+    const now = new Date(ctx.clock.now()).toISOString();
     for (const [name, svc] of Object.entries(inst.services)) {
       if (only && !only.includes(name)) continue;
       if (!svc.users.includes(env)) continue;
@@ -166,30 +166,30 @@ async function releaseUser(project: string, env: string, only?: string[]): Promi
   });
 }
 
-function scheduleCollection(project: string): void {
-  spawnDetachedCilo(["__shared-gc", project, String(sharedGraceMs())]);
+function scheduleCollection(ctx: CiloContext, project: string): void {
+  spawnDetachedCilo(ctx, ["__shared-gc", project, String(sharedGraceMs(ctx.env))]);
 }
 
 /** `cilo __shared-gc <project> <delay ms>`: waits, then stops the project's idle shared services. */
-export async function runSharedCollector(argv: string[]): Promise<number> {
+export async function runSharedCollector(ctx: CiloContext, argv: string[]): Promise<number> {
   const project = argv[0];
-  const delay = Number(argv[1] ?? sharedGraceMs());
+  const delay = Number(argv[1] ?? sharedGraceMs(ctx.env));
   if (!project) return ExitCode.usage;
-  await new Promise((r) => setTimeout(r, delay + 100));
+  await ctx.clock.sleep(delay + 100);
   try {
-    const stopped = await collectIdleShared(project);
-    collectorLog(project, stopped.length > 0 ? `stopped ${stopped.join(", ")}` : "nothing to stop");
+    const stopped = await collectIdleShared(ctx, project);
+    collectorLog(ctx, project, stopped.length > 0 ? `stopped ${stopped.join(", ")}` : "nothing to stop");
     return 0;
   } catch (e) {
     // Detached, so nobody sees stderr: leave the reason where `cilo doctor` and users can find it.
-    collectorLog(project, `failed: ${e instanceof Error ? e.message : String(e)}`);
+    collectorLog(ctx, project, `failed: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
 }
 
-function collectorLog(project: string, line: string): void {
+function collectorLog(ctx: CiloContext, project: string, line: string): void {
   try {
-    appendFileSync(join(sharedDir(project), "collector.log"), `${new Date().toISOString()} ${line}\n`);
+    appendFileSync(join(sharedDir(project, ctx.home), "collector.log"), `${new Date(ctx.clock.now()).toISOString()} ${line}\n`);
   } catch {
     // the folder went with the instance
   }
@@ -200,42 +200,42 @@ function collectorLog(project: string, line: string): void {
  * is left, the whole instance goes (containers, network, volumes) and its subnet is released.
  * Returns the services stopped.
  */
-export async function collectIdleShared(project: string, now = Date.now()): Promise<string[]> {
-  const dir = sharedDir(project);
-  if (!readState().shared?.[project]) return [];
-  return withFileLock(join(dir, "compose.yml"), async () => {
-    const inst = readState().shared?.[project];
+export async function collectIdleShared(ctx: CiloContext, project: string, now = ctx.clock.now()): Promise<string[]> {
+  const dir = sharedDir(project, ctx.home);
+  if (!readState(ctx).shared?.[project]) return [];
+  return withFileLock(join(dir, "compose.yml"), lockTimeoutMs(ctx.env), async () => {
+    const inst = readState(ctx).shared?.[project];
     if (!inst) return [];
-    const grace = sharedGraceMs();
+    const grace = sharedGraceMs(ctx.env);
     const expired = Object.entries(inst.services)
       .filter(([, s]) => s.users.length === 0 && s.idle_since !== undefined && Date.parse(s.idle_since) + grace <= now)
       .map(([name]) => name);
     if (expired.length === 0) return [];
-    await stopShared(project, inst.network, expired, Object.keys(inst.services).length === expired.length);
+    await stopShared(ctx, project, inst.network, expired, Object.keys(inst.services).length === expired.length);
     return expired;
   });
 }
 
-async function stopShared(project: string, network: string, services: string[], everything: boolean): Promise<void> {
-  const cli = await getCompose();
-  const target = sharedTarget(project, network);
-  const homeId = readState().home_id;
-  if (everything) await detachStragglers(project, network, homeId);
+async function stopShared(ctx: CiloContext, project: string, network: string, services: string[], everything: boolean): Promise<void> {
+  const cli = await ctx.compose();
+  const target = sharedTarget(project, network, ctx.home);
+  const homeId = readState(ctx).home_id;
+  if (everything) await detachStragglers(ctx, project, network, homeId);
   if (existsSync(target.files[0]!)) {
     const args = everything ? ["down", "-v", "--remove-orphans", "--timeout", "5"] : ["rm", "-s", "-f", "-v", ...services];
-    const r = await runCompose(cli, target, args);
+    const r = await ctx.runCompose(cli, target, args);
     if (r.code !== 0)
       throw composeFailure(`Stopping the shared services ${services.join(", ")} of ${project} failed`, r, { during: "down of shared services" });
   }
   if (everything) {
     // Anything compose did not know of (e.g. its file was lost) goes by label.
-    const provider = await getProvider();
+    const provider = await ctx.provider();
     for (const c of await sharedContainers(provider, project, network, homeId)) await provider.removeContainer(c.id);
     const { networks, volumes } = await sharedNetworksAndVolumes(provider, project, network, homeId);
     for (const n of networks) await provider.removeNetwork(n.id);
     for (const v of volumes) await provider.removeVolume(v.name);
   }
-  await withState((state) => {
+  await withState(ctx, (state) => {
     const inst = state.shared?.[project];
     if (!inst) return;
     for (const s of services) delete inst.services[s];
@@ -248,8 +248,8 @@ async function stopShared(project: string, network: string, services: string[], 
  * Takes every container that is not part of the shared instance off its network, so the network
  * can go: with no users left, such a container is a leftover (e.g. of an env whose record is gone).
  */
-async function detachStragglers(project: string, name: string, homeId: string): Promise<void> {
-  const provider = await getProvider();
+async function detachStragglers(ctx: CiloContext, project: string, name: string, homeId: string): Promise<void> {
+  const provider = await ctx.provider();
   const network = (await provider.listNetworks()).find((n) => n.name === name);
   if (!network) return;
   const own = new Set((await sharedContainers(provider, project, name, homeId)).map((c) => c.id));
@@ -268,8 +268,8 @@ export function sharedUsers(state: State, project: string, service: string): str
  * unless `force`, which first detaches them: their containers leave the shared network and their
  * records no longer list the service.
  */
-export async function downShared(project: string, service: string, opts: { force?: boolean } = {}): Promise<string[]> {
-  const state = readState();
+export async function downShared(ctx: CiloContext, project: string, service: string, opts: { force?: boolean } = {}): Promise<string[]> {
+  const state = readState(ctx);
   const inst = state.shared?.[project];
   if (!inst?.services[service]) {
     throw usageError(`Project "${project}" has no shared service "${service}"`, "See them with: cilo shared list");
@@ -280,8 +280,8 @@ export async function downShared(project: string, service: string, opts: { force
       hint: "Destroy or down those envs first, or pass --force to detach them",
     });
   }
-  const provider = await getProvider();
-  return withFileLock(join(sharedDir(project), "compose.yml"), async () => {
+  const provider = await ctx.provider();
+  return withFileLock(join(sharedDir(project, ctx.home), "compose.yml"), lockTimeoutMs(ctx.env), async () => {
     const everything = Object.keys(inst.services).length === 1;
     if (users.length > 0) {
       const nets = await provider.listNetworks();
@@ -291,7 +291,7 @@ export async function downShared(project: string, service: string, opts: { force
         const containers = userRec ? await envContainers(provider, userRec, state.home_id) : [];
         if (everything && net) for (const c of containers) await provider.disconnectNetwork(net.id, c.id);
       }
-      await withState((st) => {
+      await withState(ctx, (st) => {
         for (const user of users) {
           const rec = st.envs[`${project}/${user}`];
           if (!rec) continue;
@@ -302,7 +302,7 @@ export async function downShared(project: string, service: string, opts: { force
         if (cur) cur.users = [];
       });
     }
-    await stopShared(project, inst.network, [service], everything);
+    await stopShared(ctx, project, inst.network, [service], everything);
     return users;
   });
 }

@@ -1,6 +1,6 @@
+import type { CiloContext } from "../context/context.ts";
 import { CiloError, usageError } from "../errors.ts";
 import { lookupEnv } from "../state/find-env.ts";
-import { getProvider } from "../runtime/runtime.ts";
 import { envContainers } from "../runtime/env-resources.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
 import { withState } from "../state/store.ts";
@@ -43,7 +43,7 @@ export function joinedNetworks(state: State, rec: EnvRecord): string[] {
  * they depend on it, unless `force`, which detaches them first (their containers leave the
  * network; their records forget the dependency).
  */
-export async function guardDependants(state: State, rec: EnvRecord, action: "down" | "destroy", force: boolean): Promise<void> {
+export async function guardDependants(ctx: CiloContext, state: State, rec: EnvRecord, action: "down" | "destroy", force: boolean): Promise<void> {
   const dependants = dependantsOf(state, rec);
   if (dependants.length === 0) return;
   const key = envKey(rec.project, rec.name);
@@ -52,14 +52,14 @@ export async function guardDependants(state: State, rec: EnvRecord, action: "dow
       hint: `${action === "down" ? "Down" : "Destroy"} those first, or pass --force to detach them`,
     });
   }
-  const provider = await getProvider();
+  const provider = await ctx.provider();
   const network = (await provider.listNetworks()).find((n) => n.name === rec.docker_name);
   for (const dep of dependants) {
     const d = state.envs[dep];
     if (!network || !d) continue;
     for (const c of await envContainers(provider, d, state.home_id)) await provider.disconnectNetwork(network.id, c.id);
   }
-  await withState((st) => {
+  await withState(ctx, (st) => {
     for (const dep of dependants) {
       const d = st.envs[dep];
       if (!d?.shared_networks) continue;

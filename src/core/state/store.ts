@@ -3,8 +3,8 @@ import { dirname } from "node:path";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { withFileLock } from "../fs/file-lock.ts";
-import { ciloHome, statePath } from "../paths.ts";
+import { lockTimeoutMs, withFileLock } from "../fs/file-lock.ts";
+import { statePath } from "../paths.ts";
 import { migrate, newHomeId } from "./migrations.ts";
 import { emptyState, type State, type StateConfig } from "./schema.ts";
 import type { HomeRef } from "../labels.ts";
@@ -14,14 +14,23 @@ export function backupPath(file: string): string {
   return `${file}.bak`;
 }
 
+/**
+ * What the state functions use of a `CiloContext`: its home, and its environment (crash injection,
+ * lock timeout). Any context is one.
+ */
+export interface StateHome {
+  readonly home: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
 /** This home's identity: the id kept in its state, and its folder. */
-export function homeRef(state: State, home = ciloHome()): HomeRef {
+export function homeRef(state: State, home: string): HomeRef {
   return { id: state.home_id, path: home };
 }
 
 /** Reads the state without locking (writes are atomic, so a reader sees a whole file). */
-export function readState(home = ciloHome()): State {
-  const file = statePath(home);
+export function readState(at: Pick<StateHome, "home">): State {
+  const file = statePath(at.home);
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -60,13 +69,13 @@ function corrupt(file: string, why: string): CiloError {
  * state it is given), validates, keeps the previous file as `state.json.bak` and writes atomically.
  * `fn`'s return value is passed through. When `fn` throws, nothing is written.
  */
-export async function withState<T>(fn: (state: State) => T | Promise<T>, home = ciloHome()): Promise<T> {
-  const file = statePath(home);
+export async function withState<T>(at: StateHome, fn: (state: State) => T | Promise<T>): Promise<T> {
+  const file = statePath(at.home);
   if (!existsSync(file)) {
     throw prerequisiteError("E_NOT_INITIALISED", `cilo is not initialised: ${file} does not exist`, "Run: cilo init");
   }
-  return withFileLock(file, async (isCompromised) => {
-    failpoint("state:locked");
+  return withFileLock(file, lockTimeoutMs(at.env), async (isCompromised) => {
+    failpoint(at.env, "state:locked");
     const text = readFileSync(file, "utf8");
     const state = parseState(text, file);
     const result = await fn(state);
@@ -79,15 +88,21 @@ export async function withState<T>(fn: (state: State) => T | Promise<T>, home = 
         hint: "Run the command again",
       });
     }
-    writeState(file, state);
+    writeState(file, state, at.env);
     return result;
   });
 }
 
 /** Writes a state file, keeping the current one (known good: it was just read) as the backup. */
-function writeState(file: string, state: State): void {
+function writeState(file: string, state: State, env: NodeJS.ProcessEnv): void {
   keepBackup(file);
-  writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+  writeFileAtomic(
+    file,
+    `${JSON.stringify(state, null, 2)}
+`,
+    0o600,
+    env,
+  );
 }
 
 function keepBackup(file: string): void {
@@ -113,29 +128,41 @@ function keepBackup(file: string): void {
  * E_STATE_CORRUPT naming the backup). The corrupt file is kept as `state.json.corrupt-<time>`,
  * whose path is returned. The changes of the last write before the corruption are lost.
  */
-export async function restoreBackup(home = ciloHome()): Promise<string> {
-  const file = statePath(home);
+export async function restoreBackup(at: StateHome): Promise<string> {
+  const file = statePath(at.home);
   const bak = backupPath(file);
-  return withFileLock(file, async () => {
+  return withFileLock(file, lockTimeoutMs(at.env), async () => {
     const state = parseState(readFileSync(bak, "utf8"), bak);
     const kept = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
     if (existsSync(file)) copyFileSync(file, kept);
-    writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+    writeFileAtomic(
+      file,
+      `${JSON.stringify(state, null, 2)}
+`,
+      0o600,
+      at.env,
+    );
     return kept;
   });
 }
 
 /** Creates `$CILO_HOME` and its state file if missing; otherwise applies the given config changes. */
-export async function initState(changes: Partial<StateConfig>, home = ciloHome()): Promise<{ created: boolean; state: State }> {
-  const file = statePath(home);
+export async function initState(at: StateHome, changes: Partial<StateConfig>): Promise<{ created: boolean; state: State }> {
+  const file = statePath(at.home);
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  return withFileLock(file, async () => {
+  return withFileLock(file, lockTimeoutMs(at.env), async () => {
     if (!existsSync(file)) {
       const state = emptyState(newHomeId());
       Object.assign(state.config, changes);
       const problems = validateState(state);
       if (problems.length > 0) throw new CiloError("E_USAGE", `Invalid configuration: ${problems[0]}`, { exitCode: ExitCode.usage });
-      writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+      writeFileAtomic(
+        file,
+        `${JSON.stringify(state, null, 2)}
+`,
+        0o600,
+        at.env,
+      );
       return { created: true, state };
     }
     const state = parseState(readFileSync(file, "utf8"), file);
@@ -143,7 +170,7 @@ export async function initState(changes: Partial<StateConfig>, home = ciloHome()
     Object.assign(state.config, changes);
     const problems = validateState(state);
     if (problems.length > 0) throw new CiloError("E_USAGE", `Invalid configuration: ${problems[0]}`, { exitCode: ExitCode.usage });
-    if (JSON.stringify(state) !== before) writeState(file, state);
+    if (JSON.stringify(state) !== before) writeState(file, state, at.env);
     return { created: false, state };
   });
 }

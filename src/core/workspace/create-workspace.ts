@@ -38,6 +38,8 @@ export interface CreateWorkspaceOptions {
   respectGitignore?: boolean;
   /** The env's name, which names the worktree branch `cilo/<env>`. */
   env: string;
+  /** The environment git runs with (worktree, clone). */
+  processEnv: NodeJS.ProcessEnv;
   signal?: AbortSignal;
 }
 
@@ -70,7 +72,7 @@ export async function createWorkspace(opts: CreateWorkspaceOptions): Promise<Wor
   if (repo) {
     if (opts.source !== undefined) throw usageError("A workspace comes from a project folder or a git URL, not both");
     return withDest(dest, async () => {
-      await cloneRepo(repo.url, dest, repo.ref, opts.signal);
+      await cloneRepo(opts.processEnv, repo.url, dest, repo.ref, opts.signal);
       excludeGenerated(dest);
       return { kind: "git", path: dest, url: repo.url, ...(repo.ref ? { ref: repo.ref } : {}) };
     });
@@ -81,7 +83,7 @@ export async function createWorkspace(opts: CreateWorkspaceOptions): Promise<Wor
   if (source === dest) throw usageError(`The workspace folder ${dest} cannot be the project folder itself`);
   return withDest(dest, async () => {
     if (mode !== "worktree") return copyWorkspace(source, dest, mode === "reflink", opts);
-    const branch = await addWorktree(source, dest, opts.env, opts.signal);
+    const branch = await addWorktree(opts.processEnv, source, dest, opts.env, opts.signal);
     return { kind: "worktree", path: dest, source, branch };
   });
 }
@@ -101,7 +103,7 @@ async function withDest(dest: string, make: () => Promise<WorkspaceInfo>): Promi
 
 async function copyWorkspace(source: string, dest: string, reflink: boolean, opts: CreateWorkspaceOptions): Promise<WorkspaceInfo> {
   await mkdir(dest, { recursive: true });
-  const exclude = [...(opts.exclude ?? []), ...(opts.respectGitignore ? await gitIgnoredPatterns(source, opts.signal) : [])];
+  const exclude = [...(opts.exclude ?? []), ...(opts.respectGitignore ? await gitIgnoredPatterns(opts.processEnv, source, opts.signal) : [])];
   const filter = cloneFilter({
     ...(await readIgnoreFile(source)),
     ...(exclude.length > 0 ? { exclude } : {}),
@@ -122,8 +124,8 @@ async function copyWorkspace(source: string, dest: string, reflink: boolean, opt
  * (every `.gitignore`, `.git/info/exclude`, the user's global excludes); elsewhere the folder's
  * top-level `.gitignore`.
  */
-export async function gitIgnoredPatterns(source: string, signal?: AbortSignal): Promise<string[]> {
-  const r = await git(["-C", source, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], signal).catch((e) => {
+export async function gitIgnoredPatterns(processEnv: NodeJS.ProcessEnv, source: string, signal?: AbortSignal): Promise<string[]> {
+  const r = await git(processEnv, ["-C", source, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], signal).catch((e) => {
     if (e instanceof CiloError && e.code === "E_GIT_MISSING") return undefined; // no git: read .gitignore below
     throw e;
   });

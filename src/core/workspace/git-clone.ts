@@ -10,26 +10,26 @@ const COMMIT_ID = /^[0-9a-f]{4,40}$/i;
  * with `--branch`) or a commit id, full or abbreviated (cloned, then checked out detached).
  * Leaves cleaning up a failed clone to the caller.
  */
-export async function cloneRepo(url: string, dest: string, ref?: string, signal?: AbortSignal): Promise<void> {
+export async function cloneRepo(processEnv: NodeJS.ProcessEnv, url: string, dest: string, ref?: string, signal?: AbortSignal): Promise<void> {
   const what = `Cannot clone ${url}`;
   if (ref === undefined) {
-    await gitOrFail(["clone", "--quiet", "--", url, dest], what, signal);
+    await gitOrFail(processEnv, ["clone", "--quiet", "--", url, dest], what, signal);
     return;
   }
   if (ref === "" || ref.startsWith("-")) throw usageError(`The git ref "${ref}" is not a branch, tag or commit name`);
-  if (await isBranchOrTag(url, ref, signal)) {
-    await gitOrFail(["clone", "--quiet", `--branch=${ref}`, "--", url, dest], what, signal);
+  if (await isBranchOrTag(processEnv, url, ref, signal)) {
+    await gitOrFail(processEnv, ["clone", "--quiet", `--branch=${ref}`, "--", url, dest], what, signal);
     return;
   }
   if (!COMMIT_ID.test(ref)) throw refNotFound(url, ref);
-  await gitOrFail(["clone", "--quiet", "--no-checkout", "--", url, dest], what, signal);
-  const checkout = await git(["-C", dest, "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", ref], signal);
+  await gitOrFail(processEnv, ["clone", "--quiet", "--no-checkout", "--", url, dest], what, signal);
+  const checkout = await git(processEnv, ["-C", dest, "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", ref], signal);
   if (checkout.code !== 0) throw refNotFound(url, ref, gitMessage(checkout));
 }
 
-async function isBranchOrTag(url: string, ref: string, signal?: AbortSignal): Promise<boolean> {
+async function isBranchOrTag(processEnv: NodeJS.ProcessEnv, url: string, ref: string, signal?: AbortSignal): Promise<boolean> {
   const wanted = [`refs/heads/${ref}`, `refs/tags/${ref}`];
-  const listing = await gitOrFail(["ls-remote", "--", url, ...wanted], `Cannot read the refs of ${url}`, signal);
+  const listing = await gitOrFail(processEnv, ["ls-remote", "--", url, ...wanted], `Cannot read the refs of ${url}`, signal);
   return listing.split("\n").some((line) => wanted.includes(line.split("\t")[1] ?? ""));
 }
 

@@ -20,18 +20,18 @@ export interface WorkspaceRef {
  * is refused (exit 2). A workspace that is already gone is not an error. Never deletes a folder
  * that holds the project folder.
  */
-export async function removeWorkspace(info: WorkspaceRef, opts: { force?: boolean } = {}): Promise<void> {
+export async function removeWorkspace(processEnv: NodeJS.ProcessEnv, info: WorkspaceRef, opts: { force?: boolean } = {}): Promise<void> {
   if (info.path === "") throw new CiloError("E_WORKSPACE_UNSAFE", "Cannot remove a workspace without a path");
   const path = resolve(info.path);
   if (info.source !== undefined && isInside(path, resolve(info.source))) {
     throw new CiloError("E_WORKSPACE_UNSAFE", `Refusing to remove ${path}: it holds the project folder ${info.source}`);
   }
-  if (!opts.force && (await hasUncommittedChanges(path))) {
+  if (!opts.force && (await hasUncommittedChanges(processEnv, path))) {
     throw new CiloError("E_WORKSPACE_DIRTY", `The workspace ${path} has uncommitted changes`, {
       exitCode: ExitCode.usage,
       hint: "Commit and push them first, or pass --force to lose them",
     });
   }
-  if (info.kind === "worktree") await removeWorktree(path, info.source, info.branch);
+  if (info.kind === "worktree") await removeWorktree(processEnv, path, info.source, info.branch);
   else await rm(path, { recursive: true, force: true });
 }

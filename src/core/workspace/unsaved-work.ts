@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CiloError } from "../errors.ts";
-import { git, gitMessage, gitOrFail } from "./git.ts";
+import { git, gitEnv, gitMessage, gitOrFail } from "./git.ts";
 import type { WorkspaceRef } from "./remove-workspace.ts";
 import { replaceTokens, type RenderTokens } from "./render-env-files.ts";
 import { WORKTREE_BRANCH_PREFIX } from "./git-worktree.ts";
@@ -35,31 +35,31 @@ export interface UnsavedWork {
  * env's `env.render` files were rendered with, so that a file that differs from HEAD only by that
  * rendering does not count as a change.
  */
-export async function unsavedWork(ws: WorkspaceRef, opts: { tokens?: RenderTokens } = {}): Promise<UnsavedWork | undefined> {
+export async function unsavedWork(processEnv: NodeJS.ProcessEnv, ws: WorkspaceRef, opts: { tokens?: RenderTokens } = {}): Promise<UnsavedWork | undefined> {
   const hasRepo = existsSync(join(ws.path, ".git"));
   if (ws.kind === "worktree") {
     const repo = ws.source !== undefined && existsSync(ws.source) ? ws.source : hasRepo ? ws.path : undefined;
     if (repo === undefined) return undefined;
-    const branch = ws.branch?.startsWith(WORKTREE_BRANCH_PREFIX) && (await resolveCommit(repo, `refs/heads/${ws.branch}`)) ? ws.branch : undefined;
-    const head = hasRepo ? await resolveCommit(ws.path, "HEAD") : undefined;
-    const tip = branch ? await resolveCommit(repo, `refs/heads/${branch}`) : head;
+    const branch = ws.branch?.startsWith(WORKTREE_BRANCH_PREFIX) && (await resolveCommit(processEnv, repo, `refs/heads/${ws.branch}`)) ? ws.branch : undefined;
+    const head = hasRepo ? await resolveCommit(processEnv, ws.path, "HEAD") : undefined;
+    const tip = branch ? await resolveCommit(processEnv, repo, `refs/heads/${branch}`) : head;
     const tips = [...new Set([tip, head].filter((x): x is string => x !== undefined))];
     const others = branch ? [`--exclude=${branch}`, "--branches", "--tags", "--remotes"] : ["--branches", "--tags", "--remotes"];
     return {
       kind: "worktree",
       ...(branch ? { branch } : {}),
       ...(tip ? { tip } : {}),
-      commits: tips.length ? await countCommits(repo, tips, others) : 0,
-      files: hasRepo ? await uncommittedFiles(ws.path, opts.tokens) : 0,
+      commits: tips.length ? await countCommits(processEnv, repo, tips, others) : 0,
+      files: hasRepo ? await uncommittedFiles(processEnv, ws.path, opts.tokens) : 0,
     };
   }
   if (!hasRepo) return undefined;
-  const head = await resolveCommit(ws.path, "HEAD");
+  const head = await resolveCommit(processEnv, ws.path, "HEAD");
   return {
     kind: ws.kind === "git" ? "git" : "repo",
     ...(head ? { tip: head } : {}),
-    commits: head ? await countCommits(ws.path, ["HEAD", "--branches"], ["--remotes", "--tags"]) : 0,
-    files: await uncommittedFiles(ws.path, opts.tokens),
+    commits: head ? await countCommits(processEnv, ws.path, ["HEAD", "--branches"], ["--remotes", "--tags"]) : 0,
+    files: await uncommittedFiles(processEnv, ws.path, opts.tokens),
   };
 }
 
@@ -69,8 +69,8 @@ export async function unsavedWork(ws: WorkspaceRef, opts: { tokens?: RenderToken
  * (a clone also lists them in its `.git/info/exclude`; a worktree shares the user's), and tracked
  * files whose content is exactly their HEAD version with `tokens` rendered into it (`env.render`).
  */
-export async function uncommittedFiles(path: string, tokens?: RenderTokens): Promise<number> {
-  const status = await git(["-C", path, "status", "--porcelain=v1", "-z", "--untracked-files=all"]);
+export async function uncommittedFiles(processEnv: NodeJS.ProcessEnv, path: string, tokens?: RenderTokens): Promise<number> {
+  const status = await git(processEnv, ["-C", path, "status", "--porcelain=v1", "-z", "--untracked-files=all"]);
   if (status.code !== 0) throw new CiloError("E_GIT_FAILED", `Cannot read the git status of ${path}: ${gitMessage(status)}`);
   const entries = status.stdout.split("\0");
   let count = 0;
@@ -81,7 +81,7 @@ export async function uncommittedFiles(path: string, tokens?: RenderTokens): Pro
     const file = entry.slice(3);
     if (xy[0] === "R" || xy[0] === "C") i++; // the next entry is the rename's source
     if (xy === "??" && file.startsWith(GENERATED_DIR)) continue;
-    if (tokens && xy !== "??" && (await isRenderedOnly(path, file, tokens))) continue;
+    if (tokens && xy !== "??" && (await isRenderedOnly(processEnv, path, file, tokens))) continue;
     count++;
   }
   return count;
@@ -91,36 +91,37 @@ export async function uncommittedFiles(path: string, tokens?: RenderTokens): Pro
  * Saves the commits of a clone that no remote-tracking ref or tag reaches (HEAD and its local
  * branches) into a git bundle at `file`; `git fetch <file>` or `git clone <file>` gets them back.
  */
-export async function bundleUnpushed(path: string, file: string): Promise<void> {
+export async function bundleUnpushed(processEnv: NodeJS.ProcessEnv, path: string, file: string): Promise<void> {
   await gitOrFail(
+    processEnv,
     ["-C", path, "bundle", "create", "--quiet", file, "HEAD", "--branches", "--not", "--remotes", "--tags"],
     `Cannot save the unpushed commits of ${path}`,
   );
 }
 
-async function isRenderedOnly(path: string, file: string, tokens: RenderTokens): Promise<boolean> {
+async function isRenderedOnly(processEnv: NodeJS.ProcessEnv, path: string, file: string, tokens: RenderTokens): Promise<boolean> {
   const full = join(path, file);
   if (!existsSync(full)) return false;
-  const head = await gitBytes(path, ["cat-file", "blob", `HEAD:${file}`]);
+  const head = await gitBytes(processEnv, path, ["cat-file", "blob", `HEAD:${file}`]);
   if (head === undefined) return false;
   return replaceTokens(head, tokens).equals(readFileSync(full));
 }
 
-async function resolveCommit(repo: string, rev: string): Promise<string | undefined> {
-  const r = await git(["-C", repo, "rev-parse", "--verify", "--quiet", `${rev}^{commit}`]);
+async function resolveCommit(processEnv: NodeJS.ProcessEnv, repo: string, rev: string): Promise<string | undefined> {
+  const r = await git(processEnv, ["-C", repo, "rev-parse", "--verify", "--quiet", `${rev}^{commit}`]);
   return r.code === 0 ? r.stdout.trim() : undefined;
 }
 
-async function countCommits(repo: string, tips: string[], others: string[]): Promise<number> {
-  const out = await gitOrFail(["-C", repo, "rev-list", "--count", ...tips, "--not", ...others], `Cannot count the commits of ${repo}`);
+async function countCommits(processEnv: NodeJS.ProcessEnv, repo: string, tips: string[], others: string[]): Promise<number> {
+  const out = await gitOrFail(processEnv, ["-C", repo, "rev-list", "--count", ...tips, "--not", ...others], `Cannot count the commits of ${repo}`);
   return Number(out) || 0;
 }
 
 /** A git command's stdout as bytes (file contents need not be UTF-8); undefined when it fails. */
-function gitBytes(repo: string, args: string[]): Promise<Buffer | undefined> {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
-  for (const name of ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR"]) delete env[name];
+function gitBytes(processEnv: NodeJS.ProcessEnv, repo: string, args: string[]): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
-    execFile("git", ["-C", repo, ...args], { env, encoding: "buffer", maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => resolve(err ? undefined : stdout));
+    execFile("git", ["-C", repo, ...args], { env: gitEnv(processEnv), encoding: "buffer", maxBuffer: 64 * 1024 * 1024 }, (err, stdout) =>
+      resolve(err ? undefined : stdout),
+    );
   });
 }

@@ -1,12 +1,12 @@
 import Docker from "dockerode";
-import { activeDockerEndpoint, describeEndpoint, dockerodeOptions, type DockerEndpoint } from "../../core/docker-endpoint.ts";
+import { describeEndpoint, dockerodeOptions, type DockerEndpoint } from "../../core/docker-endpoint.ts";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../../core/errors.ts";
 import type { ContainerSpec, ContainerState, EngineInfo, NetworkState, RuntimeProvider, VolumeState } from "../../core/runtime/provider.ts";
 import { posix } from "node:path";
 
 /**
- * The Docker engine through dockerode, at one endpoint (by default the one of this process, which
- * the compose CLI calls get too: DOCKER_HOST, else the Docker context, else the local socket).
+ * The Docker engine through dockerode, at one endpoint (the context's, which the compose CLI calls
+ * get too: DOCKER_HOST, else the Docker context, else the local socket). `env` gives SSH_AUTH_SOCK.
  */
 export class DockerProvider implements RuntimeProvider {
   readonly name = "docker";
@@ -17,9 +17,9 @@ export class DockerProvider implements RuntimeProvider {
     return describeEndpoint(this.endpoint);
   }
 
-  constructor(endpoint: DockerEndpoint = activeDockerEndpoint()) {
+  constructor(endpoint: DockerEndpoint, env: NodeJS.ProcessEnv = {}) {
     this.endpoint = endpoint;
-    this.docker = new Docker(dockerodeOptions(endpoint) as Docker.DockerOptions);
+    this.docker = new Docker(dockerodeOptions(endpoint, env) as Docker.DockerOptions);
   }
 
   async ping(): Promise<EngineInfo> {

@@ -5,7 +5,7 @@ import type { ActionHandler } from "./action-handler.ts";
 /** `exec`: a command in one of the env's services. */
 export const exec: ActionHandler<"exec"> = {
   async attempt({ step, ctx, signal, envs, output }) {
-    await execInService(envs.require("exec"), interpolateDeep(step.exec, ctx), signal, (l, s) => output(`${l}\n`, s));
+    await execInService(envs.core, envs.require("exec"), interpolateDeep(step.exec, ctx), signal, (l, s) => output(`${l}\n`, s));
     return {};
   },
 };

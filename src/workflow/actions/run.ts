@@ -10,7 +10,7 @@ export const run: ActionHandler<"run"> = {
     const base = envs.workspace() ?? workflow.dir;
     return await runHostCommand({
       command: interpolate(step.run, ctx),
-      shell: step.shell ?? workflow.workflow.defaults?.shell ?? defaultShell(),
+      shell: step.shell ?? workflow.workflow.defaults?.shell ?? defaultShell(envs.core.env),
       cwd: step.cwd === undefined ? base : resolve(base, interpolate(step.cwd, ctx)),
       env: definedOnly({ ...ctx.env, ...envs.environment() }),
       signal,

@@ -1,8 +1,8 @@
+import type { CiloContext } from "../../context/context.ts";
 import type { FindingTarget, Severity, TargetKind } from "../finding.ts";
 
-/** What a fix may use besides its target. */
-export interface FixContext {
-  home: string;
+/** What a fix may use besides its target: the context of the doctor run, and its `--force`. */
+export interface FixContext extends CiloContext {
   /** Also delete workspaces that hold uncommitted git changes. */
   force: boolean;
 }

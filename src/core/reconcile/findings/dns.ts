@@ -1,6 +1,6 @@
 import { stopDns } from "../../dns/dnsmasq.ts";
 import { syncDnsWithState } from "../../dns/sync-with-state.ts";
-import { defineFinding } from "./define.ts";
+import { defineFinding, type FixContext } from "./define.ts";
 
 /** Applying the state's DNS once fixes every DNS finding. */
 const DNS_GROUP = { name: "dns", done: "DNS was applied from the state" };
@@ -13,9 +13,9 @@ export const DNS_FINDINGS = {
     phase: 9,
     group: DNS_GROUP,
     describe: "cilo's dnsmasq runs but does not answer on its port",
-    fix: async (_t, { home }) => {
-      await stopDns({ home });
-      await syncDnsWithState(home);
+    fix: async (_t, ctx) => {
+      await stopDns(ctx);
+      await syncDnsWithState(ctx);
       return "restarted cilo's dnsmasq";
     },
   }),
@@ -43,7 +43,7 @@ export const DNS_FINDINGS = {
   }),
 };
 
-async function applyDns(_t: unknown, { home }: { home: string }): Promise<string> {
-  await syncDnsWithState(home);
+async function applyDns(_t: unknown, ctx: FixContext): Promise<string> {
+  await syncDnsWithState(ctx);
   return "applied the DNS the state renders to";
 }

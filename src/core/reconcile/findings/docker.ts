@@ -1,4 +1,3 @@
-import { getProvider } from "../../runtime/runtime.ts";
 import { CiloError } from "../../errors.ts";
 import { LABEL_ENV, LABEL_HOME, LABEL_MANAGED, LABEL_PROJECT } from "../../labels.ts";
 import { readState } from "../../state/store.ts";
@@ -42,8 +41,8 @@ export const DOCKER_FINDINGS = {
 };
 
 /** Removes a cilo-labelled resource after checking, against the state as it is now, that no env owns it. */
-async function removeOrphan(t: DockerTarget, { home }: FixContext): Promise<string> {
-  const provider = await getProvider();
+async function removeOrphan(t: DockerTarget, ctx: FixContext): Promise<string> {
+  const provider = await ctx.provider();
   const managed = { [LABEL_MANAGED]: "true" };
   const kind = t.resource;
   const labels =
@@ -54,10 +53,10 @@ async function removeOrphan(t: DockerTarget, { home }: FixContext): Promise<stri
         : (await provider.listVolumes(managed)).find((v) => v.name === t.id)?.labels;
   if (!labels) return `the ${kind} is gone already`;
   if (labels[LABEL_MANAGED] !== "true") throw new CiloError("E_NOT_CILO", `The ${kind} ${t.name} has no cilo labels; leaving it alone`);
-  if (labels[LABEL_HOME] !== undefined && labels[LABEL_HOME] !== readState(home).home_id) {
+  if (labels[LABEL_HOME] !== undefined && labels[LABEL_HOME] !== readState(ctx).home_id) {
     throw new CiloError("E_NOT_OURS", `The ${kind} ${t.name} belongs to another CILO_HOME (${labels[LABEL_HOME]}); leaving it alone`);
   }
   const key = `${labels[LABEL_PROJECT]}/${labels[LABEL_ENV]}`;
-  if (readState(home).envs[key]) return `left it: it belongs to ${key} now`;
-  return removeDockerResource(t);
+  if (readState(ctx).envs[key]) return `left it: it belongs to ${key} now`;
+  return removeDockerResource(t, ctx);
 }

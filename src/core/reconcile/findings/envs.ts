@@ -26,11 +26,11 @@ export const ENV_FINDINGS = {
     target: "env",
     phase: 3,
     describe: "a throwaway env whose owner process is gone",
-    fix: async (t, { home }) => {
+    fix: async (t, ctx) => {
       const key = envKey(t.project, t.env);
-      const owner = readState(home).envs[key]?.owner_pid;
-      await destroyEnv({ ref: key, project: t.project, force: true, discardWork: true }); // a throwaway env, as the reaper would
-      if (owner !== undefined) await forgetReaper(owner, home);
+      const owner = readState(ctx).envs[key]?.owner_pid;
+      await destroyEnv(ctx, { ref: key, project: t.project, force: true, discardWork: true }); // a throwaway env, as the reaper would
+      if (owner !== undefined) await forgetReaper(ctx, owner);
       return "destroyed it";
     },
   }),
@@ -39,9 +39,9 @@ export const ENV_FINDINGS = {
     target: "env",
     phase: 3,
     describe: "the env's workspace folder is gone",
-    fix: async (t, { force }) => {
+    fix: async (t, ctx) => {
       // The folder is gone, but a worktree's branch may still hold commits: kept unless --force.
-      await destroyEnv({ ref: envKey(t.project, t.env), project: t.project, force: true, discardWork: force });
+      await destroyEnv(ctx, { ref: envKey(t.project, t.env), project: t.project, force: true, discardWork: ctx.force });
       return "destroyed it";
     },
   }),
@@ -84,51 +84,52 @@ export const ENV_FINDINGS = {
     target: "env",
     phase: 4,
     describe: "a throwaway env whose owner runs but no reaper watches it",
-    fix: async (t, { home }) => {
-      const owner = readState(home).envs[envKey(t.project, t.env)]?.owner_pid;
+    fix: async (t, ctx) => {
+      const owner = readState(ctx).envs[envKey(t.project, t.env)]?.owner_pid;
       if (owner === undefined) return "it is no longer a throwaway env";
-      await ensureReaper(owner, home);
+      await ensureReaper(ctx, owner);
       return `started a reaper for process ${owner}`;
     },
   }),
   "env-failed": defineFinding({ severity: "info", target: "env", phase: 10, describe: "the env's last operation failed" }),
 };
 
-async function startAgain(t: { project: string; env: string }): Promise<string> {
-  await upEnv({ ref: envKey(t.project, t.env), project: t.project });
+async function startAgain(t: { project: string; env: string }, ctx: FixContext): Promise<string> {
+  await upEnv(ctx, { ref: envKey(t.project, t.env), project: t.project });
   return "started it again";
 }
 
-async function recordAgain(t: { project: string; env: string }, { home }: FixContext): Promise<string> {
-  const rec = await recordRuntime(envKey(t.project, t.env));
-  await syncDnsWithState(home, "when-needed");
+async function recordAgain(t: { project: string; env: string }, ctx: FixContext): Promise<string> {
+  const rec = await recordRuntime(ctx, envKey(t.project, t.env));
+  await syncDnsWithState(ctx, "when-needed");
   return `recorded it as ${rec?.status ?? "gone"} with the addresses Docker reports`;
 }
 
 /** Resumes or rolls back what a killed cilo left: see INTERRUPTED_FIX in diagnose.ts. */
-async function finishOperation(key: string, { home, force }: FixContext): Promise<string> {
-  const rec = readState(home).envs[key];
+async function finishOperation(key: string, ctx: FixContext): Promise<string> {
+  const force = ctx.force;
+  const rec = readState(ctx).envs[key];
   if (!rec) return "the env is gone already";
   const op = interruptedOperation(rec);
   if (op && isProcessAlive(op.pid, { startedBefore: Date.parse(op.started_at) })) {
     throw new CiloError("E_ENV_BUSY", `${op.kind} is running again (pid ${op.pid}); leaving it alone`);
   }
-  await composeSettled(rec.docker_name);
+  await composeSettled(ctx, rec.docker_name);
   switch (op?.kind) {
     case "create":
     case "destroy":
-      await refuseDirty(rec.workspace, force);
-      await destroyEnv({ ref: key, project: rec.project, force: true, discardWork: force });
+      await refuseDirty(ctx, rec.workspace, force);
+      await destroyEnv(ctx, { ref: key, project: rec.project, force: true, discardWork: force });
       return op.kind === "create" ? "rolled the create back: removed what it made and the record" : "finished the destroy";
     case "up": {
-      const done = await recordRuntime(key, { status: "failed", error: "cilo up was interrupted before it finished" });
-      await syncDnsWithState(home, "when-needed");
+      const done = await recordRuntime(ctx, key, { status: "failed", error: "cilo up was interrupted before it finished" });
+      await syncDnsWithState(ctx, "when-needed");
       return done?.status === "running"
         ? "every service runs: recorded it as running"
         : "recorded it as failed (not every service runs); cilo up starts it again";
     }
     case "down":
-      await downEnv({ ref: key, project: rec.project });
+      await downEnv(ctx, { ref: key, project: rec.project });
       return "finished stopping it";
     default:
       return "nothing was left to do";

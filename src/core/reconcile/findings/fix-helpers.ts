@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { getProvider } from "../../runtime/runtime.ts";
+import type { CiloContext } from "../../context/context.ts";
 import { CiloError, ExitCode } from "../../errors.ts";
 import { composeProcesses } from "../../proc/processes.ts";
 import { hasUncommittedChanges } from "../../workspace/index.ts";
@@ -9,25 +9,25 @@ import type { FindingTarget } from "../finding.ts";
 const COMPOSE_SETTLE_MS = 60_000;
 
 /** Waits for a compose call that outlived its cilo (it still changes the env) to end. */
-export async function composeSettled(project: string): Promise<void> {
-  const deadline = Date.now() + COMPOSE_SETTLE_MS;
+export async function composeSettled(ctx: CiloContext, project: string): Promise<void> {
+  const deadline = ctx.clock.now() + COMPOSE_SETTLE_MS;
   while ((composeProcesses().get(project)?.length ?? 0) > 0) {
-    if (Date.now() > deadline) throw new CiloError("E_ENV_BUSY", `A compose process of ${project} is still running after ${COMPOSE_SETTLE_MS / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
+    if (ctx.clock.now() > deadline) throw new CiloError("E_ENV_BUSY", `A compose process of ${project} is still running after ${COMPOSE_SETTLE_MS / 1000} s`);
+    await ctx.clock.sleep(250);
   }
 }
 
 /** Refuses to go on when `workspace` holds uncommitted git changes, unless `force`. */
-export async function refuseDirty(workspace: string, force: boolean): Promise<void> {
-  if (force || !existsSync(workspace) || !(await hasUncommittedChanges(workspace))) return;
+export async function refuseDirty(ctx: CiloContext, workspace: string, force: boolean): Promise<void> {
+  if (force || !existsSync(workspace) || !(await hasUncommittedChanges(ctx.env, workspace))) return;
   throw new CiloError("E_WORKSPACE_DIRTY", `The workspace ${workspace} has uncommitted changes; run cilo doctor --fix --force to delete it anyway`, {
     exitCode: ExitCode.usage,
   });
 }
 
 /** Removes a Docker resource, whatever its kind. */
-export async function removeDockerResource(t: Extract<FindingTarget, { kind: "docker" }>): Promise<string> {
-  const provider = await getProvider();
+export async function removeDockerResource(t: Extract<FindingTarget, { kind: "docker" }>, ctx: CiloContext): Promise<string> {
+  const provider = await ctx.provider();
   if (t.resource === "container") await provider.removeContainer(t.id);
   else if (t.resource === "network") await provider.removeNetwork(t.id);
   else await provider.removeVolume(t.id);

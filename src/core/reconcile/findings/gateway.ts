@@ -1,5 +1,5 @@
 import { syncGateway } from "../../gateway/gateway.ts";
-import { getProvider } from "../../runtime/runtime.ts";
+import type { CiloContext } from "../../context/context.ts";
 import { defineFinding } from "./define.ts";
 
 /** Syncing the gateway with the state once fixes both gateway findings. */
@@ -25,7 +25,7 @@ export const GATEWAY_FINDINGS = {
   }),
 };
 
-async function applyGateway(_t: unknown, { home }: { home: string }): Promise<string> {
-  const r = await syncGateway(await getProvider(), home);
+async function applyGateway(_t: unknown, ctx: CiloContext): Promise<string> {
+  const r = await syncGateway(ctx);
   return r.action === "created" ? "recreated the gateway with the state's routes" : r.action === "removed" ? "removed the gateway" : `gateway: ${r.action}`;
 }

@@ -46,11 +46,11 @@ export const HOME_FILE_FINDINGS = {
     target: "env",
     phase: 8,
     describe: "a folder envs/<project>/<env> without an env",
-    fix: async (t, { home, force }) => {
+    fix: async (t, ctx) => {
       const key = envKey(t.project, t.env);
-      if (readState(home).envs[key]) return `left it: ${key} exists now`;
-      const path = join(envsDir(home), t.project, t.env);
-      await refuseDirty(path, force);
+      if (readState(ctx).envs[key]) return `left it: ${key} exists now`;
+      const path = join(envsDir(ctx.home), t.project, t.env);
+      await refuseDirty(ctx, path, ctx.force);
       rmSync(path, { recursive: true, force: true });
       const parent = dirname(path);
       if (existsSync(parent) && readdirSync(parent).length === 0) rmdirSync(parent);

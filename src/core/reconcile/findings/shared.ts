@@ -9,8 +9,8 @@ export const SHARED_FINDINGS = {
     target: "shared-user",
     phase: 5,
     describe: "a shared service lists a user env that no longer exists",
-    fix: async (t) => {
-      await releaseShared(t.project, t.user);
+    fix: async (t, ctx) => {
+      await releaseShared(ctx, t.project, t.user);
       return `forgot ${t.user} as a user`;
     },
   }),
@@ -19,8 +19,8 @@ export const SHARED_FINDINGS = {
     target: "shared-service",
     phase: 6,
     describe: "a shared service without users past its grace period",
-    fix: async (t) => {
-      const stopped = await collectIdleShared(t.project);
+    fix: async (t, ctx) => {
+      const stopped = await collectIdleShared(ctx, t.project);
       return stopped.length > 0 ? `stopped ${stopped.join(", ")}` : "nothing left to stop";
     },
   }),

@@ -10,9 +10,9 @@ export const STATE_FILE_FINDINGS = {
     target: "component",
     phase: 0,
     describe: "state.json is not JSON or fails validation",
-    fix: async (_t, { home }) => {
-      const kept = await restoreBackup(home);
-      return `restored the state from ${backupPath(statePath(home))}; the corrupt file is kept as ${kept} (the last change before it is lost)`;
+    fix: async (_t, ctx) => {
+      const kept = await restoreBackup(ctx);
+      return `restored the state from ${backupPath(statePath(ctx.home))}; the corrupt file is kept as ${kept} (the last change before it is lost)`;
     },
   }),
   "state-schema-old": defineFinding({
@@ -20,8 +20,8 @@ export const STATE_FILE_FINDINGS = {
     target: "component",
     phase: 1,
     describe: "state.json has an older schema version",
-    fix: async (_t, { home }) => {
-      await withState(() => {}, home);
+    fix: async (_t, ctx) => {
+      await withState(ctx, () => {});
       return `rewrote it in schema version ${STATE_VERSION}`;
     },
   }),

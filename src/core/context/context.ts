@@ -1,0 +1,123 @@
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { composeEnv, detectCompose, spawnCompose, type ComposeCli, type ComposeRunner } from "../compose/compose-cli.ts";
+import { readTextFile, resolveDockerEndpoint, type DockerEndpoint } from "../docker-endpoint.ts";
+import type { RuntimeProvider } from "../runtime/provider.ts";
+
+/** The environment variables cilo sees: read once at the boundary, never from `process.env` inside core. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Time, for code that records or waits for it. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Lines for the user besides a command's result (stderr: `cilo: warning: ...`). */
+export interface Logger {
+  warn(message: string): void;
+}
+
+/**
+ * Everything a core operation may take from its surroundings, built once at the boundary
+ * (`src/main.ts` for the CLI, the reaper and the shared-service collector) and passed in as the
+ * first parameter: the home, the environment and working folder of the command, the container
+ * runtime, the compose CLI and how it is run, the Docker endpoint, a clock and a logger. Core
+ * reads no `process.env`, `process.cwd()` or global home; a test builds one over a temporary home
+ * with a fake provider and compose runner (test/helpers/context.ts).
+ */
+export interface CiloContext {
+  /** `$CILO_HOME`, resolved to an absolute path (default `~/.cilo`). */
+  readonly home: string;
+  readonly env: Environment;
+  /** The command's working folder (the default project folder). */
+  readonly cwd: string;
+  /** The container runtime, created on first use and then kept. */
+  provider(): Promise<RuntimeProvider>;
+  /** The compose CLI, detected on first use (and cached across processes in the home). */
+  compose(): Promise<ComposeCli>;
+  /** Runs `<compose> -p … -f … <args>` bound to `endpoint()`: every compose call of core goes through here. */
+  readonly runCompose: ComposeRunner;
+  /** The Docker engine endpoint (DOCKER_HOST, else the Docker context), resolved on first use; throws for a bad one. */
+  endpoint(): DockerEndpoint;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** `$CILO_HOME`, default `~/.cilo`. */
+export function homeFrom(env: Environment): string {
+  const fromEnv = env["CILO_HOME"];
+  return fromEnv && fromEnv.length > 0 ? resolve(fromEnv) : join(homedir(), ".cilo");
+}
+
+export interface ContextOptions {
+  env: Environment;
+  cwd: string;
+  /** Makes the container runtime for an endpoint (src/main.ts picks Docker). */
+  createProvider: (endpoint: DockerEndpoint, env: Environment) => Promise<RuntimeProvider>;
+  /** Default: from `env.CILO_HOME`. */
+  home?: string;
+  /** Default: `detectCompose` over the home and environment. */
+  detectCompose?: () => Promise<ComposeCli>;
+  /** Default: the compose CLI as a child process, bound to the endpoint. */
+  runCompose?: ComposeRunner;
+  /** Default: resolved from `env` and the Docker config files. */
+  endpoint?: DockerEndpoint;
+  clock?: Clock;
+  log?: Logger;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
+/** Warnings a user must see even in scripts, on stderr as `cilo: warning: ...`. */
+export const stderrLogger: Logger = {
+  warn: (s) => {
+    process.stderr.write(`cilo: warning: ${s}\n`);
+  },
+};
+
+/** Builds a context; provider, compose CLI and endpoint are resolved lazily, once. */
+export function createContext(opts: ContextOptions): CiloContext {
+  const env = opts.env;
+  const home = opts.home ?? homeFrom(env);
+  let endpoint = opts.endpoint;
+  let provider: Promise<RuntimeProvider> | undefined;
+  let compose: Promise<ComposeCli> | undefined;
+  const ctx: CiloContext = {
+    home,
+    env,
+    cwd: opts.cwd,
+    endpoint() {
+      endpoint ??= resolveDockerEndpoint(env, readTextFile);
+      return endpoint;
+    },
+    provider() {
+      if (!provider) {
+        provider = (async () => opts.createProvider(ctx.endpoint(), env))();
+        provider.catch(() => {
+          provider = undefined;
+        });
+      }
+      return provider;
+    },
+    compose() {
+      if (!compose) {
+        compose = opts.detectCompose ? opts.detectCompose() : detectCompose({ home, env, endpoint: () => ctx.endpoint() });
+        compose.catch(() => {
+          compose = undefined;
+        });
+      }
+      return compose;
+    },
+    runCompose:
+      opts.runCompose ??
+      ((cli, target, args, runOpts = {}) => spawnCompose(cli, target, args, { ...runOpts, env: composeEnv(runOpts.env ?? env, ctx.endpoint()) })),
+    clock: opts.clock ?? systemClock,
+    log: opts.log ?? stderrLogger,
+  };
+  return ctx;
+}
