@@ -14,6 +14,7 @@ import { findEnv, lookupEnv } from "../state/find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
 import { getCompose, getProvider } from "../runtime/runtime.ts";
 import { detachGateway, syncGateway } from "../gateway/gateway.ts";
+import { removeForwards } from "../forward/forwarder.ts";
 import { ciloHome } from "../paths.ts";
 
 export interface DestroyEnvOptions {
@@ -76,6 +77,7 @@ export async function removeEnvResources(
   // compose down -v removes the volumes the file names: only a file cilo rendered in the env's own
   // folder is trusted with that (a state edited to point elsewhere would hand it any file).
   await detachGateway(provider, readState().home_id, rec.docker_name);
+  await removeForwards(provider, readState().home_id, rec);
   const own = ownWorkspace(rec);
   if (own.left.length === 0 && own.path !== undefined && !own.link && existsSync(renderedComposePath(rec))) {
     const cli = await getCompose();

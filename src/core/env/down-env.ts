@@ -11,6 +11,7 @@ import { findEnv } from "../state/find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
 import { getCompose, getProvider } from "../runtime/runtime.ts";
 import { detachGateway, syncGateway } from "../gateway/gateway.ts";
+import { removeForwards } from "../forward/forwarder.ts";
 import { ciloHome } from "../paths.ts";
 
 export interface DownEnvOptions {
@@ -35,6 +36,7 @@ export async function downEnv(opts: DownEnvOptions): Promise<EnvRecord> {
   });
   const key = envKey(rec.project, rec.name);
   await detachGateway(provider, before.home_id, rec.docker_name);
+  await removeForwards(provider, before.home_id, rec);
   if (existsSync(renderedComposePath(rec))) {
     const cli = await getCompose();
     const r = await runCompose(cli, envComposeTarget(rec), ["down", "--remove-orphans"], opts.onOutput ? { onOutput: opts.onOutput } : {});

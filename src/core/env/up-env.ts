@@ -23,6 +23,7 @@ import { getCompose, getProvider } from "../runtime/runtime.ts";
 import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
 import { waitForServices } from "../runtime/wait-services.ts";
 import { syncGateway } from "../gateway/gateway.ts";
+import { syncForwards } from "../forward/forwarder.ts";
 import { ciloHome } from "../paths.ts";
 
 export interface UpEnvOptions {
@@ -172,6 +173,8 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
     throw e;
   }
   // The env is up whatever the gateway does: a gateway failure is reported, not recorded on the env.
+  const forwards = await syncForwards(provider, ciloHome(), key);
+  if (forwards.length > 0) done = { ...done, forwards };
   await syncGateway(provider, ciloHome());
   return done;
 }
