@@ -173,9 +173,11 @@ export async function upEnv(opts: UpEnvOptions): Promise<EnvRecord> {
     throw e;
   }
   // The env is up whatever the gateway does: a gateway failure is reported, not recorded on the env.
-  const forwards = await syncForwards(provider, ciloHome(), key);
-  if (forwards.length > 0) done = { ...done, forwards };
+  // Forwards first (they are the env's own), then the gateway even when they failed.
+  const forwards = await syncForwards(provider, ciloHome(), key).catch((e: unknown) => e);
   await syncGateway(provider, ciloHome());
+  if (!Array.isArray(forwards)) throw forwards;
+  if (forwards.length > 0) done = { ...done, forwards };
   return done;
 }
 
