@@ -12,8 +12,9 @@ export const ENVIRONMENT: readonly { name: string; effect: string }[] = [
   { name: "CILO_SHARED_GRACE_MS", effect: "how long a shared service with no user keeps running (default 60000)" },
   { name: "CILO_DNS_UPSTREAMS", effect: "resolvers for names outside the suffix, e.g. 10.0.0.1,127.0.0.1#5399" },
   { name: "CILO_DNSMASQ", effect: "the dnsmasq binary" },
-  { name: "CILO_GATEWAY", effect: "off: cilo neither starts nor changes the gateway" },
+  { name: "CILO_GATEWAY", effect: "off: cilo neither starts nor changes the gateway, nor makes TCP forwards" },
   { name: "CILO_GATEWAY_IMAGE", effect: "the gateway's image (default caddy:2)" },
+  { name: "CILO_FORWARD_IMAGE", effect: "the image of TCP forward containers (default busybox:1.36)" },
   { name: "NO_COLOR", effect: "no colours" },
 ];
 

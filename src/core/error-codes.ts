@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   E_DOCKER: { exit: "failure", doc: "the Docker engine refused a request" },
   E_DOCKER_CONFLICT: { exit: "failure", doc: "a container of that name exists already" },
   E_DOCKER_PORT_TAKEN: { exit: "failure", doc: "a port a container publishes is in use on the host" },
+  E_FORWARD_RANGE_FULL: { exit: "failure", doc: "no host port of the TCP forward range is free (cilo init --forward-ports widens it)" },
   E_GATEWAY: { exit: "failure", doc: "the gateway container could not be made, started or configured" },
   E_DOCKER_CONFIG: { exit: "usage", doc: "the Docker config file is not valid JSON" },
   E_DOCKER_CONTEXT: { exit: "usage", doc: "the Docker context is invalid or has no endpoint (exit 3 when its files are missing)" },

@@ -16,6 +16,10 @@ export const LABEL_HOSTNAMES = "cilo.hostnames";
 export const LABEL_SHARE = "cilo.share";
 /** The container port the gateway sends a service's HTTP to (docs/routing.md). */
 export const LABEL_PORT = "cilo.port";
+/** The container ports of a service that get a host TCP forward: `5432,6379`, `true` (all), `false` (none). */
+export const LABEL_TCP = "cilo.tcp";
+/** On the TCP forward containers of an env (docs/routing.md "TCP services"). */
+export const LABEL_FORWARD = "cilo.forward";
 /** On the gateway container of a home (which carries no project or env). */
 export const LABEL_GATEWAY = "cilo.gateway";
 

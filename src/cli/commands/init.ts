@@ -8,6 +8,7 @@ import { isImageReference } from "../../core/image-ref.ts";
 import { DEFAULT_GATEWAY_HTTP_PORT, DEFAULT_GATEWAY_IMAGE } from "../../core/gateway/gateway.ts";
 import { initState } from "../../core/state/store.ts";
 import { dnsSuffix } from "../../core/dns-names.ts";
+import { DEFAULT_FORWARD_RANGE, parseForwardRange } from "../../core/forward/ports.ts";
 import { printJson, println } from "../output.ts";
 
 interface InitOptions {
@@ -19,6 +20,7 @@ interface InitOptions {
   gatewayHttpsPort?: string | number;
   gatewayImage?: string;
   routing?: string;
+  forwardPorts?: string;
   json?: boolean;
 }
 
@@ -36,6 +38,7 @@ export default async function init(ctx: CiloContext, opts: InitOptions): Promise
   println(
     `  gateway      http port ${c.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT}, image ${c.gateway_image ?? DEFAULT_GATEWAY_IMAGE}, routing ${c.routing ?? "direct"}`,
   );
+  println(`  tcp forwards ports ${c.forward_ports ?? DEFAULT_FORWARD_RANGE}`);
   return 0;
 }
 
@@ -76,6 +79,11 @@ export function parseInitOptions(opts: InitOptions): Partial<StateConfig> {
     const mode = String(opts.routing) as RoutingMode;
     if (!ROUTING_MODES.includes(mode)) throw usageError(`--routing "${opts.routing}" must be one of ${ROUTING_MODES.join(", ")}`);
     changes.routing = mode;
+  }
+  if (opts.forwardPorts !== undefined) {
+    const r = parseForwardRange(String(opts.forwardPorts));
+    if (!r) throw usageError(`--forward-ports "${opts.forwardPorts}" is not a port range such as 15000-15999`);
+    changes.forward_ports = `${r.first}-${r.last}`;
   }
   const pool = changes.subnet_pool;
   const size = changes.subnet_size;

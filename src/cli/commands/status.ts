@@ -24,5 +24,14 @@ export default async function status(ctx: CiloContext, env: string, opts: { proj
     println();
     println(table(["SERVICE", "URL (through the gateway)"], urls));
   }
+  if (view.forwards.length > 0) {
+    println();
+    println(
+      table(
+        ["SERVICE", "PORT", "TCP FORWARD", "VARIABLE"],
+        view.forwards.map((f) => [f.service, String(f.port), `${f.address}:${f.host_port}`, f.variable]),
+      ),
+    );
+  }
   return 0;
 }

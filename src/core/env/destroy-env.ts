@@ -15,6 +15,7 @@ import { currentProject } from "../config/current-project.ts";
 import { findEnv, lookupEnv } from "../state/find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
 import { detachGateway, syncGateway } from "../gateway/gateway.ts";
+import { removeForwards } from "../forward/forwarder.ts";
 
 export interface DestroyEnvOptions {
   ref: string;
@@ -77,6 +78,7 @@ export async function removeEnvResources(
   // compose down -v removes the volumes the file names: only a file cilo rendered in the env's own
   // folder is trusted with that (a state edited to point elsewhere would hand it any file).
   await detachGateway(ctx, readState(ctx).home_id, rec.docker_name);
+  await removeForwards(ctx, readState(ctx).home_id, rec);
   const own = ownWorkspace(rec, ctx.home);
   if (own.left.length === 0 && own.path !== undefined && !own.link && existsSync(renderedComposePath(rec))) {
     const cli = await ctx.compose();

@@ -11,6 +11,7 @@ import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
 import { refreshDns } from "./refresh-dns.ts";
 import { detachGateway, syncGateway } from "../gateway/gateway.ts";
+import { removeForwards } from "../forward/forwarder.ts";
 
 export interface DownEnvOptions {
   ref: string;
@@ -34,6 +35,7 @@ export async function downEnv(ctx: CiloContext, opts: DownEnvOptions): Promise<E
   });
   const key = envKey(rec.project, rec.name);
   await detachGateway(ctx, before.home_id, rec.docker_name);
+  await removeForwards(ctx, before.home_id, rec);
   if (existsSync(renderedComposePath(rec))) {
     const cli = await ctx.compose();
     const r = await ctx.runCompose(cli, envComposeTarget(rec), ["down", "--remove-orphans"], opts.onOutput ? { onOutput: opts.onOutput } : {});

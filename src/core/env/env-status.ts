@@ -9,6 +9,7 @@ import { mergeRuntime } from "./services.ts";
 import { baseUrl, serviceDnsNames } from "./urls.ts";
 import { gatewayUrl, LOCALHOST_TLD, portHosts, serviceHosts } from "../gateway/render.ts";
 import { DEFAULT_GATEWAY_HTTP_PORT } from "../gateway/gateway.ts";
+import { forwardVariable } from "../forward/ports.ts";
 
 /** `cilo status --json` (SPEC §6a); fields may be added, never renamed. */
 export interface EnvStatusView {
@@ -25,6 +26,8 @@ export interface EnvStatusView {
   /** Envs whose network this env joins, and envs that join this env's network (SPEC §8). */
   shared_networks: string[];
   dependants: string[];
+  /** TCP forwards of a running env (docs/routing.md "TCP services"): `address:host_port` reaches the service's `port`. */
+  forwards: { service: string; port: number; address: string; host_port: number; variable: string }[];
   operation?: EnvRecord["operation"];
   error?: string;
 }
@@ -71,6 +74,7 @@ export async function envStatus(ctx: CiloContext, ref: string, explicitProject?:
     })),
     shared_networks: rec.shared_networks ?? [],
     dependants: dependantsOf(state, rec),
+    forwards: (rec.status === "running" ? (rec.forwards ?? []) : []).map((f) => ({ ...f, variable: forwardVariable(f.service, f.port) })),
     ...(rec.operation ? { operation: rec.operation } : {}),
     ...(rec.error ? { error: rec.error } : {}),
   };

@@ -15,6 +15,7 @@ import { currentProject, isProjectFolder } from "../config/current-project.ts";
 import { lookupEnv } from "../state/find-env.ts";
 import { upEnv } from "./up-env.ts";
 import { baseUrl } from "./urls.ts";
+import { forwardEnvironment } from "../forward/ports.ts";
 
 export interface RunInEnvOptions {
   /** A shell command line, run with `bash -c` (else `sh -c`) in the env's workspace. */
@@ -67,7 +68,7 @@ async function touchEnv(ctx: CiloContext, key: string): Promise<void> {
   });
 }
 
-/** The variables cilo gives commands that run for an env: `CILO_ENV`, `CILO_PROJECT`, `CILO_WORKSPACE`, `CILO_BASE_URL`, `CILO_DNS_*`. */
+/** The variables cilo gives commands that run for an env: `CILO_ENV`, `CILO_PROJECT`, `CILO_WORKSPACE`, `CILO_BASE_URL`, `CILO_DNS_*`, `CILO_ADDR_*` (TCP forwards). */
 export function ciloEnvironment(rec: EnvRecord, config: StateConfig): Record<string, string> {
   const suffix = rec.dns_suffix ?? config.dns_suffix;
   return {
@@ -76,6 +77,7 @@ export function ciloEnvironment(rec: EnvRecord, config: StateConfig): Record<str
     CILO_WORKSPACE: rec.workspace,
     CILO_BASE_URL: baseUrl(rec.project, rec.name, suffix),
     ...ciloDnsEnvironment(config, suffix),
+    ...forwardEnvironment(rec),
   };
 }
 

@@ -1,4 +1,5 @@
-import { LABEL_HOSTNAMES, LABEL_INGRESS, LABEL_PORT, LABEL_SERVICE } from "../labels.ts";
+import { LABEL_HOSTNAMES, LABEL_INGRESS, LABEL_PORT, LABEL_SERVICE, LABEL_TCP } from "../labels.ts";
+import { tcpPorts } from "../forward/ports.ts";
 import type { ProjectConfig } from "../config/project-config.ts";
 import type { ServiceRecord } from "../state/schema.ts";
 import type { ContainerState } from "../runtime/provider.ts";
@@ -29,12 +30,14 @@ export function serviceRecordsFromModel(model: Record<string, unknown>, config: 
     const hostnames = [...new Set([...fromLabel, ...fromConfig])].sort();
     const ports = containerPorts(services[name]);
     const port = httpPort(name, labels.get(name)?.[LABEL_PORT], ports);
+    const tcp = tcpPorts(name, labels.get(name)?.[LABEL_TCP], ports);
     return {
       name,
       ...(hostnames.length > 0 ? { hostnames } : {}),
       ...(name === ingress ? { ingress: true } : {}),
       ...(port !== undefined ? { port } : {}),
       ...(ports.length > 1 ? { ports } : {}),
+      ...(tcp.length > 0 ? { tcp } : {}),
     };
   });
 }

@@ -23,6 +23,7 @@ import { checkDnsNames, refreshDns } from "./refresh-dns.ts";
 import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
 import { waitForServices } from "../runtime/wait-services.ts";
 import { syncGateway } from "../gateway/gateway.ts";
+import { syncForwards } from "../forward/forwarder.ts";
 
 export interface UpEnvOptions {
   ref: string;
@@ -171,7 +172,11 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
     throw e;
   }
   // The env is up whatever the gateway does: a gateway failure is reported, not recorded on the env.
+  // Forwards first (they are the env's own), then the gateway even when they failed.
+  const forwards = await syncForwards(ctx, key).catch((e: unknown) => e);
   await syncGateway(ctx);
+  if (!Array.isArray(forwards)) throw forwards;
+  if (forwards.length > 0) done = { ...done, forwards };
   return done;
 }
 

@@ -22,6 +22,8 @@ export interface StateConfig {
    * through the gateway.
    */
   routing?: RoutingMode;
+  /** Host ports TCP forwards are taken from, `<first>-<last>` (`cilo init --forward-ports`); default 15000-15999. */
+  forward_ports?: string;
 }
 
 export type RoutingMode = "direct" | "gateway";
@@ -56,6 +58,18 @@ export interface ServiceRecord {
   port?: number;
   /** Every container port the service exposes or published, sorted, when there are several. */
   ports?: number[];
+  /** Container ports that get a host TCP forward (docs/routing.md "TCP services"): label `cilo.tcp`, else well-known ports. */
+  tcp?: number[];
+}
+
+/** A host port that forwards to one container port of an env's service (docs/routing.md "TCP services"). */
+export interface ForwardRecord {
+  service: string;
+  /** The service's container port. */
+  port: number;
+  /** The address the forward is published on: 127.0.0.1, or the engine's for a `tcp://` engine. */
+  address: string;
+  host_port: number;
 }
 
 export interface OperationMarker {
@@ -105,6 +119,11 @@ export interface EnvRecord {
   /** For throwaway envs: the pid of the process whose death destroys the env. */
   owner_pid?: number;
   error?: string;
+  /**
+   * TCP forwards of the env (as of its last up). Held while the env is not stopped; a stopped env
+   * keeps them only as the ports its next up prefers.
+   */
+  forwards?: ForwardRecord[];
 }
 
 export interface ComposeInfo {

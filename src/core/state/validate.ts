@@ -6,6 +6,26 @@ import { parseCidr } from "../cidr.ts";
 import { ENV_STATUSES, ROUTING_MODES, type State } from "./schema.ts";
 import { isImageReference } from "../image-ref.ts";
 import { isRecord } from "../is-record.ts";
+import { parseForwardRange } from "../port-range.ts";
+
+/** A forward's service reaches a shell script in the forward container: a compose service name only. */
+function forwardProblems(k: string, forwards: unknown): string[] {
+  if (forwards === undefined) return [];
+  if (!Array.isArray(forwards)) return [`env ${k} has forwards that are not a list`];
+  const out: string[] = [];
+  for (const f of forwards) {
+    const ok =
+      isRecord(f) &&
+      typeof f["service"] === "string" &&
+      /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(f["service"]) &&
+      isInt(f["port"], 1, 65535) &&
+      isInt(f["host_port"], 1, 65535) &&
+      typeof f["address"] === "string" &&
+      isIP(f["address"]) === 4;
+    if (!ok) out.push(`env ${k} has a forward that is not a service, port, IPv4 address and host port`);
+  }
+  return out;
+}
 
 /**
  * Checks the shape of a (migrated) state and the invariants across envs: key matches
@@ -32,6 +52,8 @@ export function validateState(value: unknown): string[] {
     if (c.gateway_https_port !== undefined && !isInt(c.gateway_https_port, 1, 65535)) problems.push("`config.gateway_https_port` is not a port number");
     if (c.gateway_image !== undefined && !isImageReference(c.gateway_image))
       problems.push(`\`config.gateway_image\` ${shown(c.gateway_image)} is not an image reference`);
+    if (c.forward_ports !== undefined && (typeof c.forward_ports !== "string" || !parseForwardRange(c.forward_ports)))
+      problems.push(`\`config.forward_ports\` ${shown(String(c.forward_ports))} is not a port range such as 15000-15999`);
     if (c.routing !== undefined && !ROUTING_MODES.includes(c.routing))
       problems.push(`\`config.routing\` ${shown(c.routing)} is not one of ${ROUTING_MODES.join(", ")}`);
   }
@@ -52,6 +74,7 @@ export function validateState(value: unknown): string[] {
     if (env.dns_suffix !== undefined && "why" in parseDnsSuffix(env.dns_suffix))
       problems.push(`env ${k} has the dns_suffix ${shown(env.dns_suffix)}, which is not a DNS suffix`);
     problems.push(...dnsProblems(k, env));
+    problems.push(...forwardProblems(k, env.forwards));
     if (typeof env.subnet !== "string" || parseCidr(env.subnet) === undefined) {
       problems.push(`env "${key}" has no valid subnet`);
     } else {
