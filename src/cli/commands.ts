@@ -21,7 +21,7 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .option("--dns-port <port>", "Loopback port of cilo's dnsmasq (default 5354)")
     .option("--dns-suffix <suffix>", "DNS suffix of env names (default .test)")
     .option("--gateway-http-port <port>", "Loopback port the gateway publishes HTTP on (default 80)")
-    .option("--gateway-https-port <port>", "Loopback port kept for the gateway's HTTPS (default 443; not served yet)")
+    .option("--gateway-https-port <port>", "Loopback port the gateway publishes HTTPS on (default 443)")
     .option("--gateway-image <image>", "The gateway's image (default caddy:2; CILO_GATEWAY_IMAGE overrides)")
     .option("--routing <mode>", "direct (default: .test names answer container IPs) or gateway (they answer the gateway)")
     .option("--json", "Print the settings as JSON")

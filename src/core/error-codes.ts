@@ -35,7 +35,10 @@ export const ERROR_CODES = {
   E_COMPOSE_MISSING: { exit: "prerequisite", doc: "no compose CLI answers `version`" },
   E_DNSMASQ_MISSING: { exit: "prerequisite", doc: "dnsmasq is not installed" },
   E_DNS_PORT_TAKEN: { exit: "prerequisite", doc: "another process holds cilo's DNS port" },
-  E_GATEWAY_PORT_TAKEN: { exit: "prerequisite", doc: "another program holds a port the gateway publishes (cilo init --gateway-http-port changes it)" },
+  E_GATEWAY_PORT_TAKEN: {
+    exit: "prerequisite",
+    doc: "another program holds a port the gateway publishes (cilo init --gateway-http-port / --gateway-https-port change them)",
+  },
   E_GIT_MISSING: { exit: "prerequisite", doc: "git is not installed" },
   E_NEEDS_ROOT: { exit: "prerequisite", doc: "cilo dns setup needs root" },
   E_RESOLVER_UNKNOWN: { exit: "prerequisite", doc: "no supported system resolver was found for cilo dns setup" },

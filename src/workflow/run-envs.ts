@@ -7,6 +7,8 @@ import { ciloDnsEnvironment, ciloEnvironment } from "../core/env/run-in-env.ts";
 import { getProvider } from "../core/runtime/runtime.ts";
 import { upEnv } from "../core/env/up-env.ts";
 import { baseUrl } from "../core/env/urls.ts";
+import { hostCaEnvironment } from "../core/gateway/ca-env.ts";
+import { ciloHome } from "../core/paths.ts";
 import { CiloError } from "../core/errors.ts";
 import { envSelectorLabels } from "../core/runtime/env-resources.ts";
 import { normaliseName } from "../core/names.ts";
@@ -175,6 +177,12 @@ export class RunEnvs {
     if (!this.config) return {};
     const rec = this.current?.state === "present" ? this.current.record : undefined;
     return rec ? ciloEnvironment(rec, this.config) : ciloDnsEnvironment(this.config);
+  }
+
+  /** The CA bundle variables for host commands (core/gateway/ca-env.ts); a step's own `env:` goes over them. */
+  caEnvironment(): Record<string, string> {
+    if (!this.config) return {};
+    return hostCaEnvironment(ciloHome(), readState().home_id);
   }
 
   /** The workspace of the current env, the default folder of `run` steps. */

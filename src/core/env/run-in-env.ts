@@ -15,6 +15,8 @@ import { lookupEnv } from "../state/find-env.ts";
 import { getProvider } from "../runtime/runtime.ts";
 import { upEnv } from "./up-env.ts";
 import { baseUrl } from "./urls.ts";
+import { hostCaEnvironment } from "../gateway/ca-env.ts";
+import { ciloHome } from "../paths.ts";
 
 export interface RunInEnvOptions {
   /** A shell command line, run with `bash -c` (else `sh -c`) in the env's workspace. */
@@ -56,7 +58,8 @@ export async function runInEnv(opts: RunInEnvOptions): Promise<number> {
   } else {
     await touchEnv(envKey(rec.project, rec.name));
   }
-  return runInherited(opts.command, rec.workspace, { ...process.env, ...ciloEnvironment(rec, state.config) });
+  const ca = hostCaEnvironment(ciloHome(), state.home_id);
+  return runInherited(opts.command, rec.workspace, { ...process.env, ...ca, ...ciloEnvironment(rec, state.config) });
 }
 
 /** Records that the env was used now, for `cilo gc --older-than` (up records it itself). */
