@@ -135,6 +135,14 @@ export function registerCommands(cli: CAC, sink: Sink): void {
     .action(lazy(sink, () => import("./commands/dns.ts")));
 
   cli
+    .command("trust", "Trust the gateway's local CA (HTTPS): install it in the system store, --print the steps, --uninstall")
+    .option("--print", "Print the CA file and the steps for each system and browser; change nothing")
+    .option("--uninstall", "Remove the CA files cilo trust wrote")
+    .option("--root <dir>", "Work under this folder instead of / and run no update command (for tests and image builds)")
+    .option("--json", "Print as JSON")
+    .action(lazy(sink, () => import("./commands/trust.ts")));
+
+  cli
     .command("doctor", "Check Docker, compose, dnsmasq, state and every env against what runs; --fix repairs")
     .option("--fix", "Apply the fixes")
     .option("--force", "With --fix: also delete workspaces that have uncommitted changes")

@@ -179,10 +179,13 @@ export class RunEnvs {
     return rec ? ciloEnvironment(rec, this.config) : ciloDnsEnvironment(this.config);
   }
 
-  /** The CA bundle variables for host commands (core/gateway/ca-env.ts); a step's own `env:` goes over them. */
-  caEnvironment(): Record<string, string> {
+  /**
+   * The CA bundle variables for host commands (core/gateway/ca-env.ts). They go over the step's
+   * environment like `CILO_*`; the bundle starts from the `SSL_CERT_FILE` that environment names.
+   */
+  caEnvironment(env: Record<string, string | undefined>): Record<string, string> {
     if (!this.config) return {};
-    return hostCaEnvironment(ciloHome(), readState().home_id);
+    return hostCaEnvironment(ciloHome(), readState().home_id, env);
   }
 
   /** The workspace of the current env, the default folder of `run` steps. */
