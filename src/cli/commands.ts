@@ -22,7 +22,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .option("--dns-port <port>", "Loopback port of cilo's dnsmasq (default 5354)")
     .option("--dns-suffix <suffix>", "DNS suffix of env names (default .test)")
     .option("--gateway-http-port <port>", "Loopback port the gateway publishes HTTP on (default 80)")
-    .option("--gateway-https-port <port>", "Loopback port kept for the gateway's HTTPS (default 443; not served yet)")
+    .option("--gateway-https-port <port>", "Loopback port the gateway publishes HTTPS on (default 443)")
     .option("--gateway-image <image>", "The gateway's image (default caddy:2; CILO_GATEWAY_IMAGE overrides)")
     .option("--forward-ports <first-last>", "Host ports TCP forwards of non-HTTP services come from (default 15000-15999)")
     .option("--routing <mode>", "direct (default: .test names answer container IPs) or gateway (they answer the gateway)")
@@ -135,6 +135,14 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .option("--dry-run", "teardown: list the files it would remove, remove nothing")
     .option("--root <dir>", "setup, teardown: work under this folder instead of / (for tests and image builds)")
     .action(lazy(ctx, sink, () => import("./commands/dns.ts")));
+
+  cli
+    .command("trust", "Trust the gateway's local CA (HTTPS): install it in the system store, --print the steps, --uninstall")
+    .option("--print", "Print the CA file and the steps for each system and browser; change nothing")
+    .option("--uninstall", "Remove the CA files cilo trust wrote")
+    .option("--root <dir>", "Work under this folder instead of / and run no update command (for tests and image builds)")
+    .option("--json", "Print as JSON")
+    .action(lazy(ctx, sink, () => import("./commands/trust.ts")));
 
   cli
     .command("doctor", "Check Docker, compose, dnsmasq, state and every env against what runs; --fix repairs")

@@ -35,10 +35,14 @@ export const ERROR_CODES = {
   E_COMPOSE_MISSING: { exit: "prerequisite", doc: "no compose CLI answers `version`" },
   E_DNSMASQ_MISSING: { exit: "prerequisite", doc: "dnsmasq is not installed" },
   E_DNS_PORT_TAKEN: { exit: "prerequisite", doc: "another process holds cilo's DNS port" },
-  E_GATEWAY_PORT_TAKEN: { exit: "prerequisite", doc: "another program holds a port the gateway publishes (cilo init --gateway-http-port changes it)" },
+  E_GATEWAY_PORT_TAKEN: {
+    exit: "prerequisite",
+    doc: "another program holds a port the gateway publishes (cilo init --gateway-http-port / --gateway-https-port change them)",
+  },
   E_GIT_MISSING: { exit: "prerequisite", doc: "git is not installed" },
-  E_NEEDS_ROOT: { exit: "prerequisite", doc: "cilo dns setup needs root" },
+  E_NEEDS_ROOT: { exit: "prerequisite", doc: "cilo dns setup (or cilo trust) needs root" },
   E_RESOLVER_UNKNOWN: { exit: "prerequisite", doc: "no supported system resolver was found for cilo dns setup" },
+  E_TRUST_UNKNOWN: { exit: "prerequisite", doc: "no supported trust store was found for cilo trust" },
 
   // Docker and compose.
   E_DOCKER: { exit: "failure", doc: "the Docker engine refused a request" },
@@ -46,6 +50,7 @@ export const ERROR_CODES = {
   E_DOCKER_PORT_TAKEN: { exit: "failure", doc: "a port a container publishes is in use on the host" },
   E_FORWARD_RANGE_FULL: { exit: "failure", doc: "no host port of the TCP forward range is free (cilo init --forward-ports widens it)" },
   E_GATEWAY: { exit: "failure", doc: "the gateway container could not be made, started or configured" },
+  E_TRUST_UPDATE: { exit: "failure", doc: "the trust store's update command (update-ca-certificates, update-ca-trust) failed" },
   E_DOCKER_CONFIG: { exit: "usage", doc: "the Docker config file is not valid JSON" },
   E_DOCKER_CONTEXT: { exit: "usage", doc: "the Docker context is invalid or has no endpoint (exit 3 when its files are missing)" },
   E_DOCKER_HOST: { exit: "usage", doc: "DOCKER_HOST or the context's host is not a valid address" },

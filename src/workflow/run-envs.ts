@@ -6,6 +6,7 @@ import { downEnv } from "../core/env/down-env.ts";
 import { ciloDnsEnvironment, ciloEnvironment } from "../core/env/run-in-env.ts";
 import { upEnv } from "../core/env/up-env.ts";
 import { baseUrl } from "../core/env/urls.ts";
+import { hostCaEnvironment } from "../core/gateway/ca-env.ts";
 import { CiloError } from "../core/errors.ts";
 import { envSelectorLabels } from "../core/runtime/env-resources.ts";
 import { normaliseName } from "../core/names.ts";
@@ -177,6 +178,15 @@ export class RunEnvs {
     if (!this.config) return {};
     const rec = this.current?.state === "present" ? this.current.record : undefined;
     return rec ? ciloEnvironment(rec, this.config) : ciloDnsEnvironment(this.config);
+  }
+
+  /**
+   * The CA bundle variables for host commands (core/gateway/ca-env.ts). They go over the step's
+   * environment like `CILO_*`; the bundle starts from the `SSL_CERT_FILE` that environment names.
+   */
+  caEnvironment(env: Record<string, string | undefined>): Record<string, string> {
+    if (!this.config) return {};
+    return hostCaEnvironment(this.core.home, readState(this.core).home_id, env);
   }
 
   /** The workspace of the current env, the default folder of `run` steps. */

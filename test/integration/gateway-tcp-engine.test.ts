@@ -98,6 +98,8 @@ test.before(async () => {
     String(await freePort()),
     "--gateway-http-port",
     String(await freePort()),
+    "--gateway-https-port",
+    String(await freePort()),
     "--forward-ports",
     `${base}-${base + 4}`,
   ]);

@@ -152,7 +152,17 @@ test.before(async () => {
   while (base > 65_000);
   squatter = createServer().listen(base, "127.0.0.1");
   await new Promise((r) => squatter!.once("listening", r));
-  ok(["init", "--dns-port", String(await freePort()), "--gateway-http-port", String(await freePort()), "--forward-ports", `${base}-${base + 9}`]);
+  ok([
+    "init",
+    "--dns-port",
+    String(await freePort()),
+    "--gateway-http-port",
+    String(await freePort()),
+    "--gateway-https-port",
+    String(await freePort()),
+    "--forward-ports",
+    `${base}-${base + 9}`,
+  ]);
   for (const e of envs) {
     ok(["create", e]);
     writeFileSync(join(ok(["path", e]).stdout.trim(), "id/name"), `env ${e}\n`);

@@ -61,7 +61,8 @@ test.before(async () => {
   );
   writeFileSync(join(src, "www/index.html"), "source\n");
   gwPort = await freePort();
-  ok(["init", "--dns-port", String(await freePort()), "--gateway-http-port", String(gwPort)]);
+  // A free HTTPS port too: the default 443 is shared by every test file running on this engine.
+  ok(["init", "--dns-port", String(await freePort()), "--gateway-http-port", String(gwPort), "--gateway-https-port", String(await freePort())]);
   for (const e of ["a", "b"]) {
     ok(["create", e]);
     writeFileSync(join(ok(["path", e]).stdout.trim(), "www/index.html"), `page of env ${e}\n`);

@@ -169,10 +169,16 @@ test("port rule: cilo.port label, else the single exposed or published container
 
 test("settings: CILO_GATEWAY_IMAGE over state over caddy:2; loopback for local engines, the engine's address for tcp://", () => {
   const s = stateOf();
-  assert.equal(gatewaySettings(s, "unix:///var/run/docker.sock (default socket)", {}), { image: "caddy:2", address: "127.0.0.1", httpPort: 80 });
+  assert.equal(gatewaySettings(s, "unix:///var/run/docker.sock (default socket)", {}), {
+    image: "caddy:2",
+    address: "127.0.0.1",
+    httpPort: 80,
+    httpsPort: 443,
+  });
   s.config.gateway_image = "my/caddy:1";
   s.config.gateway_http_port = 18080;
-  assert.equal(gatewaySettings(s, undefined, {}), { image: "my/caddy:1", address: "127.0.0.1", httpPort: 18080 });
+  s.config.gateway_https_port = 18443;
+  assert.equal(gatewaySettings(s, undefined, {}), { image: "my/caddy:1", address: "127.0.0.1", httpPort: 18080, httpsPort: 18443 });
   assert.is(gatewaySettings(s, undefined, { CILO_GATEWAY_IMAGE: "cilo-test/caddy" }).image, "cilo-test/caddy");
   assert.throws(
     () => gatewaySettings(s, undefined, { CILO_GATEWAY_IMAGE: "--privileged" }),

@@ -4,6 +4,8 @@ import { dnsStatus, renderDns, stopDns } from "../../core/dns/dnsmasq.ts";
 import { dnsEnvsFromState, dnsOptionsFromState, resolverSuffixes } from "../../core/dns/from-state.ts";
 import { setupResolver, teardownResolver } from "../../core/dns/setup.ts";
 import { syncDnsWithState } from "../../core/dns/sync-with-state.ts";
+import { caFiles } from "../../core/gateway/ca.ts";
+import { uninstallTrust } from "../../core/gateway/trust.ts";
 import { isCiloError, usageError } from "../../core/errors.ts";
 import { DEFAULT_CONFIG, emptyState, type State } from "../../core/state/schema.ts";
 import { readState } from "../../core/state/store.ts";
@@ -32,7 +34,7 @@ export default async function dns(ctx: CiloContext, action: string, opts: DnsCom
     case "setup":
       return setup(ctx, opts);
     case "teardown":
-      return teardown(opts);
+      return teardown(ctx, opts);
     default:
       throw usageError(`Unknown dns action "${action ?? ""}"`, `Use one of: ${ACTIONS.join(", ")}`);
   }
@@ -132,18 +134,33 @@ function setup(ctx: CiloContext, opts: DnsCommandOptions): number {
 }
 
 /** Removes what `cilo dns setup` wrote (only files that carry its header). */
-function teardown(opts: DnsCommandOptions): number {
-  const r = teardownResolver({ ...(opts.root ? { root: opts.root } : {}), ...(opts.dryRun ? { dryRun: true } : {}) });
+function teardown(ctx: CiloContext, opts: DnsCommandOptions): number {
+  const root = opts.root ? { root: opts.root } : {};
+  const r = teardownResolver({ ...root, ...(opts.dryRun ? { dryRun: true } : {}) });
+  // What cilo trust installed goes too (only its own marked files): both are cilo's system changes.
+  const trust = uninstallTrust({ ...root, ...(opts.dryRun ? { dryRun: true } : {}), certPath: caFiles(ctx.home).cert, homeId: homeIdOr(ctx) });
   if (opts.json) {
-    printJson({ ...r, dry_run: opts.dryRun === true });
+    printJson({ ...r, dry_run: opts.dryRun === true, trust });
     return 0;
   }
   const verb = opts.dryRun ? "would remove" : "removed";
-  for (const f of r.removed) println(`${verb} ${f}`);
+  for (const f of [...r.removed, ...trust.removed]) println(`${verb} ${f}`);
   for (const f of r.kept) println(`kept ${f} (not written by cilo dns setup)`);
+  for (const f of trust.kept) println(`kept ${f} (not written by cilo trust)`);
   if (r.removed.length === 0) println("Nothing to remove: no resolver file written by cilo dns setup was found");
   if (!opts.dryRun) for (const cmd of r.reload) println(`Now run: sudo ${cmd}`);
+  if (!opts.dryRun && process.platform === "linux") for (const cmd of trust.commands) println(`Now run: sudo ${cmd}`);
+  if (process.platform !== "linux") for (const cmd of trust.commands) println(`To remove cilo's CA from the system store too, run: ${cmd}`);
   return 0;
+}
+
+/** The home id for naming this home's CA (a home not initialised has no CA of its own). */
+function homeIdOr(ctx: CiloContext): string {
+  try {
+    return readState(ctx).home_id;
+  } catch {
+    return "uninitialised";
+  }
 }
 
 /** `sudo cilo dns setup` often runs with root's home, where cilo is not initialised. */

@@ -16,6 +16,7 @@ import { lookupEnv } from "../state/find-env.ts";
 import { upEnv } from "./up-env.ts";
 import { baseUrl } from "./urls.ts";
 import { forwardEnvironment } from "../forward/ports.ts";
+import { hostCaEnvironment } from "../gateway/ca-env.ts";
 
 export interface RunInEnvOptions {
   /** A shell command line, run with `bash -c` (else `sh -c`) in the env's workspace. */
@@ -57,7 +58,8 @@ export async function runInEnv(ctx: CiloContext, opts: RunInEnvOptions): Promise
   } else {
     await touchEnv(ctx, envKey(rec.project, rec.name));
   }
-  return runInherited(opts.command, rec.workspace, { ...ctx.env, ...ciloEnvironment(rec, state.config) }, defaultShell(ctx.env));
+  const ca = hostCaEnvironment(ctx.home, state.home_id, ctx.env);
+  return runInherited(opts.command, rec.workspace, { ...ctx.env, ...ca, ...ciloEnvironment(rec, state.config) }, defaultShell(ctx.env));
 }
 
 /** Records that the env was used now, for `cilo gc --older-than` (up records it itself). */

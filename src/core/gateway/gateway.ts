@@ -17,6 +17,8 @@ import {
   gatewayRoutes,
   renderGatewayConfig,
 } from "./render.ts";
+import { ensureCa } from "./ca.ts";
+import { GATEWAY_CA_CERT, GATEWAY_CA_KEY, GATEWAY_INNER_HTTPS_PORT } from "./render-tls.ts";
 
 /** The gateway image users get: Caddy's official image. Tests use an offline one (CILO_GATEWAY_IMAGE). */
 export const DEFAULT_GATEWAY_IMAGE = "caddy:2";
@@ -32,6 +34,7 @@ export interface GatewaySettings {
   /** Host address the HTTP port is published on: 127.0.0.1 for a local engine, the engine's address for a `tcp://<ip>` one. */
   address: string;
   httpPort: number;
+  httpsPort: number;
 }
 
 /** `CILO_GATEWAY=off` (or 0, false, no): cilo neither starts nor changes a gateway. */
@@ -51,6 +54,7 @@ export function gatewaySettings(state: State, engineAddress: string | undefined,
     image: fromEnv || state.config.gateway_image || DEFAULT_GATEWAY_IMAGE,
     address: publishAddress(engineAddress),
     httpPort: state.config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT,
+    httpsPort: state.config.gateway_https_port ?? DEFAULT_GATEWAY_HTTPS_PORT,
   };
 }
 
@@ -94,14 +98,22 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
       return { action: existing.length > 0 ? "removed" : "none" };
     }
     const settings = gatewaySettings(state, provider.address, ctx.env);
-    const fingerprint = `${settings.image} ${settings.address}:${settings.httpPort}`;
+    const ca = ensureCa(home, state.home_id);
+    // A new root (its files removed from the home) recreates the container: Caddy keeps the old
+    // root's intermediate in its storage otherwise.
+    const fingerprint = `${settings.image} ${settings.address}:${settings.httpPort} https:${settings.httpsPort} ca:${ca.fingerprint.slice(0, 16)}`;
     const keep = existing.find((c) => c.state === "running" && c.labels[LABEL_GATEWAY_SETTINGS] === fingerprint);
     for (const c of existing) if (c !== keep) await provider.removeContainer(c.id);
-    const config = renderGatewayConfig(routes);
+    const config = renderGatewayConfig(routes, { caFingerprint: ca.fingerprint });
+    const putCa = async (id: string) => {
+      await provider.putFile(id, GATEWAY_CA_KEY, ca.key, 0o600);
+      await provider.putFile(id, GATEWAY_CA_CERT, ca.cert);
+    };
     const networks = gatewayNetworks(state);
     const started = Date.now();
     if (keep) {
       await joinNetworks(provider, keep, networks, state.home_id);
+      await putCa(keep.id);
       await provider.putFile(keep.id, CONFIG_PATH, config);
       const r = await provider.exec(keep.id, reloadCommand());
       if (r.code !== 0) throw gatewayError(`The gateway refused its new config: ${lastLine(r.output)}`);
@@ -110,11 +122,12 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
     const id = await createGateway(provider, homeRef(state, home), settings, fingerprint);
     try {
       for (const n of networks) await provider.connectNetwork(n, id);
+      await putCa(id);
       await provider.putFile(id, CONFIG_PATH, config);
       try {
         await provider.startContainer(id);
       } catch (e) {
-        if (e instanceof CiloError && e.code === "E_DOCKER_PORT_TAKEN") throw portTaken(settings);
+        if (e instanceof CiloError && e.code === "E_DOCKER_PORT_TAKEN") throw portTaken(settings, e.message);
         throw e;
       }
       await waitReady(provider, id);
@@ -149,7 +162,10 @@ async function createGateway(provider: RuntimeProvider, home: { id: string; path
     image: s.image,
     cmd: ["caddy", "run", "--config", CONFIG_PATH],
     labels: { ...gatewayLabels(home), [LABEL_GATEWAY_SETTINGS]: fingerprint },
-    publish: [{ hostIp: s.address, hostPort: s.httpPort, containerPort: GATEWAY_INNER_HTTP_PORT }],
+    publish: [
+      { hostIp: s.address, hostPort: s.httpPort, containerPort: GATEWAY_INNER_HTTP_PORT },
+      { hostIp: s.address, hostPort: s.httpsPort, containerPort: GATEWAY_INNER_HTTPS_PORT },
+    ],
     restart: true,
   });
 }
@@ -185,10 +201,12 @@ async function waitReady(provider: RuntimeProvider, id: string): Promise<void> {
   }
 }
 
-function portTaken(s: GatewaySettings): CiloError {
+function portTaken(s: GatewaySettings, engineMessage = ""): CiloError {
+  const https = new RegExp(`:${s.httpsPort}\\b`).test(engineMessage) && !new RegExp(`:${s.httpPort}\\b`).test(engineMessage);
+  const [what, port, option] = https ? ["HTTPS", s.httpsPort, "--gateway-https-port"] : ["HTTP", s.httpPort, "--gateway-http-port"];
   return new CiloError(
     "E_GATEWAY_PORT_TAKEN",
-    `The gateway cannot publish HTTP on ${s.address}:${s.httpPort}: another program holds that port; choose another with cilo init --gateway-http-port <port>`,
+    `The gateway cannot publish ${what} on ${s.address}:${port}: another program holds that port; choose another with cilo init ${option} <port>`,
     { exitCode: ExitCode.prerequisite },
   );
 }

@@ -1,5 +1,6 @@
 import { configIp, configPort, isDnsName, shown } from "../dns-names.ts";
 import { CiloError, ExitCode } from "../errors.ts";
+import { addTls, type GatewayTls } from "./render-tls.ts";
 import { envKey, type EnvRecord, type ServiceRecord, type State } from "../state/schema.ts";
 
 /** The port Caddy listens on inside the gateway container (published on the host's loopback). */
@@ -124,9 +125,10 @@ export function gatewayNetworks(state: State): string[] {
  * The gateway's Caddy config (JSON) for a routing table: one HTTP server on port 80 of the
  * container, a route per entry (reverse proxy, or a 503 page naming the env and the command that
  * starts it), a 404 page for a name no env has, and a short page when an upstream does not answer.
- * Deterministic: the same routes give the same bytes.
+ * With `tls`, the same routes over HTTPS too (render-tls.ts). Deterministic: the same routes give
+ * the same bytes.
  */
-export function renderGatewayConfig(routes: GatewayRoute[]): string {
+export function renderGatewayConfig(routes: GatewayRoute[], tls?: GatewayTls): string {
   const text = { "Content-Type": ["text/plain; charset=utf-8"], "Cache-Control": ["no-store"] };
   const handlers = routes.map((r) => ({
     match: [{ host: r.hosts }],
@@ -178,6 +180,7 @@ export function renderGatewayConfig(routes: GatewayRoute[]): string {
       },
     },
   };
+  if (tls) addTls(config, tls);
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 

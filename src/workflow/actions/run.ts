@@ -12,7 +12,7 @@ export const run: ActionHandler<"run"> = {
       command: interpolate(step.run, ctx),
       shell: step.shell ?? workflow.workflow.defaults?.shell ?? defaultShell(envs.core.env),
       cwd: step.cwd === undefined ? base : resolve(base, interpolate(step.cwd, ctx)),
-      env: definedOnly({ ...ctx.env, ...envs.environment() }),
+      env: definedOnly({ ...ctx.env, ...envs.caEnvironment(ctx.env ?? process.env), ...envs.environment() }),
       signal,
       output: (l, s) => output(`${l}\n`, s),
       outputsFile: outputsFile(),
