@@ -16,6 +16,7 @@ import {
   gatewayRoutes,
   renderGatewayConfig,
 } from "./render.ts";
+import { GATEWAY_FRONT_PATH, GATEWAY_LAYOUT, gatewayCommand, renderFrontConfig } from "./front.ts";
 
 /** The gateway image users get: Caddy's official image. Tests use an offline one (CILO_GATEWAY_IMAGE). */
 export const DEFAULT_GATEWAY_IMAGE = "caddy:2";
@@ -91,7 +92,7 @@ export async function syncGateway(provider: RuntimeProvider, home: string): Prom
       return { action: existing.length > 0 ? "removed" : "none" };
     }
     const settings = gatewaySettings(state, provider.address);
-    const fingerprint = `${settings.image} ${settings.address}:${settings.httpPort}`;
+    const fingerprint = `${settings.image} ${settings.address}:${settings.httpPort} ${GATEWAY_LAYOUT}`;
     const keep = existing.find((c) => c.state === "running" && c.labels[LABEL_GATEWAY_SETTINGS] === fingerprint);
     for (const c of existing) if (c !== keep) await provider.removeContainer(c.id);
     const config = renderGatewayConfig(routes);
@@ -107,6 +108,7 @@ export async function syncGateway(provider: RuntimeProvider, home: string): Prom
     const id = await createGateway(provider, homeRef(state, home), settings, fingerprint);
     try {
       for (const n of networks) await provider.connectNetwork(n, id);
+      await provider.putFile(id, GATEWAY_FRONT_PATH, renderFrontConfig());
       await provider.putFile(id, CONFIG_PATH, config);
       try {
         await provider.startContainer(id);
@@ -143,7 +145,7 @@ async function createGateway(provider: RuntimeProvider, home: { id: string; path
   return provider.createContainer({
     name: gatewayContainerName(home.id),
     image: s.image,
-    cmd: ["caddy", "run", "--config", CONFIG_PATH],
+    cmd: gatewayCommand(),
     labels: { ...gatewayLabels(home), [LABEL_GATEWAY_SETTINGS]: fingerprint },
     publish: [{ hostIp: s.address, hostPort: s.httpPort, containerPort: GATEWAY_INNER_HTTP_PORT }],
     restart: true,
