@@ -167,7 +167,13 @@ export class RunEnvs {
     const rec = this.current?.record;
     const suffix = rec?.dns_suffix ?? this.config?.dns_suffix ?? null;
     if (!rec) return { env: null, project: null, workspace: null, base_url: null, dns_suffix: suffix };
-    return { env: rec.name, project: rec.project, workspace: rec.workspace, base_url: baseUrl(rec.project, rec.name, suffix!), dns_suffix: suffix };
+    return {
+      env: rec.name,
+      project: rec.project,
+      workspace: rec.workspace,
+      base_url: baseUrl(rec.project, rec.name, suffix!, this.config),
+      dns_suffix: suffix,
+    };
   }
 
   /** `CILO_*` variables for host commands. */

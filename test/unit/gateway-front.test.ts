@@ -5,7 +5,9 @@ import * as assert from "uvu/assert";
 import { gatewayCommand, GATEWAY_FRONT_PATH, renderFrontConfig } from "../../src/core/gateway/front.ts";
 import { GATEWAY_BACK_SOCKET, gatewayRoutes, renderGatewayConfig } from "../../src/core/gateway/render.ts";
 import { dnsEnvsFromState, gatewayDnsAddress } from "../../src/core/dns/from-state.ts";
+import { baseUrl, localGateway } from "../../src/core/env/urls.ts";
 import { emptyState } from "../../src/core/state/schema.ts";
+import { resolveHost } from "../../src/workflow/wait/resolve-host.ts";
 
 test("the front listens on the published port and hands every request to the back's socket, one connection each", () => {
   const front = JSON.parse(renderFrontConfig());
@@ -67,6 +69,22 @@ test("in gateway routing, .test names answer the gateway's address: the engine's
     dnsEnvsFromState(s, gatewayDnsAddress("tcp://10.213.77.2:2375")).flatMap((e) => e.services.map((x) => x.ip)),
     ["10.213.77.2"],
   );
+});
+
+test("the base URL is http://<env>.<project>.localhost[:port] through a local gateway, else the .test one", () => {
+  assert.is(baseUrl("shop", "a", "test", { gateway_http_port: 18080 }, true), "http://a.shop.localhost:18080");
+  assert.is(baseUrl("shop", "a", "test", {}, true), "http://a.shop.localhost", "port 80 is left out");
+  assert.is(baseUrl("shop", "a", "test", { gateway_http_port: 18080 }, false), "http://shop.a.test");
+  assert.is(baseUrl("shop", "a", "test"), "http://shop.a.test", "no config: as before");
+  assert.is(localGateway({ CILO_GATEWAY: "off" }, "unix:///var/run/docker.sock"), false);
+  assert.is(localGateway({}, "unix:///var/run/docker.sock"), true);
+  assert.is(localGateway({}, "tcp://10.213.77.2:2375"), false, "a tcp:// engine's gateway is not on the loopback");
+});
+
+test("cilo's HTTP wait resolves *.localhost to the loopback itself (glibc may not)", async () => {
+  assert.is(await resolveHost("a.shop.localhost", undefined), "127.0.0.1");
+  assert.is(await resolveHost("WEB.A.Shop.Localhost.", { server: "127.0.0.1:1", suffixes: ["test"] }), "127.0.0.1");
+  assert.is(await resolveHost("example.org", undefined), "example.org");
 });
 
 test.run();

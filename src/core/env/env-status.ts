@@ -56,7 +56,7 @@ export async function envStatus(ref: string, explicitProject?: string): Promise<
     extra_subnets: rec.extra_subnets ?? {},
     network,
     workspace: rec.workspace,
-    base_url: baseUrl(rec.project, rec.name, suffix),
+    base_url: baseUrl(rec.project, rec.name, suffix, state.config),
     services: services.map((s) => ({
       name: s.name,
       state: s.state ?? "unknown",

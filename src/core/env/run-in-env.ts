@@ -74,7 +74,7 @@ export function ciloEnvironment(rec: EnvRecord, config: StateConfig): Record<str
     CILO_ENV: rec.name,
     CILO_PROJECT: rec.project,
     CILO_WORKSPACE: rec.workspace,
-    CILO_BASE_URL: baseUrl(rec.project, rec.name, suffix),
+    CILO_BASE_URL: baseUrl(rec.project, rec.name, suffix, config),
     ...ciloDnsEnvironment(config, suffix),
   };
 }
