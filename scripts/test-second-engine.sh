@@ -2,7 +2,7 @@
 # A second Docker engine on this machine, for tests that need cilo to talk to an engine other than
 # the main one (Docker contexts, remote hosts, a dying engine). Idempotent; needs root.
 #
-#   scripts/test-second-engine.sh start    # netns + veth + dockerd + test image; no-op when it answers
+#   scripts/test-second-engine.sh start    # netns + veth + dockerd + test images; no-op when it answers
 #   scripts/test-second-engine.sh stop     # stops dockerd by its pid file, removes the veth and netns
 #   scripts/test-second-engine.sh purge    # stop, then remove its data (images, containers) too
 #   scripts/test-second-engine.sh status   # exit 0 when it answers; prints its addresses
@@ -13,13 +13,15 @@
 # test hosts only). Its state lives under $DATA, its runtime files under $EXEC. Containers there
 # get no outside access (none is needed: the test image is loaded from the main engine).
 # Overridable through the environment, for more engines side by side (each its own name and /24):
-# CILO_E2_NAME, CILO_E2_NET (first three octets), CILO_E2_BIP, CILO_TEST_IMAGE.
+# CILO_E2_NAME, CILO_E2_NET (first three octets), CILO_E2_BIP, CILO_TEST_IMAGE, CILO_TEST_GATEWAY_IMAGE.
 set -euo pipefail
 
 NAME="${CILO_E2_NAME:-cilo-e2}"
 NET="${CILO_E2_NET:-10.213.77}"
 BIP="${CILO_E2_BIP:-172.30.0.1/16}"
 IMAGE="${CILO_TEST_IMAGE:-cilo-test/busybox:latest}"
+# The gateway's test image too (scripts/test-env.sh builds it), for tests of the gateway there.
+GATEWAY_IMAGE="${CILO_TEST_GATEWAY_IMAGE:-cilo-test/caddy:latest}"
 if ! [[ "$NAME" =~ ^[a-z][a-z0-9-]{0,13}$ && "$NET" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
   echo "test-second-engine: CILO_E2_NAME must be [a-z][a-z0-9-]{0,13} and CILO_E2_NET three octets" >&2
   exit 2
@@ -85,16 +87,16 @@ setup_network() {
 }
 
 load_image() {
-  local want have
-  want=$(timeout 10 docker image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
+  local image="$1" want have
+  want=$(timeout 10 docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
   if [ -z "$want" ]; then
-    log "the main engine has no $IMAGE (run scripts/test-env.sh first); not loading it"
+    log "the main engine has no $image (run scripts/test-env.sh first); not loading it"
     return 0
   fi
-  have=$(e2 image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
+  have=$(e2 image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
   if [ "$have" != "$want" ]; then
-    log "loading $IMAGE"
-    docker save "$IMAGE" | DOCKER_HOST="unix://$SOCK" DOCKER_CONTEXT='' docker load >/dev/null
+    log "loading $image"
+    docker save "$image" | DOCKER_HOST="unix://$SOCK" DOCKER_CONTEXT='' docker load >/dev/null
   fi
 }
 
@@ -124,7 +126,8 @@ start() {
       exit 3
     fi
   fi
-  load_image
+  load_image "$IMAGE"
+  load_image "$GATEWAY_IMAGE"
   status
 }
 

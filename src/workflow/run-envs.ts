@@ -5,7 +5,7 @@ import { destroyEnv } from "../core/env/destroy-env.ts";
 import { downEnv } from "../core/env/down-env.ts";
 import { ciloDnsEnvironment, ciloEnvironment } from "../core/env/run-in-env.ts";
 import { upEnv } from "../core/env/up-env.ts";
-import { baseUrl } from "../core/env/urls.ts";
+import { baseUrl, localGateway } from "../core/env/urls.ts";
 import { hostCaEnvironment } from "../core/gateway/ca-env.ts";
 import { CiloError } from "../core/errors.ts";
 import { envSelectorLabels } from "../core/runtime/env-resources.ts";
@@ -170,14 +170,20 @@ export class RunEnvs {
     const rec = this.current?.record;
     const suffix = rec?.dns_suffix ?? this.config?.dns_suffix ?? null;
     if (!rec) return { env: null, project: null, workspace: null, base_url: null, dns_suffix: suffix };
-    return { env: rec.name, project: rec.project, workspace: rec.workspace, base_url: baseUrl(rec.project, rec.name, suffix!), dns_suffix: suffix };
+    return {
+      env: rec.name,
+      project: rec.project,
+      workspace: rec.workspace,
+      base_url: baseUrl(rec.project, rec.name, suffix!, this.config, localGateway(this.core.env, this.core.endpoint().host)),
+      dns_suffix: suffix,
+    };
   }
 
   /** `CILO_*` variables for host commands. */
   environment(): Record<string, string> {
     if (!this.config) return {};
     const rec = this.current?.state === "present" ? this.current.record : undefined;
-    return rec ? ciloEnvironment(rec, this.config) : ciloDnsEnvironment(this.config);
+    return rec ? ciloEnvironment(rec, this.config, localGateway(this.core.env, this.core.endpoint().host)) : ciloDnsEnvironment(this.config);
   }
 
   /**

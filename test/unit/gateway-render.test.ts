@@ -112,7 +112,7 @@ test("the Caddy config is deterministic, proxies by host, and ends with a 404 fo
   const one = renderGatewayConfig(gatewayRoutes(a));
   assert.is(one, renderGatewayConfig(gatewayRoutes(b)), "same state, same bytes (env order does not matter)");
   const cfg = JSON.parse(one);
-  assert.equal(cfg.apps.http.servers.cilo.listen, [":80"]);
+  assert.equal(cfg.apps.http.servers.cilo.listen, ["unix//tmp/cilo-back.sock"], "the back; the front (front.ts) owns :80");
   assert.equal(cfg.apps.http.servers.cilo.automatic_https, { disable: true });
   const routes = caddyRoutes(one);
   const api = routes.find((r) => r.match?.[0]?.host.includes("api.a.shop.localhost"))!;

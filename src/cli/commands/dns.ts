@@ -1,7 +1,7 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { join } from "node:path";
 import { dnsStatus, renderDns, stopDns } from "../../core/dns/dnsmasq.ts";
-import { dnsEnvsFromState, dnsOptionsFromState, resolverSuffixes } from "../../core/dns/from-state.ts";
+import { dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor, resolverSuffixes } from "../../core/dns/from-state.ts";
 import { setupResolver, teardownResolver } from "../../core/dns/setup.ts";
 import { syncDnsWithState } from "../../core/dns/sync-with-state.ts";
 import { caFiles } from "../../core/gateway/ca.ts";
@@ -42,7 +42,7 @@ export default async function dns(ctx: CiloContext, action: string, opts: DnsCom
 
 function status(ctx: CiloContext, opts: DnsCommandOptions): number {
   const state = readState(ctx);
-  const s = dnsStatus(dnsEnvsFromState(state), dnsOptionsFromState(state, ctx));
+  const s = dnsStatus(dnsEnvsFromState(state, gatewayDnsAddressFor(ctx.env)), dnsOptionsFromState(state, ctx));
   if (opts.json) {
     printJson({
       running: s.running,
@@ -95,7 +95,7 @@ async function stop(ctx: CiloContext, opts: DnsCommandOptions): Promise<number> 
 
 function render(ctx: CiloContext, opts: DnsCommandOptions): number {
   const state = readState(ctx);
-  const { config, hostsFiles, wildcards, files } = renderDns(dnsEnvsFromState(state), dnsOptionsFromState(state, ctx));
+  const { config, hostsFiles, wildcards, files } = renderDns(dnsEnvsFromState(state, gatewayDnsAddressFor(ctx.env)), dnsOptionsFromState(state, ctx));
   const hosts = Object.fromEntries(Object.entries(hostsFiles).map(([name, content]) => [join(files.hostsDir, name), content]));
   if (opts.json) {
     printJson({ config: { path: files.config, content: config }, hosts, wildcards });

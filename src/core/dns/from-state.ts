@@ -1,18 +1,40 @@
 import { isPrivateUseSuffix } from "../dns-names.ts";
+import { readTextFile, resolveDockerEndpoint } from "../docker-endpoint.ts";
+import { publishAddress } from "../gateway/gateway.ts";
 import type { State } from "../state/schema.ts";
 import type { DnsOptions } from "./dnsmasq.ts";
 import type { DnsEnv } from "./render.ts";
 
-/** What `.test` names answer in `routing: gateway` mode: the gateway's published address. */
+/** What `.test` names answer in `routing: gateway` mode with a local engine: the gateway on the loopback. */
 export const GATEWAY_DNS_ADDRESS = "127.0.0.1";
+
+/**
+ * The gateway's published address for this process's engine: 127.0.0.1 for a local one, the
+ * engine's address for `tcp://<ip>:<port>` (where the gateway publishes; the host's loopback is
+ * not the engine's there).
+ */
+export function gatewayDnsAddress(engineHost: string): string {
+  return publishAddress(engineHost);
+}
+
+/** As `gatewayDnsAddress`, for the engine the environment names (127.0.0.1 when it names none that resolves). */
+export function gatewayDnsAddressFor(env: NodeJS.ProcessEnv): string {
+  try {
+    return gatewayDnsAddress(resolveDockerEndpoint(env, readTextFile).host);
+  } catch {
+    return GATEWAY_DNS_ADDRESS;
+  }
+}
 
 /**
  * The envs DNS serves: those whose status is `running`, with the services that have an IP. A
  * service's hostnames are its own (config, labels) plus those set with `cilo hostnames`. In
- * `routing: gateway` mode every name answers the gateway's address instead of the container's.
+ * `routing: gateway` mode every name answers the gateway's address (`gatewayAddress`, else the one
+ * for this process's engine) instead of the container's.
  */
-export function dnsEnvsFromState(state: State): DnsEnv[] {
+export function dnsEnvsFromState(state: State, gatewayAddress?: string): DnsEnv[] {
   const viaGateway = state.config.routing === "gateway";
+  const gateway = viaGateway ? (gatewayAddress ?? GATEWAY_DNS_ADDRESS) : "";
   return Object.values(state.envs)
     .filter((e) => e.status === "running")
     .map((e) => ({
@@ -25,7 +47,7 @@ export function dnsEnvsFromState(state: State): DnsEnv[] {
           const hostnames = [...new Set([...(s.hostnames ?? []), ...(e.hostnames?.[s.name] ?? [])])];
           return {
             name: s.name,
-            ip: viaGateway ? GATEWAY_DNS_ADDRESS : s.ip!,
+            ip: viaGateway ? gateway : s.ip!,
             ...(hostnames.length > 0 ? { hostnames } : {}),
             ...(s.ingress ? { ingress: true } : {}),
           };

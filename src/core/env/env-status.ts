@@ -6,7 +6,7 @@ import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
 import { envContainers, sharedContainers } from "../runtime/env-resources.ts";
 import { mergeRuntime } from "./services.ts";
-import { baseUrl, serviceDnsNames } from "./urls.ts";
+import { baseUrl, localGateway, serviceDnsNames } from "./urls.ts";
 import { gatewayUrl, LOCALHOST_TLD, portHosts, serviceHosts } from "../gateway/render.ts";
 import { DEFAULT_GATEWAY_HTTP_PORT } from "../gateway/gateway.ts";
 import { forwardVariable } from "../forward/ports.ts";
@@ -59,7 +59,7 @@ export async function envStatus(ctx: CiloContext, ref: string, explicitProject?:
     extra_subnets: rec.extra_subnets ?? {},
     network,
     workspace: rec.workspace,
-    base_url: baseUrl(rec.project, rec.name, suffix),
+    base_url: baseUrl(rec.project, rec.name, suffix, state.config, localGateway(ctx.env, ctx.endpoint().host)),
     services: services.map((s) => ({
       name: s.name,
       state: s.state ?? "unknown",

@@ -14,7 +14,7 @@ import { createEnv } from "./create-env.ts";
 import { currentProject, isProjectFolder } from "../config/current-project.ts";
 import { lookupEnv } from "../state/find-env.ts";
 import { upEnv } from "./up-env.ts";
-import { baseUrl } from "./urls.ts";
+import { baseUrl, localGateway } from "./urls.ts";
 import { forwardEnvironment } from "../forward/ports.ts";
 import { hostCaEnvironment } from "../gateway/ca-env.ts";
 
@@ -59,7 +59,12 @@ export async function runInEnv(ctx: CiloContext, opts: RunInEnvOptions): Promise
     await touchEnv(ctx, envKey(rec.project, rec.name));
   }
   const ca = hostCaEnvironment(ctx.home, state.home_id, ctx.env);
-  return runInherited(opts.command, rec.workspace, { ...ctx.env, ...ca, ...ciloEnvironment(rec, state.config) }, defaultShell(ctx.env));
+  return runInherited(
+    opts.command,
+    rec.workspace,
+    { ...ctx.env, ...ca, ...ciloEnvironment(rec, state.config, localGateway(ctx.env, ctx.endpoint().host)) },
+    defaultShell(ctx.env),
+  );
 }
 
 /** Records that the env was used now, for `cilo gc --older-than` (up records it itself). */
@@ -71,13 +76,13 @@ async function touchEnv(ctx: CiloContext, key: string): Promise<void> {
 }
 
 /** The variables cilo gives commands that run for an env: `CILO_ENV`, `CILO_PROJECT`, `CILO_WORKSPACE`, `CILO_BASE_URL`, `CILO_DNS_*`, `CILO_ADDR_*` (TCP forwards). */
-export function ciloEnvironment(rec: EnvRecord, config: StateConfig): Record<string, string> {
+export function ciloEnvironment(rec: EnvRecord, config: StateConfig, viaGateway = false): Record<string, string> {
   const suffix = rec.dns_suffix ?? config.dns_suffix;
   return {
     CILO_ENV: rec.name,
     CILO_PROJECT: rec.project,
     CILO_WORKSPACE: rec.workspace,
-    CILO_BASE_URL: baseUrl(rec.project, rec.name, suffix),
+    CILO_BASE_URL: baseUrl(rec.project, rec.name, suffix, config, viaGateway),
     ...ciloDnsEnvironment(config, suffix),
     ...forwardEnvironment(rec),
   };

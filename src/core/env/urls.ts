@@ -1,4 +1,5 @@
-import type { EnvRecord } from "../state/schema.ts";
+import { DEFAULT_GATEWAY_HTTP_PORT, gatewayDisabled, publishAddress } from "../gateway/gateway.ts";
+import type { EnvRecord, StateConfig } from "../state/schema.ts";
 import { readState, type StateHome } from "../state/store.ts";
 
 /** The DNS suffix of an env: the project's if it set one, else the machine's. */
@@ -6,9 +7,25 @@ export async function dnsSuffixOf(ctx: StateHome, rec: EnvRecord): Promise<strin
   return rec.dns_suffix ?? readState(ctx).config.dns_suffix;
 }
 
-/** `CILO_BASE_URL` (SPEC §6a): `http://<project>.<env>.<suffix>`. */
-export function baseUrl(project: string, env: string, suffix: string): string {
+/**
+ * `CILO_BASE_URL` and `cilo.base_url` (SPEC §6a, docs/routing.md). With the gateway on a local
+ * engine (given `config`): the zero-set-up `http://<env>.<project>.localhost[:port]` (the ingress
+ * service through the gateway). Else, as before: `http://<project>.<env>.<suffix>` (cilo's DNS).
+ */
+export function baseUrl(project: string, env: string, suffix: string, config?: Pick<StateConfig, "gateway_http_port">, viaGateway = false): string {
+  if (config && viaGateway) {
+    const port = config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT;
+    return `http://${env}.${project}.localhost${port === 80 ? "" : `:${port}`}`;
+  }
   return `http://${project}.${env}.${suffix}`;
+}
+
+/**
+ * Whether `.localhost` names reach the gateway from this host: it is not turned off and the engine
+ * is local (for a `tcp://` engine it publishes on that engine's address, which `.localhost` is not).
+ */
+export function localGateway(env: Readonly<Record<string, string | undefined>>, engineHost: string): boolean {
+  return !gatewayDisabled(env) && publishAddress(engineHost) === "127.0.0.1";
 }
 
 /** Every DNS name of a service in an env. */

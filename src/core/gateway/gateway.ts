@@ -18,6 +18,7 @@ import {
   renderGatewayConfig,
 } from "./render.ts";
 import { ensureCa } from "./ca.ts";
+import { GATEWAY_FRONT_PATH, GATEWAY_LAYOUT, gatewayCommand, renderFrontConfig } from "./front.ts";
 import { GATEWAY_CA_CERT, GATEWAY_CA_KEY, GATEWAY_INNER_HTTPS_PORT } from "./render-tls.ts";
 
 /** The gateway image users get: Caddy's official image. Tests use an offline one (CILO_GATEWAY_IMAGE). */
@@ -100,8 +101,8 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
     const settings = gatewaySettings(state, provider.address, ctx.env);
     const ca = ensureCa(home, state.home_id);
     // A new root (its files removed from the home) recreates the container: Caddy keeps the old
-    // root's intermediate in its storage otherwise.
-    const fingerprint = `${settings.image} ${settings.address}:${settings.httpPort} https:${settings.httpsPort} ca:${ca.fingerprint.slice(0, 16)}`;
+    // root's intermediate in its storage otherwise. So does another layout (front + back Caddy).
+    const fingerprint = `${settings.image} ${settings.address}:${settings.httpPort} https:${settings.httpsPort} ca:${ca.fingerprint.slice(0, 16)} ${GATEWAY_LAYOUT}`;
     const keep = existing.find((c) => c.state === "running" && c.labels[LABEL_GATEWAY_SETTINGS] === fingerprint);
     for (const c of existing) if (c !== keep) await provider.removeContainer(c.id);
     const config = renderGatewayConfig(routes, { caFingerprint: ca.fingerprint });
@@ -123,6 +124,7 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
     try {
       for (const n of networks) await provider.connectNetwork(n, id);
       await putCa(id);
+      await provider.putFile(id, GATEWAY_FRONT_PATH, renderFrontConfig());
       await provider.putFile(id, CONFIG_PATH, config);
       try {
         await provider.startContainer(id);
@@ -160,7 +162,7 @@ async function createGateway(provider: RuntimeProvider, home: { id: string; path
   return provider.createContainer({
     name: gatewayContainerName(home.id),
     image: s.image,
-    cmd: ["caddy", "run", "--config", CONFIG_PATH],
+    cmd: gatewayCommand(),
     labels: { ...gatewayLabels(home), [LABEL_GATEWAY_SETTINGS]: fingerprint },
     publish: [
       { hostIp: s.address, hostPort: s.httpPort, containerPort: GATEWAY_INNER_HTTP_PORT },

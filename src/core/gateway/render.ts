@@ -8,6 +8,8 @@ export const GATEWAY_INNER_HTTP_PORT = 80;
 /** Where the rendered config lives in the gateway container. */
 export const GATEWAY_CONFIG_DIR = "/etc/caddy";
 export const GATEWAY_CONFIG_FILE = "cilo.json";
+/** The unix socket the routes' Caddy (the back) listens on; the front (front.ts) owns the port. */
+export const GATEWAY_BACK_SOCKET = "/tmp/cilo-back.sock";
 /** The zero-set-up top-level domain (RFC 6761: resolved to loopback with no resolver set-up). */
 export const LOCALHOST_TLD = "localhost";
 /** The port a service gets when it has no `cilo.port` label and no single exposed/published port. */
@@ -134,7 +136,10 @@ export function renderGatewayConfig(routes: GatewayRoute[], tls?: GatewayTls): s
     match: [{ host: r.hosts }],
     handle: [
       r.upstream !== undefined
-        ? { handler: "reverse_proxy", upstreams: [{ dial: r.upstream }], flush_interval: -1 }
+        ? // No flush_interval -1: in Caddy 2.6 it ties each proxied request to the config's lifetime, so
+          // a reload cut requests in flight (502) and could crash Caddy ("missing cancel error").
+          // Server-sent events and chunked responses are still flushed at once (Caddy does that).
+          { handler: "reverse_proxy", upstreams: [{ dial: r.upstream }] }
         : { handler: "static_response", status_code: 503, headers: text, body: `cilo: ${r.down}\n` },
     ],
     terminal: true,
@@ -146,7 +151,8 @@ export function renderGatewayConfig(routes: GatewayRoute[], tls?: GatewayTls): s
       http: {
         servers: {
           cilo: {
-            listen: [`:${GATEWAY_INNER_HTTP_PORT}`],
+            // The front (front.ts) owns the published port and hands requests over this socket.
+            listen: [`unix/${GATEWAY_BACK_SOCKET}`],
             automatic_https: { disable: true },
             routes: [
               ...handlers,

@@ -3,7 +3,7 @@ import { sharedGraceMs } from "../shared/shared-instance.ts";
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { dnsStatus, findDnsmasq } from "../dns/dnsmasq.ts";
-import { dnsEnvsFromState, dnsOptionsFromState } from "../dns/from-state.ts";
+import { dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor } from "../dns/from-state.ts";
 import { dnsAnswers } from "../dns/probe.ts";
 import { setupResolver } from "../dns/setup.ts";
 import { watchedOwners, reapersDir } from "../env/reaper.ts";
@@ -187,7 +187,7 @@ async function dnsFact(ctx: CiloContext, state: State, checks: Check[]): Promise
   let inSync = false;
   let names: number | undefined;
   try {
-    const s = dnsStatus(dnsEnvsFromState(state), dnsOptionsFromState(state, ctx));
+    const s = dnsStatus(dnsEnvsFromState(state, gatewayDnsAddressFor(ctx.env)), dnsOptionsFromState(state, ctx));
     running = s.running;
     pid = s.pid;
     inSync = s.inSync;

@@ -9,12 +9,16 @@ export interface CiloDns {
 }
 
 /**
- * The address to connect to for `host`: names under one of cilo's suffixes are asked of cilo's
+ * The address to connect to for `host`: `*.localhost` is 127.0.0.1 (the gateway's zero-set-up
+ * names); names under one of cilo's suffixes are asked of cilo's
  * dnsmasq directly (the system resolver may not forward them); anything else is returned as is,
  * for the system resolver. Throws when cilo's DNS has no answer.
  */
 export async function resolveHost(host: string, dns: CiloDns | undefined): Promise<string> {
   const name = host.replace(/\.$/, "").toLowerCase();
+  // RFC 6761: `localhost` and `*.localhost` are the loopback. curl and browsers know it; glibc
+  // without nss-myhostname (a plain Debian host) does not, so cilo's own checks answer it here.
+  if (name === "localhost" || name.endsWith(".localhost")) return "127.0.0.1";
   if (!dns || isIP(name) || !dns.suffixes.some((s) => name.endsWith(`.${s}`))) return host;
   const resolver = new Resolver({ timeout: 1000, tries: 1 });
   resolver.setServers([dns.server]);

@@ -1,0 +1,153 @@
+// The gateway where container IPs are unreachable (issue 12, task E): cilo on the host drives the
+// second engine `cilo-e2` (scripts/test-second-engine.sh: a network namespace, tcp://10.213.77.2:2375)
+// with `--routing gateway`. The host reaches only what that engine publishes on its address, as
+// with Docker Desktop and remote engines. Every request goes by name; curl's --resolve stands in
+// for a resolver, mapping a name to the gateway's address and nothing else (never a container IP).
+//
+// `cilo-e2` is started if it does not answer and LEFT RUNNING (other test files reuse it).
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
+import { freePort } from "../helpers/docker.ts";
+
+const SCRIPT = join(repoRoot, "scripts/test-second-engine.sh");
+const ENGINE_ADDRESS = "10.213.77.2";
+const E2 = `tcp://${ENGINE_ADDRESS}:2375`;
+const home = tempDir("cilo-gwe-");
+const work = tempDir("cilo-gwe-src-");
+const project = `gwe-${Math.random().toString(36).slice(2, 7)}`;
+const src = join(work, project);
+const env = {
+  CILO_GATEWAY: "on",
+  CILO_GATEWAY_IMAGE: process.env["CILO_TEST_GATEWAY_IMAGE"] ?? "cilo-test/caddy:latest",
+  DOCKER_HOST: E2,
+  DOCKER_CONTEXT: "",
+};
+const dockerE2 = { ...process.env, DOCKER_HOST: E2, DOCKER_CONTEXT: "" };
+let gwPort = 0;
+let dnsPort = 0;
+
+function run(args: string[]) {
+  return cilo(args, { home, cwd: src, env });
+}
+function ok(args: string[]) {
+  const r = run(args);
+  assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stderr}`);
+  return r;
+}
+
+/** GET by name; --resolve maps only that name to the gateway's address (the stand-in resolver). */
+function byName(name: string, address = ENGINE_ADDRESS): { status: number; body: string } {
+  const r = spawnSync(
+    "curl",
+    ["-s", "--max-time", "5", "--resolve", `${name}:${gwPort}:${address}`, "-o", "-", "-w", "\n%{http_code}", `http://${name}:${gwPort}/`],
+    { encoding: "utf8" },
+  );
+  const text = r.stdout ?? "";
+  const cut = text.lastIndexOf("\n");
+  return { status: Number(text.slice(cut + 1)) || 0, body: text.slice(0, cut) };
+}
+
+async function until<T>(fn: () => T, good: (v: T) => boolean, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  let v = fn();
+  while (!good(v) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 250));
+    v = fn();
+  }
+  return v;
+}
+
+function gatewayIds(): string[] {
+  const id = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).home_id;
+  return execFileSync("docker", ["ps", "-aq", "--filter", `name=^cilo_${id}_gateway$`, "--filter", `label=cilo.home=${id}`], {
+    env: dockerE2,
+    encoding: "utf8",
+  })
+    .split("\n")
+    .filter(Boolean);
+}
+
+test.before(async () => {
+  // Fails (does not skip) when the engine cannot be started: CI must not pass without it.
+  const r = spawnSync("bash", [SCRIPT, "start"], { encoding: "utf8", timeout: 120_000 });
+  assert.is(r.status, 0, `test-second-engine.sh start → ${r.status}\n${r.stdout}\n${r.stderr}`);
+  mkdirSync(join(src, "www"), { recursive: true });
+  writeFileSync(
+    join(src, "compose.yml"),
+    'services:\n  web:\n    image: cilo-test/busybox:latest\n    command: ["httpd", "-f", "-p", "80", "-h", "/www"]\n    volumes:\n      - ./www:/www:ro\n',
+  );
+  writeFileSync(join(src, "www/index.html"), "source\n");
+  gwPort = await freePort();
+  dnsPort = await freePort();
+  ok(["init", "--routing", "gateway", "--dns-port", String(dnsPort), "--gateway-http-port", String(gwPort)]);
+  for (const e of ["a", "b"]) {
+    ok(["create", e]);
+    writeFileSync(join(ok(["path", e]).stdout.trim(), "www/index.html"), `page of env ${e}\n`);
+  }
+});
+
+test.after(() => {
+  for (const e of ["a", "b"]) run(["destroy", e, "--force"]);
+  for (const id of gatewayIds()) spawnSync("docker", ["rm", "-f", id], { env: dockerE2 });
+  run(["dns", "stop"]);
+  removeDir(home);
+  removeDir(work);
+});
+
+test("env a's container IP does not give its page to the host (the topology under test)", () => {
+  ok(["up", "a"]);
+  const ip = JSON.parse(ok(["status", "a", "--json"]).stdout).services.find((s: { name: string }) => s.name === "web").ip as string;
+  assert.ok(ip && ip !== ENGINE_ADDRESS, ip);
+  // The address may be in use on the host's own engine (both engines allocate from cilo's pool):
+  // what matters is that env a's page never comes back from it.
+  const r = spawnSync("curl", ["-s", "--max-time", "2", `http://${ip}/`], { encoding: "utf8" });
+  assert.is.not(r.stdout, "page of env a\n", `the container IP ${ip} answered from the host: not the topology this test is about`);
+});
+
+test("two envs answer by name through the gateway published on the engine's address", async () => {
+  ok(["up", "b"]);
+  for (const e of ["a", "b"]) {
+    const r = await until(
+      () => byName(`web.${e}.${project}.localhost`),
+      (x) => x.status === 200,
+    );
+    assert.is(r.status, 200, `web.${e}: ${r.status} ${r.body}`);
+    assert.is(r.body, `page of env ${e}\n`);
+  }
+  assert.is(byName(`web.a.${project}.localhost`, "127.0.0.1").status, 0, "nothing on the host's loopback: the gateway is on the engine's address");
+});
+
+test(".test names resolve through cilo's dnsmasq to the gateway's address (the engine's), and answer there", () => {
+  const dig = spawnSync("dig", ["@127.0.0.1", "-p", String(dnsPort), "+short", "web.b.test"], { encoding: "utf8" });
+  assert.is(dig.stdout.trim(), ENGINE_ADDRESS, dig.stdout + dig.stderr);
+  assert.is(byName("web.b.test", dig.stdout.trim()).body, "page of env b\n");
+});
+
+test("a down env's name answers 503 naming the env and the command that starts it", () => {
+  ok(["down", "b"]);
+  const r = byName(`web.b.${project}.localhost`);
+  assert.is(r.status, 503, r.body);
+  assert.match(r.body, `cilo up ${project}/b`);
+  assert.is(byName(`web.a.${project}.localhost`).body, "page of env a\n");
+});
+
+test("the gateway removed by hand is found and restored by cilo doctor --fix", async () => {
+  const ids = gatewayIds();
+  assert.is(ids.length, 1);
+  execFileSync("docker", ["rm", "-f", ...ids], { env: dockerE2, stdio: "ignore" });
+  assert.is(byName(`web.a.${project}.localhost`).status, 0, "nothing answers");
+  assert.match(run(["doctor", "--json"]).stdout, "gateway-missing");
+  ok(["doctor", "--fix"]);
+  const r = await until(
+    () => byName(`web.a.${project}.localhost`),
+    (x) => x.status === 200,
+  );
+  assert.is(r.body, "page of env a\n");
+  assert.is(gatewayIds().length, 1);
+});
+
+test.run();
