@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { dnsStatus, renderDns, stopDns } from "../../core/dns/dnsmasq.ts";
 import { dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor, resolverSuffixes } from "../../core/dns/from-state.ts";
 import { setupResolver, teardownResolver } from "../../core/dns/setup.ts";
-import { syncDnsWithState } from "../../core/dns/sync-with-state.ts";
+import { syncDnsWithState } from "../../core/dns/dns.ts";
 import { caFiles } from "../../core/gateway/ca.ts";
 import { uninstallTrust } from "../../core/gateway/trust.ts";
 import { isCiloError, usageError } from "../../core/errors.ts";

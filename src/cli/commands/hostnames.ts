@@ -1,7 +1,7 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { currentProject } from "../../core/config/current-project.ts";
 import { findEnv } from "../../core/state/find-env.ts";
-import { checkDnsNames, refreshDns } from "../../core/env/refresh-dns.ts";
+import { checkDnsNames, refreshDns } from "../../core/dns/dns.ts";
 import { dnsSuffixOf } from "../../core/env/urls.ts";
 import { usageError } from "../../core/errors.ts";
 import { isDnsLabel } from "../../core/names.ts";

@@ -18,7 +18,7 @@ import { envDockerName, type HomeRef } from "../labels.ts";
 import { createWorkspace, removeWorkspace, renderEnvFiles, type CloneMode, type WorkspaceInfo } from "../workspace/index.ts";
 import { resolveSharedNetworks } from "../shared/shared-networks.ts";
 import { renderEnvCompose } from "./env-compose.ts";
-import { checkDnsNames } from "./refresh-dns.ts";
+import { checkDnsNames } from "../dns/dns.ts";
 import { ensureReaper } from "./reaper.ts";
 import { baseUrl, dnsSuffixOf } from "./urls.ts";
 

@@ -13,7 +13,7 @@ import { ownWorkspace, planWorkspaceRemoval, removePlannedWorkspace, type Destro
 import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv, lookupEnv } from "../state/find-env.ts";
-import { refreshDns } from "./refresh-dns.ts";
+import { refreshDns } from "../dns/dns.ts";
 import { detachGateway, syncGateway } from "../gateway/gateway.ts";
 import { removeForwards } from "../forward/forwarder.ts";
 

@@ -9,7 +9,7 @@ import { guardDependants } from "../shared/shared-networks.ts";
 import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
-import { refreshDns } from "./refresh-dns.ts";
+import { refreshDns } from "../dns/dns.ts";
 import { detachGateway, syncGateway } from "../gateway/gateway.ts";
 import { removeForwards } from "../forward/forwarder.ts";
 

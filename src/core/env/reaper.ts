@@ -109,7 +109,7 @@ export async function runReaper(ctx: CiloContext, argv: string[]): Promise<numbe
 async function preload(ctx: CiloContext): Promise<void> {
   await ctx.provider();
   await ctx.compose().catch(() => undefined);
-  await import("../dns/sync-with-state.ts");
+  await Promise.all([import("../dns/dns.ts"), import("../dns/dnsmasq.ts"), import("../dns/from-state.ts")]);
 }
 
 async function reapAll(ctx: CiloContext, ownerPid: number, file: string): Promise<boolean> {

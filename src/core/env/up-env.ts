@@ -19,7 +19,7 @@ import { envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compos
 import { ensureExtraSubnets } from "./extra-subnets.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
-import { checkDnsNames, refreshDns } from "./refresh-dns.ts";
+import { checkDnsNames, refreshDns } from "../dns/dns.ts";
 import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
 import { waitForServices } from "../runtime/wait-services.ts";
 import { syncGateway } from "../gateway/gateway.ts";

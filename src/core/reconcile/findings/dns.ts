@@ -1,5 +1,5 @@
 import { stopDns } from "../../dns/dnsmasq.ts";
-import { syncDnsWithState } from "../../dns/sync-with-state.ts";
+import { syncDnsWithState } from "../../dns/dns.ts";
 import { defineFinding, type FixContext } from "./define.ts";
 
 /** Applying the state's DNS once fixes every DNS finding. */

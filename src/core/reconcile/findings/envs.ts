@@ -1,4 +1,4 @@
-import { syncDnsWithState } from "../../dns/sync-with-state.ts";
+import { syncDnsWithState } from "../../dns/dns.ts";
 import { destroyEnv } from "../../env/destroy-env.ts";
 import { downEnv } from "../../env/down-env.ts";
 import { ensureReaper, forgetReaper } from "../../env/reaper.ts";

@@ -1,0 +1,69 @@
+import type { CiloContext } from "../context/context.ts";
+import { messageOf } from "../errors.ts";
+import type { EnvRecord, State } from "../state/schema.ts";
+import { readState, type StateHome } from "../state/store.ts";
+import type { ApplyResult, DnsOptions } from "./dnsmasq.ts";
+
+/*
+ * cilo's DNS (docs/dns.md) in four verbs, and which to call when:
+ *
+ * | verb                               | does                                                            | call it                                          |
+ * | ---------------------------------- | --------------------------------------------------------------- | ------------------------------------------------ |
+ * | `renderDns` (dnsmasq.ts)           | pure: state's envs → dnsmasq config, hosts files, wildcards      | to show (`cilo dns render`), in tests            |
+ * | `applyDns`/`applyDnsFrom` (dnsmasq)| writes the files, starts, HUPs or switches dnsmasq               | never directly from an operation: through sync   |
+ * | `syncDnsWithState` (here)          | reads state under the DNS lock and applies it; throws            | `cilo dns start`, doctor fixes, the reaper       |
+ * | `refreshDns` (here)                | sync after an env operation; a failure is only a warning         | at the end of create/up/down/destroy/hostnames   |
+ *
+ * And before an operation records names: `checkDnsNames` refuses a collision with another env.
+ * dnsmasq.ts, render.ts and from-state.ts load lazily: commands that never touch DNS stay light.
+ */
+
+/**
+ * Applies the DNS that the current state renders to. The state is read under the DNS lock, so
+ * when several cilo processes change envs at once the last one to apply sees every change.
+ */
+export async function syncDnsWithState(at: StateHome, start: DnsOptions["start"] = "always"): Promise<ApplyResult> {
+  const [{ applyDnsFrom }, { dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor }] = await Promise.all([
+    import("./dnsmasq.ts"),
+    import("./from-state.ts"),
+  ]);
+  return applyDnsFrom(at, () => {
+    const state = readState(at);
+    return { envs: dnsEnvsFromState(state, gatewayDnsAddressFor(at.env)), options: { ...dnsOptionsFromState(state, at), start } };
+  });
+}
+
+/**
+ * Refuses an env whose DNS names would answer a different IP than another env's for the same
+ * name (SPEC §5), before anything changes. The env's services get placeholder addresses of their
+ * own, so any shared name is a collision whatever IPs Docker later hands out.
+ */
+export async function checkDnsNames(candidate: EnvRecord, state: State): Promise<void> {
+  const { planDns } = await import("./render.ts");
+  const { dnsEnvsFromState } = await import("./from-state.ts");
+  // Judged with each env's own addresses: in gateway routing every name answers one address.
+  const others: State = { ...state, config: { ...state.config, routing: "direct" }, envs: { ...state.envs } };
+  delete others.envs[`${candidate.project}/${candidate.name}`];
+  const placeholder = {
+    ...candidate,
+    status: "running" as const,
+    services: candidate.services.map((s, i) => ({ ...s, ip: `0.0.${Math.floor(i / 250)}.${(i % 250) + 1}` })),
+  };
+  others.envs[`${candidate.project}/${candidate.name}`] = placeholder;
+  planDns(dnsEnvsFromState(others));
+}
+
+/**
+ * Renders the DNS served by cilo's dnsmasq from state and applies it (hosts files replaced
+ * atomically, restart only when wildcards change). A DNS failure does not undo the env
+ * operation that called it: it is reported as a warning and `cilo doctor` shows it.
+ */
+export async function refreshDns(ctx: CiloContext): Promise<boolean> {
+  try {
+    await syncDnsWithState(ctx, "when-needed");
+    return true;
+  } catch (e) {
+    ctx.log.warn(`DNS was not updated: ${messageOf(e)}`);
+    return false;
+  }
+}
