@@ -139,6 +139,7 @@ function assertInstalled(other: string) {
   const root = join(other, "root");
   mkdirSync(root, { recursive: true });
   assert.match(ok(run(otherBin, ["dns", "teardown", "--dry-run", "--root", root]), "dns teardown"), /Nothing to remove/);
+  assert.match(ok(run(otherBin, ["completion", "bash"]), "completion bash"), /complete -o default -F _cilo cilo/);
 }
 
 /** `bash -c <line>` with npm's global prefix set to `other`. */

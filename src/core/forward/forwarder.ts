@@ -81,7 +81,7 @@ export async function syncForwards(ctx: CiloContext, key: string): Promise<Forwa
   for (let attempt = 1; ; attempt++) {
     const plan = await withState(ctx, (state) => {
       const cur = state.envs[key];
-      if (!cur || cur.status !== "running") return undefined;
+      if (cur?.status !== "running") return undefined;
       const taken: number[] = [];
       const remembered: number[] = [];
       for (const [k, r] of Object.entries(state.envs)) {
