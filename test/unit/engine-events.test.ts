@@ -137,7 +137,8 @@ steps:
   const t0 = Date.now();
   s.runner.interrupt("SIGINT");
   const result = await s.done;
-  assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+  // Not waited out: well under the step's 30 s (a speed figure belongs in bench/, not here).
+  assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
   assert.is(result.exitCode, 130);
   assert.is(result.outcome, "cancelled");
   assert.is(result.abandoned, false);
@@ -166,7 +167,8 @@ steps:
   const t0 = Date.now();
   s.runner.interrupt("SIGTERM");
   const result = await s.done;
-  assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+  // The clean-up step's 30 s sleep is not waited out.
+  assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
   assert.is(result.exitCode, 143);
   assert.is(result.abandoned, true);
   const last = s.events.at(-1)!;
