@@ -2,9 +2,10 @@
 // connections alive and never retries sees zero failed requests while other envs come up and go
 // down (each a config change: networks joined and left, routes reloaded). Counts, not timings.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { join } from "node:path";
+import { GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, ciloAsync, removeDir, tempDir } from "../helpers/cli.ts";
@@ -14,7 +15,7 @@ const home = tempDir("cilo-gwr-");
 const work = tempDir("cilo-gwr-src-");
 const project = `gwr-${Math.random().toString(36).slice(2, 7)}`;
 const src = join(work, project);
-const env = { CILO_GATEWAY: "on", CILO_GATEWAY_IMAGE: process.env["CILO_TEST_GATEWAY_IMAGE"] ?? "cilo-test/caddy:latest" };
+const env = GATEWAY_TEST_ENV;
 const CYCLES = 2; // each: up b, down b = two config changes
 const CONNECTIONS = 4;
 let gwPort = 0;
@@ -27,13 +28,6 @@ function ok(args: string[]) {
 async function okAsync(args: string[]) {
   const r = await ciloAsync(args, { home, cwd: src, env });
   assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stderr}`);
-}
-
-function gatewayIds(): string[] {
-  const id = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).home_id;
-  return execFileSync("docker", ["ps", "-aq", "--filter", `name=^cilo_${id}_gateway$`, "--filter", `label=cilo.home=${id}`], { encoding: "utf8" })
-    .split("\n")
-    .filter(Boolean);
 }
 
 /** One GET through the gateway by name on a kept-alive connection; no retry of any kind. */
@@ -67,7 +61,7 @@ test.before(async () => {
 
 test.after(() => {
   for (const e of ["a", "b"]) cilo(["destroy", e, "--force"], { home, cwd: src, env });
-  for (const id of gatewayIds()) spawnSync("docker", ["rm", "-f", id]);
+  for (const id of gatewayIds(home)) spawnSync("docker", ["rm", "-f", id]);
   removeDir(home);
   removeDir(work);
 });
@@ -111,7 +105,7 @@ test(`zero failed requests on ${CONNECTIONS} keep-alive connections while anothe
   assert.equal(failed, [], `failed requests: ${failed.slice(0, 5).join(", ")}`);
   // Requests really flowed through every change (not a client that stalled).
   for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! > seen[i - 1]!, `requests between changes: ${seen.join(" ")}`);
-  const [gw] = gatewayIds();
+  const [gw] = gatewayIds(home);
   assert.is(execFileSync("docker", ["inspect", "-f", "{{.RestartCount}}", gw!], { encoding: "utf8" }).trim(), "0", "the gateway never restarted");
 });
 

@@ -6,8 +6,10 @@
 //
 // `cilo-e2` is started if it does not answer and LEFT RUNNING (other test files reuse it).
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { curlGet, GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
+import { pollValue } from "../helpers/until.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
@@ -21,13 +23,14 @@ const work = tempDir("cilo-gwe-src-");
 const project = `gwe-${Math.random().toString(36).slice(2, 7)}`;
 const src = join(work, project);
 const env = {
-  CILO_GATEWAY: "on",
-  CILO_GATEWAY_IMAGE: process.env["CILO_TEST_GATEWAY_IMAGE"] ?? "cilo-test/caddy:latest",
+  ...GATEWAY_TEST_ENV,
   DOCKER_HOST: E2,
   DOCKER_CONTEXT: "",
 };
 const dockerE2 = { ...process.env, DOCKER_HOST: E2, DOCKER_CONTEXT: "" };
 let gwPort = 0;
+/** GET by name; --resolve maps only that name to the gateway's address (the stand-in resolver). */
+const byName = (name: string, address = ENGINE_ADDRESS) => curlGet(`http://${name}:${gwPort}/`, ["--resolve", `${name}:${gwPort}:${address}`]);
 let dnsPort = 0;
 
 function run(args: string[]) {
@@ -37,38 +40,6 @@ function ok(args: string[]) {
   const r = run(args);
   assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stderr}`);
   return r;
-}
-
-/** GET by name; --resolve maps only that name to the gateway's address (the stand-in resolver). */
-function byName(name: string, address = ENGINE_ADDRESS): { status: number; body: string } {
-  const r = spawnSync(
-    "curl",
-    ["-s", "--max-time", "5", "--resolve", `${name}:${gwPort}:${address}`, "-o", "-", "-w", "\n%{http_code}", `http://${name}:${gwPort}/`],
-    { encoding: "utf8" },
-  );
-  const text = r.stdout ?? "";
-  const cut = text.lastIndexOf("\n");
-  return { status: Number(text.slice(cut + 1)) || 0, body: text.slice(0, cut) };
-}
-
-async function until<T>(fn: () => T, good: (v: T) => boolean, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  let v = fn();
-  while (!good(v) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 250));
-    v = fn();
-  }
-  return v;
-}
-
-function gatewayIds(): string[] {
-  const id = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).home_id;
-  return execFileSync("docker", ["ps", "-aq", "--filter", `name=^cilo_${id}_gateway$`, "--filter", `label=cilo.home=${id}`], {
-    env: dockerE2,
-    encoding: "utf8",
-  })
-    .split("\n")
-    .filter(Boolean);
 }
 
 test.before(async () => {
@@ -92,7 +63,7 @@ test.before(async () => {
 
 test.after(() => {
   for (const e of ["a", "b"]) run(["destroy", e, "--force"]);
-  for (const id of gatewayIds()) spawnSync("docker", ["rm", "-f", id], { env: dockerE2 });
+  for (const id of gatewayIds(home, dockerE2)) spawnSync("docker", ["rm", "-f", id], { env: dockerE2 });
   run(["dns", "stop"]);
   removeDir(home);
   removeDir(work);
@@ -111,7 +82,7 @@ test("env a's container IP does not give its page to the host (the topology unde
 test("two envs answer by name through the gateway published on the engine's address", async () => {
   ok(["up", "b"]);
   for (const e of ["a", "b"]) {
-    const r = await until(
+    const r = await pollValue(
       () => byName(`web.${e}.${project}.localhost`),
       (x) => x.status === 200,
     );
@@ -136,18 +107,18 @@ test("a down env's name answers 503 naming the env and the command that starts i
 });
 
 test("the gateway removed by hand is found and restored by cilo doctor --fix", async () => {
-  const ids = gatewayIds();
+  const ids = gatewayIds(home, dockerE2);
   assert.is(ids.length, 1);
   execFileSync("docker", ["rm", "-f", ...ids], { env: dockerE2, stdio: "ignore" });
   assert.is(byName(`web.a.${project}.localhost`).status, 0, "nothing answers");
   assert.match(run(["doctor", "--json"]).stdout, "gateway-missing");
   ok(["doctor", "--fix"]);
-  const r = await until(
+  const r = await pollValue(
     () => byName(`web.a.${project}.localhost`),
     (x) => x.status === 200,
   );
   assert.is(r.body, "page of env a\n");
-  assert.is(gatewayIds().length, 1);
+  assert.is(gatewayIds(home, dockerE2).length, 1);
 });
 
 test.run();

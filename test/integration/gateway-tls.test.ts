@@ -4,6 +4,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
+import { pollValue } from "../helpers/until.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, tempDir } from "../helpers/cli.ts";
@@ -14,7 +16,7 @@ const work = tempDir("cilo-gwtls-src-");
 const suffix = Math.random().toString(36).slice(2, 7);
 const project = `gwtls-${suffix}`;
 const src = join(work, project);
-const env = { CILO_GATEWAY: "on", CILO_GATEWAY_IMAGE: process.env["CILO_TEST_GATEWAY_IMAGE"] ?? "cilo-test/caddy:latest" };
+const env = GATEWAY_TEST_ENV;
 const caFile = join(home, "gateway", "ca.crt");
 let httpPort = 0;
 let httpsPort = 0;
@@ -39,23 +41,6 @@ function curlTls(host: string, extra: string[] = []): { code: number; body: stri
   return { code: r.status ?? -1, body: text.slice(0, cut), version: text.slice(cut + 1), stderr: r.stderr ?? "" };
 }
 
-async function until<T>(fn: () => T, good: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  let v = fn();
-  while (!good(v) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 200));
-    v = fn();
-  }
-  return v;
-}
-
-function gatewayContainers(): string[] {
-  const id = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).home_id;
-  return execFileSync("docker", ["ps", "-aq", "--filter", `name=^cilo_${id}_gateway$`, "--filter", `label=cilo.home=${id}`], { encoding: "utf8" })
-    .split("\n")
-    .filter(Boolean);
-}
-
 test.before(async () => {
   // Fails (does not skip) when the engine is missing: CI must not pass without it.
   execFileSync("docker", ["info"], { stdio: "ignore" });
@@ -72,7 +57,7 @@ test.before(async () => {
 
 test.after(() => {
   for (const e of ["a", "w"]) run(["destroy", e, "--force"]);
-  for (const id of gatewayContainers()) spawnSync("docker", ["rm", "-f", id]);
+  for (const id of gatewayIds(home)) spawnSync("docker", ["rm", "-f", id]);
   removeDir(home);
   removeDir(work);
 });
@@ -81,7 +66,7 @@ test("an env answers https://web.<env>.<project>.localhost:<port>/ with only cil
   ok(["create", "a"]);
   ok(["up", "a"]);
   assert.ok(existsSync(caFile), "the CA is in $CILO_HOME/gateway/ca.crt");
-  const r = await until(
+  const r = await pollValue(
     () => curlTls(`web.a.${project}.localhost`, ["--http2"]),
     (x) => x.code === 0,
   );
@@ -102,16 +87,16 @@ test("an env answers https://web.<env>.<project>.localhost:<port>/ with only cil
 
 test("the CA survives the gateway: removed by hand, restored by doctor --fix, the same CA file still verifies", async () => {
   const before = readFileSync(caFile, "utf8");
-  for (const id of gatewayContainers()) execFileSync("docker", ["rm", "-f", id]);
+  for (const id of gatewayIds(home)) execFileSync("docker", ["rm", "-f", id]);
   assert.is.not(curlTls(`web.a.${project}.localhost`).code, 0, "nothing answers");
   ok(["doctor", "--fix"]);
-  const r = await until(
+  const r = await pollValue(
     () => curlTls(`web.a.${project}.localhost`),
     (x) => x.code === 0,
   );
   assert.is(r.body, "tls page\n", r.stderr);
   assert.is(readFileSync(caFile, "utf8"), before, "the same root");
-  assert.is(gatewayContainers().length, 1);
+  assert.is(gatewayIds(home).length, 1);
 });
 
 test("a workflow run: step curls https with no flags (SSL_CERT_FILE & co. point at the bundle)", () => {

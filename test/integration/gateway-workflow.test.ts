@@ -5,6 +5,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, tempDir } from "../helpers/cli.ts";
@@ -15,20 +16,13 @@ const work = tempDir("cilo-gww-src-");
 const project = `gww-${Math.random().toString(36).slice(2, 7)}`;
 const src = join(work, project);
 const out = join(work, "out");
-const env = { CILO_GATEWAY: "on", CILO_GATEWAY_IMAGE: process.env["CILO_TEST_GATEWAY_IMAGE"] ?? "cilo-test/caddy:latest" };
+const env = GATEWAY_TEST_ENV;
 let gwPort = 0;
 
 function ok(args: string[], cwd = src) {
   const r = cilo(args, { home, cwd, env });
   assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stdout}\n${r.stderr}`);
   return r;
-}
-
-function gatewayIds(): string[] {
-  const id = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).home_id;
-  return execFileSync("docker", ["ps", "-aq", "--filter", `name=^cilo_${id}_gateway$`, "--filter", `label=cilo.home=${id}`], { encoding: "utf8" })
-    .split("\n")
-    .filter(Boolean);
 }
 
 test.before(async () => {
@@ -45,7 +39,7 @@ test.before(async () => {
 });
 
 test.after(() => {
-  for (const id of gatewayIds()) spawnSync("docker", ["rm", "-f", id]);
+  for (const id of gatewayIds(home)) spawnSync("docker", ["rm", "-f", id]);
   removeDir(home);
   removeDir(work);
 });

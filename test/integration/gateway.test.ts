@@ -4,6 +4,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { curlGet, GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
+import { pollValue } from "../helpers/until.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, tempDir } from "../helpers/cli.ts";
@@ -14,8 +16,10 @@ const work = tempDir("cilo-gw-src-");
 const suffix = Math.random().toString(36).slice(2, 7);
 const project = `gw-${suffix}`;
 const src = join(work, project);
-const env = { CILO_GATEWAY: "on", CILO_GATEWAY_IMAGE: process.env["CILO_TEST_GATEWAY_IMAGE"] ?? "cilo-test/caddy:latest" };
+const env = GATEWAY_TEST_ENV;
 let gwPort = 0;
+/** GET by name through the gateway (curl resolves *.localhost itself). */
+const curl = (host: string, port = gwPort) => curlGet(`http://${host}:${port}/`);
 
 function run(args: string[]) {
   return cilo(args, { home, cwd: src, env });
@@ -24,31 +28,6 @@ function ok(args: string[]) {
   const r = run(args);
   assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stderr}`);
   return r;
-}
-
-/** curl resolves *.localhost to the loopback by itself (no resolver set-up): status and body. */
-function curl(host: string, port = gwPort): { status: number; body: string } {
-  const r = spawnSync("curl", ["-s", "--max-time", "5", "-o", "-", "-w", "\n%{http_code}", `http://${host}:${port}/`], { encoding: "utf8" });
-  const text = r.stdout ?? "";
-  const cut = text.lastIndexOf("\n");
-  return { status: Number(text.slice(cut + 1)) || 0, body: text.slice(0, cut) };
-}
-
-async function until<T>(fn: () => T, good: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  let v = fn();
-  while (!good(v) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 200));
-    v = fn();
-  }
-  return v;
-}
-
-function gatewayContainers(): string[] {
-  const id = JSON.parse(execFileSync("cat", [join(home, "state.json")], { encoding: "utf8" })).home_id;
-  return execFileSync("docker", ["ps", "-aq", "--filter", `name=^cilo_${id}_gateway$`, "--filter", `label=cilo.home=${id}`], { encoding: "utf8" })
-    .split("\n")
-    .filter(Boolean);
 }
 
 test.before(async () => {
@@ -71,7 +50,7 @@ test.before(async () => {
 
 test.after(() => {
   for (const e of ["a", "b"]) run(["destroy", e, "--force"]);
-  for (const id of gatewayContainers()) spawnSync("docker", ["rm", "-f", id]);
+  for (const id of gatewayIds(home)) spawnSync("docker", ["rm", "-f", id]);
   removeDir(home);
   removeDir(work);
 });
@@ -80,7 +59,7 @@ test("two envs answer by name at web.<env>.<project>.localhost, each its own pag
   ok(["up", "a"]);
   ok(["up", "b"]);
   for (const e of ["a", "b"]) {
-    const r = await until(
+    const r = await pollValue(
       () => curl(`web.${e}.${project}.localhost`),
       (x) => x.status === 200,
     );
@@ -95,7 +74,7 @@ test("two envs answer by name at web.<env>.<project>.localhost, each its own pag
   assert.is(unknown.status, 404);
   const status = JSON.parse(ok(["status", "a", "--json"]).stdout);
   assert.ok(status.services[0].urls.includes(`http://web.a.${project}.localhost:${gwPort}/`), JSON.stringify(status.services[0].urls));
-  assert.is(gatewayContainers().length, 1);
+  assert.is(gatewayIds(home).length, 1);
 });
 
 test("a down env's name answers 503 naming the env and the command that starts it", () => {
@@ -108,17 +87,17 @@ test("a down env's name answers 503 naming the env and the command that starts i
 });
 
 test("the gateway container removed by hand is found and restored by cilo doctor --fix", async () => {
-  for (const id of gatewayContainers()) execFileSync("docker", ["rm", "-f", id]);
+  for (const id of gatewayIds(home)) execFileSync("docker", ["rm", "-f", id]);
   assert.is(curl(`web.a.${project}.localhost`).status, 0, "nothing answers");
   const found = run(["doctor", "--json"]);
   assert.match(found.stdout, "gateway-missing");
   ok(["doctor", "--fix"]);
-  const r = await until(
+  const r = await pollValue(
     () => curl(`web.a.${project}.localhost`),
     (x) => x.status === 200,
   );
   assert.is(r.body, "page of env a\n");
-  assert.is(gatewayContainers().length, 1);
+  assert.is(gatewayIds(home).length, 1);
 });
 
 test("a gateway port another program holds: one line naming the port and the init option, exit 3, no container left", async () => {
@@ -135,7 +114,7 @@ test("a gateway port another program holds: one line naming the port and the ini
     assert.is(lines.length, 1, r.stderr);
     assert.match(lines[0]!, `127.0.0.1:${taken}`);
     assert.match(lines[0]!, "cilo init --gateway-http-port");
-    assert.is(gatewayContainers().length, 0);
+    assert.is(gatewayIds(home).length, 0);
   } finally {
     await new Promise((res) => server.close(res));
   }
@@ -143,7 +122,7 @@ test("a gateway port another program holds: one line naming the port and the ini
   ok(["up", "a"]);
   assert.is(
     (
-      await until(
+      await pollValue(
         () => curl(`web.a.${project}.localhost`),
         (x) => x.status === 200,
       )
@@ -153,11 +132,11 @@ test("a gateway port another program holds: one line naming the port and the ini
 });
 
 test("the gateway goes when no env runs any more (a stopped env needs none)", () => {
-  assert.is(gatewayContainers().length, 1);
+  assert.is(gatewayIds(home).length, 1);
   ok(["destroy", "a", "--force"]);
-  assert.is(gatewayContainers().length, 0, "b is stopped: nothing to proxy");
+  assert.is(gatewayIds(home).length, 0, "b is stopped: nothing to proxy");
   ok(["destroy", "b", "--force"]);
-  assert.is(gatewayContainers().length, 0);
+  assert.is(gatewayIds(home).length, 0);
   assert.is(execFileSync("docker", ["network", "ls", "-q", "--filter", `name=${project}`], { encoding: "utf8" }).trim(), "", "no env network left behind");
 });
 

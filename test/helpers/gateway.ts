@@ -1,0 +1,36 @@
+// Shared by the gateway's integration tests: the environment that turns the gateway on with the
+// offline test image, GET by name with curl, and this home's gateway containers.
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** The gateway on (the test runner turns it off for other files), with the offline Caddy image. */
+export const GATEWAY_TEST_ENV = { CILO_GATEWAY: "on", CILO_GATEWAY_IMAGE: process.env["CILO_TEST_GATEWAY_IMAGE"] ?? "cilo-test/caddy:latest" };
+
+/**
+ * `curl` the URL and split its output into the body and the `-w` value (default the HTTP status).
+ * curl resolves `*.localhost` to the loopback by itself; `extra` adds e.g. `--resolve` or `--cacert`.
+ */
+export function curlGet(
+  url: string,
+  extra: string[] = [],
+  writeOut = "%{http_code}",
+  env?: NodeJS.ProcessEnv,
+): { status: number; body: string; out: string; code: number; stderr: string } {
+  const r = spawnSync("curl", ["-s", "--max-time", "5", ...extra, "-o", "-", "-w", `\n${writeOut}`, url], { encoding: "utf8", ...(env ? { env } : {}) });
+  const text = r.stdout ?? "";
+  const cut = text.lastIndexOf("\n");
+  const out = text.slice(cut + 1);
+  return { status: Number(out) || 0, body: text.slice(0, cut), out, code: r.status ?? -1, stderr: r.stderr ?? "" };
+}
+
+/** The ids of this home's gateway container(s), by its name and home label, on the engine `dockerEnv` names. */
+export function gatewayIds(home: string, dockerEnv: NodeJS.ProcessEnv = process.env): string[] {
+  const id = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).home_id;
+  return execFileSync("docker", ["ps", "-aq", "--filter", `name=^cilo_${id}_gateway$`, "--filter", `label=cilo.home=${id}`], {
+    encoding: "utf8",
+    env: dockerEnv,
+  })
+    .split("\n")
+    .filter(Boolean);
+}
