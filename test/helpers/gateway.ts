@@ -1,7 +1,7 @@
 // Shared by the gateway's integration tests: the environment that turns the gateway on with the
 // offline test image, GET by name with curl, and this home's gateway containers.
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** The gateway on (the test runner turns it off for other files), with the offline Caddy image. */
@@ -33,4 +33,14 @@ export function gatewayIds(home: string, dockerEnv: NodeJS.ProcessEnv = process.
   })
     .split("\n")
     .filter(Boolean);
+}
+
+/** A one-service project in `src`: busybox httpd serving `src/www`, whose index.html is `page`. */
+export function writeHttpdProject(src: string, page: string): void {
+  mkdirSync(join(src, "www"), { recursive: true });
+  writeFileSync(
+    join(src, "compose.yml"),
+    'services:\n  web:\n    image: cilo-test/busybox:latest\n    command: ["httpd", "-f", "-p", "80", "-h", "/www"]\n    volumes:\n      - ./www:/www:ro\n',
+  );
+  writeFileSync(join(src, "www/index.html"), page);
 }

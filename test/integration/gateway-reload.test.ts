@@ -2,10 +2,9 @@
 // connections alive and never retries sees zero failed requests while other envs come up and go
 // down (each a config change: networks joined and left, routes reloaded). Counts, not timings.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { join } from "node:path";
-import { GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
+import { GATEWAY_TEST_ENV, writeHttpdProject, gatewayIds } from "../helpers/gateway.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, ciloAsync, removeDir, tempDir } from "../helpers/cli.ts";
@@ -47,12 +46,7 @@ function get(agent: Agent, host: string): Promise<{ status: number; body: string
 
 test.before(async () => {
   execFileSync("docker", ["info"], { stdio: "ignore" }); // fails (does not skip) without an engine
-  mkdirSync(join(src, "www"), { recursive: true });
-  writeFileSync(
-    join(src, "compose.yml"),
-    'services:\n  web:\n    image: cilo-test/busybox:latest\n    command: ["httpd", "-f", "-p", "80", "-h", "/www"]\n    volumes:\n      - ./www:/www:ro\n',
-  );
-  writeFileSync(join(src, "www/index.html"), "page\n");
+  writeHttpdProject(src, "page\n");
   gwPort = await freePort();
   ok(["init", "--dns-port", String(await freePort()), "--gateway-http-port", String(gwPort)]);
   ok(["create", "a"]);

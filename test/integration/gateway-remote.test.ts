@@ -6,9 +6,9 @@
 //
 // `cilo-e2` is started if it does not answer and LEFT RUNNING (other test files reuse it).
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { curlGet, GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
+import { curlGet, GATEWAY_TEST_ENV, writeHttpdProject, gatewayIds } from "../helpers/gateway.ts";
 import { pollValue } from "../helpers/until.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -46,12 +46,7 @@ test.before(async () => {
   // Fails (does not skip) when the engine cannot be started: CI must not pass without it.
   const r = spawnSync("bash", [SCRIPT, "start"], { encoding: "utf8", timeout: 120_000 });
   assert.is(r.status, 0, `test-second-engine.sh start → ${r.status}\n${r.stdout}\n${r.stderr}`);
-  mkdirSync(join(src, "www"), { recursive: true });
-  writeFileSync(
-    join(src, "compose.yml"),
-    'services:\n  web:\n    image: cilo-test/busybox:latest\n    command: ["httpd", "-f", "-p", "80", "-h", "/www"]\n    volumes:\n      - ./www:/www:ro\n',
-  );
-  writeFileSync(join(src, "www/index.html"), "source\n");
+  writeHttpdProject(src, "source\n");
   gwPort = await freePort();
   dnsPort = await freePort();
   ok(["init", "--routing", "gateway", "--dns-port", String(dnsPort), "--gateway-http-port", String(gwPort)]);

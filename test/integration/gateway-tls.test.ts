@@ -4,7 +4,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
+import { GATEWAY_TEST_ENV, writeHttpdProject, gatewayIds } from "../helpers/gateway.ts";
 import { pollValue } from "../helpers/until.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -44,12 +44,7 @@ function curlTls(host: string, extra: string[] = []): { code: number; body: stri
 test.before(async () => {
   // Fails (does not skip) when the engine is missing: CI must not pass without it.
   execFileSync("docker", ["info"], { stdio: "ignore" });
-  mkdirSync(join(src, "www"), { recursive: true });
-  writeFileSync(
-    join(src, "compose.yml"),
-    'services:\n  web:\n    image: cilo-test/busybox:latest\n    command: ["httpd", "-f", "-p", "80", "-h", "/www"]\n    volumes:\n      - ./www:/www:ro\n',
-  );
-  writeFileSync(join(src, "www/index.html"), "tls page\n");
+  writeHttpdProject(src, "tls page\n");
   httpPort = await freePort();
   httpsPort = await freePort();
   ok(["init", "--dns-port", String(await freePort()), "--gateway-http-port", String(httpPort), "--gateway-https-port", String(httpsPort)]);

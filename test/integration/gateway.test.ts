@@ -1,10 +1,10 @@
 // The gateway (issue 12): envs answer by name at http://<service>.<env>.<project>.localhost:<port>/
 // through one Caddy container per CILO_HOME, against the real engine with the offline caddy image.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { curlGet, GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
+import { curlGet, GATEWAY_TEST_ENV, writeHttpdProject, gatewayIds } from "../helpers/gateway.ts";
 import { pollValue } from "../helpers/until.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -33,12 +33,7 @@ function ok(args: string[]) {
 test.before(async () => {
   // Fails (does not skip) when the engine is missing: CI must not pass without it.
   execFileSync("docker", ["info"], { stdio: "ignore" });
-  mkdirSync(join(src, "www"), { recursive: true });
-  writeFileSync(
-    join(src, "compose.yml"),
-    'services:\n  web:\n    image: cilo-test/busybox:latest\n    command: ["httpd", "-f", "-p", "80", "-h", "/www"]\n    volumes:\n      - ./www:/www:ro\n',
-  );
-  writeFileSync(join(src, "www/index.html"), "source\n");
+  writeHttpdProject(src, "source\n");
   gwPort = await freePort();
   // A free HTTPS port too: the default 443 is shared by every test file running on this engine.
   ok(["init", "--dns-port", String(await freePort()), "--gateway-http-port", String(gwPort), "--gateway-https-port", String(await freePort())]);
