@@ -27,6 +27,18 @@ export function sh(cmd: string, args: string[], opts: { cwd?: string; env?: Node
   return r.stdout;
 }
 
+/**
+ * Wall and CPU time (user + system, from the child's rusage as bash's `time` reports it) of one
+ * run of a command. CPU time barely moves when other work shares the machine; wall time does.
+ */
+export function timeCommand(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { wallMs: number; cpuMs: number } {
+  const script = 'TIMEFORMAT="%3R %3U %3S"; { time "$@" >/dev/null 2>&3; } 3>&2 2>&1';
+  const r = spawnSync("bash", ["-c", script, "timed", cmd, ...args], { encoding: "utf8", cwd: opts.cwd, env: opts.env ?? process.env });
+  const m = /(\d+\.\d+) (\d+\.\d+) (\d+\.\d+)\s*$/.exec(r.stdout);
+  if (r.status !== 0 || !m) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
+  return { wallMs: Number(m[1]) * 1000, cpuMs: (Number(m[2]) + Number(m[3])) * 1000 };
+}
+
 export interface Row {
   what: string;
   value: number;

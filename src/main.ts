@@ -2,7 +2,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ExitCode, isCiloError, messageOf, usageError } from "./core/errors.ts";
 import { fsFault } from "./core/fs/fs-fault.ts";
-import { type CiloContext, createContext } from "./core/context/context.ts";
+import type { CiloContext } from "./core/context/context.ts";
 import { ciloVersion } from "./version.ts";
 
 /**
@@ -10,7 +10,9 @@ import { ciloVersion } from "./version.ts";
  * the container runtime (Docker, whose code, dockerode, loads when a command first needs it). Core
  * gets all of it through the context.
  */
-export function contextFromProcess(): CiloContext {
+export async function contextFromProcess(): Promise<CiloContext> {
+  // Loaded here, not at the top: `cilo --version` must not pay for the context's modules.
+  const { createContext } = await import("./core/context/context.ts");
   return createContext({
     env: process.env,
     cwd: process.cwd(),
@@ -23,13 +25,14 @@ export function contextFromProcess(): CiloContext {
  * Errors are printed once here: `cilo: <message>` and an optional `hint:` line.
  * `--version` is answered before the command-line parser and the commands are loaded.
  */
-export async function main(argv: string[], ctx: CiloContext = contextFromProcess()): Promise<number> {
+export async function main(argv: string[], given?: CiloContext): Promise<number> {
   quietOnClosedPipe();
   try {
     if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
       process.stdout.write(`cilo ${ciloVersion()}\n`);
       return 0;
     }
+    const ctx = given ?? (await contextFromProcess());
     // Internal: the detached watcher that destroys throwaway envs when their owner dies.
     if (argv[0] === "__reap") return await (await import("./core/env/reaper.ts")).runReaper(ctx, argv.slice(1));
     // Internal: stops a project's shared services once they have had no user for the grace period.

@@ -136,4 +136,30 @@ test("CILO_DEBUG=1 shows the stack", () => {
 });
 
 test.after(() => removeDir(home));
+
+test("start-up loads only what the command needs: --version no child_process or crypto, list no child_process", () => {
+  // Node's own modules a run loaded, written at exit by a preloaded script.
+  const dir = tempDir("cilo-startup-mods-");
+  try {
+    const hook = join(dir, "mods.mjs");
+    writeFileSync(
+      hook,
+      `import { writeFileSync } from "node:fs";
+process.on("exit", () => writeFileSync(process.env.MODS_OUT, process.moduleLoadList.filter((m) => m.startsWith("NativeModule ")).map((m) => m.slice(13)).join("\\n")));`,
+    );
+    const loaded = (args: string[]) => {
+      const out = join(dir, `${args[0]}.txt`);
+      const r = cilo(args, { home, env: { NODE_OPTIONS: `--import ${hook}`, MODS_OUT: out } });
+      assert.is(r.code, 0, r.stderr);
+      return readFileSync(out, "utf8").split("\n");
+    };
+    const version = loaded(["--version"]);
+    assert.ok(version.includes("fs"), "the hook saw the run");
+    for (const m of ["child_process", "crypto"]) assert.not.ok(version.includes(m), `--version loaded ${m}`);
+    assert.not.ok(loaded(["list"]).includes("child_process"), "list loaded child_process");
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test.run();

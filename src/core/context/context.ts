@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { composeEnv, detectCompose, spawnCompose, type ComposeCli, type ComposeRunner } from "../compose/compose-cli.ts";
+import type { ComposeCli, ComposeRunner } from "../compose/compose-cli.ts";
 import { readTextFile, resolveDockerEndpoint, type DockerEndpoint } from "../docker-endpoint.ts";
 import type { RuntimeProvider } from "../runtime/provider.ts";
 
@@ -80,6 +80,14 @@ export const stderrLogger: Logger = {
   },
 };
 
+/**
+ * The compose CLI module, loaded on first use: it brings `node:child_process`, which commands that
+ * only read state (`list`, `path`) never need and which costs them start-up time.
+ */
+function composeCli(): Promise<typeof import("../compose/compose-cli.ts")> {
+  return import("../compose/compose-cli.ts");
+}
+
 /** Builds a context; provider, compose CLI and endpoint are resolved lazily, once. */
 export function createContext(opts: ContextOptions): CiloContext {
   const env = opts.env;
@@ -106,7 +114,7 @@ export function createContext(opts: ContextOptions): CiloContext {
     },
     compose() {
       if (!compose) {
-        compose = opts.detectCompose ? opts.detectCompose() : detectCompose({ home, env, endpoint: () => ctx.endpoint() });
+        compose = opts.detectCompose ? opts.detectCompose() : composeCli().then((m) => m.detectCompose({ home, env, endpoint: () => ctx.endpoint() }));
         compose.catch(() => {
           compose = undefined;
         });
@@ -115,7 +123,10 @@ export function createContext(opts: ContextOptions): CiloContext {
     },
     runCompose:
       opts.runCompose ??
-      ((cli, target, args, runOpts = {}) => spawnCompose(cli, target, args, { ...runOpts, env: composeEnv(runOpts.env ?? env, ctx.endpoint()) })),
+      (async (cli, target, args, runOpts = {}) => {
+        const { spawnCompose, composeEnv } = await composeCli();
+        return spawnCompose(cli, target, args, { ...runOpts, env: composeEnv(runOpts.env ?? env, ctx.endpoint()) });
+      }),
     clock: opts.clock ?? systemClock,
     log: opts.log ?? stderrLogger,
   };
