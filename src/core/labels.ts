@@ -7,6 +7,13 @@ export const LABEL_HOME_PATH = "cilo.home.path";
 export const LABEL_PROJECT = "cilo.project";
 export const LABEL_ENV = "cilo.env";
 export const LABEL_SERVICE = "cilo.service";
+/**
+ * On a service of the user's compose file: mount this home's CA certificate (the gateway's root) in
+ * its containers, at the label's value (an absolute path) or `/run/cilo/ca.crt` for `"true"`, and
+ * name it in `CILO_CA_CERT` (docs/routing.md, "The same URL inside the env").
+ */
+export const LABEL_CA = "cilo.ca";
+export const DEFAULT_CA_MOUNT = "/run/cilo/ca.crt";
 /** On the resources of a project's shared instance (which carry no `cilo.env`). */
 export const LABEL_SHARED = "cilo.shared";
 

@@ -81,6 +81,13 @@ export class FakeProvider implements RuntimeProvider {
   }
   async disconnectNetwork(networkId: string, containerId: string): Promise<void> {
     this.disconnected.push({ networkId, containerId });
+    const c = this.containers.find((x) => x.id === containerId);
+    if (c) {
+      const { [networkId]: _ip, ...ips } = c.ips;
+      const { [networkId]: _aliases, ...aliases } = c.aliases ?? {};
+      c.ips = ips;
+      c.aliases = aliases;
+    }
   }
   async logs(): Promise<string> {
     return "";
@@ -102,9 +109,12 @@ export class FakeProvider implements RuntimeProvider {
     const c = this.containers.find((x) => x.id === id);
     if (c) c.state = "running";
   }
-  async connectNetwork(networkId: string, containerId: string): Promise<void> {
+  async connectNetwork(networkId: string, containerId: string, aliases: string[] = []): Promise<void> {
     const c = this.containers.find((x) => x.id === containerId);
-    if (c && !(networkId in c.ips)) c.ips = { ...c.ips, [networkId]: "" };
+    if (c && !(networkId in c.ips)) {
+      c.ips = { ...c.ips, [networkId]: "" };
+      c.aliases = { ...c.aliases, [networkId]: aliases };
+    }
   }
   async exec(id: string, cmd: string[]): Promise<{ code: number; output: string }> {
     this.execs.push({ id, cmd });

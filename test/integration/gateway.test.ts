@@ -1,7 +1,7 @@
 // The gateway (issue 12): envs answer by name at http://<service>.<env>.<project>.localhost:<port>/
 // through one Caddy container per CILO_HOME, against the real engine with the offline caddy image.
 import { execFileSync, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { curlGet, GATEWAY_TEST_ENV, writeHttpdProject, gatewayIds } from "../helpers/gateway.ts";
@@ -34,6 +34,8 @@ test.before(async () => {
   // Fails (does not skip) when the engine is missing: CI must not pass without it.
   execFileSync("docker", ["info"], { stdio: "ignore" });
   writeHttpdProject(src, "source\n");
+  // Its containers get this home's CA (docs/routing.md, "The same URL inside the env").
+  appendFileSync(join(src, "compose.yml"), '    labels:\n      cilo.ca: "true"\n');
   gwPort = await freePort();
   // A free HTTPS port too: the default 443 is shared by every test file running on this engine.
   ok(["init", "--dns-port", String(await freePort()), "--gateway-http-port", String(gwPort), "--gateway-https-port", String(await freePort())]);
@@ -70,6 +72,14 @@ test("two envs answer by name at web.<env>.<project>.localhost, each its own pag
   const status = JSON.parse(ok(["status", "a", "--json"]).stdout);
   assert.ok(status.services[0].urls.includes(`http://web.a.${project}.localhost:${gwPort}/`), JSON.stringify(status.services[0].urls));
   assert.is(gatewayIds(home).length, 1);
+});
+
+test("inside an env, its own .test names reach its services through the gateway (network aliases); cilo.ca mounts the CA", () => {
+  const r = ok(["exec", "a", "web", "--", "wget", "-q", "-O", "-", "http://web.a.test/"]);
+  assert.is(r.stdout, "page of env a\n");
+  // The CA certificate is mounted in a service labelled cilo.ca, and CILO_CA_CERT names it.
+  assert.is(ok(["exec", "a", "web", "--", "printenv", "CILO_CA_CERT"]).stdout.trim(), "/run/cilo/ca.crt");
+  assert.is(ok(["exec", "a", "web", "--", "cat", "/run/cilo/ca.crt"]).stdout, readFileSync(join(home, "gateway", "ca.crt"), "utf8"));
 });
 
 test("a down env's name answers 503 naming the env and the command that starts it", () => {

@@ -313,4 +313,28 @@ function reversed(value: unknown): unknown {
   );
 }
 
+test("cilo.ca: a labelled service gets the CA certificate mounted read-only and CILO_CA_CERT; others and no CA path: unchanged", () => {
+  const model = {
+    services: {
+      app: { image: "x", labels: { "cilo.ca": "true" }, environment: { A: "1" } },
+      worker: { image: "x", labels: { "cilo.ca": "/etc/ssl/cilo.pem" }, volumes: ["./d:/d"] },
+      db: { image: "x" },
+    },
+  };
+  const withCa = transformCompose({ model, project: PROJECT, env: ENV, home: HOME, dockerName: SCOPE, subnet: SUBNET, caCert: "/home/u/.cilo/gateway/ca.crt" })
+    .model as Mapping;
+  assert.equal(withCa["services"].app.volumes, ["/home/u/.cilo/gateway/ca.crt:/run/cilo/ca.crt:ro"]);
+  assert.equal(withCa["services"].app.environment, { A: "1", CILO_CA_CERT: "/run/cilo/ca.crt" });
+  assert.equal(withCa["services"].worker.volumes, ["./d:/d", "/home/u/.cilo/gateway/ca.crt:/etc/ssl/cilo.pem:ro"]);
+  assert.is(withCa["services"].db.volumes, undefined);
+  assert.is(run(model).model["services"].app.volumes, undefined, "no CA path given (gateway off, remote engine): nothing mounted");
+  for (const bad of ["relative/path", "/etc/../root/x", "/x:/y", "/a b"]) {
+    const m = { services: { app: { image: "x", labels: { "cilo.ca": bad } } } };
+    assert.throws(
+      () => transformCompose({ model: m, project: PROJECT, env: ENV, home: HOME, dockerName: SCOPE, subnet: SUBNET, caCert: "/h/ca.crt" }),
+      /cilo\.ca/,
+    );
+  }
+});
+
 test.run();

@@ -2,7 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { containerPorts, httpPort, serviceRecordsFromModel } from "../../src/core/env/services.ts";
-import { gatewayNeeded, gatewayNetworks, gatewayRoutes, gatewayUrl, renderGatewayConfig } from "../../src/core/gateway/render.ts";
+import { gatewayAliases, gatewayNeeded, gatewayNetworks, gatewayRoutes, gatewayUrl, renderGatewayConfig } from "../../src/core/gateway/render.ts";
 import { gatewaySettings, publishAddress } from "../../src/core/gateway/gateway.ts";
 import { diagnose } from "../../src/core/reconcile/diagnose.ts";
 import type { ReconcileFacts } from "../../src/core/reconcile/facts.ts";
@@ -130,6 +130,14 @@ test("the gateway is needed while some env has a route to proxy; it joins those 
   s.shared = { shop: { project: "shop", network: "cilo_testhome_shop__shared", subnet: "10.224.250.0/24", services: {} } };
   s.envs["shop/a"]!.services.push({ name: "db", ip: "10.224.250.2", shared: true });
   assert.equal(gatewayNetworks(s), ["cilo_testhome_shop__shared", "cilo_testhome_shop_a"]);
+});
+
+test("inside an env network the gateway answers to the env's exact .test names, not .localhost or wildcards", () => {
+  const s = stateOf(env("shop", "a"), env("shop", "b", { status: "stopped", subnet: "10.224.99.0/24" }));
+  assert.equal(gatewayAliases(s), { cilo_testhome_shop_a: ["api.a.test", "shop.a.test", "web.a.test"] });
+  s.shared = { shop: { project: "shop", network: "cilo_testhome_shop__shared", subnet: "10.224.250.0/24", services: {} } };
+  s.envs["shop/a"]!.services.push({ name: "db", ip: "10.224.250.2", shared: true });
+  assert.not.ok("cilo_testhome_shop__shared" in gatewayAliases(s), "a shared network gets no aliases");
 });
 
 test("port rule: cilo.port label, else the single exposed or published container port, else none (80)", () => {

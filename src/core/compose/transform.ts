@@ -1,5 +1,5 @@
 import { CiloError, ExitCode } from "../errors.ts";
-import { envLabels, LABEL_SERVICE, type HomeRef } from "../labels.ts";
+import { DEFAULT_CA_MOUNT, envLabels, LABEL_CA, LABEL_SERVICE, type HomeRef } from "../labels.ts";
 import { readdressNetworks } from "./readdress-networks.ts";
 import { stringifyComposeYaml } from "./compose-yaml.ts";
 import { invalid, isMapping, labelMap, mappingOf, type Mapping } from "./model-shape.ts";
@@ -37,6 +37,12 @@ export interface TransformInput {
    * subnets are left as written.
    */
   networkSubnets?: Record<string, string>;
+  /**
+   * The host path of this home's CA certificate, mounted read-only into services labelled
+   * `cilo.ca` (LABEL_CA). Absent (no gateway, or an engine that cannot bind host files): the label
+   * is left without effect.
+   */
+  caCert?: string;
 }
 
 export interface TransformResult {
@@ -89,6 +95,7 @@ export function transformCompose(input: TransformInput): TransformResult {
       continue;
     }
     transformService(name, service, scope.labels);
+    if (input.caCert !== undefined) mountCa(name, service, input.caCert);
     dropReferences(name, service, shared);
     joinExtraNetworks(service, Object.keys(extra));
   }
@@ -250,6 +257,23 @@ function transformService(name: string, service: Mapping, envLabelSet: Record<st
   }
   if (service["networks"] !== undefined) service["networks"] = withEnvNetwork(name, service["networks"]);
   service["labels"] = { ...labelMap(service["labels"], `service "${name}"`), ...envLabelSet, [LABEL_SERVICE]: name };
+}
+
+/** A service labelled `cilo.ca` gets the CA certificate mounted read-only and `CILO_CA_CERT` naming it. */
+function mountCa(name: string, service: Mapping, hostPath: string): void {
+  const value = (service["labels"] as Record<string, unknown>)[LABEL_CA];
+  if (value === undefined || value === "false") return;
+  const target = value === "true" || value === "" ? DEFAULT_CA_MOUNT : String(value);
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(target) || target.split("/").includes("..")) {
+    throw invalid(`service "${name}"`, `label ${LABEL_CA} must be "true" or an absolute path inside the container, not ${JSON.stringify(target.slice(0, 80))}`);
+  }
+  if (/[:\0-\x1f]/.test(hostPath))
+    throw invalid(`service "${name}"`, `the CA certificate path ${JSON.stringify(hostPath)} cannot be mounted (it has ":" or control characters)`);
+  const volumes = Array.isArray(service["volumes"]) ? service["volumes"] : [];
+  service["volumes"] = [...volumes, `${hostPath}:${target}:ro`];
+  const environment = service["environment"];
+  if (Array.isArray(environment)) service["environment"] = [...environment, `CILO_CA_CERT=${target}`];
+  else service["environment"] = { ...(environment && typeof environment === "object" ? environment : {}), CILO_CA_CERT: target };
 }
 
 /** Whether a service's `network_mode` stays; refuses the modes that would leave the env. */

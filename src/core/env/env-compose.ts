@@ -58,6 +58,8 @@ export interface RenderOptions {
   shared?: { services: string[]; network: string };
   /** Networks of other envs this env joins. */
   joinNetworks?: string[];
+  /** This home's CA certificate on the host, for services labelled `cilo.ca`. */
+  caCert?: string;
 }
 
 export interface RenderedEnv extends ResolvedEnvModel {
@@ -84,6 +86,7 @@ export function writeEnvCompose(rec: EnvRecord, home: HomeRef, resolved: Resolve
     ...(opts.shared && opts.shared.services.length > 0 ? { shared: opts.shared } : {}),
     ...(opts.joinNetworks && opts.joinNetworks.length > 0 ? { joinNetworks: opts.joinNetworks } : {}),
     networkSubnets: rec.extra_subnets ?? {},
+    ...(opts.caCert !== undefined ? { caCert: opts.caCert } : {}),
   });
   const path = renderedComposePath(rec);
   mkdirSync(join(rec.workspace, ".cilo"), { recursive: true });

@@ -15,6 +15,7 @@ import { acquireShared, releaseShared, sharedServiceNames } from "../shared/shar
 import { joinedNetworks, resolveSharedNetworks } from "../shared/shared-networks.ts";
 import type { ContainerState, RuntimeProvider } from "../runtime/provider.ts";
 import type { RunResult } from "../proc/run.ts";
+import { containerCaCert } from "../gateway/ca-env.ts";
 import { envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
 import { ensureExtraSubnets } from "./extra-subnets.ts";
 import { currentProject } from "../config/current-project.ts";
@@ -89,7 +90,12 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
     if (dropped.length > 0) await releaseShared(ctx, rec.project, rec.name, dropped);
     let shared: { network: string; containers: ContainerState[] } | undefined;
     if (sharedNames.length > 0) shared = await acquireShared(ctx, rec, resolved.model, sharedNames);
-    const renderOpts = { ...(shared ? { shared: { services: sharedNames, network: shared.network } } : {}), joinNetworks };
+    const caCert = containerCaCert(ctx, home!.id, resolved.model);
+    const renderOpts = {
+      ...(shared ? { shared: { services: sharedNames, network: shared.network } } : {}),
+      joinNetworks,
+      ...(caCert !== undefined ? { caCert } : {}),
+    };
     let rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
     const services = serviceRecordsFromModel({ services: { ...(resolved.model["services"] as object) } }, resolved.config)
       .filter((s) => rendered.services.includes(s.name) || sharedNames.includes(s.name))

@@ -1,4 +1,5 @@
-import { caEnvironment, ensureCaBundle } from "./ca.ts";
+import { LABEL_CA } from "../labels.ts";
+import { caEnvironment, caFiles, ensureCa, ensureCaBundle } from "./ca.ts";
 import { gatewayDisabled } from "./gateway.ts";
 
 /**
@@ -10,4 +11,26 @@ import { gatewayDisabled } from "./gateway.ts";
 export function hostCaEnvironment(home: string, homeId: string, env: NodeJS.ProcessEnv): Record<string, string> {
   if (gatewayDisabled(env)) return {};
   return caEnvironment(ensureCaBundle(home, homeId, env).bundle);
+}
+
+/**
+ * The host path of this home's CA certificate for services labelled `cilo.ca` (created on first
+ * use), or nothing: with the gateway off, when no service asks, or on an engine reached over
+ * `tcp://`/`ssh://`, whose containers cannot bind a file of this machine (docs/routing.md).
+ */
+export function containerCaCert(
+  ctx: { home: string; env: NodeJS.ProcessEnv; endpoint(): { host: string } },
+  homeId: string,
+  model: Record<string, unknown>,
+): string | undefined {
+  if (gatewayDisabled(ctx.env)) return undefined;
+  const services = Object.values((model["services"] ?? {}) as Record<string, { labels?: unknown }>);
+  const asks = services.some((s) => {
+    const labels = s?.labels;
+    if (Array.isArray(labels)) return labels.some((l) => typeof l === "string" && l.startsWith(`${LABEL_CA}=`));
+    return labels !== null && typeof labels === "object" && LABEL_CA in labels;
+  });
+  if (!asks || !/^(unix|npipe):\/\//.test(ctx.endpoint().host)) return undefined;
+  ensureCa(ctx.home, homeId);
+  return caFiles(ctx.home).cert;
 }

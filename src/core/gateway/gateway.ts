@@ -12,6 +12,7 @@ import {
   GATEWAY_CONFIG_DIR,
   GATEWAY_CONFIG_FILE,
   GATEWAY_INNER_HTTP_PORT,
+  gatewayAliases,
   gatewayNeeded,
   gatewayNetworks,
   gatewayRoutes,
@@ -111,9 +112,10 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
       await provider.putFile(id, GATEWAY_CA_CERT, ca.cert);
     };
     const networks = gatewayNetworks(state);
+    const aliases = gatewayAliases(state, routes);
     const started = Date.now();
     if (keep) {
-      await joinNetworks(provider, keep, networks, state.home_id);
+      await joinNetworks(provider, (await provider.inspectContainer(keep.id)) ?? keep, networks, aliases, state.home_id);
       await putCa(keep.id);
       await provider.putFile(keep.id, CONFIG_PATH, config);
       const r = await provider.exec(keep.id, reloadCommand());
@@ -122,7 +124,7 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
     }
     const id = await createGateway(provider, homeRef(state, home), settings, fingerprint);
     try {
-      for (const n of networks) await provider.connectNetwork(n, id);
+      for (const n of networks) await provider.connectNetwork(n, id, aliases[n] ?? []);
       await putCa(id);
       await provider.putFile(id, GATEWAY_FRONT_PATH, renderFrontConfig());
       await provider.putFile(id, CONFIG_PATH, config);
@@ -172,10 +174,22 @@ async function createGateway(provider: RuntimeProvider, home: { id: string; path
   });
 }
 
-/** Joins the networks the routes need and leaves this home's env networks they no longer need. */
-async function joinNetworks(provider: RuntimeProvider, c: ContainerState, want: string[], homeId: string): Promise<void> {
+/**
+ * Joins the networks the routes need, with their aliases (a network whose aliases changed, e.g. a
+ * service added by a later `up`, is joined again), and leaves this home's env networks they no
+ * longer need.
+ */
+async function joinNetworks(provider: RuntimeProvider, c: ContainerState, want: string[], aliases: Record<string, string[]>, homeId: string): Promise<void> {
   const have = Object.keys(c.ips);
-  for (const n of want) if (!have.includes(n)) await provider.connectNetwork(n, c.id);
+  for (const n of want) {
+    const names = aliases[n] ?? [];
+    if (have.includes(n)) {
+      const current = c.aliases?.[n];
+      if (current === undefined || names.every((a) => current.includes(a))) continue;
+      await provider.disconnectNetwork(n, c.id);
+    }
+    await provider.connectNetwork(n, c.id, names);
+  }
   for (const n of have) {
     if (!want.includes(n) && n.startsWith(`cilo_${homeId}_`)) await provider.disconnectNetwork(n, c.id);
   }

@@ -124,6 +124,26 @@ export function gatewayNetworks(state: State): string[] {
 }
 
 /**
+ * The names the gateway answers to inside each env network (docs/routing.md, "The same URL inside
+ * the env"): the env's exact `.test`-style names (not `.localhost`, which a container resolves to
+ * itself, nor wildcards, which Docker's DNS has no form for) as network aliases of the gateway, so
+ * that a container of the env fetches `http://web.feat-x.test/` through the gateway as the host
+ * does. Keyed by network, each list sorted; shared networks get none.
+ */
+export function gatewayAliases(state: State, routes: GatewayRoute[] = gatewayRoutes(state)): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [key, rec] of Object.entries(state.envs)) {
+    if (rec.status !== "running" || !rec.services.some((s) => s.ip && !s.shared)) continue;
+    const names = routes
+      .filter((r) => r.env === key)
+      .flatMap((r) => r.hosts)
+      .filter((h) => !h.startsWith("*.") && !h.endsWith(`.${LOCALHOST_TLD}`));
+    out[rec.docker_name] = [...new Set(names)].sort();
+  }
+  return out;
+}
+
+/**
  * The gateway's Caddy config (JSON) for a routing table: one HTTP server on port 80 of the
  * container, a route per entry (reverse proxy, or a 503 page naming the env and the command that
  * starts it), a 404 page for a name no env has, and a short page when an upstream does not answer.

@@ -25,7 +25,8 @@ export interface RuntimeProvider {
   /** Starts a created container. A published port in use throws E_DOCKER_PORT_TAKEN. */
   startContainer(id: string): Promise<void>;
   /** Attaches a container to a network (no error if it is on it already). */
-  connectNetwork(networkId: string, containerId: string): Promise<void>;
+  /** Joins a container to a network; `aliases` are extra names the network's DNS answers with its address. */
+  connectNetwork(networkId: string, containerId: string, aliases?: string[]): Promise<void>;
   /** Runs a command in a running container and waits for it. */
   exec(id: string, cmd: string[]): Promise<{ code: number; output: string }>;
   /** Writes one file into a container (running or not), creating its folder; works on remote engines. */
@@ -63,6 +64,8 @@ export interface ContainerState {
   restartCount?: number;
   /** IP per network name. */
   ips: Record<string, string>;
+  /** Network aliases per network name (from inspect only; a list does not carry them). */
+  aliases?: Record<string, string[]>;
 }
 
 export interface NetworkState {

@@ -69,6 +69,7 @@ export class DockerProvider implements RuntimeProvider {
           .filter(([, n]) => n.IPAddress)
           .map(([name, n]) => [name, n.IPAddress]),
       ),
+      aliases: Object.fromEntries(Object.entries(info.NetworkSettings.Networks ?? {}).map(([name, n]) => [name, n.Aliases ?? []])),
     };
   }
 
@@ -177,9 +178,9 @@ export class DockerProvider implements RuntimeProvider {
     }
   }
 
-  async connectNetwork(networkId: string, containerId: string): Promise<void> {
+  async connectNetwork(networkId: string, containerId: string, aliases: string[] = []): Promise<void> {
     try {
-      await this.docker.getNetwork(networkId).connect({ Container: containerId });
+      await this.docker.getNetwork(networkId).connect({ Container: containerId, ...(aliases.length > 0 ? { EndpointConfig: { Aliases: aliases } } : {}) });
     } catch (e: any) {
       const text = String(e?.json?.message ?? e?.message ?? "");
       if (e?.statusCode === 403 && /already exists|already attached/i.test(text)) return;
