@@ -25,7 +25,10 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .option("--gateway-https-port <port>", "Loopback port the gateway publishes HTTPS on (default 443)")
     .option("--gateway-image <image>", "The gateway's image (default caddy:2; CILO_GATEWAY_IMAGE overrides)")
     .option("--forward-ports <first-last>", "Host ports TCP forwards of non-HTTP services come from (default 15000-15999)")
-    .option("--routing <mode>", "direct (default: .test names answer container IPs) or gateway (they answer the gateway)")
+    .option(
+      "--routing <mode>",
+      "auto (default: gateway where this host cannot reach container IPs, else direct), direct (.test names answer container IPs) or gateway (they answer the gateway)",
+    )
     .option("--json", "Print the settings as JSON")
     .action(lazy(ctx, sink, () => import("./commands/init.ts")));
 

@@ -1,6 +1,6 @@
 // The gateway where container IPs are unreachable (issue 12, task E): cilo on the host drives the
 // second engine `cilo-e2` (scripts/test-second-engine.sh: a network namespace, tcp://10.213.77.2:2375)
-// with `--routing gateway`. The host reaches only what that engine publishes on its address, as
+// with the default `--routing auto`, which must pick gateway. The host reaches only what that engine publishes on its address, as
 // with Docker Desktop and remote engines. Every request goes by name; curl's --resolve stands in
 // for a resolver, mapping a name to the gateway's address and nothing else (never a container IP).
 //
@@ -49,7 +49,9 @@ test.before(async () => {
   writeHttpdProject(src, "source\n");
   gwPort = await freePort();
   dnsPort = await freePort();
-  ok(["init", "--routing", "gateway", "--dns-port", String(dnsPort), "--gateway-http-port", String(gwPort)]);
+  // Routing left at its default, auto: the probe must find that this host cannot reach the
+  // engine's container IPs and answer .test names with the gateway's address.
+  ok(["init", "--dns-port", String(dnsPort), "--gateway-http-port", String(gwPort)]);
   for (const e of ["a", "b"]) {
     ok(["create", e]);
     writeFileSync(join(ok(["path", e]).stdout.trim(), "www/index.html"), `page of env ${e}\n`);
@@ -72,6 +74,9 @@ test("env a's container IP does not give its page to the host (the topology unde
   // what matters is that env a's page never comes back from it.
   const r = spawnSync("curl", ["-s", "--max-time", "2", `http://${ip}/`], { encoding: "utf8" });
   assert.is.not(r.stdout, "page of env a\n", `the container IP ${ip} answered from the host: not the topology this test is about`);
+  // auto routing probed the gateway once its first env ran, and chose gateway.
+  const doctor = run(["doctor"]).stdout;
+  assert.match(doctor, /Routing\s+gateway: auto: this host cannot reach container IPs of tcp:\/\/10\.213\.77\.2:2375/, doctor);
 });
 
 test("two envs answer by name through the gateway published on the engine's address", async () => {

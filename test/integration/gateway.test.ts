@@ -72,6 +72,8 @@ test("two envs answer by name at web.<env>.<project>.localhost, each its own pag
   const status = JSON.parse(ok(["status", "a", "--json"]).stdout);
   assert.ok(status.services[0].urls.includes(`http://web.a.${project}.localhost:${gwPort}/`), JSON.stringify(status.services[0].urls));
   assert.is(gatewayIds(home).length, 1);
+  // auto routing (the default) probed the gateway: a local engine's container IPs answer here.
+  assert.match(run(["doctor"]).stdout, /Routing\s+direct: auto: this host reaches container IPs/);
 });
 
 test("inside an env, its own .test names reach its services through the gateway (network aliases); cilo.ca mounts the CA", () => {

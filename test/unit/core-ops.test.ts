@@ -73,7 +73,8 @@ test("createEnv records the env, copies the workspace and validates the project 
     assert.is(call.target.cwd, rec.workspace);
     // The rendered file carries the env's labels with this home's id.
     const rendered = readFileSync(join(rec.workspace, ".cilo", "compose.yml"), "utf8");
-    assert.match(rendered, new RegExp(`cilo.home: ${state.home_id}`));
+    // Quoted or not: the YAML writer quotes ids such as "e5343353" that an old parser could misread.
+    assert.match(rendered, new RegExp(`cilo.home: "?${state.home_id}"?\n`));
     assert.equal(ctx.fake.removed, []);
   } finally {
     removeDir(dir);

@@ -9,6 +9,7 @@ import type { ReconcileFacts } from "../../src/core/reconcile/facts.ts";
 import { emptyState, STATE_VERSION, type EnvRecord, type State } from "../../src/core/state/schema.ts";
 import { validateState } from "../../src/core/state/validate.ts";
 import { dnsEnvsFromState } from "../../src/core/dns/from-state.ts";
+import { effectiveRouting, needsProbe } from "../../src/core/gateway/routing.ts";
 import { parseInitOptions } from "../../src/cli/commands/init.ts";
 
 const T0 = "2030-01-01T00:00:00.000Z";
@@ -212,7 +213,7 @@ test("state: gateway settings and service ports are optional and validated; init
     gateway_image: "cilo-test/caddy:latest",
     routing: "gateway",
   });
-  for (const bad of [{ gatewayHttpPort: "http" }, { routing: "auto" }, { gatewayImage: "-x" }]) {
+  for (const bad of [{ gatewayHttpPort: "http" }, { routing: "sometimes" }, { gatewayImage: "-x" }]) {
     assert.throws(
       () => parseInitOptions(bad as any),
       (e: any) => e.exitCode === 2,
@@ -228,6 +229,31 @@ test("routing gateway: .test names answer the gateway's address", () => {
     dnsEnvsFromState(s)[0]!.services.map((x) => x.ip),
     ["127.0.0.1", "127.0.0.1"],
   );
+});
+
+test("routing auto (the default): direct until probed; the probe's finding picks direct or gateway; direct/gateway as set", () => {
+  const s = stateOf(env("shop", "a"));
+  assert.is(effectiveRouting(s.config).mode, "direct");
+  assert.match(effectiveRouting(s.config).why, /not probed yet/);
+  assert.ok(needsProbe(s.config, "unix:///var/run/docker.sock"));
+  s.config.routing_probe = { endpoint: "tcp://10.213.77.2:2375", target: "172.17.0.2:80", reachable: false, at: T0 };
+  assert.is(effectiveRouting(s.config).mode, "gateway");
+  assert.match(effectiveRouting(s.config).why, /cannot reach container IPs of tcp:\/\/10\.213\.77\.2:2375/);
+  assert.equal(
+    dnsEnvsFromState(s)[0]!.services.map((x) => x.ip),
+    ["127.0.0.1", "127.0.0.1"],
+  );
+  assert.not.ok(needsProbe(s.config, "tcp://10.213.77.2:2375"), "probed once per endpoint");
+  assert.ok(needsProbe(s.config, "unix:///var/run/docker.sock"), "another endpoint is probed again");
+  s.config.routing_probe.reachable = true;
+  assert.is(effectiveRouting(s.config).mode, "direct");
+  s.config.routing = "gateway";
+  assert.equal(effectiveRouting(s.config), { mode: "gateway", why: "set with cilo init --routing gateway" });
+  assert.not.ok(needsProbe(s.config, "unix:///x"), "a mode set by hand is never probed");
+  assert.equal(validateState(s), []);
+  (s.config as unknown as Record<string, unknown>)["routing_probe"] = { endpoint: 1 };
+  assert.ok(validateState(s).some((p) => p.includes("routing_probe")));
+  assert.equal(parseInitOptions({ routing: "auto" }).routing, "auto");
 });
 
 function facts(state: State, containers: ReconcileFacts["docker"] extends infer D ? (D extends { containers: infer C } ? C : never) : never): ReconcileFacts {

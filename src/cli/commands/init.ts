@@ -36,7 +36,7 @@ export default async function init(ctx: CiloContext, opts: InitOptions): Promise
   println(`  subnet pool  ${c.subnet_pool} in /${c.subnet_size}s (${poolCapacity(c.subnet_pool, c.subnet_size)} envs)`);
   println(`  dns          127.0.0.1:${c.dns_port}, suffix .${c.dns_suffix}`);
   println(
-    `  gateway      http port ${c.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT}, https port ${c.gateway_https_port ?? DEFAULT_GATEWAY_HTTPS_PORT}, image ${c.gateway_image ?? DEFAULT_GATEWAY_IMAGE}, routing ${c.routing ?? "direct"}`,
+    `  gateway      http port ${c.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT}, https port ${c.gateway_https_port ?? DEFAULT_GATEWAY_HTTPS_PORT}, image ${c.gateway_image ?? DEFAULT_GATEWAY_IMAGE}, routing ${c.routing ?? "auto"}`,
   );
   println(`  tcp forwards ports ${c.forward_ports ?? DEFAULT_FORWARD_RANGE}`);
   return 0;

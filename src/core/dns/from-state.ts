@@ -1,3 +1,4 @@
+import { effectiveRouting } from "../gateway/routing.ts";
 import { isPrivateUseSuffix } from "../dns-names.ts";
 import { readTextFile, resolveDockerEndpoint } from "../docker-endpoint.ts";
 import { publishAddress } from "../gateway/gateway.ts";
@@ -33,7 +34,7 @@ export function gatewayDnsAddressFor(env: NodeJS.ProcessEnv): string {
  * for this process's engine) instead of the container's.
  */
 export function dnsEnvsFromState(state: State, gatewayAddress?: string): DnsEnv[] {
-  const viaGateway = state.config.routing === "gateway";
+  const viaGateway = effectiveRouting(state.config).mode === "gateway";
   const gateway = viaGateway ? (gatewayAddress ?? GATEWAY_DNS_ADDRESS) : "";
   return Object.values(state.envs)
     .filter((e) => e.status === "running")

@@ -180,7 +180,9 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
   // The env is up whatever the gateway does: a gateway failure is reported, not recorded on the env.
   // Forwards first (they are the env's own), then the gateway even when they failed.
   const forwards = await syncForwards(ctx, key).catch((e: unknown) => e);
-  await syncGateway(ctx);
+  const gateway = await syncGateway(ctx);
+  // The first gateway on this engine found out how the host reaches containers (auto routing).
+  if ("routingChanged" in gateway && gateway.routingChanged) await refreshDns(ctx);
   if (!Array.isArray(forwards)) throw forwards;
   if (forwards.length > 0) done = { ...done, forwards };
   return done;

@@ -7,7 +7,8 @@ import { isImageReference } from "../image-ref.ts";
 import { gatewayContainerName, gatewayLabels, LABEL_GATEWAY, LABEL_HOME, LABEL_MANAGED } from "../labels.ts";
 import type { ContainerState, RuntimeProvider } from "../runtime/provider.ts";
 import type { State } from "../state/schema.ts";
-import { homeRef, readState } from "../state/store.ts";
+import { homeRef, readState, withState } from "../state/store.ts";
+import { effectiveRouting, needsProbe, probeRecord, gatewayAnswersAt } from "./routing.ts";
 import {
   GATEWAY_CONFIG_DIR,
   GATEWAY_CONFIG_FILE,
@@ -73,7 +74,7 @@ export type GatewaySyncResult =
   | { action: "disabled" }
   | { action: "none" }
   | { action: "removed" }
-  | { action: "created" | "reloaded"; container: string; routes: number; reloadMs: number };
+  | { action: "created" | "reloaded"; container: string; routes: number; reloadMs: number; routingChanged?: boolean };
 
 /** This home's gateway containers (one, unless something went wrong), found by labels and name. */
 export async function findGateway(provider: RuntimeProvider, homeId: string): Promise<ContainerState[]> {
@@ -120,7 +121,8 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
       await provider.putFile(keep.id, CONFIG_PATH, config);
       const r = await provider.exec(keep.id, reloadCommand());
       if (r.code !== 0) throw gatewayError(`The gateway refused its new config: ${lastLine(r.output)}`);
-      return { action: "reloaded", container: keep.name, routes: routes.length, reloadMs: Date.now() - started };
+      const reloadMs = Date.now() - started;
+      return { action: "reloaded", container: keep.name, routes: routes.length, reloadMs, routingChanged: await probeRouting(ctx, provider, keep.id) };
     }
     const id = await createGateway(provider, homeRef(state, home), settings, fingerprint);
     try {
@@ -139,7 +141,33 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
       await provider.removeContainer(id).catch(() => {});
       throw e;
     }
-    return { action: "created", container: gatewayContainerName(state.home_id), routes: routes.length, reloadMs: Date.now() - started };
+    const reloadMs = Date.now() - started;
+    return {
+      action: "created",
+      container: gatewayContainerName(state.home_id),
+      routes: routes.length,
+      reloadMs,
+      routingChanged: await probeRouting(ctx, provider, id),
+    };
+  });
+}
+
+/**
+ * `auto` routing (docs/routing.md, "Modes"): once per engine endpoint, whether this host reaches
+ * the running gateway's container IP (an HTTP request its own 404 page answers). The finding is recorded in
+ * state; true when it changed the routing in force, so the caller refreshes DNS.
+ */
+async function probeRouting(ctx: CiloContext, provider: RuntimeProvider, id: string): Promise<boolean> {
+  const endpoint = ctx.endpoint().host;
+  if (!needsProbe(readState(ctx).config, endpoint)) return false;
+  const ip = Object.values((await provider.inspectContainer(id))?.ips ?? {}).find((a) => isIP(a) === 4);
+  if (ip === undefined) return false;
+  const target = `${ip}:${GATEWAY_INNER_HTTP_PORT}`;
+  const record = probeRecord(endpoint, target, await gatewayAnswersAt(ip, GATEWAY_INNER_HTTP_PORT), new Date(ctx.clock.now()));
+  return withState(ctx, (state) => {
+    const before = effectiveRouting(state.config).mode;
+    state.config.routing_probe = record;
+    return effectiveRouting(state.config).mode !== before;
   });
 }
 

@@ -1,3 +1,4 @@
+import { effectiveRouting } from "../gateway/routing.ts";
 import { gatewayDisabled } from "../gateway/gateway.ts";
 import { sharedGraceMs } from "../shared/shared-instance.ts";
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
@@ -38,6 +39,10 @@ export async function gatherFacts(ctx: CiloContext): Promise<ReconcileFacts> {
   const liveHomes = docker.kind === "ok" && state.kind === "ok" ? liveOtherHomes(docker, state.state.home_id, home) : [];
   checks.push(stateCheck(home, state));
   const dns = state.kind === "ok" ? await dnsFact(ctx, state.state, checks) : undefined;
+  if (state.kind === "ok") {
+    const routing = effectiveRouting(state.state.config);
+    checks.push({ name: "Routing", ok: true, detail: `${routing.mode}: ${routing.why}` });
+  }
   return {
     home,
     envsRoots: [...new Set([envs, realPath(envs)])],

@@ -17,18 +17,30 @@ export interface StateConfig {
   /** The gateway's image (`cilo init --gateway-image`); `CILO_GATEWAY_IMAGE` overrides; default `caddy:2`. */
   gateway_image?: string;
   /**
-   * How the host reaches envs (`cilo init --routing`): `direct` (default) answers `.test` names with
-   * container IPs; `gateway` answers them with the gateway's address. `.localhost` names always go
-   * through the gateway.
+   * How the host reaches envs (`cilo init --routing`): `direct` answers `.test` names with
+   * container IPs; `gateway` answers them with the gateway's address; `auto` (the default, also
+   * when absent) is `gateway` where a probe found container IPs unreachable from this host, else
+   * `direct` (`effectiveRouting`). `.localhost` names always go through the gateway.
    */
   routing?: RoutingMode;
+  /** What the `auto` routing probe found, for one engine endpoint (docs/routing.md, "Modes"). */
+  routing_probe?: RoutingProbe;
   /** Host ports TCP forwards are taken from, `<first>-<last>` (`cilo init --forward-ports`); default 15000-15999. */
   forward_ports?: string;
 }
 
-export type RoutingMode = "direct" | "gateway";
+export type RoutingMode = "direct" | "gateway" | "auto";
 
-export const ROUTING_MODES: readonly RoutingMode[] = ["direct", "gateway"];
+export const ROUTING_MODES: readonly RoutingMode[] = ["direct", "gateway", "auto"];
+
+/** Whether this host reached a container IP of the engine at `endpoint` (a TCP connect to the gateway). */
+export interface RoutingProbe {
+  endpoint: string;
+  reachable: boolean;
+  /** The `ip:port` tried. */
+  target: string;
+  at: string;
+}
 
 export const DEFAULT_CONFIG: StateConfig = {
   subnet_pool: "10.224.0.0/12",

@@ -56,6 +56,18 @@ export function validateState(value: unknown): string[] {
       problems.push(`\`config.forward_ports\` ${shown(String(c.forward_ports))} is not a port range such as 15000-15999`);
     if (c.routing !== undefined && !ROUTING_MODES.includes(c.routing))
       problems.push(`\`config.routing\` ${shown(c.routing)} is not one of ${ROUTING_MODES.join(", ")}`);
+    const probe = c.routing_probe;
+    if (
+      probe !== undefined &&
+      !(
+        isRecord(probe) &&
+        typeof probe.endpoint === "string" &&
+        typeof probe.reachable === "boolean" &&
+        typeof probe.target === "string" &&
+        typeof probe.at === "string"
+      )
+    )
+      problems.push("`config.routing_probe` is not {endpoint, reachable, target, at}");
   }
   if (!isRecord(s.envs)) {
     problems.push("`envs` is missing or not an object");
