@@ -19,6 +19,7 @@ import { envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compos
 import { ensureExtraSubnets } from "./extra-subnets.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
+import { qualifiedEnv } from "../names.ts";
 import { checkDnsNames, refreshDns } from "../dns/dns.ts";
 import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
 import { waitForServices } from "../runtime/wait-services.ts";
@@ -37,7 +38,7 @@ export interface UpEnvOptions {
   share?: string[];
   /** Services this env runs privately even if marked shared. */
   isolate?: string[];
-  /** Envs (`<project>/<env>` or `<env>`) whose network this env joins; remembered for later ups. */
+  /** Envs (`<env>` or `<project>:<env>`) whose network this env joins; remembered for later ups. */
   sharedNetworks?: string[];
   /** Output of the compose CLI, as it comes. */
   onOutput?: (chunk: string) => void;
@@ -241,7 +242,7 @@ async function ensureFreeSubnet(ctx: CiloContext, rec: EnvRecord): Promise<EnvRe
   if (existing) {
     if (existing.subnets.includes(rec.subnet)) return rec;
     throw new CiloError("E_NETWORK_MISMATCH", `The network ${own} exists with subnet ${existing.subnets.join(", ") || "none"}, not ${rec.subnet} as recorded`, {
-      hint: `Run cilo down ${rec.project}/${rec.name} to remove it, then up again`,
+      hint: `Run cilo down ${qualifiedEnv(rec.project, rec.name)} to remove it, then up again`,
     });
   }
   const foreign = await foreignSubnets(provider, [own], nets);
