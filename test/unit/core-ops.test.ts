@@ -134,7 +134,9 @@ test("upEnv: compose failing marks the env failed with compose's reason and rele
       () => undefined,
       (e) => e,
     );
-    assert.is(err?.code, "E_COMPOSE");
+    // A failed pull is told as such, naming the service and its image (issue 14 item 3e).
+    assert.is(err?.code, "E_IMAGE_PULL");
+    assert.match(err.message, /the image nginx\S* of service \w+ could not be pulled: pull access denied for nginx/);
     const rec = readState(ctx).envs["shop/feat-x"]!;
     assert.is(rec.status, "failed");
     assert.match(rec.error ?? "", /pull access denied/);

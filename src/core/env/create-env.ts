@@ -147,11 +147,12 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
       });
     }
     progress("Validating the compose project");
-    const rendered = await renderEnvCompose(ctx, rec, home!);
+    const source = sourceOf(workspaceMade, opts, dir);
+    // With its source, so that an invalid compose file is named where the user wrote it.
+    const rendered = await renderEnvCompose(ctx, { ...rec, source }, home!);
     const { serviceRecordsFromModel } = await import("./services.ts");
     const services = serviceRecordsFromModel(rendered.rendered, config);
     await checkDnsNames({ ...rec, services }, readState(ctx));
-    const source = sourceOf(workspaceMade, opts, dir);
     const created = await withState(ctx, (state) => {
       const r = state.envs[envKey(project, name)];
       if (!r) throw new CiloError("E_ENV_VANISHED", `The env ${project}/${name} was removed while it was being created`);

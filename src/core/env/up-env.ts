@@ -1,5 +1,7 @@
 import { CiloError, messageOf } from "../errors.ts";
 import { composeFailure, engineLost } from "../compose/compose-cli.ts";
+import { pullFailure } from "../compose/compose-errors.ts";
+import { isRecord } from "../is-record.ts";
 import { failpoint } from "../failpoint.ts";
 import { isProcessAlive } from "../proc/processes.ts";
 import type { HomeRef } from "../labels.ts";
@@ -111,7 +113,8 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
       // may have made a network on this env's subnet since it was checked: compose then fails to
       // create the env network ("Pool overlaps") and has made nothing else. Take a free subnet
       // now that the other network is visible, and run compose again.
-      if (attempt >= SUBNET_RACE_ATTEMPTS || !/Pool overlaps/i.test(`${r.stderr}\n${r.stdout}`)) throw await upFailure(`Starting ${key} failed`, r, provider);
+      if (attempt >= SUBNET_RACE_ATTEMPTS || !/Pool overlaps/i.test(`${r.stderr}\n${r.stdout}`))
+        throw await upFailure(`Starting ${key} failed`, r, provider, rendered.rendered);
       rec = await ensureExtraSubnets(ctx, await ensureFreeSubnet(ctx, rec), resolved.model);
       rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
     }
@@ -212,9 +215,15 @@ async function restoreAfterPreflight(ctx: CiloContext, before: EnvRecord, pid: n
 const SUBNET_RACE_ATTEMPTS = 3;
 
 /** compose's failure, or the engine's when compose's output does not say but the engine no longer answers. */
-async function upFailure(what: string, r: RunResult, provider: RuntimeProvider): Promise<CiloError> {
+async function upFailure(what: string, r: RunResult, provider: RuntimeProvider, model: Record<string, unknown>): Promise<CiloError> {
   const failure = composeFailure(what, r, { during: "up" });
   if (failure.code !== "E_COMPOSE") return failure;
+  const pull = pullFailure(`${r.stdout}\n${r.stderr}`, imagesOf(model));
+  if (pull) {
+    return new CiloError("E_IMAGE_PULL", `${what}: the image ${pull.image} of service ${pull.service} could not be pulled: ${pull.reason}`, {
+      hint: `Check the image name, or make ${pull.image} available to the engine (docker pull, docker load or docker build), then up again`,
+    });
+  }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error("no answer within 5 s")), 5000);
@@ -228,6 +237,14 @@ async function upFailure(what: string, r: RunResult, provider: RuntimeProvider):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Each service's image in a compose model. */
+function imagesOf(model: Record<string, unknown>): Record<string, string> {
+  const services = isRecord(model["services"]) ? model["services"] : {};
+  const images: Record<string, string> = {};
+  for (const [name, svc] of Object.entries(services)) if (isRecord(svc) && typeof svc["image"] === "string") images[name] = svc["image"];
+  return images;
 }
 
 /**
