@@ -18,29 +18,21 @@ function run(args: string[], cwd: string): CliResult {
   return cilo(args, { home, cwd });
 }
 
+// A running busybox service, then what each test adds to it.
+const WEB = `services:
+  web:
+    image: cilo-test/busybox:latest
+    command: ["sleep", "3600"]
+`;
+
+function writeProject(dir: string, compose: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "docker-compose.yml"), compose);
+}
+
 test.before(async () => {
-  mkdirSync(invalid, { recursive: true });
-  writeFileSync(
-    join(invalid, "docker-compose.yml"),
-    `services:
-  web:
-    image: cilo-test/busybox:latest
-    command: ["sleep", "3600"]
-    ports: "abc"
-    foo: bar
-`,
-  );
-  mkdirSync(pulls, { recursive: true });
-  writeFileSync(
-    join(pulls, "docker-compose.yml"),
-    `services:
-  web:
-    image: cilo-test/busybox:latest
-    command: ["sleep", "3600"]
-  api:
-    image: cilo-test/does-not-exist:1
-`,
-  );
+  writeProject(invalid, `${WEB}    ports: "abc"\n    foo: bar\n`);
+  writeProject(pulls, `${WEB}  api:\n    image: cilo-test/does-not-exist:1\n`);
   const r = run(["init", "--dns-port", String(await freePort())], work);
   assert.is(r.code, 0, r.stderr);
 });
