@@ -3,7 +3,7 @@ import { readFile, realpath, stat } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { CiloError, ExitCode, usageError } from "../core/errors.ts";
 import { didYouMean } from "../core/suggest.ts";
-import type { Segment } from "./source-map.ts";
+import type { Segment } from "../core/yaml-source-map.ts";
 import type { IncludeStep, Step, Workflow } from "./types.ts";
 import { analyseWorkflow, notAWorkflow, type WorkflowIssue } from "./validate.ts";
 

@@ -9,7 +9,7 @@ import { baseUrl, localGateway } from "../core/env/urls.ts";
 import { hostCaEnvironment } from "../core/gateway/ca-env.ts";
 import { CiloError } from "../core/errors.ts";
 import { envSelectorLabels } from "../core/runtime/env-resources.ts";
-import { normaliseName } from "../core/names.ts";
+import { parseEnvRef, qualifiedEnv } from "../core/names.ts";
 import { envKey, type EnvRecord, type StateConfig } from "../core/state/schema.ts";
 import type { CiloContext as CoreContext } from "../core/context/context.ts";
 import { readState, withState } from "../core/state/store.ts";
@@ -74,14 +74,15 @@ export class RunEnvs {
    * that is unset or empty, `<workflow>-<6 hex>`; ephemeral unless told otherwise.
    */
   async create(action: CreateAction, dir: string, output: Output): Promise<EnvRecord> {
-    const name = normaliseName(action.env?.trim() ? action.env : defaultEnvName(this.workflowName));
+    const requested = action.env?.trim() ? action.env : defaultEnvName(this.workflowName);
+    const name = parseEnvRef(requested).env;
     const src: Source = this.source ?? { from: dir };
     const ephemeral = action.ephemeral ?? true;
     const entry: RunEnv = { name, ephemeral, state: "creating" };
     this.created.push(entry);
     try {
       const { env, notice } = await createEnv(this.core, {
-        env: name,
+        env: requested,
         ...(src.git ? { git: src.git, ...(src.ref ? { ref: src.ref } : {}) } : { from: src.from ?? dir }),
         ...(action.project ? { project: action.project } : {}),
         ...(src.mode ? { mode: src.mode } : {}),
@@ -104,7 +105,7 @@ export class RunEnvs {
     const rec = this.require("up");
     const timeoutMs = action.timeout === undefined ? undefined : parseDuration(action.timeout);
     this.current!.record = await upEnv(this.core, {
-      ref: envKey(rec.project, rec.name),
+      ref: qualifiedEnv(rec.project, rec.name),
       ...(action.build ? { build: true } : {}),
       ...(action.recreate ? { recreate: true } : {}),
       ...(action.profiles ? { profiles: action.profiles } : {}),
@@ -117,7 +118,7 @@ export class RunEnvs {
 
   async down(output: Output): Promise<void> {
     const rec = this.require("down");
-    this.current!.record = await downEnv(this.core, { ref: envKey(rec.project, rec.name), onOutput: output });
+    this.current!.record = await downEnv(this.core, { ref: qualifiedEnv(rec.project, rec.name), onOutput: output });
   }
 
   /** `destroy`: the current env; nothing to do (and no failure) when there is none. */
@@ -134,7 +135,7 @@ export class RunEnvs {
     const rec = entry.record!;
     // The run made this env to throw it away: its work goes too, but the lost tip is told.
     await destroyEnv(this.core, {
-      ref: envKey(rec.project, rec.name),
+      ref: qualifiedEnv(rec.project, rec.name),
       force: true,
       discardWork: true,
       keepWorkspace,

@@ -1,6 +1,6 @@
 import type { ErrorObject } from "ajv";
 import { closest, didYouMean } from "../core/suggest.ts";
-import type { Segment } from "./source-map.ts";
+import type { Segment } from "../core/yaml-source-map.ts";
 import { ACTIONS, type ActionName } from "./types.ts";
 import { isRecord } from "../core/is-record.ts";
 

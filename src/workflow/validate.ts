@@ -7,7 +7,7 @@ import { didYouMean } from "../core/suggest.ts";
 import { isTemplate, parseCondition, parseTemplate } from "./expression/template.ts";
 import { describe, type PathIssue, schemaIssues } from "./schema-issues.ts";
 import { workflowSchemaValidator } from "./schema-validator.ts";
-import { type Segment, SourceMap } from "./source-map.ts";
+import { type Segment, SourceMap } from "../core/yaml-source-map.ts";
 import type { Step, Workflow } from "./types.ts";
 import { isRecord } from "../core/is-record.ts";
 

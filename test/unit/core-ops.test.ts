@@ -7,6 +7,7 @@ import * as assert from "uvu/assert";
 import { createEnv } from "../../src/core/env/create-env.ts";
 import { destroyEnv } from "../../src/core/env/destroy-env.ts";
 import { upEnv } from "../../src/core/env/up-env.ts";
+import { RunEnvs } from "../../src/workflow/run-envs.ts";
 import { envLabels, LABEL_SERVICE } from "../../src/core/labels.ts";
 import { applyFixes } from "../../src/core/reconcile/apply-fixes.ts";
 import { finding } from "../../src/core/reconcile/findings/index.ts";
@@ -135,7 +136,9 @@ test("upEnv: compose failing marks the env failed with compose's reason and rele
       () => undefined,
       (e) => e,
     );
-    assert.is(err?.code, "E_COMPOSE");
+    // A failed pull is told as such, naming the service and its image (issue 14 item 3e).
+    assert.is(err?.code, "E_IMAGE_PULL");
+    assert.match(err.message, /the image nginx\S* of service \w+ could not be pulled: pull access denied for nginx/);
     const rec = readState(ctx).envs["shop/feat-x"]!;
     assert.is(rec.status, "failed");
     assert.match(rec.error ?? "", /pull access denied/);
@@ -260,6 +263,27 @@ test("doctor fix operation-interrupted rolls back a create killed half-way throu
     assert.match(report.fixed[0]!.message, /rolled the create back/);
     assert.equal(readState(ctx).envs, {});
     assert.not.ok(existsSync(join(ctx.home, "envs", "shop", "feat-x")));
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test("createEnv and a workflow's create step read the env as every command does: feat/login, <project>:<env>", async () => {
+  const { ctx, dir, project } = await setup();
+  try {
+    assert.is((await createEnv(ctx, { env: "feat/login" })).env.name, "feat-login");
+    const qualified = (await createEnv(ctx, { env: "blog:Feat/Login" })).env;
+    assert.equal([qualified.project, qualified.name], ["blog", "feat-login"]);
+    const conflict = await createEnv(ctx, { env: "blog:x", project: "shop" }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.match(conflict?.message, /names project "blog" but --project says "shop"/);
+    assert.is(conflict?.exitCode, 2);
+    const run = new RunEnvs(ctx, "wf", readState(ctx).config);
+    const made = await run.create({ env: "docs:fix/typo", ephemeral: false }, project, () => {});
+    assert.equal([made.project, made.name], ["docs", "fix-typo"]);
+    assert.equal(Object.keys(readState(ctx).envs).sort(), ["blog/feat-login", "docs/fix-typo", "shop/feat-login"]);
   } finally {
     removeDir(dir);
   }

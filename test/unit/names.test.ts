@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CiloError } from "../../src/core/errors.ts";
-import { normaliseName, parseEnvRef } from "../../src/core/names.ts";
+import { normaliseName, parseEnvRef, qualifiedEnv } from "../../src/core/names.ts";
 
 test("normalises case, slashes, underscores and spaces", () => {
   assert.is(normaliseName("feat/login"), "feat-login");
@@ -42,9 +42,25 @@ test("an empty name is refused with a grammatical hint", () => {
   }
 });
 
-test("parseEnvRef splits project/env", () => {
-  assert.equal(parseEnvRef("shop/feat-x"), { project: "shop", env: "feat-x" });
+test("parseEnvRef: a branch name is one env name; <project>:<env> names both", () => {
   assert.equal(parseEnvRef("feat-x"), { env: "feat-x" });
+  assert.equal(parseEnvRef("Feat/Login"), { env: "feat-login", legacy: { project: "feat", env: "login" } });
+  assert.equal(parseEnvRef("feat/a/b"), { env: "feat-a-b" });
+  assert.equal(parseEnvRef("shop:feat/login"), { project: "shop", env: "feat-login" });
+  assert.equal(parseEnvRef("Shop:Feat_Login"), { project: "shop", env: "feat-login" });
+  assert.equal(qualifiedEnv("shop", "feat-login"), "shop:feat-login");
+});
+
+test("parseEnvRef refuses a bad part of <project>:<env> with exit 2, one line", () => {
+  for (const bad of [":x", "shop:", "a:b:c", "../x:y", "shop:.."]) {
+    try {
+      parseEnvRef(bad);
+      assert.unreachable(`"${bad}" was accepted`);
+    } catch (e) {
+      assert.is((e as CiloError).exitCode, 2, bad);
+      assert.not.match((e as Error).message, /\n/);
+    }
+  }
 });
 
 test.run();

@@ -7,6 +7,7 @@ import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { importYaml } from "../vendor.ts";
 import type { DockerEndpoint } from "../docker-endpoint.ts";
 import { composeEnv, composeFailure, type ComposeCli, type ComposeRunner } from "./compose-cli.ts";
+import type { RunResult } from "../proc/run.ts";
 
 export interface ResolveOptions {
   cli: ComposeCli;
@@ -25,6 +26,8 @@ export interface ResolveOptions {
   projectName: string;
   /** Folder of the shared model cache (`$CILO_HOME/cache/compose`); false disables it. */
   cacheDir: string | false;
+  /** The user's project folder `dir` was made from: an invalid file is named there. */
+  sourceDir?: string;
 }
 
 export interface ResolvedModel {
@@ -64,7 +67,7 @@ export async function resolveModel(opts: ResolveOptions): Promise<ResolvedModel>
       },
       ["config"],
     );
-    if (r.code !== 0) throw composeFailure(`The compose project in ${opts.dir} is invalid`, r, { exitCode: ExitCode.usage });
+    if (r.code !== 0) throw await invalidProject(r, opts);
     return r.stdout;
   };
   let yaml: string;
@@ -204,4 +207,16 @@ function interpolatedVars(paths: string[], base: NodeJS.ProcessEnv, endpoint: Do
 
 function hash(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
+}
+
+/** A failed `config`: compose's whole complaint, naming the user's files and lines (exit 2), unless the engine went away. */
+async function invalidProject(r: RunResult, opts: ResolveOptions): Promise<CiloError> {
+  const where = opts.sourceDir ?? opts.dir;
+  const failure = composeFailure(`The compose project in ${where} is invalid`, r, { exitCode: ExitCode.usage });
+  if (failure.code !== "E_COMPOSE") return failure;
+  const { invalidComposeMessage } = await import("./compose-errors.ts");
+  const issues = invalidComposeMessage(r.stderr || r.stdout, { dir: opts.dir, files: opts.files, ...(opts.sourceDir ? { sourceDir: opts.sourceDir } : {}) });
+  return new CiloError("E_COMPOSE_INVALID", `The compose project in ${where} is invalid: ${issues || `compose config exited with ${r.code}`}`, {
+    exitCode: ExitCode.usage,
+  });
 }

@@ -54,7 +54,7 @@ export const CONFIG_KEYS = Object.keys(KEY_KINDS) as (keyof ProjectConfig)[];
  * file and command), not an error, since the key never changed what cilo did.
  */
 export const RETIRED_KEYS: Record<string, string> = {
-  default_environment: "cilo never used it and ignores it; name the env on the command line (`cilo up <env>`, or `<project>/<env>` outside the project folder)",
+  default_environment: "cilo never used it and ignores it; name the env on the command line (`cilo up <env>`, or `<project>:<env>` outside the project folder)",
 };
 const warnedRetired = new Set<string>();
 

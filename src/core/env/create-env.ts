@@ -6,7 +6,7 @@ import { CiloError, usageError } from "../errors.ts";
 import { loadProjectConfig, projectName } from "../config/project-config.ts";
 import { composeFilesOf } from "../compose/project-files.ts";
 import { failpoint } from "../failpoint.ts";
-import { normaliseName } from "../names.ts";
+import { normaliseName, parseEnvRef, qualifiedEnv } from "../names.ts";
 import { dnsSuffix } from "../dns-names.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
@@ -23,6 +23,7 @@ import { ensureReaper } from "./reaper.ts";
 import { baseUrl, dnsSuffixOf } from "./urls.ts";
 
 export interface CreateEnvOptions {
+  /** The env name (a branch name such as `feat/login` becomes `feat-login`), or `<project>:<env>`. */
   env: string;
   /** Project folder (default: current folder). */
   from?: string;
@@ -50,7 +51,13 @@ export interface CreatedEnv {
  * happens or nothing is left behind (a failure rolls back; a kill leaves an `operation` marker).
  */
 export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promise<CreatedEnv> {
-  const name = normaliseName(opts.env);
+  const ref = parseEnvRef(opts.env);
+  const name = ref.env;
+  const explicitProject = opts.project === undefined ? undefined : normaliseName(opts.project, "project");
+  if (ref.project && explicitProject && ref.project !== explicitProject) {
+    throw usageError(`The env "${opts.env}" names project "${ref.project}" but --project says "${explicitProject}"`, "Give the project once");
+  }
+  const projectOpt = ref.project ?? explicitProject;
   const progress = opts.onProgress ?? (() => {});
   let staging: string | undefined;
   let dir: string;
@@ -72,14 +79,14 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
   let workspaceMade: WorkspaceInfo | undefined;
   try {
     const { config } = await loadProjectConfig(dir, ctx.log);
-    const project = opts.git && !opts.project && !config.project ? projectFromUrl(opts.git) : projectName(dir, config, opts.project);
+    const project = opts.git && !projectOpt && !config.project ? projectFromUrl(opts.git) : projectName(dir, config, projectOpt);
     composeFilesOf(dir, config); // a missing compose file is refused before anything is recorded
     const foreign = await foreignSubnetsIfReachable(ctx);
     rec = await withState(ctx, (state) => {
       home = homeRef(state, ctx.home);
       const key = envKey(project, name);
       if (state.envs[key]) {
-        throw usageError(`The env "${key}" already exists`, `Use it as it is, or run cilo destroy ${key} first`);
+        throw usageError(`The env "${key}" already exists`, `Use it as it is, or run cilo destroy ${qualifiedEnv(project, name)} first`);
       }
       const taken = [...stateSubnets(state), ...foreign];
       const subnet = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, taken);
@@ -140,11 +147,12 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
       });
     }
     progress("Validating the compose project");
-    const rendered = await renderEnvCompose(ctx, rec, home!);
+    const source = sourceOf(workspaceMade, opts, dir);
+    // With its source, so that an invalid compose file is named where the user wrote it.
+    const rendered = await renderEnvCompose(ctx, { ...rec, source }, home!);
     const { serviceRecordsFromModel } = await import("./services.ts");
     const services = serviceRecordsFromModel(rendered.rendered, config);
     await checkDnsNames({ ...rec, services }, readState(ctx));
-    const source = sourceOf(workspaceMade, opts, dir);
     const created = await withState(ctx, (state) => {
       const r = state.envs[envKey(project, name)];
       if (!r) throw new CiloError("E_ENV_VANISHED", `The env ${project}/${name} was removed while it was being created`);

@@ -6,6 +6,7 @@ import { failpoint } from "../failpoint.ts";
 import { isHomeResource } from "../labels.ts";
 import { envContainers, envNetworks, envVolumes } from "../runtime/env-resources.ts";
 import { envKey, type EnvRecord } from "../state/schema.ts";
+import { qualifiedEnv } from "../names.ts";
 import { readState, withState } from "../state/store.ts";
 import { releaseShared } from "../shared/shared-instance.ts";
 import { guardDependants } from "../shared/shared-networks.ts";
@@ -102,7 +103,7 @@ export async function removeEnvResources(
   for (const n of [...nets, ...byName]) await provider.removeNetwork(n.id);
   await Promise.all((await envVolumes(provider, rec, homeId)).map((v) => provider.removeVolume(v.name)));
   if (!opts.keepWorkspace) {
-    const plan = opts.workspace ?? (await planWorkspaceRemoval(ctx, rec, { ref: envKey(rec.project, rec.name), discard: true }));
+    const plan = opts.workspace ?? (await planWorkspaceRemoval(ctx, rec, { ref: qualifiedEnv(rec.project, rec.name), discard: true }));
     await removePlannedWorkspace(ctx, rec, plan, opts.onNotice);
   }
 }

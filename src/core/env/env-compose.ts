@@ -49,6 +49,7 @@ export async function resolveEnvModel(ctx: CiloContext, rec: EnvRecord, extraPro
     ...(config.env_files ? { envFiles: config.env_files } : {}),
     ...(profiles.length > 0 ? { profiles } : {}),
     projectName: rec.docker_name,
+    ...(rec.source?.path ? { sourceDir: rec.source.path } : {}),
   });
   return { config, model: resolved.model, profiles, cached: resolved.cached };
 }

@@ -2,6 +2,7 @@ import type { CiloContext } from "../context/context.ts";
 import { messageOf } from "../errors.ts";
 import { isProcessAlive } from "../proc/processes.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
+import { qualifiedEnv } from "../names.ts";
 import { readState } from "../state/store.ts";
 import { destroyEnv } from "./destroy-env.ts";
 import { describeWork, unsavedWorkOf } from "./destroy-workspace.ts";
@@ -70,7 +71,7 @@ export async function gcEnvs(ctx: CiloContext, opts: GcOptions): Promise<GcResul
       continue;
     }
     try {
-      await destroyEnv(ctx, { ref: envKey(env.project, env.name), project: env.project, force: true });
+      await destroyEnv(ctx, { ref: qualifiedEnv(env.project, env.name), project: env.project, force: true });
       result.destroyed.push(idle);
     } catch (e) {
       result.failed.push({ ...idle, error: messageOf(e) });

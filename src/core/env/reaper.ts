@@ -7,6 +7,7 @@ import { lockTimeoutMs, withFileLock } from "../fs/file-lock.ts";
 import { envContainers } from "../runtime/env-resources.ts";
 import { composeProcesses, isProcessAlive, processIdentity, type ProcessIdentity } from "../proc/processes.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
+import { qualifiedEnv } from "../names.ts";
 import { readState } from "../state/store.ts";
 import { spawnDetachedCilo } from "../proc/spawn-cilo.ts";
 import { destroyEnv } from "./destroy-env.ts";
@@ -134,7 +135,13 @@ async function reapEnv(ctx: CiloContext, rec: EnvRecord, file: string): Promise<
   if (!homeId) return;
   const containers = await envContainers(provider, rec, homeId);
   await Promise.all(containers.map((c) => provider.removeContainer(c.id)));
-  await destroyEnv(ctx, { ref: key, project: rec.project, force: true, discardWork: true, onNotice: (line) => log(file, `${key}: ${line}`) });
+  await destroyEnv(ctx, {
+    ref: qualifiedEnv(rec.project, rec.name),
+    project: rec.project,
+    force: true,
+    discardWork: true,
+    onNotice: (line) => log(file, `${key}: ${line}`),
+  });
 }
 
 /** Waits while another live process operates on the env, or a compose call of it outlives its cilo. */

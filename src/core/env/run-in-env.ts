@@ -7,12 +7,12 @@ import { loadProjectConfig, projectName } from "../config/project-config.ts";
 import { usageError } from "../errors.ts";
 import { LABEL_SERVICE } from "../labels.ts";
 import { envContainers } from "../runtime/env-resources.ts";
-import { normaliseName, parseEnvRef } from "../names.ts";
+import { normaliseName, qualifiedEnv } from "../names.ts";
 import { envKey, type EnvRecord, type StateConfig } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
 import { createEnv } from "./create-env.ts";
 import { currentProject, isProjectFolder } from "../config/current-project.ts";
-import { lookupEnv } from "../state/find-env.ts";
+import { findOrNameEnv } from "../state/find-env.ts";
 import { upEnv } from "./up-env.ts";
 import { baseUrl, localGateway } from "./urls.ts";
 import { forwardEnvironment } from "../forward/ports.ts";
@@ -21,7 +21,7 @@ import { hostCaEnvironment } from "../gateway/ca-env.ts";
 export interface RunInEnvOptions {
   /** A shell command line, run with `bash -c` (else `sh -c`) in the env's workspace. */
   command: string;
-  /** `<env>` or `<project>/<env>`. */
+  /** `<env>` (a branch name such as `feat/login`) or `<project>:<env>` (docs/cli.md). */
   env: string;
   /** Project folder to create the env from when it does not exist (default: the current folder). */
   from?: string;
@@ -41,20 +41,22 @@ export interface RunInEnvOptions {
 export async function runInEnv(ctx: CiloContext, opts: RunInEnvOptions): Promise<number> {
   const progress = opts.onProgress ?? (() => {});
   const state = readState(ctx);
-  const ref = parseEnvRef(opts.env);
   const from = resolve(opts.from ?? ctx.cwd);
-  const project = ref.project ?? (await projectOf(ctx, opts.project, from, opts.from !== undefined));
-  let rec = lookupEnv(state, opts.env, project);
-  if (!rec) {
+  const target = findOrNameEnv(state, opts.env, await projectOf(ctx, opts.project, from, opts.from !== undefined));
+  let rec: EnvRecord;
+  if ("rec" in target) {
+    rec = target.rec;
+  } else {
+    const { project, env } = target;
     if (opts.create === false) {
       throw usageError(`No env "${opts.env}" exists${project ? ` in project "${project}"` : ""}`, "Create it with cilo create, or drop --no-create");
     }
-    progress(`Creating ${project ? `${project}/` : ""}${ref.env} from ${from}`);
-    rec = (await createEnv(ctx, { env: ref.env, from, ...(project ? { project } : {}), onProgress: progress })).env;
+    progress(`Creating ${project ? `${project}/` : ""}${env} from ${from}`);
+    rec = (await createEnv(ctx, { env, from, ...(project ? { project } : {}), onProgress: progress })).env;
   }
   if (opts.up !== false && (await needsUp(ctx, rec))) {
     progress(`Starting ${envKey(rec.project, rec.name)}`);
-    rec = await upEnv(ctx, { ref: envKey(rec.project, rec.name), wait: true });
+    rec = await upEnv(ctx, { ref: qualifiedEnv(rec.project, rec.name), wait: true });
   } else {
     await touchEnv(ctx, envKey(rec.project, rec.name));
   }

@@ -1,5 +1,7 @@
 import { CiloError, messageOf } from "../errors.ts";
 import { composeFailure, engineLost } from "../compose/compose-cli.ts";
+import { pullFailure } from "../compose/compose-errors.ts";
+import { isRecord } from "../is-record.ts";
 import { failpoint } from "../failpoint.ts";
 import { isProcessAlive } from "../proc/processes.ts";
 import type { HomeRef } from "../labels.ts";
@@ -20,6 +22,7 @@ import { envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compos
 import { ensureExtraSubnets } from "./extra-subnets.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
+import { qualifiedEnv } from "../names.ts";
 import { checkDnsNames, refreshDns } from "../dns/dns.ts";
 import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
 import { waitForServices } from "../runtime/wait-services.ts";
@@ -38,7 +41,7 @@ export interface UpEnvOptions {
   share?: string[];
   /** Services this env runs privately even if marked shared. */
   isolate?: string[];
-  /** Envs (`<project>/<env>` or `<env>`) whose network this env joins; remembered for later ups. */
+  /** Envs (`<env>` or `<project>:<env>`) whose network this env joins; remembered for later ups. */
   sharedNetworks?: string[];
   /** Output of the compose CLI, as it comes. */
   onOutput?: (chunk: string) => void;
@@ -116,7 +119,8 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
       // may have made a network on this env's subnet since it was checked: compose then fails to
       // create the env network ("Pool overlaps") and has made nothing else. Take a free subnet
       // now that the other network is visible, and run compose again.
-      if (attempt >= SUBNET_RACE_ATTEMPTS || !/Pool overlaps/i.test(`${r.stderr}\n${r.stdout}`)) throw await upFailure(`Starting ${key} failed`, r, provider);
+      if (attempt >= SUBNET_RACE_ATTEMPTS || !/Pool overlaps/i.test(`${r.stderr}\n${r.stdout}`))
+        throw await upFailure(`Starting ${key} failed`, r, provider, rendered.rendered);
       rec = await ensureExtraSubnets(ctx, await ensureFreeSubnet(ctx, rec), resolved.model);
       rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
     }
@@ -219,9 +223,15 @@ async function restoreAfterPreflight(ctx: CiloContext, before: EnvRecord, pid: n
 const SUBNET_RACE_ATTEMPTS = 3;
 
 /** compose's failure, or the engine's when compose's output does not say but the engine no longer answers. */
-async function upFailure(what: string, r: RunResult, provider: RuntimeProvider): Promise<CiloError> {
+async function upFailure(what: string, r: RunResult, provider: RuntimeProvider, model: Record<string, unknown>): Promise<CiloError> {
   const failure = composeFailure(what, r, { during: "up" });
   if (failure.code !== "E_COMPOSE") return failure;
+  const pull = pullFailure(`${r.stdout}\n${r.stderr}`, imagesOf(model));
+  if (pull) {
+    return new CiloError("E_IMAGE_PULL", `${what}: the image ${pull.image} of service ${pull.service} could not be pulled: ${pull.reason}`, {
+      hint: `Check the image name, or make ${pull.image} available to the engine (docker pull, docker load or docker build), then up again`,
+    });
+  }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error("no answer within 5 s")), 5000);
@@ -237,6 +247,14 @@ async function upFailure(what: string, r: RunResult, provider: RuntimeProvider):
   }
 }
 
+/** Each service's image in a compose model. */
+function imagesOf(model: Record<string, unknown>): Record<string, string> {
+  const services = isRecord(model["services"]) ? model["services"] : {};
+  const images: Record<string, string> = {};
+  for (const [name, svc] of Object.entries(services)) if (isRecord(svc) && typeof svc["image"] === "string") images[name] = svc["image"];
+  return images;
+}
+
 /**
  * The env's subnet must not overlap any network or route that appeared since it was allocated;
  * if it does, a new one is allocated under the lock.
@@ -249,7 +267,7 @@ async function ensureFreeSubnet(ctx: CiloContext, rec: EnvRecord): Promise<EnvRe
   if (existing) {
     if (existing.subnets.includes(rec.subnet)) return rec;
     throw new CiloError("E_NETWORK_MISMATCH", `The network ${own} exists with subnet ${existing.subnets.join(", ") || "none"}, not ${rec.subnet} as recorded`, {
-      hint: `Run cilo down ${rec.project}/${rec.name} to remove it, then up again`,
+      hint: `Run cilo down ${qualifiedEnv(rec.project, rec.name)} to remove it, then up again`,
     });
   }
   const foreign = await foreignSubnets(provider, [own], nets);

@@ -13,8 +13,8 @@ import { dependantsOf } from "./dependants.ts";
  */
 export function resolveSharedNetworks(state: State, rec: EnvRecord, refs: string[]): string[] {
   return refs.map((ref) => {
-    const other = lookupEnv(state, ref, ref.includes("/") ? undefined : rec.project);
-    if (!other) throw usageError(`--shared-network "${ref}" names no env`, "Give the env whose network to join, as <env> or <project>/<env>");
+    const other = lookupEnv(state, ref, rec.project);
+    if (!other) throw usageError(`--shared-network "${ref}" names no env`, "Give the env whose network to join, as <env> or <project>:<env>");
     const key = envKey(other.project, other.name);
     if (key === envKey(rec.project, rec.name)) throw usageError(`The env ${key} cannot join its own network`);
     return key;

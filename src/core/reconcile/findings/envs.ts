@@ -4,6 +4,7 @@ import { downEnv } from "../../env/down-env.ts";
 import { ensureReaper, forgetReaper } from "../../env/reaper.ts";
 import { upEnv } from "../../env/up-env.ts";
 import { CiloError } from "../../errors.ts";
+import { qualifiedEnv } from "../../names.ts";
 import { isProcessAlive } from "../../proc/processes.ts";
 import { envKey } from "../../state/schema.ts";
 import { readState } from "../../state/store.ts";
@@ -29,7 +30,7 @@ export const ENV_FINDINGS = {
     fix: async (t, ctx) => {
       const key = envKey(t.project, t.env);
       const owner = readState(ctx).envs[key]?.owner_pid;
-      await destroyEnv(ctx, { ref: key, project: t.project, force: true, discardWork: true }); // a throwaway env, as the reaper would
+      await destroyEnv(ctx, { ref: qualifiedEnv(t.project, t.env), project: t.project, force: true, discardWork: true }); // a throwaway env, as the reaper would
       if (owner !== undefined) await forgetReaper(ctx, owner);
       return "destroyed it";
     },
@@ -41,7 +42,7 @@ export const ENV_FINDINGS = {
     describe: "the env's workspace folder is gone",
     fix: async (t, ctx) => {
       // The folder is gone, but a worktree's branch may still hold commits: kept unless --force.
-      await destroyEnv(ctx, { ref: envKey(t.project, t.env), project: t.project, force: true, discardWork: ctx.force });
+      await destroyEnv(ctx, { ref: qualifiedEnv(t.project, t.env), project: t.project, force: true, discardWork: ctx.force });
       return "destroyed it";
     },
   }),
@@ -95,7 +96,7 @@ export const ENV_FINDINGS = {
 };
 
 async function startAgain(t: { project: string; env: string }, ctx: FixContext): Promise<string> {
-  await upEnv(ctx, { ref: envKey(t.project, t.env), project: t.project });
+  await upEnv(ctx, { ref: qualifiedEnv(t.project, t.env), project: t.project });
   return "started it again";
 }
 
@@ -119,7 +120,7 @@ async function finishOperation(key: string, ctx: FixContext): Promise<string> {
     case "create":
     case "destroy":
       await refuseDirty(ctx, rec.workspace, force);
-      await destroyEnv(ctx, { ref: key, project: rec.project, force: true, discardWork: force });
+      await destroyEnv(ctx, { ref: qualifiedEnv(rec.project, rec.name), project: rec.project, force: true, discardWork: force });
       return op.kind === "create" ? "rolled the create back: removed what it made and the record" : "finished the destroy";
     case "up": {
       const done = await recordRuntime(ctx, key, { status: "failed", error: "cilo up was interrupted before it finished" });
@@ -129,7 +130,7 @@ async function finishOperation(key: string, ctx: FixContext): Promise<string> {
         : "recorded it as failed (not every service runs); cilo up starts it again";
     }
     case "down":
-      await downEnv(ctx, { ref: key, project: rec.project });
+      await downEnv(ctx, { ref: qualifiedEnv(rec.project, rec.name), project: rec.project });
       return "finished stopping it";
     default:
       return "nothing was left to do";
