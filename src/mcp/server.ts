@@ -55,10 +55,12 @@ export async function runMcpServer(ctx: CiloContext, opts: McpServerOptions): Pr
     const tool = Object.hasOwn(TOOLS, name) ? TOOLS[name] : undefined;
     const token = request.params._meta?.progressToken;
     let step = 0;
+    // Sent before the result, so that a client (which stops listening at the result) gets them all.
+    const sending: Promise<void>[] = [];
     const progress = (message: string) => {
       if (token === undefined) return;
       step++;
-      extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: step, message } }).catch(() => {});
+      sending.push(extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: step, message } }).catch(() => {}));
     };
     try {
       if (!tool) throw new CiloError("E_USAGE", `cilo mcp has no tool "${request.params.name}"`, { hint: `Its tools: ${tools.map((t) => t.name).join(", ")}` });
@@ -66,6 +68,7 @@ export async function runMcpServer(ctx: CiloContext, opts: McpServerOptions): Pr
       validate(name, args);
       const signal = AbortSignal.any([extra.signal, session.ended.signal]);
       const result = await tool(session, args, { signal, progress });
+      await Promise.all(sending);
       return { content: [{ type: "text", text: JSON.stringify(result, null, 2) }], structuredContent: result };
     } catch (e) {
       return toolError(e);

@@ -29,7 +29,9 @@ export function envAddresses(view: EnvStatusView, rec: EnvRecord): { urls: EnvUr
     const svc = rec.services.find((r) => r.name === s.name);
     for (const url of s.urls) urls.push({ service: s.name, url, via: "gateway" });
     const tcpPorts = svc?.tcp ?? [];
-    const httpPorts = (svc?.ports ?? (svc?.port !== undefined ? [svc.port] : [])).filter((p) => !tcpPorts.includes(p));
+    // As the gateway does: a service with no known HTTP port is taken to serve on 80, unless it is a TCP service.
+    const known = svc?.ports ?? (svc?.port !== undefined ? [svc.port] : tcpPorts.length > 0 ? [] : [80]);
+    const httpPorts = known.filter((p) => !tcpPorts.includes(p));
     for (const port of httpPorts) {
       const at = port === 80 ? "" : `:${port}`;
       const name = s.dns.find((d) => !d.startsWith("*"));
