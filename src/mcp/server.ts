@@ -56,6 +56,8 @@ export async function runMcpServer(ctx: CiloContext, opts: McpServerOptions): Pr
     const token = request.params._meta?.progressToken;
     let step = 0;
     // Sent before the result, so that a client (which stops listening at the result) gets them all.
+    // The SDK's client handles a notification a microtask later than a result read in the same
+    // chunk, so the result also waits a moment after the last one.
     const sending: Promise<void>[] = [];
     const progress = (message: string) => {
       if (token === undefined) return;
@@ -68,7 +70,7 @@ export async function runMcpServer(ctx: CiloContext, opts: McpServerOptions): Pr
       validate(name, args);
       const signal = AbortSignal.any([extra.signal, session.ended.signal]);
       const result = await tool(session, args, { signal, progress });
-      await Promise.all(sending);
+      if (sending.length > 0) await Promise.all(sending).then(() => new Promise((r) => setTimeout(r, 20)));
       return { content: [{ type: "text", text: JSON.stringify(result, null, 2) }], structuredContent: result };
     } catch (e) {
       return toolError(e);
