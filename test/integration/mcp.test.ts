@@ -232,9 +232,9 @@ setInterval(() => {}, 1000);
   assert.is(envsOf()[`${project}/doomed`].status, "running");
   const killedAt = Date.now();
   child.kill("SIGKILL");
-  const ms = await until("the doomed env to be destroyed", () => leftovers("doomed").length === 0, { timeoutMs: 30_000, stepMs: 100 });
+  const ms = await until("the doomed env to be destroyed", () => leftovers("doomed").length === 0, { timeoutMs: 60_000, stepMs: 100 });
   // The 10 s target is the reaper's (bench/reaper.ts); on a loaded machine a destroy takes longer, so
-  // 30 s here only catches a lease that never ends (as test/integration/reaper-ephemeral.test.ts does).
+  // 60 s here only catches a lease that never ends (24.9 s was seen at a load average of 60-90).
   console.log(`  lease: the killed session's env was gone ${Date.now() - killedAt} ms after its client was killed (${ms} ms polled)`);
   assert.is(envsOf()[`${project}/stays`].status, "running");
   assert.ok(labelled("container", `cilo.project=${project}`, "cilo.env=stays").length >= 3, "the first session's containers are still there");
