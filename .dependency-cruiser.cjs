@@ -5,6 +5,8 @@
 //
 //   src/main.ts        the entry and composition root: picks the container runtime (Docker)
 //   src/cli            command-line parsing and output; may use workflow and core
+//   src/mcp            the MCP server (cilo mcp), a front end beside cli: uses workflow and core;
+//                      only cli (its mcp command) loads it
 //   src/workflow       workflow files and their runner; uses core only
 //   src/core           envs, state, DNS, compose; owns the RuntimeProvider interface
 //                      (src/core/runtime/provider.ts) and never names an implementation
@@ -25,6 +27,27 @@ module.exports = {
       comment: "Only the entry point may import the command-line layer.",
       from: { path: "^src/(workflow|core|providers)/" },
       to: { path: "^src/cli/" },
+    },
+    {
+      name: "no-import-of-mcp",
+      severity: "error",
+      comment: "src/mcp is a front end beside src/cli (cilo mcp): only the command-line layer (its mcp command) may load it.",
+      from: { path: "^src/(workflow|core|providers)/" },
+      to: { path: "^src/mcp/" },
+    },
+    {
+      name: "mcp-not-to-cli",
+      severity: "error",
+      comment: "The MCP front end calls workflow and core like the CLI does, never the CLI's commands.",
+      from: { path: "^src/mcp/" },
+      to: { path: "^src/cli/" },
+    },
+    {
+      name: "no-mcp-to-providers",
+      severity: "error",
+      comment: "mcp reaches the runtime through core (CiloContext.provider()), never an implementation.",
+      from: { path: "^src/mcp/" },
+      to: { path: "^src/providers/" },
     },
     {
       name: "no-upward-to-workflow",
@@ -101,7 +124,7 @@ module.exports = {
       from: { path: "^src/" },
       to: {
         dependencyTypes: ["npm", "npm-dev", "npm-optional", "npm-peer", "npm-bundled", "npm-no-pkg", "npm-unknown"],
-        pathNot: "node_modules/(@types/)?(ajv|cac|dockerode|ignore|jsonc-parser|listr2|proper-lockfile|yaml)/",
+        pathNot: "node_modules/(@types/)?(@modelcontextprotocol/sdk|ajv|cac|dockerode|ignore|jsonc-parser|listr2|proper-lockfile|yaml|zod)/",
       },
     },
   ],

@@ -40,7 +40,8 @@ function tsFiles(dir) {
 }
 
 const ambient = [];
-for (const file of tsFiles("src/core")) {
+// src/mcp (cilo mcp) is held to the same rule: the server gets its context from main.ts like the CLI.
+for (const file of [...tsFiles("src/core"), ...tsFiles("src/mcp")]) {
   const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
   const visit = (node) => {
     for (const rule of AMBIENT) {
@@ -55,7 +56,7 @@ for (const file of tsFiles("src/core")) {
 }
 if (ambient.length > 0) {
   process.stdout.write(
-    `\n  error no-ambient-state-in-core: core takes the home, environment and working folder from its CiloContext (ctx.home, ctx.env, ctx.cwd); only src/main.ts reads the process\n${ambient.map((a) => `    ${a}\n`).join("")}\n`,
+    `\n  error no-ambient-state-in-core: core and mcp take the home, environment and working folder from the CiloContext (ctx.home, ctx.env, ctx.cwd); only src/main.ts reads the process\n${ambient.map((a) => `    ${a}\n`).join("")}\n`,
   );
 }
 process.exitCode = result.exitCode === 0 && ambient.length === 0 ? 0 : 1;

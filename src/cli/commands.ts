@@ -41,6 +41,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .option("--clone <mode>", "copy (default), reflink or worktree")
     .option("--include <glob>", "Copy files matching this glob even if .ciloignore excludes them (repeatable)")
     .option("--ephemeral", "Destroy the env when the calling process (the parent of cilo) exits")
+    .option("--ttl <duration>", "Destroy the env this long after creation whatever happens, e.g. 2h (a reaper checks every second)")
     .option("--shared-network <env>", "Join the network of this env on every up, e.g. a database env (repeatable)")
     .option("--json", "Print the env as JSON")
     .example("  $ cilo create feat-login --from ./my-app\n  $ cilo create pr-42 --git https://example.org/app.git --ref pr-42\n")
@@ -156,8 +157,9 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .action(lazy(ctx, sink, () => import("./commands/doctor.ts")));
 
   cli
-    .command("gc", "Destroy envs not used for a while (last up or run)")
+    .command("gc", "Destroy envs not used for a while (no cilo operation on them), and envs whose --ttl ran out")
     .option("--older-than <duration>", "Age limit, e.g. 7d, 12h (default 7d)")
+    .option("--idle <duration>", "Same as --older-than: no cilo operation on the env for that long, e.g. 3h")
     .option("--dry-run", "Only list what would be destroyed")
     .option("--json", "Print as JSON")
     .action(lazy(ctx, sink, () => import("./commands/gc.ts")));
@@ -187,6 +189,11 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .action((shell: string) => sink(import("./commands/completion.ts").then((m) => m.default(cli, shell))));
 
   cli.command("version", "Print cilo's version (as cilo --version)").action(lazy(ctx, sink, () => import("./commands/version.ts")));
+
+  cli
+    .command("mcp", "Serve the Model Context Protocol over stdio for coding agents (docs/mcp.md): env_create, env_up, env_run, …")
+    .option("--all-envs", "Let the session reach every env of this home, not only those it created")
+    .action(lazy(ctx, sink, () => import("./commands/mcp.ts")));
 
   cli
     .command("workflow <action> [file]", "Workflow files: new [--template <name>] [--output <file>] | validate <file> | list-templates")

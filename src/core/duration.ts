@@ -1,3 +1,5 @@
+import { usageError } from "./errors.ts";
+
 /**
  * The one duration grammar of cilo, shared by the CLI (`--timeout`, `--older-than`), workflow
  * files (every `timeout`, `interval`, `backoff`, `cleanup_timeout`) and their JSON Schema:
@@ -35,4 +37,12 @@ export function durationMs(text: string): number | undefined {
 /** True for text that is a bare number (seconds, no unit). */
 export function isUnitless(text: string): boolean {
   return /^\d+(?:\.\d+)?$/.test(text.trim());
+}
+
+/** A TTL (`cilo create --ttl`, MCP `env_create { ttl }`): a duration with a unit, more than 0. */
+export function parseTtl(text: string, what = "--ttl"): number {
+  const ms = isUnitless(text) ? undefined : durationMs(text);
+  if (ms === undefined || ms <= 0)
+    throw usageError(`${what} "${text}" is not a duration such as 2h, 30m or 1d`, "Give a number with a unit: ms, s, m, h, d or w");
+  return ms;
 }

@@ -112,6 +112,10 @@ export const ERROR_CODES = {
   E_NOT_CILO: { exit: "failure", doc: "doctor left a Docker resource alone: it has no cilo labels" },
   E_NOT_OURS: { exit: "failure", doc: "doctor left a Docker resource alone: it belongs to another CILO_HOME" },
 
+  // Agents (cilo mcp, issue 15).
+  E_DIFF_UNSUPPORTED: { exit: "usage", doc: "env_diff needs a git workspace (a worktree or a git clone)" },
+  E_NOT_LEASED: { exit: "usage", doc: "an MCP session touched an env it did not create (start cilo mcp with --all-envs)" },
+
   E_INTERNAL: { exit: "failure", doc: "a bug or a broken install of cilo" },
 } as const satisfies Record<`E_${string}`, { exit: ExitClass; doc: string }>;
 

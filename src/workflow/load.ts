@@ -34,6 +34,11 @@ export interface LoadOptions {
    * repository (or folder); see {@link includeRoots}.
    */
   allowInclude?: string[];
+  /**
+   * The workflow's text, given inline (MCP `workflow_run { yaml }`): `file` is then only where it
+   * is taken to be (its folder anchors relative paths and includes) and need not exist.
+   */
+  text?: string;
 }
 
 /** A workflow that failed validation: the message is the first issue, `issues` holds them all. */
@@ -64,7 +69,7 @@ export function formatIssue(issue: WorkflowIssue): string {
  */
 export async function loadWorkflow(file: string, opts: LoadOptions = {}): Promise<LoadedWorkflow> {
   const path = resolve(file);
-  const text = await readText(path);
+  const text = opts.text ?? (await readText(path));
   if (text === undefined) {
     throw new CiloError("E_WORKFLOW_NOT_FOUND", `The workflow file ${file} does not exist`, {
       exitCode: ExitCode.usage,
@@ -74,8 +79,9 @@ export async function loadWorkflow(file: string, opts: LoadOptions = {}): Promis
   const issues: WorkflowIssue[] = [];
   // The folder tree is anchored where the workflow is named (its folder, links resolved), not where
   // the file itself may link to: a workflow that is a symlink does not widen it.
-  const roots = includeRoots(join(realpathSync(dirname(path)), basename(path)), opts.allowInclude ?? []);
-  const loaded = await loadTree(path, text, { chain: [realpathSync(path)], issues, done: new Map(), roots });
+  const named = join(realpathSync(dirname(path)), basename(path));
+  const roots = includeRoots(named, opts.allowInclude ?? []);
+  const loaded = await loadTree(path, text, { chain: [opts.text === undefined ? realpathSync(path) : named], issues, done: new Map(), roots });
   if (!loaded || issues.length > 0) throw new WorkflowInvalidError(issues, file);
   const overrides = opts.vars ?? {};
   const declared = Object.keys(loaded.workflow.vars ?? {});

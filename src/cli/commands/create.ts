@@ -1,6 +1,7 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { createEnv } from "../../core/env/create-env.ts";
 import { usageError } from "../../core/errors.ts";
+import { parseTtl } from "../../core/duration.ts";
 import { notice, printJson, println, warn } from "../output.ts";
 
 interface CreateOptions {
@@ -11,6 +12,7 @@ interface CreateOptions {
   clone?: string;
   include?: string | string[];
   ephemeral?: boolean;
+  ttl?: string | number;
   sharedNetwork?: string | string[];
   json?: boolean;
 }
@@ -21,6 +23,7 @@ export default async function create(ctx: CiloContext, env: string, opts: Create
   }
   if (opts.git && opts.from) throw usageError("Use either --from or --git, not both");
   if (opts.ref && !opts.git) throw usageError("--ref goes with --git");
+  const ttlMs = opts.ttl !== undefined ? parseTtl(String(opts.ttl)) : undefined;
   const include = opts.include === undefined ? [] : Array.isArray(opts.include) ? opts.include.map(String) : [String(opts.include)];
   const { env: rec, notice: note } = await createEnv(ctx, {
     env,
@@ -31,6 +34,7 @@ export default async function create(ctx: CiloContext, env: string, opts: Create
     ...(opts.clone ? { mode: opts.clone as "copy" | "reflink" | "worktree" } : {}),
     ...(include.length ? { include } : {}),
     ...(opts.ephemeral ? { ownerPid: process.ppid } : {}),
+    ...(ttlMs !== undefined ? { ttlMs } : {}),
     ...(opts.sharedNetwork !== undefined
       ? { sharedNetworks: Array.isArray(opts.sharedNetwork) ? opts.sharedNetwork.map(String) : [String(opts.sharedNetwork)] }
       : {}),

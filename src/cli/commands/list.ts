@@ -1,8 +1,7 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { usageError } from "../../core/errors.ts";
 import { normaliseName } from "../../core/names.ts";
-import { dependantsOf } from "../../core/shared/dependants.ts";
-import type { EnvRecord, State } from "../../core/state/schema.ts";
+import { envSummary, leaseText } from "../../core/env/env-summary.ts";
 import { readState } from "../../core/state/store.ts";
 import { table } from "../output.ts";
 
@@ -10,22 +9,6 @@ interface ListOptions {
   format?: string;
   json?: boolean;
   project?: string;
-}
-
-/** The JSON shape of SPEC §6a; fields may be added, never renamed. */
-export function envSummary(e: EnvRecord, state: State) {
-  return {
-    project: e.project,
-    name: e.name,
-    status: e.status,
-    subnet: e.subnet,
-    workspace: e.workspace,
-    created_at: e.created_at,
-    services: e.services.map((s) => s.name),
-    shared_services: e.services.filter((s) => s.shared).map((s) => s.name),
-    shared_networks: e.shared_networks ?? [],
-    dependants: dependantsOf(state, e),
-  };
 }
 
 export default async function list(ctx: CiloContext, opts: ListOptions): Promise<number> {
@@ -51,8 +34,16 @@ export default async function list(ctx: CiloContext, opts: ListOptions): Promise
     out = "No envs. Create one with: cilo create <env> --from <project folder>";
   } else {
     out = table(
-      ["PROJECT", "ENV", "STATUS", "SUBNET", "SERVICES", "CREATED"],
-      envs.map((e) => [e.project, e.name, e.status, e.subnet, String(e.services.length), e.created_at.slice(0, 19).replace("T", " ")]),
+      ["PROJECT", "ENV", "STATUS", "SUBNET", "SERVICES", "CREATED", "LEASE/TTL"],
+      envs.map((e) => [
+        e.project,
+        e.name,
+        e.status,
+        e.subnet,
+        String(e.services.length),
+        e.created_at.slice(0, 19).replace("T", " "),
+        leaseText(e, ctx.clock.now()),
+      ]),
     );
   }
   if (out.length > 0) process.stdout.write(`${out}\n`);

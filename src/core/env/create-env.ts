@@ -19,7 +19,7 @@ import { createWorkspace, removeWorkspace, renderEnvFiles, type CloneMode, type 
 import { resolveSharedNetworks } from "../shared/shared-networks.ts";
 import { renderEnvCompose } from "./env-compose.ts";
 import { checkDnsNames } from "../dns/dns.ts";
-import { ensureReaper } from "./reaper.ts";
+import { ensureReaper, ensureTtlReaper } from "./reaper.ts";
 import { baseUrl, dnsSuffixOf } from "./urls.ts";
 
 export interface CreateEnvOptions {
@@ -37,6 +37,10 @@ export interface CreateEnvOptions {
   sharedNetworks?: string[];
   /** Destroy the env when this process dies (see the reaper). */
   ownerPid?: number;
+  /** Who holds that lease (recorded as `lease`): `mcp` for an MCP session. */
+  lease?: "mcp";
+  /** Destroy the env this long after its creation, whatever happens (`--ttl`; the TTL reaper). */
+  ttlMs?: number;
   onProgress?: (message: string) => void;
 }
 
@@ -102,7 +106,8 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
         updated_at: now,
         services: [],
         ...(config.dns_suffix !== undefined ? { dns_suffix: dnsSuffix(config.dns_suffix) } : {}),
-        ...(opts.ownerPid ? { owner_pid: opts.ownerPid } : {}),
+        ...(opts.ownerPid ? { owner_pid: opts.ownerPid, ...(opts.lease ? { lease: opts.lease } : {}) } : {}),
+        ...(opts.ttlMs !== undefined ? { expires_at: new Date(ctx.clock.now() + opts.ttlMs).toISOString() } : {}),
         operation: { kind: "create", pid: process.pid, started_at: now },
       };
       if (opts.sharedNetworks?.length) r.shared_networks = [...new Set(resolveSharedNetworks(state, r, opts.sharedNetworks))].sort();
@@ -110,6 +115,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
       return r;
     });
     if (rec.owner_pid !== undefined) await ensureReaper(ctx, rec.owner_pid);
+    if (rec.expires_at !== undefined) await ensureTtlReaper(ctx);
     failpoint(ctx.env, "create:recorded");
     if (existsSync(rec.workspace)) {
       throw usageError(`The workspace folder ${rec.workspace} already exists but belongs to no env`, `Move it away or run cilo doctor --fix`);

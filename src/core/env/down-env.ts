@@ -52,6 +52,7 @@ export async function downEnv(ctx: CiloContext, opts: DownEnvOptions): Promise<E
     delete cur.shared_services;
     cur.services = cur.services.map(({ ip: _ip, health: _h, state: _s, ...rest }) => ({ ...rest, state: "stopped" }));
     cur.updated_at = new Date(ctx.clock.now()).toISOString();
+    cur.last_used_at = cur.updated_at;
     delete cur.operation;
     return { ...cur };
   });

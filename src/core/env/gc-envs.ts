@@ -5,10 +5,11 @@ import { envKey, type EnvRecord, type State } from "../state/schema.ts";
 import { qualifiedEnv } from "../names.ts";
 import { readState } from "../state/store.ts";
 import { destroyEnv } from "./destroy-env.ts";
+import { isExpired } from "./reaper.ts";
 import { describeWork, unsavedWorkOf } from "./destroy-workspace.ts";
 
 export interface GcOptions {
-  /** Envs not used for longer than this are destroyed. */
+  /** Envs not used (no cilo operation on them: create, up, down, run, exec, logs, MCP tools) for longer than this are destroyed. */
   olderThanMs: number;
   /** Only say what would be destroyed. */
   dryRun?: boolean;
@@ -17,9 +18,11 @@ export interface GcOptions {
 
 export interface IdleEnv {
   env: EnvRecord;
-  /** `last_used_at` (set by up and run), else `created_at`. */
+  /** `last_used_at` (set by every operation on the env), else `created_at`. */
   lastUsed: string;
   idleMs: number;
+  /** Why it is collected: unused for too long, or its TTL (`expires_at`) has run out. */
+  why: "idle" | "expired";
 }
 
 export interface GcResult {
@@ -29,14 +32,15 @@ export interface GcResult {
   failed: (IdleEnv & { error: string })[];
 }
 
-/** Envs idle for longer than `olderThanMs` at `now`, longest idle first. */
+/** Envs idle for longer than `olderThanMs` at `now`, or whose TTL has run out, longest idle first. */
 export function idleEnvs(state: State, olderThanMs: number, now: number): IdleEnv[] {
   return Object.values(state.envs)
     .map((env) => {
       const lastUsed = env.last_used_at ?? env.created_at;
-      return { env, lastUsed, idleMs: now - Date.parse(lastUsed) };
+      const why: IdleEnv["why"] = isExpired(env, now) ? "expired" : "idle";
+      return { env, lastUsed, idleMs: now - Date.parse(lastUsed), why };
     })
-    .filter((e) => Number.isFinite(e.idleMs) && e.idleMs > olderThanMs)
+    .filter((e) => e.why === "expired" || (Number.isFinite(e.idleMs) && e.idleMs > olderThanMs))
     .sort((a, b) => b.idleMs - a.idleMs || envKey(a.env.project, a.env.name).localeCompare(envKey(b.env.project, b.env.name)));
 }
 
@@ -55,7 +59,7 @@ export async function gcEnvs(ctx: CiloContext, opts: GcOptions): Promise<GcResul
       result.kept.push({ ...idle, reason: `${op.kind} is running (pid ${op.pid})` });
       continue;
     }
-    const work = await unsavedWorkOf(ctx, env).catch(() => undefined);
+    const work = idle.why === "expired" ? undefined : await unsavedWorkOf(ctx, env).catch(() => undefined);
     if (work) {
       result.kept.push({
         ...idle,
@@ -71,7 +75,7 @@ export async function gcEnvs(ctx: CiloContext, opts: GcOptions): Promise<GcResul
       continue;
     }
     try {
-      await destroyEnv(ctx, { ref: qualifiedEnv(env.project, env.name), project: env.project, force: true });
+      await destroyEnv(ctx, { ref: qualifiedEnv(env.project, env.name), project: env.project, force: true, discardWork: idle.why === "expired" });
       result.destroyed.push(idle);
     } catch (e) {
       result.failed.push({ ...idle, error: messageOf(e) });

@@ -88,19 +88,71 @@ export async function forgetReaper(ctx: CiloContext, ownerPid: number): Promise<
  * `destroyEnv` (containers are force-removed first: nothing of a throwaway env needs a clean stop).
  */
 export async function runReaper(ctx: CiloContext, argv: string[]): Promise<number> {
+  if (argv[0] === TTL) return runTtlReaper(ctx);
   const ownerPid = Number(argv[0]);
   if (!Number.isInteger(ownerPid) || ownerPid <= 0) return 2;
   const ticks = argv[1] !== undefined && argv[1] !== "-" ? Number(argv[1]) : undefined;
   const file = reaperFile(ownerPid, ctx.home);
   await preload(ctx);
   const ownerAlive = () => isProcessAlive(ownerPid, ticks !== undefined ? { startTicks: ticks } : {});
+  const owned = (e: EnvRecord) => e.owner_pid === ownerPid;
   for (let poll = 0; ownerAlive(); poll++) {
-    if (poll % STATE_EVERY === 0 && (await retireIfIdle(ctx, file, ownerPid))) return 0;
+    if (poll % STATE_EVERY === 0 && (await retireIfIdle(ctx, file, owned))) return 0;
     await ctx.clock.sleep(POLL_MS);
   }
-  const ok = await reapAll(ctx, ownerPid, file);
-  await retireIfIdle(ctx, file, ownerPid);
+  const ok = await reapAll(ctx, owned, file);
+  await retireIfIdle(ctx, file, owned);
   return ok ? 0 : 1;
+}
+
+/** The argument of `cilo __reap ttl`: the one reaper of a home that destroys envs whose TTL ran out. */
+const TTL = "ttl";
+/** How often the TTL reaper looks for expired envs: an env goes at most this long after its `expires_at` (plus its destroy). */
+const TTL_POLL_MS = 1_000;
+
+/**
+ * Makes sure the home's TTL reaper runs (`cilo __reap ttl`, record `reapers/ttl.json`): it destroys
+ * every env whose `expires_at` has passed, whatever happened to the process that created it, and
+ * retires once no env has a TTL. `cilo gc` destroys expired envs too (after a reboot, say).
+ */
+export async function ensureTtlReaper(ctx: CiloContext): Promise<void> {
+  const file = join(reapersDir(ctx.home), `${TTL}.json`);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  await withFileLock(file, lockTimeoutMs(ctx.env), async () => {
+    const current = readReaper(file);
+    if (current && reaperRuns(current)) return;
+    const pid = spawnDetachedCilo(ctx, ["__reap", TTL], { CILO_HOME: ctx.home });
+    if (!pid) throw new CiloError("E_REAPER", "Cannot start the reaper that destroys envs whose TTL ran out (cilo did not start)");
+    const reaper = processIdentity(pid);
+    const rec: ReaperRecord = {
+      owner_pid: 0,
+      reaper_pid: reaper.pid,
+      ...(reaper.startTicks !== undefined ? { reaper_start_ticks: reaper.startTicks } : {}),
+      started_at: new Date(ctx.clock.now()).toISOString(),
+    };
+    writeFileAtomic(file, `${JSON.stringify(rec)}\n`, 0o600, ctx.env);
+  });
+}
+
+/** Whether the env's TTL (`cilo create --ttl`) has run out at `now`. */
+export function isExpired(rec: EnvRecord, now: number): boolean {
+  return rec.expires_at !== undefined && Date.parse(rec.expires_at) <= now;
+}
+
+async function runTtlReaper(ctx: CiloContext): Promise<number> {
+  const file = join(reapersDir(ctx.home), `${TTL}.json`);
+  await preload(ctx);
+  const withTtl = (e: EnvRecord) => e.expires_at !== undefined;
+  for (;;) {
+    if (await retireIfIdle(ctx, file, withTtl)) return 0;
+    const now = ctx.clock.now();
+    const expired = envsWhere(ctx, (e) => isExpired(e, now)) ?? [];
+    if (expired.length > 0) {
+      const keys = new Set(expired.map((e) => envKey(e.project, e.name)));
+      await reapAll(ctx, (e) => keys.has(envKey(e.project, e.name)), file);
+    }
+    await ctx.clock.sleep(TTL_POLL_MS);
+  }
 }
 
 /**
@@ -113,9 +165,9 @@ async function preload(ctx: CiloContext): Promise<void> {
   await Promise.all([import("../dns/dns.ts"), import("../dns/dnsmasq.ts"), import("../dns/from-state.ts")]);
 }
 
-async function reapAll(ctx: CiloContext, ownerPid: number, file: string): Promise<boolean> {
+async function reapAll(ctx: CiloContext, which: (e: EnvRecord) => boolean, file: string): Promise<boolean> {
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const owned = ownedEnvs(ctx, ownerPid);
+    const owned = envsWhere(ctx, which);
     if (owned === undefined) return false;
     if (owned.length === 0) return true;
     const results = await Promise.allSettled(owned.map((rec) => reapEnv(ctx, rec, file)));
@@ -124,7 +176,7 @@ async function reapAll(ctx: CiloContext, ownerPid: number, file: string): Promis
     });
     if (results.some((r) => r.status === "rejected")) await ctx.clock.sleep(1_000 * attempt);
   }
-  return ownedEnvs(ctx, ownerPid)?.length === 0;
+  return envsWhere(ctx, which)?.length === 0;
 }
 
 async function reapEnv(ctx: CiloContext, rec: EnvRecord, file: string): Promise<void> {
@@ -155,19 +207,23 @@ async function settle(ctx: CiloContext, key: string, composeProject: string): Pr
   }
 }
 
-/** Retires (removes its record and tells the caller to exit) when the owner has no env left. */
-async function retireIfIdle(ctx: CiloContext, file: string, ownerPid: number): Promise<boolean> {
-  if (ownedEnvs(ctx, ownerPid)?.length !== 0) return false;
+/** Retires (removes its record and tells the caller to exit) when no env it watches is left. */
+async function retireIfIdle(ctx: CiloContext, file: string, which: (e: EnvRecord) => boolean): Promise<boolean> {
+  if (envsWhere(ctx, which)?.length !== 0) return false;
   return withFileLock(file, lockTimeoutMs(ctx.env), async () => {
-    if (ownedEnvs(ctx, ownerPid)?.length !== 0) return false;
+    if (envsWhere(ctx, which)?.length !== 0) return false;
     if (readReaper(file)?.reaper_pid === process.pid) unlinkIfExists(file);
     return true;
   });
 }
 
 function ownedEnvs(ctx: CiloContext, ownerPid: number): EnvRecord[] | undefined {
+  return envsWhere(ctx, (e) => e.owner_pid === ownerPid);
+}
+
+function envsWhere(ctx: CiloContext, which: (e: EnvRecord) => boolean): EnvRecord[] | undefined {
   const state = safeState(ctx);
-  return state && Object.values(state.envs).filter((e) => e.owner_pid === ownerPid);
+  return state && Object.values(state.envs).filter(which);
 }
 
 function safeState(ctx: CiloContext): State | undefined {

@@ -9,7 +9,9 @@ import { LABEL_SERVICE } from "../labels.ts";
 import { envContainers } from "../runtime/env-resources.ts";
 import { normaliseName, qualifiedEnv } from "../names.ts";
 import { envKey, type EnvRecord, type StateConfig } from "../state/schema.ts";
-import { readState, withState } from "../state/store.ts";
+import { readState } from "../state/store.ts";
+import { touchEnv } from "./touch-env.ts";
+import { lastLines } from "../runtime/last-log-lines.ts";
 import { createEnv } from "./create-env.ts";
 import { currentProject, isProjectFolder } from "../config/current-project.ts";
 import { findOrNameEnv } from "../state/find-env.ts";
@@ -39,6 +41,33 @@ export interface RunInEnvOptions {
  * Returns the command's exit code (128 + signal number when a signal ended it).
  */
 export async function runInEnv(ctx: CiloContext, opts: RunInEnvOptions): Promise<number> {
+  const prepared = await prepareRun(ctx, opts);
+  return runInherited(opts.command, prepared.cwd, prepared.env, defaultShell(ctx.env));
+}
+
+export interface CapturedRun {
+  exit_code: number;
+  /** The last lines (at most `tailLines`) the command wrote on each stream. */
+  stdout_tail: string;
+  stderr_tail: string;
+  duration_ms: number;
+  timed_out: boolean;
+}
+
+/**
+ * MCP `env_run`: as {@link runInEnv}, but the command's output is captured (its last lines are
+ * returned) and its whole process group is killed when `timeoutMs` passes or `signal` aborts.
+ */
+export async function runInEnvCaptured(
+  ctx: CiloContext,
+  opts: RunInEnvOptions & { timeoutMs: number; tailLines?: number; signal?: AbortSignal },
+): Promise<CapturedRun> {
+  const prepared = await prepareRun(ctx, opts);
+  return runCaptured(opts.command, prepared.cwd, prepared.env, defaultShell(ctx.env), opts.timeoutMs, opts.tailLines ?? 50, opts.signal);
+}
+
+/** Makes sure the env exists and runs (unless told not to); the workspace and environment a command runs with. */
+async function prepareRun(ctx: CiloContext, opts: RunInEnvOptions): Promise<{ cwd: string; env: NodeJS.ProcessEnv }> {
   const progress = opts.onProgress ?? (() => {});
   const state = readState(ctx);
   const from = resolve(opts.from ?? ctx.cwd);
@@ -61,20 +90,10 @@ export async function runInEnv(ctx: CiloContext, opts: RunInEnvOptions): Promise
     await touchEnv(ctx, envKey(rec.project, rec.name));
   }
   const ca = hostCaEnvironment(ctx.home, state.home_id, ctx.env);
-  return runInherited(
-    opts.command,
-    rec.workspace,
-    { ...ctx.env, ...ca, ...ciloEnvironment(rec, state.config, localGateway(ctx.env, ctx.endpoint().host)) },
-    defaultShell(ctx.env),
-  );
-}
-
-/** Records that the env was used now, for `cilo gc --older-than` (up records it itself). */
-async function touchEnv(ctx: CiloContext, key: string): Promise<void> {
-  await withState(ctx, (st) => {
-    const cur = st.envs[key];
-    if (cur) cur.last_used_at = new Date(ctx.clock.now()).toISOString();
-  });
+  return {
+    cwd: rec.workspace,
+    env: { ...ctx.env, ...ca, ...ciloEnvironment(rec, state.config, localGateway(ctx.env, ctx.endpoint().host)) },
+  };
 }
 
 /** The variables cilo gives commands that run for an env: `CILO_ENV`, `CILO_PROJECT`, `CILO_WORKSPACE`, `CILO_BASE_URL`, `CILO_DNS_*`, `CILO_ADDR_*` (TCP forwards). */
@@ -141,6 +160,56 @@ function runInherited(command: string, cwd: string, env: NodeJS.ProcessEnv, shel
     child.on("exit", (code, signal) => {
       done();
       resolvePromise(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+    });
+  });
+}
+
+/** Runs the command in its own process group with its output captured; kills the group at the deadline. */
+function runCaptured(
+  command: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  shell: string,
+  timeoutMs: number,
+  tailLines: number,
+  signal?: AbortSignal,
+): Promise<CapturedRun> {
+  const started = Date.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(shell, ["-c", command], { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    // Only the tail is returned: keep a bounded window of each stream.
+    const keep = (buf: string, d: string) => (buf + d).slice(-256 * 1024);
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout = keep(stdout, d)));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr = keep(stderr, d)));
+    const kill = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, timeoutMs);
+    signal?.addEventListener("abort", kill, { once: true });
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code, sig) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", kill);
+      resolvePromise({
+        exit_code: code ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0),
+        stdout_tail: lastLines(stdout, tailLines).join("\n"),
+        stderr_tail: lastLines(stderr, tailLines).join("\n"),
+        duration_ms: Date.now() - started,
+        timed_out: timedOut,
+      });
     });
   });
 }

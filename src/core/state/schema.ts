@@ -130,6 +130,10 @@ export interface EnvRecord {
   shared_networks?: string[];
   /** For throwaway envs: the pid of the process whose death destroys the env. */
   owner_pid?: number;
+  /** What holds the lease `owner_pid` names: `mcp` for an env an MCP session (`cilo mcp`) created; absent for `--ephemeral` and workflows. */
+  lease?: "mcp";
+  /** `cilo create --ttl`: when the env is destroyed whatever happens (the TTL reaper, or `cilo gc`). */
+  expires_at?: string;
   error?: string;
   /**
    * TCP forwards of the env (as of its last up). Held while the env is not stopped; a stopped env
