@@ -111,6 +111,13 @@ export const ERROR_CODES = {
   E_NOT_CILO: { exit: "failure", doc: "doctor left a Docker resource alone: it has no cilo labels" },
   E_NOT_OURS: { exit: "failure", doc: "doctor left a Docker resource alone: it belongs to another CILO_HOME" },
 
+  // Snapshots (docs/snapshots.md).
+  E_SNAPSHOT_NOT_FOUND: { exit: "usage", doc: "no snapshot of that name exists (cilo snapshot list)" },
+  E_SNAPSHOT_EXISTS: { exit: "usage", doc: "a snapshot of that name exists already" },
+  E_SNAPSHOT_EMPTY: { exit: "usage", doc: "the env has no named volume to snapshot (or none of those asked for)" },
+  E_SNAPSHOT_BUSY: { exit: "usage", doc: "the env's services run: restore needs --stop, or the env stopped first" },
+  E_SNAPSHOT_COPY: { exit: "failure", doc: "copying a volume's data failed (nothing half-made is kept)" },
+
   E_INTERNAL: { exit: "failure", doc: "a bug or a broken install of cilo" },
 } as const satisfies Record<`E_${string}`, { exit: ExitClass; doc: string }>;
 

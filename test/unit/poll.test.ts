@@ -167,6 +167,13 @@ function fakeProvider(containers: ContainerState[], opts: { logs?: string; logsF
     connectNetwork: unused,
     exec: unused,
     putFile: unused,
+    inspectVolume: unused,
+    createVolume: unused,
+    pauseContainer: unused,
+    unpauseContainer: unused,
+    stopContainer: unused,
+    archiveOut: unused,
+    archiveIn: unused,
     logs: async (_id, tail) =>
       opts.logsFail
         ? Promise.reject(new Error("no logs"))

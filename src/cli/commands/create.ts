@@ -2,6 +2,7 @@ import type { CiloContext } from "../../core/context/context.ts";
 import { createEnv } from "../../core/env/create-env.ts";
 import { usageError } from "../../core/errors.ts";
 import { notice, printJson, println, warn } from "../output.ts";
+import { copyMethod, describeCopy } from "./snapshot.ts";
 
 interface CreateOptions {
   project?: string;
@@ -12,6 +13,9 @@ interface CreateOptions {
   include?: string | string[];
   ephemeral?: boolean;
   sharedNetwork?: string | string[];
+  seed?: string;
+  seedFrom?: string;
+  seedMethod?: string;
   json?: boolean;
 }
 
@@ -22,7 +26,15 @@ export default async function create(ctx: CiloContext, env: string, opts: Create
   if (opts.git && opts.from) throw usageError("Use either --from or --git, not both");
   if (opts.ref && !opts.git) throw usageError("--ref goes with --git");
   const include = opts.include === undefined ? [] : Array.isArray(opts.include) ? opts.include.map(String) : [String(opts.include)];
-  const { env: rec, notice: note } = await createEnv(ctx, {
+  const seedMethod = opts.seedMethod === undefined ? undefined : copyMethod(String(opts.seedMethod), "--seed-method");
+  const {
+    env: rec,
+    notice: note,
+    seeded,
+  } = await createEnv(ctx, {
+    ...(opts.seed !== undefined ? { seed: String(opts.seed) } : {}),
+    ...(opts.seedFrom !== undefined ? { seedFrom: String(opts.seedFrom) } : {}),
+    ...(seedMethod ? { seedMethod } : {}),
     env,
     ...(opts.from ? { from: opts.from } : {}),
     ...(opts.git ? { git: opts.git } : {}),
@@ -37,7 +49,8 @@ export default async function create(ctx: CiloContext, env: string, opts: Create
     onProgress: notice,
   });
   if (note) warn(note);
-  if (opts.json) printJson(rec);
+  if (opts.json) printJson(seeded ? { ...rec, seeded } : rec);
   else println(`Created ${rec.project}/${rec.name} (subnet ${rec.subnet}, workspace ${rec.workspace})`);
+  if (seeded && !opts.json) for (const v of seeded.volumes) println(`Seeded ${v.volume}: ${describeCopy(v)}`);
   return 0;
 }

@@ -21,6 +21,9 @@ import { renderEnvCompose } from "./env-compose.ts";
 import { checkDnsNames } from "../dns/dns.ts";
 import { ensureReaper } from "./reaper.ts";
 import { baseUrl, dnsSuffixOf } from "./urls.ts";
+import type { CopyMethod } from "../snapshot/volume-copy.ts";
+import { readSnapshot, type CopyReport } from "../snapshot/snapshot-store.ts";
+import { findEnv } from "../state/find-env.ts";
 
 export interface CreateEnvOptions {
   env: string;
@@ -36,12 +39,20 @@ export interface CreateEnvOptions {
   sharedNetworks?: string[];
   /** Destroy the env when this process dies (see the reaper). */
   ownerPid?: number;
+  /** A snapshot whose volumes the env's start as copies of (default: `seed:` of the project config). */
+  seed?: string;
+  /** Or another env whose volumes are copied (snapshotted and seeded in one step). */
+  seedFrom?: string;
+  /** How the seed is copied (default auto). */
+  seedMethod?: CopyMethod;
   onProgress?: (message: string) => void;
 }
 
 export interface CreatedEnv {
   env: EnvRecord;
   notice?: string;
+  /** The volumes seeded, with the copy path each took and its speed. */
+  seeded?: { snapshot?: string; from_env?: string; volumes: CopyReport[] };
 }
 
 /**
@@ -74,6 +85,10 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
     const { config } = await loadProjectConfig(dir, ctx.log);
     const project = opts.git && !opts.project && !config.project ? projectFromUrl(opts.git) : projectName(dir, config, opts.project);
     composeFilesOf(dir, config); // a missing compose file is refused before anything is recorded
+    if (opts.seed && opts.seedFrom) throw usageError("Use either --seed or --seed-from, not both");
+    const seedName = opts.seedFrom ? undefined : (opts.seed ?? config.seed);
+    if (seedName) readSnapshot(ctx.home, seedName); // an unknown snapshot too
+    if (opts.seedFrom) findEnv(readState(ctx), opts.seedFrom, project);
     const foreign = await foreignSubnetsIfReachable(ctx);
     rec = await withState(ctx, (state) => {
       home = homeRef(state, ctx.home);
@@ -144,6 +159,18 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
     const { serviceRecordsFromModel } = await import("./services.ts");
     const services = serviceRecordsFromModel(rendered.rendered, config);
     await checkDnsNames({ ...rec, services }, readState(ctx));
+    const seed = seedName;
+    let seeded: CreatedEnv["seeded"];
+    if (seed || opts.seedFrom) {
+      const { seedEnvVolumes } = await import("../snapshot/snapshot-env.ts");
+      const volumes = await seedEnvVolumes(ctx, rec, home!, rendered.rendered, {
+        ...(seed ? { snapshot: seed } : { fromEnv: opts.seedFrom! }),
+        ...(opts.seedMethod ? { method: opts.seedMethod } : {}),
+        onProgress: progress,
+      });
+      seeded = { ...(seed ? { snapshot: seed } : { from_env: opts.seedFrom! }), volumes };
+      failpoint(ctx.env, "create:seeded");
+    }
     const source = sourceOf(workspaceMade, opts, dir);
     const created = await withState(ctx, (state) => {
       const r = state.envs[envKey(project, name)];
@@ -155,7 +182,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
       delete r.operation;
       return { ...r };
     });
-    return { env: created, ...(workspaceMade.notice ? { notice: workspaceMade.notice } : {}) };
+    return { env: created, ...(workspaceMade.notice ? { notice: workspaceMade.notice } : {}), ...(seeded ? { seeded } : {}) };
   } catch (e) {
     await rollback(ctx, rec, workspaceMade, staging);
     throw e;
