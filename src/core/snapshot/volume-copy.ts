@@ -66,7 +66,7 @@ export async function treeChecksum(dir: string): Promise<string> {
       const r = rel === "" ? name : `${rel}/${name}`;
       const st = await lstat(join(dir, r));
       const type = st.isDirectory() ? "d" : st.isSymbolicLink() ? "l" : st.isFile() ? "f" : "o";
-      lines.push(`${r}\0${type}\0${type === "f" ? st.size : 0}\0${st.mode}\0${st.uid}:${st.gid}\0${Math.floor(st.mtimeMs)}`);
+      lines.push(`${r}\0${type}\0${type === "f" ? st.size : 0}\0${st.mode}\0${st.uid}:${st.gid}\0${Math.round(st.mtimeMs)}`);
       if (type === "d") await walk(r);
     }
   };

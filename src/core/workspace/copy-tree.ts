@@ -51,7 +51,7 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
   const keep = async (src: string, dst: string): Promise<void> => {
     const st = await lstat(src);
     await lchown(dst, st.uid, st.gid);
-    await lutimes(dst, st.atime, st.mtime);
+    await lutimes(dst, st.atimeMs / 1000, st.mtimeMs / 1000); // numbers: a Date would cut to milliseconds
   };
 
   const cloneOrCopy = async (from: string, to: string): Promise<void> => {
