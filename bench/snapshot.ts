@@ -85,11 +85,35 @@ async function xfsRows(): Promise<void> {
         reflinkSeconds.push(s(clone.ms));
         if (mb <= 1024) {
           const never = cpTwice(src, join(mnt, "n"), ["--reflink=never"]);
-          rows.push({ what: `xfs ${mb} MB: reflink (${clone.path})`, value: s(clone.ms), unit: "s", versus: "cp -a --reflink=never", base: s(never), target: "≤ 1 s", ok: s(clone.ms) <= 1 });
+          rows.push({
+            what: `xfs ${mb} MB: reflink (${clone.path})`,
+            value: s(clone.ms),
+            unit: "s",
+            versus: "cp -a --reflink=never",
+            base: s(never),
+            target: "≤ 1 s",
+            ok: s(clone.ms) <= 1,
+          });
           const plain = await ciloTwice(src, join(mnt, "p"), "copy");
-          rows.push({ what: `xfs ${mb} MB: cilo plain copy`, value: s(plain.ms), unit: "s", versus: "cp -a --reflink=never", base: s(never), target: "report", ok: true });
+          rows.push({
+            what: `xfs ${mb} MB: cilo plain copy`,
+            value: s(plain.ms),
+            unit: "s",
+            versus: "cp -a --reflink=never",
+            base: s(never),
+            target: "report",
+            ok: true,
+          });
         } else {
-          rows.push({ what: `xfs ${mb} MB: reflink (${clone.path})`, value: s(clone.ms), unit: "s", versus: `reflink ${SIZES[0]} MB`, base: reflinkSeconds[0]!, target: "≤ 1 s", ok: s(clone.ms) <= 1 });
+          rows.push({
+            what: `xfs ${mb} MB: reflink (${clone.path})`,
+            value: s(clone.ms),
+            unit: "s",
+            versus: `reflink ${SIZES[0]} MB`,
+            base: reflinkSeconds[0]!,
+            target: "≤ 1 s",
+            ok: s(clone.ms) <= 1,
+          });
         }
         rmSync(src, { recursive: true, force: true });
       }
@@ -115,7 +139,15 @@ async function ext4Rows(): Promise<void> {
       const cp2 = cpTwice(src, join(base, "cp"));
       const cilo = Math.min(cilo1.ms, cilo2.ms);
       const cp = Math.min(cp1, cp2);
-      rows.push({ what: `ext4 ${mb} MB: cilo auto (${cilo1.path})`, value: s(cilo), unit: "s", versus: "cp -a", base: s(cp), target: "≤ 1.2×", ok: cilo <= cp * 1.2 });
+      rows.push({
+        what: `ext4 ${mb} MB: cilo auto (${cilo1.path})`,
+        value: s(cilo),
+        unit: "s",
+        versus: "cp -a",
+        base: s(cp),
+        target: "≤ 1.2×",
+        ok: cilo <= cp * 1.2,
+      });
       rmSync(src, { recursive: true, force: true });
     }
   } finally {
