@@ -133,7 +133,7 @@ export class FakeProvider implements RuntimeProvider {
     const c = this.containers.find((x) => x.id === id);
     if (c) c.state = "exited";
   }
-  async archiveOut(): Promise<NodeJS.ReadableStream> {
+  async archiveOut(_id: string, _path: string): Promise<NodeJS.ReadableStream> {
     const { Readable } = await import("node:stream");
     return Readable.from([Buffer.alloc(1024)]);
   }
