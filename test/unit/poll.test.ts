@@ -7,17 +7,9 @@ import { pollUntil, type Readiness } from "../../src/core/poll.ts";
 import { lastLines, lastLogLines } from "../../src/core/runtime/last-log-lines.ts";
 import type { ContainerState, RuntimeProvider } from "../../src/core/runtime/provider.ts";
 import { waitForServices } from "../../src/core/runtime/wait-services.ts";
+import { rejection } from "../helpers/rejection.ts";
 
 const notYet = (why: string): Readiness => ({ ready: false, why, fatal: false });
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 test("pollUntil: checks at once, then once per interval, until ready", async () => {
   let calls = 0;

@@ -14,6 +14,7 @@ import { listSnapshots } from "../../src/core/snapshot/snapshot-store.ts";
 import { homeRef, initState, readState } from "../../src/core/state/store.ts";
 import { removeDir, tempDir } from "../helpers/cli.ts";
 import { type TestContext, testContext } from "../helpers/context.ts";
+import { rejection } from "../helpers/rejection.ts";
 
 const MODEL = { name: "shop", services: { db: { image: "postgres:16", volumes: ["pgdata:/var/lib/postgresql/data"] } }, volumes: { pgdata: {} } };
 
@@ -32,15 +33,6 @@ async function setup(): Promise<{ ctx: TestContext; dir: string; volume: string 
   ctx.fake.addVolume({ name: volume, labels: { ...labels, "com.docker.compose.volume": "pgdata" } });
   ctx.fake.addContainer({ name: `${env.docker_name}-db-1`, labels: { ...labels, "com.docker.compose.service": "db" }, volumes: [volume] });
   return { ctx, dir, volume };
-}
-
-async function rejection(p: Promise<unknown>): Promise<CiloError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as CiloError;
-  }
-  throw new Error("expected a rejection");
 }
 
 test("snapshot create pauses the services mounting the volume for the copy and resumes them; the snapshot is listed", async () => {
@@ -80,7 +72,7 @@ test("a copy that fails resumes the services and leaves nothing listed or half-m
     ctx.fake.archiveOut = async () => {
       throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
     };
-    const e = await rejection(createSnapshot(ctx, { env: "a", name: "s1" }));
+    const e = await rejection<CiloError>(createSnapshot(ctx, { env: "a", name: "s1" }));
     assert.is(e.code, "E_FS_ENOSPC");
     assert.is(ctx.fake.containers.find((c) => c.name.endsWith("-db-1"))!.state, "running");
     assert.equal(listSnapshots(ctx.home), []);
@@ -93,14 +85,14 @@ test("a copy that fails resumes the services and leaves nothing listed or half-m
 test("bad input is exit 2: an invalid or taken name, an unknown volume, an unknown snapshot", async () => {
   const { ctx, dir } = await setup();
   try {
-    assert.is((await rejection(createSnapshot(ctx, { env: "a", name: "../x" }))).exitCode, 2);
-    const unknown = await rejection(createSnapshot(ctx, { env: "a", volumes: ["nope"] }));
+    assert.is((await rejection<CiloError>(createSnapshot(ctx, { env: "a", name: "../x" }))).exitCode, 2);
+    const unknown = await rejection<CiloError>(createSnapshot(ctx, { env: "a", volumes: ["nope"] }));
     assert.is(unknown.code, "E_SNAPSHOT_EMPTY");
     assert.is(unknown.exitCode, 2);
     assert.match(unknown.hint ?? "", /pgdata/);
     await createSnapshot(ctx, { env: "a", name: "s1", hold: "live" });
-    assert.is((await rejection(createSnapshot(ctx, { env: "a", name: "s1" }))).code, "E_SNAPSHOT_EXISTS");
-    const missing = await rejection(createEnv(ctx, { env: "b", seed: "s11" }));
+    assert.is((await rejection<CiloError>(createSnapshot(ctx, { env: "a", name: "s1" }))).code, "E_SNAPSHOT_EXISTS");
+    const missing = await rejection<CiloError>(createEnv(ctx, { env: "b", seed: "s11" }));
     assert.is(missing.code, "E_SNAPSHOT_NOT_FOUND");
     assert.match(missing.message, /did you mean "s1"/);
     assert.is(readState(ctx).envs["shop/b"], undefined, "nothing recorded");
@@ -148,7 +140,7 @@ test("restore is refused while a service mounting the volume runs (exit 2, nothi
   try {
     await createSnapshot(ctx, { env: "a", name: "s1" });
     const before = ctx.fake.volumes.map((v) => v.name);
-    const e = await rejection(restoreSnapshot(ctx, { env: "a", snapshot: "s1" }));
+    const e = await rejection<CiloError>(restoreSnapshot(ctx, { env: "a", snapshot: "s1" }));
     assert.is(e.code, "E_SNAPSHOT_BUSY");
     assert.is(e.exitCode, 2);
     assert.equal(
