@@ -54,7 +54,7 @@ export async function createSnapshot(ctx: CiloContext, opts: SnapshotOptions): P
   const chosen = pickVolumes(volumes, opts.volumes, rec);
   const hold = opts.hold ?? "pause";
   const progress = opts.onProgress ?? (() => {});
-  const tmp = join(snapshotsDir(ctx.home), `.tmp-${name}-${randomBytes(4).toString("hex")}`);
+  const tmp = join(snapshotsDir(ctx.home), `.tmp-${name}-${process.pid}-${randomBytes(4).toString("hex")}`);
   mkdirSync(join(tmp, "data"), { recursive: true });
   try {
     const held =

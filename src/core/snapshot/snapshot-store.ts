@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { CiloError, usageError } from "../errors.ts";
@@ -69,14 +70,8 @@ export function listSnapshots(home: string): SnapshotManifest[] {
   return out.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.name.localeCompare(b.name));
 }
 
-/** Folders left by a snapshot or restore that was interrupted (`.tmp-*`). */
-export function snapshotLeftovers(home: string): string[] {
-  const dir = snapshotsDir(home);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((n) => n.startsWith(".tmp-"))
-    .map((n) => join(dir, n));
-}
+/** A snapshot folder being made or removed: `.tmp-[rm-]<name>-<pid>-<8 hex>`; the pid is its maker's. */
+export const SNAPSHOT_TMP_NAME = /^\.tmp-.+-(\d+)-[0-9a-f]{8}$/;
 
 /** A snapshot's manifest; an unknown name is a usage error naming the closest one. */
 export function readSnapshot(home: string, name: string): SnapshotManifest {
@@ -105,7 +100,7 @@ function tryReadManifest(dir: string): SnapshotManifest | undefined {
 export function removeSnapshot(home: string, name: string): void {
   readSnapshot(home, name);
   const dir = snapshotDir(home, name);
-  const doomed = join(snapshotsDir(home), `.tmp-rm-${name}-${process.pid}`);
+  const doomed = join(snapshotsDir(home), `.tmp-rm-${name}-${process.pid}-${randomBytes(4).toString("hex")}`);
   renameSync(dir, doomed);
   rmSync(doomed, { recursive: true, force: true });
 }
