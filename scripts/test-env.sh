@@ -27,6 +27,7 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [ -x /usr/bin/caddy ] || need+=(caddy)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v mkfs.xfs >/dev/null 2>&1 || need+=(xfsprogs) # snapshot-reflink.test.ts: an XFS (reflink) loop mount
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     log "missing packages: ${need[*]}; run this script as root (or: sudo apt-get install -y ${need[*]})"

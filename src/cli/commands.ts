@@ -43,6 +43,9 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .option("--ephemeral", "Destroy the env when the calling process (the parent of cilo) exits")
     .option("--ttl <duration>", "Destroy the env this long after creation whatever happens, e.g. 2h (a reaper checks every second)")
     .option("--shared-network <env>", "Join the network of this env on every up, e.g. a database env (repeatable)")
+    .option("--seed <snapshot>", "Start the env's named volumes as copies of this snapshot's (cilo snapshot create)")
+    .option("--seed-from <env>", "Start the env's named volumes as copies of this env's (snapshotted in the same step)")
+    .option("--seed-method <method>", "How seeds are copied: auto (default), reflink, copy or tar")
     .option("--json", "Print the env as JSON")
     .example("  $ cilo create feat-login --from ./my-app\n  $ cilo create pr-42 --git https://example.org/app.git --ref pr-42\n")
     .action(lazy(ctx, sink, () => import("./commands/create.ts")));
@@ -147,6 +150,17 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .option("--root <dir>", "Work under this folder instead of / and run no update command (for tests and image builds)")
     .option("--json", "Print as JSON")
     .action(lazy(ctx, sink, () => import("./commands/trust.ts")));
+
+  cli
+    .command("snapshot <action> [a] [b]", "Volume snapshots: create <env> | list | rm <name> | restore <env> <name>")
+    .option("--name <name>", "create: the snapshot's name (default <env>-<time>)")
+    .option("--volume <key>", "create: only this volume, by its key in the compose file (repeatable)")
+    .option("--stop", "create: stop the services mounting the volumes for the copy; restore: stop running ones")
+    .option("--live", "create: copy while the services run (no pause; the copy may be inconsistent)")
+    .option("--method <method>", "auto (default), reflink, copy or tar (through a helper container)")
+    .option("--project <name>", "Project of the env")
+    .option("--json", "Print JSON")
+    .action(lazy(ctx, sink, () => import("./commands/snapshot.ts")));
 
   cli
     .command("doctor", "Check Docker, compose, dnsmasq, state and every env against what runs; --fix repairs")

@@ -115,6 +115,12 @@ export const ERROR_CODES = {
   // Agents (cilo mcp, issue 15).
   E_DIFF_UNSUPPORTED: { exit: "usage", doc: "env_diff needs a git workspace (a worktree or a git clone)" },
   E_NOT_LEASED: { exit: "usage", doc: "an MCP session touched an env it did not create (start cilo mcp with --all-envs)" },
+  // Snapshots (docs/snapshots.md).
+  E_SNAPSHOT_NOT_FOUND: { exit: "usage", doc: "no snapshot of that name exists (cilo snapshot list)" },
+  E_SNAPSHOT_EXISTS: { exit: "usage", doc: "a snapshot of that name exists already" },
+  E_SNAPSHOT_EMPTY: { exit: "usage", doc: "the env has no named volume to snapshot (or none of those asked for)" },
+  E_SNAPSHOT_BUSY: { exit: "usage", doc: "the env's services run: restore needs --stop, or the env stopped first" },
+  E_SNAPSHOT_COPY: { exit: "failure", doc: "copying a volume's data failed (nothing half-made is kept)" },
 
   E_INTERNAL: { exit: "failure", doc: "a bug or a broken install of cilo" },
 } as const satisfies Record<`E_${string}`, { exit: ExitClass; doc: string }>;

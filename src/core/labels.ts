@@ -30,6 +30,14 @@ export const LABEL_FORWARD = "cilo.forward";
 /** On the gateway container of a home (which carries no project or env). */
 export const LABEL_GATEWAY = "cilo.gateway";
 
+/** On the short-lived helper containers that stream a volume's data as tar (docs/snapshots.md). */
+export const LABEL_HELPER = "cilo.helper";
+
+/** The labels of a home's volume helper containers (created, never started, removed after use). */
+export function helperLabels(home: HomeRef): Record<string, string> {
+  return { ...homeLabels(home), [LABEL_HELPER]: "volume-copy" };
+}
+
 /** The gateway container of a home: one per `CILO_HOME`. */
 export function gatewayContainerName(homeId: string): string {
   return `cilo_${homeId}_gateway`;

@@ -17,3 +17,8 @@ export function dnsDir(home: string): string {
 export function workspacePath(project: string, env: string, home: string): string {
   return join(envsDir(home), project, env);
 }
+
+/** Volume snapshots: one folder each (`manifest.json` and `data/`); `.tmp-*` folders are being made. */
+export function snapshotsDir(home: string): string {
+  return join(home, "snapshots");
+}

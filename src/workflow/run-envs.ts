@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
-import { createEnv } from "../core/env/create-env.ts";
+import { createEnv, type CreatedEnv } from "../core/env/create-env.ts";
 import { destroyEnv } from "../core/env/destroy-env.ts";
 import { downEnv } from "../core/env/down-env.ts";
 import { ciloDnsEnvironment, ciloEnvironment } from "../core/env/run-in-env.ts";
@@ -73,7 +73,7 @@ export class RunEnvs {
    * `create`: an env from the last `clone` (default: the workflow's folder), named `env` or, when
    * that is unset or empty, `<workflow>-<6 hex>`; ephemeral unless told otherwise.
    */
-  async create(action: CreateAction, dir: string, output: Output): Promise<EnvRecord> {
+  async create(action: CreateAction, dir: string, output: Output): Promise<CreatedEnv> {
     const requested = action.env?.trim() ? action.env : defaultEnvName(this.workflowName);
     const name = parseEnvRef(requested).env;
     const src: Source = this.source ?? { from: dir };
@@ -81,7 +81,9 @@ export class RunEnvs {
     const entry: RunEnv = { name, ephemeral, state: "creating" };
     this.created.push(entry);
     try {
-      const { env, notice } = await createEnv(this.core, {
+      const created = await createEnv(this.core, {
+        ...(action.seed ? { seed: action.seed } : {}),
+        ...(action.seed_from ? { seedFrom: action.seed_from } : {}),
         env: requested,
         ...(src.git ? { git: src.git, ...(src.ref ? { ref: src.ref } : {}) } : { from: src.from ?? dir }),
         ...(action.project ? { project: action.project } : {}),
@@ -90,11 +92,11 @@ export class RunEnvs {
         ...(ephemeral ? { ownerPid: process.pid } : {}),
         onProgress: (m) => output(`${m}\n`),
       });
-      if (notice) output(`${notice}\n`);
-      entry.record = env;
+      if (created.notice) output(`${created.notice}\n`);
+      entry.record = created.env;
       entry.state = "present";
       this.current = entry;
-      return env;
+      return created;
     } catch (e) {
       this.created.splice(this.created.indexOf(entry), 1);
       throw e;

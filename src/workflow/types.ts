@@ -71,6 +71,10 @@ export interface CreateAction {
   project?: string;
   /** Destroy the env when the workflow ends (unless `--keep`); default true for envs a workflow creates. */
   ephemeral?: boolean;
+  /** A snapshot (`cilo snapshot create`) whose volumes the env's start as copies of. */
+  seed?: string;
+  /** Another env whose volumes the env's start as copies of (snapshotted in the same step). */
+  seed_from?: string;
 }
 
 export interface UpAction {

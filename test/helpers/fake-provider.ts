@@ -4,7 +4,7 @@
 // `up`/`down` change the fake's resources the way compose would (see `onUp`).
 import type { ComposeCli, ComposeTarget } from "../../src/core/compose/compose-cli.ts";
 import type { RunOptions, RunResult } from "../../src/core/proc/run.ts";
-import type { ContainerSpec, ContainerState, EngineInfo, NetworkState, RuntimeProvider, VolumeState } from "../../src/core/runtime/provider.ts";
+import type { ContainerSpec, ContainerState, EngineInfo, NetworkState, RuntimeProvider, VolumeInfo, VolumeState } from "../../src/core/runtime/provider.ts";
 
 export interface Removal {
   kind: "container" | "network" | "volume";
@@ -122,6 +122,35 @@ export class FakeProvider implements RuntimeProvider {
   }
   async putFile(id: string, path: string, content: string): Promise<void> {
     this.files.set(`${id}:${path}`, content);
+  }
+  async inspectVolume(name: string): Promise<VolumeInfo | undefined> {
+    const v = this.volumes.find((x) => x.name === name);
+    return v && { ...structuredClone(v), driver: "local" };
+  }
+  async createVolume(spec: { name: string; labels: Record<string, string> }): Promise<void> {
+    if (this.volumes.some((v) => v.name === spec.name)) return;
+    this.addVolume({ name: spec.name, labels: spec.labels });
+  }
+  async pauseContainer(id: string): Promise<void> {
+    const c = this.containers.find((x) => x.id === id);
+    if (c) c.state = "paused";
+  }
+  async unpauseContainer(id: string): Promise<void> {
+    const c = this.containers.find((x) => x.id === id);
+    if (c) c.state = "running";
+  }
+  async stopContainer(id: string): Promise<void> {
+    const c = this.containers.find((x) => x.id === id);
+    if (c) c.state = "exited";
+  }
+  async archiveOut(_id: string, _path: string): Promise<NodeJS.ReadableStream> {
+    const { Readable } = await import("node:stream");
+    return Readable.from([Buffer.alloc(1024)]);
+  }
+  async archiveIn(_id: string, _path: string, tar: NodeJS.ReadableStream): Promise<void> {
+    for await (const _ of tar) {
+      // drained
+    }
   }
 }
 

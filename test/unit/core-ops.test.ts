@@ -282,7 +282,7 @@ test("createEnv and a workflow's create step read the env as every command does:
     assert.is(conflict?.exitCode, 2);
     const run = new RunEnvs(ctx, "wf", readState(ctx).config);
     const made = await run.create({ env: "docs:fix/typo", ephemeral: false }, project, () => {});
-    assert.equal([made.project, made.name], ["docs", "fix-typo"]);
+    assert.equal([made.env.project, made.env.name], ["docs", "fix-typo"]);
     assert.equal(Object.keys(readState(ctx).envs).sort(), ["blog/feat-login", "docs/fix-typo", "shop/feat-login"]);
   } finally {
     removeDir(dir);

@@ -7,17 +7,9 @@ import { pollUntil, type Readiness } from "../../src/core/poll.ts";
 import { lastLines, lastLogLines } from "../../src/core/runtime/last-log-lines.ts";
 import type { ContainerState, RuntimeProvider } from "../../src/core/runtime/provider.ts";
 import { waitForServices } from "../../src/core/runtime/wait-services.ts";
+import { rejection } from "../helpers/rejection.ts";
 
 const notYet = (why: string): Readiness => ({ ready: false, why, fatal: false });
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 test("pollUntil: checks at once, then once per interval, until ready", async () => {
   let calls = 0;
@@ -169,6 +161,13 @@ function fakeProvider(containers: ContainerState[], opts: { logs?: string; logsF
     connectNetwork: unused,
     exec: unused,
     putFile: unused,
+    inspectVolume: unused,
+    createVolume: unused,
+    pauseContainer: unused,
+    unpauseContainer: unused,
+    stopContainer: unused,
+    archiveOut: unused,
+    archiveIn: unused,
     logs: async (_id, tail) =>
       opts.logsFail
         ? Promise.reject(new Error("no logs"))

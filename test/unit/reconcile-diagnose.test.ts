@@ -310,6 +310,16 @@ test("locks, temp files and staging folders: only stale ones are findings", () =
   ]);
 });
 
+test("snapshot folders being made: a leftover only when their maker is gone", () => {
+  const f = facts(stateOf(), {
+    snapshotTemps: [
+      { path: "/h/snapshots/.tmp-s1-111-0a0b0c0d", ageMs: 10, pid: 111 },
+      { path: "/h/snapshots/.tmp-rm-s2-222-0a0b0c0d", ageMs: 10, pid: 222 },
+    ],
+  });
+  assert.equal(ids(diagnose({ ...f, alive: (pid) => pid === 222 })), ["snapshot-leftover /h/snapshots/.tmp-s1-111-0a0b0c0d"]);
+});
+
 test("DNS: not answering, not running while envs run, out of sync; the resolver is only told about", () => {
   const running = stateOf(env("x"));
   const d = docker([container("shop", "x", "api"), container("shop", "x", "web")]);

@@ -3,6 +3,7 @@ import { createEnv } from "../../core/env/create-env.ts";
 import { usageError } from "../../core/errors.ts";
 import { parseTtl } from "../../core/duration.ts";
 import { notice, printJson, println, warn } from "../output.ts";
+import { copyMethod, describeCopy } from "./snapshot.ts";
 
 interface CreateOptions {
   project?: string;
@@ -14,6 +15,9 @@ interface CreateOptions {
   ephemeral?: boolean;
   ttl?: string | number;
   sharedNetwork?: string | string[];
+  seed?: string;
+  seedFrom?: string;
+  seedMethod?: string;
   json?: boolean;
 }
 
@@ -25,7 +29,15 @@ export default async function create(ctx: CiloContext, env: string, opts: Create
   if (opts.ref && !opts.git) throw usageError("--ref goes with --git");
   const ttlMs = opts.ttl !== undefined ? parseTtl(String(opts.ttl)) : undefined;
   const include = opts.include === undefined ? [] : Array.isArray(opts.include) ? opts.include.map(String) : [String(opts.include)];
-  const { env: rec, notice: note } = await createEnv(ctx, {
+  const seedMethod = opts.seedMethod === undefined ? undefined : copyMethod(String(opts.seedMethod), "--seed-method");
+  const {
+    env: rec,
+    notice: note,
+    seeded,
+  } = await createEnv(ctx, {
+    ...(opts.seed !== undefined ? { seed: String(opts.seed) } : {}),
+    ...(opts.seedFrom !== undefined ? { seedFrom: String(opts.seedFrom) } : {}),
+    ...(seedMethod ? { seedMethod } : {}),
     env,
     ...(opts.from ? { from: opts.from } : {}),
     ...(opts.git ? { git: opts.git } : {}),
@@ -41,7 +53,8 @@ export default async function create(ctx: CiloContext, env: string, opts: Create
     onProgress: notice,
   });
   if (note) warn(note);
-  if (opts.json) printJson(rec);
+  if (opts.json) printJson(seeded ? { ...rec, seeded } : rec);
   else println(`Created ${rec.project}/${rec.name} (subnet ${rec.subnet}, workspace ${rec.workspace})`);
+  if (seeded && !opts.json) for (const v of seeded.volumes) println(`Seeded ${v.volume}: ${describeCopy(v)}`);
   return 0;
 }

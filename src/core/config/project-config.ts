@@ -28,6 +28,8 @@ export interface ProjectConfig {
   env?: { render?: RenderEntry[] };
   /** Services shared across this project's envs. */
   shared?: string[];
+  /** A snapshot (`cilo snapshot create`) whose volumes every new env's start as copies of. */
+  seed?: string;
 }
 
 /**
@@ -46,6 +48,7 @@ const KEY_KINDS: Record<keyof ProjectConfig, "string" | "string list" | "mapping
   clone: "mapping",
   env: "mapping",
   shared: "string list",
+  seed: "string",
 };
 export const CONFIG_KEYS = Object.keys(KEY_KINDS) as (keyof ProjectConfig)[];
 

@@ -21,6 +21,9 @@ import { renderEnvCompose } from "./env-compose.ts";
 import { checkDnsNames } from "../dns/dns.ts";
 import { ensureReaper, ensureTtlReaper } from "./reaper.ts";
 import { baseUrl, dnsSuffixOf } from "./urls.ts";
+import type { CopyMethod } from "../snapshot/volume-copy.ts";
+import { readSnapshot, type CopyReport } from "../snapshot/snapshot-store.ts";
+import { findEnv } from "../state/find-env.ts";
 
 export interface CreateEnvOptions {
   /** The env name (a branch name such as `feat/login` becomes `feat-login`), or `<project>:<env>`. */
@@ -41,12 +44,20 @@ export interface CreateEnvOptions {
   lease?: "mcp";
   /** Destroy the env this long after its creation, whatever happens (`--ttl`; the TTL reaper). */
   ttlMs?: number;
+  /** A snapshot whose volumes the env's start as copies of (default: `seed:` of the project config). */
+  seed?: string;
+  /** Or another env whose volumes are copied (snapshotted and seeded in one step). */
+  seedFrom?: string;
+  /** How the seed is copied (default auto). */
+  seedMethod?: CopyMethod;
   onProgress?: (message: string) => void;
 }
 
 export interface CreatedEnv {
   env: EnvRecord;
   notice?: string;
+  /** The volumes seeded, with the copy path each took and its speed. */
+  seeded?: { snapshot?: string; from_env?: string; volumes: CopyReport[] };
 }
 
 /**
@@ -85,6 +96,10 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
     const { config } = await loadProjectConfig(dir, ctx.log);
     const project = opts.git && !projectOpt && !config.project ? projectFromUrl(opts.git) : projectName(dir, config, projectOpt);
     composeFilesOf(dir, config); // a missing compose file is refused before anything is recorded
+    if (opts.seed && opts.seedFrom) throw usageError("Use either --seed or --seed-from, not both");
+    const seedName = opts.seedFrom ? undefined : (opts.seed ?? config.seed);
+    if (seedName) readSnapshot(ctx.home, seedName); // an unknown snapshot too
+    if (opts.seedFrom) findEnv(readState(ctx), opts.seedFrom, project);
     const foreign = await foreignSubnetsIfReachable(ctx);
     rec = await withState(ctx, (state) => {
       home = homeRef(state, ctx.home);
@@ -159,6 +174,18 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
     const { serviceRecordsFromModel } = await import("./services.ts");
     const services = serviceRecordsFromModel(rendered.rendered, config);
     await checkDnsNames({ ...rec, services }, readState(ctx));
+    const seed = seedName;
+    let seeded: CreatedEnv["seeded"];
+    if (seed || opts.seedFrom) {
+      const { seedEnvVolumes } = await import("../snapshot/snapshot-env.ts");
+      const volumes = await seedEnvVolumes(ctx, rec, home!, rendered.rendered, {
+        ...(seed ? { snapshot: seed } : { fromEnv: opts.seedFrom! }),
+        ...(opts.seedMethod ? { method: opts.seedMethod } : {}),
+        onProgress: progress,
+      });
+      seeded = { ...(seed ? { snapshot: seed } : { from_env: opts.seedFrom! }), volumes };
+      failpoint(ctx.env, "create:seeded");
+    }
     const created = await withState(ctx, (state) => {
       const r = state.envs[envKey(project, name)];
       if (!r) throw new CiloError("E_ENV_VANISHED", `The env ${project}/${name} was removed while it was being created`);
@@ -169,7 +196,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
       delete r.operation;
       return { ...r };
     });
-    return { env: created, ...(workspaceMade.notice ? { notice: workspaceMade.notice } : {}) };
+    return { env: created, ...(workspaceMade.notice ? { notice: workspaceMade.notice } : {}), ...(seeded ? { seeded } : {}) };
   } catch (e) {
     await rollback(ctx, rec, workspaceMade, staging);
     throw e;

@@ -213,6 +213,13 @@ function homeFiles(facts: ReconcileFacts): Finding[] {
     if (s.ageMs < STAGING_STALE_MS) continue;
     out.push(finding("staging-leftover", { kind: "path", path: s.path }, `${s.path} is left over from a cilo create --git that did not finish`, "delete it"));
   }
+  for (const s of facts.snapshotTemps ?? []) {
+    const gone = s.pid !== undefined ? !facts.alive(s.pid) : s.ageMs > STAGING_STALE_MS;
+    if (!gone) continue;
+    out.push(
+      finding("snapshot-leftover", { kind: "path", path: s.path }, `${s.path} is left over from a snapshot that did not finish (never listed)`, "delete it"),
+    );
+  }
   return out;
 }
 

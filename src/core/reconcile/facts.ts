@@ -57,6 +57,8 @@ export interface ReconcileFacts {
   workspaces: string[];
   /** Leftovers of `cilo create --git` under `$CILO_HOME/envs/.staging`. */
   staging: AgedPath[];
+  /** Folders of snapshots being made or removed (`snapshots/.tmp-*`), with their maker's pid. */
+  snapshotTemps?: (AgedPath & { pid?: number })[];
   /** Temp files of atomic writes; `pid` is the writer's, read from the name. */
   tmpFiles: (AgedPath & { pid?: number })[];
   /** Lock folders (`*.lock`) of the state, DNS and reaper files. */

@@ -2,7 +2,7 @@ import { effectiveRouting } from "../gateway/routing.ts";
 import { gatewayDisabled } from "../gateway/gateway.ts";
 import { sharedGraceMs } from "../shared/shared-instance.ts";
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { dnsStatus, findDnsmasq } from "../dns/dnsmasq.ts";
 import { dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor } from "../dns/from-state.ts";
 import { dnsAnswers } from "../dns/probe.ts";
@@ -12,7 +12,8 @@ import type { CiloContext } from "../context/context.ts";
 import { isCiloError, messageOf } from "../errors.ts";
 import { LABEL_HOME, LABEL_HOME_PATH, LABEL_MANAGED } from "../labels.ts";
 import { derivedHomeId } from "../state/migrations.ts";
-import { dnsDir, envsDir, statePath } from "../paths.ts";
+import { dnsDir, envsDir, snapshotsDir, statePath } from "../paths.ts";
+import { SNAPSHOT_TMP_NAME } from "../snapshot/snapshot-store.ts";
 import type { State } from "../state/schema.ts";
 import { backupPath, parseState } from "../state/store.ts";
 import type { AgedPath, Check, DnsFact, DockerFact, ReconcileFacts, StateFact } from "./facts.ts";
@@ -35,6 +36,10 @@ export async function gatherFacts(ctx: CiloContext): Promise<ReconcileFacts> {
   const dirs = [home, dnsDir(home), join(dnsDir(home), "hosts"), reapersDir(home)];
   const tmpFiles = dirs.flatMap((d) => aged(d, (n) => TMP_NAME.test(n)).map((f) => withWriterPid(f)));
   const locks = dirs.flatMap((d) => aged(d, (n) => n.endsWith(".lock")));
+  const snapshotTemps = aged(snapshotsDir(home), (n) => SNAPSHOT_TMP_NAME.test(n)).map((f) => {
+    const pid = Number(SNAPSHOT_TMP_NAME.exec(basename(f.path))?.[1]);
+    return Number.isInteger(pid) && pid > 0 ? { ...f, pid } : f;
+  });
   const state = stateFact(home);
   const liveHomes = docker.kind === "ok" && state.kind === "ok" ? liveOtherHomes(docker, state.state.home_id, home) : [];
   checks.push(stateCheck(home, state));
@@ -53,6 +58,7 @@ export async function gatherFacts(ctx: CiloContext): Promise<ReconcileFacts> {
     ...(dns ? { dns } : {}),
     workspaces,
     staging,
+    snapshotTemps,
     tmpFiles,
     locks,
     watchedOwners: watchedOwners(home),

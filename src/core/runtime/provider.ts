@@ -31,6 +31,24 @@ export interface RuntimeProvider {
   exec(id: string, cmd: string[]): Promise<{ code: number; output: string }>;
   /** Writes one file into a container (running or not), creating its folder; works on remote engines. */
   putFile(id: string, path: string, content: string, mode?: number): Promise<void>;
+  /** A volume's driver, labels and (local driver) folder on the engine's host; undefined if there is none. */
+  inspectVolume(name: string): Promise<VolumeInfo | undefined>;
+  /** Creates a named volume with these labels. */
+  createVolume(spec: { name: string; labels: Record<string, string>; driver?: string }): Promise<void>;
+  pauseContainer(id: string): Promise<void>;
+  unpauseContainer(id: string): Promise<void>;
+  /** Stops a running container (no error if it is stopped). */
+  stopContainer(id: string): Promise<void>;
+  /** A tar stream of a folder in a container (running or not): the engine's archive API, local or remote. */
+  archiveOut(id: string, path: string): Promise<NodeJS.ReadableStream>;
+  /** Extracts a tar stream into a folder of a container (running or not). */
+  archiveIn(id: string, path: string, tar: NodeJS.ReadableStream): Promise<void>;
+}
+
+export interface VolumeInfo extends VolumeState {
+  driver: string;
+  /** Where the local driver keeps the data on the engine's host. */
+  mountpoint?: string;
 }
 
 /** A container cilo makes itself (not through compose): the gateway. */
@@ -45,6 +63,8 @@ export interface ContainerSpec {
   network?: string;
   /** Restart policy `unless-stopped` (restarted with the engine, not after a manual stop). */
   restart?: boolean;
+  /** Named volumes mounted into it: `{ volume, target }`. */
+  volumes?: { volume: string; target: string }[];
 }
 
 export interface EngineInfo {
@@ -66,6 +86,8 @@ export interface ContainerState {
   ips: Record<string, string>;
   /** Network aliases per network name (from inspect only; a list does not carry them). */
   aliases?: Record<string, string[]>;
+  /** Names of the named volumes it mounts (from the container list). */
+  volumes?: string[];
 }
 
 export interface NetworkState {

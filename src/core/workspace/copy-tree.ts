@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { chmod, copyFile, mkdir, readdir, readlink, stat, symlink } from "node:fs/promises";
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { CloneFilter } from "./clone-filter.ts";
 import { TaskPool } from "./task-pool.ts";
@@ -13,11 +13,17 @@ export interface CopyTreeOptions {
   signal?: AbortSignal;
   /** File operations in flight at once (default 32). */
   concurrency?: number;
+  /** Keep owners and times too (volume data, copied as root); with it `.git` entries are copied like any other. */
+  preserve?: boolean;
+  /** With `reflink`: fail with the file system's error rather than fall back to plain copies. */
+  reflinkOnly?: boolean;
 }
 
 export interface CopyTreeResult {
   /** Files and symlinks copied. */
   files: number;
+  /** Bytes of the regular files copied. */
+  bytes: number;
   /** Whether the copy-on-write clones worked (false when `reflink` was asked for and fell back). */
   reflinked: boolean;
 }
@@ -36,15 +42,23 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
   const { filter } = opts;
   const skip = new Set(opts.skip ?? []);
   const pool = new TaskPool(opts.concurrency ?? DEFAULT_CONCURRENCY, opts.signal);
-  const dirModes: { path: string; mode: number }[] = [];
+  const dirModes: { path: string; mode: number; src: string }[] = [];
   let reflink = opts.reflink === true;
   let files = 0;
+  let bytes = 0;
+  const preserve = opts.preserve === true;
+  /** Owner and times of what was made, applied after its content (a folder's times change while it fills). */
+  const keep = async (src: string, dst: string): Promise<void> => {
+    const st = await lstat(src);
+    await lchown(dst, st.uid, st.gid);
+    await lutimes(dst, st.atimeMs / 1000, st.mtimeMs / 1000); // numbers: a Date would cut to milliseconds
+  };
 
   const cloneOrCopy = async (from: string, to: string): Promise<void> => {
     try {
       await copyFile(from, to, constants.COPYFILE_FICLONE_FORCE);
     } catch (e) {
-      if (!NO_REFLINK.has((e as NodeJS.ErrnoException).code ?? "")) throw e;
+      if (opts.reflinkOnly || !NO_REFLINK.has((e as NodeJS.ErrnoException).code ?? "")) throw e;
       reflink = false;
       await copyFile(from, to);
     }
@@ -57,7 +71,7 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
     const to = join(dest, rel);
     const ensureDir = made ? undefined : () => mkdir(to, { recursive: true, mode: 0o700 });
     for (const entry of await readdir(from, { withFileTypes: true })) {
-      if (entry.name === ".git") continue;
+      if (entry.name === ".git" && !preserve) continue;
       const childRel = rel === "" ? entry.name : `${rel}/${entry.name}`;
       if (skip.has(childRel)) continue;
       const src = join(from, entry.name);
@@ -67,7 +81,7 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
         if (!take && !filter.descends(childRel)) continue;
         pool.add(async () => {
           const { mode } = await stat(src);
-          dirModes.push({ path: dst, mode: mode & 0o7777 });
+          dirModes.push({ path: dst, mode: mode & 0o7777, src });
           if (take) {
             if (ensureDir) await ensureDir();
             await mkdir(dst, { mode: 0o700 });
@@ -75,7 +89,13 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
           await walk(childRel, take);
         }, true);
       } else if ((entry.isFile() || entry.isSymbolicLink()) && filter.copies(childRel, false)) {
-        const copy = entry.isFile() ? () => copyOne(src, dst) : async () => symlink(await readlink(src), dst);
+        const plain = entry.isFile()
+          ? async () => {
+              await copyOne(src, dst);
+              bytes += (await stat(dst)).size;
+            }
+          : async () => symlink(await readlink(src), dst);
+        const copy = preserve ? () => plain().then(() => keep(src, dst)) : plain;
         pool.add(ensureDir ? () => ensureDir().then(copy) : copy);
         files++;
       }
@@ -86,13 +106,20 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
   await pool.drained();
   // Folders were made owner-writable so that they could be filled; now they get their own modes.
   const modes = new TaskPool(opts.concurrency ?? DEFAULT_CONCURRENCY, opts.signal);
-  for (const { path, mode } of dirModes) {
+  for (const { path, mode, src } of dirModes) {
     modes.add(() =>
-      chmod(path, mode).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== "ENOENT") throw e; // an excluded folder none of whose entries was included
-      }),
+      chmod(path, mode)
+        .then(() => (preserve ? keep(src, path) : undefined))
+        .catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== "ENOENT") throw e; // an excluded folder none of whose entries was included
+        }),
     );
   }
   await modes.drained();
-  return { files, reflinked: opts.reflink === true && reflink };
+  if (preserve) {
+    const { mode } = await stat(source);
+    await chmod(dest, mode & 0o7777);
+    await keep(source, dest);
+  }
+  return { files, bytes, reflinked: opts.reflink === true && reflink };
 }

@@ -1,7 +1,7 @@
 import Docker from "dockerode";
 import { describeEndpoint, dockerodeOptions, type DockerEndpoint } from "../../core/docker-endpoint.ts";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../../core/errors.ts";
-import type { ContainerSpec, ContainerState, EngineInfo, NetworkState, RuntimeProvider, VolumeState } from "../../core/runtime/provider.ts";
+import type { ContainerSpec, ContainerState, EngineInfo, NetworkState, RuntimeProvider, VolumeInfo, VolumeState } from "../../core/runtime/provider.ts";
 import { posix } from "node:path";
 
 /**
@@ -39,6 +39,7 @@ export class DockerProvider implements RuntimeProvider {
       labels: c.Labels ?? {},
       state: c.State,
       ...parseStatus(c.Status),
+      volumes: (c.Mounts ?? []).filter((m) => m.Type === "volume" && m.Name).map((m) => m.Name as string),
       ips: Object.fromEntries(
         Object.entries(c.NetworkSettings?.Networks ?? {})
           .filter(([, n]) => n.IPAddress)
@@ -154,6 +155,7 @@ export class DockerProvider implements RuntimeProvider {
           PortBindings: bindings,
           ...(spec.network ? { NetworkMode: spec.network } : {}),
           ...(spec.restart ? { RestartPolicy: { Name: "unless-stopped" } } : {}),
+          ...(spec.volumes ? { Binds: spec.volumes.map((v) => `${v.volume}:${v.target}`) } : {}),
         },
       });
       return c.id;
@@ -208,6 +210,45 @@ export class DockerProvider implements RuntimeProvider {
     const dir = posix.dirname(path);
     const tar = tarOf(dir.replace(/^\//, ""), posix.basename(path), Buffer.from(content, "utf8"), mode);
     await this.call(() => this.docker.getContainer(id).putArchive(tar, { path: "/" }));
+  }
+
+  async inspectVolume(name: string): Promise<VolumeInfo | undefined> {
+    try {
+      const v = await this.docker.getVolume(name).inspect();
+      return { name: v.Name, labels: v.Labels ?? {}, driver: v.Driver, ...(v.Mountpoint ? { mountpoint: v.Mountpoint } : {}) };
+    } catch (e: any) {
+      if (e?.statusCode === 404) return undefined;
+      throw this.wrap(e);
+    }
+  }
+
+  async createVolume(spec: { name: string; labels: Record<string, string>; driver?: string }): Promise<void> {
+    await this.call(() => this.docker.createVolume({ Name: spec.name, Labels: spec.labels, Driver: spec.driver ?? "local" }));
+  }
+
+  async pauseContainer(id: string): Promise<void> {
+    await this.call(() => this.docker.getContainer(id).pause());
+  }
+
+  async unpauseContainer(id: string): Promise<void> {
+    await this.call(() => this.docker.getContainer(id).unpause());
+  }
+
+  async stopContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop();
+    } catch (e: any) {
+      if (e?.statusCode === 304) return;
+      throw this.wrap(e);
+    }
+  }
+
+  async archiveOut(id: string, path: string): Promise<NodeJS.ReadableStream> {
+    return this.call(() => this.docker.getContainer(id).getArchive({ path }));
+  }
+
+  async archiveIn(id: string, path: string, tar: NodeJS.ReadableStream): Promise<void> {
+    await this.call(() => this.docker.getContainer(id).putArchive(tar, { path }));
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {

@@ -41,6 +41,16 @@ export const HOME_FILE_FINDINGS = {
       return "deleted it";
     },
   }),
+  "snapshot-leftover": defineFinding({
+    severity: "warning",
+    target: "path",
+    phase: 1,
+    describe: "a snapshots/.tmp-* folder of a snapshot (or snapshot rm) whose process is gone",
+    fix: async (t) => {
+      rmSync(t.path, { recursive: true, force: true });
+      return "deleted it";
+    },
+  }),
   "workspace-orphaned": defineFinding({
     severity: "warning",
     target: "env",
