@@ -1,7 +1,9 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { createEnv } from "../../core/env/create-env.ts";
 import { usageError } from "../../core/errors.ts";
+import type { CopyProgress } from "../../core/workspace/index.ts";
 import { notice, printJson, println, warn } from "../output.ts";
+import { formatCopyDone, formatCopyProgress, LiveLine } from "../progress.ts";
 
 interface CreateOptions {
   project?: string;
@@ -22,6 +24,9 @@ export default async function create(ctx: CiloContext, env: string, opts: Create
   if (opts.git && opts.from) throw usageError("Use either --from or --git, not both");
   if (opts.ref && !opts.git) throw usageError("--ref goes with --git");
   const include = opts.include === undefined ? [] : Array.isArray(opts.include) ? opts.include.map(String) : [String(opts.include)];
+  // A live line of the copy's progress on a terminal only; piped output gets nothing extra.
+  const copying = process.stderr.isTTY ? new LiveLine<CopyProgress>(formatCopyProgress, { write: (s) => process.stderr.write(s) }) : undefined;
+  const endCopy = () => copying?.end(formatCopyDone);
   const { env: rec, notice: note } = await createEnv(ctx, {
     env,
     ...(opts.from ? { from: opts.from } : {}),
@@ -34,8 +39,12 @@ export default async function create(ctx: CiloContext, env: string, opts: Create
     ...(opts.sharedNetwork !== undefined
       ? { sharedNetworks: Array.isArray(opts.sharedNetwork) ? opts.sharedNetwork.map(String) : [String(opts.sharedNetwork)] }
       : {}),
-    onProgress: notice,
-  });
+    onProgress: (message) => {
+      endCopy();
+      notice(message);
+    },
+    ...(copying ? { onCopyProgress: (p: CopyProgress) => copying.update(p) } : {}),
+  }).finally(endCopy);
   if (note) warn(note);
   if (opts.json) printJson(rec);
   else println(`Created ${rec.project}/${rec.name} (subnet ${rec.subnet}, workspace ${rec.workspace})`);

@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { chmod, copyFile, mkdir, readdir, readlink, stat, symlink } from "node:fs/promises";
+import { chmod, copyFile, lstat, mkdir, readdir, readlink, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { CloneFilter } from "./clone-filter.ts";
 import { TaskPool } from "./task-pool.ts";
@@ -13,6 +13,14 @@ export interface CopyTreeOptions {
   signal?: AbortSignal;
   /** File operations in flight at once (default 32). */
   concurrency?: number;
+  /** Called after each file or symlink is copied with the totals so far (the caller throttles any display). */
+  onProgress?: (progress: CopyProgress) => void;
+}
+
+/** How far a copy has got: files and symlinks copied, and their bytes. */
+export interface CopyProgress {
+  files: number;
+  bytes: number;
 }
 
 export interface CopyTreeResult {
@@ -49,7 +57,17 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
       await copyFile(from, to);
     }
   };
-  const copyOne = (from: string, to: string): Promise<void> => (reflink ? cloneOrCopy(from, to) : copyFile(from, to));
+  const copyFileOnly = (from: string, to: string): Promise<void> => (reflink ? cloneOrCopy(from, to) : copyFile(from, to));
+  // Progress costs one lstat per file, so it is counted only when someone listens.
+  const onProgress = opts.onProgress;
+  const done: CopyProgress = { files: 0, bytes: 0 };
+  const counted = (from: string, copy: () => Promise<void>) => async (): Promise<void> => {
+    await copy();
+    if (!onProgress) return;
+    done.files++;
+    done.bytes += (await lstat(from)).size;
+    onProgress({ ...done });
+  };
 
   /** Walks one source folder; `made` says whether its destination folder exists yet. */
   const walk = async (rel: string, made: boolean): Promise<void> => {
@@ -75,7 +93,7 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
           await walk(childRel, take);
         }, true);
       } else if ((entry.isFile() || entry.isSymbolicLink()) && filter.copies(childRel, false)) {
-        const copy = entry.isFile() ? () => copyOne(src, dst) : async () => symlink(await readlink(src), dst);
+        const copy = counted(src, entry.isFile() ? () => copyFileOnly(src, dst) : async () => symlink(await readlink(src), dst));
         pool.add(ensureDir ? () => ensureDir().then(copy) : copy);
         files++;
       }
