@@ -54,7 +54,8 @@ export interface ServiceEndpoints {
  * Each service's URLs and TCP addresses, as `cilo up` ends with them (docs/routing.md): the
  * service's `.localhost` name (and the ingress's short one) through the gateway when
  * `viaGateway`, the `.test`-style name (on the service's HTTP port in `direct` routing, the
- * gateway's port in `gateway` routing), and the env's recorded TCP forwards.
+ * gateway's port in `gateway` routing), and the env's recorded TCP forwards. A service whose HTTP
+ * port is a TCP-forwarded one (a database) is listed with its forwards only.
  */
 export function serviceEndpoints(
   rec: Pick<EnvRecord, "project" | "name" | "services" | "forwards" | "dns_suffix">,
@@ -65,13 +66,19 @@ export function serviceEndpoints(
   const gatewayPort = config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT;
   return [...rec.services]
     .sort((a, b) => (a.name < b.name ? -1 : 1))
-    .map((s) => ({
-      service: s.name,
-      urls: [
-        ...(viaGateway ? [gatewayUrl(localhostName(s.name, rec.project, rec.name), gatewayPort)] : []),
-        ...(viaGateway && s.ingress ? [gatewayUrl(`${rec.name}.${rec.project}.${LOCALHOST_TLD}`, gatewayPort)] : []),
-        gatewayUrl(`${s.name}.${rec.name}.${suffix}`, config.routing === "gateway" ? gatewayPort : (s.port ?? 80)),
-      ],
-      tcp: (rec.forwards ?? []).filter((f) => f.service === s.name).map((f) => ({ address: `${f.address}:${f.host_port}`, port: f.port })),
-    }));
+    .map((s) => {
+      // A service whose HTTP port is one of its TCP ports (a database) gets no HTTP URL: it would answer 502.
+      const http = !(s.tcp ?? []).includes(s.port ?? 80);
+      return {
+        service: s.name,
+        urls: http
+          ? [
+              ...(viaGateway ? [gatewayUrl(localhostName(s.name, rec.project, rec.name), gatewayPort)] : []),
+              ...(viaGateway && s.ingress ? [gatewayUrl(`${rec.name}.${rec.project}.${LOCALHOST_TLD}`, gatewayPort)] : []),
+              gatewayUrl(`${s.name}.${rec.name}.${suffix}`, config.routing === "gateway" ? gatewayPort : (s.port ?? 80)),
+            ]
+          : [],
+        tcp: (rec.forwards ?? []).filter((f) => f.service === s.name).map((f) => ({ address: `${f.address}:${f.host_port}`, port: f.port })),
+      };
+    });
 }
