@@ -64,8 +64,9 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
   const counted = (from: string, copy: () => Promise<void>) => async (): Promise<void> => {
     await copy();
     if (!onProgress) return;
+    const { size } = await lstat(from); // before touching the totals: `+= await` would lose updates
     done.files++;
-    done.bytes += (await lstat(from)).size;
+    done.bytes += size;
     onProgress({ ...done });
   };
 
