@@ -73,13 +73,15 @@ export class LiveLine<T> {
     this.#opts.write(`\r\x1b[K${this.#format(value, elapsed)}`);
   }
 
-  /** Erases the line; if it was ever drawn, prints the last value (or `final`) for good. */
+  /**
+   * Erases the line; if it was ever drawn, prints the last value (or `final`) for good. Before the
+   * first value it does nothing, so that a notice printed before the work starts does not end it.
+   */
   end(final?: (value: T, elapsedMs: number) => string): void {
-    if (this.#ended) return;
+    if (this.#ended || this.#last === undefined) return;
     this.#ended = true;
     if (!this.#drawn) return;
     const elapsed = this.#opts.now() - this.#started;
-    const text = this.#last === undefined ? "" : (final ?? this.#format)(this.#last, elapsed);
-    this.#opts.write(`\r\x1b[K${text ? `${text}\n` : ""}`);
+    this.#opts.write(`\r\x1b[K${(final ?? this.#format)(this.#last, elapsed)}\n`);
   }
 }

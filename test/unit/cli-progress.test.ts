@@ -47,4 +47,15 @@ test("LiveLine: ending a line that was never drawn prints nothing", () => {
   assert.equal(out, []);
 });
 
+test("LiveLine: end() before the first value (a notice before the copy starts) does not end it", () => {
+  let now = 0;
+  const out: string[] = [];
+  const line = new LiveLine<number>((n) => `n=${n}`, { write: (s) => out.push(s), now: () => now, delayMs: 0 });
+  line.end();
+  now = 10;
+  line.update(1);
+  line.end((n) => `done ${n}`);
+  assert.equal(out, ["\r\x1b[Kn=1", "\r\x1b[Kdone 1\n"]);
+});
+
 test.run();
