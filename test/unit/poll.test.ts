@@ -124,7 +124,35 @@ test("waitForServices: the timeout names what is still pending", async () => {
     }),
   )) as CiloError;
   assert.is(e.code, "E_WAIT_TIMEOUT");
-  assert.is(e.message, "Services not ready after 0 s: db health is starting, web has no container");
+  assert.is(e.message, "Services not ready after 0 s: db: starting (health); web: no container yet");
+});
+
+test("waitForServices: onWaiting hears each service not ready and why, only when that changes", async () => {
+  let checks = 0;
+  const states: ContainerState[][] = [
+    [],
+    [container("db", { state: "created" })],
+    [container("db", { state: "running", health: "starting" })],
+    [container("db", { state: "running", health: "starting" })],
+    [container("db", { state: "running", health: "healthy" }), container("web", { state: "running" })],
+  ];
+  const provider = fakeProvider([]);
+  provider.listContainers = async () => states[Math.min(checks++, states.length - 1)]!;
+  provider.inspectContainer = async () => undefined;
+  const heard: string[] = [];
+  await waitForServices(provider, {
+    labels: {},
+    services: ["db", "web"],
+    timeoutMs: 5_000,
+    intervalMs: 1,
+    onWaiting: (pending) => heard.push(pending.map((p) => `${p.service}: ${p.why}`).join("; ")),
+  });
+  assert.equal(heard, [
+    "db: no container yet; web: no container yet",
+    "db: created; web: no container yet",
+    "db: starting (health); web: no container yet",
+    "",
+  ]);
 });
 
 test("waitForServices: an interrupt during the pause between checks ends the wait at once (E_INTERRUPTED, 130)", async () => {

@@ -2,7 +2,9 @@ import type { CiloContext } from "../../core/context/context.ts";
 import { createEnv } from "../../core/env/create-env.ts";
 import { usageError } from "../../core/errors.ts";
 import { parseTtl } from "../../core/duration.ts";
+import type { CopyProgress } from "../../core/workspace/index.ts";
 import { notice, printJson, println, warn } from "../output.ts";
+import { formatCopyDone, formatCopyProgress, LiveLine } from "../progress.ts";
 import { copyMethod, describeCopy } from "./snapshot.ts";
 
 interface CreateOptions {
@@ -30,6 +32,9 @@ export default async function create(ctx: CiloContext, env: string, opts: Create
   const ttlMs = opts.ttl !== undefined ? parseTtl(String(opts.ttl)) : undefined;
   const include = opts.include === undefined ? [] : Array.isArray(opts.include) ? opts.include.map(String) : [String(opts.include)];
   const seedMethod = opts.seedMethod === undefined ? undefined : copyMethod(String(opts.seedMethod), "--seed-method");
+  // A live line of the copy's progress on a terminal only; piped output gets nothing extra.
+  const copying = process.stderr.isTTY ? new LiveLine<CopyProgress>(formatCopyProgress, { write: (s) => process.stderr.write(s) }) : undefined;
+  const endCopy = () => copying?.end(formatCopyDone);
   const {
     env: rec,
     notice: note,
@@ -50,8 +55,12 @@ export default async function create(ctx: CiloContext, env: string, opts: Create
     ...(opts.sharedNetwork !== undefined
       ? { sharedNetworks: Array.isArray(opts.sharedNetwork) ? opts.sharedNetwork.map(String) : [String(opts.sharedNetwork)] }
       : {}),
-    onProgress: notice,
-  });
+    onProgress: (message) => {
+      endCopy();
+      notice(message);
+    },
+    ...(copying ? { onCopyProgress: (p: CopyProgress) => copying.update(p) } : {}),
+  }).finally(endCopy);
   if (note) warn(note);
   if (opts.json) printJson(seeded ? { ...rec, seeded } : rec);
   else println(`Created ${rec.project}/${rec.name} (subnet ${rec.subnet}, workspace ${rec.workspace})`);

@@ -1,7 +1,10 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { upEnv } from "../../core/env/up-env.ts";
+import { localGateway, serviceEndpoints } from "../../core/env/urls.ts";
+import type { PendingService } from "../../core/runtime/wait-services.ts";
+import { readState } from "../../core/state/store.ts";
 import { parseDurationMs } from "../duration.ts";
-import { printJson, println } from "../output.ts";
+import { notice, printJson, println, table } from "../output.ts";
 
 interface UpOptions {
   project?: string;
@@ -34,11 +37,31 @@ export default async function up(ctx: CiloContext, env: string, opts: UpOptions)
     isolate: list(opts.isolate),
     sharedNetworks: list(opts.sharedNetwork),
     ...(showProgress ? { onOutput: (c: string) => process.stderr.write(c) } : {}),
+    onWaiting: waitingNotices(),
   });
   if (opts.json) {
     printJson(rec);
     return 0;
   }
   println(`Up ${rec.project}/${rec.name}: ${rec.services.map((s) => `${s.name}${s.ip ? ` ${s.ip}` : ""}${s.shared ? " (shared)" : ""}`).join(", ")}`);
+  const endpoints = serviceEndpoints(rec, readState(ctx).config, localGateway(ctx.env, ctx.endpoint().host));
+  println(
+    table(
+      ["SERVICE", "URL", "TCP"],
+      endpoints.map((e) => [e.service, e.urls.join("  "), e.tcp.map((t) => `${t.address} (→ ${t.port})`).join("  ")]),
+    ),
+  );
   return 0;
+}
+
+/** `waiting for api: starting (health)`, one notice per service whose reason changed (terminal or CILO_VERBOSE=1). */
+function waitingNotices(): (pending: PendingService[]) => void {
+  const said = new Map<string, string>();
+  return (pending) => {
+    for (const { service, why } of pending) {
+      if (said.get(service) === why) continue;
+      said.set(service, why);
+      notice(`waiting for ${service}: ${why}`);
+    }
+  };
 }

@@ -15,7 +15,7 @@ import { envsDir, workspacePath } from "../paths.ts";
 import { envKey, type EnvRecord, type EnvSource } from "../state/schema.ts";
 import { homeRef, readState, withState } from "../state/store.ts";
 import { envDockerName, type HomeRef } from "../labels.ts";
-import { createWorkspace, removeWorkspace, renderEnvFiles, type CloneMode, type WorkspaceInfo } from "../workspace/index.ts";
+import { createWorkspace, removeWorkspace, renderEnvFiles, type CloneMode, type CopyProgress, type WorkspaceInfo } from "../workspace/index.ts";
 import { resolveSharedNetworks } from "../shared/shared-networks.ts";
 import { renderEnvCompose } from "./env-compose.ts";
 import { checkDnsNames } from "../dns/dns.ts";
@@ -51,6 +51,8 @@ export interface CreateEnvOptions {
   /** How the seed is copied (default auto). */
   seedMethod?: CopyMethod;
   onProgress?: (message: string) => void;
+  /** How far the workspace copy has got (copy, reflink), after each file; the caller throttles any display. */
+  onCopyProgress?: (progress: CopyProgress) => void;
 }
 
 export interface CreatedEnv {
@@ -154,6 +156,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
         ...(include.length ? { include } : {}),
         ...(exclude.length ? { exclude } : {}),
         ...(config.clone?.respect_gitignore ? { respectGitignore: true } : {}),
+        ...(opts.onCopyProgress ? { onCopyProgress: opts.onCopyProgress } : {}),
       });
     }
     failpoint(ctx.env, "create:workspace");

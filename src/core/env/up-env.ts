@@ -25,7 +25,7 @@ import { findEnv } from "../state/find-env.ts";
 import { qualifiedEnv } from "../names.ts";
 import { checkDnsNames, refreshDns } from "../dns/dns.ts";
 import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
-import { waitForServices } from "../runtime/wait-services.ts";
+import { waitForServices, type PendingService } from "../runtime/wait-services.ts";
 import { syncGateway } from "../gateway/gateway.ts";
 import { syncForwards } from "../forward/forwarder.ts";
 
@@ -45,6 +45,8 @@ export interface UpEnvOptions {
   sharedNetworks?: string[];
   /** Output of the compose CLI, as it comes. */
   onOutput?: (chunk: string) => void;
+  /** With `wait`: the services not ready yet and why, each time that changes. */
+  onWaiting?: (pending: PendingService[]) => void;
   signal?: AbortSignal;
 }
 
@@ -126,11 +128,13 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
     }
     failpoint(ctx.env, "up:after-compose");
     if (opts.wait) {
+      // The timeout counts from here, when compose has returned: pulls and builds are not waiting.
       await waitForServices(provider, {
         labels: envSelectorLabels(rec, home!.id),
         services: rendered.services,
         timeoutMs: opts.timeoutMs ?? 120_000,
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.onWaiting ? { onWaiting: opts.onWaiting } : {}),
       });
     }
     const containers = await envContainers(provider, rec, home!.id);

@@ -1,4 +1,5 @@
 import { DEFAULT_GATEWAY_HTTP_PORT, gatewayDisabled, publishAddress } from "../gateway/gateway.ts";
+import { gatewayUrl, LOCALHOST_TLD, localhostName } from "../gateway/render.ts";
 import type { EnvRecord, StateConfig } from "../state/schema.ts";
 import { readState, type StateHome } from "../state/store.ts";
 
@@ -38,4 +39,46 @@ export function serviceDnsNames(
   const names = [`${service.name}.${rec.name}.${suffix}`, ...[...(service.hostnames ?? []), ...extra].map((h) => `${h}.${rec.name}.${suffix}`)];
   if (service.ingress) names.push(`${rec.project}.${rec.name}.${suffix}`, `*.${rec.project}.${rec.name}.${suffix}`);
   return [...new Set(names)];
+}
+
+/** Where a service of a running env answers from the host: its HTTP URLs and TCP forward addresses. */
+export interface ServiceEndpoints {
+  service: string;
+  /** `.localhost` URLs through the gateway (when it serves this host), then the `.test`-style URL. */
+  urls: string[];
+  /** `address:host_port` of each TCP forward, with the container port it reaches. */
+  tcp: { address: string; port: number }[];
+}
+
+/**
+ * Each service's URLs and TCP addresses, as `cilo up` ends with them (docs/routing.md): the
+ * service's `.localhost` name (and the ingress's short one) through the gateway when
+ * `viaGateway`, the `.test`-style name (on the service's HTTP port in `direct` routing, the
+ * gateway's port in `gateway` routing), and the env's recorded TCP forwards. A service whose HTTP
+ * port is a TCP-forwarded one (a database) is listed with its forwards only.
+ */
+export function serviceEndpoints(
+  rec: Pick<EnvRecord, "project" | "name" | "services" | "forwards" | "dns_suffix">,
+  config: Pick<StateConfig, "dns_suffix" | "gateway_http_port" | "routing">,
+  viaGateway: boolean,
+): ServiceEndpoints[] {
+  const suffix = rec.dns_suffix ?? config.dns_suffix;
+  const gatewayPort = config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT;
+  return [...rec.services]
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((s) => {
+      // A service whose HTTP port is one of its TCP ports (a database) gets no HTTP URL: it would answer 502.
+      const http = !(s.tcp ?? []).includes(s.port ?? 80);
+      return {
+        service: s.name,
+        urls: http
+          ? [
+              ...(viaGateway ? [gatewayUrl(localhostName(s.name, rec.project, rec.name), gatewayPort)] : []),
+              ...(viaGateway && s.ingress ? [gatewayUrl(`${rec.name}.${rec.project}.${LOCALHOST_TLD}`, gatewayPort)] : []),
+              gatewayUrl(`${s.name}.${rec.name}.${suffix}`, config.routing === "gateway" ? gatewayPort : (s.port ?? 80)),
+            ]
+          : [],
+        tcp: (rec.forwards ?? []).filter((f) => f.service === s.name).map((f) => ({ address: `${f.address}:${f.host_port}`, port: f.port })),
+      };
+    });
 }

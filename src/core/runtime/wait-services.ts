@@ -12,6 +12,14 @@ export interface WaitOptions {
   timeoutMs: number;
   intervalMs?: number;
   signal?: AbortSignal;
+  /** Called when what is still pending changes: one entry per service not ready yet, with why. */
+  onWaiting?: (pending: PendingService[]) => void;
+}
+
+/** A service not ready yet and why: `no container yet`, `starting (health)`, `created`… */
+export interface PendingService {
+  service: string;
+  why: string;
 }
 
 /**
@@ -23,26 +31,27 @@ export function readiness(c: ContainerState): Readiness {
   if (c.state === "running") {
     if ((c.restartCount ?? 0) > 0) return { ready: false, why: `restarted ${c.restartCount} time(s)`, fatal: true };
     if (!c.health || c.health === "healthy") return { ready: true };
-    return { ready: false, why: `health is ${c.health}`, fatal: false };
+    return { ready: false, why: `${c.health} (health)`, fatal: false };
   }
   if (c.state === "exited" || c.state === "dead") {
     if (c.exitCode === 0 && (c.restartCount ?? 0) === 0) return { ready: true };
     return { ready: false, why: `exited with code ${c.exitCode ?? "?"}`, fatal: true };
   }
   if (c.state === "restarting") return { ready: false, why: "is restarting", fatal: true };
-  return { ready: false, why: `is ${c.state}`, fatal: false };
+  return { ready: false, why: c.state, fatal: false };
 }
 
 /** Polls the env's containers until every selected service is ready; throws with the reason otherwise. */
 export async function waitForServices(provider: RuntimeProvider, opts: WaitOptions): Promise<void> {
+  let reported = "";
   const check = async (): Promise<Readiness> => {
     const listed = await provider.listContainers(opts.labels);
     const wanted = opts.services ?? [...new Set(listed.map((c) => c.labels[LABEL_SERVICE] ?? ""))].filter(Boolean);
-    const pending: string[] = [];
+    const pending: PendingService[] = [];
     for (const svc of wanted) {
       const mine = listed.filter((c) => c.labels[LABEL_SERVICE] === svc);
       if (mine.length === 0) {
-        pending.push(`${svc} has no container`);
+        pending.push({ service: svc, why: "no container yet" });
         continue;
       }
       for (const summary of mine) {
@@ -54,10 +63,15 @@ export async function waitForServices(provider: RuntimeProvider, opts: WaitOptio
             hint: `See all of its output with: cilo logs ${opts.labels["cilo.project"] ?? ""}/${opts.labels["cilo.env"] ?? ""} ${svc}`,
           });
         }
-        pending.push(`${svc} ${r.why}`);
+        pending.push({ service: svc, why: r.why });
       }
     }
-    return pending.length === 0 && wanted.length > 0 ? { ready: true } : { ready: false, why: pending.join(", "), fatal: false };
+    const why = pending.map((p) => `${p.service}: ${p.why}`).join("; ");
+    if (opts.onWaiting && why !== reported) {
+      reported = why;
+      opts.onWaiting(pending);
+    }
+    return pending.length === 0 && wanted.length > 0 ? { ready: true } : { ready: false, why, fatal: false };
   };
   await pollUntil(check, {
     deadline: Date.now() + opts.timeoutMs,
@@ -65,6 +79,6 @@ export async function waitForServices(provider: RuntimeProvider, opts: WaitOptio
     ...(opts.signal ? { signal: opts.signal } : {}),
     interrupted: () => new CiloError("E_INTERRUPTED", "Waiting was interrupted", { exitCode: 130 }),
     timedOut: (last) => new CiloError("E_WAIT_TIMEOUT", `Services not ready after ${Math.round(opts.timeoutMs / 1000)} s: ${last}`),
-    initially: "no containers yet",
+    initially: "no container yet",
   });
 }

@@ -17,6 +17,14 @@ export interface CopyTreeOptions {
   preserve?: boolean;
   /** With `reflink`: fail with the file system's error rather than fall back to plain copies. */
   reflinkOnly?: boolean;
+  /** Called after each file or symlink is copied with the totals so far (the caller throttles any display). */
+  onProgress?: (progress: CopyProgress) => void;
+}
+
+/** How far a copy has got: files and symlinks copied, and their bytes. */
+export interface CopyProgress {
+  files: number;
+  bytes: number;
 }
 
 export interface CopyTreeResult {
@@ -63,7 +71,18 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
       await copyFile(from, to);
     }
   };
-  const copyOne = (from: string, to: string): Promise<void> => (reflink ? cloneOrCopy(from, to) : copyFile(from, to));
+  const copyFileOnly = (from: string, to: string): Promise<void> => (reflink ? cloneOrCopy(from, to) : copyFile(from, to));
+  // Progress costs one lstat per file, so it is counted only when someone listens.
+  const onProgress = opts.onProgress;
+  const done: CopyProgress = { files: 0, bytes: 0 };
+  const counted = (from: string, copy: () => Promise<void>) => async (): Promise<void> => {
+    await copy();
+    if (!onProgress) return;
+    const { size } = await lstat(from); // before touching the totals: `+= await` would lose updates
+    done.files++;
+    done.bytes += size;
+    onProgress({ ...done });
+  };
 
   /** Walks one source folder; `made` says whether its destination folder exists yet. */
   const walk = async (rel: string, made: boolean): Promise<void> => {
@@ -91,11 +110,12 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
       } else if ((entry.isFile() || entry.isSymbolicLink()) && filter.copies(childRel, false)) {
         const plain = entry.isFile()
           ? async () => {
-              await copyOne(src, dst);
-              bytes += (await stat(dst)).size;
+              await copyFileOnly(src, dst);
+              const { size } = await stat(dst); // before touching the total: `+= await` would lose updates
+              bytes += size;
             }
           : async () => symlink(await readlink(src), dst);
-        const copy = preserve ? () => plain().then(() => keep(src, dst)) : plain;
+        const copy = counted(src, preserve ? () => plain().then(() => keep(src, dst)) : plain);
         pool.add(ensureDir ? () => ensureDir().then(copy) : copy);
         files++;
       }

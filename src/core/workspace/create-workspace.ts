@@ -4,7 +4,7 @@ import { dirname, relative, resolve, sep } from "node:path";
 import { CiloError, ExitCode, usageError } from "../errors.ts";
 import { git } from "./git.ts";
 import { cloneFilter } from "./clone-filter.ts";
-import { copyTree } from "./copy-tree.ts";
+import { copyTree, type CopyProgress } from "./copy-tree.ts";
 import { cloneRepo, excludeGenerated } from "./git-clone.ts";
 import { addWorktree } from "./git-worktree.ts";
 import { isInside } from "./is-inside.ts";
@@ -41,6 +41,8 @@ export interface CreateWorkspaceOptions {
   /** The environment git runs with (worktree, clone). */
   processEnv: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** How far the copy has got (copy, reflink), after each file; throttle any display yourself. */
+  onCopyProgress?: (progress: CopyProgress) => void;
 }
 
 export interface WorkspaceInfo {
@@ -114,6 +116,7 @@ async function copyWorkspace(source: string, dest: string, reflink: boolean, opt
     reflink,
     ...(isInside(source, dest) ? { skip: [relative(source, dest).split(sep).join("/")] } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onCopyProgress ? { onProgress: opts.onCopyProgress } : {}),
   });
   const kind = reflink && reflinked ? "reflink" : "copy";
   return { kind, path: dest, source, files, ...(reflink && !reflinked ? { notice: REFLINK_FALLBACK_NOTICE } : {}) };
