@@ -61,6 +61,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .command("down <env>", "Stop an env (containers and network go; volumes and workspace stay)")
     .option("--force", "Also if other envs join its network (they are detached)")
     .option("--project <name>", "Project of the env")
+    .option("--json", "Print the env as JSON")
     .action(lazy(ctx, sink, () => import("./commands/down.ts")));
 
   cli
@@ -71,6 +72,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     )
     .option("--keep-workspace", "Keep the workspace folder")
     .option("--project <name>", "Project of the env")
+    .option("--json", "Print the result as JSON")
     .action(lazy(ctx, sink, () => import("./commands/destroy.ts")));
 
   cli
@@ -104,6 +106,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
   cli
     .command("path <env>", "Print the env's workspace folder")
     .option("--project <name>", "Project of the env")
+    .option("--json", "Print the env as JSON")
     .action(lazy(ctx, sink, envCommands, (m) => m.path));
 
   cli
@@ -165,7 +168,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .command("run <target> [...rest]", "Run a workflow file, or a command in an env's workspace (creating and starting the env when needed)")
     .option("--var <name=value>", "Workflow: set a var (repeatable)")
     .option("--keep", "Workflow: keep the envs it created; on failure skip its destroy steps")
-    .option("--json", "Workflow: print NDJSON events instead of progress")
+    .option("--json", "Workflow: print NDJSON events instead of progress; command: print the result as JSON (the command's output goes to stderr)")
     .option("--junit <file>", "Workflow: write a JUnit XML report, one test case per step")
     .option("--outputs-file <path>", "Workflow: append the step outputs as <id>_<key>=value (GITHUB_OUTPUT format)")
     .option("--allow-include <dir>", "Workflow: also allow include: of files in this folder, outside the workflow's repository (repeatable)")

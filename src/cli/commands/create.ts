@@ -1,5 +1,7 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { createEnv } from "../../core/env/create-env.ts";
+import { envView } from "../../core/env/env-view.ts";
+import { readState } from "../../core/state/store.ts";
 import { usageError } from "../../core/errors.ts";
 import { notice, printJson, println, warn } from "../output.ts";
 
@@ -37,7 +39,7 @@ export default async function create(ctx: CiloContext, env: string, opts: Create
     onProgress: notice,
   });
   if (note) warn(note);
-  if (opts.json) printJson(rec);
+  if (opts.json) printJson(envView(ctx, readState(ctx), rec));
   else println(`Created ${rec.project}/${rec.name} (subnet ${rec.subnet}, workspace ${rec.workspace})`);
   return 0;
 }

@@ -7,12 +7,13 @@ import { findEnv } from "../../core/state/find-env.ts";
 import { CiloError } from "../../core/errors.ts";
 import { workspacePath } from "../../core/paths.ts";
 import { readState } from "../../core/state/store.ts";
-import { println, warn } from "../output.ts";
+import { printJson, println, warn } from "../output.ts";
 
 interface DestroyOptions {
   force?: boolean;
   keepWorkspace?: boolean;
   project?: string;
+  json?: boolean;
 }
 
 export default async function destroy(ctx: CiloContext, env: string, opts: DestroyOptions): Promise<number> {
@@ -35,6 +36,14 @@ export default async function destroy(ctx: CiloContext, env: string, opts: Destr
     ...(opts.project ? { project: opts.project } : {}),
     ...(process.stderr.isTTY ? { onOutput: (c: string) => process.stderr.write(c) } : {}),
   });
-  if (result) println(`Destroyed ${result.project}/${result.name}`);
+  if (opts.json) {
+    // schema/cilo.destroy.schema.json: with --force, a missing env is `destroyed: false`.
+    printJson({
+      schema_version: 1,
+      ref: env,
+      destroyed: result !== undefined,
+      ...(result ? { project: result.project, name: result.name, workspace_kept: !!opts.keepWorkspace } : {}),
+    });
+  } else if (result) println(`Destroyed ${result.project}/${result.name}`);
   return 0;
 }

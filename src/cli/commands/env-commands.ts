@@ -4,9 +4,10 @@ import { CiloError, usageError } from "../../core/errors.ts";
 import { envComposeTarget, renderedComposePath, renderEnvCompose } from "../../core/env/env-compose.ts";
 import { currentProject } from "../../core/config/current-project.ts";
 import { findEnv } from "../../core/state/find-env.ts";
+import { envView } from "../../core/env/env-view.ts";
 import type { EnvRecord } from "../../core/state/schema.ts";
 import { homeRef, readState } from "../../core/state/store.ts";
-import { println } from "../output.ts";
+import { printJson, println } from "../output.ts";
 
 async function resolveEnv(ctx: CiloContext, ref: string, project?: string): Promise<EnvRecord> {
   return findEnv(readState(ctx), ref, await currentProject(project, ctx.cwd));
@@ -24,9 +25,11 @@ function checkService(rec: EnvRecord, service: string): void {
   }
 }
 
-/** `cilo path <env>`: the workspace folder. */
-export async function path(ctx: CiloContext, ref: string, opts: { project?: string }): Promise<number> {
-  println((await resolveEnv(ctx, ref, opts.project)).workspace);
+/** `cilo path <env>`: the workspace folder; with --json, the env object (its `workspace`). */
+export async function path(ctx: CiloContext, ref: string, opts: { project?: string; json?: boolean }): Promise<number> {
+  const rec = await resolveEnv(ctx, ref, opts.project);
+  if (opts.json) printJson(envView(ctx, readState(ctx), rec));
+  else println(rec.workspace);
   return 0;
 }
 

@@ -1,8 +1,7 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { usageError } from "../../core/errors.ts";
 import { normaliseName } from "../../core/names.ts";
-import { dependantsOf } from "../../core/shared/dependants.ts";
-import type { EnvRecord, State } from "../../core/state/schema.ts";
+import { envViews } from "../../core/env/env-view.ts";
 import { readState } from "../../core/state/store.ts";
 import { table } from "../output.ts";
 
@@ -12,22 +11,6 @@ interface ListOptions {
   project?: string;
 }
 
-/** The JSON shape of SPEC §6a; fields may be added, never renamed. */
-export function envSummary(e: EnvRecord, state: State) {
-  return {
-    project: e.project,
-    name: e.name,
-    status: e.status,
-    subnet: e.subnet,
-    workspace: e.workspace,
-    created_at: e.created_at,
-    services: e.services.map((s) => s.name),
-    shared_services: e.services.filter((s) => s.shared).map((s) => s.name),
-    shared_networks: e.shared_networks ?? [],
-    dependants: dependantsOf(state, e),
-  };
-}
-
 export default async function list(ctx: CiloContext, opts: ListOptions): Promise<number> {
   const format = opts.json ? "json" : (opts.format ?? "table");
   if (!["table", "json", "quiet"].includes(format)) {
@@ -35,16 +18,10 @@ export default async function list(ctx: CiloContext, opts: ListOptions): Promise
   }
   const state = readState(ctx);
   const project = opts.project ? normaliseName(opts.project, "project") : undefined;
-  const envs = Object.values(state.envs)
-    .filter((e) => !project || e.project === project)
-    .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)));
+  const envs = envViews(ctx, state, project);
   let out: string;
   if (format === "json") {
-    out = JSON.stringify(
-      envs.map((e) => envSummary(e, state)),
-      null,
-      2,
-    );
+    out = JSON.stringify(envs, null, 2);
   } else if (format === "quiet") {
     out = envs.map((e) => `${e.project}/${e.name}`).join("\n");
   } else if (envs.length === 0) {
@@ -57,8 +34,4 @@ export default async function list(ctx: CiloContext, opts: ListOptions): Promise
   }
   if (out.length > 0) process.stdout.write(`${out}\n`);
   return 0;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,4 +1,5 @@
 import type { CiloContext } from "../../core/context/context.ts";
+import { liveEnvView } from "../../core/env/env-view.ts";
 import { upEnv } from "../../core/env/up-env.ts";
 import { parseDurationMs } from "../duration.ts";
 import { printJson, println } from "../output.ts";
@@ -36,7 +37,7 @@ export default async function up(ctx: CiloContext, env: string, opts: UpOptions)
     ...(showProgress ? { onOutput: (c: string) => process.stderr.write(c) } : {}),
   });
   if (opts.json) {
-    printJson(rec);
+    printJson(await liveEnvView(ctx, rec));
     return 0;
   }
   println(`Up ${rec.project}/${rec.name}: ${rec.services.map((s) => `${s.name}${s.ip ? ` ${s.ip}` : ""}${s.shared ? " (shared)" : ""}`).join(", ")}`);

@@ -31,6 +31,28 @@ export interface RunInEnvOptions {
   /** Start the env (and wait for health) when it is not running (default true). */
   up?: boolean;
   onProgress?: (message: string) => void;
+  /**
+   * Where the command's output goes: the terminal (default), stderr only (`cilo run --json`, so
+   * that stdout holds the result), or captured into the result (the library).
+   */
+  output?: "inherit" | "stderr" | "capture";
+  /** Stops the command (SIGTERM) when aborted. */
+  signal?: AbortSignal;
+}
+
+/** What `cilo run <command> <env> --json` prints (schema/cilo.run-result.schema.json). */
+export interface RunResult {
+  schema_version: 1;
+  project: string;
+  name: string;
+  workspace: string;
+  command: string;
+  /** The command's exit code; 128 + the signal's number when a signal ended it. */
+  exit_code: number;
+  duration_ms: number;
+  /** With `output: "capture"`. */
+  stdout?: string;
+  stderr?: string;
 }
 
 /**
@@ -39,6 +61,11 @@ export interface RunInEnvOptions {
  * Returns the command's exit code (128 + signal number when a signal ended it).
  */
 export async function runInEnv(ctx: CiloContext, opts: RunInEnvOptions): Promise<number> {
+  return (await runInEnvResult(ctx, opts)).exit_code;
+}
+
+/** `runInEnv` with the run's details: the env, the exit code, the duration and, when captured, the output. */
+export async function runInEnvResult(ctx: CiloContext, opts: RunInEnvOptions): Promise<RunResult> {
   const progress = opts.onProgress ?? (() => {});
   const state = readState(ctx);
   const ref = parseEnvRef(opts.env);
@@ -59,12 +86,25 @@ export async function runInEnv(ctx: CiloContext, opts: RunInEnvOptions): Promise
     await touchEnv(ctx, envKey(rec.project, rec.name));
   }
   const ca = hostCaEnvironment(ctx.home, state.home_id, ctx.env);
-  return runInherited(
+  const started = ctx.clock.now();
+  const r = await runCommand(
     opts.command,
     rec.workspace,
     { ...ctx.env, ...ca, ...ciloEnvironment(rec, state.config, localGateway(ctx.env, ctx.endpoint().host)) },
     defaultShell(ctx.env),
+    opts.output ?? "inherit",
+    opts.signal,
   );
+  return {
+    schema_version: 1,
+    project: rec.project,
+    name: rec.name,
+    workspace: rec.workspace,
+    command: opts.command,
+    exit_code: r.code,
+    duration_ms: Math.max(0, Math.round(ctx.clock.now() - started)),
+    ...(r.stdout !== undefined ? { stdout: r.stdout, stderr: r.stderr ?? "" } : {}),
+  };
 }
 
 /** Records that the env was used now, for `cilo gc --older-than` (up records it itself). */
@@ -115,13 +155,30 @@ async function needsUp(ctx: CiloContext, rec: EnvRecord): Promise<boolean> {
 }
 
 /**
- * Runs the command with the terminal handed over. An interactive Ctrl-C reaches the command
- * directly (same process group), so cilo only forwards SIGINT when stdin is not a terminal;
- * SIGTERM and SIGHUP are always forwarded.
+ * Runs the command, by default with the terminal handed over. An interactive Ctrl-C reaches the
+ * command directly (same process group), so cilo only forwards SIGINT when stdin is not a
+ * terminal; SIGTERM and SIGHUP are always forwarded, and an abort of `signal` sends SIGTERM.
  */
-function runInherited(command: string, cwd: string, env: NodeJS.ProcessEnv, shell: string): Promise<number> {
+function runCommand(
+  command: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  shell: string,
+  output: "inherit" | "stderr" | "capture",
+  signal?: AbortSignal,
+): Promise<{ code: number; stdout?: string; stderr?: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(shell, ["-c", command], { cwd, env, stdio: "inherit" });
+    const stdio = output === "capture" ? (["ignore", "pipe", "pipe"] as const) : output === "stderr" ? (["inherit", 2, 2] as const) : "inherit";
+    const child = spawn(shell, ["-c", command], { cwd, env, stdio: stdio as "inherit" });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on("data", (b: Buffer) => out.push(b));
+    child.stderr?.on("data", (b: Buffer) => err.push(b));
+    const onAbort = () => {
+      if (child.pid && child.exitCode === null) process.kill(child.pid, "SIGTERM");
+    };
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
     const forward = (sig: NodeJS.Signals) => () => {
       // process.kill rather than child.kill: under Deno the latter makes the exit status the signal's
       // even when the command handles the signal and exits on its own terms.
@@ -131,14 +188,18 @@ function runInherited(command: string, cwd: string, env: NodeJS.ProcessEnv, shel
     for (const [sig, h] of handlers) process.on(sig, h);
     const done = () => {
       for (const [sig, h] of handlers) process.off(sig, h);
+      signal?.removeEventListener("abort", onAbort);
     };
     child.on("error", (e) => {
       done();
       reject(e);
     });
-    child.on("exit", (code, signal) => {
+    child.on("close", (code, sig) => {
       done();
-      resolvePromise(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+      const exit = code ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0);
+      resolvePromise(
+        output === "capture" ? { code: exit, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") } : { code: exit },
+      );
     });
   });
 }
