@@ -2,7 +2,8 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ExitCode, isCiloError, messageOf, usageError } from "./core/errors.ts";
 import { fsFault } from "./core/fs/fs-fault.ts";
-import { type CiloContext, createContext } from "./core/context/context.ts";
+import type { CiloContext } from "./core/context/context.ts";
+import { makeContext } from "./make-context.ts";
 import { ciloVersion } from "./version.ts";
 
 /**
@@ -11,11 +12,7 @@ import { ciloVersion } from "./version.ts";
  * gets all of it through the context.
  */
 export function contextFromProcess(): CiloContext {
-  return createContext({
-    env: process.env,
-    cwd: process.cwd(),
-    createProvider: async (endpoint, env) => new (await import("./providers/docker/docker-provider.ts")).DockerProvider(endpoint, env),
-  });
+  return makeContext({ env: process.env, cwd: process.cwd() });
 }
 
 /**

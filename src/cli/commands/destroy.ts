@@ -1,6 +1,7 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { createInterface } from "node:readline/promises";
 import { destroyEnv } from "../../core/env/destroy-env.ts";
+import { destroyView } from "../../core/env/env-view.ts";
 import { planWorkspaceRemoval } from "../../core/env/destroy-workspace.ts";
 import { currentProject } from "../../core/config/current-project.ts";
 import { findEnv } from "../../core/state/find-env.ts";
@@ -36,14 +37,7 @@ export default async function destroy(ctx: CiloContext, env: string, opts: Destr
     ...(opts.project ? { project: opts.project } : {}),
     ...(process.stderr.isTTY ? { onOutput: (c: string) => process.stderr.write(c) } : {}),
   });
-  if (opts.json) {
-    // schema/cilo.destroy.schema.json: with --force, a missing env is `destroyed: false`.
-    printJson({
-      schema_version: 1,
-      ref: env,
-      destroyed: result !== undefined,
-      ...(result ? { project: result.project, name: result.name, workspace_kept: !!opts.keepWorkspace } : {}),
-    });
-  } else if (result) println(`Destroyed ${result.project}/${result.name}`);
+  if (opts.json) printJson(destroyView(env, result, !!opts.keepWorkspace));
+  else if (result) println(`Destroyed ${result.project}/${result.name}`);
   return 0;
 }

@@ -6,67 +6,13 @@ import { gatewayUrl, LOCALHOST_TLD, portHosts, serviceHosts } from "../gateway/r
 import { envContainers, sharedContainers } from "../runtime/env-resources.ts";
 import { dependantsOf } from "../shared/dependants.ts";
 import { findEnv } from "../state/find-env.ts";
-import { envKey, type EnvRecord, type EnvSource, type EnvStatus, type OperationMarker, type ServiceRecord, type State } from "../state/schema.ts";
+import { envKey, type EnvRecord, type ServiceRecord, type State } from "../state/schema.ts";
+import { type DestroyView, ENV_SCHEMA_VERSION, type EnvView } from "./views.ts";
+
+export { type DestroyView, ENV_SCHEMA_VERSION, type EnvView, type RunResult, type ServiceView } from "./views.ts";
 import { readState } from "../state/store.ts";
 import { mergeRuntime } from "./services.ts";
 import { baseUrl, localGateway, serviceDnsNames } from "./urls.ts";
-
-/**
- * The version of the env object (docs/json.md, schema/cilo.env.schema.json). Fields may be added
- * under the same version; renaming or removing one, or changing its meaning, needs a new one.
- */
-export const ENV_SCHEMA_VERSION = 1;
-
-/** One service of an env object. `state` and `health` are read live from Docker (absent in `cilo list`). */
-export interface ServiceView {
-  name: string;
-  /** From Docker: running, exited, …, or missing when the service has no container. Live only. */
-  state?: string;
-  /** The container's health, null without a healthcheck. Live only. */
-  health?: string | null;
-  /** The IP on the env network: live in status/up, as recorded at the last up in list; null when none. */
-  ip: string | null;
-  /** The names that answer with this service's IP. */
-  dns: string[];
-  /** The gateway URLs of this service (docs/routing.md). */
-  urls: string[];
-  sharing: "shared" | "isolated";
-  ingress: boolean;
-}
-
-/**
- * The one env object every machine output and front end gives (`cilo list`, `status`, `create`,
- * `up`, `down`, `path`, the library, `cilo mcp`): docs/json.md, schema/cilo.env.schema.json.
- */
-export interface EnvView {
-  schema_version: typeof ENV_SCHEMA_VERSION;
-  project: string;
-  name: string;
-  status: EnvStatus;
-  subnet: string;
-  /** Subnets of the env's copies of networks that fix one in ipam, by network key. */
-  extra_subnets: Record<string, string>;
-  /** The env's compose project and network name. */
-  network: string;
-  workspace: string;
-  base_url: string;
-  created_at: string;
-  updated_at: string;
-  last_used_at?: string;
-  source?: EnvSource;
-  services: ServiceView[];
-  /** Names of the services the project's shared instance provides. */
-  shared_services: string[];
-  /** Envs whose network this env joins, and envs that join this env's network (SPEC §8). */
-  shared_networks: string[];
-  dependants: string[];
-  /** TCP forwards of a running env (docs/routing.md "TCP services"): `address:host_port` reaches the service's `port`. */
-  forwards: { service: string; port: number; address: string; host_port: number; variable: string }[];
-  /** For throwaway envs: the pid whose death destroys the env. */
-  owner_pid?: number;
-  operation?: OperationMarker;
-  error?: string;
-}
 
 /**
  * The env object of `rec` as `state` records it. `live` (from `liveServices`) adds each service's
@@ -159,4 +105,14 @@ function gatewayIsLocal(ctx: Pick<CiloContext, "env" | "endpoint">): boolean {
   } catch {
     return false;
   }
+}
+
+/** The result of destroying `ref`: `rec` is the removed env, undefined when there was none. */
+export function destroyView(ref: string, rec: EnvRecord | undefined, keepWorkspace: boolean): DestroyView {
+  return {
+    schema_version: ENV_SCHEMA_VERSION,
+    ref,
+    destroyed: rec !== undefined,
+    ...(rec ? { project: rec.project, name: rec.name, workspace_kept: keepWorkspace } : {}),
+  };
 }

@@ -17,6 +17,7 @@ import { upEnv } from "./up-env.ts";
 import { baseUrl, localGateway } from "./urls.ts";
 import { forwardEnvironment } from "../forward/ports.ts";
 import { hostCaEnvironment } from "../gateway/ca-env.ts";
+import type { RunResult } from "./views.ts";
 
 export interface RunInEnvOptions {
   /** A shell command line, run with `bash -c` (else `sh -c`) in the env's workspace. */
@@ -38,21 +39,6 @@ export interface RunInEnvOptions {
   output?: "inherit" | "stderr" | "capture";
   /** Stops the command (SIGTERM) when aborted. */
   signal?: AbortSignal;
-}
-
-/** What `cilo run <command> <env> --json` prints (schema/cilo.run-result.schema.json). */
-export interface RunResult {
-  schema_version: 1;
-  project: string;
-  name: string;
-  workspace: string;
-  command: string;
-  /** The command's exit code; 128 + the signal's number when a signal ended it. */
-  exit_code: number;
-  duration_ms: number;
-  /** With `output: "capture"`. */
-  stdout?: string;
-  stderr?: string;
 }
 
 /**
@@ -184,7 +170,8 @@ function runCommand(
       // even when the command handles the signal and exits on its own terms.
       if ((sig !== "SIGINT" || !process.stdin.isTTY) && child.pid) process.kill(child.pid, sig);
     };
-    const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => [sig, forward(sig)] as const);
+    // Captured (the library): the caller's process keeps its own signal handling; `signal` stops the command.
+    const handlers = output === "capture" ? [] : (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => [sig, forward(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
     const done = () => {
       for (const [sig, h] of handlers) process.off(sig, h);
