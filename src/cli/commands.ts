@@ -189,6 +189,11 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
   cli.command("version", "Print cilo's version (as cilo --version)").action(lazy(ctx, sink, () => import("./commands/version.ts")));
 
   cli
+    .command("config <action>", "The project's config file: new (cilo.jsonc naming the installed schema, for editors)")
+    .option("--dir <folder>", "new: the project folder (default: the current one)")
+    .action(lazy(ctx, sink, () => import("./commands/config.ts")));
+
+  cli
     .command("workflow <action> [file]", "Workflow files: new [--template <name>] [--output <file>] | validate <file> | list-templates")
     .option("--template <name>", "new: the template to start from (default e2e)")
     .option("--output <file>", "new: the file to write (default cilo.workflow.yaml)")
