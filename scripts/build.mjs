@@ -8,7 +8,7 @@
 //       a variant for bench/build.ts: into another folder at the repository's top (so that
 //       dist.bench-x/chunks/../../schema is still schema/), compiling the workflow schema with
 //       ajv at run time, or with dockerode bundled whole (no lazyBundles)
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
@@ -181,7 +181,8 @@ const lazy = await build({
 });
 const result = await build({
   ...common,
-  entryPoints: { cilo: "src/main.ts" },
+  // The library (package.json exports ".") shares the CLI's chunks; the CLI's start-up loads none of it.
+  entryPoints: { cilo: "src/main.ts", lib: "src/lib.ts" },
   outdir: out.pathname,
   outExtension: { ".js": ".mjs" },
   chunkNames: "chunks/[name]-[hash]",
@@ -209,9 +210,54 @@ for (const [file, output] of Object.entries(result.metafile.outputs)) {
   if (rewritten && !file.includes("/chunks/")) throw new Error(`${file} holds dockerode but is not in chunks/, so ${lazyPath("…")} would not resolve`);
 }
 writeFileSync(new URL("THIRD-PARTY-LICENSES.txt", `${out.href}/`), thirdPartyLicenses([lazy.metafile, result.metafile]));
+await libraryDeclarations(out);
 if (existsSync(dist)) renameSync(dist, old);
 renameSync(out, dist);
 rmSync(old, { recursive: true, force: true });
+
+/**
+ * dist/lib.d.ts, the library's types: tsc's declarations of src/lib.ts, and of only the files those
+ * declarations import (not everything the code imports), under dist/types/, with the sources'
+ * `.ts` import specifiers written as `.js` so that any consumer's module resolution finds the
+ * `.d.ts` beside them. They import no package: the library's types need none installed.
+ */
+async function libraryDeclarations(outDir) {
+  const { default: ts } = await import("typescript");
+  const root = new URL("../", import.meta.url).pathname;
+  const { config } = ts.readConfigFile(`${root}tsconfig.json`, ts.sys.readFile);
+  const { options } = ts.convertCompilerOptionsFromJson(config.compilerOptions, root);
+  const emitted = new Map();
+  const program = ts.createProgram([`${root}src/lib.ts`], {
+    ...options,
+    noEmit: false,
+    declaration: true,
+    emitDeclarationOnly: true,
+    rootDir: `${root}src`,
+    outDir: "/types",
+  });
+  const { diagnostics } = program.emit(undefined, (file, text) => emitted.set(file, text));
+  if (diagnostics.length > 0)
+    throw new Error(`scripts/build.mjs: declarations of src/lib.ts: ${ts.formatDiagnostics(diagnostics, ts.createCompilerHost(options))}`);
+  const wanted = [];
+  const todo = ["/types/lib.d.ts"];
+  while (todo.length > 0) {
+    const file = todo.pop();
+    if (wanted.includes(file)) continue;
+    const text = emitted.get(file);
+    if (text === undefined) throw new Error(`scripts/build.mjs: no declarations for ${file}`);
+    wanted.push(file);
+    for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*"([^"]+)"/g)) {
+      if (!spec.startsWith(".")) throw new Error(`scripts/build.mjs: the library's types import the package "${spec}" (${file}); they must stand alone`);
+      todo.push(new URL(spec.replace(/\.ts$/, ".d.ts"), `file://${file}`).pathname);
+    }
+  }
+  for (const file of wanted) {
+    const target = new URL(`.${file}`, `${outDir.href}/`);
+    mkdirSync(new URL(".", target), { recursive: true });
+    writeFileSync(target, emitted.get(file).replace(/((?:from|import)\s*\(?\s*"\.[^"]*)\.ts"/g, '$1.js"'));
+  }
+  writeFileSync(new URL("lib.d.ts", `${outDir.href}/`), 'export * from "./types/lib.js";\n');
+}
 
 /**
  * The bundle carries its dependencies' code (the package has no runtime dependencies), so it

@@ -12,12 +12,8 @@ import { ciloVersion } from "./version.ts";
  */
 export async function contextFromProcess(): Promise<CiloContext> {
   // Loaded here, not at the top: `cilo --version` must not pay for the context's modules.
-  const { createContext } = await import("./core/context/context.ts");
-  return createContext({
-    env: process.env,
-    cwd: process.cwd(),
-    createProvider: async (endpoint, env) => new (await import("./providers/docker/docker-provider.ts")).DockerProvider(endpoint, env),
-  });
+  const { makeContext } = await import("./make-context.ts");
+  return makeContext({ env: process.env, cwd: process.cwd() });
 }
 
 /**

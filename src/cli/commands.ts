@@ -68,6 +68,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .command("down <env>", "Stop an env (containers and network go; volumes and workspace stay)")
     .option("--force", "Also if other envs join its network (they are detached)")
     .option("--project <name>", "Project of the env")
+    .option("--json", "Print the env as JSON")
     .action(lazy(ctx, sink, () => import("./commands/down.ts")));
 
   cli
@@ -78,6 +79,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     )
     .option("--keep-workspace", "Keep the workspace folder")
     .option("--project <name>", "Project of the env")
+    .option("--json", "Print the result as JSON")
     .action(lazy(ctx, sink, () => import("./commands/destroy.ts")));
 
   cli
@@ -111,6 +113,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
   cli
     .command("path <env>", "Print the env's workspace folder")
     .option("--project <name>", "Project of the env")
+    .option("--json", "Print the env as JSON")
     .action(lazy(ctx, sink, envCommands, (m) => m.path));
 
   cli
@@ -184,7 +187,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .command("run <target> [...rest]", "Run a workflow file, or a command in an env's workspace (creating and starting the env when needed)")
     .option("--var <name=value>", "Workflow: set a var (repeatable)")
     .option("--keep", "Workflow: keep the envs it created; on failure skip its destroy steps")
-    .option("--json", "Workflow: print NDJSON events instead of progress")
+    .option("--json", "Workflow: print NDJSON events instead of progress; command: print the result as JSON (the command's output goes to stderr)")
     .option("--junit <file>", "Workflow: write a JUnit XML report, one test case per step")
     .option("--outputs-file <path>", "Workflow: append the step outputs as <id>_<key>=value (GITHUB_OUTPUT format)")
     .option("--allow-include <dir>", "Workflow: also allow include: of files in this folder, outside the workflow's repository (repeatable)")
@@ -208,6 +211,10 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .command("mcp", "Serve the Model Context Protocol over stdio for coding agents (docs/mcp.md): env_create, env_up, env_run, …")
     .option("--all-envs", "Let the session reach every env of this home, not only those it created")
     .action(lazy(ctx, sink, () => import("./commands/mcp.ts")));
+  cli
+    .command("config <action>", "The project's config file: new (cilo.jsonc naming the installed schema, for editors)")
+    .option("--dir <folder>", "new: the project folder (default: the current one)")
+    .action(lazy(ctx, sink, () => import("./commands/config.ts")));
 
   cli
     .command("workflow <action> [file]", "Workflow files: new [--template <name>] [--output <file>] | validate <file> | list-templates")

@@ -44,15 +44,15 @@ function embedded(schema: Json): Json {
 
 /**
  * The tools' input and output schemas from `schema/cilo.mcp.schema.json` (the one place they are
- * written), with its `$defs.env` and `$defs.list_item` taken from the schemas of `cilo status --json`
+ * written), with its `$defs.env` and `$defs.list_item` taken from the env object's schema (`cilo status --json`
  * and `cilo list --json`: an MCP result carries exactly the env object the CLI prints. Each tool's
  * schema carries the `$defs` so that its `$ref`s resolve on its own.
  */
 export function loadToolSchemas(): ToolSchema[] {
   const mcp = readSchema("cilo.mcp.schema.json");
   const defs = { ...(mcp["$defs"] as Record<string, Json>) };
-  defs["env"] = embedded(readSchema("cilo.status.schema.json"));
-  defs["list_item"] = embedded(readSchema("cilo.list.schema.json")["items"] as Json);
+  defs["env"] = embedded(readSchema("cilo.env.schema.json"));
+  defs["list_item"] = embedded(readSchema("cilo.env.schema.json"));
   const withDefs = (schema: Json) => ({ ...schema, $defs: defs }) as unknown as ToolSchema["inputSchema"];
   return TOOL_NAMES.map((name) => {
     const input = defs[`${name}_input`];

@@ -6,8 +6,8 @@ import { createEnv } from "../core/env/create-env.ts";
 import { destroyEnv } from "../core/env/destroy-env.ts";
 import { envAddresses } from "../core/env/env-addresses.ts";
 import { envDiff } from "../core/env/env-diff.ts";
-import { envStatus } from "../core/env/env-status.ts";
-import { envSummary } from "../core/env/env-summary.ts";
+import { envStatus } from "../core/env/env-view.ts";
+import { envViews } from "../core/env/env-view.ts";
 import { runInEnvCaptured } from "../core/env/run-in-env.ts";
 import { envLogs, execInEnv } from "../core/env/service-ops.ts";
 import { upEnv } from "../core/env/up-env.ts";
@@ -101,10 +101,8 @@ export const TOOLS: Record<ToolName, Tool> = {
 
   async env_list(session, a) {
     const state = readState(session.ctx);
-    const envs = Object.values(state.envs)
-      .filter((e) => session.mayTouch(e) && (a.project === undefined || e.project === a.project))
-      .sort((x, y) => keyOf(x).localeCompare(keyOf(y)))
-      .map((e) => envSummary(e, state));
+    const project = a.project === undefined ? undefined : String(a.project);
+    const envs = envViews(session.ctx, state, project).filter((e) => session.mayTouch(state.envs[envKey(e.project, e.name)]!));
     return { envs };
   },
 

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { usageError } from "../core/errors.ts";
+import { schemaReference, shippedSchema } from "../core/schema-ref.ts";
 import { didYouMean } from "../core/suggest.ts";
 
 /** A file `cilo workflow new` can start from. */
@@ -18,6 +19,9 @@ export interface WorkflowTemplate {
 }
 
 export const DEFAULT_TEMPLATE = "e2e";
+
+/** The YAML language server's modeline, up to the schema's path. */
+export const YAML_SCHEMA_LINE = "# yaml-language-server: $schema=";
 
 /** CI snippets land where their CI looks for them. */
 const CI_OUTPUTS: Record<string, string> = {
@@ -51,7 +55,11 @@ export function listTemplates(dir = templatesDir()): WorkflowTemplate[] {
   return found;
 }
 
-/** Copies a template to `output` (default: the template's usual place, under `cwd`); never overwrites. */
+/**
+ * Copies a template to `output` (default: the template's usual place, under `cwd`); never
+ * overwrites. A workflow starts with the `# yaml-language-server: $schema=` line naming the
+ * workflow schema of this installed cilo (see `schemaReference`), so editors complete and check it.
+ */
 export function newFromTemplate(opts: { template?: string; output?: string; cwd?: string } = {}): { template: WorkflowTemplate; path: string } {
   const name = opts.template ?? DEFAULT_TEMPLATE;
   const all = listTemplates();
@@ -67,7 +75,9 @@ export function newFromTemplate(opts: { template?: string; output?: string; cwd?
   if (existsSync(path))
     throw usageError(`${path} already exists; cilo workflow new does not overwrite files`, "Pass another file with --output, or remove it first");
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, readFileSync(template.path, "utf8"), { flag: "wx" });
+  const text = readFileSync(template.path, "utf8");
+  const modeline = template.kind === "workflow" ? `${YAML_SCHEMA_LINE}${schemaReference(shippedSchema("cilo.workflow.schema.json"), path)}\n` : "";
+  writeFileSync(path, modeline + text, { flag: "wx" });
   return { template, path };
 }
 

@@ -72,7 +72,10 @@ for (const format of formats) {
     assert.is(l.code, 0, l.stderr);
     const mine = JSON.parse(l.stdout).find((e: { project: string; name: string }) => e.project === project && e.name === envName);
     assert.ok(mine, l.stdout);
-    assert.equal(mine.services, ["api", "web"]);
+    assert.equal(
+      mine.services.map((s: { name: string }) => s.name),
+      ["api", "web"],
+    );
   });
 }
 

@@ -4,7 +4,7 @@
 // leases: the client process of a second session is SIGKILLed, its env is gone within 10 s while
 // the first session's env is untouched. Every structured result is checked by the client against
 // the tool's outputSchema (served from schema/cilo.mcp.schema.json); the env objects also against
-// schema/cilo.status.schema.json here.
+// schema/cilo.env.schema.json here.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -43,7 +43,7 @@ const LONG = { timeout: 300_000 };
 const clients: Client[] = [];
 const children: ChildProcess[] = [];
 const ajv = new Ajv({ allErrors: true, strict: false });
-const validEnv = ajv.compile(JSON.parse(readFileSync(join(repoRoot, "schema/cilo.status.schema.json"), "utf8")));
+const validEnv = ajv.compile(JSON.parse(readFileSync(join(repoRoot, "schema/cilo.env.schema.json"), "utf8")));
 
 async function session(...extra: string[]): Promise<Client> {
   const [command, ...args] = ciloCommand();

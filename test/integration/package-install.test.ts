@@ -2,15 +2,19 @@
 // of the tarball into an empty prefix, offline — the bundle carries its dependencies, so the
 // package has none, and no install script (npm 11 warns about those on every global install) — and
 // the installed `cilo`, run from outside the repository, drives a real env of examples/basic and a
-// workflow against the real engine, compose CLI and dnsmasq. Then the other ways README.md
-// ("Install", "Uninstall") and the CI templates document, each run as written into its own prefix.
+// workflow against the real engine, compose CLI and dnsmasq. Then the library: the example of
+// examples/node-test installed with the tarball in a project of its own, run by `node --test` and
+// by Deno, its types checked by tsc; and the schemas editors are pointed at (global and local
+// installs). Then the other ways README.md ("Install", "Uninstall") and the CI templates
+// document, each run as written into its own prefix.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { repoRoot, removeDir, tempDir } from "../helpers/cli.ts";
 import { labelled } from "../helpers/docker.ts";
+import { denoBinary } from "../deno/use-deno.ts";
 
 const tmp = tempDir("cilo-pkg-");
 const prefix = join(tmp, "prefix");
@@ -53,7 +57,12 @@ test("npm pack holds the bundle, lazy parts, schema, templates and licences, and
     "dist/cilo.mjs",
     "dist/lazy/ssh.cjs",
     "dist/THIRD-PARTY-LICENSES.txt",
+    "dist/lib.mjs",
+    "dist/lib.d.ts",
+    "dist/types/lib.d.ts",
     "schema/cilo.workflow.schema.json",
+    "schema/cilo.config.schema.json",
+    "schema/cilo.env.schema.json",
     "templates/e2e.yaml",
     "README.md",
     "package.json",
@@ -129,6 +138,78 @@ test("the installed cilo: a workflow from its templates validates, and a real wo
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout + r.stderr, /Summary of basic-e2e: success/);
   assert.equal(JSON.parse(ok(cilo("list", "--json"), "list")), []);
+});
+
+test("a global install: workflow new and config new name the installed schemas by their absolute paths", () => {
+  const file = join(work, "global-wf.yaml");
+  ok(cilo("workflow", "new", "--output", file), "workflow new");
+  assert.is(readFileSync(file, "utf8").split("\n")[0], `# yaml-language-server: $schema=${join(installed, "schema/cilo.workflow.schema.json")}`);
+  const dir = join(work, "global-cfg");
+  mkdirSync(dir, { recursive: true });
+  ok(cilo("config", "new", "--dir", dir), "config new");
+  assert.match(readFileSync(join(dir, "cilo.jsonc"), "utf8"), `"$schema": ${JSON.stringify(join(installed, "schema/cilo.config.schema.json"))},`);
+  assert.ok(existsSync(join(installed, "schema/cilo.config.schema.json")));
+});
+
+test("a project's local install: the library example passes under node --test and Deno, its types check, and the schemas are named ./node_modules/cilo/…", () => {
+  const project = join(tmp, "example");
+  cpSync(join(repoRoot, "examples/node-test"), project, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(project, "package.json"), "utf8"));
+  manifest.devDependencies.cilo = `file:${tarball}`;
+  writeFileSync(join(project, "package.json"), JSON.stringify(manifest, null, 2));
+  ok(run("npm", ["install", "--offline", "--no-audit", "--no-fund"], project), "npm install (the example)");
+  assert.ok(existsSync(join(project, "node_modules/cilo/dist/lib.mjs")));
+
+  // The types: a TypeScript consumer with Node's own module resolution, no @types installed.
+  writeFileSync(
+    join(project, "consumer.ts"),
+    [
+      'import { CiloError, createEnv, destroyEnv, runInEnv, runWorkflow, status, upEnv, type EnvView, type RunResult } from "cilo";',
+      "export async function f(signal: AbortSignal): Promise<[EnvView, RunResult]> {",
+      '  await createEnv({ name: "x", from: ".", signal });',
+      '  const env: EnvView = await upEnv({ ref: "x", wait: true, signal });',
+      "  const ip: string | null | undefined = env.services[0]?.ip;",
+      '  const r = await runInEnv({ ref: "x", command: "true", signal });',
+      '  await runWorkflow({ file: "wf.yaml", onEvent: (e) => e.type, signal });',
+      '  await destroyEnv({ ref: "x" });',
+      "  // @ts-expect-error: ref is required",
+      "  await status({});",
+      "  return ip === null ? [env, r] : [env, r];",
+      "}",
+      "export const isCilo = (e: unknown) => e instanceof CiloError && e.exitCode === 2;",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(project, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: { strict: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "dom"], types: [], noEmit: true },
+      files: ["consumer.ts"],
+    }),
+  );
+  const tsc = run(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "."], project);
+  assert.is(tsc.status, 0, `tsc: ${tsc.stdout}${tsc.stderr}`);
+
+  const node = run(process.execPath, ["--test"], project);
+  assert.is(node.status, 0, `node --test: ${node.stdout}${node.stderr}`);
+  assert.match(node.stdout, /# pass 4\n/);
+  assert.equal(JSON.parse(ok(cilo("list", "--json"), "list")), [], "every test file's env was destroyed");
+
+  const deno = denoBinary();
+  assert.ok(existsSync(deno), `no Deno at ${deno}: run scripts/install-deno.sh or set CILO_DENO`);
+  const d = run(deno, ["test", "-A", "--no-check"], project);
+  assert.is(d.status, 0, `deno test: ${d.stdout}${d.stderr}`);
+  assert.match(d.stdout + d.stderr, /\b4 passed \| 0 failed/);
+  assert.equal(JSON.parse(ok(cilo("list", "--json"), "list")), []);
+
+  const local = join(project, "node_modules/.bin/cilo");
+  ok(run(local, ["workflow", "new", "--output", "ci/e2e.yaml"], project), "workflow new (local)");
+  assert.is(
+    readFileSync(join(project, "ci/e2e.yaml"), "utf8").split("\n")[0],
+    "# yaml-language-server: $schema=../node_modules/cilo/schema/cilo.workflow.schema.json",
+  );
+  ok(run(local, ["config", "new"], project), "config new (local)");
+  assert.match(readFileSync(join(project, "cilo.jsonc"), "utf8"), '"$schema": "./node_modules/cilo/schema/cilo.config.schema.json",');
 });
 
 /** Checks a prefix's `cilo` answers `--version` and runs a command that loads the bundle's chunks. */

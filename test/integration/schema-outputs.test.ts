@@ -1,7 +1,8 @@
-// The JSON cilo prints holds to the schemas it ships (schema/, docs/config.md): the built CLI runs
-// create, up, status, list, doctor and a workflow with --json on a small project against the real
-// engine, and each output is validated with ajv. The schemas do not allow keys they do not name,
-// so a field added to an output without its schema fails here.
+// The JSON cilo prints holds to the schemas it ships (schema/, docs/json.md): the built CLI runs
+// init, create, up, status, list, path, run <cmd>, down, destroy, gc, doctor and a workflow with
+// --json on a small project against the real engine, and each output is validated with ajv. The
+// schemas do not allow keys they do not name, so a field added to an output without its schema
+// fails here; and every schema under schema/ must be used by a test below.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv, type ValidateFunction } from "ajv";
@@ -14,8 +15,19 @@ const home = tempDir("cilo-schemaout-");
 const dir = tempDir("cilo-schemaout-src-");
 const project = `schemaout-${Math.random().toString(36).slice(2, 7)}`;
 const envRef = `${project}/e1`;
-const ajv = new Ajv({ allowUnionTypes: true, allErrors: true });
-const schemaOf = (name: string): ValidateFunction => ajv.compile(JSON.parse(readFileSync(join(repoRoot, "schema", `cilo.${name}.schema.json`), "utf8")));
+const ajv = new Ajv({ allowUnionTypes: true, allErrors: true, strict: false });
+const schemaFiles = readdirSync(join(repoRoot, "schema")).filter((f) => f.endsWith(".schema.json"));
+const schemas = new Map(schemaFiles.map((f) => [f, JSON.parse(readFileSync(join(repoRoot, "schema", f), "utf8")) as { $id: string }]));
+// Added together, so that one schema's $ref to another (list → env) resolves by $id.
+for (const s of schemas.values()) ajv.addSchema(s);
+const used = new Set<string>();
+const schemaOf = (name: string): ValidateFunction => {
+  const file = `cilo.${name}.schema.json`;
+  used.add(file);
+  const check = ajv.getSchema(schemas.get(file)?.$id ?? file);
+  if (!check) throw new Error(`no schema ${file}`);
+  return check;
+};
 
 function holds(name: string, value: unknown): void {
   const check = schemaOf(name);
@@ -52,8 +64,9 @@ test.before(async () => {
       "",
     ].join("\n"),
   );
-  const r = cilo(["init", "--dns-port", String(await freePort())], { home });
+  const r = cilo(["init", "--dns-port", String(await freePort()), "--json"], { home });
   assert.is(r.code, 0, r.stderr);
+  holds("init", JSON.parse(r.stdout));
 });
 
 test.after(() => {
@@ -63,41 +76,77 @@ test.after(() => {
   removeDir(dir);
 });
 
-test("every output schema compiles with ajv's strict checks", () => {
-  for (const f of readdirSync(join(repoRoot, "schema"))) {
+test("every schema compiles with ajv's strict checks and has a unique $id under https://cilo.dev/schema/ naming its file", () => {
+  for (const [f, schema] of schemas) {
     assert.not.throws(
-      () => new Ajv({ allowUnionTypes: true, logger: false }).addKeyword("errorMessage").compile(JSON.parse(readFileSync(join(repoRoot, "schema", f), "utf8"))),
+      () =>
+        new Ajv({ allowUnionTypes: true, logger: false })
+          .addKeyword("errorMessage")
+          .addSchema([...schemas.values()].filter((s) => s !== schema))
+          .compile(schema),
       f,
     );
+    assert.is(schema.$id, `https://cilo.dev/schema/${f}`);
   }
 });
 
-test("cilo create --json and cilo up --json print an env record (cilo.env.schema.json)", () => {
-  const created = json(["create", "e1", "--json"]) as { status: string };
+type Env = { schema_version: number; status: string; workspace: string; services: { name: string; state?: string; ip: string | null }[] };
+
+test("create, up, status, list, path and down --json print the one env object (cilo.env.schema.json)", () => {
+  const created = json(["create", "e1", "--json"]) as Env;
   holds("env", created);
+  assert.is(created.schema_version, 1);
   assert.is(created.status, "created");
-  const up = json(["up", "e1", "--wait", "--json"]) as { status: string; services: { ip?: string }[] };
+  const up = json(["up", "e1", "--wait", "--json"]) as Env;
   holds("env", up);
   assert.is(up.status, "running");
   assert.ok(
-    up.services.every((s) => s.ip),
+    up.services.every((s) => s.ip && s.state === "running"),
     JSON.stringify(up.services),
   );
-});
-
-test("cilo status --json (cilo.status.schema.json)", () => {
-  const view = json(["status", "e1", "--json"]) as { services: { dns: string[] }[] };
-  holds("status", view);
-  assert.is(view.services.length, 2);
-});
-
-test("cilo list --json (cilo.list.schema.json)", () => {
-  const list = json(["list", "--json"]) as { project: string }[];
-  holds("list", list);
+  const status = json(["status", "e1", "--json"]) as Env;
+  holds("env", status);
   assert.equal(
-    list.map((e) => e.project),
-    [project],
+    status.services.map((s) => s.name),
+    ["web", "worker"],
   );
+  assert.equal(Object.keys(status).sort(), Object.keys(up).sort(), "status and up give the same fields");
+  const list = json(["list", "--json"]) as Env[];
+  holds("list", list);
+  assert.is(list.length, 1);
+  assert.ok(
+    list[0]!.services.every((s) => s.state === undefined && s.ip),
+    "list: no live state, the IPs recorded at up",
+  );
+  const path = json(["path", "e1", "--json"]) as Env;
+  holds("env", path);
+  assert.is(path.workspace, created.workspace);
+});
+
+test("cilo run <command> <env> --json: the result on stdout (cilo.run-result.schema.json), the command's output on stderr", () => {
+  const r = cilo(["run", "echo to-stdout; echo to-stderr >&2; exit 3", envRef, "--json"], { home, cwd: dir });
+  assert.is(r.code, 3, r.stderr);
+  const result = JSON.parse(r.stdout) as { exit_code: number; command: string };
+  holds("run-result", result);
+  assert.is(result.exit_code, 3);
+  assert.match(r.stderr, /to-stdout\n/);
+  assert.match(r.stderr, /to-stderr\n/);
+});
+
+test("cilo down --json gives the env object; destroy --json what it removed (cilo.destroy.schema.json)", () => {
+  const down = json(["down", "e1", "--json"]) as Env;
+  holds("env", down);
+  assert.is(down.status, "stopped");
+  const gone = json(["destroy", "e1", "--force", "--json"]);
+  holds("destroy", gone);
+  assert.equal(gone, { schema_version: 1, ref: "e1", destroyed: true, project, name: "e1", workspace_kept: false });
+  const missing = json(["destroy", "e1", "--force", "--json"]);
+  holds("destroy", missing);
+  assert.equal(missing, { schema_version: 1, ref: "e1", destroyed: false });
+});
+
+test("cilo gc --json (cilo.gc.schema.json)", () => {
+  holds("gc", json(["gc", "--older-than", "1d", "--dry-run", "--json"]));
 });
 
 test("cilo doctor --json (cilo.doctor.schema.json)", () => {
@@ -114,6 +163,13 @@ test("cilo run --json: every NDJSON line is an event of cilo.run-event.schema.js
   for (const e of events) holds("run-event", e);
   assert.equal([...new Set(events.map((e) => e.type))].sort(), ["step_end", "step_output", "step_retry", "step_start", "workflow_end", "workflow_start"]);
   assert.not.ok(schemaOf("run-event")({ type: "step_end", ts: "2026-01-01T00:00:00Z" }), "an event without its fields is refused");
+});
+
+test("every schema under schema/ is one a test here validates real output against (or the config and workflow files')", () => {
+  assert.equal(
+    schemaFiles.filter((f) => !used.has(f) && !["cilo.config.schema.json", "cilo.workflow.schema.json"].includes(f)),
+    [],
+  );
 });
 
 test("dist/ validates workflows with the generated validator: ajv's compiler is not in the bundle", () => {

@@ -58,7 +58,11 @@ test("new copies the e2e template to cilo.workflow.yaml, never overwrites, and n
   try {
     const made = newFromTemplate({ cwd });
     assert.is(made.path, join(cwd, "cilo.workflow.yaml"));
-    assert.is(readFileSync(made.path, "utf8"), readFileSync(join(root, "templates/e2e.yaml"), "utf8"));
+    // The template, after the modeline naming the schema of this cilo (here a checkout: its absolute path).
+    assert.is(
+      readFileSync(made.path, "utf8"),
+      `# yaml-language-server: $schema=${join(root, "schema/cilo.workflow.schema.json")}\n${readFileSync(join(root, "templates/e2e.yaml"), "utf8")}`,
+    );
     try {
       newFromTemplate({ cwd });
       assert.unreachable("overwrote");
@@ -68,6 +72,7 @@ test("new copies the e2e template to cilo.workflow.yaml, never overwrites, and n
     }
     const gh = newFromTemplate({ cwd, template: "ci/github-actions" });
     assert.is(gh.path, join(cwd, ".github/workflows/cilo.yml"));
+    assert.not.match(readFileSync(gh.path, "utf8"), /yaml-language-server/, "a CI snippet is not a cilo workflow: no cilo schema");
     newFromTemplate({ cwd, template: "agent", output: "jobs/agent.yaml" });
     assert.ok(existsSync(join(cwd, "jobs/agent.yaml")));
     try {

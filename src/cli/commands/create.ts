@@ -1,5 +1,7 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { createEnv } from "../../core/env/create-env.ts";
+import { envView } from "../../core/env/env-view.ts";
+import { readState } from "../../core/state/store.ts";
 import { usageError } from "../../core/errors.ts";
 import { parseTtl } from "../../core/duration.ts";
 import type { CopyProgress } from "../../core/workspace/index.ts";
@@ -62,7 +64,7 @@ export default async function create(ctx: CiloContext, env: string, opts: Create
     ...(copying ? { onCopyProgress: (p: CopyProgress) => copying.update(p) } : {}),
   }).finally(endCopy);
   if (note) warn(note);
-  if (opts.json) printJson(seeded ? { ...rec, seeded } : rec);
+  if (opts.json) printJson({ ...envView(ctx, readState(ctx), rec), ...(seeded ? { seeded } : {}) });
   else println(`Created ${rec.project}/${rec.name} (subnet ${rec.subnet}, workspace ${rec.workspace})`);
   if (seeded && !opts.json) for (const v of seeded.volumes) println(`Seeded ${v.volume}: ${describeCopy(v)}`);
   return 0;

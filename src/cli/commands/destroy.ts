@@ -1,18 +1,20 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { createInterface } from "node:readline/promises";
 import { destroyEnv } from "../../core/env/destroy-env.ts";
+import { destroyView } from "../../core/env/env-view.ts";
 import { planWorkspaceRemoval } from "../../core/env/destroy-workspace.ts";
 import { currentProject } from "../../core/config/current-project.ts";
 import { findEnv } from "../../core/state/find-env.ts";
 import { CiloError } from "../../core/errors.ts";
 import { workspacePath } from "../../core/paths.ts";
 import { readState } from "../../core/state/store.ts";
-import { println, warn } from "../output.ts";
+import { printJson, println, warn } from "../output.ts";
 
 interface DestroyOptions {
   force?: boolean;
   keepWorkspace?: boolean;
   project?: string;
+  json?: boolean;
 }
 
 export default async function destroy(ctx: CiloContext, env: string, opts: DestroyOptions): Promise<number> {
@@ -35,6 +37,7 @@ export default async function destroy(ctx: CiloContext, env: string, opts: Destr
     ...(opts.project ? { project: opts.project } : {}),
     ...(process.stderr.isTTY ? { onOutput: (c: string) => process.stderr.write(c) } : {}),
   });
-  if (result) println(`Destroyed ${result.project}/${result.name}`);
+  if (opts.json) printJson(destroyView(env, result, !!opts.keepWorkspace));
+  else if (result) println(`Destroyed ${result.project}/${result.name}`);
   return 0;
 }

@@ -1,10 +1,14 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { composeInEnv, envLogs, execInEnv, resolveEnv } from "../../core/env/service-ops.ts";
-import { println } from "../output.ts";
+import { envView } from "../../core/env/env-view.ts";
+import { readState } from "../../core/state/store.ts";
+import { printJson, println } from "../output.ts";
 
-/** `cilo path <env>`: the workspace folder. */
-export async function path(ctx: CiloContext, ref: string, opts: { project?: string }): Promise<number> {
-  println((await resolveEnv(ctx, { ref, ...(opts.project ? { project: opts.project } : {}) })).workspace);
+/** `cilo path <env>`: the workspace folder; with --json, the env object (its `workspace`). */
+export async function path(ctx: CiloContext, ref: string, opts: { project?: string; json?: boolean }): Promise<number> {
+  const rec = await resolveEnv(ctx, { ref, ...(opts.project ? { project: opts.project } : {}) });
+  if (opts.json) printJson(envView(ctx, readState(ctx), rec));
+  else println(rec.workspace);
   return 0;
 }
 

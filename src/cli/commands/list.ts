@@ -1,7 +1,8 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { usageError } from "../../core/errors.ts";
 import { normaliseName } from "../../core/names.ts";
-import { envSummary, leaseText } from "../../core/env/env-summary.ts";
+import { envViews } from "../../core/env/env-view.ts";
+import { leaseText } from "../../core/env/env-summary.ts";
 import { readState } from "../../core/state/store.ts";
 import { table } from "../output.ts";
 
@@ -18,16 +19,10 @@ export default async function list(ctx: CiloContext, opts: ListOptions): Promise
   }
   const state = readState(ctx);
   const project = opts.project ? normaliseName(opts.project, "project") : undefined;
-  const envs = Object.values(state.envs)
-    .filter((e) => !project || e.project === project)
-    .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)));
+  const envs = envViews(ctx, state, project);
   let out: string;
   if (format === "json") {
-    out = JSON.stringify(
-      envs.map((e) => envSummary(e, state)),
-      null,
-      2,
-    );
+    out = JSON.stringify(envs, null, 2);
   } else if (format === "quiet") {
     out = envs.map((e) => `${e.project}/${e.name}`).join("\n");
   } else if (envs.length === 0) {
@@ -48,8 +43,4 @@ export default async function list(ctx: CiloContext, opts: ListOptions): Promise
   }
   if (out.length > 0) process.stdout.write(`${out}\n`);
   return 0;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

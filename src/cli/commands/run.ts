@@ -1,11 +1,11 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import type { WorkflowResult } from "../../workflow/engine.ts";
 import { appendFileSync } from "node:fs";
-import { runInEnv } from "../../core/env/run-in-env.ts";
+import { runInEnvResult } from "../../core/env/run-in-env.ts";
 import { CiloError, usageError } from "../../core/errors.ts";
 import type { WorkflowRenderer } from "../../workflow/events.ts";
 import { formatIssue, loadWorkflow } from "../../workflow/load.ts";
-import { notice, warn } from "../output.ts";
+import { notice, printJson, warn } from "../output.ts";
 
 interface RunOptions {
   var?: string | string[];
@@ -37,7 +37,7 @@ export default async function run(ctx: CiloContext, target: string, rest: string
     if (opts.up === false || opts.create === false) throw usageError("--no-up and --no-create go with cilo run <command> <env>, not with a workflow file");
     return runWorkflowFile(ctx, target, opts);
   }
-  refuse(opts, ["var", "keep", "json", "junit", "outputsFile", "allowInclude"], "a command");
+  refuse(opts, ["var", "keep", "junit", "outputsFile", "allowInclude"], "a command");
   let command: string;
   let env: string;
   if (after.length > 0) {
@@ -56,7 +56,8 @@ export default async function run(ctx: CiloContext, target: string, rest: string
     command = target;
     env = rest[0]!;
   }
-  return runInEnv(ctx, {
+  // With --json the command's output goes to stderr and stdout holds the result (schema/cilo.run-result.schema.json).
+  const result = await runInEnvResult(ctx, {
     command,
     env,
     ...(opts.from ? { from: opts.from } : {}),
@@ -64,7 +65,10 @@ export default async function run(ctx: CiloContext, target: string, rest: string
     create: opts.create !== false,
     up: opts.up !== false,
     onProgress: notice,
+    ...(opts.json ? { output: "stderr" as const } : {}),
   });
+  if (opts.json) printJson(result);
+  return result.exit_code;
 }
 
 async function runWorkflowFile(ctx: CiloContext, file: string, opts: RunOptions): Promise<number> {

@@ -1,5 +1,5 @@
 import type { CiloContext } from "../../core/context/context.ts";
-import { envStatus } from "../../core/env/env-status.ts";
+import { envStatus } from "../../core/env/env-view.ts";
 import { printJson, println, table } from "../output.ts";
 
 export default async function status(ctx: CiloContext, env: string, opts: { project?: string; json?: boolean }): Promise<number> {
@@ -16,7 +16,7 @@ export default async function status(ctx: CiloContext, env: string, opts: { proj
   println(
     table(
       ["SERVICE", "STATE", "HEALTH", "IP", "DNS"],
-      view.services.map((s) => [s.name, s.state, s.health ?? "-", s.ip ?? "-", s.dns.filter((d) => !d.startsWith("*")).join(", ")]),
+      view.services.map((s) => [s.name, s.state ?? "-", s.health ?? "-", s.ip ?? "-", s.dns.filter((d) => !d.startsWith("*")).join(", ")]),
     ),
   );
   const urls = view.services.flatMap((s) => s.urls.map((u) => [s.name, u]));

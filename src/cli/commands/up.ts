@@ -1,4 +1,5 @@
 import type { CiloContext } from "../../core/context/context.ts";
+import { liveEnvView } from "../../core/env/env-view.ts";
 import { upEnv } from "../../core/env/up-env.ts";
 import { localGateway, serviceEndpoints } from "../../core/env/urls.ts";
 import type { PendingService } from "../../core/runtime/wait-services.ts";
@@ -40,7 +41,7 @@ export default async function up(ctx: CiloContext, env: string, opts: UpOptions)
     onWaiting: waitingNotices(),
   });
   if (opts.json) {
-    printJson(rec);
+    printJson(await liveEnvView(ctx, rec));
     return 0;
   }
   println(`Up ${rec.project}/${rec.name}: ${rec.services.map((s) => `${s.name}${s.ip ? ` ${s.ip}` : ""}${s.shared ? " (shared)" : ""}`).join(", ")}`);

@@ -1,5 +1,5 @@
 import type { EnvRecord } from "../state/schema.ts";
-import type { EnvStatusView } from "./env-status.ts";
+import type { EnvView as EnvStatusView } from "./views.ts";
 
 export interface EnvUrl {
   service: string;

@@ -19,6 +19,7 @@ import { upEnv } from "./up-env.ts";
 import { baseUrl, localGateway } from "./urls.ts";
 import { forwardEnvironment } from "../forward/ports.ts";
 import { hostCaEnvironment } from "../gateway/ca-env.ts";
+import type { RunResult } from "./views.ts";
 
 export interface RunInEnvOptions {
   /** A shell command line, run with `bash -c` (else `sh -c`) in the env's workspace. */
@@ -33,6 +34,13 @@ export interface RunInEnvOptions {
   /** Start the env (and wait for health) when it is not running (default true). */
   up?: boolean;
   onProgress?: (message: string) => void;
+  /**
+   * Where the command's output goes: the terminal (default), stderr only (`cilo run --json`, so
+   * that stdout holds the result), or captured into the result (the library).
+   */
+  output?: "inherit" | "stderr" | "capture";
+  /** Stops the command (SIGTERM) when aborted. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -41,10 +49,25 @@ export interface RunInEnvOptions {
  * Returns the command's exit code (128 + signal number when a signal ended it).
  */
 export async function runInEnv(ctx: CiloContext, opts: RunInEnvOptions): Promise<number> {
-  const prepared = await prepareRun(ctx, opts);
-  return runInherited(opts.command, prepared.cwd, prepared.env, defaultShell(ctx.env));
+  return (await runInEnvResult(ctx, opts)).exit_code;
 }
 
+/** `runInEnv` with the run's details: the env, the exit code, the duration and, when captured, the output. */
+export async function runInEnvResult(ctx: CiloContext, opts: RunInEnvOptions): Promise<RunResult> {
+  const { rec, cwd, env } = await prepareRun(ctx, opts);
+  const started = ctx.clock.now();
+  const r = await runCommand(opts.command, cwd, env, defaultShell(ctx.env), opts.output ?? "inherit", opts.signal);
+  return {
+    schema_version: 1,
+    project: rec.project,
+    name: rec.name,
+    workspace: rec.workspace,
+    command: opts.command,
+    exit_code: r.code,
+    duration_ms: Math.max(0, Math.round(ctx.clock.now() - started)),
+    ...(r.stdout !== undefined ? { stdout: r.stdout, stderr: r.stderr ?? "" } : {}),
+  };
+}
 export interface CapturedRun {
   exit_code: number;
   /** The last lines (at most `tailLines`) the command wrote on each stream. */
@@ -67,7 +90,7 @@ export async function runInEnvCaptured(
 }
 
 /** Makes sure the env exists and runs (unless told not to); the workspace and environment a command runs with. */
-async function prepareRun(ctx: CiloContext, opts: RunInEnvOptions): Promise<{ cwd: string; env: NodeJS.ProcessEnv }> {
+async function prepareRun(ctx: CiloContext, opts: RunInEnvOptions): Promise<{ rec: EnvRecord; cwd: string; env: NodeJS.ProcessEnv }> {
   const progress = opts.onProgress ?? (() => {});
   const state = readState(ctx);
   const from = resolve(opts.from ?? ctx.cwd);
@@ -91,6 +114,7 @@ async function prepareRun(ctx: CiloContext, opts: RunInEnvOptions): Promise<{ cw
   }
   const ca = hostCaEnvironment(ctx.home, state.home_id, ctx.env);
   return {
+    rec,
     cwd: rec.workspace,
     env: { ...ctx.env, ...ca, ...ciloEnvironment(rec, state.config, localGateway(ctx.env, ctx.endpoint().host)) },
   };
@@ -136,30 +160,52 @@ async function needsUp(ctx: CiloContext, rec: EnvRecord): Promise<boolean> {
 }
 
 /**
- * Runs the command with the terminal handed over. An interactive Ctrl-C reaches the command
- * directly (same process group), so cilo only forwards SIGINT when stdin is not a terminal;
- * SIGTERM and SIGHUP are always forwarded.
+ * Runs the command, by default with the terminal handed over. An interactive Ctrl-C reaches the
+ * command directly (same process group), so cilo only forwards SIGINT when stdin is not a
+ * terminal; SIGTERM and SIGHUP are always forwarded, and an abort of `signal` sends SIGTERM.
  */
-function runInherited(command: string, cwd: string, env: NodeJS.ProcessEnv, shell: string): Promise<number> {
+function runCommand(
+  command: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  shell: string,
+  output: "inherit" | "stderr" | "capture",
+  signal?: AbortSignal,
+): Promise<{ code: number; stdout?: string; stderr?: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(shell, ["-c", command], { cwd, env, stdio: "inherit" });
+    const stdio = output === "capture" ? (["ignore", "pipe", "pipe"] as const) : output === "stderr" ? (["inherit", 2, 2] as const) : "inherit";
+    const child = spawn(shell, ["-c", command], { cwd, env, stdio: stdio as "inherit" });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on("data", (b: Buffer) => out.push(b));
+    child.stderr?.on("data", (b: Buffer) => err.push(b));
+    const onAbort = () => {
+      if (child.pid && child.exitCode === null) process.kill(child.pid, "SIGTERM");
+    };
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
     const forward = (sig: NodeJS.Signals) => () => {
       // process.kill rather than child.kill: under Deno the latter makes the exit status the signal's
       // even when the command handles the signal and exits on its own terms.
       if ((sig !== "SIGINT" || !process.stdin.isTTY) && child.pid) process.kill(child.pid, sig);
     };
-    const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => [sig, forward(sig)] as const);
+    // Captured (the library): the caller's process keeps its own signal handling; `signal` stops the command.
+    const handlers = output === "capture" ? [] : (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => [sig, forward(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
     const done = () => {
       for (const [sig, h] of handlers) process.off(sig, h);
+      signal?.removeEventListener("abort", onAbort);
     };
     child.on("error", (e) => {
       done();
       reject(e);
     });
-    child.on("exit", (code, signal) => {
+    child.on("close", (code, sig) => {
       done();
-      resolvePromise(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+      const exit = code ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0);
+      resolvePromise(
+        output === "capture" ? { code: exit, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") } : { code: exit },
+      );
     });
   });
 }

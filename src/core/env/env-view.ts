@@ -1,0 +1,120 @@
+import type { CiloContext } from "../context/context.ts";
+import { currentProject } from "../config/current-project.ts";
+import { forwardVariable } from "../forward/ports.ts";
+import { DEFAULT_GATEWAY_HTTP_PORT } from "../gateway/gateway.ts";
+import { gatewayUrl, LOCALHOST_TLD, portHosts, serviceHosts } from "../gateway/render.ts";
+import { envContainers, sharedContainers } from "../runtime/env-resources.ts";
+import { dependantsOf } from "../shared/dependants.ts";
+import { findEnv } from "../state/find-env.ts";
+import { envKey, type EnvRecord, type ServiceRecord, type State } from "../state/schema.ts";
+import { type DestroyView, ENV_SCHEMA_VERSION, type EnvView } from "./views.ts";
+
+export { type DestroyView, ENV_SCHEMA_VERSION, type EnvView, type RunResult, type ServiceView } from "./views.ts";
+import { readState } from "../state/store.ts";
+import { mergeRuntime } from "./services.ts";
+import { baseUrl, localGateway, serviceDnsNames } from "./urls.ts";
+
+/**
+ * The env object of `rec` as `state` records it. `live` (from `liveServices`) adds each service's
+ * state and health and its IP as Docker reports it; without it (as in `cilo list`) the IPs are
+ * those recorded at the last up and state/health are left out.
+ */
+export function envView(ctx: Pick<CiloContext, "env" | "endpoint">, state: State, rec: EnvRecord, live?: ServiceRecord[]): EnvView {
+  const suffix = rec.dns_suffix ?? state.config.dns_suffix;
+  const port = state.config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT;
+  const services = [...(live ?? rec.services)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return {
+    schema_version: ENV_SCHEMA_VERSION,
+    project: rec.project,
+    name: rec.name,
+    status: rec.status,
+    subnet: rec.subnet,
+    extra_subnets: rec.extra_subnets ?? {},
+    network: rec.docker_name,
+    workspace: rec.workspace,
+    base_url: baseUrl(rec.project, rec.name, suffix, state.config, gatewayIsLocal(ctx)),
+    created_at: rec.created_at,
+    updated_at: rec.updated_at,
+    ...(rec.last_used_at ? { last_used_at: rec.last_used_at } : {}),
+    ...(rec.source ? { source: rec.source } : {}),
+    services: services.map((s) => ({
+      name: s.name,
+      ...(live ? { state: s.state ?? "unknown", health: s.health ?? null } : {}),
+      ip: s.ip ?? null,
+      dns: serviceDnsNames(s, rec, suffix, rec.hostnames?.[s.name] ?? []),
+      urls: [
+        ...serviceHosts(rec, s, suffix, rec.hostnames?.[s.name] ?? []).hosts.filter((h) => h.endsWith(`.${LOCALHOST_TLD}`)),
+        ...portHosts(rec, s).map((p) => p.host),
+      ].map((h) => gatewayUrl(h, port)),
+      sharing: s.shared ? "shared" : "isolated",
+      ingress: s.ingress === true,
+    })),
+    shared_services: services.filter((s) => s.shared).map((s) => s.name),
+    shared_networks: rec.shared_networks ?? [],
+    dependants: dependantsOf(state, rec),
+    forwards: (rec.status === "running" ? (rec.forwards ?? []) : []).map((f) => ({ ...f, variable: forwardVariable(f.service, f.port) })),
+    ...(rec.owner_pid !== undefined ? { owner_pid: rec.owner_pid } : {}),
+    ...(rec.lease !== undefined ? { lease: rec.lease } : {}),
+    ...(rec.expires_at !== undefined ? { expires_at: rec.expires_at } : {}),
+    ...(rec.operation ? { operation: rec.operation } : {}),
+    ...(rec.error ? { error: rec.error } : {}),
+  };
+}
+
+/** The env's services with state, health and IP as Docker reports them now. */
+export async function liveServices(ctx: CiloContext, state: State, rec: EnvRecord): Promise<ServiceRecord[]> {
+  const provider = await ctx.provider();
+  const containers = await envContainers(provider, rec, state.home_id);
+  const sharedOnes = rec.services.filter((s) => s.shared);
+  const sharedNetwork = state.shared?.[rec.project]?.network;
+  const shared = sharedOnes.length > 0 ? await sharedContainers(provider, rec.project, sharedNetwork, state.home_id) : [];
+  return [
+    ...mergeRuntime(
+      rec.services.filter((s) => !s.shared),
+      containers,
+      rec.docker_name,
+    ),
+    ...(sharedNetwork ? mergeRuntime(sharedOnes, shared, sharedNetwork) : sharedOnes),
+  ];
+}
+
+/** The env object of `rec` (as state has it now) with its services read live from Docker. */
+export async function liveEnvView(ctx: CiloContext, rec: EnvRecord): Promise<EnvView> {
+  const state = readState(ctx);
+  const current = state.envs[envKey(rec.project, rec.name)] ?? rec;
+  return envView(ctx, state, current, await liveServices(ctx, state, current));
+}
+
+/** `cilo status <env>`: the env object of `ref`, services read live from Docker. */
+export async function envStatus(ctx: CiloContext, ref: string, explicitProject?: string): Promise<EnvView> {
+  const rec = findEnv(readState(ctx), ref, await currentProject(explicitProject, ctx.cwd));
+  return liveEnvView(ctx, rec);
+}
+
+/** Every env of `state` (of one project when given), sorted by project then name, without live fields: `cilo list`. */
+export function envViews(ctx: Pick<CiloContext, "env" | "endpoint">, state: State, project?: string): EnvView[] {
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return Object.values(state.envs)
+    .filter((e) => !project || e.project === project)
+    .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)))
+    .map((e) => envView(ctx, state, e));
+}
+
+/** Whether `.localhost` URLs reach the gateway; an engine endpoint that does not resolve means no. */
+function gatewayIsLocal(ctx: Pick<CiloContext, "env" | "endpoint">): boolean {
+  try {
+    return localGateway(ctx.env, ctx.endpoint().host);
+  } catch {
+    return false;
+  }
+}
+
+/** The result of destroying `ref`: `rec` is the removed env, undefined when there was none. */
+export function destroyView(ref: string, rec: EnvRecord | undefined, keepWorkspace: boolean): DestroyView {
+  return {
+    schema_version: ENV_SCHEMA_VERSION,
+    ref,
+    destroyed: rec !== undefined,
+    ...(rec ? { project: rec.project, name: rec.name, workspace_kept: keepWorkspace } : {}),
+  };
+}
