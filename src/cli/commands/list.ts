@@ -1,8 +1,8 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { usageError } from "../../core/errors.ts";
 import { normaliseName } from "../../core/names.ts";
-import { dependantsOf } from "../../core/shared/dependants.ts";
-import type { EnvRecord, State } from "../../core/state/schema.ts";
+import { dependantsIndex } from "../../core/shared/dependants.ts";
+import { envKey, type EnvRecord } from "../../core/state/schema.ts";
 import { readState } from "../../core/state/store.ts";
 import { table } from "../output.ts";
 
@@ -13,7 +13,7 @@ interface ListOptions {
 }
 
 /** The JSON shape of SPEC §6a; fields may be added, never renamed. */
-export function envSummary(e: EnvRecord, state: State) {
+export function envSummary(e: EnvRecord, dependants: ReadonlyMap<string, string[]>) {
   return {
     project: e.project,
     name: e.name,
@@ -24,7 +24,7 @@ export function envSummary(e: EnvRecord, state: State) {
     services: e.services.map((s) => s.name),
     shared_services: e.services.filter((s) => s.shared).map((s) => s.name),
     shared_networks: e.shared_networks ?? [],
-    dependants: dependantsOf(state, e),
+    dependants: dependants.get(envKey(e.project, e.name)) ?? [],
   };
 }
 
@@ -40,8 +40,9 @@ export default async function list(ctx: CiloContext, opts: ListOptions): Promise
     .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)));
   let out: string;
   if (format === "json") {
+    const dependants = dependantsIndex(state); // once, not a scan of every env per env
     out = JSON.stringify(
-      envs.map((e) => envSummary(e, state)),
+      envs.map((e) => envSummary(e, dependants)),
       null,
       2,
     );
