@@ -1,15 +1,21 @@
 // Costs that must stay flat (or linear) in the number of envs (issue 16): the answers of the
 // one-pass versions must be those of the per-env ones they replace.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { dependantsIndex, dependantsOf } from "../../src/core/shared/dependants.ts";
 import { emptyState, envKey, type EnvRecord } from "../../src/core/state/schema.ts";
+import { initState, readState, withState } from "../../src/core/state/store.ts";
+import { removeDir, tempDir } from "../helpers/cli.ts";
+
+const at = (home: string) => ({ home, env: {} });
 
 function envRec(project: string, name: string, i: number, shared_networks?: string[]): EnvRecord {
   return {
     project,
     name,
-    docker_name: `cilo_testhome_${project}_${name}`,
+    docker_name: `cilo_${project}_${name}`, // the form of envs made before homes had ids: valid in any home
     status: "created",
     subnet: `10.${100 + (i >> 8)}.${i & 255}.0/24`,
     workspace: `/w/${project}/${name}`,
@@ -35,6 +41,60 @@ test("dependantsIndex gives every env the dependants dependantsOf gives it, sort
     assert.equal(index.get(envKey(rec.project, rec.name)) ?? [], expected, envKey(rec.project, rec.name));
   }
   assert.ok(nonEmpty >= 5, "the fixture has envs with dependants");
+});
+
+test("state is written compact; an indented file of an earlier version reads and changes the same", async () => {
+  const home = tempDir();
+  try {
+    await initState(at(home), {});
+    const file = join(home, "state.json");
+    const compact = readFileSync(file, "utf8");
+    assert.is(compact.split("\n").length, 2, "one line and its newline");
+    writeFileSync(file, `${JSON.stringify(JSON.parse(compact), null, 2)}\n`);
+    assert.equal(readState(at(home)), JSON.parse(compact));
+    await withState(at(home), (s) => {
+      s.envs["p/a"] = envRec("p", "a", 1);
+    });
+    assert.equal(Object.keys(JSON.parse(readFileSync(file, "utf8")).envs), ["p/a"]);
+  } finally {
+    removeDir(home);
+  }
+});
+
+test("what this process wrote is not validated again, but a file another writer changed is, even at the same length", async () => {
+  const home = tempDir();
+  try {
+    await initState(at(home), {});
+    await withState(at(home), (s) => {
+      s.envs["p/a"] = envRec("p", "a", 1);
+      s.envs["p/b"] = envRec("p", "b", 2);
+    });
+    const file = join(home, "state.json");
+    const text = readFileSync(file, "utf8");
+    assert.is(readState(at(home)).envs["p/b"]!.subnet, "10.100.2.0/24");
+    const first = readState(at(home));
+    assert.ok(readState(at(home)) === first, "an unchanged file is parsed once for readers");
+    // Another writer: p/b now claims p/a's subnet (same length), which validation refuses.
+    writeFileSync(file, text.replace('"10.100.2.0/24"', '"10.100.1.0/24"'));
+    assert.throws(
+      () => readState(at(home)),
+      (e: any) => e.code === "E_STATE_CORRUPT" && /share subnet/.test(e.message),
+    );
+    await withState(at(home), () => {}).then(
+      () => assert.unreachable(),
+      (e) => assert.is(e.code, "E_STATE_CORRUPT"),
+    );
+    // A valid change by another writer is seen at once.
+    writeFileSync(file, text.replace('"10.100.2.0/24"', '"10.100.3.0/24"'));
+    assert.is(readState(at(home)).envs["p/b"]!.subnet, "10.100.3.0/24");
+    await withState(at(home), (s) => {
+      assert.is(s.envs["p/b"]!.subnet, "10.100.3.0/24");
+      s.envs["p/b"]!.status = "stopped";
+    });
+    assert.is(readState(at(home)).envs["p/b"]!.status, "stopped");
+  } finally {
+    removeDir(home);
+  }
 });
 
 test.run();

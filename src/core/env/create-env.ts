@@ -20,7 +20,7 @@ import { resolveSharedNetworks } from "../shared/shared-networks.ts";
 import { renderEnvCompose } from "./env-compose.ts";
 import { checkDnsNames } from "../dns/dns.ts";
 import { ensureReaper } from "./reaper.ts";
-import { baseUrl, dnsSuffixOf } from "./urls.ts";
+import { baseUrl } from "./urls.ts";
 
 export interface CreateEnvOptions {
   env: string;
@@ -69,6 +69,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
   }
   let rec: EnvRecord | undefined;
   let home: HomeRef | undefined;
+  let machineSuffix = "";
   let workspaceMade: WorkspaceInfo | undefined;
   try {
     const { config } = await loadProjectConfig(dir, ctx.log);
@@ -77,6 +78,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
     const foreign = await foreignSubnetsIfReachable(ctx);
     rec = await withState(ctx, (state) => {
       home = homeRef(state, ctx.home);
+      machineSuffix = state.config.dns_suffix;
       const key = envKey(project, name);
       if (state.envs[key]) {
         throw usageError(`The env "${key}" already exists`, `Use it as it is, or run cilo destroy ${key} first`);
@@ -129,7 +131,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
       });
     }
     failpoint(ctx.env, "create:workspace");
-    const suffix = await dnsSuffixOf(ctx, rec);
+    const suffix = rec.dns_suffix ?? machineSuffix; // as dnsSuffixOf, from the state just written
     if (config.env?.render?.length) {
       await renderEnvFiles(rec.workspace, config.env.render, {
         CILO_ENV: name,
