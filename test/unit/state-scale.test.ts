@@ -1,9 +1,10 @@
 // Costs that must stay flat (or linear) in the number of envs (issue 16): the answers of the
 // one-pass versions must be those of the per-env ones they replace.
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { writeFilesAtomic } from "../../src/core/fs/atomic-write.ts";
 import { dependantsIndex, dependantsOf } from "../../src/core/shared/dependants.ts";
 import { emptyState, envKey, type EnvRecord } from "../../src/core/state/schema.ts";
 import { initState, readState, withState } from "../../src/core/state/store.ts";
@@ -94,6 +95,32 @@ test("what this process wrote is not validated again, but a file another writer 
     assert.is(readState(at(home)).envs["p/b"]!.status, "stopped");
   } finally {
     removeDir(home);
+  }
+});
+
+test("writeFilesAtomic writes a batch and leaves no temp file; a failed batch names the file and leaves no temp file either", () => {
+  const dir = tempDir();
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "a.hosts"), "old\n");
+    writeFilesAtomic(dir, [
+      ["a.hosts", "new a\n"],
+      ["b.hosts", "new b\n"],
+    ]);
+    assert.equal(readdirSync(dir).sort(), ["a.hosts", "b.hosts"]);
+    assert.is(readFileSync(join(dir, "a.hosts"), "utf8"), "new a\n");
+    mkdirSync(join(dir, "c.hosts", "inside"), { recursive: true }); // a folder cannot be replaced by a file
+    assert.throws(
+      () =>
+        writeFilesAtomic(dir, [
+          ["b.hosts", "newer b\n"],
+          ["c.hosts", "c\n"],
+        ]),
+      (e: any) => String(e.message).length > 0,
+    );
+    assert.equal(readdirSync(dir).sort(), ["a.hosts", "b.hosts", "c.hosts"]);
+  } finally {
+    removeDir(dir);
   }
 });
 
