@@ -10,17 +10,18 @@ let counter = 0;
  * temp file in the same folder, fsync, rename over the target, fsync of the folder.
  * A full disk, used-up quota, read-only mount or missing permission is thrown as a CiloError
  * naming `path` (see fs-fault.ts); the old content is then untouched. `env` (a context's) turns on
- * crash injection: `CILO_FAILPOINT=atomic-write:before-rename`.
+ * crash injection: `CILO_FAILPOINT=atomic-write:before-rename`. `syncDir: false` leaves the folder
+ * sync to the caller (the state store does it once its lock is released).
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, env: NodeJS.ProcessEnv = {}): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, env: NodeJS.ProcessEnv = {}, opts: { syncDir?: boolean } = {}): void {
   try {
-    writeAtomically(path, data, mode, env);
+    writeAtomically(path, data, mode, env, opts.syncDir ?? true);
   } catch (e) {
     throw fsFault(e, path) ?? e;
   }
 }
 
-function writeAtomically(path: string, data: string | Uint8Array, mode: number, env: NodeJS.ProcessEnv): void {
+function writeAtomically(path: string, data: string | Uint8Array, mode: number, env: NodeJS.ProcessEnv, syncDir: boolean): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.${counter++}.tmp`);
   const fd = openSync(tmp, "w", mode);
@@ -42,7 +43,7 @@ function writeAtomically(path: string, data: string | Uint8Array, mode: number, 
     safeUnlink(tmp);
     throw e;
   }
-  fsyncDir(dir);
+  if (syncDir) fsyncDir(dir); // else the caller syncs the folder before it relies on the rename
 }
 
 /**

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync
 import { dirname } from "node:path";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
-import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { fsyncDir, writeFileAtomic } from "../fs/atomic-write.ts";
 import { lockTimeoutMs, withFileLock } from "../fs/file-lock.ts";
 import { statePath } from "../paths.ts";
 import { migrate, newHomeId } from "./migrations.ts";
@@ -119,7 +119,8 @@ export async function withState<T>(at: StateHome, fn: (state: State) => T | Prom
   if (!existsSync(file)) {
     throw prerequisiteError("E_NOT_INITIALISED", `cilo is not initialised: ${file} does not exist`, "Run: cilo init");
   }
-  return withFileLock(file, lockTimeoutMs(at.env), async (isCompromised) => {
+  let written = false;
+  const result = await withFileLock(file, lockTimeoutMs(at.env), async (isCompromised) => {
     failpoint(at.env, "state:locked");
     const state = parseForChange(readFileSync(file, "utf8"), file);
     const result = await fn(state);
@@ -132,16 +133,22 @@ export async function withState<T>(at: StateHome, fn: (state: State) => T | Prom
         hint: "Run the command again",
       });
     }
-    writeState(file, state, at.env);
+    writeState(file, state, at.env, false);
+    written = true;
     return result;
   });
+  // The folder is synced after the lock is released (shorter for the next waiter), but before this
+  // returns: a change is durable before anything acts on it. A process that read it meanwhile
+  // writes a state that holds it, synced the same way, so no durable state depends on a lost one.
+  if (written) fsyncDir(dirname(file));
+  return result;
 }
 
 /** Writes a state file, keeping the current one (known good: it was just read) as the backup. */
-function writeState(file: string, state: State, env: NodeJS.ProcessEnv): void {
+function writeState(file: string, state: State, env: NodeJS.ProcessEnv, syncDir = true): void {
   keepBackup(file);
   const text = encodeState(state);
-  writeFileAtomic(file, text, 0o600, env);
+  writeFileAtomic(file, text, 0o600, env, { syncDir });
   known.set(file, { text }); // validated before this write
 }
 
