@@ -1,20 +1,29 @@
-// State under contention: 100 `cilo create` processes started at once on one CILO_HOME (each
-// takes the state lock to record its env and subnet), against one create alone. The figure is the
-// race's wall time divided by 100: the cost of one create when 100 share the machine and the lock.
-// At or below the time of one create alone (target ≤ 1×), racing costs nothing over running them
-// one after another: the lock serialises only the state update, not the copying and validating
-// around it (on 2 cores the ideal is about 0.5×). The same for `node -e 0` shows what the machine
-// gives 100 processes at once. After the race the state must hold 100 envs on 100 subnets.
-//   node --import tsx bench/state.ts [--envs 100] [--runs 5]
+// State at scale and under contention (issue 16), in one table:
+// - single-env create, status and destroy: CPU time of the cilo process (its own, from
+//   bench/cpu-report.cjs; compose and git children not counted), median of --runs, with 10, 1,000
+//   and 10,000 envs already in state (fake running envs, 3 services each, DNS served). Target:
+//   10,000 within 1.2× of 10.
+// - `cilo list --json` at 10,000 envs against `cilo list` (the table) at 10,000: linear, not
+//   quadratic.
+// - 100 `cilo create` processes started at once on one CILO_HOME against one create alone: the
+//   race's wall time / 100 (≤ 1×: racing costs nothing over one after another) and the slowest
+//   (issue 16 target ≤ 5×; bounded below by 100 × one create's CPU / cores, printed beside it).
+// After the race the state must hold 100 envs on 100 subnets and no lock.
+//   node --import tsx bench/state.ts [--envs 100] [--runs 5] [--scale 10,1000,10000] [--scale-runs 3]
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { envKey, type EnvRecord } from "../src/core/state/schema.ts";
+import { withState } from "../src/core/state/store.ts";
 import { median, numberArg, printTable, sh, timeMs, type Row } from "./lib.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const ENVS = numberArg("--envs", 100);
 const RUNS = numberArg("--runs", 5);
+const SCALE_RUNS = numberArg("--scale-runs", 3);
+const scaleAt = process.argv.indexOf("--scale");
+const SCALE = (scaleAt > 0 ? process.argv[scaleAt + 1]! : "10,1000,10000").split(",").map(Number);
 const home = mkdtempSync(join(tmpdir(), "cilo-bench-state-"));
 const env = { ...process.env, CILO_HOME: home, NO_COLOR: "1" };
 const cilo = [process.execPath, join(root, "bin/cilo.mjs")];
@@ -38,12 +47,115 @@ async function race(commands: string[][]): Promise<{ wall: number; each: number[
   return { wall: performance.now() - t0, each };
 }
 
+/** `n` running envs over 20 projects, 3 services with addresses each, subnets outside the pool; 1 in 50 joins another's network. */
+function fakeEnvs(homeDir: string, homeId: string, n: number): EnvRecord[] {
+  const now = new Date().toISOString();
+  return Array.from({ length: n }, (_, i) => {
+    const project = `proj-${i % 20}`;
+    const name = `env-${i}`;
+    const net = `10.${100 + (i >> 8)}.${i & 255}`;
+    return {
+      project,
+      name,
+      docker_name: `cilo_${homeId}_${project}_${name}`,
+      status: "running",
+      subnet: `${net}.0/24`,
+      workspace: join(homeDir, "envs", project, name),
+      created_at: now,
+      updated_at: now,
+      source: { kind: "copy", path: "/src/app" },
+      services: ["web", "api", "db"].map((s, j) => ({ name: s, ip: `${net}.${j + 2}`, ...(j === 0 ? { ingress: true } : {}) })),
+      ...(i % 50 === 1 ? { shared_networks: [`proj-${(i - 1) % 20}/env-${i - 1}`] } : {}),
+    };
+  });
+}
+
+/** CPU time (ms) of single-env operations with `n` envs in state; list and list --json too at the largest. */
+async function atScale(n: number, withList: boolean): Promise<Record<string, number>> {
+  const h = mkdtempSync(join(tmpdir(), "cilo-bench-scale-"));
+  const cpuOut = join(h, "cpu.txt");
+  const e = { ...process.env, CILO_HOME: h, NO_COLOR: "1", NODE_OPTIONS: `--require ${join(root, "bench/cpu-report.cjs")}` };
+  const cpu = (args: string[]): number => {
+    writeFileSync(cpuOut, "");
+    sh(cilo[0]!, [...cilo.slice(1), ...args], { env: { ...e, CILO_BENCH_CPU_OUT: cpuOut } });
+    return Number(readFileSync(cpuOut, "utf8").trim().split("\n")[0]);
+  };
+  try {
+    sh(cilo[0]!, [...cilo.slice(1), "init", "--dns-port", String(20_000 + Math.floor(Math.random() * 20_000))], { env: e });
+    await withState({ home: h, env: e }, (state) => {
+      for (const rec of fakeEnvs(h, state.home_id, n)) state.envs[envKey(rec.project, rec.name)] = rec;
+    });
+    sh(cilo[0]!, [...cilo.slice(1), "dns", "start"], { env: e }); // the first full write of every hosts file
+    sh(cilo[0]!, [...cilo.slice(1), "create", "warm-up", "--from", from], { env: e });
+    const runs: Record<string, number[]> = { create: [], status: [], destroy: [] };
+    for (let i = 0; i < SCALE_RUNS; i++) {
+      runs["create"]!.push(cpu(["create", `one-${i}`, "--from", from]));
+      runs["status"]!.push(cpu(["status", `basic/one-${i}`]));
+      runs["destroy"]!.push(cpu(["destroy", `basic/one-${i}`]));
+    }
+    const out: Record<string, number> = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
+    if (withList) {
+      out["list"] = median(Array.from({ length: SCALE_RUNS }, () => cpu(["list"])));
+      out["list --json"] = median(Array.from({ length: SCALE_RUNS }, () => cpu(["list", "--json"])));
+    }
+    return out;
+  } finally {
+    try {
+      sh(cilo[0]!, [...cilo.slice(1), "dns", "stop"], { env: e });
+    } catch {
+      // none running
+    }
+    rmSync(h, { recursive: true, force: true });
+  }
+}
+
+const largest = Math.max(...SCALE);
+const scale = new Map<number, Record<string, number>>();
+for (const n of SCALE) scale.set(n, await atScale(n, n === largest));
+const smallest = scale.get(Math.min(...SCALE))!;
+const scaleRows: Row[] = [];
+for (const op of ["create", "status", "destroy"]) {
+  for (const n of SCALE.filter((x) => x !== Math.min(...SCALE))) {
+    const v = scale.get(n)![op]!;
+    scaleRows.push({
+      what: `cilo ${op}, CPU, ${n.toLocaleString("en")} envs in state`,
+      value: v,
+      unit: "ms",
+      versus: `the same, ${Math.min(...SCALE)} envs`,
+      base: smallest[op]!,
+      target: n === largest ? "≤ 1.2×" : "report",
+      ok: n !== largest || v <= 1.2 * smallest[op]!,
+    });
+  }
+}
+const big = scale.get(largest)!;
+scaleRows.push({
+  what: `cilo list --json, CPU, ${largest.toLocaleString("en")} envs`,
+  value: big["list --json"]!,
+  unit: "ms",
+  versus: `cilo list (table), ${largest.toLocaleString("en")} envs`,
+  base: big["list"]!,
+  target: "≤ 2×",
+  ok: big["list --json"]! <= 2 * big["list"]!,
+});
+
 try {
   sh(cilo[0]!, [...cilo.slice(1), "init"], { env });
   sh(cilo[0]!, [...cilo.slice(1), "create", "warm-up", "--from", from], { env }); // fills the compose model cache
   const alone = median(Array.from({ length: RUNS }, (_, i) => timeMs(() => sh(cilo[0]!, [...cilo.slice(1), "create", `alone-${i}`, "--from", from], { env }))));
   const node0 = median(Array.from({ length: RUNS }, () => timeMs(() => sh(process.execPath, ["-e", "0"]))));
 
+  const aloneCpu = (() => {
+    const out = join(home, "cpu.txt");
+    const e = { ...env, NODE_OPTIONS: `--require ${join(root, "bench/cpu-report.cjs")}`, CILO_BENCH_CPU_OUT: out };
+    return median(
+      Array.from({ length: RUNS }, (_, i) => {
+        writeFileSync(out, "");
+        sh(cilo[0]!, [...cilo.slice(1), "create", `alone-cpu-${i}`, "--from", from], { env: e });
+        return Number(readFileSync(out, "utf8").trim());
+      }),
+    );
+  })();
   const creates = await race(Array.from({ length: ENVS }, (_, i) => [...cilo, "create", `race-${i}`, "--from", from]));
   const nodes = await race(Array.from({ length: ENVS }, () => [process.execPath, "-e", "0"]));
 
@@ -70,6 +182,15 @@ try {
       unit: "ms",
       versus: "one cilo create alone",
       base: alone,
+      target: "≤ 5×",
+      ok: Math.max(...creates.each) <= 5 * alone,
+    },
+    {
+      what: `slowest of the ${ENVS} racing creates`,
+      value: Math.max(...creates.each),
+      unit: "ms",
+      versus: `${ENVS} × one create's CPU / ${cpus().length} cores`,
+      base: (ENVS * aloneCpu) / cpus().length,
       target: "report",
       ok: true,
     },
@@ -83,6 +204,7 @@ try {
       ok: true,
     },
   ];
+  printTable(`State at scale: CPU of one cilo process (median of ${SCALE_RUNS}) with ${SCALE.join(", ")} envs in state`, scaleRows);
   printTable(
     `State under contention: ${ENVS} concurrent creates of examples/basic (race ${(creates.wall / 1000).toFixed(1)} s; all ${ENVS} envs recorded on distinct subnets); alone: median of ${RUNS}`,
     rows,

@@ -240,6 +240,35 @@ test("status: in sync after apply, out of sync after a hand edit, not running af
   assert.equal(processesWithConfig(dnsFiles(home).config), []);
 });
 
+test("an env operation's apply (trustApplied) writes only the changed env's file, reads no other back, and a lost record falls back to reading them all", async () => {
+  const home = tempHome();
+  const port = await freePort();
+  const opts = { home, env: process.env, port, upstreams: [] };
+  const files = dnsFiles(home);
+  await applyDns([shop, blog], opts);
+  assert.equal(Object.keys(JSON.parse(readFileSync(files.hostsApplied, "utf8"))).sort(), ["blog.main.hosts", "shop.feat.hosts"]);
+  // A hand edit of blog's file: an env operation trusts the record and does not read it back ...
+  writeFileSync(join(files.hostsDir, "blog.main.hosts"), "10.251.1.66 api.main.test\n");
+  const moved: DnsEnv = { ...shop, services: shop.services.map((s) => (s.name === "api" ? { ...s, ip: "10.251.0.9" } : s)) };
+  const fast = await applyDns([moved, blog], { ...opts, trustApplied: true });
+  assert.equal(fast.written, ["shop.feat.hosts"]);
+  assert.equal((await digUntil(port, "api.feat.test", (r) => r.answers[0] === "10.251.0.9")).answers, ["10.251.0.9"]);
+  assert.equal(
+    readdirSync(files.hostsDir).filter((f) => f.endsWith(".tmp")),
+    [],
+    "no temp file left",
+  );
+  // ... `cilo dns start` and doctor (no trustApplied) read every file back and repair it.
+  const full = await applyDns([moved, blog], opts);
+  assert.equal(full.written, ["blog.main.hosts"]);
+  // Without the record (a crash between removing and rewriting it) every file is read back.
+  writeFileSync(join(files.hostsDir, "blog.main.hosts"), "10.251.1.66 api.main.test\n");
+  rmSync(files.hostsApplied);
+  assert.equal((await applyDns([moved, blog], { ...opts, trustApplied: true })).written, ["blog.main.hosts"]);
+  assert.ok(existsSync(files.hostsApplied));
+  await stopDns({ home, env: process.env });
+});
+
 test("a stale pid file (pid of another process) is ignored", async () => {
   const home = tempHome();
   const port = await freePort();

@@ -2,7 +2,7 @@ import type { CiloContext } from "../../core/context/context.ts";
 import { currentProject } from "../../core/config/current-project.ts";
 import { usageError } from "../../core/errors.ts";
 import { downShared, sharedGraceMs } from "../../core/shared/shared-instance.ts";
-import { dependantsOf } from "../../core/shared/dependants.ts";
+import { dependantsIndex } from "../../core/shared/dependants.ts";
 import { readState } from "../../core/state/store.ts";
 import { printJson, println, table } from "../output.ts";
 
@@ -40,8 +40,9 @@ function list(ctx: CiloContext, opts: SharedOptions): number {
         ...(svc.idle_since ? { idle_since: svc.idle_since } : {}),
       })),
     );
+  const dependants = dependantsIndex(state);
   const envNetworks = Object.values(state.envs)
-    .map((e) => ({ env: `${e.project}/${e.name}`, dependants: dependantsOf(state, e) }))
+    .map((e) => ({ env: `${e.project}/${e.name}`, dependants: dependants.get(`${e.project}/${e.name}`) ?? [] }))
     .filter((x) => x.dependants.length > 0);
   if (opts.json) {
     printJson({ services: rows, shared_networks: envNetworks, grace_ms: sharedGraceMs(ctx.env) });

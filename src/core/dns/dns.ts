@@ -22,14 +22,14 @@ import type { ApplyResult, DnsOptions } from "./dnsmasq.ts";
  * Applies the DNS that the current state renders to. The state is read under the DNS lock, so
  * when several cilo processes change envs at once the last one to apply sees every change.
  */
-export async function syncDnsWithState(at: StateHome, start: DnsOptions["start"] = "always"): Promise<ApplyResult> {
+export async function syncDnsWithState(at: StateHome, start: DnsOptions["start"] = "always", trustApplied = false): Promise<ApplyResult> {
   const [{ applyDnsFrom }, { dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor }] = await Promise.all([
     import("./dnsmasq.ts"),
     import("./from-state.ts"),
   ]);
   return applyDnsFrom(at, () => {
     const state = readState(at);
-    return { envs: dnsEnvsFromState(state, gatewayDnsAddressFor(at.env)), options: { ...dnsOptionsFromState(state, at), start } };
+    return { envs: dnsEnvsFromState(state, gatewayDnsAddressFor(at.env)), options: { ...dnsOptionsFromState(state, at), start, trustApplied } };
   });
 }
 
@@ -60,7 +60,7 @@ export async function checkDnsNames(candidate: EnvRecord, state: State): Promise
  */
 export async function refreshDns(ctx: CiloContext): Promise<boolean> {
   try {
-    await syncDnsWithState(ctx, "when-needed");
+    await syncDnsWithState(ctx, "when-needed", true); // only what changed since the last apply is touched
     return true;
   } catch (e) {
     ctx.log.warn(`DNS was not updated: ${messageOf(e)}`);

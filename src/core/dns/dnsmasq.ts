@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { CiloError, isCiloError, prerequisiteError } from "../errors.ts";
-import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { fsyncDir, writeFileAtomic, writeFilesAtomic } from "../fs/atomic-write.ts";
+import { isRecord } from "../is-record.ts";
 import { dnsDir } from "../paths.ts";
 import { run } from "../proc/run.ts";
 import { which } from "../proc/which.ts";
@@ -29,6 +30,12 @@ export interface DnsOptions {
    * name to serve (e.g. after the last env is destroyed), so no dnsmasq outlives its last env.
    */
   start?: "always" | "when-needed";
+  /**
+   * Trust the record of what the last apply wrote (`hosts.applied.json`) instead of reading every
+   * hosts file back: the env operations' refresh. `cilo dns start`, doctor and the reaper leave it
+   * off and so also repair a hosts file changed behind cilo's back.
+   */
+  trustApplied?: boolean;
 }
 
 export interface DnsFiles {
@@ -42,6 +49,8 @@ export interface DnsFiles {
   servers: string;
   /** What the current wildcard instance serves: `{"port": n, "wildcards": "..."}`. */
   wildcardsLoaded: string;
+  /** The hosts files the last apply left, name → content (outside the hosts folder dnsmasq reads). */
+  hostsApplied: string;
 }
 
 /** The config and pid file of the wildcard instance on `port`. */
@@ -93,6 +102,7 @@ export function dnsFiles(home: string): DnsFiles {
     loaded: join(dir, "dnsmasq.loaded.conf"),
     servers: join(dir, "wildcards.servers"),
     wildcardsLoaded: join(dir, "wildcards.loaded.json"),
+    hostsApplied: join(dir, "hosts.applied.json"),
   };
 }
 
@@ -181,7 +191,7 @@ async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResul
   const plan = planDns(envs);
   const config = mainConfig(envs, opts, files);
   mkdirSync(files.hostsDir, { recursive: true });
-  const { written, removed } = syncHostsDir(files.hostsDir, plan.hostsFiles);
+  const { written, removed } = syncHostsDir(files, plan.hostsFiles, opts.trustApplied === true, opts.env);
   if (readTextIfExists(files.config) !== config) writeFileAtomic(files.config, config, 0o644, opts.env);
   const running = runningPid(files);
   const base = { written, removed, names: plan.names, stopped: false, switched: false };
@@ -315,22 +325,48 @@ function mainConfig(envs: DnsEnv[], opts: DnsOptions, files: DnsFiles): string {
   });
 }
 
-/** Writes the hosts files whose content changed and removes the others; dnsmasq picks both up. */
-function syncHostsDir(dir: string, wanted: Record<string, string>): { written: string[]; removed: string[] } {
-  const written: string[] = [];
-  const removed: string[] = [];
-  for (const [name, content] of Object.entries(wanted)) {
-    if (readTextIfExists(join(dir, name)) === content) continue;
-    writeFileAtomic(join(dir, name), content);
-    written.push(name);
+/**
+ * Writes the hosts files whose content changed and removes the others; dnsmasq picks both up.
+ * What is on disk is known from `hosts.applied.json` when `trustApplied` (one read instead of one
+ * per env), else by reading every file back. The changed files are written in one batch (one
+ * folder sync). The record is removed before anything changes and rewritten after, so a crash in
+ * between leaves none, and the next apply reads every file back.
+ */
+function syncHostsDir(
+  files: DnsFiles,
+  wanted: Record<string, string>,
+  trustApplied: boolean,
+  env: NodeJS.ProcessEnv,
+): { written: string[]; removed: string[] } {
+  const dir = files.hostsDir;
+  const applied = trustApplied ? readApplied(files.hostsApplied) : undefined;
+  const onDisk = (name: string) => (applied ? applied[name] : readTextIfExists(join(dir, name)));
+  const changed = Object.entries(wanted).filter(([name, content]) => onDisk(name) !== content);
+  const listed = readdirSync(dir);
+  const stale = listed.filter((name) => (name.endsWith(".hosts") && !(name in wanted)) || (name.startsWith(".") && name.endsWith(".tmp")));
+  if (changed.length === 0 && stale.length === 0) {
+    if (!applied && readTextIfExists(files.hostsApplied) !== appliedText(wanted)) writeFileAtomic(files.hostsApplied, appliedText(wanted), 0o644, env);
+    return { written: [], removed: [] };
   }
-  for (const name of readdirSync(dir)) {
-    const stale = (name.endsWith(".hosts") && !(name in wanted)) || (name.startsWith(".") && name.endsWith(".tmp"));
-    if (!stale) continue;
-    removeIfExists(join(dir, name));
-    if (!name.startsWith(".")) removed.push(name);
+  removeIfExists(files.hostsApplied);
+  writeFilesAtomic(dir, changed, 0o644, env);
+  for (const name of stale) removeIfExists(join(dir, name));
+  if (stale.length > 0) fsyncDir(dir);
+  writeFileAtomic(files.hostsApplied, appliedText(wanted), 0o644, env);
+  return { written: changed.map(([name]) => name), removed: stale.filter((name) => !name.startsWith(".")) };
+}
+
+function readApplied(file: string): Record<string, string> | undefined {
+  try {
+    const doc = JSON.parse(readTextIfExists(file) ?? "") as unknown;
+    return isRecord(doc) && Object.values(doc).every((v) => typeof v === "string") ? (doc as Record<string, string>) : undefined;
+  } catch {
+    return undefined;
   }
-  return { written, removed };
+}
+
+function appliedText(wanted: Record<string, string>): string {
+  return `${JSON.stringify(wanted)}\n`;
 }
 
 function hostsOnDisk(dir: string): string[] {

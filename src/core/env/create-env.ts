@@ -20,7 +20,7 @@ import { resolveSharedNetworks } from "../shared/shared-networks.ts";
 import { renderEnvCompose } from "./env-compose.ts";
 import { checkDnsNames } from "../dns/dns.ts";
 import { ensureReaper, ensureTtlReaper } from "./reaper.ts";
-import { baseUrl, dnsSuffixOf } from "./urls.ts";
+import { baseUrl } from "./urls.ts";
 import type { CopyMethod } from "../snapshot/volume-copy.ts";
 import { readSnapshot, type CopyReport } from "../snapshot/snapshot-store.ts";
 import { findEnv } from "../state/find-env.ts";
@@ -93,6 +93,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
   }
   let rec: EnvRecord | undefined;
   let home: HomeRef | undefined;
+  let machineSuffix = "";
   let workspaceMade: WorkspaceInfo | undefined;
   try {
     const { config } = await loadProjectConfig(dir, ctx.log);
@@ -105,6 +106,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
     const foreign = await foreignSubnetsIfReachable(ctx);
     rec = await withState(ctx, (state) => {
       home = homeRef(state, ctx.home);
+      machineSuffix = state.config.dns_suffix;
       const key = envKey(project, name);
       if (state.envs[key]) {
         throw usageError(`The env "${key}" already exists`, `Use it as it is, or run cilo destroy ${qualifiedEnv(project, name)} first`);
@@ -160,7 +162,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
       });
     }
     failpoint(ctx.env, "create:workspace");
-    const suffix = await dnsSuffixOf(ctx, rec);
+    const suffix = rec.dns_suffix ?? machineSuffix; // as dnsSuffixOf, from the state just written
     if (config.env?.render?.length) {
       await renderEnvFiles(rec.workspace, config.env.render, {
         CILO_ENV: name,

@@ -4,7 +4,7 @@ import { forwardVariable } from "../forward/ports.ts";
 import { DEFAULT_GATEWAY_HTTP_PORT } from "../gateway/gateway.ts";
 import { gatewayUrl, LOCALHOST_TLD, portHosts, serviceHosts } from "../gateway/render.ts";
 import { envContainers, sharedContainers } from "../runtime/env-resources.ts";
-import { dependantsOf } from "../shared/dependants.ts";
+import { dependantsIndex, dependantsOf } from "../shared/dependants.ts";
 import { findEnv } from "../state/find-env.ts";
 import { envKey, type EnvRecord, type ServiceRecord, type State } from "../state/schema.ts";
 import { type DestroyView, ENV_SCHEMA_VERSION, type EnvView } from "./views.ts";
@@ -19,7 +19,14 @@ import { baseUrl, localGateway, serviceDnsNames } from "./urls.ts";
  * state and health and its IP as Docker reports it; without it (as in `cilo list`) the IPs are
  * those recorded at the last up and state/health are left out.
  */
-export function envView(ctx: Pick<CiloContext, "env" | "endpoint">, state: State, rec: EnvRecord, live?: ServiceRecord[]): EnvView {
+export function envView(
+  ctx: Pick<CiloContext, "env" | "endpoint">,
+  state: State,
+  rec: EnvRecord,
+  live?: ServiceRecord[],
+  /** Every env's dependants, computed once (envViews): one scan per env would make a list quadratic. */
+  index?: ReadonlyMap<string, string[]>,
+): EnvView {
   const suffix = rec.dns_suffix ?? state.config.dns_suffix;
   const port = state.config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT;
   const services = [...(live ?? rec.services)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -51,7 +58,7 @@ export function envView(ctx: Pick<CiloContext, "env" | "endpoint">, state: State
     })),
     shared_services: services.filter((s) => s.shared).map((s) => s.name),
     shared_networks: rec.shared_networks ?? [],
-    dependants: dependantsOf(state, rec),
+    dependants: index ? (index.get(envKey(rec.project, rec.name)) ?? []) : dependantsOf(state, rec),
     forwards: (rec.status === "running" ? (rec.forwards ?? []) : []).map((f) => ({ ...f, variable: forwardVariable(f.service, f.port) })),
     ...(rec.owner_pid !== undefined ? { owner_pid: rec.owner_pid } : {}),
     ...(rec.lease !== undefined ? { lease: rec.lease } : {}),
@@ -94,10 +101,11 @@ export async function envStatus(ctx: CiloContext, ref: string, explicitProject?:
 /** Every env of `state` (of one project when given), sorted by project then name, without live fields: `cilo list`. */
 export function envViews(ctx: Pick<CiloContext, "env" | "endpoint">, state: State, project?: string): EnvView[] {
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const index = dependantsIndex(state);
   return Object.values(state.envs)
     .filter((e) => !project || e.project === project)
     .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)))
-    .map((e) => envView(ctx, state, e));
+    .map((e) => envView(ctx, state, e, undefined, index));
 }
 
 /** Whether `.localhost` URLs reach the gateway; an engine endpoint that does not resolve means no. */

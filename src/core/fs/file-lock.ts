@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 import { CiloError, messageOf } from "../errors.ts";
 import { importLockfile } from "../vendor.ts";
 
@@ -42,7 +44,11 @@ async function acquire(file: string, timeoutMs: number, onCompromised: () => voi
     try {
       return await lockfile.lock(file, { realpath: false, stale: LOCK_STALE_MS, update: LOCK_UPDATE_MS, retries: 0, onCompromised });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ELOCKED") {
+      // ENOENT with the folder present: the lock folder this process just made was taken over as
+      // stale by another process (a holder starved of CPU for LOCK_STALE_MS under heavy load)
+      // before proper-lockfile dated it: the lock was lost before it was held, so try again.
+      const lostAtOnce = (e as NodeJS.ErrnoException).code === "ENOENT" && existsSync(dirname(file));
+      if ((e as NodeJS.ErrnoException).code !== "ELOCKED" && !lostAtOnce) {
         throw new CiloError("E_LOCKED", `Cannot lock ${file}: ${messageOf(e)}`, { cause: e });
       }
       if (Date.now() > deadline) {

@@ -8,3 +8,20 @@ export function dependantsOf(state: State, rec: EnvRecord): string[] {
     .map((e) => envKey(e.project, e.name))
     .sort();
 }
+
+/**
+ * Every env's dependants at once, by `<project>/<env>`, each list sorted: one pass over the envs,
+ * for callers that need them for many envs (`cilo list --json`, `cilo shared`).
+ */
+export function dependantsIndex(state: State): Map<string, string[]> {
+  const index = new Map<string, string[]>();
+  for (const e of Object.values(state.envs)) {
+    for (const joined of e.shared_networks ?? []) {
+      const list = index.get(joined);
+      if (list) list.push(envKey(e.project, e.name));
+      else index.set(joined, [envKey(e.project, e.name)]);
+    }
+  }
+  for (const list of index.values()) list.sort();
+  return index;
+}
