@@ -7,14 +7,14 @@ import { ciloVersion } from "./version.ts";
 
 /**
  * The composition root: the one place that reads `process.env` and `process.cwd()`, and that picks
- * the container runtime (Docker, whose code, dockerode, loads when a command first needs it). Core
+ * the container runtime (Docker or Podman, chosen or detected; dockerode loads when a command first needs it). Core
  * gets all of it through the context.
  */
 export function contextFromProcess(): CiloContext {
   return createContext({
     env: process.env,
     cwd: process.cwd(),
-    createProvider: async (endpoint, env) => new (await import("./providers/docker/docker-provider.ts")).DockerProvider(endpoint, env),
+    createProvider: async (endpoint, env, engine) => (await import("./providers/podman/podman-provider.ts")).openProvider(endpoint, env, engine),
   });
 }
 

@@ -26,6 +26,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .option("--gateway-image <image>", "The gateway's image (default caddy:2; CILO_GATEWAY_IMAGE overrides)")
     .option("--forward-ports <first-last>", "Host ports TCP forwards of non-HTTP services come from (default 15000-15999)")
     .option("--routing <mode>", "direct (default: .test names answer container IPs) or gateway (they answer the gateway)")
+    .option("--engine <engine>", "docker or podman (default: detected from the endpoint; CILO_ENGINE overrides)")
     .option("--json", "Print the settings as JSON")
     .action(lazy(ctx, sink, () => import("./commands/init.ts")));
 

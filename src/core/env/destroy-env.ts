@@ -1,4 +1,5 @@
 import type { CiloContext } from "../context/context.ts";
+import { assertSameEngine } from "./engine-guard.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { stopGraces } from "../compose/stop-grace.ts";
 import { importYaml } from "../vendor.ts";
@@ -74,7 +75,7 @@ export async function removeEnvResources(
   opts: { keepWorkspace?: boolean; onOutput?: (chunk: string) => void; workspace?: WorkspacePlan; onNotice?: DestroyNotice } = {},
 ): Promise<void> {
   const provider = await ctx.provider();
-  await provider.ping();
+  assertSameEngine(rec, (await provider.ping()).engine);
   // compose down -v removes the volumes the file names: only a file cilo rendered in the env's own
   // folder is trusted with that (a state edited to point elsewhere would hand it any file).
   await detachGateway(ctx, readState(ctx).home_id, rec.docker_name);

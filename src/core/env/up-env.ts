@@ -17,6 +17,7 @@ import type { ContainerState, RuntimeProvider } from "../runtime/provider.ts";
 import type { RunResult } from "../proc/run.ts";
 import { envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
 import { ensureExtraSubnets } from "./extra-subnets.ts";
+import { assertSameEngine } from "./engine-guard.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
 import { checkDnsNames, refreshDns } from "../dns/dns.ts";
@@ -53,7 +54,7 @@ export interface UpEnvOptions {
 export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRecord> {
   const project = await currentProject(opts.project, ctx.cwd);
   const provider = await ctx.provider();
-  await provider.ping();
+  const engine = (await provider.ping()).engine;
   // Pre-flight, before anything is recorded: a compose CLI that does not answer, an unreadable
   // config or an invalid compose file leave the env (and so DNS) exactly as it was.
   const cli = await ctx.compose();
@@ -64,6 +65,8 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
     home = homeRef(state, ctx.home);
     const r = assertNotBusy(findEnv(state, opts.ref, project));
     before = structuredClone(r);
+    assertSameEngine(r, engine);
+    if (engine) r.engine = engine;
     if (opts.sharedNetworks?.length) {
       r.shared_networks = [...new Set([...(r.shared_networks ?? []), ...resolveSharedNetworks(state, r, opts.sharedNetworks)])].sort();
     }
