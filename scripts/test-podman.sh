@@ -5,10 +5,11 @@
 #  2. writes a containers.conf with `default_ulimits = []` (without it runc fails here with
 #     "error setting rlimit type 7") and starts Podman's Docker-compatible API service on
 #     $CILO_TEST_PODMAN_SOCK (default /run/cilo-test-podman/podman.sock) when it does not answer;
-#  3. imports the test images into Podman from the same root filesystems the Docker images are
+#  3. without systemd (which runs Podman's healthchecks), starts scripts/podman-healthchecks.sh;
+#  4. imports the test images into Podman from the same root filesystems the Docker images are
 #     (scripts/test-env.sh builds them; `docker export` of each, `podman import` with the same
 #     ENV/CMD), so both engines run identical images.
-# Needs scripts/test-env.sh to have run (the Docker images) and root for steps 1-2. Prints the
+# Needs scripts/test-env.sh to have run (the Docker images) and root for steps 1-3. Prints the
 # socket's unix:// address on stdout; exit status non-zero when Podman cannot be made to answer.
 set -euo pipefail
 
@@ -36,20 +37,47 @@ if [ ! -f "$CONF" ]; then
 fi
 export CONTAINERS_CONF="$CONF"
 
-podman_ok() { curl -sf --max-time 5 --unix-socket "$SOCK" http://podman/version 2>/dev/null | grep -q 'Podman Engine'; }
+# /version makes Podman ask runc and conmon for theirs: seconds on a loaded machine.
+podman_ok() { curl -sf --max-time 30 --unix-socket "$SOCK" http://podman/version 2>/dev/null | grep -q 'Podman Engine'; }
+wait_ok() {
+  for _ in $(seq 1 "$1"); do
+    podman_ok && return 0
+    sleep 1
+  done
+  return 1
+}
+if ! podman_ok; then
+  # A service this script started earlier that is only slow is waited for, not doubled (a second
+  # one would take the socket path, and the first one's exit would then unlink it).
+  old=$(cat "$DIR/service.pid" 2>/dev/null || true)
+  if [ -n "$old" ] && grep -q 'system.service' "/proc/$old/cmdline" 2>/dev/null; then
+    log "waiting for podman system service (pid $old) to answer"
+    if ! wait_ok 30; then
+      log "it does not answer; restarting it"
+      kill "$old" 2>/dev/null || true
+      for _ in $(seq 1 20); do [ -e "/proc/$old" ] || break; sleep 0.5; done
+    fi
+  fi
+fi
 if ! podman_ok; then
   log "starting podman system service on $SOCK"
   rm -f "$SOCK"
   setsid nohup podman system service --time=0 "unix://$SOCK" >"$DIR/service.log" 2>&1 </dev/null &
   echo $! >"$DIR/service.pid"
-  for _ in $(seq 1 30); do
-    podman_ok && break
-    sleep 1
-  done
-  if ! podman_ok; then
-    log "podman system service did not answer within 30 s; its log:"
+  if ! wait_ok 60; then
+    log "podman system service did not answer within 60 s; its log:"
     tail -n 20 "$DIR/service.log" >&2 || true
     exit 3
+  fi
+fi
+
+# Without systemd Podman never runs healthchecks: a loop runs them (scripts/podman-healthchecks.sh).
+if [ ! -S /run/systemd/private ]; then
+  hc=$(cat "$DIR/healthchecks.pid" 2>/dev/null || true)
+  if [ -z "$hc" ] || ! grep -q 'podman-healthchecks' "/proc/$hc/cmdline" 2>/dev/null; then
+    log "starting the healthcheck loop (no systemd here to run Podman's healthcheck timers)"
+    setsid nohup bash "$(dirname "$0")/podman-healthchecks.sh" >/dev/null 2>&1 </dev/null &
+    echo $! >"$DIR/healthchecks.pid"
   fi
 fi
 

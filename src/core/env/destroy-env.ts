@@ -49,6 +49,8 @@ export async function destroyEnv(ctx: CiloContext, opts: DestroyEnvOptions): Pro
   const target = opts.force ? lookupEnv(before, opts.ref, project) : findEnv(before, opts.ref, project);
   const plan = target && !opts.keepWorkspace ? await planWorkspaceRemoval(ctx, target, { ref: opts.ref, discard: !!opts.discardWork }) : undefined;
   if (target) await guardDependants(ctx, before, target, "destroy", !!opts.force);
+  // An env on another engine is refused before it is marked as being destroyed.
+  if (target?.engine) assertSameEngine(target, (await (await ctx.provider()).ping()).engine);
   const rec = await withState(ctx, (state) => {
     const r = opts.force ? lookupEnv(state, opts.ref, project) : findEnv(state, opts.ref, project);
     if (!r) return undefined;

@@ -1,7 +1,7 @@
 import { describeEndpoint, type DockerEndpoint } from "../../core/docker-endpoint.ts";
 import { type EngineChoice, engineOfVersion, PODMAN_RLIMIT_HINT, PODMAN_RLIMIT_PATTERN, podmanServiceHint } from "../../core/engine.ts";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../../core/errors.ts";
-import type { RuntimeProvider } from "../../core/runtime/provider.ts";
+import type { ContainerState, RuntimeProvider } from "../../core/runtime/provider.ts";
 import { DockerProvider, shortReason } from "../docker/docker-provider.ts";
 
 /**
@@ -11,6 +11,21 @@ import { DockerProvider, shortReason } from "../docker/docker-provider.ts";
  */
 export class PodmanProvider extends DockerProvider {
   override readonly name = "podman";
+
+  /**
+   * Podman's container list leaves health out of `Status` ("Up 3 minutes", never "(healthy)"):
+   * a running container's health comes from inspecting it.
+   */
+  override async listContainers(labels: Record<string, string>): Promise<ContainerState[]> {
+    const list = await super.listContainers(labels);
+    return Promise.all(
+      list.map(async (c) => {
+        if (c.state !== "running" || c.health) return c;
+        const health = (await this.inspectContainer(c.id))?.health;
+        return health ? { ...c, health } : c;
+      }),
+    );
+  }
 
   protected override unreachable(e: unknown): CiloError {
     return prerequisiteError(
