@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { median, numberArg, printTable, sh, timeMs, type Row } from "./lib.ts";
+import { alternateUps, numberArg, printTable, sh, type Row } from "./lib.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const RUNS = numberArg("--runs", 3);
@@ -24,18 +24,14 @@ try {
   cilo("up", "basic/bench-pod", "--wait"); // warms the compose CLI and model caches
   cilo("down", "basic/bench-pod");
   const rec = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs["basic/bench-pod"];
-  const ws = rec.workspace as string;
-  const compose = ["-p", rec.docker_name as string, "-f", join(ws, ".cilo/compose.yml")];
-  const ciloUp: number[] = [];
-  const bareUp: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    ciloUp.push(timeMs(() => cilo("up", "basic/bench-pod")));
-    cilo("down", "basic/bench-pod");
-    bareUp.push(timeMs(() => sh("docker-compose", [...compose, "up", "-d", "--remove-orphans"], { cwd: ws, env })));
-    sh("docker-compose", [...compose, "down", "--remove-orphans"], { cwd: ws, env });
-  }
-  const cu = median(ciloUp);
-  const bu = median(bareUp);
+  const { cilo: cu, compose: bu } = alternateUps({
+    cilo,
+    env: "basic/bench-pod",
+    workspace: rec.workspace,
+    project: rec.docker_name,
+    runs: RUNS,
+    processEnv: env,
+  });
   rows.push({
     what: "cilo up on Podman (examples/basic, 3 services)",
     value: cu,
