@@ -2,7 +2,7 @@
 // test-podman.sh; this file runs in the Podman pass only, CILO_TEST_ENGINE=podman): detection from
 // /version, CILO_ENGINE and cilo init --engine, the env's recorded engine, and Podman's own errors
 // with the hints that fix them (no service, the rlimit refusal of this sandbox).
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -101,6 +101,24 @@ test("Podman's service not started: exit 3 and a hint that starts it (cilo init 
   } finally {
     removeDir(other);
   }
+});
+
+test("destroying one env leaves another env's volumes alone (Podman ORs label filters of volume lists)", () => {
+  ok(["create", "vol-a"]);
+  ok(["create", "vol-b"]);
+  ok(["up", "vol-a"]);
+  ok(["up", "vol-b"]);
+  ok(["down", "vol-b"]); // its volume stays, and no container holds it
+  const volumesOf = (env: string) =>
+    execFileSync("docker", ["volume", "ls", "-q", "--filter", `label=cilo.env=${env}`], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean);
+  assert.is(volumesOf("vol-b").length, 1);
+  ok(["destroy", "vol-a", "--force"]);
+  assert.is(volumesOf("vol-a").length, 0);
+  assert.is(volumesOf("vol-b").length, 1, "vol-b's volume survived the destroy of vol-a");
+  ok(["destroy", "vol-b", "--force"]);
+  assert.is(volumesOf("vol-b").length, 0);
 });
 
 test("Podman refusing the default ulimits (rlimit type 7, this sandbox): the failed up says how to fix it", async () => {

@@ -1,7 +1,7 @@
 import { describeEndpoint, type DockerEndpoint } from "../../core/docker-endpoint.ts";
 import { type EngineChoice, engineOfVersion, PODMAN_RLIMIT_HINT, PODMAN_RLIMIT_PATTERN, podmanServiceHint } from "../../core/engine.ts";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../../core/errors.ts";
-import type { ContainerState, RuntimeProvider } from "../../core/runtime/provider.ts";
+import type { ContainerState, EngineInfo, RuntimeProvider, VolumeState } from "../../core/runtime/provider.ts";
 import { DockerProvider, shortReason } from "../docker/docker-provider.ts";
 
 /**
@@ -26,6 +26,37 @@ export class PodmanProvider extends DockerProvider {
       }),
     );
   }
+
+  /**
+   * Podman 4.3's volume list ORs several `label` filters (Docker ANDs them): asked for one env's
+   * volumes it answers every volume carrying any of the labels, e.g. all of this home's. Filtered
+   * here on every label, so destroying one env never reaches another's volumes.
+   */
+  override async listVolumes(labels?: Record<string, string>): Promise<VolumeState[]> {
+    const list = await super.listVolumes(labels);
+    if (!labels) return list;
+    return list.filter((v) => Object.entries(labels).every(([k, want]) => (want === "" ? k in v.labels : v.labels[k] === want)));
+  }
+
+  /**
+   * Podman answers `/version` by asking runc and conmon for theirs: seconds on a loaded machine,
+   * too slow for a liveness check. After the first answer (kept: it names the engine), a ping is
+   * `/_ping`.
+   */
+  override async ping(): Promise<EngineInfo> {
+    if (!this.known) {
+      this.known = await super.ping();
+      return this.known;
+    }
+    try {
+      await this.docker.ping();
+    } catch (e) {
+      throw this.unreachable(e);
+    }
+    return this.known;
+  }
+
+  private known: EngineInfo | undefined;
 
   protected override unreachable(e: unknown): CiloError {
     return prerequisiteError(
