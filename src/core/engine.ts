@@ -78,3 +78,7 @@ export const PODMAN_RLIMIT_PATTERN = /error setting rlimits?\b[^\n]*type \d+|set
 
 export const PODMAN_RLIMIT_HINT =
   "Podman cannot set its default ulimits here: put `[containers]` and `default_ulimits = []` in a containers.conf, point CONTAINERS_CONF at it, and restart podman system service";
+
+/** Podman runs healthchecks from systemd timers: without systemd, health stays `starting`. */
+export const PODMAN_HEALTHCHECK_HINT =
+  "Podman runs healthchecks from systemd timers; without systemd they never run: run podman healthcheck run <container> on a timer (docs/engines.md)";

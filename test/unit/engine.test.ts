@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { parseInitOptions } from "../../src/cli/commands/init.ts";
 import { composeFailure } from "../../src/core/compose/compose-cli.ts";
 import { describeEndpoint, resolveDockerEndpoint } from "../../src/core/docker-endpoint.ts";
-import { configuredEngine, engineOfVersion, PODMAN_RLIMIT_HINT, podmanDefaultHost, podmanServiceHint } from "../../src/core/engine.ts";
+import { configuredEngine, engineOfVersion, PODMAN_HEALTHCHECK_HINT, PODMAN_RLIMIT_HINT, podmanDefaultHost, podmanServiceHint } from "../../src/core/engine.ts";
 import { createEnv } from "../../src/core/env/create-env.ts";
 import { downEnv } from "../../src/core/env/down-env.ts";
 import { upEnv } from "../../src/core/env/up-env.ts";
@@ -16,6 +16,8 @@ import { initState, readState } from "../../src/core/state/store.ts";
 import { validateState } from "../../src/core/state/validate.ts";
 import { removeDir, tempDir } from "../helpers/cli.ts";
 import { testContext } from "../helpers/context.ts";
+import { FakeProvider } from "../helpers/fake-provider.ts";
+import { waitForServices } from "../../src/core/runtime/wait-services.ts";
 
 const noFiles = () => undefined;
 
@@ -130,6 +132,23 @@ test("up records the engine the env runs on; up or down through another engine i
   } finally {
     removeDir(dir);
   }
+});
+
+test("--wait timing out on health 'starting' under Podman says why (its healthchecks need systemd)", async () => {
+  const waitOn = async (name: string) => {
+    const fake = new FakeProvider();
+    Object.defineProperty(fake, "name", { value: name });
+    fake.addContainer({ name: "p-web-1", labels: { "cilo.env": "x", "cilo.service": "web" }, health: "starting" });
+    return waitForServices(fake, { labels: { "cilo.env": "x" }, timeoutMs: 30, intervalMs: 10 }).then(
+      () => undefined,
+      (e: unknown) => e as CiloError,
+    );
+  };
+  const podman = await waitOn("podman");
+  assert.is(podman?.code, "E_WAIT_TIMEOUT");
+  assert.match(podman?.message ?? "", /web health is starting/);
+  assert.is(podman?.hint, PODMAN_HEALTHCHECK_HINT);
+  assert.is((await waitOn("docker"))?.hint, undefined);
 });
 
 test.run();
