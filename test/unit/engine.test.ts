@@ -151,4 +151,29 @@ test("--wait timing out on health 'starting' under Podman says why (its healthch
   assert.is((await waitOn("docker"))?.hint, undefined);
 });
 
+test("up takes another subnet when Podman says the env's is already used (the race Docker reports as 'Pool overlaps')", async () => {
+  const dir = tempDir();
+  try {
+    const project = join(dir, "shop");
+    mkdirSync(project, { recursive: true });
+    writeFileSync(join(project, "compose.yml"), "services:\n  web:\n    image: nginx:alpine\n");
+    const ctx = testContext({ home: join(dir, "home"), cwd: project });
+    ctx.composeFake.model = { name: "shop", services: { web: { image: "nginx:alpine" } } };
+    await initState(ctx, {});
+    await createEnv(ctx, { env: "race" });
+    const subnet = readState(ctx).envs["shop/race"]!.subnet;
+    ctx.composeFake.failNext.set("up", {
+      code: 1,
+      stdout: "",
+      stderr: `Creating network "x" with the default driver\nERROR: subnet ${subnet} is already used on the host or by another config\n`,
+    } as never);
+    ctx.fake.addNetwork({ name: "theirs", subnets: [subnet] });
+    const rec = await upEnv(ctx, { ref: "race" });
+    assert.equal(ctx.composeFake.verbs().filter((v) => v === "up").length, 2, "compose up ran again");
+    assert.is.not(rec.subnet, subnet);
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test.run();

@@ -111,9 +111,10 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
       if (r.code === 0) break;
       // Another CILO_HOME on this engine (no lock is shared between homes) or any other program
       // may have made a network on this env's subnet since it was checked: compose then fails to
-      // create the env network ("Pool overlaps") and has made nothing else. Take a free subnet
+      // create the env network (Docker: "Pool overlaps"; Podman: "subnet … is already used on the
+      // host or by another config") and has made nothing else. Take a free subnet
       // now that the other network is visible, and run compose again.
-      if (attempt >= SUBNET_RACE_ATTEMPTS || !/Pool overlaps/i.test(`${r.stderr}\n${r.stdout}`)) throw await upFailure(`Starting ${key} failed`, r, provider);
+      if (attempt >= SUBNET_RACE_ATTEMPTS || !SUBNET_TAKEN.test(`${r.stderr}\n${r.stdout}`)) throw await upFailure(`Starting ${key} failed`, r, provider);
       rec = await ensureExtraSubnets(ctx, await ensureFreeSubnet(ctx, rec), resolved.model);
       rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
     }
@@ -214,6 +215,9 @@ async function restoreAfterPreflight(ctx: CiloContext, before: EnvRecord, pid: n
 const SUBNET_RACE_ATTEMPTS = 3;
 
 /** compose's failure, or the engine's when compose's output does not say but the engine no longer answers. */
+/** compose failed making the env network because another took its subnet meanwhile (Docker, Podman). */
+const SUBNET_TAKEN = /Pool overlaps|subnet \S+ is already used on the host or by another config/i;
+
 async function upFailure(what: string, r: RunResult, provider: RuntimeProvider): Promise<CiloError> {
   const failure = composeFailure(what, r, { during: "up" });
   if (failure.code !== "E_COMPOSE") return failure;
