@@ -21,6 +21,18 @@ import { waitForServices } from "../../src/core/runtime/wait-services.ts";
 
 const noFiles = () => undefined;
 
+/** A home over the fake engine with one env `env` of a one-service project "shop" (created, not up). */
+async function shopEnv(dir: string, env: string) {
+  const project = join(dir, "shop");
+  mkdirSync(project, { recursive: true });
+  writeFileSync(join(project, "compose.yml"), "services:\n  web:\n    image: nginx:alpine\n");
+  const ctx = testContext({ home: join(dir, "home"), cwd: project });
+  ctx.composeFake.model = { name: "shop", services: { web: { image: "nginx:alpine" } } };
+  await initState(ctx, {});
+  await createEnv(ctx, { env });
+  return ctx;
+}
+
 test("CILO_ENGINE beats cilo init --engine (config.engine in state.json); neither: undefined (detected); a bad CILO_ENGINE is exit 2", () => {
   const state = (engine: string) => (p: string) => (p === "/h/state.json" ? JSON.stringify({ config: { engine } }) : undefined);
   assert.equal(configuredEngine("/h", { CILO_ENGINE: "podman" }, state("docker")), { engine: "podman", source: "CILO_ENGINE" });
@@ -103,13 +115,7 @@ test("cilo init --engine takes docker or podman (else exit 2); state.json refuse
 test("up records the engine the env runs on; up or down through another engine is refused (exit 3) and changes nothing", async () => {
   const dir = tempDir();
   try {
-    const project = join(dir, "shop");
-    mkdirSync(project, { recursive: true });
-    writeFileSync(join(project, "compose.yml"), "services:\n  web:\n    image: nginx:alpine\n");
-    const ctx = testContext({ home: join(dir, "home"), cwd: project });
-    ctx.composeFake.model = { name: "shop", services: { web: { image: "nginx:alpine" } } };
-    await initState(ctx, {});
-    await createEnv(ctx, { env: "feat-p" });
+    const ctx = await shopEnv(dir, "feat-p");
     ctx.fake.engine = "podman";
     const rec = await upEnv(ctx, { ref: "feat-p" });
     assert.is(rec.engine, "podman");
@@ -154,13 +160,7 @@ test("--wait timing out on health 'starting' under Podman says why (its healthch
 test("up takes another subnet when Podman says the env's is already used (the race Docker reports as 'Pool overlaps')", async () => {
   const dir = tempDir();
   try {
-    const project = join(dir, "shop");
-    mkdirSync(project, { recursive: true });
-    writeFileSync(join(project, "compose.yml"), "services:\n  web:\n    image: nginx:alpine\n");
-    const ctx = testContext({ home: join(dir, "home"), cwd: project });
-    ctx.composeFake.model = { name: "shop", services: { web: { image: "nginx:alpine" } } };
-    await initState(ctx, {});
-    await createEnv(ctx, { env: "race" });
+    const ctx = await shopEnv(dir, "race");
     const subnet = readState(ctx).envs["shop/race"]!.subnet;
     ctx.composeFake.failNext.set("up", {
       code: 1,
