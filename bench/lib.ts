@@ -1,6 +1,7 @@
 // Small helpers shared by the benchmarks: timing, medians and the one-table report.
 import { spawnSync } from "node:child_process";
 import { appendFileSync } from "node:fs";
+import { join } from "node:path";
 
 export function timeMs(fn: () => void): number {
   const t = process.hrtime.bigint();
@@ -95,4 +96,30 @@ export function printTable(title: string, rows: Row[]): void {
   const out = process.env["CILO_BENCH_OUT"];
   const bench = process.env["CILO_BENCH_NAME"] ?? "";
   if (out) appendFileSync(out, rows.map((r) => `${JSON.stringify({ bench, ...r } satisfies CollectedRow)}\n`).join(""));
+}
+
+/**
+ * `cilo up <env>` against the compose CLI's own `up -d` on the same rendered file, alternated, `runs`
+ * times each (each followed by its down): the env must exist and have been up once (its
+ * `.cilo/compose.yml` rendered, caches warm). `project` is the compose project name to run under.
+ */
+export function alternateUps(o: {
+  cilo: (...a: string[]) => string;
+  env: string;
+  workspace: string;
+  project: string;
+  runs: number;
+  processEnv?: NodeJS.ProcessEnv;
+}): { cilo: number; compose: number } {
+  const compose = ["-p", o.project, "-f", join(o.workspace, ".cilo/compose.yml")];
+  const opts = { cwd: o.workspace, ...(o.processEnv ? { env: o.processEnv } : {}) };
+  const ciloUp: number[] = [];
+  const bareUp: number[] = [];
+  for (let i = 0; i < o.runs; i++) {
+    ciloUp.push(timeMs(() => o.cilo("up", o.env)));
+    o.cilo("down", o.env);
+    bareUp.push(timeMs(() => sh("docker-compose", [...compose, "up", "-d", "--remove-orphans"], opts)));
+    sh("docker-compose", [...compose, "down", "--remove-orphans"], opts);
+  }
+  return { cilo: median(ciloUp), compose: median(bareUp) };
 }

@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { median, printTable, sh, timeMs, type Row } from "./lib.ts";
+import { alternateUps, median, printTable, sh, timeMs, type Row } from "./lib.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const arg = (name: string, dflt: number) => {
@@ -24,18 +24,13 @@ try {
   cilo("create", "bench-up", "--from", join(root, "examples/basic"));
   cilo("up", "basic/bench-up", "--wait"); // warms the compose CLI and model caches
   cilo("down", "basic/bench-up");
-  const ws = join(home, "envs/basic/bench-up");
-  const compose = ["-p", "cilo_basic_bench-up", "-f", join(ws, ".cilo/compose.yml")];
-  const ciloUp: number[] = [];
-  const bareUp: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    ciloUp.push(timeMs(() => cilo("up", "basic/bench-up")));
-    cilo("down", "basic/bench-up");
-    bareUp.push(timeMs(() => sh("docker-compose", [...compose, "up", "-d", "--remove-orphans"], { cwd: ws })));
-    sh("docker-compose", [...compose, "down", "--remove-orphans"], { cwd: ws });
-  }
-  const cu = median(ciloUp);
-  const bu = median(bareUp);
+  const { cilo: cu, compose: bu } = alternateUps({
+    cilo,
+    env: "basic/bench-up",
+    workspace: join(home, "envs/basic/bench-up"),
+    project: "cilo_basic_bench-up",
+    runs: RUNS,
+  });
   rows.push({
     what: "cilo up (examples/basic, 3 services)",
     value: cu,

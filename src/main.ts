@@ -7,7 +7,7 @@ import { ciloVersion } from "./version.ts";
 
 /**
  * The composition root: the one place that reads `process.env` and `process.cwd()`, and that picks
- * the container runtime (Docker, whose code, dockerode, loads when a command first needs it). Core
+ * the container runtime (Docker or Podman, chosen or detected; dockerode loads when a command first needs it). Core
  * gets all of it through the context.
  */
 export async function contextFromProcess(): Promise<CiloContext> {

@@ -1,7 +1,7 @@
 import { type CiloContext, createContext, type Environment } from "./core/context/context.ts";
 
 /**
- * A context over the Docker runtime (dockerode, loaded when a command first needs it): what the
+ * A context over the container runtime (Docker or Podman through dockerode, loaded when a command first needs it): what the
  * CLI (`src/main.ts`, from the process) and the library (`src/lib.ts`, from its options) run on.
  */
 export function makeContext(input: { env: Environment; cwd: string; home?: string }): CiloContext {
@@ -9,6 +9,7 @@ export function makeContext(input: { env: Environment; cwd: string; home?: strin
     env: input.env,
     cwd: input.cwd,
     ...(input.home !== undefined ? { home: input.home } : {}),
-    createProvider: async (endpoint, env) => new (await import("./providers/docker/docker-provider.ts")).DockerProvider(endpoint, env),
+    // Docker or Podman (docs/engines.md): the engine chosen, else the one the endpoint answers as.
+    createProvider: async (endpoint, env, engine) => (await import("./providers/podman/podman-provider.ts")).openProvider(endpoint, env, engine),
   });
 }

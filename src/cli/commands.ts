@@ -29,6 +29,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
       "--routing <mode>",
       "auto (default: gateway where this host cannot reach container IPs, else direct), direct (.test names answer container IPs) or gateway (they answer the gateway)",
     )
+    .option("--engine <engine>", "docker or podman (default: detected from the endpoint; CILO_ENGINE overrides)")
     .option("--json", "Print the settings as JSON")
     .action(lazy(ctx, sink, () => import("./commands/init.ts")));
 

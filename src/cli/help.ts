@@ -17,6 +17,7 @@ export const ENVIRONMENT: readonly { name: string; effect: string }[] = [
   { name: "CILO_FORWARD_IMAGE", effect: "the image of TCP forward containers (default busybox:1.36)" },
   { name: "CILO_HELPER_IMAGE", effect: "the image of the helper containers that copy volume data as tar (default busybox:1.36)" },
   { name: "NO_COLOR", effect: "no colours" },
+  { name: "CILO_ENGINE", effect: "docker or podman, over cilo init --engine (default: detected from the engine's /version)" },
 ];
 
 /** `docs/cli.md` of this installation (the sources and the bundle's chunks are both two levels below the package root). */

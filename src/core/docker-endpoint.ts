@@ -3,13 +3,14 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { CiloError, ExitCode, prerequisiteError } from "./errors.ts";
+import { type EngineKind, podmanDefaultHost } from "./engine.ts";
 
 /** The Docker engine cilo talks to, through dockerode and through every compose CLI call. */
 export interface DockerEndpoint {
   /** `unix://…`, `tcp://…`, `ssh://…` or `npipe://…`. */
   host: string;
   /** Where it came from: `DOCKER_HOST`, `DOCKER_CONTEXT` (named in `context`), `context <name>` (the current context of the Docker config) or `default`. */
-  source: "DOCKER_HOST" | "DOCKER_CONTEXT" | `context ${string}` | "default";
+  source: "DOCKER_HOST" | "DOCKER_CONTEXT" | `context ${string}` | "default" | "podman default";
   context?: string;
   /** Folder with ca.pem, cert.pem and key.pem, when the endpoint uses TLS. */
   tlsPath?: string;
@@ -30,13 +31,15 @@ export type FileReader = (path: string) => string | undefined;
  * `contexts/tls/<sha256 of name>/docker/` when that holds files. A context that does not exist
  * is a missing prerequisite (exit 3); a malformed host is invalid input (exit 2).
  */
-export function resolveDockerEndpoint(env: NodeJS.ProcessEnv, read: FileReader): DockerEndpoint {
+export function resolveDockerEndpoint(env: NodeJS.ProcessEnv, read: FileReader, engine?: EngineKind): DockerEndpoint {
   const fromHost = env["DOCKER_HOST"];
   if (fromHost) {
     const verify = !!env["DOCKER_TLS_VERIFY"] && env["DOCKER_TLS_VERIFY"] !== "0";
     const certPath = env["DOCKER_CERT_PATH"] || (verify ? configDir(env) : undefined);
     return { host: validHost(fromHost, "DOCKER_HOST"), source: "DOCKER_HOST", ...(certPath ? { tlsPath: certPath, tlsVerify: verify } : {}) };
   }
+  // Podman chosen by name: its own socket, not a Docker context (those name Docker engines).
+  if (engine === "podman") return { host: podmanDefaultHost(env, process.getuid?.() ?? 0), source: "podman default" };
   const dir = configDir(env);
   const fromEnv = env["DOCKER_CONTEXT"];
   if (fromEnv) return fromContext(fromEnv, "DOCKER_CONTEXT", dir, read);
@@ -167,6 +170,13 @@ export function dockerodeOptions(endpoint: DockerEndpoint, env: NodeJS.ProcessEn
 
 /** `unix:///var/run/docker.sock (default)`, `tcp://10.0.0.2:2375 (DOCKER_CONTEXT cilo-e2)`. */
 export function describeEndpoint(endpoint: DockerEndpoint): string {
-  const from = endpoint.source === "DOCKER_CONTEXT" ? `DOCKER_CONTEXT ${endpoint.context}` : endpoint.source === "default" ? "default socket" : endpoint.source;
+  const from =
+    endpoint.source === "DOCKER_CONTEXT"
+      ? `DOCKER_CONTEXT ${endpoint.context}`
+      : endpoint.source === "default"
+        ? "default socket"
+        : endpoint.source === "podman default"
+          ? "Podman's default socket"
+          : endpoint.source;
   return `${endpoint.host} (${from}${endpoint.tlsPath ? `, TLS ${endpoint.tlsPath}` : ""})`;
 }

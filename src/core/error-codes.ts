@@ -31,6 +31,10 @@ export const ERROR_CODES = {
   // Prerequisites (exit 3).
   E_NOT_INITIALISED: { exit: "prerequisite", doc: "state.json does not exist: run cilo init" },
   E_DOCKER_UNAVAILABLE: { exit: "prerequisite", doc: "the Docker engine does not answer" },
+  E_ENGINE_MISMATCH: {
+    exit: "prerequisite",
+    doc: "the engine answering is not the one CILO_ENGINE or cilo init --engine names, or not the one an env runs on",
+  },
   E_DOCKER_LOST: { exit: "prerequisite", doc: "the Docker engine stopped answering during a compose call" },
   E_COMPOSE_MISSING: { exit: "prerequisite", doc: "no compose CLI answers `version`" },
   E_DNSMASQ_MISSING: { exit: "prerequisite", doc: "dnsmasq is not installed" },

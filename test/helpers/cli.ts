@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import "./engine.ts"; // the engine of this pass (CILO_TEST_ENGINE): sets DOCKER_HOST before any test runs
 
 export const repoRoot = new URL("../../", import.meta.url).pathname;
 

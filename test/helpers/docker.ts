@@ -2,6 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, lstatSync, readlinkSync } from "node:fs";
 import { join, relative } from "node:path";
+import "./engine.ts"; // the engine of this pass (CILO_TEST_ENGINE): the docker CLI calls below go to it
 
 /** Docker resources carrying the given label filters (e.g. "cilo.env=x"), via the docker CLI. */
 export function labelled(kind: "container" | "network" | "volume", ...filters: string[]): string[] {

@@ -26,6 +26,8 @@ export class FakeProvider implements RuntimeProvider {
   readonly disconnected: { networkId: string; containerId: string }[] = [];
   /** Set to make `ping` fail as an unreachable engine would. */
   down = false;
+  /** The engine `ping` names (undefined: none, as an engine cilo cannot tell). */
+  engine: EngineInfo["engine"];
   private next = 1;
 
   id(prefix: string): string {
@@ -52,7 +54,7 @@ export class FakeProvider implements RuntimeProvider {
 
   async ping(): Promise<EngineInfo> {
     if (this.down) throw new Error("fake engine is down");
-    return { version: "0.0-fake", apiVersion: "1.0" };
+    return { version: "0.0-fake", apiVersion: "1.0", ...(this.engine ? { engine: this.engine } : {}) };
   }
   async listContainers(labels: Record<string, string>): Promise<ContainerState[]> {
     return this.containers.filter((c) => matches(c.labels, labels)).map((c) => structuredClone(c));

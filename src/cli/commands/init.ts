@@ -10,6 +10,7 @@ import { initState } from "../../core/state/store.ts";
 import { dnsSuffix } from "../../core/dns-names.ts";
 import { DEFAULT_FORWARD_RANGE, parseForwardRange } from "../../core/forward/ports.ts";
 import { printJson, println } from "../output.ts";
+import { ENGINES, isEngine } from "../../core/engine.ts";
 
 interface InitOptions {
   subnetPool?: string;
@@ -21,6 +22,7 @@ interface InitOptions {
   gatewayImage?: string;
   routing?: string;
   forwardPorts?: string;
+  engine?: string;
   json?: boolean;
 }
 
@@ -39,6 +41,7 @@ export default async function init(ctx: CiloContext, opts: InitOptions): Promise
     `  gateway      http port ${c.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT}, https port ${c.gateway_https_port ?? DEFAULT_GATEWAY_HTTPS_PORT}, image ${c.gateway_image ?? DEFAULT_GATEWAY_IMAGE}, routing ${c.routing ?? "auto"}`,
   );
   println(`  tcp forwards ports ${c.forward_ports ?? DEFAULT_FORWARD_RANGE}`);
+  println(`  engine       ${c.engine ?? "detected (docker or podman, from the endpoint's /version)"}`);
   return 0;
 }
 
@@ -84,6 +87,11 @@ export function parseInitOptions(opts: InitOptions): Partial<StateConfig> {
     const r = parseForwardRange(String(opts.forwardPorts));
     if (!r) throw usageError(`--forward-ports "${opts.forwardPorts}" is not a port range such as 15000-15999`);
     changes.forward_ports = `${r.first}-${r.last}`;
+  }
+  if (opts.engine !== undefined) {
+    const engine = String(opts.engine);
+    if (!isEngine(engine)) throw usageError(`--engine "${opts.engine}" must be one of ${ENGINES.join(", ")}`);
+    changes.engine = engine;
   }
   const pool = changes.subnet_pool;
   const size = changes.subnet_size;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_DOCKER_HOST, type DockerEndpoint, dockerProcessEnv } from "../docker-endpoint.ts";
 import { CiloError, ExitCode, prerequisiteError } from "../errors.ts";
+import { PODMAN_RLIMIT_HINT, PODMAN_RLIMIT_PATTERN } from "../engine.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { run, type RunOptions, type RunResult } from "../proc/run.ts";
 import { which } from "../proc/which.ts";
@@ -174,8 +175,12 @@ export function composeFailure(what: string, r: RunResult, opts: ComposeFailureO
     .filter(
       (l) => l.length > 0 && !/^(Creating|Starting|Stopping|Removing|Recreating|Network|Volume|Container|Pulling|Building)\b/.test(l) && !/^WARNING/.test(l),
     );
-  const reason = lines.find((l) => /error|invalid|not|unsupported|must|cannot|failed|unknown|denied/i.test(l)) ?? lines[0] ?? `exit ${r.code}`;
-  return new CiloError("E_COMPOSE", `${what}: ${reason.replace(/^ERROR:\s*/, "")}`, { exitCode: opts.exitCode ?? ExitCode.failure });
+  const rlimit = lines.find((l) => PODMAN_RLIMIT_PATTERN.test(l));
+  const reason = rlimit ?? lines.find((l) => /error|invalid|not|unsupported|must|cannot|failed|unknown|denied/i.test(l)) ?? lines[0] ?? `exit ${r.code}`;
+  return new CiloError("E_COMPOSE", `${what}: ${reason.replace(/^ERROR:\s*/, "")}`, {
+    exitCode: opts.exitCode ?? ExitCode.failure,
+    ...(rlimit ? { hint: PODMAN_RLIMIT_HINT } : {}),
+  });
 }
 
 /** The engine went away while compose ran (exit 3). */

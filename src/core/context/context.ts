@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import type { ComposeCli, ComposeRunner } from "../compose/compose-cli.ts";
 import { readTextFile, resolveDockerEndpoint, type DockerEndpoint } from "../docker-endpoint.ts";
 import type { RuntimeProvider } from "../runtime/provider.ts";
+import { configuredEngine, type EngineChoice } from "../engine.ts";
 
 /** The environment variables cilo sees: read once at the boundary, never from `process.env` inside core. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -54,8 +55,11 @@ export function homeFrom(env: Environment): string {
 export interface ContextOptions {
   env: Environment;
   cwd: string;
-  /** Makes the container runtime for an endpoint (src/main.ts picks Docker). */
-  createProvider: (endpoint: DockerEndpoint, env: Environment) => Promise<RuntimeProvider>;
+  /**
+   * Makes the container runtime for an endpoint (src/main.ts): the engine named by `CILO_ENGINE` or
+   * `cilo init --engine` when `engine` is set, else the one the endpoint's `/version` names.
+   */
+  createProvider: (endpoint: DockerEndpoint, env: Environment, engine?: EngineChoice) => Promise<RuntimeProvider>;
   /** Default: from `env.CILO_HOME`. */
   home?: string;
   /** Default: `detectCompose` over the home and environment. */
@@ -93,6 +97,11 @@ export function createContext(opts: ContextOptions): CiloContext {
   const env = opts.env;
   const home = opts.home ?? homeFrom(env);
   let endpoint = opts.endpoint;
+  let engine: { choice: EngineChoice | undefined } | undefined;
+  const engineChoice = (): EngineChoice | undefined => {
+    engine ??= { choice: configuredEngine(home, env, readTextFile) };
+    return engine.choice;
+  };
   let provider: Promise<RuntimeProvider> | undefined;
   let compose: Promise<ComposeCli> | undefined;
   const ctx: CiloContext = {
@@ -100,12 +109,12 @@ export function createContext(opts: ContextOptions): CiloContext {
     env,
     cwd: opts.cwd,
     endpoint() {
-      endpoint ??= resolveDockerEndpoint(env, readTextFile);
+      endpoint ??= resolveDockerEndpoint(env, readTextFile, engineChoice()?.engine);
       return endpoint;
     },
     provider() {
       if (!provider) {
-        provider = (async () => opts.createProvider(ctx.endpoint(), env))();
+        provider = (async () => opts.createProvider(ctx.endpoint(), env, engineChoice()))();
         provider.catch(() => {
           provider = undefined;
         });

@@ -1,4 +1,5 @@
 import type { CiloContext } from "../context/context.ts";
+import { assertSameEngine } from "./engine-guard.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { stopGraces } from "../compose/stop-grace.ts";
 import { importYaml } from "../vendor.ts";
@@ -49,6 +50,8 @@ export async function destroyEnv(ctx: CiloContext, opts: DestroyEnvOptions): Pro
   const target = opts.force ? lookupEnv(before, opts.ref, project) : findEnv(before, opts.ref, project);
   const plan = target && !opts.keepWorkspace ? await planWorkspaceRemoval(ctx, target, { ref: opts.ref, discard: !!opts.discardWork }) : undefined;
   if (target) await guardDependants(ctx, before, target, "destroy", !!opts.force);
+  // An env on another engine is refused before it is marked as being destroyed.
+  if (target?.engine) assertSameEngine(target, (await (await ctx.provider()).ping()).engine);
   const rec = await withState(ctx, (state) => {
     const r = opts.force ? lookupEnv(state, opts.ref, project) : findEnv(state, opts.ref, project);
     if (!r) return undefined;
@@ -75,7 +78,7 @@ export async function removeEnvResources(
   opts: { keepWorkspace?: boolean; onOutput?: (chunk: string) => void; workspace?: WorkspacePlan; onNotice?: DestroyNotice } = {},
 ): Promise<void> {
   const provider = await ctx.provider();
-  await provider.ping();
+  assertSameEngine(rec, (await provider.ping()).engine);
   // compose down -v removes the volumes the file names: only a file cilo rendered in the env's own
   // folder is trusted with that (a state edited to point elsewhere would hand it any file).
   await detachGateway(ctx, readState(ctx).home_id, rec.docker_name);

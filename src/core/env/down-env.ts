@@ -8,6 +8,7 @@ import { releaseShared } from "../shared/shared-instance.ts";
 import { guardDependants } from "../shared/shared-networks.ts";
 import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
 import { currentProject } from "../config/current-project.ts";
+import { assertSameEngine } from "./engine-guard.ts";
 import { findEnv } from "../state/find-env.ts";
 import { refreshDns } from "../dns/dns.ts";
 import { detachGateway, syncGateway } from "../gateway/gateway.ts";
@@ -25,8 +26,9 @@ export interface DownEnvOptions {
 export async function downEnv(ctx: CiloContext, opts: DownEnvOptions): Promise<EnvRecord> {
   const project = await currentProject(opts.project, ctx.cwd);
   const provider = await ctx.provider();
-  await provider.ping();
+  const engine = (await provider.ping()).engine;
   const before = readState(ctx);
+  assertSameEngine(findEnv(before, opts.ref, project), engine);
   await guardDependants(ctx, before, findEnv(before, opts.ref, project), "down", !!opts.force);
   const rec = await withState(ctx, (state) => {
     const r = findEnv(state, opts.ref, project);

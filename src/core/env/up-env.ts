@@ -20,6 +20,7 @@ import type { RunResult } from "../proc/run.ts";
 import { containerCaCert } from "../gateway/ca-env.ts";
 import { envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
 import { ensureExtraSubnets } from "./extra-subnets.ts";
+import { assertSameEngine } from "./engine-guard.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
 import { qualifiedEnv } from "../names.ts";
@@ -59,7 +60,7 @@ export interface UpEnvOptions {
 export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRecord> {
   const project = await currentProject(opts.project, ctx.cwd);
   const provider = await ctx.provider();
-  await provider.ping();
+  const engine = (await provider.ping()).engine;
   // Pre-flight, before anything is recorded: a compose CLI that does not answer, an unreadable
   // config or an invalid compose file leave the env (and so DNS) exactly as it was.
   const cli = await ctx.compose();
@@ -70,6 +71,8 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
     home = homeRef(state, ctx.home);
     const r = assertNotBusy(findEnv(state, opts.ref, project));
     before = structuredClone(r);
+    assertSameEngine(r, engine);
+    if (engine) r.engine = engine;
     if (opts.sharedNetworks?.length) {
       r.shared_networks = [...new Set([...(r.shared_networks ?? []), ...resolveSharedNetworks(state, r, opts.sharedNetworks)])].sort();
     }
@@ -119,9 +122,10 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
       if (r.code === 0) break;
       // Another CILO_HOME on this engine (no lock is shared between homes) or any other program
       // may have made a network on this env's subnet since it was checked: compose then fails to
-      // create the env network ("Pool overlaps") and has made nothing else. Take a free subnet
+      // create the env network (Docker: "Pool overlaps"; Podman: "subnet … is already used on the
+      // host or by another config") and has made nothing else. Take a free subnet
       // now that the other network is visible, and run compose again.
-      if (attempt >= SUBNET_RACE_ATTEMPTS || !/Pool overlaps/i.test(`${r.stderr}\n${r.stdout}`))
+      if (attempt >= SUBNET_RACE_ATTEMPTS || !SUBNET_TAKEN.test(`${r.stderr}\n${r.stdout}`))
         throw await upFailure(`Starting ${key} failed`, r, provider, rendered.rendered);
       rec = await ensureExtraSubnets(ctx, await ensureFreeSubnet(ctx, rec), resolved.model);
       rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
@@ -227,6 +231,9 @@ async function restoreAfterPreflight(ctx: CiloContext, before: EnvRecord, pid: n
 const SUBNET_RACE_ATTEMPTS = 3;
 
 /** compose's failure, or the engine's when compose's output does not say but the engine no longer answers. */
+/** compose failed making the env network because another took its subnet meanwhile (Docker, Podman). */
+const SUBNET_TAKEN = /Pool overlaps|subnet \S+ is already used on the host or by another config/i;
+
 async function upFailure(what: string, r: RunResult, provider: RuntimeProvider, model: Record<string, unknown>): Promise<CiloError> {
   const failure = composeFailure(what, r, { during: "up" });
   if (failure.code !== "E_COMPOSE") return failure;

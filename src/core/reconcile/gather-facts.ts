@@ -123,7 +123,7 @@ async function dockerFact(ctx: CiloContext, checks: Check[]): Promise<DockerFact
     const labels = { [LABEL_MANAGED]: "true" };
     const [containers, networks, volumes] = await Promise.all([provider.listContainers(labels), provider.listNetworks(labels), provider.listVolumes(labels)]);
     const at = provider.address ? ` at ${provider.address}` : "";
-    checks.push({ name: "Docker engine", ok: true, detail: `${info.version} (API ${info.apiVersion})${at}` });
+    checks.push({ name: "Docker engine", ok: true, detail: `${info.engine === "podman" ? "Podman " : ""}${info.version} (API ${info.apiVersion})${at}` });
     return { kind: "ok", containers, networks, volumes };
   } catch (e) {
     checks.push({ name: "Docker engine", ok: false, detail: messageOf(e) });

@@ -1,3 +1,5 @@
+import type { EngineKind } from "../engine.ts";
+
 /** What cilo needs from a container runtime. Docker (dockerode) implements it; Podman speaks the same API. */
 export interface RuntimeProvider {
   readonly name: string;
@@ -70,6 +72,8 @@ export interface ContainerSpec {
 export interface EngineInfo {
   version: string;
   apiVersion: string;
+  /** Which engine answered (Podman names itself in `/version`); absent from fakes. */
+  engine?: EngineKind;
 }
 
 export interface ContainerState {

@@ -1,3 +1,4 @@
+import { PODMAN_HEALTHCHECK_HINT } from "../engine.ts";
 import { CiloError } from "../errors.ts";
 import { LABEL_SERVICE } from "../labels.ts";
 import { pollUntil, type Readiness } from "../poll.ts";
@@ -78,7 +79,10 @@ export async function waitForServices(provider: RuntimeProvider, opts: WaitOptio
     intervalMs: opts.intervalMs ?? 500,
     ...(opts.signal ? { signal: opts.signal } : {}),
     interrupted: () => new CiloError("E_INTERRUPTED", "Waiting was interrupted", { exitCode: 130 }),
-    timedOut: (last) => new CiloError("E_WAIT_TIMEOUT", `Services not ready after ${Math.round(opts.timeoutMs / 1000)} s: ${last}`),
+    timedOut: (last) =>
+      new CiloError("E_WAIT_TIMEOUT", `Services not ready after ${Math.round(opts.timeoutMs / 1000)} s: ${last}`, {
+        ...(provider.name === "podman" && /starting \(health\)/.test(last) ? { hint: PODMAN_HEALTHCHECK_HINT } : {}),
+      }),
     initially: "no container yet",
   });
 }

@@ -1,3 +1,5 @@
+import type { EngineKind } from "../engine.ts";
+
 /** The current version of `state.json`. Older files are migrated on read (see migrations.ts). */
 export const STATE_VERSION = 2;
 
@@ -27,6 +29,8 @@ export interface StateConfig {
   routing_probe?: RoutingProbe;
   /** Host ports TCP forwards are taken from, `<first>-<last>` (`cilo init --forward-ports`); default 15000-15999. */
   forward_ports?: string;
+  /** The container engine (`cilo init --engine`; `CILO_ENGINE` overrides); absent: detected from the endpoint's `/version`. */
+  engine?: EngineKind;
 }
 
 export type RoutingMode = "direct" | "gateway" | "auto";
@@ -135,6 +139,8 @@ export interface EnvRecord {
   /** `cilo create --ttl`: when the env is destroyed whatever happens (the TTL reaper, or `cilo gc`). */
   expires_at?: string;
   error?: string;
+  /** The engine the env's containers and networks were last made on (`docker`, `podman`); absent before issue 19. */
+  engine?: EngineKind;
   /**
    * TCP forwards of the env (as of its last up). Held while the env is not stopped; a stopped env
    * keeps them only as the ports its next up prefers.

@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { ENGINES, isEngine } from "../engine.ts";
 import { isAbsolute } from "node:path";
 import { isDnsName, isHostLabel, isServiceName, parseDnsSuffix, shown } from "../dns-names.ts";
 import { envDockerName, HOME_ID_PATTERN, legacyEnvDockerName, legacySharedDockerName, sharedDockerName } from "../labels.ts";
@@ -54,6 +55,7 @@ export function validateState(value: unknown): string[] {
       problems.push(`\`config.gateway_image\` ${shown(c.gateway_image)} is not an image reference`);
     if (c.forward_ports !== undefined && (typeof c.forward_ports !== "string" || !parseForwardRange(c.forward_ports)))
       problems.push(`\`config.forward_ports\` ${shown(String(c.forward_ports))} is not a port range such as 15000-15999`);
+    if (c.engine !== undefined && !isEngine(c.engine)) problems.push(`\`config.engine\` ${shown(String(c.engine))} is not one of ${ENGINES.join(", ")}`);
     if (c.routing !== undefined && !ROUTING_MODES.includes(c.routing))
       problems.push(`\`config.routing\` ${shown(c.routing)} is not one of ${ROUTING_MODES.join(", ")}`);
     const probe = c.routing_probe;
@@ -83,6 +85,8 @@ export function validateState(value: unknown): string[] {
     if (key !== `${env.project}/${env.name}`) problems.push(`env ${k} has project/name ${shown(`${env.project}/${env.name}`)}`);
     else if (!isHostLabel(env.project) || !isHostLabel(env.name)) problems.push(`env ${k} has a project or env name that is not a DNS label`);
     if (!ENV_STATUSES.includes(env.status)) problems.push(`env ${k} has unknown status ${shown(String(env.status))}`);
+    if (env.engine !== undefined && !isEngine(env.engine))
+      problems.push(`env ${k} has the engine ${shown(String(env.engine))}, not one of ${ENGINES.join(", ")}`);
     if (env.dns_suffix !== undefined && "why" in parseDnsSuffix(env.dns_suffix))
       problems.push(`env ${k} has the dns_suffix ${shown(env.dns_suffix)}, which is not a DNS suffix`);
     problems.push(...dnsProblems(k, env));

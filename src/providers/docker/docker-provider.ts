@@ -3,32 +3,61 @@ import { describeEndpoint, dockerodeOptions, type DockerEndpoint } from "../../c
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../../core/errors.ts";
 import type { ContainerSpec, ContainerState, EngineInfo, NetworkState, RuntimeProvider, VolumeInfo, VolumeState } from "../../core/runtime/provider.ts";
 import { posix } from "node:path";
+import { type EngineChoice, type EngineKind, engineOfVersion } from "../../core/engine.ts";
+
+export interface ProviderOptions {
+  /** The engine cilo was told to use: an endpoint answering as another engine is refused at ping. */
+  expect?: EngineChoice;
+  /** A `/version` answer already fetched (engine detection): the first ping uses it instead of asking again. */
+  versionAnswer?: Docker.DockerVersion;
+}
 
 /**
  * The Docker engine through dockerode, at one endpoint (the context's, which the compose CLI calls
  * get too: DOCKER_HOST, else the Docker context, else the local socket). `env` gives SSH_AUTH_SOCK.
  */
 export class DockerProvider implements RuntimeProvider {
-  readonly name = "docker";
+  readonly name: EngineKind = "docker";
   readonly endpoint: DockerEndpoint;
-  private readonly docker: Docker;
+  protected readonly docker: Docker;
+  private readonly expect: EngineChoice | undefined;
+  private versionAnswer: Docker.DockerVersion | undefined;
 
   get address(): string {
     return describeEndpoint(this.endpoint);
   }
 
-  constructor(endpoint: DockerEndpoint, env: NodeJS.ProcessEnv = {}) {
+  constructor(endpoint: DockerEndpoint, env: NodeJS.ProcessEnv = {}, opts: ProviderOptions = {}) {
     this.endpoint = endpoint;
     this.docker = new Docker(dockerodeOptions(endpoint, env) as Docker.DockerOptions);
+    this.expect = opts.expect;
+    this.versionAnswer = opts.versionAnswer;
+  }
+
+  /** The engine's `/version` answer (throws dockerode's error when it does not answer). */
+  version(): Promise<Docker.DockerVersion> {
+    return this.docker.version();
   }
 
   async ping(): Promise<EngineInfo> {
+    let v = this.versionAnswer;
+    this.versionAnswer = undefined;
     try {
-      const v = await this.docker.version();
-      return { version: v.Version, apiVersion: v.ApiVersion };
+      v ??= await this.docker.version();
     } catch (e) {
-      throw unreachable(e, this.endpoint);
+      throw this.unreachable(e);
     }
+    const engine = engineOfVersion(v);
+    if (this.expect && this.expect.engine !== engine) {
+      throw prerequisiteError(
+        "E_ENGINE_MISMATCH",
+        `${this.expect.source} says ${this.expect.engine}, but the engine at ${describeEndpoint(this.endpoint)} is ${engine === "podman" ? "Podman" : "Docker"}`,
+        this.expect.engine === "podman"
+          ? "Point DOCKER_HOST at Podman's API socket (e.g. unix:///run/podman/podman.sock), or choose docker (CILO_ENGINE=docker / cilo init --engine docker)"
+          : "Point DOCKER_HOST at the Docker engine, or choose podman (CILO_ENGINE=podman / cilo init --engine podman)",
+      );
+    }
+    return { version: v.Version, apiVersion: v.ApiVersion, engine };
   }
 
   async listContainers(labels: Record<string, string>): Promise<ContainerState[]> {
@@ -268,9 +297,14 @@ export class DockerProvider implements RuntimeProvider {
     }
   }
 
-  private wrap(e: unknown): CiloError {
+  /** The engine does not answer: a prerequisite error whose hint starts it. */
+  protected unreachable(e: unknown): CiloError {
+    return unreachable(e, this.endpoint);
+  }
+
+  protected wrap(e: unknown): CiloError {
     if (e instanceof CiloError) return e;
-    if (isConnectionError(e)) return unreachable(e, this.endpoint);
+    if (isConnectionError(e)) return this.unreachable(e);
     const json = (e as any)?.json?.message;
     return new CiloError("E_DOCKER", `Docker refused the request: ${json ?? messageOf(e)}`, { exitCode: ExitCode.failure, cause: e });
   }
@@ -318,7 +352,7 @@ function unreachable(e: unknown, endpoint: DockerEndpoint): CiloError {
   );
 }
 
-function shortReason(e: unknown): string {
+export function shortReason(e: unknown): string {
   const code = (e as any)?.code;
   return code ? String(code) : messageOf(e).split("\n")[0]!;
 }
