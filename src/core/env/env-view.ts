@@ -100,12 +100,16 @@ export async function envStatus(ctx: CiloContext, ref: string, explicitProject?:
 
 /** Every env of `state` (of one project when given), sorted by project then name, without live fields: `cilo list`. */
 export function envViews(ctx: Pick<CiloContext, "env" | "endpoint">, state: State, project?: string): EnvView[] {
-  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const index = dependantsIndex(state);
+  return envRecords(state, project).map((e) => envView(ctx, state, e, undefined, index));
+}
+
+/** The env records, of one project or all, sorted by project then name: the order of `cilo list`. */
+export function envRecords(state: State, project?: string): EnvRecord[] {
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return Object.values(state.envs)
     .filter((e) => !project || e.project === project)
-    .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)))
-    .map((e) => envView(ctx, state, e, undefined, index));
+    .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)));
 }
 
 /** Whether `.localhost` URLs reach the gateway; an engine endpoint that does not resolve means no. */
