@@ -126,37 +126,23 @@ try {
   const vsNode = "node -e 0";
   const api = m.api - m.node0;
   const calls = `${requests.length} Docker API request${requests.length > 1 ? "s" : ""}`;
+  /** A row whose target is "at most `times` × the comparison". */
+  const within = (what: string, value: number, versus: string, base: number, times: number): Row => ({
+    what,
+    value,
+    unit: "ms",
+    versus,
+    base,
+    target: `≤ ${times}×`,
+    ok: value <= times * base,
+  });
   const rows: Row[] = [
-    { what: "cilo --version", value: m.version, unit: "ms", versus: vsNode, base: m.node0, target: "≤ 1.5×", ok: m.version <= 1.5 * m.node0 },
-    { what: `cilo list (${FAKE_ENVS} envs)`, value: m.list, unit: "ms", versus: vsNode, base: m.node0, target: "≤ 2×", ok: m.list <= 2 * m.node0 },
-    {
-      what: `cilo status <env> − ${calls} (${api.toFixed(0)} ms)`,
-      value: m.status - api,
-      unit: "ms",
-      versus: vsNode,
-      base: m.node0,
-      target: "≤ 2×",
-      ok: m.status - api <= 2 * m.node0,
-    },
+    within("cilo --version", m.version, vsNode, m.node0, 1.5),
+    within(`cilo list (${FAKE_ENVS} envs)`, m.list, vsNode, m.node0, 2),
+    within(`cilo status <env> − ${calls} (${api.toFixed(0)} ms)`, m.status - api, vsNode, m.node0, 2),
     // CPU time: what a loaded machine (agents running many jobs) changes least.
-    {
-      what: "cilo --version, CPU time",
-      value: c.version,
-      unit: "ms",
-      versus: `${vsNode}, CPU time`,
-      base: c.node0,
-      target: "≤ 1.5×",
-      ok: c.version <= 1.5 * c.node0,
-    },
-    {
-      what: `cilo list (${FAKE_ENVS} envs), CPU time`,
-      value: c.list,
-      unit: "ms",
-      versus: `${vsNode}, CPU time`,
-      base: c.node0,
-      target: "≤ 2×",
-      ok: c.list <= 2 * c.node0,
-    },
+    within("cilo --version, CPU time", c.version, `${vsNode}, CPU time`, c.node0, 1.5),
+    within(`cilo list (${FAKE_ENVS} envs), CPU time`, c.list, `${vsNode}, CPU time`, c.node0, 2),
     { what: "deno: cilo --version (source)", value: m.denoVersion, unit: "ms", versus: "deno eval 0", base: m.deno0, target: "report", ok: true },
     { what: `deno: cilo list (${FAKE_ENVS} envs, source)`, value: m.denoList, unit: "ms", versus: "deno eval 0", base: m.deno0, target: "report", ok: true },
   ];
