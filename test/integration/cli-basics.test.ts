@@ -137,7 +137,7 @@ test("CILO_DEBUG=1 shows the stack", () => {
 
 test.after(() => removeDir(home));
 
-test("start-up loads only what the command needs: --version no child_process or crypto, list no child_process", () => {
+test("start-up loads only what the command needs: --version no child_process or crypto, list no child_process, http or tls", () => {
   // Node's own modules a run loaded, written at exit by a preloaded script.
   const dir = tempDir("cilo-startup-mods-");
   try {
@@ -156,7 +156,8 @@ process.on("exit", () => writeFileSync(process.env.MODS_OUT, process.moduleLoadL
     const version = loaded(["--version"]);
     assert.ok(version.includes("fs"), "the hook saw the run");
     for (const m of ["child_process", "crypto"]) assert.not.ok(version.includes(m), `--version loaded ${m}`);
-    assert.not.ok(loaded(["list"]).includes("child_process"), "list loaded child_process");
+    const list = loaded(["list"]);
+    for (const m of ["child_process", "http", "tls"]) assert.not.ok(list.includes(m), `list loaded ${m}`);
   } finally {
     removeDir(dir);
   }

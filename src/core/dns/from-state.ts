@@ -1,7 +1,7 @@
 import { effectiveRouting } from "../gateway/routing.ts";
 import { isPrivateUseSuffix } from "../dns-names.ts";
 import { readTextFile, resolveDockerEndpoint } from "../docker-endpoint.ts";
-import { publishAddress } from "../gateway/gateway.ts";
+import { publishAddress } from "../gateway/settings.ts";
 import type { State } from "../state/schema.ts";
 import type { DnsOptions } from "./dnsmasq.ts";
 import type { DnsEnv } from "./render.ts";

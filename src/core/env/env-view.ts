@@ -1,7 +1,7 @@
 import type { CiloContext } from "../context/context.ts";
 import { currentProject } from "../config/current-project.ts";
 import { forwardVariable } from "../forward/ports.ts";
-import { DEFAULT_GATEWAY_HTTP_PORT } from "../gateway/gateway.ts";
+import { DEFAULT_GATEWAY_HTTP_PORT } from "../gateway/settings.ts";
 import { gatewayUrl, LOCALHOST_TLD, portHosts, serviceHosts } from "../gateway/render.ts";
 import { envContainers, sharedContainers } from "../runtime/env-resources.ts";
 import { dependantsIndex, dependantsOf } from "../shared/dependants.ts";

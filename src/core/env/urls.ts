@@ -1,4 +1,4 @@
-import { DEFAULT_GATEWAY_HTTP_PORT, gatewayDisabled, publishAddress } from "../gateway/gateway.ts";
+import { DEFAULT_GATEWAY_HTTP_PORT, gatewayDisabled, publishAddress } from "../gateway/settings.ts";
 import { gatewayUrl, LOCALHOST_TLD, localhostName } from "../gateway/render.ts";
 import type { EnvRecord, StateConfig } from "../state/schema.ts";
 import { readState, type StateHome } from "../state/store.ts";

@@ -1,6 +1,6 @@
 import { CiloError, ExitCode, messageOf } from "../errors.ts";
 import type { CiloContext } from "../context/context.ts";
-import { gatewayDisabled, publishAddress } from "../gateway/gateway.ts";
+import { gatewayDisabled, publishAddress } from "../gateway/settings.ts";
 import { isImageReference } from "../image-ref.ts";
 import { envLabels, LABEL_ENV, LABEL_FORWARD, LABEL_HOME, LABEL_MANAGED, LABEL_PROJECT } from "../labels.ts";
 import type { ContainerState, RuntimeProvider } from "../runtime/provider.ts";

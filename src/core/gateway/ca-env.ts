@@ -1,6 +1,6 @@
 import { LABEL_CA } from "../labels.ts";
 import { caEnvironment, caFiles, ensureCa, ensureCaBundle } from "./ca.ts";
-import { gatewayDisabled } from "./gateway.ts";
+import { gatewayDisabled } from "./settings.ts";
 
 /**
  * `SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`, `REQUESTS_CA_BUNDLE` and `CURL_CA_BUNDLE` for host

@@ -8,6 +8,8 @@ import { gatewayContainerName, gatewayLabels, LABEL_GATEWAY, LABEL_HOME, LABEL_M
 import type { ContainerState, RuntimeProvider } from "../runtime/provider.ts";
 import type { State } from "../state/schema.ts";
 import { homeRef, readState, withState } from "../state/store.ts";
+
+export { DEFAULT_GATEWAY_HTTP_PORT, DEFAULT_GATEWAY_HTTPS_PORT, DEFAULT_GATEWAY_IMAGE, gatewayDisabled, publishAddress };
 import { effectiveRouting, needsProbe, probeRecord, gatewayAnswersAt } from "./routing.ts";
 import {
   GATEWAY_CONFIG_DIR,
@@ -21,12 +23,9 @@ import {
 } from "./render.ts";
 import { ensureCa } from "./ca.ts";
 import { GATEWAY_FRONT_PATH, GATEWAY_LAYOUT, gatewayCommand, renderFrontConfig } from "./front.ts";
+import { DEFAULT_GATEWAY_HTTP_PORT, DEFAULT_GATEWAY_HTTPS_PORT, DEFAULT_GATEWAY_IMAGE, gatewayDisabled, publishAddress } from "./settings.ts";
 import { GATEWAY_CA_CERT, GATEWAY_CA_KEY, GATEWAY_INNER_HTTPS_PORT } from "./render-tls.ts";
 
-/** The gateway image users get: Caddy's official image. Tests use an offline one (CILO_GATEWAY_IMAGE). */
-export const DEFAULT_GATEWAY_IMAGE = "caddy:2";
-export const DEFAULT_GATEWAY_HTTP_PORT = 80;
-export const DEFAULT_GATEWAY_HTTPS_PORT = 443;
 /** The label holding what the container was made with (image, address, port): a change recreates it. */
 const LABEL_GATEWAY_SETTINGS = "cilo.gateway.settings";
 const CONFIG_PATH = `${GATEWAY_CONFIG_DIR}/${GATEWAY_CONFIG_FILE}`;
@@ -38,11 +37,6 @@ export interface GatewaySettings {
   address: string;
   httpPort: number;
   httpsPort: number;
-}
-
-/** `CILO_GATEWAY=off` (or 0, false, no): cilo neither starts nor changes a gateway. */
-export function gatewayDisabled(env: Readonly<Record<string, string | undefined>>): boolean {
-  return /^(off|0|false|no)$/i.test(env["CILO_GATEWAY"] ?? "");
 }
 
 /** The image, address and port of this home's gateway: `CILO_GATEWAY_IMAGE`, else state, else defaults. */
@@ -59,15 +53,6 @@ export function gatewaySettings(state: State, engineAddress: string | undefined,
     httpPort: state.config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT,
     httpsPort: state.config.gateway_https_port ?? DEFAULT_GATEWAY_HTTPS_PORT,
   };
-}
-
-/**
- * Where the gateway publishes: the loopback for a local engine; for an engine reached at
- * `tcp://<ip>:<port>` that address (the host's loopback is not the engine's there).
- */
-export function publishAddress(engineAddress: string | undefined): string {
-  const m = /^tcp:\/\/([0-9.]+):\d+/.exec(engineAddress ?? "");
-  return m && isIP(m[1]!) === 4 ? m[1]! : "127.0.0.1";
 }
 
 export type GatewaySyncResult =

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { request } from "node:http";
 import type { RoutingProbe, StateConfig } from "../state/schema.ts";
 
 /** How `.test` names are answered now, and why (`cilo doctor`, docs/routing.md "Modes"). */
@@ -34,8 +33,10 @@ export function needsProbe(config: Pick<StateConfig, "routing" | "routing_probe"
  * come back as the gateway's own 404 page, which repeats the name. A bare TCP connect is not
  * proof: another engine on this host may run something else at the same private address.
  */
-export function gatewayAnswersAt(ip: string, port: number, timeoutMs = 1_500): Promise<boolean> {
+export async function gatewayAnswersAt(ip: string, port: number, timeoutMs = 1_500): Promise<boolean> {
   const name = `probe-${randomBytes(6).toString("hex")}.cilo.invalid`;
+  // Loaded here: DNS rendering imports this module, and `cilo list` must not pay for node:http.
+  const { request } = await import("node:http");
   return new Promise((resolve) => {
     const req = request({ host: ip, port, path: "/", headers: { host: name }, timeout: timeoutMs }, (res) => {
       let body = "";

@@ -1,5 +1,5 @@
 import { effectiveRouting } from "../gateway/routing.ts";
-import { gatewayDisabled } from "../gateway/gateway.ts";
+import { gatewayDisabled } from "../gateway/settings.ts";
 import { sharedGraceMs } from "../shared/shared-instance.ts";
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
