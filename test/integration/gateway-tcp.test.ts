@@ -1,13 +1,13 @@
 // TCP forwards (issue 12 item 4): a non-HTTP service port of every env answers at its own stable
 // 127.0.0.1:<port> from the home's forward range, through a forward container on the env network.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Ajv, type ValidateFunction } from "ajv";
-import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
+import { schemaAjv, shippedSchema } from "../helpers/schemas.ts";
+import { cilo, removeDir, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
 
 const home = tempDir("cilo-gwtcp-");
@@ -21,12 +21,6 @@ const env = {
   CILO_FORWARD_IMAGE: process.env["CILO_TEST_IMAGE"] ?? "cilo-test/busybox:latest",
 };
 let base = 0;
-const ajv = new Ajv({ allowUnionTypes: true, allErrors: true });
-const compiled = new Map<string, ValidateFunction>();
-function schema(name: string): ValidateFunction {
-  if (!compiled.has(name)) compiled.set(name, ajv.compile(JSON.parse(readFileSync(join(repoRoot, "schema", `cilo.${name}.schema.json`), "utf8"))));
-  return compiled.get(name)!;
-}
 /** Stands in for another program holding the first port of the range. */
 let squatter: Server | undefined;
 const envs = ["a", "b", "c"];
@@ -185,11 +179,12 @@ test.after(() => {
 test("two envs' TCP echo services answer at their own forwards; a port another program holds is skipped; status lists them", async () => {
   ok(["up", "a"]);
   // up --json and status --json carry the forwards, as their schemas say.
+  const envSchema = shippedSchema("env");
   const upped = ok(["up", "b", "--json"]).stdout;
-  assert.ok(schema("env")(JSON.parse(upped)), `cilo.env.schema.json: ${ajv.errorsText(schema("env").errors)}`);
+  assert.ok(envSchema(JSON.parse(upped)), `cilo.env.schema.json: ${schemaAjv.errorsText(envSchema.errors)}`);
   assert.is((JSON.parse(upped) as { forwards?: Forward[] }).forwards?.[0]?.host_port, base + 2);
   const st = ok(["status", "a", "--json"]).stdout;
-  assert.ok(schema("status")(JSON.parse(st)), `cilo.status.schema.json: ${ajv.errorsText(schema("status").errors)}`);
+  assert.ok(envSchema(JSON.parse(st)), `cilo.env.schema.json: ${schemaAjv.errorsText(envSchema.errors)}`);
   const [fa] = forwards("a");
   const [fb] = forwards("b");
   assert.equal(fa, { service: "echo", port: 7000, address: "127.0.0.1", host_port: base + 1, variable: "CILO_ADDR_ECHO_7000" });

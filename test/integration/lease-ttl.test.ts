@@ -3,7 +3,7 @@
 // what it reclaimed, a bad --ttl changes nothing.
 import { existsSync, readFileSync, writeFileSync, cpSync } from "node:fs";
 import { join } from "node:path";
-import { Ajv } from "ajv";
+import { shippedSchema } from "../helpers/schemas.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
@@ -16,7 +16,7 @@ const project = `ttld-${Math.random().toString(36).slice(2, 7)}`;
 const src = join(work, project);
 cpSync(join(repoRoot, "examples/basic"), src, { recursive: true });
 writeFileSync(join(src, ".cilo", "config.yml"), `project: ${project}\n`);
-const validList = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(repoRoot, "schema/cilo.list.schema.json"), "utf8")));
+const validList = shippedSchema("list");
 
 function ok(args: string[]) {
   const r = cilo(args, { home, cwd: src });

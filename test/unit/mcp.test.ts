@@ -50,7 +50,7 @@ test("every tool has an input and a result schema; the result schemas embed the 
     ajv.compile(t.outputSchema);
   }
   const status = tools.find((t) => t.name === "env_status")!.outputSchema as any;
-  assert.ok(status.$defs.env.required.includes("base_url"), "the env object is the status schema's");
+  assert.ok(status.$defs.env.required.includes("base_url"), "the env object is the env schema");
 });
 
 test("tool arguments are checked against the input schema: one usage error naming every problem", () => {
