@@ -14,7 +14,7 @@ import { touchEnv } from "./touch-env.ts";
 import { lastLines } from "../runtime/last-log-lines.ts";
 import { createEnv } from "./create-env.ts";
 import { currentProject, isProjectFolder } from "../config/current-project.ts";
-import { findOrNameEnv } from "../state/find-env.ts";
+import { findOrNameEnv, lookupEnv } from "../state/find-env.ts";
 import { upEnv } from "./up-env.ts";
 import { baseUrl, localGateway } from "./urls.ts";
 import { forwardEnvironment } from "../forward/ports.ts";
@@ -94,15 +94,17 @@ async function prepareRun(ctx: CiloContext, opts: RunInEnvOptions): Promise<{ re
   const progress = opts.onProgress ?? (() => {});
   const state = readState(ctx);
   const from = resolve(opts.from ?? ctx.cwd);
-  const target = findOrNameEnv(state, opts.env, await projectOf(ctx, opts.project, from, opts.from !== undefined));
+  const here = await projectOf(ctx, opts.project, from, opts.from !== undefined);
+  if (opts.create === false && !lookupEnv(state, opts.env, here)) {
+    // Nothing will be created, so a name that could mean two new envs is no question to ask.
+    throw usageError(`No env "${opts.env}" exists${here ? ` in project "${here}"` : ""}`, "Create it with cilo create, or drop --no-create");
+  }
+  const target = findOrNameEnv(state, opts.env, here);
   let rec: EnvRecord;
   if ("rec" in target) {
     rec = target.rec;
   } else {
     const { project, env } = target;
-    if (opts.create === false) {
-      throw usageError(`No env "${opts.env}" exists${project ? ` in project "${project}"` : ""}`, "Create it with cilo create, or drop --no-create");
-    }
     progress(`Creating ${project ? `${project}/` : ""}${env} from ${from}`);
     rec = (await createEnv(ctx, { env, from, ...(project ? { project } : {}), onProgress: progress })).env;
   }
