@@ -1,3 +1,4 @@
+import { formatBytes } from "../progress.ts";
 import type { CiloContext } from "../../core/context/context.ts";
 import { usageError } from "../../core/errors.ts";
 import { createSnapshot, restoreSnapshot } from "../../core/snapshot/snapshot-env.ts";
@@ -23,18 +24,7 @@ export function copyMethod(value: string, flag: string): CopyMethod {
 
 /** `reflink, 1.0 GiB in 0.02 s (50 GiB/s)` */
 export function describeCopy(r: CopyReport): string {
-  return `${r.path}, ${size(r.bytes)} in ${r.seconds} s (${size(r.bytes_per_s)}/s)`;
-}
-
-function size(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+  return `${r.path}, ${formatBytes(r.bytes)} in ${r.seconds} s (${formatBytes(r.bytes_per_s)}/s)`;
 }
 
 /** `cilo snapshot create|list|rm|restore`: volume snapshots (docs/snapshots.md). */
@@ -83,7 +73,7 @@ export default async function snapshot(
           s.name,
           `${s.source.project}/${s.source.env}`,
           s.volumes.map((v) => v.key).join(", "),
-          size(s.volumes.reduce((n, v) => n + v.bytes, 0)),
+          formatBytes(s.volumes.reduce((n, v) => n + v.bytes, 0)),
           s.created_at,
         ]),
       ),
