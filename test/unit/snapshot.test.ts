@@ -10,7 +10,7 @@ import { createEnv } from "../../src/core/env/create-env.ts";
 import type { CiloError } from "../../src/core/errors.ts";
 import { envLabels } from "../../src/core/labels.ts";
 import { createSnapshot, restoreSnapshot } from "../../src/core/snapshot/snapshot-env.ts";
-import { listSnapshots } from "../../src/core/snapshot/snapshot-store.ts";
+import { listSnapshots, readSnapshot } from "../../src/core/snapshot/snapshot-store.ts";
 import { homeRef, initState, readState } from "../../src/core/state/store.ts";
 import { removeDir, tempDir } from "../helpers/cli.ts";
 import { type TestContext, testContext } from "../helpers/context.ts";
@@ -98,6 +98,27 @@ test("bad input is exit 2: an invalid or taken name, an unknown volume, an unkno
     assert.is(readState(ctx).envs["shop/b"], undefined, "nothing recorded");
   } finally {
     removeDir(dir);
+  }
+});
+
+test("a manifest whose volume key is a path (../x) is not a snapshot: its data would lie outside it", () => {
+  const home = tempDir("cilo-snap-key-");
+  try {
+    const dir = join(home, "snapshots", "evil");
+    mkdirSync(dir, { recursive: true });
+    const manifest = (key: string) => JSON.stringify({ version: 1, name: "evil", volumes: [{ key, volume: "v", format: "dir" }] });
+    writeFileSync(join(dir, "manifest.json"), manifest("pgdata"));
+    assert.is(readSnapshot(home, "evil").volumes[0]!.key, "pgdata");
+    for (const bad of ["../../etc", "a/b", ".hidden", ""]) {
+      writeFileSync(join(dir, "manifest.json"), manifest(bad));
+      assert.throws(
+        () => readSnapshot(home, "evil"),
+        (e: CiloError) => e.exitCode === 2,
+        bad,
+      );
+    }
+  } finally {
+    removeDir(home);
   }
 });
 

@@ -41,6 +41,8 @@ export interface SnapshotManifest {
 }
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** A compose volume key as compose accepts it. */
+const VOLUME_KEY = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
 
 /** A snapshot name: lower-case letters, digits, `.`, `_`, `-`; starts with a letter or digit. */
 export function checkSnapshotName(name: string): string {
@@ -93,6 +95,8 @@ function tryReadManifest(dir: string): SnapshotManifest | undefined {
     return undefined;
   }
   if (!isRecord(doc) || doc["version"] !== 1 || typeof doc["name"] !== "string" || !Array.isArray(doc["volumes"])) return undefined;
+  // A volume's key names its data under the snapshot (`data/<key>`): a compose volume key, never a path.
+  if (!doc["volumes"].every((v) => isRecord(v) && typeof v["key"] === "string" && VOLUME_KEY.test(v["key"]))) return undefined;
   return doc as unknown as SnapshotManifest;
 }
 
