@@ -210,6 +210,8 @@ for (const [file, output] of Object.entries(result.metafile.outputs)) {
   if (rewritten && !file.includes("/chunks/")) throw new Error(`${file} holds dockerode but is not in chunks/, so ${lazyPath("…")} would not resolve`);
 }
 writeFileSync(new URL("THIRD-PARTY-LICENSES.txt", `${out.href}/`), thirdPartyLicenses([lazy.metafile, result.metafile]));
+// Which sources went into which chunk, for start-up work (docs/performance.md): CILO_BUILD_META=<file>.
+if (process.env.CILO_BUILD_META) writeFileSync(process.env.CILO_BUILD_META, JSON.stringify(result.metafile));
 await libraryDeclarations(out);
 if (existsSync(dist)) renameSync(dist, old);
 renameSync(out, dist);

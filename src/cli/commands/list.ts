@@ -1,8 +1,8 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { usageError } from "../../core/errors.ts";
 import { normaliseName } from "../../core/names.ts";
-import { envRecords, envViews } from "../../core/env/env-view.ts";
 import { leaseText } from "../../core/env/env-summary.ts";
+import { envRecords } from "../../core/state/find-env.ts";
 import { readState } from "../../core/state/store.ts";
 import { table } from "../output.ts";
 
@@ -20,10 +20,12 @@ export default async function list(ctx: CiloContext, opts: ListOptions): Promise
   const state = readState(ctx);
   const project = opts.project ? normaliseName(opts.project, "project") : undefined;
   // The table and quiet forms need only the records: building every env object (names, URLs) for
-  // them more than doubled the start-up cost of `cilo list` at 1,000 envs (bench/startup.ts).
+  // them more than doubled the start-up cost of `cilo list` at 1,000 envs, and loading the code that
+  // builds them (gateway names, forwards, compose labels) cost ~40 ms more (bench/startup.ts).
   const envs = envRecords(state, project);
   let out: string;
   if (format === "json") {
+    const { envViews } = await import("../../core/env/env-view.ts");
     out = JSON.stringify(envViews(ctx, state, project), null, 2);
   } else if (format === "quiet") {
     out = envs.map((e) => `${e.project}/${e.name}`).join("\n");

@@ -5,7 +5,7 @@ import { DEFAULT_GATEWAY_HTTP_PORT } from "../gateway/settings.ts";
 import { gatewayUrl, LOCALHOST_TLD, portHosts, serviceHosts } from "../gateway/render.ts";
 import { envContainers, sharedContainers } from "../runtime/env-resources.ts";
 import { dependantsIndex, dependantsOf } from "../shared/dependants.ts";
-import { findEnv } from "../state/find-env.ts";
+import { envRecords, findEnv } from "../state/find-env.ts";
 import { envKey, type EnvRecord, type ServiceRecord, type State } from "../state/schema.ts";
 import { type DestroyView, ENV_SCHEMA_VERSION, type EnvView } from "./views.ts";
 
@@ -102,14 +102,6 @@ export async function envStatus(ctx: CiloContext, ref: string, explicitProject?:
 export function envViews(ctx: Pick<CiloContext, "env" | "endpoint">, state: State, project?: string): EnvView[] {
   const index = dependantsIndex(state);
   return envRecords(state, project).map((e) => envView(ctx, state, e, undefined, index));
-}
-
-/** The env records, of one project or all, sorted by project then name: the order of `cilo list`. */
-export function envRecords(state: State, project?: string): EnvRecord[] {
-  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return Object.values(state.envs)
-    .filter((e) => !project || e.project === project)
-    .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)));
 }
 
 /** Whether `.localhost` URLs reach the gateway; an engine endpoint that does not resolve means no. */

@@ -64,3 +64,11 @@ export function findOrNameEnv(state: State, ref: string, currentProject?: string
   }
   return { ...(currentProject ? { project: currentProject } : {}), env: r.env };
 }
+
+/** The env records, of one project or all, sorted by project then name: the order of `cilo list`. */
+export function envRecords(state: State, project?: string): EnvRecord[] {
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return Object.values(state.envs)
+    .filter((e) => !project || e.project === project)
+    .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)));
+}
