@@ -126,7 +126,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .command("shared <action> [service]", "Services shared between a project's envs: list | down <service> [--force]")
     .option("--project <name>", "Project (default: the current one)")
     .option("--force", "down: stop it even if envs use it (they are detached)")
-    .option("--json", "Print as JSON (list)")
+    .option("--json", "Print as JSON")
     .action(lazy(ctx, sink, () => import("./commands/shared.ts")));
 
   cli
@@ -135,7 +135,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
       "Custom DNS names of an env: list | add <service> <name...> | remove <service> <name...> | set <service> <name...>",
     )
     .option("--project <name>", "Project of the env")
-    .option("--json", "Print as JSON (list)")
+    .option("--json", "Print as JSON")
     .example("  $ cilo hostnames add feat-x web shop admin    # shop.feat-x.test and admin.feat-x.test → web\n")
     .action(lazy(ctx, sink, () => import("./commands/hostnames.ts")));
 
@@ -215,6 +215,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
   cli
     .command("config <action>", "The project's config file: new (cilo.jsonc naming the installed schema, for editors)")
     .option("--dir <folder>", "new: the project folder (default: the current one)")
+    .option("--json", "Print as JSON")
     .action(lazy(ctx, sink, () => import("./commands/config.ts")));
 
   cli

@@ -14,10 +14,15 @@ for (const f of schemaFiles) {
   schemaAjv.addSchema(schema);
 }
 
-/** The validator of `schema/cilo.<name>.schema.json`, e.g. `shippedSchema("env")`. */
+/**
+ * The validator of `schema/cilo.<name>.schema.json`, e.g. `shippedSchema("env")`; `"<name>#<definition>"`
+ * gives one of its definitions (one action's output), e.g. `shippedSchema("dns#status")`.
+ */
 export function shippedSchema(name: string): ValidateFunction {
-  const file = `cilo.${name}.schema.json`;
-  const check = schemaAjv.getSchema(ids.get(file) ?? file);
-  if (!check) throw new Error(`no schema ${file}`);
+  const [base, definition] = name.split("#");
+  const file = `cilo.${base}.schema.json`;
+  const id = ids.get(file) ?? file;
+  const check = schemaAjv.getSchema(definition ? `${id}#/definitions/${definition}` : id);
+  if (!check) throw new Error(`no schema ${name}`);
   return check;
 }

@@ -20,7 +20,7 @@ const ajv = schemaAjv;
 const schemas = new Map(schemaFiles.map((f) => [f, JSON.parse(readFileSync(join(repoRoot, "schema", f), "utf8")) as { $id: string }]));
 const used = new Set<string>();
 const schemaOf = (name: string): ValidateFunction => {
-  used.add(`cilo.${name}.schema.json`);
+  used.add(`cilo.${name.split("#")[0]}.schema.json`);
   return shippedSchema(name);
 };
 
@@ -39,7 +39,11 @@ test.before(async () => {
   mkdirSync(join(dir, ".cilo"));
   writeFileSync(join(dir, ".cilo/config.yml"), `project: ${project}\ningress: web\nhostnames:\n  worker: [jobs]\n`);
   const service = '    image: cilo-test/busybox:latest\n    command: ["sh", "-c", "exec sleep 3600"]\n    stop_signal: SIGKILL\n';
-  writeFileSync(join(dir, "compose.yml"), `services:\n  web:\n${service}  worker:\n${service}`);
+  // web keeps a named volume (snapshots); cache is shared between the project's envs (cilo shared).
+  writeFileSync(
+    join(dir, "compose.yml"),
+    `services:\n  web:\n${service}    volumes: ["data:/data"]\n  worker:\n${service}  cache:\n${service}    labels: { cilo.share: "true" }\nvolumes:\n  data: {}\n`,
+  );
   writeFileSync(
     join(dir, "wf.yaml"),
     [
@@ -66,6 +70,7 @@ test.before(async () => {
 
 test.after(() => {
   cilo(["destroy", envRef, "--force"], { home });
+  cilo(["shared", "down", "cache", "--force"], { home, cwd: dir });
   cilo(["dns", "stop"], { home });
   removeDir(home);
   removeDir(dir);
@@ -103,7 +108,7 @@ test("create, up, status, list, path and down --json print the one env object (c
   holds("env", status);
   assert.equal(
     status.services.map((s) => s.name),
-    ["web", "worker"],
+    ["cache", "web", "worker"],
   );
   assert.equal(Object.keys(status).sort(), Object.keys(up).sort(), "status and up give the same fields");
   const list = json(["list", "--json"]) as Env[];
@@ -126,6 +131,82 @@ test("cilo run <command> <env> --json: the result on stdout (cilo.run-result.sch
   assert.is(result.exit_code, 3);
   assert.match(r.stderr, /to-stdout\n/);
   assert.match(r.stderr, /to-stderr\n/);
+});
+
+test("dns, trust, hostnames, shared, snapshot, workflow and config --json: each action's output holds to its definition in the command's schema", () => {
+  holds("dns#status", json(["dns", "status", "--json"]));
+  holds("dns#start", json(["dns", "start", "--json"]));
+  holds("dns#render", json(["dns", "render", "--json"]));
+  const stopped = json(["dns", "stop", "--json"]);
+  holds("dns#stop", stopped);
+  assert.equal(stopped, { stopped: true });
+  holds("dns#start", json(["dns", "start", "--json"]));
+  // A fake root with systemd-resolved's stub and Debian's CA folder: setup, trust and teardown write there.
+  const root = tempDir("cilo-schemaout-root-");
+  try {
+    mkdirSync(join(root, "etc"), { recursive: true });
+    writeFileSync(join(root, "etc/resolv.conf"), "nameserver 127.0.0.53\n");
+    mkdirSync(join(root, "usr/local/share/ca-certificates"), { recursive: true });
+    holds("dns#setup", json(["dns", "setup", "--root", root, "--json"]));
+    holds("dns#setup", json(["dns", "setup", "--print-manual", "--json"]));
+    holds("trust#install", json(["trust", "--root", root, "--json"]));
+    holds("trust#print", json(["trust", "--print", "--json"]));
+    holds("dns#teardown", json(["dns", "teardown", "--root", root, "--dry-run", "--json"]));
+    const untrusted = json(["trust", "--uninstall", "--root", root, "--json"]) as { removed: string[] };
+    holds("trust#uninstall", untrusted);
+    assert.is(untrusted.removed.length, 1, "the anchor trust wrote");
+    const torn = json(["dns", "teardown", "--root", root, "--json"]) as { removed: string[] };
+    holds("dns#teardown", torn);
+    assert.is(torn.removed.length, 1, "the resolver file setup wrote");
+  } finally {
+    removeDir(root);
+  }
+
+  holds("hostnames#list", json(["hostnames", "list", envRef, "--json"]));
+  const added = json(["hostnames", "add", envRef, "web", "extra", "--json"]) as { dns: string[] };
+  holds("hostnames#change", added);
+  assert.equal(added.dns, ["extra.e1.test"]);
+  holds("hostnames#change", json(["hostnames", "remove", envRef, "web", "extra", "--json"]));
+
+  const shared = json(["shared", "list", "--json"]) as { services: { service: string; users: string[] }[] };
+  holds("shared#list", shared);
+  assert.equal(
+    shared.services.map((s) => [s.service, s.users]),
+    [["cache", ["e1"]]],
+  );
+  const sharedDown = json(["shared", "down", "cache", "--force", "--json"]);
+  holds("shared#down", sharedDown);
+  assert.equal(sharedDown, { schema_version: 1, project, service: "cache", stopped: true, detached: ["e1"] });
+
+  const snap = `so-${Math.random().toString(36).slice(2, 7)}`;
+  const manifest = json(["snapshot", "create", envRef, "--name", snap, "--json"]) as { volumes: { key: string }[] };
+  holds("snapshot#manifest", manifest);
+  assert.equal(
+    manifest.volumes.map((v) => v.key),
+    ["data"],
+  );
+  holds("snapshot#list", json(["snapshot", "list", "--json"]));
+  holds("snapshot#restore", json(["snapshot", "restore", envRef, snap, "--stop", "--json"]));
+  const removed = json(["snapshot", "rm", snap, "--json"]);
+  holds("snapshot#rm", removed);
+  assert.equal(removed, { schema_version: 1, name: snap, removed: true });
+
+  holds("workflow-command#templates", json(["workflow", "list-templates", "--json"]));
+  const wf = join(dir, "made.workflow.yaml");
+  holds("workflow-command#new", json(["workflow", "new", "--output", wf, "--json"]));
+  holds("workflow-command#validate", json(["workflow", "validate", wf, "--json"]));
+  writeFileSync(join(dir, "bad.workflow.yaml"), "version: 1\nsteps:\n  - run: echo\n    retries: 2\n");
+  const bad = json(["workflow", "validate", join(dir, "bad.workflow.yaml"), "--json"], [2]) as { valid: boolean; issues: unknown[] };
+  holds("workflow-command#validate", bad);
+  assert.is(bad.valid, false);
+  assert.ok(bad.issues.length > 0);
+
+  const cfgDir = tempDir("cilo-schemaout-cfg-");
+  try {
+    holds("config-new#new", json(["config", "new", "--dir", cfgDir, "--json"]));
+  } finally {
+    removeDir(cfgDir);
+  }
 });
 
 test("cilo down --json gives the env object; destroy --json what it removed (cilo.destroy.schema.json)", () => {

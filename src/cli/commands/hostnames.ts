@@ -85,6 +85,11 @@ export default async function hostnames(
     cur.updated_at = new Date().toISOString();
   });
   if (rec.status === "running") await refreshDns(ctx);
+  if (opts.json) {
+    const suffix = await dnsSuffixOf(ctx, rec);
+    printJson({ schema_version: 1, project: rec.project, env: rec.name, service, hostnames: next, dns: next.map((n) => `${n}.${rec.name}.${suffix}`) });
+    return 0;
+  }
   println(`${service} of ${rec.project}/${rec.name}: ${next.length > 0 ? next.join(", ") : "no custom hostnames"}`);
   return 0;
 }

@@ -20,6 +20,10 @@ export default async function shared(ctx: CiloContext, action: string, service: 
     const project = await currentProject(opts.project, ctx.cwd);
     if (!project) throw usageError("Which project? Run this in the project folder or pass --project");
     const detached = await downShared(ctx, project, service, { force: !!opts.force });
+    if (opts.json) {
+      printJson({ schema_version: 1, project, service, stopped: true, detached });
+      return 0;
+    }
     println(`Stopped the shared service ${project}/${service}${detached.length ? `; detached ${detached.join(", ")}` : ""}`);
     return 0;
   }

@@ -83,7 +83,8 @@ export default async function snapshot(
   if (action === "rm" || action === "remove") {
     if (!a) throw usageError("cilo snapshot rm needs the snapshot's name");
     removeSnapshot(ctx.home, a);
-    println(`Removed snapshot ${a}`);
+    if (opts.json) printJson({ schema_version: 1, name: a, removed: true });
+    else println(`Removed snapshot ${a}`);
     return 0;
   }
   if (action === "restore") {
