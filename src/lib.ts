@@ -28,7 +28,12 @@ export interface CiloOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** The default project folder, and what relative paths are resolved against (default `process.cwd()`). */
   cwd?: string;
-  /** Aborting stops what can be stopped: the wait of `upEnv`, the command of `runInEnv`, a workflow's steps (its clean-up still runs); other operations check it before they start. */
+  /**
+   * Aborting stops what can be stopped and throws the abort reason: `createEnv`'s clone or copy (the
+   * env is rolled back, nothing is left), the wait of `upEnv`, the command of `runInEnv`, a
+   * workflow's steps (its clean-up still runs). `destroyEnv` and `status` check it before they start
+   * (a destroy is not stopped half-way).
+   */
   signal?: AbortSignal;
 }
 
@@ -126,6 +131,7 @@ export async function createEnv(opts: CreateEnvOptions): Promise<EnvView> {
     ...(opts.include !== undefined ? { include: opts.include } : {}),
     ...(opts.ephemeral ? { ownerPid: process.pid } : {}),
     ...(opts.sharedNetworks !== undefined ? { sharedNetworks: opts.sharedNetworks } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
   return envView(ctx, readState(ctx), env);
 }

@@ -66,6 +66,7 @@ export const TOOLS: Record<ToolName, Tool> = {
       ...(leased ? { ownerPid: session.leasePid, lease: "mcp" as const } : {}),
       ...(ttlMs !== undefined ? { ttlMs } : {}),
       onProgress: io.progress,
+      signal: io.signal,
     });
     session.adopt(rec);
     return {

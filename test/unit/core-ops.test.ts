@@ -289,4 +289,38 @@ test("createEnv and a workflow's create step read the env as every command does:
   }
 });
 
+test("createEnv with a signal aborted during the copy rolls back: no record, no workspace, the abort reason thrown", async () => {
+  const { ctx, dir, project } = await setup();
+  try {
+    for (let i = 0; i < 200; i++) writeFileSync(join(project, `f${i}.txt`), `${i}\n`);
+    const controller = new AbortController();
+    const reason = new Error("stop now");
+    let copied = 0;
+    const err = await createEnv(ctx, {
+      env: "feat-abort",
+      signal: controller.signal,
+      onCopyProgress: () => {
+        if (++copied === 5) controller.abort(reason);
+      },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.is(err, reason, "the abort reason is what createEnv throws");
+    assert.ok(copied >= 5, `the copy had started (${copied} progress calls)`);
+    assert.equal(Object.keys(readState(ctx).envs), [], "no env recorded");
+    assert.not.ok(existsSync(join(ctx.home, "envs", "shop", "feat-abort")), "no workspace left");
+    assert.equal(ctx.composeFake.verbs(), [], "compose never ran");
+    // Already aborted: nothing starts.
+    const early = await createEnv(ctx, { env: "feat-abort", signal: AbortSignal.abort(reason) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.is(early, reason);
+    assert.equal(Object.keys(readState(ctx).envs), []);
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test.run();

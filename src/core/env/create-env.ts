@@ -53,6 +53,8 @@ export interface CreateEnvOptions {
   onProgress?: (message: string) => void;
   /** How far the workspace copy has got (copy, reflink), after each file; the caller throttles any display. */
   onCopyProgress?: (progress: CopyProgress) => void;
+  /** Aborting stops the clone or copy and the steps after it; the env is rolled back (nothing is left) and the abort reason is thrown. */
+  signal?: AbortSignal;
 }
 
 export interface CreatedEnv {
@@ -83,7 +85,13 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
     staging = join(envsDir(ctx.home), ".staging", `${name}-${randomBytes(4).toString("hex")}`);
     mkdirSync(dirname(staging), { recursive: true });
     progress(`Cloning ${opts.git}`);
-    gitInfo = await createWorkspace({ dest: staging, git: { url: opts.git, ...(opts.ref ? { ref: opts.ref } : {}) }, env: name, processEnv: ctx.env });
+    gitInfo = await createWorkspace({
+      dest: staging,
+      git: { url: opts.git, ...(opts.ref ? { ref: opts.ref } : {}) },
+      env: name,
+      processEnv: ctx.env,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     dir = staging;
   } else {
     dir = resolve(opts.from ?? ctx.cwd);
@@ -159,6 +167,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
         ...(exclude.length ? { exclude } : {}),
         ...(config.clone?.respect_gitignore ? { respectGitignore: true } : {}),
         ...(opts.onCopyProgress ? { onCopyProgress: opts.onCopyProgress } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
       });
     }
     failpoint(ctx.env, "create:workspace");
@@ -172,6 +181,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
         CILO_WORKSPACE: rec.workspace,
       });
     }
+    opts.signal?.throwIfAborted();
     progress("Validating the compose project");
     const source = sourceOf(workspaceMade, opts, dir);
     // With its source, so that an invalid compose file is named where the user wrote it.
@@ -191,6 +201,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
       seeded = { ...(seed ? { snapshot: seed } : { from_env: opts.seedFrom! }), volumes };
       failpoint(ctx.env, "create:seeded");
     }
+    opts.signal?.throwIfAborted();
     const created = await withState(ctx, (state) => {
       const r = state.envs[envKey(project, name)];
       if (!r) throw new CiloError("E_ENV_VANISHED", `The env ${project}/${name} was removed while it was being created`);
