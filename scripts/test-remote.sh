@@ -107,7 +107,9 @@ AllowTcpForwarding yes
 AllowStreamLocalForwarding yes
 X11Forwarding no
 PrintMotd no
-SetEnv DOCKER_HOST=unix:///var/run/$NAME.sock
+# SHLVL=1: bash (root's shell) then skips ~/.bashrc, which it otherwise reads for every ssh command
+# (stdin is a socket) and which may be slow (pyenv init on this machine: ~4 s per command).
+SetEnv DOCKER_HOST=unix:///var/run/$NAME.sock SHLVL=1
 EOF
   cat >"$CLIENT_CONFIG" <<EOF
 # Written by scripts/test-remote.sh; used through $DIR/bin/ssh (ssh -F), never ~/.ssh.
@@ -122,6 +124,10 @@ Host $NS_ADDR
   BatchMode yes
   ConnectTimeout 5
   LogLevel ERROR
+  # One connection shared by every ssh of the tests (docker dial-stdio per request, compose, rsync).
+  ControlMaster auto
+  ControlPath $DIR/cm-%C
+  ControlPersist 30s
 Host *
   BatchMode yes
   ConnectTimeout 5
