@@ -161,7 +161,7 @@ test("cilo run --json: every NDJSON line is an event of cilo.run-event.schema.js
 });
 
 test("cilo host list --json: hosts of cilo.host-list.schema.json", () => {
-  json(["host", "add", "sch-h1", "tcp://192.0.2.1:2376", "--no-check"]);
+  holds("host-list", [json(["host", "add", "sch-h1", "tcp://192.0.2.1:2376", "--no-check", "--json"])]);
   const hosts = json(["host", "list", "--json"]) as { name: string }[];
   holds("host-list", hosts);
   assert.equal(
