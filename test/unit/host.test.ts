@@ -146,4 +146,13 @@ test("add (--no-check), list, duplicate, bad input and rm; failures leave state.
   }
 });
 
+test("ctx.forEndpoint binds a context to a host's endpoint and keeps home, environment and clock", () => {
+  const ctx = testContext({ home: "/nonexistent/home" });
+  const ep = { host: "ssh://root@10.0.0.2", source: "host r1" as const };
+  const h = ctx.forEndpoint(ep);
+  assert.equal(h.endpoint(), ep);
+  assert.is.not(ctx.endpoint(), ep);
+  assert.equal([h.home, h.env, h.clock], [ctx.home, ctx.env, ctx.clock]);
+});
+
 test.run();
