@@ -219,6 +219,17 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink): void {
     .action(lazy(ctx, sink, () => import("./commands/config.ts")));
 
   cli
+    .command(
+      "host <action> [name] [target]",
+      "Docker hosts envs may run on: add <name> <ssh://user@host | tcp://host:port | context> | list | check <name> | rm <name>",
+    )
+    .option("--tls-dir <dir>", "add, tcp://: a folder with ca.pem, cert.pem, key.pem (recorded by path, never copied)")
+    .option("--no-check", "add: record the host without asking its engine")
+    .option("--json", "Print as JSON")
+    .example("  $ cilo host add build1 ssh://me@build1.tailnet\n  $ cilo host check build1\n")
+    .action(lazy(ctx, sink, () => import("./commands/host.ts")));
+
+  cli
     .command("workflow <action> [file]", "Workflow files: new [--template <name>] [--output <file>] | validate <file> | list-templates")
     .option("--template <name>", "new: the template to start from (default e2e)")
     .option("--output <file>", "new: the file to write (default cilo.workflow.yaml)")

@@ -10,7 +10,7 @@ export interface DockerEndpoint {
   /** `unix://…`, `tcp://…`, `ssh://…` or `npipe://…`. */
   host: string;
   /** Where it came from: `DOCKER_HOST`, `DOCKER_CONTEXT` (named in `context`), `context <name>` (the current context of the Docker config) or `default`. */
-  source: "DOCKER_HOST" | "DOCKER_CONTEXT" | `context ${string}` | "default" | "podman default";
+  source: "DOCKER_HOST" | "DOCKER_CONTEXT" | `context ${string}` | "default" | "podman default" | `host ${string}`;
   context?: string;
   /** Folder with ca.pem, cert.pem and key.pem, when the endpoint uses TLS. */
   tlsPath?: string;

@@ -125,6 +125,12 @@ export const ERROR_CODES = {
   E_SNAPSHOT_EMPTY: { exit: "usage", doc: "the env has no named volume to snapshot (or none of those asked for)" },
   E_SNAPSHOT_BUSY: { exit: "usage", doc: "the env's services run: restore needs --stop, or the env stopped first" },
   E_SNAPSHOT_COPY: { exit: "failure", doc: "copying a volume's data failed (nothing half-made is kept)" },
+  // Remote hosts (docs/remote.md, issue 17).
+  E_HOST_INVALID: { exit: "usage", doc: "a host name, address, Docker context or TLS folder given to cilo host is not valid" },
+  E_HOST_EXISTS: { exit: "usage", doc: "a host of that name is recorded already (cilo host list)" },
+  E_HOST_NOT_FOUND: { exit: "usage", doc: "no host of that name is recorded (cilo host list)" },
+  E_HOST_IN_USE: { exit: "failure", doc: "envs run on the host: destroy them before cilo host rm" },
+  E_HOST_UNREACHABLE: { exit: "prerequisite", doc: "a host's engine or compose does not answer; the message names the host and the check" },
 
   E_INTERNAL: { exit: "failure", doc: "a bug or a broken install of cilo" },
 } as const satisfies Record<`E_${string}`, { exit: ExitClass; doc: string }>;

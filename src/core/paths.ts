@@ -22,3 +22,8 @@ export function workspacePath(project: string, env: string, home: string): strin
 export function snapshotsDir(home: string): string {
   return join(home, "snapshots");
 }
+
+/** Per-host files (`cilo host`, docs/remote.md): `hosts/<name>/`. */
+export function hostsDir(home: string): string {
+  return join(home, "hosts");
+}

@@ -42,6 +42,11 @@ export interface CiloContext {
   readonly runCompose: ComposeRunner;
   /** The Docker engine endpoint (DOCKER_HOST, else the Docker context), resolved on first use; throws for a bad one. */
   endpoint(): DockerEndpoint;
+  /**
+   * This context bound to another Docker endpoint (a host's, docs/remote.md): same home,
+   * environment, clock and logger; its own provider, compose runner and `endpoint()`.
+   */
+  forEndpoint(endpoint: DockerEndpoint): CiloContext;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -136,6 +141,11 @@ export function createContext(opts: ContextOptions): CiloContext {
         const { spawnCompose, composeEnv } = await composeCli();
         return spawnCompose(cli, target, args, { ...runOpts, env: composeEnv(runOpts.env ?? env, ctx.endpoint()) });
       }),
+    forEndpoint(other) {
+      const { runCompose, ...rest } = opts;
+      // A runner given by the caller (tests' fake) stays; the default one binds to `other`.
+      return createContext({ ...rest, home, endpoint: other, ...(runCompose ? { runCompose } : {}) });
+    },
     clock: opts.clock ?? systemClock,
     log: opts.log ?? stderrLogger,
   };

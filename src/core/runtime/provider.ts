@@ -7,6 +7,8 @@ export interface RuntimeProvider {
   readonly address?: string;
   /** Engine version; throws E_DOCKER_UNAVAILABLE (exit 3) when the engine does not answer. */
   ping(): Promise<EngineInfo>;
+  /** The engine's `/info`: its host's name, data root and storage driver (`cilo host check`). */
+  info?(): Promise<EngineDetails>;
   listContainers(labels: Record<string, string>): Promise<ContainerState[]>;
   inspectContainer(id: string): Promise<ContainerState | undefined>;
   listNetworks(labels?: Record<string, string>): Promise<NetworkState[]>;
@@ -67,6 +69,15 @@ export interface ContainerSpec {
   restart?: boolean;
   /** Named volumes mounted into it: `{ volume, target }`. */
   volumes?: { volume: string; target: string }[];
+}
+
+export interface EngineDetails {
+  /** The engine host's name. */
+  name?: string;
+  /** Where the engine keeps images, containers and volumes (`DockerRootDir`). */
+  rootDir?: string;
+  storageDriver?: string;
+  os?: string;
 }
 
 export interface EngineInfo {

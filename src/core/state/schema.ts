@@ -146,6 +146,22 @@ export interface EnvRecord {
    * keeps them only as the ports its next up prefers.
    */
   forwards?: ForwardRecord[];
+  /** The host (`cilo host add`, a key of `State.hosts`) the env runs on; absent: the local engine. */
+  host?: string;
+}
+
+/**
+ * A Docker host envs may run on (`cilo host add`, docs/remote.md): an `ssh://` or `tcp://`
+ * address, or a Docker context by name. Never credentials: TLS material by folder path only.
+ */
+export interface HostRecord {
+  /** `ssh://[user@]host[:port]` or `tcp://host:port`; absent when `context` names a Docker context. */
+  address?: string;
+  /** A Docker context, resolved each time the host is used (its host and TLS folder). */
+  context?: string;
+  /** For `tcp://`: a folder with ca.pem, cert.pem and key.pem (the DOCKER_CERT_PATH layout), by path. */
+  tls_dir?: string;
+  added_at: string;
 }
 
 export interface ComposeInfo {
@@ -180,6 +196,8 @@ export interface State {
   /** Shared instances, keyed by project. */
   shared?: Record<string, SharedInstance>;
   compose?: ComposeInfo;
+  /** Docker hosts envs may run on, by name (`cilo host add`). */
+  hosts?: Record<string, HostRecord>;
 }
 
 export function envKey(project: string, env: string): string {

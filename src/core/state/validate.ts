@@ -8,6 +8,7 @@ import { ENV_STATUSES, ROUTING_MODES, type State } from "./schema.ts";
 import { isImageReference } from "../image-ref.ts";
 import { isRecord } from "../is-record.ts";
 import { parseForwardRange } from "../port-range.ts";
+import { hostRecordProblems } from "../host-address.ts";
 
 /** A forward's service reaches a shell script in the forward container: a compose service name only. */
 function forwardProblems(k: string, forwards: unknown): string[] {
@@ -71,6 +72,11 @@ export function validateState(value: unknown): string[] {
     )
       problems.push("`config.routing_probe` is not {endpoint, reachable, target, at}");
   }
+  const hosts = s.hosts;
+  if (hosts !== undefined) {
+    if (!isRecord(hosts)) problems.push("`hosts` is not an object");
+    else for (const [name, rec] of Object.entries(hosts)) problems.push(...hostRecordProblems(name, rec));
+  }
   if (!isRecord(s.envs)) {
     problems.push("`envs` is missing or not an object");
     return problems;
@@ -89,6 +95,8 @@ export function validateState(value: unknown): string[] {
       problems.push(`env ${k} has the engine ${shown(String(env.engine))}, not one of ${ENGINES.join(", ")}`);
     if (env.dns_suffix !== undefined && "why" in parseDnsSuffix(env.dns_suffix))
       problems.push(`env ${k} has the dns_suffix ${shown(env.dns_suffix)}, which is not a DNS suffix`);
+    if (env.host !== undefined && !(typeof env.host === "string" && isRecord(hosts) && Object.hasOwn(hosts, env.host)))
+      problems.push(`env ${k} names the host ${shown(String(env.host))}, which is not a recorded host (cilo host list)`);
     problems.push(...dnsProblems(k, env));
     problems.push(...forwardProblems(k, env.forwards));
     if (typeof env.subnet !== "string" || parseCidr(env.subnet) === undefined) {

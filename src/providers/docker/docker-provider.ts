@@ -1,7 +1,17 @@
 import Docker from "dockerode";
 import { describeEndpoint, dockerodeOptions, type DockerEndpoint } from "../../core/docker-endpoint.ts";
+import { sshDialAgent } from "./ssh-dial.ts";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../../core/errors.ts";
-import type { ContainerSpec, ContainerState, EngineInfo, NetworkState, RuntimeProvider, VolumeInfo, VolumeState } from "../../core/runtime/provider.ts";
+import type {
+  ContainerSpec,
+  ContainerState,
+  EngineDetails,
+  EngineInfo,
+  NetworkState,
+  RuntimeProvider,
+  VolumeInfo,
+  VolumeState,
+} from "../../core/runtime/provider.ts";
 import { posix } from "node:path";
 import { type EngineChoice, type EngineKind, engineOfVersion } from "../../core/engine.ts";
 
@@ -29,7 +39,10 @@ export class DockerProvider implements RuntimeProvider {
 
   constructor(endpoint: DockerEndpoint, env: NodeJS.ProcessEnv = {}, opts: ProviderOptions = {}) {
     this.endpoint = endpoint;
-    this.docker = new Docker(dockerodeOptions(endpoint, env) as Docker.DockerOptions);
+    const options = dockerodeOptions(endpoint, env);
+    // ssh://: through the ssh program, as the Docker CLI and compose do (ssh-dial.ts), not ssh2.
+    if (options["protocol"] === "ssh") Object.assign(options, { protocol: "http", agent: sshDialAgent(endpoint.host, env) });
+    this.docker = new Docker(options as Docker.DockerOptions);
     this.expect = opts.expect;
     this.versionAnswer = opts.versionAnswer;
   }
@@ -58,6 +71,11 @@ export class DockerProvider implements RuntimeProvider {
       );
     }
     return { version: v.Version, apiVersion: v.ApiVersion, engine };
+  }
+
+  async info(): Promise<EngineDetails> {
+    const i = await this.call(() => this.docker.info());
+    return { name: i.Name, rootDir: i.DockerRootDir, storageDriver: i.Driver, os: i.OperatingSystem };
   }
 
   async listContainers(labels: Record<string, string>): Promise<ContainerState[]> {
@@ -340,6 +358,7 @@ export function demux(buf: Buffer): string {
 }
 
 function isConnectionError(e: any): boolean {
+  if (e?.ssh === true) return true;
   return ["ENOENT", "ECONNREFUSED", "EACCES", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH"].includes(e?.code) || /connect/i.test(e?.message ?? "");
 }
 

@@ -1,0 +1,86 @@
+import { isIP } from "node:net";
+import { isDnsLabel } from "./names.ts";
+import { isDnsName, shown } from "./dns-names.ts";
+import { usageError } from "./errors.ts";
+
+// What a `cilo host add` records, checked where it enters (the command) and again where state is
+// read (validate.ts): host names, addresses and Docker context names. Pure: no I/O.
+
+/** The name every command uses for the engine cilo reaches without a host (DOCKER_HOST, the context). */
+export const LOCAL_HOST = "local";
+
+/** A host name: a DNS label (like env names, but never normalised), and not `local`. */
+export function hostNameProblem(name: string): string | undefined {
+  if (name.length === 0) return "The host name is empty";
+  if (name.length > 63 || !isDnsLabel(name))
+    return `The host name ${shown(name, 40)} is not valid: use lower-case letters, digits and "-", starting and ending with a letter or digit`;
+  if (name === LOCAL_HOST) return `The host name "${LOCAL_HOST}" means the engine cilo reaches without a host: pick another name`;
+  return undefined;
+}
+
+/** Docker's own rule for context names (`docker context create`). */
+const CONTEXT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/;
+
+/** A user (`ssh://<user>@…`): what `ssh -l` takes without surprises, never starting with `-`. */
+const SSH_USER = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,31}$/;
+
+/** `ssh://[user@]host[:port]` or `tcp://host[:port]`, normalised; or why not. */
+export function parseHostAddress(input: string): { address: string; scheme: "ssh" | "tcp" } | { why: string } {
+  const bad = (why: string) => ({ why: `The host address ${shown(input, 60)} ${why}` });
+  if (/[\0-\x20\x7f]/.test(input)) return bad("has spaces or control characters");
+  const m = /^([a-z]+):\/\/(.*)$/.exec(input);
+  if (!m) return bad("is not an ssh:// or tcp:// address");
+  const scheme = m[1]!;
+  if (scheme !== "ssh" && scheme !== "tcp") return bad(`has the scheme ${scheme}://: use ssh://user@host[:port] or tcp://host:port`);
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    return bad("is not a valid URL");
+  }
+  if (url.password) return bad("has a password: cilo never records credentials (use an SSH key or agent)");
+  if ((url.pathname !== "" && url.pathname !== "/") || url.search || url.hash) return bad("has a path, query or fragment");
+  const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  if (!hostname || !(isIP(hostname) !== 0 || isDnsName(hostname.toLowerCase()))) return bad("does not name a host (a DNS name or an IP address)");
+  if (scheme === "tcp") {
+    if (url.username) return bad("has a user: tcp:// takes none");
+    if (url.port === "") return bad("has no port: write tcp://host:2376 (TLS) or tcp://host:2375");
+    return { scheme, address: `tcp://${url.host.toLowerCase()}` };
+  }
+  const user = decodeURIComponent(url.username);
+  if (user && !SSH_USER.test(user)) return bad(`has the user ${shown(user, 40)}, which is not a user name`);
+  return { scheme, address: `ssh://${user ? `${user}@` : ""}${url.host.toLowerCase()}` };
+}
+
+/** A Docker context name as `docker context create` accepts it; or why not. */
+export function contextNameProblem(name: string): string | undefined {
+  return CONTEXT_NAME.test(name) && name.length <= 100
+    ? undefined
+    : `${shown(name, 60)} is neither an ssh://user@host[:port] or tcp://host:port address nor a Docker context name`;
+}
+
+/** Checks a host record read from state; the problems found. */
+export function hostRecordProblems(name: string, rec: unknown): string[] {
+  const k = shown(name);
+  const problem = hostNameProblem(name);
+  if (problem) return [`host ${k}: ${problem}`];
+  if (typeof rec !== "object" || rec === null || Array.isArray(rec)) return [`host ${k} is not an object`];
+  const r = rec as Record<string, unknown>;
+  const out: string[] = [];
+  if ((r["address"] === undefined) === (r["context"] === undefined)) out.push(`host ${k} must have either an address or a context`);
+  if (r["address"] !== undefined && (typeof r["address"] !== "string" || "why" in parseHostAddress(r["address"])))
+    out.push(`host ${k} has an address that is not ssh:// or tcp://`);
+  if (r["context"] !== undefined && (typeof r["context"] !== "string" || contextNameProblem(r["context"])))
+    out.push(`host ${k} has a context that is not a context name`);
+  if (r["tls_dir"] !== undefined && (typeof r["tls_dir"] !== "string" || !r["tls_dir"].startsWith("/") || r["tls_dir"].includes("\0")))
+    out.push(`host ${k} has a tls_dir that is not an absolute path`);
+  if (typeof r["added_at"] !== "string") out.push(`host ${k} has no added_at`);
+  return out;
+}
+
+/** Usage error for a host name given on the command line. */
+export function checkHostName(name: string): string {
+  const problem = hostNameProblem(name);
+  if (problem) throw usageError(problem);
+  return name;
+}

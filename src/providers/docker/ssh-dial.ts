@@ -1,0 +1,118 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { Agent } from "node:http";
+import { Duplex } from "node:stream";
+
+/**
+ * `ssh://` engines the way the Docker CLI and compose reach them: the `ssh` program on PATH runs
+ * `docker system dial-stdio` on the host, and each HTTP connection of dockerode is that process's
+ * stdin/stdout. So dockerode, the compose CLI (given the same DOCKER_HOST) and a later rsync all
+ * use one SSH setup: the user's ~/.ssh/config, agent, keys and known_hosts (never a key cilo
+ * keeps), and a host key the user has not accepted fails instead of being trusted silently
+ * (dockerode's own ssh2 transport reads none of that). docs/remote.md.
+ */
+export function sshArgs(host: string): string[] {
+  const url = new URL(host);
+  const user = decodeURIComponent(url.username);
+  const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  // BatchMode: never a password prompt on the user's terminal in the middle of a command.
+  return [
+    "-o",
+    "ConnectTimeout=10",
+    "-o",
+    "BatchMode=yes",
+    "-T",
+    ...(url.port ? ["-p", url.port] : []),
+    ...(user ? ["-l", user] : []),
+    "--",
+    hostname,
+    "docker",
+    "system",
+    "dial-stdio",
+  ];
+}
+
+/** An http.Agent whose every connection is one `ssh … docker system dial-stdio` process. */
+export function sshDialAgent(host: string, env: NodeJS.ProcessEnv): Agent {
+  const agent = new Agent({ keepAlive: false });
+  const args = sshArgs(host);
+  (agent as unknown as { createConnection: () => Duplex }).createConnection = () =>
+    new SshStream(spawn("ssh", args, { env, stdio: ["pipe", "pipe", "pipe"] }), host);
+  return agent;
+}
+
+/** A child's stdin/stdout as one socket-like stream; its stderr becomes the error when it fails. */
+class SshStream extends Duplex {
+  private stderr = "";
+  private gotData = false;
+
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly host: string,
+  ) {
+    super();
+    child.stdout!.on("data", (b: Buffer) => {
+      this.gotData = true;
+      if (!this.push(b)) child.stdout!.pause();
+    });
+    // ssh failing prints nothing on stdout: its exit code and stderr decide at close (below).
+    child.stdout!.on("end", () => {
+      if (this.gotData) this.push(null);
+    });
+    child.stderr!.on("data", (b: Buffer) => {
+      if (this.stderr.length < 4096) this.stderr += b.toString("utf8");
+    });
+    child.stdin!.on("error", () => {});
+    child.on("error", (e) => this.destroy(sshError(this.host, (e as NodeJS.ErrnoException).code === "ENOENT" ? "the ssh program is not on PATH" : e.message)));
+    child.on("close", (code) => {
+      if (this.gotData) return;
+      if (code === 0) {
+        this.push(null);
+        return;
+      }
+      const line = this.stderr.trim().split("\n").filter(Boolean).pop() ?? `ssh exited with ${code}`;
+      this.destroy(sshError(this.host, line));
+    });
+  }
+
+  override _read(): void {
+    this.child.stdout!.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.child.stdin!.write(chunk, cb);
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    this.child.stdin!.end();
+    cb();
+  }
+
+  override _destroy(e: Error | null, cb: (e?: Error | null) => void): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
+    cb(e);
+  }
+
+  // What http.ClientRequest may call on a socket.
+  setTimeout(): this {
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+}
+
+/** `ssh: <what ssh said>`; the provider reads an error of this form as "the engine does not answer". */
+function sshError(host: string, line: string): Error {
+  const e = new Error(line.startsWith("ssh:") ? line : `ssh to ${host}: ${line}`);
+  (e as Error & { ssh: boolean }).ssh = true;
+  return e;
+}
