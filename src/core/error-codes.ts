@@ -125,6 +125,10 @@ export const ERROR_CODES = {
   E_SNAPSHOT_EMPTY: { exit: "usage", doc: "the env has no named volume to snapshot (or none of those asked for)" },
   E_SNAPSHOT_BUSY: { exit: "usage", doc: "the env's services run: restore needs --stop, or the env stopped first" },
   E_SNAPSHOT_COPY: { exit: "failure", doc: "copying a volume's data failed (nothing half-made is kept)" },
+  // Per-env databases on a shared server (docs/data.md).
+  E_DB_ENGINE: { exit: "usage", doc: "per_env: database is asked of a service that is not PostgreSQL (the only engine supported)" },
+  E_DB_TEMPLATE_MISSING: { exit: "usage", doc: "the template database of a per-env database does not exist on the shared server" },
+  E_DB_FAILED: { exit: "failure", doc: "creating or dropping an env's database on the shared server failed" },
 
   E_INTERNAL: { exit: "failure", doc: "a bug or a broken install of cilo" },
 } as const satisfies Record<`E_${string}`, { exit: ExitClass; doc: string }>;
