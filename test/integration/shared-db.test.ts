@@ -3,7 +3,7 @@
 // own rows, the template's rows appear in every env, destroy drops the env's database, and a
 // template that does not exist is one line, exit 2, with the env's record and the server as they were.
 import { execFileSync } from "node:child_process";
-import { cpSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -19,6 +19,9 @@ const P = `sdb-${tag}`;
 const A = `a-${tag}`;
 const B = `b-${tag}`;
 const C = `c-${tag}`;
+const D = `d-${tag}`;
+/** A second project, whose shared "db" is not PostgreSQL. */
+const Q = `sdbq-${tag}`;
 const env = { CILO_SHARED_GRACE_MS: "1000" };
 const dbName = (e: string) => `cilo_${e.replace(/-/g, "_")}`;
 
@@ -95,6 +98,36 @@ test("a template that does not exist: one line, exit 2, the env's record and the
   ok(["destroy", `${P}:${C}`]);
 });
 
+test("another engine is refused with one line saying only PostgreSQL is supported (config, and a server without psql)", () => {
+  const mysql = join(work, "mysql");
+  cpSync(source, mysql, { recursive: true });
+  writeFileSync(join(mysql, ".cilo/config.yml"), "shared:\n  db:\n    per_env: database\n    template: app_template\n    engine: mysql\n");
+  ok(["create", D, "--from", mysql, "--project", P]);
+  const r = cilo(["up", `${P}:${D}`], { home, env });
+  console.log(`up with engine: mysql → exit ${r.code}: ${r.stderr.split("\n")[0]}`);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /^cilo: One database per env \(per_env: database\) supports only PostgreSQL; the shared service "db" is not: its engine is "mysql"\n/);
+  ok(["destroy", `${P}:${D}`]);
+  // A shared server whose container has no psql (busybox here), in a project of its own.
+  const busy = join(work, "busy");
+  mkdirSync(join(busy, ".cilo"), { recursive: true });
+  writeFileSync(
+    join(busy, "compose.yml"),
+    'services:\n  db:\n    image: cilo-test/busybox:latest\n    command: ["sleep", "3600"]\n    labels:\n      cilo.share.per_env: database\n      cilo.share.template: t\n',
+  );
+  ok(["create", D, "--from", busy, "--project", Q]);
+  const b = cilo(["up", `${Q}:${D}`], { home, env });
+  console.log(`up with a busybox server → exit ${b.code}: ${b.stderr.split("\n")[0]}`);
+  assert.is(b.code, 2);
+  assert.match(
+    b.stderr,
+    /^cilo: One database per env \(per_env: database\) supports only PostgreSQL; the shared service "db" is not: its container has no psql\n/,
+  );
+  assert.is(JSON.parse(ok(["status", `${Q}:${D}`, "--json"]).stdout).status, "created");
+  ok(["destroy", `${Q}:${D}`]);
+  cilo(["shared", "down", "db", "--project", Q, "--force"], { home, env });
+});
+
 test("destroy drops the env's database (\\l on the server); the other env keeps its own", () => {
   ok(["destroy", `${P}:${A}`]);
   const dbs = databases();
@@ -104,7 +137,9 @@ test("destroy drops the env's database (\\l on the server); the other env keeps 
 });
 
 test.after(() => {
-  for (const e of [A, B, C]) cilo(["destroy", `${P}:${e}`, "--force"], { home, env });
+  for (const e of [A, B, C, D]) cilo(["destroy", `${P}:${e}`, "--force"], { home, env });
+  cilo(["destroy", `${Q}:${D}`, "--force"], { home, env });
+  cilo(["shared", "down", "db", "--project", Q, "--force"], { home, env });
   cilo(["shared", "down", "db", "--project", P, "--force"], { home, env });
   removeDir(home);
   removeDir(work);

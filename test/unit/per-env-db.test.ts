@@ -113,10 +113,16 @@ class FakePostgres extends FakeProvider {
     const sql = cmd[cmd.length - 1]!;
     this.sql.push(sql);
     const name = (re: RegExp) => re.exec(sql)?.[1];
-    if (sql === "SELECT 1") return { code: 0, output: "1\n" };
     if (sql === "SHOW server_version_num") return { code: 0, output: "150018\n" };
-    const looked = name(/^SELECT 1 FROM pg_database WHERE datname = '(.*)'$/);
-    if (looked !== undefined) return { code: 0, output: this.databases.has(looked) ? "1\n" : "" };
+    const looked = /^SELECT datname FROM pg_database WHERE datname IN \('(.*)', '(.*)'\)$/.exec(sql);
+    if (looked)
+      return {
+        code: 0,
+        output: looked
+          .slice(1)
+          .filter((d) => this.databases.has(d))
+          .join("\n"),
+      };
     const created = name(/^CREATE DATABASE "(.*)" TEMPLATE ".*"$/);
     if (created !== undefined) {
       this.databases.add(created);
@@ -141,6 +147,7 @@ test("ensure: created once from the template (idempotent), dropped WITH (FORCE);
   assert.ok(fake.databases.has("cilo_a"));
   await ensureEnvDatabases(ctx, [server], [spec], "a");
   assert.is(fake.sql.filter((s) => s.startsWith("CREATE")).length, 1);
+  assert.is(fake.execs.length, 3, "two round trips to create, one to find it exists");
   assert.equal(fake.execs[0]!.cmd.slice(0, 9), ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-U", "postgres"]);
   const e = await ensureEnvDatabases(ctx, [server], [{ ...spec, template: "nope" }], "b").catch((x: CiloError) => x);
   assert.is((e as CiloError).code, "E_DB_TEMPLATE_MISSING");
@@ -148,6 +155,22 @@ test("ensure: created once from the template (idempotent), dropped WITH (FORCE);
   assert.not.ok(fake.databases.has("cilo_b"));
   assert.equal(await dropEnvDatabases(ctx, [server], dbs), []);
   assert.not.ok(fake.databases.has("cilo_a"));
+});
+
+test("a server still starting (psql exit 2) is retried; an SQL error is not", async () => {
+  const fake = new FakePostgres();
+  const real = fake.exec.bind(fake);
+  let refusals = 2;
+  fake.exec = async (id, cmd) =>
+    refusals-- > 0 ? { code: 2, output: 'psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed' } : real(id, cmd);
+  const ctx = testContext({ home: mkdtempSync(join(tmpdir(), "cilo-pedb-")), provider: fake });
+  const server = fake.addContainer({ name: "db-1", labels: { "cilo.service": "db" } });
+  await ensureEnvDatabases(ctx, [server], [{ service: "db", template: "tpl", user: "postgres", port: 5432 }], "a");
+  assert.ok(fake.databases.has("cilo_a"));
+  fake.exec = async () => ({ code: 3, output: "ERROR:  permission denied to create database" });
+  const e = (await ensureEnvDatabases(ctx, [server], [{ service: "db", template: "tpl", user: "postgres", port: 5432 }], "b").catch((x) => x)) as CiloError;
+  assert.is(e.code, "E_DB_FAILED");
+  assert.match(e.message, /permission denied to create database/);
 });
 
 test("a container without psql is refused as not PostgreSQL", async () => {

@@ -154,24 +154,30 @@ function dbFailure(server: Server, what: string, output: string): CiloError {
   });
 }
 
-/** Waits until the server takes connections (a fresh server may still be initialising). */
-async function whenAccepting(server: Server, timeoutMs: number): Promise<void> {
+/**
+ * Runs `sql` once the server takes connections (a fresh server may still be initialising: psql's
+ * exit code 2 is retried until `timeoutMs`), and returns its output.
+ */
+async function whenAccepting(server: Server, sql: string, what: string, timeoutMs: number): Promise<string> {
+  let output = "";
   await pollUntil(
     async () => {
-      const r = await psql(server, "SELECT 1");
+      const r = await psql(server, sql);
+      output = r.output;
       if (r.code === 0) return { ready: true };
       if (r.code === 2) return { ready: false, why: r.output.split("\n")[0] ?? "no connection", fatal: false };
-      return { ready: false, why: r.output.split("\n")[0] ?? `psql exited ${r.code}`, fatal: true };
+      return { ready: false, why: r.output, fatal: true };
     },
     {
       deadline: Date.now() + timeoutMs,
       intervalMs: 200,
       backoff: 1.5,
       maxIntervalMs: 2000,
-      failed: (why) => dbFailure(server, "Connecting", why),
+      failed: (why) => dbFailure(server, what, why),
       timedOut: (last) => dbFailure(server, `Connecting (for ${Math.round(timeoutMs / 1000)} s)`, last),
     },
   );
+  return output;
 }
 
 function serverOf(provider: RuntimeProvider, containers: ContainerState[], spec: PerEnvDatabaseSpec): Server {
@@ -200,11 +206,17 @@ export async function ensureEnvDatabases(
   for (const [i, spec] of specs.entries()) {
     const db = databases[i]!;
     const server = serverOf(provider, containers, spec);
-    await whenAccepting(server, timeoutMs);
-    const exists = async (name: string) =>
-      (await query(server, `SELECT 1 FROM pg_database WHERE datname = ${quoteLiteral(name)}`, `Looking up the database ${name}`)) === "1";
-    if (await exists(db.name)) continue;
-    if (!(await exists(spec.template))) {
+    // One round trip (each is a docker exec): which of the env's database and the template exist.
+    const found = (
+      await whenAccepting(
+        server,
+        `SELECT datname FROM pg_database WHERE datname IN (${quoteLiteral(db.name)}, ${quoteLiteral(spec.template)})`,
+        `Looking up the databases ${db.name} and ${spec.template}`,
+        timeoutMs,
+      )
+    ).split("\n");
+    if (found.includes(db.name)) continue;
+    if (!found.includes(spec.template)) {
       throw new CiloError("E_DB_TEMPLATE_MISSING", `The template database "${spec.template}" does not exist on the shared server "${spec.service}"`, {
         exitCode: ExitCode.usage,
         hint: `Create it on the server first (e.g. in an init script), or fix the template of "${spec.service}" in the shared config`,
