@@ -10,6 +10,7 @@ import * as assert from "uvu/assert";
 import { cilo, removeDir, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
 import { events } from "../helpers/events.ts";
+import { ONE_VOLUME_COMPOSE } from "../helpers/volume-project.ts";
 
 const tag = Math.random().toString(36).slice(2, 6);
 const project = `wfseed-${tag}`;
@@ -33,17 +34,7 @@ const readData = (env: string) => ok(["exec", `${project}:${env}`, "db", "cat", 
 
 test.before(async () => {
   mkdirSync(src, { recursive: true });
-  writeFileSync(
-    join(src, "compose.yml"),
-    `services:
-  db:
-    image: cilo-test/busybox:latest
-    command: ["sh", "-c", "sleep 3600 & wait"]
-    volumes: ["data:/data"]
-volumes:
-  data: {}
-`,
-  );
+  writeFileSync(join(src, "compose.yml"), ONE_VOLUME_COMPOSE);
   writeFileSync(
     join(src, "seeded.yaml"),
     `version: 1
