@@ -155,6 +155,10 @@ test("ensure: created once from the template (idempotent), dropped WITH (FORCE);
   assert.not.ok(fake.databases.has("cilo_b"));
   assert.equal(await dropEnvDatabases(ctx, [server], dbs), []);
   assert.not.ok(fake.databases.has("cilo_a"));
+  // A record edited by hand to name another database is left alone (and returned for a warning).
+  const edited = { ...dbs[0]!, name: "postgres" };
+  assert.equal(await dropEnvDatabases(ctx, [server], [edited]), [edited]);
+  assert.ok(fake.databases.has("postgres"));
 });
 
 test("a server still starting (psql exit 2) is retried; an SQL error is not", async () => {

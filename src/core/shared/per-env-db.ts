@@ -247,12 +247,18 @@ export async function ensureEnvDatabases(
 /**
  * Drops the env's databases (destroy): `DROP DATABASE … WITH (FORCE)` on PostgreSQL 13 and later,
  * else its connections are ended first. A server that is gone took the databases with it; one
- * that is stopped cannot drop them: the databases left are returned (the caller warns).
+ * that is stopped cannot drop them, nor is a record with a name cilo would not make: the databases
+ * left are returned (the caller warns).
  */
 export async function dropEnvDatabases(ctx: CiloContext, containers: ContainerState[], databases: EnvDatabase[]): Promise<EnvDatabase[]> {
   const provider = await ctx.provider();
   const left: EnvDatabase[] = [];
   for (const db of databases) {
+    // The record comes from state.json, which a hand can edit: only names cilo makes are dropped.
+    if (!DB_NAME.test(db.name) || !ROLE_NAME.test(db.user) || !db.name.startsWith("cilo_")) {
+      left.push(db);
+      continue;
+    }
     const container = containers.find((c) => c.labels[LABEL_SERVICE] === db.service && c.state === "running");
     if (!container) {
       if (containers.some((c) => c.labels[LABEL_SERVICE] === db.service)) left.push(db);
@@ -289,7 +295,7 @@ export async function dropDatabasesOf(ctx: CiloContext, rec: EnvRecord): Promise
     const left = await dropEnvDatabases(ctx, containers, databases);
     if (left.length > 0)
       ctx.log.warn(
-        `The database(s) ${left.map((d) => `${d.service}/${d.name}`).join(", ")} of ${rec.project}/${rec.name} were not dropped: their shared server is stopped`,
+        `The database(s) ${left.map((d) => `${d.service}/${d.name}`).join(", ")} of ${rec.project}/${rec.name} were not dropped: their shared server is stopped, or their record names a database cilo did not make`,
       );
   } catch (e) {
     ctx.log.warn(`Dropping the database(s) ${names} of ${rec.project}/${rec.name} failed: ${messageOf(e).split("\n")[0]}`);
