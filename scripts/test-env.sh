@@ -3,7 +3,8 @@
 #  1. installs what is missing (docker.io, docker-compose, dnsmasq-base, dnsutils, busybox-static, git);
 #  2. starts dockerd when no engine answers;
 #  3. builds the offline test images cilo-test/busybox:latest and, from Debian's caddy package,
-#     the gateway image cilo-test/caddy:latest (no registry is needed).
+#     the gateway image cilo-test/caddy:latest (no registry is needed), and from Debian's
+#     postgresql package cilo-test/postgres:latest (scripts/test-postgres-image.sh).
 # Needs root for steps 1-2 when something is missing. Exit status is non-zero when the engine
 # cannot be made to answer, so CI fails instead of skipping.
 set -euo pipefail
@@ -28,6 +29,7 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [ -x /usr/bin/caddy ] || need+=(caddy)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v mkfs.xfs >/dev/null 2>&1 || need+=(xfsprogs) # snapshot-reflink.test.ts: an XFS (reflink) loop mount
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql) # shared-db.test.ts: cilo-test/postgres
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     log "missing packages: ${need[*]}; run this script as root (or: sudo apt-get install -y ${need[*]})"
@@ -118,6 +120,7 @@ if [ "$have_rev" != "$GATEWAY_IMAGE_REVISION" ]; then
     --change "LABEL cilo.test.image.revision=$GATEWAY_IMAGE_REVISION" \
     - "$GATEWAY_IMAGE" >/dev/null
 fi
+bash "$(dirname "$0")/test-postgres-image.sh"
 # Deno for the tests that run cilo under Deno (test/deno/); the demo (CILO_NO_DENO=1) needs none.
 deno_version="no deno"
 if [ "${CILO_NO_DENO:-}" != "1" ]; then

@@ -131,6 +131,10 @@ export const ERROR_CODES = {
   E_HOST_NOT_FOUND: { exit: "usage", doc: "no host of that name is recorded (cilo host list)" },
   E_HOST_IN_USE: { exit: "failure", doc: "envs run on the host: destroy them before cilo host rm" },
   E_HOST_UNREACHABLE: { exit: "prerequisite", doc: "a host's engine or compose does not answer; the message names the host and the check" },
+  // Per-env databases on a shared server (docs/data.md).
+  E_DB_ENGINE: { exit: "usage", doc: "per_env: database is asked of a service that is not PostgreSQL (the only engine supported)" },
+  E_DB_TEMPLATE_MISSING: { exit: "usage", doc: "the template database of a per-env database does not exist on the shared server" },
+  E_DB_FAILED: { exit: "failure", doc: "creating or dropping an env's database on the shared server failed" },
 
   E_INTERNAL: { exit: "failure", doc: "a bug or a broken install of cilo" },
 } as const satisfies Record<`E_${string}`, { exit: ExitClass; doc: string }>;

@@ -21,6 +21,10 @@ export const LABEL_SHARED = "cilo.shared";
 export const LABEL_INGRESS = "cilo.ingress";
 export const LABEL_HOSTNAMES = "cilo.hostnames";
 export const LABEL_SHARE = "cilo.share";
+/** `cilo.share.per_env: database` (+ `cilo.share.template`, `cilo.share.engine`): one database per env on the shared server (docs/data.md). */
+export const LABEL_SHARE_PER_ENV = "cilo.share.per_env";
+export const LABEL_SHARE_TEMPLATE = "cilo.share.template";
+export const LABEL_SHARE_ENGINE = "cilo.share.engine";
 /** The container port the gateway sends a service's HTTP to (docs/routing.md). */
 export const LABEL_PORT = "cilo.port";
 /** The container ports of a service that get a host TCP forward: `5432,6379`, `true` (all), `false` (none). */

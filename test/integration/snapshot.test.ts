@@ -23,6 +23,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
+import { ONE_VOLUME_COMPOSE } from "../helpers/volume-project.ts";
 
 const rand = Math.random().toString(36).slice(2, 7);
 const project = `snap-${rand}`;
@@ -32,15 +33,6 @@ const src = join(work, project);
 /** Size of the big file written into A's volume; the acceptance run sets CILO_TEST_SNAPSHOT_MB=1024 (about 12 min on 2 loaded cores). */
 const MB = Number(process.env["CILO_TEST_SNAPSHOT_MB"] ?? 256);
 const env = { CILO_HELPER_IMAGE: "cilo-test/busybox:latest" };
-
-const compose = `services:
-  db:
-    image: cilo-test/busybox:latest
-    command: ["sh", "-c", "echo started >> /data/boot.log; sleep 3600 & wait"]
-    volumes: ["data:/data"]
-volumes:
-  data: {}
-`;
 
 function run(args: string[], extra: Record<string, string> = {}) {
   return cilo(args, { home, cwd: src, env: { ...env, ...extra } });
@@ -82,7 +74,7 @@ let bigSum = "";
 
 test.before(async () => {
   mkdirSync(src, { recursive: true });
-  writeFileSync(join(src, "docker-compose.yml"), compose);
+  writeFileSync(join(src, "docker-compose.yml"), ONE_VOLUME_COMPOSE);
   ok(["init", "--dns-port", String(await freePort())]);
 });
 

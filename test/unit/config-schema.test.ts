@@ -88,6 +88,10 @@ const refused: [string, string][] = [
   ["env_files: [1]", "env_files"],
   ["profiles: {a: 1}", "profiles"],
   ["shared: db", "shared"],
+  ["shared: {db: {per_env: schema, template: app}}", "shared.db.per_env"],
+  ["shared: {db: {per_env: database, template: 3}}", "shared.db.template"],
+  ["shared: {db: {per_env: database, templat: app}}", "shared.db"],
+  ["shared: {db: [1]}", "shared.db"],
   ["ingress: [web]", "ingress"],
   ["dns_suffix: com", "dns_suffix"],
   ["dns_suffix: a..test", "dns_suffix"],
@@ -116,6 +120,14 @@ test("default_environment is retired: one warning per file, the key dropped, the
     /^cilo: warning: In .*config\.yml, "default_environment" is no longer read: cilo never used it and ignores it; name the env on the command line/,
   );
   assert.not.ok(check({ project: "demo", default_environment: "dev" }));
+});
+
+test("shared as a mapping: per_env: database with a template, accepted by cilo and the schema", async () => {
+  const text = "shared:\n  db: {per_env: database, template: app_template}\n  cache: true\n";
+  const r = await load(text);
+  assert.is(r.error, undefined);
+  assert.equal(r.config, { shared: { db: { per_env: "database", template: "app_template" }, cache: true } });
+  assert.ok(check(parse(text)), JSON.stringify(check.errors));
 });
 
 test("cilo.jsonc with $schema: accepted by cilo and the schema", async () => {

@@ -14,6 +14,20 @@ export function serviceLabelsOf(model: Record<string, unknown>, service: string)
   return isMapping(definition) ? labelMap(definition["labels"], `service "${service}"`) : {};
 }
 
+/** A service's `environment` as a mapping, whether the model lists it (`["A=b"]`) or maps it. */
+export function serviceEnvironmentOf(model: Record<string, unknown>, service: string): Record<string, string> {
+  const services = model["services"];
+  const definition = isMapping(services) ? services[service] : undefined;
+  return isMapping(definition) ? labelMap(definition["environment"], `service "${service}" environment`) : {};
+}
+
+/** Adds variables to a service's `environment`, in the form (list or mapping) it has. */
+export function addEnvironment(service: Mapping, vars: Record<string, string>): void {
+  const environment = service["environment"];
+  if (Array.isArray(environment)) service["environment"] = [...environment, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)];
+  else service["environment"] = { ...(isMapping(environment) ? environment : {}), ...vars };
+}
+
 export function labelMap(labels: unknown, where: string): Record<string, string> {
   if (labels === undefined || labels === null) return {};
   const out: Record<string, string> = {};

@@ -2,7 +2,7 @@ import { CiloError, ExitCode } from "../errors.ts";
 import { DEFAULT_CA_MOUNT, envLabels, LABEL_CA, LABEL_SERVICE, type HomeRef } from "../labels.ts";
 import { readdressNetworks } from "./readdress-networks.ts";
 import { stringifyComposeYaml } from "./compose-yaml.ts";
-import { invalid, isMapping, labelMap, mappingOf, type Mapping } from "./model-shape.ts";
+import { addEnvironment, invalid, isMapping, labelMap, mappingOf, type Mapping } from "./model-shape.ts";
 
 export { serviceLabelsOf } from "./model-shape.ts";
 
@@ -43,6 +43,8 @@ export interface TransformInput {
    * is left without effect.
    */
   caCert?: string;
+  /** Variables every service of the env gets in its `environment` (e.g. `CILO_DB_*` of per-env databases). */
+  environment?: Record<string, string>;
 }
 
 export interface TransformResult {
@@ -96,6 +98,7 @@ export function transformCompose(input: TransformInput): TransformResult {
     }
     transformService(name, service, scope.labels);
     if (input.caCert !== undefined) mountCa(name, service, input.caCert);
+    if (input.environment && Object.keys(input.environment).length > 0) addEnvironment(service, input.environment);
     dropReferences(name, service, shared);
     joinExtraNetworks(service, Object.keys(extra));
   }
@@ -271,9 +274,7 @@ function mountCa(name: string, service: Mapping, hostPath: string): void {
     throw invalid(`service "${name}"`, `the CA certificate path ${JSON.stringify(hostPath)} cannot be mounted (it has ":" or control characters)`);
   const volumes = Array.isArray(service["volumes"]) ? service["volumes"] : [];
   service["volumes"] = [...volumes, `${hostPath}:${target}:ro`];
-  const environment = service["environment"];
-  if (Array.isArray(environment)) service["environment"] = [...environment, `CILO_CA_CERT=${target}`];
-  else service["environment"] = { ...(environment && typeof environment === "object" ? environment : {}), CILO_CA_CERT: target };
+  addEnvironment(service, { CILO_CA_CERT: target });
 }
 
 /** Whether a service's `network_mode` stays; refuses the modes that would leave the env. */

@@ -26,10 +26,29 @@ export interface ProjectConfig {
   hostnames?: Record<string, string[]>;
   clone?: { mode?: "copy" | "reflink" | "worktree"; include?: string[]; exclude?: string[]; respect_gitignore?: boolean };
   env?: { render?: RenderEntry[] };
-  /** Services shared across this project's envs. */
-  shared?: string[];
+  /**
+   * Services shared across this project's envs: a list of names, or a mapping of name to `true` or
+   * to {@link SharedServiceConfig} (one database per env on the shared server, docs/data.md).
+   */
+  shared?: string[] | Record<string, true | SharedServiceConfig>;
   /** A snapshot (`cilo snapshot create`) whose volumes every new env's start as copies of. */
   seed?: string;
+}
+
+/** `shared: { <service>: { per_env: database, template: <name> } }`: each env its own database on the one server. */
+export interface SharedServiceConfig {
+  per_env?: "database";
+  /** The database every env's is created from (`CREATE DATABASE … TEMPLATE`). */
+  template?: string;
+  /** The server's engine; only `postgresql` is supported (the default). */
+  engine?: string;
+}
+
+/** The names of the services the config's `shared` lists (either form). */
+export function sharedConfigNames(config: ProjectConfig): string[] {
+  const shared = config.shared;
+  if (shared === undefined) return [];
+  return Array.isArray(shared) ? shared : Object.keys(shared);
 }
 
 /**
@@ -37,7 +56,7 @@ export interface ProjectConfig {
  * docs/config.md say; test/unit/config-schema.test.ts compares them). The type makes a key added to
  * {@link ProjectConfig} without an entry here (or the reverse) a compile error.
  */
-const KEY_KINDS: Record<keyof ProjectConfig, "string" | "string list" | "mapping"> = {
+const KEY_KINDS: Record<keyof ProjectConfig, "string" | "string list" | "mapping" | "string list or mapping"> = {
   project: "string",
   compose_files: "string list",
   env_files: "string list",
@@ -47,7 +66,7 @@ const KEY_KINDS: Record<keyof ProjectConfig, "string" | "string list" | "mapping
   hostnames: "mapping",
   clone: "mapping",
   env: "mapping",
-  shared: "string list",
+  shared: "string list or mapping",
   seed: "string",
 };
 export const CONFIG_KEYS = Object.keys(KEY_KINDS) as (keyof ProjectConfig)[];
@@ -154,6 +173,21 @@ function checkConfig(doc: Record<string, unknown>, file: string, log: { warn(mes
         const ok = typeof r === "string" || (typeof r === "object" && r !== null && typeof (r as any).file === "string");
         if (!ok) throw bad("env.render", 'a list of paths or {file: "...", tokens: true} entries');
       }
+    }
+  }
+  const shared = doc["shared"];
+  if (Array.isArray(shared)) strList("shared");
+  else if (shared !== undefined) {
+    if (typeof shared !== "object" || shared === null) throw bad("shared", "a list of service names or a mapping of service to its sharing");
+    for (const [svc, how] of Object.entries(shared)) {
+      if (how === true) continue;
+      if (typeof how !== "object" || how === null || Array.isArray(how))
+        throw bad(`shared.${svc}`, "true or a mapping such as {per_env: database, template: <database>}");
+      for (const k of Object.keys(how))
+        if (!["per_env", "template", "engine"].includes(k)) throw bad(`shared.${svc}`, `a mapping of per_env, template and engine (not ${JSON.stringify(k)})`);
+      const h = how as Record<string, unknown>;
+      if (h["per_env"] !== undefined && h["per_env"] !== "database") throw bad(`shared.${svc}.per_env`, '"database"');
+      for (const k of ["template", "engine"]) if (h[k] !== undefined && typeof h[k] !== "string") throw bad(`shared.${svc}.${k}`, "a string");
     }
   }
   const clone = doc["clone"];

@@ -10,6 +10,7 @@ import { envKey, type EnvRecord } from "../state/schema.ts";
 import { qualifiedEnv } from "../names.ts";
 import { readState, withState } from "../state/store.ts";
 import { releaseShared } from "../shared/shared-instance.ts";
+import { dropDatabasesOf } from "../shared/per-env-db.ts";
 import { guardDependants } from "../shared/shared-networks.ts";
 import { ownWorkspace, planWorkspaceRemoval, removePlannedWorkspace, type DestroyNotice, type WorkspacePlan } from "./destroy-workspace.ts";
 import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
@@ -61,6 +62,8 @@ export async function destroyEnv(ctx: CiloContext, opts: DestroyEnvOptions): Pro
   });
   if (!rec) return undefined;
   await removeEnvResources(ctx, rec, { ...opts, ...(plan ? { workspace: plan } : {}) });
+  // Its apps are gone, so the env's databases on the shared servers have no users of its own left.
+  await dropDatabasesOf(ctx, rec);
   if (before.shared?.[rec.project]) await releaseShared(ctx, rec.project, rec.name);
   failpoint(ctx.env, "destroy:resources-removed");
   await withState(ctx, (state) => {

@@ -61,6 +61,8 @@ export interface RenderOptions {
   joinNetworks?: string[];
   /** This home's CA certificate on the host, for services labelled `cilo.ca`. */
   caCert?: string;
+  /** Variables every service of the env gets (`CILO_DB_*` of its per-env databases). */
+  environment?: Record<string, string>;
 }
 
 export interface RenderedEnv extends ResolvedEnvModel {
@@ -88,6 +90,7 @@ export function writeEnvCompose(rec: EnvRecord, home: HomeRef, resolved: Resolve
     ...(opts.joinNetworks && opts.joinNetworks.length > 0 ? { joinNetworks: opts.joinNetworks } : {}),
     networkSubnets: rec.extra_subnets ?? {},
     ...(opts.caCert !== undefined ? { caCert: opts.caCert } : {}),
+    ...(opts.environment ? { environment: opts.environment } : {}),
   });
   const path = renderedComposePath(rec);
   mkdirSync(join(rec.workspace, ".cilo"), { recursive: true });

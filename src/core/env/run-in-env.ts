@@ -18,6 +18,7 @@ import { findOrNameEnv, lookupEnv } from "../state/find-env.ts";
 import { upEnv } from "./up-env.ts";
 import { baseUrl, localGateway } from "./urls.ts";
 import { forwardEnvironment } from "../forward/ports.ts";
+import { databaseEnvironment } from "../shared/per-env-db.ts";
 import { hostCaEnvironment } from "../gateway/ca-env.ts";
 import type { RunResult } from "./views.ts";
 
@@ -122,7 +123,7 @@ async function prepareRun(ctx: CiloContext, opts: RunInEnvOptions): Promise<{ re
   };
 }
 
-/** The variables cilo gives commands that run for an env: `CILO_ENV`, `CILO_PROJECT`, `CILO_WORKSPACE`, `CILO_BASE_URL`, `CILO_DNS_*`, `CILO_ADDR_*` (TCP forwards). */
+/** The variables cilo gives commands that run for an env: `CILO_ENV`, `CILO_PROJECT`, `CILO_WORKSPACE`, `CILO_BASE_URL`, `CILO_DNS_*`, `CILO_ADDR_*` (TCP forwards), `CILO_DB_*` (per-env databases). */
 export function ciloEnvironment(rec: EnvRecord, config: StateConfig, viaGateway = false): Record<string, string> {
   const suffix = rec.dns_suffix ?? config.dns_suffix;
   return {
@@ -132,6 +133,8 @@ export function ciloEnvironment(rec: EnvRecord, config: StateConfig, viaGateway 
     CILO_BASE_URL: baseUrl(rec.project, rec.name, suffix, config, viaGateway),
     ...ciloDnsEnvironment(config, suffix),
     ...forwardEnvironment(rec),
+    // Its per-env databases, at the shared server's address (the service name answers only inside the env).
+    ...databaseEnvironment(rec.databases ?? [], (service) => rec.services.find((s) => s.name === service)?.ip),
   };
 }
 

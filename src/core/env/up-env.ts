@@ -11,10 +11,11 @@ import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
 import { stateSubnets } from "../network/used-subnets.ts";
 import type { CiloContext } from "../context/context.ts";
-import { envKey, type EnvRecord } from "../state/schema.ts";
+import { envKey, type EnvDatabase, type EnvRecord } from "../state/schema.ts";
 import { homeRef, readState, withState } from "../state/store.ts";
 import { acquireShared, releaseShared, sharedServiceNames } from "../shared/shared-instance.ts";
 import { joinedNetworks, resolveSharedNetworks } from "../shared/shared-networks.ts";
+import { databaseEnvironment, ensureEnvDatabases, perEnvDatabaseSpecs } from "../shared/per-env-db.ts";
 import type { ContainerState, RuntimeProvider } from "../runtime/provider.ts";
 import type { RunResult } from "../proc/run.ts";
 import { containerCaCert } from "../gateway/ca-env.ts";
@@ -84,25 +85,38 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
   const key = envKey(rec.project, rec.name);
   /** Set once this up changes something in Docker; a failure before that is a pre-flight failure. */
   let started = false;
+  /** Set while the env's databases are made: their failure undoes this up's shared use and record. */
+  let undoShared = false;
+  let sharedNames: string[] = [];
+  let databases: EnvDatabase[] = [];
   let done: EnvRecord;
   try {
     rec = await ensureFreeSubnet(ctx, rec);
     rec = await ensureExtraSubnets(ctx, rec, resolved.model);
-    const sharedNames = sharedServiceNames(resolved.model, resolved.config, {
+    sharedNames = sharedServiceNames(resolved.model, resolved.config, {
       ...(opts.share ? { share: opts.share } : {}),
       ...(opts.isolate ? { isolate: opts.isolate } : {}),
     });
+    const dbSpecs = perEnvDatabaseSpecs(resolved.model, resolved.config, sharedNames);
     const joinNetworks = joinedNetworks(readState(ctx), rec);
     const dropped = (rec.shared_services ?? []).filter((s) => !sharedNames.includes(s));
     if (dropped.length > 0 || sharedNames.length > 0) started = true;
     if (dropped.length > 0) await releaseShared(ctx, rec.project, rec.name, dropped);
     let shared: { network: string; containers: ContainerState[] } | undefined;
     if (sharedNames.length > 0) shared = await acquireShared(ctx, rec, resolved.model, sharedNames);
+    if (shared && dbSpecs.length > 0) {
+      // Before the env's own services start, so they find their database. A failure here (a
+      // template that does not exist) changed nothing of the env: it is undone like a pre-flight one.
+      undoShared = dropped.length === 0;
+      databases = await ensureEnvDatabases(ctx, shared.containers, dbSpecs, rec.name, opts.timeoutMs ?? 120_000);
+      undoShared = false;
+    }
     const caCert = containerCaCert(ctx, home!.id, resolved.model);
     const renderOpts = {
       ...(shared ? { shared: { services: sharedNames, network: shared.network } } : {}),
       joinNetworks,
       ...(caCert !== undefined ? { caCert } : {}),
+      ...(databases.length > 0 ? { environment: databaseEnvironment(databases) } : {}),
     };
     let rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
     const services = serviceRecordsFromModel({ services: { ...(resolved.model["services"] as object) } }, resolved.config)
@@ -164,6 +178,9 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
       cur.services = merged;
       if (sharedNames.length > 0) cur.shared_services = sharedNames;
       else delete cur.shared_services;
+      // Kept until destroy drops them, also when a later up no longer asks for one.
+      const dbs = [...(cur.databases ?? []).filter((d) => !databases.some((n) => n.service === d.service)), ...databases];
+      if (dbs.length > 0) cur.databases = dbs.sort((a, b) => (a.service < b.service ? -1 : 1));
       cur.updated_at = now;
       cur.last_used_at = now;
       state.compose = { command: cli.command, version: cli.version };
@@ -174,6 +191,12 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
     await refreshDns(ctx);
   } catch (e) {
     if (!started && before) {
+      await restoreAfterPreflight(ctx, before, process.pid).catch(() => {});
+      throw e;
+    }
+    if (undoShared && before) {
+      const fresh = sharedNames.filter((s) => !(before!.shared_services ?? []).includes(s));
+      if (fresh.length > 0) await releaseShared(ctx, rec.project, rec.name, fresh).catch(() => {});
       await restoreAfterPreflight(ctx, before, process.pid).catch(() => {});
       throw e;
     }

@@ -4,12 +4,12 @@ import { join } from "node:path";
 import { CiloError, ExitCode, usageError } from "../errors.ts";
 import { composeFailure, type ComposeTarget } from "../compose/compose-cli.ts";
 import { transformSharedCompose } from "../compose/transform.ts";
-import type { ProjectConfig } from "../config/project-config.ts";
+import { sharedConfigNames, type ProjectConfig } from "../config/project-config.ts";
 import { spawnDetachedCilo } from "../proc/spawn-cilo.ts";
 import { waitForServices } from "../runtime/wait-services.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { lockTimeoutMs, withFileLock } from "../fs/file-lock.ts";
-import { LABEL_PROJECT, LABEL_SERVICE, LABEL_SHARE, sharedDockerName, sharedLabels } from "../labels.ts";
+import { LABEL_PROJECT, LABEL_SERVICE, LABEL_SHARE, LABEL_SHARE_PER_ENV, sharedDockerName, sharedLabels } from "../labels.ts";
 import { envContainers, sharedContainers, sharedNetworksAndVolumes, sharedSelectorLabels } from "../runtime/env-resources.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
@@ -43,12 +43,13 @@ export interface SharingChoice {
 }
 
 /**
- * Which services of a project run shared (SPEC §8): those labelled `cilo.share: "true"`, listed
- * in the config's `shared`, or named with `--share`; `--isolate` gives an env its own copy.
+ * Which services of a project run shared (SPEC §8): those labelled `cilo.share: "true"` (or
+ * `cilo.share.per_env`), listed in the config's `shared`, or named with `--share`; `--isolate` gives an env its own copy.
  */
 export function sharedServiceNames(model: Record<string, unknown>, config: ProjectConfig, choice: SharingChoice = {}): string[] {
   const services = Object.keys((model["services"] ?? {}) as Record<string, unknown>);
-  for (const name of [...(choice.share ?? []), ...(choice.isolate ?? []), ...(config.shared ?? [])]) {
+  const listed = sharedConfigNames(config);
+  for (const name of [...(choice.share ?? []), ...(choice.isolate ?? []), ...listed]) {
     if (!services.includes(name)) {
       throw usageError(
         `"${name}" is not a service of this project (services: ${services.sort().join(", ")})`,
@@ -59,7 +60,11 @@ export function sharedServiceNames(model: Record<string, unknown>, config: Proje
   const isolate = new Set(choice.isolate ?? []);
   return services
     .filter(
-      (s) => /^(true|1|yes)$/i.test(serviceLabelsOf(model, s)[LABEL_SHARE] ?? "") || (config.shared ?? []).includes(s) || (choice.share ?? []).includes(s),
+      (s) =>
+        /^(true|1|yes)$/i.test(serviceLabelsOf(model, s)[LABEL_SHARE] ?? "") ||
+        serviceLabelsOf(model, s)[LABEL_SHARE_PER_ENV] !== undefined ||
+        listed.includes(s) ||
+        (choice.share ?? []).includes(s),
     )
     .filter((s) => !isolate.has(s))
     .sort();

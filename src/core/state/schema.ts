@@ -148,6 +148,21 @@ export interface EnvRecord {
   forwards?: ForwardRecord[];
   /** The host (`cilo host add`, a key of `State.hosts`) the env runs on; absent: the local engine. */
   host?: string;
+  /** Its own databases on shared servers (`per_env: database`, docs/data.md), dropped by destroy. */
+  databases?: EnvDatabase[];
+}
+
+/** An env's database on a shared PostgreSQL server. */
+export interface EnvDatabase {
+  /** The shared service that serves it. */
+  service: string;
+  /** `cilo_<env>` */
+  name: string;
+  template: string;
+  /** The role cilo's psql connects as. */
+  user: string;
+  /** How the env's services reach it (`postgresql://<user>[:<password>]@<service>:5432/<name>`). */
+  url: string;
 }
 
 /**
