@@ -279,23 +279,26 @@ function facts(state: State, containers: ReconcileFacts["docker"] extends infer 
   };
 }
 
+/** The containers the doctor tests judge: env shop/a's web, this home's gateway. */
+const ENV_LABELS = { "cilo.managed": "true", "cilo.home": "testhome", "cilo.project": "shop", "cilo.env": "a" };
+const webC: ContainerState = {
+  id: "c1",
+  name: "cilo_testhome_shop_a_web_1",
+  labels: { ...ENV_LABELS, "cilo.service": "web" },
+  state: "running",
+  ips: { cilo_testhome_shop_a: "10.224.1.3" },
+};
+const gw: ContainerState = {
+  id: "g1",
+  name: "cilo_testhome_gateway",
+  labels: { "cilo.managed": "true", "cilo.home": "testhome", "cilo.gateway": "true" },
+  state: "running",
+  ips: {},
+};
+
 test("doctor: a missing gateway while envs run is found; this home's gateway is never an orphan", () => {
   const s = stateOf(env("shop", "a", { services: [] }));
   s.envs["shop/a"]!.services = [{ name: "web", ip: "10.224.1.3" }];
-  const webC = {
-    id: "c1",
-    name: "cilo_testhome_shop_a_web_1",
-    labels: { "cilo.managed": "true", "cilo.home": "testhome", "cilo.project": "shop", "cilo.env": "a", "cilo.service": "web" },
-    state: "running",
-    ips: { cilo_testhome_shop_a: "10.224.1.3" },
-  };
-  const gw = {
-    id: "g1",
-    name: "cilo_testhome_gateway",
-    labels: { "cilo.managed": "true", "cilo.home": "testhome", "cilo.gateway": "true" },
-    state: "running",
-    ips: {},
-  };
   const ids = (f: ReconcileFacts) => diagnose(f).map((x) => x.id);
   assert.equal(ids(facts(s, [webC])), ["gateway-missing"]);
   assert.equal(ids(facts(s, [webC, { ...gw, state: "exited" }])), ["gateway-missing"]);
@@ -310,22 +313,13 @@ test("doctor: a running env's TCP forward container removed or stopped is forwar
   const s = stateOf(env("shop", "a", { services: [] }));
   s.envs["shop/a"]!.services = [{ name: "web", ip: "10.224.1.3" }];
   s.envs["shop/a"]!.forwards = [{ service: "db", port: 5432, address: "127.0.0.1", host_port: 15001 }];
-  const labels = { "cilo.managed": "true", "cilo.home": "testhome", "cilo.project": "shop", "cilo.env": "a" };
-  const webC = {
-    id: "c1",
-    name: "cilo_testhome_shop_a_web_1",
-    labels: { ...labels, "cilo.service": "web" },
-    state: "running",
-    ips: { cilo_testhome_shop_a: "10.224.1.3" },
-  };
-  const gw = {
-    id: "g1",
-    name: "cilo_testhome_gateway",
-    labels: { "cilo.managed": "true", "cilo.home": "testhome", "cilo.gateway": "true" },
+  const fwd: ContainerState = {
+    id: "f1",
+    name: "cilo_testhome_shop_a_fwd_db_5432",
+    labels: { ...ENV_LABELS, "cilo.forward": "true" },
     state: "running",
     ips: {},
   };
-  const fwd = { id: "f1", name: "cilo_testhome_shop_a_fwd_db_5432", labels: { ...labels, "cilo.forward": "true" }, state: "running", ips: {} };
   const found = (cs: ContainerState[]) => diagnose(facts(s, cs));
   assert.equal(
     found([webC, gw, fwd]).map((x) => x.id),
