@@ -1,9 +1,16 @@
 // The gateway (issue 12) against going straight to the container's IP, in the same run, on the
-// local engine: requests/s and p50/p99 latency for 1 and 50 concurrent keep-alive connections
-// (a small Node client), and one config change (an env comes up) until its name answers, with the
-// requests that failed meanwhile on another env.
-//   node --import tsx bench/gateway.ts [--seconds 5]
-import { execFileSync, spawn } from "node:child_process";
+// local engine: requests/s and p50/p99 latency for 1 and 50 concurrent keep-alive connections,
+// and one config change (an env comes up) until its name answers, with the requests that failed
+// meanwhile on another env. Beside them, a plain Caddy (the same image, a minimal hand-written
+// config: one reverse_proxy, one process, published on the loopback the same way) proxying to the
+// same service: what any one-hop proxy costs on this machine, so that the ratio of cilo's gateway
+// to it is what cilo itself adds (docs/routing.md, "What the gateway costs").
+// The load comes from `wrk` when it is on PATH (apt-get install wrk), else from a small Node
+// client; `--client node` forces the latter. The Node client is client-bound: straight to the
+// container IP at 50 connections it made 1,898-3,312 req/s at 160-209 CPU-µs per request where
+// wrk made 8,366-8,572 at 27-28 (same minute), and it shares the two cores with what it measures.
+//   node --import tsx bench/gateway.ts [--seconds 5] [--client node]
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
@@ -16,6 +23,7 @@ const SECONDS = numberArg("--seconds", 5);
 const IMAGE = process.env["CILO_TEST_GATEWAY_IMAGE"] ?? "cilo-test/caddy:latest";
 const base = mkdtempSync(join(tmpdir(), "cilo-bench-gw-"));
 const project = `gwbench-${Math.random().toString(36).slice(2, 7)}`;
+const plainName = `${project}-plain-caddy`;
 const src = join(base, project);
 const home = join(base, "home");
 const env = { ...process.env, CILO_HOME: home, CILO_GATEWAY: "on", CILO_GATEWAY_IMAGE: IMAGE };
@@ -50,8 +58,40 @@ function get(agent: Agent, t: Target): Promise<boolean> {
   });
 }
 
+const WRK = !process.argv.includes("--client") && spawnSync("wrk", ["--version"]).error === undefined;
+
+/** wrk's latency figures (`412.00us`, `1.35ms`, `2.01s`) in ms. */
+function wrkMs(text: string, label: string): number {
+  const m = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s)\\s*$`, "m").exec(text);
+  if (!m) return Number.NaN;
+  return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
+}
+
+/** The same load with wrk: `conns` keep-alive connections (up to 2 threads) for `ms`. */
+function loadWrk(t: Target, conns: number, ms: number): Load {
+  const url = `http://${t.address.includes(":") ? `[${t.address}]` : t.address}:${t.port}/`;
+  const args = [
+    "-t",
+    String(Math.min(2, conns)),
+    "-c",
+    String(conns),
+    "-d",
+    `${Math.max(1, Math.round(ms / 1000))}s`,
+    "--latency",
+    "-H",
+    `Host: ${t.host}`,
+    url,
+  ];
+  const out = sh("wrk", args);
+  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? 0);
+  const total = num(/(\d+) requests in/);
+  const failed = num(/Non-2xx or 3xx responses: (\d+)/) + [...out.matchAll(/(?:connect|read|write|timeout) (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+  return { rps: num(/Requests\/sec:\s+([\d.]+)/), p50: wrkMs(out, "50%"), p99: wrkMs(out, "99%"), ok: total - failed, failed };
+}
+
 /** `conns` keep-alive connections, each sending its next request when the last one answered. */
 async function load(t: Target, conns: number, ms: number, until?: () => boolean): Promise<Load> {
+  if (WRK && !until) return loadWrk(t, conns, ms);
   const agent = new Agent({ keepAlive: true, maxSockets: conns });
   const lat: number[] = [];
   let failed = 0;
@@ -94,15 +134,73 @@ try {
     .trim()
     .split(" ")[0]!;
   const inner: Target = { ...gw, address: gwIp, port: 80 };
-  await load(gw, 4, 1000); // warm both paths
+  // A plain Caddy from the same image on env a's network, published on the loopback like the
+  // gateway, with the smallest config that proxies to the same service (its defaults otherwise).
+  const network = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs[`${project}/a`].docker_name as string;
+  const plainPort = await freePort();
+  writeFileSync(
+    join(base, "plain.json"),
+    JSON.stringify({
+      admin: { disabled: true },
+      apps: {
+        http: {
+          servers: {
+            p: { listen: [":80"], automatic_https: { disable: true }, routes: [{ handle: [{ handler: "reverse_proxy", upstreams: [{ dial: `${ip}:80` }] }] }] },
+          },
+        },
+      },
+    }),
+  );
+  sh("docker", [
+    "run",
+    "-d",
+    "--name",
+    plainName,
+    "--label",
+    `cilo.bench=${project}`,
+    "--network",
+    network,
+    "-p",
+    `127.0.0.1:${plainPort}:80`,
+    "-v",
+    `${join(base, "plain.json")}:/etc/caddy/plain.json:ro`,
+    IMAGE,
+    "caddy",
+    "run",
+    "--config",
+    "/etc/caddy/plain.json",
+  ]);
+  const plain: Target = { address: "127.0.0.1", port: plainPort, host: "web" };
+  console.log(`load client: ${WRK ? "wrk" : "node (bench/gateway.ts)"}`);
+  await load(gw, 4, 1000); // warm every path
   await load(direct, 4, 1000);
+  await load(plain, 4, 1000);
   for (const conns of [1, 50]) {
     const d = await load(direct, conns, SECONDS * 1000);
     const g = await load(gw, conns, SECONDS * 1000);
+    const p = await load(plain, conns, SECONDS * 1000);
     const i = await load(inner, conns, SECONDS * 1000);
     console.log(`${conns} conn: gateway at its container IP (no port publishing) ${i.rps.toFixed(0)} req/s p50 ${i.p50.toFixed(2)} ms`);
     console.log(
+      `${conns} conn: plain Caddy (one hop, minimal config) ${p.rps.toFixed(0)} req/s p50 ${p.p50.toFixed(2)} p99 ${p.p99.toFixed(2)} ms (${p.failed} failed)`,
+    );
+    console.log(
       `${conns} conn: direct ${d.rps.toFixed(0)} req/s p50 ${d.p50.toFixed(2)} p99 ${d.p99.toFixed(2)} ms (${d.failed} failed); gateway ${g.rps.toFixed(0)} req/s p50 ${g.p50.toFixed(2)} p99 ${g.p99.toFixed(2)} ms (${g.failed} failed)`,
+    );
+    const c = `${conns} conn${conns > 1 ? "s" : ""}`;
+    rows.push(
+      {
+        what: `req/s, ${c}, plain Caddy (one hop)`,
+        value: p.rps,
+        unit: "req/s",
+        versus: "straight to the container IP",
+        base: d.rps,
+        target: "report",
+        ok: true,
+      },
+      { what: `p50, ${c}, plain Caddy (one hop)`, value: p.p50, unit: "ms", versus: "straight to the container IP", base: d.p50, target: "report", ok: true },
+      { what: `req/s, ${c}, gateway`, value: g.rps, unit: "req/s", versus: "plain Caddy (one hop)", base: p.rps, target: "report", ok: true },
+      { what: `p50, ${c}, gateway`, value: g.p50, unit: "ms", versus: "plain Caddy (one hop)", base: p.p50, target: "report", ok: true },
     );
     rows.push(
       {
@@ -163,6 +261,8 @@ try {
     },
   );
 } finally {
+  // First: it is on env a's network, which destroy removes.
+  spawnSync("docker", ["rm", "-f", plainName], { stdio: "ignore" });
   for (const e of ["a", "b"]) {
     try {
       cilo("destroy", e, "--force");

@@ -240,6 +240,19 @@ test("re-up keeps the port; down releases it and removes the forward; up again t
   assert.is(await echo(base + 1, "back"), "env a\nback\n");
 });
 
+test("a forward container removed by hand is forward-missing in doctor; --fix restores it on the same port", async () => {
+  for (const id of forwardContainers("a")) execFileSync("docker", ["rm", "-f", id]);
+  assert.ok(await refused(base + 1), "nothing answers on a's port");
+  const found = JSON.parse(run(["doctor", "--json"]).stdout) as { findings: { id: string; message: string }[] };
+  const f = found.findings.find((x) => x.id === "forward-missing");
+  assert.ok(f, JSON.stringify(found.findings.map((x) => x.id)));
+  assert.match(f.message, `127.0.0.1:${base + 1} -> `);
+  ok(["doctor", "--fix"]);
+  assert.is(forwardContainers("a").length, 1);
+  assert.is(forwards("a")[0]?.host_port, base + 1);
+  assert.is(await echo(base + 1, "fixed"), "env a\nfixed\n");
+});
+
 test("destroy releases the port for the next env; adding a forward keeps another env's live connection", async () => {
   const live = await open(base + 2);
   live.socket.write("before\n");

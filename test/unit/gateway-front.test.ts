@@ -42,10 +42,10 @@ test("the back listens on the socket, not the port, and proxies without flush_in
   for (const p of proxies) assert.not.ok("flush_interval" in p, JSON.stringify(p));
 });
 
-test("the container starts the front, then runs the back as its main process", () => {
+test("the container starts the front, then runs the back as its main process, both on one Go scheduler thread", () => {
   const cmd = gatewayCommand();
   assert.equal(cmd.slice(0, 2), ["sh", "-c"]);
-  assert.match(cmd[2]!, new RegExp(`^caddy start --config ${GATEWAY_FRONT_PATH} .*&& exec caddy run --config /etc/caddy/cilo.json$`));
+  assert.match(cmd[2]!, new RegExp(`^export GOMAXPROCS=1; caddy start --config ${GATEWAY_FRONT_PATH} .*&& exec caddy run --config /etc/caddy/cilo.json$`));
 });
 
 test("in gateway routing, .test names answer the gateway's address: the engine's for tcp://, else the loopback", () => {

@@ -6,6 +6,7 @@ import { gatewayAliases, gatewayNeeded, gatewayNetworks, gatewayRoutes, gatewayU
 import { gatewaySettings, publishAddress } from "../../src/core/gateway/gateway.ts";
 import { diagnose } from "../../src/core/reconcile/diagnose.ts";
 import type { ReconcileFacts } from "../../src/core/reconcile/facts.ts";
+import type { ContainerState } from "../../src/core/runtime/provider.ts";
 import { emptyState, STATE_VERSION, type EnvRecord, type State } from "../../src/core/state/schema.ts";
 import { validateState } from "../../src/core/state/validate.ts";
 import { dnsEnvsFromState } from "../../src/core/dns/from-state.ts";
@@ -278,23 +279,26 @@ function facts(state: State, containers: ReconcileFacts["docker"] extends infer 
   };
 }
 
+/** The containers the doctor tests judge: env shop/a's web, this home's gateway. */
+const ENV_LABELS = { "cilo.managed": "true", "cilo.home": "testhome", "cilo.project": "shop", "cilo.env": "a" };
+const webC: ContainerState = {
+  id: "c1",
+  name: "cilo_testhome_shop_a_web_1",
+  labels: { ...ENV_LABELS, "cilo.service": "web" },
+  state: "running",
+  ips: { cilo_testhome_shop_a: "10.224.1.3" },
+};
+const gw: ContainerState = {
+  id: "g1",
+  name: "cilo_testhome_gateway",
+  labels: { "cilo.managed": "true", "cilo.home": "testhome", "cilo.gateway": "true" },
+  state: "running",
+  ips: {},
+};
+
 test("doctor: a missing gateway while envs run is found; this home's gateway is never an orphan", () => {
   const s = stateOf(env("shop", "a", { services: [] }));
   s.envs["shop/a"]!.services = [{ name: "web", ip: "10.224.1.3" }];
-  const webC = {
-    id: "c1",
-    name: "cilo_testhome_shop_a_web_1",
-    labels: { "cilo.managed": "true", "cilo.home": "testhome", "cilo.project": "shop", "cilo.env": "a", "cilo.service": "web" },
-    state: "running",
-    ips: { cilo_testhome_shop_a: "10.224.1.3" },
-  };
-  const gw = {
-    id: "g1",
-    name: "cilo_testhome_gateway",
-    labels: { "cilo.managed": "true", "cilo.home": "testhome", "cilo.gateway": "true" },
-    state: "running",
-    ips: {},
-  };
   const ids = (f: ReconcileFacts) => diagnose(f).map((x) => x.id);
   assert.equal(ids(facts(s, [webC])), ["gateway-missing"]);
   assert.equal(ids(facts(s, [webC, { ...gw, state: "exited" }])), ["gateway-missing"]);
@@ -304,5 +308,45 @@ test("doctor: a missing gateway while envs run is found; this home's gateway is 
   s.envs["shop/a"]!.services = [{ name: "web", state: "stopped" }];
   assert.equal(ids(facts(s, [gw])), ["gateway-unneeded"]);
 });
+
+test("doctor: a running env's TCP forward container removed or stopped is forward-missing; a stopped env's is not judged", () => {
+  const s = stateOf(env("shop", "a", { services: [] }));
+  s.envs["shop/a"]!.services = [{ name: "web", ip: "10.224.1.3" }];
+  s.envs["shop/a"]!.forwards = [{ service: "db", port: 5432, address: "127.0.0.1", host_port: 15001 }];
+  const fwd: ContainerState = {
+    id: "f1",
+    name: "cilo_testhome_shop_a_fwd_db_5432",
+    labels: { ...ENV_LABELS, "cilo.forward": "true" },
+    state: "running",
+    ips: {},
+  };
+  const found = (cs: ContainerState[]) => diagnose(facts(s, cs));
+  assert.equal(
+    found([webC, gw, fwd]).map((x) => x.id),
+    [],
+  );
+  const missing = found([webC, gw]);
+  assert.equal(
+    missing.map((x) => x.id),
+    ["forward-missing"],
+  );
+  assert.match(missing[0]!.message, "127.0.0.1:15001 -> db:5432 of shop/a is not running");
+  assert.equal(missing[0]!.target, { kind: "env", project: "shop", env: "a" });
+  assert.equal(
+    found([webC, gw, { ...fwd, state: "exited" }]).map((x) => x.id),
+    ["forward-missing"],
+  );
+  assert.equal(ids({ ...facts(s, [webC, gw]), gatewayEnabled: false }), []);
+  s.envs["shop/a"]!.status = "stopped";
+  s.envs["shop/a"]!.services = [{ name: "web", state: "stopped" }];
+  assert.not.ok(
+    found([]).some((x) => x.id === "forward-missing"),
+    "a stopped env holds its ports but needs no forward",
+  );
+});
+
+function ids(f: ReconcileFacts): string[] {
+  return diagnose(f).map((x) => x.id);
+}
 
 test.run();

@@ -12,6 +12,7 @@ import {
   legacyEnvDockerName,
 } from "../labels.ts";
 import { gatewayNeeded, gatewayRoutes } from "../gateway/render.ts";
+import { forwardContainerName } from "../forward/forwarder.ts";
 import { LOCK_STALE_MS } from "../fs/file-lock.ts";
 import { mergeRuntime } from "../env/services.ts";
 import { envKey, STATE_VERSION, type EnvRecord, type OperationMarker, type State } from "../state/schema.ts";
@@ -94,6 +95,29 @@ export function diagnose(facts: ReconcileFacts): Finding[] {
   out.push(...sharedFindings(state, facts));
   if (facts.dns) out.push(...dnsFindings(facts.dns, state));
   out.push(...gatewayFindings(state, facts));
+  out.push(...forwardFindings(state, facts));
+  return out;
+}
+
+/** A running env's TCP forwards (its state record) each with a running forward container. */
+function forwardFindings(state: State, facts: ReconcileFacts): Finding[] {
+  if (facts.docker.kind !== "ok" || !facts.gatewayEnabled) return [];
+  const running = new Set(facts.docker.containers.filter((c) => c.state === "running" && c.labels[LABEL_HOME] === state.home_id).map((c) => c.name));
+  const out: Finding[] = [];
+  for (const rec of sortedEnvs(state)) {
+    if (rec.status !== "running") continue;
+    const gone = (rec.forwards ?? []).filter((f) => !running.has(forwardContainerName(rec, f)));
+    if (gone.length === 0) continue;
+    const list = gone.map((f) => `${f.address}:${f.host_port} -> ${f.service}:${f.port}`).join(", ");
+    out.push(
+      finding(
+        "forward-missing",
+        { kind: "env", project: rec.project, env: rec.name },
+        `The TCP forward${gone.length > 1 ? "s" : ""} ${list} of ${envKey(rec.project, rec.name)} ${gone.length > 1 ? "are" : "is"} not running`,
+        "recreate the env's forwards on the same host ports",
+      ),
+    );
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@ import { DNS_FINDINGS } from "./dns.ts";
 import { DOCKER_FINDINGS } from "./docker.ts";
 import { ENV_FINDINGS } from "./envs.ts";
 import { GATEWAY_FINDINGS } from "./gateway.ts";
+import { FORWARD_FINDINGS } from "./forward.ts";
 import { HOME_FILE_FINDINGS } from "./home-files.ts";
 import { PREREQUISITE_FINDINGS } from "./prerequisites.ts";
 import { SHARED_FINDINGS } from "./shared.ts";
@@ -23,6 +24,7 @@ export const FINDINGS = {
   ...SHARED_FINDINGS,
   ...DNS_FINDINGS,
   ...GATEWAY_FINDINGS,
+  ...FORWARD_FINDINGS,
 };
 
 /** The target kind findings with id `I` are about. */
