@@ -16,9 +16,14 @@ export function buildCli(ctx: CiloContext): Cli {
     async run(argv: string[]): Promise<number> {
       const cli: CAC = cac("cilo");
       let result: Promise<number> | number | undefined;
-      registerCommands(ctx, cli, (p) => {
-        result = p;
-      });
+      registerCommands(
+        ctx,
+        cli,
+        (p) => {
+          result = p;
+        },
+        argv[0],
+      );
       cli.help((sections) => {
         for (const s of sections) if (s.title === "Options") s.body = withoutNegatedDefaults(s.body);
         // The whole-program help (no command matched) ends with exit codes, environment and docs.

@@ -7,7 +7,7 @@ import { cac } from "cac";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { completionModel } from "../../src/cli/commands/completion.ts";
-import { registerCommands } from "../../src/cli/commands.ts";
+import { COMMAND_NAMES, registerCommands } from "../../src/cli/commands.ts";
 import { renderCompletion } from "../../src/cli/completion.ts";
 import { testContext } from "../helpers/context.ts";
 import { ENVIRONMENT, helpEpilogue, withoutNegatedDefaults } from "../../src/cli/help.ts";
@@ -15,11 +15,27 @@ import { ENVIRONMENT, helpEpilogue, withoutNegatedDefaults } from "../../src/cli
 const root = new URL("../../", import.meta.url).pathname;
 const docs = readFileSync(join(root, "docs/cli.md"), "utf8");
 
-function program() {
+function program(first?: string) {
   const cli = cac("cilo");
-  registerCommands(testContext({ home: "/nonexistent/cilo-home" }), cli, () => {});
+  registerCommands(testContext({ home: "/nonexistent/cilo-home" }), cli, () => {}, first);
   return cli;
 }
+
+test("a run that names a command registers only it (start-up); no command, an unknown one and completion register all", () => {
+  const all = program().commands.map((c) => c.name);
+  assert.equal([...all].sort(), [...COMMAND_NAMES].sort(), "COMMAND_NAMES lists every command registerCommands defines");
+  for (const name of COMMAND_NAMES.filter((n) => n !== "completion")) {
+    assert.equal(
+      program(name).commands.map((c) => c.name),
+      [name],
+    );
+  }
+  assert.equal(
+    program("ls").commands.map((c) => c.name),
+    ["list"],
+  );
+  for (const first of ["lisst", "--help", "completion"]) assert.is(program(first).commands.length, all.length, first);
+});
 
 test("docs/cli.md names every command and, on a line naming it, every one of its options", () => {
   const missing: string[] = [];
