@@ -88,6 +88,7 @@ export function writeEnvCompose(rec: EnvRecord, home: HomeRef, resolved: Resolve
     ...(opts.joinNetworks && opts.joinNetworks.length > 0 ? { joinNetworks: opts.joinNetworks } : {}),
     networkSubnets: rec.extra_subnets ?? {},
     ...(opts.caCert !== undefined ? { caCert: opts.caCert } : {}),
+    ...(rec.engine ? { engine: rec.engine } : {}),
   });
   const path = renderedComposePath(rec);
   mkdirSync(join(rec.workspace, ".cilo"), { recursive: true });
