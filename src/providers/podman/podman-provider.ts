@@ -64,7 +64,7 @@ export class PodmanProvider extends DockerProvider {
 
 /**
  * The provider for an endpoint: the engine `choice` names (CILO_ENGINE, cilo init --engine), else
- * the one its `/version` answer names, asked once (the first ping reuses the answer). An endpoint
+ * the one its `/_ping` headers name (`identify`; the first ping reuses the answer). An endpoint
  * that does not answer gets the provider whose hint fits it: Podman's for a socket path naming podman.
  */
 export async function openProvider(endpoint: DockerEndpoint, env: NodeJS.ProcessEnv, choice?: EngineChoice): Promise<RuntimeProvider> {
