@@ -65,6 +65,31 @@ export function engineOfVersion(answer: unknown): EngineKind {
   return "docker";
 }
 
+/**
+ * The engine, its version and API version from the headers of a `/_ping` answer, which costs the
+ * engine nothing (Podman's `/version` asks runc and conmon for theirs: seconds on a loaded
+ * machine). Podman sends `Libpod-Api-Version` and `Server: Libpod/<version> (<os>)`, Docker
+ * `Server: Docker/<version> (<os>)`; both send `Api-Version`. Undefined when the headers do not
+ * say (then `/version` does). Header names are lower case, as node gives them.
+ */
+export function engineOfPing(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): { engine: EngineKind; version: string; apiVersion: string } | undefined {
+  const one = (name: string) => {
+    const v = headers[name];
+    return (Array.isArray(v) ? v[0] : v)?.trim() || undefined;
+  };
+  const apiVersion = one("api-version");
+  if (!apiVersion) return undefined;
+  const server = /^(Libpod|Docker)\/(\S+)/i.exec(one("server") ?? "");
+  const libpod = one("libpod-api-version");
+  if (libpod || server?.[1]?.toLowerCase() === "libpod") {
+    const version = server?.[1]?.toLowerCase() === "libpod" ? server[2] : libpod;
+    return version ? { engine: "podman", version, apiVersion } : undefined;
+  }
+  return server ? { engine: "docker", version: server[2]!, apiVersion } : undefined;
+}
+
 /** How to start Podman's API service for the socket at `host` (one line, for hints). */
 export function podmanServiceHint(host: string): string {
   const path = host.replace(/^unix:\/\//, "");

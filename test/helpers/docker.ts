@@ -6,9 +6,16 @@ import "./engine.ts"; // the engine of this pass (CILO_TEST_ENGINE): the docker 
 
 /** Docker resources carrying the given label filters (e.g. "cilo.env=x"), via the docker CLI. */
 export function labelled(kind: "container" | "network" | "volume", ...filters: string[]): string[] {
-  const args = kind === "container" ? ["ps", "-a", "-q"] : [kind, "ls", "-q"];
-  for (const f of filters) args.push("--filter", `label=${f}`);
-  return execFileSync("docker", args, { encoding: "utf8" }).split("\n").filter(Boolean);
+  const list = (fs: string[]) => {
+    const args = kind === "container" ? ["ps", "-a", "-q"] : [kind, "ls", "-q"];
+    for (const f of fs) args.push("--filter", `label=${f}`);
+    return execFileSync("docker", args, { encoding: "utf8" }).split("\n").filter(Boolean);
+  };
+  // Podman 4.3 ORs several label filters of a volume list (Docker ANDs them): one list per filter,
+  // intersected, is the same on both engines.
+  if (kind !== "volume" || filters.length < 2) return list(filters);
+  const [first, ...rest] = filters.map((f) => list([f]));
+  return first!.filter((name) => rest.every((names) => names.includes(name)));
 }
 
 /** sha256 of every file (and link target) under a folder, keyed by relative path. */

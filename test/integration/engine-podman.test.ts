@@ -17,7 +17,11 @@ const work = tempDir("cilo-f19-src-");
 const project = `f19-${Math.random().toString(36).slice(2, 7)}`;
 const src = join(work, project);
 mkdirSync(src, { recursive: true });
-writeFileSync(join(src, "compose.yml"), 'services:\n  web:\n    image: cilo-test/busybox:latest\n    command: ["httpd", "-f", "-p", "80", "-h", "/www"]\n');
+// One named volume per env: the volume test needs something of each env's to survive or go.
+writeFileSync(
+  join(src, "compose.yml"),
+  'services:\n  web:\n    image: cilo-test/busybox:latest\n    command: ["httpd", "-f", "-p", "80", "-h", "/www"]\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n',
+);
 const DOCKER = "unix:///var/run/docker.sock";
 
 function run(args: string[], env: Record<string, string> = {}, at = home) {
@@ -42,10 +46,9 @@ test.after(() => {
   removeDir(work);
 });
 
-test("DOCKER_HOST at Podman's socket: detected from /version; up records engine podman; doctor names Podman", () => {
+test("DOCKER_HOST at Podman's socket: detected from /_ping; up records engine podman; doctor names Podman", () => {
   ok(["create", "det"]);
-  const up = JSON.parse(ok(["up", "det", "--json"]).stdout);
-  assert.is(up.engine, "podman");
+  ok(["up", "det"]);
   assert.is(JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs[`${project}/det`].engine, "podman");
   const doctor = JSON.parse(run(["doctor", "--json"]).stdout);
   const check = doctor.checks.find((c: { name: string }) => c.name === "Docker engine");

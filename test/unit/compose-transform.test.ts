@@ -4,7 +4,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parse } from "yaml";
 import { stringifyComposeYaml } from "../../src/core/compose/compose-yaml.ts";
-import { serviceLabelsOf, transformCompose, type TransformResult } from "../../src/core/compose/transform.ts";
+import { serviceLabelsOf, transformCompose, transformSharedCompose, type TransformResult } from "../../src/core/compose/transform.ts";
 import { CiloError } from "../../src/core/errors.ts";
 
 type Mapping = Record<string, any>;
@@ -335,6 +335,33 @@ test("cilo.ca: a labelled service gets the CA certificate mounted read-only and 
       /cilo\.ca/,
     );
   }
+});
+
+test("podman: networks with ipam state Podman's IPAM option driver host-local (compose 1.29 compares it on every up); docker and external: unchanged", () => {
+  const model = {
+    services: { web: { image: "nginx", networks: { default: null, back: null } } },
+    networks: {
+      back: { ipam: { config: [{ subnet: "172.30.0.0/24" }], options: { foo: "bar" } } },
+      plain: {},
+      fixed: { ipam: { options: { driver: "dhcp" } } },
+      outside: { external: true, name: "x" },
+    },
+  };
+  const base = { model, project: PROJECT, env: ENV, home: HOME, dockerName: SCOPE, subnet: SUBNET };
+  const podman = transformCompose({ ...base, engine: "podman" }).model as Mapping;
+  assert.equal(podman["networks"].default.ipam, { config: [{ subnet: SUBNET }], options: { driver: "host-local" } });
+  assert.equal(podman["networks"].back.ipam.options, { foo: "bar", driver: "host-local" });
+  assert.is(podman["networks"].plain.ipam, undefined, "a network without ipam is not compared by compose");
+  assert.equal(podman["networks"].fixed.ipam.options, { driver: "dhcp" }, "a driver the file names is kept");
+  assert.equal(podman["networks"].outside, { external: true, name: "x" });
+  assert.equal(model.networks.back.ipam.options, { foo: "bar" }, "the input is not mutated");
+  const docker = transformCompose({ ...base, engine: "docker" }).model as Mapping;
+  assert.equal(docker["networks"].default.ipam, { config: [{ subnet: SUBNET }] });
+  assert.equal(docker["networks"].back.ipam.options, { foo: "bar" });
+  assert.equal(transformCompose(base).model["networks"], docker["networks"], "no engine: Docker's file");
+  const shared = { model, project: PROJECT, services: ["web"], network: "n", subnet: SUBNET, labels: {}, composeProject: "n" };
+  assert.equal((transformSharedCompose({ ...shared, engine: "podman" }).model as Mapping)["networks"].default.ipam.options, { driver: "host-local" });
+  assert.is((transformSharedCompose(shared).model as Mapping)["networks"].default.ipam.options, undefined);
 });
 
 test.run();

@@ -7,7 +7,15 @@ import * as assert from "uvu/assert";
 import { parseInitOptions } from "../../src/cli/commands/init.ts";
 import { composeFailure } from "../../src/core/compose/compose-cli.ts";
 import { describeEndpoint, resolveDockerEndpoint } from "../../src/core/docker-endpoint.ts";
-import { configuredEngine, engineOfVersion, PODMAN_HEALTHCHECK_HINT, PODMAN_RLIMIT_HINT, podmanDefaultHost, podmanServiceHint } from "../../src/core/engine.ts";
+import {
+  configuredEngine,
+  engineOfPing,
+  engineOfVersion,
+  PODMAN_HEALTHCHECK_HINT,
+  PODMAN_RLIMIT_HINT,
+  podmanDefaultHost,
+  podmanServiceHint,
+} from "../../src/core/engine.ts";
 import { createEnv } from "../../src/core/env/create-env.ts";
 import { downEnv } from "../../src/core/env/down-env.ts";
 import { upEnv } from "../../src/core/env/up-env.ts";
@@ -58,6 +66,23 @@ test("Podman is told from Docker by its /version answer (Components names 'Podma
   assert.is(engineOfVersion({ Version: "20.10.24", Components: [{ Name: "Engine" }, { Name: "containerd" }] }), "docker");
   assert.is(engineOfVersion({ Version: "1.0" }), "docker");
   assert.is(engineOfVersion(null), "docker");
+});
+
+test("/_ping's headers name the engine, its version and API version (no /version round trip: seconds on Podman)", () => {
+  // Real answers of Podman 4.3.1 and Docker 20.10.24 on this test bed (node lower-cases header names).
+  const podman = { "api-version": "1.41", "libpod-api-version": "4.3.1", "docker-experimental": "true", server: "Libpod/4.3.1 (linux)" };
+  assert.equal(engineOfPing(podman), { engine: "podman", version: "4.3.1", apiVersion: "1.41" });
+  assert.equal(engineOfPing({ "api-version": "1.41", "libpod-api-version": "4.3.1" }), { engine: "podman", version: "4.3.1", apiVersion: "1.41" });
+  assert.equal(engineOfPing({ "api-version": "1.41", ostype: "linux", server: "Docker/20.10.24+dfsg1 (linux)" }), {
+    engine: "docker",
+    version: "20.10.24+dfsg1",
+    apiVersion: "1.41",
+  });
+  // Headers that do not say: undefined, and /version decides.
+  assert.is(engineOfPing({ "api-version": "1.41" }), undefined);
+  assert.is(engineOfPing({ server: "Docker/20.10.24 (linux)" }), undefined);
+  assert.is(engineOfPing({ "api-version": "1.41", server: "nginx/1.25" }), undefined);
+  assert.is(engineOfPing({}), undefined);
 });
 
 test("with podman chosen and no DOCKER_HOST, the endpoint is Podman's socket (rootful, rootless), not a Docker context", () => {

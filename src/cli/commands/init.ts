@@ -41,7 +41,7 @@ export default async function init(ctx: CiloContext, opts: InitOptions): Promise
     `  gateway      http port ${c.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT}, https port ${c.gateway_https_port ?? DEFAULT_GATEWAY_HTTPS_PORT}, image ${c.gateway_image ?? DEFAULT_GATEWAY_IMAGE}, routing ${c.routing ?? "auto"}`,
   );
   println(`  tcp forwards ports ${c.forward_ports ?? DEFAULT_FORWARD_RANGE}`);
-  println(`  engine       ${c.engine ?? "detected (docker or podman, from the endpoint's /version)"}`);
+  println(`  engine       ${c.engine ?? "detected (docker or podman, from the endpoint's /_ping)"}`);
   return 0;
 }
 

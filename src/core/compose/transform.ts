@@ -1,3 +1,4 @@
+import type { EngineKind } from "../engine.ts";
 import { CiloError, ExitCode } from "../errors.ts";
 import { DEFAULT_CA_MOUNT, envLabels, LABEL_CA, LABEL_SERVICE, type HomeRef } from "../labels.ts";
 import { readdressNetworks } from "./readdress-networks.ts";
@@ -45,6 +46,8 @@ export interface TransformInput {
   caCert?: string;
   /** Variables every service of the env gets in its `environment` (e.g. `CILO_DB_*` of per-env databases). */
   environment?: Record<string, string>;
+  /** The engine the file is for (`podman`: see `engineNetworkOptions`); absent means Docker. */
+  engine?: EngineKind;
 }
 
 export interface TransformResult {
@@ -113,6 +116,7 @@ export function transformCompose(input: TransformInput): TransformResult {
     name: input.dockerName,
   };
   for (const [key, name] of Object.entries(extra)) networks[key] = { external: true, name };
+  engineNetworkOptions(networks, input.engine);
   model["networks"] = networks;
 
   if (model["volumes"] !== undefined) {
@@ -136,6 +140,8 @@ export interface SharedTransformInput {
   labels: Record<string, string>;
   /** Compose project name of the shared instance; prefixes explicitly named volumes. */
   composeProject: string;
+  /** The engine the file is for; absent means Docker. */
+  engine?: EngineKind;
 }
 
 /**
@@ -175,6 +181,7 @@ export function transformSharedCompose(input: SharedTransformInput): TransformRe
   out["networks"] = {
     default: { driver: "bridge", ipam: { config: [{ subnet: input.subnet }] }, labels: input.labels, name: input.network },
   };
+  engineNetworkOptions(out["networks"] as Mapping, input.engine);
   if (model["volumes"] !== undefined) {
     const volumes = scopeResources(mappingOf(model["volumes"], "volumes"), "volume", scope);
     dropUnusedVolumes(volumes, services);
@@ -188,6 +195,27 @@ export const SHARED_NETWORK_KEY = "cilo_shared";
 const JOIN_NETWORK_KEY = "cilo_join_";
 
 /** Removes `depends_on` and `links` entries that name services which are not in the env. */
+/**
+ * Podman reports every network's IPAM options as `{driver: "host-local"}` (netavark and CNI), and
+ * docker-compose 1.29 compares a network's IPAM options with the file's whenever the network
+ * already exists: an `up` of an env whose network is up (another profile, a new service, a shared
+ * instance's second user) failed with "Network … needs to be recreated - IPAM option "driver" has
+ * changed". On Podman, every network with `ipam` that is not external states the option Podman
+ * keeps anyway (Podman accepts it when creating the network), so the two agree.
+ */
+function engineNetworkOptions(networks: Mapping, engine: EngineKind | undefined): void {
+  if (engine !== "podman") return;
+  for (const value of Object.values(networks)) {
+    if (!isMapping(value) || isExternal(value) || !isMapping(value["ipam"])) continue;
+    const ipam = value["ipam"];
+    const options = isMapping(ipam["options"]) ? ipam["options"] : {};
+    if (options["driver"] === undefined) ipam["options"] = { ...options, driver: PODMAN_IPAM_DRIVER };
+  }
+}
+
+/** The IPAM driver Podman names in every network's IPAM options. */
+const PODMAN_IPAM_DRIVER = "host-local";
+
 function dropReferences(name: string, service: Mapping, gone: Set<string>): void {
   if (gone.size === 0) return;
   const mode = service["network_mode"];

@@ -91,6 +91,7 @@ export function writeEnvCompose(rec: EnvRecord, home: HomeRef, resolved: Resolve
     networkSubnets: rec.extra_subnets ?? {},
     ...(opts.caCert !== undefined ? { caCert: opts.caCert } : {}),
     ...(opts.environment ? { environment: opts.environment } : {}),
+    ...(rec.engine ? { engine: rec.engine } : {}),
   });
   const path = renderedComposePath(rec);
   mkdirSync(join(rec.workspace, ".cilo"), { recursive: true });

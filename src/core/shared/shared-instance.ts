@@ -2,6 +2,7 @@ import type { CiloContext } from "../context/context.ts";
 import { appendFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CiloError, ExitCode, usageError } from "../errors.ts";
+import { isEngine } from "../engine.ts";
 import { composeFailure, type ComposeTarget } from "../compose/compose-cli.ts";
 import { transformSharedCompose } from "../compose/transform.ts";
 import { sharedConfigNames, type ProjectConfig } from "../config/project-config.ts";
@@ -86,6 +87,7 @@ export async function acquireShared(
   const dir = sharedDir(project, ctx.home);
   mkdirSync(dir, { recursive: true });
   const provider = await ctx.provider();
+  const engine = isEngine(provider.name) ? provider.name : undefined;
   const current = readState(ctx);
   const foreign = await foreignSubnets(provider, [current.shared?.[project]?.network ?? sharedDockerName(current.home_id, project)]);
   return withFileLock(join(dir, "compose.yml"), lockTimeoutMs(ctx.env), async () => {
@@ -116,6 +118,7 @@ export async function acquireShared(
           subnet: inst.subnet,
           labels,
           composeProject: inst.network,
+          ...(engine ? { engine } : {}),
         });
         writeFileAtomic(join(dir, "compose.yml"), out.yaml, 0o644, ctx.env);
         const cli = await ctx.compose();

@@ -12,14 +12,15 @@ import type {
   VolumeInfo,
   VolumeState,
 } from "../../core/runtime/provider.ts";
+import type { IncomingMessage } from "node:http";
 import { posix } from "node:path";
-import { type EngineChoice, type EngineKind, engineOfVersion } from "../../core/engine.ts";
+import { type EngineChoice, type EngineKind, engineOfPing, engineOfVersion } from "../../core/engine.ts";
 
 export interface ProviderOptions {
   /** The engine cilo was told to use: an endpoint answering as another engine is refused at ping. */
   expect?: EngineChoice;
-  /** A `/version` answer already fetched (engine detection): the first ping uses it instead of asking again. */
-  versionAnswer?: Docker.DockerVersion;
+  /** What engine detection already found (`/_ping` or `/version`): the first ping uses it instead of asking again. */
+  known?: EngineInfo;
 }
 
 /**
@@ -31,7 +32,7 @@ export class DockerProvider implements RuntimeProvider {
   readonly endpoint: DockerEndpoint;
   protected readonly docker: Docker;
   private readonly expect: EngineChoice | undefined;
-  private versionAnswer: Docker.DockerVersion | undefined;
+  private known: EngineInfo | undefined;
 
   get address(): string {
     return describeEndpoint(this.endpoint);
@@ -44,7 +45,7 @@ export class DockerProvider implements RuntimeProvider {
     if (options["protocol"] === "ssh") Object.assign(options, { protocol: "http", agent: sshDialAgent(endpoint.host, env) });
     this.docker = new Docker(options as Docker.DockerOptions);
     this.expect = opts.expect;
-    this.versionAnswer = opts.versionAnswer;
+    this.known = opts.known;
   }
 
   /** The engine's `/version` answer (throws dockerode's error when it does not answer). */
@@ -52,15 +53,37 @@ export class DockerProvider implements RuntimeProvider {
     return this.docker.version();
   }
 
+  /**
+   * The engine, its version and API version, from one `/_ping` (its headers name them: cheap on
+   * Podman, where `/version` takes seconds), else from `/version` when the headers do not say.
+   * Throws dockerode's error when the engine does not answer.
+   */
+  async identify(): Promise<EngineInfo> {
+    const headers = await new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {
+      this.docker.modem.dial({ path: "/_ping", method: "GET", isStream: true, statusCodes: { 200: true, 500: "server error" } }, (err, res) => {
+        // isStream: the response itself (node's IncomingMessage, also under Deno), for its headers.
+        const answer = res as IncomingMessage | null;
+        if (err || !answer?.headers) return reject(err ?? new Error("no answer to /_ping"));
+        answer.resume();
+        resolve(answer.headers);
+      });
+    });
+    const fromPing = engineOfPing(headers);
+    if (fromPing) return fromPing;
+    const v = await this.docker.version();
+    return { version: v.Version, apiVersion: v.ApiVersion, engine: engineOfVersion(v) };
+  }
+
+  /** One `/_ping` (liveness, and which engine answers); the first may reuse what detection found. */
   async ping(): Promise<EngineInfo> {
-    let v = this.versionAnswer;
-    this.versionAnswer = undefined;
+    let info = this.known;
+    this.known = undefined;
     try {
-      v ??= await this.docker.version();
+      info ??= await this.identify();
     } catch (e) {
       throw this.unreachable(e);
     }
-    const engine = engineOfVersion(v);
+    const engine = info.engine ?? "docker";
     if (this.expect && this.expect.engine !== engine) {
       throw prerequisiteError(
         "E_ENGINE_MISMATCH",
@@ -70,7 +93,7 @@ export class DockerProvider implements RuntimeProvider {
           : "Point DOCKER_HOST at the Docker engine, or choose podman (CILO_ENGINE=podman / cilo init --engine podman)",
       );
     }
-    return { version: v.Version, apiVersion: v.ApiVersion, engine };
+    return { ...info, engine };
   }
 
   async info(): Promise<EngineDetails> {

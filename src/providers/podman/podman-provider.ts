@@ -1,5 +1,5 @@
 import { describeEndpoint, type DockerEndpoint } from "../../core/docker-endpoint.ts";
-import { type EngineChoice, engineOfVersion, PODMAN_RLIMIT_HINT, PODMAN_RLIMIT_PATTERN, podmanServiceHint } from "../../core/engine.ts";
+import { type EngineChoice, PODMAN_RLIMIT_HINT, PODMAN_RLIMIT_PATTERN, podmanServiceHint } from "../../core/engine.ts";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../../core/errors.ts";
 import type { ContainerState, EngineInfo, RuntimeProvider, VolumeState } from "../../core/runtime/provider.ts";
 import { DockerProvider, shortReason } from "../docker/docker-provider.ts";
@@ -38,26 +38,6 @@ export class PodmanProvider extends DockerProvider {
     return list.filter((v) => Object.entries(labels).every(([k, want]) => (want === "" ? k in v.labels : v.labels[k] === want)));
   }
 
-  /**
-   * Podman answers `/version` by asking runc and conmon for theirs: seconds on a loaded machine,
-   * too slow for a liveness check. After the first answer (kept: it names the engine), a ping is
-   * `/_ping`.
-   */
-  override async ping(): Promise<EngineInfo> {
-    if (!this.known) {
-      this.known = await super.ping();
-      return this.known;
-    }
-    try {
-      await this.docker.ping();
-    } catch (e) {
-      throw this.unreachable(e);
-    }
-    return this.known;
-  }
-
-  private known: EngineInfo | undefined;
-
   protected override unreachable(e: unknown): CiloError {
     return prerequisiteError(
       "E_DOCKER_UNAVAILABLE",
@@ -84,19 +64,17 @@ export class PodmanProvider extends DockerProvider {
 
 /**
  * The provider for an endpoint: the engine `choice` names (CILO_ENGINE, cilo init --engine), else
- * the one its `/version` answer names, asked once (the first ping reuses the answer). An endpoint
+ * the one its `/_ping` headers name (`identify`; the first ping reuses the answer). An endpoint
  * that does not answer gets the provider whose hint fits it: Podman's for a socket path naming podman.
  */
 export async function openProvider(endpoint: DockerEndpoint, env: NodeJS.ProcessEnv, choice?: EngineChoice): Promise<RuntimeProvider> {
   if (choice) return choice.engine === "podman" ? new PodmanProvider(endpoint, env, { expect: choice }) : new DockerProvider(endpoint, env, { expect: choice });
   const probe = new DockerProvider(endpoint, env);
-  let answer: Awaited<ReturnType<DockerProvider["version"]>>;
+  let known: EngineInfo;
   try {
-    answer = await probe.version();
+    known = await probe.identify();
   } catch {
     return /podman/i.test(endpoint.host) ? new PodmanProvider(endpoint, env) : probe;
   }
-  return engineOfVersion(answer) === "podman"
-    ? new PodmanProvider(endpoint, env, { versionAnswer: answer })
-    : new DockerProvider(endpoint, env, { versionAnswer: answer });
+  return known.engine === "podman" ? new PodmanProvider(endpoint, env, { known }) : new DockerProvider(endpoint, env, { known });
 }
