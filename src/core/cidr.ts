@@ -21,13 +21,20 @@ export function formatIPv4(n: number): string {
   return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }
 
-/** Parses `a.b.c.d/p`; the base is masked to the prefix. */
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** Parses `a.b.c.d/p`; the base is masked to the prefix. One match, no split: state validation parses every env's subnet on every command. */
 export function parseCidr(s: string): Cidr | undefined {
-  const m = /^([0-9.]+)\/(\d{1,2})$/.exec(s.trim());
+  const m = CIDR.exec(s.trim());
   if (!m) return undefined;
-  const ip = parseIPv4(m[1]!);
-  const prefix = Number(m[2]);
-  if (ip === undefined || prefix > 32) return undefined;
+  let ip = 0;
+  for (let i = 1; i <= 4; i++) {
+    const v = Number(m[i]);
+    if (v > 255) return undefined;
+    ip = ip * 256 + v;
+  }
+  const prefix = Number(m[5]);
+  if (prefix > 32) return undefined;
   return { base: maskBase(ip, prefix), prefix };
 }
 

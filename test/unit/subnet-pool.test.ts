@@ -8,6 +8,10 @@ test("parses and masks CIDRs", () => {
   assert.is(parseCidr("10.300.0.0/24"), undefined);
   assert.is(parseCidr("nonsense"), undefined);
   assert.is(parseCidr("10.0.0.0/33"), undefined);
+  for (const bad of ["10.0.0/8", "10.0.0.0.1/8", "a.b.c.d/8", "10.0.0.0/", "10.0.0.0", "1000.0.0.0/8", "10.0.0.0/8x", "-1.0.0.0/8"])
+    assert.is(parseCidr(bad), undefined, bad);
+  assert.equal(parseCidr(" 10.224.0.0/12 "), { base: (10 * 256 + 224) * 256 * 256, prefix: 12 });
+  assert.equal(parseCidr("0.0.0.0/0"), { base: 0, prefix: 0 });
 });
 
 test("overlap", () => {

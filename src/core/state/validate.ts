@@ -11,9 +11,9 @@ import { parseForwardRange } from "../port-range.ts";
 import { hostRecordProblems } from "../host-address.ts";
 
 /** A forward's service reaches a shell script in the forward container: a compose service name only. */
-function forwardProblems(k: string, forwards: unknown): string[] {
+function forwardProblems(key: string, forwards: unknown): string[] {
   if (forwards === undefined) return [];
-  if (!Array.isArray(forwards)) return [`env ${k} has forwards that are not a list`];
+  if (!Array.isArray(forwards)) return [`env ${shown(key)} has forwards that are not a list`];
   const out: string[] = [];
   for (const f of forwards) {
     const ok =
@@ -24,7 +24,7 @@ function forwardProblems(k: string, forwards: unknown): string[] {
       isInt(f["host_port"], 1, 65535) &&
       typeof f["address"] === "string" &&
       isIP(f["address"]) === 4;
-    if (!ok) out.push(`env ${k} has a forward that is not a service, port, IPv4 address and host port`);
+    if (!ok) out.push(`env ${shown(key)} has a forward that is not a service, port, IPv4 address and host port`);
   }
   return out;
 }
@@ -87,18 +87,17 @@ export function validateState(value: unknown): string[] {
       problems.push(`env "${key}" is not an object`);
       continue;
     }
-    const k = shown(key);
-    if (key !== `${env.project}/${env.name}`) problems.push(`env ${k} has project/name ${shown(`${env.project}/${env.name}`)}`);
-    else if (!isHostLabel(env.project) || !isHostLabel(env.name)) problems.push(`env ${k} has a project or env name that is not a DNS label`);
-    if (!ENV_STATUSES.includes(env.status)) problems.push(`env ${k} has unknown status ${shown(String(env.status))}`);
+    if (key !== `${env.project}/${env.name}`) problems.push(`env ${shown(key)} has project/name ${shown(`${env.project}/${env.name}`)}`);
+    else if (!isHostLabel(env.project) || !isHostLabel(env.name)) problems.push(`env ${shown(key)} has a project or env name that is not a DNS label`);
+    if (!ENV_STATUSES.includes(env.status)) problems.push(`env ${shown(key)} has unknown status ${shown(String(env.status))}`);
     if (env.engine !== undefined && !isEngine(env.engine))
-      problems.push(`env ${k} has the engine ${shown(String(env.engine))}, not one of ${ENGINES.join(", ")}`);
+      problems.push(`env ${shown(key)} has the engine ${shown(String(env.engine))}, not one of ${ENGINES.join(", ")}`);
     if (env.dns_suffix !== undefined && "why" in parseDnsSuffix(env.dns_suffix))
-      problems.push(`env ${k} has the dns_suffix ${shown(env.dns_suffix)}, which is not a DNS suffix`);
+      problems.push(`env ${shown(key)} has the dns_suffix ${shown(env.dns_suffix)}, which is not a DNS suffix`);
     if (env.host !== undefined && !(typeof env.host === "string" && isRecord(hosts) && Object.hasOwn(hosts, env.host)))
-      problems.push(`env ${k} names the host ${shown(String(env.host))}, which is not a recorded host (cilo host list)`);
-    problems.push(...dnsProblems(k, env));
-    problems.push(...forwardProblems(k, env.forwards));
+      problems.push(`env ${shown(key)} names the host ${shown(String(env.host))}, which is not a recorded host (cilo host list)`);
+    problems.push(...dnsProblems(key, env));
+    problems.push(...forwardProblems(key, env.forwards));
     if (typeof env.subnet !== "string" || parseCidr(env.subnet) === undefined) {
       problems.push(`env "${key}" has no valid subnet`);
     } else {
@@ -122,14 +121,14 @@ export function validateState(value: unknown): string[] {
       }
     }
     if (typeof env.workspace !== "string") problems.push(`env "${key}" has no workspace path`);
-    else if (!isAbsolute(env.workspace) || env.workspace.includes("\0")) problems.push(`env ${k} has a workspace path that is not absolute`);
+    else if (!isAbsolute(env.workspace) || env.workspace.includes("\0")) problems.push(`env ${shown(key)} has a workspace path that is not absolute`);
     // Docker names are what compose down and label sweeps act on: only this home's own two forms.
     if (
       homeId &&
       env.docker_name !== envDockerName(homeId, String(env.project), String(env.name)) &&
       env.docker_name !== legacyEnvDockerName(String(env.project), String(env.name))
     ) {
-      problems.push(`env ${k} has a docker_name that is not this home's name for it`);
+      problems.push(`env ${shown(key)} has a docker_name that is not this home's name for it`);
     }
     if (env.shared_networks !== undefined && !Array.isArray(env.shared_networks)) problems.push(`env "${key}" has an invalid shared_networks list`);
     if (!Array.isArray(env.services)) problems.push(`env "${key}" has no services list`);
@@ -156,26 +155,27 @@ export function validateState(value: unknown): string[] {
 }
 
 /** Service names, addresses and custom hostnames: they become lines of dnsmasq's files. */
-function dnsProblems(k: string, env: Record<string, any>): string[] {
+function dnsProblems(key: string, env: Record<string, any>): string[] {
   const out: string[] = [];
   const names = (v: unknown) => Array.isArray(v) && v.every((n) => typeof n === "string" && isDnsName(n));
   for (const svc of Array.isArray(env.services) ? env.services : []) {
     if (!isRecord(svc) || !isServiceName(svc.name)) {
-      out.push(`env ${k} has a service named ${shown(isRecord(svc) ? svc.name : svc)}, which is not a service name`);
+      out.push(`env ${shown(key)} has a service named ${shown(isRecord(svc) ? svc.name : svc)}, which is not a service name`);
       continue;
     }
     if (svc.ip !== undefined && (typeof svc.ip !== "string" || isIP(svc.ip) === 0))
-      out.push(`env ${k} has the address ${shown(svc.ip)} for ${svc.name}, which is not an IP address`);
-    if (svc.hostnames !== undefined && !names(svc.hostnames)) out.push(`env ${k} has a hostname of ${svc.name} that is not a DNS name`);
-    if (svc.port !== undefined && !isInt(svc.port, 1, 65535)) out.push(`env ${k} has the port ${shown(svc.port)} for ${svc.name}, which is not a port number`);
+      out.push(`env ${shown(key)} has the address ${shown(svc.ip)} for ${svc.name}, which is not an IP address`);
+    if (svc.hostnames !== undefined && !names(svc.hostnames)) out.push(`env ${shown(key)} has a hostname of ${svc.name} that is not a DNS name`);
+    if (svc.port !== undefined && !isInt(svc.port, 1, 65535))
+      out.push(`env ${shown(key)} has the port ${shown(svc.port)} for ${svc.name}, which is not a port number`);
     if (svc.ports !== undefined && !(Array.isArray(svc.ports) && svc.ports.every((p: unknown) => isInt(p, 1, 65535))))
-      out.push(`env ${k} has a ports list for ${svc.name} that is not port numbers`);
+      out.push(`env ${shown(key)} has a ports list for ${svc.name} that is not port numbers`);
   }
   if (env.hostnames !== undefined) {
-    if (!isRecord(env.hostnames)) out.push(`env ${k} has an invalid hostnames map`);
+    if (!isRecord(env.hostnames)) out.push(`env ${shown(key)} has an invalid hostnames map`);
     else
       for (const [svc, list] of Object.entries(env.hostnames)) {
-        if (!isServiceName(svc) || !names(list)) out.push(`env ${k} has a custom hostname of ${shown(svc)} that is not a DNS name`);
+        if (!isServiceName(svc) || !names(list)) out.push(`env ${shown(key)} has a custom hostname of ${shown(svc)} that is not a DNS name`);
       }
   }
   return out;
