@@ -46,6 +46,18 @@ wait_ok() {
   done
   return 1
 }
+# A service (or healthcheck loop) started from a checkout that is gone since runs in a deleted
+# folder: conmon then fails every container start ("Failed to get working directory"). Stop it
+# (it is this script's, by its pid file) so that it is started again below, from /.
+in_deleted_dir() { [[ "$(readlink "/proc/$1/cwd" 2>/dev/null)" == *" (deleted)" ]]; }
+for f in service healthchecks; do
+  pid=$(cat "$DIR/$f.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && grep -q 'podman' "/proc/$pid/cmdline" 2>/dev/null && in_deleted_dir "$pid"; then
+    log "the $f process (pid $pid) runs in a deleted folder; restarting it"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do [ -e "/proc/$pid" ] || break; sleep 0.5; done
+  fi
+done
 if ! podman_ok; then
   # A service this script started earlier that is only slow is waited for, not doubled (a second
   # one would take the socket path, and the first one's exit would then unlink it).
@@ -62,7 +74,8 @@ fi
 if ! podman_ok; then
   log "starting podman system service on $SOCK"
   rm -f "$SOCK"
-  setsid nohup podman system service --time=0 "unix://$SOCK" >"$DIR/service.log" 2>&1 </dev/null &
+  # From /, not the caller's folder: the service outlives this checkout (see in_deleted_dir).
+  (cd / && exec setsid nohup podman system service --time=0 "unix://$SOCK" >"$DIR/service.log" 2>&1 </dev/null) &
   echo $! >"$DIR/service.pid"
   if ! wait_ok 60; then
     log "podman system service did not answer within 60 s; its log:"
@@ -76,7 +89,9 @@ if [ ! -S /run/systemd/private ]; then
   hc=$(cat "$DIR/healthchecks.pid" 2>/dev/null || true)
   if [ -z "$hc" ] || ! grep -q 'podman-healthchecks' "/proc/$hc/cmdline" 2>/dev/null; then
     log "starting the healthcheck loop (no systemd here to run Podman's healthcheck timers)"
-    setsid nohup bash "$(dirname "$0")/podman-healthchecks.sh" >/dev/null 2>&1 </dev/null &
+    # A copy under $DIR, run from /: the loop outlives this checkout too.
+    cp "$(dirname "$0")/podman-healthchecks.sh" "$DIR/podman-healthchecks.sh"
+    (cd / && exec setsid nohup bash "$DIR/podman-healthchecks.sh" >/dev/null 2>&1 </dev/null) &
     echo $! >"$DIR/healthchecks.pid"
   fi
 fi
