@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { ipVersion } from "./ip.ts";
 import { isAbsolute } from "node:path";
 import { CiloError, ExitCode, type ErrorCode } from "./errors.ts";
 
@@ -107,7 +107,7 @@ export function configPort(port: unknown, what = "The DNS port"): number {
 }
 
 export function configIp(ip: unknown, what = "The address"): string {
-  if (typeof ip === "string" && isIP(ip) !== 0) return ip;
+  if (typeof ip === "string" && ipVersion(ip) !== 0) return ip;
   throw invalid("E_DNS_INVALID_IP", `${what} ${shown(ip)} is not an IP address`);
 }
 
@@ -132,7 +132,7 @@ export function isUpstream(s: unknown): s is string {
   if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return false;
   const [ip = "", zone, ...more] = addr.split("%");
   if (more.length > 0 || (zone !== undefined && !ZONE.test(zone))) return false;
-  return isIP(ip) !== 0 && (zone === undefined || isIP(ip) === 6);
+  return ipVersion(ip) !== 0 && (zone === undefined || ipVersion(ip) === 6);
 }
 
 export function configUpstream(s: unknown): string {

@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { ipVersion } from "./ip.ts";
 import { isDnsLabel } from "./names.ts";
 import { isDnsName, shown } from "./dns-names.ts";
 import { usageError } from "./errors.ts";
@@ -41,7 +41,7 @@ export function parseHostAddress(input: string): { address: string; scheme: "ssh
   if (url.password) return bad("has a password: cilo never records credentials (use an SSH key or agent)");
   if ((url.pathname !== "" && url.pathname !== "/") || url.search || url.hash) return bad("has a path, query or fragment");
   const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-  if (!hostname || !(isIP(hostname) !== 0 || isDnsName(hostname.toLowerCase()))) return bad("does not name a host (a DNS name or an IP address)");
+  if (!hostname || !(ipVersion(hostname) !== 0 || isDnsName(hostname.toLowerCase()))) return bad("does not name a host (a DNS name or an IP address)");
   if (scheme === "tcp") {
     if (url.username) return bad("has a user: tcp:// takes none");
     if (url.port === "") return bad("has no port: write tcp://host:2376 (TLS) or tcp://host:2375");

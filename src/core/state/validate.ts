@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { ipVersion } from "../ip.ts";
 import { ENGINES, isEngine } from "../engine.ts";
 import { isAbsolute } from "node:path";
 import { isDnsName, isHostLabel, isServiceName, parseDnsSuffix, shown } from "../dns-names.ts";
@@ -23,7 +23,7 @@ function forwardProblems(key: string, forwards: unknown): string[] {
       isInt(f["port"], 1, 65535) &&
       isInt(f["host_port"], 1, 65535) &&
       typeof f["address"] === "string" &&
-      isIP(f["address"]) === 4;
+      ipVersion(f["address"]) === 4;
     if (!ok) out.push(`env ${shown(key)} has a forward that is not a service, port, IPv4 address and host port`);
   }
   return out;
@@ -163,7 +163,7 @@ function dnsProblems(key: string, env: Record<string, any>): string[] {
       out.push(`env ${shown(key)} has a service named ${shown(isRecord(svc) ? svc.name : svc)}, which is not a service name`);
       continue;
     }
-    if (svc.ip !== undefined && (typeof svc.ip !== "string" || isIP(svc.ip) === 0))
+    if (svc.ip !== undefined && (typeof svc.ip !== "string" || ipVersion(svc.ip) === 0))
       out.push(`env ${shown(key)} has the address ${shown(svc.ip)} for ${svc.name}, which is not an IP address`);
     if (svc.hostnames !== undefined && !names(svc.hostnames)) out.push(`env ${shown(key)} has a hostname of ${svc.name} that is not a DNS name`);
     if (svc.port !== undefined && !isInt(svc.port, 1, 65535))
