@@ -7,7 +7,10 @@
 //   the same requests over the Docker socket, and its time beyond `node -e 0` is subtracted
 //                                                            target ≤ 2×
 // and the same from source under Deno (`deno run -A src/main.ts`) against `deno eval 0`, reported.
-//   node --import tsx bench/startup.ts [--runs 20]
+// With --baseline <dir> (or CILO_BENCH_BASELINE=<dir> through bench/run) (a checkout of an earlier commit, built: <dir>/dist/cilo.mjs), the same
+// commands of that build run in the same alternation against the same home, and each figure is
+// printed beside the baseline's: "no slower than before" is a same-run ratio (target ≤ 1.05×).
+//   node --import tsx bench/startup.ts [--runs 20] [--baseline /tmp/old]
 import { spawn, spawnSync } from "node:child_process";
 import { createConnection, createServer, type Server } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,6 +22,9 @@ import { median, numberArg, printTable, sh, timeCommand, type Row } from "./lib.
 
 const root = new URL("..", import.meta.url).pathname;
 const RUNS = numberArg("--runs", 20);
+const baselineDir = process.argv.includes("--baseline")
+  ? process.argv[process.argv.indexOf("--baseline") + 1]
+  : process.env["CILO_BENCH_BASELINE"] || undefined;
 const FAKE_ENVS = 1_000;
 const deno = join(root, ".tools/deno/node_modules/.bin/deno");
 const dockerSocket = process.env["DOCKER_HOST"]?.startsWith("unix://") ? process.env["DOCKER_HOST"].slice(7) : "/var/run/docker.sock";
@@ -95,7 +101,7 @@ try {
   server.close();
   if (code !== 0 || requests.length === 0) throw new Error(`cilo status through the counting proxy failed (exit ${code}, ${requests.length} requests)`);
 
-  const commands = {
+  const commands: Record<string, string[]> = {
     node0: [...node, "-e", "0"],
     api: [...node, "-e", apiScript(requests)],
     version: [...cilo, "--version"],
@@ -104,20 +110,32 @@ try {
     deno0: [deno, "eval", "0"],
     denoVersion: [...ciloDeno, "--version"],
     denoList: [...ciloDeno, "list"],
+    ...(baselineDir
+      ? {
+          baseVersion: [...node, join(baselineDir, "dist/cilo.mjs"), "--version"],
+          baseList: [...node, join(baselineDir, "dist/cilo.mjs"), "list"],
+          baseStatus: [...node, join(baselineDir, "dist/cilo.mjs"), "status", envRef],
+        }
+      : {}),
   };
   for (const cmd of Object.values(commands)) run(cmd, env); // warm the page cache and Deno's transpile cache
-  const names = Object.keys(commands) as (keyof typeof commands)[];
+  const names = Object.keys(commands);
   const times = new Map(names.map((k) => [k, [] as number[]]));
   const cpu = new Map(names.map((k) => [k, [] as number[]]));
   for (let i = 0; i < RUNS; i++) {
     for (const k of names) {
-      const t = timeCommand(commands[k][0]!, commands[k].slice(1), { env });
+      const [cmd, ...args] = commands[k]!;
+      const t = timeCommand(cmd!, args, { env });
       times.get(k)!.push(t.wallMs);
       cpu.get(k)!.push(t.cpuMs);
     }
   }
-  const m = Object.fromEntries(names.map((k) => [k, median(times.get(k)!)])) as Record<keyof typeof commands, number>;
-  const c = Object.fromEntries(names.map((k) => [k, median(cpu.get(k)!)])) as Record<keyof typeof commands, number>;
+  type Measured = Record<
+    "node0" | "api" | "version" | "list" | "status" | "deno0" | "denoVersion" | "denoList" | "baseVersion" | "baseList" | "baseStatus",
+    number
+  >;
+  const m = Object.fromEntries(names.map((k) => [k, median(times.get(k)!)])) as Measured;
+  const c = Object.fromEntries(names.map((k) => [k, median(cpu.get(k)!)])) as Measured;
   const listLines = sh(cilo[0]!, [...cilo.slice(1), "list", "--format", "quiet"], { env })
     .trim()
     .split("\n").length;
@@ -146,6 +164,14 @@ try {
     { what: "deno: cilo --version (source)", value: m.denoVersion, unit: "ms", versus: "deno eval 0", base: m.deno0, target: "report", ok: true },
     { what: `deno: cilo list (${FAKE_ENVS} envs, source)`, value: m.denoList, unit: "ms", versus: "deno eval 0", base: m.deno0, target: "report", ok: true },
   ];
+  if (baselineDir) {
+    const base = `baseline ${baselineDir}`;
+    rows.push(
+      within("cilo --version, CPU time", c.version, `${base}, CPU time`, c.baseVersion, 1.05),
+      within(`cilo list (${FAKE_ENVS} envs), CPU time`, c.list, `${base}, CPU time`, c.baseList, 1.05),
+      within("cilo status <env>, CPU time", c.status, `${base}, CPU time`, c.baseStatus, 1.05),
+    );
+  }
   printTable(`Start-up: median of ${RUNS} alternating runs; cilo status made ${requests.map((r) => r.split("?")[0]).join(", ")}`, rows);
 } finally {
   spawnSync(cilo[0]!, [...cilo.slice(1), "destroy", envRef, "--force"], { env, stdio: "ignore" });
