@@ -1,6 +1,6 @@
 // Volume snapshots and seeded creates (issue 18): a volume written in env A is snapshotted and
 // seeds B and C, which read it back byte-identical and write independently; restore brings B
-// back; an interrupted snapshot is never listed; the tar path through a helper container and
+// back; an interrupted snapshot is never listed; a full disk is one line and leaves nothing; the tar path through a helper container and
 // --seed-from work on the same engine; doctor reports and removes a killed snapshot's folder.
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -176,6 +176,30 @@ test("an interrupted snapshot leaves nothing listed", () => {
   assert.equal(
     readdirSync(join(home, "snapshots")).filter((n) => n.startsWith(".tmp-")),
     [],
+  );
+});
+
+test("a full disk: one line, exit 1, nothing listed or half-made, the paused service running again", () => {
+  // A 16 MB file system over the snapshots folder: A's volume holds MB (≥ 16) megabytes, so the
+  // copy runs out of space part-way (reflink is impossible there: tmpfs, so the copy path runs).
+  const dir = join(home, "snapshots");
+  execFileSync("mount", ["-t", "tmpfs", "-o", "size=16m", "cilo-test-full", dir]);
+  try {
+    const r = run(["snapshot", "create", "a", "--name", "full"]);
+    assert.is(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /^cilo: The disk is full/m);
+    assert.match(r.stderr, /^hint: .*space/m);
+    assert.is(r.stderr.split("\n").filter((l) => l.startsWith("cilo:")).length, 1, r.stderr);
+    assert.equal(readdirSync(dir), [], "nothing half-made left on the full disk");
+    assert.equal(JSON.parse(ok(["snapshot", "list", "--json"]).stdout), []);
+    assert.is(containerState("a"), "running", "the paused service runs again");
+  } finally {
+    execFileSync("umount", [dir]);
+  }
+  assert.equal(
+    JSON.parse(ok(["snapshot", "list", "--json"]).stdout).map((s: { name: string }) => s.name),
+    ["s1"],
+    "the snapshots kept before are untouched",
   );
 });
 

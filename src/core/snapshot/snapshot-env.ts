@@ -424,6 +424,10 @@ async function renderedModel(rec: EnvRecord): Promise<Record<string, unknown>> {
 function copyFailure(e: unknown): unknown {
   if (e instanceof CiloError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === "ENOSPC") return new CiloError("E_FS_ENOSPC", "The disk is full: the copy was stopped and what it had made removed", { cause: e });
+  if (code === "ENOSPC")
+    return new CiloError("E_FS_ENOSPC", "The disk is full: the copy was stopped and what it had made removed", {
+      cause: e,
+      hint: "Free space where snapshots are kept ($CILO_HOME/snapshots) and where the engine keeps volumes (docker system df), then run the command again",
+    });
   return new CiloError("E_SNAPSHOT_COPY", `Copying the volume data failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
 }
