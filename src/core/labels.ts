@@ -10,10 +10,12 @@ export const LABEL_SERVICE = "cilo.service";
 /**
  * On a service of the user's compose file: mount this home's CA certificate (the gateway's root) in
  * its containers, at the label's value (an absolute path) or `/run/cilo/ca.crt` for `"true"`, and
- * name it in `CILO_CA_CERT` (docs/routing.md, "The same URL inside the env").
+ * the bundle that trusts it at `/run/cilo/ca-bundle.pem`, and point `CILO_CA_CERT`,
+ * `SSL_CERT_FILE` & co. at them (docs/routing.md, "The same URL inside the env").
  */
 export const LABEL_CA = "cilo.ca";
 export const DEFAULT_CA_MOUNT = "/run/cilo/ca.crt";
+export const DEFAULT_CA_BUNDLE_MOUNT = "/run/cilo/ca-bundle.pem";
 /** On the resources of a project's shared instance (which carry no `cilo.env`). */
 export const LABEL_SHARED = "cilo.shared";
 

@@ -76,12 +76,19 @@ test("two envs answer by name at web.<env>.<project>.localhost, each its own pag
   assert.match(run(["doctor"]).stdout, /Routing\s+direct: auto: this host reaches container IPs/);
 });
 
-test("inside an env, its own .test names reach its services through the gateway (network aliases); cilo.ca mounts the CA", () => {
+test("inside an env, its own .test names reach its services through the gateway (network aliases); cilo.ca mounts the CA and its bundle, with SSL_CERT_FILE & co.", () => {
   const r = ok(["exec", "a", "web", "--", "wget", "-q", "-O", "-", "http://web.a.test/"]);
   assert.is(r.stdout, "page of env a\n");
   // The CA certificate is mounted in a service labelled cilo.ca, and CILO_CA_CERT names it.
   assert.is(ok(["exec", "a", "web", "--", "printenv", "CILO_CA_CERT"]).stdout.trim(), "/run/cilo/ca.crt");
   assert.is(ok(["exec", "a", "web", "--", "cat", "/run/cilo/ca.crt"]).stdout, readFileSync(join(home, "gateway", "ca.crt"), "utf8"));
+  // And the bundle (the host's CAs plus that root), with the variables that make commands run by
+  // cilo exec, and the service's own processes, trust the gateway.
+  const bundle = ok(["exec", "a", "web", "--", "cat", "/run/cilo/ca-bundle.pem"]).stdout;
+  assert.is(bundle, readFileSync(join(home, "gateway", "ca-bundle.pem"), "utf8"));
+  assert.ok(bundle.trimEnd().endsWith(readFileSync(join(home, "gateway", "ca.crt"), "utf8").trimEnd()), "the bundle ends with cilo's root");
+  const vars = ok(["exec", "a", "web", "--", "sh", "-c", "echo $SSL_CERT_FILE $REQUESTS_CA_BUNDLE $CURL_CA_BUNDLE $NODE_EXTRA_CA_CERTS"]).stdout.trim();
+  assert.is(vars, "/run/cilo/ca-bundle.pem /run/cilo/ca-bundle.pem /run/cilo/ca-bundle.pem /run/cilo/ca.crt");
 });
 
 test("a down env's name answers 503 naming the env and the command that starts it", () => {

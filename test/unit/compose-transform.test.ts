@@ -313,28 +313,56 @@ function reversed(value: unknown): unknown {
   );
 }
 
-test("cilo.ca: a labelled service gets the CA certificate mounted read-only and CILO_CA_CERT; others and no CA path: unchanged", () => {
+test("cilo.ca: a labelled service gets the CA certificate and bundle mounted read-only and the trust variables (its own values kept); others and no CA: unchanged", () => {
   const model = {
     services: {
-      app: { image: "x", labels: { "cilo.ca": "true" }, environment: { A: "1" } },
-      worker: { image: "x", labels: { "cilo.ca": "/etc/ssl/cilo.pem" }, volumes: ["./d:/d"] },
+      app: { image: "x", labels: { "cilo.ca": "true" }, environment: { A: "1", SSL_CERT_FILE: "/own/bundle.pem" } },
+      worker: { image: "x", labels: { "cilo.ca": "/etc/ssl/cilo.pem" }, volumes: ["./d:/d"], environment: ["B=2", "CURL_CA_BUNDLE=/mine"] },
       db: { image: "x" },
     },
   };
-  const withCa = transformCompose({ model, project: PROJECT, env: ENV, home: HOME, dockerName: SCOPE, subnet: SUBNET, caCert: "/home/u/.cilo/gateway/ca.crt" })
-    .model as Mapping;
-  assert.equal(withCa["services"].app.volumes, ["/home/u/.cilo/gateway/ca.crt:/run/cilo/ca.crt:ro"]);
-  assert.equal(withCa["services"].app.environment, { A: "1", CILO_CA_CERT: "/run/cilo/ca.crt" });
-  assert.equal(withCa["services"].worker.volumes, ["./d:/d", "/home/u/.cilo/gateway/ca.crt:/etc/ssl/cilo.pem:ro"]);
+  const ca = { cert: "/home/u/.cilo/gateway/ca.crt", bundle: "/home/u/.cilo/gateway/ca-bundle.pem" };
+  const withCa = transformCompose({ model, project: PROJECT, env: ENV, home: HOME, dockerName: SCOPE, subnet: SUBNET, ca }).model as Mapping;
+  assert.equal(withCa["services"].app.volumes, [
+    "/home/u/.cilo/gateway/ca.crt:/run/cilo/ca.crt:ro",
+    "/home/u/.cilo/gateway/ca-bundle.pem:/run/cilo/ca-bundle.pem:ro",
+  ]);
+  assert.equal(withCa["services"].app.environment, {
+    A: "1",
+    SSL_CERT_FILE: "/own/bundle.pem",
+    CILO_CA_CERT: "/run/cilo/ca.crt",
+    CILO_CA_BUNDLE: "/run/cilo/ca-bundle.pem",
+    REQUESTS_CA_BUNDLE: "/run/cilo/ca-bundle.pem",
+    CURL_CA_BUNDLE: "/run/cilo/ca-bundle.pem",
+    NODE_EXTRA_CA_CERTS: "/run/cilo/ca.crt",
+  });
+  assert.equal(withCa["services"].worker.volumes, [
+    "./d:/d",
+    "/home/u/.cilo/gateway/ca.crt:/etc/ssl/cilo.pem:ro",
+    "/home/u/.cilo/gateway/ca-bundle.pem:/run/cilo/ca-bundle.pem:ro",
+  ]);
+  assert.equal(withCa["services"].worker.environment, [
+    "B=2",
+    "CURL_CA_BUNDLE=/mine",
+    "CILO_CA_CERT=/etc/ssl/cilo.pem",
+    "CILO_CA_BUNDLE=/run/cilo/ca-bundle.pem",
+    "SSL_CERT_FILE=/run/cilo/ca-bundle.pem",
+    "REQUESTS_CA_BUNDLE=/run/cilo/ca-bundle.pem",
+    "NODE_EXTRA_CA_CERTS=/etc/ssl/cilo.pem",
+  ]);
   assert.is(withCa["services"].db.volumes, undefined);
-  assert.is(run(model).model["services"].app.volumes, undefined, "no CA path given (gateway off, remote engine): nothing mounted");
-  for (const bad of ["relative/path", "/etc/../root/x", "/x:/y", "/a b"]) {
+  assert.is(withCa["services"].db.environment, undefined);
+  assert.is(run(model).model["services"].app.volumes, undefined, "no CA given (gateway off, remote engine): nothing mounted");
+  for (const bad of ["relative/path", "/etc/../root/x", "/x:/y", "/a b", "/run/cilo/ca-bundle.pem"]) {
     const m = { services: { app: { image: "x", labels: { "cilo.ca": bad } } } };
-    assert.throws(
-      () => transformCompose({ model: m, project: PROJECT, env: ENV, home: HOME, dockerName: SCOPE, subnet: SUBNET, caCert: "/h/ca.crt" }),
-      /cilo\.ca/,
-    );
+    assert.throws(() => transformCompose({ model: m, project: PROJECT, env: ENV, home: HOME, dockerName: SCOPE, subnet: SUBNET, ca }), /cilo\.ca/, bad);
   }
+  const badPath = { cert: "/h/ca.crt", bundle: "/h/x:y.pem" };
+  const m = { services: { app: { image: "x", labels: { "cilo.ca": "true" } } } };
+  assert.throws(
+    () => transformCompose({ model: m, project: PROJECT, env: ENV, home: HOME, dockerName: SCOPE, subnet: SUBNET, ca: badPath }),
+    /cannot be mounted/,
+  );
 });
 
 test("podman: networks with ipam state Podman's IPAM option driver host-local (compose 1.29 compares it on every up); docker and external: unchanged", () => {

@@ -1,6 +1,6 @@
 import type { EngineKind } from "../engine.ts";
 import { CiloError, ExitCode } from "../errors.ts";
-import { DEFAULT_CA_MOUNT, envLabels, LABEL_CA, LABEL_SERVICE, type HomeRef } from "../labels.ts";
+import { DEFAULT_CA_BUNDLE_MOUNT, DEFAULT_CA_MOUNT, envLabels, LABEL_CA, LABEL_SERVICE, type HomeRef } from "../labels.ts";
 import { readdressNetworks } from "./readdress-networks.ts";
 import { stringifyComposeYaml } from "./compose-yaml.ts";
 import { addEnvironment, invalid, isMapping, labelMap, mappingOf, type Mapping } from "./model-shape.ts";
@@ -39,11 +39,11 @@ export interface TransformInput {
    */
   networkSubnets?: Record<string, string>;
   /**
-   * The host path of this home's CA certificate, mounted read-only into services labelled
-   * `cilo.ca` (LABEL_CA). Absent (no gateway, or an engine that cannot bind host files): the label
-   * is left without effect.
+   * The host paths of this home's CA certificate and of the bundle (the host's CAs plus cilo's
+   * root), mounted read-only into services labelled `cilo.ca` (LABEL_CA). Absent (no gateway, or
+   * an engine that cannot bind host files): the label is left without effect.
    */
-  caCert?: string;
+  ca?: { cert: string; bundle: string };
   /** Variables every service of the env gets in its `environment` (e.g. `CILO_DB_*` of per-env databases). */
   environment?: Record<string, string>;
   /** The engine the file is for (`podman`: see `engineNetworkOptions`); absent means Docker. */
@@ -100,7 +100,7 @@ export function transformCompose(input: TransformInput): TransformResult {
       continue;
     }
     transformService(name, service, scope.labels);
-    if (input.caCert !== undefined) mountCa(name, service, input.caCert);
+    if (input.ca !== undefined) mountCa(name, service, input.ca);
     if (input.environment && Object.keys(input.environment).length > 0) addEnvironment(service, input.environment);
     dropReferences(name, service, shared);
     joinExtraNetworks(service, Object.keys(extra));
@@ -290,19 +290,46 @@ function transformService(name: string, service: Mapping, envLabelSet: Record<st
   service["labels"] = { ...labelMap(service["labels"], `service "${name}"`), ...envLabelSet, [LABEL_SERVICE]: name };
 }
 
-/** A service labelled `cilo.ca` gets the CA certificate mounted read-only and `CILO_CA_CERT` naming it. */
-function mountCa(name: string, service: Mapping, hostPath: string): void {
+/**
+ * A service labelled `cilo.ca` gets the CA certificate (at the label's path, else
+ * DEFAULT_CA_MOUNT) and the bundle (DEFAULT_CA_BUNDLE_MOUNT) mounted read-only, and the variables
+ * that make its processes, and commands run in it by `cilo exec`, trust the gateway: `CILO_CA_CERT`,
+ * `CILO_CA_BUNDLE`, `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, `CURL_CA_BUNDLE` (the bundle: they
+ * replace the trusted set) and `NODE_EXTRA_CA_CERTS` (the certificate: Node adds it to its own
+ * list). A variable the service sets itself keeps its value.
+ */
+function mountCa(name: string, service: Mapping, ca: { cert: string; bundle: string }): void {
   const value = (service["labels"] as Record<string, unknown>)[LABEL_CA];
   if (value === undefined || value === "false") return;
   const target = value === "true" || value === "" ? DEFAULT_CA_MOUNT : String(value);
-  if (!/^\/[A-Za-z0-9._/-]+$/.test(target) || target.split("/").includes("..")) {
-    throw invalid(`service "${name}"`, `label ${LABEL_CA} must be "true" or an absolute path inside the container, not ${JSON.stringify(target.slice(0, 80))}`);
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(target) || target.split("/").includes("..") || target === DEFAULT_CA_BUNDLE_MOUNT) {
+    throw invalid(
+      `service "${name}"`,
+      `label ${LABEL_CA} must be "true" or an absolute path inside the container other than ${DEFAULT_CA_BUNDLE_MOUNT}, not ${JSON.stringify(target.slice(0, 80))}`,
+    );
   }
-  if (/[:\0-\x1f]/.test(hostPath))
-    throw invalid(`service "${name}"`, `the CA certificate path ${JSON.stringify(hostPath)} cannot be mounted (it has ":" or control characters)`);
+  for (const hostPath of [ca.cert, ca.bundle])
+    if (/[:\0-\x1f]/.test(hostPath))
+      throw invalid(`service "${name}"`, `the CA file path ${JSON.stringify(hostPath)} cannot be mounted (it has ":" or control characters)`);
   const volumes = Array.isArray(service["volumes"]) ? service["volumes"] : [];
-  service["volumes"] = [...volumes, `${hostPath}:${target}:ro`];
-  addEnvironment(service, { CILO_CA_CERT: target });
+  service["volumes"] = [...volumes, `${ca.cert}:${target}:ro`, `${ca.bundle}:${DEFAULT_CA_BUNDLE_MOUNT}:ro`];
+  const bundle = DEFAULT_CA_BUNDLE_MOUNT;
+  const trust: Record<string, string> = {
+    CILO_CA_CERT: target,
+    CILO_CA_BUNDLE: bundle,
+    SSL_CERT_FILE: bundle,
+    REQUESTS_CA_BUNDLE: bundle,
+    CURL_CA_BUNDLE: bundle,
+    NODE_EXTRA_CA_CERTS: target,
+  };
+  const own = environmentKeys(service["environment"]);
+  addEnvironment(service, Object.fromEntries(Object.entries(trust).filter(([k]) => !own.has(k))));
+}
+
+/** The variable names a service's `environment` (mapping or `KEY=value` list) sets. */
+function environmentKeys(environment: unknown): Set<string> {
+  if (Array.isArray(environment)) return new Set(environment.map((e) => String(e).split("=")[0]!));
+  return new Set(isMapping(environment) ? Object.keys(environment) : []);
 }
 
 /** Whether a service's `network_mode` stays; refuses the modes that would leave the env. */

@@ -59,8 +59,8 @@ export interface RenderOptions {
   shared?: { services: string[]; network: string };
   /** Networks of other envs this env joins. */
   joinNetworks?: string[];
-  /** This home's CA certificate on the host, for services labelled `cilo.ca`. */
-  caCert?: string;
+  /** This home's CA certificate and bundle on the host, for services labelled `cilo.ca`. */
+  ca?: { cert: string; bundle: string };
   /** Variables every service of the env gets (`CILO_DB_*` of its per-env databases). */
   environment?: Record<string, string>;
 }
@@ -89,7 +89,7 @@ export function writeEnvCompose(rec: EnvRecord, home: HomeRef, resolved: Resolve
     ...(opts.shared && opts.shared.services.length > 0 ? { shared: opts.shared } : {}),
     ...(opts.joinNetworks && opts.joinNetworks.length > 0 ? { joinNetworks: opts.joinNetworks } : {}),
     networkSubnets: rec.extra_subnets ?? {},
-    ...(opts.caCert !== undefined ? { caCert: opts.caCert } : {}),
+    ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
     ...(opts.environment ? { environment: opts.environment } : {}),
     ...(rec.engine ? { engine: rec.engine } : {}),
   });

@@ -18,7 +18,7 @@ import { joinedNetworks, resolveSharedNetworks } from "../shared/shared-networks
 import { databaseEnvironment, ensureEnvDatabases, perEnvDatabaseSpecs } from "../shared/per-env-db.ts";
 import type { ContainerState, RuntimeProvider } from "../runtime/provider.ts";
 import type { RunResult } from "../proc/run.ts";
-import { containerCaCert } from "../gateway/ca-env.ts";
+import { containerCa } from "../gateway/ca-env.ts";
 import { envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
 import { ensureExtraSubnets } from "./extra-subnets.ts";
 import { assertSameEngine } from "./engine-guard.ts";
@@ -111,11 +111,11 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
       databases = await ensureEnvDatabases(ctx, shared.containers, dbSpecs, rec.name, opts.timeoutMs ?? 120_000);
       undoShared = false;
     }
-    const caCert = containerCaCert(ctx, home!.id, resolved.model);
+    const ca = containerCa(ctx, home!.id, resolved.model);
     const renderOpts = {
       ...(shared ? { shared: { services: sharedNames, network: shared.network } } : {}),
       joinNetworks,
-      ...(caCert !== undefined ? { caCert } : {}),
+      ...(ca !== undefined ? { ca } : {}),
       ...(databases.length > 0 ? { environment: databaseEnvironment(databases) } : {}),
     };
     let rendered = writeEnvCompose(rec, home!, resolved, renderOpts);

@@ -1,5 +1,5 @@
 import { LABEL_CA } from "../labels.ts";
-import { caEnvironment, caFiles, ensureCa, ensureCaBundle } from "./ca.ts";
+import { caEnvironment, ensureCaBundle } from "./ca.ts";
 import { gatewayDisabled } from "./settings.ts";
 
 /**
@@ -14,15 +14,15 @@ export function hostCaEnvironment(home: string, homeId: string, env: NodeJS.Proc
 }
 
 /**
- * The host path of this home's CA certificate for services labelled `cilo.ca` (created on first
- * use), or nothing: with the gateway off, when no service asks, or on an engine reached over
- * `tcp://`/`ssh://`, whose containers cannot bind a file of this machine (docs/routing.md).
+ * The host paths of this home's CA certificate and bundle for services labelled `cilo.ca` (created
+ * on first use), or nothing: with the gateway off, when no service asks, or on an engine reached
+ * over `tcp://`/`ssh://`, whose containers cannot bind a file of this machine (docs/routing.md).
  */
-export function containerCaCert(
+export function containerCa(
   ctx: { home: string; env: NodeJS.ProcessEnv; endpoint(): { host: string } },
   homeId: string,
   model: Record<string, unknown>,
-): string | undefined {
+): { cert: string; bundle: string } | undefined {
   if (gatewayDisabled(ctx.env)) return undefined;
   const services = Object.values((model["services"] ?? {}) as Record<string, { labels?: unknown }>);
   const asks = services.some((s) => {
@@ -31,6 +31,6 @@ export function containerCaCert(
     return labels !== null && typeof labels === "object" && LABEL_CA in labels;
   });
   if (!asks || !/^(unix|npipe):\/\//.test(ctx.endpoint().host)) return undefined;
-  ensureCa(ctx.home, homeId);
-  return caFiles(ctx.home).cert;
+  const files = ensureCaBundle(ctx.home, homeId, ctx.env);
+  return { cert: files.cert, bundle: files.bundle };
 }
