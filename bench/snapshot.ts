@@ -7,11 +7,16 @@
 //   - ext4 (the host's temp folder): cilo's `auto` (a plain parallel copy there) against `cp -a`
 //     (target ≤ 1.2×);
 //   - the tar stream through a helper container (remote engines, Docker Desktop) on the local engine,
-//     against `cp -a` of the volume folders.
+//     against `cp -a` of the volume folders;
+//   - end to end through the CLI (dist/cilo.mjs) on a third Docker engine whose data root is on XFS
+//     (scripts/test-second-engine.sh as `cilo-e3`, its /var/lib/cilo-e3 an XFS loop mount that also
+//     holds CILO_HOME): `cilo snapshot create` of an env's volume plus `cilo create --seed` of a new
+//     env from it, at each size (target ≤ 1 s and flat), against `cp -a --reflink=never` of the
+//     volume folder twice.
 // Data is written and synced before each timing (a clone of dirty pages waits for writeback).
 //   node --import tsx bench/snapshot.ts [--sizes 100,1024,4096] [--tar-mb 1024]
-import { execFileSync } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readTextFile, resolveDockerEndpoint } from "../src/core/docker-endpoint.ts";
@@ -179,7 +184,87 @@ async function tarRows(): Promise<void> {
   }
 }
 
+/** One env with a named volume `data`, its service idle (what `cilo snapshot create` pauses). */
+const VOLUME_PROJECT = `services:
+  db:
+    image: cilo-test/busybox:latest
+    command: ["sh", "-c", "sleep 3600 & wait"]
+    volumes: ["data:/data"]
+volumes:
+  data: {}
+`;
+
+async function engineRows(): Promise<void> {
+  if (process.getuid?.() !== 0) return console.log("engine on XFS: skipped (needs root)");
+  const root = new URL("..", import.meta.url).pathname;
+  const engine = { ...process.env, CILO_E2_NAME: "cilo-e3", CILO_E2_NET: "10.213.91", CILO_E2_BIP: "172.29.0.1/16" };
+  const engineScript = join(root, "scripts/test-second-engine.sh");
+  const lib = "/var/lib/cilo-e3";
+  const base = mkdtempSync(join(tmpdir(), "cilo-bench-e3-"));
+  const img = join(base, "fs.img");
+  sh("truncate", ["-s", `${Math.ceil((Math.max(...SIZES) * 3) / 1024) + 6}G`, img]);
+  const loop = sh("losetup", ["-f", "--show", img]).trim();
+  try {
+    sh("mkfs.xfs", ["-q", "-m", "reflink=1", loop]);
+    sh("sh", ["-c", `"$0" purge >/dev/null 2>&1 || true`, engineScript], { env: engine });
+    mkdirSync(lib, { recursive: true });
+    sh("mount", [loop, lib]);
+    try {
+      sh("bash", [engineScript, "start"], { env: engine });
+      const home = join(lib, "cilo-home");
+      const project = join(lib, "src", "snapbench");
+      mkdirSync(project, { recursive: true });
+      writeFileSync(join(project, "docker-compose.yml"), VOLUME_PROJECT);
+      const env = { ...process.env, CILO_HOME: home, DOCKER_HOST: "unix:///var/run/cilo-e3.sock", CILO_GATEWAY: "off", NO_COLOR: "1" };
+      const cilo = (...args: string[]) => sh(process.execPath, [join(root, "dist/cilo.mjs"), ...args], { env, cwd: project });
+      const docker = (...args: string[]) => sh("docker", args, { env });
+      try {
+        cilo("init", "--dns-port", String(20_000 + Math.floor(Math.random() * 20_000)));
+        cilo("create", "a");
+        cilo("up", "a", "--wait");
+        const volume = docker("volume", "ls", "-q", "--filter", "label=cilo.env=a").trim();
+        const dir = docker("volume", "inspect", "-f", "{{.Mountpoint}}", volume).trim();
+        const first: number[] = [];
+        for (const mb of SIZES) {
+          rmSync(join(dir, "base"), { recursive: true, force: true });
+          fill(dir, mb);
+          let path = "";
+          const ms = timeMs(() => {
+            const snap = JSON.parse(cilo("snapshot", "create", "a", "--name", `s${mb}`, "--json"));
+            const seeded = JSON.parse(cilo("create", `b${mb}`, "--seed", `s${mb}`, "--json"));
+            path = `${snap.volumes[0].path}, ${seeded.seeded.volumes[0].path}`;
+          });
+          first.push(ms);
+          const never = mb <= 1024 ? cpTwice(dir, join(lib, "cp"), ["--reflink=never"]) : undefined;
+          rows.push({
+            what: `engine on xfs ${mb} MB: cilo snapshot create + create --seed (${path})`,
+            value: s(ms),
+            unit: "s",
+            versus: never !== undefined ? "cp -a --reflink=never, twice" : `the same at ${SIZES[0]} MB`,
+            base: never !== undefined ? s(never) : s(first[0]!),
+            target: "≤ 1 s",
+            ok: s(ms) <= 1,
+          });
+          cilo("destroy", `b${mb}`, "--force");
+          cilo("snapshot", "rm", `s${mb}`);
+        }
+      } finally {
+        spawnSync(process.execPath, [join(root, "dist/cilo.mjs"), "destroy", "a", "--force"], { env, cwd: project, stdio: "ignore" });
+        spawnSync(process.execPath, [join(root, "dist/cilo.mjs"), "dns", "stop"], { env, cwd: project, stdio: "ignore" });
+      }
+    } finally {
+      spawnSync("bash", [engineScript, "stop"], { env: engine, stdio: "ignore" });
+      spawnSync("umount", [lib]);
+      rmSync(lib, { recursive: true, force: true });
+    }
+  } finally {
+    spawnSync("losetup", ["-d", loop]);
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
 await xfsRows();
 await ext4Rows();
 await tarRows();
+await engineRows();
 printTable("snapshot + seed of a volume's data (two copies each)", rows);
