@@ -75,6 +75,14 @@ function apiScript(lines: string[]): string {
 })();`;
 }
 
+/** Instructions the command executes, counted by valgrind's callgrind (its own output discarded). */
+function instructions(cmd: string[], env: NodeJS.ProcessEnv): number {
+  const r = spawnSync("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", ...cmd], { env, encoding: "utf8" });
+  const m = /refs:\s*([\d,]+)/.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`valgrind ${cmd.join(" ")} failed (${r.status}): ${r.stderr.slice(-500)}`);
+  return Number(m[1]!.replaceAll(",", ""));
+}
+
 function run(cmd: string[], env: NodeJS.ProcessEnv): void {
   sh(cmd[0]!, cmd.slice(1), { env });
 }
@@ -166,6 +174,28 @@ try {
   ];
   if (baselineDir) {
     const base = `baseline ${baselineDir}`;
+    // Instructions executed (valgrind's callgrind), when valgrind is installed: the same within
+    // about 1% on a loaded machine, where CPU time moves by more than the difference looked for.
+    if (spawnSync("valgrind", ["--version"]).status === 0) {
+      const counted = (k: string) => median([1, 2, 3].map(() => instructions(commands[k]!, env)));
+      for (const [what, now, then] of [
+        ["cilo --version", "version", "baseVersion"],
+        [`cilo list (${FAKE_ENVS} envs)`, "list", "baseList"],
+        ["cilo status <env>", "status", "baseStatus"],
+      ] as const) {
+        const a = counted(now);
+        const b = counted(then);
+        rows.push({
+          what: `${what}, M instructions`,
+          value: a / 1e6,
+          unit: "M",
+          versus: `${base}, M instructions`,
+          base: b / 1e6,
+          target: "≤ 1.02×",
+          ok: a <= 1.02 * b,
+        });
+      }
+    }
     rows.push(
       within("cilo --version, CPU time", c.version, `${base}, CPU time`, c.baseVersion, 1.05),
       within(`cilo list (${FAKE_ENVS} envs), CPU time`, c.list, `${base}, CPU time`, c.baseList, 1.05),
