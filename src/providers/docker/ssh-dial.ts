@@ -1,6 +1,19 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { Agent } from "node:http";
+import { createRequire } from "node:module";
 import { Duplex } from "node:stream";
+
+/**
+ * `node:child_process`, loaded when the first ssh connection opens: this file is part of the
+ * provider every Docker command loads, and child_process (with dgram and net underneath) is worth
+ * about 10 M instructions of a `cilo status` that never dials ssh. `createConnection` is
+ * synchronous, hence `require` rather than `import()`.
+ */
+const requireBuiltin = createRequire(import.meta.url);
+function spawnSsh(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const { spawn } = requireBuiltin("node:child_process") as typeof import("node:child_process");
+  return spawn("ssh", args, { env, stdio: ["pipe", "pipe", "pipe"] });
+}
 
 /**
  * `ssh://` engines the way the Docker CLI and compose reach them: the `ssh` program on PATH runs
@@ -36,7 +49,7 @@ export function sshDialAgent(host: string, env: NodeJS.ProcessEnv): Agent {
   const agent = new Agent({ keepAlive: false });
   const args = sshArgs(host);
   (agent as unknown as { createConnection: () => Duplex }).createConnection = () =>
-    new SshStream(spawn("ssh", args, { env, stdio: ["pipe", "pipe", "pipe"] }), host);
+    new SshStream(spawnSsh(args, env), host);
   return agent;
 }
 
