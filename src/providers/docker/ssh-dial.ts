@@ -48,8 +48,7 @@ export function sshArgs(host: string): string[] {
 export function sshDialAgent(host: string, env: NodeJS.ProcessEnv): Agent {
   const agent = new Agent({ keepAlive: false });
   const args = sshArgs(host);
-  (agent as unknown as { createConnection: () => Duplex }).createConnection = () =>
-    new SshStream(spawnSsh(args, env), host);
+  (agent as unknown as { createConnection: () => Duplex }).createConnection = () => new SshStream(spawnSsh(args, env), host);
   return agent;
 }
 
