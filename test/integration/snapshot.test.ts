@@ -113,6 +113,7 @@ test("a volume written in A is snapshotted (services paused, then running again)
   assert.ok(vol.bytes_per_s > 0);
   assert.match(manifest.checksum, /^[0-9a-f]{64}$/);
   assert.is(containerState("a"), "running", "the paused service runs again");
+  console.log(`snapshot: ${MB} MiB written in A (sha256 ${bigSum.slice(0, 16)}…), snapshot s1 by ${vol.path} at ${(vol.bytes_per_s / 1e6).toFixed(0)} MB/s`);
   const list = JSON.parse(ok(["snapshot", "list", "--json"]).stdout);
   assert.equal(
     list.map((s: { name: string }) => s.name),
@@ -133,6 +134,7 @@ test("B and C seeded from the snapshot read it back byte-identical, with owners;
     assert.not.match(up.stderr, /already exists but was not created by Docker Compose/);
     assert.not.match(up.stderr, /Creating volume/);
     assert.is(sha256(join(v.dir, "big.bin")), bigSum, `${e}: big.bin`);
+    console.log(`snapshot: ${e} seeded from s1 by ${out.seeded.volumes[0].path}, big.bin sha256 ${bigSum.slice(0, 16)}… as in A`);
     const owned = statSync(join(v.dir, "nested", "owned"));
     assert.equal([owned.uid, owned.gid], [999, 999], `${e}: owner kept`);
     assert.is(readFileSync(join(v.dir, "boot.log"), "utf8"), "started\nstarted\n", `${e}: A's boot line, then its own`);
