@@ -84,6 +84,7 @@ export class RunEnvs {
       const created = await createEnv(this.core, {
         ...(action.seed ? { seed: action.seed } : {}),
         ...(action.seed_from ? { seedFrom: action.seed_from } : {}),
+        ...(action.on ? { on: action.on } : {}),
         env: requested,
         ...(src.git ? { git: src.git, ...(src.ref ? { ref: src.ref } : {}) } : { from: src.from ?? dir }),
         ...(action.project ? { project: action.project } : {}),
