@@ -74,7 +74,7 @@ export async function destroyEnv(local: CiloContext, opts: DestroyEnvOptions): P
     delete state.envs[envKey(rec.project, rec.name)];
   });
   await refreshDns(local);
-  await syncGateway(local);
+  if (!rec.host) await syncGateway(local); // an env on a host has no route on this machine's gateway
   return rec;
 }
 

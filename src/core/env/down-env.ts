@@ -61,7 +61,7 @@ export async function downEnv(local: CiloContext, opts: DownEnvOptions): Promise
     return { ...cur };
   });
   await refreshDns(local);
-  await syncGateway(local);
+  if (!rec.host) await syncGateway(local); // an env on a host has no route on this machine's gateway
   return done;
 }
 

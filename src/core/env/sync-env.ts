@@ -7,6 +7,7 @@ import { findEnv } from "../state/find-env.ts";
 import type { EnvRecord } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 import { touchEnv } from "./touch-env.ts";
+import { reachEnv } from "./env-context.ts";
 import { envKey } from "../state/schema.ts";
 
 export interface SyncEnvOptions {
@@ -29,6 +30,7 @@ async function remoteEnv(ctx: CiloContext, opts: { ref: string; project?: string
 /** `cilo sync <env> [--pull]`: one push of the local workspace to the env's host (or a pull back). docs/remote.md. */
 export async function syncEnv(ctx: CiloContext, opts: SyncEnvOptions): Promise<SyncResult> {
   const rec = await remoteEnv(ctx, opts);
+  await reachEnv(ctx, rec); // a host that does not answer: exit 3 naming it, as every command on its envs
   const r = await syncWorkspace(ctx, readState(ctx), rec, { ...(opts.pull ? { pull: true } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
   await touchEnv(ctx, envKey(rec.project, rec.name));
   return r;
@@ -55,6 +57,7 @@ export interface WatchSyncOptions {
  */
 export async function watchSync(ctx: CiloContext, opts: WatchSyncOptions): Promise<void> {
   const rec = await remoteEnv(ctx, opts);
+  await reachEnv(ctx, rec);
   const debounce = opts.debounceMs ?? 150;
   const maxWait = opts.maxWaitMs ?? 1000;
   const push = async (changes: number) => {

@@ -230,7 +230,8 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
   // Forwards first (they are the env's own), then the gateway even when they failed.
   // An env on a host has neither yet: names of remote envs are issue 17's item 4 (docs/remote.md).
   const forwards = rec.host ? [] : await syncForwards(ctx, key).catch((e: unknown) => e);
-  const gateway = await syncGateway(local);
+  // Nor does this machine's gateway change for it (a laptop without an engine of its own works too).
+  const gateway = rec.host ? { action: "none" as const } : await syncGateway(local);
   // The first gateway on this engine found out how the host reaches containers (auto routing).
   if ("routingChanged" in gateway && gateway.routingChanged) await refreshDns(local);
   if (!Array.isArray(forwards)) throw forwards;

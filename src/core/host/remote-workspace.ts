@@ -116,7 +116,9 @@ export async function syncWorkspace(ctx: CiloContext, state: State, rec: EnvReco
       hint: "Install rsync here and on the host (apt-get install rsync)",
     });
   }
-  if (r.code === 255) throw hostUnreachable(host.name, { host: host.address, source: `host ${host.name}` }, "ssh", sshLine(r));
+  // ssh failing: 255, or 12 when rsync saw its stream end first; ssh's own line says why.
+  if (r.code === 255 || (r.code === 12 && /^ssh: /m.test(r.stderr)))
+    throw hostUnreachable(host.name, { host: host.address, source: `host ${host.name}` }, "ssh", sshLine(r));
   if (r.code !== 0) {
     throw new CiloError(
       "E_SYNC_FAILED",
