@@ -109,6 +109,9 @@ AllowTcpForwarding yes
 AllowStreamLocalForwarding yes
 X11Forwarding no
 PrintMotd no
+# Every ssh of cilo, compose and rsync shares one connection (ControlMaster): compose opens a
+# session per container in parallel, past sshd's default 10 ("Session open refused by peer").
+MaxSessions 100
 # SHLVL=1: bash (root's shell) then skips ~/.bashrc, which it otherwise reads for every ssh command
 # (stdin is a socket) and which may be slow (pyenv init on this machine: ~4 s per command).
 SetEnv DOCKER_HOST=unix:///var/run/$NAME.sock SHLVL=1
