@@ -13,7 +13,7 @@ export { type DestroyView, ENV_SCHEMA_VERSION, type EnvView, type RunResult, typ
 import { readState } from "../state/store.ts";
 import { mergeRuntime } from "./services.ts";
 import { baseUrl, localGateway, serviceDnsNames } from "./urls.ts";
-import { reachEnv } from "./env-context.ts";
+import { envContext, reachEnv } from "./env-context.ts";
 
 /**
  * The env object of `rec` as `state` records it. `live` (from `liveServices`) adds each service's
@@ -91,13 +91,15 @@ export async function liveServices(ctx: CiloContext, state: State, rec: EnvRecor
 export async function liveEnvView(ctx: CiloContext, rec: EnvRecord): Promise<EnvView> {
   const state = readState(ctx);
   const current = state.envs[envKey(rec.project, rec.name)] ?? rec;
-  return envView(ctx, state, current, await liveServices(ctx, state, current));
+  // Services from the env's own engine (its host's for an env on a host); its URLs as this machine sees them.
+  return envView(ctx, state, current, await liveServices(envContext(ctx, current), state, current));
 }
 
 /** `cilo status <env>`: the env object of `ref`, services read live from Docker. */
 export async function envStatus(ctx: CiloContext, ref: string, explicitProject?: string): Promise<EnvView> {
   const rec = findEnv(readState(ctx), ref, await currentProject(explicitProject, ctx.cwd));
-  return liveEnvView(await reachEnv(ctx, rec), rec);
+  await reachEnv(ctx, rec); // a host that does not answer: exit 3 naming it
+  return liveEnvView(ctx, rec);
 }
 
 /** Every env of `state` (of one project when given), sorted by project then name, without live fields: `cilo list`. */
