@@ -281,17 +281,35 @@ test("a workflow with create: { on: r1 } runs green on the host and its env is d
   assert.not.ok(existsSync(join(ROOT, ends[0].outputs.project, key)), "nor its remote workspace");
 });
 
-test("doctor judges the env on its host's engine; destroy leaves no remote workspace and no labelled resource there", () => {
-  const doctor = run(["doctor", "--json"]);
-  const report = JSON.parse(doctor.stdout);
-  assert.ok(
-    report.checks.some((c: { name: string; ok: boolean }) => c.name === "Host r1" && c.ok),
-    doctor.stdout,
-  );
-  assert.not.ok(
-    report.findings.some((f: { subject: string }) => f.subject.endsWith("/b1")),
-    `no finding about b1: ${JSON.stringify(report.findings)}`,
-  );
+test("doctor judges the env on its host's engine and --fix repairs it there; destroy leaves no remote workspace and no labelled resource there", () => {
+  const findings = () => {
+    const doctor = run(["doctor", "--json"]);
+    const report = JSON.parse(doctor.stdout);
+    assert.ok(
+      report.checks.some((c: { name: string; ok: boolean }) => c.name === "Host r1" && c.ok),
+      doctor.stdout,
+    );
+    return (report.findings as { id: string; subject: string }[]).filter((f) => f.subject.endsWith("/b1")).map((f) => f.id);
+  };
+  assert.equal(findings(), [], "nothing to say about b1");
+  // A container removed behind cilo's back on the host's engine: found there, and started again there.
+  const cache = () =>
+    remoteDocker([
+      "ps",
+      "-q",
+      "--filter",
+      `label=cilo.home=${homeId()}`,
+      "--filter",
+      "label=cilo.env=b1",
+      "--filter",
+      "label=com.docker.compose.service=cache",
+    ]);
+  remoteDocker(["rm", "-f", cache()]);
+  assert.equal(findings(), ["env-service-missing"]);
+  const fix = run(["doctor", "--fix"]);
+  assert.match(fix.stdout, /env-service-missing\s+\S+\/b1: started it again/, fix.stdout + fix.stderr);
+  assert.ok(cache(), "the cache container runs again on the host");
+  assert.equal(findings(), []);
   const ws = JSON.parse(ok(["status", "b1", "--json"]).stdout).remote_workspace as string;
   assert.ok(remoteResources("b1").length > 0);
   ok(["destroy", "b1", "--force"]);

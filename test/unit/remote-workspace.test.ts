@@ -2,7 +2,7 @@
 // paths moved to the remote workspace, the rsync filter of a .ciloignore, remote root and remote
 // workspace validation, ssh arguments, subnets per host (allocation and state validation), and
 // create --on refusals over a test context. The real thing is test/integration/host-envs.test.ts.
-import { readFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -164,6 +164,26 @@ test("create --on: an unknown host is exit 2 and a tcp:// host exit 2 (E_HOST_NO
       try {
         await createEnv(ctx, { env: "x1", from, on });
         assert.unreachable(`create --on ${on} succeeded`);
+      } catch (e) {
+        assert.instance(e, CiloError);
+        assert.is((e as CiloError).code, code, (e as Error).message);
+        assert.is((e as CiloError).exitCode, 2);
+      }
+      assert.is(readFileSync(join(home, "state.json"), "utf8"), before, "state.json untouched");
+    }
+    // host: in the project config is the default of --on, checked where it is read.
+    const project = join(home, "proj");
+    cpSync(from, project, { recursive: true });
+    mkdirSync(join(project, ".cilo"), { recursive: true });
+    for (const [host, code] of [
+      ["nope", "E_HOST_NOT_FOUND"],
+      ["t1", "E_HOST_NO_SSH"],
+      ["Bad", "E_CONFIG_INVALID"],
+    ] as const) {
+      writeFileSync(join(project, ".cilo/config.yml"), `project: basic\nhost: ${host}\n`);
+      try {
+        await createEnv(ctx, { env: "x2", from: project });
+        assert.unreachable(`create with host: ${host} succeeded`);
       } catch (e) {
         assert.instance(e, CiloError);
         assert.is((e as CiloError).code, code, (e as Error).message);
