@@ -8,7 +8,7 @@
 #   scripts/test-remote.sh status   # exit 0 when `docker info` answers over ssh://
 #   scripts/test-remote.sh env      # prints `export PATH=…` for `eval`: the ssh wrapper first
 #
-# The sshd (Debian's openssh-server, installed with apt-get when missing, with python3-paramiko
+# The sshd (Debian's openssh-server, installed with apt-get when missing, with rsync and python3-paramiko
 # when Debian's docker-compose 1.29 lacks it) runs inside the namespace
 # and listens ONLY on its address ($NS_ADDR:$PORT). Everything it and the client use lives in $DIR:
 # host key, client key (root's only authorized key), sshd_config, ssh_config, known_hosts, pid.
@@ -61,7 +61,7 @@ need_root() {
 # Debian's docker-compose 1.29 (python3-docker) refuses ssh:// without paramiko, even though it
 # shells out to the ssh binary by default: install it beside openssh-server.
 compose_lacks_paramiko() {
-  [ "$(head -c 40 "$(command -v docker-compose 2>/dev/null || echo /dev/null)" 2>/dev/null)" = "#!/usr/bin/python3" ] || return 1
+  [ "$(head -n 1 "$(command -v docker-compose 2>/dev/null || echo /dev/null)" 2>/dev/null)" = "#!/usr/bin/python3" ] || return 1
   ! /usr/bin/python3 -c 'import paramiko' 2>/dev/null
 }
 
@@ -69,6 +69,8 @@ install_packages() {
   local want=()
   [ -x /usr/sbin/sshd ] || want+=(openssh-server)
   compose_lacks_paramiko && want+=(python3-paramiko)
+  # cilo sync pushes a remote env's workspace with rsync over ssh (both ends: the namespace shares this machine's files).
+  command -v rsync >/dev/null || want+=(rsync)
   [ "${#want[@]}" = 0 ] && return 0
   log "installing ${want[*]}"
   # Debian's postinst may try to start the system's sshd; policy-rc.d 101 forbids it.
@@ -107,6 +109,9 @@ AllowTcpForwarding yes
 AllowStreamLocalForwarding yes
 X11Forwarding no
 PrintMotd no
+# Every ssh of cilo, compose and rsync shares one connection (ControlMaster): compose opens a
+# session per container in parallel, past sshd's default 10 ("Session open refused by peer").
+MaxSessions 100
 # SHLVL=1: bash (root's shell) then skips ~/.bashrc, which it otherwise reads for every ssh command
 # (stdin is a socket) and which may be slow (pyenv init on this machine: ~4 s per command).
 SetEnv DOCKER_HOST=unix:///var/run/$NAME.sock SHLVL=1

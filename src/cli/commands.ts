@@ -40,6 +40,7 @@ export const COMMAND_NAMES: readonly string[] = [
   "host",
   "workflow",
   "version",
+  "sync",
 ];
 const ALIASES: Record<string, string> = { ls: "list" };
 
@@ -88,6 +89,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink, first?:
       .option("--seed <snapshot>", "Start the env's named volumes as copies of this snapshot's (cilo snapshot create)")
       .option("--seed-from <env>", "Start the env's named volumes as copies of this env's (snapshotted in the same step)")
       .option("--seed-method <method>", "How seeds are copied: auto (default), reflink, copy or tar")
+      .option("--on <host>", "Run the env on this host (cilo host add); its workspace is pushed there (default: host: of the config; local: this machine)")
       .option("--json", "Print the env as JSON")
       .example("  $ cilo create feat-login --from ./my-app\n  $ cilo create pr-42 --git https://example.org/app.git --ref pr-42\n")
       .action(lazy(ctx, sink, () => import("./commands/create.ts")));
@@ -287,9 +289,20 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink, first?:
       )
       .option("--tls-dir <dir>", "add, tcp://: a folder with ca.pem, cert.pem, key.pem (recorded by path, never copied)")
       .option("--no-check", "add: record the host without asking its engine")
+      .option("--remote-root <dir>", "add: where envs' workspaces go on the host (absolute; default ~/.cilo-remote of the SSH user)")
       .option("--json", "Print as JSON")
       .example("  $ cilo host add build1 ssh://me@build1.tailnet\n  $ cilo host check build1\n")
       .action(lazy(ctx, sink, () => import("./commands/host.ts")));
+
+  if (want("sync"))
+    cli
+      .command("sync <env>", "Push an env's local workspace to its host (rsync over ssh), or pull it back")
+      .option("--pull", "Bring the host's files back into the local workspace (deletes nothing here)")
+      .option("--watch", "Keep pushing: after each burst of edits (debounced), until Ctrl-C")
+      .option("--project <name>", "Project of the env")
+      .option("--json", "Print the result as JSON (with --watch: one line per push)")
+      .example("  $ cilo sync feat-x --watch\n  $ cilo sync feat-x --pull\n")
+      .action(lazy(ctx, sink, () => import("./commands/sync.ts")));
 
   if (want("workflow"))
     cli

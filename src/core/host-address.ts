@@ -74,6 +74,8 @@ export function hostRecordProblems(name: string, rec: unknown): string[] {
     out.push(`host ${k} has a context that is not a context name`);
   if (r["tls_dir"] !== undefined && (typeof r["tls_dir"] !== "string" || !r["tls_dir"].startsWith("/") || r["tls_dir"].includes("\0")))
     out.push(`host ${k} has a tls_dir that is not an absolute path`);
+  if (r["remote_root"] !== undefined && (typeof r["remote_root"] !== "string" || remoteRootProblem(r["remote_root"])))
+    out.push(`host ${k} has a remote_root that is not an absolute path of safe characters`);
   if (typeof r["added_at"] !== "string") out.push(`host ${k} has no added_at`);
   return out;
 }
@@ -83,4 +85,38 @@ export function checkHostName(name: string): string {
   const problem = hostNameProblem(name);
   if (problem) throw usageError(problem);
   return name;
+}
+
+/** The remote root when a host has none of its own: under the SSH user's home (resolved on the host). */
+export const DEFAULT_REMOTE_ROOT = "~/.cilo-remote";
+
+/** Characters a remote path may have: it reaches an ssh command line, rsync and compose bind mounts. */
+const SAFE_PATH = /^\/[A-Za-z0-9._/-]*$/;
+
+/**
+ * A remote root (`cilo host add --remote-root`, or the SSH user's home + `/.cilo-remote`): an
+ * absolute path of letters, digits and `._/-` only, no `.`/`..` or empty segment, not `/`; or why not.
+ */
+export function remoteRootProblem(path: string): string | undefined {
+  const why = (w: string) => `The remote root ${shown(path, 60)} ${w}`;
+  if (!SAFE_PATH.test(path)) return why("must be an absolute path of letters, digits and . _ / - only");
+  if (path === "/") return why("is too close to / (use a folder of its own such as /srv/cilo-remote)");
+  const segments = path.split("/").slice(1);
+  if (path.length > 200) return why("is too long");
+  if (segments.some((s) => s === "" || s === "." || s === "..")) return why("has an empty, . or .. segment (write it without them, no trailing /)");
+  if (segments.length < 2 && !/^\/(srv|opt|data)$/.test(path)) return why("is too close to / (use a folder of its own such as /srv/cilo-remote)");
+  return undefined;
+}
+
+/** `<root>/<project>/<env>`: an env's workspace on its host. */
+export function remoteWorkspacePath(root: string, project: string, env: string): string {
+  return `${root}/${project}/${env}`;
+}
+
+/** A recorded remote workspace: `<valid root>/<project>/<env>` exactly; or why not. */
+export function remoteWorkspaceProblem(path: unknown, project: string, env: string): string | undefined {
+  if (typeof path !== "string") return "is not a string";
+  const tail = `/${project}/${env}`;
+  if (!isDnsLabel(project) || !isDnsLabel(env) || !path.endsWith(tail)) return `does not end with ${tail}`;
+  return remoteRootProblem(path.slice(0, -tail.length));
 }

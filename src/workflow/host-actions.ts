@@ -1,4 +1,5 @@
 import type { CiloContext } from "../core/context/context.ts";
+import { reachEnv } from "../core/env/env-context.ts";
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { envComposeTarget } from "../core/env/env-compose.ts";
@@ -67,7 +68,8 @@ export async function execInService(core: CiloContext, rec: EnvRecord, action: E
   if (action.workdir) args.push("--workdir", action.workdir);
   args.push(action.service, ...(typeof action.command === "string" ? ["sh", "-c", action.command] : action.command));
   const lines = lineBuffer(output);
-  const r = await core.runCompose(await core.compose(), envComposeTarget(rec), args, { signal, onOutput: lines.write });
+  const hctx = await reachEnv(core, rec); // an env on a host: that host's engine
+  const r = await hctx.runCompose(await hctx.compose(), envComposeTarget(rec), args, { signal, onOutput: lines.write });
   lines.flush();
   if (r.code !== 0) throw new StepFailed(`exited with code ${r.code}`);
 }

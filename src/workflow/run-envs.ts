@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { envContext } from "../core/env/env-context.ts";
 import { resolve } from "node:path";
 import { createEnv, type CreatedEnv } from "../core/env/create-env.ts";
 import { destroyEnv } from "../core/env/destroy-env.ts";
@@ -84,6 +85,7 @@ export class RunEnvs {
       const created = await createEnv(this.core, {
         ...(action.seed ? { seed: action.seed } : {}),
         ...(action.seed_from ? { seedFrom: action.seed_from } : {}),
+        ...(action.on ? { on: action.on } : {}),
         env: requested,
         ...(src.git ? { git: src.git, ...(src.ref ? { ref: src.ref } : {}) } : { from: src.from ?? dir }),
         ...(action.project ? { project: action.project } : {}),
@@ -212,7 +214,7 @@ export class RunEnvs {
 
   async containers(): Promise<EnvContainers | undefined> {
     const rec = this.current?.state === "present" ? this.current.record : undefined;
-    return rec ? { provider: await this.core.provider(), labels: envSelectorLabels(rec, readState(this.core).home_id) } : undefined;
+    return rec ? { provider: await envContext(this.core, rec).provider(), labels: envSelectorLabels(rec, readState(this.core).home_id) } : undefined;
   }
 }
 

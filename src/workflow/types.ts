@@ -75,6 +75,8 @@ export interface CreateAction {
   seed?: string;
   /** Another env whose volumes the env's start as copies of (snapshotted in the same step). */
   seed_from?: string;
+  /** The host (`cilo host add`) the env runs on (`cilo create --on`); default: `host:` of the project config; `local`: this machine. */
+  on?: string;
 }
 
 export interface UpAction {

@@ -22,6 +22,7 @@ interface CreateOptions {
   seed?: string;
   seedFrom?: string;
   seedMethod?: string;
+  on?: string;
   json?: boolean;
 }
 
@@ -45,6 +46,7 @@ export default async function create(ctx: CiloContext, env: string, opts: Create
     ...(opts.seed !== undefined ? { seed: String(opts.seed) } : {}),
     ...(opts.seedFrom !== undefined ? { seedFrom: String(opts.seedFrom) } : {}),
     ...(seedMethod ? { seedMethod } : {}),
+    ...(opts.on !== undefined ? { on: String(opts.on) } : {}),
     env,
     ...(opts.from ? { from: opts.from } : {}),
     ...(opts.git ? { git: opts.git } : {}),
@@ -65,7 +67,10 @@ export default async function create(ctx: CiloContext, env: string, opts: Create
   }).finally(endCopy);
   if (note) warn(note);
   if (opts.json) printJson({ ...envView(ctx, readState(ctx), rec), ...(seeded ? { seeded } : {}) });
-  else println(`Created ${rec.project}/${rec.name} (subnet ${rec.subnet}, workspace ${rec.workspace})`);
+  else
+    println(
+      `Created ${rec.project}/${rec.name} (${rec.host ? `on host ${rec.host}, ` : ""}subnet ${rec.subnet}, workspace ${rec.workspace}${rec.remote_workspace ? ` → ${rec.remote_workspace}` : ""})`,
+    );
   if (seeded && !opts.json) for (const v of seeded.volumes) println(`Seeded ${v.volume}: ${describeCopy(v)}`);
   return 0;
 }

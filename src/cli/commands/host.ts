@@ -11,6 +11,7 @@ interface HostCommandOptions {
   json?: boolean;
   tlsDir?: string;
   check?: boolean;
+  remoteRoot?: string;
 }
 
 /** `cilo host add|list|check|rm`: Docker hosts envs may run on (docs/remote.md). Core: src/core/host/. */
@@ -52,6 +53,7 @@ export default async function host(
       target,
       ...(opts.tlsDir !== undefined ? { tlsDir: String(opts.tlsDir) } : {}),
       ...(opts.check === false ? { check: false } : {}),
+      ...(opts.remoteRoot !== undefined ? { remoteRoot: String(opts.remoteRoot) } : {}),
     });
     for (const w of warnings) warn(w);
     if (opts.json) printJson(view);

@@ -33,11 +33,12 @@ export default async function list(ctx: CiloContext, opts: ListOptions): Promise
     out = "No envs. Create one with: cilo create <env> --from <project folder>";
   } else {
     out = table(
-      ["PROJECT", "ENV", "STATUS", "SUBNET", "SERVICES", "CREATED", "LEASE/TTL"],
+      ["PROJECT", "ENV", "STATUS", "HOST", "SUBNET", "SERVICES", "CREATED", "LEASE/TTL"],
       envs.map((e) => [
         e.project,
         e.name,
         e.status,
+        e.host ?? "local",
         e.subnet,
         String(e.services.length),
         e.created_at.slice(0, 19).replace("T", " "),

@@ -8,8 +8,8 @@ export default async function status(ctx: CiloContext, env: string, opts: { proj
     printJson(view);
     return 0;
   }
-  println(`${view.project}/${view.name}  ${view.status}  subnet ${view.subnet}  ${view.base_url}`);
-  println(`workspace ${view.workspace}`);
+  println(`${view.project}/${view.name}  ${view.status}  ${view.host ? `host ${view.host}  ` : ""}subnet ${view.subnet}  ${view.base_url}`);
+  println(`workspace ${view.workspace}${view.remote_workspace ? ` (on host ${view.host}: ${view.remote_workspace}, pushed by cilo sync)` : ""}`);
   if (view.error) println(`error: ${view.error}`);
   if (view.operation) println(`operation in progress: ${view.operation.kind} (pid ${view.operation.pid}, since ${view.operation.started_at})`);
   println();

@@ -1,3 +1,4 @@
+import { hostNameProblem } from "../host-address.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { CiloError, ExitCode, messageOf } from "../errors.ts";
@@ -33,6 +34,8 @@ export interface ProjectConfig {
   shared?: string[] | Record<string, true | SharedServiceConfig>;
   /** A snapshot (`cilo snapshot create`) whose volumes every new env's start as copies of. */
   seed?: string;
+  /** The host (`cilo host add`) new envs of the project are created on; `cilo create --on` overrides it (docs/remote.md). */
+  host?: string;
 }
 
 /** `shared: { <service>: { per_env: database, template: <name> } }`: each env its own database on the one server. */
@@ -68,6 +71,7 @@ const KEY_KINDS: Record<keyof ProjectConfig, "string" | "string list" | "mapping
   env: "mapping",
   shared: "string list or mapping",
   seed: "string",
+  host: "string",
 };
 export const CONFIG_KEYS = Object.keys(KEY_KINDS) as (keyof ProjectConfig)[];
 
@@ -142,6 +146,10 @@ function checkConfig(doc: Record<string, unknown>, file: string, log: { warn(mes
       warnedRetired.add(`${file}\0${k}`);
     }
     delete doc[k];
+  }
+  if (doc["host"] !== undefined) {
+    const why = hostNameProblem(doc["host"] as string);
+    if (why) throw new CiloError("E_CONFIG_INVALID", `In ${file}, "host": ${why}`, { exitCode: ExitCode.usage });
   }
   // The suffix goes into dnsmasq's config and the system resolver's: only DNS labels get in.
   if (doc["dns_suffix"] !== undefined) doc["dns_suffix"] = projectDnsSuffix(doc["dns_suffix"], `In ${file}, "dns_suffix"`);

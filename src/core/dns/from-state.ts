@@ -36,24 +36,27 @@ export function gatewayDnsAddressFor(env: NodeJS.ProcessEnv): string {
 export function dnsEnvsFromState(state: State, gatewayAddress?: string): DnsEnv[] {
   const viaGateway = effectiveRouting(state.config).mode === "gateway";
   const gateway = viaGateway ? (gatewayAddress ?? GATEWAY_DNS_ADDRESS) : "";
-  return Object.values(state.envs)
-    .filter((e) => e.status === "running")
-    .map((e) => ({
-      project: e.project,
-      env: e.name,
-      suffix: e.dns_suffix ?? state.config.dns_suffix,
-      services: e.services
-        .filter((s) => s.ip)
-        .map((s) => {
-          const hostnames = [...new Set([...(s.hostnames ?? []), ...(e.hostnames?.[s.name] ?? [])])];
-          return {
-            name: s.name,
-            ip: viaGateway ? gateway : s.ip!,
-            ...(hostnames.length > 0 ? { hostnames } : {}),
-            ...(s.ingress ? { ingress: true } : {}),
-          };
-        }),
-    }));
+  return (
+    Object.values(state.envs)
+      // An env on another host: its container IPs are that engine's, not reachable here (docs/remote.md).
+      .filter((e) => e.status === "running" && !e.host)
+      .map((e) => ({
+        project: e.project,
+        env: e.name,
+        suffix: e.dns_suffix ?? state.config.dns_suffix,
+        services: e.services
+          .filter((s) => s.ip)
+          .map((s) => {
+            const hostnames = [...new Set([...(s.hostnames ?? []), ...(e.hostnames?.[s.name] ?? [])])];
+            return {
+              name: s.name,
+              ip: viaGateway ? gateway : s.ip!,
+              ...(hostnames.length > 0 ? { hostnames } : {}),
+              ...(s.ingress ? { ingress: true } : {}),
+            };
+          }),
+      }))
+  );
 }
 
 /** Port and the machine's suffix (answered locally even before any env runs). */

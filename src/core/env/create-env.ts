@@ -24,6 +24,10 @@ import { baseUrl } from "./urls.ts";
 import type { CopyMethod } from "../snapshot/volume-copy.ts";
 import { readSnapshot, type CopyReport } from "../snapshot/snapshot-store.ts";
 import { findEnv } from "../state/find-env.ts";
+import { checkHostName, LOCAL_HOST } from "../host-address.ts";
+import { findHost } from "../host/hosts.ts";
+import { removeRemoteWorkspace, remoteWorkspaceFor, sshHost, syncWorkspace } from "../host/remote-workspace.ts";
+import { reachEnv } from "./env-context.ts";
 
 export interface CreateEnvOptions {
   /** The env name (a branch name such as `feat/login` becomes `feat-login`), or `<project>:<env>`. */
@@ -53,6 +57,11 @@ export interface CreateEnvOptions {
   onProgress?: (message: string) => void;
   /** How far the workspace copy has got (copy, reflink), after each file; the caller throttles any display. */
   onCopyProgress?: (progress: CopyProgress) => void;
+  /**
+   * The host (`cilo host add`) the env runs on (default: `host:` of the project config; `local`:
+   * this machine's engine). Its workspace is pushed to `<remote root>/<project>/<env>` there.
+   */
+  on?: string;
   /** Aborting stops the clone or copy and the steps after it; the env is rolled back (nothing is left) and the abort reason is thrown. */
   signal?: AbortSignal;
 }
@@ -103,6 +112,9 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
   let home: HomeRef | undefined;
   let machineSuffix = "";
   let workspaceMade: WorkspaceInfo | undefined;
+  /** The env's engine: this machine's, or its host's (`--on`). */
+  let hctx = ctx;
+  let pushed = false;
   try {
     const { config } = await loadProjectConfig(dir, ctx.log);
     const project = opts.git && !projectOpt && !config.project ? projectFromUrl(opts.git) : projectName(dir, config, projectOpt);
@@ -111,7 +123,15 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
     const seedName = opts.seedFrom ? undefined : (opts.seed ?? config.seed);
     if (seedName) readSnapshot(ctx.home, seedName); // an unknown snapshot too
     if (opts.seedFrom) findEnv(readState(ctx), opts.seedFrom, project);
-    const foreign = await foreignSubnetsIfReachable(ctx);
+    const onHost = (opts.on ?? config.host) === LOCAL_HOST ? undefined : (opts.on ?? config.host);
+    let remoteWorkspace: string | undefined;
+    if (onHost !== undefined) {
+      // Before anything is recorded: an unknown host or one without SSH is exit 2, one that does not answer exit 3.
+      const host = sshHost(ctx, readState(ctx), checkHostName(onHost));
+      hctx = await reachEnv(ctx, { host: onHost });
+      remoteWorkspace = await remoteWorkspaceFor(hctx, host, project, name);
+    }
+    const foreign = await foreignSubnetsIfReachable(hctx);
     rec = await withState(ctx, (state) => {
       home = homeRef(state, ctx.home);
       machineSuffix = state.config.dns_suffix;
@@ -119,7 +139,8 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
       if (state.envs[key]) {
         throw usageError(`The env "${key}" already exists`, `Use it as it is, or run cilo destroy ${qualifiedEnv(project, name)} first`);
       }
-      const taken = [...stateSubnets(state), ...foreign];
+      if (onHost !== undefined) findHost(state, onHost);
+      const taken = [...stateSubnets(state, { host: onHost ?? null }), ...foreign];
       const subnet = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, taken);
       const now = new Date(ctx.clock.now()).toISOString();
       const r: EnvRecord = {
@@ -132,6 +153,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
         created_at: now,
         updated_at: now,
         services: [],
+        ...(onHost !== undefined ? { host: onHost, remote_workspace: remoteWorkspace! } : {}),
         ...(config.dns_suffix !== undefined ? { dns_suffix: dnsSuffix(config.dns_suffix) } : {}),
         ...(opts.ownerPid ? { owner_pid: opts.ownerPid, ...(opts.lease ? { lease: opts.lease } : {}) } : {}),
         ...(opts.ttlMs !== undefined ? { expires_at: new Date(ctx.clock.now() + opts.ttlMs).toISOString() } : {}),
@@ -182,10 +204,15 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
       });
     }
     opts.signal?.throwIfAborted();
+    if (rec.host) {
+      progress(`Pushing the workspace to host ${rec.host} (${rec.remote_workspace})`);
+      await syncWorkspace(ctx, readState(ctx), rec, opts.signal ? { signal: opts.signal } : {});
+      pushed = true;
+    }
     progress("Validating the compose project");
     const source = sourceOf(workspaceMade, opts, dir);
     // With its source, so that an invalid compose file is named where the user wrote it.
-    const rendered = await renderEnvCompose(ctx, { ...rec, source }, home!);
+    const rendered = await renderEnvCompose(hctx, { ...rec, source }, home!);
     const { serviceRecordsFromModel } = await import("./services.ts");
     const services = serviceRecordsFromModel(rendered.rendered, config);
     await checkDnsNames({ ...rec, services }, readState(ctx));
@@ -193,7 +220,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
     let seeded: CreatedEnv["seeded"];
     if (seed || opts.seedFrom) {
       const { seedEnvVolumes } = await import("../snapshot/snapshot-env.ts");
-      const volumes = await seedEnvVolumes(ctx, rec, home!, rendered.rendered, {
+      const volumes = await seedEnvVolumes(hctx, rec, home!, rendered.rendered, {
         ...(seed ? { snapshot: seed } : { fromEnv: opts.seedFrom! }),
         ...(opts.seedMethod ? { method: opts.seedMethod } : {}),
         onProgress: progress,
@@ -214,6 +241,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
     });
     return { env: created, ...(workspaceMade.notice ? { notice: workspaceMade.notice } : {}), ...(seeded ? { seeded } : {}) };
   } catch (e) {
+    if (pushed && rec) await removeRemoteWorkspace(ctx, readState(ctx), rec).catch(() => {});
     await rollback(ctx, rec, workspaceMade, staging);
     throw e;
   }

@@ -19,6 +19,8 @@ import { findEnv, lookupEnv } from "../state/find-env.ts";
 import { refreshDns } from "../dns/dns.ts";
 import { detachGateway, syncGateway } from "../gateway/gateway.ts";
 import { removeForwards } from "../forward/forwarder.ts";
+import { removeRemoteWorkspace } from "../host/remote-workspace.ts";
+import { reachEnv } from "./env-context.ts";
 
 export interface DestroyEnvOptions {
   ref: string;
@@ -45,10 +47,12 @@ export interface DestroyEnvOptions {
  * `discardWork` it is refused before anything is torn down. Only the env's own folder under
  * `$CILO_HOME/envs/` is ever deleted (see `ownWorkspace`).
  */
-export async function destroyEnv(ctx: CiloContext, opts: DestroyEnvOptions): Promise<EnvRecord | undefined> {
-  const project = await currentProject(opts.project, ctx.cwd);
-  const before = readState(ctx);
+export async function destroyEnv(local: CiloContext, opts: DestroyEnvOptions): Promise<EnvRecord | undefined> {
+  const project = await currentProject(opts.project, local.cwd);
+  const before = readState(local);
   const target = opts.force ? lookupEnv(before, opts.ref, project) : findEnv(before, opts.ref, project);
+  // An env on a host is torn down on its engine; one that does not answer is exit 3, nothing changed.
+  const ctx = target ? await reachEnv(local, target) : local;
   const plan = target && !opts.keepWorkspace ? await planWorkspaceRemoval(ctx, target, { ref: opts.ref, discard: !!opts.discardWork }) : undefined;
   if (target) await guardDependants(ctx, before, target, "destroy", !!opts.force);
   // An env on another engine is refused before it is marked as being destroyed.
@@ -69,8 +73,8 @@ export async function destroyEnv(ctx: CiloContext, opts: DestroyEnvOptions): Pro
   await withState(ctx, (state) => {
     delete state.envs[envKey(rec.project, rec.name)];
   });
-  await refreshDns(ctx);
-  await syncGateway(ctx);
+  await refreshDns(local);
+  if (!rec.host) await syncGateway(local); // an env on a host has no route on this machine's gateway
   return rec;
 }
 
@@ -109,6 +113,8 @@ export async function removeEnvResources(
   for (const n of [...nets, ...byName]) await provider.removeNetwork(n.id);
   await Promise.all((await envVolumes(provider, rec, homeId)).map((v) => provider.removeVolume(v.name)));
   if (!opts.keepWorkspace) {
+    // The remote copy first: the record still names it (a failure leaves the env to destroy again).
+    if (rec.host) await removeRemoteWorkspace(ctx, readState(ctx), rec);
     const plan = opts.workspace ?? (await planWorkspaceRemoval(ctx, rec, { ref: qualifiedEnv(rec.project, rec.name), discard: true }));
     await removePlannedWorkspace(ctx, rec, plan, opts.onNotice);
   }

@@ -13,6 +13,7 @@ import { findEnv } from "../state/find-env.ts";
 import { refreshDns } from "../dns/dns.ts";
 import { detachGateway, syncGateway } from "../gateway/gateway.ts";
 import { removeForwards } from "../forward/forwarder.ts";
+import { reachEnv } from "./env-context.ts";
 
 export interface DownEnvOptions {
   ref: string;
@@ -23,8 +24,9 @@ export interface DownEnvOptions {
 }
 
 /** Stops an env: `compose down` (containers and network go; volumes and workspace stay). */
-export async function downEnv(ctx: CiloContext, opts: DownEnvOptions): Promise<EnvRecord> {
-  const project = await currentProject(opts.project, ctx.cwd);
+export async function downEnv(local: CiloContext, opts: DownEnvOptions): Promise<EnvRecord> {
+  const project = await currentProject(opts.project, local.cwd);
+  const ctx = await reachEnv(local, findEnv(readState(local), opts.ref, project));
   const provider = await ctx.provider();
   const engine = (await provider.ping()).engine;
   const before = readState(ctx);
@@ -58,8 +60,8 @@ export async function downEnv(ctx: CiloContext, opts: DownEnvOptions): Promise<E
     delete cur.operation;
     return { ...cur };
   });
-  await refreshDns(ctx);
-  await syncGateway(ctx);
+  await refreshDns(local);
+  if (!rec.host) await syncGateway(local); // an env on a host has no route on this machine's gateway
   return done;
 }
 

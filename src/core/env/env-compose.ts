@@ -11,6 +11,7 @@ import { lockTimeoutMs } from "../fs/file-lock.ts";
 import type { HomeRef } from "../labels.ts";
 import type { EnvRecord } from "../state/schema.ts";
 import { ensureExtraSubnets } from "./extra-subnets.ts";
+import { rewriteHostPaths } from "../host/remote-paths.ts";
 
 /** The rendered compose file of an env: `<workspace>/.cilo/compose.yml`. */
 export function renderedComposePath(rec: EnvRecord): string {
@@ -78,8 +79,10 @@ export interface RenderedEnv extends ResolvedEnvModel {
  * atomically. Deterministic: same inputs, same bytes.
  */
 export function writeEnvCompose(rec: EnvRecord, home: HomeRef, resolved: ResolvedEnvModel, opts: RenderOptions = {}): RenderedEnv {
+  // An env on a host: bind mounts name the remote workspace, where cilo sync puts the files.
+  const model = rec.remote_workspace ? rewriteHostPaths(resolved.model, rec.workspace, rec.remote_workspace) : resolved.model;
   const out = transformCompose({
-    model: resolved.model,
+    model,
     project: rec.project,
     env: rec.name,
     home,

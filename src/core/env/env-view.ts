@@ -13,6 +13,7 @@ export { type DestroyView, ENV_SCHEMA_VERSION, type EnvView, type RunResult, typ
 import { readState } from "../state/store.ts";
 import { mergeRuntime } from "./services.ts";
 import { baseUrl, localGateway, serviceDnsNames } from "./urls.ts";
+import { envContext, reachEnv } from "./env-context.ts";
 
 /**
  * The env object of `rec` as `state` records it. `live` (from `liveServices`) adds each service's
@@ -60,6 +61,7 @@ export function envView(
     shared_networks: rec.shared_networks ?? [],
     dependants: index ? (index.get(envKey(rec.project, rec.name)) ?? []) : dependantsOf(state, rec),
     forwards: (rec.status === "running" ? (rec.forwards ?? []) : []).map((f) => ({ ...f, variable: forwardVariable(f.service, f.port) })),
+    ...(rec.host !== undefined ? { host: rec.host, ...(rec.remote_workspace ? { remote_workspace: rec.remote_workspace } : {}) } : {}),
     ...(rec.owner_pid !== undefined ? { owner_pid: rec.owner_pid } : {}),
     ...(rec.lease !== undefined ? { lease: rec.lease } : {}),
     ...(rec.expires_at !== undefined ? { expires_at: rec.expires_at } : {}),
@@ -89,12 +91,14 @@ export async function liveServices(ctx: CiloContext, state: State, rec: EnvRecor
 export async function liveEnvView(ctx: CiloContext, rec: EnvRecord): Promise<EnvView> {
   const state = readState(ctx);
   const current = state.envs[envKey(rec.project, rec.name)] ?? rec;
-  return envView(ctx, state, current, await liveServices(ctx, state, current));
+  // Services from the env's own engine (its host's for an env on a host); its URLs as this machine sees them.
+  return envView(ctx, state, current, await liveServices(envContext(ctx, current), state, current));
 }
 
 /** `cilo status <env>`: the env object of `ref`, services read live from Docker. */
 export async function envStatus(ctx: CiloContext, ref: string, explicitProject?: string): Promise<EnvView> {
   const rec = findEnv(readState(ctx), ref, await currentProject(explicitProject, ctx.cwd));
+  await reachEnv(ctx, rec); // a host that does not answer: exit 3 naming it
   return liveEnvView(ctx, rec);
 }
 

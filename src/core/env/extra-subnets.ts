@@ -30,7 +30,7 @@ export async function ensureExtraSubnets(ctx: CiloContext, rec: EnvRecord, model
   return withState(ctx, (state) => {
     const cur = state.envs[key];
     if (!cur) throw new CiloError("E_ENV_VANISHED", `The env ${key} was removed meanwhile`);
-    const taken = [...stateSubnets(state), ...outside];
+    const taken = [...stateSubnets(state, { host: cur.host ?? null }), ...outside];
     const next: Record<string, string> = {};
     for (const network of wanted) {
       const had = cur.extra_subnets?.[network];

@@ -1,4 +1,5 @@
 import type { CiloContext } from "../context/context.ts";
+import { envContext } from "./env-context.ts";
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { CiloError, messageOf } from "../errors.ts";
@@ -182,7 +183,7 @@ async function reapAll(ctx: CiloContext, which: (e: EnvRecord) => boolean, file:
 async function reapEnv(ctx: CiloContext, rec: EnvRecord, file: string): Promise<void> {
   const key = envKey(rec.project, rec.name);
   await settle(ctx, key, rec.docker_name);
-  const provider = await ctx.provider();
+  const provider = await envContext(ctx, rec).provider(); // the env's engine: its host's for one on a host
   const homeId = safeState(ctx)?.home_id;
   if (!homeId) return;
   const containers = await envContainers(provider, rec, homeId);

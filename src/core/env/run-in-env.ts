@@ -21,6 +21,7 @@ import { forwardEnvironment } from "../forward/ports.ts";
 import { databaseEnvironment } from "../shared/per-env-db.ts";
 import { hostCaEnvironment } from "../gateway/ca-env.ts";
 import type { RunResult } from "./views.ts";
+import { reachEnv } from "./env-context.ts";
 
 export interface RunInEnvOptions {
   /** A shell command line, run with `bash -c` (else `sh -c`) in the env's workspace. */
@@ -109,7 +110,7 @@ async function prepareRun(ctx: CiloContext, opts: RunInEnvOptions): Promise<{ re
     progress(`Creating ${project ? `${project}/` : ""}${env} from ${from}`);
     rec = (await createEnv(ctx, { env, from, ...(project ? { project } : {}), onProgress: progress })).env;
   }
-  if (opts.up !== false && (await needsUp(ctx, rec))) {
+  if (opts.up !== false && (await needsUp(await reachEnv(ctx, rec), rec))) {
     progress(`Starting ${envKey(rec.project, rec.name)}`);
     rec = await upEnv(ctx, { ref: qualifiedEnv(rec.project, rec.name), wait: true });
   } else {

@@ -8,6 +8,7 @@ import { envKey, type EnvRecord } from "../state/schema.ts";
 import { homeRef, readState } from "../state/store.ts";
 import { envComposeTarget, renderedComposePath, renderEnvCompose } from "./env-compose.ts";
 import { touchEnv } from "./touch-env.ts";
+import { reachEnv } from "./env-context.ts";
 
 /**
  * `cilo logs`, `cilo exec`, `cilo compose` and the MCP tools `env_logs`, `env_exec`: compose
@@ -34,7 +35,8 @@ function checkService(rec: EnvRecord, service: string): void {
 }
 
 /** Runs compose on the env's rendered file (rendering it first if the env was never started) and records the use. */
-async function composeOnEnv(ctx: CiloContext, rec: EnvRecord, args: string[], io: Io): Promise<RunResult> {
+async function composeOnEnv(local: CiloContext, rec: EnvRecord, args: string[], io: Io): Promise<RunResult> {
+  const ctx = await reachEnv(local, rec);
   if (!existsSync(renderedComposePath(rec))) await renderEnvCompose(ctx, rec, homeRef(readState(ctx), ctx.home));
   await touchEnv(ctx, envKey(rec.project, rec.name));
   return ctx.runCompose(await ctx.compose(), envComposeTarget(rec), args, io);

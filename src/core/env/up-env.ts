@@ -30,6 +30,9 @@ import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
 import { waitForServices, type PendingService } from "../runtime/wait-services.ts";
 import { syncGateway } from "../gateway/gateway.ts";
 import { syncForwards } from "../forward/forwarder.ts";
+import { usageError } from "../errors.ts";
+import { syncWorkspace } from "../host/remote-workspace.ts";
+import { reachEnv } from "./env-context.ts";
 
 export interface UpEnvOptions {
   ref: string;
@@ -58,8 +61,11 @@ export interface UpEnvOptions {
  * A failure of compose (or later) leaves the env recorded as `failed` (destroy still cleans it);
  * a failure before compose ran leaves its record and DNS as they were.
  */
-export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRecord> {
-  const project = await currentProject(opts.project, ctx.cwd);
+export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<EnvRecord> {
+  const project = await currentProject(opts.project, local.cwd);
+  // An env on a host runs on its engine (E_HOST_UNREACHABLE, exit 3, before anything is recorded);
+  // DNS and the gateway stay this machine's (`local`).
+  const ctx = await reachEnv(local, findEnv(readState(local), opts.ref, project));
   const provider = await ctx.provider();
   const engine = (await provider.ping()).engine;
   // Pre-flight, before anything is recorded: a compose CLI that does not answer, an unreadable
@@ -111,6 +117,12 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
       databases = await ensureEnvDatabases(ctx, shared.containers, dbSpecs, rec.name, opts.timeoutMs ?? 120_000);
       undoShared = false;
     }
+    if (rec.host && sharedNames.length > 0) {
+      throw usageError(
+        `The env ${key} runs on host ${rec.host}: shared services (${sharedNames.join(", ")}) are not supported there yet`,
+        `Run them in the env: cilo up ${qualifiedEnv(rec.project, rec.name)} --isolate ${sharedNames[0]}`,
+      );
+    }
     const ca = containerCa(ctx, home!.id, resolved.model);
     const renderOpts = {
       ...(shared ? { shared: { services: sharedNames, network: shared.network } } : {}),
@@ -126,6 +138,8 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
     const args = ["up", "-d", "--remove-orphans"];
     if (opts.build) args.push("--build");
     if (opts.recreate) args.push("--force-recreate");
+    // The remote workspace gets the local one's files before compose mounts them (docs/remote.md).
+    if (rec.host) await syncWorkspace(ctx, readState(ctx), rec, opts.signal ? { signal: opts.signal } : {});
     failpoint(ctx.env, "up:before-compose");
     started = true;
     for (let attempt = 1; ; attempt++) {
@@ -188,7 +202,7 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
       delete cur.operation;
       return { ...cur };
     });
-    await refreshDns(ctx);
+    await refreshDns(local);
   } catch (e) {
     if (!started && before) {
       await restoreAfterPreflight(ctx, before, process.pid).catch(() => {});
@@ -214,10 +228,12 @@ export async function upEnv(ctx: CiloContext, opts: UpEnvOptions): Promise<EnvRe
   }
   // The env is up whatever the gateway does: a gateway failure is reported, not recorded on the env.
   // Forwards first (they are the env's own), then the gateway even when they failed.
-  const forwards = await syncForwards(ctx, key).catch((e: unknown) => e);
-  const gateway = await syncGateway(ctx);
+  // An env on a host has neither yet: names of remote envs are issue 17's item 4 (docs/remote.md).
+  const forwards = rec.host ? [] : await syncForwards(ctx, key).catch((e: unknown) => e);
+  // Nor does this machine's gateway change for it (a laptop without an engine of its own works too).
+  const gateway = rec.host ? { action: "none" as const } : await syncGateway(local);
   // The first gateway on this engine found out how the host reaches containers (auto routing).
-  if ("routingChanged" in gateway && gateway.routingChanged) await refreshDns(ctx);
+  if ("routingChanged" in gateway && gateway.routingChanged) await refreshDns(local);
   if (!Array.isArray(forwards)) throw forwards;
   if (forwards.length > 0) done = { ...done, forwards };
   return done;
@@ -310,7 +326,7 @@ async function ensureFreeSubnet(ctx: CiloContext, rec: EnvRecord): Promise<EnvRe
   return withState(ctx, (state) => {
     const cur = state.envs[envKey(rec.project, rec.name)];
     if (!cur) throw new CiloError("E_ENV_VANISHED", `The env ${rec.project}/${rec.name} was destroyed meanwhile`);
-    const taken = [...stateSubnets(state, { env: envKey(rec.project, rec.name) }), ...foreign];
+    const taken = [...stateSubnets(state, { env: envKey(rec.project, rec.name), host: cur.host ?? null }), ...foreign];
     cur.subnet = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, taken);
     return { ...cur };
   });

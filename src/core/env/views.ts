@@ -56,6 +56,10 @@ export interface EnvView {
   dependants: string[];
   /** TCP forwards of a running env (docs/routing.md "TCP services"): `address:host_port` reaches the service's `port`. */
   forwards: { service: string; port: number; address: string; host_port: number; variable: string }[];
+  /** The host (`cilo host add`) the env runs on; absent: this machine's engine (docs/remote.md). */
+  host?: string;
+  /** With `host`: the env's workspace there, that `cilo sync` pushes to. */
+  remote_workspace?: string;
   /** For throwaway envs: the pid whose death destroys the env. */
   owner_pid?: number;
   /** What holds that lease: `mcp` for an env an MCP session created (absent: a process, `--ephemeral`). */

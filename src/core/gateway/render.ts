@@ -76,6 +76,8 @@ export function gatewayRoutes(state: State): GatewayRoute[] {
   };
   for (const key of Object.keys(state.envs).sort()) {
     const rec = state.envs[key]!;
+    // An env on another host: this machine's gateway cannot reach its containers (docs/remote.md).
+    if (rec.host) continue;
     const suffix = rec.dns_suffix ?? state.config.dns_suffix;
     const services = [...rec.services].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const s of services) {
@@ -115,7 +117,7 @@ export function gatewayNeeded(routes: GatewayRoute[]): boolean {
 export function gatewayNetworks(state: State): string[] {
   const out = new Set<string>();
   for (const rec of Object.values(state.envs)) {
-    if (rec.status !== "running" || !rec.services.some((s) => s.ip)) continue;
+    if (rec.host || rec.status !== "running" || !rec.services.some((s) => s.ip)) continue;
     if (rec.services.some((s) => s.ip && !s.shared)) out.add(rec.docker_name);
     const shared = state.shared?.[rec.project]?.network;
     if (shared && rec.services.some((s) => s.ip && s.shared)) out.add(shared);
@@ -133,7 +135,7 @@ export function gatewayNetworks(state: State): string[] {
 export function gatewayAliases(state: State, routes: GatewayRoute[] = gatewayRoutes(state)): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const [key, rec] of Object.entries(state.envs)) {
-    if (rec.status !== "running" || !rec.services.some((s) => s.ip && !s.shared)) continue;
+    if (rec.host || rec.status !== "running" || !rec.services.some((s) => s.ip && !s.shared)) continue;
     const names = routes
       .filter((r) => r.env === key)
       .flatMap((r) => r.hosts)

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import type { CiloContext } from "../context/context.ts";
 import { readTextFile, resolveDockerEndpoint, type DockerEndpoint } from "../docker-endpoint.ts";
 import { CiloError, ExitCode, isCiloError, messageOf } from "../errors.ts";
-import { contextNameProblem, hostNameProblem, parseHostAddress } from "../host-address.ts";
+import { contextNameProblem, hostNameProblem, parseHostAddress, remoteRootProblem } from "../host-address.ts";
 import type { HostRecord, State } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
 
@@ -19,6 +19,7 @@ export interface HostView {
   /** The engine address cilo uses: the address, or the context's host now; null when the context no longer resolves. */
   endpoint: string | null;
   tls_dir?: string;
+  remote_root?: string;
   added_at: string;
   /** Envs recorded on this host. */
   envs: string[];
@@ -32,6 +33,8 @@ export interface AddHostOptions {
   tlsDir?: string;
   /** Record it without asking its engine (default: the engine must answer, else exit 3). */
   check?: boolean;
+  /** Where envs' workspaces go on the host (absolute; default `~/.cilo-remote` of the SSH user). */
+  remoteRoot?: string;
 }
 
 function invalid(message: string, hint?: string): CiloError {
@@ -130,6 +133,11 @@ export function hostRecordFrom(ctx: CiloContext, opts: AddHostOptions): HostReco
       );
     }
   }
+  if (opts.remoteRoot !== undefined) {
+    const why = remoteRootProblem(opts.remoteRoot);
+    if (why) throw invalid(why, "Give an absolute folder such as /srv/cilo-remote");
+    rec.remote_root = opts.remoteRoot;
+  }
   if (opts.tlsDir !== undefined) {
     const dir = resolve(ctx.cwd, opts.tlsDir);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw invalid(`--tls-dir ${dir} is not a folder`);
@@ -189,6 +197,7 @@ function hostView(ctx: CiloContext, state: State, name: string, rec: HostRecord)
     ...(rec.context ? { context: rec.context } : {}),
     endpoint,
     ...(rec.tls_dir ? { tls_dir: rec.tls_dir } : {}),
+    ...(rec.remote_root ? { remote_root: rec.remote_root } : {}),
     added_at: rec.added_at,
     envs: envsOnHost(state, name),
   };

@@ -2,13 +2,18 @@ import type { State } from "../state/schema.ts";
 
 /**
  * Every subnet cilo's state holds: envs' (their own and their extra ones) and shared instances'.
- * `except.env` leaves out that env's own subnet (not its extra ones).
+ * `except.env` leaves out that env's own subnet (not its extra ones). `host` keeps only the envs
+ * on that host's engine (`null`: the local engine, whose shared instances count too): subnets are
+ * allocated per host, two engines may each use one (docs/remote.md). Absent: every env.
  */
-export function stateSubnets(state: State, except?: { env?: string }): string[] {
+export function stateSubnets(state: State, except?: { env?: string; host?: string | null }): string[] {
+  const onHost = (e: State["envs"][string]) => except?.host === undefined || (e.host ?? null) === except.host;
   const envs = Object.entries(state.envs)
-    .filter(([key]) => key !== except?.env)
+    .filter(([key, e]) => key !== except?.env && onHost(e))
     .map(([, e]) => e.subnet);
-  const extra = Object.values(state.envs).flatMap((e) => Object.values(e.extra_subnets ?? {}));
-  const shared = Object.values(state.shared ?? {}).map((s) => s.subnet);
+  const extra = Object.values(state.envs)
+    .filter(onHost)
+    .flatMap((e) => Object.values(e.extra_subnets ?? {}));
+  const shared = except?.host ? [] : Object.values(state.shared ?? {}).map((s) => s.subnet);
   return [...envs, ...extra, ...shared];
 }

@@ -76,8 +76,19 @@ export function diagnose(facts: ReconcileFacts): Finding[] {
   for (const rec of sortedEnvs(state)) out.push(...workspaceOutside(rec, facts));
   if (facts.docker.kind === "ok") {
     const owner = ownership(facts, workspaces, state.home_id);
-    for (const rec of sortedEnvs(state)) out.push(...envFindings(rec, facts, owner.containersOf(rec), workspaces));
+    for (const rec of sortedEnvs(state)) if (!rec.host) out.push(...envFindings(rec, facts, owner.containersOf(rec), workspaces));
     out.push(...orphans(state, facts, owner));
+  }
+  // Envs on hosts, each judged against its host's engine (orphans there are not swept: docs/remote.md).
+  for (const host of [...new Set(sortedEnvs(state).flatMap((e) => (e.host ? [e.host] : [])))].sort()) {
+    const fact = facts.hostDocker?.[host];
+    if (!fact || fact.kind === "unreachable") {
+      const why = fact?.message ?? "not asked";
+      out.push(finding("host-unreachable", { kind: "component", name: `host ${host}` }, `host ${host}: ${why}`, null));
+      continue;
+    }
+    const owner = ownership({ ...facts, docker: fact }, workspaces, state.home_id);
+    for (const rec of sortedEnvs(state)) if (rec.host === host) out.push(...envFindings(rec, { ...facts, docker: fact }, owner.containersOf(rec), workspaces));
   }
   for (const key of facts.workspaces) {
     if (state.envs[key]) continue;

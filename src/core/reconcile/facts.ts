@@ -51,6 +51,8 @@ export interface ReconcileFacts {
   checks: Check[];
   state: StateFact;
   docker: DockerFact;
+  /** The engines of the hosts envs run on (`cilo create --on`), by host name, each read like `docker`. */
+  hostDocker?: Record<string, DockerFact>;
   composeMissing?: string;
   dns?: DnsFact;
   /** `<project>/<env>` of every workspace folder under `$CILO_HOME/envs`. */

@@ -12,7 +12,7 @@ export type FindingId = keyof typeof FINDINGS;
 /** What a finding is about, structured so that no fix parses a string. */
 export type FindingTarget =
   /** A prerequisite or a part of cilo as a whole. */
-  | { kind: "component"; name: "docker" | "compose" | "dnsmasq" | "resolver" | "state.json" | "gateway" }
+  | { kind: "component"; name: "docker" | "compose" | "dnsmasq" | "resolver" | "state.json" | "gateway" | `host ${string}` }
   /** A file or folder under `$CILO_HOME` (absolute). */
   | { kind: "path"; path: string }
   /** An env, or its workspace folder `envs/<project>/<env>`. */

@@ -18,6 +18,8 @@ import type { State } from "../state/schema.ts";
 import { backupPath, parseState } from "../state/store.ts";
 import type { AgedPath, Check, DnsFact, DockerFact, ReconcileFacts, StateFact } from "./facts.ts";
 import { composeProcesses, isProcessAlive } from "../proc/processes.ts";
+import { envContext } from "../env/env-context.ts";
+import { reasonOf } from "../host/hosts.ts";
 
 /**
  * Reads what reconciliation judges: Docker's cilo-labelled containers, networks and volumes, the
@@ -43,6 +45,7 @@ export async function gatherFacts(ctx: CiloContext): Promise<ReconcileFacts> {
   const state = stateFact(home);
   const liveHomes = docker.kind === "ok" && state.kind === "ok" ? liveOtherHomes(docker, state.state.home_id, home) : [];
   checks.push(stateCheck(home, state));
+  const hostDocker = state.kind === "ok" ? await hostFacts(ctx, state.state, checks) : undefined;
   const dns = state.kind === "ok" ? await dnsFact(ctx, state.state, checks) : undefined;
   if (state.kind === "ok") {
     const routing = effectiveRouting(state.state.config);
@@ -54,6 +57,7 @@ export async function gatherFacts(ctx: CiloContext): Promise<ReconcileFacts> {
     checks,
     state,
     docker,
+    ...(hostDocker ? { hostDocker } : {}),
     ...(composeMissing ? { composeMissing } : {}),
     ...(dns ? { dns } : {}),
     workspaces,
@@ -129,6 +133,29 @@ async function dockerFact(ctx: CiloContext, checks: Check[]): Promise<DockerFact
     checks.push({ name: "Docker engine", ok: false, detail: messageOf(e) });
     return { kind: "unreachable", message: messageOf(e) };
   }
+}
+
+/** The engine of each host that envs run on, read like this machine's (a check line each). */
+async function hostFacts(ctx: CiloContext, state: State, checks: Check[]): Promise<Record<string, DockerFact> | undefined> {
+  const hosts = [...new Set(Object.values(state.envs).flatMap((e) => (e.host ? [e.host] : [])))].sort();
+  if (hosts.length === 0) return undefined;
+  const out: Record<string, DockerFact> = {};
+  await Promise.all(
+    hosts.map(async (name) => {
+      const own: Check[] = [];
+      let fact: DockerFact;
+      try {
+        const hctx = envContext(ctx, { host: name });
+        fact = await dockerFact(hctx, own);
+        if (fact.kind === "unreachable") fact = { kind: "unreachable", message: `engine failed: ${reasonOf(new Error(fact.message))}` };
+      } catch (e) {
+        fact = { kind: "unreachable", message: reasonOf(e) };
+      }
+      out[name] = fact;
+      checks.push({ name: `Host ${name}`, ok: fact.kind === "ok", detail: fact.kind === "ok" ? (own[0]?.detail ?? "answers") : fact.message });
+    }),
+  );
+  return out;
 }
 
 async function composeCheck(ctx: CiloContext, checks: Check[]): Promise<string | undefined> {

@@ -6,6 +6,7 @@ import type { EnvRecord, EnvStatus } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
 import { isLive } from "./env-facts.ts";
 import { isProcessAlive } from "../proc/processes.ts";
+import { envContext } from "../env/env-context.ts";
 
 /**
  * Runtime is truth: records in the env's cached state what Docker runs — each service's state,
@@ -17,7 +18,8 @@ export async function recordRuntime(ctx: CiloContext, key: string, otherwise?: {
   const current = readState(ctx);
   const before = current.envs[key];
   if (!before) return undefined;
-  const containers = await envContainers(await ctx.provider(), before, current.home_id);
+  // On the env's engine: its host's for an env created with --on.
+  const containers = await envContainers(await envContext(ctx, before).provider(), before, current.home_id);
   return withState(ctx, (state) => {
     const cur = state.envs[key];
     if (!cur) return undefined;

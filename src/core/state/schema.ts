@@ -148,6 +148,8 @@ export interface EnvRecord {
   forwards?: ForwardRecord[];
   /** The host (`cilo host add`, a key of `State.hosts`) the env runs on; absent: the local engine. */
   host?: string;
+  /** With `host`: the env's workspace on that host, `<remote root>/<project>/<env>` (absolute), that cilo sync pushes to. */
+  remote_workspace?: string;
   /** Its own databases on shared servers (`per_env: database`, docs/data.md), dropped by destroy. */
   databases?: EnvDatabase[];
 }
@@ -176,6 +178,8 @@ export interface HostRecord {
   context?: string;
   /** For `tcp://`: a folder with ca.pem, cert.pem and key.pem (the DOCKER_CERT_PATH layout), by path. */
   tls_dir?: string;
+  /** Where envs' workspaces go on the host (`--remote-root`, absolute); absent: `~/.cilo-remote` of the SSH user. */
+  remote_root?: string;
   added_at: string;
 }
 

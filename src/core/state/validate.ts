@@ -8,7 +8,7 @@ import { ENV_STATUSES, ROUTING_MODES, type State } from "./schema.ts";
 import { isImageReference } from "../image-ref.ts";
 import { isRecord } from "../is-record.ts";
 import { parseForwardRange } from "../port-range.ts";
-import { hostRecordProblems } from "../host-address.ts";
+import { hostRecordProblems, remoteWorkspaceProblem } from "../host-address.ts";
 
 /** A forward's service reaches a shell script in the forward container: a compose service name only. */
 function forwardProblems(key: string, forwards: unknown): string[] {
@@ -96,14 +96,18 @@ export function validateState(value: unknown): string[] {
       problems.push(`env ${shown(key)} has the dns_suffix ${shown(env.dns_suffix)}, which is not a DNS suffix`);
     if (env.host !== undefined && !(typeof env.host === "string" && isRecord(hosts) && Object.hasOwn(hosts, env.host)))
       problems.push(`env ${shown(key)} names the host ${shown(String(env.host))}, which is not a recorded host (cilo host list)`);
+    if (env.remote_workspace !== undefined && (env.host === undefined || remoteWorkspaceProblem(env.remote_workspace, env.project, env.name)))
+      problems.push(`env ${shown(key)} has a remote_workspace that is not <remote root>/${env.project}/${env.name} on its host`);
     problems.push(...dnsProblems(key, env));
     problems.push(...forwardProblems(key, env.forwards));
     if (typeof env.subnet !== "string" || parseCidr(env.subnet) === undefined) {
       problems.push(`env "${key}" has no valid subnet`);
     } else {
-      const other = subnets.get(env.subnet);
+      // Per host: two hosts' engines may use one subnet each (docs/remote.md).
+      const at = `${typeof env.host === "string" ? env.host : ""} ${env.subnet}`;
+      const other = subnets.get(at);
       if (other !== undefined) problems.push(`envs "${other}" and "${key}" share subnet ${env.subnet}`);
-      subnets.set(env.subnet, key);
+      subnets.set(at, key);
     }
     if (env.extra_subnets !== undefined) {
       if (!isRecord(env.extra_subnets)) {
@@ -114,9 +118,10 @@ export function validateState(value: unknown): string[] {
             problems.push(`env "${key}" has no valid subnet for network "${network}"`);
             continue;
           }
-          const other = subnets.get(subnet);
+          const at = `${typeof env.host === "string" ? env.host : ""} ${subnet}`;
+          const other = subnets.get(at);
           if (other !== undefined) problems.push(`"${other}" and network "${network}" of env "${key}" share subnet ${subnet}`);
-          subnets.set(subnet, `${key} (network ${network})`);
+          subnets.set(at, `${key} (network ${network})`);
         }
       }
     }

@@ -91,7 +91,9 @@ class SshStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.child.stdin!.write(chunk, cb);
+    // A write to an ssh that has exited fails with EPIPE before its exit is seen: the close handler
+    // then says why (ssh's own line, e.g. "Connection refused"), not a bare EPIPE.
+    this.child.stdin!.write(chunk, () => cb());
   }
 
   override _final(cb: (e?: Error | null) => void): void {

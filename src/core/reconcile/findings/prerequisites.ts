@@ -6,5 +6,12 @@ export const PREREQUISITE_FINDINGS = {
   "compose-missing": defineFinding({ severity: "error", target: "component", phase: 10, prerequisite: true, describe: "no compose CLI answers `version`" }),
   "dnsmasq-missing": defineFinding({ severity: "error", target: "component", phase: 10, prerequisite: true, describe: "no dnsmasq binary" }),
   "state-missing": defineFinding({ severity: "error", target: "component", phase: 10, prerequisite: true, describe: "state.json does not exist (cilo init)" }),
+  "host-unreachable": defineFinding({
+    severity: "error",
+    target: "component",
+    phase: 10,
+    prerequisite: true,
+    describe: "the engine of a host that envs run on does not answer",
+  }),
   "state-too-new": defineFinding({ severity: "error", target: "component", phase: 10, prerequisite: true, describe: "state.json was written by a newer cilo" }),
 };

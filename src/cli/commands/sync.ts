@@ -1,0 +1,46 @@
+import type { CiloContext } from "../../core/context/context.ts";
+import { usageError } from "../../core/errors.ts";
+import { syncEnv, watchSync } from "../../core/env/sync-env.ts";
+import type { SyncResult } from "../../core/host/remote-workspace.ts";
+import { printJson, println, warn } from "../output.ts";
+
+interface SyncOptions {
+  pull?: boolean;
+  watch?: boolean;
+  project?: string;
+  json?: boolean;
+}
+
+function line(r: SyncResult, changes?: number): string {
+  const what = r.direction === "push" ? `Pushed ${r.local} → host ${r.host}:${r.remote}` : `Pulled host ${r.host}:${r.remote} → ${r.local}`;
+  return `${what} (${(r.ms / 1000).toFixed(1)} s${changes ? `, ${changes} change${changes === 1 ? "" : "s"}` : ""})`;
+}
+
+/** `cilo sync <env> [--pull] [--watch]`: an env's workspace to (or from) its host (docs/remote.md). */
+export default async function sync(ctx: CiloContext, env: string, opts: SyncOptions): Promise<number> {
+  const project = opts.project ? { project: opts.project } : {};
+  if (!opts.watch) {
+    const r = await syncEnv(ctx, { ref: env, ...project, ...(opts.pull ? { pull: true } : {}) });
+    if (opts.json) printJson(r);
+    else println(line(r));
+    return 0;
+  }
+  if (opts.pull) throw usageError("--watch pushes local edits; it does not go with --pull", "cilo sync <env> --pull once, or cilo sync <env> --watch");
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    await watchSync(ctx, {
+      ref: env,
+      ...project,
+      signal: stop.signal,
+      onSync: (r, changes) => (opts.json ? println(JSON.stringify({ ...r, changes })) : println(line(r, changes))),
+      onError: (e) => warn(`sync failed (the next change tries again): ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`),
+    });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  return 0;
+}

@@ -1,0 +1,106 @@
+import { watch } from "node:fs";
+import type { CiloContext } from "../context/context.ts";
+import { currentProject } from "../config/current-project.ts";
+import { usageError } from "../errors.ts";
+import { syncWorkspace, type SyncResult } from "../host/remote-workspace.ts";
+import { findEnv } from "../state/find-env.ts";
+import type { EnvRecord } from "../state/schema.ts";
+import { readState } from "../state/store.ts";
+import { touchEnv } from "./touch-env.ts";
+import { reachEnv } from "./env-context.ts";
+import { envKey } from "../state/schema.ts";
+
+export interface SyncEnvOptions {
+  ref: string;
+  project?: string;
+  /** Bring the remote workspace's files back here instead (deletes nothing here). */
+  pull?: boolean;
+  signal?: AbortSignal;
+}
+
+/** The env of `ref`, refused (exit 2) unless it runs on a host. */
+async function remoteEnv(ctx: CiloContext, opts: { ref: string; project?: string }): Promise<EnvRecord> {
+  const rec = findEnv(readState(ctx), opts.ref, await currentProject(opts.project, ctx.cwd));
+  if (!rec.host) {
+    throw usageError(`The env ${rec.project}/${rec.name} runs on this machine: its workspace is the one its containers mount, there is nothing to sync`);
+  }
+  return rec;
+}
+
+/** `cilo sync <env> [--pull]`: one push of the local workspace to the env's host (or a pull back). docs/remote.md. */
+export async function syncEnv(ctx: CiloContext, opts: SyncEnvOptions): Promise<SyncResult> {
+  const rec = await remoteEnv(ctx, opts);
+  await reachEnv(ctx, rec); // a host that does not answer: exit 3 naming it, as every command on its envs
+  const r = await syncWorkspace(ctx, readState(ctx), rec, { ...(opts.pull ? { pull: true } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  await touchEnv(ctx, envKey(rec.project, rec.name));
+  return r;
+}
+
+export interface WatchSyncOptions {
+  ref: string;
+  project?: string;
+  /** Quiet time after the last change before a push (default 150 ms). */
+  debounceMs?: number;
+  /** A burst that never goes quiet is pushed at least this often (default 1 s). */
+  maxWaitMs?: number;
+  signal: AbortSignal;
+  onSync?: (r: SyncResult, changes: number) => void;
+  /** A failed push while watching (the next change tries again); default: rethrown. */
+  onError?: (e: unknown) => void;
+}
+
+/**
+ * `cilo sync <env> --watch`: a push now, then one after each burst of edits (an agent writing
+ * many files is one push): the push waits for `debounceMs` of quiet, or `maxWaitMs` since the
+ * first change of the burst; changes during a push make one more push after it. Edits under
+ * `.cilo/` (cilo's rendered file) do not count. Returns when `signal` aborts.
+ */
+export async function watchSync(ctx: CiloContext, opts: WatchSyncOptions): Promise<void> {
+  const rec = await remoteEnv(ctx, opts);
+  await reachEnv(ctx, rec);
+  const debounce = opts.debounceMs ?? 150;
+  const maxWait = opts.maxWaitMs ?? 1000;
+  const push = async (changes: number) => {
+    try {
+      opts.onSync?.(await syncWorkspace(ctx, readState(ctx), rec, { signal: opts.signal }), changes);
+    } catch (e) {
+      if (opts.signal.aborted) return;
+      if (!opts.onError) throw e;
+      opts.onError(e);
+    }
+  };
+  await push(0);
+  let timer: NodeJS.Timeout | undefined;
+  let first = 0;
+  let pending = 0;
+  let running: Promise<void> | undefined;
+  const fire = () => {
+    timer = undefined;
+    if (running) return; // the push under way looks at `pending` when it ends
+    running = (async () => {
+      while (pending > 0 && !opts.signal.aborted) {
+        const n = pending;
+        pending = 0;
+        first = 0;
+        await push(n);
+      }
+      running = undefined;
+    })();
+  };
+  const watcher = watch(rec.workspace, { recursive: true }, (_event, file) => {
+    const name = typeof file === "string" ? file : "";
+    if (name === ".cilo" || name.startsWith(".cilo/") || name.includes("/.~tmp~") || name.startsWith(".~tmp~")) return;
+    pending++;
+    const now = Date.now();
+    if (first === 0) first = now;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(fire, Math.max(0, Math.min(debounce, first + maxWait - now)));
+  });
+  await new Promise<void>((resolve) => {
+    if (opts.signal.aborted) resolve();
+    else opts.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  watcher.close();
+  if (timer) clearTimeout(timer);
+  await running;
+}

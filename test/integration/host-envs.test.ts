@@ -1,0 +1,322 @@
+// Envs on a host (issue 17 items 2–3, docs/remote.md) against the real remote engine: the second
+// engine `cilo-e2` in its network namespace, reached over ssh://root@10.213.77.2 (the sshd of
+// scripts/test-remote.sh; the ssh wrapper on PATH finds the test key, never ~/.ssh).
+// `create --on` puts the env on that engine with its workspace pushed under a remote root of this
+// test's own, and bind mounts taken from there; `cilo sync` (once, --watch, --pull) moves edits;
+// a workflow `create: { on: r1 }` runs green; an unreachable host is exit 3 with state.json byte for
+// byte as before; destroy leaves no remote workspace and no labelled resource on that engine.
+//
+// The namespace shares this machine's files, so the remote root is also readable here: the test
+// reads it to see what arrived, and asks the remote engine (tcp://) where the container's mounts
+// come from. The local engine is never needed: DOCKER_HOST points nowhere. Unreachability is a
+// host record pointing at a port nobody listens on: the shared link of the bed is never cut.
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { cilo, removeDir, repoRoot, startCilo, tempDir } from "../helpers/cli.ts";
+import { freePort } from "../helpers/docker.ts";
+import { shippedSchema, schemaAjv } from "../helpers/schemas.ts";
+import { until } from "../helpers/until.ts";
+
+const SCRIPT = join(repoRoot, "scripts/test-remote.sh");
+const SSH = "ssh://root@10.213.77.2";
+const TCP = "tcp://10.213.77.2:2375";
+const home = tempDir("cilo-hostenv-");
+const statePath = join(home, "state.json");
+const project = tempDir("cilo-hostenv-src-");
+// The remote root of this test run (made by the first push; removed at the end).
+const ROOT = `/srv/cilo-remote-test-${process.pid}`;
+const env = {
+  PATH: `/run/cilo-test-remote/bin:${process.env["PATH"]}`,
+  DOCKER_HOST: "unix:///nonexistent/cilo-host-envs-test.sock",
+  DOCKER_CONTEXT: "",
+  CILO_HELPER_IMAGE: "cilo-test/busybox:latest",
+};
+
+const run = (args: string[], opts: { cwd?: string } = {}) => cilo(args, { home, env, timeoutMs: 240_000, ...opts });
+function ok(args: string[], opts: { cwd?: string } = {}) {
+  const r = run(args, opts);
+  assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stdout}${r.stderr}`);
+  return r;
+}
+/** Runs cilo, expects `code`, one line on stderr (plus its hint) matching `pattern`, and state.json byte for byte as before. */
+function refused(args: string[], code: number, pattern: RegExp): void {
+  const before = readFileSync(statePath, "utf8");
+  const r = run(args);
+  assert.is(r.code, code, `cilo ${args.join(" ")} → ${r.code}\n${r.stdout}${r.stderr}`);
+  const lines = r.stderr
+    .trim()
+    .split("\n")
+    .filter((l) => !l.startsWith("hint:"));
+  assert.is(lines.length, 1, `cilo ${args.join(" ")}: ${r.stderr}`);
+  assert.match(lines[0]!, pattern, `cilo ${args.join(" ")}: ${lines[0]}`);
+  assert.is(readFileSync(statePath, "utf8"), before, `cilo ${args.join(" ")}: state.json untouched`);
+}
+/** docker on the remote engine (its TCP endpoint, this test's inspection path). */
+function remoteDocker(args: string[]): string {
+  const r = spawnSync("docker", args, { env: { ...process.env, DOCKER_HOST: TCP }, encoding: "utf8" });
+  assert.is(r.status, 0, `docker ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+function homeId(): string {
+  return JSON.parse(readFileSync(statePath, "utf8")).home_id;
+}
+/** Labelled resources of this home on the remote engine, of one env when given. */
+function remoteResources(envName?: string): string[] {
+  const filters = ["--filter", `label=cilo.home=${homeId()}`, ...(envName ? ["--filter", `label=cilo.env=${envName}`] : [])];
+  return [
+    ...remoteDocker(["ps", "-aq", ...filters]).split("\n"),
+    ...remoteDocker(["network", "ls", "-q", ...filters]).split("\n"),
+    ...remoteDocker(["volume", "ls", "-q", ...filters]).split("\n"),
+  ].filter(Boolean);
+}
+const cat = (envName: string, path: string) => ok(["exec", envName, "web", "cat", path]).stdout;
+
+test.before(async () => {
+  const r = spawnSync("bash", [SCRIPT, "start"], { encoding: "utf8", timeout: 300_000 });
+  assert.is(r.status, 0, `test-remote.sh start → ${r.status}\n${r.stdout}\n${r.stderr}`);
+  cpSync(join(repoRoot, "examples/basic"), project, { recursive: true });
+  writeFileSync(join(project, ".ciloignore"), "*.log\n!keep.log\n");
+  ok(["init", "--dns-port", String(await freePort())]);
+  ok(["host", "add", "r1", SSH, "--remote-root", ROOT]);
+  ok(["host", "add", "t1", TCP]);
+});
+
+test.after(() => {
+  run(["destroy", "b1", "--force"]);
+  removeDir(home);
+  removeDir(project);
+  rmSync(ROOT, { recursive: true, force: true });
+});
+
+test("create --on r1, up: the containers run on the host's engine, bind-mounted from <remote root>/<project>/<env>", () => {
+  const created = JSON.parse(ok(["create", "b1", "--on", "r1", "--json"], { cwd: project }).stdout);
+  const ws = `${ROOT}/${created.project}/b1`;
+  assert.is(created.host, "r1");
+  assert.is(created.remote_workspace, ws);
+  assert.ok(existsSync(join(ws, "web/index.html")), "create pushed the workspace");
+  ok(["up", "b1", "--wait"], { cwd: project });
+  const web = remoteDocker([
+    "ps",
+    "-q",
+    "--filter",
+    `label=cilo.home=${homeId()}`,
+    "--filter",
+    "label=cilo.env=b1",
+    "--filter",
+    "label=com.docker.compose.service=web",
+  ]);
+  assert.ok(web, "the web container runs on the remote engine");
+  const mounts = JSON.parse(remoteDocker(["inspect", web, "--format", "{{json .Mounts}}"])) as { Source: string; Destination: string }[];
+  assert.equal(
+    mounts.map((m) => [m.Source, m.Destination]),
+    [[`${ws}/web`, "/www"]],
+  );
+  assert.match(cat("b1", "/www/index.html"), "cilo basic example");
+});
+
+test("list and status show the host (table and --json, of their schemas)", () => {
+  assert.match(ok(["list"]).stdout, /PROJECT\s+ENV\s+STATUS\s+HOST\s+SUBNET[^\n]*\n\S+\s+b1\s+running\s+r1\s+10\./);
+  const list = JSON.parse(ok(["list", "--json"]).stdout);
+  const listValid: boolean = shippedSchema("list")(list);
+  assert.ok(listValid, schemaAjv.errorsText(shippedSchema("list").errors));
+  assert.is(list[0].host, "r1");
+  const status = JSON.parse(ok(["status", "b1", "--json"]).stdout);
+  const statusValid: boolean = shippedSchema("env")(status);
+  assert.ok(statusValid, schemaAjv.errorsText(shippedSchema("env").errors));
+  assert.is(status.host, "r1");
+  assert.equal(
+    status.services.map((s: { name: string; state: string }) => [s.name, s.state]),
+    [
+      ["api", "running"],
+      ["cache", "running"],
+      ["web", "running"],
+    ],
+  );
+  assert.match(ok(["status", "b1"]).stdout, /b1\s+running\s+host r1\s+subnet/);
+  assert.match(ok(["host", "list"]).stdout, /r1\s+ssh:\/\/root@10\.213\.77\.2\s+1/);
+});
+
+test("cilo sync: a local edit reaches the container; deletions propagate; .ciloignore lines stay here; --pull brings files back", () => {
+  const local = JSON.parse(ok(["status", "b1", "--json"]).stdout).workspace as string;
+  const ws = `${ROOT}/${JSON.parse(ok(["status", "b1", "--json"]).stdout).project}/b1`;
+  writeFileSync(join(local, "web/index.html"), "<h1>edited here</h1>\n");
+  writeFileSync(join(local, "web/extra.txt"), "extra\n");
+  writeFileSync(join(local, "web/debug.log"), "not for the host\n");
+  writeFileSync(join(local, "web/keep.log"), "this one goes\n");
+  assert.match(ok(["sync", "b1"]).stdout, /^Pushed .* → host r1:\/srv\/cilo-remote-test-\d+\/\S+\/b1 \(/);
+  assert.is(cat("b1", "/www/index.html"), "<h1>edited here</h1>\n");
+  assert.is(cat("b1", "/www/extra.txt"), "extra\n");
+  assert.not.ok(existsSync(join(ws, "web/debug.log")), ".ciloignore *.log is not pushed");
+  assert.ok(existsSync(join(ws, "web/keep.log")), "!keep.log is");
+  assert.not.ok(existsSync(join(ws, ".cilo")), "cilo's own folder stays here");
+  rmSync(join(local, "web/extra.txt"));
+  ok(["sync", "b1"]);
+  assert.not.ok(existsSync(join(ws, "web/extra.txt")), "a deletion propagates");
+  // A result the host made (a build output, a report): --pull brings it back, deleting nothing here.
+  mkdirSync(join(ws, "out"), { recursive: true });
+  writeFileSync(join(ws, "out/report.txt"), "made on the host\n");
+  rmSync(join(ws, "web/keep.log"));
+  const pulled = JSON.parse(ok(["sync", "b1", "--pull", "--json"]).stdout);
+  assert.is(pulled.direction, "pull");
+  assert.is(readFileSync(join(local, "out/report.txt"), "utf8"), "made on the host\n");
+  assert.ok(existsSync(join(local, "web/keep.log")), "a pull deletes nothing here");
+  assert.ok(existsSync(join(local, "web/debug.log")));
+});
+
+test("cilo sync --watch: an edit reaches the container within 2 s; a burst of 40 files is a few pushes, not 40", async () => {
+  const local = JSON.parse(ok(["status", "b1", "--json"]).stdout).workspace as string;
+  const ws = `${ROOT}/${JSON.parse(ok(["status", "b1", "--json"]).stdout).project}/b1`;
+  const watch = startCilo(["sync", "b1", "--watch"], { home, env });
+  try {
+    await until("the first push", () => /^Pushed /m.test(watch.stdout), { timeoutMs: 30_000 });
+    const pushes = () => watch.stdout.split("\n").filter((l) => l.startsWith("Pushed")).length;
+    const before = pushes();
+    writeFileSync(join(local, "web/index.html"), "<h1>watched</h1>\n");
+    const t0 = Date.now();
+    await until(
+      "the edit on the host",
+      () => existsSync(join(ws, "web/index.html")) && readFileSync(join(ws, "web/index.html"), "utf8") === "<h1>watched</h1>\n",
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    const took = Date.now() - t0;
+    assert.ok(took <= 2000, `the edit reached the host after ${took} ms (more than 2 s)`);
+    assert.is(cat("b1", "/www/index.html"), "<h1>watched</h1>\n");
+    await until("the push line", () => pushes() > before);
+    const afterOne = pushes();
+    mkdirSync(join(local, "web/burst"), { recursive: true });
+    for (let i = 0; i < 40; i++) writeFileSync(join(local, `web/burst/f${i}.txt`), `file ${i}\n`);
+    await until("the burst on the host", () => existsSync(join(ws, "web/burst/f39.txt")), { timeoutMs: 10_000 });
+    await until("the burst's last push line", () => /40 changes|changes\)/.test(watch.stdout.split("\n").slice(afterOne).join("\n")), {
+      timeoutMs: 5_000,
+    }).catch(() => {});
+    const burst = pushes() - afterOne;
+    assert.ok(burst >= 1 && burst <= 4, `the burst of 40 files took ${burst} pushes:\n${watch.stdout}`);
+    assert.is(cat("b1", "/www/burst/f39.txt"), "file 39\n");
+  } finally {
+    watch.child.kill("SIGINT");
+  }
+  const end = await watch.done;
+  assert.is(end.code, 0, end.stderr);
+});
+
+test("a tcp:// host is refused for envs (exit 2, E_HOST_NO_SSH); an unknown host exit 2; state untouched", () => {
+  refused(["create", "x1", "--on", "t1", "--from", project], 2, /^cilo: host t1 \(tcp:\/\/10\.213\.77\.2:2375\) has no SSH/);
+  refused(["create", "x1", "--on", "nope", "--from", project], 2, /No host named "nope"/);
+});
+
+test("an unreachable host: every command on its env is one exit-3 line naming the host, state.json byte for byte as before", () => {
+  // A host that does not answer: recorded without asking, at a port nobody listens on.
+  ok(["host", "add", "dead", "ssh://root@10.213.77.2:2", "--no-check"]);
+  refused(["create", "x1", "--on", "dead", "--from", project], 3, /^cilo: host dead \(ssh:\/\/root@10\.213\.77\.2:2\): engine failed: .*Connection refused/);
+  ok(["host", "rm", "dead"]);
+  // The env's own host stops answering: its record now points at that port (the link itself stays up).
+  const good = readFileSync(statePath, "utf8");
+  const state = JSON.parse(good);
+  state.hosts.r1.address = "ssh://root@10.213.77.2:2";
+  writeFileSync(statePath, JSON.stringify(state));
+  try {
+    for (const args of [
+      ["up", "b1"],
+      ["status", "b1"],
+      ["down", "b1"],
+      ["destroy", "b1", "--force"],
+      ["logs", "b1"],
+      ["exec", "b1", "web", "true"],
+      ["sync", "b1"],
+    ]) {
+      refused(args, 3, /^cilo: host r1 \(ssh:\/\/root@10\.213\.77\.2:2\): (engine|ssh) failed: .*Connection refused/);
+    }
+    const doctor = run(["doctor", "--json"]);
+    assert.is(doctor.code, 3, doctor.stderr);
+    const report = JSON.parse(doctor.stdout);
+    assert.ok(
+      report.findings.some((f: { id: string; subject: string }) => f.id === "host-unreachable" && f.subject === "host r1"),
+      doctor.stdout,
+    );
+  } finally {
+    writeFileSync(statePath, good);
+  }
+  assert.is(JSON.parse(ok(["status", "b1", "--json"]).stdout).status, "running", "back: the env is as it was");
+});
+
+test("a workflow with create: { on: r1 } runs green on the host and its env is destroyed after", () => {
+  const wf = join(project, "remote.yaml");
+  writeFileSync(
+    wf,
+    [
+      "version: 1",
+      "name: remote-smoke",
+      "steps:",
+      "  - create: { on: r1 }",
+      "  - up: { wait: true, timeout: 2m }",
+      "  - exec: { service: web, command: [cat, /www/index.html] }",
+      "  - destroy: {}",
+      "    if: always()",
+      "",
+    ].join("\n"),
+  );
+  const r = run(["run", wf, "--json"], { cwd: project });
+  assert.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const ends = r.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.type === "step_end");
+  assert.equal(
+    ends.map((e) => [e.action, e.outcome]),
+    [
+      ["create", "success"],
+      ["up", "success"],
+      ["exec", "success"],
+      ["destroy", "success"],
+    ],
+  );
+  const key = ends[0].outputs.env as string;
+  assert.equal(remoteResources(key), [], "nothing of the workflow's env is left on the host");
+  assert.not.ok(existsSync(join(ROOT, ends[0].outputs.project, key)), "nor its remote workspace");
+});
+
+test("doctor judges the env on its host's engine and --fix repairs it there; destroy leaves no remote workspace and no labelled resource there", () => {
+  const findings = () => {
+    const doctor = run(["doctor", "--json"]);
+    const report = JSON.parse(doctor.stdout);
+    assert.ok(
+      report.checks.some((c: { name: string; ok: boolean }) => c.name === "Host r1" && c.ok),
+      doctor.stdout,
+    );
+    return (report.findings as { id: string; subject: string }[]).filter((f) => f.subject.endsWith("/b1")).map((f) => f.id);
+  };
+  assert.equal(findings(), [], "nothing to say about b1");
+  // A container removed behind cilo's back on the host's engine: found there, and started again there.
+  const cache = () =>
+    remoteDocker([
+      "ps",
+      "-q",
+      "--filter",
+      `label=cilo.home=${homeId()}`,
+      "--filter",
+      "label=cilo.env=b1",
+      "--filter",
+      "label=com.docker.compose.service=cache",
+    ]);
+  remoteDocker(["rm", "-f", cache()]);
+  assert.equal(findings(), ["env-service-missing"]);
+  const fix = run(["doctor", "--fix"]);
+  assert.match(fix.stdout, /env-service-missing\s+\S+\/b1: started it again/, fix.stdout + fix.stderr);
+  assert.ok(cache(), "the cache container runs again on the host");
+  assert.equal(findings(), []);
+  const ws = JSON.parse(ok(["status", "b1", "--json"]).stdout).remote_workspace as string;
+  assert.ok(remoteResources("b1").length > 0);
+  ok(["destroy", "b1", "--force"]);
+  assert.not.ok(existsSync(ws), `${ws} is gone`);
+  assert.equal(remoteResources(), [], "no labelled resource of this home on the remote engine");
+  assert.ok(existsSync(ROOT), "the remote root itself stays");
+  ok(["host", "rm", "r1"]);
+});
+
+test.run();
