@@ -48,6 +48,9 @@ const PODMAN_MATRIX = [
   "test/integration/workflow-env.test.ts",
   "test/integration/doctor-gc.test.ts",
   "test/integration/doctor-repair.test.ts",
+  "test/integration/gateway.test.ts",
+  "test/integration/shared.test.ts",
+  "test/integration/reaper-ephemeral.test.ts",
 ];
 const PODMAN_ONLY = ["test/integration/engine-podman.test.ts"];
 // Local runs default to Docker alone (the Podman pass adds minutes); .ci/run runs both.
