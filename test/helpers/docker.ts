@@ -108,7 +108,8 @@ export async function watchDockerEvents(keep: (e: DockerEvent) => boolean): Prom
       const e = JSON.parse(buffer.slice(0, nl)) as DockerEvent;
       buffer = buffer.slice(nl + 1);
       nl = buffer.indexOf("\n");
-      const marker = e.Type === "volume" && e.Action === "create" ? markers.get(e.Actor.ID) : undefined;
+      // Docker names a volume in Actor.ID; Podman 4.3 leaves that empty and names it in Attributes.name.
+      const marker = e.Type === "volume" && e.Action === "create" ? markers.get(e.Actor.ID || e.Actor.Attributes["name"] || "") : undefined;
       if (marker) marker();
       else if (keep(e)) kept.push(e);
     }

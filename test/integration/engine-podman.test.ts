@@ -78,6 +78,37 @@ test("CILO_ENGINE=docker with DOCKER_HOST at Podman: refused before anything cha
   assert.is(bad.stderr.split("\n")[0], 'cilo: CILO_ENGINE "rkt" must be one of docker, podman');
 });
 
+test("compose is told the API version cilo's /_ping learned (COMPOSE_API_VERSION), so it does not ask Podman's slow /version", () => {
+  // A docker-compose in front of the real one that notes what it was given.
+  const seen = join(work, "compose-api-version.txt");
+  const wrapper = join(work, "bin", "docker-compose");
+  mkdirSync(join(work, "bin"), { recursive: true });
+  const real = execFileSync("bash", ["-c", "command -v docker-compose"], { encoding: "utf8" }).trim();
+  writeFileSync(wrapper, `#!/bin/sh\necho "\${COMPOSE_API_VERSION:-unset} $*" >> '${seen}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  const api = /\(API (1\.\d+)\)/.exec(
+    JSON.parse(run(["doctor", "--json"]).stdout).checks.find((c: { name: string }) => c.name === "Docker engine").detail,
+  )![1]!;
+  ok(["up", "det"], { CILO_COMPOSE: wrapper });
+  ok(["down", "det"], { CILO_COMPOSE: wrapper });
+  // Each run on the env's project (-p); not detecting the wrapper's version, which needs no engine.
+  const runs = () =>
+    readFileSync(seen, "utf8")
+      .trim()
+      .split("\n")
+      .filter((l) => l.includes(" -p "))
+      .map((l) => l.split(" ")[0]);
+  assert.ok(runs().length >= 2, readFileSync(seen, "utf8"));
+  assert.ok(
+    runs().every((v) => v === api),
+    readFileSync(seen, "utf8"),
+  );
+  const before = runs().length;
+  // One of the user's own is kept.
+  ok(["up", "det"], { CILO_COMPOSE: wrapper, COMPOSE_API_VERSION: "1.40" });
+  ok(["down", "det"], { CILO_COMPOSE: wrapper });
+  assert.is(runs()[before], "1.40", readFileSync(seen, "utf8"));
+});
+
 test("Podman's service not started: exit 3 and a hint that starts it (cilo init --engine podman, no DOCKER_HOST)", () => {
   const other = tempDir("cilo-f19-nosvc-");
   try {

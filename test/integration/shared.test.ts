@@ -46,7 +46,9 @@ test("10 envs coming up at once share one database container, started exactly on
     (e) => e.Type === "container" && e.Action === "create" && e.Actor.Attributes["cilo.shared"] === "true" && e.Actor.Attributes["cilo.project"] === P,
   );
   const ups = await Promise.all(envs.map((e) => ciloAsync(["up", `${P}/${e}`, "--wait", "--timeout", "3m"], { home, env })));
-  const creates = (await watcher.stop()).map((e) => e.Actor.Attributes["name"]);
+  // One name per container id: Podman 4.3's event stream may send a container's events twice (the
+  // same id, the same time); a second container would have an id of its own.
+  const creates = [...new Map((await watcher.stop()).map((e) => [e.Actor.ID, e.Actor.Attributes["name"]])).values()];
   assert.ok(
     ups.every((r) => r.code === 0),
     ups.map((r) => r.stderr).join(""),

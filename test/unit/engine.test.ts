@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parseInitOptions } from "../../src/cli/commands/init.ts";
-import { composeFailure } from "../../src/core/compose/compose-cli.ts";
+import { composeFailure, withComposeApiVersion } from "../../src/core/compose/compose-cli.ts";
 import { describeEndpoint, resolveDockerEndpoint } from "../../src/core/docker-endpoint.ts";
 import {
   configuredEngine,
@@ -199,6 +199,18 @@ test("up takes another subnet when Podman says the env's is already used (the ra
   } finally {
     removeDir(dir);
   }
+});
+
+test("compose v1 gets the API version cilo's /_ping learned (COMPOSE_API_VERSION: no /version round trip); v2, the user's own and bad values are left alone", () => {
+  const v1 = { command: ["docker-compose"], version: "1.29.2", flavor: "v1" as const };
+  const v2 = { command: ["docker", "compose"], version: "2.20.0", flavor: "v2" as const };
+  const podman = { command: ["podman", "compose"], version: "1.0.6", flavor: "podman" as const };
+  assert.is(withComposeApiVersion({ PATH: "/bin" }, v1, "1.41")["COMPOSE_API_VERSION"], "1.41");
+  assert.is(withComposeApiVersion({}, podman, "1.41")["COMPOSE_API_VERSION"], "1.41");
+  assert.equal(withComposeApiVersion({ PATH: "/bin" }, v2, "1.41"), { PATH: "/bin" });
+  assert.is(withComposeApiVersion({ COMPOSE_API_VERSION: "1.30" }, v1, "1.41")["COMPOSE_API_VERSION"], "1.30");
+  assert.is(withComposeApiVersion({}, v1, undefined)["COMPOSE_API_VERSION"], undefined);
+  for (const bad of ["", "1.41; rm -rf /", "auto", "1.41\n", "2.0"]) assert.is(withComposeApiVersion({}, v1, bad)["COMPOSE_API_VERSION"], undefined, bad);
 });
 
 test.run();

@@ -139,6 +139,18 @@ export function composeEnv(base: NodeJS.ProcessEnv, endpoint: DockerEndpoint): N
 }
 
 /**
+ * docker-compose v1 (docker-py) asks the engine's `/version` which API version to speak unless
+ * `COMPOSE_API_VERSION` names it; on Podman that answer takes 0.5–1 s (Podman asks runc and conmon
+ * for their versions). cilo knows the API version from its own `/_ping` (`apiVersion`): passed on,
+ * it is the version docker-py would have picked, without the round trip. A `COMPOSE_API_VERSION`
+ * of the user's is kept; v2 (Go) negotiates through `/_ping` itself and is left alone.
+ */
+export function withComposeApiVersion(env: NodeJS.ProcessEnv, cli: ComposeCli, apiVersion: string | undefined): NodeJS.ProcessEnv {
+  if (cli.flavor === "v2" || env["COMPOSE_API_VERSION"] !== undefined || !apiVersion || !/^1\.\d{1,3}$/.test(apiVersion)) return env;
+  return { ...env, COMPOSE_API_VERSION: apiVersion };
+}
+
+/**
  * Runs `<compose> -p … -f … <args>`. Core calls compose through `CiloContext.runCompose`, which
  * binds the environment to the Docker endpoint (`composeEnv`) and which a test may replace.
  */

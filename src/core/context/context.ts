@@ -138,8 +138,11 @@ export function createContext(opts: ContextOptions): CiloContext {
     runCompose:
       opts.runCompose ??
       (async (cli, target, args, runOpts = {}) => {
-        const { spawnCompose, composeEnv } = await composeCli();
-        return spawnCompose(cli, target, args, { ...runOpts, env: composeEnv(runOpts.env ?? env, ctx.endpoint()) });
+        const { spawnCompose, composeEnv, withComposeApiVersion } = await composeCli();
+        // The API version this command's ping learned, if it pinged: compose v1 need not ask /version.
+        const pinged = provider ? (await provider.catch(() => undefined))?.lastPing?.() : undefined;
+        const bound = withComposeApiVersion(composeEnv(runOpts.env ?? env, ctx.endpoint()), cli, pinged?.apiVersion);
+        return spawnCompose(cli, target, args, { ...runOpts, env: bound });
       }),
     forEndpoint(other) {
       const { runCompose, ...rest } = opts;

@@ -7,6 +7,8 @@ export interface RuntimeProvider {
   readonly address?: string;
   /** Engine version; throws E_DOCKER_UNAVAILABLE (exit 3) when the engine does not answer. */
   ping(): Promise<EngineInfo>;
+  /** What the last successful `ping` learned, without asking the engine again; undefined before one. */
+  lastPing?(): EngineInfo | undefined;
   /** The engine's `/info`: its host's name, data root and storage driver (`cilo host check`). */
   info?(): Promise<EngineDetails>;
   listContainers(labels: Record<string, string>): Promise<ContainerState[]>;

@@ -33,6 +33,7 @@ export class DockerProvider implements RuntimeProvider {
   protected readonly docker: Docker;
   private readonly expect: EngineChoice | undefined;
   private known: EngineInfo | undefined;
+  private pinged: EngineInfo | undefined;
 
   get address(): string {
     return describeEndpoint(this.endpoint);
@@ -93,7 +94,12 @@ export class DockerProvider implements RuntimeProvider {
           : "Point DOCKER_HOST at the Docker engine, or choose podman (CILO_ENGINE=podman / cilo init --engine podman)",
       );
     }
-    return { ...info, engine };
+    this.pinged = { ...info, engine };
+    return this.pinged;
+  }
+
+  lastPing(): EngineInfo | undefined {
+    return this.pinged;
   }
 
   async info(): Promise<EngineDetails> {
