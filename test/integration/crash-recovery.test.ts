@@ -3,12 +3,13 @@
 // state and Docker must agree.
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, ciloCommand, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
+import { stateEnvs } from "../helpers/state-files.ts";
 
 const home = tempDir("cilo-crash-");
 const work = tempDir("cilo-crash-src-");
@@ -45,7 +46,7 @@ async function runKilled(args: string[], kill: Kill): Promise<boolean> {
 }
 
 function envsOf(): Record<string, any> {
-  return JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs;
+  return stateEnvs(home);
 }
 
 function labelledEnvs(kind: "container" | "network" | "volume"): string[] {

@@ -6,6 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
+import { stateEnvs } from "../helpers/state-files.ts";
 
 const home = tempDir("cilo-doctor-");
 const work = tempDir("cilo-doctor-src-");
@@ -59,7 +60,7 @@ test.after(() => {
       // removed by the test already
     }
   }
-  const envs = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs;
+  const envs = stateEnvs(home);
   for (const key of Object.keys(envs)) cilo(["destroy", key, "--force"], { home });
   cilo(["dns", "stop"], { home });
   removeDir(home);

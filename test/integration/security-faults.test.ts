@@ -7,6 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, tempDir } from "../helpers/cli.ts";
 import { freePort, httpGet, labelled } from "../helpers/docker.ts";
+import { stateEnvs } from "../helpers/state-files.ts";
 
 const home = tempDir("secflt-home-");
 const work = tempDir("secflt-src-");
@@ -47,7 +48,7 @@ function projectDir(name: string, compose: string): string {
   return dir;
 }
 
-const entry = (h: string, env: string) => JSON.parse(readFileSync(join(h, "state.json"), "utf8")).envs[`${project}/${env}`];
+const entry = (h: string, env: string) => stateEnvs(h)[`${project}/${env}`];
 
 let port = 0;
 const dig = (name: string) => execFileSync("dig", ["@127.0.0.1", "-p", String(port), "+short", name], { encoding: "utf8" }).trim();
@@ -182,7 +183,7 @@ test("a network with a fixed ipam subnet: two envs both come up, each with its o
     ok(["destroy", `${project}/${env}`, "--force"]);
     assert.equal(labelled("network", `cilo.env=${env}`), []);
   }
-  assert.not.ok(JSON.stringify(JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs).includes("extra_subnets"), "released at destroy");
+  assert.not.ok(JSON.stringify(stateEnvs(home)).includes("extra_subnets"), "released at destroy");
 });
 
 test.after(() => {
