@@ -125,7 +125,7 @@ test("a corrupt state.json: every command stops, doctor reports it, --fix restor
   assert.is(text.code, 0, text.stdout + text.stderr);
   assert.match(text.stdout, /state-corrupt\s+state\.json: restored the state from .*state\.json\.bak; the corrupt file is kept as .*state\.json\.corrupt-/);
   const restored = JSON.parse(readFileSync(file, "utf8"));
-  assert.equal(Object.keys(restored.envs), Object.keys(good.envs));
+  assert.equal(Object.keys(restored.index), Object.keys(good.index));
   assert.ok(readdirSync(home).some((n) => n.startsWith("state.json.corrupt-")));
   assert.is(cilo(["list"], { home }).code, 0);
   assert.is(doctor().code, 0);

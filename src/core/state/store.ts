@@ -298,6 +298,7 @@ function applyWrite(home: string, plan: WritePlan, env: NodeJS.ProcessEnv): stri
     writeFileAtomic(r.file, r.text, 0o600, env, { syncDir: false });
     knownRecords.set(r.file, { text: r.text });
   }
+  if (plan.records.length > 0) failpoint(env, "state:records-written");
   if (plan.indexText !== undefined) {
     for (const dir of recordDirs) fsyncDir(dir); // the records are durable before the index names them
     if (existsSync(file)) keepBackup(file);
