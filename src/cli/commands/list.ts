@@ -39,15 +39,7 @@ export default async function list(ctx: CiloContext, opts: ListOptions): Promise
   } else {
     out = table(
       ["PROJECT", "ENV", "STATUS", "SUBNET", "SERVICES", "CREATED", "LEASE/TTL"],
-      envs.map((e) => [
-        e.project,
-        e.name,
-        e.status,
-        e.subnet,
-        String(e.services),
-        e.created_at.slice(0, 19).replace("T", " "),
-        leaseText(e, ctx.clock.now()),
-      ]),
+      envs.map((e) => [e.project, e.name, e.status, e.subnet, String(e.services), e.created_at.slice(0, 19).replace("T", " "), leaseText(e, ctx.clock.now())]),
     );
   }
   if (out.length > 0) process.stdout.write(`${out}\n`);

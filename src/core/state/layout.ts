@@ -217,30 +217,29 @@ export class LazyEnvs {
   }
 
   proxy(): Record<string, EnvRecord> {
-    const self = this;
     return new Proxy({} as Record<string, EnvRecord>, {
       // Env keys hold a `/`; anything else (`constructor`, `toJSON`) is an ordinary object's.
-      get: (t, p, r) => (typeof p === "string" && (p.includes("/") || self.loaded.has(p)) ? self.get(p) : Reflect.get(t, p, r)),
+      get: (t, p, r) => (typeof p === "string" && (p.includes("/") || this.loaded.has(p)) ? this.get(p) : Reflect.get(t, p, r)),
       set: (t, p, v, r) => {
         if (typeof p !== "string") return Reflect.set(t, p, v, r);
-        self.set(p, v as EnvRecord);
+        this.set(p, v as EnvRecord);
         return true;
       },
       defineProperty: (t, p, d) => {
         if (typeof p !== "string" || !("value" in d)) return Reflect.defineProperty(t, p, d);
-        self.set(p, d.value as EnvRecord);
+        this.set(p, d.value as EnvRecord);
         return true;
       },
       deleteProperty: (t, p) => {
-        if (typeof p === "string") self.delete(p);
+        if (typeof p === "string") this.delete(p);
         else Reflect.deleteProperty(t, p);
         return true;
       },
-      has: (t, p) => (typeof p === "string" ? self.has(p) : Reflect.has(t, p)),
-      ownKeys: () => self.loadAll(),
+      has: (t, p) => (typeof p === "string" ? this.has(p) : Reflect.has(t, p)),
+      ownKeys: () => this.loadAll(),
       getOwnPropertyDescriptor: (_t, p) => {
         if (typeof p !== "string") return undefined;
-        const v = self.get(p);
+        const v = this.get(p);
         return v === undefined ? undefined : { value: v, writable: true, enumerable: true, configurable: true };
       },
     });
