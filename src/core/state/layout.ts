@@ -5,7 +5,7 @@ import { isHostLabel, shown } from "../dns-names.ts";
 import { isRecord } from "../is-record.ts";
 import { parseCidr } from "../cidr.ts";
 import { ENV_STATUSES, type EnvRecord, type EnvStatus, type State } from "./schema.ts";
-import { envRecordProblems, envSubnets, homeProblems, hostProblems, subnetProblems, type SubnetOwner } from "./validate.ts";
+import { envRecordProblems, homeProblems, hostProblems, subnetProblems, type SubnetOwner } from "./validate.ts";
 
 /*
  * The state on disk since schema 3 (docs/state.md, "Layout"): `state.json` holds the home (version,
@@ -74,38 +74,51 @@ export function encodeRecord(rec: EnvRecord): string {
   return `${JSON.stringify(rec)}\n`;
 }
 
-/** Problems of an index document: the home's, each entry's shape, subnets shared, hosts unknown. */
+/**
+ * Problems of an index document: the home's, each entry's shape, subnets shared, hosts unknown.
+ * One pass, each subnet parsed once: every command that reads state runs it over every entry.
+ */
 export function indexProblems(doc: Partial<IndexDoc>): string[] {
   const problems = homeProblems(doc as Partial<State>);
-  if (!isRecord(doc.index)) {
+  const index = doc.index;
+  if (!isRecord(index)) {
     problems.push("`index` is missing or not an object");
     return problems;
   }
   const owners: SubnetOwner[] = [];
-  for (const [key, e] of Object.entries(doc.index)) {
-    problems.push(...indexEntryProblems(key, e, doc.hosts));
-    if (isRecord(e)) owners.push(...envSubnets(key, e));
+  const hosts = doc.hosts;
+  for (const key in index) {
+    const e = index[key];
+    const slash = key.indexOf("/");
+    if (slash < 0 || !isHostLabel(key.slice(0, slash)) || !isHostLabel(key.slice(slash + 1))) {
+      problems.push(`the index has the env key ${shown(key)}, which is not <project>/<env> of DNS labels`);
+      continue;
+    }
+    if (!isRecord(e)) {
+      problems.push(`the index entry of ${shown(key)} is not an object`);
+      continue;
+    }
+    if (!ENV_STATUSES.includes(e["status"] as EnvStatus)) problems.push(`the index entry of ${shown(key)} has unknown status ${shown(String(e["status"]))}`);
+    const subnet = e["subnet"];
+    if (typeof subnet !== "string" || parseCidr(subnet) === undefined) problems.push(`the index entry of ${shown(key)} has no valid subnet`);
+    else owners.push({ key, subnet });
+    const extra = e["extra_subnets"];
+    if (extra !== undefined) {
+      if (!isRecord(extra)) problems.push(`the index entry of ${shown(key)} has an invalid extra_subnets map`);
+      else
+        for (const network in extra) {
+          const x = extra[network];
+          if (typeof x !== "string" || parseCidr(x) === undefined) problems.push(`the index entry of ${shown(key)} has an invalid extra_subnets map`);
+          else owners.push({ key, subnet: x, network });
+        }
+    }
+    const joined = e["shared_networks"];
+    if (joined !== undefined && !(Array.isArray(joined) && joined.every((k) => typeof k === "string")))
+      problems.push(`the index entry of ${shown(key)} has an invalid shared_networks list`);
+    if (e["host"] !== undefined) problems.push(...hostProblems(key, e["host"], hosts));
   }
   problems.push(...subnetProblems(owners, doc.shared));
   return problems;
-}
-
-function indexEntryProblems(key: string, e: unknown, hosts: unknown): string[] {
-  const slash = key.indexOf("/");
-  if (slash < 0 || !isHostLabel(key.slice(0, slash)) || !isHostLabel(key.slice(slash + 1)))
-    return [`the index has the env key ${shown(key)}, which is not <project>/<env> of DNS labels`];
-  if (!isRecord(e)) return [`the index entry of ${shown(key)} is not an object`];
-  const out: string[] = [];
-  if (!ENV_STATUSES.includes(e["status"] as EnvStatus)) out.push(`the index entry of ${shown(key)} has unknown status ${shown(String(e["status"]))}`);
-  if (typeof e["subnet"] !== "string" || parseCidr(e["subnet"]) === undefined) out.push(`the index entry of ${shown(key)} has no valid subnet`);
-  if (e["extra_subnets"] !== undefined) {
-    if (!isRecord(e["extra_subnets"]) || !Object.values(e["extra_subnets"]).every((s) => typeof s === "string" && parseCidr(s) !== undefined))
-      out.push(`the index entry of ${shown(key)} has an invalid extra_subnets map`);
-  }
-  if (e["shared_networks"] !== undefined && !(Array.isArray(e["shared_networks"]) && e["shared_networks"].every((k) => typeof k === "string")))
-    out.push(`the index entry of ${shown(key)} has an invalid shared_networks list`);
-  out.push(...hostProblems(key, e["host"], hosts));
-  return out;
 }
 
 /** A record file that is not a valid record of its env: one line naming the file. */
@@ -208,11 +221,10 @@ export class LazyEnvs {
 
   /** The index as the current records and entries make it (unloaded envs keep their entry). */
   currentIndex(): Record<string, EnvIndexEntry> {
-    const out: Record<string, EnvIndexEntry> = {};
-    for (const k of this.keys()) {
-      const l = this.loaded.get(k);
-      out[k] = l ? indexEntryOf(l.rec) : this.index[k]!;
-    }
+    if (this.deleted.size === 0 && this.loaded.size === 0) return this.index;
+    const out: Record<string, EnvIndexEntry> = { ...this.index };
+    for (const k of this.deleted) delete out[k];
+    for (const [k, l] of this.loaded) out[k] = indexEntryOf(l.rec);
     return out;
   }
 
