@@ -1,13 +1,15 @@
-import { envIndex } from "../state/layout.ts";
+import { forEachIndexEntry } from "../state/layout.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
 
 /** Envs that join `rec`'s network (`--shared-network`), as `<project>/<env>`, sorted. */
 export function dependantsOf(state: State, rec: EnvRecord): string[] {
   const key = envKey(rec.project, rec.name);
-  return Object.entries(envIndex(state)) // the index keeps shared_networks: no env record is read
-    .filter(([, e]) => (e.shared_networks ?? []).includes(key))
-    .map(([k]) => k)
-    .sort();
+  const out: string[] = [];
+  // The index keeps shared_networks: no env record is read.
+  forEachIndexEntry(state, (k, e) => {
+    if (e.shared_networks?.includes(key)) out.push(k);
+  });
+  return out.sort();
 }
 
 /**

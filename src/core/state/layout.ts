@@ -210,6 +210,17 @@ export class LazyEnvs {
     return out;
   }
 
+  /** Calls `fn` with every env's key and current index entry, copying nothing (one pass over the index). */
+  forEach(fn: (key: string, entry: EnvIndexEntry) => void): void {
+    const { index, loaded, deleted } = this;
+    for (const k in index) {
+      if (deleted.has(k)) continue;
+      const l = loaded.get(k);
+      fn(k, l ? indexEntryOf(l.rec) : index[k]!);
+    }
+    for (const [k, l] of loaded) if (!Object.hasOwn(index, k)) fn(k, indexEntryOf(l.rec));
+  }
+
   /** Every record, loaded once (enumeration: `Object.values(state.envs)`). */
   loadAll(): string[] {
     if (!this.all) {
@@ -284,4 +295,11 @@ export function envIndex(state: State): Record<string, EnvIndexEntry> {
   const out: Record<string, EnvIndexEntry> = {};
   for (const [k, rec] of Object.entries(state.envs)) out[k] = indexEntryOf(rec);
   return out;
+}
+
+/** Calls `fn` with every env's key and index entry, reading no record (a plain state's entries are made from its records). */
+export function forEachIndexEntry(state: State, fn: (key: string, entry: EnvIndexEntry) => void): void {
+  const lazy = lazyEnvsOf(state);
+  if (lazy) lazy.forEach(fn);
+  else for (const [k, rec] of Object.entries(state.envs)) fn(k, indexEntryOf(rec));
 }
