@@ -34,6 +34,7 @@ function entryOf(rec: Record<string, any>): Record<string, any> {
     ...(rec["extra_subnets"] && Object.keys(rec["extra_subnets"]).length ? { extra_subnets: rec["extra_subnets"] } : {}),
     ...(rec["host"] !== undefined ? { host: rec["host"] } : {}),
     ...(rec["shared_networks"]?.length ? { shared_networks: rec["shared_networks"] } : {}),
+    ...(rec["dns_suffix"] !== undefined ? { dns_suffix: rec["dns_suffix"] } : {}),
     services: Array.isArray(rec["services"]) ? rec["services"].length : 0,
     created_at: rec["created_at"],
     ...(rec["owner_pid"] !== undefined ? { owner_pid: rec["owner_pid"] } : {}),

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFile
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { checkDnsNames } from "../../src/core/dns/dns.ts";
 import { envKeys, recordPath } from "../../src/core/state/layout.ts";
 import { STATE_VERSION, type EnvRecord } from "../../src/core/state/schema.ts";
 import { initState, inspectLayout, readState, reconcileIndex, repairRecord, withState } from "../../src/core/state/store.ts";
@@ -206,6 +207,46 @@ test("a corrupt record is restored from its backup; without one it is moved asid
     assert.match(await repairRecord(at(home), "p/e1"), /moved .* aside/);
     assert.equal(Object.keys(stateDoc(home).index), ["p/e0"]);
     assert.ok(readdirSync(join(home, "records", "p")).some((f) => f.startsWith("e1.json.corrupt-")));
+  } finally {
+    removeDir(home);
+  }
+});
+
+test("the DNS collision check reads only the envs whose names could collide, and still finds every collision", async () => {
+  const home = tempDir();
+  try {
+    await initState(at(home), {});
+    const running = (project: string, name: string, i: number, extra: Partial<EnvRecord> = {}): EnvRecord => ({
+      ...envRec(project, name, i),
+      status: "running",
+      ...extra,
+    });
+    await withState(at(home), (s) => {
+      s.envs["shop/feat"] = running("shop", "feat", 1);
+      s.envs["blog/main"] = running("blog", "main", 2);
+      // Its names end in .x.feat.test: they can meet a candidate's in .feat.test.
+      s.envs["docs/x"] = running("docs", "x", 3, { dns_suffix: "feat.test", services: [{ name: "web", ip: "10.100.3.2" }] });
+      s.envs["blog/idle"] = { ...envRec("blog", "idle", 4) }; // not running: serves no names
+    });
+    // blog/main's record is garbage: a check for an env named feat never reads it.
+    writeFileSync(recordPath(home, "blog/main"), "not json");
+    const candidate = (name: string, services: string[], hostnames?: Record<string, string[]>): EnvRecord => ({
+      ...envRec("blog", name, 9),
+      services: services.map((n) => ({ name: n })),
+      ...(hostnames ? { hostnames } : {}),
+    });
+    // Same env name in another project: web.feat.test is shop/feat's.
+    await checkDnsNames(candidate("feat", ["web"]), readState(at(home))).then(
+      () => assert.unreachable(),
+      (e) => assert.ok(e.code === "E_DNS_COLLISION" && e.message.includes("web.feat.test"), e.message),
+    );
+    // A dotted custom hostname meeting docs/x's names under its own suffix: web.x.feat.test.
+    await checkDnsNames(candidate("feat", ["api"], { api: ["web.x"] }), readState(at(home))).then(
+      () => assert.unreachable(),
+      (e) => assert.ok(e.code === "E_DNS_COLLISION" && e.message.includes("web.x.feat.test"), e.message),
+    );
+    await checkDnsNames(candidate("feat", ["api"]), readState(at(home))); // no shared name
+    await checkDnsNames(candidate("idle", ["web"]), readState(at(home))); // itself, and a stopped env, are not others
   } finally {
     removeDir(home);
   }

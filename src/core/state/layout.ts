@@ -23,6 +23,8 @@ export interface EnvIndexEntry {
   extra_subnets?: Record<string, string>;
   host?: string;
   shared_networks?: string[];
+  /** The env's own DNS suffix, when it has one: the DNS collision check picks the envs to read by it. */
+  dns_suffix?: string;
   /** Number of services. */
   services: number;
   created_at: string;
@@ -39,6 +41,7 @@ export function indexEntryOf(rec: EnvRecord): EnvIndexEntry {
     ...(rec.extra_subnets && Object.keys(rec.extra_subnets).length ? { extra_subnets: rec.extra_subnets } : {}),
     ...(rec.host !== undefined ? { host: rec.host } : {}),
     ...(rec.shared_networks?.length ? { shared_networks: rec.shared_networks } : {}),
+    ...(rec.dns_suffix !== undefined ? { dns_suffix: rec.dns_suffix } : {}),
     services: Array.isArray(rec.services) ? rec.services.length : 0,
     created_at: rec.created_at,
     ...(rec.owner_pid !== undefined ? { owner_pid: rec.owner_pid } : {}),
@@ -112,6 +115,8 @@ export function indexProblems(doc: Partial<IndexDoc>): string[] {
           else owners.push({ key, subnet: x, network });
         }
     }
+    if (e["dns_suffix"] !== undefined && typeof e["dns_suffix"] !== "string")
+      problems.push(`the index entry of ${shown(key)} has a dns_suffix that is not a string`);
     const joined = e["shared_networks"];
     if (joined !== undefined && !(Array.isArray(joined) && joined.every((k) => typeof k === "string")))
       problems.push(`the index entry of ${shown(key)} has an invalid shared_networks list`);
