@@ -120,7 +120,12 @@ test("a full disk under CILO_HOME: create exits 1 with one line saying what is f
     const dir = projectDir("full", "services:\n  app:\n    image: cilo-test/busybox:latest\n    command: sleep 3600\n");
     const r = cilo(["create", `secflt-full-${suffix}`, "--from", dir, "--project", project], { home: full });
     const line = oneLine(r, 1, /full/);
-    assert.match(line, new RegExp(`Cannot write ${join(full, "state.json").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: the disk holding it is full \\(ENOSPC\\)`));
+    // The first file a create writes is its env's record (records/<project>/, before the index names it).
+    const root = full.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    assert.match(
+      line,
+      new RegExp(`Cannot write ${root}/(state\\.json|records/${project}(/secflt-full-${suffix}\\.json)?): the disk holding it is full \\(ENOSPC\\)`),
+    );
     assert.match(r.stderr, /hint: Free space/);
     assert.ok(readFileSync(join(full, "state.json")).equals(stateBefore), "state.json changed");
   } finally {

@@ -4,6 +4,7 @@ import { isHostLabel } from "../dns-names.ts";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
 import { fsyncDir, writeFileAtomic } from "../fs/atomic-write.ts";
+import { fsFault } from "../fs/fs-fault.ts";
 import { lockTimeoutMs, withFileLock } from "../fs/file-lock.ts";
 import { statePath } from "../paths.ts";
 import { isRecord } from "../is-record.ts";
@@ -292,7 +293,13 @@ function applyWrite(home: string, plan: WritePlan, env: NodeJS.ProcessEnv): stri
   const recordDirs = new Set<string>();
   for (const r of plan.records) {
     const dir = dirname(r.file);
-    if (!recordDirs.has(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!recordDirs.has(dir)) {
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+      } catch (e) {
+        throw fsFault(e, dir) ?? e; // a full disk, read-only mount…: one line naming the folder
+      }
+    }
     recordDirs.add(dir);
     if (existsSync(r.file)) keepBackup(r.file);
     writeFileAtomic(r.file, r.text, 0o600, env, { syncDir: false });
