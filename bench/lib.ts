@@ -23,7 +23,8 @@ export function median(xs: number[]): number {
 
 /** Runs a command, failing loudly: a benchmark of a failing command measures nothing. */
 export function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: "utf8", cwd: opts.cwd, env: opts.env ?? process.env });
+  // maxBuffer: `cilo list --json` at 10,000 envs prints far more than the 1 MiB default (ENOBUFS, status null).
+  const r = spawnSync(cmd, args, { encoding: "utf8", cwd: opts.cwd, env: opts.env ?? process.env, maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
 }

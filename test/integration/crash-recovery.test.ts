@@ -3,12 +3,13 @@
 // state and Docker must agree.
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, ciloCommand, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
+import { stateEnvs } from "../helpers/state-files.ts";
 
 const home = tempDir("cilo-crash-");
 const work = tempDir("cilo-crash-src-");
@@ -45,7 +46,7 @@ async function runKilled(args: string[], kill: Kill): Promise<boolean> {
 }
 
 function envsOf(): Record<string, any> {
-  return JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs;
+  return stateEnvs(home);
 }
 
 function labelledEnvs(kind: "container" | "network" | "volume"): string[] {
@@ -123,13 +124,14 @@ test.after(() => {
   removeDir(work);
 });
 
-test("20 SIGKILLs during create, up and destroy: doctor --fix restores consistency every time", async () => {
+test("23 SIGKILLs during create, up and destroy: doctor --fix restores consistency every time", async () => {
   const t0 = Date.now();
   const creates: Kill[] = [
     { failpoint: "state:locked" },
     { failpoint: "create:recorded" },
     { failpoint: "create:workspace" },
     { failpoint: "atomic-write:before-rename" },
+    { failpoint: "state:records-written" }, // the record on disk, the index not yet naming it
     { delayMs: rand(150, 600) },
     { delayMs: rand(600, 1200) },
     { delayMs: rand(1200, 2500) },
@@ -141,6 +143,7 @@ test("20 SIGKILLs during create, up and destroy: doctor --fix restores consisten
     { failpoint: "up:before-compose" },
     { failpoint: "up:after-compose" },
     { failpoint: "atomic-write:before-rename" },
+    { failpoint: "state:records-written" }, // the record says starting, the index not yet
     { delayMs: rand(300, 1000) },
     { delayMs: rand(1000, 2000) },
     { delayMs: rand(2000, 3000) },
@@ -155,6 +158,7 @@ test("20 SIGKILLs during create, up and destroy: doctor --fix restores consisten
     { failpoint: "destroy:resources-removed" },
     { failpoint: "state:locked" },
     { failpoint: "atomic-write:before-rename" },
+    { failpoint: "state:records-written" },
     { delayMs: rand(200, 1500) },
     { delayMs: rand(1500, 3500) },
     { delayMs: rand(3500, 7000) },
@@ -172,7 +176,9 @@ test("20 SIGKILLs during create, up and destroy: doctor --fix restores consisten
     `  crash trials: ${results.length} (${died} killed mid-operation, ${results.length - died} finished before the kill); ` +
       `doctor --fix repaired something in ${repaired}; healthy after every one; ${((Date.now() - t0) / 1000).toFixed(0)} s in all`,
   );
-  assert.is(results.length, 20);
+  assert.is(results.length, 23);
+  const cutShort = results.find((r) => r.op === "create" && r.how === "failpoint state:records-written")!;
+  assert.ok(cutShort.fixed.includes("state-record-orphan"), `the create killed between its record and the index: ${cutShort.fixed.join(", ")}`);
 });
 
 test("cilo destroy finishes an env whose create or destroy was interrupted, without doctor", async () => {

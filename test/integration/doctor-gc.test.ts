@@ -6,6 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
+import { editEnv, stateEnvs } from "../helpers/state-files.ts";
 
 const home = tempDir("cilo-gc-");
 const work = tempDir("cilo-gc-src-");
@@ -23,14 +24,12 @@ function ok(args: string[]) {
 }
 
 function envs(): Record<string, any> {
-  return JSON.parse(readFileSync(stateFile, "utf8")).envs;
+  return stateEnvs(home);
 }
 
 /** Backdates envs (nothing else writes the state meanwhile). */
 function age(changes: Record<string, { created_at?: string; last_used_at?: string }>): void {
-  const state = JSON.parse(readFileSync(stateFile, "utf8"));
-  for (const [env, c] of Object.entries(changes)) Object.assign(state.envs[`${project}/${env}`], c);
-  writeFileSync(stateFile, JSON.stringify(state, null, 2));
+  for (const [env, c] of Object.entries(changes)) editEnv(home, `${project}/${env}`, c);
 }
 
 test.before(async () => {

@@ -6,6 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
+import { stateEnvs } from "../helpers/state-files.ts";
 
 const home = tempDir("cilo-doctor-");
 const work = tempDir("cilo-doctor-src-");
@@ -59,7 +60,7 @@ test.after(() => {
       // removed by the test already
     }
   }
-  const envs = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs;
+  const envs = stateEnvs(home);
   for (const key of Object.keys(envs)) cilo(["destroy", key, "--force"], { home });
   cilo(["dns", "stop"], { home });
   removeDir(home);
@@ -124,7 +125,7 @@ test("a corrupt state.json: every command stops, doctor reports it, --fix restor
   assert.is(text.code, 0, text.stdout + text.stderr);
   assert.match(text.stdout, /state-corrupt\s+state\.json: restored the state from .*state\.json\.bak; the corrupt file is kept as .*state\.json\.corrupt-/);
   const restored = JSON.parse(readFileSync(file, "utf8"));
-  assert.equal(Object.keys(restored.envs), Object.keys(good.envs));
+  assert.equal(Object.keys(restored.index), Object.keys(good.index));
   assert.ok(readdirSync(home).some((n) => n.startsWith("state.json.corrupt-")));
   assert.is(cilo(["list"], { home }).code, 0);
   assert.is(doctor().code, 0);

@@ -11,6 +11,7 @@ import { cilo, removeDir, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
 import { podmanTestHost, testEngine } from "../helpers/engine.ts";
 import { pollValue } from "../helpers/until.ts";
+import { stateEnvs } from "../helpers/state-files.ts";
 
 const home = tempDir("cilo-f19-");
 const work = tempDir("cilo-f19-src-");
@@ -39,8 +40,7 @@ test.before(async () => {
 });
 
 test.after(() => {
-  const state = JSON.parse(readFileSync(join(home, "state.json"), "utf8"));
-  for (const key of Object.keys(state.envs)) run(["destroy", key, "--force"]);
+  for (const key of Object.keys(stateEnvs(home))) run(["destroy", key, "--force"]);
   run(["dns", "stop"]);
   removeDir(home);
   removeDir(work);
@@ -49,7 +49,7 @@ test.after(() => {
 test("DOCKER_HOST at Podman's socket: detected from /_ping; up records engine podman; doctor names Podman", () => {
   ok(["create", "det"]);
   ok(["up", "det"]);
-  assert.is(JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs[`${project}/det`].engine, "podman");
+  assert.is(stateEnvs(home)[`${project}/det`].engine, "podman");
   const doctor = JSON.parse(run(["doctor", "--json"]).stdout);
   const check = doctor.checks.find((c: { name: string }) => c.name === "Docker engine");
   assert.ok(check.ok, JSON.stringify(check));

@@ -6,13 +6,14 @@
 // Both are started if they do not answer and LEFT RUNNING (other test files reuse them; .ci/run
 // stops them). Fails, never skips, when they cannot be started.
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
 import { shippedSchema, schemaAjv } from "../helpers/schemas.ts";
+import { plantEnv } from "../helpers/state-files.ts";
 
 const SCRIPT = join(repoRoot, "scripts/test-remote.sh");
 const SSH = "ssh://root@10.213.77.2";
@@ -138,7 +139,7 @@ test("an unreachable host: exit 3, one line naming the host and the check that f
 test("host rm is refused while an env is recorded on the host (exit 1, state untouched), then removes it", () => {
   const state = JSON.parse(readFileSync(statePath, "utf8"));
   // Planted: envs get their host from create --on later (issue 17 item 2); the record is what rm reads.
-  state.envs["hp/e1"] = {
+  plantEnv(home, "hp/e1", {
     project: "hp",
     name: "e1",
     docker_name: `cilo_${state.home_id}_hp_e1`,
@@ -149,13 +150,11 @@ test("host rm is refused while an env is recorded on the host (exit 1, state unt
     updated_at: "2026-01-01T00:00:00Z",
     services: [],
     host: "r1",
-  };
-  writeFileSync(statePath, `${JSON.stringify(state, null, 2)}\n`);
+  });
   assert.equal((JSON.parse(ok(["host", "list", "--json"]).stdout) as { envs: string[] }[])[0]!.envs, ["hp/e1"]);
   refused(["host", "rm", "r1"], 1, /^cilo: The host r1 has 1 env: hp\/e1$/);
   refused(["host", "rm", "nope"], 2, /No host named "nope"/);
-  delete state.envs["hp/e1"];
-  writeFileSync(statePath, `${JSON.stringify(state, null, 2)}\n`);
+  plantEnv(home, "hp/e1", undefined);
   ok(["host", "rm", "r1"]);
   ok(["host", "rm", "t1"]);
   assert.is(ok(["host", "list"]).stdout.trim(), "No hosts (cilo host add <name> ssh://user@host)");

@@ -1,7 +1,7 @@
 // TTLs and idle envs (issue 15) through the real CLI: `cilo create --ttl` is enforced by the home's
 // TTL reaper whatever happens to its creator, `cilo list` shows it, `cilo gc --idle --json` reports
 // what it reclaimed, a bad --ttl changes nothing.
-import { existsSync, readFileSync, writeFileSync, cpSync } from "node:fs";
+import { existsSync, writeFileSync, cpSync } from "node:fs";
 import { join } from "node:path";
 import { shippedSchema } from "../helpers/schemas.ts";
 import { test } from "uvu";
@@ -9,6 +9,7 @@ import * as assert from "uvu/assert";
 import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
 import { until } from "../helpers/until.ts";
+import { stateEnvs } from "../helpers/state-files.ts";
 
 const home = tempDir("cilo-ttl-home-");
 const work = tempDir("cilo-ttl-src-");
@@ -24,7 +25,7 @@ function ok(args: string[]) {
   return r;
 }
 
-const envs = (): Record<string, any> => JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs;
+const envs = (): Record<string, any> => stateEnvs(home);
 
 test.before(async () => {
   ok(["init", "--dns-port", String(await freePort())]);

@@ -16,6 +16,7 @@ import * as assert from "uvu/assert";
 import { cilo, ciloCommand, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
 import { until } from "../helpers/until.ts";
+import { stateEnvs } from "../helpers/state-files.ts";
 
 const home = tempDir("cilo-mcp-home-");
 const work = tempDir("cilo-mcp-src-");
@@ -67,7 +68,7 @@ async function call(client: Client, name: string, args: Record<string, unknown>,
 }
 
 function envsOf(): Record<string, any> {
-  return JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs;
+  return stateEnvs(home);
 }
 
 function leftovers(env: string): string[] {

@@ -8,6 +8,7 @@ import * as assert from "uvu/assert";
 import { cilo, ciloCommand, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
 import { until } from "../helpers/until.ts";
+import { stateEnvs } from "../helpers/state-files.ts";
 
 const home = tempDir("cilo-reap-");
 const work = tempDir("cilo-reap-src-");
@@ -30,7 +31,7 @@ function ok(args: string[]) {
 }
 
 function envsOf(): Record<string, any> {
-  return JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs;
+  return stateEnvs(home);
 }
 
 /** A parent process (bash) that runs cilo commands, then sleeps: the owner of its ephemeral envs. */

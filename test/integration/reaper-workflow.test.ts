@@ -2,13 +2,14 @@
 // behind: the reaper removes the workflow's env (containers, network, volumes, workspace, state
 // entry). How fast (the 10 s target, over 10 trials) is measured by bench/reaper.ts.
 import { spawn } from "node:child_process";
-import { appendFileSync, cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, ciloCommand, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
 import { until } from "../helpers/until.ts";
+import { stateEnvs } from "../helpers/state-files.ts";
 
 const home = tempDir("cilo-reapwf-");
 const work = tempDir("cilo-reapwf-src-");
@@ -43,7 +44,7 @@ function leftovers(env: string): string[] {
   if (labelled("network", `cilo.project=${project}`, `cilo.env=${env}`).length) left.push("network");
   if (labelled("volume", `cilo.project=${project}`, `cilo.env=${env}`).length) left.push("volumes");
   if (existsSync(join(home, "envs", project, env))) left.push("workspace");
-  if (JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs[`${project}/${env}`]) left.push("state entry");
+  if (stateEnvs(home)[`${project}/${env}`]) left.push("state entry");
   return left;
 }
 

@@ -8,6 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
+import { editEnv, stateEnvs } from "../helpers/state-files.ts";
 
 const GIT_ENV = {
   GIT_AUTHOR_NAME: "Secdes Test",
@@ -38,7 +39,7 @@ function ok(args: string[]) {
 }
 
 function envs(): Record<string, any> {
-  return JSON.parse(readFileSync(stateFile, "utf8")).envs;
+  return stateEnvs(home);
 }
 
 const ws = (env: string) => join(home, "envs", project, env);
@@ -168,9 +169,7 @@ test("a recorded workspace outside the home is reported by doctor and left by de
     join(outside, "victim", ".cilo", "compose.yml"),
     `services:\n  x:\n    image: cilo-test/busybox:latest\n    volumes: ["v:/v"]\nvolumes:\n  v:\n    name: ${victim}\n`,
   );
-  const state = JSON.parse(readFileSync(stateFile, "utf8"));
-  state.envs[`${project}/${env}`].workspace = join(outside, "victim");
-  writeFileSync(stateFile, JSON.stringify(state, null, 2));
+  editEnv(home, `${project}/${env}`, { workspace: join(outside, "victim") });
 
   const doc = run(["doctor", "--json"]);
   const findings = JSON.parse(doc.stdout).findings as { id: string; subject: string; fix: string | null }[];

@@ -7,6 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, removeDir, tempDir } from "../helpers/cli.ts";
 import { freePort, httpGet, labelled } from "../helpers/docker.ts";
+import { stateEnvs } from "../helpers/state-files.ts";
 
 const home = tempDir("secflt-home-");
 const work = tempDir("secflt-src-");
@@ -47,7 +48,7 @@ function projectDir(name: string, compose: string): string {
   return dir;
 }
 
-const entry = (h: string, env: string) => JSON.parse(readFileSync(join(h, "state.json"), "utf8")).envs[`${project}/${env}`];
+const entry = (h: string, env: string) => stateEnvs(h)[`${project}/${env}`];
 
 let port = 0;
 const dig = (name: string) => execFileSync("dig", ["@127.0.0.1", "-p", String(port), "+short", name], { encoding: "utf8" }).trim();
@@ -119,7 +120,12 @@ test("a full disk under CILO_HOME: create exits 1 with one line saying what is f
     const dir = projectDir("full", "services:\n  app:\n    image: cilo-test/busybox:latest\n    command: sleep 3600\n");
     const r = cilo(["create", `secflt-full-${suffix}`, "--from", dir, "--project", project], { home: full });
     const line = oneLine(r, 1, /full/);
-    assert.match(line, new RegExp(`Cannot write ${join(full, "state.json").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: the disk holding it is full \\(ENOSPC\\)`));
+    // The first file a create writes is its env's record (records/<project>/, before the index names it).
+    const root = full.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    assert.match(
+      line,
+      new RegExp(`Cannot write ${root}/(state\\.json|records/${project}(/secflt-full-${suffix}\\.json)?): the disk holding it is full \\(ENOSPC\\)`),
+    );
     assert.match(r.stderr, /hint: Free space/);
     assert.ok(readFileSync(join(full, "state.json")).equals(stateBefore), "state.json changed");
   } finally {
@@ -182,7 +188,7 @@ test("a network with a fixed ipam subnet: two envs both come up, each with its o
     ok(["destroy", `${project}/${env}`, "--force"]);
     assert.equal(labelled("network", `cilo.env=${env}`), []);
   }
-  assert.not.ok(JSON.stringify(JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs).includes("extra_subnets"), "released at destroy");
+  assert.not.ok(JSON.stringify(stateEnvs(home)).includes("extra_subnets"), "released at destroy");
 });
 
 test.after(() => {

@@ -9,6 +9,7 @@ import * as assert from "uvu/assert";
 import { cilo, removeDir, startCilo, tempDir } from "../helpers/cli.ts";
 import { freePort, labelled } from "../helpers/docker.ts";
 import { until } from "../helpers/until.ts";
+import { stateEnvs } from "../helpers/state-files.ts";
 
 const homeA = tempDir("cilo-homeA-");
 const homeB = tempDir("cilo-homeB-");
@@ -126,9 +127,8 @@ test("doctor in home B leaves a live home A alone; once home A is gone it names 
 });
 
 test("a network made on the env's subnet between up's check and compose (another home, any program): up takes another subnet", async () => {
-  const st = () => JSON.parse(execFileSync("cat", [join(homeB, "state.json")], { encoding: "utf8" }));
   ok(homeB, ["create", "race"]);
-  const subnet: string = st().envs[`${project}/race`].subnet;
+  const subnet: string = stateEnvs(homeB)[`${project}/race`].subnet;
   const go = join(work, "go");
   const up = startCilo(["up", "race"], { home: homeB, cwd: src, env: { CILO_FAILPOINT: `up:before-compose@pause:${go}` } });
   const intruder = `sechome-intruder-${Math.random().toString(36).slice(2, 7)}`;
@@ -139,9 +139,9 @@ test("a network made on the env's subnet between up's check and compose (another
     writeFileSync(go, "");
     const r = await up.done;
     assert.is(r.code, 0, r.stderr);
-    const now: string = st().envs[`${project}/race`].subnet;
+    const now: string = stateEnvs(homeB)[`${project}/race`].subnet;
     assert.is.not(now, subnet, "the env moved to another subnet");
-    assert.is(docker("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", st().envs[`${project}/race`].docker_name), now);
+    assert.is(docker("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", stateEnvs(homeB)[`${project}/race`].docker_name), now);
   } finally {
     writeFileSync(go, "");
     await up.done;

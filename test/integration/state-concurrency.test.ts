@@ -141,8 +141,9 @@ test("a crash between temp write and rename leaves the previous state readable",
       listJson(home).map((e) => e.name),
       ["before"],
     );
-    // The torn temp file is there but never read; the next write succeeds.
-    assert.ok(readdirSync(home).some((f) => f.endsWith(".tmp")));
+    // The torn temp file (of the env's record: records are written before the index names them)
+    // is there but never read; the next write succeeds.
+    assert.ok((readdirSync(home, { recursive: true }) as string[]).some((f) => f.endsWith(".tmp")));
     const after = cilo(["create", "after", "--from", dir], { home });
     assert.is(after.code, 0, after.stderr);
     assert.equal(

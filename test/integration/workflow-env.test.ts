@@ -10,6 +10,7 @@ import { cilo, ciloAsync, removeDir, repoRoot, startCilo, tempDir } from "../hel
 import { freePort, labelled } from "../helpers/docker.ts";
 import { events } from "../helpers/events.ts";
 import { alive, until } from "../helpers/until.ts";
+import { stateEnvs } from "../helpers/state-files.ts";
 
 const fixtures = join(repoRoot, "test/fixtures/engine");
 const home = tempDir("cilo-wfe-home-");
@@ -152,8 +153,7 @@ test("an env the run created is destroyed at the end even without a destroy step
   for (const hint of [`cilo status ${created}`, `cilo exec ${created} <service> sh`, `cd "$(cilo path ${created})"`, `cilo destroy ${created} --force`]) {
     assert.ok(kept.stdout.includes(hint), `missing hint: ${hint}\n${kept.stdout}`);
   }
-  const state = JSON.parse(readFileSync(join(home, "state.json"), "utf8"));
-  assert.is(state.envs[created].owner_pid, undefined, "a kept env no longer dies with the run");
+  assert.is(stateEnvs(home)[created].owner_pid, undefined, "a kept env no longer dies with the run");
   assert.is(cilo(["destroy", created, "--force"], { home }).code, 0);
   assertGone(created);
 });
@@ -252,7 +252,7 @@ test("cilo run <command> <env>: creates and starts the env, runs in its workspac
   const status = JSON.parse(cilo(["status", `quick/${env}`, "--json"], { home }).stdout);
   assert.is(status.status, "running");
 
-  const record = () => JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs[`quick/${env}`];
+  const record = () => stateEnvs(home)[`quick/${env}`];
   const before = record();
   const again = cilo(["run", `quick/${env}`, "--", "sh", "-c", `echo "it's $CILO_ENV"; exit 3`], { home });
   assert.is(again.code, 3, again.stderr);

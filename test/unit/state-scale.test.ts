@@ -52,11 +52,12 @@ test("state is written compact; an indented file of an earlier version reads and
     const compact = readFileSync(file, "utf8");
     assert.is(compact.split("\n").length, 2, "one line and its newline");
     writeFileSync(file, `${JSON.stringify(JSON.parse(compact), null, 2)}\n`);
-    assert.equal(readState(at(home)), JSON.parse(compact));
+    const { index: _index, ...home0 } = JSON.parse(compact);
+    assert.equal(JSON.parse(JSON.stringify(readState(at(home)))), { ...home0, envs: {} });
     await withState(at(home), (s) => {
       s.envs["p/a"] = envRec("p", "a", 1);
     });
-    assert.equal(Object.keys(JSON.parse(readFileSync(file, "utf8")).envs), ["p/a"]);
+    assert.equal(Object.keys(JSON.parse(readFileSync(file, "utf8")).index), ["p/a"]);
   } finally {
     removeDir(home);
   }
@@ -74,8 +75,9 @@ test("what this process wrote is not validated again, but a file another writer 
     const text = readFileSync(file, "utf8");
     assert.is(readState(at(home)).envs["p/b"]!.subnet, "10.100.2.0/24");
     const first = readState(at(home));
-    assert.ok(readState(at(home)) === first, "an unchanged file is parsed once for readers");
-    // Another writer: p/b now claims p/a's subnet (same length), which validation refuses.
+    assert.ok(readState(at(home)).config === first.config, "an unchanged index is parsed once for readers");
+    assert.ok(readState(at(home)).envs["p/b"] === first.envs["p/b"], "an unchanged record is parsed once for readers");
+    // Another writer: p/b now claims p/a's subnet in the index (same length), which validation refuses.
     writeFileSync(file, text.replace('"10.100.2.0/24"', '"10.100.1.0/24"'));
     assert.throws(
       () => readState(at(home)),
@@ -85,14 +87,23 @@ test("what this process wrote is not validated again, but a file another writer 
       () => assert.unreachable(),
       (e) => assert.is(e.code, "E_STATE_CORRUPT"),
     );
-    // A valid change by another writer is seen at once.
-    writeFileSync(file, text.replace('"10.100.2.0/24"', '"10.100.3.0/24"'));
-    assert.is(readState(at(home)).envs["p/b"]!.subnet, "10.100.3.0/24");
+    writeFileSync(file, text);
+    // A record changed by another writer (same length) is seen at once, and validated.
+    const rec = join(home, "records/p/b.json");
+    const recText = readFileSync(rec, "utf8");
+    writeFileSync(rec, recText.replace('"created"', '"stopped"'));
+    assert.is(readState(at(home)).envs["p/b"]!.status, "stopped");
+    writeFileSync(rec, recText.replace('"created"', '"flying"'));
+    assert.throws(
+      () => readState(at(home)).envs["p/b"],
+      (e: any) => e.code === "E_STATE_CORRUPT" && e.message.includes(rec) && /unknown status/.test(e.message),
+    );
+    writeFileSync(rec, recText);
     await withState(at(home), (s) => {
-      assert.is(s.envs["p/b"]!.subnet, "10.100.3.0/24");
       s.envs["p/b"]!.status = "stopped";
     });
     assert.is(readState(at(home)).envs["p/b"]!.status, "stopped");
+    assert.is(JSON.parse(readFileSync(file, "utf8")).index["p/b"].status, "stopped", "the index follows the record");
   } finally {
     removeDir(home);
   }

@@ -71,7 +71,7 @@ test("schema 1 → 2: the home gets an id derived from its folder (stable until 
     };
     writeFileSync(join(home, "state.json"), JSON.stringify(v1));
     const first = readState(at(home));
-    assert.is(first.version, 2);
+    assert.is(first.version, STATE_VERSION);
     assert.match(first.home_id, /^[0-9a-f]{8}$/);
     assert.is(readState(at(home)).home_id, first.home_id, "every reader derives the same id");
     assert.is(first.envs["shop/a"]!.docker_name, "cilo_shop_a");
@@ -132,7 +132,8 @@ test("withState writes atomically, keeps a backup, and a migrated v0 file is rew
     });
     const after = JSON.parse(readFileSync(join(home, "state.json"), "utf8"));
     assert.is(after.version, STATE_VERSION);
-    assert.equal(Object.keys(after.envs), ["shop/feat-x"]);
+    assert.equal(Object.keys(after.index), ["shop/feat-x"]);
+    assert.is(JSON.parse(readFileSync(join(home, "records/shop/feat-x.json"), "utf8")).subnet, "10.224.1.0/24");
     // The backup is the last good file before the write: the v0 original.
     const bak = JSON.parse(readFileSync(join(home, "state.json.bak"), "utf8"));
     assert.ok(bak.environments);

@@ -2,7 +2,7 @@ import type { CiloContext } from "../../core/context/context.ts";
 import { usageError } from "../../core/errors.ts";
 import { normaliseName } from "../../core/names.ts";
 import { leaseText } from "../../core/env/env-summary.ts";
-import { envRecords } from "../../core/state/find-env.ts";
+import { envIndex } from "../../core/state/layout.ts";
 import { readState } from "../../core/state/store.ts";
 import { table } from "../output.ts";
 
@@ -22,7 +22,12 @@ export default async function list(ctx: CiloContext, opts: ListOptions): Promise
   // The table and quiet forms need only the records: building every env object (names, URLs) for
   // them more than doubled the start-up cost of `cilo list` at 1,000 envs, and loading the code that
   // builds them (gateway names, forwards, compose labels) cost ~40 ms more (bench/startup.ts).
-  const envs = envRecords(state, project);
+  // They read only the state's index, not one file per env (docs/state.md, "Layout").
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const envs = Object.entries(envIndex(state))
+    .map(([key, e]) => ({ ...e, project: key.slice(0, key.indexOf("/")), name: key.slice(key.indexOf("/") + 1) }))
+    .filter((e) => !project || e.project === project)
+    .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)));
   let out: string;
   if (format === "json") {
     const { envViews } = await import("../../core/env/env-view.ts");
@@ -40,7 +45,7 @@ export default async function list(ctx: CiloContext, opts: ListOptions): Promise
         e.status,
         e.host ?? "local",
         e.subnet,
-        String(e.services.length),
+        String(e.services),
         e.created_at.slice(0, 19).replace("T", " "),
         leaseText(e, ctx.clock.now()),
       ]),

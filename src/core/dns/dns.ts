@@ -1,6 +1,8 @@
 import type { CiloContext } from "../context/context.ts";
 import { messageOf } from "../errors.ts";
 import type { EnvRecord, State } from "../state/schema.ts";
+import { dnsSuffix } from "../dns-names.ts";
+import { forEachIndexEntry } from "../state/layout.ts";
 import { readState, type StateHome } from "../state/store.ts";
 import type { ApplyResult, DnsOptions } from "./dnsmasq.ts";
 
@@ -42,8 +44,7 @@ export async function checkDnsNames(candidate: EnvRecord, state: State): Promise
   const { planDns } = await import("./render.ts");
   const { dnsEnvsFromState } = await import("./from-state.ts");
   // Judged with each env's own addresses: in gateway routing every name answers one address.
-  const others: State = { ...state, config: { ...state.config, routing: "direct" }, envs: { ...state.envs } };
-  delete others.envs[`${candidate.project}/${candidate.name}`];
+  const others: State = { ...state, config: { ...state.config, routing: "direct" }, envs: mayCollide(candidate, state) };
   const placeholder = {
     ...candidate,
     status: "running" as const,
@@ -51,6 +52,37 @@ export async function checkDnsNames(candidate: EnvRecord, state: State): Promise
   };
   others.envs[`${candidate.project}/${candidate.name}`] = placeholder;
   planDns(dnsEnvsFromState(others));
+}
+
+/**
+ * The running envs whose names could equal one of `candidate`'s, read from the index: every name
+ * of an env ends in `.<env>.<suffix>` (its tail), so two envs share a name only when one tail
+ * ends with the other. Only their records are read, not every env's (docs/state.md, "Layout").
+ */
+function mayCollide(candidate: EnvRecord, state: State): Record<string, EnvRecord> {
+  const tail = (env: string, suffix: string | undefined) => {
+    let s: string;
+    try {
+      s = dnsSuffix(suffix ?? state.config.dns_suffix);
+    } catch {
+      s = String(suffix); // invalid: planDns names the problem if the env is read
+    }
+    return `.${env}.${s}`.toLowerCase();
+  };
+  const mine = tail(candidate.name, candidate.dns_suffix);
+  const self = `${candidate.project}/${candidate.name}`;
+  const keys: string[] = [];
+  forEachIndexEntry(state, (key, e) => {
+    if (key === self || e.status !== "running") return;
+    const theirs = tail(key.slice(key.indexOf("/") + 1), e.dns_suffix);
+    if (theirs.endsWith(mine) || mine.endsWith(theirs)) keys.push(key);
+  });
+  const out: Record<string, EnvRecord> = {};
+  for (const key of keys) {
+    const rec = state.envs[key];
+    if (rec) out[key] = rec;
+  }
+  return out;
 }
 
 /**

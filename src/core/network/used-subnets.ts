@@ -1,3 +1,4 @@
+import { envIndex } from "../state/layout.ts";
 import type { State } from "../state/schema.ts";
 
 /**
@@ -7,11 +8,12 @@ import type { State } from "../state/schema.ts";
  * allocated per host, two engines may each use one (docs/remote.md). Absent: every env.
  */
 export function stateSubnets(state: State, except?: { env?: string; host?: string | null }): string[] {
-  const onHost = (e: State["envs"][string]) => except?.host === undefined || (e.host ?? null) === except.host;
-  const envs = Object.entries(state.envs)
+  const index = envIndex(state); // the index: no env record is read
+  const onHost = (e: { host?: string }) => except?.host === undefined || (e.host ?? null) === except.host;
+  const envs = Object.entries(index)
     .filter(([key, e]) => key !== except?.env && onHost(e))
     .map(([, e]) => e.subnet);
-  const extra = Object.values(state.envs)
+  const extra = Object.values(index)
     .filter(onHost)
     .flatMap((e) => Object.values(e.extra_subnets ?? {}));
   const shared = except?.host ? [] : Object.values(state.shared ?? {}).map((s) => s.subnet);

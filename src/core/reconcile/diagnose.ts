@@ -1,4 +1,5 @@
 import { join, resolve } from "node:path";
+import type { LayoutProblems } from "./facts.ts";
 import type { ContainerState } from "../runtime/provider.ts";
 import {
   gatewayContainerName,
@@ -71,6 +72,7 @@ export function diagnose(facts: ReconcileFacts): Finding[] {
       ),
     );
   }
+  out.push(...layoutFindings(st.layout));
   const state = st.state;
   const workspaces = new Set(facts.workspaces);
   for (const rec of sortedEnvs(state)) out.push(...workspaceOutside(rec, facts));
@@ -532,4 +534,34 @@ function sortedEnvs(state: State): EnvRecord[] {
 
 function plural(items: string[], word: string): string {
   return items.length === 1 ? word : `${word}s`;
+}
+
+/** The per-env record files against the index (docs/state.md, "Layout"). */
+function layoutFindings(layout: LayoutProblems | undefined): Finding[] {
+  if (!layout) return [];
+  const out: Finding[] = [];
+  const env = (key: string) => ({ kind: "env" as const, project: key.slice(0, key.indexOf("/")), env: key.slice(key.indexOf("/") + 1) });
+  for (const b of layout.badRecords)
+    out.push(finding("state-record-corrupt", env(b.key), b.message, `restore ${b.file} from its backup, else move it aside and forget the env`));
+  for (const key of layout.missing)
+    out.push(finding("state-index-mismatch", env(key), `The state index lists ${key} but its record file is missing`, "drop the entry from the index"));
+  for (const key of layout.stale)
+    out.push(
+      finding(
+        "state-index-mismatch",
+        env(key),
+        `The state index entry of ${key} differs from its record (a write cut short)`,
+        "rewrite the entry from the record",
+      ),
+    );
+  for (const o of layout.orphans)
+    out.push(
+      finding(
+        "state-record-orphan",
+        { kind: "path", path: o.file },
+        `${o.file} is the record of no env in the index (a create or destroy cut short)`,
+        "delete it",
+      ),
+    );
+  return out;
 }

@@ -1,6 +1,14 @@
 import type { ContainerState, NetworkState, VolumeState } from "../runtime/provider.ts";
 import type { State } from "../state/schema.ts";
 
+/** What doctor reports of the layout: see `inspectLayout` (state/store.ts). */
+export interface LayoutProblems {
+  badRecords: { key: string; file: string; message: string }[];
+  missing: string[];
+  stale: string[];
+  orphans: { key: string; file: string }[];
+}
+
 /** A file or folder with its age (now minus its modification time). */
 export interface AgedPath {
   path: string;
@@ -8,7 +16,13 @@ export interface AgedPath {
 }
 
 export type StateFact =
-  | { kind: "ok"; state: State /** The schema version written in the file (older ones are migrated on read). */; versionOnDisk: number }
+  | {
+      kind: "ok";
+      state: State /** The schema version written in the file (older ones are migrated on read). */;
+      versionOnDisk: number;
+      /** Problems of the per-env record files and the index (docs/state.md, "Layout"); absent: none. */
+      layout?: LayoutProblems;
+    }
   | { kind: "missing"; message: string }
   | { kind: "too-new"; message: string }
   | { kind: "corrupt"; message: string /** The backup, when it holds a valid state. */; backup?: string };

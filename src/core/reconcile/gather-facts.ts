@@ -15,7 +15,8 @@ import { derivedHomeId } from "../state/migrations.ts";
 import { dnsDir, envsDir, snapshotsDir, statePath } from "../paths.ts";
 import { SNAPSHOT_TMP_NAME } from "../snapshot/snapshot-store.ts";
 import type { State } from "../state/schema.ts";
-import { backupPath, parseState } from "../state/store.ts";
+import { recordsDir } from "../state/layout.ts";
+import { backupPath, inspectLayout, parseState } from "../state/store.ts";
 import type { AgedPath, Check, DnsFact, DockerFact, ReconcileFacts, StateFact } from "./facts.ts";
 import { composeProcesses, isProcessAlive } from "../proc/processes.ts";
 import { envContext } from "../env/env-context.ts";
@@ -35,7 +36,7 @@ export async function gatherFacts(ctx: CiloContext): Promise<ReconcileFacts> {
   const envs = envsDir(home);
   const workspaces = workspaceKeys(envs);
   const staging = aged(join(envs, ".staging"), () => true);
-  const dirs = [home, dnsDir(home), join(dnsDir(home), "hosts"), reapersDir(home)];
+  const dirs = [home, dnsDir(home), join(dnsDir(home), "hosts"), reapersDir(home), ...listDirs(recordsDir(home)).map((p) => join(recordsDir(home), p))];
   const tmpFiles = dirs.flatMap((d) => aged(d, (n) => TMP_NAME.test(n)).map((f) => withWriterPid(f)));
   const locks = dirs.flatMap((d) => aged(d, (n) => n.endsWith(".lock")));
   const snapshotTemps = aged(snapshotsDir(home), (n) => SNAPSHOT_TMP_NAME.test(n)).map((f) => {
@@ -181,9 +182,10 @@ function stateFact(home: string): StateFact {
     };
   }
   try {
-    const state = parseState(text, file);
+    const { state, ...layout } = inspectLayout(home, text);
     const version = (JSON.parse(text) as { version?: unknown }).version;
-    return { kind: "ok", state, versionOnDisk: typeof version === "number" ? version : 0 };
+    const problems = layout.badRecords.length + layout.missing.length + layout.stale.length + layout.orphans.length;
+    return { kind: "ok", state, versionOnDisk: typeof version === "number" ? version : 0, ...(problems ? { layout } : {}) };
   } catch (e) {
     if (isCiloError(e) && e.code === "E_STATE_VERSION") return { kind: "too-new", message: e.message };
     const bak = backupPath(file);

@@ -1,12 +1,15 @@
+import { forEachIndexEntry } from "../state/layout.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
 
 /** Envs that join `rec`'s network (`--shared-network`), as `<project>/<env>`, sorted. */
 export function dependantsOf(state: State, rec: EnvRecord): string[] {
   const key = envKey(rec.project, rec.name);
-  return Object.values(state.envs)
-    .filter((e) => (e.shared_networks ?? []).includes(key))
-    .map((e) => envKey(e.project, e.name))
-    .sort();
+  const out: string[] = [];
+  // The index keeps shared_networks: no env record is read.
+  forEachIndexEntry(state, (k, e) => {
+    if (e.shared_networks?.includes(key)) out.push(k);
+  });
+  return out.sort();
 }
 
 /**

@@ -1,6 +1,7 @@
 import { usageError } from "../errors.ts";
 import { parseEnvRef, qualifiedEnv } from "../names.ts";
 import { closest } from "../suggest.ts";
+import { envKeys, forEachIndexEntry } from "./layout.ts";
 import { envKey, type EnvRecord, type State } from "./schema.ts";
 
 /**
@@ -30,7 +31,13 @@ export function lookupEnv(state: State, ref: string, currentProject?: string): E
   if (currentProject) {
     whole = state.envs[envKey(currentProject, r.env)];
   } else {
-    const matches = Object.values(state.envs).filter((e) => e.name === r.env);
+    // By key (`<project>/<env>`): only the records found are read.
+    const keys: string[] = [];
+    const tail = `/${r.env}`;
+    forEachIndexEntry(state, (k) => {
+      if (k.endsWith(tail) && k.indexOf("/") === k.length - tail.length) keys.push(k);
+    });
+    const matches = keys.flatMap((k) => state.envs[k] ?? []);
     if (matches.length > 1) {
       const choices = [...matches, ...(legacy ? [legacy] : [])].map((m) => qualifiedEnv(m.project, m.name)).sort();
       throw usageError(`The env name "${r.env}" exists in several projects: ${choices.join(", ")}`, "Name it as <project>:<env>");
@@ -55,7 +62,7 @@ export function findOrNameEnv(state: State, ref: string, currentProject?: string
   const r = parseEnvRef(ref);
   if (r.project) return { project: r.project, env: r.env };
   const legacy = r.legacy;
-  if (legacy && Object.values(state.envs).some((e) => e.project === legacy.project)) {
+  if (legacy && envKeys(state).some((k) => k.slice(0, k.indexOf("/")) === legacy.project)) {
     const here = currentProject ?? "<project>";
     throw usageError(
       `"${ref}" could be a new env "${r.env}" of project "${here}" (the whole name) or a new env "${legacy.env}" of the existing project "${legacy.project}"`,

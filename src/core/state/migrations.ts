@@ -12,7 +12,15 @@ import { DEFAULT_CONFIG, STATE_VERSION, type EnvRecord, type EnvStatus, type Sta
 const migrations: Record<number, (doc: any, ctx: MigrationContext) => any> = {
   0: migrateV0toV1,
   1: migrateV1toV2,
+  2: (doc) => ({ ...doc, version: 3 }),
 };
+
+/**
+ * The first schema whose `state.json` is an index with each env's record in its own file
+ * (docs/state.md, "Layout"). In memory the state keeps one shape; schema 2 → 3 changes only where
+ * envs are kept, so the step above only renumbers: the store writes the new layout.
+ */
+export const LAYOUT_VERSION = 3;
 
 export interface MigrationContext {
   /** The home folder the file belongs to: a migrated home's id is derived from it. */

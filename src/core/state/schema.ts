@@ -1,7 +1,7 @@
 import type { EngineKind } from "../engine.ts";
 
 /** The current version of `state.json`. Older files are migrated on read (see migrations.ts). */
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
 
 export interface StateConfig {
   /** Pool envs take their subnets from, e.g. `10.224.0.0/12`. */

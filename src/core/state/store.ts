@@ -1,14 +1,31 @@
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
-import { dirname } from "node:path";
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { isHostLabel } from "../dns-names.ts";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../errors.ts";
 import { failpoint } from "../failpoint.ts";
 import { fsyncDir, writeFileAtomic } from "../fs/atomic-write.ts";
+import { fsFault } from "../fs/fs-fault.ts";
 import { lockTimeoutMs, withFileLock } from "../fs/file-lock.ts";
 import { statePath } from "../paths.ts";
-import { migrate, newHomeId } from "./migrations.ts";
-import { emptyState, type State, type StateConfig } from "./schema.ts";
+import { isRecord } from "../is-record.ts";
 import type { HomeRef } from "../labels.ts";
-import { validateState } from "./validate.ts";
+import {
+  attachLazy,
+  encodeRecord,
+  indexEntryOf,
+  indexProblems,
+  LazyEnvs,
+  lazyEnvsOf,
+  parseRecord,
+  readRecordText,
+  recordPath,
+  recordsDir,
+  type IndexDoc,
+  type Loaded,
+} from "./layout.ts";
+import { LAYOUT_VERSION, migrate, newHomeId } from "./migrations.ts";
+import { emptyState, STATE_VERSION, type EnvRecord, type State, type StateConfig } from "./schema.ts";
+import { envRecordProblems, validateState } from "./validate.ts";
 
 export function backupPath(file: string): string {
   return `${file}.bak`;
@@ -29,30 +46,28 @@ export function homeRef(state: State, home: string): HomeRef {
 }
 
 /**
- * The last state text this process read and validated, or wrote (after validating it), per file,
- * and the state it parses to once a reader asked. An operation reads the state several times
- * (before, under and after the lock); while the file still holds that text (another process may
- * have replaced it: the text is compared, not a time stamp) it is neither validated nor, for
- * `readState`, parsed again. See docs/state.md.
+ * The last index text (`state.json`) this process read and validated, or wrote (after validating
+ * it), per file, and what it parses to. While the file still holds that text (another process may
+ * have replaced it: the text is compared, not a time stamp) it is not validated again. Record files
+ * have the same memo (`knownRecords`). See docs/state.md.
  */
-const known = new Map<string, { text: string; state?: State }>();
+const known = new Map<string, { text: string; doc?: IndexDoc }>();
+const knownRecords = new Map<string, { text: string; rec?: EnvRecord }>();
 
 /**
- * Reads the state without locking (writes are atomic, so a reader sees a whole file). The result
- * is shared by the readers of this process while the file is unchanged: read it, never change it
- * (changes go through `withState`).
+ * Reads the state without locking (writes are atomic, so a reader sees whole files). The index is
+ * read now, each env's record when it is first asked for (docs/state.md, "Layout"). Read it, never
+ * change it (changes go through `withState`).
  */
 export function readState(at: Pick<StateHome, "home">): State {
   const file = statePath(at.home);
   const text = readStateText(file);
   const memo = known.get(file);
-  if (memo?.text === text) {
-    memo.state ??= JSON.parse(text) as State;
-    return memo.state;
-  }
-  const { state, migrated } = parseStateText(text, file);
-  if (!migrated) known.set(file, { text, state });
-  return state;
+  if (memo?.text === text && memo.doc) return lazyState(at.home, memo.doc, "read");
+  const parsed = parseStateText(text, file);
+  if (parsed.kind === "full") return parsed.state; // an older home, migrated in memory until its first write
+  known.set(file, { text, doc: parsed.doc });
+  return lazyState(at.home, parsed.doc, "read");
 }
 
 function readStateText(file: string): string {
@@ -66,39 +81,134 @@ function readStateText(file: string): string {
   }
 }
 
-/** Parses and validates a state file's text (migrating an older schema); E_STATE_CORRUPT when it is not a valid state. */
-export function parseState(text: string, file: string): State {
-  return parseStateText(text, file).state;
-}
+/**
+ * Parses and validates a state file's text: an index (schema 3), or an older whole state (migrated
+ * in memory, envs included); E_STATE_CORRUPT when it is not valid. For an index only the home and
+ * the index are checked; records are checked as they are read.
+ */
+type Parsed = { kind: "index"; doc: IndexDoc } | { kind: "full"; state: State };
 
-function parseStateText(text: string, file: string): { state: State; migrated: boolean } {
+function parseStateText(text: string, file: string): Parsed {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
     throw corrupt(file, `it is not valid JSON (${messageOf(e)})`);
   }
-  const { state, migrated } = migrate(doc, { homeDir: dirname(file) });
+  const version = isRecord(doc) && typeof doc["version"] === "number" ? doc["version"] : 0;
+  if (version >= LAYOUT_VERSION) {
+    const { state } = migrate(doc, { homeDir: dirname(file) }); // refuses a newer schema
+    const problems = indexProblems(state as unknown as IndexDoc);
+    if (problems.length > 0) throw corrupt(file, problems[0]!);
+    return { kind: "index", doc: state as unknown as IndexDoc };
+  }
+  const { state } = migrate(doc, { homeDir: dirname(file) });
   const problems = validateState(state);
   if (problems.length > 0) throw corrupt(file, problems[0]!);
-  return { state, migrated };
+  return { kind: "full", state };
 }
 
-/** A fresh, changeable copy of the state in `text`, validated unless this process knows it valid. */
-function parseForChange(text: string, file: string): State {
-  if (known.get(file)?.text === text) return JSON.parse(text) as State;
-  const { state, migrated } = parseStateText(text, file);
-  if (!migrated) known.set(file, { text }); // the parsed object is the caller's to change, not the readers'
+/**
+ * The whole state in `text` (a state file or its backup) with every env: an index's records are
+ * read from `home`'s record files. E_STATE_CORRUPT when it, or a record, is not valid; an index
+ * entry without its record is left out (doctor reports it).
+ */
+export function parseState(text: string, file: string, home: string = dirname(file)): State {
+  const parsed = parseStateText(text, file);
+  if (parsed.kind === "full") return parsed.state;
+  const state = lazyState(home, parsed.doc, "read");
+  Object.values(state.envs);
+  return state;
+}
+
+/** A state object over an index: its `envs` reads each record on first use. */
+function lazyState(home: string, doc: IndexDoc, mode: "read" | "change"): State {
+  const { index, ...rest } = doc;
+  const homeId = doc.home_id;
+  const hosts = doc.hosts;
+  const load = (key: string): Loaded | undefined => {
+    const file = recordPath(home, key);
+    const text = readRecordText(file);
+    if (text === undefined) {
+      if (mode === "change") {
+        throw new CiloError("E_STATE_CORRUPT", `The state index ${statePath(home)} lists the env ${key} but its record ${file} is missing`, {
+          hint: "Run cilo doctor --fix to drop the entry",
+        });
+      }
+      return undefined;
+    }
+    const memo = knownRecords.get(file);
+    if (memo?.text === text) {
+      if (mode === "change") return { text, rec: JSON.parse(text) as EnvRecord };
+      memo.rec ??= JSON.parse(text) as EnvRecord;
+      return { text, rec: memo.rec };
+    }
+    const rec = parseRecord(text, file, key, homeId, hosts);
+    // Subnets are unique by the index; under the lock a record must hold what its entry says (a
+    // reader may see a record written after the index it read, and takes the record).
+    if (mode === "change" && subnetsOf(rec) !== subnetsOf(index[key]!)) {
+      throw new CiloError("E_STATE_CORRUPT", `The env record ${file} holds subnets ${subnetsOf(rec)} but the state index lists ${subnetsOf(index[key]!)}`, {
+        hint: "Run cilo doctor --fix to rewrite the index entry from the record",
+      });
+    }
+    if (mode === "change") {
+      knownRecords.set(file, { text }); // the parsed object is the caller's to change, not the readers'
+    } else {
+      knownRecords.set(file, { text, rec });
+    }
+    return { text, rec };
+  };
+  const lazy = new LazyEnvs(home, mode === "change" ? { ...index } : index, load, mode);
+  const state = { ...(mode === "change" ? (JSON.parse(JSON.stringify(rest)) as typeof rest) : rest), envs: lazy.proxy() } as State;
+  attachLazy(state, lazy);
+  return state;
+}
+
+function subnetsOf(e: { subnet: string; extra_subnets?: Record<string, string> }): string {
+  return [e.subnet, ...Object.entries(e.extra_subnets ?? {}).map(([n, s]) => `${n}=${s}`)].join(" ");
+}
+
+/** A changeable state: over the index (schema 3), or a whole older state every record of which is to be written. */
+function stateForChange(text: string, file: string, home: string): { state: State; oldText: string | undefined } {
+  const memo = known.get(file);
+  if (memo?.text === text && memo.doc) return { state: lazyState(home, JSON.parse(text) as IndexDoc, "change"), oldText: text };
+  const parsed = parseStateText(text, file);
+  if (parsed.kind === "index") {
+    known.set(file, { text, doc: parsed.doc });
+    return { state: lazyState(home, JSON.parse(text) as IndexDoc, "change"), oldText: text };
+  }
+  return { state: migrateLayout(home, parsed.state), oldText: undefined };
+}
+
+/**
+ * An older whole state as a changeable state of schema 3 whose records are all new: the write
+ * that follows makes the new layout (records first, then `state.json` in one rename: a crash
+ * before it leaves the old file, which the next command migrates again).
+ */
+function migrateLayout(home: string, full: State): State {
+  const { envs, ...rest } = full;
+  const lazy = new LazyEnvs(home, {}, () => undefined, "change");
+  for (const [key, rec] of Object.entries(envs)) lazy.set(key, rec);
+  const state = { ...rest, version: STATE_VERSION, envs: lazy.proxy() } as State;
+  attachLazy(state, lazy);
   return state;
 }
 
 /**
  * The state as written on disk: compact JSON (about 40% smaller than indented, and parsed and
  * written in half the time at 10,000 envs), one line. Files written indented by earlier versions
- * read the same.
+ * read the same. For a state over an index (the usual case) this is `state.json`'s text: the home
+ * and the index; a plain state object is encoded whole.
  */
 export function encodeState(state: State): string {
-  return `${JSON.stringify(state)}\n`;
+  const lazy = lazyEnvsOf(state);
+  if (!lazy) return `${JSON.stringify(state)}\n`;
+  return `${JSON.stringify(indexDocOf(state, lazy))}\n`;
+}
+
+function indexDocOf(state: State, lazy: LazyEnvs): IndexDoc {
+  const { envs: _envs, ...rest } = state;
+  return { ...rest, version: STATE_VERSION, index: lazy.currentIndex() };
 }
 
 function corrupt(file: string, why: string): CiloError {
@@ -111,50 +221,115 @@ function corrupt(file: string, why: string): CiloError {
 
 /**
  * The one way to change state: takes the inter-process lock, reads, applies `fn` (which mutates the
- * state it is given), validates, keeps the previous file as `state.json.bak` and writes atomically.
- * `fn`'s return value is passed through. When `fn` throws, nothing is written.
+ * state it is given), validates what changed, keeps the previous files as `.bak` and writes
+ * atomically: the records that changed first, then `state.json` (the index) when it changed, then
+ * removes the records of envs deleted. `fn`'s return value is passed through. When `fn` throws,
+ * nothing is written.
  */
 export async function withState<T>(at: StateHome, fn: (state: State) => T | Promise<T>): Promise<T> {
   const file = statePath(at.home);
   if (!existsSync(file)) {
     throw prerequisiteError("E_NOT_INITIALISED", `cilo is not initialised: ${file} does not exist`, "Run: cilo init");
   }
-  let written = false;
+  let dirs: string[] = [];
   const result = await withFileLock(file, lockTimeoutMs(at.env), async (isCompromised) => {
     failpoint(at.env, "state:locked");
-    const state = parseForChange(readFileSync(file, "utf8"), file);
+    const { state, oldText } = stateForChange(readFileSync(file, "utf8"), file, at.home);
     const result = await fn(state);
-    const problems = validateState(state);
-    if (problems.length > 0) {
-      throw new CiloError("E_STATE_INVALID", `Refusing to write an invalid state: ${problems[0]}`);
-    }
+    const plan = planWrite(at.home, state, oldText, "E_STATE_INVALID");
     if (isCompromised()) {
       throw new CiloError("E_STATE_LOCK_LOST", `The state lock on ${file} was taken over while this command held it; nothing was written`, {
         hint: "Run the command again",
       });
     }
-    writeState(file, state, at.env, false);
-    written = true;
+    dirs = applyWrite(at.home, plan, at.env);
     return result;
   });
   // The folder is synced after the lock is released (shorter for the next waiter), but before this
   // returns: a change is durable before anything acts on it. A process that read it meanwhile
   // writes a state that holds it, synced the same way, so no durable state depends on a lost one.
-  if (written) fsyncDir(dirname(file));
+  for (const dir of dirs) fsyncDir(dir);
   return result;
 }
 
-/** Writes a state file, keeping the current one (known good: it was just read) as the backup. */
-function writeState(file: string, state: State, env: NodeJS.ProcessEnv, syncDir = true): void {
-  keepBackup(file);
-  const text = encodeState(state);
-  writeFileAtomic(file, text, 0o600, env, { syncDir });
-  known.set(file, { text }); // validated before this write
+interface WritePlan {
+  records: { key: string; file: string; text: string }[];
+  removed: { key: string; file: string }[];
+  indexText: string | undefined;
+}
+
+/** What a change writes, validated: the records whose text changed, the index if it changed, the records to remove. */
+function planWrite(home: string, state: State, oldText: string | undefined, code: "E_STATE_INVALID" | "E_USAGE"): WritePlan {
+  const lazy = lazyEnvsOf(state);
+  if (!lazy) throw new CiloError("E_STATE_INVALID", "Refusing to write a state that was not read through the store");
+  const refuse = (why: string) =>
+    code === "E_USAGE"
+      ? new CiloError("E_USAGE", `Invalid configuration: ${why}`, { exitCode: ExitCode.usage })
+      : new CiloError("E_STATE_INVALID", `Refusing to write an invalid state: ${why}`);
+  const doc = indexDocOf(state, lazy);
+  const problems = indexProblems(doc);
+  if (problems.length > 0) throw refuse(problems[0]!);
+  const records: WritePlan["records"] = [];
+  for (const [key, l] of lazy.loaded) {
+    const text = encodeRecord(l.rec);
+    if (text === l.text) continue;
+    const p = envRecordProblems(key, l.rec, doc.home_id, doc.hosts);
+    if (p.length > 0) throw refuse(p[0]!);
+    records.push({ key, file: recordPath(home, key), text });
+  }
+  const removed = [...lazy.deleted].filter((k) => !lazy.loaded.has(k)).map((key) => ({ key, file: recordPath(home, key) }));
+  const indexText = `${JSON.stringify(doc)}\n`;
+  return { records, removed, indexText: indexText === oldText ? undefined : indexText };
+}
+
+/**
+ * Writes a plan: records (each atomically, the previous kept as `<file>.bak`), their folders
+ * synced, then the index (the previous kept as `state.json.bak`), then removes deleted records.
+ * Returns the folders still to sync. Order makes a crash recoverable: a record is on disk before
+ * the index lists it, and the index drops an env before its record goes (docs/state.md).
+ */
+function applyWrite(home: string, plan: WritePlan, env: NodeJS.ProcessEnv): string[] {
+  const file = statePath(home);
+  const recordDirs = new Set<string>();
+  for (const r of plan.records) {
+    const dir = dirname(r.file);
+    if (!recordDirs.has(dir)) {
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+      } catch (e) {
+        throw fsFault(e, dir) ?? e; // a full disk, read-only mount…: one line naming the folder
+      }
+    }
+    recordDirs.add(dir);
+    if (existsSync(r.file)) keepBackup(r.file);
+    writeFileAtomic(r.file, r.text, 0o600, env, { syncDir: false });
+    knownRecords.set(r.file, { text: r.text });
+  }
+  if (plan.records.length > 0) failpoint(env, "state:records-written");
+  if (plan.indexText !== undefined) {
+    for (const dir of recordDirs) fsyncDir(dir); // the records are durable before the index names them
+    if (existsSync(file)) keepBackup(file);
+    writeFileAtomic(file, plan.indexText, 0o600, env, { syncDir: false });
+    known.set(file, { text: plan.indexText }); // validated before this write
+  }
+  const dirs = plan.indexText !== undefined ? [home] : [...recordDirs];
+  for (const r of plan.removed) {
+    for (const f of [r.file, backupPath(r.file)]) {
+      try {
+        unlinkSync(f);
+      } catch {
+        // gone already
+      }
+    }
+    knownRecords.delete(r.file);
+    if (!dirs.includes(dirname(r.file))) dirs.push(dirname(r.file));
+  }
+  return dirs;
 }
 
 function keepBackup(file: string): void {
-  // state.json is only ever replaced by rename, never changed in place, so a hard link to the
-  // current inode is a free, durable copy of the last good state.
+  // state.json and records are only ever replaced by rename, never changed in place, so a hard
+  // link to the current inode is a free, durable copy of the last good one.
   const bak = backupPath(file);
   const tmp = `${bak}.${process.pid}.tmp`;
   try {
@@ -173,17 +348,115 @@ function keepBackup(file: string): void {
 /**
  * Replaces a corrupt `state.json` with its backup, which must itself be valid (else
  * E_STATE_CORRUPT naming the backup). The corrupt file is kept as `state.json.corrupt-<time>`,
- * whose path is returned. The changes of the last write before the corruption are lost.
+ * whose path is returned. The changes of the last write before the corruption are lost (records
+ * keep theirs; `cilo doctor` reports a record the restored index does not list).
  */
 export async function restoreBackup(at: StateHome): Promise<string> {
   const file = statePath(at.home);
   const bak = backupPath(file);
   return withFileLock(file, lockTimeoutMs(at.env), async () => {
-    const state = parseState(readFileSync(bak, "utf8"), bak);
+    const text = readFileSync(bak, "utf8");
+    const parsed = parseStateText(text, bak);
     const kept = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
     if (existsSync(file)) copyFileSync(file, kept);
-    writeFileAtomic(file, encodeState(state), 0o600, at.env);
+    if (parsed.kind === "index") {
+      writeFileAtomic(file, text, 0o600, at.env);
+      known.set(file, { text });
+    } else {
+      // a backup of the old single file: migrated again, records first
+      const state = migrateLayout(at.home, parsed.state);
+      const dirs = applyWrite(at.home, planWrite(at.home, state, undefined, "E_STATE_INVALID"), at.env);
+      for (const dir of dirs) fsyncDir(dir);
+    }
     return kept;
+  });
+}
+
+/**
+ * Restores one env's corrupt record from its `.bak` (which must be a valid record of that env),
+ * keeping the corrupt file as `<file>.corrupt-<time>`; without a valid backup the record is moved
+ * aside and the env dropped from the index. Says what it did.
+ */
+export async function repairRecord(at: StateHome, key: string): Promise<string> {
+  return withIndexOnly(at, (doc) => {
+    const file = recordPath(at.home, key);
+    const bak = backupPath(file);
+    const kept = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    let rec: EnvRecord | undefined;
+    try {
+      rec = parseRecord(readFileSync(bak, "utf8"), bak, key, doc.home_id, doc.hosts);
+    } catch {
+      rec = undefined;
+    }
+    if (existsSync(file)) renameSync(file, kept);
+    if (rec) {
+      writeFileAtomic(file, encodeRecord(rec), 0o600, at.env);
+      knownRecords.delete(file);
+      doc.index[key] = indexEntryOf(rec);
+      return `restored ${file} from ${bak}; the corrupt file is kept as ${kept}`;
+    }
+    delete doc.index[key];
+    knownRecords.delete(file);
+    return `moved ${file} aside as ${kept} (no valid backup) and dropped the env from the index`;
+  });
+}
+
+/**
+ * Makes the index agree with the record files: an entry whose record is missing is dropped, an
+ * entry that differs from its record is rewritten from it, and a record the index does not list
+ * (a create or destroy cut short) is removed. Says what it did.
+ */
+export async function reconcileIndex(at: StateHome, fix: { drop?: string[]; refresh?: string[]; orphans?: string[] }): Promise<string> {
+  return withIndexOnly(at, (doc) => {
+    const done: string[] = [];
+    for (const key of fix.drop ?? []) {
+      if (Object.hasOwn(doc.index, key) && readRecordText(recordPath(at.home, key)) === undefined) {
+        delete doc.index[key];
+        done.push(`dropped ${key} from the index`);
+      }
+    }
+    for (const key of fix.refresh ?? []) {
+      const file = recordPath(at.home, key);
+      const text = readRecordText(file);
+      if (text === undefined || !Object.hasOwn(doc.index, key)) continue;
+      doc.index[key] = indexEntryOf(parseRecord(text, file, key, doc.home_id, doc.hosts));
+      done.push(`rewrote the index entry of ${key} from its record`);
+    }
+    for (const key of fix.orphans ?? []) {
+      if (Object.hasOwn(doc.index, key)) continue;
+      const file = recordPath(at.home, key);
+      for (const f of [file, backupPath(file)]) {
+        try {
+          unlinkSync(f);
+        } catch {
+          // gone
+        }
+      }
+      knownRecords.delete(file);
+      done.push(`removed ${file}, which no env of the index owns`);
+    }
+    return done.join("; ") || "nothing to do";
+  });
+}
+
+/** Changes the index document itself under the lock (repairs), validated, `state.json.bak` kept. */
+async function withIndexOnly(at: StateHome, fn: (doc: IndexDoc) => string): Promise<string> {
+  const file = statePath(at.home);
+  return withFileLock(file, lockTimeoutMs(at.env), async () => {
+    const text = readFileSync(file, "utf8");
+    const parsed = parseStateText(text, file);
+    if (parsed.kind !== "index") throw new CiloError("E_STATE_INVALID", `${file} is of an older schema; run cilo doctor --fix to migrate it first`);
+    const doc = JSON.parse(text) as IndexDoc;
+    const said = fn(doc);
+    const problems = indexProblems(doc);
+    if (problems.length > 0) throw new CiloError("E_STATE_INVALID", `Refusing to write an invalid state: ${problems[0]}`);
+    const out = `${JSON.stringify(doc)}\n`;
+    if (out !== text) {
+      keepBackup(file);
+      writeFileAtomic(file, out, 0o600, at.env);
+      known.set(file, { text: out });
+    }
+    return said;
   });
 }
 
@@ -197,15 +470,76 @@ export async function initState(at: StateHome, changes: Partial<StateConfig>): P
       Object.assign(state.config, changes);
       const problems = validateState(state);
       if (problems.length > 0) throw new CiloError("E_USAGE", `Invalid configuration: ${problems[0]}`, { exitCode: ExitCode.usage });
-      writeFileAtomic(file, encodeState(state), 0o600, at.env);
+      const { envs: _envs, ...rest } = state;
+      const text = `${JSON.stringify({ ...rest, index: {} })}\n`;
+      writeFileAtomic(file, text, 0o600, at.env);
+      known.set(file, { text });
       return { created: true, state };
     }
-    const state = parseForChange(readFileSync(file, "utf8"), file);
-    const before = JSON.stringify(state);
+    const { state, oldText } = stateForChange(readFileSync(file, "utf8"), file, at.home);
     Object.assign(state.config, changes);
-    const problems = validateState(state);
-    if (problems.length > 0) throw new CiloError("E_USAGE", `Invalid configuration: ${problems[0]}`, { exitCode: ExitCode.usage });
-    if (JSON.stringify(state) !== before) writeState(file, state, at.env);
+    const plan = planWrite(at.home, state, oldText, "E_USAGE");
+    const dirs = applyWrite(at.home, plan, at.env);
+    for (const dir of dirs) fsyncDir(dir);
     return { created: false, state };
   });
+}
+
+/** What `cilo doctor` finds in the layout: records that are corrupt, missing, out of step with the index, or owned by no env. */
+export interface LayoutReport {
+  /** The state with every env whose record is valid (the others are left out). */
+  state: State;
+  badRecords: { key: string; file: string; message: string }[];
+  /** Index entries without a record file. */
+  missing: string[];
+  /** Index entries that differ from what their record makes (a write cut short between the two). */
+  stale: string[];
+  /** Record files the index does not list (a create or destroy cut short), by key. */
+  orphans: { key: string; file: string }[];
+}
+
+/**
+ * Reads every record of a (valid) index without stopping at the first problem: for doctor, which
+ * reports each. `text` is state.json's text; an older single file has no layout to inspect.
+ */
+export function inspectLayout(home: string, text: string): LayoutReport {
+  const file = statePath(home);
+  const parsed = parseStateText(text, file);
+  if (parsed.kind === "full") return { state: parsed.state, badRecords: [], missing: [], stale: [], orphans: [] };
+  const { index, ...rest } = parsed.doc;
+  const report: LayoutReport = { state: { ...rest, envs: {} } as State, badRecords: [], missing: [], stale: [], orphans: [] };
+  for (const key of Object.keys(index)) {
+    const rf = recordPath(home, key);
+    const t = readRecordText(rf);
+    if (t === undefined) {
+      report.missing.push(key);
+      continue;
+    }
+    try {
+      const rec = parseRecord(t, rf, key, rest.home_id, rest.hosts);
+      report.state.envs[key] = rec;
+      if (JSON.stringify(indexEntryOf(rec)) !== JSON.stringify(index[key])) report.stale.push(key);
+    } catch (e) {
+      report.badRecords.push({ key, file: rf, message: messageOf(e) });
+    }
+  }
+  const dir = recordsDir(home);
+  for (const project of safeReaddir(dir)) {
+    if (!isHostLabel(project)) continue;
+    for (const name of safeReaddir(join(dir, project))) {
+      const env = name.endsWith(".json") ? name.slice(0, -".json".length) : "";
+      if (!isHostLabel(env)) continue;
+      const key = `${project}/${env}`;
+      if (!Object.hasOwn(index, key)) report.orphans.push({ key, file: join(dir, project, name) });
+    }
+  }
+  return report;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
 }
