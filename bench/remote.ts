@@ -1,0 +1,172 @@
+// Envs on a remote host (issue 17, docs/remote.md), against what a user would run by hand over the
+// same SSH setup: the test bed's host ssh://root@10.213.77.2 (scripts/test-remote.sh: the second
+// engine reached through its sshd; the ssh wrapper on PATH, one shared ControlMaster connection).
+//  1. `cilo sync <env>` of a 10,000-file workspace after changing 10 files, against `rsync -a` of
+//     the same change from the same local workspace, over the same ssh, to a copy of the env's
+//     remote folder made on the host. Alternated (the order flips each round), median. ≤ 1.2×.
+//  2. `cilo up <env>` against `DOCKER_HOST=ssh://… docker-compose -p <project> -f <.cilo/compose.yml>
+//     up -d` on the env's own rendered file, each followed by its down, alternated, median. ≤ 1.1×.
+// Everything lives under a remote root of this run's own, removed at the end with the env.
+// Run: node --import tsx bench/remote.ts [--runs 3]
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { alternateUps, median, numberArg, printTable, sh, timeMs, type Row } from "./lib.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const RUNS = numberArg("--runs", 3);
+const FILES = 10_000;
+const CHANGED = 10;
+const SSH = "ssh://root@10.213.77.2";
+const REMOTE_ROOT = `/srv/cilo-remote-bench-${process.pid}`;
+
+const started = spawnSync("bash", [join(root, "scripts/test-remote.sh"), "start"], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
+if (started.status !== 0) throw new Error(`scripts/test-remote.sh start failed (exit ${started.status})`);
+const pathLine = sh("bash", [join(root, "scripts/test-remote.sh"), "env"]);
+const wrapperDir = /PATH=["']?([^:"']+):/.exec(pathLine)?.[1];
+if (!wrapperDir) throw new Error(`scripts/test-remote.sh env printed no PATH: ${pathLine}`);
+
+const home = mkdtempSync(join(tmpdir(), "cilo-bench-remote-"));
+const project = mkdtempSync(join(tmpdir(), "cilo-bench-remote-src-"));
+// The local engine is never needed: DOCKER_HOST points nowhere, so nothing here can reach it by mistake.
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  PATH: `${wrapperDir}:${process.env["PATH"]}`,
+  CILO_HOME: home,
+  CILO_GATEWAY: "off",
+  DOCKER_HOST: "unix:///nonexistent/cilo-bench-remote.sock",
+  DOCKER_CONTEXT: "",
+  CILO_HELPER_IMAGE: "cilo-test/busybox:latest",
+};
+const cilo = (...a: string[]) => sh(process.execPath, [join(root, "dist/cilo.mjs"), ...a], { env, cwd: project });
+const ssh = (cmd: string) => sh("ssh", ["root@10.213.77.2", cmd], { env });
+
+// A project of one busybox service serving a bind-mounted folder, and 10,000 small files (100
+// folders of 100) beside it: the workspace a sync walks.
+writeFileSync(
+  join(project, "compose.yml"),
+  'services:\n  web:\n    image: cilo-test/busybox:latest\n    command: ["httpd", "-f", "-p", "80", "-h", "/www"]\n    volumes:\n      - ./site:/www:ro\n',
+);
+mkdirSync(join(project, "site"));
+writeFileSync(join(project, "site/index.html"), "<h1>bench</h1>\n");
+for (let d = 0; d < FILES / 100; d++) {
+  mkdirSync(join(project, `files/d${d}`), { recursive: true });
+  for (let f = 0; f < 100; f++) writeFileSync(join(project, `files/d${d}/f${f}.txt`), `file ${d}/${f}\n`);
+}
+
+const rows: Row[] = [];
+let envName = "";
+try {
+  cilo("init", "--dns-port", String(20000 + Math.floor(Math.random() * 20000)));
+  cilo("host", "add", "r1", SSH, "--remote-root", REMOTE_ROOT);
+  const created = JSON.parse(cilo("create", "bench-remote", "--on", "r1", "--json"));
+  envName = `${created.project}/bench-remote`;
+  const rec = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs[envName];
+  const local: string = rec.workspace;
+  const remote: string = rec.remote_workspace;
+  if (!remote?.startsWith(`${REMOTE_ROOT}/`)) throw new Error(`unexpected remote workspace ${remote}`);
+
+  // 1. sync. The copy is made on the host from the env's remote folder; one untimed run of each
+  // side first, so both start from the same state (and warm caches on both ends).
+  const copy = `${REMOTE_ROOT}/rsync-copy`;
+  ssh(`cp -a -- '${remote}' '${copy}'`);
+  // What a user would type: rsync -a over the same ssh (the wrapper, the shared connection), leaving
+  // out cilo's own folder as cilo does (it is not part of what the host needs).
+  const rsync = () =>
+    sh("rsync", ["-a", "--delete", "--exclude=/.cilo/", "--exclude=/.git/", "-e", "ssh -o BatchMode=yes", "--", `${local}/`, `10.213.77.2:${copy}/`], {
+      env,
+    });
+  cilo("sync", envName);
+  rsync();
+  const syncMs: number[] = [];
+  /** The rsync that cilo sync ran, as cilo itself timed it (`--json` ms): where the rest goes. */
+  const innerMs: number[] = [];
+  const rsyncMs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    for (let k = 0; k < CHANGED; k++) writeFileSync(join(local, `files/d${k * 9}/f${(i * 7 + k) % 100}.txt`), `changed in round ${i}, file ${k}\n`);
+    const ciloSide = () =>
+      syncMs.push(
+        timeMs(() => {
+          innerMs.push(JSON.parse(cilo("sync", envName, "--json")).ms);
+        }),
+      );
+    const rsyncSide = () => rsyncMs.push(timeMs(rsync));
+    if (i % 2 === 0) {
+      ciloSide();
+      rsyncSide();
+    } else {
+      rsyncSide();
+      ciloSide();
+    }
+  }
+  // Both sides ended with the same content on the host (sizes and names of every file).
+  const listing = (dir: string) => ssh(`cd '${dir}' && find . -path ./.cilo -prune -o -type f -printf '%P %s\\n' | sort | md5sum`);
+  if (listing(remote) !== listing(copy)) throw new Error("cilo sync and rsync -a left different trees on the host");
+  const cs = median(syncMs);
+  const rs = median(rsyncMs);
+  rows.push({
+    what: `cilo sync, ${FILES} files, ${CHANGED} changed`,
+    value: cs,
+    unit: "ms",
+    versus: "rsync -a of the same change, same ssh",
+    base: rs,
+    target: "≤ 1.2×",
+    ok: cs <= 1.2 * rs,
+  });
+  const inner = median(innerMs);
+  rows.push({
+    what: "  of which cilo's own rsync (its --json ms)",
+    value: inner,
+    unit: "ms",
+    versus: "rsync -a of the same change, same ssh",
+    base: rs,
+    target: "report",
+    ok: true,
+  });
+
+  // 2. up. The env is brought up once (renders .cilo/compose.yml, warms compose and the image on the host).
+  cilo("up", envName, "--wait");
+  cilo("down", envName);
+  const { cilo: cu, compose: bu } = alternateUps({
+    cilo,
+    env: envName,
+    workspace: local,
+    project: rec.docker_name,
+    runs: RUNS,
+    processEnv: { ...env, DOCKER_HOST: SSH },
+  });
+  rows.push({
+    what: "cilo up on the ssh:// host (1 service)",
+    value: cu,
+    unit: "ms",
+    versus: "DOCKER_HOST=ssh:// docker-compose up -d, same file",
+    base: bu,
+    target: "≤ 1.1×",
+    ok: cu <= 1.1 * bu,
+  });
+} finally {
+  if (envName) {
+    try {
+      cilo("destroy", envName, "--force");
+    } catch (e) {
+      console.error(`bench/remote: destroy failed: ${(e as Error).message}`);
+    }
+  }
+  try {
+    ssh(`rm -rf -- '${REMOTE_ROOT}'`);
+  } catch (e) {
+    console.error(`bench/remote: removing ${REMOTE_ROOT} on the host failed: ${(e as Error).message}`);
+  }
+  try {
+    cilo("dns", "stop");
+  } catch {
+    /* not running */
+  }
+  rmSync(home, { recursive: true, force: true });
+  rmSync(project, { recursive: true, force: true });
+}
+printTable(
+  `remote (median of ${RUNS} alternated runs, ${SSH} over one shared ssh connection, ${sh("rsync", ["--version"]).split("\n")[0]}, docker-compose ${sh("docker-compose", ["version", "--short"]).trim()})`,
+  rows,
+);
