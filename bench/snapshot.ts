@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { readTextFile, resolveDockerEndpoint } from "../src/core/docker-endpoint.ts";
 import { copyDir, tarToVolume, volumeToTar } from "../src/core/snapshot/volume-copy.ts";
 import { DockerProvider } from "../src/providers/docker/docker-provider.ts";
+import { ONE_VOLUME_COMPOSE } from "../test/helpers/volume-project.ts";
 import { numberArg, printTable, sh, timeAsync, timeMs, type Row } from "./lib.ts";
 
 const sizesArg = process.argv.indexOf("--sizes");
@@ -184,16 +185,6 @@ async function tarRows(): Promise<void> {
   }
 }
 
-/** One env with a named volume `data`, its service idle (what `cilo snapshot create` pauses). */
-const VOLUME_PROJECT = `services:
-  db:
-    image: cilo-test/busybox:latest
-    command: ["sh", "-c", "sleep 3600 & wait"]
-    volumes: ["data:/data"]
-volumes:
-  data: {}
-`;
-
 async function engineRows(): Promise<void> {
   if (process.getuid?.() !== 0) return console.log("engine on XFS: skipped (needs root)");
   const root = new URL("..", import.meta.url).pathname;
@@ -214,7 +205,7 @@ async function engineRows(): Promise<void> {
       const home = join(lib, "cilo-home");
       const project = join(lib, "src", "snapbench");
       mkdirSync(project, { recursive: true });
-      writeFileSync(join(project, "docker-compose.yml"), VOLUME_PROJECT);
+      writeFileSync(join(project, "docker-compose.yml"), ONE_VOLUME_COMPOSE);
       const env = { ...process.env, CILO_HOME: home, DOCKER_HOST: "unix:///var/run/cilo-e3.sock", CILO_GATEWAY: "off", NO_COLOR: "1" };
       const cilo = (...args: string[]) => sh(process.execPath, [join(root, "dist/cilo.mjs"), ...args], { env, cwd: project });
       const docker = (...args: string[]) => sh("docker", args, { env });

@@ -1,7 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as assert from "uvu/assert";
 import "./engine.ts"; // the engine of this pass (CILO_TEST_ENGINE): sets DOCKER_HOST before any test runs
 
 export const repoRoot = new URL("../../", import.meta.url).pathname;
@@ -41,6 +42,26 @@ export function cilo(args: string[], opts: CliOptions): CliResult {
     timeout: opts.timeoutMs ?? 300_000,
   });
   return { code: r.status ?? (r.signal ? 128 : 1), stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+/**
+ * Runs `run(args)` and expects exit `code`, one line on stderr (besides its hint) matching
+ * `pattern`, and the file `unchanged` (a home's state.json) byte for byte as before: a refusal that
+ * loses nothing. Returns that line.
+ */
+export function refusedUnchanged(run: (args: string[]) => CliResult, unchanged: string, args: string[], code: number, pattern: RegExp): string {
+  const before = readFileSync(unchanged, "utf8");
+  const r = run(args);
+  const what = `cilo ${args.join(" ")}`;
+  assert.is(r.code, code, `${what} → ${r.code}\n${r.stdout}${r.stderr}`);
+  const lines = r.stderr
+    .trim()
+    .split("\n")
+    .filter((l) => !l.startsWith("hint:"));
+  assert.is(lines.length, 1, `${what}: ${r.stderr}`);
+  assert.match(lines[0]!, pattern, `${what}: ${lines[0]}`);
+  assert.is(readFileSync(unchanged, "utf8"), before, `${what}: ${unchanged} untouched`);
+  return lines[0]!;
 }
 
 /** A cilo child process: its output so far, and a promise of how it ended. */

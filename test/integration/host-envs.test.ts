@@ -15,7 +15,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cilo, removeDir, repoRoot, startCilo, tempDir } from "../helpers/cli.ts";
+import { cilo, refusedUnchanged, removeDir, repoRoot, startCilo, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
 import { shippedSchema, schemaAjv } from "../helpers/schemas.ts";
 import { until } from "../helpers/until.ts";
@@ -41,24 +41,20 @@ function ok(args: string[], opts: { cwd?: string } = {}) {
   assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stdout}${r.stderr}`);
   return r;
 }
-/** Runs cilo, expects `code`, one line on stderr (plus its hint) matching `pattern`, and state.json byte for byte as before. */
-function refused(args: string[], code: number, pattern: RegExp): void {
-  const before = readFileSync(statePath, "utf8");
-  const r = run(args);
-  assert.is(r.code, code, `cilo ${args.join(" ")} → ${r.code}\n${r.stdout}${r.stderr}`);
-  const lines = r.stderr
-    .trim()
-    .split("\n")
-    .filter((l) => !l.startsWith("hint:"));
-  assert.is(lines.length, 1, `cilo ${args.join(" ")}: ${r.stderr}`);
-  assert.match(lines[0]!, pattern, `cilo ${args.join(" ")}: ${lines[0]}`);
-  assert.is(readFileSync(statePath, "utf8"), before, `cilo ${args.join(" ")}: state.json untouched`);
+/** A refusal: exit `code`, one stderr line matching `pattern`, state.json byte for byte as before. */
+function refused(args: string[], code: number, pattern: RegExp): string {
+  return refusedUnchanged(run, statePath, args, code, pattern);
 }
 /** docker on the remote engine (its TCP endpoint, this test's inspection path). */
 function remoteDocker(args: string[]): string {
   const r = spawnSync("docker", args, { env: { ...process.env, DOCKER_HOST: TCP }, encoding: "utf8" });
   assert.is(r.status, 0, `docker ${args.join(" ")}: ${r.stderr}`);
   return r.stdout.trim();
+}
+/** The running container of `service` of env `env` of this home on the remote engine ("" when none). */
+function remoteContainer(env: string, service: string): string {
+  const labels = [`cilo.home=${homeId()}`, `cilo.env=${env}`, `com.docker.compose.service=${service}`];
+  return remoteDocker(["ps", "-q", ...labels.flatMap((l) => ["--filter", `label=${l}`])]);
 }
 function homeId(): string {
   return JSON.parse(readFileSync(statePath, "utf8")).home_id;
@@ -98,16 +94,7 @@ test("create --on r1, up: the containers run on the host's engine, bind-mounted 
   assert.is(created.remote_workspace, ws);
   assert.ok(existsSync(join(ws, "web/index.html")), "create pushed the workspace");
   ok(["up", "b1", "--wait"], { cwd: project });
-  const web = remoteDocker([
-    "ps",
-    "-q",
-    "--filter",
-    `label=cilo.home=${homeId()}`,
-    "--filter",
-    "label=cilo.env=b1",
-    "--filter",
-    "label=com.docker.compose.service=web",
-  ]);
+  const web = remoteContainer("b1", "web");
   assert.ok(web, "the web container runs on the remote engine");
   const mounts = JSON.parse(remoteDocker(["inspect", web, "--format", "{{json .Mounts}}"])) as { Source: string; Destination: string }[];
   assert.equal(
@@ -293,17 +280,7 @@ test("doctor judges the env on its host's engine and --fix repairs it there; des
   };
   assert.equal(findings(), [], "nothing to say about b1");
   // A container removed behind cilo's back on the host's engine: found there, and started again there.
-  const cache = () =>
-    remoteDocker([
-      "ps",
-      "-q",
-      "--filter",
-      `label=cilo.home=${homeId()}`,
-      "--filter",
-      "label=cilo.env=b1",
-      "--filter",
-      "label=com.docker.compose.service=cache",
-    ]);
+  const cache = () => remoteContainer("b1", "cache");
   remoteDocker(["rm", "-f", cache()]);
   assert.equal(findings(), ["env-service-missing"]);
   const fix = run(["doctor", "--fix"]);

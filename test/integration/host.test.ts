@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
+import { cilo, refusedUnchanged, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
 import { shippedSchema, schemaAjv } from "../helpers/schemas.ts";
 import { plantEnv } from "../helpers/state-files.ts";
@@ -40,19 +40,9 @@ function holds(name: string, value: unknown): void {
   const check = shippedSchema(name);
   assert.ok(check(value), `cilo.${name}.schema.json: ${schemaAjv.errorsText(check.errors)}\n${JSON.stringify(value, null, 2)}`);
 }
-/** Runs cilo, expects `code` and one line on stderr (plus its hint), and state.json byte for byte as before. */
+/** A refusal: exit `code`, one stderr line matching `pattern`, state.json byte for byte as before. */
 function refused(args: string[], code: number, pattern: RegExp): string {
-  const before = readFileSync(statePath, "utf8");
-  const r = run(args);
-  assert.is(r.code, code, `cilo ${args.join(" ")} → ${r.code}\n${r.stdout}${r.stderr}`);
-  const lines = r.stderr
-    .trim()
-    .split("\n")
-    .filter((l) => !l.startsWith("hint:"));
-  assert.is(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, pattern);
-  assert.is(readFileSync(statePath, "utf8"), before, "state.json untouched");
-  return lines[0]!;
+  return refusedUnchanged(run, statePath, args, code, pattern);
 }
 
 test.before(async () => {
