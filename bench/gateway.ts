@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../test/helpers/docker.ts";
 import { median, numberArg, printTable, sh, type Row } from "./lib.ts";
+import { stateEnvs } from "../test/helpers/state-files.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const SECONDS = numberArg("--seconds", 5);
@@ -136,7 +137,7 @@ try {
   const inner: Target = { ...gw, address: gwIp, port: 80 };
   // A plain Caddy from the same image on env a's network, published on the loopback like the
   // gateway, with the smallest config that proxies to the same service (its defaults otherwise).
-  const network = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs[`${project}/a`].docker_name as string;
+  const network = stateEnvs(home)[`${project}/a`].docker_name as string;
   const plainPort = await freePort();
   writeFileSync(
     join(base, "plain.json"),

@@ -3,10 +3,11 @@
 // scripts/test-podman.sh starts), alternated, median of N. Target ≤ 1.1×.
 // Run: node --import tsx bench/podman.ts [--runs 3]
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { alternateUps, numberArg, printTable, sh, type Row } from "./lib.ts";
+import { stateEnvs } from "../test/helpers/state-files.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const RUNS = numberArg("--runs", 3);
@@ -23,7 +24,7 @@ try {
   cilo("create", "bench-pod", "--from", join(root, "examples/basic"));
   cilo("up", "basic/bench-pod", "--wait"); // warms the compose CLI and model caches
   cilo("down", "basic/bench-pod");
-  const rec = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs["basic/bench-pod"];
+  const rec = stateEnvs(home)["basic/bench-pod"];
   const { cilo: cu, compose: bu } = alternateUps({
     cilo,
     env: "basic/bench-pod",

@@ -5,12 +5,13 @@
 // integration tests (reaper-ephemeral, reaper-workflow) assert only that the env goes.
 //   node --import tsx bench/reaper.ts [--runs 3]
 import { type ChildProcess, spawn } from "node:child_process";
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, labelled } from "../test/helpers/docker.ts";
 import { until } from "../test/helpers/until.ts";
 import { numberArg, printTable, type Row, sh, timeMs } from "./lib.ts";
+import { stateEnvs } from "../test/helpers/state-files.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const RUNS = numberArg("--runs", 3);
@@ -33,7 +34,7 @@ const cilo = (...a: string[]) => sh(ciloArgs[0]!, [...ciloArgs.slice(1), ...a], 
 const owners: ChildProcess[] = [];
 
 function record(name: string): any {
-  return JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs[`${project}/${name}`];
+  return stateEnvs(home)[`${project}/${name}`];
 }
 
 function gone(name: string): boolean {
@@ -88,7 +89,7 @@ try {
   }
 } finally {
   for (const o of owners) o.kill("SIGKILL");
-  const left = existsSync(join(home, "state.json")) ? Object.keys(JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs) : [];
+  const left = existsSync(join(home, "state.json")) ? Object.keys(stateEnvs(home)) : [];
   for (const key of left) {
     try {
       cilo("destroy", key, "--force");

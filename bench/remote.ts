@@ -9,10 +9,11 @@
 // Everything lives under a remote root of this run's own, removed at the end with the env.
 // Run: node --import tsx bench/remote.ts [--runs 3]
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { alternateUps, median, numberArg, printTable, sh, timeMs, type Row } from "./lib.ts";
+import { stateEnvs } from "../test/helpers/state-files.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const RUNS = numberArg("--runs", 3);
@@ -62,7 +63,7 @@ try {
   cilo("host", "add", "r1", SSH, "--remote-root", REMOTE_ROOT);
   const created = JSON.parse(cilo("create", "bench-remote", "--on", "r1", "--json"));
   envName = `${created.project}/bench-remote`;
-  const rec = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).envs[envName];
+  const rec = stateEnvs(home)[envName];
   const local: string = rec.workspace;
   const remote: string = rec.remote_workspace;
   if (!remote?.startsWith(`${REMOTE_ROOT}/`)) throw new Error(`unexpected remote workspace ${remote}`);
