@@ -10,6 +10,7 @@ import * as assert from "uvu/assert";
 import { cilo, removeDir, tempDir, type CliResult } from "../helpers/cli.ts";
 import { freePort, hashTree } from "../helpers/docker.ts";
 import { isProcessAlive } from "../../src/core/proc/processes.ts";
+import { plantEnv } from "../helpers/state-files.ts";
 
 const id = Math.random().toString(36).slice(2, 7);
 const home = tempDir("cilo-dnsinj-home-");
@@ -128,10 +129,16 @@ test("a hand-edited state.json with an injected suffix is refused on read; nothi
   writeFileSync(join(setupRoot, "marker"), "");
   mkdirSync(join(setupRoot, "etc"), { recursive: true });
   writeFileSync(join(setupRoot, "etc/resolv.conf"), "nameserver 127.0.0.53\n");
-  const tampers: ((s: any) => void)[] = [
-    (s) => (s.config.dns_suffix = INJECT),
-    (s) => {
-      s.envs[`dnsinj-t/x`] = {
+  const good = readFileSync(file, "utf8");
+  const tampers: (() => void)[] = [
+    () => {
+      const s = JSON.parse(readFileSync(file, "utf8"));
+      s.config.dns_suffix = INJECT;
+      writeFileSync(file, `${JSON.stringify(s, null, 2)}\n`);
+    },
+    // An env's own suffix, in its record and its index entry (docs/state.md, "Layout").
+    () =>
+      plantEnv(h, "dnsinj-t/x", {
         project: "dnsinj-t",
         name: "x",
         status: "running",
@@ -141,13 +148,10 @@ test("a hand-edited state.json with an injected suffix is refused on read; nothi
         updated_at: "2026-01-01T00:00:00.000Z",
         services: [],
         dns_suffix: INJECT,
-      };
-    },
+      }),
   ];
   for (const tamper of tampers) {
-    const s = JSON.parse(readFileSync(file, "utf8"));
-    tamper(s);
-    writeFileSync(file, `${JSON.stringify(s, null, 2)}\n`);
+    tamper();
     const before = hashTree(h);
     for (const args of [["dns", "start"], ["dns", "render"], ["dns", "status"], ["list"], ["dns", "setup", "--root", setupRoot]]) {
       const r = cilo(args, { home: h });
@@ -161,10 +165,8 @@ test("a hand-edited state.json with an injected suffix is refused on read; nothi
     assert.equal(readdirSync(join(setupRoot, "etc")), ["resolv.conf"]);
     noInjection(h);
     // restore the good state for the next tamper
-    const good = JSON.parse(readFileSync(file, "utf8"));
-    good.config.dns_suffix = "test";
-    good.envs = {};
-    writeFileSync(file, `${JSON.stringify(good, null, 2)}\n`);
+    writeFileSync(file, good);
+    rmSync(join(h, "records"), { recursive: true, force: true });
   }
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CiloError, messageOf } from "../errors.ts";
-import { isHostLabel, shown } from "../dns-names.ts";
+import { isHostLabel, parseDnsSuffix, shown } from "../dns-names.ts";
 import { isRecord } from "../is-record.ts";
 import { parseCidr } from "../cidr.ts";
 import { ENV_STATUSES, type EnvRecord, type EnvStatus, type State } from "./schema.ts";
@@ -116,8 +116,9 @@ export function indexProblems(doc: Partial<IndexDoc>): string[] {
           else owners.push({ key, subnet: x, network, ...on });
         }
     }
-    if (e["dns_suffix"] !== undefined && typeof e["dns_suffix"] !== "string")
-      problems.push(`the index entry of ${shown(key)} has a dns_suffix that is not a string`);
+    // Checked as a suffix here too, not only in the record: create's collision check picks envs by it.
+    if (e["dns_suffix"] !== undefined && (typeof e["dns_suffix"] !== "string" || "why" in parseDnsSuffix(e["dns_suffix"])))
+      problems.push(`the index entry of ${shown(key)} has the dns_suffix ${shown(e["dns_suffix"])}, which is not a DNS suffix`);
     const joined = e["shared_networks"];
     if (joined !== undefined && !(Array.isArray(joined) && joined.every((k) => typeof k === "string")))
       problems.push(`the index entry of ${shown(key)} has an invalid shared_networks list`);
