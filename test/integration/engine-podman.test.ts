@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cilo, removeDir, tempDir } from "../helpers/cli.ts";
+import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
 import { podmanTestHost, testEngine } from "../helpers/engine.ts";
 import { pollValue } from "../helpers/until.ts";
@@ -111,9 +111,15 @@ test("compose is told the API version cilo's /_ping learned (COMPOSE_API_VERSION
 
 test("Podman's service not started: exit 3 and a hint that starts it (cilo init --engine podman, no DOCKER_HOST)", () => {
   const other = tempDir("cilo-f19-nosvc-");
+  const first = tempDir("cilo-f19-nosvc-env-");
   try {
     const sock = join(other, "podman", "podman.sock");
-    const r = cilo(["up", "x"], { home: other, env: { DOCKER_HOST: `unix://${sock}`, CILO_ENGINE: "podman" } });
+    const dead = { DOCKER_HOST: `unix://${sock}`, CILO_ENGINE: "podman" };
+    // An env to start (an env's engine is known once its record is read): init and create need no engine.
+    assert.is(cilo(["init", "--dns-port", "25997"], { home: first, env: dead }).code, 0);
+    const made = cilo(["create", "x", "--from", join(repoRoot, "examples/basic")], { home: first, env: dead });
+    assert.is(made.code, 0, made.stderr);
+    const r = cilo(["up", "x"], { home: first, env: dead });
     assert.is(r.code, 3, r.stderr);
     assert.is(r.stderr.split("\n")[0], `cilo: Podman's API service at unix://${sock} (DOCKER_HOST) does not answer (ENOENT)`);
     assert.is(
@@ -134,6 +140,7 @@ test("Podman's service not started: exit 3 and a hint that starts it (cilo init 
     }
   } finally {
     removeDir(other);
+    removeDir(first);
   }
 });
 
