@@ -322,14 +322,8 @@ function mountCa(name: string, service: Mapping, ca: { cert: string; bundle: str
     CURL_CA_BUNDLE: bundle,
     NODE_EXTRA_CA_CERTS: target,
   };
-  const own = environmentKeys(service["environment"]);
-  addEnvironment(service, Object.fromEntries(Object.entries(trust).filter(([k]) => !own.has(k))));
-}
-
-/** The variable names a service's `environment` (mapping or `KEY=value` list) sets. */
-function environmentKeys(environment: unknown): Set<string> {
-  if (Array.isArray(environment)) return new Set(environment.map((e) => String(e).split("=")[0]!));
-  return new Set(isMapping(environment) ? Object.keys(environment) : []);
+  const own = labelMap(service["environment"], `service "${name}" environment`);
+  addEnvironment(service, Object.fromEntries(Object.entries(trust).filter(([k]) => !Object.hasOwn(own, k))));
 }
 
 /** Whether a service's `network_mode` stays; refuses the modes that would leave the env. */
