@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parse } from "yaml";
+import { stringifyComposeYaml } from "../../src/core/compose/compose-yaml.ts";
 import { transformCompose } from "../../src/core/compose/transform.ts";
 import { envDockerName } from "../../src/core/labels.ts";
 
@@ -104,7 +105,26 @@ test("values survive the round trip through docker-compose 1.29's YAML 1.1 reade
   const dir = tempDir();
   try {
     const model = parse(readFileSync(join(fixtures, "ports-and-modes.1.29.yml"), "utf8"));
-    const environment = { ...(model["services"] as any).web.environment, EQ: "=", MERGE: "<<", DAY: "2001-01-01", HEX: "0x1F" };
+    const environment = {
+      ...(model["services"] as any).web.environment,
+      EQ: "=",
+      MERGE: "<<",
+      DAY: "2001-01-01",
+      HEX: "0x1F",
+      ON: "on",
+      Y: "y",
+      TIME: "12:30",
+      COLON: "a: b",
+      HASH: "#x",
+      FLAG: "--flag",
+      NEG: "-1",
+
+      LINES: "two\nlines",
+      TAB: "a\tb",
+
+      UML: "Grüße",
+      EMPTY: "",
+    };
     (model["services"] as any).web.environment = environment;
     const { yaml } = transformCompose({
       model,
@@ -129,6 +149,52 @@ test("values survive the round trip through docker-compose 1.29's YAML 1.1 reade
     });
     assert.is(services.sidecar.network_mode, "service:web");
     assert.equal(Object.keys(again["networks"] as object), ["default"]);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test("PyYAML, compose 1.29's reader, reads the writer's YAML of random data back unchanged", () => {
+  // The same generator idea as test/unit/compose-yaml.test.ts, read here by the real reader.
+  const pieces = [
+    ..."aZ09_-./:@+=,()# '\"\\*&!|>%?[]{}~<\t\n",
+    "\u0085",
+    "\u2028",
+    "\ufeff",
+    "é",
+    "\ud83d\ude00",
+    "yes",
+    "off",
+    "null",
+    "1e3",
+    "12:30",
+    "--x",
+    "<<",
+    "=",
+  ];
+  let x = 7;
+  const r = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+  const str = () => Array.from({ length: Math.floor(r() * 5) }, () => pieces[Math.floor(r() * pieces.length)]).join("");
+  const value = (d: number): unknown => {
+    const p = r();
+    if (d > 2 || p < 0.5) return str();
+    if (p < 0.6) return Math.floor(r() * 2000) - 1000;
+    if (p < 0.65) return r() < 0.5;
+    if (p < 0.8) return Array.from({ length: Math.floor(r() * 4) }, () => value(d + 1));
+    return Object.fromEntries(Array.from({ length: Math.floor(r() * 4) }, () => [str(), value(d + 1)]));
+  };
+  const data = Array.from({ length: 500 }, () => ({ k: value(0) }));
+  const dir = tempDir();
+  try {
+    const file = join(dir, "data.yml");
+    writeFileSync(file, stringifyComposeYaml({ data }));
+    const read = ok("python3", ["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding='utf-8'))))", file]);
+    assert.equal(JSON.parse(read), { data });
   } finally {
     removeDir(dir);
   }
