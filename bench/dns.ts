@@ -84,6 +84,35 @@ async function queryLatency(ports: number[], names: string[]): Promise<{ dig: nu
   return ports.map((_, k) => ({ dig: median(digMs[k]!), node: median(nodeMs[k]!) }));
 }
 
+/**
+ * A client that never retries (one try, 300 ms), asking in a loop for names that no change
+ * touches: an error or a wrong answer is a lost query. The DNS tests assert 0; here it is a row.
+ */
+function strictClient(port: number, expected: Record<string, string>) {
+  const r = new Resolver({ timeout: 300, tries: 1 });
+  r.setServers([`127.0.0.1:${port}`]);
+  const names = Object.keys(expected);
+  const stats = { queries: 0, lost: 0, ms: 0 };
+  let running = true;
+  const t0 = performance.now();
+  const done = (async () => {
+    for (let i = 0; running; i++) {
+      const name = names[i % names.length]!;
+      stats.queries++;
+      const a = await r.resolve4(name).catch(() => [] as string[]);
+      if (a[0] !== expected[name]) stats.lost++;
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      stats.ms = performance.now() - t0;
+      return stats;
+    },
+  };
+}
+
 const home = mkdtempSync(join(tmpdir(), "cilo-bench-dns-"));
 const emptyHome = mkdtempSync(join(tmpdir(), "cilo-bench-dns-empty-"));
 try {
@@ -116,6 +145,16 @@ try {
   const rewriteCpu = (cpuMs(pid) - cpuBefore) / RUNS;
 
   const last = inputs[RUNS]!;
+  // Names of env-1, which no change below touches: an exact name and one under its wildcard.
+  const env1 = last[1]!;
+  const kept = {
+    [`api.${env1.env}.test`]: env1.services.find((s) => s.name === "api")!.ip,
+    [`any.${env1.project}.${env1.env}.test`]: env1.services.find((s) => s.name === "web")!.ip,
+  };
+  const quiet = strictClient(port, kept);
+  await new Promise((r) => setTimeout(r, 3_000));
+  const quietStats = await quiet.stop();
+  const strict = strictClient(port, kept);
   const resolver = new Resolver({ timeout: 500, tries: 1 });
   resolver.setServers([`127.0.0.1:${port}`]);
   const visible: number[] = [];
@@ -149,6 +188,7 @@ try {
     wildcardVisible.push(performance.now() - s0);
   }
   await applyDns(last, opts);
+  const strictStats = await strict.stop();
   const slowestExact = Math.max(...visible);
   const slowestWildcard = Math.max(...wildcardVisible);
   const slowestSwitch = Math.max(...switchMs);
@@ -176,7 +216,19 @@ try {
   console.log(
     `  query latency (median of 50), ${plan.names} names vs none (NXDOMAIN): dig Query time ${loaded!.dig} ms vs ${empty!.dig} ms; Node resolver round trip ${loaded!.node.toFixed(3)} ms vs ${empty!.node.toFixed(3)} ms`,
   );
+  console.log(
+    `  non-retrying client (1 try, 300 ms): ${strictStats.lost} of ${strictStats.queries} queries lost during ${RUNS * 2 + 1} changes (${switchMs.length} wildcard switches, ${(strictStats.ms / 1000).toFixed(1)} s); with no change: ${quietStats.lost} of ${quietStats.queries} in ${(quietStats.ms / 1000).toFixed(1)} s`,
+  );
   const rows: Row[] = [
+    {
+      what: `queries lost, non-retrying client, ${RUNS * 2 + 1} changes (of ${strictStats.queries})`,
+      value: strictStats.lost,
+      unit: "lost",
+      versus: `same client, no change (of ${quietStats.queries})`,
+      base: quietStats.lost,
+      target: "0 lost",
+      ok: strictStats.lost === 0,
+    },
     {
       what: `DNS render + validate (${plan.names} names)`,
       value: render,

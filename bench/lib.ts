@@ -65,7 +65,7 @@ export interface CollectedRow extends Row {
 
 /** The rows as aligned text: figure, comparison measured in the same run, ratio, target. */
 export function formatTable(rows: (Row | CollectedRow)[]): string {
-  const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+  const fmt = (n: number) => (Number.isInteger(n) || n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
   const withBench = rows.some((r) => "bench" in r);
   const cells = rows.map((r) => [
     ...(withBench ? [(r as CollectedRow).bench] : []),
@@ -73,7 +73,7 @@ export function formatTable(rows: (Row | CollectedRow)[]): string {
     `${fmt(r.value)} ${r.unit}`,
     r.versus,
     `${fmt(r.base)} ${r.unit}`,
-    `${(r.value / r.base).toFixed(2)}×`,
+    r.base === 0 ? "—" : `${(r.value / r.base).toFixed(2)}×`,
     r.target,
     r.target === "report" ? "" : r.ok ? "ok" : "MISSED",
   ]);
