@@ -148,8 +148,8 @@ try {
   // Names of env-1, which no change below touches: an exact name and one under its wildcard.
   const env1 = last[1]!;
   const kept = {
-    [`api.${env1.env}.test`]: env1.services.find((s) => s.name === "api")!.ip,
-    [`any.${env1.project}.${env1.env}.test`]: env1.services.find((s) => s.name === "web")!.ip,
+    [`api.${env1.env}.test`]: env1.services.find((s) => s.name === "api")!.ip ?? "",
+    [`any.${env1.project}.${env1.env}.test`]: env1.services.find((s) => s.name === "web")!.ip ?? "",
   };
   const quiet = strictClient(port, kept);
   await new Promise((r) => setTimeout(r, 3_000));

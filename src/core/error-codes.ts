@@ -75,6 +75,7 @@ export const ERROR_CODES = {
   E_SHARED_IN_USE: { exit: "failure", doc: "a shared service still has users" },
   E_SHARED_DEPENDS: { exit: "usage", doc: "a shared service depends on a service that is not shared" },
   E_SHARED_NETWORK_MODE: { exit: "usage", doc: "a service shares the network of a shared service" },
+  E_SHARED_VANISHED: { exit: "failure", doc: "a project's shared instance was removed while its services were starting" },
   E_REAPER: { exit: "failure", doc: "the reaper of throwaway envs could not be started" },
 
   // Workspaces and git.

@@ -1,13 +1,15 @@
 // Shared resources between envs (SPEC §8): one database for ten envs, lifecycle protection,
 // exactly-once start under concurrency, grace period, and envs joining another env's network.
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, ciloAsync, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort, httpGet, labelled, watchDockerEvents } from "../helpers/docker.ts";
+import { stateDoc } from "../helpers/state-files.ts";
 import { until } from "../helpers/until.ts";
+import { sharedDockerName } from "../../src/core/labels.ts";
 
 const home = tempDir("cilo-shared-");
 const work = tempDir("cilo-shared-src-");
@@ -153,6 +155,38 @@ test("an env can join another env's network; the owner is protected while it is 
   assert.equal(f1.shared_networks, []);
   assert.is(JSON.parse(ok(["status", "front/f1", "--json"]).stdout).services[0].state, "running");
   ok(["destroy", "front/f1", "--force"]);
+});
+
+test("a shared instance whose subnet another program took before compose made its network gets another one", async () => {
+  // Two homes on one engine share no lock: between this home picking the instance's subnet and
+  // compose making its network, another program makes a network on that subnet (the failpoint
+  // holds up right there, and the test plays the other program).
+  const P2 = `race-${tag}`;
+  ok(["create", "r1", "--from", project, "--project", P2]);
+  const gate = join(work, "race-gate");
+  const foreign = `cilo-test-foreign-${tag}`;
+  const up = ciloAsync(["up", `${P2}/r1`, "--wait"], { home, env: { ...env, CILO_FAILPOINT: `shared:before-compose@pause:${gate}` } });
+  try {
+    await until("up to stop before compose", () => existsSync(`${gate}.waiting`), { timeoutMs: 60_000, stepMs: 100 });
+    const taken = stateDoc(home).shared[P2].subnet;
+    execFileSync("docker", ["network", "create", "--subnet", taken, "--label", `cilo-test=${tag}`, foreign]);
+    writeFileSync(gate, "");
+    const r = await up;
+    assert.is(r.code, 0, r.stderr);
+    const picked = stateDoc(home).shared[P2].subnet;
+    assert.is.not(picked, taken);
+    const network = sharedDockerName(stateDoc(home).home_id, P2);
+    const onEngine = execFileSync("docker", ["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", network], { encoding: "utf8" }).trim();
+    assert.is(onEngine, picked);
+    assert.is(ok(["exec", `${P2}/r1`, "app", "wget", "-q", "-O", "-", "http://db:5432/"]).stdout.trim(), "the shared db");
+    console.log(`shared instance: ${taken} was taken by another network before compose ran; up picked ${picked}`);
+  } finally {
+    writeFileSync(gate, "");
+    await up;
+    cilo(["destroy", `${P2}/r1`, "--force"], { home, env });
+    cilo(["__shared-gc", P2, "0"], { home, env: { CILO_SHARED_GRACE_MS: "0" } });
+    spawnSync("docker", ["network", "rm", foreign]);
+  }
 });
 
 test.after(() => {

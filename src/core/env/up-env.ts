@@ -26,6 +26,7 @@ import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
 import { qualifiedEnv } from "../names.ts";
 import { checkDnsNames, refreshDns } from "../dns/dns.ts";
+import { SUBNET_RACE_ATTEMPTS, subnetTaken } from "../network/subnet-race.ts";
 import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
 import { waitForServices, type PendingService } from "../runtime/wait-services.ts";
 import { syncGateway } from "../gateway/gateway.ts";
@@ -153,7 +154,7 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
       // create the env network (Docker: "Pool overlaps"; Podman: "subnet … is already used on the
       // host or by another config") and has made nothing else. Take a free subnet
       // now that the other network is visible, and run compose again.
-      if (attempt >= SUBNET_RACE_ATTEMPTS || !SUBNET_TAKEN.test(`${r.stderr}\n${r.stdout}`))
+      if (attempt >= SUBNET_RACE_ATTEMPTS || !subnetTaken(`${r.stderr}\n${r.stdout}`))
         throw await upFailure(`Starting ${key} failed`, r, provider, rendered.rendered);
       rec = await ensureExtraSubnets(ctx, await ensureFreeSubnet(ctx, rec), resolved.model);
       rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
@@ -266,13 +267,7 @@ async function restoreAfterPreflight(ctx: CiloContext, before: EnvRecord, pid: n
   });
 }
 
-/** How often `up` takes a new subnet when another program took the env's between check and compose. */
-const SUBNET_RACE_ATTEMPTS = 3;
-
 /** compose's failure, or the engine's when compose's output does not say but the engine no longer answers. */
-/** compose failed making the env network because another took its subnet meanwhile (Docker, Podman). */
-const SUBNET_TAKEN = /Pool overlaps|subnet \S+ is already used on the host or by another config/i;
-
 async function upFailure(what: string, r: RunResult, provider: RuntimeProvider, model: Record<string, unknown>): Promise<CiloError> {
   const failure = composeFailure(what, r, { during: "up" });
   if (failure.code !== "E_COMPOSE") return failure;

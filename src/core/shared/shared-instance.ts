@@ -9,16 +9,18 @@ import { sharedConfigNames, type ProjectConfig } from "../config/project-config.
 import { spawnDetachedCilo } from "../proc/spawn-cilo.ts";
 import { waitForServices } from "../runtime/wait-services.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { failpoint } from "../failpoint.ts";
 import { lockTimeoutMs, withFileLock } from "../fs/file-lock.ts";
 import { LABEL_PROJECT, LABEL_SERVICE, LABEL_SHARE, LABEL_SHARE_PER_ENV, sharedDockerName, sharedLabels } from "../labels.ts";
 import { envContainers, sharedContainers, sharedNetworksAndVolumes, sharedSelectorLabels } from "../runtime/env-resources.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
 import { stateSubnets } from "../network/used-subnets.ts";
+import { SUBNET_RACE_ATTEMPTS, subnetTaken } from "../network/subnet-race.ts";
 import type { EnvRecord, SharedInstance, State } from "../state/schema.ts";
 import { homeRef, readState, withState } from "../state/store.ts";
 import { serviceLabelsOf } from "../compose/model-shape.ts";
-import type { ContainerState } from "../runtime/provider.ts";
+import type { ContainerState, RuntimeProvider } from "../runtime/provider.ts";
 
 /** How long a shared service with no users keeps running: `CILO_SHARED_GRACE_MS`, default 60 s. */
 export function sharedGraceMs(env: NodeJS.ProcessEnv): number {
@@ -108,7 +110,7 @@ export async function acquireShared(
       const labels = sharedLabels(home, project);
       const running = await sharedContainers(provider, project, inst.network, home.id);
       const missing = services.filter((s) => !running.some((c) => c.labels[LABEL_SERVICE] === s && c.state === "running"));
-      if (missing.length > 0) {
+      for (let attempt = 1; missing.length > 0; attempt++) {
         const all = Object.keys(inst.services).sort();
         const out = transformSharedCompose({
           model,
@@ -122,9 +124,14 @@ export async function acquireShared(
         });
         writeFileAtomic(join(dir, "compose.yml"), out.yaml, 0o644, ctx.env);
         const cli = await ctx.compose();
+        failpoint(ctx.env, "shared:before-compose");
         const r = await ctx.runCompose(cli, sharedTarget(project, inst.network, ctx.home), ["up", "-d", "--no-recreate", ...missing]);
-        if (r.code !== 0)
+        if (r.code === 0) break;
+        // Another home or program made a network on the instance's subnet since it was picked
+        // (src/core/network/subnet-race.ts): compose made nothing, so the subnet is picked again.
+        if (attempt >= SUBNET_RACE_ATTEMPTS || !subnetTaken(`${r.stderr}\n${r.stdout}`))
           throw composeFailure(`Starting the shared services ${missing.join(", ")} of ${project} failed`, r, { during: "up of shared services" });
+        inst.subnet = await repickSubnet(ctx, provider, project, inst);
       }
       await waitForServices(provider, { labels: sharedSelectorLabels(project, inst.network, home.id), services, timeoutMs: 120_000 });
       return { network: inst.network, containers: await sharedContainers(provider, project, inst.network, home.id) };
@@ -132,6 +139,21 @@ export async function acquireShared(
       await releaseUser(ctx, project, env.name, services).catch(() => {});
       throw e;
     }
+  });
+}
+
+/** A new subnet for a shared instance whose network does not exist yet, recorded under the lock. */
+async function repickSubnet(ctx: CiloContext, provider: RuntimeProvider, project: string, inst: SharedInstance): Promise<string> {
+  const foreign = await foreignSubnets(provider, [inst.network]);
+  return withState(ctx, (state) => {
+    const cur = state.shared?.[project];
+    if (!cur || cur.network !== inst.network)
+      throw new CiloError("E_SHARED_VANISHED", `The shared instance of ${project} was removed while its services were starting`, {
+        hint: "Run the command again",
+      });
+    const others = stateSubnets(state).filter((s) => s !== cur.subnet);
+    cur.subnet = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, [...others, ...foreign, cur.subnet]);
+    return cur.subnet;
   });
 }
 
