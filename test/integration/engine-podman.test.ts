@@ -56,6 +56,14 @@ test("DOCKER_HOST at Podman's socket: detected from /_ping; up records engine po
   assert.match(check.detail, new RegExp(`^Podman 4\\.\\d+\\.\\d+ \\(API 1\\.\\d+\\) at ${podmanTestHost().replace(/[/.]/g, "\\$&")} \\(DOCKER_HOST\\)$`));
 });
 
+test("a request Podman refuses names Podman in the error, not Docker", () => {
+  // A gateway image that exists nowhere: its pull goes through Podman's API and is refused there.
+  const r = run(["up", "det"], { CILO_GATEWAY: "on", CILO_GATEWAY_IMAGE: "cilo-test/no-such-gateway:1" });
+  assert.is.not(r.code, 0, r.stdout);
+  assert.match(r.stderr, /Podman refused the request/);
+  assert.not.match(r.stderr, /Docker refused/);
+});
+
 test("the env runs on podman: down/up through Docker are refused (exit 3, one line) and change nothing", () => {
   const before = readFileSync(join(home, "state.json"), "utf8");
   for (const verb of ["down", "up", "destroy"]) {

@@ -353,7 +353,9 @@ export class DockerProvider implements RuntimeProvider {
     if (e instanceof CiloError) return e;
     if (isConnectionError(e)) return this.unreachable(e);
     const json = (e as any)?.json?.message;
-    return new CiloError("E_DOCKER", `Docker refused the request: ${json ?? messageOf(e)}`, { exitCode: ExitCode.failure, cause: e });
+    // The Podman provider inherits this: the engine is named as the user chose it.
+    const engine = this.name === "podman" ? "Podman" : "Docker";
+    return new CiloError("E_DOCKER", `${engine} refused the request: ${json ?? messageOf(e)}`, { exitCode: ExitCode.failure, cause: e });
   }
 }
 
