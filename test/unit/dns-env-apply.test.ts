@@ -4,7 +4,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { planEnvDns, swapEnvWildcards } from "../../src/core/dns/dnsmasq.ts";
 import { dnsEnvFromState, dnsEnvsFromState, servedSuffixesFromIndex } from "../../src/core/dns/from-state.ts";
-import { type DnsEnv, hostsFileName, planDns } from "../../src/core/dns/render.ts";
+import { type DnsEnv, hostsFileName, planDns, renderServersFile, serversFileOf } from "../../src/core/dns/render.ts";
 import { emptyState, type EnvRecord } from "../../src/core/state/schema.ts";
 
 const shop: DnsEnv = {
@@ -56,6 +56,15 @@ test("swapEnvWildcards: only lines of that env are replaced; output sorted as pl
   assert.is(swapEnvWildcards(cur, "a", "b", "address=/a.b.test/10.0.0.9\n"), "address=/a.b.test/10.0.0.9\naddress=/a.bc.test/10.0.0.2\naddress=/z.y.dev/10.0.0.3\n");
   assert.is(swapEnvWildcards("", "m", "n", "address=/m.n.test/10.0.0.4\n"), "address=/m.n.test/10.0.0.4\n");
   assert.is(swapEnvWildcards(cur, "q", "r", ""), cur, "an env with no line: unchanged");
+  assert.is(swapEnvWildcards(cur, "a", "bc", "address=/a.bc.test/10.0.0.2\n"), cur, "its line unchanged: the same set");
+  assert.is(swapEnvWildcards(cur, "z", "y", "address=/z.y.dev/10.0.0.3\n"), cur, "the last line, unchanged");
+});
+
+test("serversFileOf (compare only) renders what renderServersFile renders", () => {
+  const wildcards = planDns([shop, blog, dev, ab, abc]).wildcards;
+  assert.is(serversFileOf(wildcards, 15353), renderServersFile(wildcards, 15353));
+  assert.is(serversFileOf("", 15353), renderServersFile("", 15353));
+  assert.is(serversFileOf(wildcards, undefined), "");
 });
 
 test("the served suffixes come from the index and match the full render's; one env is rendered as the full render renders it", () => {

@@ -83,12 +83,16 @@ export async function checkDnsNames(candidate: EnvRecord, state: State): Promise
  * ends with the other. Only their records are read, not every env's (docs/state.md, "Layout").
  */
 function mayCollide(candidate: EnvRecord, state: State): Record<string, EnvRecord> {
+  const suffixes = new Map<string | undefined, string>(); // a handful of distinct suffixes: each normalised once
   const tail = (env: string, suffix: string | undefined) => {
-    let s: string;
-    try {
-      s = dnsSuffix(suffix ?? state.config.dns_suffix);
-    } catch {
-      s = String(suffix); // invalid: planDns names the problem if the env is read
+    let s = suffixes.get(suffix);
+    if (s === undefined) {
+      try {
+        s = dnsSuffix(suffix ?? state.config.dns_suffix);
+      } catch {
+        s = String(suffix); // invalid: planDns names the problem if the env is read
+      }
+      suffixes.set(suffix, s);
     }
     return `.${env}.${s}`.toLowerCase();
   };

@@ -7,7 +7,7 @@ import { run } from "../proc/run.ts";
 import { which } from "../proc/which.ts";
 import { lockTimeoutMs, withFileLock } from "../fs/file-lock.ts";
 import { freeLoopbackPort, portInUse, waitForDns, waitForName } from "./probe.ts";
-import { type DnsEnv, hostsFileName, planDns, renderMainConfig, renderServersFile, renderWildcardConfig, switchMarker } from "./render.ts";
+import { type DnsEnv, hostsFileName, planDns, renderMainConfig, renderServersFile, renderWildcardConfig, serversFileOf, switchMarker } from "./render.ts";
 import { systemUpstreams } from "./upstreams.ts";
 import { readTextIfExists } from "./read-text.ts";
 import { isProcessAlive } from "../proc/processes.ts";
@@ -194,12 +194,29 @@ export function planEnvDns(change: EnvDnsChange, currentWildcards: string): { fi
  */
 export function swapEnvWildcards(current: string, project: string, env: string, mine: string): string {
   const prefix = `address=/${project}.${env}.`.toLowerCase();
+  // Unchanged (the usual case): found by string search, without splitting the whole set.
+  if (linesStartingWith(current, prefix) === mine) return current;
   const lines = current.split("\n").filter((l) => l.length > 0 && !l.startsWith(prefix));
   lines.push(...mine.split("\n").filter((l) => l.length > 0));
   return lines
     .map((l) => `${l}\n`)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
     .join("");
+}
+
+/** The lines of `text` that start with `prefix`, each with its newline, in order. */
+function linesStartingWith(text: string, prefix: string): string {
+  const next = (from: number) => {
+    const i = text.indexOf(`\n${prefix}`, from);
+    return i < 0 ? -1 : i + 1;
+  };
+  let out = "";
+  for (let at = text.startsWith(prefix) ? 0 : next(0); at >= 0; ) {
+    const end = text.indexOf("\n", at);
+    out += text.slice(at, end < 0 ? text.length : end + 1);
+    at = end < 0 ? -1 : next(end);
+  }
+  return out;
 }
 
 /** Stops cilo's dnsmasq; false when it was not running. */
@@ -340,7 +357,7 @@ function appliedWildcards(files: DnsFiles): string | undefined {
   const cur = currentWildcards(files);
   const servers = readTextIfExists(files.servers);
   if (cur === undefined) return (servers ?? "") === "" ? "" : undefined;
-  return wildcardPid(files, cur.port) !== undefined && servers === renderServersFile(cur.wildcards, cur.port) ? cur.wildcards : undefined;
+  return wildcardPid(files, cur.port) !== undefined && servers === serversFileOf(cur.wildcards, cur.port) ? cur.wildcards : undefined;
 }
 
 /** Whether `dir` holds a hosts file: stops at the first, so a full folder costs no more than one. */
@@ -374,7 +391,7 @@ async function ensureWildcards(env: NodeJS.ProcessEnv, files: DnsFiles, wildcard
     cur &&
     cur.wildcards === wildcards &&
     wildcardPid(files, cur.port) !== undefined &&
-    readTextIfExists(files.servers) === renderServersFile(wildcards, cur.port)
+    readTextIfExists(files.servers) === serversFileOf(wildcards, cur.port)
   ) {
     return { changed: false, port: cur.port };
   }
