@@ -258,13 +258,16 @@ test("an env's apply (applyEnvDnsFrom) touches only that env: its hosts file, it
   // An exact name moves: only shop's file is written, nothing restarts or switches.
   const moved: DnsEnv = { ...shop, services: shop.services.map((s) => (s.name === "api" ? { ...s, ip: "10.251.0.9" } : s)) };
   let r = await envApply(moved, "shop", "feat");
-  assert.equal({ written: r.written, removed: r.removed, full: r.full, switched: r.switched, restarted: r.restarted }, {
-    written: ["shop.feat.hosts"],
-    removed: [],
-    full: false,
-    switched: false,
-    restarted: false,
-  });
+  assert.equal(
+    { written: r.written, removed: r.removed, full: r.full, switched: r.switched, restarted: r.restarted },
+    {
+      written: ["shop.feat.hosts"],
+      removed: [],
+      full: false,
+      switched: false,
+      restarted: false,
+    },
+  );
   assert.equal((await digUntil(port, "api.feat.test", (x) => x.answers[0] === "10.251.0.9")).answers, ["10.251.0.9"]);
   assert.is(dnsStatus([moved, blog], opts).inSync, true, "what the full apply of the state would leave");
   // The ingress moves: shop's wildcard line is swapped, blog's kept, by a switch of the wildcard instance.
@@ -294,7 +297,11 @@ test("an env's apply (applyEnvDnsFrom) touches only that env: its hosts file, it
   assert.equal(dig(port, "api.feat.test").answers, ["10.251.0.2"]);
   // The last served env goes: nothing left to serve, dnsmasq stops (start: "when-needed").
   const whenNeeded = (project: string, env: string) =>
-    applyEnvDnsFrom({ home, env: process.env }, () => ({ change: { project, env, suffixes: ["test"] }, options: { ...opts, start: "when-needed" }, all: notFull }));
+    applyEnvDnsFrom({ home, env: process.env }, () => ({
+      change: { project, env, suffixes: ["test"] },
+      options: { ...opts, start: "when-needed" },
+      all: notFull,
+    }));
   r = await whenNeeded("blog", "main");
   assert.equal({ stopped: r.stopped, full: r.full, removed: r.removed }, { stopped: false, full: false, removed: ["blog.main.hosts"] });
   r = await whenNeeded("shop", "feat");
@@ -333,6 +340,55 @@ test("concurrent applies (lock) leave one dnsmasq serving the last applied input
   const s = dnsStatus(variants[variants.length - 1]!, { home, env: process.env, port, upstreams: [] });
   const inSyncWithSome = variants.some((v) => dnsStatus(v, { home, env: process.env, port, upstreams: [] }).inSync);
   assert.ok(s.running && inSyncWithSome, "the files on disk are exactly one of the inputs");
+  await stopDns({ home, env: process.env });
+});
+
+test("env applies of different envs at once (as concurrent cilo up/down) lose none: every env's names and wildcard answer, as the full apply would leave them", async () => {
+  const home = tempHome();
+  const port = await freePort();
+  const opts = { home, env: process.env, port, upstreams: [] };
+  const envOf = (i: number): DnsEnv => ({
+    project: "race",
+    env: `e${i}`,
+    suffix: "test",
+    services: [
+      { name: "web", ip: `10.251.4.${i + 1}`, ingress: true },
+      { name: "api", ip: `10.251.5.${i + 1}` },
+    ],
+  });
+  // What "state" holds at each apply's read: each apply reads it under the DNS lock, as syncEnvDns does.
+  const served = new Map<string, DnsEnv>([["race/e0", envOf(0)]]);
+  await applyDns([...served.values()], opts);
+  const changes = Array.from({ length: 8 }, (_, j) => j + 1).map(async (i) => {
+    served.set(`race/e${i}`, envOf(i)); // the env's state is written before its apply, as withState then refreshDns
+    return applyEnvDnsFrom({ home, env: process.env }, () => ({
+      change: { project: "race", env: `e${i}`, served: served.get(`race/e${i}`)!, suffixes: ["test"] },
+      options: opts,
+      all: () => [...served.values()],
+    }));
+  });
+  const results = await Promise.all(changes);
+  assert.ok(
+    results.every((r) => !r.full),
+    "each was an env's apply",
+  );
+  for (let i = 0; i <= 8; i++) {
+    assert.equal(dig(port, `api.e${i}.test`).answers, [`10.251.5.${i + 1}`], `api.e${i}`);
+    assert.equal(dig(port, `x.race.e${i}.test`).answers, [`10.251.4.${i + 1}`], `wildcard of e${i}`);
+  }
+  assert.is(dnsStatus([...served.values()], opts).inSync, true);
+  assert.is(processesWithConfig(dnsFiles(home).config).length, 1);
+  // The machine's suffix or the routing's gateway address changed (another basis): every env's names
+  // change with it, so an env's apply is the full one, which records the new basis.
+  await applyDns([...served.values()], { ...opts, basis: "one\n" });
+  const again = (basis: string) =>
+    applyEnvDnsFrom({ home, env: process.env }, () => ({
+      change: { project: "race", env: "e1", served: served.get("race/e1")!, suffixes: ["test"] },
+      options: { ...opts, basis },
+      all: () => [...served.values()],
+    }));
+  assert.is((await again("two\n")).full, true);
+  assert.is((await again("two\n")).full, false);
   await stopDns({ home, env: process.env });
 });
 

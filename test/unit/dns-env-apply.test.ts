@@ -13,7 +13,15 @@ const shop: DnsEnv = {
   suffix: "test",
   services: [{ name: "web", ip: "10.224.0.3", ingress: true, hostnames: ["admin"] }, { name: "api", ip: "10.224.0.2" }, { name: "db" }],
 };
-const blog: DnsEnv = { project: "blog", env: "y", suffix: "test", services: [{ name: "api", ip: "10.224.1.2" }, { name: "app", ip: "10.224.1.3", ingress: true }] };
+const blog: DnsEnv = {
+  project: "blog",
+  env: "y",
+  suffix: "test",
+  services: [
+    { name: "api", ip: "10.224.1.2" },
+    { name: "app", ip: "10.224.1.3", ingress: true },
+  ],
+};
 const dev: DnsEnv = { project: "cms", env: "y", suffix: "dev", services: [{ name: "app", ip: "10.224.2.2", ingress: true }] };
 // Same project, an env whose name starts with another's: their wildcard lines must not be mixed up.
 const ab: DnsEnv = { project: "a", env: "b", suffix: "test", services: [{ name: "w", ip: "10.224.3.2", ingress: true }] };
@@ -53,7 +61,10 @@ test("changing, adding and removing one env at a time gives the full render's fi
 test("swapEnvWildcards: only lines of that env are replaced; output sorted as planDns sorts", () => {
   const cur = "address=/a.b.test/10.0.0.1\naddress=/a.bc.test/10.0.0.2\naddress=/z.y.dev/10.0.0.3\n";
   assert.is(swapEnvWildcards(cur, "a", "b", ""), "address=/a.bc.test/10.0.0.2\naddress=/z.y.dev/10.0.0.3\n");
-  assert.is(swapEnvWildcards(cur, "a", "b", "address=/a.b.test/10.0.0.9\n"), "address=/a.b.test/10.0.0.9\naddress=/a.bc.test/10.0.0.2\naddress=/z.y.dev/10.0.0.3\n");
+  assert.is(
+    swapEnvWildcards(cur, "a", "b", "address=/a.b.test/10.0.0.9\n"),
+    "address=/a.b.test/10.0.0.9\naddress=/a.bc.test/10.0.0.2\naddress=/z.y.dev/10.0.0.3\n",
+  );
   assert.is(swapEnvWildcards("", "m", "n", "address=/m.n.test/10.0.0.4\n"), "address=/m.n.test/10.0.0.4\n");
   assert.is(swapEnvWildcards(cur, "q", "r", ""), cur, "an env with no line: unchanged");
   assert.is(swapEnvWildcards(cur, "a", "bc", "address=/a.bc.test/10.0.0.2\n"), cur, "its line unchanged: the same set");
@@ -92,7 +103,11 @@ test("the served suffixes come from the index and match the full render's; one e
   assert.equal(servedSuffixesFromIndex(state).sort(), [...new Set(dnsEnvsFromState(state).map((e) => e.suffix))].sort());
   assert.equal(servedSuffixesFromIndex(state).sort(), ["dev", "test"]);
   for (const key of Object.keys(state.envs)) {
-    assert.equal(dnsEnvFromState(state, key), dnsEnvsFromState(state).find((e) => keyOf(e) === key), key);
+    assert.equal(
+      dnsEnvFromState(state, key),
+      dnsEnvsFromState(state).find((e) => keyOf(e) === key),
+      key,
+    );
   }
   assert.is(dnsEnvFromState(state, "gone/env"), undefined);
   state.config.routing = "gateway";

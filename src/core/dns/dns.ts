@@ -26,13 +26,14 @@ import type { ApplyResult, DnsOptions } from "./dnsmasq.ts";
  * lock, so when several cilo processes change envs at once the last one to apply sees every change.
  */
 export async function syncDnsWithState(at: StateHome, start: DnsOptions["start"] = "always"): Promise<ApplyResult> {
-  const [{ applyDnsFrom }, { dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor }] = await Promise.all([
+  const [{ applyDnsFrom }, { dnsBasisOf, dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor }] = await Promise.all([
     import("./dnsmasq.ts"),
     import("./from-state.ts"),
   ]);
   return applyDnsFrom(at, () => {
     const state = readState(at);
-    return { envs: dnsEnvsFromState(state, gatewayDnsAddressFor(at.env)), options: { ...dnsOptionsFromState(state, at), start } };
+    const gateway = gatewayDnsAddressFor(at.env);
+    return { envs: dnsEnvsFromState(state, gateway), options: { ...dnsOptionsFromState(state, at), start, basis: dnsBasisOf(state, gateway) } };
   });
 }
 
@@ -43,7 +44,7 @@ export async function syncDnsWithState(at: StateHome, start: DnsOptions["start"]
  * back to the full sync when what runs is not known to match the last apply.
  */
 export async function syncEnvDns(at: StateHome, key: string): Promise<ApplyResult> {
-  const [{ applyEnvDnsFrom }, { dnsEnvFromState, dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor, servedSuffixesFromIndex }] =
+  const [{ applyEnvDnsFrom }, { dnsBasisOf, dnsEnvFromState, dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor, servedSuffixesFromIndex }] =
     await Promise.all([import("./dnsmasq.ts"), import("./from-state.ts")]);
   const slash = key.indexOf("/");
   return applyEnvDnsFrom(at, () => {
@@ -52,7 +53,7 @@ export async function syncEnvDns(at: StateHome, key: string): Promise<ApplyResul
     const served = dnsEnvFromState(state, key, gateway);
     return {
       change: { project: key.slice(0, slash), env: key.slice(slash + 1), ...(served ? { served } : {}), suffixes: servedSuffixesFromIndex(state) },
-      options: { ...dnsOptionsFromState(state, at), start: "when-needed" },
+      options: { ...dnsOptionsFromState(state, at), start: "when-needed", basis: dnsBasisOf(state, gateway) },
       all: () => dnsEnvsFromState(state, gateway),
     };
   });

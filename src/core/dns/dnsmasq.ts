@@ -29,6 +29,12 @@ export interface DnsOptions {
    * name to serve (e.g. after the last env is destroyed), so no dnsmasq outlives its last env.
    */
   start?: "always" | "when-needed";
+  /**
+   * What every env's names depend on besides the env (the machine's suffix, the routing mode's
+   * gateway address), as the state says now. A full apply records it (`dns/applied-basis.json`);
+   * an env's apply whose basis differs falls back to the full one (every env's names change).
+   */
+  basis?: string;
 }
 
 /**
@@ -57,6 +63,8 @@ export interface DnsFiles {
   wildcardsLoaded: string;
   /** An earlier cilo's record of every hosts file (`hosts.applied.json`): no longer kept, removed where found. */
   hostsApplied: string;
+  /** The `basis` of the last full apply (see DnsOptions). */
+  basis: string;
 }
 
 /** The config and pid file of the wildcard instance on `port`. */
@@ -112,6 +120,7 @@ export function dnsFiles(home: string): DnsFiles {
     servers: join(dir, "wildcards.servers"),
     wildcardsLoaded: join(dir, "wildcards.loaded.json"),
     hostsApplied: join(dir, "hosts.applied.json"),
+    basis: join(dir, "applied-basis.json"),
   };
 }
 
@@ -153,7 +162,8 @@ export function applyEnvDnsFrom(
     const running = runningPid(files);
     const loaded = readTextIfExists(files.loaded);
     const base = appliedWildcards(files);
-    if (running === undefined || loaded === undefined || loaded !== readTextIfExists(files.config) || base === undefined) {
+    const stale = readTextIfExists(files.basis) !== opts.basis; // the machine's suffix or the routing changed: every env's names
+    if (stale || running === undefined || loaded === undefined || loaded !== readTextIfExists(files.config) || base === undefined) {
       return applyLocked(all(), opts);
     }
     const plan = planEnvDns(change, base);
@@ -184,7 +194,12 @@ export function planEnvDns(change: EnvDnsChange, currentWildcards: string): { fi
   const file = hostsFileName(change.project, change.env);
   const own = change.served ? planDns([change.served]) : { hostsFiles: {} as Record<string, string>, wildcards: "", names: 0 };
   const content = own.hostsFiles[file];
-  return { file, ...(content !== undefined ? { content } : {}), wildcards: swapEnvWildcards(currentWildcards, change.project, change.env, own.wildcards), names: own.names };
+  return {
+    file,
+    ...(content !== undefined ? { content } : {}),
+    wildcards: swapEnvWildcards(currentWildcards, change.project, change.env, own.wildcards),
+    names: own.names,
+  };
 }
 
 /**
@@ -286,11 +301,23 @@ async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResul
   const plan = planDns(envs);
   const config = mainConfig(envs, opts, files);
   mkdirSync(files.hostsDir, { recursive: true });
+  removeIfExists(files.basis); // until this apply is done: an env's apply cut in meanwhile is a full one
   const { written, removed } = syncHostsDir(files.hostsDir, plan.hostsFiles, opts.env);
   removeIfExists(files.hostsApplied);
   if (readTextIfExists(files.config) !== config) writeFileAtomic(files.config, config, 0o644, opts.env);
   const running = runningPid(files);
-  return converge(files, opts, { config, wildcards: plan.wildcards, names: plan.names, anyNames: plan.names > 0, running, written, removed, full: true });
+  const done = await converge(files, opts, {
+    config,
+    wildcards: plan.wildcards,
+    names: plan.names,
+    anyNames: plan.names > 0,
+    running,
+    written,
+    removed,
+    full: true,
+  });
+  if (opts.basis !== undefined) writeFileAtomic(files.basis, opts.basis, 0o644, opts.env);
+  return done;
 }
 
 /**

@@ -57,6 +57,11 @@ export function servedSuffixesFromIndex(state: State): string[] {
   return [...out];
 }
 
+/** What every env's names depend on besides the env itself (DnsOptions.basis): the machine's suffix and the gateway address. */
+export function dnsBasisOf(state: State, gatewayAddress?: string): string {
+  return `${JSON.stringify({ dns_suffix: state.config.dns_suffix, gateway: gatewayFor(state, gatewayAddress) })}\n`;
+}
+
 /** The address every name answers in `routing: gateway` mode, "" in direct routing. */
 function gatewayFor(state: State, gatewayAddress: string | undefined): string {
   return effectiveRouting(state.config).mode === "gateway" ? (gatewayAddress ?? GATEWAY_DNS_ADDRESS) : "";
