@@ -63,7 +63,10 @@ export function readState(at: Pick<StateHome, "home">): State {
   const file = statePath(at.home);
   const text = readStateText(file);
   const memo = known.get(file);
-  if (memo?.text === text) return lazyState(at.home, (memo.doc ??= JSON.parse(text) as IndexDoc), "read"); // validated already
+  if (memo?.text === text) {
+    memo.doc ??= JSON.parse(text) as IndexDoc; // validated already (read, or written after validation)
+    return lazyState(at.home, memo.doc, "read");
+  }
   const parsed = parseStateText(text, file);
   if (parsed.kind === "full") return parsed.state; // an older home, migrated in memory until its first write
   known.set(file, { text, doc: parsed.doc });
@@ -179,7 +182,8 @@ function stateForChange(text: string, file: string, home: string): { state: Stat
   }
   // Shared with readers: lazyState's change mode copies what it lets `fn` change (the index object, the home part).
   const memo2 = known.get(file)!;
-  return { state: lazyState(home, (memo2.doc ??= JSON.parse(text) as IndexDoc), "change"), oldText: text };
+  memo2.doc ??= JSON.parse(text) as IndexDoc;
+  return { state: lazyState(home, memo2.doc, "change"), oldText: text };
 }
 
 /**
