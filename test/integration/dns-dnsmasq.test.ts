@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import dnsCommand from "../../src/cli/commands/dns.ts";
-import { applyDns, dnsFiles, dnsStatus, stopDns } from "../../src/core/dns/dnsmasq.ts";
+import { applyDns, applyEnvDnsFrom, dnsFiles, dnsStatus, stopDns } from "../../src/core/dns/dnsmasq.ts";
 import type { DnsEnv } from "../../src/core/dns/render.ts";
 import { CiloError } from "../../src/core/errors.ts";
 import { initState, withState } from "../../src/core/state/store.ts";
@@ -240,33 +240,73 @@ test("status: in sync after apply, out of sync after a hand edit, not running af
   assert.equal(processesWithConfig(dnsFiles(home).config), []);
 });
 
-test("an env operation's apply (trustApplied) writes only the changed env's file, reads no other back, and a lost record falls back to reading them all", async () => {
+test("an env's apply (applyEnvDnsFrom) touches only that env: its hosts file, its wildcard line, and falls back to the full apply when dnsmasq is not as last applied", async () => {
   const home = tempHome();
   const port = await freePort();
   const opts = { home, env: process.env, port, upstreams: [] };
   const files = dnsFiles(home);
+  const notFull = (): DnsEnv[] => {
+    throw new Error("the env's apply fell back to the full one");
+  };
+  const envApply = (served: DnsEnv | undefined, project: string, env: string, all: () => DnsEnv[] = notFull) =>
+    applyEnvDnsFrom({ home, env: process.env }, () => ({
+      change: { project, env, ...(served ? { served } : {}), suffixes: ["test"] },
+      options: opts,
+      all,
+    }));
   await applyDns([shop, blog], opts);
-  assert.equal(Object.keys(JSON.parse(readFileSync(files.hostsApplied, "utf8"))).sort(), ["blog.main.hosts", "shop.feat.hosts"]);
-  // A hand edit of blog's file: an env operation trusts the record and does not read it back ...
-  writeFileSync(join(files.hostsDir, "blog.main.hosts"), "10.251.1.66 api.main.test\n");
+  // An exact name moves: only shop's file is written, nothing restarts or switches.
   const moved: DnsEnv = { ...shop, services: shop.services.map((s) => (s.name === "api" ? { ...s, ip: "10.251.0.9" } : s)) };
-  const fast = await applyDns([moved, blog], { ...opts, trustApplied: true });
-  assert.equal(fast.written, ["shop.feat.hosts"]);
-  assert.equal((await digUntil(port, "api.feat.test", (r) => r.answers[0] === "10.251.0.9")).answers, ["10.251.0.9"]);
+  let r = await envApply(moved, "shop", "feat");
   assert.equal(
-    readdirSync(files.hostsDir).filter((f) => f.endsWith(".tmp")),
-    [],
-    "no temp file left",
+    { written: r.written, removed: r.removed, full: r.full, switched: r.switched, restarted: r.restarted },
+    {
+      written: ["shop.feat.hosts"],
+      removed: [],
+      full: false,
+      switched: false,
+      restarted: false,
+    },
   );
-  // ... `cilo dns start` and doctor (no trustApplied) read every file back and repair it.
-  const full = await applyDns([moved, blog], opts);
-  assert.equal(full.written, ["blog.main.hosts"]);
-  // Without the record (a crash between removing and rewriting it) every file is read back.
+  assert.equal((await digUntil(port, "api.feat.test", (x) => x.answers[0] === "10.251.0.9")).answers, ["10.251.0.9"]);
+  assert.is(dnsStatus([moved, blog], opts).inSync, true, "what the full apply of the state would leave");
+  // The ingress moves: shop's wildcard line is swapped, blog's kept, by a switch of the wildcard instance.
+  const ingress: DnsEnv = { ...moved, services: moved.services.map((s) => (s.name === "web" ? { ...s, ip: "10.251.0.7" } : s)) };
+  r = await envApply(ingress, "shop", "feat");
+  assert.is(r.switched, true);
+  assert.equal(dig(port, "x.shop.feat.test").answers, ["10.251.0.7"]);
+  assert.equal(dig(port, "x.blog.main.test").answers, ["10.251.1.3"]);
+  assert.is(dnsStatus([ingress, blog], opts).inSync, true);
+  // Another env's file edited by hand is neither read nor repaired by an env's apply ...
   writeFileSync(join(files.hostsDir, "blog.main.hosts"), "10.251.1.66 api.main.test\n");
-  rmSync(files.hostsApplied);
-  assert.equal((await applyDns([moved, blog], { ...opts, trustApplied: true })).written, ["blog.main.hosts"]);
-  assert.ok(existsSync(files.hostsApplied));
+  // ... and an env no longer served (destroyed, down) loses its file and wildcard line.
+  r = await envApply(undefined, "shop", "feat");
+  assert.equal({ written: r.written, removed: r.removed, full: r.full }, { written: [], removed: ["shop.feat.hosts"], full: false });
+  assert.equal((await digUntil(port, "api.feat.test", (x) => x.status === "NXDOMAIN")).status, "NXDOMAIN");
+  assert.equal(dig(port, "x.shop.feat.test").status, "NXDOMAIN");
+  assert.equal(dig(port, "x.blog.main.test").answers, ["10.251.1.3"]);
+  assert.equal(readdirSync(files.hostsDir).sort(), ["blog.main.hosts"], "no temp file left");
+  // The full apply (cilo dns start, doctor) reads every file back and repairs it.
+  assert.equal((await applyDns([blog], opts)).written, ["blog.main.hosts"]);
+  assert.is(dnsStatus([blog], opts).inSync, true);
+  // dnsmasq stopped (cilo dns stop): what runs is unknown, so the env's apply is the full one.
   await stopDns({ home, env: process.env });
+  r = await envApply(shop, "shop", "feat", () => [shop, blog]);
+  assert.equal({ full: r.full, started: r.started }, { full: true, started: true });
+  assert.equal(dig(port, "x.blog.main.test").answers, ["10.251.1.3"]);
+  assert.equal(dig(port, "api.feat.test").answers, ["10.251.0.2"]);
+  // The last served env goes: nothing left to serve, dnsmasq stops (start: "when-needed").
+  const whenNeeded = (project: string, env: string) =>
+    applyEnvDnsFrom({ home, env: process.env }, () => ({
+      change: { project, env, suffixes: ["test"] },
+      options: { ...opts, start: "when-needed" },
+      all: notFull,
+    }));
+  r = await whenNeeded("blog", "main");
+  assert.equal({ stopped: r.stopped, full: r.full, removed: r.removed }, { stopped: false, full: false, removed: ["blog.main.hosts"] });
+  r = await whenNeeded("shop", "feat");
+  assert.equal({ stopped: r.stopped, pid: r.pid }, { stopped: true, pid: null });
+  assert.equal(processesWithConfig(files.config), []);
 });
 
 test("a stale pid file (pid of another process) is ignored", async () => {
@@ -300,6 +340,55 @@ test("concurrent applies (lock) leave one dnsmasq serving the last applied input
   const s = dnsStatus(variants[variants.length - 1]!, { home, env: process.env, port, upstreams: [] });
   const inSyncWithSome = variants.some((v) => dnsStatus(v, { home, env: process.env, port, upstreams: [] }).inSync);
   assert.ok(s.running && inSyncWithSome, "the files on disk are exactly one of the inputs");
+  await stopDns({ home, env: process.env });
+});
+
+test("env applies of different envs at once (as concurrent cilo up/down) lose none: every env's names and wildcard answer, as the full apply would leave them", async () => {
+  const home = tempHome();
+  const port = await freePort();
+  const opts = { home, env: process.env, port, upstreams: [] };
+  const envOf = (i: number): DnsEnv => ({
+    project: "race",
+    env: `e${i}`,
+    suffix: "test",
+    services: [
+      { name: "web", ip: `10.251.4.${i + 1}`, ingress: true },
+      { name: "api", ip: `10.251.5.${i + 1}` },
+    ],
+  });
+  // What "state" holds at each apply's read: each apply reads it under the DNS lock, as syncEnvDns does.
+  const served = new Map<string, DnsEnv>([["race/e0", envOf(0)]]);
+  await applyDns([...served.values()], opts);
+  const changes = Array.from({ length: 8 }, (_, j) => j + 1).map(async (i) => {
+    served.set(`race/e${i}`, envOf(i)); // the env's state is written before its apply, as withState then refreshDns
+    return applyEnvDnsFrom({ home, env: process.env }, () => ({
+      change: { project: "race", env: `e${i}`, served: served.get(`race/e${i}`)!, suffixes: ["test"] },
+      options: opts,
+      all: () => [...served.values()],
+    }));
+  });
+  const results = await Promise.all(changes);
+  assert.ok(
+    results.every((r) => !r.full),
+    "each was an env's apply",
+  );
+  for (let i = 0; i <= 8; i++) {
+    assert.equal(dig(port, `api.e${i}.test`).answers, [`10.251.5.${i + 1}`], `api.e${i}`);
+    assert.equal(dig(port, `x.race.e${i}.test`).answers, [`10.251.4.${i + 1}`], `wildcard of e${i}`);
+  }
+  assert.is(dnsStatus([...served.values()], opts).inSync, true);
+  assert.is(processesWithConfig(dnsFiles(home).config).length, 1);
+  // The machine's suffix or the routing's gateway address changed (another basis): every env's names
+  // change with it, so an env's apply is the full one, which records the new basis.
+  await applyDns([...served.values()], { ...opts, basis: "one\n" });
+  const again = (basis: string) =>
+    applyEnvDnsFrom({ home, env: process.env }, () => ({
+      change: { project: "race", env: "e1", served: served.get("race/e1")!, suffixes: ["test"] },
+      options: { ...opts, basis },
+      all: () => [...served.values()],
+    }));
+  assert.is((await again("two\n")).full, true);
+  assert.is((await again("two\n")).full, false);
   await stopDns({ home, env: process.env });
 });
 

@@ -113,6 +113,36 @@ test("subnets stay unique across envs through the index; a key that is not two D
   }
 });
 
+test("a write checks the entries that changed; a change to the home part (hosts) checks every entry again", async () => {
+  const home = await homeWith(2);
+  try {
+    await withState(at(home), (s) => {
+      s.hosts = { r1: { address: "ssh://u@r1.example", added_at: "2026-01-01T00:00:00.000Z" } };
+    });
+    await withState(at(home), (s) => {
+      s.envs["p/far"] = { ...envRec("p", "far", 9), host: "r1" };
+    });
+    // Only p/e0 changes, but the host p/far names goes: every entry is checked, and this one refused.
+    await withState(at(home), (s) => {
+      s.envs["p/e0"]!.status = "stopped";
+      delete s.hosts;
+    }).then(
+      () => assert.unreachable(),
+      (e) => assert.match(e.message, /r1/),
+    );
+    // A changed entry whose subnet an unchanged one holds is refused (the unchanged take part as they are).
+    await withState(at(home), (s) => {
+      s.envs["p/e1"]!.extra_subnets = { fixed: "10.100.0.0/24" }; // p/e0's
+    }).then(
+      () => assert.unreachable(),
+      (e) => assert.match(e.message, /share subnet 10\.100\.0\.0\/24/),
+    );
+    assert.equal(stateDoc(home).index["p/e0"].status, "created");
+  } finally {
+    removeDir(home);
+  }
+});
+
 test("an old single-file home (schema 2) is read as it is, then migrated on its first write, its file kept as the backup", async () => {
   const home = tempDir();
   try {

@@ -72,7 +72,8 @@ async function start(ctx: CiloContext, opts: DnsCommandOptions): Promise<number>
   readState(ctx); // a corrupt or invalid state stops here, before the dns folder is touched
   const r = await syncDnsWithState(ctx);
   if (opts.json) {
-    printJson(r);
+    const { full: _full, ...shown } = r; // always a full apply here; not part of the output's schema
+    printJson(shown);
     return 0;
   }
   const how = r.started

@@ -84,7 +84,7 @@ export default async function hostnames(
     else delete cur.hostnames;
     cur.updated_at = new Date().toISOString();
   });
-  if (rec.status === "running") await refreshDns(ctx);
+  if (rec.status === "running") await refreshDns(ctx, envKey(rec.project, rec.name));
   if (opts.json) {
     const suffix = await dnsSuffixOf(ctx, rec);
     printJson({ schema_version: 1, project: rec.project, env: rec.name, service, hostnames: next, dns: next.map((n) => `${n}.${rec.name}.${suffix}`) });

@@ -30,8 +30,20 @@ export default async function list(ctx: CiloContext, opts: ListOptions): Promise
     .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)));
   let out: string;
   if (format === "json") {
-    const { envViews } = await import("../../core/env/env-view.ts");
-    out = JSON.stringify(envViews(ctx, state, project), null, 2);
+    // Printed env by env (the text JSON.stringify(list, null, 2) makes): no 10,000-env string or array is built.
+    const { forEachEnvView } = await import("../../core/env/env-view.ts");
+    let chunk = "";
+    let first = true;
+    forEachEnvView(ctx, state, project, (view) => {
+      const one = JSON.stringify([view], null, 2); // "[\n  {…}\n]": the view indented as an element
+      chunk += `${first ? "[\n" : ",\n"}${one.slice(2, -2)}`;
+      first = false;
+      if (chunk.length >= 1 << 16) {
+        process.stdout.write(chunk);
+        chunk = "";
+      }
+    });
+    out = first ? "[]" : `${chunk}\n]`;
   } else if (format === "quiet") {
     out = envs.map((e) => `${e.project}/${e.name}`).join("\n");
   } else if (envs.length === 0) {

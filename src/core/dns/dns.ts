@@ -14,24 +14,48 @@ import type { ApplyResult, DnsOptions } from "./dnsmasq.ts";
  * | `renderDns` (dnsmasq.ts)           | pure: state's envs → dnsmasq config, hosts files, wildcards      | to show (`cilo dns render`), in tests            |
  * | `applyDns`/`applyDnsFrom` (dnsmasq)| writes the files, starts, HUPs or switches dnsmasq               | never directly from an operation: through sync   |
  * | `syncDnsWithState` (here)          | reads state under the DNS lock and applies it; throws            | `cilo dns start`, doctor fixes, the reaper       |
- * | `refreshDns` (here)                | sync after an env operation; a failure is only a warning         | at the end of create/up/down/destroy/hostnames   |
+ * | `syncEnvDns` (here)                | the same for one env's change, reading only that env's record    | through refreshDns                               |
+ * | `refreshDns` (here)                | env sync after an env operation; a failure is only a warning     | at the end of up/down/destroy/hostnames          |
  *
  * And before an operation records names: `checkDnsNames` refuses a collision with another env.
  * dnsmasq.ts, render.ts and from-state.ts load lazily: commands that never touch DNS stay light.
  */
 
 /**
- * Applies the DNS that the current state renders to. The state is read under the DNS lock, so
- * when several cilo processes change envs at once the last one to apply sees every change.
+ * Applies the DNS that the current state renders to, every env. The state is read under the DNS
+ * lock, so when several cilo processes change envs at once the last one to apply sees every change.
  */
-export async function syncDnsWithState(at: StateHome, start: DnsOptions["start"] = "always", trustApplied = false): Promise<ApplyResult> {
-  const [{ applyDnsFrom }, { dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor }] = await Promise.all([
+export async function syncDnsWithState(at: StateHome, start: DnsOptions["start"] = "always"): Promise<ApplyResult> {
+  const [{ applyDnsFrom }, { dnsBasisOf, dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor }] = await Promise.all([
     import("./dnsmasq.ts"),
     import("./from-state.ts"),
   ]);
   return applyDnsFrom(at, () => {
     const state = readState(at);
-    return { envs: dnsEnvsFromState(state, gatewayDnsAddressFor(at.env)), options: { ...dnsOptionsFromState(state, at), start, trustApplied } };
+    const gateway = gatewayDnsAddressFor(at.env);
+    return { envs: dnsEnvsFromState(state, gateway), options: { ...dnsOptionsFromState(state, at), start, basis: dnsBasisOf(state, gateway) } };
+  });
+}
+
+/**
+ * Applies the change of one env (`<project>/<env>`): its names only, at a cost that does not grow
+ * with the number of envs (docs/dns.md, "One env's change"). Its record and the index are read
+ * under the DNS lock, so the last process to apply an env serves that env's latest record; falls
+ * back to the full sync when what runs is not known to match the last apply.
+ */
+export async function syncEnvDns(at: StateHome, key: string): Promise<ApplyResult> {
+  const [{ applyEnvDnsFrom }, { dnsBasisOf, dnsEnvFromState, dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor, servedSuffixesFromIndex }] =
+    await Promise.all([import("./dnsmasq.ts"), import("./from-state.ts")]);
+  const slash = key.indexOf("/");
+  return applyEnvDnsFrom(at, () => {
+    const state = readState(at);
+    const gateway = gatewayDnsAddressFor(at.env);
+    const served = dnsEnvFromState(state, key, gateway);
+    return {
+      change: { project: key.slice(0, slash), env: key.slice(slash + 1), ...(served ? { served } : {}), suffixes: servedSuffixesFromIndex(state) },
+      options: { ...dnsOptionsFromState(state, at), start: "when-needed", basis: dnsBasisOf(state, gateway) },
+      all: () => dnsEnvsFromState(state, gateway),
+    };
   });
 }
 
@@ -60,12 +84,16 @@ export async function checkDnsNames(candidate: EnvRecord, state: State): Promise
  * ends with the other. Only their records are read, not every env's (docs/state.md, "Layout").
  */
 function mayCollide(candidate: EnvRecord, state: State): Record<string, EnvRecord> {
+  const suffixes = new Map<string | undefined, string>(); // a handful of distinct suffixes: each normalised once
   const tail = (env: string, suffix: string | undefined) => {
-    let s: string;
-    try {
-      s = dnsSuffix(suffix ?? state.config.dns_suffix);
-    } catch {
-      s = String(suffix); // invalid: planDns names the problem if the env is read
+    let s = suffixes.get(suffix);
+    if (s === undefined) {
+      try {
+        s = dnsSuffix(suffix ?? state.config.dns_suffix);
+      } catch {
+        s = String(suffix); // invalid: planDns names the problem if the env is read
+      }
+      suffixes.set(suffix, s);
     }
     return `.${env}.${s}`.toLowerCase();
   };
@@ -87,12 +115,16 @@ function mayCollide(candidate: EnvRecord, state: State): Record<string, EnvRecor
 
 /**
  * Renders the DNS served by cilo's dnsmasq from state and applies it (hosts files replaced
- * atomically, restart only when wildcards change). A DNS failure does not undo the env
- * operation that called it: it is reported as a warning and `cilo doctor` shows it.
+ * atomically, the wildcard instance switched only when wildcards change). With `envKey` (the
+ * env an operation changed) only that env's names are rendered and applied (`syncEnvDns`);
+ * without, every env's (a change that is not one env's, e.g. the routing mode). A DNS failure
+ * does not undo the env operation that called it: it is reported as a warning and `cilo doctor`
+ * shows it.
  */
-export async function refreshDns(ctx: CiloContext): Promise<boolean> {
+export async function refreshDns(ctx: CiloContext, envKey?: string): Promise<boolean> {
   try {
-    await syncDnsWithState(ctx, "when-needed", true); // only what changed since the last apply is touched
+    if (envKey !== undefined) await syncEnvDns(ctx, envKey);
+    else await syncDnsWithState(ctx, "when-needed");
     return true;
   } catch (e) {
     ctx.log.warn(`DNS was not updated: ${messageOf(e)}`);

@@ -1,14 +1,13 @@
-import { existsSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, opendirSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { CiloError, isCiloError, prerequisiteError } from "../errors.ts";
 import { fsyncDir, writeFileAtomic, writeFilesAtomic } from "../fs/atomic-write.ts";
-import { isRecord } from "../is-record.ts";
 import { dnsDir } from "../paths.ts";
 import { run } from "../proc/run.ts";
 import { which } from "../proc/which.ts";
 import { lockTimeoutMs, withFileLock } from "../fs/file-lock.ts";
 import { freeLoopbackPort, portInUse, waitForDns, waitForName } from "./probe.ts";
-import { type DnsEnv, planDns, renderMainConfig, renderServersFile, renderWildcardConfig, switchMarker } from "./render.ts";
+import { type DnsEnv, hostsFileName, planDns, renderMainConfig, renderServersFile, renderWildcardConfig, serversFileOf, switchMarker } from "./render.ts";
 import { systemUpstreams } from "./upstreams.ts";
 import { readTextIfExists } from "./read-text.ts";
 import { isProcessAlive } from "../proc/processes.ts";
@@ -31,11 +30,24 @@ export interface DnsOptions {
    */
   start?: "always" | "when-needed";
   /**
-   * Trust the record of what the last apply wrote (`hosts.applied.json`) instead of reading every
-   * hosts file back: the env operations' refresh. `cilo dns start`, doctor and the reaper leave it
-   * off and so also repair a hosts file changed behind cilo's back.
+   * What every env's names depend on besides the env (the machine's suffix, the routing mode's
+   * gateway address), as the state says now. A full apply records it (`dns/applied-basis.json`);
+   * an env's apply whose basis differs falls back to the full one (every env's names change).
    */
-  trustApplied?: boolean;
+  basis?: string;
+}
+
+/**
+ * One env's change, for `applyEnvDnsFrom`: what that env serves now and what the front's config
+ * needs, both read without reading any other env's record.
+ */
+export interface EnvDnsChange {
+  project: string;
+  env: string;
+  /** The env as DNS serves it now; undefined when it is not served (stopped, destroyed, on another host). */
+  served?: DnsEnv;
+  /** The suffixes of every served env (from the state's index), for the front's `local=` lines. */
+  suffixes: string[];
 }
 
 export interface DnsFiles {
@@ -49,8 +61,10 @@ export interface DnsFiles {
   servers: string;
   /** What the current wildcard instance serves: `{"port": n, "wildcards": "..."}`. */
   wildcardsLoaded: string;
-  /** The hosts files the last apply left, name → content (outside the hosts folder dnsmasq reads). */
+  /** An earlier cilo's record of every hosts file (`hosts.applied.json`): no longer kept, removed where found. */
   hostsApplied: string;
+  /** The `basis` of the last full apply (see DnsOptions). */
+  basis: string;
 }
 
 /** The config and pid file of the wildcard instance on `port`. */
@@ -74,7 +88,10 @@ export interface ApplyResult {
   switchMs?: number;
   written: string[];
   removed: string[];
+  /** Exact names served; after an env's apply (`applyEnvDnsFrom`, not a full one), that env's only. */
   names: number;
+  /** A full apply (every env rendered); false for an env's apply that touched only that env. */
+  full: boolean;
 }
 
 export interface DnsStatus {
@@ -103,6 +120,7 @@ export function dnsFiles(home: string): DnsFiles {
     servers: join(dir, "wildcards.servers"),
     wildcardsLoaded: join(dir, "wildcards.loaded.json"),
     hostsApplied: join(dir, "hosts.applied.json"),
+    basis: join(dir, "applied-basis.json"),
   };
 }
 
@@ -122,6 +140,98 @@ export function applyDnsFrom(at: { home: string; env: NodeJS.ProcessEnv }, load:
     const { envs, options } = load();
     return applyLocked(envs, { ...options, home: at.home, env: at.env });
   });
+}
+
+/**
+ * Applies one env's change (the end of create/up/down/destroy/hostnames) touching only that env:
+ * its hosts file (read back and replaced or removed), its `address=` lines in the wildcard set
+ * (the set the running wildcard instance serves, with that env's lines swapped: `swapEnvWildcards`)
+ * and the front's config (from the index's suffixes). Input is read under the DNS lock, like
+ * `applyDnsFrom`, so the last apply of an env serves its latest record. When what runs is not
+ * known to match the last apply (the front stopped or on another config, the wildcard instance
+ * gone), it falls back to the full apply of `all()`.
+ */
+export function applyEnvDnsFrom(
+  at: { home: string; env: NodeJS.ProcessEnv },
+  load: () => { change: EnvDnsChange; options: DnsOptions; all: () => DnsEnv[] },
+): Promise<ApplyResult> {
+  return withDnsLock(at, async () => {
+    const { change, options, all } = load();
+    const opts = { ...options, home: at.home, env: at.env };
+    const files = dnsFiles(opts.home);
+    const running = runningPid(files);
+    const loaded = readTextIfExists(files.loaded);
+    const base = appliedWildcards(files);
+    const stale = readTextIfExists(files.basis) !== opts.basis; // the machine's suffix or the routing changed: every env's names
+    if (stale || running === undefined || loaded === undefined || loaded !== readTextIfExists(files.config) || base === undefined) {
+      return applyLocked(all(), opts);
+    }
+    const plan = planEnvDns(change, base);
+    const config = mainConfig([], { ...opts, suffixes: [...change.suffixes, ...(opts.suffixes ?? [])] }, files);
+    mkdirSync(files.hostsDir, { recursive: true });
+    removeIfExists(files.hostsApplied); // an older cilo's record of every hosts file: stale from now on
+    const path = join(files.hostsDir, plan.file);
+    const written: string[] = [];
+    const removed: string[] = [];
+    if (plan.content === undefined) {
+      if (existsSync(path)) {
+        unlinkSync(path);
+        fsyncDir(files.hostsDir);
+        removed.push(plan.file);
+      }
+    } else if (readTextIfExists(path) !== plan.content) {
+      writeFilesAtomic(files.hostsDir, [[plan.file, plan.content]], 0o644, opts.env);
+      written.push(plan.file);
+    }
+    if (readTextIfExists(files.config) !== config) writeFileAtomic(files.config, config, 0o644, opts.env);
+    const anyNames = plan.names > 0 || anyHostsFile(files.hostsDir);
+    return converge(files, opts, { config, wildcards: plan.wildcards, names: plan.names, anyNames, running, written, removed, full: false });
+  });
+}
+
+/** What one env's apply does, pure: its hosts file (`content` undefined: remove it) and the new wildcard set. */
+export function planEnvDns(change: EnvDnsChange, currentWildcards: string): { file: string; content?: string; wildcards: string; names: number } {
+  const file = hostsFileName(change.project, change.env);
+  const own = change.served ? planDns([change.served]) : { hostsFiles: {} as Record<string, string>, wildcards: "", names: 0 };
+  const content = own.hostsFiles[file];
+  return {
+    file,
+    ...(content !== undefined ? { content } : {}),
+    wildcards: swapEnvWildcards(currentWildcards, change.project, change.env, own.wildcards),
+    names: own.names,
+  };
+}
+
+/**
+ * The wildcard set `current` with the `address=` lines of `project/env` replaced by `mine`, sorted
+ * as `planDns` sorts them. An env's lines are those whose name starts with `<project>.<env>.`:
+ * project and env names are single labels, so no other env's apex starts so.
+ */
+export function swapEnvWildcards(current: string, project: string, env: string, mine: string): string {
+  const prefix = `address=/${project}.${env}.`.toLowerCase();
+  // Unchanged (the usual case): found by string search, without splitting the whole set.
+  if (linesStartingWith(current, prefix) === mine) return current;
+  const lines = current.split("\n").filter((l) => l.length > 0 && !l.startsWith(prefix));
+  lines.push(...mine.split("\n").filter((l) => l.length > 0));
+  return lines
+    .map((l) => `${l}\n`)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .join("");
+}
+
+/** The lines of `text` that start with `prefix`, each with its newline, in order. */
+function linesStartingWith(text: string, prefix: string): string {
+  const next = (from: number) => {
+    const i = text.indexOf(`\n${prefix}`, from);
+    return i < 0 ? -1 : i + 1;
+  };
+  let out = "";
+  for (let at = text.startsWith(prefix) ? 0 : next(0); at >= 0; ) {
+    const end = text.indexOf("\n", at);
+    out += text.slice(at, end < 0 ? text.length : end + 1);
+    at = end < 0 ? -1 : next(end);
+  }
+  return out;
 }
 
 /** Stops cilo's dnsmasq; false when it was not running. */
@@ -191,11 +301,38 @@ async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResul
   const plan = planDns(envs);
   const config = mainConfig(envs, opts, files);
   mkdirSync(files.hostsDir, { recursive: true });
-  const { written, removed } = syncHostsDir(files, plan.hostsFiles, opts.trustApplied === true, opts.env);
+  removeIfExists(files.basis); // until this apply is done: an env's apply cut in meanwhile is a full one
+  const { written, removed } = syncHostsDir(files.hostsDir, plan.hostsFiles, opts.env);
+  removeIfExists(files.hostsApplied);
   if (readTextIfExists(files.config) !== config) writeFileAtomic(files.config, config, 0o644, opts.env);
   const running = runningPid(files);
-  const base = { written, removed, names: plan.names, stopped: false, switched: false };
-  if (plan.names === 0 && opts.start === "when-needed") {
+  const done = await converge(files, opts, {
+    config,
+    wildcards: plan.wildcards,
+    names: plan.names,
+    anyNames: plan.names > 0,
+    running,
+    written,
+    removed,
+    full: true,
+  });
+  if (opts.basis !== undefined) writeFileAtomic(files.basis, opts.basis, 0o644, opts.env);
+  return done;
+}
+
+/**
+ * With the hosts files and the front's config written: makes the processes serve them. No name
+ * left (`start: "when-needed"`): stops dnsmasq. Else switches the wildcard instance when the set
+ * changed, and starts or restarts the front when it does not run on `config`.
+ */
+async function converge(
+  files: DnsFiles,
+  opts: DnsOptions,
+  c: { config: string; wildcards: string; names: number; anyNames: boolean; running: number | undefined; written: string[]; removed: string[]; full: boolean },
+): Promise<ApplyResult> {
+  const { config, running } = c;
+  const base = { written: c.written, removed: c.removed, names: c.names, full: c.full, stopped: false, switched: false };
+  if (!c.anyNames && opts.start === "when-needed") {
     if (running !== undefined) await terminate(running);
     await stopWildcardInstances(files);
     if (running !== undefined || readTextIfExists(files.loaded) !== undefined)
@@ -205,7 +342,7 @@ async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResul
   }
   // Wildcards first, so the servers file already names the right instance when the front starts.
   const tw = performance.now();
-  const wild = await ensureWildcards(opts.env, files, plan.wildcards);
+  const wild = await ensureWildcards(opts.env, files, c.wildcards);
   const frontCurrent = running !== undefined && readTextIfExists(files.loaded) === config;
   if (frontCurrent) {
     if (wild.changed) {
@@ -239,6 +376,32 @@ async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResul
 }
 
 /**
+ * The wildcard set the running wildcard instance serves as the last apply left it, or undefined
+ * when that is not known (its record, instance or servers file does not match): then an env's
+ * apply falls back to the full one. No wildcards: "" when the servers file is empty.
+ */
+function appliedWildcards(files: DnsFiles): string | undefined {
+  const cur = currentWildcards(files);
+  const servers = readTextIfExists(files.servers);
+  if (cur === undefined) return (servers ?? "") === "" ? "" : undefined;
+  return wildcardPid(files, cur.port) !== undefined && servers === serversFileOf(cur.wildcards, cur.port) ? cur.wildcards : undefined;
+}
+
+/** Whether `dir` holds a hosts file: stops at the first, so a full folder costs no more than one. */
+function anyHostsFile(dir: string): boolean {
+  let d: ReturnType<typeof opendirSync> | undefined;
+  try {
+    d = opendirSync(dir);
+    for (let e = d.readSync(); e !== null; e = d.readSync()) if (e.name.endsWith(".hosts")) return true;
+    return false;
+  } catch {
+    return false;
+  } finally {
+    d?.closeSync();
+  }
+}
+
+/**
  * Makes a wildcard instance serve `wildcards` and the servers file name it. Unchanged: nothing
  * happens. Changed: a new instance starts on a free loopback port beside the old one (which the
  * caller stops once the front forwards to the new one). No wildcards: an empty servers file.
@@ -255,7 +418,7 @@ async function ensureWildcards(env: NodeJS.ProcessEnv, files: DnsFiles, wildcard
     cur &&
     cur.wildcards === wildcards &&
     wildcardPid(files, cur.port) !== undefined &&
-    readTextIfExists(files.servers) === renderServersFile(wildcards, cur.port)
+    readTextIfExists(files.servers) === serversFileOf(wildcards, cur.port)
   ) {
     return { changed: false, port: cur.port };
   }
@@ -326,47 +489,16 @@ function mainConfig(envs: DnsEnv[], opts: DnsOptions, files: DnsFiles): string {
 }
 
 /**
- * Writes the hosts files whose content changed and removes the others; dnsmasq picks both up.
- * What is on disk is known from `hosts.applied.json` when `trustApplied` (one read instead of one
- * per env), else by reading every file back. The changed files are written in one batch (one
- * folder sync). The record is removed before anything changes and rewritten after, so a crash in
- * between leaves none, and the next apply reads every file back.
+ * Writes the hosts files whose content differs from `wanted` (each read back) and removes the
+ * others; dnsmasq picks both up. The changed files are written in one batch (one folder sync).
  */
-function syncHostsDir(
-  files: DnsFiles,
-  wanted: Record<string, string>,
-  trustApplied: boolean,
-  env: NodeJS.ProcessEnv,
-): { written: string[]; removed: string[] } {
-  const dir = files.hostsDir;
-  const applied = trustApplied ? readApplied(files.hostsApplied) : undefined;
-  const onDisk = (name: string) => (applied ? applied[name] : readTextIfExists(join(dir, name)));
-  const changed = Object.entries(wanted).filter(([name, content]) => onDisk(name) !== content);
-  const listed = readdirSync(dir);
-  const stale = listed.filter((name) => (name.endsWith(".hosts") && !(name in wanted)) || (name.startsWith(".") && name.endsWith(".tmp")));
-  if (changed.length === 0 && stale.length === 0) {
-    if (!applied && readTextIfExists(files.hostsApplied) !== appliedText(wanted)) writeFileAtomic(files.hostsApplied, appliedText(wanted), 0o644, env);
-    return { written: [], removed: [] };
-  }
-  removeIfExists(files.hostsApplied);
+function syncHostsDir(dir: string, wanted: Record<string, string>, env: NodeJS.ProcessEnv): { written: string[]; removed: string[] } {
+  const changed = Object.entries(wanted).filter(([name, content]) => readTextIfExists(join(dir, name)) !== content);
+  const stale = readdirSync(dir).filter((name) => (name.endsWith(".hosts") && !(name in wanted)) || (name.startsWith(".") && name.endsWith(".tmp")));
   writeFilesAtomic(dir, changed, 0o644, env);
   for (const name of stale) removeIfExists(join(dir, name));
   if (stale.length > 0) fsyncDir(dir);
-  writeFileAtomic(files.hostsApplied, appliedText(wanted), 0o644, env);
   return { written: changed.map(([name]) => name), removed: stale.filter((name) => !name.startsWith(".")) };
-}
-
-function readApplied(file: string): Record<string, string> | undefined {
-  try {
-    const doc = JSON.parse(readTextIfExists(file) ?? "") as unknown;
-    return isRecord(doc) && Object.values(doc).every((v) => typeof v === "string") ? (doc as Record<string, string>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function appliedText(wanted: Record<string, string>): string {
-  return `${JSON.stringify(wanted)}\n`;
 }
 
 function hostsOnDisk(dir: string): string[] {

@@ -2,7 +2,8 @@ import { effectiveRouting } from "../gateway/routing.ts";
 import { isPrivateUseSuffix } from "../dns-names.ts";
 import { readTextFile, resolveDockerEndpoint } from "../docker-endpoint.ts";
 import { publishAddress } from "../gateway/settings.ts";
-import type { State } from "../state/schema.ts";
+import { forEachIndexEntry } from "../state/layout.ts";
+import type { EnvRecord, State } from "../state/schema.ts";
 import type { DnsOptions } from "./dnsmasq.ts";
 import type { DnsEnv } from "./render.ts";
 
@@ -34,29 +35,62 @@ export function gatewayDnsAddressFor(env: NodeJS.ProcessEnv): string {
  * for this process's engine) instead of the container's.
  */
 export function dnsEnvsFromState(state: State, gatewayAddress?: string): DnsEnv[] {
-  const viaGateway = effectiveRouting(state.config).mode === "gateway";
-  const gateway = viaGateway ? (gatewayAddress ?? GATEWAY_DNS_ADDRESS) : "";
-  return (
-    Object.values(state.envs)
-      // An env on another host: its container IPs are that engine's, not reachable here (docs/remote.md).
-      .filter((e) => e.status === "running" && !e.host)
-      .map((e) => ({
-        project: e.project,
-        env: e.name,
-        suffix: e.dns_suffix ?? state.config.dns_suffix,
-        services: e.services
-          .filter((s) => s.ip)
-          .map((s) => {
-            const hostnames = [...new Set([...(s.hostnames ?? []), ...(e.hostnames?.[s.name] ?? [])])];
-            return {
-              name: s.name,
-              ip: viaGateway ? gateway : s.ip!,
-              ...(hostnames.length > 0 ? { hostnames } : {}),
-              ...(s.ingress ? { ingress: true } : {}),
-            };
-          }),
-      }))
-  );
+  const gateway = gatewayFor(state, gatewayAddress);
+  return Object.values(state.envs).flatMap((e) => dnsEnvOf(e, state, gateway) ?? []);
+}
+
+/** `dnsEnvsFromState` for one env, read alone: undefined when DNS does not serve it. */
+export function dnsEnvFromState(state: State, key: string, gatewayAddress?: string): DnsEnv | undefined {
+  const e = state.envs[key];
+  return e ? dnsEnvOf(e, state, gatewayFor(state, gatewayAddress)) : undefined;
+}
+
+/**
+ * The suffix of every env DNS serves, from the index (no record read): what the front's `local=`
+ * lines need besides the machine's suffix. The same set `dnsEnvsFromState` gives.
+ */
+export function servedSuffixesFromIndex(state: State): string[] {
+  const out = new Set<string>();
+  forEachIndexEntry(state, (_key, e) => {
+    if (isServed(e)) out.add(e.dns_suffix ?? state.config.dns_suffix);
+  });
+  return [...out];
+}
+
+/** What every env's names depend on besides the env itself (DnsOptions.basis): the machine's suffix and the gateway address. */
+export function dnsBasisOf(state: State, gatewayAddress?: string): string {
+  return `${JSON.stringify({ dns_suffix: state.config.dns_suffix, gateway: gatewayFor(state, gatewayAddress) })}\n`;
+}
+
+/** The address every name answers in `routing: gateway` mode, "" in direct routing. */
+function gatewayFor(state: State, gatewayAddress: string | undefined): string {
+  return effectiveRouting(state.config).mode === "gateway" ? (gatewayAddress ?? GATEWAY_DNS_ADDRESS) : "";
+}
+
+/** DNS serves envs whose status is `running`, on this machine's engine. */
+function isServed(e: { status: string; host?: string | undefined }): boolean {
+  // An env on another host: its container IPs are that engine's, not reachable here (docs/remote.md).
+  return e.status === "running" && !e.host;
+}
+
+function dnsEnvOf(e: EnvRecord, state: State, gateway: string): DnsEnv | undefined {
+  if (!isServed(e)) return undefined;
+  return {
+    project: e.project,
+    env: e.name,
+    suffix: e.dns_suffix ?? state.config.dns_suffix,
+    services: e.services
+      .filter((s) => s.ip)
+      .map((s) => {
+        const hostnames = [...new Set([...(s.hostnames ?? []), ...(e.hostnames?.[s.name] ?? [])])];
+        return {
+          name: s.name,
+          ip: gateway !== "" ? gateway : s.ip!,
+          ...(hostnames.length > 0 ? { hostnames } : {}),
+          ...(s.ingress ? { ingress: true } : {}),
+        };
+      }),
+  };
 }
 
 /** Port and the machine's suffix (answered locally even before any env runs). */

@@ -73,7 +73,7 @@ export async function destroyEnv(local: CiloContext, opts: DestroyEnvOptions): P
   await withState(ctx, (state) => {
     delete state.envs[envKey(rec.project, rec.name)];
   });
-  await refreshDns(local);
+  await refreshDns(local, envKey(rec.project, rec.name));
   if (!rec.host) await syncGateway(local); // an env on a host has no route on this machine's gateway
   return rec;
 }

@@ -60,7 +60,7 @@ export async function downEnv(local: CiloContext, opts: DownEnvOptions): Promise
     delete cur.operation;
     return { ...cur };
   });
-  await refreshDns(local);
+  await refreshDns(local, key);
   if (!rec.host) await syncGateway(local); // an env on a host has no route on this machine's gateway
   return done;
 }

@@ -4,8 +4,9 @@ import { forwardVariable } from "../forward/ports.ts";
 import { DEFAULT_GATEWAY_HTTP_PORT } from "../gateway/settings.ts";
 import { gatewayUrl, LOCALHOST_TLD, portHosts, serviceHosts } from "../gateway/render.ts";
 import { envContainers, sharedContainers } from "../runtime/env-resources.ts";
-import { dependantsIndex, dependantsOf } from "../shared/dependants.ts";
-import { envRecords, findEnv } from "../state/find-env.ts";
+import { dependantsFromIndex, dependantsOf } from "../shared/dependants.ts";
+import { findEnv } from "../state/find-env.ts";
+import { envKeys } from "../state/layout.ts";
 import { envKey, type EnvRecord, type ServiceRecord, type State } from "../state/schema.ts";
 import { type DestroyView, ENV_SCHEMA_VERSION, type EnvView } from "./views.ts";
 
@@ -27,6 +28,8 @@ export function envView(
   live?: ServiceRecord[],
   /** Every env's dependants, computed once (envViews): one scan per env would make a list quadratic. */
   index?: ReadonlyMap<string, string[]>,
+  /** `gatewayIsLocal(ctx)`, computed once by a caller that makes many views. */
+  viaGateway: boolean = gatewayIsLocal(ctx),
 ): EnvView {
   const suffix = rec.dns_suffix ?? state.config.dns_suffix;
   const port = state.config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT;
@@ -40,7 +43,7 @@ export function envView(
     extra_subnets: rec.extra_subnets ?? {},
     network: rec.docker_name,
     workspace: rec.workspace,
-    base_url: baseUrl(rec.project, rec.name, suffix, state.config, gatewayIsLocal(ctx)),
+    base_url: baseUrl(rec.project, rec.name, suffix, state.config, viaGateway),
     created_at: rec.created_at,
     updated_at: rec.updated_at,
     ...(rec.last_used_at ? { last_used_at: rec.last_used_at } : {}),
@@ -104,8 +107,27 @@ export async function envStatus(ctx: CiloContext, ref: string, explicitProject?:
 
 /** Every env of `state` (of one project when given), sorted by project then name, without live fields: `cilo list`. */
 export function envViews(ctx: Pick<CiloContext, "env" | "endpoint">, state: State, project?: string): EnvView[] {
-  const index = dependantsIndex(state);
-  return envRecords(state, project).map((e) => envView(ctx, state, e, undefined, index));
+  const out: EnvView[] = [];
+  forEachEnvView(ctx, state, project, (v) => out.push(v));
+  return out;
+}
+
+/**
+ * `envViews` one at a time, so a caller can print each as it comes (`cilo list --json` at 10,000
+ * envs): records are read in list order, dependants come from the index, the gateway check is made once.
+ */
+export function forEachEnvView(ctx: Pick<CiloContext, "env" | "endpoint">, state: State, project: string | undefined, fn: (view: EnvView) => void): void {
+  const index = dependantsFromIndex(state);
+  const viaGateway = gatewayIsLocal(ctx);
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const keys = envKeys(state)
+    .map((key) => ({ key, project: key.slice(0, key.indexOf("/")), name: key.slice(key.indexOf("/") + 1) }))
+    .filter((k) => !project || k.project === project)
+    .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)));
+  for (const { key } of keys) {
+    const rec = state.envs[key]; // undefined: destroyed since the index was read
+    if (rec) fn(envView(ctx, state, rec, undefined, index, viaGateway));
+  }
 }
 
 /** Whether `.localhost` URLs reach the gateway; an engine endpoint that does not resolve means no. */

@@ -12,6 +12,7 @@ import { qualifiedEnv } from "../names.ts";
 import { readState } from "../state/store.ts";
 import { spawnDetachedCilo } from "../proc/spawn-cilo.ts";
 import { destroyEnv } from "./destroy-env.ts";
+import { refreshDns } from "../dns/dns.ts";
 
 /** How often the reaper looks at its owner. */
 const POLL_MS = 250;
@@ -172,6 +173,8 @@ async function reapAll(ctx: CiloContext, which: (e: EnvRecord) => boolean, file:
     if (owned === undefined) return false;
     if (owned.length === 0) return true;
     const results = await Promise.allSettled(owned.map((rec) => reapEnv(ctx, rec, file)));
+    // Every env's DNS, not only the reaped envs': an owner killed mid-operation may have left its change unapplied (docs/dns.md).
+    await refreshDns(ctx);
     results.forEach((r, i) => {
       if (r.status === "rejected") log(file, `destroying ${envKey(owned[i]!.project, owned[i]!.name)} failed (attempt ${attempt}): ${messageOf(r.reason)}`);
     });

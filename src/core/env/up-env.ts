@@ -203,7 +203,7 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
       delete cur.operation;
       return { ...cur };
     });
-    await refreshDns(local);
+    await refreshDns(local, key);
   } catch (e) {
     if (!started && before) {
       await restoreAfterPreflight(ctx, before, process.pid).catch(() => {});

@@ -16,6 +16,20 @@ export function dependantsOf(state: State, rec: EnvRecord): string[] {
  * Every env's dependants at once, by `<project>/<env>`, each list sorted: one pass over the envs,
  * for callers that need them for many envs (`cilo list --json`, `cilo shared`).
  */
+/** `dependantsIndex` from the state's index: no record is read. */
+export function dependantsFromIndex(state: State): Map<string, string[]> {
+  const index = new Map<string, string[]>();
+  forEachIndexEntry(state, (key, e) => {
+    for (const joined of e.shared_networks ?? []) {
+      const list = index.get(joined);
+      if (list) list.push(key);
+      else index.set(joined, [key]);
+    }
+  });
+  for (const list of index.values()) list.sort();
+  return index;
+}
+
 export function dependantsIndex(state: State): Map<string, string[]> {
   const index = new Map<string, string[]>();
   for (const e of Object.values(state.envs)) {

@@ -80,8 +80,10 @@ export function encodeRecord(rec: EnvRecord): string {
 /**
  * Problems of an index document: the home's, each entry's shape, subnets shared, hosts unknown.
  * One pass, each subnet parsed once: every command that reads state runs it over every entry.
+ * With `only` (a write of an index read and validated before, whose home part is unchanged) only
+ * those entries are checked; the others take part in the subnet uniqueness check as they are.
  */
-export function indexProblems(doc: Partial<IndexDoc>): string[] {
+export function indexProblems(doc: Partial<IndexDoc>, only?: ReadonlySet<string>): string[] {
   const problems = homeProblems(doc as Partial<State>);
   const index = doc.index;
   if (!isRecord(index)) {
@@ -89,9 +91,15 @@ export function indexProblems(doc: Partial<IndexDoc>): string[] {
     return problems;
   }
   const owners: SubnetOwner[] = [];
+  const unchanged: string[] = [];
   const hosts = doc.hosts;
   for (const key in index) {
     const e = index[key];
+    if (only !== undefined && !only.has(key)) {
+      // Validated when read: only its subnets count, against the changed entries' (below).
+      unchanged.push(key);
+      continue;
+    }
     const slash = key.indexOf("/");
     if (slash < 0 || !isHostLabel(key.slice(0, slash)) || !isHostLabel(key.slice(slash + 1))) {
       problems.push(`the index has the env key ${shown(key)}, which is not <project>/<env> of DNS labels`);
@@ -124,7 +132,27 @@ export function indexProblems(doc: Partial<IndexDoc>): string[] {
       problems.push(`the index entry of ${shown(key)} has an invalid shared_networks list`);
     if (e["host"] !== undefined) problems.push(...hostProblems(key, e["host"], hosts));
   }
+  if (only === undefined) {
+    problems.push(...subnetProblems(owners, doc.shared));
+    return problems;
+  }
+  // Only the changed entries' subnets can be shared: each against the others and every unchanged
+  // entry's (strings compared; those were parsed when the index was read).
   problems.push(...subnetProblems(owners, doc.shared));
+  const mine = new Map(owners.map((o) => [`${o.host ?? ""} ${o.subnet}`, o]));
+  const clash = (key: string, subnet: string, host: unknown, network?: string) => {
+    const o = mine.get(`${host ?? ""} ${subnet}`);
+    if (o) {
+      const them = network === undefined ? `"${key}"` : `"${key} (network ${network})"`;
+      problems.push(`${them} and ${o.network === undefined ? `env "${o.key}"` : `network "${o.network}" of env "${o.key}"`} share subnet ${subnet}`);
+    }
+  };
+  if (mine.size > 0)
+    for (const key of unchanged) {
+      const e = index[key] as EnvIndexEntry;
+      clash(key, e.subnet, e.host);
+      if (e.extra_subnets !== undefined) for (const network in e.extra_subnets) clash(key, e.extra_subnets[network]!, e.host, network);
+    }
   return problems;
 }
 
@@ -177,7 +205,7 @@ export class LazyEnvs {
   private all = false;
   constructor(
     readonly home: string,
-    readonly index: Record<string, EnvIndexEntry>,
+    readonly index: Readonly<Record<string, EnvIndexEntry>>,
     private readonly load: (key: string) => Loaded | undefined,
     readonly mode: "read" | "change",
   ) {}

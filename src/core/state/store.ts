@@ -63,7 +63,10 @@ export function readState(at: Pick<StateHome, "home">): State {
   const file = statePath(at.home);
   const text = readStateText(file);
   const memo = known.get(file);
-  if (memo?.text === text && memo.doc) return lazyState(at.home, memo.doc, "read");
+  if (memo?.text === text) {
+    memo.doc ??= JSON.parse(text) as IndexDoc; // validated already (read, or written after validation)
+    return lazyState(at.home, memo.doc, "read");
+  }
   const parsed = parseStateText(text, file);
   if (parsed.kind === "full") return parsed.state; // an older home, migrated in memory until its first write
   known.set(file, { text, doc: parsed.doc });
@@ -158,7 +161,8 @@ function lazyState(home: string, doc: IndexDoc, mode: "read" | "change"): State 
     }
     return { text, rec };
   };
-  const lazy = new LazyEnvs(home, mode === "change" ? { ...index } : index, load, mode);
+  // The index object is never changed (LazyEnvs keeps changes beside it), so a change shares it with readers.
+  const lazy = new LazyEnvs(home, index, load, mode);
   const state = { ...(mode === "change" ? (JSON.parse(JSON.stringify(rest)) as typeof rest) : rest), envs: lazy.proxy() } as State;
   attachLazy(state, lazy);
   return state;
@@ -171,13 +175,15 @@ function subnetsOf(e: { subnet: string; extra_subnets?: Record<string, string> }
 /** A changeable state: over the index (schema 3), or a whole older state every record of which is to be written. */
 function stateForChange(text: string, file: string, home: string): { state: State; oldText: string | undefined } {
   const memo = known.get(file);
-  if (memo?.text === text && memo.doc) return { state: lazyState(home, JSON.parse(text) as IndexDoc, "change"), oldText: text };
-  const parsed = parseStateText(text, file);
-  if (parsed.kind === "index") {
+  if (memo?.text !== text) {
+    const parsed = parseStateText(text, file);
+    if (parsed.kind !== "index") return { state: migrateLayout(home, parsed.state), oldText: undefined };
     known.set(file, { text, doc: parsed.doc });
-    return { state: lazyState(home, JSON.parse(text) as IndexDoc, "change"), oldText: text };
   }
-  return { state: migrateLayout(home, parsed.state), oldText: undefined };
+  // Shared with readers: lazyState's change mode copies what it lets `fn` change (the index object, the home part).
+  const memo2 = known.get(file)!;
+  memo2.doc ??= JSON.parse(text) as IndexDoc;
+  return { state: lazyState(home, memo2.doc, "change"), oldText: text };
 }
 
 /**
@@ -267,7 +273,7 @@ function planWrite(home: string, state: State, oldText: string | undefined, code
       ? new CiloError("E_USAGE", `Invalid configuration: ${why}`, { exitCode: ExitCode.usage })
       : new CiloError("E_STATE_INVALID", `Refusing to write an invalid state: ${why}`);
   const doc = indexDocOf(state, lazy);
-  const problems = indexProblems(doc);
+  const problems = indexProblems(doc, changedEntries(doc, lazy, oldText));
   if (problems.length > 0) throw refuse(problems[0]!);
   const records: WritePlan["records"] = [];
   for (const [key, l] of lazy.loaded) {
@@ -280,6 +286,21 @@ function planWrite(home: string, state: State, oldText: string | undefined, code
   const removed = [...lazy.deleted].filter((k) => !lazy.loaded.has(k)).map((key) => ({ key, file: recordPath(home, key) }));
   const indexText = `${JSON.stringify(doc)}\n`;
   return { records, removed, indexText: indexText === oldText ? undefined : indexText };
+}
+
+/**
+ * The index entries a write must check, when only they changed: `oldText` is an index this process
+ * validated (every `stateForChange` text is) and the home part (config, hosts, shared instances…)
+ * is unchanged, so the other entries are as valid as they were. Undefined: check every entry.
+ */
+function changedEntries(doc: IndexDoc, lazy: LazyEnvs, oldText: string | undefined): Set<string> | undefined {
+  const memo = known.get(statePath(lazy.home));
+  const old = oldText !== undefined && memo?.text === oldText ? memo.doc : undefined;
+  if (!old) return undefined;
+  const { index: _a, ...home } = doc;
+  const { index: _b, ...oldHome } = old;
+  if (JSON.stringify(home) !== JSON.stringify(oldHome)) return undefined;
+  return new Set(lazy.loaded.keys());
 }
 
 /**
