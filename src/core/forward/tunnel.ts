@@ -179,7 +179,12 @@ export async function syncTunnel(local: CiloContext, key: string): Promise<Forwa
   for (;;) {
     if (exited !== undefined) {
       rmSync(tunnelFile(home, plan.rec), { force: true });
-      throw tunnelFailed(plan.host, `ssh exited (${exited})`, log);
+      // 0: ssh handed the forwards to a shared connection (a ControlPath that wins over ours) and left.
+      throw tunnelFailed(
+        plan.host,
+        exited === 0 ? "ssh exited at once instead of holding the forwards (a shared ControlMaster connection took them)" : `ssh exited (${exited})`,
+        log,
+      );
     }
     if (await listening(dir, listen)) break;
     if (Date.now() > deadline) {
