@@ -16,7 +16,7 @@
 // connect timeout), so the cut fails new connections fast and leaves the bed's shared master alone.
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -236,7 +236,7 @@ test("doctor finds a dead ssh forward (tunnel-down) and --fix starts it again on
   assert.is.not(again.reach.pid, s.reach.pid);
 });
 
-test("down releases the ssh forward (process, sockets, port); up takes the same port again; destroy leaves nothing", async () => {
+test("down releases the ssh forward (process, sockets, port); up takes the same port again, or the next when another program holds it; destroy leaves nothing", async () => {
   const s = statusJson();
   const port = s.forwards[0].host_port as number;
   ok(["down", "n1"]);
@@ -250,6 +250,18 @@ test("down releases the ssh forward (process, sockets, port); up takes the same 
   ok(["up", "n1"]);
   assert.is(statusJson().forwards[0].host_port, port);
   assert.is((await pollValue(web, (x) => x.status === 200)).status, 200);
+  // Another program holds the forward's port: the next up takes another port of the range.
+  ok(["down", "n1"]);
+  const squatter = createServer((c) => c.end("squatter\n"));
+  await new Promise<void>((resolve) => squatter.listen(port, "127.0.0.1", resolve));
+  try {
+    ok(["up", "n1"]);
+    const moved = statusJson().forwards[0].host_port as number;
+    assert.is.not(moved, port);
+    assert.is(await echo(moved, "moved"), "remote-echo\nmoved\n");
+  } finally {
+    await new Promise((resolve) => squatter.close(resolve));
+  }
   const pid = statusJson().reach.pid as number;
   ok(["destroy", "n1"]);
   assert.not.ok(alive(pid));

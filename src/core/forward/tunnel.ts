@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { CiloError } from "../errors.ts";
 import type { CiloContext } from "../context/context.ts";
@@ -24,6 +24,8 @@ import { forwardRange } from "./forwarder.ts";
 // it). Each leads to the service's container IP and port as the host sees them: the host reaches
 // its own engine's containers, the laptop does not.
 
+/** How often a tunnel takes another TCP port when another program holds the one it got. */
+const PORT_TAKEN_ATTEMPTS = 10;
 /** How long a new tunnel may take to log in and listen. */
 const READY_TIMEOUT_MS = 20_000;
 /** The only files `stopTunnel` removes besides the env's own `.json` and `.log`. */
@@ -123,41 +125,74 @@ export function tunnelStale(home: string, address: string, rec: EnvRecord): bool
  */
 export async function syncTunnel(local: CiloContext, key: string): Promise<ForwardRecord[]> {
   if (gatewayDisabled(local.env)) return [];
-  const home = local.home;
-  const plan = await withState(local, (state) => {
-    const cur = state.envs[key];
-    if (!cur?.host || cur.status !== "running") return undefined;
-    const taken: number[] = [];
-    const remembered: number[] = [];
-    for (const [k, r] of Object.entries(state.envs)) {
-      if (k === key) continue;
-      for (const f of r.forwards ?? []) (holdsForwards(r) ? taken : remembered).push(f.host_port);
-    }
-    const forwards = allocateForwards({
-      range: forwardRange(state),
-      wanted: wantedForwards(cur),
-      address: "127.0.0.1",
-      ...(cur.forwards ? { previous: cur.forwards } : {}),
-      taken,
-      remembered,
+  const excluded = new Set<number>();
+  for (let attempt = 1; ; attempt++) {
+    const plan = await withState(local, (state) => {
+      const cur = state.envs[key];
+      if (!cur?.host || cur.status !== "running") return undefined;
+      const taken: number[] = [];
+      const remembered: number[] = [];
+      for (const [k, r] of Object.entries(state.envs)) {
+        if (k === key) continue;
+        for (const f of r.forwards ?? []) (holdsForwards(r) ? taken : remembered).push(f.host_port);
+      }
+      const forwards = allocateForwards({
+        range: forwardRange(state),
+        wanted: wantedForwards(cur),
+        address: "127.0.0.1",
+        ...(cur.forwards ? { previous: cur.forwards } : {}),
+        taken,
+        remembered,
+        excluded,
+      });
+      if (forwards.length > 0) cur.forwards = forwards;
+      else delete cur.forwards;
+      return { rec: { ...cur }, forwards, host: sshHost(local, state, cur.host) };
     });
-    if (forwards.length > 0) cur.forwards = forwards;
-    else delete cur.forwards;
-    return { rec: { ...cur }, forwards, host: sshHost(local, state, cur.host) };
-  });
-  if (!plan) return [];
-  const dir = tunnelDir(home);
-  const listen = tunnelPlan(plan.rec, plan.forwards);
-  const old = readTunnelFile(home, plan.rec);
-  if (listen.length === 0) {
-    stopTunnel(home, plan.rec);
-    return plan.forwards;
+    if (!plan) return [];
+    const taken = await startTunnel(local, plan.rec, plan.forwards, plan.host);
+    if (taken === undefined) return plan.forwards;
+    // Another program holds a port of the range: take the next free one, as local forwards do.
+    excluded.add(taken);
+    if (attempt >= PORT_TAKEN_ATTEMPTS) {
+      throw new CiloError("E_FORWARD_RANGE_FULL", `Other programs hold the host ports ${[...excluded].join(", ")} of the TCP forward range`, {
+        hint: "Choose another range with cilo init --forward-ports <first>-<last>",
+      });
+    }
   }
-  const args = tunnelArgs(plan.host.address, dir, listen);
-  if (old && tunnelAlive(old) && old.args.join("\0") === args.join("\0")) return plan.forwards;
-  stopTunnel(home, plan.rec);
+}
+
+/**
+ * Makes the env's ssh forward match `forwards` and its services: left alone when it runs with the
+ * same arguments, else replaced. Returns a TCP port another program holds (the caller takes
+ * another), else undefined once every listener is up.
+ */
+async function startTunnel(
+  local: CiloContext,
+  rec: EnvRecord,
+  forwards: ForwardRecord[],
+  host: { name: string; address: string },
+): Promise<number | undefined> {
+  const home = local.home;
+  const dir = tunnelDir(home);
+  const listen = tunnelPlan(rec, forwards);
+  const old = readTunnelFile(home, rec);
+  if (listen.length === 0) {
+    stopTunnel(home, rec);
+    return undefined;
+  }
+  const args = tunnelArgs(host.address, dir, listen);
+  if (old && tunnelAlive(old) && old.args.join("\0") === args.join("\0")) return undefined;
+  stopTunnel(home, rec);
+  // A port held by another program is found before ssh starts: the readiness check below could
+  // otherwise take that program's listener for the forward's.
+  for (const l of listen) {
+    if (l.kind !== "tcp") continue;
+    const port = Number(l.listen.split(":")[1]);
+    if (!(await canListen(port))) return port;
+  }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const log = join(dir, `${plan.rec.project}--${plan.rec.name}.log`);
+  const log = join(dir, `${rec.project}--${rec.name}.log`);
   const fd = openSync(log, "w", 0o600);
   const child = spawn("ssh", args, { detached: true, stdio: ["ignore", "ignore", fd], env: { ...local.env } });
   closeSync(fd);
@@ -169,32 +204,49 @@ export async function syncTunnel(local: CiloContext, key: string): Promise<Forwa
     exited = -1;
   });
   const pid = child.pid;
-  if (pid === undefined) throw tunnelFailed(plan.host, "ssh could not be started", log);
-  writeFileAtomic(
-    tunnelFile(home, plan.rec),
-    `${JSON.stringify({ pid, ...(processIdentity(pid).startTicks !== undefined ? { start_ticks: processIdentity(pid).startTicks } : {}), args, started_at: new Date(local.clock.now()).toISOString() } satisfies TunnelFile)}\n`,
-    0o600,
-  );
+  if (pid === undefined) throw tunnelFailed(host, "ssh could not be started", log);
+  const ticks = processIdentity(pid).startTicks;
+  const file: TunnelFile = { pid, ...(ticks !== undefined ? { start_ticks: ticks } : {}), args, started_at: new Date(local.clock.now()).toISOString() };
+  writeFileAtomic(tunnelFile(home, rec), `${JSON.stringify(file)}\n`, 0o600);
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (exited !== undefined) {
-      rmSync(tunnelFile(home, plan.rec), { force: true });
+      rmSync(tunnelFile(home, rec), { force: true });
+      const held = /bind \[127\.0\.0\.1\]:(\d+): Address already in use/.exec(readLog(log));
+      if (held) return Number(held[1]);
       // 0: ssh handed the forwards to a shared connection (a ControlPath that wins over ours) and left.
       throw tunnelFailed(
-        plan.host,
+        host,
         exited === 0 ? "ssh exited at once instead of holding the forwards (a shared ControlMaster connection took them)" : `ssh exited (${exited})`,
         log,
       );
     }
     if (await listening(dir, listen)) break;
     if (Date.now() > deadline) {
-      stopTunnel(home, plan.rec);
-      throw tunnelFailed(plan.host, `ssh did not listen within ${READY_TIMEOUT_MS / 1000} s`, log);
+      stopTunnel(home, rec);
+      throw tunnelFailed(host, `ssh did not listen within ${READY_TIMEOUT_MS / 1000} s`, log);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   child.unref();
-  return plan.forwards;
+  return undefined;
+}
+
+/** Whether this machine lets a listener bind 127.0.0.1:port now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+function readLog(log: string): string {
+  try {
+    return readFileSync(log, "utf8");
+  } catch {
+    return "";
+  }
 }
 
 /** Whether every socket of the plan exists and every loopback port accepts a connection. */
@@ -218,24 +270,13 @@ async function listening(dir: string, plan: TunnelListen[]): Promise<boolean> {
 }
 
 function tunnelFailed(host: { name: string; address: string }, what: string, log: string): CiloError {
-  let line = "";
-  try {
-    line =
-      readFileSync(log, "utf8")
-        .split("\n")
-        .map((l) => l.trim())
-        .filter((l) => l !== "")
-        .pop() ?? "";
-  } catch {
-    // no log
-  }
-  const why = `${what}${line ? `: ${line.slice(0, 200)}` : ""}`;
-  if (/cannot listen|Address already in use|forwarding/i.test(line)) {
-    return new CiloError("E_FORWARD_RANGE_FULL", `The ssh forward of host ${host.name} could not listen here (${why})`, {
-      hint: "Another program holds a port of the TCP forward range: choose another with cilo init --forward-ports <first>-<last>",
-    });
-  }
-  return hostUnreachable(host.name, { host: host.address, source: `host ${host.name}` }, "ssh forward", why);
+  const line =
+    readLog(log)
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "")
+      .pop() ?? "";
+  return hostUnreachable(host.name, { host: host.address, source: `host ${host.name}` }, "ssh forward", `${what}${line ? `: ${line.slice(0, 200)}` : ""}`);
 }
 
 /**
