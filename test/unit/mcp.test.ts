@@ -138,6 +138,10 @@ test("env_up's addresses: gateway URLs, the DNS name and the IP with the HTTP po
     { service: "db", port: 5432, address: "10.224.1.4:5432", via: "ip" },
     { service: "db", port: 5432, address: "127.0.0.1:15001", via: "forward" },
   ]);
+  // An env on a host: its container IPs and .test names are the host's; only the gateway URLs and forwards reach it.
+  const remote = envAddresses(view, { ...r, host: "r1" });
+  assert.equal(remote.urls, [{ service: "api", url: "http://api.a.p.localhost/", via: "gateway" }]);
+  assert.equal(remote.tcp, [{ service: "db", port: 5432, address: "127.0.0.1:15001", via: "forward" }]);
 });
 
 test("list shows the lease and the TTL left", () => {

@@ -10,6 +10,14 @@ export default async function status(ctx: CiloContext, env: string, opts: { proj
   }
   println(`${view.project}/${view.name}  ${view.status}  ${view.host ? `host ${view.host}  ` : ""}subnet ${view.subnet}  ${view.base_url}`);
   println(`workspace ${view.workspace}${view.remote_workspace ? ` (on host ${view.host}: ${view.remote_workspace}, pushed by cilo sync)` : ""}`);
+  if (view.reach) {
+    const how = view.reach.running
+      ? `running, pid ${view.reach.pid ?? "?"}`
+      : view.status === "running"
+        ? "not running: cilo up or cilo doctor --fix starts it"
+        : "none while the env is not running";
+    println(`reached via ssh forward to host ${view.host} (${how}): the URLs and TCP forwards below lead there`);
+  }
   if (view.error) println(`error: ${view.error}`);
   if (view.operation) println(`operation in progress: ${view.operation.kind} (pid ${view.operation.pid}, since ${view.operation.started_at})`);
   println();
@@ -22,13 +30,13 @@ export default async function status(ctx: CiloContext, env: string, opts: { proj
   const urls = view.services.flatMap((s) => s.urls.map((u) => [s.name, u]));
   if (urls.length > 0) {
     println();
-    println(table(["SERVICE", "URL (through the gateway)"], urls));
+    println(table(["SERVICE", view.reach ? "URL (through the gateway, via ssh forward)" : "URL (through the gateway)"], urls));
   }
   if (view.forwards.length > 0) {
     println();
     println(
       table(
-        ["SERVICE", "PORT", "TCP FORWARD", "VARIABLE"],
+        ["SERVICE", "PORT", view.reach ? "TCP FORWARD (via ssh forward)" : "TCP FORWARD", "VARIABLE"],
         view.forwards.map((f) => [f.service, String(f.port), `${f.address}:${f.host_port}`, f.variable]),
       ),
     );

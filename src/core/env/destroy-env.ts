@@ -17,7 +17,8 @@ import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv, lookupEnv } from "../state/find-env.ts";
 import { refreshDns } from "../dns/dns.ts";
-import { detachGateway, syncGateway } from "../gateway/gateway.ts";
+import { detachGateway, syncGateway, syncLocalGateway } from "../gateway/gateway.ts";
+import { stopTunnel } from "../forward/tunnel.ts";
 import { removeForwards } from "../forward/forwarder.ts";
 import { removeRemoteWorkspace } from "../host/remote-workspace.ts";
 import { reachEnv } from "./env-context.ts";
@@ -74,7 +75,7 @@ export async function destroyEnv(local: CiloContext, opts: DestroyEnvOptions): P
     delete state.envs[envKey(rec.project, rec.name)];
   });
   await refreshDns(local, envKey(rec.project, rec.name));
-  if (!rec.host) await syncGateway(local); // an env on a host has no route on this machine's gateway
+  await (rec.host ? syncLocalGateway(local) : syncGateway(local));
   return rec;
 }
 
@@ -90,6 +91,7 @@ export async function removeEnvResources(
   // folder is trusted with that (a state edited to point elsewhere would hand it any file).
   await detachGateway(ctx, readState(ctx).home_id, rec.docker_name);
   await removeForwards(ctx, readState(ctx).home_id, rec);
+  if (rec.host) stopTunnel(ctx.home, rec); // its names and TCP forwards on this machine
   const own = ownWorkspace(rec, ctx.home);
   if (own.left.length === 0 && own.path !== undefined && !own.link && existsSync(renderedComposePath(rec))) {
     const cli = await ctx.compose();

@@ -11,7 +11,8 @@ import { currentProject } from "../config/current-project.ts";
 import { assertSameEngine } from "./engine-guard.ts";
 import { findEnv } from "../state/find-env.ts";
 import { refreshDns } from "../dns/dns.ts";
-import { detachGateway, syncGateway } from "../gateway/gateway.ts";
+import { detachGateway, syncGateway, syncLocalGateway } from "../gateway/gateway.ts";
+import { stopTunnel } from "../forward/tunnel.ts";
 import { removeForwards } from "../forward/forwarder.ts";
 import { reachEnv } from "./env-context.ts";
 
@@ -40,6 +41,7 @@ export async function downEnv(local: CiloContext, opts: DownEnvOptions): Promise
   const key = envKey(rec.project, rec.name);
   await detachGateway(ctx, before.home_id, rec.docker_name);
   await removeForwards(ctx, before.home_id, rec);
+  if (rec.host) stopTunnel(local.home, rec); // its names and TCP forwards on this machine
   if (existsSync(renderedComposePath(rec))) {
     const cli = await ctx.compose();
     const r = await ctx.runCompose(cli, envComposeTarget(rec), ["down", "--remove-orphans"], opts.onOutput ? { onOutput: opts.onOutput } : {});
@@ -61,7 +63,7 @@ export async function downEnv(local: CiloContext, opts: DownEnvOptions): Promise
     return { ...cur };
   });
   await refreshDns(local, key);
-  if (!rec.host) await syncGateway(local); // an env on a host has no route on this machine's gateway
+  await (rec.host ? syncLocalGateway(local) : syncGateway(local));
   return done;
 }
 

@@ -20,7 +20,8 @@ export interface EnvTcpAddress {
 /**
  * Every way to reach an env's services from this host (MCP `env_up`): the gateway URLs of
  * `cilo status`, `http://<dns name>[:port]` and `http://<ip>[:port]` of each service with an HTTP
- * port, and for TCP services the forwards (`CILO_ADDR_*`) and `<ip>:<port>`.
+ * port, and for TCP services the forwards (`CILO_ADDR_*`) and `<ip>:<port>`. For an env on a host
+ * only the gateway URLs and the forwards: the others lead to the host's container IPs.
  */
 export function envAddresses(view: EnvStatusView, rec: EnvRecord): { urls: EnvUrl[]; tcp: EnvTcpAddress[] } {
   const urls: EnvUrl[] = [];
@@ -28,6 +29,9 @@ export function envAddresses(view: EnvStatusView, rec: EnvRecord): { urls: EnvUr
   for (const s of view.services) {
     const svc = rec.services.find((r) => r.name === s.name);
     for (const url of s.urls) urls.push({ service: s.name, url, via: "gateway" });
+    // An env on a host: its container IPs (and the .test names answering them) are the host's, not
+    // reachable from here; its gateway URLs and forwards go through its ssh forward (docs/remote.md).
+    if (rec.host) continue;
     const tcpPorts = svc?.tcp ?? [];
     // As the gateway does: a service with no known HTTP port is taken to serve on 80, unless it is a TCP service.
     const known = svc?.ports ?? (svc?.port !== undefined ? [svc.port] : tcpPorts.length > 0 ? [] : [80]);

@@ -15,6 +15,7 @@ import { readState } from "../state/store.ts";
 import { mergeRuntime } from "./services.ts";
 import { baseUrl, localGateway, serviceDnsNames } from "./urls.ts";
 import { envContext, reachEnv } from "./env-context.ts";
+import { tunnelStatus } from "../gateway/tunnel-names.ts";
 
 /**
  * The env object of `rec` as `state` records it. `live` (from `liveServices`) adds each service's
@@ -95,7 +96,9 @@ export async function liveEnvView(ctx: CiloContext, rec: EnvRecord): Promise<Env
   const state = readState(ctx);
   const current = state.envs[envKey(rec.project, rec.name)] ?? rec;
   // Services from the env's own engine (its host's for an env on a host); its URLs as this machine sees them.
-  return envView(ctx, state, current, await liveServices(envContext(ctx, current), state, current));
+  const view = envView(ctx, state, current, await liveServices(envContext(ctx, current), state, current));
+  // An env on a host is reached through the ssh forward cilo holds for it (docs/remote.md "Names").
+  return current.host ? { ...view, reach: tunnelStatus(ctx.home, current) } : view;
 }
 
 /** `cilo status <env>`: the env object of `ref`, services read live from Docker. */

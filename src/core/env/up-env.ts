@@ -29,7 +29,8 @@ import { checkDnsNames, refreshDns } from "../dns/dns.ts";
 import { SUBNET_RACE_ATTEMPTS, subnetTaken } from "../network/subnet-race.ts";
 import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
 import { waitForServices, type PendingService } from "../runtime/wait-services.ts";
-import { syncGateway } from "../gateway/gateway.ts";
+import { syncGateway, syncLocalGateway } from "../gateway/gateway.ts";
+import { syncTunnel } from "../forward/tunnel.ts";
 import { syncForwards } from "../forward/forwarder.ts";
 import { usageError } from "../errors.ts";
 import { syncWorkspace } from "../host/remote-workspace.ts";
@@ -229,10 +230,11 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
   }
   // The env is up whatever the gateway does: a gateway failure is reported, not recorded on the env.
   // Forwards first (they are the env's own), then the gateway even when they failed.
-  // An env on a host has neither yet: names of remote envs are issue 17's item 4 (docs/remote.md).
-  const forwards = rec.host ? [] : await syncForwards(ctx, key).catch((e: unknown) => e);
-  // Nor does this machine's gateway change for it (a laptop without an engine of its own works too).
-  const gateway = rec.host ? { action: "none" as const } : await syncGateway(local);
+  // An env on a host gets both on this machine through one ssh forward (docs/remote.md "Names"):
+  // its TCP forwards listen here and this machine's gateway dials its HTTP sockets (a laptop
+  // without an engine of its own gets the TCP forwards only).
+  const forwards = await (rec.host ? syncTunnel(local, key) : syncForwards(ctx, key)).catch((e: unknown) => e);
+  const gateway = await (rec.host ? syncLocalGateway(local) : syncGateway(local));
   // The first gateway on this engine found out how the host reaches containers (auto routing).
   if ("routingChanged" in gateway && gateway.routingChanged) await refreshDns(local);
   if (!Array.isArray(forwards)) throw forwards;

@@ -58,7 +58,7 @@ export interface ServiceEndpoints {
  * port is a TCP-forwarded one (a database) is listed with its forwards only.
  */
 export function serviceEndpoints(
-  rec: Pick<EnvRecord, "project" | "name" | "services" | "forwards" | "dns_suffix">,
+  rec: Pick<EnvRecord, "project" | "name" | "services" | "forwards" | "dns_suffix" | "host">,
   config: Pick<StateConfig, "dns_suffix" | "gateway_http_port" | "routing">,
   viaGateway: boolean,
 ): ServiceEndpoints[] {
@@ -75,7 +75,8 @@ export function serviceEndpoints(
           ? [
               ...(viaGateway ? [gatewayUrl(localhostName(s.name, rec.project, rec.name), gatewayPort)] : []),
               ...(viaGateway && s.ingress ? [gatewayUrl(`${rec.name}.${rec.project}.${LOCALHOST_TLD}`, gatewayPort)] : []),
-              gatewayUrl(`${s.name}.${rec.name}.${suffix}`, config.routing === "gateway" ? gatewayPort : (s.port ?? 80)),
+              // An env on a host has no .test names here (cilo's DNS would answer the host's container IPs).
+              ...(rec.host ? [] : [gatewayUrl(`${s.name}.${rec.name}.${suffix}`, config.routing === "gateway" ? gatewayPort : (s.port ?? 80))]),
             ]
           : [],
         tcp: (rec.forwards ?? []).filter((f) => f.service === s.name).map((f) => ({ address: `${f.address}:${f.host_port}`, port: f.port })),

@@ -60,6 +60,8 @@ export interface EnvView {
   host?: string;
   /** With `host`: the env's workspace there, that `cilo sync` pushes to. */
   remote_workspace?: string;
+  /** With `host`, read live (status, up): how this machine reaches its names and TCP forwards (docs/remote.md "Names"). */
+  reach?: { via: "ssh-forward"; running: boolean; pid?: number };
   /** For throwaway envs: the pid whose death destroys the env. */
   owner_pid?: number;
   /** What holds that lease: `mcp` for an env an MCP session created (absent: a process, `--ephemeral`). */

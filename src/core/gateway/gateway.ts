@@ -1,4 +1,6 @@
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { GATEWAY_TUNNEL_DIR, tunnelDir } from "./tunnel-names.ts";
 import { isIP } from "node:net";
 import { CiloError, ExitCode, messageOf } from "../errors.ts";
 import type { CiloContext } from "../context/context.ts";
@@ -89,7 +91,11 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
     const ca = ensureCa(home, state.home_id);
     // A new root (its files removed from the home) recreates the container: Caddy keeps the old
     // root's intermediate in its storage otherwise. So does another layout (front + back Caddy).
-    const fingerprint = `${settings.image} ${settings.address}:${settings.httpPort} https:${settings.httpsPort} ca:${ca.fingerprint.slice(0, 16)} ${GATEWAY_LAYOUT}`;
+    // The tunnels folder (remote envs' names, docs/remote.md) is mounted when the engine runs on
+    // this machine: a folder of this machine means nothing to an engine elsewhere.
+    const tunnels = localEngine(provider.address) ? tunnelDir(home) : undefined;
+    if (tunnels) mkdirSync(tunnels, { recursive: true, mode: 0o700 });
+    const fingerprint = `${settings.image} ${settings.address}:${settings.httpPort} https:${settings.httpsPort} ca:${ca.fingerprint.slice(0, 16)} ${GATEWAY_LAYOUT}${tunnels ? " tunnels" : ""}`;
     const keep = existing.find((c) => c.state === "running" && c.labels[LABEL_GATEWAY_SETTINGS] === fingerprint);
     for (const c of existing) if (c !== keep) await provider.removeContainer(c.id);
     const config = renderGatewayConfig(routes, { caFingerprint: ca.fingerprint });
@@ -109,7 +115,7 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
       const reloadMs = Date.now() - started;
       return { action: "reloaded", container: keep.name, routes: routes.length, reloadMs, routingChanged: await probeRouting(ctx, provider, keep.id) };
     }
-    const id = await createGateway(provider, homeRef(state, home), settings, fingerprint);
+    const id = await createGateway(provider, homeRef(state, home), settings, fingerprint, tunnels);
     try {
       for (const n of networks) await provider.connectNetwork(n, id, aliases[n] ?? []);
       await putCa(id);
@@ -135,6 +141,20 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
       routingChanged: await probeRouting(ctx, provider, id),
     };
   });
+}
+
+/**
+ * This machine's gateway after a change of an env on a host (its names go through it, docs/remote.md
+ * "Names"): as `syncGateway`, except that a machine without an engine of its own is no error, it
+ * only has no HTTP names for remote envs.
+ */
+export async function syncLocalGateway(local: CiloContext): Promise<GatewaySyncResult> {
+  try {
+    return await syncGateway(local);
+  } catch (e) {
+    if (e instanceof CiloError && e.code === "E_DOCKER_UNAVAILABLE") return { action: "none" };
+    throw e;
+  }
 }
 
 /**
@@ -166,7 +186,13 @@ export async function detachGateway(ctx: CiloContext, homeId: string, network: s
   for (const c of await findGateway(provider, homeId)) await provider.disconnectNetwork(network, c.id);
 }
 
-async function createGateway(provider: RuntimeProvider, home: { id: string; path: string }, s: GatewaySettings, fingerprint: string): Promise<string> {
+async function createGateway(
+  provider: RuntimeProvider,
+  home: { id: string; path: string },
+  s: GatewaySettings,
+  fingerprint: string,
+  tunnels?: string,
+): Promise<string> {
   if (!(await provider.hasImage(s.image))) {
     try {
       await provider.pullImage(s.image);
@@ -184,7 +210,13 @@ async function createGateway(provider: RuntimeProvider, home: { id: string; path
       { hostIp: s.address, hostPort: s.httpsPort, containerPort: GATEWAY_INNER_HTTPS_PORT },
     ],
     restart: true,
+    ...(tunnels ? { binds: [{ source: tunnels, target: GATEWAY_TUNNEL_DIR }] } : {}),
   });
+}
+
+/** Whether the engine runs on this machine (a unix socket): then a folder of the home can be mounted into the gateway. */
+function localEngine(address: string | undefined): boolean {
+  return address === undefined || address.startsWith("unix://");
 }
 
 /**

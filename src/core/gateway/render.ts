@@ -1,5 +1,6 @@
 import { configIp, configPort, isDnsName, shown } from "../dns-names.ts";
 import { CiloError, ExitCode } from "../errors.ts";
+import { GATEWAY_TUNNEL_DIR, tunnelSocketName } from "./tunnel-names.ts";
 import { addTls, type GatewayTls } from "./render-tls.ts";
 import { envKey, type EnvRecord, type ServiceRecord, type State } from "../state/schema.ts";
 
@@ -76,8 +77,6 @@ export function gatewayRoutes(state: State): GatewayRoute[] {
   };
   for (const key of Object.keys(state.envs).sort()) {
     const rec = state.envs[key]!;
-    // An env on another host: this machine's gateway cannot reach its containers (docs/remote.md).
-    if (rec.host) continue;
     const suffix = rec.dns_suffix ?? state.config.dns_suffix;
     const services = [...rec.services].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const s of services) {
@@ -100,6 +99,10 @@ function routeTarget(rec: EnvRecord, s: ServiceRecord, port: number): { upstream
   const key = envKey(rec.project, rec.name);
   if (rec.status !== "running") return { down: `The env ${key} is ${rec.status}. Start it with: cilo up ${key}` };
   if (!s.ip) return { down: `The service ${s.name} of ${key} has no running container. Start it again with: cilo up ${key}` };
+  // An env on a host: its container IPs are the host's; the env's ssh forward listens on a socket
+  // of the tunnels folder mounted into the gateway (docs/remote.md "Names").
+  if (rec.host)
+    return { upstream: `unix/${GATEWAY_TUNNEL_DIR}/${tunnelSocketName(rec.project, rec.name, s.name, configPort(port, `The port of ${s.name} in ${key}`))}` };
   const ip = configIp(s.ip, `The address of ${s.name} in ${key}`);
   configPort(port, `The port of ${s.name} in ${key}`);
   return { upstream: ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}` };

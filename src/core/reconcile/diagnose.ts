@@ -91,6 +91,18 @@ export function diagnose(facts: ReconcileFacts): Finding[] {
     }
     const owner = ownership({ ...facts, docker: fact }, workspaces, state.home_id);
     for (const rec of sortedEnvs(state)) if (rec.host === host) out.push(...envFindings(rec, { ...facts, docker: fact }, owner.containersOf(rec), workspaces));
+    for (const rec of sortedEnvs(state)) {
+      const key = envKey(rec.project, rec.name);
+      if (rec.host !== host || !facts.tunnelsDown?.includes(key)) continue;
+      out.push(
+        finding(
+          "tunnel-down",
+          { kind: "env", project: rec.project, env: rec.name },
+          `The ssh forward of ${key} to host ${host} is not running (or leads to old addresses): its names and TCP forwards do not answer here`,
+          "start it again with the env's addresses",
+        ),
+      );
+    }
   }
   for (const key of facts.workspaces) {
     if (state.envs[key]) continue;
@@ -118,7 +130,8 @@ function forwardFindings(state: State, facts: ReconcileFacts): Finding[] {
   const running = new Set(facts.docker.containers.filter((c) => c.state === "running" && c.labels[LABEL_HOME] === state.home_id).map((c) => c.name));
   const out: Finding[] = [];
   for (const rec of sortedEnvs(state)) {
-    if (rec.status !== "running") continue;
+    // An env on a host has no forward containers: its ssh forward is judged with its host (tunnel-down).
+    if (rec.status !== "running" || rec.host) continue;
     const gone = (rec.forwards ?? []).filter((f) => !running.has(forwardContainerName(rec, f)));
     if (gone.length === 0) continue;
     const list = gone.map((f) => `${f.address}:${f.host_port} -> ${f.service}:${f.port}`).join(", ");

@@ -95,6 +95,8 @@ export interface ReconcileFacts {
   liveHomes: string[];
   /** The gateway is judged only when this is true (not with `CILO_GATEWAY=off`). */
   gatewayEnabled?: boolean;
+  /** `<project>/<env>` of running envs on hosts whose ssh forward (names, TCP forwards) is not running as the state wants (docs/remote.md "Names"). */
+  tunnelsDown?: string[];
   /** Compose project names with a compose process still running. */
   composeBusy: string[];
   /** Whether a process runs (and, given `startedBefore`, is not a newer one that reused the pid). */

@@ -21,6 +21,8 @@ import type { AgedPath, Check, DnsFact, DockerFact, ReconcileFacts, StateFact } 
 import { composeProcesses, isProcessAlive } from "../proc/processes.ts";
 import { envContext } from "../env/env-context.ts";
 import { reasonOf } from "../host/hosts.ts";
+import { sshHost } from "../host/remote-workspace.ts";
+import { tunnelStale } from "../forward/tunnel.ts";
 
 /**
  * Reads what reconciliation judges: Docker's cilo-labelled containers, networks and volumes, the
@@ -72,6 +74,7 @@ export async function gatherFacts(ctx: CiloContext): Promise<ReconcileFacts> {
     now: ctx.clock.now(),
     composeBusy,
     gatewayEnabled: !gatewayDisabled(ctx.env),
+    ...(state.kind === "ok" && !gatewayDisabled(ctx.env) ? { tunnelsDown: tunnelsDown(ctx, state.state) } : {}),
     liveHomes,
     alive: (pid, startedBefore) => isProcessAlive(pid, startedBefore !== undefined && Number.isFinite(startedBefore) ? { startedBefore } : {}),
   };
@@ -134,6 +137,20 @@ async function dockerFact(ctx: CiloContext, checks: Check[]): Promise<DockerFact
     checks.push({ name: "Docker engine", ok: false, detail: messageOf(e) });
     return { kind: "unreachable", message: messageOf(e) };
   }
+}
+
+/** Running envs on hosts whose ssh forward does not run with the arguments their state gives. */
+function tunnelsDown(ctx: CiloContext, state: State): string[] {
+  const out: string[] = [];
+  for (const [key, rec] of Object.entries(state.envs).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (!rec.host || rec.status !== "running") continue;
+    try {
+      if (tunnelStale(ctx.home, sshHost(ctx, state, rec.host).address, rec)) out.push(key);
+    } catch {
+      // a host without SSH or a record that does not render: judged elsewhere
+    }
+  }
+  return out;
 }
 
 /** The engine of each host that envs run on, read like this machine's (a check line each). */

@@ -71,6 +71,8 @@ export interface ContainerSpec {
   restart?: boolean;
   /** Named volumes mounted into it: `{ volume, target }`. */
   volumes?: { volume: string; target: string }[];
+  /** Folders of the engine's host mounted read-only: `{ source, target }` (absolute paths). */
+  binds?: { source: string; target: string }[];
 }
 
 export interface EngineDetails {

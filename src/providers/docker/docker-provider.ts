@@ -231,7 +231,9 @@ export class DockerProvider implements RuntimeProvider {
           PortBindings: bindings,
           ...(spec.network ? { NetworkMode: spec.network } : {}),
           ...(spec.restart ? { RestartPolicy: { Name: "unless-stopped" } } : {}),
-          ...(spec.volumes ? { Binds: spec.volumes.map((v) => `${v.volume}:${v.target}`) } : {}),
+          ...(spec.volumes || spec.binds
+            ? { Binds: [...(spec.volumes ?? []).map((v) => `${v.volume}:${v.target}`), ...(spec.binds ?? []).map((b) => `${b.source}:${b.target}:ro`)] }
+            : {}),
         },
       });
       return c.id;
