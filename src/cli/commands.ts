@@ -256,6 +256,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink, first?:
       .option("--project <name>", "Command: project of the env")
       .option("--no-up", "Command: do not start the env")
       .option("--no-create", "Command: fail when the env does not exist")
+      .option("--remote", "Command: run it on the env's host over SSH, in its remote workspace (after a push)")
       .example(
         '  $ cilo run cilo.workflow.yaml --var env=pr-42 --junit report.xml\n  $ cilo run "npm test" feat-login\n  $ cilo run feat-login -- pytest -q tests/\n',
       )

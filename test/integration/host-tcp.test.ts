@@ -135,7 +135,14 @@ test("cilo sync: an edit reaches the container, only changed files are sent, del
   assert.is(cat("c1", "/www/index.html"), "<h1>edited here</h1>\n");
 });
 
-test("--pull of a host without SSH is exit 2, one line, state untouched", () => {
+test("--pull and run --remote on a host without SSH are exit 2, one line, state untouched", () => {
+  refusedUnchanged(
+    run,
+    statePath,
+    ["run", "true", "c1", "--remote"],
+    2,
+    /^cilo: host t1 \(tcp:\/\/10\.213\.77\.2:2375\) has no SSH: cilo run --remote needs an ssh:\/\/ host/,
+  );
   refusedUnchanged(
     run,
     statePath,

@@ -9,7 +9,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CiloError } from "../../src/core/errors.ts";
 import { remoteRootProblem, remoteWorkspaceProblem } from "../../src/core/host-address.ts";
-import { movePath, rewriteHostPaths, rsyncFilterRules, rsyncRemote, sshTarget } from "../../src/core/host/remote-paths.ts";
+import { movePath, remoteRunLine, rewriteHostPaths, rsyncFilterRules, rsyncRemote, sshTarget } from "../../src/core/host/remote-paths.ts";
+import { remoteCiloEnvironment } from "../../src/core/env/run-in-env.ts";
 import {
   applyScript,
   EMPTY_MANIFEST,
@@ -299,6 +300,29 @@ test("local manifest: .ciloignore as gitignore (last match wins, ! brings back),
   } finally {
     removeDir(dir);
   }
+});
+
+test("run --remote: the ssh command line quotes every value and the command; CILO_* of the host's side", () => {
+  const line = remoteRunLine("/srv/r/p/e", { CILO_ENV: "e", CILO_X: "it's $HOME" }, 'echo "$CILO_ENV"; exit 3');
+  assert.is(line, `cd -- '/srv/r/p/e' && exec env CILO_ENV='e' CILO_X='it'\\''s $HOME' sh -c 'echo "$CILO_ENV"; exit 3'`);
+  const r = spawnSync("sh", ["-c", line.replace("cd -- '/srv/r/p/e'", "cd -- /")], { encoding: "utf8" });
+  assert.is(r.status, 3);
+  assert.is(r.stdout, "e\n");
+  assert.throws(() => remoteRunLine("/x", { "A;rm": "1" }, "true"), /not a variable name/);
+  const rec = {
+    ...env("e", "10.224.1.0/24", "r1"),
+    project: "p",
+    status: "running" as const,
+    services: [{ name: "db", ip: "10.224.1.5" }],
+    forwards: [{ service: "db", port: 5432, address: "127.0.0.1", host_port: 40001 }],
+  } as unknown as EnvRecord;
+  assert.equal(remoteCiloEnvironment(rec, "r1", "/srv/r/p/e"), {
+    CILO_ENV: "e",
+    CILO_PROJECT: "p",
+    CILO_HOST: "r1",
+    CILO_WORKSPACE: "/srv/r/p/e",
+    CILO_ADDR_DB_5432: "10.224.1.5:5432",
+  });
 });
 
 test.run();
