@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { createServer } from "node:tls";
 
 const [port, dir, host, enginePort] = process.argv.slice(2);
+// Half-closed connections stay open in the other direction: a client that ends its side after a
+// request (docker exec's hijacked stream) still gets the engine's whole answer.
 const server = createServer(
   {
     ca: readFileSync(join(dir, "ca.pem")),
@@ -16,18 +18,18 @@ const server = createServer(
     key: readFileSync(join(dir, "server-key.pem")),
     requestCert: true,
     rejectUnauthorized: true,
+    allowHalfOpen: true,
   },
   (client) => {
-    const engine = connect(Number(enginePort), host);
-    client.pipe(engine).pipe(client);
-    const end = () => {
+    const engine = connect({ port: Number(enginePort), host, allowHalfOpen: true });
+    client.pipe(engine);
+    engine.pipe(client);
+    const fail = () => {
       client.destroy();
       engine.destroy();
     };
-    client.on("error", end);
-    engine.on("error", end);
-    client.on("close", end);
-    engine.on("close", end);
+    client.on("error", fail);
+    engine.on("error", fail);
   },
 );
 server.on("tlsClientError", () => {});
