@@ -23,7 +23,7 @@ import {
   TAR_END,
   tarHeaders,
 } from "../../src/core/host/tar-sync-plan.ts";
-import { localManifest } from "../../src/core/host/tar-sync.ts";
+import { forgetPushManifest, localManifest, pushManifestPath, readPushManifest, stagePushManifest } from "../../src/core/host/workspace-manifest.ts";
 import { createEnv } from "../../src/core/env/create-env.ts";
 import { envDockerName } from "../../src/core/labels.ts";
 import { stateSubnets } from "../../src/core/network/used-subnets.ts";
@@ -293,10 +293,30 @@ test("local manifest: .ciloignore as gitignore (last match wins, ! brings back),
     for (const p of ["web/index.html", "web/debug.log", "web/keep.log", "web/sub/a", ".cilo/compose.yml", ".git/HEAD", "node_modules/x/i.js"])
       writeFileSync(join(dir, p), p);
     symlinkSync("index.html", join(dir, "web/link"));
-    const m = await localManifest(dir, "*.log\n!keep.log\nnode_modules/\n");
+    const m = localManifest(dir, "*.log\n!keep.log\nnode_modules/\n");
     assert.equal(Object.keys(m.entries).sort(), ["web", "web/index.html", "web/keep.log", "web/link", "web/sub", "web/sub/a"]);
     assert.equal(m.entries["web/link"], { t: "l", l: "index.html" });
     assert.is((m.entries["web/index.html"] as { s: number }).s, "web/index.html".length);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test("push manifest: kept only once committed, only for the target it was made for; a torn one means a full push", () => {
+  const dir = tempDir("cilo-unit-pushm-");
+  try {
+    const m: Manifest = { v: 1, entries: { a: f(1), d: { t: "d" } } };
+    const staged = stagePushManifest(dir, "ssh://h /srv/r/p/e", m);
+    assert.is(readPushManifest(dir, "ssh://h /srv/r/p/e"), undefined, "not before the push succeeded");
+    staged.commit();
+    assert.equal(readPushManifest(dir, "ssh://h /srv/r/p/e"), m);
+    assert.is(readPushManifest(dir, "ssh://other /srv/r/p/e"), undefined, "another host: a full push");
+    stagePushManifest(dir, "ssh://h /srv/r/p/e", { v: 1, entries: {} }).drop();
+    assert.equal(readPushManifest(dir, "ssh://h /srv/r/p/e"), m, "a dropped one changes nothing");
+    writeFileSync(pushManifestPath(dir), 'ssh://h /srv/r/p/e\n{"v":1,"entries":{"a":');
+    assert.is(readPushManifest(dir, "ssh://h /srv/r/p/e"), undefined, "torn");
+    forgetPushManifest(dir);
+    assert.is(readPushManifest(dir, "ssh://h /srv/r/p/e"), undefined);
   } finally {
     removeDir(dir);
   }

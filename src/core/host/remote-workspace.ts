@@ -8,6 +8,8 @@ import { run, type RunResult } from "../proc/run.ts";
 import type { EnvRecord, HostRecord, State } from "../state/schema.ts";
 import { homeRef } from "../state/store.ts";
 import type { HelperOptions } from "./tar-sync.ts";
+import { syncPlan } from "./tar-sync-plan.ts";
+import { forgetPushManifest, localManifest, readPushManifest, stagePushManifest } from "./workspace-manifest.ts";
 import { findHost, hostEndpoint, hostUnreachable, reasonOf } from "./hosts.ts";
 import { rsyncFilterRules, rsyncRemote, sshTarget } from "./remote-paths.ts";
 
@@ -102,7 +104,12 @@ export interface SyncResult {
  * reads half a file and an interrupted sync leaves whole files to resume from. `.ciloignore`
  * lines are honoured (`rsyncFilterRules`); `.cilo/` and `.git` stay here. A pull deletes nothing here.
  */
-export async function syncWorkspace(ctx: CiloContext, state: State, rec: EnvRecord, opts: { pull?: boolean; signal?: AbortSignal } = {}): Promise<SyncResult> {
+export async function syncWorkspace(
+  ctx: CiloContext,
+  state: State,
+  rec: EnvRecord,
+  opts: { pull?: boolean; signal?: AbortSignal; incremental?: boolean } = {},
+): Promise<SyncResult> {
   if (!rec.host)
     throw new CiloError("E_USAGE", `The env ${rec.project}/${rec.name} runs on this machine: there is nothing to sync`, { exitCode: ExitCode.usage });
   const host = remoteHost(ctx, state, rec.host);
@@ -119,21 +126,67 @@ export async function syncWorkspace(ctx: CiloContext, state: State, rec: EnvReco
     });
     return { direction: "push", host: host.name, local: rec.workspace, remote, ms: Date.now() - started };
   }
-  const filters = rsyncFilterRules(ignoreText).map((r) => `--filter=${r}`);
   const t = sshTarget(host.address);
   const shell = ["ssh", ...t.options].join(" ");
   const there = rsyncRemote(t.host, `${remote}/`);
-  const args = [
-    "-rlptD",
-    "--delay-updates",
-    ...(opts.pull ? [] : ["--delete-delay", "--mkpath"]),
-    ...filters,
-    "-e",
-    shell,
-    "--",
-    ...(opts.pull ? [there, `${rec.workspace}/`] : [`${rec.workspace}/`, there]),
-  ];
-  const r = await run("rsync", args, { env: { ...ctx.env }, ...(opts.signal ? { signal: opts.signal } : {}) });
+  // The manifest of this push is listed before rsync reads the file list: a file changed while
+  // rsync runs has a newer mtime than listed, so the next push sends it again.
+  const target = `${host.address} ${remote}`;
+  const last = !opts.pull && opts.incremental ? readPushManifest(rec.workspace, target) : undefined;
+  let args: string[];
+  let list: { resolve(s: string): void; reject(e: unknown): void; promise: Promise<string> } | undefined;
+  if (last) {
+    // Incremental: only what changed here since the last push, named to rsync on stdin (no walk of
+    // either tree); what is gone here is named too and deleted there (--delete-missing-args;
+    // --force for a folder of the last push that still holds files). rsync starts first and opens
+    // its ssh connection while the workspace is walked.
+    list = deferred<string>();
+    args = [
+      "-lptD",
+      "--delay-updates",
+      "--mkpath",
+      "--files-from=-",
+      "--from0",
+      "--delete-missing-args",
+      "--force",
+      "-e",
+      shell,
+      "--",
+      `${rec.workspace}/`,
+      there,
+    ];
+  } else {
+    const filters = rsyncFilterRules(ignoreText).map((r) => `--filter=${r}`);
+    args = [
+      "-rlptD",
+      "--delay-updates",
+      ...(opts.pull ? [] : ["--delete-delay", "--mkpath"]),
+      ...filters,
+      "-e",
+      shell,
+      "--",
+      ...(opts.pull ? [there, `${rec.workspace}/`] : [`${rec.workspace}/`, there]),
+    ];
+  }
+  const running = run("rsync", args, { env: { ...ctx.env }, ...(list ? { input: list.promise } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  let staged: ReturnType<typeof stagePushManifest> | undefined;
+  try {
+    const now = opts.pull ? undefined : localManifest(rec.workspace, ignoreText);
+    if (list && now && last) {
+      const plan = syncPlan(now, last);
+      const newDirs = plan.mkdirs.filter((d) => last.entries[d]?.t !== "d");
+      list.resolve([...plan.send, ...newDirs, ...plan.remove, ...plan.rmdirs].map((p) => `${p}\0`).join(""));
+    }
+    if (now) staged = stagePushManifest(rec.workspace, target, now);
+  } catch (e) {
+    list?.reject(e);
+    await running;
+    throw e;
+  }
+  const r = await running;
+  // 24: a file named vanished before it was sent (deleted here meanwhile; a deleted folder says so too): the next push sees it.
+  if (r.code === 24 && list) r.code = 0;
+  if (r.code !== 0) staged?.drop();
   if (r.code === 127) {
     throw new CiloError("E_SYNC_FAILED", "rsync is not installed on this machine: cilo syncs a remote env's workspace with it", {
       exitCode: ExitCode.prerequisite,
@@ -154,6 +207,8 @@ export async function syncWorkspace(ctx: CiloContext, state: State, rec: EnvReco
       },
     );
   }
+  if (staged) staged.commit();
+  else forgetPushManifest(rec.workspace); // the host's files came back: the next push compares everything
   return { direction: opts.pull ? "pull" : "push", host: host.name, local: rec.workspace, remote, ms: r.ms };
 }
 
@@ -190,6 +245,17 @@ async function onEngine<T>(host: RemoteHost, fn: () => Promise<T>): Promise<T> {
     if (isCiloError(e) && e.code === "E_DOCKER_UNAVAILABLE") throw hostUnreachable(host.name, host.endpoint, "engine", reasonOf(e));
     throw e;
   }
+}
+
+function deferred<T>(): { resolve(v: T): void; reject(e: unknown): void; promise: Promise<T> } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { resolve, reject, promise };
 }
 
 /** What ssh said when rsync's connection failed (rsync's own "code 255" line says nothing). */

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { CiloError, isCiloError } from "../errors.ts";
@@ -7,20 +7,8 @@ import { helperLabels, LABEL_HELPER, type HomeRef } from "../labels.ts";
 import { pollUntil } from "../poll.ts";
 import type { RuntimeProvider } from "../runtime/provider.ts";
 import { DEFAULT_HELPER_IMAGE } from "../snapshot/volume-copy.ts";
-import { cloneFilter } from "../workspace/clone-filter.ts";
-import {
-  applyScript,
-  firstFileOfTar,
-  type Manifest,
-  MANIFEST_PATH,
-  padding,
-  parseManifest,
-  safeRelPath,
-  shQuote,
-  syncPlan,
-  TAR_END,
-  tarHeaders,
-} from "./tar-sync-plan.ts";
+import { localManifest } from "./workspace-manifest.ts";
+import { applyScript, firstFileOfTar, type Manifest, MANIFEST_PATH, padding, parseManifest, shQuote, syncPlan, TAR_END, tarHeaders } from "./tar-sync-plan.ts";
 
 // The workspace sync of a host without SSH (a tcp:// engine, docs/remote.md "Remote workspace"):
 // a short-lived helper container (CILO_HELPER_IMAGE, no network, labelled with the home id) that
@@ -35,39 +23,6 @@ const ROOT_MOUNT = "/cilo-root";
 /** The image of workspace helpers: CILO_HELPER_IMAGE, else busybox (it needs sh, mv, rm, mkdir, find). */
 export function helperImage(env: NodeJS.ProcessEnv): string {
   return env["CILO_HELPER_IMAGE"] || DEFAULT_HELPER_IMAGE;
-}
-
-/**
- * What the local workspace holds, as a manifest: files, symlinks and folders, `.ciloignore`
- * honoured as rsync honours it (gitignore rules), `.cilo/` and `.git` left out. Other kinds of
- * entry (sockets, fifos) are skipped, as rsync -rlpt without -D… skips nothing that matters here.
- */
-export async function localManifest(workspace: string, ciloignore: string): Promise<Manifest> {
-  const filter = cloneFilter({ ignoreFile: ciloignore });
-  const entries: Manifest["entries"] = {};
-  const walk = async (rel: string): Promise<void> => {
-    const names = await readdir(rel === "" ? workspace : join(workspace, rel));
-    await Promise.all(
-      names.map(async (name) => {
-        const r = rel === "" ? name : `${rel}/${name}`;
-        if (!safeRelPath(r)) return; // .cilo/ and .git at the top
-        const st = await lstat(join(workspace, r));
-        if (st.isDirectory()) {
-          if (!filter.copies(r, true)) {
-            if (filter.descends(r)) await walk(r);
-            return;
-          }
-          entries[r] = { t: "d" };
-          await walk(r);
-        } else if (filter.copies(r, false)) {
-          if (st.isFile()) entries[r] = { t: "f", s: st.size, m: Math.floor(st.mtimeMs), p: st.mode & 0o7777 };
-          else if (st.isSymbolicLink()) entries[r] = { t: "l", l: await readlink(join(workspace, r)) };
-        }
-      }),
-    );
-  };
-  await walk("");
-  return { v: 1, entries };
 }
 
 /** A tar stream of the staged files (under `<stage>/f/`) and the new manifest, read from disk as it goes. */
@@ -206,9 +161,9 @@ export async function tarPush(h: HelperOptions, local: string, remote: string, c
   const rel = remote.slice(h.root.length + 1);
   const stage = `stage-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
   const inHelper = `${ROOT_MOUNT}/${rel}`;
-  const mine = localManifest(local, ciloignore);
+  const now = localManifest(local, ciloignore);
   return withRootHelper(h, ["sh", `${inHelper}/.cilo/${stage}/apply.sh`], async (id) => {
-    const [was, now] = await Promise.all([remoteManifest(h, id, rel), mine]);
+    const was = await remoteManifest(h, id, rel);
     const plan = syncPlan(now, was);
     const script = applyScript(inHelper, stage, plan);
     // Paths in the tar are relative to the root mount: the engine makes the folders on the way.
