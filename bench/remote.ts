@@ -117,7 +117,7 @@ try {
   });
   const inner = median(innerMs);
   rows.push({
-    what: "  of which cilo's own rsync (its --json ms)",
+    what: "  of which its rsync (--json ms; the walk overlaps it)",
     value: inner,
     unit: "ms",
     versus: "rsync -a of the same change, same ssh",

@@ -256,6 +256,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink, first?:
       .option("--project <name>", "Command: project of the env")
       .option("--no-up", "Command: do not start the env")
       .option("--no-create", "Command: fail when the env does not exist")
+      .option("--remote", "Command: run it on the env's host over SSH, in its remote workspace (after a push)")
       .example(
         '  $ cilo run cilo.workflow.yaml --var env=pr-42 --junit report.xml\n  $ cilo run "npm test" feat-login\n  $ cilo run feat-login -- pytest -q tests/\n',
       )
@@ -296,8 +297,9 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink, first?:
 
   if (want("sync"))
     cli
-      .command("sync <env>", "Push an env's local workspace to its host (rsync over ssh), or pull it back")
+      .command("sync <env>", "Push an env's local workspace to its host (rsync over ssh, or tar through a tcp:// engine), or pull it back")
       .option("--pull", "Bring the host's files back into the local workspace (deletes nothing here)")
+      .option("--full", "ssh:// hosts: compare the whole trees (rsync walks both), not only what changed here since the last push")
       .option("--watch", "Keep pushing: after each burst of edits (debounced), until Ctrl-C")
       .option("--project <name>", "Project of the env")
       .option("--json", "Print the result as JSON (with --watch: one line per push)")

@@ -15,7 +15,7 @@ export const ENVIRONMENT: readonly { name: string; effect: string }[] = [
   { name: "CILO_GATEWAY", effect: "off: cilo neither starts nor changes the gateway, nor makes TCP forwards" },
   { name: "CILO_GATEWAY_IMAGE", effect: "the gateway's image (default caddy:2)" },
   { name: "CILO_FORWARD_IMAGE", effect: "the image of TCP forward containers (default busybox:1.36)" },
-  { name: "CILO_HELPER_IMAGE", effect: "the image of the helper containers that copy volume data as tar (default busybox:1.36)" },
+  { name: "CILO_HELPER_IMAGE", effect: "the image of the helper containers that copy volume data and tcp:// hosts' workspaces as tar (default busybox:1.36)" },
   { name: "NO_COLOR", effect: "no colours" },
   { name: "CILO_ENGINE", effect: "docker or podman, over cilo init --engine (default: detected from the engine's /version)" },
 ];

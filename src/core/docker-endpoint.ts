@@ -137,6 +137,11 @@ export function dockerProcessEnv(base: NodeJS.ProcessEnv, endpoint: DockerEndpoi
   delete env["DOCKER_TLS_VERIFY"];
   delete env["DOCKER_CERT_PATH"];
   if (endpoint.tlsPath) {
+    // docker-compose 1.x (python requests) lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the
+    // CA of DOCKER_CERT_PATH: with them set (many systems set them), compose refuses the engine's
+    // certificate that cilo's own engine calls accept. The endpoint's CA decides for both.
+    delete env["REQUESTS_CA_BUNDLE"];
+    delete env["CURL_CA_BUNDLE"];
     env["DOCKER_CERT_PATH"] = endpoint.tlsPath;
     if (endpoint.tlsVerify) env["DOCKER_TLS_VERIFY"] = "1";
   }

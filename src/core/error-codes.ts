@@ -132,7 +132,7 @@ export const ERROR_CODES = {
   E_HOST_NOT_FOUND: { exit: "usage", doc: "no host of that name is recorded (cilo host list)" },
   E_HOST_IN_USE: { exit: "failure", doc: "envs run on the host: destroy them before cilo host rm" },
   E_HOST_UNREACHABLE: { exit: "prerequisite", doc: "a host's engine or compose does not answer; the message names the host and the check" },
-  E_HOST_NO_SSH: { exit: "usage", doc: "an env's workspace is synced over SSH only: the host is not an ssh:// address (or a context of one)" },
+  E_HOST_NO_SSH: { exit: "usage", doc: "what needs SSH (cilo sync --pull, cilo run --remote) was asked of a host that is not ssh:// (nor a context of one)" },
   E_SYNC_FAILED: { exit: "failure", doc: "rsync of an env's workspace to or from its host failed (the remote workspace keeps whole files)" },
   // Per-env databases on a shared server (docs/data.md).
   E_DB_ENGINE: { exit: "usage", doc: "per_env: database is asked of a service that is not PostgreSQL (the only engine supported)" },

@@ -77,7 +77,6 @@ test.before(async () => {
   writeFileSync(join(project, ".ciloignore"), "*.log\n!keep.log\n");
   ok(["init", "--dns-port", String(await freePort())]);
   ok(["host", "add", "r1", SSH, "--remote-root", ROOT]);
-  ok(["host", "add", "t1", TCP]);
 });
 
 test.after(() => {
@@ -191,8 +190,34 @@ test("cilo sync --watch: an edit reaches the container within 2 s; a burst of 40
   assert.is(end.code, 0, end.stderr);
 });
 
-test("a tcp:// host is refused for envs (exit 2, E_HOST_NO_SSH); an unknown host exit 2; state untouched", () => {
-  refused(["create", "x1", "--on", "t1", "--from", project], 2, /^cilo: host t1 \(tcp:\/\/10\.213\.77\.2:2375\) has no SSH/);
+test("cilo run --remote: the command runs on the host over ssh, in the remote workspace after a push, with CILO_* of that side; its exit code is cilo's", () => {
+  const status = JSON.parse(ok(["status", "b1", "--json"]).stdout);
+  writeFileSync(join(status.workspace, "web/remote-run.txt"), "pushed before the run\n");
+  const r = ok(["run", 'echo "conn=$SSH_CONNECTION"; echo "pwd=$PWD"; cat web/remote-run.txt; env | grep ^CILO_ | sort', "b1", "--remote"]);
+  const lines = r.stdout.split("\n");
+  // sshd sets SSH_CONNECTION: <client ip> <port> <server ip> <port>; the server is the namespace's address.
+  assert.match(lines[0]!, /^conn=10\.213\.77\.1 \d+ 10\.213\.77\.2 22$/);
+  assert.is(lines[1], `pwd=${status.remote_workspace}`);
+  assert.is(lines[2], "pushed before the run");
+  const vars = Object.fromEntries(
+    lines
+      .slice(3)
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+  assert.is(vars.CILO_ENV, "b1");
+  assert.is(vars.CILO_PROJECT, status.project);
+  assert.is(vars.CILO_HOST, "r1");
+  assert.is(vars.CILO_WORKSPACE, status.remote_workspace);
+  assert.not.ok("CILO_DNS_SERVER" in vars || "CILO_BASE_URL" in vars, "this machine's DNS and gateway are not for the host");
+  for (const [k, v] of Object.entries(vars).filter(([k]) => k.startsWith("CILO_ADDR_"))) assert.match(v as string, /^10\.\d+\.\d+\.\d+:\d+$/, k);
+  const failed = run(["run", "exit 7", "b1", "--remote"]);
+  assert.is(failed.code, 7, failed.stderr);
+  const quoted = ok(["run", "b1", "--remote", "--", "printf", "%s|", "it's", "$HOME", "a b"]);
+  assert.is(quoted.stdout, "it's|$HOME|a b|", "arguments after -- arrive as given");
+});
+
+test("an unknown host is exit 2, state untouched (tcp:// hosts take envs too: host-tcp.test.ts)", () => {
   refused(["create", "x1", "--on", "nope", "--from", project], 2, /No host named "nope"/);
 });
 

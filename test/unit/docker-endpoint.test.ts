@@ -76,10 +76,17 @@ test("a context's TLS material and DOCKER_TLS_VERIFY/DOCKER_CERT_PATH reach comp
     tlsPath: join(CONFIG, "contexts/tls", id("remote"), "docker"),
     tlsVerify: true,
   });
-  const env = dockerProcessEnv({ PATH: "/bin", DOCKER_CONTEXT: "remote", DOCKER_TLS_VERIFY: "1" }, ep);
+  // A CA bundle for python requests would replace the endpoint's CA in docker-compose 1.x: dropped.
+  const env = dockerProcessEnv(
+    { PATH: "/bin", DOCKER_CONTEXT: "remote", DOCKER_TLS_VERIFY: "1", REQUESTS_CA_BUNDLE: "/etc/b.crt", CURL_CA_BUNDLE: "/etc/b.crt" },
+    ep,
+  );
   assert.equal(env, { PATH: "/bin", DOCKER_HOST: "tcp://10.0.0.5:2376", DOCKER_CERT_PATH: ep.tlsPath, DOCKER_TLS_VERIFY: "1" });
-  const plain = dockerProcessEnv({ DOCKER_CONTEXT: "e2", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "/x" }, { host: "unix:///s", source: "default" });
-  assert.equal(plain, { DOCKER_HOST: "unix:///s" });
+  const plain = dockerProcessEnv(
+    { DOCKER_CONTEXT: "e2", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "/x", REQUESTS_CA_BUNDLE: "/b" },
+    { host: "unix:///s", source: "default" },
+  );
+  assert.equal(plain, { DOCKER_HOST: "unix:///s", REQUESTS_CA_BUNDLE: "/b" }, "kept without TLS of the endpoint's own");
   const fromHost = resolveDockerEndpoint({ DOCKER_HOST: "tcp://h:2376", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "/certs" }, disk);
   assert.equal(fromHost, { host: "tcp://h:2376", source: "DOCKER_HOST", tlsPath: "/certs", tlsVerify: true });
 });

@@ -2,14 +2,28 @@
 // paths moved to the remote workspace, the rsync filter of a .ciloignore, remote root and remote
 // workspace validation, ssh arguments, subnets per host (allocation and state validation), and
 // create --on refusals over a test context. The real thing is test/integration/host-envs.test.ts.
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CiloError } from "../../src/core/errors.ts";
 import { remoteRootProblem, remoteWorkspaceProblem } from "../../src/core/host-address.ts";
-import { movePath, rewriteHostPaths, rsyncFilterRules, rsyncRemote, sshTarget } from "../../src/core/host/remote-paths.ts";
-import { addHost } from "../../src/core/host/hosts.ts";
+import { movePath, remoteRunLine, rewriteHostPaths, rsyncFilterRules, rsyncRemote, sshTarget } from "../../src/core/host/remote-paths.ts";
+import { remoteCiloEnvironment } from "../../src/core/env/run-in-env.ts";
+import {
+  applyScript,
+  EMPTY_MANIFEST,
+  firstFileOfTar,
+  type Manifest,
+  padding,
+  parseManifest,
+  shQuote,
+  syncPlan,
+  TAR_END,
+  tarHeaders,
+} from "../../src/core/host/tar-sync-plan.ts";
+import { forgetPushManifest, localManifest, pushManifestPath, readPushManifest, stagePushManifest } from "../../src/core/host/workspace-manifest.ts";
 import { createEnv } from "../../src/core/env/create-env.ts";
 import { envDockerName } from "../../src/core/labels.ts";
 import { stateSubnets } from "../../src/core/network/used-subnets.ts";
@@ -148,17 +162,15 @@ test("subnets are per host: two hosts may use one subnet, one host may not use i
   assert.match(validateState(s).join("\n"), /remote_workspace/, "a remote workspace without a host");
 });
 
-test("create --on: an unknown host is exit 2 and a tcp:// host exit 2 (E_HOST_NO_SSH); nothing is recorded", async () => {
+test("create --on: an unknown host or a malformed name is exit 2; nothing is recorded", async () => {
   const home = tempDir("cilo-unit-remote-");
   try {
     const ctx = testContext({ home });
     await initState(ctx, {});
-    await addHost(ctx, { name: "t1", target: "tcp://10.0.0.9:2375", check: false });
     const before = readFileSync(join(home, "state.json"), "utf8");
     const from = join(repoRoot, "examples/basic");
     for (const [on, code] of [
       ["nope", "E_HOST_NOT_FOUND"],
-      ["t1", "E_HOST_NO_SSH"],
       ["Bad Name", "E_USAGE"],
     ] as const) {
       try {
@@ -177,7 +189,6 @@ test("create --on: an unknown host is exit 2 and a tcp:// host exit 2 (E_HOST_NO
     mkdirSync(join(project, ".cilo"), { recursive: true });
     for (const [host, code] of [
       ["nope", "E_HOST_NOT_FOUND"],
-      ["t1", "E_HOST_NO_SSH"],
       ["Bad", "E_CONFIG_INVALID"],
     ] as const) {
       writeFileSync(join(project, ".cilo/config.yml"), `project: basic\nhost: ${host}\n`);
@@ -194,6 +205,144 @@ test("create --on: an unknown host is exit 2 and a tcp:// host exit 2 (E_HOST_NO
   } finally {
     removeDir(home);
   }
+});
+
+const f = (s: number, m = 1000, p = 0o644) => ({ t: "f" as const, s, m, p });
+
+test("tar sync plan: sends new and changed files only, removes what is gone (deepest folders first), makes every folder", () => {
+  const remote: Manifest = {
+    v: 1,
+    entries: { a: f(1), b: f(2), "d/old": f(3), d: { t: "d" }, "e/x/y": f(1), e: { t: "d" }, "e/x": { t: "d" }, l: { t: "l", l: "a" }, m: f(1) },
+  };
+  const local: Manifest = { v: 1, entries: { a: f(1), b: f(2, 2000), c: f(4), d: { t: "d" }, l: { t: "l", l: "b" }, m: f(1, 1000, 0o755), n: { t: "d" } } };
+  assert.equal(syncPlan(local, remote), { send: ["b", "c", "l", "m"], remove: ["d/old", "e/x/y"], mkdirs: ["d", "n"], rmdirs: ["e/x", "e"] });
+  // A file that became a folder is removed first; a folder that became a file is rmdir'ed.
+  assert.equal(syncPlan({ v: 1, entries: { x: { t: "d" }, y: f(1) } }, { v: 1, entries: { x: f(1), y: { t: "d" } } }), {
+    send: ["y"],
+    remove: ["x"],
+    mkdirs: ["x"],
+    rmdirs: ["y"],
+  });
+  assert.equal(syncPlan(local, local).send, []);
+});
+
+test("tar sync manifest from the host is untrusted: a path outside the workspace or under .cilo/ makes it empty", () => {
+  assert.equal(parseManifest(undefined), EMPTY_MANIFEST);
+  assert.equal(parseManifest("{not json"), EMPTY_MANIFEST);
+  assert.equal(parseManifest(JSON.stringify({ v: 2, entries: {} })), EMPTY_MANIFEST);
+  for (const bad of ["../x", "/etc/passwd", "a/../../b", "a//b", ".cilo/x", ".git/config", "a/./b", "x\0y"]) {
+    assert.equal(parseManifest(JSON.stringify({ v: 1, entries: { [bad]: f(1) } })), EMPTY_MANIFEST, bad);
+  }
+  assert.equal(parseManifest(JSON.stringify({ v: 1, entries: { a: { t: "f", s: "1", m: 1, p: 1 } } })), EMPTY_MANIFEST);
+  const good = { v: 1 as const, entries: { "a b/c'd": f(5), l: { t: "l" as const, l: "../x" }, d: { t: "d" as const } } };
+  assert.equal(parseManifest(JSON.stringify(good)), good);
+});
+
+test("tar sync apply script: quoted paths, removals before folders, one mv per folder, the manifest last", () => {
+  const script = applyScript("/cilo-root/p/e", "stage-1", { send: ["a", "d/it's", "d/z"], remove: ["gone"], mkdirs: ["d"], rmdirs: ["old"] });
+  assert.equal(script.trim().split("\n"), [
+    "set -e",
+    "cd '/cilo-root/p/e'",
+    "rm -f -- 'gone'",
+    "rmdir -- 'old' 2>/dev/null || true",
+    "mkdir -p -- 'd'",
+    "mv -f -- '.cilo/stage-1/f/a' './'",
+    `mv -f -- '.cilo/stage-1/f/d/it'\\''s' '.cilo/stage-1/f/d/z' 'd/'`,
+    "mv -f -- '.cilo/stage-1/manifest.json' '.cilo/sync-manifest.json'",
+    "rm -rf -- '.cilo/stage-1'",
+    "find .cilo -maxdepth 1 -name 'stage-*' -mmin +60 -exec rm -rf -- {} + 2>/dev/null || true",
+  ]);
+  assert.is(shQuote("a'b"), `'a'\\''b'`);
+});
+
+test("tar headers: ustar, a PAX header for a long path, read back by tar(1) with mode, mtime and content", () => {
+  const dir = tempDir("cilo-unit-tar-");
+  try {
+    const long = `${"x".repeat(120)}/file.txt`;
+    const body = Buffer.from("hello\n");
+    const tar = Buffer.concat([
+      tarHeaders({ path: "x".repeat(120), type: "dir", mode: 0o755, mtimeMs: 0 }),
+      tarHeaders({ path: long, type: "file", mode: 0o640, mtimeMs: 1_700_000_000_000, size: body.length }),
+      body,
+      padding(body.length),
+      tarHeaders({ path: "link", type: "symlink", mode: 0o777, mtimeMs: 0, linkname: long }),
+      TAR_END,
+    ]);
+    writeFileSync(join(dir, "t.tar"), tar);
+    const r = spawnSync("tar", ["-xf", "t.tar"], { cwd: dir, encoding: "utf8" });
+    assert.is(r.status, 0, r.stderr);
+    assert.is(readFileSync(join(dir, long), "utf8"), "hello\n");
+    const st = statSync(join(dir, long));
+    assert.is(st.mode & 0o777, 0o640);
+    assert.is(Math.floor(st.mtimeMs / 1000), 1_700_000_000);
+    assert.is(readFileSync(join(dir, "link"), "utf8"), "hello\n");
+    assert.is(firstFileOfTar(tar)?.toString(), "hello\n", "the first file, past the PAX header");
+    assert.is(firstFileOfTar(TAR_END), undefined);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test("local manifest: .ciloignore as gitignore (last match wins, ! brings back), .cilo/ and .git left out", async () => {
+  const dir = tempDir("cilo-unit-manifest-");
+  try {
+    mkdirSync(join(dir, "web/sub"), { recursive: true });
+    mkdirSync(join(dir, ".cilo"), { recursive: true });
+    mkdirSync(join(dir, ".git"), { recursive: true });
+    mkdirSync(join(dir, "node_modules/x"), { recursive: true });
+    for (const p of ["web/index.html", "web/debug.log", "web/keep.log", "web/sub/a", ".cilo/compose.yml", ".git/HEAD", "node_modules/x/i.js"])
+      writeFileSync(join(dir, p), p);
+    symlinkSync("index.html", join(dir, "web/link"));
+    const m = localManifest(dir, "*.log\n!keep.log\nnode_modules/\n");
+    assert.equal(Object.keys(m.entries).sort(), ["web", "web/index.html", "web/keep.log", "web/link", "web/sub", "web/sub/a"]);
+    assert.equal(m.entries["web/link"], { t: "l", l: "index.html" });
+    assert.is((m.entries["web/index.html"] as { s: number }).s, "web/index.html".length);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test("push manifest: kept only once committed, only for the target it was made for; a torn one means a full push", () => {
+  const dir = tempDir("cilo-unit-pushm-");
+  try {
+    const m: Manifest = { v: 1, entries: { a: f(1), d: { t: "d" } } };
+    const staged = stagePushManifest(dir, "ssh://h /srv/r/p/e", m);
+    assert.is(readPushManifest(dir, "ssh://h /srv/r/p/e"), undefined, "not before the push succeeded");
+    staged.commit();
+    assert.equal(readPushManifest(dir, "ssh://h /srv/r/p/e"), m);
+    assert.is(readPushManifest(dir, "ssh://other /srv/r/p/e"), undefined, "another host: a full push");
+    stagePushManifest(dir, "ssh://h /srv/r/p/e", { v: 1, entries: {} }).drop();
+    assert.equal(readPushManifest(dir, "ssh://h /srv/r/p/e"), m, "a dropped one changes nothing");
+    writeFileSync(pushManifestPath(dir), 'ssh://h /srv/r/p/e\n{"v":1,"entries":{"a":');
+    assert.is(readPushManifest(dir, "ssh://h /srv/r/p/e"), undefined, "torn");
+    forgetPushManifest(dir);
+    assert.is(readPushManifest(dir, "ssh://h /srv/r/p/e"), undefined);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test("run --remote: the ssh command line quotes every value and the command; CILO_* of the host's side", () => {
+  const line = remoteRunLine("/srv/r/p/e", { CILO_ENV: "e", CILO_X: "it's $HOME" }, 'echo "$CILO_ENV"; exit 3');
+  assert.is(line, `cd -- '/srv/r/p/e' && exec env CILO_ENV='e' CILO_X='it'\\''s $HOME' sh -c 'echo "$CILO_ENV"; exit 3'`);
+  const r = spawnSync("sh", ["-c", line.replace("cd -- '/srv/r/p/e'", "cd -- /")], { encoding: "utf8" });
+  assert.is(r.status, 3);
+  assert.is(r.stdout, "e\n");
+  assert.throws(() => remoteRunLine("/x", { "A;rm": "1" }, "true"), /not a variable name/);
+  const rec = {
+    ...env("e", "10.224.1.0/24", "r1"),
+    project: "p",
+    status: "running" as const,
+    services: [{ name: "db", ip: "10.224.1.5" }],
+    forwards: [{ service: "db", port: 5432, address: "127.0.0.1", host_port: 40001 }],
+  } as unknown as EnvRecord;
+  assert.equal(remoteCiloEnvironment(rec, "r1", "/srv/r/p/e"), {
+    CILO_ENV: "e",
+    CILO_PROJECT: "p",
+    CILO_HOST: "r1",
+    CILO_WORKSPACE: "/srv/r/p/e",
+    CILO_ADDR_DB_5432: "10.224.1.5:5432",
+  });
 });
 
 test.run();

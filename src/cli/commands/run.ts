@@ -20,6 +20,7 @@ interface RunOptions {
   up?: boolean;
   /** false with --no-create */
   create?: boolean;
+  remote?: boolean;
   "--"?: string[];
 }
 
@@ -33,7 +34,7 @@ const WORKFLOW_FILE = /\.ya?ml$/i;
 export default async function run(ctx: CiloContext, target: string, rest: string[], opts: RunOptions): Promise<number> {
   const after = opts["--"] ?? [];
   if (after.length === 0 && rest.length === 0 && WORKFLOW_FILE.test(target)) {
-    refuse(opts, ["from", "project"], "a workflow file");
+    refuse(opts, ["from", "project", "remote"], "a workflow file");
     if (opts.up === false || opts.create === false) throw usageError("--no-up and --no-create go with cilo run <command> <env>, not with a workflow file");
     return runWorkflowFile(ctx, target, opts);
   }
@@ -64,6 +65,7 @@ export default async function run(ctx: CiloContext, target: string, rest: string
     ...(opts.project ? { project: opts.project } : {}),
     create: opts.create !== false,
     up: opts.up !== false,
+    ...(opts.remote ? { remote: true } : {}),
     onProgress: notice,
     ...(opts.json ? { output: "stderr" as const } : {}),
   });

@@ -6,6 +6,7 @@ import { printJson, println, warn } from "../output.ts";
 
 interface SyncOptions {
   pull?: boolean;
+  full?: boolean;
   watch?: boolean;
   project?: string;
   json?: boolean;
@@ -20,7 +21,7 @@ function line(r: SyncResult, changes?: number): string {
 export default async function sync(ctx: CiloContext, env: string, opts: SyncOptions): Promise<number> {
   const project = opts.project ? { project: opts.project } : {};
   if (!opts.watch) {
-    const r = await syncEnv(ctx, { ref: env, ...project, ...(opts.pull ? { pull: true } : {}) });
+    const r = await syncEnv(ctx, { ref: env, ...project, ...(opts.pull ? { pull: true } : {}), ...(opts.full ? { full: true } : {}) });
     if (opts.json) printJson(r);
     else println(line(r));
     return 0;

@@ -26,7 +26,7 @@ import { readSnapshot, type CopyReport } from "../snapshot/snapshot-store.ts";
 import { findEnv } from "../state/find-env.ts";
 import { checkHostName, LOCAL_HOST } from "../host-address.ts";
 import { findHost } from "../host/hosts.ts";
-import { removeRemoteWorkspace, remoteWorkspaceFor, sshHost, syncWorkspace } from "../host/remote-workspace.ts";
+import { removeRemoteWorkspace, remoteHost, remoteWorkspaceFor, syncWorkspace } from "../host/remote-workspace.ts";
 import { reachEnv } from "./env-context.ts";
 
 export interface CreateEnvOptions {
@@ -126,8 +126,8 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
     const onHost = (opts.on ?? config.host) === LOCAL_HOST ? undefined : (opts.on ?? config.host);
     let remoteWorkspace: string | undefined;
     if (onHost !== undefined) {
-      // Before anything is recorded: an unknown host or one without SSH is exit 2, one that does not answer exit 3.
-      const host = sshHost(ctx, readState(ctx), checkHostName(onHost));
+      // Before anything is recorded: an unknown host is exit 2, one that does not answer exit 3.
+      const host = remoteHost(ctx, readState(ctx), checkHostName(onHost));
       hctx = await reachEnv(ctx, { host: onHost });
       remoteWorkspace = await remoteWorkspaceFor(hctx, host, project, name);
     }

@@ -16,6 +16,7 @@ import { mergeRuntime } from "./services.ts";
 import { baseUrl, localGateway, serviceDnsNames } from "./urls.ts";
 import { envContext, reachEnv } from "./env-context.ts";
 import { tunnelStatus } from "../gateway/tunnel-names.ts";
+import { remoteHost } from "../host/remote-workspace.ts";
 
 /**
  * The env object of `rec` as `state` records it. `live` (from `liveServices`) adds each service's
@@ -97,8 +98,11 @@ export async function liveEnvView(ctx: CiloContext, rec: EnvRecord): Promise<Env
   const current = state.envs[envKey(rec.project, rec.name)] ?? rec;
   // Services from the env's own engine (its host's for an env on a host); its URLs as this machine sees them.
   const view = envView(ctx, state, current, await liveServices(envContext(ctx, current), state, current));
-  // An env on a host is reached through the ssh forward cilo holds for it (docs/remote.md "Names").
-  return current.host ? { ...view, reach: tunnelStatus(ctx.home, current) } : view;
+  if (!current.host) return view;
+  // An env on an ssh:// host is reached through the ssh forward cilo holds for it (docs/remote.md
+  // "Names"); one on a host without SSH has no names or forwards here yet: none are shown.
+  if (remoteHost(ctx, state, current.host).ssh) return { ...view, reach: tunnelStatus(ctx.home, current) };
+  return { ...view, services: view.services.map((s) => ({ ...s, urls: [] })), forwards: [] };
 }
 
 /** `cilo status <env>`: the env object of `ref`, services read live from Docker. */

@@ -17,7 +17,7 @@ import { currentProject, isProjectFolder } from "../config/current-project.ts";
 import { findOrNameEnv, lookupEnv } from "../state/find-env.ts";
 import { upEnv } from "./up-env.ts";
 import { baseUrl, localGateway } from "./urls.ts";
-import { forwardEnvironment } from "../forward/ports.ts";
+import { forwardEnvironment, forwardVariable } from "../forward/ports.ts";
 import { databaseEnvironment } from "../shared/per-env-db.ts";
 import { hostCaEnvironment } from "../gateway/ca-env.ts";
 import type { RunResult } from "./views.ts";
@@ -43,6 +43,11 @@ export interface RunInEnvOptions {
   output?: "inherit" | "stderr" | "capture";
   /** Stops the command (SIGTERM) when aborted. */
   signal?: AbortSignal;
+  /**
+   * Run it on the env's host over SSH, in the remote workspace (`cilo run --remote`, docs/remote.md),
+   * after a push of the local workspace; the env must be on an ssh:// host.
+   */
+  remote?: boolean;
 }
 
 /**
@@ -58,7 +63,8 @@ export async function runInEnv(ctx: CiloContext, opts: RunInEnvOptions): Promise
 export async function runInEnvResult(ctx: CiloContext, opts: RunInEnvOptions): Promise<RunResult> {
   const { rec, cwd, env } = await prepareRun(ctx, opts);
   const started = ctx.clock.now();
-  const r = await runCommand(opts.command, cwd, env, defaultShell(ctx.env), opts.output ?? "inherit", opts.signal);
+  const argv = opts.remote ? await remoteArgv(ctx, rec, opts) : [defaultShell(ctx.env), "-c", opts.command];
+  const r = await runCommand(argv, opts.remote ? ctx.cwd : cwd, opts.remote ? { ...ctx.env } : env, opts.output ?? "inherit", opts.signal);
   return {
     schema_version: 1,
     project: rec.project,
@@ -110,6 +116,7 @@ async function prepareRun(ctx: CiloContext, opts: RunInEnvOptions): Promise<{ re
     progress(`Creating ${project ? `${project}/` : ""}${env} from ${from}`);
     rec = (await createEnv(ctx, { env, from, ...(project ? { project } : {}), onProgress: progress })).env;
   }
+  if (opts.remote) await sshHostOf(ctx, rec); // before anything starts or is touched
   if (opts.up !== false && (await needsUp(await reachEnv(ctx, rec), rec))) {
     progress(`Starting ${envKey(rec.project, rec.name)}`);
     rec = await upEnv(ctx, { ref: qualifiedEnv(rec.project, rec.name), wait: true });
@@ -137,6 +144,58 @@ export function ciloEnvironment(rec: EnvRecord, config: StateConfig, viaGateway 
     // Its per-env databases, at the shared server's address (the service name answers only inside the env).
     ...databaseEnvironment(rec.databases ?? [], (service) => rec.services.find((s) => s.name === service)?.ip),
   };
+}
+
+/**
+ * The variables of a command `cilo run --remote` runs on the env's host: `CILO_ENV`, `CILO_PROJECT`,
+ * `CILO_HOST` (the host's name), `CILO_WORKSPACE` (the remote workspace) and `CILO_ADDR_<SVC>_<PORT>`
+ * as the container's address on that host (`<ip>:<port>`: the host reaches its engine's networks).
+ * `CILO_BASE_URL` and `CILO_DNS_*` name this machine's DNS server and gateway, which the host does
+ * not reach: they are left out.
+ */
+export function remoteCiloEnvironment(rec: EnvRecord, host: string, remoteWorkspace: string): Record<string, string> {
+  const out: Record<string, string> = { CILO_ENV: rec.name, CILO_PROJECT: rec.project, CILO_HOST: host, CILO_WORKSPACE: remoteWorkspace };
+  if (rec.status !== "running") return out;
+  for (const f of rec.forwards ?? []) {
+    const ip = rec.services.find((s) => s.name === f.service)?.ip;
+    const name = forwardVariable(f.service, f.port);
+    if (ip && !(name in out)) out[name] = `${ip}:${f.port}`;
+  }
+  return out;
+}
+
+/**
+ * `ssh … -- <host> '<cd remote workspace && env CILO_…=… sh -c <command>>'` for `cilo run --remote`,
+ * after a push of the local workspace (the command sees what is here). The env must be on an
+ * ssh:// host: a local env or a tcp:// host is exit 2. A terminal on stdin gets one there (`-t`).
+ */
+async function remoteArgv(ctx: CiloContext, rec: EnvRecord, opts: RunInEnvOptions): Promise<string[]> {
+  const host = await sshHostOf(ctx, rec);
+  const { syncWorkspace } = await import("../host/remote-workspace.ts");
+  const { remoteRunLine, sshTarget } = await import("../host/remote-paths.ts");
+  opts.onProgress?.(`Pushing the workspace to host ${host.name}`);
+  await syncWorkspace(ctx, readState(ctx), rec, opts.signal ? { signal: opts.signal } : {});
+  const t = sshTarget(host.address);
+  const tty = opts.output !== "capture" && process.stdin.isTTY === true;
+  return [
+    "ssh",
+    ...t.options,
+    tty ? "-t" : "-T",
+    "--",
+    t.host,
+    remoteRunLine(rec.remote_workspace!, remoteCiloEnvironment(rec, host.name, rec.remote_workspace!), opts.command),
+  ];
+}
+
+/** The env's host for `--remote`: exit 2 for an env of this machine or a host without SSH. */
+async function sshHostOf(ctx: CiloContext, rec: EnvRecord) {
+  if (!rec.host || !rec.remote_workspace) {
+    throw usageError(`The env ${rec.project}/${rec.name} runs on this machine: --remote runs a command on an env's host`, "Drop --remote");
+  }
+  const { remoteHost, needsSsh } = await import("../host/remote-workspace.ts");
+  const host = remoteHost(ctx, readState(ctx), rec.host);
+  if (!host.ssh) throw needsSsh(host, "cilo run --remote");
+  return host;
 }
 
 /** `CILO_DNS_SUFFIX`, `CILO_DNS_PORT` and `CILO_DNS_SERVER` (`127.0.0.1:<port>`, for `dig`/resolvers). */
@@ -171,16 +230,15 @@ async function needsUp(ctx: CiloContext, rec: EnvRecord): Promise<boolean> {
  * terminal; SIGTERM and SIGHUP are always forwarded, and an abort of `signal` sends SIGTERM.
  */
 function runCommand(
-  command: string,
+  argv: string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
-  shell: string,
   output: "inherit" | "stderr" | "capture",
   signal?: AbortSignal,
 ): Promise<{ code: number; stdout?: string; stderr?: string }> {
   return new Promise((resolvePromise, reject) => {
     const stdio = output === "capture" ? (["ignore", "pipe", "pipe"] as const) : output === "stderr" ? (["inherit", 2, 2] as const) : "inherit";
-    const child = spawn(shell, ["-c", command], { cwd, env, stdio: stdio as "inherit" });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: stdio as "inherit" });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on("data", (b: Buffer) => out.push(b));

@@ -7,7 +7,6 @@ import { findEnv } from "../state/find-env.ts";
 import type { EnvRecord } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 import { touchEnv } from "./touch-env.ts";
-import { reachEnv } from "./env-context.ts";
 import { envKey } from "../state/schema.ts";
 
 export interface SyncEnvOptions {
@@ -15,6 +14,8 @@ export interface SyncEnvOptions {
   project?: string;
   /** Bring the remote workspace's files back here instead (deletes nothing here). */
   pull?: boolean;
+  /** Compare the whole trees (rsync walks both) instead of what changed here since the last push. */
+  full?: boolean;
   signal?: AbortSignal;
 }
 
@@ -30,10 +31,22 @@ async function remoteEnv(ctx: CiloContext, opts: { ref: string; project?: string
 /** `cilo sync <env> [--pull]`: one push of the local workspace to the env's host (or a pull back). docs/remote.md. */
 export async function syncEnv(ctx: CiloContext, opts: SyncEnvOptions): Promise<SyncResult> {
   const rec = await remoteEnv(ctx, opts);
-  await reachEnv(ctx, rec); // a host that does not answer: exit 3 naming it, as every command on its envs
-  const r = await syncWorkspace(ctx, readState(ctx), rec, { ...(opts.pull ? { pull: true } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
-  await touchEnv(ctx, envKey(rec.project, rec.name));
+  // No engine ping first: the push itself fails with the one-line exit 3 naming the host (ssh's or
+  // the engine's own reason) before anything is recorded.
+  const r = await syncWorkspace(ctx, readState(ctx), rec, {
+    ...(opts.pull ? { pull: true } : {}),
+    ...(opts.full ? {} : { incremental: true }),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  // Use is recorded at most once a minute (gc --idle counts in minutes at least): a push every few
+  // seconds (an agent's loop) does not take the state lock each time.
+  if (!recentlyUsed(rec, ctx.clock.now())) await touchEnv(ctx, envKey(rec.project, rec.name));
   return r;
+}
+
+function recentlyUsed(rec: EnvRecord, now: number): boolean {
+  const at = rec.last_used_at ? Date.parse(rec.last_used_at) : Number.NaN;
+  return Number.isFinite(at) && now - at >= 0 && now - at < 60_000;
 }
 
 export interface WatchSyncOptions {
@@ -57,12 +70,11 @@ export interface WatchSyncOptions {
  */
 export async function watchSync(ctx: CiloContext, opts: WatchSyncOptions): Promise<void> {
   const rec = await remoteEnv(ctx, opts);
-  await reachEnv(ctx, rec);
   const debounce = opts.debounceMs ?? 150;
   const maxWait = opts.maxWaitMs ?? 1000;
   const push = async (changes: number) => {
     try {
-      opts.onSync?.(await syncWorkspace(ctx, readState(ctx), rec, { signal: opts.signal }), changes);
+      opts.onSync?.(await syncWorkspace(ctx, readState(ctx), rec, { signal: opts.signal, incremental: true }), changes);
     } catch (e) {
       if (opts.signal.aborted) return;
       if (!opts.onError) throw e;

@@ -67,9 +67,15 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
   const project = await currentProject(opts.project, local.cwd);
   // An env on a host runs on its engine (E_HOST_UNREACHABLE, exit 3, before anything is recorded);
   // DNS and the gateway stay this machine's (`local`).
-  const ctx = await reachEnv(local, findEnv(readState(local), opts.ref, project));
+  const target = findEnv(readState(local), opts.ref, project);
+  const ctx = await reachEnv(local, target);
+  // The remote workspace gets the local one's files before compose mounts them (docs/remote.md):
+  // the push runs while the compose model is resolved, which does not need it.
+  const pushing = target.host ? syncWorkspace(ctx, readState(ctx), target, opts.signal ? { signal: opts.signal } : {}) : undefined;
+  pushing?.catch(() => {}); // awaited before compose runs; a pre-flight failure first is the one reported
   const provider = await ctx.provider();
-  const engine = (await provider.ping()).engine;
+  // reachEnv asked the engine already (a host's ping is an ssh session): its answer is reused.
+  const engine = (provider.lastPing?.() ?? (await provider.ping())).engine;
   // Pre-flight, before anything is recorded: a compose CLI that does not answer, an unreadable
   // config or an invalid compose file leave the env (and so DNS) exactly as it was.
   const cli = await ctx.compose();
@@ -140,8 +146,7 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
     const args = ["up", "-d", "--remove-orphans"];
     if (opts.build) args.push("--build");
     if (opts.recreate) args.push("--force-recreate");
-    // The remote workspace gets the local one's files before compose mounts them (docs/remote.md).
-    if (rec.host) await syncWorkspace(ctx, readState(ctx), rec, opts.signal ? { signal: opts.signal } : {});
+    if (pushing) await pushing;
     failpoint(ctx.env, "up:before-compose");
     started = true;
     for (let attempt = 1; ; attempt++) {

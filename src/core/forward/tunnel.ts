@@ -9,7 +9,7 @@ import { gatewayDisabled } from "../gateway/settings.ts";
 import { isProcessAlive, processIdentity } from "../proc/processes.ts";
 import { sshTarget } from "../host/remote-paths.ts";
 import { hostUnreachable } from "../host/hosts.ts";
-import { sshHost } from "../host/remote-workspace.ts";
+import { remoteHost } from "../host/remote-workspace.ts";
 import { configIp, configPort } from "../dns-names.ts";
 import { envKey, type EnvRecord, type ForwardRecord, type ServiceRecord } from "../state/schema.ts";
 import { withState } from "../state/store.ts";
@@ -130,6 +130,10 @@ export async function syncTunnel(local: CiloContext, key: string): Promise<Forwa
     const plan = await withState(local, (state) => {
       const cur = state.envs[key];
       if (!cur?.host || cur.status !== "running") return undefined;
+      // A host without SSH (tcp://) has no ssh to forward through: its envs have no names here yet
+      // (docs/remote.md, "Limits").
+      const host = remoteHost(local, state, cur.host);
+      if (!host.ssh) return undefined;
       const taken: number[] = [];
       const remembered: number[] = [];
       for (const [k, r] of Object.entries(state.envs)) {
@@ -147,7 +151,7 @@ export async function syncTunnel(local: CiloContext, key: string): Promise<Forwa
       });
       if (forwards.length > 0) cur.forwards = forwards;
       else delete cur.forwards;
-      return { rec: { ...cur }, forwards, host: sshHost(local, state, cur.host) };
+      return { rec: { ...cur }, forwards, host };
     });
     if (!plan) return [];
     const taken = await startTunnel(local, plan.rec, plan.forwards, plan.host);

@@ -83,3 +83,21 @@ export function sshTarget(address: string): { options: string[]; host: string; u
 export function rsyncRemote(host: string, path: string): string {
   return `${host.includes(":") ? `[${host}]` : host}:${path}`;
 }
+
+/** `'…'` for a POSIX shell, with `'` as `'\''`. */
+function shWord(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The command line `cilo run --remote` gives ssh: in the remote workspace, with `vars` set, the
+ * command through `sh -c` (the remote login shell only runs this line). Variable names are checked
+ * (`[A-Z_][A-Z0-9_]*`); every value and the command are quoted.
+ */
+export function remoteRunLine(workspace: string, vars: Record<string, string>, command: string): string {
+  const assigns = Object.entries(vars).map(([k, v]) => {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`not a variable name: ${k}`);
+    return `${k}=${shWord(v)}`;
+  });
+  return `cd -- ${shWord(workspace)} && exec env ${assigns.join(" ")} sh -c ${shWord(command)}`;
+}

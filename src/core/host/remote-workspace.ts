@@ -1,39 +1,53 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CiloContext } from "../context/context.ts";
-import { CiloError, ExitCode } from "../errors.ts";
+import type { DockerEndpoint } from "../docker-endpoint.ts";
+import { CiloError, ExitCode, isCiloError } from "../errors.ts";
 import { DEFAULT_REMOTE_ROOT, remoteRootProblem, remoteWorkspacePath, remoteWorkspaceProblem } from "../host-address.ts";
 import { run, type RunResult } from "../proc/run.ts";
 import type { EnvRecord, HostRecord, State } from "../state/schema.ts";
+import { homeRef } from "../state/store.ts";
+import type { HelperOptions } from "./tar-sync.ts";
+import { syncPlan } from "./tar-sync-plan.ts";
+import { forgetPushManifest, localManifest, readPushManifest, stagePushManifest } from "./workspace-manifest.ts";
 import { findHost, hostEndpoint, hostUnreachable, reasonOf } from "./hosts.ts";
 import { rsyncFilterRules, rsyncRemote, sshTarget } from "./remote-paths.ts";
 
-// An env's workspace on its host (docs/remote.md, "Remote workspace"): made and pushed with rsync
-// over the same `ssh` the engine calls use (the ssh on PATH: the user's config, agent, known_hosts
-// and connection sharing), pulled back, and removed by destroy. Only ssh:// hosts (or Docker
-// contexts of one) have it: a tcp:// host is refused with E_HOST_NO_SSH.
+// An env's workspace on its host (docs/remote.md, "Remote workspace"): made and pushed, pulled
+// back, and removed by destroy. On an ssh:// host (or a Docker context of one) with rsync over the
+// same `ssh` the engine calls use (the ssh on PATH: the user's config, agent, known_hosts and
+// connection sharing); on a host without SSH (tcp://) through the engine's archive API and a
+// helper container (tar-sync.ts).
 
-/** A host reached over SSH: its name and the ssh:// address its engine (and so rsync) uses. */
-export interface SshHost {
+/** Where workspaces go on a host without SSH when it has no `--remote-root` (there is no SSH user's home to ask). */
+export const ENGINE_REMOTE_ROOT = "/var/lib/cilo-remote";
+
+/** A host an env's workspace can live on: its name, the address its engine uses, and whether that is SSH. */
+export interface RemoteHost {
   name: string;
   address: string;
   rec: HostRecord;
+  endpoint: DockerEndpoint;
+  /** ssh:// (rsync over ssh); else the engine's archive API (tar through a helper container). */
+  ssh: boolean;
 }
 
-/** The host `name` as an SSH host; E_HOST_NO_SSH (exit 2) for a tcp:// one. */
-export function sshHost(ctx: Pick<CiloContext, "env">, state: State, name: string): SshHost {
+/** The host `name` of the state (E_HOST_NOT_FOUND, exit 2, when none is recorded). */
+export function remoteHost(ctx: Pick<CiloContext, "env">, state: State, name: string): RemoteHost {
   const rec = findHost(state, name);
   const endpoint = hostEndpoint(ctx, name, rec);
-  if (!endpoint.host.startsWith("ssh://")) {
-    throw new CiloError("E_HOST_NO_SSH", `host ${name} (${endpoint.host}) has no SSH: cilo puts an env's workspace on its host with rsync over ssh only`, {
-      exitCode: ExitCode.usage,
-      hint: `Add the machine as ssh://user@host (cilo host add <name> ssh://…) to run envs there`,
-    });
-  }
-  return { name, address: endpoint.host, rec };
+  return { name, address: endpoint.host, rec, endpoint, ssh: endpoint.host.startsWith("ssh://") };
 }
 
-function ssh(ctx: CiloContext, host: SshHost, command: string): Promise<RunResult> {
+/** E_HOST_NO_SSH (exit 2): what needs SSH (`what`) asked of a host without it. */
+export function needsSsh(host: RemoteHost, what: string): CiloError {
+  return new CiloError("E_HOST_NO_SSH", `host ${host.name} (${host.address}) has no SSH: ${what} needs an ssh:// host`, {
+    exitCode: ExitCode.usage,
+    hint: `Add the machine as ssh://user@host too (cilo host add <name> ssh://…)`,
+  });
+}
+
+function ssh(ctx: CiloContext, host: RemoteHost, command: string): Promise<RunResult> {
   const t = sshTarget(host.address);
   return run("ssh", [...t.options, "-T", "--", t.host, command], { env: { ...ctx.env } });
 }
@@ -43,8 +57,9 @@ function ssh(ctx: CiloContext, host: SshHost, command: string): Promise<RunResul
  * an absolute path on the host (bind mounts need one) and validated like an explicit one.
  * E_HOST_UNREACHABLE when ssh does not answer.
  */
-export async function remoteRoot(ctx: CiloContext, host: SshHost): Promise<string> {
+export async function remoteRoot(ctx: CiloContext, host: RemoteHost): Promise<string> {
   if (host.rec.remote_root !== undefined) return host.rec.remote_root;
+  if (!host.ssh) return ENGINE_REMOTE_ROOT;
   const r = await ssh(ctx, host, 'printf %s "$HOME"');
   if (r.code !== 0) throw hostUnreachable(host.name, { host: host.address, source: `host ${host.name}` }, "ssh", lastLine(r));
   const root = `${r.stdout.trim()}${DEFAULT_REMOTE_ROOT.slice(1)}`;
@@ -59,7 +74,7 @@ export async function remoteRoot(ctx: CiloContext, host: SshHost): Promise<strin
 }
 
 /** `<root>/<project>/<env>` of an env on `host`. */
-export async function remoteWorkspaceFor(ctx: CiloContext, host: SshHost, project: string, env: string): Promise<string> {
+export async function remoteWorkspaceFor(ctx: CiloContext, host: RemoteHost, project: string, env: string): Promise<string> {
   return remoteWorkspacePath(await remoteRoot(ctx, host), project, env);
 }
 
@@ -89,27 +104,89 @@ export interface SyncResult {
  * reads half a file and an interrupted sync leaves whole files to resume from. `.ciloignore`
  * lines are honoured (`rsyncFilterRules`); `.cilo/` and `.git` stay here. A pull deletes nothing here.
  */
-export async function syncWorkspace(ctx: CiloContext, state: State, rec: EnvRecord, opts: { pull?: boolean; signal?: AbortSignal } = {}): Promise<SyncResult> {
+export async function syncWorkspace(
+  ctx: CiloContext,
+  state: State,
+  rec: EnvRecord,
+  opts: { pull?: boolean; signal?: AbortSignal; incremental?: boolean } = {},
+): Promise<SyncResult> {
   if (!rec.host)
     throw new CiloError("E_USAGE", `The env ${rec.project}/${rec.name} runs on this machine: there is nothing to sync`, { exitCode: ExitCode.usage });
-  const host = sshHost(ctx, state, rec.host);
+  const host = remoteHost(ctx, state, rec.host);
   const remote = checkedRemote(rec);
   const ignore = join(rec.workspace, ".ciloignore");
-  const filters = rsyncFilterRules(existsSync(ignore) ? readFileSync(ignore, "utf8") : "").map((r) => `--filter=${r}`);
+  const ignoreText = existsSync(ignore) ? readFileSync(ignore, "utf8") : "";
+  if (!host.ssh) {
+    if (opts.pull) throw needsSsh(host, "cilo sync --pull");
+    const started = Date.now();
+    const { tarPush } = await import("./tar-sync.ts");
+    await onEngine(host, async () => {
+      const root = remote.slice(0, remote.length - `/${rec.project}/${rec.name}`.length);
+      await tarPush(await helperOf(ctx, state, host, root, opts.signal), rec.workspace, remote, ignoreText);
+    });
+    return { direction: "push", host: host.name, local: rec.workspace, remote, ms: Date.now() - started };
+  }
   const t = sshTarget(host.address);
   const shell = ["ssh", ...t.options].join(" ");
   const there = rsyncRemote(t.host, `${remote}/`);
-  const args = [
-    "-rlptD",
-    "--delay-updates",
-    ...(opts.pull ? [] : ["--delete-delay", "--mkpath"]),
-    ...filters,
-    "-e",
-    shell,
-    "--",
-    ...(opts.pull ? [there, `${rec.workspace}/`] : [`${rec.workspace}/`, there]),
-  ];
-  const r = await run("rsync", args, { env: { ...ctx.env }, ...(opts.signal ? { signal: opts.signal } : {}) });
+  // The manifest of this push is listed before rsync reads the file list: a file changed while
+  // rsync runs has a newer mtime than listed, so the next push sends it again.
+  const target = `${host.address} ${remote}`;
+  const last = !opts.pull && opts.incremental ? readPushManifest(rec.workspace, target) : undefined;
+  let args: string[];
+  let list: { resolve(s: string): void; reject(e: unknown): void; promise: Promise<string> } | undefined;
+  if (last) {
+    // Incremental: only what changed here since the last push, named to rsync on stdin (no walk of
+    // either tree); what is gone here is named too and deleted there (--delete-missing-args;
+    // --force for a folder of the last push that still holds files). rsync starts first and opens
+    // its ssh connection while the workspace is walked.
+    list = deferred<string>();
+    args = [
+      "-lptD",
+      "--delay-updates",
+      "--mkpath",
+      "--files-from=-",
+      "--from0",
+      "--delete-missing-args",
+      "--force",
+      "-e",
+      shell,
+      "--",
+      `${rec.workspace}/`,
+      there,
+    ];
+  } else {
+    const filters = rsyncFilterRules(ignoreText).map((r) => `--filter=${r}`);
+    args = [
+      "-rlptD",
+      "--delay-updates",
+      ...(opts.pull ? [] : ["--delete-delay", "--mkpath"]),
+      ...filters,
+      "-e",
+      shell,
+      "--",
+      ...(opts.pull ? [there, `${rec.workspace}/`] : [`${rec.workspace}/`, there]),
+    ];
+  }
+  const running = run("rsync", args, { env: { ...ctx.env }, ...(list ? { input: list.promise } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  let staged: ReturnType<typeof stagePushManifest> | undefined;
+  try {
+    const now = opts.pull ? undefined : localManifest(rec.workspace, ignoreText);
+    if (list && now && last) {
+      const plan = syncPlan(now, last);
+      const newDirs = plan.mkdirs.filter((d) => last.entries[d]?.t !== "d");
+      list.resolve([...plan.send, ...newDirs, ...plan.remove, ...plan.rmdirs].map((p) => `${p}\0`).join(""));
+    }
+    if (now) staged = stagePushManifest(rec.workspace, target, now);
+  } catch (e) {
+    list?.reject(e);
+    await running;
+    throw e;
+  }
+  const r = await running;
+  // 24: a file named vanished before it was sent (deleted here meanwhile; a deleted folder says so too): the next push sees it.
+  if (r.code === 24 && list) r.code = 0;
+  if (r.code !== 0) staged?.drop();
   if (r.code === 127) {
     throw new CiloError("E_SYNC_FAILED", "rsync is not installed on this machine: cilo syncs a remote env's workspace with it", {
       exitCode: ExitCode.prerequisite,
@@ -130,6 +207,8 @@ export async function syncWorkspace(ctx: CiloContext, state: State, rec: EnvReco
       },
     );
   }
+  if (staged) staged.commit();
+  else forgetPushManifest(rec.workspace); // the host's files came back: the next push compares everything
   return { direction: opts.pull ? "pull" : "push", host: host.name, local: rec.workspace, remote, ms: r.ms };
 }
 
@@ -139,12 +218,44 @@ export async function syncWorkspace(ctx: CiloContext, state: State, rec: EnvReco
  */
 export async function removeRemoteWorkspace(ctx: CiloContext, state: State, rec: EnvRecord): Promise<void> {
   if (!rec.host || rec.remote_workspace === undefined) return;
-  const host = sshHost(ctx, state, rec.host);
+  const host = remoteHost(ctx, state, rec.host);
   const remote = checkedRemote(rec);
+  if (!host.ssh) {
+    const { tarRemove } = await import("./tar-sync.ts");
+    const root = remote.slice(0, remote.length - `/${rec.project}/${rec.name}`.length);
+    await onEngine(host, async () => tarRemove(await helperOf(ctx, state, host, root), remote));
+    return;
+  }
   const parent = remote.slice(0, remote.lastIndexOf("/"));
   const r = await ssh(ctx, host, `rm -rf -- '${remote}' && { rmdir -- '${parent}' 2>/dev/null || true; }`);
   if (r.code === 255) throw hostUnreachable(host.name, { host: host.address, source: `host ${host.name}` }, "ssh", lastLine(r));
   if (r.code !== 0) throw new CiloError("E_SYNC_FAILED", `Removing ${remote} on host ${host.name} failed: ${lastLine(r)}`);
+}
+
+/** The engine of `host` as a workspace helper's: the provider bound to it, the home's labels, the root it mounts. */
+async function helperOf(ctx: CiloContext, state: State, host: RemoteHost, root: string, signal?: AbortSignal): Promise<HelperOptions> {
+  return { provider: await ctx.forEndpoint(host.endpoint).provider(), env: ctx.env, home: homeRef(state, ctx.home), root, ...(signal ? { signal } : {}) };
+}
+
+/** `fn` on the host's engine: an engine that stops answering is the one-line exit 3 naming the host. */
+async function onEngine<T>(host: RemoteHost, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isCiloError(e) && e.code === "E_DOCKER_UNAVAILABLE") throw hostUnreachable(host.name, host.endpoint, "engine", reasonOf(e));
+    throw e;
+  }
+}
+
+function deferred<T>(): { resolve(v: T): void; reject(e: unknown): void; promise: Promise<T> } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { resolve, reject, promise };
 }
 
 /** What ssh said when rsync's connection failed (rsync's own "code 255" line says nothing). */

@@ -14,7 +14,12 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** "pipe" (default) captures output; "inherit" hands the terminal over. */
   stdio?: "pipe" | "inherit";
-  input?: string;
+  /**
+   * What the program reads on stdin. A promise is written when it resolves: the program (spawned
+   * when `run` is called) starts meanwhile, e.g. rsync opening its ssh connection while the caller
+   * still works out the list of files it will read.
+   */
+  input?: string | Promise<string>;
   signal?: AbortSignal;
   /** Called with each chunk of output while capturing (for streaming progress). */
   onOutput?: (chunk: string, stream: "stdout" | "stderr") => void;
@@ -43,7 +48,14 @@ export function run(cmd: string, args: string[], opts: RunOptions & { env: NodeJ
       stderr += d;
       opts.onOutput?.(d, "stderr");
     });
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    if (typeof opts.input === "string") child.stdin?.end(opts.input);
+    else if (opts.input !== undefined) {
+      child.stdin?.on("error", () => {}); // a program that exits first: its exit code says why
+      opts.input.then(
+        (s) => child.stdin?.end(s),
+        () => child.kill(),
+      );
+    }
     child.on("error", (e: NodeJS.ErrnoException) => {
       resolve({ code: e.code === "ENOENT" ? 127 : 1, stdout, stderr: stderr + messageOf(e), ms: Date.now() - started });
     });

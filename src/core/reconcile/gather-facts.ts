@@ -21,7 +21,7 @@ import type { AgedPath, Check, DnsFact, DockerFact, ReconcileFacts, StateFact } 
 import { composeProcesses, isProcessAlive } from "../proc/processes.ts";
 import { envContext } from "../env/env-context.ts";
 import { reasonOf } from "../host/hosts.ts";
-import { sshHost } from "../host/remote-workspace.ts";
+import { remoteHost } from "../host/remote-workspace.ts";
 import { tunnelStale } from "../forward/tunnel.ts";
 
 /**
@@ -145,7 +145,8 @@ function tunnelsDown(ctx: CiloContext, state: State): string[] {
   for (const [key, rec] of Object.entries(state.envs).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (!rec.host || rec.status !== "running") continue;
     try {
-      if (tunnelStale(ctx.home, sshHost(ctx, state, rec.host).address, rec)) out.push(key);
+      const host = remoteHost(ctx, state, rec.host);
+      if (host.ssh && tunnelStale(ctx.home, host.address, rec)) out.push(key);
     } catch {
       // a host without SSH or a record that does not render: judged elsewhere
     }
