@@ -179,7 +179,15 @@ function trimBanners(metafile) {
     const dirname = uses("__dirname");
     const filename = dirname || uses("__filename");
     const require = uses("require");
-    const keep = [BANNER[0], require && BANNER[1], filename && BANNER[2], dirname && BANNER[3], require && BANNER[4], filename && BANNER[5], dirname && BANNER[6]];
+    const keep = [
+      BANNER[0],
+      require && BANNER[1],
+      filename && BANNER[2],
+      dirname && BANNER[3],
+      require && BANNER[4],
+      filename && BANNER[5],
+      dirname && BANNER[6],
+    ];
     writeFileSync(file, `${keep.filter(Boolean).join("\n")}\n${code}`);
   }
 }

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { CiloError, ExitCode } from "./errors.ts";
-import { knownStateText } from "./state/known-text.ts";
+import { knownStateText } from "./known-state-text.ts";
 
 /** The container engines cilo drives, both through the Docker-compatible API (docs/engines.md). */
 export type EngineKind = "docker" | "podman";

@@ -1,5 +1,5 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
-import { knownStateText } from "./known-text.ts";
+import { knownStateText } from "../known-state-text.ts";
 import { dirname, join } from "node:path";
 import { isHostLabel } from "../dns-names.ts";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../errors.ts";
@@ -47,7 +47,7 @@ export function homeRef(state: State, home: string): HomeRef {
 }
 
 /** The index texts read or written, per file (known-text.ts). Record files have the same memo (`knownRecords`). */
-const known = knownStateText;
+const known = knownStateText as Map<string, { text: string; doc?: IndexDoc }>;
 const knownRecords = new Map<string, { text: string; rec?: EnvRecord }>();
 
 /**
