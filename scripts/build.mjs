@@ -147,6 +147,51 @@ const workflowValidatorPlugin = {
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 // Build beside dist/ and swap it in, so a CLI started meanwhile never sees a half-written dist/.
 const out = new URL(`../dist.build-${process.pid}`, import.meta.url);
+/**
+ * Put on top of every output file: CommonJS dependencies (dockerode → ssh2) expect require,
+ * __filename and __dirname. Line 0 is the shebang; the others are dropped by `trimBanners` from
+ * files that do not use what they define.
+ */
+const BANNER = [
+  "#!/usr/bin/env node",
+  "import { createRequire as __ciloCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __ciloFileURLToPath } from 'node:url';",
+  "import { dirname as __ciloDirname } from 'node:path';",
+  "const require = __ciloCreateRequire(import.meta.url);",
+  "const __filename = __ciloFileURLToPath(import.meta.url);",
+  "const __dirname = __ciloDirname(__filename);",
+];
+
+/**
+ * Keeps in each output file only the banner lines its code uses: `createRequire` and the URL-to-path
+ * calls run when a module loads (about 0.5 M instructions per file, docs/performance.md), and
+ * `cilo list` loads some twenty chunks that need none of them. A name found anywhere in the code,
+ * strings included, keeps its lines: a false match only costs the time saved.
+ */
+function trimBanners(metafile) {
+  const prefix = `${BANNER.join("\n")}\n`;
+  for (const file of Object.keys(metafile.outputs)) {
+    if (!file.endsWith(".mjs")) continue;
+    const text = readFileSync(file, "utf8");
+    if (!text.startsWith(prefix)) throw new Error(`scripts/build.mjs: ${file} does not start with the banner`);
+    const code = text.slice(prefix.length);
+    const uses = (name) => new RegExp(`(?<![\\w$])${name}(?![\\w$])`).test(code);
+    const dirname = uses("__dirname");
+    const filename = dirname || uses("__filename");
+    const require = uses("require");
+    const keep = [
+      BANNER[0],
+      require && BANNER[1],
+      filename && BANNER[2],
+      dirname && BANNER[3],
+      require && BANNER[4],
+      filename && BANNER[5],
+      dirname && BANNER[6],
+    ];
+    writeFileSync(file, `${keep.filter(Boolean).join("\n")}\n${code}`);
+  }
+}
+
 const dist = new URL(`../${args.out}`, import.meta.url);
 const old = new URL(`../dist.old-${process.pid}`, import.meta.url);
 rmSync(out, { recursive: true, force: true });
@@ -192,19 +237,9 @@ const result = await build({
   external: [...optionalNative, ...(eager ? [] : lazyBundles.map((l) => lazyPath(l.name)))],
   plugins: [...(eager ? [] : [lazyRequirePlugin]), ...(args["runtime-ajv"] ? [] : [workflowValidatorPlugin])],
   define: { __CILO_VERSION__: JSON.stringify(pkg.version) },
-  banner: {
-    // CommonJS dependencies (dockerode → ssh2) expect require, __filename and __dirname.
-    js: [
-      "#!/usr/bin/env node",
-      "import { createRequire as __ciloCreateRequire } from 'node:module';",
-      "import { fileURLToPath as __ciloFileURLToPath } from 'node:url';",
-      "import { dirname as __ciloDirname } from 'node:path';",
-      "const require = __ciloCreateRequire(import.meta.url);",
-      "const __filename = __ciloFileURLToPath(import.meta.url);",
-      "const __dirname = __ciloDirname(__filename);",
-    ].join("\n"),
-  },
+  banner: { js: BANNER.join("\n") },
 });
+trimBanners(result.metafile);
 for (const [file, output] of Object.entries(result.metafile.outputs)) {
   const rewritten = Object.keys(output.inputs).some((i) => lazyBundles.some((l) => sourceFilter(l.source).test(i)));
   if (rewritten && !file.includes("/chunks/")) throw new Error(`${file} holds dockerode but is not in chunks/, so ${lazyPath("…")} would not resolve`);

@@ -1,12 +1,22 @@
 /** Plain-text table: columns padded to the widest cell, no colours. */
 export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join("  ")
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].join("\n");
+  // Loops, not map/spread/join per row: `cilo list` prints one row per env (1,000s), and the
+  // arrays those made were most of its per-env cost (docs/performance.md).
+  const widths = headers.map((h) => h.length);
+  for (const r of rows)
+    for (let i = 0; i < widths.length; i++) {
+      const n = (r[i] ?? "").length;
+      if (n > widths[i]!) widths[i] = n;
+    }
+  const line = (cells: string[]) => {
+    const last = cells.length - 1;
+    let s = "";
+    for (let i = 0; i < last; i++) s += `${cells[i]!.padEnd(widths[i] ?? 0)}  `;
+    return last >= 0 ? (s + cells[last]!).trimEnd() : s;
+  };
+  let out = line(headers);
+  for (const r of rows) out += `\n${line(r)}`;
+  return out;
 }
 
 export function printJson(value: unknown): void {

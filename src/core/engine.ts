@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { CiloError, ExitCode } from "./errors.ts";
+import { knownStateText } from "./known-state-text.ts";
 
 /** The container engines cilo drives, both through the Docker-compatible API (docs/engines.md). */
 export type EngineKind = "docker" | "podman";
@@ -41,7 +42,10 @@ export function configuredEngine(
   }
   if (text === undefined) return undefined;
   try {
-    const engine = (JSON.parse(text) as { config?: { engine?: unknown } } | null)?.config?.engine;
+    // The store's parse of this very text when it has read it (status reads state before it asks the engine).
+    const memo = knownStateText.get(join(home, "state.json"));
+    const doc = memo?.text === text && memo.doc !== undefined ? memo.doc : JSON.parse(text);
+    const engine = (doc as { config?: { engine?: unknown } } | null)?.config?.engine;
     return isEngine(engine) ? { engine, source: "cilo init --engine" } : undefined;
   } catch {
     return undefined; // an unreadable state file is reported by the command that reads it

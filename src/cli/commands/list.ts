@@ -23,11 +23,21 @@ export default async function list(ctx: CiloContext, opts: ListOptions): Promise
   // them more than doubled the start-up cost of `cilo list` at 1,000 envs, and loading the code that
   // builds them (gateway names, forwards, compose labels) cost ~40 ms more (bench/startup.ts).
   // They read only the state's index, not one file per env (docs/state.md, "Layout").
-  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const envs = Object.entries(envIndex(state))
-    .map(([key, e]) => ({ ...e, project: key.slice(0, key.indexOf("/")), name: key.slice(key.indexOf("/") + 1) }))
-    .filter((e) => !project || e.project === project)
-    .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)));
+  // Sorted by project, then env: "<project>\0<env>" sorts so (NUL is below every name character),
+  // with the built-in string order and no comparator call per comparison. No entry is copied.
+  const index = envIndex(state);
+  const order: string[] = [];
+  for (const key in index) {
+    const slash = key.indexOf("/");
+    if (project === undefined || key.slice(0, slash) === project) order.push(`${key.slice(0, slash)}\0${key.slice(slash + 1)}`);
+  }
+  order.sort();
+  const envs = order.map((k) => {
+    const nul = k.indexOf("\0");
+    const p = k.slice(0, nul);
+    const n = k.slice(nul + 1);
+    return { project: p, name: n, e: index[`${p}/${n}`]! };
+  });
   let out: string;
   if (format === "json") {
     // Printed env by env (the text JSON.stringify(list, null, 2) makes): no 10,000-env string or array is built.
@@ -49,17 +59,18 @@ export default async function list(ctx: CiloContext, opts: ListOptions): Promise
   } else if (envs.length === 0) {
     out = "No envs. Create one with: cilo create <env> --from <project folder>";
   } else {
+    const now = ctx.clock.now();
     out = table(
       ["PROJECT", "ENV", "STATUS", "HOST", "SUBNET", "SERVICES", "CREATED", "LEASE/TTL"],
-      envs.map((e) => [
-        e.project,
-        e.name,
+      envs.map(({ project, name, e }) => [
+        project,
+        name,
         e.status,
         e.host ?? "local",
         e.subnet,
         String(e.services),
         e.created_at.slice(0, 19).replace("T", " "),
-        leaseText(e, ctx.clock.now()),
+        leaseText(e, now),
       ]),
     );
   }

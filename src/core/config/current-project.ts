@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { normaliseName } from "../names.ts";
-import { CONFIG_FILES } from "./project-config.ts";
+import { CONFIG_FILES } from "./config-files.ts";
 
 /** Whether a folder looks like a compose project (a cilo config or a compose file). */
 export function isProjectFolder(dir: string): boolean {

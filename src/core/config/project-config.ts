@@ -1,4 +1,5 @@
 import { hostNameProblem } from "../host-address.ts";
+import { CONFIG_FILES } from "./config-files.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { CiloError, ExitCode, messageOf } from "../errors.ts";
@@ -90,7 +91,7 @@ export interface LoadedConfig {
   file?: string;
 }
 
-export const CONFIG_FILES = [".cilo/config.yml", ".cilo/config.yaml", "cilo.jsonc", "cilo.json"];
+export { CONFIG_FILES };
 
 /** Reads a project's config file if it has one. Invalid files are a usage error (exit 2). */
 /** Reads the project's config file in `dir`; `log` hears about retired keys the file still sets. */

@@ -1,7 +1,8 @@
-import { isIP } from "node:net";
+import { isIPv4 } from "../ip.ts";
 
 // The gateway's small facts, apart from gateway.ts (which runs it): what `cilo list`, URLs and DNS
-// need must not load the container code, the CA (node:tls) or the routing probe (node:http).
+// need must not load the container code, the CA (node:tls) or the routing probe (node:http); nor
+// `node:net` through an ESM import, whose namespace loads three more built-ins for `cilo status`.
 
 /** The gateway image users get: Caddy's official image. Tests use an offline one (CILO_GATEWAY_IMAGE). */
 export const DEFAULT_GATEWAY_IMAGE = "caddy:2";
@@ -19,5 +20,5 @@ export function gatewayDisabled(env: Readonly<Record<string, string | undefined>
  */
 export function publishAddress(engineAddress: string | undefined): string {
   const m = /^tcp:\/\/([0-9.]+):\d+/.exec(engineAddress ?? "");
-  return m && isIP(m[1]!) === 4 ? m[1]! : "127.0.0.1";
+  return m && isIPv4(m[1]!) ? m[1]! : "127.0.0.1";
 }

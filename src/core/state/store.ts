@@ -1,4 +1,5 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { knownStateText } from "../known-state-text.ts";
 import { dirname, join } from "node:path";
 import { isHostLabel } from "../dns-names.ts";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../errors.ts";
@@ -45,13 +46,8 @@ export function homeRef(state: State, home: string): HomeRef {
   return { id: state.home_id, path: home };
 }
 
-/**
- * The last index text (`state.json`) this process read and validated, or wrote (after validating
- * it), per file, and what it parses to. While the file still holds that text (another process may
- * have replaced it: the text is compared, not a time stamp) it is not validated again. Record files
- * have the same memo (`knownRecords`). See docs/state.md.
- */
-const known = new Map<string, { text: string; doc?: IndexDoc }>();
+/** The index texts read or written, per file (known-text.ts). Record files have the same memo (`knownRecords`). */
+const known = knownStateText as Map<string, { text: string; doc?: IndexDoc }>;
 const knownRecords = new Map<string, { text: string; rec?: EnvRecord }>();
 
 /**
