@@ -113,6 +113,34 @@ test("subnets stay unique across envs through the index; a key that is not two D
   }
 });
 
+test("a hand-edited index entry that list would print from is refused as corrupt, naming the field", async () => {
+  const home = await homeWith(1);
+  try {
+    const good = readFileSync(join(home, "state.json"), "utf8");
+    for (const [field, value, why] of [
+      ["created_at", undefined, /no created_at time/],
+      ["services", "3", /no service count/],
+      ["owner_pid", -1, /invalid owner_pid/],
+      ["lease", "ssh", /unknown lease/],
+      ["expires_at", "soon", /invalid expires_at/],
+    ] as const) {
+      const doc = JSON.parse(good);
+      if (value === undefined) delete doc.index["p/e0"][field];
+      else doc.index["p/e0"][field] = value;
+      writeFileSync(join(home, "state.json"), JSON.stringify(doc));
+      try {
+        readState(at(home));
+        assert.unreachable(field);
+      } catch (e) {
+        assert.is((e as { code?: string }).code, "E_STATE_CORRUPT", field);
+        assert.match((e as Error).message, why);
+      }
+    }
+  } finally {
+    removeDir(home);
+  }
+});
+
 test("a write checks the entries that changed; a change to the home part (hosts) checks every entry again", async () => {
   const home = await homeWith(2);
   try {

@@ -131,6 +131,14 @@ export function indexProblems(doc: Partial<IndexDoc>, only?: ReadonlySet<string>
     if (joined !== undefined && !(Array.isArray(joined) && joined.every((k) => typeof k === "string")))
       problems.push(`the index entry of ${shown(key)} has an invalid shared_networks list`);
     if (e["host"] !== undefined) problems.push(...hostProblems(key, e["host"], hosts));
+    // What `cilo list` prints from the entry alone (a hand-edited index must be E_STATE_CORRUPT, not a crash).
+    if (!Number.isInteger(e["services"]) || (e["services"] as number) < 0) problems.push(`the index entry of ${shown(key)} has no service count`);
+    if (typeof e["created_at"] !== "string") problems.push(`the index entry of ${shown(key)} has no created_at time`);
+    if (e["owner_pid"] !== undefined && !(Number.isInteger(e["owner_pid"]) && (e["owner_pid"] as number) > 0))
+      problems.push(`the index entry of ${shown(key)} has an invalid owner_pid`);
+    if (e["lease"] !== undefined && e["lease"] !== "mcp") problems.push(`the index entry of ${shown(key)} has an unknown lease ${shown(String(e["lease"]))}`);
+    if (e["expires_at"] !== undefined && (typeof e["expires_at"] !== "string" || Number.isNaN(Date.parse(e["expires_at"]))))
+      problems.push(`the index entry of ${shown(key)} has an invalid expires_at time`);
   }
   if (only === undefined) {
     problems.push(...subnetProblems(owners, doc.shared));
