@@ -11,18 +11,8 @@ import { CiloError } from "../../src/core/errors.ts";
 import { remoteRootProblem, remoteWorkspaceProblem } from "../../src/core/host-address.ts";
 import { movePath, remoteRunLine, rewriteHostPaths, rsyncFilterRules, rsyncRemote, sshTarget } from "../../src/core/host/remote-paths.ts";
 import { remoteCiloEnvironment } from "../../src/core/env/run-in-env.ts";
-import {
-  applyScript,
-  EMPTY_MANIFEST,
-  firstFileOfTar,
-  type Manifest,
-  padding,
-  parseManifest,
-  shQuote,
-  syncPlan,
-  TAR_END,
-  tarHeaders,
-} from "../../src/core/host/tar-sync-plan.ts";
+import { applyScript, EMPTY_MANIFEST, type Manifest, parseManifest, shQuote, syncPlan } from "../../src/core/host/tar-sync-plan.ts";
+import { firstFileOfTar, padding, TAR_END, tarHeaders } from "../../src/core/fs/tar.ts";
 import { forgetPushManifest, localManifest, pushManifestPath, readPushManifest, stagePushManifest } from "../../src/core/host/workspace-manifest.ts";
 import { createEnv } from "../../src/core/env/create-env.ts";
 import { envDockerName } from "../../src/core/labels.ts";

@@ -8,7 +8,8 @@ import { pollUntil } from "../poll.ts";
 import type { RuntimeProvider } from "../runtime/provider.ts";
 import { DEFAULT_HELPER_IMAGE } from "../snapshot/volume-copy.ts";
 import { localManifest } from "./workspace-manifest.ts";
-import { applyScript, firstFileOfTar, type Manifest, MANIFEST_PATH, padding, parseManifest, shQuote, syncPlan, TAR_END, tarHeaders } from "./tar-sync-plan.ts";
+import { applyScript, type Manifest, MANIFEST_PATH, parseManifest, shQuote, syncPlan } from "./tar-sync-plan.ts";
+import { firstFileOfTar, padding, TAR_END, tarHeaders } from "../fs/tar.ts";
 
 // The workspace sync of a host without SSH (a tcp:// engine, docs/remote.md "Remote workspace"):
 // a short-lived helper container (CILO_HELPER_IMAGE, no network, labelled with the home id) that

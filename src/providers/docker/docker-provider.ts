@@ -2,6 +2,7 @@ import Docker from "dockerode";
 import { describeEndpoint, dockerodeOptions, type DockerEndpoint } from "../../core/docker-endpoint.ts";
 import { sshDialAgent } from "./ssh-dial.ts";
 import { CiloError, ExitCode, messageOf, prerequisiteError } from "../../core/errors.ts";
+import { padding, TAR_END, tarHeaders } from "../../core/fs/tar.ts";
 import type {
   ContainerSpec,
   ContainerState,
@@ -409,34 +410,12 @@ export function shortReason(e: unknown): string {
   return code ? String(code) : messageOf(e).split("\n")[0]!;
 }
 
-/** A tar archive (ustar) of one folder path (each level as an entry) and one file in it. */
+/** A tar archive of one folder path (each level as an entry) and one file in it. */
 export function tarOf(dir: string, name: string, data: Buffer, mode: number): Buffer {
-  const parts: Buffer[] = [];
+  const now = Date.now();
   const levels = dir.split("/").filter(Boolean);
-  for (let i = 1; i <= levels.length; i++) parts.push(tarHeader(`${levels.slice(0, i).join("/")}/`, 0, 0o755, "5"));
+  const parts = levels.map((_, i) => tarHeaders({ path: levels.slice(0, i + 1).join("/"), type: "dir", mode: 0o755, mtimeMs: now }));
   const file = levels.length > 0 ? `${levels.join("/")}/${name}` : name;
-  parts.push(tarHeader(file, data.length, mode, "0"), data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  parts.push(Buffer.alloc(1024));
+  parts.push(tarHeaders({ path: file, type: "file", mode, mtimeMs: now, size: data.length }), data, padding(data.length), TAR_END);
   return Buffer.concat(parts);
-}
-
-function tarHeader(name: string, size: number, mode: number, type: "0" | "5"): Buffer {
-  if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long: ${name}`);
-  const h = Buffer.alloc(512);
-  const put = (value: string, at: number, len: number) => h.write(value, at, len, "utf8");
-  const octal = (n: number, len: number) => `${n.toString(8).padStart(len - 1, "0")}\0`;
-  put(name, 0, 100);
-  put(octal(mode, 8), 100, 8);
-  put(octal(0, 8), 108, 8);
-  put(octal(0, 8), 116, 8);
-  put(octal(size, 12), 124, 12);
-  put(octal(Math.floor(Date.now() / 1000), 12), 136, 12);
-  put("        ", 148, 8);
-  put(type, 156, 1);
-  put("ustar\0", 257, 6);
-  put("00", 263, 2);
-  let sum = 0;
-  for (const b of h) sum += b;
-  put(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8);
-  return h;
 }
