@@ -43,6 +43,33 @@ export function forwardImage(env: Readonly<Record<string, string | undefined>>):
 }
 
 /** The home's forward range (state `config.forward_ports`, else 15000-15999). */
+/**
+ * Gives `cur` (the env `key`, under the state lock) its TCP forwards on `address`: each kept when
+ * free, never a port another env holds (running) or remembers (stopped), never one in `excluded`
+ * (found taken by another program). Records them on `cur` and returns them. Local forward
+ * containers and the ssh forwards of remote envs (tunnel.ts) share this rule and the range.
+ */
+export function assignForwards(state: State, key: string, cur: EnvRecord, address: string, excluded: ReadonlySet<number>): ForwardRecord[] {
+  const taken: number[] = [];
+  const remembered: number[] = [];
+  for (const [k, r] of Object.entries(state.envs)) {
+    if (k === key) continue;
+    for (const f of r.forwards ?? []) (holdsForwards(r) ? taken : remembered).push(f.host_port);
+  }
+  const forwards = allocateForwards({
+    range: forwardRange(state),
+    wanted: wantedForwards(cur),
+    address,
+    ...(cur.forwards ? { previous: cur.forwards } : {}),
+    taken,
+    remembered,
+    excluded,
+  });
+  if (forwards.length > 0) cur.forwards = forwards;
+  else delete cur.forwards;
+  return forwards;
+}
+
 export function forwardRange(state: State): { first: number; last: number } {
   return parseForwardRange(state.config.forward_ports ?? DEFAULT_FORWARD_RANGE) ?? parseForwardRange(DEFAULT_FORWARD_RANGE)!;
 }
@@ -82,23 +109,7 @@ export async function syncForwards(ctx: CiloContext, key: string): Promise<Forwa
     const plan = await withState(ctx, (state) => {
       const cur = state.envs[key];
       if (cur?.status !== "running") return undefined;
-      const taken: number[] = [];
-      const remembered: number[] = [];
-      for (const [k, r] of Object.entries(state.envs)) {
-        if (k === key) continue;
-        for (const f of r.forwards ?? []) (holdsForwards(r) ? taken : remembered).push(f.host_port);
-      }
-      const forwards = allocateForwards({
-        range: forwardRange(state),
-        wanted: wantedForwards(cur),
-        address,
-        ...(cur.forwards ? { previous: cur.forwards } : {}),
-        taken,
-        remembered,
-        excluded,
-      });
-      if (forwards.length > 0) cur.forwards = forwards;
-      else delete cur.forwards;
+      const forwards = assignForwards(state, key, cur, address, excluded);
       return { rec: { ...cur }, forwards, home: homeRef(state, home) };
     });
     if (!plan) return [];

@@ -14,8 +14,7 @@ import { configIp, configPort } from "../dns-names.ts";
 import { envKey, type EnvRecord, type ForwardRecord, type ServiceRecord } from "../state/schema.ts";
 import { withState } from "../state/store.ts";
 import { readTunnelFile, tunnelAlive, tunnelDir, tunnelFile, tunnelSocketName, type TunnelFile } from "../gateway/tunnel-names.ts";
-import { allocateForwards, holdsForwards, wantedForwards } from "./ports.ts";
-import { forwardRange } from "./forwarder.ts";
+import { assignForwards } from "./forwarder.ts";
 
 // Names of an env on a host (docs/remote.md "Names"): one `ssh -N -L …` process per env, held by
 // cilo like the forward containers of a local env. Its listeners are this machine's: a TCP forward
@@ -134,23 +133,7 @@ export async function syncTunnel(local: CiloContext, key: string): Promise<Forwa
       // (docs/remote.md, "Limits").
       const host = remoteHost(local, state, cur.host);
       if (!host.ssh) return undefined;
-      const taken: number[] = [];
-      const remembered: number[] = [];
-      for (const [k, r] of Object.entries(state.envs)) {
-        if (k === key) continue;
-        for (const f of r.forwards ?? []) (holdsForwards(r) ? taken : remembered).push(f.host_port);
-      }
-      const forwards = allocateForwards({
-        range: forwardRange(state),
-        wanted: wantedForwards(cur),
-        address: "127.0.0.1",
-        ...(cur.forwards ? { previous: cur.forwards } : {}),
-        taken,
-        remembered,
-        excluded,
-      });
-      if (forwards.length > 0) cur.forwards = forwards;
-      else delete cur.forwards;
+      const forwards = assignForwards(state, key, cur, "127.0.0.1", excluded);
       return { rec: { ...cur }, forwards, host };
     });
     if (!plan) return [];
