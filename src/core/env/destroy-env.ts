@@ -94,8 +94,10 @@ export async function removeEnvResources(
 ): Promise<void> {
   const provider = await ctx.provider();
   assertSameEngine(rec, (await provider.ping()).engine);
-  await detachGateway(ctx, readState(ctx).home_id, rec.docker_name);
-  await removeForwards(ctx, readState(ctx).home_id, rec);
+  // The home id does not change while the env goes: read once (each readState reads state.json).
+  const homeId = readState(ctx).home_id;
+  await detachGateway(ctx, homeId, rec.docker_name);
+  await removeForwards(ctx, homeId, rec);
   if (rec.host) stopTunnel(ctx.home, rec); // its names and TCP forwards on this machine
   timing(ctx.env, "destroy: gateway and forwards detached");
   const own = ownWorkspace(rec, ctx.home);
@@ -116,7 +118,6 @@ export async function removeEnvResources(
   // without a compose process (about a second of start-up for v1). A container removed with
   // force is killed at once, and its anonymous volumes go with it.
   timing(ctx.env, "destroy: graces given");
-  const homeId = readState(ctx).home_id;
   await Promise.all((await envContainers(provider, rec, homeId)).map((c) => provider.removeContainer(c.id)));
   const nets = await envNetworks(provider, rec, homeId);
   // The env network by name too (compose makes it; a label sweep alone misses an unlabelled one).
