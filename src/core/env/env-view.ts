@@ -16,7 +16,7 @@ import { mergeRuntime } from "./services.ts";
 import { baseUrl, localGateway, serviceDnsNames } from "./urls.ts";
 import { envContext, reachEnv } from "./env-context.ts";
 import { tunnelStatus } from "../gateway/tunnel-names.ts";
-import { remoteHost } from "../host/remote-workspace.ts";
+import { remoteHost } from "../host/hosts.ts";
 
 /**
  * The env object of `rec` as `state` records it. `live` (from `liveServices`) adds each service's

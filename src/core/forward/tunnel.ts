@@ -9,7 +9,7 @@ import { gatewayDisabled } from "../gateway/settings.ts";
 import { isProcessAlive, processIdentity } from "../proc/processes.ts";
 import { sshTarget } from "../host/remote-paths.ts";
 import { hostUnreachable } from "../host/hosts.ts";
-import { remoteHost } from "../host/remote-workspace.ts";
+import { remoteHost } from "../host/hosts.ts";
 import { configIp, configPort } from "../dns-names.ts";
 import { envKey, type EnvRecord, type ForwardRecord, type ServiceRecord } from "../state/schema.ts";
 import { withState } from "../state/store.ts";

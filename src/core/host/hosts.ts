@@ -227,3 +227,20 @@ export async function removeHost(ctx: CiloContext, name: string): Promise<void> 
     else state.hosts = rest;
   });
 }
+
+/** A host an env's workspace can live on: its name, the address its engine uses, and whether that is SSH. */
+export interface RemoteHost {
+  name: string;
+  address: string;
+  rec: HostRecord;
+  endpoint: DockerEndpoint;
+  /** ssh:// (rsync over ssh); else the engine's archive API (tar through a helper container). */
+  ssh: boolean;
+}
+
+/** The host `name` of the state (E_HOST_NOT_FOUND, exit 2, when none is recorded). */
+export function remoteHost(ctx: Pick<CiloContext, "env">, state: State, name: string): RemoteHost {
+  const rec = findHost(state, name);
+  const endpoint = hostEndpoint(ctx, name, rec);
+  return { name, address: endpoint.host, rec, endpoint, ssh: endpoint.host.startsWith("ssh://") };
+}

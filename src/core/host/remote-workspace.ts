@@ -1,16 +1,17 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CiloContext } from "../context/context.ts";
-import type { DockerEndpoint } from "../docker-endpoint.ts";
 import { CiloError, ExitCode, isCiloError } from "../errors.ts";
 import { DEFAULT_REMOTE_ROOT, remoteRootProblem, remoteWorkspacePath, remoteWorkspaceProblem } from "../host-address.ts";
 import { run, type RunResult } from "../proc/run.ts";
-import type { EnvRecord, HostRecord, State } from "../state/schema.ts";
+import type { EnvRecord, State } from "../state/schema.ts";
 import { homeRef } from "../state/store.ts";
 import type { HelperOptions } from "./tar-sync.ts";
 import { syncPlan } from "./tar-sync-plan.ts";
 import { forgetPushManifest, localManifest, readPushManifest, stagePushManifest } from "./workspace-manifest.ts";
-import { findHost, hostEndpoint, hostUnreachable, reasonOf } from "./hosts.ts";
+import { hostUnreachable, reasonOf, remoteHost, type RemoteHost } from "./hosts.ts";
+
+export { remoteHost, type RemoteHost };
 import { rsyncFilterRules, rsyncRemote, sshTarget } from "./remote-paths.ts";
 
 // An env's workspace on its host (docs/remote.md, "Remote workspace"): made and pushed, pulled
@@ -21,23 +22,6 @@ import { rsyncFilterRules, rsyncRemote, sshTarget } from "./remote-paths.ts";
 
 /** Where workspaces go on a host without SSH when it has no `--remote-root` (there is no SSH user's home to ask). */
 export const ENGINE_REMOTE_ROOT = "/var/lib/cilo-remote";
-
-/** A host an env's workspace can live on: its name, the address its engine uses, and whether that is SSH. */
-export interface RemoteHost {
-  name: string;
-  address: string;
-  rec: HostRecord;
-  endpoint: DockerEndpoint;
-  /** ssh:// (rsync over ssh); else the engine's archive API (tar through a helper container). */
-  ssh: boolean;
-}
-
-/** The host `name` of the state (E_HOST_NOT_FOUND, exit 2, when none is recorded). */
-export function remoteHost(ctx: Pick<CiloContext, "env">, state: State, name: string): RemoteHost {
-  const rec = findHost(state, name);
-  const endpoint = hostEndpoint(ctx, name, rec);
-  return { name, address: endpoint.host, rec, endpoint, ssh: endpoint.host.startsWith("ssh://") };
-}
 
 /** E_HOST_NO_SSH (exit 2): what needs SSH (`what`) asked of a host without it. */
 export function needsSsh(host: RemoteHost, what: string): CiloError {

@@ -21,7 +21,7 @@ import type { AgedPath, Check, DnsFact, DockerFact, ReconcileFacts, StateFact } 
 import { composeProcesses, isProcessAlive } from "../proc/processes.ts";
 import { envContext } from "../env/env-context.ts";
 import { reasonOf } from "../host/hosts.ts";
-import { remoteHost } from "../host/remote-workspace.ts";
+import { remoteHost } from "../host/hosts.ts";
 import { tunnelStale } from "../forward/tunnel.ts";
 
 /**
