@@ -161,7 +161,8 @@ export function applyEnvDnsFrom(
     const files = dnsFiles(opts.home);
     const running = runningPid(files);
     const loaded = readTextIfExists(files.loaded);
-    const base = appliedWildcards(files);
+    const applied = appliedWildcards(files);
+    const base = applied?.wildcards;
     const stale = readTextIfExists(files.basis) !== opts.basis; // the machine's suffix or the routing changed: every env's names
     if (stale || running === undefined || loaded === undefined || loaded !== readTextIfExists(files.config) || base === undefined) {
       return applyLocked(all(), opts);
@@ -185,7 +186,7 @@ export function applyEnvDnsFrom(
     }
     if (readTextIfExists(files.config) !== config) writeFileAtomic(files.config, config, 0o644, opts.env);
     const anyNames = plan.names > 0 || anyHostsFile(files.hostsDir);
-    return converge(files, opts, { config, wildcards: plan.wildcards, names: plan.names, anyNames, running, written, removed, full: false });
+    return converge(files, opts, { config, wildcards: plan.wildcards, names: plan.names, anyNames, running, written, removed, full: false, applied });
   });
 }
 
@@ -328,7 +329,18 @@ async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResul
 async function converge(
   files: DnsFiles,
   opts: DnsOptions,
-  c: { config: string; wildcards: string; names: number; anyNames: boolean; running: number | undefined; written: string[]; removed: string[]; full: boolean },
+  c: {
+    config: string;
+    wildcards: string;
+    names: number;
+    anyNames: boolean;
+    running: number | undefined;
+    written: string[];
+    removed: string[];
+    full: boolean;
+    /** What `appliedWildcards` found under this same DNS lock: not read and checked a second time. */
+    applied?: { wildcards: string; port: number } | undefined;
+  },
 ): Promise<ApplyResult> {
   const { config, running } = c;
   const base = { written: c.written, removed: c.removed, names: c.names, full: c.full, stopped: false, switched: false };
@@ -342,7 +354,10 @@ async function converge(
   }
   // Wildcards first, so the servers file already names the right instance when the front starts.
   const tw = performance.now();
-  const wild = await ensureWildcards(opts.env, files, c.wildcards);
+  const wild =
+    c.applied !== undefined && c.applied.wildcards === c.wildcards && c.wildcards !== ""
+      ? { changed: false, port: c.applied.port }
+      : await ensureWildcards(opts.env, files, c.wildcards);
   const frontCurrent = running !== undefined && readTextIfExists(files.loaded) === config;
   if (frontCurrent) {
     if (wild.changed) {
@@ -380,11 +395,11 @@ async function converge(
  * when that is not known (its record, instance or servers file does not match): then an env's
  * apply falls back to the full one. No wildcards: "" when the servers file is empty.
  */
-function appliedWildcards(files: DnsFiles): string | undefined {
+function appliedWildcards(files: DnsFiles): { wildcards: string; port: number } | undefined {
   const cur = currentWildcards(files);
   const servers = readTextIfExists(files.servers);
-  if (cur === undefined) return (servers ?? "") === "" ? "" : undefined;
-  return wildcardPid(files, cur.port) !== undefined && servers === serversFileOf(cur.wildcards, cur.port) ? cur.wildcards : undefined;
+  if (cur === undefined) return (servers ?? "") === "" ? { wildcards: "", port: 0 } : undefined;
+  return wildcardPid(files, cur.port) !== undefined && servers === serversFileOf(cur.wildcards, cur.port) ? cur : undefined;
 }
 
 /** Whether `dir` holds a hosts file: stops at the first, so a full folder costs no more than one. */

@@ -176,14 +176,19 @@ export function renderServersFile(wildcards: string, port: number | undefined): 
  */
 export function serversFileOf(wildcards: string, port: number | undefined): string {
   if (wildcards === "" || port === undefined) return "";
-  const to = `${LISTEN_ADDRESS}#${port}`;
-  let out = "";
-  for (const line of wildcards.split("\n")) {
-    if (line.length === 0) continue;
-    const end = line.lastIndexOf("/");
-    out += `server=${line.slice("address=".length, end + 1)}${to}\n`;
+  const to = `${LISTEN_ADDRESS}#${port}\n`;
+  const out: string[] = [];
+  // One line per wildcard line, built by slices: it runs over every env's wildcards on each env's apply.
+  for (let at = 0; at < wildcards.length; ) {
+    let nl = wildcards.indexOf("\n", at);
+    if (nl < 0) nl = wildcards.length;
+    if (nl > at) {
+      const slash = wildcards.lastIndexOf("/", nl - 1);
+      out.push(`server=${wildcards.slice(at + "address=".length, slash >= at ? slash + 1 : at)}${to}`);
+    }
+    at = nl + 1;
   }
-  return out === "" ? "" : `${out}server=/${switchMarker(port)}/${to}\n`;
+  return out.length === 0 ? "" : `${out.join("")}server=/${switchMarker(port)}/${to}`;
 }
 
 function wildcardLines(wildcards: string): { domain: string; ip: string }[] {
