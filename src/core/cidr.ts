@@ -21,21 +21,37 @@ export function formatIPv4(n: number): string {
   return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }
 
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-
-/** Parses `a.b.c.d/p`; the base is masked to the prefix. One match, no split: state validation parses every env's subnet on every command. */
+/**
+ * Parses `a.b.c.d/p` (1–3 digits an octet, ≤ 255; 1–2 digits of prefix, ≤ 32; surrounding white
+ * space ignored); the base is masked to the prefix. Read character by character, nothing
+ * allocated but the result: state validation and subnet allocation parse every env's subnet.
+ */
 export function parseCidr(s: string): Cidr | undefined {
-  const m = CIDR.exec(s.trim());
-  if (!m) return undefined;
+  const t = s.trim();
+  const n = t.length;
+  let i = 0;
   let ip = 0;
-  for (let i = 1; i <= 4; i++) {
-    const v = Number(m[i]);
-    if (v > 255) return undefined;
-    ip = ip * 256 + v;
+  for (let part = 0; part < 5; part++) {
+    let v = 0;
+    let digits = 0;
+    while (i < n) {
+      const c = t.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+      digits++;
+      i++;
+    }
+    if (digits === 0 || digits > (part === 4 ? 2 : 3)) return undefined;
+    if (part < 4) {
+      if (v > 255 || t.charCodeAt(i) !== (part === 3 ? 47 : 46)) return undefined; // `.` then `/`
+      ip = ip * 256 + v;
+      i++;
+    } else {
+      if (i !== n || v > 32) return undefined;
+      return { base: maskBase(ip, v), prefix: v };
+    }
   }
-  const prefix = Number(m[5]);
-  if (prefix > 32) return undefined;
-  return { base: maskBase(ip, prefix), prefix };
+  return undefined;
 }
 
 export function formatCidr(c: Cidr): string {

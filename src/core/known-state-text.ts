@@ -6,4 +6,22 @@
  * which reads `config.engine` after the store has read the file, parses it no second time
  * (docs/performance.md). See docs/state.md and state/store.ts.
  */
-export const knownStateText = new Map<string, { text: string; doc?: object }>();
+export const knownStateText = new Map<string, { text: string; doc?: object; makeDoc?: () => object }>();
+
+/**
+ * The home part (version, id, config, hosts…) of a state text in the one-entry-a-line form the
+ * store writes (`renderIndexText`, state/layout.ts), parsed from its first line alone: a command
+ * that needs only the config (the engine choice) does not parse every index entry. Undefined for
+ * any other form, or a first line that is not JSON: parse the whole text.
+ */
+export function homePartOfText(text: string): Record<string, unknown> | undefined {
+  const nl = text.indexOf("\n");
+  if (nl < 0 || !text.endsWith("\n}}\n") || !text.slice(0, nl).endsWith('"index":{')) return undefined;
+  try {
+    const doc = JSON.parse(`${text.slice(0, nl)}}}`) as Record<string, unknown>;
+    delete doc["index"];
+    return doc;
+  } catch {
+    return undefined;
+  }
+}

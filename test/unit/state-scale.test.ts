@@ -7,6 +7,8 @@ import * as assert from "uvu/assert";
 import { writeFilesAtomic } from "../../src/core/fs/atomic-write.ts";
 import { dependantsIndex, dependantsOf } from "../../src/core/shared/dependants.ts";
 import { emptyState, envKey, type EnvRecord } from "../../src/core/state/schema.ts";
+import { homePartOfText } from "../../src/core/known-state-text.ts";
+import { renderIndexText, spliceIndexText } from "../../src/core/state/layout.ts";
 import { initState, readState, withState } from "../../src/core/state/store.ts";
 import { removeDir, tempDir } from "../helpers/cli.ts";
 
@@ -44,20 +46,102 @@ test("dependantsIndex gives every env the dependants dependantsOf gives it, sort
   assert.ok(nonEmpty >= 5, "the fixture has envs with dependants");
 });
 
-test("state is written compact; an indented file of an earlier version reads and changes the same", async () => {
+test("state is written one index entry a line; a compact or indented file of an earlier version reads and changes the same", async () => {
   const home = tempDir();
   try {
     await initState(at(home), {});
     const file = join(home, "state.json");
-    const compact = readFileSync(file, "utf8");
-    assert.is(compact.split("\n").length, 2, "one line and its newline");
-    writeFileSync(file, `${JSON.stringify(JSON.parse(compact), null, 2)}\n`);
-    const { index: _index, ...home0 } = JSON.parse(compact);
-    assert.equal(JSON.parse(JSON.stringify(readState(at(home)))), { ...home0, envs: {} });
+    const empty = readFileSync(file, "utf8");
+    assert.is(empty.split("\n").length, 3, "the home line, the closing line and the final newline");
+    assert.ok(empty.split("\n")[0]!.endsWith('"index":{'));
+    const { index: _index, ...home0 } = JSON.parse(empty);
+    for (const older of [`${JSON.stringify(JSON.parse(empty), null, 2)}\n`, `${JSON.stringify(JSON.parse(empty))}\n`]) {
+      writeFileSync(file, older);
+      assert.equal(JSON.parse(JSON.stringify(readState(at(home)))), { ...home0, envs: {} });
+      assert.is(homePartOfText(older), undefined, "an older form is parsed whole");
+    }
     await withState(at(home), (s) => {
       s.envs["p/a"] = envRec("p", "a", 1);
+      s.envs["p/b"] = envRec("p", "b", 2);
     });
-    assert.equal(Object.keys(JSON.parse(readFileSync(file, "utf8")).index), ["p/a"]);
+    const text = readFileSync(file, "utf8");
+    assert.equal(Object.keys(JSON.parse(text).index), ["p/a", "p/b"]);
+    assert.is(text.split("\n").length, 5, "home, two entries, closing line, final newline");
+    assert.equal(homePartOfText(text), home0, "the home part from the first line alone");
+  } finally {
+    removeDir(home);
+  }
+});
+
+test("a write rewrites only the changed lines, and gives byte for byte what encoding every entry gives", async () => {
+  const home = tempDir();
+  try {
+    await initState(at(home), {});
+    const file = join(home, "state.json");
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    // What the index must hold, in order: an env that was there keeps its place, new ones go last.
+    let expected = new Map<string, string>();
+    for (let step = 0; step < 60; step++) {
+      const now = new Map(expected);
+      await withState(at(home), (s) => {
+        for (let k = 0; k < 1 + rnd(3); k++) {
+          const i = rnd(40);
+          const key = `p${i % 3}/e${i}`;
+          if (now.has(key) && rnd(2) === 0) {
+            delete s.envs[key];
+            now.delete(key);
+          } else if (now.has(key)) {
+            const status = rnd(2) === 0 ? "running" : "stopped";
+            s.envs[key]!.status = status;
+            now.set(key, status);
+          } else {
+            s.envs[key] = envRec(`p${i % 3}`, `e${i}`, i);
+            now.set(key, "created");
+          }
+        }
+      });
+      const order = [...[...expected.keys()].filter((k) => now.has(k)), ...[...now.keys()].filter((k) => !expected.has(k))];
+      expected = new Map(order.map((k) => [k, now.get(k)!]));
+      const text = readFileSync(file, "utf8");
+      const doc = JSON.parse(text);
+      assert.is(text, renderIndexText(doc), `step ${step}: the spliced text is the canonical one`);
+      assert.equal(
+        Object.entries(doc.index).map(([k, e]: [string, any]) => `${k} ${e.status}`),
+        [...expected].map(([k, st]) => `${k} ${st}`),
+        `step ${step}`,
+      );
+    }
+  } finally {
+    removeDir(home);
+  }
+});
+
+test("a valid file whose lines do not hold one entry each (edited by hand) is written whole, losing no entry", async () => {
+  const home = tempDir();
+  try {
+    await initState(at(home), {});
+    await withState(at(home), (s) => {
+      for (let i = 1; i <= 3; i++) s.envs[`p/e${i}`] = envRec("p", `e${i}`, i);
+    });
+    const file = join(home, "state.json");
+    const text = readFileSync(file, "utf8");
+    const doc = JSON.parse(text);
+    // Two entries on one line: still the same JSON, so readers take it, but not the line form.
+    const joined = text.replace(',\n"p/e2"', ',"p/e2"');
+    assert.equal(JSON.parse(joined), doc);
+    assert.is(spliceIndexText(joined, doc, new Map([["p/e1", undefined]])), undefined, "the form is checked, not assumed");
+    writeFileSync(file, joined);
+    await withState(at(home), (s) => {
+      s.envs["p/e1"]!.status = "running";
+    });
+    const after = JSON.parse(readFileSync(file, "utf8"));
+    assert.equal(Object.keys(after.index), ["p/e1", "p/e2", "p/e3"]);
+    assert.is(after.index["p/e1"].status, "running");
+    assert.is(readFileSync(file, "utf8"), renderIndexText(after), "written whole in the line form again");
   } finally {
     removeDir(home);
   }

@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { overlaps, parseCidr } from "../../src/core/cidr.ts";
+import { isCidrText } from "../../src/core/state/layout.ts";
 import { allocateSubnet, poolCapacity } from "../../src/core/network/subnet-pool.ts";
 
 test("parses and masks CIDRs", () => {
@@ -61,6 +62,63 @@ test("with 1,000 envs in the default pool the next subnet is the 1,001st", () =>
 test("other sizes", () => {
   assert.is(allocateSubnet("172.30.0.0/16", 26, ["172.30.0.0/26"]), "172.30.0.64/26");
   assert.throws(() => allocateSubnet("172.30.0.0/16", 8, []), /does not fit/);
+});
+
+// The regex parser parseCidr was until the hand-written one (kept here as the reference), and
+// the index check's text test: all three must agree on every string.
+const REFERENCE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+function referenceCidr(s: string): { base: number; prefix: number } | undefined {
+  const m = REFERENCE.exec(s.trim());
+  if (!m) return undefined;
+  let ip = 0;
+  for (let i = 1; i <= 4; i++) {
+    const v = Number(m[i]);
+    if (v > 255) return undefined;
+    ip = ip * 256 + v;
+  }
+  const prefix = Number(m[5]);
+  if (prefix > 32) return undefined;
+  const size = 2 ** (32 - prefix);
+  return { base: prefix === 0 ? 0 : Math.floor(ip / size) * size, prefix };
+}
+
+test("parseCidr and isCidrText agree with the reference parser on 200,000 random and edge strings", () => {
+  let seed = 11;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const alphabet = "0123456789012345678901234567890123456789..../ \tx\n";
+  const samples = [
+    "",
+    "1.2.3.4/",
+    "1.2.3.4/5 ",
+    " 1.2.3.4/5",
+    "1.2.3.4/05",
+    "1.2.3.4/032",
+    "001.002.003.004/24",
+    "1.2.3/24",
+    "1.2.3.4.5/24",
+    "255.255.255.255/32",
+    "256.0.0.0/8",
+    "1.2.3.4/33",
+    "1..3.4/24",
+    "１.2.3.4/24",
+  ];
+  for (let i = 0; i < 200_000; i++) {
+    if (i % 2 === 0) {
+      const oct = () => String(rnd(3) === 0 ? rnd(300) : rnd(256)).padStart(rnd(4), "0");
+      samples.push(`${oct()}.${oct()}.${oct()}.${oct()}/${String(rnd(40)).padStart(rnd(3), "0")}`);
+    } else samples.push(Array.from({ length: rnd(20) }, () => alphabet[rnd(alphabet.length)]).join(""));
+  }
+  let valid = 0;
+  for (const s of samples) {
+    const want = referenceCidr(s);
+    assert.equal(parseCidr(s), want, JSON.stringify(s));
+    assert.is(isCidrText(s), want !== undefined, JSON.stringify(s));
+    if (want) valid++;
+  }
+  assert.ok(valid > 20_000, `the samples hold valid CIDRs too (${valid})`);
 });
 
 test.run();

@@ -1,4 +1,4 @@
-import { envIndex } from "../state/layout.ts";
+import { forEachIndexEntry } from "../state/layout.ts";
 import type { State } from "../state/schema.ts";
 
 /**
@@ -8,14 +8,13 @@ import type { State } from "../state/schema.ts";
  * allocated per host, two engines may each use one (docs/remote.md). Absent: every env.
  */
 export function stateSubnets(state: State, except?: { env?: string; host?: string | null }): string[] {
-  const index = envIndex(state); // the index: no env record is read
-  const onHost = (e: { host?: string }) => except?.host === undefined || (e.host ?? null) === except.host;
-  const envs = Object.entries(index)
-    .filter(([key, e]) => key !== except?.env && onHost(e))
-    .map(([, e]) => e.subnet);
-  const extra = Object.values(index)
-    .filter(onHost)
-    .flatMap((e) => Object.values(e.extra_subnets ?? {}));
-  const shared = except?.host ? [] : Object.values(state.shared ?? {}).map((s) => s.subnet);
-  return [...envs, ...extra, ...shared];
+  const out: string[] = [];
+  // The index: no env record is read. One pass, nothing copied: create runs it over every env.
+  forEachIndexEntry(state, (key, e) => {
+    if (except?.host !== undefined && (e.host ?? null) !== except.host) return;
+    if (key !== except?.env) out.push(e.subnet);
+    if (e.extra_subnets !== undefined) for (const network in e.extra_subnets) out.push(e.extra_subnets[network]!);
+  });
+  if (!except?.host) for (const project in state.shared ?? {}) out.push(state.shared![project]!.subnet);
+  return out;
 }

@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { CiloError, messageOf } from "../errors.ts";
 import { isHostLabel, parseDnsSuffix, shown } from "../dns-names.ts";
 import { isRecord } from "../is-record.ts";
-import { parseCidr } from "../cidr.ts";
 import { ENV_STATUSES, type EnvRecord, type EnvStatus, type State } from "./schema.ts";
 import { envRecordProblems, homeProblems, hostProblems, subnetProblems, type SubnetOwner } from "./validate.ts";
 
@@ -78,12 +77,77 @@ export function encodeRecord(rec: EnvRecord): string {
 }
 
 /**
- * Problems of an index document: the home's, each entry's shape, subnets shared, hosts unknown.
- * One pass, each subnet parsed once: every command that reads state runs it over every entry.
- * With `only` (a write of an index read and validated before, whose home part is unchanged) only
- * those entries are checked; the others take part in the subnet uniqueness check as they are.
+ * `state.json`'s text for an index document: the home part on the first line, then one index
+ * entry a line, so that a write of a few entries replaces those lines (`spliceIndexText`) instead
+ * of encoding every entry again. It is ordinary JSON: any JSON reader reads it whole.
  */
-export function indexProblems(doc: Partial<IndexDoc>, only?: ReadonlySet<string>): string[] {
+export function renderIndexText(doc: IndexDoc): string {
+  const { index, ...home } = doc;
+  const lines: string[] = [];
+  for (const key in index) lines.push(entryLine(key, index[key]!));
+  return joinIndexText(homeLine(home), lines);
+}
+
+function homeLine(home: Omit<IndexDoc, "index">): string {
+  // `index` is the last key: the line ends with `"index":{`, the entries follow it.
+  return JSON.stringify({ ...home, index: {} }).slice(0, -2);
+}
+
+function entryLine(key: string, entry: EnvIndexEntry): string {
+  return `${JSON.stringify(key)}:${JSON.stringify(entry)}`;
+}
+
+function joinIndexText(head: string, lines: readonly string[]): string {
+  return lines.length === 0 ? `${head}\n}}\n` : `${head}\n${lines.join(",\n")}\n}}\n`;
+}
+
+/**
+ * `oldText` (which parses to `oldDoc`) with the entries in `changes` replaced, added or (undefined)
+ * removed, home part kept; undefined when `oldText` is not in the one-entry-a-line form (a file of
+ * an earlier version, or edited by hand), which is then written whole. The form is proven, not
+ * assumed: every line starts with its own key, in the order the parse found the keys, so no line
+ * holds more or less than one entry (an entry's JSON has no raw line break).
+ */
+export function spliceIndexText(oldText: string, oldDoc: IndexDoc, changes: ReadonlyMap<string, EnvIndexEntry | undefined>): string | undefined {
+  const nl = oldText.indexOf("\n");
+  const tail = "\n}}\n";
+  if (nl < 0 || !oldText.endsWith(tail) || !oldText.slice(0, nl).endsWith('"index":{')) return undefined;
+  const body = oldText.slice(nl + 1, oldText.length - tail.length);
+  const lines = body === "" ? [] : body.split(",\n");
+  const { keys } = indexArrays(oldDoc.index);
+  if (keys.length !== lines.length) return undefined;
+  for (let i = 0; i < keys.length; i++) {
+    // `"<key>":` (keys of a validated index are DNS labels and a slash: JSON needs no escape in them)
+    const key = keys[i]!;
+    const line = lines[i]!;
+    if (line.charCodeAt(0) !== 34 || !line.startsWith(key, 1) || line.charCodeAt(key.length + 1) !== 34 || line.charCodeAt(key.length + 2) !== 58)
+      return undefined;
+  }
+  const at = changes.size > 16 ? new Map(keys.map((k, i) => [k, i])) : undefined;
+  for (const [key, entry] of changes) {
+    if (!Object.hasOwn(oldDoc.index, key)) continue;
+    const i = at ? at.get(key)! : keys.indexOf(key);
+    lines[i] = entry === undefined ? "" : entryLine(key, entry);
+  }
+  const out = changes.size === 0 ? lines : lines.filter((l) => l !== "");
+  for (const [key, entry] of changes) if (entry !== undefined && !Object.hasOwn(oldDoc.index, key)) out.push(entryLine(key, entry));
+  return joinIndexText(oldText.slice(0, nl), out);
+}
+
+// A CIDR as parseCidr accepts it (each octet ≤ 255, prefix ≤ 32), tested without parsing: every
+// command that reads an index checks every entry's subnet.
+const CIDR_TEXT = /^\s*(?:(?:[01]?\d?\d|2[0-4]\d|25[0-5])\.){3}(?:[01]?\d?\d|2[0-4]\d|25[0-5])\/(?:[0-2]?\d|3[0-2])\s*$/;
+
+export function isCidrText(s: unknown): s is string {
+  return typeof s === "string" && CIDR_TEXT.test(s);
+}
+
+/**
+ * Problems of an index document: the home's, each entry's shape, subnets shared, hosts unknown.
+ * One pass over arrays of the entries: every command that reads state runs it over every entry
+ * the first time it reads a text. A write of some entries checks those only (`changeProblems`).
+ */
+export function indexProblems(doc: Partial<IndexDoc>): string[] {
   const problems = homeProblems(doc as Partial<State>);
   const index = doc.index;
   if (!isRecord(index)) {
@@ -91,77 +155,105 @@ export function indexProblems(doc: Partial<IndexDoc>, only?: ReadonlySet<string>
     return problems;
   }
   const owners: SubnetOwner[] = [];
-  const unchanged: string[] = [];
-  const hosts = doc.hosts;
-  for (const key in index) {
-    const e = index[key];
-    if (only !== undefined && !only.has(key)) {
-      // Validated when read: only its subnets count, against the changed entries' (below).
-      unchanged.push(key);
-      continue;
-    }
-    const slash = key.indexOf("/");
-    if (slash < 0 || !isHostLabel(key.slice(0, slash)) || !isHostLabel(key.slice(slash + 1))) {
-      problems.push(`the index has the env key ${shown(key)}, which is not <project>/<env> of DNS labels`);
-      continue;
-    }
-    if (!isRecord(e)) {
-      problems.push(`the index entry of ${shown(key)} is not an object`);
-      continue;
-    }
-    if (!ENV_STATUSES.includes(e["status"] as EnvStatus)) problems.push(`the index entry of ${shown(key)} has unknown status ${shown(String(e["status"]))}`);
-    const subnet = e["subnet"];
-    const on = typeof e["host"] === "string" ? { host: e["host"] } : {};
-    if (typeof subnet !== "string" || parseCidr(subnet) === undefined) problems.push(`the index entry of ${shown(key)} has no valid subnet`);
-    else owners.push({ key, subnet, ...on });
-    const extra = e["extra_subnets"];
-    if (extra !== undefined) {
-      if (!isRecord(extra)) problems.push(`the index entry of ${shown(key)} has an invalid extra_subnets map`);
-      else
-        for (const network in extra) {
-          const x = extra[network];
-          if (typeof x !== "string" || parseCidr(x) === undefined) problems.push(`the index entry of ${shown(key)} has an invalid extra_subnets map`);
-          else owners.push({ key, subnet: x, network, ...on });
-        }
-    }
-    // Checked as a suffix here too, not only in the record: create's collision check picks envs by it.
-    if (e["dns_suffix"] !== undefined && (typeof e["dns_suffix"] !== "string" || "why" in parseDnsSuffix(e["dns_suffix"])))
-      problems.push(`the index entry of ${shown(key)} has the dns_suffix ${shown(e["dns_suffix"])}, which is not a DNS suffix`);
-    const joined = e["shared_networks"];
-    if (joined !== undefined && !(Array.isArray(joined) && joined.every((k) => typeof k === "string")))
-      problems.push(`the index entry of ${shown(key)} has an invalid shared_networks list`);
-    if (e["host"] !== undefined) problems.push(...hostProblems(key, e["host"], hosts));
-    // What `cilo list` prints from the entry alone (a hand-edited index must be E_STATE_CORRUPT, not a crash).
-    if (!Number.isInteger(e["services"]) || (e["services"] as number) < 0) problems.push(`the index entry of ${shown(key)} has no service count`);
-    if (typeof e["created_at"] !== "string") problems.push(`the index entry of ${shown(key)} has no created_at time`);
-    if (e["owner_pid"] !== undefined && !(Number.isInteger(e["owner_pid"]) && (e["owner_pid"] as number) > 0))
-      problems.push(`the index entry of ${shown(key)} has an invalid owner_pid`);
-    if (e["lease"] !== undefined && e["lease"] !== "mcp") problems.push(`the index entry of ${shown(key)} has an unknown lease ${shown(String(e["lease"]))}`);
-    if (e["expires_at"] !== undefined && (typeof e["expires_at"] !== "string" || Number.isNaN(Date.parse(e["expires_at"]))))
-      problems.push(`the index entry of ${shown(key)} has an invalid expires_at time`);
-  }
-  if (only === undefined) {
-    problems.push(...subnetProblems(owners, doc.shared));
-    return problems;
-  }
-  // Only the changed entries' subnets can be shared: each against the others and every unchanged
-  // entry's (strings compared; those were parsed when the index was read).
+  const { keys, entries } = indexArrays(index as Record<string, EnvIndexEntry>);
+  for (let i = 0; i < keys.length; i++) entryProblems(keys[i]!, entries[i], doc.hosts, problems, owners);
   problems.push(...subnetProblems(owners, doc.shared));
-  const mine = new Map(owners.map((o) => [`${o.host ?? ""} ${o.subnet}`, o]));
+  return problems;
+}
+
+/**
+ * The problems of a change of some entries of an index read and validated before (`base`, its
+ * home part unchanged): each changed entry's own, and subnets shared among them or with an entry
+ * left as it was. Reads no other entry but for its subnets.
+ */
+export function changeProblems(
+  home: Omit<IndexDoc, "index">,
+  base: Readonly<Record<string, EnvIndexEntry>>,
+  changes: ReadonlyMap<string, EnvIndexEntry | undefined>,
+): string[] {
+  const problems = homeProblems(home as Partial<State>);
+  const owners: SubnetOwner[] = [];
+  for (const [key, entry] of changes) if (entry !== undefined) entryProblems(key, entry, home.hosts, problems, owners);
+  problems.push(...subnetProblems(owners, home.shared));
+  if (owners.length === 0) return problems;
+  problems.push(...clashesWithUnchanged(owners, base, changes));
+  return problems;
+}
+
+/** The changed entries' subnets (`owners`) that an entry of `base` left as it was holds too, on the same engine. */
+function clashesWithUnchanged(
+  owners: readonly SubnetOwner[],
+  base: Readonly<Record<string, EnvIndexEntry>>,
+  changes: ReadonlyMap<string, EnvIndexEntry | undefined>,
+): string[] {
+  const problems: string[] = [];
+  const mine = new Map<string, SubnetOwner[]>(); // by subnet: looked up once per unchanged entry, nothing built for it
+  for (const o of owners) {
+    const list = mine.get(o.subnet);
+    if (list) list.push(o);
+    else mine.set(o.subnet, [o]);
+  }
   const clash = (key: string, subnet: string, host: unknown, network?: string) => {
-    const o = mine.get(`${host ?? ""} ${subnet}`);
-    if (o) {
+    const o = mine.get(subnet)?.find((x) => x.host === host);
+    if (o !== undefined) {
       const them = network === undefined ? `"${key}"` : `"${key} (network ${network})"`;
       problems.push(`${them} and ${o.network === undefined ? `env "${o.key}"` : `network "${o.network}" of env "${o.key}"`} share subnet ${subnet}`);
     }
   };
-  if (mine.size > 0)
-    for (const key of unchanged) {
-      const e = index[key] as EnvIndexEntry;
-      clash(key, e.subnet, e.host);
-      if (e.extra_subnets !== undefined) for (const network in e.extra_subnets) clash(key, e.extra_subnets[network]!, e.host, network);
-    }
+  const { keys, entries } = indexArrays(base);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (changes.has(key)) continue;
+    const e = entries[i]!;
+    clash(key, e.subnet, e.host);
+    if (e.extra_subnets !== undefined) for (const network in e.extra_subnets) clash(key, e.extra_subnets[network]!, e.host, network);
+  }
   return problems;
+}
+
+/** One index entry's own problems, pushed to `problems`; its subnets pushed to `owners`. */
+function entryProblems(key: string, e: unknown, hosts: unknown, problems: string[], owners: SubnetOwner[]): void {
+  const slash = key.indexOf("/");
+  if (slash < 0 || !isHostLabel(key.slice(0, slash)) || !isHostLabel(key.slice(slash + 1))) {
+    problems.push(`the index has the env key ${shown(key)}, which is not <project>/<env> of DNS labels`);
+    return;
+  }
+  if (!isRecord(e)) {
+    problems.push(`the index entry of ${shown(key)} is not an object`);
+    return;
+  }
+  if (!ENV_STATUSES.includes(e["status"] as EnvStatus)) problems.push(`the index entry of ${shown(key)} has unknown status ${shown(String(e["status"]))}`);
+  const subnet = e["subnet"];
+  const host = e["host"];
+  if (!isCidrText(subnet)) problems.push(`the index entry of ${shown(key)} has no valid subnet`);
+  else owners.push(typeof host === "string" ? { key, subnet, host } : { key, subnet });
+  const extra = e["extra_subnets"];
+  if (extra !== undefined) {
+    if (!isRecord(extra)) problems.push(`the index entry of ${shown(key)} has an invalid extra_subnets map`);
+    else
+      for (const network in extra) {
+        const x = extra[network];
+        if (!isCidrText(x)) problems.push(`the index entry of ${shown(key)} has an invalid extra_subnets map`);
+        else owners.push(typeof host === "string" ? { key, subnet: x, network, host } : { key, subnet: x, network });
+      }
+  }
+  // Checked as a suffix here too, not only in the record: create's collision check picks envs by it.
+  if (e["dns_suffix"] !== undefined && (typeof e["dns_suffix"] !== "string" || "why" in parseDnsSuffix(e["dns_suffix"])))
+    problems.push(`the index entry of ${shown(key)} has the dns_suffix ${shown(e["dns_suffix"])}, which is not a DNS suffix`);
+  const joined = e["shared_networks"];
+  if (joined !== undefined && !(Array.isArray(joined) && joined.every((k) => typeof k === "string")))
+    problems.push(`the index entry of ${shown(key)} has an invalid shared_networks list`);
+  if (host !== undefined) for (const p of hostProblems(key, host, hosts)) problems.push(p);
+  // What `cilo list` prints from the entry alone (a hand-edited index must be E_STATE_CORRUPT, not a crash).
+  const services = e["services"];
+  if (typeof services !== "number" || !Number.isInteger(services) || services < 0) problems.push(`the index entry of ${shown(key)} has no service count`);
+  if (typeof e["created_at"] !== "string") problems.push(`the index entry of ${shown(key)} has no created_at time`);
+  const pid = e["owner_pid"];
+  if (pid !== undefined && !(typeof pid === "number" && Number.isInteger(pid) && pid > 0))
+    problems.push(`the index entry of ${shown(key)} has an invalid owner_pid`);
+  if (e["lease"] !== undefined && e["lease"] !== "mcp") problems.push(`the index entry of ${shown(key)} has an unknown lease ${shown(String(e["lease"]))}`);
+  if (e["expires_at"] !== undefined && (typeof e["expires_at"] !== "string" || Number.isNaN(Date.parse(e["expires_at"]))))
+    problems.push(`the index entry of ${shown(key)} has an invalid expires_at time`);
 }
 
 /** A record file that is not a valid record of its env: one line naming the file. */
@@ -248,7 +340,7 @@ export class LazyEnvs {
 
   /** Keys without loading anything: the index's (minus deleted) then new ones. */
   keys(): string[] {
-    const out = Object.keys(this.index).filter((k) => !this.deleted.has(k));
+    const out = this.deleted.size === 0 ? indexArrays(this.index).keys.slice() : indexArrays(this.index).keys.filter((k) => !this.deleted.has(k));
     for (const k of this.loaded.keys()) if (!Object.hasOwn(this.index, k)) out.push(k);
     return out;
   }
@@ -256,10 +348,17 @@ export class LazyEnvs {
   /** Calls `fn` with every env's key and current index entry, copying nothing (one pass over the index). */
   forEach(fn: (key: string, entry: EnvIndexEntry) => void): void {
     const { index, loaded, deleted } = this;
-    for (const k in index) {
+    const { keys, entries } = indexArrays(index);
+    const plain = loaded.size === 0 && deleted.size === 0;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (plain) {
+        fn(k, entries[i]!);
+        continue;
+      }
       if (deleted.has(k)) continue;
       const l = loaded.get(k);
-      fn(k, l ? indexEntryOf(l.rec) : index[k]!);
+      fn(k, l ? indexEntryOf(l.rec) : entries[i]!);
     }
     for (const [k, l] of loaded) if (!Object.hasOwn(index, k)) fn(k, indexEntryOf(l.rec));
   }
@@ -267,7 +366,7 @@ export class LazyEnvs {
   /** Every record, loaded once (enumeration: `Object.values(state.envs)`). */
   loadAll(): string[] {
     if (!this.all) {
-      for (const k of Object.keys(this.index)) this.get(k);
+      for (const k of indexArrays(this.index).keys) this.get(k);
       this.all = true;
     }
     return this.keys().filter((k) => this.loaded.has(k));
@@ -310,6 +409,22 @@ export class LazyEnvs {
       },
     });
   }
+}
+
+/**
+ * An index's keys and entries as arrays, made once per index object (an index is never changed
+ * after it is parsed): a parsed index of thousands of keys is a dictionary-mode object, which
+ * `for…in` walks slowly; the passes over every entry (subnets, names, dependants) walk arrays.
+ */
+const arraysOf = new WeakMap<object, { keys: string[]; entries: EnvIndexEntry[] }>();
+
+export function indexArrays(index: Readonly<Record<string, EnvIndexEntry>>): { keys: string[]; entries: EnvIndexEntry[] } {
+  let a = arraysOf.get(index);
+  if (!a) {
+    a = { keys: Object.keys(index), entries: Object.values(index) };
+    arraysOf.set(index, a);
+  }
+  return a;
 }
 
 const lazyOf = new WeakMap<object, LazyEnvs>();

@@ -12,6 +12,7 @@ import { isRecord } from "../is-record.ts";
 import type { HomeRef } from "../labels.ts";
 import {
   attachLazy,
+  changeProblems,
   encodeRecord,
   indexEntryOf,
   indexProblems,
@@ -21,6 +22,9 @@ import {
   readRecordText,
   recordPath,
   recordsDir,
+  renderIndexText,
+  spliceIndexText,
+  type EnvIndexEntry,
   type IndexDoc,
   type Loaded,
 } from "./layout.ts";
@@ -47,7 +51,13 @@ export function homeRef(state: State, home: string): HomeRef {
 }
 
 /** The index texts read or written, per file (known-text.ts). Record files have the same memo (`knownRecords`). */
-const known = knownStateText as Map<string, { text: string; doc?: IndexDoc }>;
+const known = knownStateText as Map<string, { text: string; doc?: IndexDoc; makeDoc?: () => IndexDoc }>;
+
+/** What a known text parses to: parsed, or made from the write that wrote it, once. */
+function docOf(memo: { text: string; doc?: IndexDoc; makeDoc?: () => IndexDoc }): IndexDoc {
+  memo.doc ??= memo.makeDoc ? memo.makeDoc() : (JSON.parse(memo.text) as IndexDoc);
+  return memo.doc;
+}
 const knownRecords = new Map<string, { text: string; rec?: EnvRecord }>();
 
 /**
@@ -60,8 +70,7 @@ export function readState(at: Pick<StateHome, "home">): State {
   const text = readStateText(file);
   const memo = known.get(file);
   if (memo?.text === text) {
-    memo.doc ??= JSON.parse(text) as IndexDoc; // validated already (read, or written after validation)
-    return lazyState(at.home, memo.doc, "read");
+    return lazyState(at.home, docOf(memo), "read"); // validated already (read, or written after validation)
   }
   const parsed = parseStateText(text, file);
   if (parsed.kind === "full") return parsed.state; // an older home, migrated in memory until its first write
@@ -177,9 +186,7 @@ function stateForChange(text: string, file: string, home: string): { state: Stat
     known.set(file, { text, doc: parsed.doc });
   }
   // Shared with readers: lazyState's change mode copies what it lets `fn` change (the index object, the home part).
-  const memo2 = known.get(file)!;
-  memo2.doc ??= JSON.parse(text) as IndexDoc;
-  return { state: lazyState(home, memo2.doc, "change"), oldText: text };
+  return { state: lazyState(home, docOf(known.get(file)!), "change"), oldText: text };
 }
 
 /**
@@ -194,23 +201,6 @@ function migrateLayout(home: string, full: State): State {
   const state = { ...rest, version: STATE_VERSION, envs: lazy.proxy() } as State;
   attachLazy(state, lazy);
   return state;
-}
-
-/**
- * The state as written on disk: compact JSON (about 40% smaller than indented, and parsed and
- * written in half the time at 10,000 envs), one line. Files written indented by earlier versions
- * read the same. For a state over an index (the usual case) this is `state.json`'s text: the home
- * and the index; a plain state object is encoded whole.
- */
-export function encodeState(state: State): string {
-  const lazy = lazyEnvsOf(state);
-  if (!lazy) return `${JSON.stringify(state)}\n`;
-  return `${JSON.stringify(indexDocOf(state, lazy))}\n`;
-}
-
-function indexDocOf(state: State, lazy: LazyEnvs): IndexDoc {
-  const { envs: _envs, ...rest } = state;
-  return { ...rest, version: STATE_VERSION, index: lazy.currentIndex() };
 }
 
 function corrupt(file: string, why: string): CiloError {
@@ -258,45 +248,74 @@ interface WritePlan {
   records: { key: string; file: string; text: string }[];
   removed: { key: string; file: string }[];
   indexText: string | undefined;
+  /** What `indexText` parses to, for this process's later reads (nothing shared with the caller's objects). */
+  indexDoc: () => IndexDoc;
 }
 
 /** What a change writes, validated: the records whose text changed, the index if it changed, the records to remove. */
-function planWrite(home: string, state: State, oldText: string | undefined, code: "E_STATE_INVALID" | "E_USAGE"): WritePlan {
+function planWrite(homeDir: string, state: State, oldText: string | undefined, code: "E_STATE_INVALID" | "E_USAGE"): WritePlan {
   const lazy = lazyEnvsOf(state);
   if (!lazy) throw new CiloError("E_STATE_INVALID", "Refusing to write a state that was not read through the store");
   const refuse = (why: string) =>
     code === "E_USAGE"
       ? new CiloError("E_USAGE", `Invalid configuration: ${why}`, { exitCode: ExitCode.usage })
       : new CiloError("E_STATE_INVALID", `Refusing to write an invalid state: ${why}`);
-  const doc = indexDocOf(state, lazy);
-  const problems = indexProblems(doc, changedEntries(doc, lazy, oldText));
-  if (problems.length > 0) throw refuse(problems[0]!);
+  const { envs: _envs, ...rest } = state;
+  const home = { ...rest, version: STATE_VERSION };
+  const base = validatedBase(home, lazy, oldText);
+  // The entries of records read or deleted: only they can have changed. Copied (a caller may go
+  // on changing its records after the write) for this process's later reads (`indexDoc`).
+  const changes = new Map<string, EnvIndexEntry | undefined>();
+  for (const key of lazy.deleted) changes.set(key, undefined);
+  for (const [key, l] of lazy.loaded) changes.set(key, JSON.parse(JSON.stringify(indexEntryOf(l.rec))) as EnvIndexEntry);
+  let indexText: string;
+  let baseIndex: Readonly<Record<string, EnvIndexEntry>>;
+  if (base !== undefined && oldText !== undefined) {
+    const problems = changeProblems(home, base.index, changes);
+    if (problems.length > 0) throw refuse(problems[0]!);
+    indexText = spliceIndexText(oldText, base, changes) ?? renderIndexText({ ...home, index: lazy.currentIndex() });
+    baseIndex = base.index;
+  } else {
+    const doc: IndexDoc = { ...home, index: lazy.currentIndex() };
+    const problems = indexProblems(doc);
+    if (problems.length > 0) throw refuse(problems[0]!);
+    indexText = renderIndexText(doc);
+    baseIndex = lazy.index;
+  }
   const records: WritePlan["records"] = [];
   for (const [key, l] of lazy.loaded) {
     const text = encodeRecord(l.rec);
     if (text === l.text) continue;
-    const p = envRecordProblems(key, l.rec, doc.home_id, doc.hosts);
+    const p = envRecordProblems(key, l.rec, home.home_id, home.hosts);
     if (p.length > 0) throw refuse(p[0]!);
-    records.push({ key, file: recordPath(home, key), text });
+    records.push({ key, file: recordPath(homeDir, key), text });
   }
-  const removed = [...lazy.deleted].filter((k) => !lazy.loaded.has(k)).map((key) => ({ key, file: recordPath(home, key) }));
-  const indexText = `${JSON.stringify(doc)}\n`;
-  return { records, removed, indexText: indexText === oldText ? undefined : indexText };
+  const removed = [...lazy.deleted].filter((k) => !lazy.loaded.has(k)).map((key) => ({ key, file: recordPath(homeDir, key) }));
+  const homeCopy = JSON.parse(JSON.stringify(home)) as typeof home;
+  const indexDoc = (): IndexDoc => {
+    // What `indexText` parses to, in its order: the base's entries in place, changed ones replaced, new ones last.
+    const index: Record<string, EnvIndexEntry> = { ...baseIndex };
+    for (const [key, entry] of changes) {
+      if (entry === undefined) delete index[key];
+      else index[key] = entry;
+    }
+    return { ...homeCopy, index };
+  };
+  return { records, removed, indexText: indexText === oldText ? undefined : indexText, indexDoc };
 }
 
 /**
- * The index entries a write must check, when only they changed: `oldText` is an index this process
- * validated (every `stateForChange` text is) and the home part (config, hosts, shared instances…)
- * is unchanged, so the other entries are as valid as they were. Undefined: check every entry.
+ * The index a write changes, when only some of its entries can have changed: `oldText` is an
+ * index this process validated (every `stateForChange` text is) and the home part (config, hosts,
+ * shared instances…) is unchanged, so the other entries are as valid as they were. Undefined:
+ * check and write every entry.
  */
-function changedEntries(doc: IndexDoc, lazy: LazyEnvs, oldText: string | undefined): Set<string> | undefined {
+function validatedBase(home: Omit<IndexDoc, "index">, lazy: LazyEnvs, oldText: string | undefined): IndexDoc | undefined {
   const memo = known.get(statePath(lazy.home));
-  const old = oldText !== undefined && memo?.text === oldText ? memo.doc : undefined;
+  const old = oldText !== undefined && memo?.text === oldText ? docOf(memo) : undefined;
   if (!old) return undefined;
-  const { index: _a, ...home } = doc;
   const { index: _b, ...oldHome } = old;
-  if (JSON.stringify(home) !== JSON.stringify(oldHome)) return undefined;
-  return new Set(lazy.loaded.keys());
+  return JSON.stringify(home) === JSON.stringify(oldHome) ? old : undefined;
 }
 
 /**
@@ -327,7 +346,7 @@ function applyWrite(home: string, plan: WritePlan, env: NodeJS.ProcessEnv): stri
     for (const dir of recordDirs) fsyncDir(dir); // the records are durable before the index names them
     if (existsSync(file)) keepBackup(file);
     writeFileAtomic(file, plan.indexText, 0o600, env, { syncDir: false });
-    known.set(file, { text: plan.indexText }); // validated before this write
+    known.set(file, { text: plan.indexText, makeDoc: plan.indexDoc }); // validated before this write; made, not parsed, if read again
   }
   const dirs = plan.indexText !== undefined ? [home] : [...recordDirs];
   for (const r of plan.removed) {
@@ -467,7 +486,7 @@ async function withIndexOnly(at: StateHome, fn: (doc: IndexDoc) => string): Prom
     const said = fn(doc);
     const problems = indexProblems(doc);
     if (problems.length > 0) throw new CiloError("E_STATE_INVALID", `Refusing to write an invalid state: ${problems[0]}`);
-    const out = `${JSON.stringify(doc)}\n`;
+    const out = renderIndexText(doc);
     if (out !== text) {
       keepBackup(file);
       writeFileAtomic(file, out, 0o600, at.env);
@@ -488,7 +507,7 @@ export async function initState(at: StateHome, changes: Partial<StateConfig>): P
       const problems = validateState(state);
       if (problems.length > 0) throw new CiloError("E_USAGE", `Invalid configuration: ${problems[0]}`, { exitCode: ExitCode.usage });
       const { envs: _envs, ...rest } = state;
-      const text = `${JSON.stringify({ ...rest, index: {} })}\n`;
+      const text = renderIndexText({ ...rest, index: {} });
       writeFileAtomic(file, text, 0o600, at.env);
       known.set(file, { text });
       return { created: true, state };

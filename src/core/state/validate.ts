@@ -198,7 +198,8 @@ export function subnetProblems(owners: Iterable<SubnetOwner>, shared: unknown): 
   const problems: string[] = [];
   const subnets = new Map<string, string>();
   for (const o of owners) {
-    const at = `${o.host ?? ""} ${o.subnet}`;
+    // Subnets are unique per engine. No template string for the usual owner on the local engine: this runs over every env.
+    const at = o.host === undefined ? o.subnet : `${o.host} ${o.subnet}`;
     const other = subnets.get(at);
     if (o.network === undefined) {
       if (other !== undefined) problems.push(`envs "${other}" and "${o.key}" share subnet ${o.subnet}`);
@@ -211,7 +212,7 @@ export function subnetProblems(owners: Iterable<SubnetOwner>, shared: unknown): 
   if (isRecord(shared)) {
     for (const [project, inst] of Object.entries(shared)) {
       if (!isRecord(inst) || typeof inst.subnet !== "string" || parseCidr(inst.subnet) === undefined) continue;
-      const at = ` ${inst.subnet}`;
+      const at = inst.subnet;
       const other = subnets.get(at);
       if (other !== undefined) problems.push(`"${other}" and the shared instance of "${project}" share subnet ${inst.subnet}`);
       subnets.set(at, `shared:${project}`);
