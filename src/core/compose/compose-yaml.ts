@@ -18,10 +18,6 @@
  * (PyYAML, read by docker-compose 1.29) reads as a number, date or time always starts with a
  * digit, sign or dot, so only its booleans and null remain: `YAML11_WORDS`.
  */
-const INNER = new Uint8Array(128);
-for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./@+=,:()-") INNER[c.charCodeAt(0)] = 1;
-const FIRST = new Uint8Array(128);
-for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_/") FIRST[c.charCodeAt(0)] = 1;
 const NEWLINE = 10;
 const SPACE = 32;
 const QUOTE = 34;
@@ -30,6 +26,13 @@ const SLASH = 47;
 const COLON = 58;
 const BACKSLASH = 92;
 const UNDERSCORE = 95;
+/** After the first character: 1 for a character that may be anywhere, 2 for a space or `:` (not last, not before a space). */
+const INNER = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./@+=,()-") INNER[c.charCodeAt(0)] = 1;
+INNER[SPACE] = 2;
+INNER[COLON] = 2;
+const FIRST = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_/") FIRST[c.charCodeAt(0)] = 1;
 
 const YAML11_WORDS = new Set(
   ["y", "yes", "n", "no", "true", "false", "on", "off", "null"].flatMap((w) => [w, w[0]!.toUpperCase() + w.slice(1), w.toUpperCase()]),
@@ -104,14 +107,10 @@ function plain(s: string): boolean {
   for (let k = 0; k <= i; k++) b[p++] = s.charCodeAt(k);
   for (i++; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c === SPACE) {
-      // one space between words, never two, never at the end
-      if (i === n - 1 || s.charCodeAt(i + 1) === SPACE) return false;
-    } else if (c === COLON) {
-      if (i === n - 1 || s.charCodeAt(i + 1) === SPACE) return false;
-    } else if (c > 127 || INNER[c] !== 1) {
-      return false;
-    }
+    if (c > 127) return false;
+    const kind = INNER[c];
+    // a space or colon: one space between words, never two, never at the end, never `: `
+    if (kind !== 1 && (kind === 0 || i === n - 1 || s.charCodeAt(i + 1) === SPACE)) return false;
     b[p++] = c;
   }
   if (n <= YAML11_LONGEST && WORD_START[c0] === 1 && YAML11_WORDS.has(s)) return false;
