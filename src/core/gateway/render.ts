@@ -160,6 +160,41 @@ const UPSTREAM_TRANSPORT = {
   keep_alive: { max_idle_conns_per_host: 1024, idle_timeout: "2m", probe_interval: "30s" },
 } as const;
 
+/** The placeholder the fast path's map sets: the upstream of the request's exact name, else "". */
+const UPSTREAM_VAR = "cilo.upstream";
+
+/**
+ * The fast path for exact names (docs/routing.md, "What the gateway costs"): Caddy tries routes
+ * one by one and compares the Host with every name of each, so with many envs a request paid for
+ * every route before its own (500 routes ahead: 68-78 -> 192-212 CPU-µs per request). Here one
+ * `map` from name to upstream (string comparisons only) and one `reverse_proxy` that dials what it
+ * found come first; a name it does not hold word for word (a wildcard, a down env, another letter
+ * case, an unknown name) falls through to the routes below, which answer as before and which
+ * Caddy also reads for the certificate names.
+ */
+function fastRoutes(routes: GatewayRoute[]): object[] {
+  const seen = new Set<string>();
+  const mappings: { input: string; outputs: string[] }[] = [];
+  for (const r of routes) {
+    if (r.upstream === undefined) continue;
+    for (const h of r.hosts) {
+      const name = h.toLowerCase();
+      if (h.startsWith("*.") || seen.has(name)) continue;
+      seen.add(name);
+      mappings.push({ input: name, outputs: [r.upstream] });
+    }
+  }
+  if (mappings.length === 0) return [];
+  return [
+    { handle: [{ handler: "map", source: "{http.request.host}", destinations: [`{${UPSTREAM_VAR}}`], mappings, defaults: [""] }] },
+    {
+      match: [{ expression: `{${UPSTREAM_VAR}} != ''` }],
+      handle: [{ handler: "reverse_proxy", upstreams: [{ dial: `{${UPSTREAM_VAR}}` }], transport: UPSTREAM_TRANSPORT }],
+      terminal: true,
+    },
+  ];
+}
+
 /**
  * The gateway's Caddy config (JSON) for a routing table: one HTTP server on port 80 of the
  * container, a route per entry (reverse proxy, or a 503 page naming the env and the command that
@@ -192,6 +227,7 @@ export function renderGatewayConfig(routes: GatewayRoute[], tls?: GatewayTls): s
             listen: [`unix/${GATEWAY_BACK_SOCKET}`],
             automatic_https: { disable: true },
             routes: [
+              ...fastRoutes(routes),
               ...handlers,
               {
                 handle: [
