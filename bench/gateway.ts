@@ -5,6 +5,9 @@
 // config: one reverse_proxy, one process, published on the loopback the same way) proxying to the
 // same service: what any one-hop proxy costs on this machine, so that the ratio of cilo's gateway
 // to it is what cilo itself adds (docs/routing.md, "What the gateway costs").
+// When Debian's nginx is installed (apt-get install nginx), a plain nginx one hop too: a process on
+// the host (one worker, upstream keep-alive), listening on the loopback, so no port publishing;
+// it stands beside the plain Caddy at its container IP, which has none either.
 // The load comes from `wrk` when it is on PATH (apt-get install wrk), else from a small Node
 // client; `--client node` forces the latter. The Node client is client-bound: straight to the
 // container IP at 50 connections it made 1,898-3,312 req/s at 160-209 CPU-µs per request where
@@ -38,6 +41,8 @@ interface Target {
   port: number;
   address: string;
   host: string;
+  /** CPU-µs used so far by the proxy on this path (its container's cgroup, or host processes). */
+  cpu?: () => number;
 }
 interface Load {
   rps: number;
@@ -113,6 +118,90 @@ async function load(t: Target, conns: number, ms: number, until?: () => boolean)
   return { rps: lat.length / took, p50: median(sorted), p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0, ok: lat.length, failed };
 }
 
+/** A plain nginx on the host proxying to `upstream` on a free loopback port, when nginx is installed; else undefined. */
+async function startNginx(upstream: string): Promise<Target | undefined> {
+  if (spawnSync("nginx", ["-v"]).error !== undefined) return undefined;
+  const dir = join(base, "nginx");
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  writeFileSync(
+    join(dir, "nginx.conf"),
+    `worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log; daemon on;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
+  upstream u { server ${upstream}; keepalive 64; }
+  server { listen 127.0.0.1:${port}; location / { proxy_pass http://u; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; } }
+}
+`,
+  );
+  sh("nginx", ["-c", join(dir, "nginx.conf"), "-p", dir]);
+  const master = () => Number(readFileSync(join(dir, "nginx.pid"), "utf8").trim());
+  return { address: "127.0.0.1", port, host: "web", cpu: processCpu(() => [master(), ...pgrep(["-P", String(master())])]) };
+}
+
+function stopNginx(): void {
+  try {
+    process.kill(Number(readFileSync(join(base, "nginx", "nginx.pid"), "utf8").trim()), "SIGTERM");
+  } catch {
+    /* not started */
+  }
+}
+
+/** CPU-µs a container has used, from its cgroup (v1 cpuacct or v2 cpu.stat); NaN when unreadable. */
+function containerCpu(name: string): () => number {
+  const id = execFileSync("docker", ["inspect", "-f", "{{.Id}}", name], { encoding: "utf8" }).trim();
+  return () => {
+    try {
+      return Number(readFileSync(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, "utf8")) / 1000;
+    } catch {
+      try {
+        return Number(/usage_usec (\d+)/.exec(readFileSync(`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, "utf8"))?.[1]);
+      } catch {
+        return Number.NaN;
+      }
+    }
+  };
+}
+
+/** CPU-µs (user + system) used by host processes, at 100 ticks a second (Linux's USER_HZ). */
+function processCpu(pids: () => number[]): () => number {
+  return () =>
+    pids().reduce((sum, pid) => {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+        return sum + (Number(f[11]) + Number(f[12])) * 10_000;
+      } catch {
+        return sum;
+      }
+    }, 0);
+}
+
+const pgrep = (args: string[]) => spawnSync("pgrep", args, { encoding: "utf8" }).stdout.split("\n").filter(Boolean).map(Number);
+
+/** The engine's userland proxy (docker-proxy) holding a published loopback port, when there is one. */
+function dockerProxyCpu(port: number): () => number {
+  return processCpu(() => pgrep(["-f", `docker-proxy .*-host-port ${port} `]));
+}
+
+/** `load`, with the CPU-µs per request of the path's proxy, the upstream and docker-proxy. */
+async function measured(
+  t: Target,
+  conns: number,
+  upstream: () => number,
+  dockerProxy?: () => number,
+): Promise<Load & { proxyUs: number; upUs: number; dpUs: number }> {
+  const before = [t.cpu?.() ?? 0, upstream(), dockerProxy?.() ?? 0];
+  const r = await load(t, conns, SECONDS * 1000);
+  const after = [t.cpu?.() ?? 0, upstream(), dockerProxy?.() ?? 0];
+  const per = (k: number) => (after[k]! - before[k]!) / Math.max(1, r.ok + r.failed);
+  return { ...r, proxyUs: per(0), upUs: per(1), dpUs: per(2) };
+}
+
+const cpuText = (l: { proxyUs: number; upUs: number; dpUs: number }) =>
+  `CPU-µs/req: proxy ${l.proxyUs.toFixed(0)}, upstream ${l.upUs.toFixed(0)}${l.dpUs > 0 ? `, docker-proxy ${l.dpUs.toFixed(0)}` : ""}`;
+
 const rows: Row[] = [];
 try {
   mkdirSync(src, { recursive: true });
@@ -134,10 +223,16 @@ try {
   })
     .trim()
     .split(" ")[0]!;
+  gw.cpu = containerCpu(`cilo_${homeId}_gateway`);
   const inner: Target = { ...gw, address: gwIp, port: 80 };
   // A plain Caddy from the same image on env a's network, published on the loopback like the
   // gateway, with the smallest config that proxies to the same service (its defaults otherwise).
   const network = stateEnvs(home)[`${project}/a`].docker_name as string;
+  // The service's container: env a's one container of service web.
+  const webContainer = execFileSync("docker", ["ps", "-q", "--filter", `network=${network}`, "--filter", "label=com.docker.compose.service=web"], {
+    encoding: "utf8",
+  }).trim();
+  const upCpu = containerCpu(webContainer);
   const plainPort = await freePort();
   writeFileSync(
     join(base, "plain.json"),
@@ -171,17 +266,30 @@ try {
     "--config",
     "/etc/caddy/plain.json",
   ]);
-  const plain: Target = { address: "127.0.0.1", port: plainPort, host: "web" };
+  const plain: Target = { address: "127.0.0.1", port: plainPort, host: "web", cpu: containerCpu(plainName) };
+  const plainIp = execFileSync("docker", ["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", plainName], { encoding: "utf8" })
+    .trim()
+    .split(" ")[0]!;
+  const plainInner: Target = { ...plain, address: plainIp, port: 80 };
+  const nginx = await startNginx(`${ip}:80`);
   console.log(`load client: ${WRK ? "wrk" : "node (bench/gateway.ts)"}`);
   await load(gw, 4, 1000); // warm every path
   await load(direct, 4, 1000);
   await load(plain, 4, 1000);
   for (const conns of [1, 50]) {
-    const d = await load(direct, conns, SECONDS * 1000);
-    const g = await load(gw, conns, SECONDS * 1000);
-    const p = await load(plain, conns, SECONDS * 1000);
-    const i = await load(inner, conns, SECONDS * 1000);
-    console.log(`${conns} conn: gateway at its container IP (no port publishing) ${i.rps.toFixed(0)} req/s p50 ${i.p50.toFixed(2)} ms`);
+    const d = await measured(direct, conns, upCpu);
+    const g = await measured(gw, conns, upCpu, dockerProxyCpu(gwPort));
+    const p = await measured(plain, conns, upCpu, dockerProxyCpu(plainPort));
+    const i = await measured(inner, conns, upCpu);
+    const pi = await measured(plainInner, conns, upCpu);
+    const n = nginx ? await measured(nginx, conns, upCpu) : undefined;
+    console.log(`${conns} conn: direct ${cpuText(d)}; gateway ${cpuText(g)}; plain Caddy ${cpuText(p)}`);
+    console.log(`${conns} conn: gateway at its container IP (no port publishing) ${i.rps.toFixed(0)} req/s p50 ${i.p50.toFixed(2)} ms, ${cpuText(i)}`);
+    console.log(`${conns} conn: plain Caddy at its container IP (no port publishing) ${pi.rps.toFixed(0)} req/s p50 ${pi.p50.toFixed(2)} ms, ${cpuText(pi)}`);
+    if (n)
+      console.log(
+        `${conns} conn: plain nginx on the host (one hop, one worker) ${n.rps.toFixed(0)} req/s p50 ${n.p50.toFixed(2)} ms (${n.failed} failed), ${cpuText(n)}`,
+      );
     console.log(
       `${conns} conn: plain Caddy (one hop, minimal config) ${p.rps.toFixed(0)} req/s p50 ${p.p50.toFixed(2)} p99 ${p.p99.toFixed(2)} ms (${p.failed} failed)`,
     );
@@ -202,7 +310,46 @@ try {
       { what: `p50, ${c}, plain Caddy (one hop)`, value: p.p50, unit: "ms", versus: "straight to the container IP", base: d.p50, target: "report", ok: true },
       { what: `req/s, ${c}, gateway`, value: g.rps, unit: "req/s", versus: "plain Caddy (one hop)", base: p.rps, target: "report", ok: true },
       { what: `p50, ${c}, gateway`, value: g.p50, unit: "ms", versus: "plain Caddy (one hop)", base: p.p50, target: "report", ok: true },
+      {
+        what: `req/s, ${c}, gateway at its container IP`,
+        value: i.rps,
+        unit: "req/s",
+        versus: "plain Caddy at its container IP",
+        base: pi.rps,
+        target: "report",
+        ok: true,
+      },
     );
+    if (n)
+      rows.push(
+        {
+          what: `req/s, ${c}, plain nginx (one hop, host)`,
+          value: n.rps,
+          unit: "req/s",
+          versus: "straight to the container IP",
+          base: d.rps,
+          target: "report",
+          ok: true,
+        },
+        {
+          what: `p50, ${c}, plain nginx (one hop, host)`,
+          value: n.p50,
+          unit: "ms",
+          versus: "straight to the container IP",
+          base: d.p50,
+          target: "report",
+          ok: true,
+        },
+        {
+          what: `req/s, ${c}, plain nginx (one hop, host)`,
+          value: n.rps,
+          unit: "req/s",
+          versus: "plain Caddy at its container IP",
+          base: pi.rps,
+          target: "report",
+          ok: true,
+        },
+      );
     rows.push(
       {
         what: `req/s, ${conns} keep-alive conn${conns > 1 ? "s" : ""}, gateway`,
@@ -262,6 +409,7 @@ try {
     },
   );
 } finally {
+  stopNginx();
   // First: it is on env a's network, which destroy removes.
   spawnSync("docker", ["rm", "-f", plainName], { stdio: "ignore" });
   for (const e of ["a", "b"]) {

@@ -39,7 +39,18 @@ function stateOf(...envs: EnvRecord[]): State {
   return s;
 }
 
-type Route = { match?: { host: string[] }[]; handle: { handler: string; upstreams?: { dial: string }[]; status_code?: number; body?: string }[] };
+type Route = {
+  match?: { host?: string[]; expression?: string }[];
+  handle: {
+    handler: string;
+    upstreams?: { dial: string }[];
+    status_code?: number;
+    body?: string;
+    mappings?: { input: string; outputs: string[] }[];
+    defaults?: string[];
+  }[];
+  terminal?: boolean;
+};
 function caddyRoutes(json: string): Route[] {
   return JSON.parse(json).apps.http.servers.cilo.routes as Route[];
 }
@@ -88,7 +99,7 @@ test("a down env's names answer 503 naming the env and the command that starts i
   const b = routes.find((r) => r.hosts.includes("web.b.shop.localhost"))!;
   assert.is(b.upstream, undefined);
   assert.is(b.down, "The env shop/b is stopped. Start it with: cilo up shop/b");
-  const page = caddyRoutes(renderGatewayConfig(routes)).find((r) => r.match?.[0]?.host.includes("web.b.shop.localhost"))!;
+  const page = caddyRoutes(renderGatewayConfig(routes)).find((r) => r.match?.[0]?.host?.includes("web.b.shop.localhost"))!;
   assert.is(page.handle[0]!.status_code, 503);
   assert.match(page.handle[0]!.body!, "cilo up shop/b");
   const noIp = gatewayRoutes(stateOf(env("shop", "a", { services: [{ name: "web", state: "missing" }] })));
@@ -117,10 +128,43 @@ test("the Caddy config is deterministic, proxies by host, and ends with a 404 fo
   assert.equal(cfg.apps.http.servers.cilo.listen, ["unix//tmp/cilo-back.sock"], "the back; the front (front.ts) owns :80");
   assert.equal(cfg.apps.http.servers.cilo.automatic_https, { disable: true });
   const routes = caddyRoutes(one);
-  const api = routes.find((r) => r.match?.[0]?.host.includes("api.a.shop.localhost"))!;
+  const api = routes.find((r) => r.match?.[0]?.host?.includes("api.a.shop.localhost"))!;
   assert.equal(api.handle[0]!.upstreams, [{ dial: "10.224.1.2:8080" }]);
   assert.is(routes.at(-1)!.match, undefined);
   assert.is(routes.at(-1)!.handle[0]!.status_code, 404);
+});
+
+test("a fast path comes first: one map from each exact name with an upstream to it, and one proxy dialling what it found", () => {
+  const s = stateOf(
+    env("shop", "a", { services: [{ name: "web", state: "running", ip: "10.224.1.2", ingress: true, hostnames: ["admin"] }] }),
+    env("shop", "b", { status: "stopped", subnet: "10.224.99.0/24" }),
+  );
+  const routes = caddyRoutes(renderGatewayConfig(gatewayRoutes(s)));
+  const [map, proxy] = routes;
+  assert.is(map!.match, undefined, "the map runs for every request");
+  assert.is(map!.terminal, undefined, "and hands on to the routes below");
+  const mappings = map!.handle[0]!.mappings!;
+  assert.equal(map!.handle[0]!.defaults, [""]);
+  const inputs = mappings.map((m) => m.input);
+  assert.ok(inputs.includes("web.a.shop.localhost") && inputs.includes("web.a.test") && inputs.includes("admin.a.shop.localhost"), inputs.join(" "));
+  assert.ok(
+    mappings.every((m) => m.outputs[0] === "10.224.1.2:80"),
+    "only env a runs",
+  );
+  assert.not.ok(
+    inputs.some((i) => i.includes("*") || i.includes(".b.")),
+    "no wildcard, no down env: those fall through to their routes",
+  );
+  assert.equal(new Set(inputs).size, inputs.length);
+  assert.equal(proxy!.match, [{ expression: "{cilo.upstream} != ''" }]);
+  assert.equal(proxy!.handle[0]!.upstreams, [{ dial: "{cilo.upstream}" }]);
+  assert.is(proxy!.terminal, true);
+  // The routes by name stay behind it (other letter cases, wildcards, 503 pages, certificate names).
+  assert.ok(routes.some((r) => r.match?.[0]?.host?.includes("*.shop.a.shop.localhost")));
+  assert.ok(routes.some((r) => r.match?.[0]?.host?.includes("web.b.shop.localhost") && r.handle[0]!.status_code === 503));
+  // Nothing to proxy: no fast path.
+  const none = caddyRoutes(renderGatewayConfig(gatewayRoutes(stateOf(env("shop", "b", { status: "stopped" })))));
+  assert.not.ok(none.some((r) => r.handle[0]!.handler === "map"));
 });
 
 test("the gateway is needed while some env has a route to proxy; it joins those envs' networks", () => {
