@@ -21,6 +21,7 @@ import * as assert from "uvu/assert";
 import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
 import { curlGet, GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
+import { shippedSchema } from "../helpers/schemas.ts";
 import { pollValue } from "../helpers/until.ts";
 
 const SCRIPT = join(repoRoot, "scripts/test-remote.sh");
@@ -48,7 +49,13 @@ function ok(args: string[]) {
   return r;
 }
 const web = () => curlGet(`http://web.n1.${project}.localhost:${gwPort}/`);
-const statusJson = () => JSON.parse(ok(["status", "n1", "--json"]).stdout);
+const envSchema = shippedSchema("env");
+/** `status --json`, which must hold to the shipped env schema (reach included). */
+const statusJson = () => {
+  const v = JSON.parse(ok(["status", "n1", "--json"]).stdout);
+  assert.is(envSchema(v), true, `cilo.env.schema.json: ${JSON.stringify(envSchema.errors)}`);
+  return v;
+};
 const homeId = () => JSON.parse(readFileSync(join(home, "state.json"), "utf8")).home_id as string;
 const remoteDocker = { ...process.env, DOCKER_HOST: TCP, DOCKER_CONTEXT: "" };
 /** This home's containers on the remote engine (`filter` more labels), running or not, as `name ports`. */

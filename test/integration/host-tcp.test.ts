@@ -18,6 +18,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, refusedUnchanged, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
+import { shippedSchema } from "../helpers/schemas.ts";
 import { until } from "../helpers/until.ts";
 
 const SCRIPT = join(repoRoot, "scripts/test-remote.sh");
@@ -238,6 +239,7 @@ test("over TLS (tcp:// with --tls-dir, client certificates): create --on, up, sy
   const tlsStatus = JSON.parse(ok(["status", "s1", "--json"]).stdout);
   // Its engine is reached at a loopback of this machine (the proxy): not an address a gateway of the
   // host could publish on, so no names or forwards here, and status says why.
+  assert.is(shippedSchema("env")(tlsStatus), true, "status --json holds to the env schema");
   assert.is(tlsStatus.reach.via, "none");
   assert.match(tlsStatus.reach.why, /127\.0\.0\.1 is a loopback of this machine/);
   assert.equal(
