@@ -28,14 +28,17 @@ export async function syncEnvForwards(local: CiloContext, ctx: CiloContext, key:
 /**
  * The gateways an env's names go through, after the env changed (up, down, destroy): this
  * machine's; for an env on a host reached through its own gateway (`tcp://`), that host's gateway
- * first (started while one of its envs runs, removed when none does). This machine's gateway for an
+ * too (started while one of its envs runs, removed when none does). This machine's gateway for an
  * env on a host is optional: a machine without an engine of its own has no HTTP names for it.
  */
 export async function syncEnvGateways(local: CiloContext, host: string | undefined): Promise<GatewaySyncResult> {
   if (host === undefined) return syncGateway(local);
   const state = readState(local);
-  if (state.hosts?.[host] && reachOf(hostReachesFor(local, state), host).via === "remote-gateway") {
-    await syncGateway(local.forEndpoint(remoteHost(local, state, host).endpoint), { host });
-  }
-  return syncLocalGateway(local);
+  if (!state.hosts?.[host] || reachOf(hostReachesFor(local, state), host).via !== "remote-gateway") return syncLocalGateway(local);
+  // The two engines are independent (each gateway has its own lock): both at once, so a first up
+  // waits for the slower one instead of the sum. The host's gateway's failure is reported first.
+  const [remote, mine] = await Promise.allSettled([syncGateway(local.forEndpoint(remoteHost(local, state, host).endpoint), { host }), syncLocalGateway(local)]);
+  if (remote.status === "rejected") throw remote.reason;
+  if (mine.status === "rejected") throw mine.reason;
+  return mine.value;
 }
