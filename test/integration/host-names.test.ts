@@ -44,6 +44,7 @@ const env = {
   CILO_HELPER_IMAGE: "cilo-test/busybox:latest",
 };
 let gwPort = 0;
+let dnsPort = 0;
 
 const run = (args: string[]) => cilo(args, { home, cwd: src, env, timeoutMs: 240_000 });
 function ok(args: string[]) {
@@ -127,7 +128,8 @@ test.before(async () => {
   );
   writeFileSync(join(src, "www/index.html"), `page of ${project} on r1\n`);
   gwPort = await freePort();
-  ok(["init", "--dns-port", String(await freePort()), "--gateway-http-port", String(gwPort), "--gateway-https-port", String(await freePort())]);
+  dnsPort = await freePort();
+  ok(["init", "--dns-port", String(dnsPort), "--gateway-http-port", String(gwPort), "--gateway-https-port", String(await freePort())]);
   ok(["host", "add", "r1", SSH, "--remote-root", ROOT]);
   ok(["create", "n1", "--on", "r1"]);
 });
@@ -160,6 +162,13 @@ test("up: HTTP by name reaches the remote container through this machine's gatew
   assert.match(table, /reached via ssh forward to host r1 \(running, pid \d+\)/);
   assert.match(table, new RegExp(`URL \\(through the gateway, via ssh forward\\)[\\s\\S]*http://web\\.n1\\.${project}\\.localhost:${gwPort}/`));
   assert.is(gatewayIds(home).length, 1, "the gateway runs on this machine's engine");
+});
+
+test(".test name: cilo's dnsmasq answers this machine's gateway (the loopback), and HTTP by that name gets the remote page", () => {
+  const dig = spawnSync("dig", ["@127.0.0.1", "-p", String(dnsPort), "+short", "web.n1.test"], { encoding: "utf8" });
+  assert.is(dig.stdout.trim(), "127.0.0.1", dig.stdout + dig.stderr);
+  const r = curlGet(`http://web.n1.test:${gwPort}/`, ["--resolve", `web.n1.test:${gwPort}:${dig.stdout.trim()}`]);
+  assert.is(r.body, `page of ${project} on r1\n`, `${r.status} ${r.body}`);
 });
 
 test("a TCP forward on 127.0.0.1 reaches the remote TCP service; cilo run gets it as CILO_ADDR_ECHO_7000", async () => {

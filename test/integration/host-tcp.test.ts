@@ -18,6 +18,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, refusedUnchanged, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
+import { shippedSchema } from "../helpers/schemas.ts";
 import { until } from "../helpers/until.ts";
 
 const SCRIPT = join(repoRoot, "scripts/test-remote.sh");
@@ -101,12 +102,9 @@ test("create --on a tcp:// host, up: bind mounts come from <remote root>/<projec
 
 test("cilo sync: an edit reaches the container, only changed files are sent, deletions propagate, .ciloignore is honoured", () => {
   const status = JSON.parse(ok(["status", "c1", "--json"]).stdout);
-  // No ssh forward on a host without SSH: no names or forwards here are promised (docs/remote.md).
-  assert.is(status.reach, undefined);
-  assert.equal(
-    status.services.flatMap((s: { urls: string[] }) => s.urls),
-    [],
-  );
+  // A tcp://<IPv4> host is reached through its own gateway on its address (docs/remote.md "Names
+  // of remote envs"; host-tcp-names.test.ts proves it); the gateway is off in this file, so none runs.
+  assert.equal(status.reach, { via: "remote-gateway", running: false, address: "10.213.77.2", http_port: 80 });
   const local = status.workspace as string;
   const ws = status.remote_workspace as string;
   const apiBefore = statSync(join(ws, "api/items.json"));
@@ -238,7 +236,17 @@ test("over TLS (tcp:// with --tls-dir, client certificates): create --on, up, sy
     mounts.map((m) => m.Source),
     [`${ws}/web`],
   );
-  const local = JSON.parse(ok(["status", "s1", "--json"]).stdout).workspace as string;
+  const tlsStatus = JSON.parse(ok(["status", "s1", "--json"]).stdout);
+  // Its engine is reached at a loopback of this machine (the proxy): not an address a gateway of the
+  // host could publish on, so no names or forwards here, and status says why.
+  assert.is(shippedSchema("env")(tlsStatus), true, "status --json holds to the env schema");
+  assert.is(tlsStatus.reach.via, "none");
+  assert.match(tlsStatus.reach.why, /127\.0\.0\.1 is a loopback of this machine/);
+  assert.equal(
+    tlsStatus.services.flatMap((s: { urls: string[] }) => s.urls),
+    [],
+  );
+  const local = tlsStatus.workspace as string;
   writeFileSync(join(local, "web/index.html"), "<h1>over TLS</h1>\n");
   ok(["sync", "s1"]);
   assert.is(ok(["exec", "s1", "web", "cat", "/www/index.html"]).stdout, "<h1>over TLS</h1>\n");

@@ -74,6 +74,7 @@ test("ssh arguments: its own connection, no shell, fails when a forward cannot l
 
 test("gateway: a remote env's names are routed to its sockets in the mounted tunnels folder, never to its networks", () => {
   const s = emptyState("testhome");
+  s.hosts = { r1: { address: "ssh://root@10.213.77.2", added_at: T0 } };
   s.envs["shop/r"] = remote();
   const routes = gatewayRoutes(s);
   const web = routes.find((r) => r.hosts.includes("web.r.shop.localhost"))!;

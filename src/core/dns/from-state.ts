@@ -36,13 +36,13 @@ export function gatewayDnsAddressFor(env: NodeJS.ProcessEnv): string {
  */
 export function dnsEnvsFromState(state: State, gatewayAddress?: string): DnsEnv[] {
   const gateway = gatewayFor(state, gatewayAddress);
-  return Object.values(state.envs).flatMap((e) => dnsEnvOf(e, state, gateway) ?? []);
+  return Object.values(state.envs).flatMap((e) => dnsEnvOf(e, state, gateway, gatewayAddress) ?? []);
 }
 
 /** `dnsEnvsFromState` for one env, read alone: undefined when DNS does not serve it. */
 export function dnsEnvFromState(state: State, key: string, gatewayAddress?: string): DnsEnv | undefined {
   const e = state.envs[key];
-  return e ? dnsEnvOf(e, state, gatewayFor(state, gatewayAddress)) : undefined;
+  return e ? dnsEnvOf(e, state, gatewayFor(state, gatewayAddress), gatewayAddress) : undefined;
 }
 
 /**
@@ -59,7 +59,7 @@ export function servedSuffixesFromIndex(state: State): string[] {
 
 /** What every env's names depend on besides the env itself (DnsOptions.basis): the machine's suffix and the gateway address. */
 export function dnsBasisOf(state: State, gatewayAddress?: string): string {
-  return `${JSON.stringify({ dns_suffix: state.config.dns_suffix, gateway: gatewayFor(state, gatewayAddress) })}\n`;
+  return `${JSON.stringify({ dns_suffix: state.config.dns_suffix, gateway: gatewayFor(state, gatewayAddress), remote: gatewayAddress ?? GATEWAY_DNS_ADDRESS })}\n`;
 }
 
 /** The address every name answers in `routing: gateway` mode, "" in direct routing. */
@@ -67,14 +67,20 @@ function gatewayFor(state: State, gatewayAddress: string | undefined): string {
   return effectiveRouting(state.config).mode === "gateway" ? (gatewayAddress ?? GATEWAY_DNS_ADDRESS) : "";
 }
 
-/** DNS serves envs whose status is `running`, on this machine's engine. */
-function isServed(e: { status: string; host?: string | undefined }): boolean {
-  // An env on another host: its container IPs are that engine's, not reachable here (docs/remote.md).
-  return e.status === "running" && !e.host;
+/** DNS serves envs whose status is `running`, on this machine's engine or on a host. */
+function isServed(e: { status: string }): boolean {
+  return e.status === "running";
 }
 
-function dnsEnvOf(e: EnvRecord, state: State, gateway: string): DnsEnv | undefined {
+/**
+ * One env's names. An env on a host answers this machine's gateway (`localGateway`, else the
+ * loopback) whatever the routing: its container IPs are that engine's, not reachable here, and this
+ * machine's gateway routes its names (ssh forward or the host's gateway; docs/remote.md "Names of
+ * remote envs", or a 503 page saying why when neither reaches it).
+ */
+function dnsEnvOf(e: EnvRecord, state: State, gateway: string, localGateway: string | undefined): DnsEnv | undefined {
   if (!isServed(e)) return undefined;
+  const answer = e.host ? (localGateway ?? GATEWAY_DNS_ADDRESS) : gateway;
   return {
     project: e.project,
     env: e.name,
@@ -85,7 +91,7 @@ function dnsEnvOf(e: EnvRecord, state: State, gateway: string): DnsEnv | undefin
         const hostnames = [...new Set([...(s.hostnames ?? []), ...(e.hostnames?.[s.name] ?? [])])];
         return {
           name: s.name,
-          ip: gateway !== "" ? gateway : s.ip!,
+          ip: answer !== "" ? answer : s.ip!,
           ...(hostnames.length > 0 ? { hostnames } : {}),
           ...(s.ingress ? { ingress: true } : {}),
         };

@@ -17,7 +17,8 @@ import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv, lookupEnv } from "../state/find-env.ts";
 import { refreshDns } from "../dns/dns.ts";
-import { detachGateway, syncGateway, syncLocalGateway } from "../gateway/gateway.ts";
+import { detachGateway } from "../gateway/gateway.ts";
+import { syncEnvGateways } from "../forward/remote-names.ts";
 import { stopTunnel } from "../forward/tunnel.ts";
 import { removeForwards } from "../forward/forwarder.ts";
 import { removeRemoteWorkspace } from "../host/remote-workspace.ts";
@@ -81,7 +82,7 @@ export async function destroyEnv(local: CiloContext, opts: DestroyEnvOptions): P
   timing(ctx.env, "destroy: record removed");
   await refreshDns(local, envKey(rec.project, rec.name));
   timing(ctx.env, "destroy: dns refreshed");
-  await (rec.host ? syncLocalGateway(local) : syncGateway(local));
+  await syncEnvGateways(local, rec.host);
   timing(ctx.env, "destroy: done");
   return rec;
 }

@@ -11,7 +11,8 @@ import { currentProject } from "../config/current-project.ts";
 import { assertSameEngine } from "./engine-guard.ts";
 import { findEnv } from "../state/find-env.ts";
 import { refreshDns } from "../dns/dns.ts";
-import { detachGateway, syncGateway, syncLocalGateway } from "../gateway/gateway.ts";
+import { detachGateway } from "../gateway/gateway.ts";
+import { syncEnvGateways } from "../forward/remote-names.ts";
 import { stopTunnel } from "../forward/tunnel.ts";
 import { removeForwards } from "../forward/forwarder.ts";
 import { reachEnv } from "./env-context.ts";
@@ -63,7 +64,7 @@ export async function downEnv(local: CiloContext, opts: DownEnvOptions): Promise
     return { ...cur };
   });
   await refreshDns(local, key);
-  await (rec.host ? syncLocalGateway(local) : syncGateway(local));
+  await syncEnvGateways(local, rec.host);
   return done;
 }
 

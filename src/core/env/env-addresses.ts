@@ -29,8 +29,9 @@ export function envAddresses(view: EnvStatusView, rec: EnvRecord): { urls: EnvUr
   for (const s of view.services) {
     const svc = rec.services.find((r) => r.name === s.name);
     for (const url of s.urls) urls.push({ service: s.name, url, via: "gateway" });
-    // An env on a host: its container IPs (and the .test names answering them) are the host's, not
-    // reachable from here; its gateway URLs and forwards go through its ssh forward (docs/remote.md).
+    // An env on a host: its container IPs are the host's, not reachable from here; its gateway URLs
+    // and forwards go through its ssh forward or the host's own gateway and forward containers
+    // (docs/remote.md "Names of remote envs").
     if (rec.host) continue;
     const tcpPorts = svc?.tcp ?? [];
     // As the gateway does: a service with no known HTTP port is taken to serve on 80, unless it is a TCP service.

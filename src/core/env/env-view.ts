@@ -8,7 +8,7 @@ import { dependantsFromIndex, dependantsOf } from "../shared/dependants.ts";
 import { findEnv } from "../state/find-env.ts";
 import { envKeys } from "../state/layout.ts";
 import { envKey, type EnvRecord, type ServiceRecord, type State } from "../state/schema.ts";
-import { type DestroyView, ENV_SCHEMA_VERSION, type EnvView } from "./views.ts";
+import { type DestroyView, ENV_SCHEMA_VERSION, type EnvReachView, type EnvView } from "./views.ts";
 
 export { type DestroyView, ENV_SCHEMA_VERSION, type EnvView, type RunResult, type ServiceView } from "./views.ts";
 import { readState } from "../state/store.ts";
@@ -16,7 +16,8 @@ import { mergeRuntime } from "./services.ts";
 import { baseUrl, localGateway, serviceDnsNames } from "./urls.ts";
 import { envContext, reachEnv } from "./env-context.ts";
 import { tunnelStatus } from "../gateway/tunnel-names.ts";
-import { remoteHost } from "../host/hosts.ts";
+import { type HostReach, hostReachesFor, reachOf } from "../gateway/host-reach.ts";
+import { gatewayContainerName, LABEL_GATEWAY, LABEL_HOME, LABEL_MANAGED } from "../labels.ts";
 
 /**
  * The env object of `rec` as `state` records it. `live` (from `liveServices`) adds each service's
@@ -32,7 +33,12 @@ export function envView(
   index?: ReadonlyMap<string, string[]>,
   /** `gatewayIsLocal(ctx)`, computed once by a caller that makes many views. */
   viaGateway: boolean = gatewayIsLocal(ctx),
+  /** How each host's envs are reached (`hostReachesFor`), computed once by a caller that makes many views. */
+  reaches?: ReadonlyMap<string, HostReach>,
 ): EnvView {
+  // An env on a host has names and TCP forwards here only when this machine reaches it (ssh
+  // forward, or the host's gateway at its address): docs/remote.md "Names of remote envs".
+  const unreached = rec.host !== undefined && reachOf(reaches ?? hostReachesFor(ctx, state), rec.host).via === "none";
   const suffix = rec.dns_suffix ?? state.config.dns_suffix;
   const port = state.config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT;
   const services = [...(live ?? rec.services)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -55,17 +61,20 @@ export function envView(
       ...(live ? { state: s.state ?? "unknown", health: s.health ?? null } : {}),
       ip: s.ip ?? null,
       dns: serviceDnsNames(s, rec, suffix, rec.hostnames?.[s.name] ?? []),
-      urls: [
-        ...serviceHosts(rec, s, suffix, rec.hostnames?.[s.name] ?? []).hosts.filter((h) => h.endsWith(`.${LOCALHOST_TLD}`)),
-        ...portHosts(rec, s).map((p) => p.host),
-      ].map((h) => gatewayUrl(h, port)),
+      urls: (unreached
+        ? []
+        : [
+            ...serviceHosts(rec, s, suffix, rec.hostnames?.[s.name] ?? []).hosts.filter((h) => h.endsWith(`.${LOCALHOST_TLD}`)),
+            ...portHosts(rec, s).map((p) => p.host),
+          ]
+      ).map((h) => gatewayUrl(h, port)),
       sharing: s.shared ? "shared" : "isolated",
       ingress: s.ingress === true,
     })),
     shared_services: services.filter((s) => s.shared).map((s) => s.name),
     shared_networks: rec.shared_networks ?? [],
     dependants: index ? (index.get(envKey(rec.project, rec.name)) ?? []) : dependantsOf(state, rec),
-    forwards: (rec.status === "running" ? (rec.forwards ?? []) : []).map((f) => ({ ...f, variable: forwardVariable(f.service, f.port) })),
+    forwards: (rec.status === "running" && !unreached ? (rec.forwards ?? []) : []).map((f) => ({ ...f, variable: forwardVariable(f.service, f.port) })),
     ...(rec.host !== undefined ? { host: rec.host, ...(rec.remote_workspace ? { remote_workspace: rec.remote_workspace } : {}) } : {}),
     ...(rec.owner_pid !== undefined ? { owner_pid: rec.owner_pid } : {}),
     ...(rec.lease !== undefined ? { lease: rec.lease } : {}),
@@ -97,12 +106,22 @@ export async function liveEnvView(ctx: CiloContext, rec: EnvRecord): Promise<Env
   const state = readState(ctx);
   const current = state.envs[envKey(rec.project, rec.name)] ?? rec;
   // Services from the env's own engine (its host's for an env on a host); its URLs as this machine sees them.
-  const view = envView(ctx, state, current, await liveServices(envContext(ctx, current), state, current));
+  const hctx = envContext(ctx, current);
+  const reaches = current.host ? hostReachesFor(ctx, state) : undefined;
+  const view = envView(ctx, state, current, await liveServices(hctx, state, current), undefined, undefined, reaches);
   if (!current.host) return view;
-  // An env on an ssh:// host is reached through the ssh forward cilo holds for it (docs/remote.md
-  // "Names"); one on a host without SSH has no names or forwards here yet: none are shown.
-  if (remoteHost(ctx, state, current.host).ssh) return { ...view, reach: tunnelStatus(ctx.home, current) };
-  return { ...view, services: view.services.map((s) => ({ ...s, urls: [] })), forwards: [] };
+  return { ...view, reach: await reachStatus(hctx, state, current, reachOf(reaches!, current.host)) };
+}
+
+/** How this machine reaches an env on a host now (`cilo status`, docs/remote.md "Names of remote envs"). */
+async function reachStatus(hctx: CiloContext, state: State, rec: EnvRecord, reach: HostReach): Promise<EnvReachView> {
+  if (reach.via === "ssh-forward") return tunnelStatus(hctx.home, rec);
+  if (reach.via === "none") return { via: "none", running: false, why: reach.why };
+  // The host's gateway, found as every cilo resource is: by its labels (this home's) and name.
+  const provider = await hctx.provider();
+  const gateways = await provider.listContainers({ [LABEL_MANAGED]: "true", [LABEL_GATEWAY]: "true", [LABEL_HOME]: state.home_id });
+  const running = gateways.some((c) => c.name === gatewayContainerName(state.home_id) && c.state === "running");
+  return { via: "remote-gateway", running, address: reach.address, http_port: state.config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT };
 }
 
 /** `cilo status <env>`: the env object of `ref`, services read live from Docker. */
@@ -126,6 +145,7 @@ export function envViews(ctx: Pick<CiloContext, "env" | "endpoint">, state: Stat
 export function forEachEnvView(ctx: Pick<CiloContext, "env" | "endpoint">, state: State, project: string | undefined, fn: (view: EnvView) => void): void {
   const index = dependantsFromIndex(state);
   const viaGateway = gatewayIsLocal(ctx);
+  const reaches = state.hosts ? hostReachesFor(ctx, state) : undefined;
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const keys = envKeys(state)
     .map((key) => ({ key, project: key.slice(0, key.indexOf("/")), name: key.slice(key.indexOf("/") + 1) }))
@@ -133,7 +153,7 @@ export function forEachEnvView(ctx: Pick<CiloContext, "env" | "endpoint">, state
     .sort((a, b) => (a.project === b.project ? cmp(a.name, b.name) : cmp(a.project, b.project)));
   for (const { key } of keys) {
     const rec = state.envs[key]; // undefined: destroyed since the index was read
-    if (rec) fn(envView(ctx, state, rec, undefined, index, viaGateway));
+    if (rec) fn(envView(ctx, state, rec, undefined, index, viaGateway, reaches));
   }
 }
 

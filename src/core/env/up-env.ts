@@ -29,9 +29,7 @@ import { checkDnsNames, refreshDns } from "../dns/dns.ts";
 import { SUBNET_RACE_ATTEMPTS, subnetTaken } from "../network/subnet-race.ts";
 import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
 import { waitForServices, type PendingService } from "../runtime/wait-services.ts";
-import { syncGateway, syncLocalGateway } from "../gateway/gateway.ts";
-import { syncTunnel } from "../forward/tunnel.ts";
-import { syncForwards } from "../forward/forwarder.ts";
+import { syncEnvForwards, syncEnvGateways } from "../forward/remote-names.ts";
 import { usageError } from "../errors.ts";
 import { syncWorkspace } from "../host/remote-workspace.ts";
 import { reachEnv } from "./env-context.ts";
@@ -238,8 +236,10 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
   // An env on a host gets both on this machine through one ssh forward (docs/remote.md "Names"):
   // its TCP forwards listen here and this machine's gateway dials its HTTP sockets (a laptop
   // without an engine of its own gets the TCP forwards only).
-  const forwards = await (rec.host ? syncTunnel(local, key) : syncForwards(ctx, key)).catch((e: unknown) => e);
-  const gateway = await (rec.host ? syncLocalGateway(local) : syncGateway(local));
+  // A tcp:// host's envs instead get forward containers and a gateway on the host's engine,
+  // published on its address, which this machine's gateway routes their names to.
+  const forwards = await syncEnvForwards(local, ctx, key, rec.host).catch((e: unknown) => e);
+  const gateway = await syncEnvGateways(local, rec.host);
   // The first gateway on this engine found out how the host reaches containers (auto routing).
   if ("routingChanged" in gateway && gateway.routingChanged) await refreshDns(local);
   if (!Array.isArray(forwards)) throw forwards;

@@ -61,7 +61,7 @@ export interface EnvView {
   /** With `host`: the env's workspace there, that `cilo sync` pushes to. */
   remote_workspace?: string;
   /** With `host`, read live (status, up): how this machine reaches its names and TCP forwards (docs/remote.md "Names"). */
-  reach?: { via: "ssh-forward"; running: boolean; pid?: number };
+  reach?: EnvReachView;
   /** For throwaway envs: the pid whose death destroys the env. */
   owner_pid?: number;
   /** What holds that lease: `mcp` for an env an MCP session created (absent: a process, `--ephemeral`). */
@@ -98,3 +98,13 @@ export interface RunResult {
   stdout?: string;
   stderr?: string;
 }
+
+/**
+ * How this machine reaches an env on a host (docs/remote.md "Names of remote envs"): its ssh
+ * forward (and whether it runs), the host's own gateway at its address (and whether it runs there),
+ * or not at all (why).
+ */
+export type EnvReachView =
+  | { via: "ssh-forward"; running: boolean; pid?: number }
+  | { via: "remote-gateway"; running: boolean; address: string; http_port: number }
+  | { via: "none"; running: false; why: string };

@@ -26,6 +26,7 @@ import {
 import { ensureCa } from "./ca.ts";
 import { GATEWAY_FRONT_PATH, GATEWAY_LAYOUT, gatewayCommand, renderFrontConfig } from "./front.ts";
 import { DEFAULT_GATEWAY_HTTP_PORT, DEFAULT_GATEWAY_HTTPS_PORT, DEFAULT_GATEWAY_IMAGE, gatewayDisabled, publishAddress } from "./settings.ts";
+import { hostReachesFor } from "./host-reach.ts";
 import { GATEWAY_CA_CERT, GATEWAY_CA_KEY, GATEWAY_INNER_HTTPS_PORT } from "./render-tls.ts";
 
 /** The label holding what the container was made with (image, address, port): a change recreates it. */
@@ -75,13 +76,14 @@ export async function findGateway(provider: RuntimeProvider, homeId: string): Pr
  * `caddy reload` (graceful: in-flight requests finish on the old config). Serialised per home by a
  * lock. A port another program holds is E_GATEWAY_PORT_TAKEN (exit 3), leaving no container behind.
  */
-export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> {
+export async function syncGateway(ctx: CiloContext, scope: { host?: string } = {}): Promise<GatewaySyncResult> {
   if (gatewayDisabled(ctx.env)) return { action: "disabled" };
   const provider = await ctx.provider();
   const home = ctx.home;
-  return withFileLock(join(home, "gateway"), lockTimeoutMs(ctx.env), async () => {
+  const remote = scope.host !== undefined;
+  return withFileLock(join(home, remote ? `gateway-${scope.host}` : "gateway"), lockTimeoutMs(ctx.env), async () => {
     const state = readState(ctx);
-    const routes = gatewayRoutes(state);
+    const routes = gatewayRoutes(state, { ...scope, reaches: hostReachesFor(ctx, state) });
     const existing = await findGateway(provider, state.home_id);
     if (!gatewayNeeded(routes)) {
       for (const c of existing) await provider.removeContainer(c.id);
@@ -93,7 +95,7 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
     // root's intermediate in its storage otherwise. So does another layout (front + back Caddy).
     // The tunnels folder (remote envs' names, docs/remote.md) is mounted when the engine runs on
     // this machine: a folder of this machine means nothing to an engine elsewhere.
-    const tunnels = localEngine(provider.address) ? tunnelDir(home) : undefined;
+    const tunnels = !remote && localEngine(provider.address) ? tunnelDir(home) : undefined;
     if (tunnels) mkdirSync(tunnels, { recursive: true, mode: 0o700 });
     const fingerprint = `${settings.image} ${settings.address}:${settings.httpPort} https:${settings.httpsPort} ca:${ca.fingerprint.slice(0, 16)} ${GATEWAY_LAYOUT}${tunnels ? " tunnels" : ""}`;
     const keep = existing.find((c) => c.state === "running" && c.labels[LABEL_GATEWAY_SETTINGS] === fingerprint);
@@ -103,8 +105,10 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
       await provider.putFile(id, GATEWAY_CA_KEY, ca.key, 0o600);
       await provider.putFile(id, GATEWAY_CA_CERT, ca.cert);
     };
-    const networks = gatewayNetworks(state);
-    const aliases = gatewayAliases(state, routes);
+    const networks = gatewayNetworks(state, scope.host);
+    const aliases = gatewayAliases(state, routes, scope.host);
+    // The routing probe is about this machine's engine: a host's gateway never changes it.
+    const probe = (id: string) => (remote ? Promise.resolve(false) : probeRouting(ctx, provider, id));
     const started = Date.now();
     if (keep) {
       await joinNetworks(provider, (await provider.inspectContainer(keep.id)) ?? keep, networks, aliases, state.home_id);
@@ -113,7 +117,7 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
       const r = await provider.exec(keep.id, reloadCommand());
       if (r.code !== 0) throw gatewayError(`The gateway refused its new config: ${lastLine(r.output)}`);
       const reloadMs = Date.now() - started;
-      return { action: "reloaded", container: keep.name, routes: routes.length, reloadMs, routingChanged: await probeRouting(ctx, provider, keep.id) };
+      return { action: "reloaded", container: keep.name, routes: routes.length, reloadMs, routingChanged: await probe(keep.id) };
     }
     const id = await createGateway(provider, homeRef(state, home), settings, fingerprint, tunnels);
     try {
@@ -138,7 +142,7 @@ export async function syncGateway(ctx: CiloContext): Promise<GatewaySyncResult> 
       container: gatewayContainerName(state.home_id),
       routes: routes.length,
       reloadMs,
-      routingChanged: await probeRouting(ctx, provider, id),
+      routingChanged: await probe(id),
     };
   });
 }

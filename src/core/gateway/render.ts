@@ -2,6 +2,8 @@ import { configIp, configPort, isDnsName, shown } from "../dns-names.ts";
 import { CiloError, ExitCode } from "../errors.ts";
 import { GATEWAY_TUNNEL_DIR, tunnelSocketName } from "./tunnel-names.ts";
 import { addTls, type GatewayTls } from "./render-tls.ts";
+import { type HostReach, hostReaches, reachOf } from "./host-reach.ts";
+import { DEFAULT_GATEWAY_HTTP_PORT } from "./settings.ts";
 import { envKey, type EnvRecord, type ServiceRecord, type State } from "../state/schema.ts";
 
 /** The port Caddy listens on inside the gateway container (published on the host's loopback). */
@@ -57,11 +59,35 @@ export function portHosts(rec: EnvRecord, service: ServiceRecord): { port: numbe
 }
 
 /**
- * The routing table the state gives the gateway: every service of every env, sorted by env and
- * service; wildcard names after all exact ones. A name two routes would answer is refused
+ * Which gateway a table is for: this machine's (`host` undefined), which routes every env, those on
+ * a host as `reaches` says (docs/remote.md "Names of remote envs"); or the gateway a `tcp://` host's
+ * engine runs for the envs on that host (`host`), which routes only those, to their container IPs.
+ */
+export interface GatewayScope {
+  host?: string;
+  /** How each host's envs are reached (host-reach.ts); absent: from the recorded addresses, a Docker context reaching nothing. */
+  reaches?: ReadonlyMap<string, HostReach>;
+}
+
+/** Whether an env belongs to the gateway of `host` (undefined: this machine's, which routes every env). */
+function inScope(rec: Pick<EnvRecord, "host">, host: string | undefined): boolean {
+  return host === undefined || rec.host === host;
+}
+
+/**
+ * The routing table the state gives the gateway: every service of every env (of the scope), sorted
+ * by env and service; wildcard names after all exact ones. A name two routes would answer is refused
  * (E_DNS_COLLISION), as is any name that is not a DNS name (checked here, where it is rendered).
  */
-export function gatewayRoutes(state: State): GatewayRoute[] {
+export function gatewayRoutes(state: State, scope: GatewayScope = {}): GatewayRoute[] {
+  const reaches =
+    scope.reaches ??
+    hostReaches(state, () => {
+      throw new Error("not resolved");
+    });
+  const remotePort = state.config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT;
+  const target = (rec: EnvRecord, s: ServiceRecord, port: number) =>
+    routeTarget(rec, s, port, scope.host === undefined && rec.host ? reachOf(reaches, rec.host) : undefined, remotePort);
   const exact: GatewayRoute[] = [];
   const wild: GatewayRoute[] = [];
   const owner = new Map<string, string>();
@@ -77,32 +103,48 @@ export function gatewayRoutes(state: State): GatewayRoute[] {
   };
   for (const key of Object.keys(state.envs).sort()) {
     const rec = state.envs[key]!;
+    if (!inScope(rec, scope.host)) continue;
     const suffix = rec.dns_suffix ?? state.config.dns_suffix;
     const services = [...rec.services].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const s of services) {
       const who = `${envKey(rec.project, rec.name)} service ${s.name}`;
       const { hosts, wildcards } = serviceHosts(rec, s, suffix, rec.hostnames?.[s.name] ?? []);
-      const target = routeTarget(rec, s, s.port ?? DEFAULT_HTTP_PORT);
+      const main = target(rec, s, s.port ?? DEFAULT_HTTP_PORT);
       for (const h of [...hosts, ...wildcards]) claim(h, who);
-      exact.push({ env: key, service: s.name, hosts, ...target });
+      exact.push({ env: key, service: s.name, hosts, ...main });
       for (const { port, host } of portHosts(rec, s)) {
         claim(host, `${who} port ${port}`);
-        exact.push({ env: key, service: s.name, hosts: [host], ...routeTarget(rec, s, port) });
+        exact.push({ env: key, service: s.name, hosts: [host], ...target(rec, s, port) });
       }
-      if (wildcards.length > 0) wild.push({ env: key, service: s.name, hosts: wildcards, ...target });
+      if (wildcards.length > 0) wild.push({ env: key, service: s.name, hosts: wildcards, ...main });
     }
   }
   return [...exact, ...wild];
 }
 
-function routeTarget(rec: EnvRecord, s: ServiceRecord, port: number): { upstream: string } | { down: string } {
+/**
+ * Where one route leads. `reach` is given for an env on a host routed by this machine's gateway:
+ * its container IPs are the host's, so the route goes to the env's ssh forward (a socket of the
+ * tunnels folder mounted into the gateway) or to the host's own gateway at its address and
+ * `remotePort` (the request keeps its Host, which that gateway routes by); docs/remote.md "Names".
+ */
+function routeTarget(
+  rec: EnvRecord,
+  s: ServiceRecord,
+  port: number,
+  reach: HostReach | undefined,
+  remotePort: number,
+): { upstream: string } | { down: string } {
   const key = envKey(rec.project, rec.name);
   if (rec.status !== "running") return { down: `The env ${key} is ${rec.status}. Start it with: cilo up ${key}` };
+  if (reach?.via === "none") return { down: `The env ${key} runs on host ${rec.host}, whose names this machine does not reach: ${reach.why}` };
   if (!s.ip) return { down: `The service ${s.name} of ${key} has no running container. Start it again with: cilo up ${key}` };
-  // An env on a host: its container IPs are the host's; the env's ssh forward listens on a socket
-  // of the tunnels folder mounted into the gateway (docs/remote.md "Names").
-  if (rec.host)
+  if (reach?.via === "ssh-forward")
     return { upstream: `unix/${GATEWAY_TUNNEL_DIR}/${tunnelSocketName(rec.project, rec.name, s.name, configPort(port, `The port of ${s.name} in ${key}`))}` };
+  if (reach?.via === "remote-gateway") {
+    configPort(port, `The port of ${s.name} in ${key}`);
+    return { upstream: `${configIp(reach.address, `The address of host ${rec.host}`)}:${configPort(remotePort, "The gateway HTTP port")}` };
+  }
   const ip = configIp(s.ip, `The address of ${s.name} in ${key}`);
   configPort(port, `The port of ${s.name} in ${key}`);
   return { upstream: ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}` };
@@ -117,10 +159,10 @@ export function gatewayNeeded(routes: GatewayRoute[]): boolean {
  * The Docker networks the gateway must be on to reach its upstreams: each running env's network,
  * and the shared network of a project whose running env uses a shared service. Sorted.
  */
-export function gatewayNetworks(state: State): string[] {
+export function gatewayNetworks(state: State, host?: string): string[] {
   const out = new Set<string>();
   for (const rec of Object.values(state.envs)) {
-    if (rec.host || rec.status !== "running" || !rec.services.some((s) => s.ip)) continue;
+    if (rec.host !== host || rec.status !== "running" || !rec.services.some((s) => s.ip)) continue;
     if (rec.services.some((s) => s.ip && !s.shared)) out.add(rec.docker_name);
     const shared = state.shared?.[rec.project]?.network;
     if (shared && rec.services.some((s) => s.ip && s.shared)) out.add(shared);
@@ -135,10 +177,10 @@ export function gatewayNetworks(state: State): string[] {
  * that a container of the env fetches `http://web.feat-x.test/` through the gateway as the host
  * does. Keyed by network, each list sorted; shared networks get none.
  */
-export function gatewayAliases(state: State, routes: GatewayRoute[] = gatewayRoutes(state)): Record<string, string[]> {
+export function gatewayAliases(state: State, routes: GatewayRoute[] = gatewayRoutes(state), host?: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const [key, rec] of Object.entries(state.envs)) {
-    if (rec.host || rec.status !== "running" || !rec.services.some((s) => s.ip && !s.shared)) continue;
+    if (rec.host !== host || rec.status !== "running" || !rec.services.some((s) => s.ip && !s.shared)) continue;
     const names = routes
       .filter((r) => r.env === key)
       .flatMap((r) => r.hosts)

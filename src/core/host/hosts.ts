@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { CiloContext } from "../context/context.ts";
-import { readTextFile, resolveDockerEndpoint, type DockerEndpoint } from "../docker-endpoint.ts";
+import type { DockerEndpoint } from "../docker-endpoint.ts";
 import { CiloError, ExitCode, isCiloError, messageOf } from "../errors.ts";
 import { contextNameProblem, hostNameProblem, parseHostAddress, remoteRootProblem } from "../host-address.ts";
 import type { HostRecord, State } from "../state/schema.ts";
@@ -52,21 +52,8 @@ export function findHost(state: State, name: string): HostRecord {
   });
 }
 
-/**
- * The Docker endpoint of a host: its address (with its TLS folder), or its Docker context resolved
- * now (a context's host may change after `host add`). Never the ambient DOCKER_HOST.
- */
-export function hostEndpoint(ctx: Pick<CiloContext, "env">, name: string, rec: HostRecord): DockerEndpoint {
-  if (rec.address) {
-    return { host: rec.address, source: `host ${name}`, ...(rec.tls_dir ? { tlsPath: rec.tls_dir, tlsVerify: true } : {}) };
-  }
-  const env: NodeJS.ProcessEnv = { ...ctx.env, DOCKER_CONTEXT: rec.context };
-  delete env["DOCKER_HOST"];
-  delete env["DOCKER_TLS_VERIFY"];
-  delete env["DOCKER_CERT_PATH"];
-  const ep = resolveDockerEndpoint(env, readTextFile, "docker");
-  return { ...ep, source: `host ${name}`, context: rec.context! };
-}
+export { hostEndpoint } from "../host-endpoint.ts";
+import { hostEndpoint } from "../host-endpoint.ts";
 
 /** `host r1 (ssh://root@10.0.0.2)`: how messages name a host. */
 export function hostLabel(name: string, endpoint: DockerEndpoint | string): string {

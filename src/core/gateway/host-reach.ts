@@ -1,0 +1,70 @@
+import { isIPv4 } from "../ip.ts";
+import type { CiloContext } from "../context/context.ts";
+import { hostEndpoint } from "../host-endpoint.ts";
+import type { State } from "../state/schema.ts";
+
+// How this machine reaches the names and TCP forwards of envs on a host (docs/remote.md "Names of
+// remote envs"): the one answer the gateway's routes, the forwards, DNS and the env views ask for,
+// so they cannot disagree. Pure: the caller resolves a Docker context to its address first.
+
+export type HostReach =
+  /** `ssh://`: one `ssh -N -L` per env (forward/tunnel.ts) whose sockets this machine's gateway dials. */
+  | { via: "ssh-forward" }
+  /**
+   * `tcp://<IPv4>:<port>`: the host's engine publishes a gateway and the env's TCP forward
+   * containers on `address` (the address this machine reaches the engine at, over the mesh);
+   * this machine's gateway sends the env's names there.
+   */
+  | { via: "remote-gateway"; address: string }
+  /** Neither: the env has no names or TCP forwards here; `why` says so in one sentence. */
+  | { via: "none"; why: string };
+
+/**
+ * The reach of a host whose engine is at `address` (a resolved endpoint host). A `tcp://` host is
+ * reached at its own address only when that is an IPv4 address this machine can route to: not a
+ * name (the engine would have to publish on an address cilo cannot pick), not a loopback or
+ * unspecified address (the host's loopback is not this machine's: a TLS proxy or tunnel in front of
+ * the engine).
+ */
+export function hostReach(address: string): HostReach {
+  if (address.startsWith("ssh://")) return { via: "ssh-forward" };
+  const m = /^tcp:\/\/([^/:]+):\d+\/?$/.exec(address);
+  if (!m) return { via: "none", why: `its engine address ${address.slice(0, 80)} is neither ssh:// nor tcp://<IPv4 address>:<port>` };
+  const ip = m[1]!;
+  if (!isIPv4(ip)) return { via: "none", why: `its engine address names ${ip.slice(0, 60)}, not an IPv4 address its gateway could publish on` };
+  if (ip.startsWith("127.") || ip === "0.0.0.0")
+    return { via: "none", why: `its engine address ${ip} is a loopback of this machine, not the host's own address` };
+  return { via: "remote-gateway", address: ip };
+}
+
+/**
+ * The reach of every host of `state`, by name, from the recorded addresses; a host recorded as a
+ * Docker context is looked up with `resolve` (its context's address now), and one that does not
+ * resolve has no reach.
+ */
+export function hostReaches(state: Pick<State, "hosts">, resolve: (name: string) => string): Map<string, HostReach> {
+  const out = new Map<string, HostReach>();
+  for (const [name, rec] of Object.entries(state.hosts ?? {})) {
+    let address = rec.address;
+    if (address === undefined) {
+      try {
+        address = resolve(name);
+      } catch {
+        out.set(name, { via: "none", why: `its Docker context ${rec.context ?? ""} does not resolve` });
+        continue;
+      }
+    }
+    out.set(name, hostReach(address));
+  }
+  return out;
+}
+
+/** The reach of the env's host in `reaches`; a host missing there (state changed meanwhile) has none. */
+export function reachOf(reaches: ReadonlyMap<string, HostReach>, host: string): HostReach {
+  return reaches.get(host) ?? { via: "none", why: `the host ${host} is not recorded` };
+}
+
+/** `hostReaches` with each Docker context resolved as every env operation resolves it (`hostEndpoint`). */
+export function hostReachesFor(ctx: Pick<CiloContext, "env">, state: Pick<State, "hosts">): Map<string, HostReach> {
+  return hostReaches(state, (name) => hostEndpoint(ctx, name, state.hosts![name]!).host);
+}

@@ -1,0 +1,199 @@
+// Names and TCP forwards of an env on a host without SSH (issue 17 item 4, docs/remote.md "Names of
+// remote envs"), against the real test bed: the second engine `cilo-e2` in its network namespace,
+// reached at tcp://10.213.77.2:2375 (scripts/test-remote.sh), whose container IPs this machine
+// cannot route to. cilo runs a gateway and the env's TCP forward containers on that engine,
+// published on 10.213.77.2 (the host's own address, which this machine reaches as it would over a
+// mesh); this machine's gateway (the offline Caddy image on the local engine) sends the env's names
+// there with their Host. Proven by name and address only:
+// - curl http://web.<env>.<project>.localhost:<gateway port>/ gets the remote page;
+// - the TCP echo answers at CILO_ADDR_ECHO_7000 (10.213.77.2:<port>), which cilo run exports;
+// - status says "via remote gateway" (text and --json reach);
+// - the .test name resolves through cilo's dnsmasq (dig) to this machine's gateway, and HTTP by that
+//   name answers the remote page;
+// - down releases the remote gateway and forward containers and their published ports; destroy
+//   leaves nothing of this home on the remote engine.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
+import { freePort } from "../helpers/docker.ts";
+import { curlGet, GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
+import { shippedSchema } from "../helpers/schemas.ts";
+import { pollValue } from "../helpers/until.ts";
+
+const SCRIPT = join(repoRoot, "scripts/test-remote.sh");
+const HOST_ADDR = "10.213.77.2";
+const TCP = `tcp://${HOST_ADDR}:2375`;
+const home = tempDir("cilo-tcpnames-");
+const work = tempDir("cilo-tcpnames-src-");
+const project = `tn-${Math.random().toString(36).slice(2, 7)}`;
+const src = join(work, project);
+const ROOT = `/srv/cilo-remote-tcpnames-${process.pid}`;
+const env = {
+  ...GATEWAY_TEST_ENV,
+  DOCKER_CONTEXT: "",
+  CILO_HELPER_IMAGE: "cilo-test/busybox:latest",
+  CILO_FORWARD_IMAGE: "cilo-test/busybox:latest",
+};
+const page = `page of ${project} on t1\n`;
+let gwPort = 0;
+let dnsPort = 0;
+
+const run = (args: string[]) => cilo(args, { home, cwd: src, env, timeoutMs: 240_000 });
+function ok(args: string[]) {
+  const r = run(args);
+  assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stdout}${r.stderr}`);
+  return r;
+}
+const web = () => curlGet(`http://web.n1.${project}.localhost:${gwPort}/`);
+const envSchema = shippedSchema("env");
+/** `status --json`, which must hold to the shipped env schema (reach included). */
+const statusJson = () => {
+  const v = JSON.parse(ok(["status", "n1", "--json"]).stdout);
+  assert.is(envSchema(v), true, `cilo.env.schema.json: ${JSON.stringify(envSchema.errors)}`);
+  return v;
+};
+const homeId = () => JSON.parse(readFileSync(join(home, "state.json"), "utf8")).home_id as string;
+const remoteDocker = { ...process.env, DOCKER_HOST: TCP, DOCKER_CONTEXT: "" };
+/** This home's containers on the remote engine (`filter` more labels), running or not, as `name ports`. */
+function remoteContainers(...filter: string[]): string[] {
+  const r = spawnSync(
+    "docker",
+    ["ps", "-a", "--format", "{{.Names}} {{.Ports}}", "--filter", `label=cilo.home=${homeId()}`, ...filter.flatMap((f) => ["--filter", `label=${f}`])],
+    { env: remoteDocker, encoding: "utf8" },
+  );
+  assert.is(r.status, 0, r.stderr);
+  return r.stdout.split("\n").filter(Boolean);
+}
+
+/** Sends a line to host:port; the echo service answers with its name, then echoes. "" when nothing answers. */
+function echo(host: string, port: number, line: string, ms = 5_000): Promise<string> {
+  return new Promise((resolve) => {
+    let got = "";
+    const s = connect({ host, port });
+    const done = () => {
+      s.destroy();
+      resolve(got);
+    };
+    s.setEncoding("utf8");
+    s.on("data", (d: string) => {
+      got += d;
+      if (got.includes(`${line}\n`)) done();
+    });
+    s.on("connect", () => s.write(`${line}\n`));
+    s.on("error", done);
+    s.on("close", done);
+    setTimeout(done, ms);
+  });
+}
+
+test.before(async () => {
+  const r = spawnSync("bash", [SCRIPT, "start"], { encoding: "utf8", timeout: 300_000 });
+  assert.is(r.status, 0, `test-remote.sh start → ${r.status}\n${r.stdout}\n${r.stderr}`);
+  mkdirSync(join(src, "www"), { recursive: true });
+  writeFileSync(
+    join(src, "compose.yml"),
+    [
+      "services:",
+      "  web:",
+      "    image: cilo-test/busybox:latest",
+      '    command: ["httpd", "-f", "-p", "80", "-h", "/www"]',
+      "    volumes:",
+      "      - ./www:/www:ro",
+      "  echo:",
+      "    image: cilo-test/busybox:latest",
+      '    command: ["nc", "-ll", "-p", "7000", "-e", "sh", "-c", "echo remote-echo; exec cat"]',
+      "    labels:",
+      '      cilo.tcp: "7000"',
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(join(src, "www/index.html"), page);
+  gwPort = await freePort();
+  dnsPort = await freePort();
+  ok(["init", "--dns-port", String(dnsPort), "--gateway-http-port", String(gwPort), "--gateway-https-port", String(await freePort())]);
+  ok(["host", "add", "t1", TCP, "--remote-root", ROOT]);
+  ok(["create", "n1", "--on", "t1"]);
+});
+
+test.after(() => {
+  run(["destroy", "n1", "--force"]);
+  for (const id of gatewayIds(home)) spawnSync("docker", ["rm", "-f", id]);
+  for (const id of gatewayIds(home, remoteDocker)) spawnSync("docker", ["rm", "-f", id], { env: remoteDocker });
+  run(["dns", "stop"]);
+  removeDir(home);
+  removeDir(work);
+  rmSync(ROOT, { recursive: true, force: true });
+});
+
+test("up: HTTP by name reaches the remote container through this machine's gateway and the host's, published on its address", async () => {
+  ok(["up", "n1", "--wait"]);
+  const r = await pollValue(web, (x) => x.status === 200);
+  assert.is(r.status, 200, `web by name: ${r.status} ${r.body} ${r.stderr}`);
+  assert.is(r.body, page);
+  // The container IP is the remote engine's: it does not give the page to this machine.
+  const s = statusJson();
+  const ip = s.services.find((x: { name: string }) => x.name === "web").ip as string;
+  assert.is.not(curlGet(`http://${ip}/`, ["--max-time", "2"]).body, page, `${ip} does not reach the remote container from here`);
+  // Two gateways: this machine's, and the host's, published on the host's address only.
+  assert.is(gatewayIds(home).length, 1, "the gateway runs on this machine's engine");
+  const remoteGw = remoteContainers("cilo.gateway=true");
+  assert.is(remoteGw.length, 1, remoteGw.join("\n"));
+  assert.match(remoteGw[0]!, `${HOST_ADDR}:${gwPort}->80/tcp`);
+  // The host's gateway answers by name at its address too (the Host decides the route there).
+  assert.is(curlGet(`http://web.n1.${project}.localhost:${gwPort}/`, ["--resolve", `web.n1.${project}.localhost:${gwPort}:${HOST_ADDR}`]).body, page);
+});
+
+test("status says via remote gateway, in text and in --json", () => {
+  const s = statusJson();
+  assert.equal(s.reach, { via: "remote-gateway", running: true, address: HOST_ADDR, http_port: gwPort });
+  const table = ok(["status", "n1"]).stdout;
+  assert.match(table, `reached via remote gateway ${HOST_ADDR}:${gwPort} on host t1 (running)`);
+  assert.match(table, new RegExp(`URL \\(through the gateway, via remote gateway [0-9.:]+\\)[\\s\\S]*http://web\\.n1\\.${project}\\.localhost:${gwPort}/`));
+  assert.match(table, /TCP FORWARD \(published by host t1\)/);
+});
+
+test("the TCP echo answers at its forward on the host's address; cilo run gets it as CILO_ADDR_ECHO_7000", async () => {
+  const [f] = statusJson().forwards;
+  assert.is(f.address, HOST_ADDR);
+  assert.is(f.port, 7000);
+  assert.is(f.variable, "CILO_ADDR_ECHO_7000");
+  assert.match(remoteContainers("cilo.forward=true").join("\n"), `${HOST_ADDR}:${f.host_port}->7000/tcp`);
+  const printed = ok(["run", "printenv CILO_ADDR_ECHO_7000", "n1"]).stdout.trim().split("\n").pop();
+  assert.is(printed, `${HOST_ADDR}:${f.host_port}`);
+  const [host, port] = printed!.split(":");
+  assert.is(await echo(host!, Number(port), "hello over the mesh"), "remote-echo\nhello over the mesh\n");
+});
+
+test(".test name: cilo's dnsmasq answers this machine's gateway, and HTTP by that name gets the remote page", () => {
+  const dig = spawnSync("dig", ["@127.0.0.1", "-p", String(dnsPort), "+short", "web.n1.test"], { encoding: "utf8" });
+  assert.is(dig.stdout.trim(), "127.0.0.1", dig.stdout + dig.stderr);
+  const r = curlGet(`http://web.n1.test:${gwPort}/`, ["--resolve", `web.n1.test:${gwPort}:${dig.stdout.trim()}`]);
+  assert.is(r.body, page, `${r.status} ${r.body}`);
+});
+
+test("down releases the host's gateway, the forward containers and their ports; up brings them back; destroy leaves nothing", async () => {
+  const f = statusJson().forwards[0];
+  ok(["down", "n1"]);
+  assert.equal(remoteContainers(), [], "nothing of this home is left on the remote engine");
+  assert.is(await echo(HOST_ADDR, f.host_port, "x", 2_000), "", "nothing answers on the forward's port");
+  assert.is(curlGet(`http://${HOST_ADDR}:${gwPort}/`, ["--max-time", "2"]).status, 0, "nothing answers on the host's gateway port");
+  assert.is(gatewayIds(home).length, 0, "no env runs: this machine's gateway is gone too");
+  const dig = spawnSync("dig", ["@127.0.0.1", "-p", String(dnsPort), "+short", "web.n1.test"], { encoding: "utf8" });
+  // No env runs: cilo's dnsmasq answers nothing for it (or has stopped, having nothing to serve).
+  assert.not.match(dig.stdout, /^\d+\.\d+\.\d+\.\d+$/m, "a stopped env's .test name has no address");
+  assert.is(statusJson().reach.running, false);
+  ok(["up", "n1"]);
+  assert.is((await pollValue(web, (x) => x.status === 200)).body, page);
+  const again = statusJson().forwards[0];
+  assert.is(again.host_port, f.host_port, "the forward keeps its port");
+  assert.is(await echo(HOST_ADDR, again.host_port, "again"), "remote-echo\nagain\n");
+  ok(["destroy", "n1"]);
+  assert.equal(remoteContainers(), []);
+  assert.is(gatewayIds(home).length, 0);
+});
+
+test.run();

@@ -1,0 +1,117 @@
+// How this machine reaches envs on a host (issue 17 item 4, docs/remote.md "Names of remote envs"):
+// the reach of an address, the routes of this machine's gateway and of a tcp:// host's own gateway,
+// and the .test names DNS answers for remote envs.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { hostReach, hostReaches } from "../../src/core/gateway/host-reach.ts";
+import { gatewayAliases, gatewayNeeded, gatewayNetworks, gatewayRoutes } from "../../src/core/gateway/render.ts";
+import { dnsEnvsFromState } from "../../src/core/dns/from-state.ts";
+import { emptyState, type EnvRecord, type State } from "../../src/core/state/schema.ts";
+
+const T0 = "2030-01-01T00:00:00.000Z";
+
+function env(name: string, over: Partial<EnvRecord> = {}): EnvRecord {
+  return {
+    project: "shop",
+    name,
+    docker_name: `cilo_testhome_shop_${name}`,
+    status: "running",
+    subnet: "10.224.1.0/24",
+    workspace: `/h/envs/shop/${name}`,
+    created_at: T0,
+    updated_at: T0,
+    services: [
+      { name: "db", state: "running", ip: "10.224.1.4", port: 5432, tcp: [5432] },
+      { name: "web", state: "running", ip: "10.224.1.3", ports: [80, 8080] },
+    ],
+    ...over,
+  };
+}
+
+function state(): State {
+  const s = emptyState("testhome");
+  s.config.gateway_http_port = 18080;
+  s.hosts = {
+    t1: { address: "tcp://10.213.77.2:2375", added_at: T0 },
+    s1: { address: "ssh://root@10.213.77.2", added_at: T0 },
+    lo: { address: "tcp://127.0.0.1:2376", added_at: T0 },
+    ctx: { context: "gone", added_at: T0 },
+  };
+  s.envs["shop/l"] = env("l", { services: [{ name: "web", state: "running", ip: "10.224.2.3" }] });
+  s.envs["shop/t"] = env("t", { host: "t1" });
+  s.envs["shop/n"] = env("n", { host: "lo" });
+  return s;
+}
+
+test("reach of an address: ssh forward, the host's own address for tcp://<IPv4>, none for names, loopback and other schemes", () => {
+  assert.equal(hostReach("ssh://me@build1"), { via: "ssh-forward" });
+  assert.equal(hostReach("tcp://10.0.0.7:2376"), { via: "remote-gateway", address: "10.0.0.7" });
+  assert.is(hostReach("tcp://build1.tailnet:2376").via, "none");
+  assert.match((hostReach("tcp://127.0.0.1:2376") as { why: string }).why, /loopback/);
+  assert.is(hostReach("tcp://0.0.0.0:2376").via, "none");
+  assert.is(hostReach("unix:///var/run/docker.sock").via, "none");
+  assert.is(hostReach("tcp://10.0.0.7:2376/evil").via, "none");
+  const all = hostReaches(state(), () => {
+    throw new Error("no such context");
+  });
+  assert.is(all.get("ctx")!.via, "none");
+  assert.equal(hostReaches(state(), () => "tcp://10.9.9.9:2375").get("ctx"), { via: "remote-gateway", address: "10.9.9.9" });
+});
+
+test("this machine's gateway: a tcp:// env's names go to the host's gateway at its address and the home's HTTP port, all of them", () => {
+  const s = state();
+  const routes = gatewayRoutes(s);
+  for (const h of ["web.t.shop.localhost", "8080-web.t.shop.localhost", "web.t.test", "db.t.shop.localhost"]) {
+    assert.is(routes.find((r) => r.hosts.includes(h))!.upstream, "10.213.77.2:18080", h);
+  }
+  assert.is(routes.find((r) => r.hosts.includes("web.l.shop.localhost"))!.upstream, "10.224.2.3:80");
+  // Never the remote env's networks: this machine's gateway joins only local ones.
+  assert.equal(gatewayNetworks(s), ["cilo_testhome_shop_l"]);
+  assert.equal(Object.keys(gatewayAliases(s, routes)), ["cilo_testhome_shop_l"]);
+});
+
+test("an env on a host this machine does not reach answers 503 saying why, and needs no gateway", () => {
+  const s = state();
+  const n = gatewayRoutes(s).find((r) => r.hosts.includes("web.n.shop.localhost"))!;
+  assert.is(n.upstream, undefined);
+  assert.match(n.down!, /runs on host lo, whose names this machine does not reach: .*loopback/);
+  delete s.envs["shop/l"];
+  delete s.envs["shop/t"];
+  assert.not.ok(gatewayNeeded(gatewayRoutes(s)));
+});
+
+test("a tcp:// host's own gateway: only that host's envs, to their container IPs, on their networks with their .test aliases", () => {
+  const s = state();
+  const routes = gatewayRoutes(s, { host: "t1" });
+  assert.equal([...new Set(routes.map((r) => r.env))], ["shop/t"]);
+  assert.is(routes.find((r) => r.hosts.includes("web.t.shop.localhost"))!.upstream, "10.224.1.3:80");
+  assert.is(routes.find((r) => r.hosts.includes("8080-web.t.shop.localhost"))!.upstream, "10.224.1.3:8080");
+  assert.ok(gatewayNeeded(routes));
+  assert.equal(gatewayNetworks(s, "t1"), ["cilo_testhome_shop_t"]);
+  assert.equal(gatewayAliases(s, routes, "t1"), { cilo_testhome_shop_t: ["db.t.test", "web.t.test"] });
+  s.envs["shop/t"] = env("t", { host: "t1", status: "stopped" });
+  assert.not.ok(gatewayNeeded(gatewayRoutes(s, { host: "t1" })), "no env of the host runs: its gateway goes");
+});
+
+test(".test names of a remote env answer this machine's gateway whatever the routing; local envs keep their container IPs in direct routing", () => {
+  const s = state();
+  s.config.routing = "direct";
+  const byEnv = new Map(dnsEnvsFromState(s).map((e) => [e.env, e]));
+  assert.equal(
+    byEnv.get("l")!.services.map((x) => x.ip),
+    ["10.224.2.3"],
+  );
+  assert.equal(
+    byEnv.get("t")!.services.map((x) => x.ip),
+    ["127.0.0.1", "127.0.0.1"],
+  );
+  // This machine's engine at tcp://<ip>: its gateway publishes there, so remote names answer that.
+  assert.equal(
+    new Map(dnsEnvsFromState(s, "10.1.2.3").map((e) => [e.env, e])).get("t")!.services.map((x) => x.ip),
+    ["10.1.2.3", "10.1.2.3"],
+  );
+  s.envs["shop/t"] = env("t", { host: "t1", status: "stopped" });
+  assert.is(new Map(dnsEnvsFromState(s).map((e) => [e.env, e])).get("t"), undefined);
+});
+
+test.run();
