@@ -92,6 +92,9 @@ try {
   const syncMs: number[] = [];
   /** The walk and comparison inside cilo sync, as cilo itself timed it (`--json` walkMs). */
   const walkMs: number[] = [];
+  /** Before the push began (wall − --json ms: Node's start, cilo's modules, the state read) and after the walk (--json ms − walkMs: the tar, ssh, the host's script). */
+  const beforeMs: number[] = [];
+  const afterMs: number[] = [];
   const vias = new Set<string>();
   const rsyncMs: number[] = [];
   const nodeMs: number[] = [];
@@ -100,14 +103,17 @@ try {
   for (let i = 0; i < RUNS; i++) {
     for (let k = 0; k < CHANGED; k++) writeFileSync(join(local, `files/d${k * 9}/f${(i * 7 + k) % 100}.txt`), `changed in round ${i}, file ${k}\n`);
     const sides = [
-      () =>
-        syncMs.push(
-          timeMs(() => {
-            const r = JSON.parse(cilo("sync", envName, "--json"));
-            walkMs.push(r.walkMs);
-            vias.add(`${r.via}, ${r.sent} sent`);
-          }),
-        ),
+      () => {
+        let r = { ms: 0, walkMs: 0, via: "", sent: 0 };
+        const wall = timeMs(() => {
+          r = JSON.parse(cilo("sync", envName, "--json"));
+        });
+        syncMs.push(wall);
+        walkMs.push(r.walkMs);
+        beforeMs.push(wall - r.ms);
+        afterMs.push(r.ms - r.walkMs);
+        vias.add(`${r.via}, ${r.sent} sent`);
+      },
       () => rsyncMs.push(timeMs(rsync)),
       () => nodeMs.push(timeMs(() => sh(process.execPath, ["-e", "0"], { env }))),
       () => sshMs.push(timeMs(() => ssh("true"))),
@@ -133,7 +139,9 @@ try {
     rows.push({ what, value, unit: "ms", versus: "rsync -a of the same change, same ssh", base: rs, target: "report", ok: true });
   const walk = median(walkMs);
   const node = median(nodeMs);
+  report("  of which before the push (wall − --json ms: Node, cilo's modules, state)", median(beforeMs));
   report(`  of which the walk and compare (--json walkMs; ${[...vias].join(" / ")})`, walk);
+  report("  of which after the walk (--json ms − walkMs: tar, ssh, the host's script)", median(afterMs));
   report("  floor: node -e 0 (Node's own start)", node);
   report("  floor: ssh <host> true, shared connection", median(sshMs));
   report("  floor: node -e 0 + the walk (medians added)", node + walk);

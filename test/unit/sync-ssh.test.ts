@@ -126,9 +126,13 @@ test("apply script: quoted paths, removals first, folders, one put of every rena
     "[ ! -d 'a' ] || [ -L 'a' ] || rm -rf -- 'a'",
     `[ ! -d 'd/it'\\''s' ] || [ -L 'd/it'\\''s' ] || rm -rf -- 'd/it'\\''s'`,
     `put '.cilo/sync-1-a/f/a' 'a' '.cilo/sync-1-a/f/d/it'\\''s' 'd/it'\\''s'`,
-    "rm -rf -- '.cilo/sync-1-a'",
-    `for s in .cilo/sync-*; do if [ -d "$s" ]; then find .cilo -maxdepth 1 -name 'sync-*' -mmin +60 -exec rm -rf -- {} + 2>/dev/null || true; break; fi; done`,
-    "rmdir .cilo 2>/dev/null || true",
+    "n=0",
+    `for e in .cilo/* .cilo/.[!.]* .cilo/..?*; do if [ -e "$e" ] || [ -L "$e" ]; then n=$((n + 1)); fi; done`,
+    "if [ \"$n\" = 1 ] && [ -d '.cilo/sync-1-a' ]; then rm -rf -- .cilo; else",
+    "  rm -rf -- '.cilo/sync-1-a'",
+    `  for s in .cilo/sync-*; do if [ -d "$s" ]; then find .cilo -maxdepth 1 -name 'sync-*' -mmin +60 -exec rm -rf -- {} + 2>/dev/null || true; break; fi; done`,
+    "  rmdir .cilo 2>/dev/null || true",
+    "fi",
   ]);
   assert.match(stageName(Date.now(), Math.random()), /^sync-[a-z0-9]+-[a-z0-9]+$/);
   assert.throws(() => applyScript("/srv/r/p/e", "../x", { send: [], mkdirs: [], remove: [] }), /not a stage name/);
@@ -138,7 +142,7 @@ test("apply script: quoted paths, removals first, folders, one put of every rena
 /** Runs the receiver command as ssh would on the host, with the push's tar on stdin; `path` for the tools it finds. */
 function receive(remote: string, local: string, w: ReturnType<typeof walkChanges>, path?: string): { status: number | null; stderr: string } {
   const stage = stageName(Date.now(), Math.random());
-  const tar = pushTar(local, w.send, applyScript(remote, stage, { send: w.send.map((e) => e.path), mkdirs: w.mkdirs, remove: w.remove }));
+  const tar = pushTar(local, stage, w.send, applyScript(remote, stage, { send: w.send.map((e) => e.path), mkdirs: w.mkdirs, remove: w.remove }));
   const r = spawnSync("/bin/sh", ["-c", receiverCommand(remote, stage)], { input: tar, encoding: "utf8", env: { PATH: path ?? process.env["PATH"] ?? "" } });
   return { status: r.status, stderr: r.stderr };
 }
@@ -226,7 +230,7 @@ test("an interrupted push (the tar cut short) changes nothing there and leaves a
     writeFileSync(join(local, "b"), "new b ".repeat(200));
     const w = walkChanges(local, "", first.now);
     const stage = stageName(Date.now(), Math.random());
-    const tar = pushTar(local, w.send, applyScript(remote, stage, { send: w.send.map((e) => e.path), mkdirs: w.mkdirs, remove: w.remove }));
+    const tar = pushTar(local, stage, w.send, applyScript(remote, stage, { send: w.send.map((e) => e.path), mkdirs: w.mkdirs, remove: w.remove }));
     const cut = spawnSync("/bin/sh", ["-c", receiverCommand(remote, stage)], { input: tar.subarray(0, 1024 + 512), encoding: "utf8" });
     assert.is.not(cut.status, 0);
     assert.is(readFileSync(join(remote, "a"), "utf8"), "old a", "no file of the cut push is in place");

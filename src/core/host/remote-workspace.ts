@@ -155,7 +155,7 @@ export async function syncWorkspace(
       walkMs = Date.now() - w0;
       small = walked.send.length <= TAR_MAX_FILES && walked.bytes <= TAR_MAX_BYTES;
       const plan = small ? { send: walked.send.map((e) => e.path), mkdirs: walked.mkdirs, remove: walked.remove } : { send: [], mkdirs: [], remove: [] };
-      tar.resolve(pushTar(rec.workspace, small ? walked.send : [], applyScript(remote, stage, plan)));
+      tar.resolve(pushTar(rec.workspace, stage, small ? walked.send : [], applyScript(remote, stage, plan)));
     } catch (e) {
       tar.reject(e);
       await receiving;

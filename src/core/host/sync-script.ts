@@ -18,14 +18,16 @@ function checkStage(stage: string): void {
 }
 
 /**
- * The command line ssh runs on the host: make the stage folder, unpack the tar read on stdin into
- * it (owner not restored; umask 0 so that each file gets the mode in the tar, as rsync -p gives it),
- * then run the `apply.sh` the tar ends with. Any POSIX login shell reads it (`&&`, a subshell, quotes).
+ * The command line ssh runs on the host: in the remote workspace (made when missing), unpack the
+ * tar read on stdin (its entries are under `.cilo/<stage>/`: tar makes the stage folder; owner not
+ * restored; umask 0 so that each file gets the mode in the tar, as rsync -p gives it), then run the
+ * `apply.sh` the tar ends with. A POSIX login shell reads it. Two processes (tar, sh) and the
+ * script's own: every exec counts on a loaded host.
  */
 export function receiverCommand(remote: string, stage: string): string {
   checkStage(stage);
-  const at = shQuote(`${remote}/.cilo/${stage}`);
-  return `mkdir -p -- ${at} && (umask 0 && tar -xof - -C ${at}) && exec sh ${shQuote(`${remote}/.cilo/${stage}/apply.sh`)}`;
+  const r = shQuote(remote);
+  return `{ cd -- ${r} 2>/dev/null || { mkdir -p -- ${r} && cd -- ${r}; }; } && (umask 0 && exec tar -xof -) && exec sh ${shQuote(`.cilo/${stage}/apply.sh`)}`;
 }
 
 export interface ApplyPlan {
@@ -91,9 +93,9 @@ function batched(prefix: string, args: string[], suffix: string): string[] {
  * The script that puts a push in place, run by `sh` in the remote workspace `remote` once the tar
  * is unpacked in `.cilo/<stage>`: removes what is gone (folders with what they hold), makes folders
  * (new ones and those of each sent file), clears a folder where a sent file goes, renames the
- * staged files into place (`rename(2)` each: perl's when the host has perl, else `mv`), then drops the stage, stages older than an hour
- * that an interrupted push left, and `.cilo` when that leaves it empty. Paths are the walk's
- * (`safeRelPath` ones); each is quoted.
+ * staged files into place (`rename(2)` each: perl's when the host has perl, else `mv`), then drops
+ * the stage (`.cilo` with it when it held nothing else; else stages older than an hour that an
+ * interrupted push left). Paths are the walk's (`safeRelPath` ones); each is quoted.
  */
 export function applyScript(remote: string, stage: string, plan: ApplyPlan): string {
   checkStage(stage);
@@ -113,11 +115,16 @@ export function applyScript(remote: string, stage: string, plan: ApplyPlan): str
     const pairs = plan.send.map((f) => `${shQuote(`.cilo/${stage}/f/${f}`)} ${shQuote(f)}`);
     lines.push(...batched("put", pairs, ""));
   }
-  lines.push(`rm -rf -- ${shQuote(`.cilo/${stage}`)}`);
-  // find only when another stage is there (a process less on every push).
+  // The stage is all .cilo holds (the usual case): one rm of .cilo. Else the stage, and with find
+  // (only then: a process less on every push) stages older than an hour.
   lines.push(
-    `for s in .cilo/sync-*; do if [ -d "$s" ]; then find .cilo -maxdepth 1 -name 'sync-*' -mmin +60 -exec rm -rf -- {} + 2>/dev/null || true; break; fi; done`,
+    "n=0",
+    `for e in .cilo/* .cilo/.[!.]* .cilo/..?*; do if [ -e "$e" ] || [ -L "$e" ]; then n=$((n + 1)); fi; done`,
+    `if [ "$n" = 1 ] && [ -d ${shQuote(`.cilo/${stage}`)} ]; then rm -rf -- .cilo; else`,
+    `  rm -rf -- ${shQuote(`.cilo/${stage}`)}`,
+    `  for s in .cilo/sync-*; do if [ -d "$s" ]; then find .cilo -maxdepth 1 -name 'sync-*' -mmin +60 -exec rm -rf -- {} + 2>/dev/null || true; break; fi; done`,
+    "  rmdir .cilo 2>/dev/null || true",
+    "fi",
   );
-  lines.push("rmdir .cilo 2>/dev/null || true");
   return `${lines.join("\n")}\n`;
 }

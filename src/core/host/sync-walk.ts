@@ -129,15 +129,16 @@ export function walkChanges(workspace: string, ciloignore: string, last: Map<str
 }
 
 /**
- * One tar of what a push sends: each file and symlink of `send` under `f/<path>` (mode and mtime as
+ * One tar of what a push sends, its entries under `.cilo/<stage>/`: each file and symlink of `send` under `f/<path>` (mode and mtime as
  * listed, content as read now: a file that changed since has a newer mtime and is sent again next
  * time; one gone since is left out, and the next push removes it there), then `apply.sh`.
  */
-export function pushTar(workspace: string, send: SendEntry[], script: string): Buffer {
+export function pushTar(workspace: string, stage: string, send: SendEntry[], script: string): Buffer {
+  const at = `.cilo/${stage}`;
   const out: Buffer[] = [];
   for (const e of send) {
     if (e.t === "l") {
-      out.push(tarHeaders({ path: `f/${e.path}`, type: "symlink", mode: 0o777, mtimeMs: Date.now(), linkname: e.target }));
+      out.push(tarHeaders({ path: `${at}/f/${e.path}`, type: "symlink", mode: 0o777, mtimeMs: Date.now(), linkname: e.target }));
       continue;
     }
     let data: Buffer;
@@ -146,10 +147,10 @@ export function pushTar(workspace: string, send: SendEntry[], script: string): B
     } catch {
       continue;
     }
-    out.push(tarHeaders({ path: `f/${e.path}`, type: "file", mode: e.mode, mtimeMs: e.mtimeMs, size: data.length }), data, padding(data.length));
+    out.push(tarHeaders({ path: `${at}/f/${e.path}`, type: "file", mode: e.mode, mtimeMs: e.mtimeMs, size: data.length }), data, padding(data.length));
   }
   const body = Buffer.from(script, "utf8");
-  out.push(tarHeaders({ path: "apply.sh", type: "file", mode: 0o644, mtimeMs: Date.now(), size: body.length }), body, padding(body.length), TAR_END);
+  out.push(tarHeaders({ path: `${at}/apply.sh`, type: "file", mode: 0o644, mtimeMs: Date.now(), size: body.length }), body, padding(body.length), TAR_END);
   return Buffer.concat(out);
 }
 
