@@ -4,7 +4,7 @@
 // the tar on stdin (GNU tar, perl, and without perl the mv fallback), in a temporary "remote"
 // folder. The real thing over ssh is test/integration/host-envs.test.ts.
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -183,6 +183,7 @@ for (const perl of [true, false]) {
       rmSync(join(remote, "b"), { recursive: true });
       symlinkSync(join(outside, "sub"), join(remote, "b"));
       writeFileSync(join(remote, "made-there"), "the host's own file");
+      symlinkSync(outside, join(remote, ".cilo"));
       // Edits here: a change, a deletion through the link, a file → folder, a folder → file, a new file under the link.
       writeFileSync(join(local, "a/one"), "1 changed");
       utimesSync(join(local, "a/one"), new Date(7_000_000), new Date(7_000_000));
@@ -206,6 +207,7 @@ for (const perl of [true, false]) {
       assert.ok(lstatSync(join(remote, "b")).isDirectory(), "the symlink in the way became a folder again");
       assert.is(readFileSync(join(remote, "b/victim"), "utf8"), "pushed");
       assert.is(readFileSync(join(remote, "made-there"), "utf8"), "the host's own file", "what cilo never sent stays");
+      assert.equal(readdirSync(outside).sort(), ["sub", "victim"], "nothing was staged through a .cilo symlink");
       assert.not.ok(existsSync(join(remote, ".cilo")));
       // Nothing changed: an empty push still runs and leaves the tree as it is.
       w = walkChanges(local, "", last);

@@ -27,7 +27,8 @@ function checkStage(stage: string): void {
 export function receiverCommand(remote: string, stage: string): string {
   checkStage(stage);
   const r = shQuote(remote);
-  return `{ cd -- ${r} 2>/dev/null || { mkdir -p -- ${r} && cd -- ${r}; }; } && (umask 0 && exec tar -xof -) && exec sh ${shQuote(`.cilo/${stage}/apply.sh`)}`;
+  // A `.cilo` that is a symlink (a container made it) is removed first: tar would unpack through it.
+  return `{ cd -- ${r} 2>/dev/null || { mkdir -p -- ${r} && cd -- ${r}; }; } && { [ ! -L .cilo ] || rm -f .cilo; } && (umask 0 && exec tar -xof -) && exec sh ${shQuote(`.cilo/${stage}/apply.sh`)}`;
 }
 
 export interface ApplyPlan {
