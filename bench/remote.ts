@@ -3,11 +3,15 @@
 // engine reached through its sshd; the ssh wrapper on PATH, one shared ControlMaster connection).
 //  1. `cilo sync <env>` of a 10,000-file workspace after changing 10 files, against `rsync -a` of
 //     the same change from the same local workspace, over the same ssh, to a copy of the env's
-//     remote folder made on the host. Alternated (the order flips each round), median. ≤ 1.2×.
+//     remote folder made on the host. Alternated (the order rotates each round), median. ≤ 1.2×.
+//     In the same rounds, what bounds it: `node -e 0` (Node's own start), the walk of the 10,000
+//     files inside cilo sync (its --json walkMs), and `ssh <host> true` over the shared connection.
 //  2. `cilo up <env>` against `DOCKER_HOST=ssh://… docker-compose -p <project> -f <.cilo/compose.yml>
 //     up -d` on the env's own rendered file, each followed by its down, alternated, median. ≤ 1.1×.
 // Everything lives under a remote root of this run's own, removed at the end with the env.
-// Run: node --import tsx bench/remote.ts [--runs 3]
+// Run: node --import tsx bench/remote.ts [--runs 3] [--sync-only] [--compare-dist <other build>/cilo.mjs]
+//   --compare-dist: another build of cilo (an earlier commit's dist/cilo.mjs) syncs the same change
+//   in the same rounds (it keeps its own manifest of its last push), for a before/after of one run.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +21,9 @@ import { stateEnvs } from "../test/helpers/state-files.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const RUNS = numberArg("--runs", 3);
+const SYNC_ONLY = process.argv.includes("--sync-only");
+const at = process.argv.indexOf("--compare-dist");
+const COMPARE = at > 0 ? process.argv[at + 1] : undefined;
 const FILES = 10_000;
 const CHANGED = 10;
 const SSH = "ssh://root@10.213.77.2";
@@ -41,6 +48,7 @@ const env: NodeJS.ProcessEnv = {
   CILO_HELPER_IMAGE: "cilo-test/busybox:latest",
 };
 const cilo = (...a: string[]) => sh(process.execPath, [join(root, "dist/cilo.mjs"), ...a], { env, cwd: project });
+const other = (...a: string[]) => sh(process.execPath, [COMPARE!, ...a], { env, cwd: project });
 const ssh = (cmd: string) => sh("ssh", ["root@10.213.77.2", cmd], { env });
 
 // A project of one busybox service serving a bind-mounted folder, and 10,000 small files (100
@@ -79,27 +87,39 @@ try {
       env,
     });
   cilo("sync", envName);
+  if (COMPARE) other("sync", envName);
   rsync();
   const syncMs: number[] = [];
-  /** The rsync that cilo sync ran, as cilo itself timed it (`--json` ms): where the rest goes. */
-  const innerMs: number[] = [];
+  /** The walk and comparison inside cilo sync, as cilo itself timed it (`--json` walkMs). */
+  const walkMs: number[] = [];
+  /** Before the push began (wall − --json ms: Node's start, cilo's modules, the state read) and after the walk (--json ms − walkMs: the tar, ssh, the host's script). */
+  const beforeMs: number[] = [];
+  const afterMs: number[] = [];
+  const vias = new Set<string>();
   const rsyncMs: number[] = [];
+  const nodeMs: number[] = [];
+  const sshMs: number[] = [];
+  const otherMs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     for (let k = 0; k < CHANGED; k++) writeFileSync(join(local, `files/d${k * 9}/f${(i * 7 + k) % 100}.txt`), `changed in round ${i}, file ${k}\n`);
-    const ciloSide = () =>
-      syncMs.push(
-        timeMs(() => {
-          innerMs.push(JSON.parse(cilo("sync", envName, "--json")).ms);
-        }),
-      );
-    const rsyncSide = () => rsyncMs.push(timeMs(rsync));
-    if (i % 2 === 0) {
-      ciloSide();
-      rsyncSide();
-    } else {
-      rsyncSide();
-      ciloSide();
-    }
+    const sides = [
+      () => {
+        let r = { ms: 0, walkMs: 0, via: "", sent: 0 };
+        const wall = timeMs(() => {
+          r = JSON.parse(cilo("sync", envName, "--json"));
+        });
+        syncMs.push(wall);
+        walkMs.push(r.walkMs);
+        beforeMs.push(wall - r.ms);
+        afterMs.push(r.ms - r.walkMs);
+        vias.add(`${r.via}, ${r.sent} sent`);
+      },
+      () => rsyncMs.push(timeMs(rsync)),
+      () => nodeMs.push(timeMs(() => sh(process.execPath, ["-e", "0"], { env }))),
+      () => sshMs.push(timeMs(() => ssh("true"))),
+      ...(COMPARE ? [() => otherMs.push(timeMs(() => other("sync", envName, "--json")))] : []),
+    ];
+    for (let j = 0; j < sides.length; j++) sides[(i + j) % sides.length]!();
   }
   // Both sides ended with the same content on the host (sizes and names of every file).
   const listing = (dir: string) => ssh(`cd '${dir}' && find . -path ./.cilo -prune -o -type f -printf '%P %s\\n' | sort | md5sum`);
@@ -115,37 +135,41 @@ try {
     target: "≤ 1.2×",
     ok: cs <= 1.2 * rs,
   });
-  const inner = median(innerMs);
-  rows.push({
-    what: "  of which its rsync (--json ms; the walk overlaps it)",
-    value: inner,
-    unit: "ms",
-    versus: "rsync -a of the same change, same ssh",
-    base: rs,
-    target: "report",
-    ok: true,
-  });
+  const report = (what: string, value: number) =>
+    rows.push({ what, value, unit: "ms", versus: "rsync -a of the same change, same ssh", base: rs, target: "report", ok: true });
+  const walk = median(walkMs);
+  const node = median(nodeMs);
+  report("  of which before the push (wall − --json ms: Node, cilo's modules, state)", median(beforeMs));
+  report(`  of which the walk and compare (--json walkMs; ${[...vias].join(" / ")})`, walk);
+  report("  of which after the walk (--json ms − walkMs: tar, ssh, the host's script)", median(afterMs));
+  report("  floor: node -e 0 (Node's own start)", node);
+  report("  floor: ssh <host> true, shared connection", median(sshMs));
+  report("  floor: node -e 0 + the walk (medians added)", node + walk);
+  if (COMPARE) report(`  the same by ${COMPARE}`, median(otherMs));
 
   // 2. up. The env is brought up once (renders .cilo/compose.yml, warms compose and the image on the host).
-  cilo("up", envName, "--wait");
-  cilo("down", envName);
-  const { cilo: cu, compose: bu } = alternateUps({
-    cilo,
-    env: envName,
-    workspace: local,
-    project: rec.docker_name,
-    runs: RUNS,
-    processEnv: { ...env, DOCKER_HOST: SSH },
-  });
-  rows.push({
-    what: "cilo up on the ssh:// host (1 service)",
-    value: cu,
-    unit: "ms",
-    versus: "DOCKER_HOST=ssh:// docker-compose up -d, same file",
-    base: bu,
-    target: "≤ 1.1×",
-    ok: cu <= 1.1 * bu,
-  });
+  // --sync-only leaves this out.
+  if (!SYNC_ONLY) {
+    cilo("up", envName, "--wait");
+    cilo("down", envName);
+    const { cilo: cu, compose: bu } = alternateUps({
+      cilo,
+      env: envName,
+      workspace: local,
+      project: rec.docker_name,
+      runs: RUNS,
+      processEnv: { ...env, DOCKER_HOST: SSH },
+    });
+    rows.push({
+      what: "cilo up on the ssh:// host (1 service)",
+      value: cu,
+      unit: "ms",
+      versus: "DOCKER_HOST=ssh:// docker-compose up -d, same file",
+      base: bu,
+      target: "≤ 1.1×",
+      ok: cu <= 1.1 * bu,
+    });
+  }
 } finally {
   if (envName) {
     try {

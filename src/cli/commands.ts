@@ -297,7 +297,10 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink, first?:
 
   if (want("sync"))
     cli
-      .command("sync <env>", "Push an env's local workspace to its host (rsync over ssh, or tar through a tcp:// engine), or pull it back")
+      .command(
+        "sync <env>",
+        "Push an env's local workspace to its host (over ssh: a small change as one tar, else rsync; or tar through a tcp:// engine), or pull it back",
+      )
       .option("--pull", "Bring the host's files back into the local workspace (deletes nothing here)")
       .option("--full", "ssh:// hosts: compare the whole trees (rsync walks both), not only what changed here since the last push")
       .option("--watch", "Keep pushing: after each burst of edits (debounced), until Ctrl-C")

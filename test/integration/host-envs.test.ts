@@ -11,7 +11,7 @@
 // come from. The local engine is never needed: DOCKER_HOST points nowhere. Unreachability is a
 // host record pointing at a port nobody listens on: the shared link of the bed is never cut.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -141,6 +141,18 @@ test("cilo sync: a local edit reaches the container; deletions propagate; .ciloi
   rmSync(join(local, "web/extra.txt"));
   ok(["sync", "b1"]);
   assert.not.ok(existsSync(join(ws, "web/extra.txt")), "a deletion propagates");
+  // A small change goes as one tar over ssh; a large one (over 16 MiB) through rsync, named on its stdin.
+  writeFileSync(join(local, "web/big.bin"), Buffer.alloc(17 * 1024 * 1024, 7));
+  const big = JSON.parse(ok(["sync", "b1", "--json"]).stdout);
+  assert.equal([big.via, big.sent], ["rsync", 1]);
+  assert.is(statSync(join(ws, "web/big.bin")).size, 17 * 1024 * 1024);
+  rmSync(join(local, "web/big.bin"));
+  writeFileSync(join(local, "web/small.txt"), "small\n");
+  const small = JSON.parse(ok(["sync", "b1", "--json"]).stdout);
+  assert.equal([small.via, small.sent, small.removed], ["tar", 1, 1]);
+  assert.not.ok(existsSync(join(ws, "web/big.bin")), "the deletion went with the tar push");
+  assert.is(cat("b1", "/www/small.txt"), "small\n");
+  assert.not.ok(existsSync(join(ws, ".cilo")), "the tar push's stage is gone");
   // A result the host made (a build output, a report): --pull brings it back, deleting nothing here.
   mkdirSync(join(ws, "out"), { recursive: true });
   writeFileSync(join(ws, "out/report.txt"), "made on the host\n");

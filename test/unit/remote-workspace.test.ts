@@ -13,7 +13,7 @@ import { movePath, remoteRunLine, rewriteHostPaths, rsyncFilterRules, rsyncRemot
 import { remoteCiloEnvironment } from "../../src/core/env/run-in-env.ts";
 import { applyScript, EMPTY_MANIFEST, type Manifest, parseManifest, shQuote, syncPlan } from "../../src/core/host/tar-sync-plan.ts";
 import { firstFileOfTar, padding, TAR_END, tarHeaders } from "../../src/core/fs/tar.ts";
-import { forgetPushManifest, localManifest, pushManifestPath, readPushManifest, stagePushManifest } from "../../src/core/host/workspace-manifest.ts";
+import { localManifest } from "../../src/core/host/workspace-manifest.ts";
 import { createEnv } from "../../src/core/env/create-env.ts";
 import { envDockerName } from "../../src/core/labels.ts";
 import { stateSubnets } from "../../src/core/network/used-subnets.ts";
@@ -287,26 +287,6 @@ test("local manifest: .ciloignore as gitignore (last match wins, ! brings back),
     assert.equal(Object.keys(m.entries).sort(), ["web", "web/index.html", "web/keep.log", "web/link", "web/sub", "web/sub/a"]);
     assert.equal(m.entries["web/link"], { t: "l", l: "index.html" });
     assert.is((m.entries["web/index.html"] as { s: number }).s, "web/index.html".length);
-  } finally {
-    removeDir(dir);
-  }
-});
-
-test("push manifest: kept only once committed, only for the target it was made for; a torn one means a full push", () => {
-  const dir = tempDir("cilo-unit-pushm-");
-  try {
-    const m: Manifest = { v: 1, entries: { a: f(1), d: { t: "d" } } };
-    const staged = stagePushManifest(dir, "ssh://h /srv/r/p/e", m);
-    assert.is(readPushManifest(dir, "ssh://h /srv/r/p/e"), undefined, "not before the push succeeded");
-    staged.commit();
-    assert.equal(readPushManifest(dir, "ssh://h /srv/r/p/e"), m);
-    assert.is(readPushManifest(dir, "ssh://other /srv/r/p/e"), undefined, "another host: a full push");
-    stagePushManifest(dir, "ssh://h /srv/r/p/e", { v: 1, entries: {} }).drop();
-    assert.equal(readPushManifest(dir, "ssh://h /srv/r/p/e"), m, "a dropped one changes nothing");
-    writeFileSync(pushManifestPath(dir), 'ssh://h /srv/r/p/e\n{"v":1,"entries":{"a":');
-    assert.is(readPushManifest(dir, "ssh://h /srv/r/p/e"), undefined, "torn");
-    forgetPushManifest(dir);
-    assert.is(readPushManifest(dir, "ssh://h /srv/r/p/e"), undefined);
   } finally {
     removeDir(dir);
   }

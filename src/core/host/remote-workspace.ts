@@ -7,8 +7,8 @@ import { run, type RunResult } from "../proc/run.ts";
 import type { EnvRecord, State } from "../state/schema.ts";
 import { homeRef } from "../state/store.ts";
 import type { HelperOptions } from "./tar-sync.ts";
-import { syncPlan } from "./tar-sync-plan.ts";
-import { forgetPushManifest, localManifest, readPushManifest, stagePushManifest } from "./workspace-manifest.ts";
+import { applyScript, receiverCommand, stageName } from "./sync-script.ts";
+import { forgetPushManifest, pushTar, readPushManifest, stagePushManifest, walkChanges, type WalkResult } from "./sync-walk.ts";
 import { hostUnreachable, reasonOf, remoteHost, type RemoteHost } from "./hosts.ts";
 
 export { remoteHost, type RemoteHost };
@@ -78,15 +78,31 @@ export interface SyncResult {
   host: string;
   local: string;
   remote: string;
+  /** The whole push or pull, from reading the manifest of the last push to the end. */
   ms: number;
+  /** Of which the walk of the local workspace and its comparison with that manifest (a push over ssh). */
+  walkMs?: number;
+  /** Files and symlinks sent (a push over ssh that compared with the last one). */
+  sent?: number;
+  /** Paths removed there (idem). */
+  removed?: number;
+  /** How the files went: one tar over ssh (a small change), or rsync. */
+  via?: "tar" | "rsync";
 }
 
+/** A change of at most this many files and bytes goes as one tar over ssh; a larger one through rsync (its delta transfer pays off). */
+const TAR_MAX_FILES = 1000;
+const TAR_MAX_BYTES = 16 * 1024 * 1024;
+
 /**
- * Pushes the local workspace to the remote one (or pulls it back with `pull`): rsync over ssh,
- * incremental; a push propagates deletions (`--delete-delay`); every changed file is written
- * under a temporary name and all are renamed at the end (`--delay-updates`), so a container never
- * reads half a file and an interrupted sync leaves whole files to resume from. `.ciloignore`
- * lines are honoured (`rsyncFilterRules`); `.cilo/` and `.git` stay here. A pull deletes nothing here.
+ * Pushes the local workspace to the remote one (or pulls it back with `pull`), over the ssh on
+ * PATH. `incremental` (cilo sync, --watch) with a manifest of the last push to this target: one
+ * walk here compares with it, and a small change goes as one tar over ssh into a stage folder
+ * there, renamed into place file by file (sync-script.ts); a large one through rsync, named on its
+ * stdin. Otherwise rsync compares the whole trees. Either way deletions propagate (a push), each
+ * changed file is written under a temporary name and renamed into place (rsync `--delay-updates`),
+ * so a container never reads half a file and an interrupted sync leaves whole files to resume
+ * from. `.ciloignore` lines are honoured; `.cilo/` and `.git` stay here. A pull deletes nothing here.
  */
 export async function syncWorkspace(
   ctx: CiloContext,
@@ -96,13 +112,13 @@ export async function syncWorkspace(
 ): Promise<SyncResult> {
   if (!rec.host)
     throw new CiloError("E_USAGE", `The env ${rec.project}/${rec.name} runs on this machine: there is nothing to sync`, { exitCode: ExitCode.usage });
+  const started = Date.now();
   const host = remoteHost(ctx, state, rec.host);
   const remote = checkedRemote(rec);
   const ignore = join(rec.workspace, ".ciloignore");
   const ignoreText = existsSync(ignore) ? readFileSync(ignore, "utf8") : "";
   if (!host.ssh) {
     if (opts.pull) throw needsSsh(host, "cilo sync --pull");
-    const started = Date.now();
     const { tarPush } = await import("./tar-sync.ts");
     await onEngine(host, async () => {
       const root = remote.slice(0, remote.length - `/${rec.project}/${rec.name}`.length);
@@ -111,89 +127,113 @@ export async function syncWorkspace(
     return { direction: "push", host: host.name, local: rec.workspace, remote, ms: Date.now() - started };
   }
   const t = sshTarget(host.address);
-  const shell = ["ssh", ...t.options].join(" ");
   const there = rsyncRemote(t.host, `${remote}/`);
-  // The manifest of this push is listed before rsync reads the file list: a file changed while
-  // rsync runs has a newer mtime than listed, so the next push sends it again.
   const target = `${host.address} ${remote}`;
   const last = !opts.pull && opts.incremental ? readPushManifest(rec.workspace, target) : undefined;
-  let args: string[];
-  let list: { resolve(s: string): void; reject(e: unknown): void; promise: Promise<string> } | undefined;
+  const rsync = (args: string[], input?: string) =>
+    run("rsync", [...args, "-e", ["ssh", ...t.options].join(" "), "--", ...(opts.pull ? [there, `${rec.workspace}/`] : [`${rec.workspace}/`, there])], {
+      env: { ...ctx.env },
+      ...(input !== undefined ? { input } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   if (last) {
-    // Incremental: only what changed here since the last push, named to rsync on stdin (no walk of
-    // either tree); what is gone here is named too and deleted there (--delete-missing-args;
-    // --force for a folder of the last push that still holds files). rsync starts first and opens
-    // its ssh connection while the workspace is walked.
-    list = deferred<string>();
-    args = [
-      "-lptD",
-      "--delay-updates",
-      "--mkpath",
-      "--files-from=-",
-      "--from0",
-      "--delete-missing-args",
-      "--force",
-      "-e",
-      shell,
-      "--",
-      `${rec.workspace}/`,
-      there,
-    ];
-  } else {
-    const filters = rsyncFilterRules(ignoreText).map((r) => `--filter=${r}`);
-    args = [
-      "-rlptD",
-      "--delay-updates",
-      ...(opts.pull ? [] : ["--delete-delay", "--mkpath"]),
-      ...filters,
-      "-e",
-      shell,
-      "--",
-      ...(opts.pull ? [there, `${rec.workspace}/`] : [`${rec.workspace}/`, there]),
-    ];
+    // ssh starts first: its connection (or its session on a shared one) opens while the workspace
+    // is walked; the tar follows on its stdin.
+    const stage = stageName(Date.now(), Math.random());
+    const tar = deferred<Buffer>();
+    const receiving = run("ssh", [...t.options, "-T", "--", t.host, receiverCommand(remote, stage)], {
+      env: { ...ctx.env },
+      input: tar.promise,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    let walked: WalkResult;
+    let walkMs: number;
+    let small: boolean;
+    try {
+      const w0 = Date.now();
+      walked = walkChanges(rec.workspace, ignoreText, last);
+      walkMs = Date.now() - w0;
+      small = walked.send.length <= TAR_MAX_FILES && walked.bytes <= TAR_MAX_BYTES;
+      const plan = small ? { send: walked.send.map((e) => e.path), mkdirs: walked.mkdirs, remove: walked.remove } : { send: [], mkdirs: [], remove: [] };
+      tar.resolve(pushTar(rec.workspace, stage, small ? walked.send : [], applyScript(remote, stage, plan)));
+    } catch (e) {
+      tar.reject(e);
+      await receiving;
+      throw e;
+    }
+    // Nothing changed: the manifest stays as it is (no write).
+    const staged = walked.same ? undefined : stagePushManifest(rec.workspace, target, walked.now);
+    const r = await receiving;
+    if (r.code !== 0) {
+      staged?.drop();
+      throw pushFailed(host, rec, r, "tar");
+    }
+    if (!small) {
+      // Only what changed here, named to rsync on stdin (no walk of either tree); what is gone
+      // here is named too and deleted there (--delete-missing-args; --force for a folder that
+      // still holds files).
+      const list = [...walked.send.map((e) => e.path), ...walked.mkdirs, ...walked.remove];
+      const rr = await rsync(
+        ["-lptD", "--delay-updates", "--mkpath", "--files-from=-", "--from0", "--delete-missing-args", "--force"],
+        list.map((p) => `${p}\0`).join(""),
+      );
+      // 24: a file named vanished before it was sent (deleted here meanwhile): the next push sees it.
+      if (rr.code !== 0 && rr.code !== 24) {
+        staged?.drop();
+        throw pushFailed(host, rec, rr, "rsync");
+      }
+    }
+    staged?.commit();
+    return {
+      direction: "push",
+      host: host.name,
+      local: rec.workspace,
+      remote,
+      ms: Date.now() - started,
+      walkMs,
+      sent: walked.send.length,
+      removed: walked.remove.length,
+      via: small ? "tar" : "rsync",
+    };
   }
-  const running = run("rsync", args, { env: { ...ctx.env }, ...(list ? { input: list.promise } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  const filters = rsyncFilterRules(ignoreText).map((r) => `--filter=${r}`);
+  const running = rsync(["-rlptD", "--delay-updates", ...(opts.pull ? [] : ["--delete-delay", "--mkpath"]), ...filters]);
+  // The manifest of this push is listed while rsync starts, before it reads the tree: a file changed
+  // while rsync runs has a newer mtime than listed, so the next push sends it again.
   let staged: ReturnType<typeof stagePushManifest> | undefined;
   try {
-    const now = opts.pull ? undefined : localManifest(rec.workspace, ignoreText);
-    if (list && now && last) {
-      const plan = syncPlan(now, last);
-      const newDirs = plan.mkdirs.filter((d) => last.entries[d]?.t !== "d");
-      list.resolve([...plan.send, ...newDirs, ...plan.remove, ...plan.rmdirs].map((p) => `${p}\0`).join(""));
-    }
-    if (now) staged = stagePushManifest(rec.workspace, target, now);
+    if (!opts.pull) staged = stagePushManifest(rec.workspace, target, walkChanges(rec.workspace, ignoreText, undefined).now);
   } catch (e) {
-    list?.reject(e);
     await running;
     throw e;
   }
   const r = await running;
-  // 24: a file named vanished before it was sent (deleted here meanwhile; a deleted folder says so too): the next push sees it.
-  if (r.code === 24 && list) r.code = 0;
-  if (r.code !== 0) staged?.drop();
-  if (r.code === 127) {
-    throw new CiloError("E_SYNC_FAILED", "rsync is not installed on this machine: cilo syncs a remote env's workspace with it", {
+  if (r.code !== 0) {
+    staged?.drop();
+    throw pushFailed(host, rec, r, "rsync", opts.pull);
+  }
+  if (staged) staged.commit();
+  else forgetPushManifest(rec.workspace); // the host's files came back: the next push compares everything
+  return { direction: opts.pull ? "pull" : "push", host: host.name, local: rec.workspace, remote, ms: Date.now() - started, via: "rsync" };
+}
+
+/** The error of a push (or pull) whose rsync or ssh ended with `r`: ssh failing is the one-line exit 3 naming the host. */
+function pushFailed(host: RemoteHost, rec: EnvRecord, r: RunResult, via: "tar" | "rsync", pull = false): CiloError {
+  if (r.code === 127 && via === "rsync") {
+    return new CiloError("E_SYNC_FAILED", "rsync is not installed on this machine: cilo syncs a remote env's workspace with it", {
       exitCode: ExitCode.prerequisite,
       hint: "Install rsync here and on the host (apt-get install rsync)",
     });
   }
   // ssh failing: 255, or 12 when rsync saw its stream end first; ssh's own line says why.
-  if (r.code === 255 || (r.code === 12 && /^ssh: /m.test(r.stderr)))
-    throw hostUnreachable(host.name, { host: host.address, source: `host ${host.name}` }, "ssh", sshLine(r));
-  if (r.code !== 0) {
-    throw new CiloError(
-      "E_SYNC_FAILED",
-      `${opts.pull ? "Pulling" : "Pushing"} the workspace of ${rec.project}/${rec.name} ${opts.pull ? "from" : "to"} host ${host.name} failed: ${lastLine(r)}`,
-      {
-        hint: /command not found|rsync: not found|No such file or directory.*rsync/i.test(r.stderr)
-          ? "Install rsync on the host too"
-          : "Run cilo sync again: it resumes",
-      },
-    );
-  }
-  if (staged) staged.commit();
-  else forgetPushManifest(rec.workspace); // the host's files came back: the next push compares everything
-  return { direction: opts.pull ? "pull" : "push", host: host.name, local: rec.workspace, remote, ms: r.ms };
+  if (r.code === 255 || (via === "rsync" && r.code === 12 && /^ssh: /m.test(r.stderr)))
+    return hostUnreachable(host.name, { host: host.address, source: `host ${host.name}` }, "ssh", sshLine(r));
+  const missing = /command not found|: not found|No such file or directory.*(rsync|tar)/i.exec(r.stderr);
+  return new CiloError(
+    "E_SYNC_FAILED",
+    `${pull ? "Pulling" : "Pushing"} the workspace of ${rec.project}/${rec.name} ${pull ? "from" : "to"} host ${host.name} failed: ${lastLine(r)}`,
+    { hint: missing ? `Install ${via === "tar" ? "tar" : "rsync"} on the host too` : "Run cilo sync again: it resumes" },
+  );
 }
 
 /**

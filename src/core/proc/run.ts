@@ -17,9 +17,9 @@ export interface RunOptions {
   /**
    * What the program reads on stdin. A promise is written when it resolves: the program (spawned
    * when `run` is called) starts meanwhile, e.g. rsync opening its ssh connection while the caller
-   * still works out the list of files it will read.
+   * still works out the list of files it will read (or a push over ssh its tar).
    */
-  input?: string | Promise<string>;
+  input?: string | Buffer | Promise<string | Buffer>;
   signal?: AbortSignal;
   /** Called with each chunk of output while capturing (for streaming progress). */
   onOutput?: (chunk: string, stream: "stdout" | "stderr") => void;
@@ -48,7 +48,7 @@ export function run(cmd: string, args: string[], opts: RunOptions & { env: NodeJ
       stderr += d;
       opts.onOutput?.(d, "stderr");
     });
-    if (typeof opts.input === "string") child.stdin?.end(opts.input);
+    if (typeof opts.input === "string" || Buffer.isBuffer(opts.input)) child.stdin?.end(opts.input);
     else if (opts.input !== undefined) {
       child.stdin?.on("error", () => {}); // a program that exits first: its exit code says why
       opts.input.then(
