@@ -102,6 +102,29 @@ function joinIndexText(head: string, lines: readonly string[]): string {
 }
 
 /**
+ * The entry lines of a state text in the one-entry-a-line form whose parse gave `keys` (in
+ * order), or undefined when the text is not in that form. Proven, not assumed: every line starts
+ * with `"<its key>":`, in the parse's order (an entry's JSON holds no raw line break, so no line
+ * holds more or less than one entry). A key that JSON writes escaped fails the test: the text is
+ * then not in the form.
+ */
+export function indexLines(text: string, keys: readonly string[]): string[] | undefined {
+  const nl = text.indexOf("\n");
+  const tail = "\n}}\n";
+  if (nl < 0 || !text.endsWith(tail) || !text.slice(0, nl).endsWith('"index":{')) return undefined;
+  const body = text.slice(nl + 1, text.length - tail.length);
+  const lines = body === "" ? [] : body.split(",\n");
+  if (keys.length !== lines.length) return undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const line = lines[i]!;
+    if (line.charCodeAt(0) !== 34 || !line.startsWith(key, 1) || line.charCodeAt(key.length + 1) !== 34 || line.charCodeAt(key.length + 2) !== 58)
+      return undefined;
+  }
+  return lines;
+}
+
+/**
  * `oldText` (which parses to `oldDoc`) with the entries in `changes` replaced, added or (undefined)
  * removed, home part kept; undefined when `oldText` is not in the one-entry-a-line form (a file of
  * an earlier version, or edited by hand), which is then written whole. The form is proven, not
@@ -109,20 +132,9 @@ function joinIndexText(head: string, lines: readonly string[]): string {
  * holds more or less than one entry (an entry's JSON has no raw line break).
  */
 export function spliceIndexText(oldText: string, oldDoc: IndexDoc, changes: ReadonlyMap<string, EnvIndexEntry | undefined>): string | undefined {
-  const nl = oldText.indexOf("\n");
-  const tail = "\n}}\n";
-  if (nl < 0 || !oldText.endsWith(tail) || !oldText.slice(0, nl).endsWith('"index":{')) return undefined;
-  const body = oldText.slice(nl + 1, oldText.length - tail.length);
-  const lines = body === "" ? [] : body.split(",\n");
   const { keys } = indexArrays(oldDoc.index);
-  if (keys.length !== lines.length) return undefined;
-  for (let i = 0; i < keys.length; i++) {
-    // `"<key>":` (keys of a validated index are DNS labels and a slash: JSON needs no escape in them)
-    const key = keys[i]!;
-    const line = lines[i]!;
-    if (line.charCodeAt(0) !== 34 || !line.startsWith(key, 1) || line.charCodeAt(key.length + 1) !== 34 || line.charCodeAt(key.length + 2) !== 58)
-      return undefined;
-  }
+  const lines = indexLines(oldText, keys);
+  if (lines === undefined) return undefined;
   const at = changes.size > 16 ? new Map(keys.map((k, i) => [k, i])) : undefined;
   for (const [key, entry] of changes) {
     if (!Object.hasOwn(oldDoc.index, key)) continue;
@@ -131,7 +143,7 @@ export function spliceIndexText(oldText: string, oldDoc: IndexDoc, changes: Read
   }
   const out = changes.size === 0 ? lines : lines.filter((l) => l !== "");
   for (const [key, entry] of changes) if (entry !== undefined && !Object.hasOwn(oldDoc.index, key)) out.push(entryLine(key, entry));
-  return joinIndexText(oldText.slice(0, nl), out);
+  return joinIndexText(oldText.slice(0, oldText.indexOf("\n")), out);
 }
 
 // A CIDR as parseCidr accepts it (each octet ≤ 255, prefix ≤ 32), tested without parsing: every
