@@ -36,6 +36,7 @@ import { usageError } from "../errors.ts";
 import { syncWorkspace } from "../host/remote-workspace.ts";
 import { reachEnv } from "./env-context.ts";
 import { timing } from "../timeline.ts";
+import { cachedApiVersion, rememberApiVersion } from "./engine-api-cache.ts";
 
 export interface UpEnvOptions {
   ref: string;
@@ -85,20 +86,36 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   // the push runs while the compose model is resolved, which does not need it.
   const pushing = target.host ? syncWorkspace(ctx, readState(ctx), target, opts.signal ? { signal: opts.signal } : {}) : undefined;
   pushing?.catch(() => {}); // awaited before compose runs; a pre-flight failure first is the one reported
-  const provider = await ctx.provider();
-  // reachEnv asked the engine already (a host's ping is an ssh session): its answer is reused.
-  const engine = (provider.lastPing?.() ?? (await provider.ping())).engine;
   // Pre-flight, before anything is recorded: a compose CLI that does not answer, an unreadable
   // config or an invalid compose file leave the env (and so DNS) exactly as it was.
   const cli = await ctx.compose();
   const args = ["up", "-d", "--remove-orphans"];
   if (opts.build) args.push("--build");
   if (opts.recreate) args.push("--force-recreate");
-  // compose v1 loads itself (0.3–0.6 s of Python) before it reads its file: started now, after the
-  // ping that gives it COMPOSE_API_VERSION, it does that while cilo does its own work below.
-  const early = !target.host && cli.flavor === "v1" ? startEarlyCompose(ctx, cli, target, args, opts) : undefined;
+  // compose v1 loads itself (0.3–0.6 s of Python) before it reads its file: started now, it does
+  // that while cilo does its own work below. It needs COMPOSE_API_VERSION (without it, it asks the
+  // engine's /version, 0.5–1 s on Podman): the user's, else the one this engine answered last
+  // time; the ping below checks that and starts it again when the engine now says otherwise.
+  const earlyOk = !target.host && cli.flavor === "v1";
+  const host = ctx.endpoint().host;
+  const userApi = ctx.env["COMPOSE_API_VERSION"];
+  const knownApi = earlyOk ? (userApi ?? cachedApiVersion(ctx, host)) : undefined;
+  let early = knownApi !== undefined ? startEarlyCompose(ctx, cli, target, args, opts, knownApi) : undefined;
   if (early) onEarly(early);
-  timing(local.env, early ? "up: compose started, waiting for its file on stdin" : "up: compose cli known");
+  timing(local.env, early ? "up: compose started (API version known), waiting for its file on stdin" : "up: compose cli known");
+  const provider = await ctx.provider();
+  // reachEnv asked the engine already (a host's ping is an ssh session): its answer is reused.
+  const pinged = provider.lastPing?.() ?? (await provider.ping());
+  const engine = pinged.engine;
+  timing(local.env, "up: engine pinged");
+  if (earlyOk && userApi === undefined && pinged.apiVersion !== knownApi) {
+    early?.cancel();
+    rememberApiVersion(ctx, host, pinged.apiVersion);
+    // runCompose passes this ping's API version on.
+    early = startEarlyCompose(ctx, cli, target, args, opts);
+    onEarly(early);
+    timing(local.env, "up: compose started, waiting for its file on stdin");
+  }
   const resolved = await resolveEnvModel(ctx, assertNotBusy(findEnv(readState(ctx), opts.ref, project)), opts.profiles ?? []);
   timing(local.env, "up: model resolved");
   let before: EnvRecord | undefined;
@@ -306,7 +323,7 @@ interface EarlyCompose {
  * file before it makes its engine client, so a cancelled one (killed) or one whose cilo died (it
  * reads an empty file and fails) has touched nothing.
  */
-function startEarlyCompose(ctx: CiloContext, cli: ComposeCli, rec: EnvRecord, args: string[], opts: UpEnvOptions): EarlyCompose {
+function startEarlyCompose(ctx: CiloContext, cli: ComposeCli, rec: EnvRecord, args: string[], opts: UpEnvOptions, apiVersion?: string): EarlyCompose {
   let give!: (yaml: string) => void;
   let refuse!: (e: Error) => void;
   const input = new Promise<string>((resolve, reject) => {
@@ -316,6 +333,7 @@ function startEarlyCompose(ctx: CiloContext, cli: ComposeCli, rec: EnvRecord, ar
   let fed = false;
   const result = ctx.runCompose(cli, envComposeStdinTarget(rec), args, {
     input,
+    ...(apiVersion !== undefined ? { env: { ...(ctx.env as NodeJS.ProcessEnv), COMPOSE_API_VERSION: apiVersion } } : {}),
     ...(opts.onOutput ? { onOutput: (c: string) => opts.onOutput!(c) } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
