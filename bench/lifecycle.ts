@@ -38,7 +38,8 @@ try {
     cilo,
     env: "basic/bench-up",
     workspace: join(home, "envs/basic/bench-up"),
-    project: "cilo_basic_bench-up",
+    // Its own compose project per run: two runs on one engine (other homes) do not share containers.
+    project: `bench_up_${process.pid}`,
     runs: RUNS,
     ...(baseline ? { baseline } : {}),
   });
