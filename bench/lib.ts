@@ -113,7 +113,7 @@ export function alternateUps(o: {
   processEnv?: NodeJS.ProcessEnv;
   /** An earlier build's cilo on the same home, timed in the same alternation (before/after). */
   baseline?: (...a: string[]) => string;
-}): { cilo: number; compose: number; baseline?: number } {
+}): { cilo: number; compose: number; baseline?: number; rounds: { cilo: number; compose: number; baseline?: number }[] } {
   const compose = ["-p", o.project, "-f", join(o.workspace, ".cilo/compose.yml")];
   const opts = { cwd: o.workspace, ...(o.processEnv ? { env: o.processEnv } : {}) };
   const ciloUp: number[] = [];
@@ -129,5 +129,10 @@ export function alternateUps(o: {
       o.baseline("down", o.env);
     }
   }
-  return { cilo: median(ciloUp), compose: median(bareUp), ...(o.baseline ? { baseline: median(baseUp) } : {}) };
+  return {
+    cilo: median(ciloUp),
+    compose: median(bareUp),
+    ...(o.baseline ? { baseline: median(baseUp) } : {}),
+    rounds: ciloUp.map((c, i) => ({ cilo: c, compose: bareUp[i]!, ...(o.baseline ? { baseline: baseUp[i]! } : {}) })),
+  };
 }

@@ -34,6 +34,7 @@ try {
     cilo: cu,
     compose: bu,
     baseline: bl,
+    rounds,
   } = alternateUps({
     cilo,
     env: "basic/bench-up",
@@ -63,6 +64,11 @@ try {
       ok: true,
     });
   }
+  // On a shared machine the load drifts over minutes; the runs of one round are seconds apart.
+  const perRound = (of: (r: (typeof rounds)[number]) => number | undefined) => rounds.map((r) => r.cilo / of(r)!).map((x) => Math.round(x * 100) / 100);
+  console.log(`cilo up ÷ compose up, per round: ${perRound((r) => r.compose).join(" ")} (median ${median(perRound((r) => r.compose)).toFixed(2)}×)`);
+  if (bl !== undefined)
+    console.log(`cilo up ÷ baseline up, per round: ${perRound((r) => r.baseline).join(" ")} (median ${median(perRound((r) => r.baseline)).toFixed(2)}×)`);
   cilo("destroy", "basic/bench-up", "--force");
 
   // --- create per clone mode (not with --skip-create) ------------------------------------
