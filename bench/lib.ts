@@ -111,16 +111,28 @@ export function alternateUps(o: {
   project: string;
   runs: number;
   processEnv?: NodeJS.ProcessEnv;
-}): { cilo: number; compose: number } {
+  /** An earlier build's cilo on the same home, timed in the same alternation (before/after). */
+  baseline?: (...a: string[]) => string;
+}): { cilo: number; compose: number; baseline?: number; rounds: { cilo: number; compose: number; baseline?: number }[] } {
   const compose = ["-p", o.project, "-f", join(o.workspace, ".cilo/compose.yml")];
   const opts = { cwd: o.workspace, ...(o.processEnv ? { env: o.processEnv } : {}) };
   const ciloUp: number[] = [];
   const bareUp: number[] = [];
+  const baseUp: number[] = [];
   for (let i = 0; i < o.runs; i++) {
     ciloUp.push(timeMs(() => o.cilo("up", o.env)));
     o.cilo("down", o.env);
     bareUp.push(timeMs(() => sh("docker-compose", [...compose, "up", "-d", "--remove-orphans"], opts)));
     sh("docker-compose", [...compose, "down", "--remove-orphans"], opts);
+    if (o.baseline) {
+      baseUp.push(timeMs(() => o.baseline!("up", o.env)));
+      o.baseline("down", o.env);
+    }
   }
-  return { cilo: median(ciloUp), compose: median(bareUp) };
+  return {
+    cilo: median(ciloUp),
+    compose: median(bareUp),
+    ...(o.baseline ? { baseline: median(baseUp) } : {}),
+    rounds: ciloUp.map((c, i) => ({ cilo: c, compose: bareUp[i]!, ...(o.baseline ? { baseline: baseUp[i]! } : {}) })),
+  };
 }

@@ -1,7 +1,8 @@
 // `cilo up` against the bare compose CLI on the same rendered file (examples/basic), alternated,
 // median of N; and `cilo create` per clone mode for a project of 10,000 small files against
 // `cp -a` of the same tree. Run: node --import tsx bench/lifecycle.ts [--runs 10] [--files 10000]
-// [--skip-create] (only the up rows, while iterating on up).
+// [--skip-create] (only the up rows, while iterating on up) [--baseline <checkout>] (an earlier
+// build, <checkout>/dist/cilo.mjs, timed in the same alternation on the same home: before/after).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,9 +17,11 @@ const RUNS = arg("--runs", 10);
 const FILES = arg("--files", 10_000);
 const SKIP_CREATE = process.argv.includes("--skip-create");
 const UP_TARGET = 1.05;
+const BASELINE = process.argv.includes("--baseline") ? process.argv[process.argv.indexOf("--baseline") + 1] : undefined;
 const home = mkdtempSync(join(tmpdir(), "cilo-bench-"));
 const env = { ...process.env, CILO_HOME: home };
 const cilo = (...a: string[]) => sh(process.execPath, [join(root, "dist/cilo.mjs"), ...a], { env });
+const baseline = BASELINE ? (...a: string[]) => sh(process.execPath, [join(BASELINE, "dist/cilo.mjs"), ...a], { env }) : undefined;
 
 const rows: Row[] = [];
 try {
@@ -27,12 +30,19 @@ try {
   cilo("create", "bench-up", "--from", join(root, "examples/basic"));
   cilo("up", "basic/bench-up", "--wait"); // warms the compose CLI and model caches
   cilo("down", "basic/bench-up");
-  const { cilo: cu, compose: bu } = alternateUps({
+  const {
+    cilo: cu,
+    compose: bu,
+    baseline: bl,
+    rounds,
+  } = alternateUps({
     cilo,
     env: "basic/bench-up",
     workspace: join(home, "envs/basic/bench-up"),
-    project: "cilo_basic_bench-up",
+    // Its own compose project per run: two runs on one engine (other homes) do not share containers.
+    project: `bench_up_${process.pid}`,
     runs: RUNS,
+    ...(baseline ? { baseline } : {}),
   });
   rows.push({
     what: "cilo up (examples/basic, 3 services)",
@@ -43,6 +53,22 @@ try {
     target: `≤ ${UP_TARGET}×`,
     ok: cu <= UP_TARGET * bu,
   });
+  if (bl !== undefined) {
+    rows.push({
+      what: "cilo up (examples/basic, 3 services)",
+      value: cu,
+      unit: "ms",
+      versus: `baseline ${BASELINE}`,
+      base: bl,
+      target: "report",
+      ok: true,
+    });
+  }
+  // On a shared machine the load drifts over minutes; the runs of one round are seconds apart.
+  const perRound = (of: (r: (typeof rounds)[number]) => number | undefined) => rounds.map((r) => r.cilo / of(r)!).map((x) => Math.round(x * 100) / 100);
+  console.log(`cilo up ÷ compose up, per round: ${perRound((r) => r.compose).join(" ")} (median ${median(perRound((r) => r.compose)).toFixed(2)}×)`);
+  if (bl !== undefined)
+    console.log(`cilo up ÷ baseline up, per round: ${perRound((r) => r.baseline).join(" ")} (median ${median(perRound((r) => r.baseline)).toFixed(2)}×)`);
   cilo("destroy", "basic/bench-up", "--force");
 
   // --- create per clone mode (not with --skip-create) ------------------------------------

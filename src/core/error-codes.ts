@@ -50,7 +50,7 @@ export const ERROR_CODES = {
 
   // Docker and compose.
   E_DOCKER: { exit: "failure", doc: "the Docker engine refused a request" },
-  E_DOCKER_CONFLICT: { exit: "failure", doc: "a container of that name exists already" },
+  E_DOCKER_CONFLICT: { exit: "failure", doc: "a container or network of that name exists already" },
   E_DOCKER_PORT_TAKEN: { exit: "failure", doc: "a port a container publishes is in use on the host" },
   E_FORWARD_RANGE_FULL: { exit: "failure", doc: "no host port of the TCP forward range is free (cilo init --forward-ports widens it)" },
   E_GATEWAY: { exit: "failure", doc: "the gateway container could not be made, started or configured" },

@@ -76,6 +76,11 @@ function flavorOf(cmd: string[]): ComposeCli["flavor"] {
   return "v2";
 }
 
+/** Whether the CLI reads a compose file from stdin (`-f -`) before it talks to the engine (compose v1 and v2). */
+export function readsFileFromStdin(cli: ComposeCli): boolean {
+  return cli.flavor === "v1" || cli.flavor === "v2";
+}
+
 /** Version as numbers, for feature checks (e.g. `!reset` needs v2 ≥ 2.18). */
 export function versionAtLeast(cli: ComposeCli, want: string): boolean {
   const a = cli.version.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
@@ -123,6 +128,8 @@ export interface ComposeTarget {
   /** One `--env-file` (compose v1 takes only one). */
   envFile?: string;
   profiles?: string[];
+  /** `--project-directory`: with the file on stdin (`-f -`), the folder its relative paths start from. */
+  projectDirectory?: string;
 }
 
 /**
@@ -160,6 +167,7 @@ export type ComposeRunner = (cli: ComposeCli, target: ComposeTarget, args: strin
 export async function spawnCompose(cli: ComposeCli, target: ComposeTarget, args: string[], opts: RunOptions & { env: NodeJS.ProcessEnv }): Promise<RunResult> {
   const pre: string[] = ["-p", target.projectName];
   for (const f of target.files) pre.push("-f", f);
+  if (target.projectDirectory) pre.push("--project-directory", target.projectDirectory);
   if (target.envFile) pre.push("--env-file", target.envFile);
   for (const p of target.profiles ?? []) pre.push("--profile", p);
   return run(cli.command[0]!, [...cli.command.slice(1), ...pre, ...args], { ...opts, cwd: target.cwd });

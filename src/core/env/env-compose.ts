@@ -23,6 +23,14 @@ export function envComposeTarget(rec: EnvRecord): ComposeTarget {
   return { projectName: rec.docker_name, files: [renderedComposePath(rec)], cwd: rec.workspace };
 }
 
+/**
+ * The same call with the rendered file's text on stdin (`-f -`), relative paths starting in
+ * `.cilo/` as they do for the file: compose can start (and load itself) before the file is written.
+ */
+export function envComposeStdinTarget(rec: EnvRecord): ComposeTarget {
+  return { projectName: rec.docker_name, files: ["-"], cwd: rec.workspace, projectDirectory: join(rec.workspace, ".cilo") };
+}
+
 export interface ResolvedEnvModel {
   config: ProjectConfig;
   /** The resolved model from the compose CLI, before cilo's transform. */
@@ -71,6 +79,8 @@ export interface RenderedEnv extends ResolvedEnvModel {
   rendered: Record<string, unknown>;
   services: string[];
   path: string;
+  /** The text written to `path`. */
+  yaml: string;
 }
 
 /**
@@ -99,7 +109,7 @@ export function writeEnvCompose(rec: EnvRecord, home: HomeRef, resolved: Resolve
   const path = renderedComposePath(rec);
   mkdirSync(join(rec.workspace, ".cilo"), { recursive: true });
   writeFileAtomic(path, out.yaml);
-  return { ...resolved, rendered: out.model, services: out.services, path };
+  return { ...resolved, rendered: out.model, services: out.services, path, yaml: out.yaml };
 }
 
 /**

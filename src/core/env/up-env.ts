@@ -1,5 +1,5 @@
 import { CiloError, messageOf } from "../errors.ts";
-import { composeFailure, engineLost } from "../compose/compose-cli.ts";
+import { composeFailure, engineLost, type ComposeCli } from "../compose/compose-cli.ts";
 import { pullFailure } from "../compose/compose-errors.ts";
 import { isRecord } from "../is-record.ts";
 import { failpoint } from "../failpoint.ts";
@@ -19,7 +19,7 @@ import { databaseEnvironment, ensureEnvDatabases, perEnvDatabaseSpecs } from "..
 import type { ContainerState, RuntimeProvider } from "../runtime/provider.ts";
 import type { RunResult } from "../proc/run.ts";
 import { containerCa } from "../gateway/ca-env.ts";
-import { envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
+import { envComposeStdinTarget, envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
 import { ensureExtraSubnets } from "./extra-subnets.ts";
 import { assertSameEngine } from "./engine-guard.ts";
 import { currentProject } from "../config/current-project.ts";
@@ -33,6 +33,8 @@ import { syncEnvForwards, syncEnvGateways } from "../forward/remote-names.ts";
 import { usageError } from "../errors.ts";
 import { syncWorkspace } from "../host/remote-workspace.ts";
 import { reachEnv } from "./env-context.ts";
+import { timing } from "../timeline.ts";
+import { cachedApiVersion, rememberApiVersion } from "./engine-api-cache.ts";
 
 export interface UpEnvOptions {
   ref: string;
@@ -62,22 +64,58 @@ export interface UpEnvOptions {
  * a failure before compose ran leaves its record and DNS as they were.
  */
 export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<EnvRecord> {
+  timing(local.env, "up: start");
+  let early: EarlyCompose | undefined;
+  try {
+    return await startEnv(local, opts, (e) => (early = e));
+  } finally {
+    early?.cancel();
+  }
+}
+
+async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: EarlyCompose) => void): Promise<EnvRecord> {
   const project = await currentProject(opts.project, local.cwd);
   // An env on a host runs on its engine (E_HOST_UNREACHABLE, exit 3, before anything is recorded);
   // DNS and the gateway stay this machine's (`local`).
   const target = findEnv(readState(local), opts.ref, project);
   const ctx = await reachEnv(local, target);
+  timing(local.env, "up: state read, engine reached");
   // The remote workspace gets the local one's files before compose mounts them (docs/remote.md):
   // the push runs while the compose model is resolved, which does not need it.
   const pushing = target.host ? syncWorkspace(ctx, readState(ctx), target, opts.signal ? { signal: opts.signal } : {}) : undefined;
   pushing?.catch(() => {}); // awaited before compose runs; a pre-flight failure first is the one reported
-  const provider = await ctx.provider();
-  // reachEnv asked the engine already (a host's ping is an ssh session): its answer is reused.
-  const engine = (provider.lastPing?.() ?? (await provider.ping())).engine;
   // Pre-flight, before anything is recorded: a compose CLI that does not answer, an unreadable
   // config or an invalid compose file leave the env (and so DNS) exactly as it was.
   const cli = await ctx.compose();
+  const args = ["up", "-d", "--remove-orphans"];
+  if (opts.build) args.push("--build");
+  if (opts.recreate) args.push("--force-recreate");
+  // compose v1 loads itself (0.3–0.6 s of Python) before it reads its file: started now, it does
+  // that while cilo does its own work below. It needs COMPOSE_API_VERSION (without it, it asks the
+  // engine's /version, 0.5–1 s on Podman): the user's, else the one this engine answered last
+  // time; the ping below checks that and starts it again when the engine now says otherwise.
+  const earlyOk = !target.host && cli.flavor === "v1";
+  const host = ctx.endpoint().host;
+  const userApi = ctx.env["COMPOSE_API_VERSION"];
+  const knownApi = earlyOk ? (userApi ?? cachedApiVersion(ctx, host)) : undefined;
+  let early = knownApi !== undefined ? startEarlyCompose(ctx, cli, target, args, opts, knownApi) : undefined;
+  if (early) onEarly(early);
+  timing(local.env, early ? "up: compose started (API version known), waiting for its file on stdin" : "up: compose cli known");
+  const provider = await ctx.provider();
+  // reachEnv asked the engine already (a host's ping is an ssh session): its answer is reused.
+  const pinged = provider.lastPing?.() ?? (await provider.ping());
+  const engine = pinged.engine;
+  timing(local.env, "up: engine pinged");
+  if (earlyOk && userApi === undefined && pinged.apiVersion !== knownApi) {
+    early?.cancel();
+    rememberApiVersion(ctx, host, pinged.apiVersion);
+    // runCompose passes this ping's API version on.
+    early = startEarlyCompose(ctx, cli, target, args, opts);
+    onEarly(early);
+    timing(local.env, "up: compose started, waiting for its file on stdin");
+  }
   const resolved = await resolveEnvModel(ctx, assertNotBusy(findEnv(readState(ctx), opts.ref, project)), opts.profiles ?? []);
+  timing(local.env, "up: model resolved");
   let before: EnvRecord | undefined;
   let home: HomeRef | undefined;
   let rec = await withState(ctx, (state) => {
@@ -95,6 +133,7 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
     return { ...r };
   });
   const key = envKey(rec.project, rec.name);
+  timing(local.env, "up: marked starting");
   /** Set once this up changes something in Docker; a failure before that is a pre-flight failure. */
   let started = false;
   /** Set while the env's databases are made: their failure undoes this up's shared use and record. */
@@ -104,6 +143,7 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
   let done: EnvRecord;
   try {
     rec = await ensureFreeSubnet(ctx, rec);
+    timing(local.env, "up: subnet checked");
     rec = await ensureExtraSubnets(ctx, rec, resolved.model);
     sharedNames = sharedServiceNames(resolved.model, resolved.config, {
       ...(opts.share ? { share: opts.share } : {}),
@@ -137,21 +177,36 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
       ...(databases.length > 0 ? { environment: databaseEnvironment(databases) } : {}),
     };
     let rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
+    timing(local.env, "up: file rendered");
     const services = serviceRecordsFromModel({ services: { ...(resolved.model["services"] as object) } }, resolved.config)
       .filter((s) => rendered.services.includes(s.name) || sharedNames.includes(s.name))
       .map((s) => (sharedNames.includes(s.name) ? { ...s, shared: true } : s));
     await checkDnsNames({ ...rec, services }, readState(ctx));
-    const args = ["up", "-d", "--remove-orphans"];
-    if (opts.build) args.push("--build");
-    if (opts.recreate) args.push("--force-recreate");
+    timing(local.env, "up: dns names checked");
     if (pushing) await pushing;
     failpoint(ctx.env, "up:before-compose");
     started = true;
+    // The early compose was started for this env's compose project and workspace, which an up never changes.
+    const fed = early && early.rec.docker_name === rec.docker_name && early.rec.workspace === rec.workspace ? early : undefined;
+    if (fed && provider.createNetwork) {
+      // The env network, made while compose still loads: compose finds it and goes on to the
+      // containers. A subnet taken since the check is re-picked as compose's failure would be.
+      for (let attempt = 1; ; attempt++) {
+        const made = await createEnvNetwork(provider, cli, rec, rendered.rendered);
+        if (made !== "subnet-taken" || attempt >= SUBNET_RACE_ATTEMPTS) break;
+        rec = await ensureExtraSubnets(ctx, await ensureFreeSubnet(ctx, rec), resolved.model);
+        rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
+      }
+      timing(local.env, "up: env network made");
+    }
     for (let attempt = 1; ; attempt++) {
-      const r = await ctx.runCompose(cli, envComposeTarget(rec), args, {
-        ...(opts.onOutput ? { onOutput: (c: string) => opts.onOutput!(c) } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
+      timing(local.env, "up: compose has its file");
+      const r = await (attempt === 1 && fed
+        ? fed.feed(rendered.yaml)
+        : ctx.runCompose(cli, envComposeTarget(rec), args, {
+            ...(opts.onOutput ? { onOutput: (c: string) => opts.onOutput!(c) } : {}),
+            ...(opts.signal ? { signal: opts.signal } : {}),
+          }));
       if (r.code === 0) break;
       // Another CILO_HOME on this engine (no lock is shared between homes) or any other program
       // may have made a network on this env's subnet since it was checked: compose then fails to
@@ -164,6 +219,7 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
       rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
     }
     failpoint(ctx.env, "up:after-compose");
+    timing(local.env, "up: compose exited");
     if (opts.wait) {
       // The timeout counts from here, when compose has returned: pulls and builds are not waiting.
       await waitForServices(provider, {
@@ -175,6 +231,7 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
       });
     }
     const containers = await envContainers(provider, rec, home!.id);
+    timing(local.env, "up: containers read");
     const merged = [
       ...mergeRuntime(
         services.filter((s) => !s.shared),
@@ -207,7 +264,9 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
       delete cur.operation;
       return { ...cur };
     });
+    timing(local.env, "up: recorded running");
     await refreshDns(local, key);
+    timing(local.env, "up: dns refreshed");
   } catch (e) {
     if (!started && before) {
       await restoreAfterPreflight(ctx, before, process.pid).catch(() => {});
@@ -239,12 +298,104 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
   // A tcp:// host's envs instead get forward containers and a gateway on the host's engine,
   // published on its address, which this machine's gateway routes their names to.
   const forwards = await syncEnvForwards(local, ctx, key, rec.host).catch((e: unknown) => e);
+  timing(local.env, "up: forwards synced");
   const gateway = await syncEnvGateways(local, rec.host);
+  timing(local.env, "up: gateway synced");
   // The first gateway on this engine found out how the host reaches containers (auto routing).
   if ("routingChanged" in gateway && gateway.routingChanged) await refreshDns(local);
   if (!Array.isArray(forwards)) throw forwards;
   if (forwards.length > 0) done = { ...done, forwards };
   return done;
+}
+
+/** `compose up` started before its file exists, reading it on stdin (`-f -`). */
+interface EarlyCompose {
+  /** The env it was started for (its compose project and workspace). */
+  rec: EnvRecord;
+  /** Hands compose the rendered file; its result. */
+  feed(yaml: string): Promise<RunResult>;
+  /** Kills it if it has not been fed (a no-op after `feed`). */
+  cancel(): void;
+}
+
+/**
+ * Starts `compose up` on stdin. Until it is fed it has only loaded itself: compose v1 reads its
+ * file before it makes its engine client, so a cancelled one (killed) or one whose cilo died (it
+ * reads an empty file and fails) has touched nothing.
+ */
+function startEarlyCompose(ctx: CiloContext, cli: ComposeCli, rec: EnvRecord, args: string[], opts: UpEnvOptions, apiVersion?: string): EarlyCompose {
+  let give!: (yaml: string) => void;
+  let refuse!: (e: Error) => void;
+  const input = new Promise<string>((resolve, reject) => {
+    give = resolve;
+    refuse = reject;
+  });
+  let fed = false;
+  const result = ctx.runCompose(cli, envComposeStdinTarget(rec), args, {
+    input,
+    ...(apiVersion !== undefined ? { env: { ...(ctx.env as NodeJS.ProcessEnv), COMPOSE_API_VERSION: apiVersion } } : {}),
+    ...(opts.onOutput ? { onOutput: (c: string) => opts.onOutput!(c) } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  return {
+    rec,
+    feed(yaml) {
+      fed = true;
+      give(yaml);
+      return result;
+    },
+    cancel() {
+      if (!fed) refuse(new Error("up stopped before compose"));
+    },
+  };
+}
+
+/**
+ * Makes the env network exactly as compose v1 would from the rendered file (driver, one subnet,
+ * its labels plus compose's own), so that compose finds it and checks it instead of making it.
+ * Only the network cilo renders for every env (`transform.ts`); anything else is left to compose.
+ * "exists": made earlier (an up before, or compose). Other failures are left to compose to report.
+ */
+async function createEnvNetwork(
+  provider: RuntimeProvider,
+  cli: ComposeCli,
+  rec: EnvRecord,
+  rendered: Record<string, unknown>,
+): Promise<"made" | "exists" | "subnet-taken" | "skipped"> {
+  const nets = isRecord(rendered["networks"]) ? rendered["networks"] : {};
+  const net = nets["default"];
+  if (!isRecord(net) || net["name"] !== rec.docker_name || net["driver"] !== "bridge") return "skipped";
+  if (Object.keys(net).some((k) => !["name", "driver", "ipam", "labels"].includes(k))) return "skipped";
+  const ipam = net["ipam"];
+  const config = isRecord(ipam) && Object.keys(ipam).length === 1 && Array.isArray(ipam["config"]) ? ipam["config"] : [];
+  const only = config.length === 1 && isRecord(config[0]) && Object.keys(config[0]).length === 1 ? config[0]["subnet"] : undefined;
+  if (only !== rec.subnet) return "skipped";
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(isRecord(net["labels"]) ? net["labels"] : {})) if (typeof v === "string") labels[k] = v;
+  try {
+    await provider.createNetwork!({
+      name: rec.docker_name,
+      driver: "bridge",
+      subnet: rec.subnet,
+      // As compose v1 labels the networks it makes (compose/network.py): its checks and `down` treat this one as its own.
+      labels: {
+        ...labels,
+        "com.docker.compose.network": rec.docker_name,
+        "com.docker.compose.project": composeProjectName(rec.docker_name),
+        "com.docker.compose.version": cli.version,
+      },
+    });
+    return "made";
+  } catch (e) {
+    if (e instanceof CiloError && e.code === "E_DOCKER_CONFLICT") return "exists";
+    if (subnetTaken(messageOf(e))) return "subnet-taken";
+    return "skipped";
+  }
+}
+
+/** compose v1's project name for `-p <name>`: lower case, only `-`, `_`, a–z and 0–9 kept. */
+function composeProjectName(name: string): string {
+  return name.toLowerCase().replace(/[^-_a-z0-9]/g, "");
 }
 
 /** Refuses an env that another live process is taking down or destroying. */

@@ -39,6 +39,13 @@ export interface RuntimeProvider {
   putFile(id: string, path: string, content: string, mode?: number): Promise<void>;
   /** A volume's driver, labels and (local driver) folder on the engine's host; undefined if there is none. */
   inspectVolume(name: string): Promise<VolumeInfo | undefined>;
+  /**
+   * Creates a network as compose would (attachable, one IPAM subnet): `up` makes the env's own
+   * network while compose v1 is still loading. A name in use throws E_DOCKER_CONFLICT; a subnet
+   * taken meanwhile throws E_DOCKER with the engine's words (`subnetTaken`). Optional: a runtime
+   * without it leaves the network to compose.
+   */
+  createNetwork?(spec: { name: string; driver: string; subnet: string; labels: Record<string, string> }): Promise<void>;
   /** Creates a named volume with these labels. */
   createVolume(spec: { name: string; labels: Record<string, string>; driver?: string }): Promise<void>;
   pauseContainer(id: string): Promise<void>;

@@ -301,6 +301,22 @@ export class DockerProvider implements RuntimeProvider {
     }
   }
 
+  async createNetwork(spec: { name: string; driver: string; subnet: string; labels: Record<string, string> }): Promise<void> {
+    try {
+      await this.docker.createNetwork({
+        Name: spec.name,
+        Driver: spec.driver,
+        IPAM: { Driver: "default", Config: [{ Subnet: spec.subnet }] },
+        Labels: spec.labels,
+        Attachable: true,
+        CheckDuplicate: true,
+      });
+    } catch (e: any) {
+      if (e?.statusCode === 409) throw new CiloError("E_DOCKER_CONFLICT", `The network ${spec.name} exists already`, { cause: e });
+      throw this.wrap(e);
+    }
+  }
+
   async createVolume(spec: { name: string; labels: Record<string, string>; driver?: string }): Promise<void> {
     await this.call(() => this.docker.createVolume({ Name: spec.name, Labels: spec.labels, Driver: spec.driver ?? "local" }));
   }
