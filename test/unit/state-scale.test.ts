@@ -8,7 +8,8 @@ import { writeFilesAtomic } from "../../src/core/fs/atomic-write.ts";
 import { dependantsIndex, dependantsOf } from "../../src/core/shared/dependants.ts";
 import { emptyState, envKey, type EnvRecord } from "../../src/core/state/schema.ts";
 import { homePartOfText } from "../../src/core/known-state-text.ts";
-import { renderIndexText, spliceIndexText } from "../../src/core/state/layout.ts";
+import { isHostLabel } from "../../src/core/dns-names.ts";
+import { indexProblems, renderIndexText, spliceIndexText } from "../../src/core/state/layout.ts";
 import { initState, readState, withState } from "../../src/core/state/store.ts";
 import { removeDir, tempDir } from "../helpers/cli.ts";
 
@@ -191,6 +192,32 @@ test("what this process wrote is not validated again, but a file another writer 
   } finally {
     removeDir(home);
   }
+});
+
+test("an index key is accepted exactly when it is two DNS labels around one slash (20,000 random keys)", () => {
+  let seed = 3;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return Math.floor(seed / 65536) % n;
+  };
+  const { envs: _envs, ...home } = emptyState("testhome");
+  const entry = { status: "created", subnet: "10.1.2.0/24", services: 0, created_at: "2026-01-01T00:00:00.000Z" };
+  const alphabet = "ab09-/_A.";
+  const twoLabels = (k: string) => {
+    const slash = k.indexOf("/");
+    return slash >= 0 && isHostLabel(k.slice(0, slash)) && isHostLabel(k.slice(slash + 1));
+  };
+  let accepted = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const key =
+      i % 10 === 0
+        ? `${"a".repeat(60 + rnd(6))}/${"b".repeat(60 + rnd(6))}`
+        : Array.from({ length: 1 + rnd(9) }, () => alphabet[rnd(alphabet.length)]).join("");
+    const flagged = indexProblems({ ...home, index: { [key]: entry } } as never).some((p) => p.includes("env key"));
+    assert.is(flagged, !twoLabels(key), JSON.stringify(key));
+    if (!flagged) accepted++;
+  }
+  assert.ok(accepted > 500, `accepted keys among them (${accepted})`);
 });
 
 test("writeFilesAtomic writes a batch and leaves no temp file; a failed batch names the file and leaves no temp file either", () => {
