@@ -1,4 +1,4 @@
-import { shQuote } from "./tar-sync-plan.ts";
+import { batched, shQuote } from "./tar-sync-plan.ts";
 
 // Pure parts of a small incremental push over ssh (docs/remote.md "Remote workspace"): the command
 // ssh runs on the host, and the script that puts the pushed files in place there. The files come
@@ -71,24 +71,6 @@ put() {
     while [ $# -gt 0 ]; do mv -f -- "$1" "$2"; shift 2; done
   fi
 }`;
-
-/** `prefix a b …suffix` lines of at most ~64 KiB each. */
-function batched(prefix: string, args: string[], suffix: string): string[] {
-  const out: string[] = [];
-  let cur: string[] = [];
-  let len = 0;
-  for (const a of args) {
-    if (cur.length > 0 && len + a.length > 65_536) {
-      out.push(`${prefix} ${cur.join(" ")}${suffix}`);
-      cur = [];
-      len = 0;
-    }
-    cur.push(a);
-    len += a.length + 1;
-  }
-  if (cur.length > 0) out.push(`${prefix} ${cur.join(" ")}${suffix}`);
-  return out;
-}
 
 /**
  * The script that puts a push in place, run by `sh` in the remote workspace `remote` once the tar

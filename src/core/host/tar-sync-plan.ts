@@ -99,20 +99,19 @@ export function shQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-/** Commands of at most ~64 KiB each: `prefix arg arg …`. */
-function batched(prefix: string, args: string[], suffix = ""): string[] {
+/** Shell lines of at most ~64 KiB each: `prefix word word …suffix`, the words already quoted. */
+export function batched(prefix: string, words: string[], suffix = ""): string[] {
   const out: string[] = [];
   let cur: string[] = [];
   let len = 0;
-  for (const a of args) {
-    const q = shQuote(a);
-    if (cur.length > 0 && len + q.length > 65_536) {
+  for (const w of words) {
+    if (cur.length > 0 && len + w.length > 65_536) {
       out.push(`${prefix} ${cur.join(" ")}${suffix}`);
       cur = [];
       len = 0;
     }
-    cur.push(q);
-    len += q.length + 1;
+    cur.push(w);
+    len += w.length + 1;
   }
   if (cur.length > 0) out.push(`${prefix} ${cur.join(" ")}${suffix}`);
   return out;
@@ -128,9 +127,9 @@ function batched(prefix: string, args: string[], suffix = ""): string[] {
  */
 export function applyScript(workspace: string, stage: string, plan: SyncPlan): string {
   const lines = ["set -e", `cd ${shQuote(workspace)}`];
-  lines.push(...batched("rm -f --", plan.remove));
+  lines.push(...batched("rm -f --", plan.remove.map(shQuote)));
   for (const d of plan.rmdirs) lines.push(`rmdir -- ${shQuote(d)} 2>/dev/null || true`);
-  lines.push(...batched("mkdir -p --", plan.mkdirs));
+  lines.push(...batched("mkdir -p --", plan.mkdirs.map(shQuote)));
   const byDir = new Map<string, string[]>();
   for (const f of plan.send) {
     const i = f.lastIndexOf("/");
@@ -141,7 +140,7 @@ export function applyScript(workspace: string, stage: string, plan: SyncPlan): s
     lines.push(
       ...batched(
         "mv -f --",
-        files.map((f) => `.cilo/${stage}/f/${f}`),
+        files.map((f) => shQuote(`.cilo/${stage}/f/${f}`)),
         ` ${shQuote(`${dir}/`)}`,
       ),
     );
