@@ -6,7 +6,7 @@
  * which reads `config.engine` after the store has read the file, parses it no second time
  * (docs/performance.md). See docs/state.md and state/store.ts.
  */
-export const knownStateText = new Map<string, { text: string; doc?: object; makeDoc?: () => object }>();
+export const knownStateText = new Map<string, { text: string; doc?: object }>();
 
 /**
  * The home part (version, id, config, hosts…) of a state text in the one-entry-a-line form the
@@ -20,6 +20,7 @@ export function homePartOfText(text: string): Record<string, unknown> | undefine
   try {
     const doc = JSON.parse(`${text.slice(0, nl)}}}`) as Record<string, unknown>;
     delete doc["index"];
+    delete doc["index_sha1"]; // the seal of the text (state/index-view.ts), not part of the home
     return doc;
   } catch {
     return undefined;

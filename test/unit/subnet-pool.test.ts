@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { overlaps, parseCidr } from "../../src/core/cidr.ts";
-import { isCidrText } from "../../src/core/state/layout.ts";
+import { isCidrText } from "../../src/core/state/index-entry.ts";
 import { allocateSubnet, poolCapacity } from "../../src/core/network/subnet-pool.ts";
 
 test("parses and masks CIDRs", () => {

@@ -2,7 +2,7 @@ import type { CiloContext } from "../context/context.ts";
 import { messageOf } from "../errors.ts";
 import type { EnvRecord, State } from "../state/schema.ts";
 import { dnsSuffix } from "../dns-names.ts";
-import { forEachIndexEntry } from "../state/layout.ts";
+import { envKeysNamed, envKeysWhere, forEachIndexLite } from "../state/layout.ts";
 import { readState, type StateHome } from "../state/store.ts";
 import type { ApplyResult, DnsOptions } from "./dnsmasq.ts";
 
@@ -99,16 +99,32 @@ function mayCollide(candidate: EnvRecord, state: State): Record<string, EnvRecor
   };
   const mine = tail(candidate.name, candidate.dns_suffix);
   const self = `${candidate.project}/${candidate.name}`;
-  const keys: string[] = [];
-  forEachIndexEntry(state, (key, e) => {
-    if (key === self || e.status !== "running") return;
+  const collides = (key: string, e: { status: string; dns_suffix?: string }) => {
+    if (key === self || e.status !== "running") return false;
     const theirs = tail(key.slice(key.indexOf("/") + 1), e.dns_suffix);
-    if (theirs.endsWith(mine) || mine.endsWith(theirs)) keys.push(key);
-  });
+    return theirs.endsWith(mine) || mine.endsWith(theirs);
+  };
+  // The envs without a suffix of their own have the tail `.<env><machine>`: when `mine` ends with
+  // `<machine>` only the envs named as its label before it can collide; when `<machine>` ends with
+  // `mine` every one can (read them all); else none. Envs with their own suffix are looked at each.
+  const machine = tail("x", undefined).slice(2);
+  const named =
+    mine.endsWith(machine) && mine.length > machine.length
+      ? mine.slice(mine.lastIndexOf(".", mine.length - machine.length - 1) + 1, -machine.length)
+      : undefined;
+  let keys: string[];
+  if (machine.endsWith(mine)) {
+    keys = [];
+    forEachIndexLite(state, (key, e) => {
+      if (collides(key, e)) keys.push(key);
+    });
+  } else {
+    keys = [...new Set([...(named ? envKeysNamed(state, named) : []), ...envKeysWhere(state, ',"dns_suffix":"', (e) => e.dns_suffix !== undefined)])];
+  }
   const out: Record<string, EnvRecord> = {};
   for (const key of keys) {
     const rec = state.envs[key];
-    if (rec) out[key] = rec;
+    if (rec && collides(key, rec)) out[key] = rec;
   }
   return out;
 }

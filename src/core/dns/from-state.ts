@@ -2,7 +2,7 @@ import { effectiveRouting } from "../gateway/routing.ts";
 import { isPrivateUseSuffix } from "../dns-names.ts";
 import { readTextFile, resolveDockerEndpoint } from "../docker-endpoint.ts";
 import { publishAddress } from "../gateway/settings.ts";
-import { forEachIndexEntry } from "../state/layout.ts";
+import { runningSuffixes } from "../state/layout.ts";
 import type { EnvRecord, State } from "../state/schema.ts";
 import type { DnsOptions } from "./dnsmasq.ts";
 import type { DnsEnv } from "./render.ts";
@@ -50,11 +50,7 @@ export function dnsEnvFromState(state: State, key: string, gatewayAddress?: stri
  * lines need besides the machine's suffix. The same set `dnsEnvsFromState` gives.
  */
 export function servedSuffixesFromIndex(state: State): string[] {
-  const out = new Set<string>();
-  forEachIndexEntry(state, (_key, e) => {
-    if (isServed(e)) out.add(e.dns_suffix ?? state.config.dns_suffix);
-  });
-  return [...out];
+  return [...runningSuffixes(state, state.config.dns_suffix)]; // served: running (isServed)
 }
 
 /** What every env's names depend on besides the env itself (DnsOptions.basis): the machine's suffix and the gateway address. */

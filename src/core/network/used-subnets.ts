@@ -1,4 +1,4 @@
-import { forEachIndexEntry } from "../state/layout.ts";
+import { indexSubnets } from "../state/layout.ts";
 import type { State } from "../state/schema.ts";
 
 /**
@@ -8,13 +8,15 @@ import type { State } from "../state/schema.ts";
  * allocated per host, two engines may each use one (docs/remote.md). Absent: every env.
  */
 export function stateSubnets(state: State, except?: { env?: string; host?: string | null }): string[] {
-  const out: string[] = [];
-  // The index: no env record is read. One pass, nothing copied: create runs it over every env.
-  forEachIndexEntry(state, (key, e) => {
-    if (except?.host !== undefined && (e.host ?? null) !== except.host) return;
+  // The index, no env record read: the plain envs' subnets (this machine's engine, no extra
+  // subnets) in one scan, every other env whole. Create runs it over every env.
+  const { plain, whole } = indexSubnets(state, except?.env !== undefined ? [except.env] : []);
+  const out: string[] = except?.host === undefined || except.host === null ? plain : [];
+  for (const [key, e] of whole) {
+    if (except?.host !== undefined && (e.host ?? null) !== except.host) continue;
     if (key !== except?.env) out.push(e.subnet);
     if (e.extra_subnets !== undefined) for (const network in e.extra_subnets) out.push(e.extra_subnets[network]!);
-  });
+  }
   if (!except?.host) for (const project in state.shared ?? {}) out.push(state.shared![project]!.subnet);
   return out;
 }

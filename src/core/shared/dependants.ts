@@ -1,15 +1,11 @@
-import { forEachIndexEntry } from "../state/layout.ts";
+import { envKeysJoining, forEachIndexLite } from "../state/layout.ts";
 import { envKey, type EnvRecord, type State } from "../state/schema.ts";
 
 /** Envs that join `rec`'s network (`--shared-network`), as `<project>/<env>`, sorted. */
 export function dependantsOf(state: State, rec: EnvRecord): string[] {
   const key = envKey(rec.project, rec.name);
-  const out: string[] = [];
-  // The index keeps shared_networks: no env record is read.
-  forEachIndexEntry(state, (k, e) => {
-    if (e.shared_networks?.includes(key)) out.push(k);
-  });
-  return out.sort();
+  // The index keeps shared_networks: no env record is read, and of a sealed index only the lines naming the env.
+  return envKeysJoining(state, key).sort();
 }
 
 /**
@@ -19,7 +15,7 @@ export function dependantsOf(state: State, rec: EnvRecord): string[] {
 /** `dependantsIndex` from the state's index: no record is read. */
 export function dependantsFromIndex(state: State): Map<string, string[]> {
   const index = new Map<string, string[]>();
-  forEachIndexEntry(state, (key, e) => {
+  forEachIndexLite(state, (key, e) => {
     for (const joined of e.shared_networks ?? []) {
       const list = index.get(joined);
       if (list) list.push(key);

@@ -1,7 +1,7 @@
 import { usageError } from "../errors.ts";
 import { parseEnvRef, qualifiedEnv } from "../names.ts";
 import { closest } from "../suggest.ts";
-import { envKeys, forEachIndexEntry } from "./layout.ts";
+import { envKeys, envKeysNamed } from "./layout.ts";
 import { envKey, type EnvRecord, type State } from "./schema.ts";
 
 /**
@@ -32,11 +32,7 @@ export function lookupEnv(state: State, ref: string, currentProject?: string): E
     whole = state.envs[envKey(currentProject, r.env)];
   } else {
     // By key (`<project>/<env>`): only the records found are read.
-    const keys: string[] = [];
-    const tail = `/${r.env}`;
-    forEachIndexEntry(state, (k) => {
-      if (k.endsWith(tail) && k.indexOf("/") === k.length - tail.length) keys.push(k);
-    });
+    const keys = envKeysNamed(state, r.env);
     const matches = keys.flatMap((k) => state.envs[k] ?? []);
     if (matches.length > 1) {
       const choices = [...matches, ...(legacy ? [legacy] : [])].map((m) => qualifiedEnv(m.project, m.name)).sort();

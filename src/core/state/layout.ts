@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CiloError, messageOf } from "../errors.ts";
-import { HOST_LABEL, isHostLabel, parseDnsSuffix, shown } from "../dns-names.ts";
-import { isRecord } from "../is-record.ts";
-import { ENV_STATUSES, type EnvRecord, type EnvStatus, type State } from "./schema.ts";
-import { envRecordProblems, homeProblems, hostProblems, subnetProblems, type SubnetOwner } from "./validate.ts";
+import { isHostLabel, shown } from "../dns-names.ts";
+import { entryProblems, indexEntryOf, type EnvIndexEntry, type IndexDoc } from "./index-entry.ts";
+import { sealText, unsealedHead, viewOf, type IndexLite } from "./index-view.ts";
+import type { EnvRecord, State } from "./schema.ts";
+import { envRecordProblems, homeProblems, subnetProblems, type SubnetOwner } from "./validate.ts";
 
 /*
  * The state on disk since schema 3 (docs/state.md, "Layout"): `state.json` holds the home (version,
@@ -14,45 +15,6 @@ import { envRecordProblems, homeProblems, hostProblems, subnetProblems, type Sub
  * (`state.envs[key]`): `envs` loads a record when it is first asked for, and every record when
  * they are enumerated (`Object.values`), so callers that need all envs get them at today's cost.
  */
-
-/** What the index keeps of an env: enough to allocate subnets, find names and show `cilo list`. */
-export interface EnvIndexEntry {
-  status: EnvStatus;
-  subnet: string;
-  extra_subnets?: Record<string, string>;
-  host?: string;
-  shared_networks?: string[];
-  /** The env's own DNS suffix, when it has one: the DNS collision check picks the envs to read by it. */
-  dns_suffix?: string;
-  /** Number of services. */
-  services: number;
-  created_at: string;
-  owner_pid?: number;
-  lease?: "mcp";
-  expires_at?: string;
-}
-
-/** The index form of a record: a pure function of it, rewritten whenever the record is. */
-export function indexEntryOf(rec: EnvRecord): EnvIndexEntry {
-  return {
-    status: rec.status,
-    subnet: rec.subnet,
-    ...(rec.extra_subnets && Object.keys(rec.extra_subnets).length ? { extra_subnets: rec.extra_subnets } : {}),
-    ...(rec.host !== undefined ? { host: rec.host } : {}),
-    ...(rec.shared_networks?.length ? { shared_networks: rec.shared_networks } : {}),
-    ...(rec.dns_suffix !== undefined ? { dns_suffix: rec.dns_suffix } : {}),
-    services: Array.isArray(rec.services) ? rec.services.length : 0,
-    created_at: rec.created_at,
-    ...(rec.owner_pid !== undefined ? { owner_pid: rec.owner_pid } : {}),
-    ...(rec.lease !== undefined ? { lease: rec.lease } : {}),
-    ...(rec.expires_at !== undefined ? { expires_at: rec.expires_at } : {}),
-  };
-}
-
-/** `state.json` of schema 3: the home and the index. */
-export interface IndexDoc extends Omit<State, "envs"> {
-  index: Record<string, EnvIndexEntry>;
-}
 
 export function recordsDir(home: string): string {
   return join(home, "records");
@@ -82,7 +44,7 @@ export function encodeRecord(rec: EnvRecord): string {
  * of encoding every entry again. It is ordinary JSON: any JSON reader reads it whole.
  */
 export function renderIndexText(doc: IndexDoc): string {
-  const { index, ...home } = doc;
+  const { index, index_sha1: _seal, ...home } = doc as IndexDoc & { index_sha1?: unknown };
   const lines: string[] = [];
   for (const key in index) lines.push(entryLine(key, index[key]!));
   return joinIndexText(homeLine(home), lines);
@@ -97,8 +59,9 @@ function entryLine(key: string, entry: EnvIndexEntry): string {
   return `${JSON.stringify(key)}:${JSON.stringify(entry)}`;
 }
 
+/** The sealed text (index-view.ts) of a home line (no seal) and entry lines. */
 function joinIndexText(head: string, lines: readonly string[]): string {
-  return lines.length === 0 ? `${head}\n}}\n` : `${head}\n${lines.join(",\n")}\n}}\n`;
+  return sealText(head, lines.length === 0 ? "}}\n" : `${lines.join(",\n")}\n}}\n`);
 }
 
 /**
@@ -132,6 +95,13 @@ export function indexLines(text: string, keys: readonly string[]): string[] | un
  * holds more or less than one entry (an entry's JSON has no raw line break).
  */
 export function spliceIndexText(oldText: string, oldDoc: IndexDoc, changes: ReadonlyMap<string, EnvIndexEntry | undefined>): string | undefined {
+  const view = viewOf(oldDoc.index);
+  if (view?.text === oldText) {
+    // A sealed text: its lines are the renderer's, found by key (no pass over the others).
+    const lines = new Map<string, string | undefined>();
+    for (const [key, entry] of changes) lines.set(key, entry === undefined ? undefined : entryLine(key, entry));
+    return sealText(unsealedHead(oldText), view.splice(lines));
+  }
   const { keys } = indexArrays(oldDoc.index);
   const lines = indexLines(oldText, keys);
   if (lines === undefined) return undefined;
@@ -143,34 +113,7 @@ export function spliceIndexText(oldText: string, oldDoc: IndexDoc, changes: Read
   }
   const out = changes.size === 0 ? lines : lines.filter((l) => l !== "");
   for (const [key, entry] of changes) if (entry !== undefined && !Object.hasOwn(oldDoc.index, key)) out.push(entryLine(key, entry));
-  return joinIndexText(oldText.slice(0, oldText.indexOf("\n")), out);
-}
-
-// A CIDR as parseCidr accepts it (each octet ≤ 255, prefix ≤ 32), tested without parsing: every
-// command that reads an index checks every entry's subnet.
-const CIDR_TEXT = /^\s*(?:(?:[01]?\d?\d|2[0-4]\d|25[0-5])\.){3}(?:[01]?\d?\d|2[0-4]\d|25[0-5])\/(?:[0-2]?\d|3[0-2])\s*$/;
-
-export function isCidrText(s: unknown): s is string {
-  return typeof s === "string" && CIDR_TEXT.test(s);
-}
-
-/**
- * Problems of an index document: the home's, each entry's shape, subnets shared, hosts unknown.
- * One pass over arrays of the entries: every command that reads state runs it over every entry
- * the first time it reads a text. A write of some entries checks those only (`changeProblems`).
- */
-export function indexProblems(doc: Partial<IndexDoc>): string[] {
-  const problems = homeProblems(doc as Partial<State>);
-  const index = doc.index;
-  if (!isRecord(index)) {
-    problems.push("`index` is missing or not an object");
-    return problems;
-  }
-  const owners: SubnetOwner[] = [];
-  const { keys, entries } = indexArrays(index as Record<string, EnvIndexEntry>);
-  for (let i = 0; i < keys.length; i++) entryProblems(keys[i]!, entries[i], doc.hosts, problems, owners);
-  problems.push(...subnetProblems(owners, doc.shared));
-  return problems;
+  return joinIndexText(unsealedHead(oldText), out);
 }
 
 /**
@@ -187,9 +130,18 @@ export function changeProblems(
   const owners: SubnetOwner[] = [];
   for (const [key, entry] of changes) if (entry !== undefined) entryProblems(key, entry, home.hosts, problems, owners);
   problems.push(...subnetProblems(owners, home.shared));
-  if (owners.length === 0) return problems;
-  problems.push(...clashesWithUnchanged(owners, base, changes));
+  // A subnet an entry held already in `base` (same network, same host) was unique there; the
+  // changed entries were checked among themselves above. Only new or moved subnets are looked up.
+  const moved = owners.filter((o) => !heldBefore(o, base));
+  if (moved.length === 0) return problems;
+  problems.push(...clashesWithUnchanged(moved, base, changes));
   return problems;
+}
+
+function heldBefore(o: SubnetOwner, base: Readonly<Record<string, EnvIndexEntry>>): boolean {
+  const b = base[o.key];
+  if (b === undefined || b.host !== o.host) return false;
+  return o.network === undefined ? b.subnet === o.subnet : b.extra_subnets?.[o.network] === o.subnet;
 }
 
 /** The changed entries' subnets (`owners`) that an entry of `base` left as it was holds too, on the same engine. */
@@ -212,63 +164,23 @@ function clashesWithUnchanged(
       problems.push(`${them} and ${o.network === undefined ? `env "${o.key}"` : `network "${o.network}" of env "${o.key}"`} share subnet ${subnet}`);
     }
   };
-  const { keys, entries } = indexArrays(base);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    if (changes.has(key)) continue;
-    const e = entries[i]!;
+  const check = (key: string, e: IndexLite) => {
+    if (changes.has(key)) return;
     clash(key, e.subnet, e.host);
     if (e.extra_subnets !== undefined) for (const network in e.extra_subnets) clash(key, e.extra_subnets[network]!, e.host, network);
+  };
+  const view = viewOf(base);
+  if (view) {
+    // A sealed index: only the lines where one of these subnets is written can hold it.
+    for (const key of view.keysMentioningValue([...mine.keys()])) {
+      const e = view.get(key);
+      if (e) check(key, e);
+    }
+    return problems;
   }
+  const { keys, lites } = liteArrays(base);
+  for (let i = 0; i < keys.length; i++) check(keys[i]!, lites[i]!);
   return problems;
-}
-
-/** One index entry's own problems, pushed to `problems`; its subnets pushed to `owners`. */
-// `<project>/<env>`, each a DNS label (`HOST_LABEL`): one test, no slices, for every entry of every index read.
-const ENV_KEY = new RegExp(`^${HOST_LABEL.source.slice(1, -1)}/${HOST_LABEL.source.slice(1, -1)}$`);
-const STATUSES: ReadonlySet<unknown> = new Set(ENV_STATUSES);
-
-function entryProblems(key: string, e: unknown, hosts: unknown, problems: string[], owners: SubnetOwner[]): void {
-  if (!ENV_KEY.test(key)) {
-    problems.push(`the index has the env key ${shown(key)}, which is not <project>/<env> of DNS labels`);
-    return;
-  }
-  if (!isRecord(e)) {
-    problems.push(`the index entry of ${shown(key)} is not an object`);
-    return;
-  }
-  if (!STATUSES.has(e["status"])) problems.push(`the index entry of ${shown(key)} has unknown status ${shown(String(e["status"]))}`);
-  const subnet = e["subnet"];
-  const host = e["host"];
-  if (!isCidrText(subnet)) problems.push(`the index entry of ${shown(key)} has no valid subnet`);
-  else owners.push(typeof host === "string" ? { key, subnet, host } : { key, subnet });
-  const extra = e["extra_subnets"];
-  if (extra !== undefined) {
-    if (!isRecord(extra)) problems.push(`the index entry of ${shown(key)} has an invalid extra_subnets map`);
-    else
-      for (const network in extra) {
-        const x = extra[network];
-        if (!isCidrText(x)) problems.push(`the index entry of ${shown(key)} has an invalid extra_subnets map`);
-        else owners.push(typeof host === "string" ? { key, subnet: x, network, host } : { key, subnet: x, network });
-      }
-  }
-  // Checked as a suffix here too, not only in the record: create's collision check picks envs by it.
-  if (e["dns_suffix"] !== undefined && (typeof e["dns_suffix"] !== "string" || "why" in parseDnsSuffix(e["dns_suffix"])))
-    problems.push(`the index entry of ${shown(key)} has the dns_suffix ${shown(e["dns_suffix"])}, which is not a DNS suffix`);
-  const joined = e["shared_networks"];
-  if (joined !== undefined && !(Array.isArray(joined) && joined.every((k) => typeof k === "string")))
-    problems.push(`the index entry of ${shown(key)} has an invalid shared_networks list`);
-  if (host !== undefined) for (const p of hostProblems(key, host, hosts)) problems.push(p);
-  // What `cilo list` prints from the entry alone (a hand-edited index must be E_STATE_CORRUPT, not a crash).
-  const services = e["services"];
-  if (typeof services !== "number" || !Number.isInteger(services) || services < 0) problems.push(`the index entry of ${shown(key)} has no service count`);
-  if (typeof e["created_at"] !== "string") problems.push(`the index entry of ${shown(key)} has no created_at time`);
-  const pid = e["owner_pid"];
-  if (pid !== undefined && !(typeof pid === "number" && Number.isInteger(pid) && pid > 0))
-    problems.push(`the index entry of ${shown(key)} has an invalid owner_pid`);
-  if (e["lease"] !== undefined && e["lease"] !== "mcp") problems.push(`the index entry of ${shown(key)} has an unknown lease ${shown(String(e["lease"]))}`);
-  if (e["expires_at"] !== undefined && (typeof e["expires_at"] !== "string" || Number.isNaN(Date.parse(e["expires_at"]))))
-    problems.push(`the index entry of ${shown(key)} has an invalid expires_at time`);
 }
 
 /** A record file that is not a valid record of its env: one line naming the file. */
@@ -328,7 +240,7 @@ export class LazyEnvs {
   get(key: string): EnvRecord | undefined {
     const l = this.loaded.get(key);
     if (l) return l.rec;
-    if (this.deleted.has(key) || !Object.hasOwn(this.index, key)) return undefined;
+    if (this.deleted.has(key) || !this.inIndex(key)) return undefined;
     const got = this.load(key);
     if (!got) {
       this.deleted.add(key); // gone under a reader
@@ -350,38 +262,58 @@ export class LazyEnvs {
   }
 
   has(key: string): boolean {
-    return this.loaded.has(key) || (Object.hasOwn(this.index, key) && !this.deleted.has(key));
+    return this.loaded.has(key) || (this.inIndex(key) && !this.deleted.has(key));
   }
 
   /** Keys without loading anything: the index's (minus deleted) then new ones. */
   keys(): string[] {
-    const out = this.deleted.size === 0 ? indexArrays(this.index).keys.slice() : indexArrays(this.index).keys.filter((k) => !this.deleted.has(k));
-    for (const k of this.loaded.keys()) if (!Object.hasOwn(this.index, k)) out.push(k);
+    const keys = keysOf(this.index);
+    const out = this.deleted.size === 0 ? keys.slice() : keys.filter((k) => !this.deleted.has(k));
+    for (const k of this.loaded.keys()) if (!this.inIndex(k)) out.push(k);
     return out;
   }
 
-  /** Calls `fn` with every env's key and current index entry, copying nothing (one pass over the index). */
-  forEach(fn: (key: string, entry: EnvIndexEntry) => void): void {
+  /**
+   * Calls `fn` with every env's key and what a pass reads of its entry (subnets, host, status,
+   * shared networks, DNS suffix): of a sealed index without parsing every entry (index-view.ts).
+   */
+  forEachLite(fn: (key: string, entry: IndexLite) => void): void {
     const { index, loaded, deleted } = this;
-    const { keys, entries } = indexArrays(index);
+    const { keys, lites } = liteArrays(index);
     const plain = loaded.size === 0 && deleted.size === 0;
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]!;
       if (plain) {
-        fn(k, entries[i]!);
+        fn(k, lites[i]!);
         continue;
       }
       if (deleted.has(k)) continue;
       const l = loaded.get(k);
-      fn(k, l ? indexEntryOf(l.rec) : entries[i]!);
+      fn(k, l ? indexEntryOf(l.rec) : lites[i]!);
     }
-    for (const [k, l] of loaded) if (!Object.hasOwn(index, k)) fn(k, indexEntryOf(l.rec));
+    for (const [k, l] of loaded) if (!this.inIndex(k)) fn(k, indexEntryOf(l.rec));
+  }
+
+  /** The keys of the envs named `env` in any project (reads no entry; of a sealed index, scans no line). */
+  keysNamed(env: string): string[] {
+    const view = viewOf(this.index);
+    const keys = view ? view.keysNamed(env) : this.keys().filter((k) => k.endsWith(`/${env}`) && k.indexOf("/") === k.length - env.length - 1);
+    if (!view) return keys;
+    const out = keys.filter((k) => !this.deleted.has(k));
+    for (const k of this.loaded.keys()) if (k.endsWith(`/${env}`) && k.indexOf("/") === k.length - env.length - 1 && !out.includes(k)) out.push(k);
+    return out;
+  }
+
+  /** Whether the index read lists `key` (reads no entry). */
+  inIndex(key: string): boolean {
+    const view = viewOf(this.index);
+    return view ? view.has(key) : Object.hasOwn(this.index, key);
   }
 
   /** Every record, loaded once (enumeration: `Object.values(state.envs)`). */
   loadAll(): string[] {
     if (!this.all) {
-      for (const k of indexArrays(this.index).keys) this.get(k);
+      for (const k of keysOf(this.index)) this.get(k);
       this.all = true;
     }
     return this.keys().filter((k) => this.loaded.has(k));
@@ -389,8 +321,9 @@ export class LazyEnvs {
 
   /** The index as the current records and entries make it (unloaded envs keep their entry). */
   currentIndex(): Record<string, EnvIndexEntry> {
-    if (this.deleted.size === 0 && this.loaded.size === 0) return this.index;
-    const out: Record<string, EnvIndexEntry> = { ...this.index };
+    const base = viewOf(this.index)?.all() ?? this.index;
+    if (this.deleted.size === 0 && this.loaded.size === 0) return base;
+    const out: Record<string, EnvIndexEntry> = { ...base };
     for (const k of this.deleted) delete out[k];
     for (const [k, l] of this.loaded) out[k] = indexEntryOf(l.rec);
     return out;
@@ -436,10 +369,24 @@ const arraysOf = new WeakMap<object, { keys: string[]; entries: EnvIndexEntry[] 
 export function indexArrays(index: Readonly<Record<string, EnvIndexEntry>>): { keys: string[]; entries: EnvIndexEntry[] } {
   let a = arraysOf.get(index);
   if (!a) {
-    a = { keys: Object.keys(index), entries: Object.values(index) };
+    const whole = viewOf(index)?.all() ?? index; // a sealed index's entries, parsed and checked whole
+    a = { keys: Object.keys(whole), entries: Object.values(whole) };
     arraysOf.set(index, a);
   }
   return a;
+}
+
+/** An index's keys: of a sealed index by a scan of its lines, no entry parsed. */
+function keysOf(index: Readonly<Record<string, EnvIndexEntry>>): string[] {
+  return viewOf(index)?.keys() ?? indexArrays(index).keys;
+}
+
+/** An index's keys and what a pass reads of each entry: of a sealed index without parsing every entry. */
+function liteArrays(index: Readonly<Record<string, EnvIndexEntry>>): { keys: string[]; lites: IndexLite[] } {
+  const view = viewOf(index);
+  if (view) return view.scan();
+  const { keys, entries } = indexArrays(index);
+  return { keys, lites: entries };
 }
 
 const lazyOf = new WeakMap<object, LazyEnvs>();
@@ -470,9 +417,124 @@ export function envIndex(state: State): Record<string, EnvIndexEntry> {
   return out;
 }
 
-/** Calls `fn` with every env's key and index entry, reading no record (a plain state's entries are made from its records). */
-export function forEachIndexEntry(state: State, fn: (key: string, entry: EnvIndexEntry) => void): void {
+/**
+ * The keys of the envs whose `shared_networks` hold `key`, reading no record: of a sealed index
+ * only the lines that name `key` are parsed (index-view.ts).
+ */
+export function envKeysJoining(state: State, key: string): string[] {
   const lazy = lazyEnvsOf(state);
-  if (lazy) lazy.forEach(fn);
+  const view = lazy ? viewOf(lazy.index) : undefined;
+  const out: string[] = [];
+  if (!lazy || !view) {
+    forEachIndexLite(state, (k, e) => {
+      if (e.shared_networks?.includes(key)) out.push(k);
+    });
+    return out;
+  }
+  for (const k of view.keysMentioning(key)) {
+    if (!lazy.deleted.has(k) && !lazy.loaded.has(k) && view.get(k)?.shared_networks?.includes(key)) out.push(k);
+  }
+  for (const [k, l] of lazy.loaded) if (l.rec.shared_networks?.includes(key)) out.push(k);
+  return out;
+}
+
+/**
+ * Every env's subnets in two parts, reading no record: `plain`, the own subnets of the envs on
+ * this machine's engine without extra subnets (from a sealed index by one scan of its lines'
+ * fixed prefix, no entry parsed), and `whole`, every other env's key and entry (on a host, with
+ * extra subnets, changed in this state object, or named in `whole`). Subnet allocation's pass.
+ */
+export function indexSubnets(state: State, whole: readonly string[] = []): { plain: string[]; whole: [string, IndexLite][] } {
+  const lazy = lazyEnvsOf(state);
+  const view = lazy ? viewOf(lazy.index) : undefined;
+  if (!lazy || !view) {
+    const all: [string, IndexLite][] = [];
+    forEachIndexLite(state, (k, e) => all.push([k, e]));
+    return { plain: [], whole: all };
+  }
+  const plain = view.ownSubnets().slice();
+  const out: [string, IndexLite][] = [];
+  const drop = (key: string) => {
+    const e = view.get(key);
+    if (!e) return;
+    const i = plain.indexOf(e.subnet);
+    if (i >= 0) plain.splice(i, 1);
+  };
+  const special = new Set([...view.keysWith(',"host":"'), ...view.keysWith(',"extra_subnets":{'), ...whole, ...lazy.deleted, ...lazy.loaded.keys()]);
+  for (const key of special) {
+    if (lazy.inIndex(key)) drop(key);
+    if (lazy.deleted.has(key)) continue;
+    const l = lazy.loaded.get(key);
+    const e = l ? indexEntryOf(l.rec) : view.get(key);
+    if (e) out.push([key, e]);
+  }
+  return { plain, whole: out };
+}
+
+/**
+ * The DNS suffixes of the running envs (`machineSuffix` for those without their own), reading no
+ * record: of a sealed index, the lines with a suffix of their own and the first running line
+ * without one, found by their text.
+ */
+export function runningSuffixes(state: State, machineSuffix: string): Set<string> {
+  const out = new Set<string>();
+  const lazy = lazyEnvsOf(state);
+  const view = lazy ? viewOf(lazy.index) : undefined;
+  if (!lazy || !view) {
+    forEachIndexLite(state, (_k, e) => {
+      if (e.status === "running") out.add(e.dns_suffix ?? machineSuffix);
+    });
+    return out;
+  }
+  const own = new Set(view.keysWith(',"dns_suffix":"'));
+  const changed = (k: string) => lazy.deleted.has(k) || lazy.loaded.has(k);
+  for (const k of own) {
+    if (changed(k)) continue;
+    const e = view.get(k);
+    if (e?.status === "running") out.add(e.dns_suffix ?? machineSuffix);
+  }
+  if (view.keysWith(':{"status":"running",', (k) => !own.has(k) && !changed(k)).length > 0) out.add(machineSuffix);
+  for (const [k, l] of lazy.loaded) if (!lazy.deleted.has(k) && l.rec.status === "running") out.add(l.rec.dns_suffix ?? machineSuffix);
+  return out;
+}
+
+/**
+ * The keys of the envs whose entry passes `test`, reading no record: of a sealed index only the
+ * lines that hold `needle` (the text of the field `test` needs, e.g. `,"dns_suffix":"`) are parsed.
+ */
+export function envKeysWhere(state: State, needle: string, test: (e: IndexLite) => boolean): string[] {
+  const lazy = lazyEnvsOf(state);
+  const view = lazy ? viewOf(lazy.index) : undefined;
+  const out: string[] = [];
+  if (!lazy || !view) {
+    forEachIndexLite(state, (k, e) => {
+      if (test(e)) out.push(k);
+    });
+    return out;
+  }
+  for (const k of view.keysWith(needle)) {
+    if (lazy.deleted.has(k) || lazy.loaded.has(k)) continue;
+    const e = view.get(k);
+    if (e && test(e)) out.push(k);
+  }
+  for (const [k, l] of lazy.loaded) if (test(indexEntryOf(l.rec))) out.push(k);
+  return out;
+}
+
+/** The keys of the envs named `env`, in any project, reading no record. */
+export function envKeysNamed(state: State, env: string): string[] {
+  const lazy = lazyEnvsOf(state);
+  return lazy ? lazy.keysNamed(env) : Object.keys(state.envs).filter((k) => k.endsWith(`/${env}`) && k.indexOf("/") === k.length - env.length - 1);
+}
+
+/**
+ * Calls `fn` with every env's key and what a pass over every env reads of its entry (subnets,
+ * host, status, shared networks, DNS suffix), reading no record and, of a sealed index, parsing
+ * only the entries that hold more than a status and a subnet. For the passes a single-env command
+ * makes (subnet allocation, dependants, DNS names): their cost stays flat in the number of envs.
+ */
+export function forEachIndexLite(state: State, fn: (key: string, entry: IndexLite) => void): void {
+  const lazy = lazyEnvsOf(state);
+  if (lazy) lazy.forEachLite(fn);
   else for (const [k, rec] of Object.entries(state.envs)) fn(k, indexEntryOf(rec));
 }

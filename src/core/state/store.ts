@@ -10,12 +10,12 @@ import { lockTimeoutMs, withFileLock } from "../fs/file-lock.ts";
 import { statePath } from "../paths.ts";
 import { isRecord } from "../is-record.ts";
 import type { HomeRef } from "../labels.ts";
+import { indexEntryOf, indexProblems, type EnvIndexEntry, type IndexDoc } from "./index-entry.ts";
+import { IndexView, indexOfView, openSealed, viewOf } from "./index-view.ts";
 import {
   attachLazy,
   changeProblems,
   encodeRecord,
-  indexEntryOf,
-  indexProblems,
   LazyEnvs,
   lazyEnvsOf,
   parseRecord,
@@ -24,13 +24,11 @@ import {
   recordsDir,
   renderIndexText,
   spliceIndexText,
-  type EnvIndexEntry,
-  type IndexDoc,
   type Loaded,
 } from "./layout.ts";
 import { LAYOUT_VERSION, migrate, newHomeId } from "./migrations.ts";
 import { emptyState, STATE_VERSION, type EnvRecord, type State, type StateConfig } from "./schema.ts";
-import { envRecordProblems, validateState } from "./validate.ts";
+import { envRecordProblems, homeProblems, validateState } from "./validate.ts";
 
 export function backupPath(file: string): string {
   return `${file}.bak`;
@@ -51,11 +49,15 @@ export function homeRef(state: State, home: string): HomeRef {
 }
 
 /** The index texts read or written, per file (known-text.ts). Record files have the same memo (`knownRecords`). */
-const known = knownStateText as Map<string, { text: string; doc?: IndexDoc; makeDoc?: () => IndexDoc }>;
+const known = knownStateText as Map<string, { text: string; doc?: IndexDoc; sealedHere?: boolean }>;
 
-/** What a known text parses to: parsed, or made from the write that wrote it, once. */
-function docOf(memo: { text: string; doc?: IndexDoc; makeDoc?: () => IndexDoc }): IndexDoc {
-  memo.doc ??= memo.makeDoc ? memo.makeDoc() : (JSON.parse(memo.text) as IndexDoc);
+/** What a known text (an index) parses to, once: a sealed text over a view of its lines (index-view.ts). */
+function docOf(memo: { text: string; doc?: IndexDoc; sealedHere?: boolean }, file: string): IndexDoc {
+  if (!memo.doc) {
+    const parsed = parseStateText(memo.text, file, memo.sealedHere);
+    if (parsed.kind !== "index") throw new CiloError("E_STATE_INVALID", `${file}: expected an index text`);
+    memo.doc = parsed.doc;
+  }
   return memo.doc;
 }
 const knownRecords = new Map<string, { text: string; rec?: EnvRecord }>();
@@ -70,7 +72,7 @@ export function readState(at: Pick<StateHome, "home">): State {
   const text = readStateText(file);
   const memo = known.get(file);
   if (memo?.text === text) {
-    return lazyState(at.home, docOf(memo), "read"); // validated already (read, or written after validation)
+    return lazyState(at.home, docOf(memo, file), "read"); // validated already (read, or written after validation)
   }
   const parsed = parseStateText(text, file);
   if (parsed.kind === "full") return parsed.state; // an older home, migrated in memory until its first write
@@ -96,13 +98,39 @@ function readStateText(file: string): string {
  */
 type Parsed = { kind: "index"; doc: IndexDoc } | { kind: "full"; state: State };
 
-function parseStateText(text: string, file: string): Parsed {
+function parseStateText(text: string, file: string, sealedHere = false): Parsed {
+  const sealed = openSealed(text, sealedHere);
+  if (sealed) {
+    // Written whole by cilo from checked entries (index-view.ts): the home is parsed and checked
+    // now, each entry when it is read, every entry at once only by a pass that needs them all.
+    let home: unknown;
+    try {
+      home = JSON.parse(`${sealed.head}}}`);
+    } catch (e) {
+      throw corrupt(file, `its first line is not valid JSON (${messageOf(e)})`);
+    }
+    if (isRecord(home) && home["version"] === STATE_VERSION) {
+      const problems = homeProblems(home as Partial<State>);
+      if (problems.length > 0) throw corrupt(file, problems[0]!);
+      const doc = home as unknown as IndexDoc;
+      const fail = (why: string): never => {
+        throw corrupt(file, why);
+      };
+      const view = new IndexView(text, sealed.start, doc.hosts, fail, (index) => {
+        const all = indexProblems({ ...doc, index });
+        if (all.length > 0) fail(all[0]!);
+      });
+      doc.index = indexOfView(view) as Record<string, EnvIndexEntry>;
+      return { kind: "index", doc };
+    }
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
     throw corrupt(file, `it is not valid JSON (${messageOf(e)})`);
   }
+  if (isRecord(doc)) delete doc["index_sha1"]; // a seal that does not hold (an edit by hand): the text is checked whole
   const version = isRecord(doc) && typeof doc["version"] === "number" ? doc["version"] : 0;
   if (version >= LAYOUT_VERSION) {
     const { state } = migrate(doc, { homeDir: dirname(file) }); // refuses a newer schema
@@ -124,6 +152,7 @@ function parseStateText(text: string, file: string): Parsed {
 export function parseState(text: string, file: string, home: string = dirname(file)): State {
   const parsed = parseStateText(text, file);
   if (parsed.kind === "full") return parsed.state;
+  viewOf(parsed.doc.index)?.all(); // every entry, checked together
   const state = lazyState(home, parsed.doc, "read");
   Object.values(state.envs);
   return state;
@@ -186,7 +215,7 @@ function stateForChange(text: string, file: string, home: string): { state: Stat
     known.set(file, { text, doc: parsed.doc });
   }
   // Shared with readers: lazyState's change mode copies what it lets `fn` change (the index object, the home part).
-  return { state: lazyState(home, docOf(known.get(file)!), "change"), oldText: text };
+  return { state: lazyState(home, docOf(known.get(file)!, file), "change"), oldText: text };
 }
 
 /**
@@ -248,8 +277,6 @@ interface WritePlan {
   records: { key: string; file: string; text: string }[];
   removed: { key: string; file: string }[];
   indexText: string | undefined;
-  /** What `indexText` parses to, for this process's later reads (nothing shared with the caller's objects). */
-  indexDoc: () => IndexDoc;
 }
 
 /** What a change writes, validated: the records whose text changed, the index if it changed, the records to remove. */
@@ -263,24 +290,20 @@ function planWrite(homeDir: string, state: State, oldText: string | undefined, c
   const { envs: _envs, ...rest } = state;
   const home = { ...rest, version: STATE_VERSION };
   const base = validatedBase(home, lazy, oldText);
-  // The entries of records read or deleted: only they can have changed. Copied (a caller may go
-  // on changing its records after the write) for this process's later reads (`indexDoc`).
+  // The entries of records read or deleted: only they can have changed.
   const changes = new Map<string, EnvIndexEntry | undefined>();
   for (const key of lazy.deleted) changes.set(key, undefined);
-  for (const [key, l] of lazy.loaded) changes.set(key, JSON.parse(JSON.stringify(indexEntryOf(l.rec))) as EnvIndexEntry);
+  for (const [key, l] of lazy.loaded) changes.set(key, indexEntryOf(l.rec));
   let indexText: string;
-  let baseIndex: Readonly<Record<string, EnvIndexEntry>>;
   if (base !== undefined && oldText !== undefined) {
     const problems = changeProblems(home, base.index, changes);
     if (problems.length > 0) throw refuse(problems[0]!);
     indexText = spliceIndexText(oldText, base, changes) ?? renderIndexText({ ...home, index: lazy.currentIndex() });
-    baseIndex = base.index;
   } else {
     const doc: IndexDoc = { ...home, index: lazy.currentIndex() };
     const problems = indexProblems(doc);
     if (problems.length > 0) throw refuse(problems[0]!);
     indexText = renderIndexText(doc);
-    baseIndex = lazy.index;
   }
   const records: WritePlan["records"] = [];
   for (const [key, l] of lazy.loaded) {
@@ -291,17 +314,7 @@ function planWrite(homeDir: string, state: State, oldText: string | undefined, c
     records.push({ key, file: recordPath(homeDir, key), text });
   }
   const removed = [...lazy.deleted].filter((k) => !lazy.loaded.has(k)).map((key) => ({ key, file: recordPath(homeDir, key) }));
-  const homeCopy = JSON.parse(JSON.stringify(home)) as typeof home;
-  const indexDoc = (): IndexDoc => {
-    // What `indexText` parses to, in its order: the base's entries in place, changed ones replaced, new ones last.
-    const index: Record<string, EnvIndexEntry> = { ...baseIndex };
-    for (const [key, entry] of changes) {
-      if (entry === undefined) delete index[key];
-      else index[key] = entry;
-    }
-    return { ...homeCopy, index };
-  };
-  return { records, removed, indexText: indexText === oldText ? undefined : indexText, indexDoc };
+  return { records, removed, indexText: indexText === oldText ? undefined : indexText };
 }
 
 /**
@@ -312,7 +325,7 @@ function planWrite(homeDir: string, state: State, oldText: string | undefined, c
  */
 function validatedBase(home: Omit<IndexDoc, "index">, lazy: LazyEnvs, oldText: string | undefined): IndexDoc | undefined {
   const memo = known.get(statePath(lazy.home));
-  const old = oldText !== undefined && memo?.text === oldText ? docOf(memo) : undefined;
+  const old = oldText !== undefined && memo?.text === oldText ? docOf(memo, statePath(lazy.home)) : undefined;
   if (!old) return undefined;
   const { index: _b, ...oldHome } = old;
   return JSON.stringify(home) === JSON.stringify(oldHome) ? old : undefined;
@@ -346,7 +359,7 @@ function applyWrite(home: string, plan: WritePlan, env: NodeJS.ProcessEnv): stri
     for (const dir of recordDirs) fsyncDir(dir); // the records are durable before the index names them
     if (existsSync(file)) keepBackup(file);
     writeFileAtomic(file, plan.indexText, 0o600, env, { syncDir: false });
-    known.set(file, { text: plan.indexText, makeDoc: plan.indexDoc }); // validated before this write; made, not parsed, if read again
+    known.set(file, { text: plan.indexText, sealedHere: true }); // validated and sealed by this write: read again, neither is done twice
   }
   const dirs = plan.indexText !== undefined ? [home] : [...recordDirs];
   for (const r of plan.removed) {
@@ -482,7 +495,8 @@ async function withIndexOnly(at: StateHome, fn: (doc: IndexDoc) => string): Prom
     const text = readFileSync(file, "utf8");
     const parsed = parseStateText(text, file);
     if (parsed.kind !== "index") throw new CiloError("E_STATE_INVALID", `${file} is of an older schema; run cilo doctor --fix to migrate it first`);
-    const doc = JSON.parse(text) as IndexDoc;
+    const doc = JSON.parse(text) as IndexDoc & { index_sha1?: unknown };
+    delete doc.index_sha1;
     const said = fn(doc);
     const problems = indexProblems(doc);
     if (problems.length > 0) throw new CiloError("E_STATE_INVALID", `Refusing to write an invalid state: ${problems[0]}`);
@@ -542,7 +556,8 @@ export function inspectLayout(home: string, text: string): LayoutReport {
   const file = statePath(home);
   const parsed = parseStateText(text, file);
   if (parsed.kind === "full") return { state: parsed.state, badRecords: [], missing: [], stale: [], orphans: [] };
-  const { index, ...rest } = parsed.doc;
+  const { index: read, ...rest } = parsed.doc;
+  const index = viewOf(read)?.all() ?? read; // doctor checks every entry together
   const report: LayoutReport = { state: { ...rest, envs: {} } as State, badRecords: [], missing: [], stale: [], orphans: [] };
   for (const key of Object.keys(index)) {
     const rf = recordPath(home, key);

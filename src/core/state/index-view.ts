@@ -1,0 +1,331 @@
+import { createHash } from "node:crypto";
+import { ENV_KEY, entryProblems, isCidrText, STATUSES, type EnvIndexEntry } from "./index-entry.ts";
+import type { SubnetOwner } from "./validate.ts";
+
+/*
+ * `state.json` read without parsing every entry (docs/state.md, "Sealed index"). The store writes
+ * the index one entry a line (layout.ts) and seals it: the first line starts with the SHA-1 of the
+ * rest of the text (`{"index_sha1":"<hex>",…`). A text whose seal holds was written whole by cilo
+ * from entries it had checked, so its lines are what the renderer makes: one entry each, each
+ * starting with its own key, keys unique. A command then finds the entries it needs by their
+ * line (`"<key>":{` after a line break), parses and checks those alone, and takes what a pass over
+ * every env needs (subnets, statuses, shared networks) from each line's fixed prefix without
+ * parsing it as JSON. A text whose seal does not hold (a hand edit, an older cilo, a torn copy) is
+ * parsed and checked whole, as before.
+ */
+
+const SEAL_HEAD = '{"index_sha1":"';
+const SEAL_LENGTH = SEAL_HEAD.length + 40 + 2; // then `",`
+
+/** The seal of an index text: SHA-1 of its first line without the seal, a line break, and the rest. */
+function sealOf(head: string, body: string): string {
+  return createHash("sha1").update(head).update("\n").update(body).digest("hex");
+}
+
+/** A whole index text from its first line (`{…,"index":{`, no seal) and the rest (entry lines and the closing `}}`). */
+export function sealText(head: string, body: string): string {
+  return `${SEAL_HEAD}${sealOf(head, body)}",${head.slice(1)}\n${body}`;
+}
+
+/** The first line of `text` without its seal, when it has one (else the line as it is). */
+export function unsealedHead(text: string): string {
+  const nl = text.indexOf("\n");
+  const head = nl < 0 ? text : text.slice(0, nl);
+  return head.startsWith(SEAL_HEAD) && head.charCodeAt(SEAL_LENGTH - 1) === 44 ? `{${head.slice(SEAL_LENGTH)}` : head;
+}
+
+/**
+ * `text` as a sealed index: its home line (unsealed; ends with `"index":{`) and where the entry
+ * lines start. Undefined when the text has no seal or the seal does not hold: parse it whole.
+ * `sealedHere`: this process sealed the text (its write), so the seal is not computed again.
+ */
+export function openSealed(text: string, sealedHere = false): { head: string; start: number } | undefined {
+  if (!text.startsWith(SEAL_HEAD)) return undefined;
+  const nl = text.indexOf("\n");
+  if (nl < SEAL_LENGTH || text.charCodeAt(SEAL_LENGTH - 2) !== 34 || text.charCodeAt(SEAL_LENGTH - 1) !== 44) return undefined;
+  const head = `{${text.slice(SEAL_LENGTH, nl)}`;
+  if (!head.endsWith('"index":{') || !text.endsWith("\n}}\n")) return undefined;
+  if (!sealedHere && sealOf(head, text.slice(nl + 1)) !== text.slice(SEAL_HEAD.length, SEAL_HEAD.length + 40)) return undefined;
+  return { head, start: nl + 1 };
+}
+
+/** What a pass over every env reads of an entry: the rest is read from the entry itself when needed. */
+export type IndexLite = Pick<EnvIndexEntry, "status" | "subnet" | "extra_subnets" | "host" | "shared_networks" | "dns_suffix">;
+
+// The fixed start of an entry line as the renderer writes the common entry (no extra subnets,
+// host, shared networks or DNS suffix: `services` follows the subnet). Any other line is parsed.
+const COMMON_LINE = /"([a-z0-9/-]{3,127})":\{"status":"([a-z]{1,16})","subnet":"([0-9./]{9,18})","services":/y;
+
+/**
+ * The entries of a sealed index text, read as asked for. Each entry given out is checked
+ * (`entryProblems`: its shape, subnets, host) and `fail` is called with the first problem; what a
+ * pass reads of the common lines (key, status, subnet) is checked the same way. Checks that need
+ * every entry at once (no subnet shared) are the writer's (`changeProblems`) and `all`'s.
+ */
+export class IndexView {
+  private readonly parsed = new Map<string, EnvIndexEntry>();
+  private lite: { keys: string[]; lites: IndexLite[] } | undefined;
+  private whole: Record<string, EnvIndexEntry> | undefined;
+  private subnets: string[] | undefined;
+
+  constructor(
+    readonly text: string,
+    /** Where the first entry line starts. */
+    readonly start: number,
+    private readonly hosts: unknown,
+    private readonly fail: (why: string) => never,
+    /** Checks a whole index (every entry and across entries), calling `fail`. */
+    private readonly checkWhole: (index: Record<string, EnvIndexEntry>) => void,
+  ) {}
+
+  /** Where the line of `key` starts, or -1. */
+  private lineOf(key: string): number {
+    if (!ENV_KEY.test(key)) return -1;
+    const i = this.text.indexOf(`\n"${key}":{`, this.start - 1);
+    return i < 0 ? -1 : i + 1;
+  }
+
+  /** The line starting at `s`, without its separator. */
+  private lineEnd(s: number): number {
+    const e = this.text.indexOf("\n", s);
+    return this.text.charCodeAt(e - 1) === 44 ? e - 1 : e;
+  }
+
+  has(key: string): boolean {
+    return this.parsed.has(key) || this.lineOf(key) >= 0;
+  }
+
+  get(key: string): EnvIndexEntry | undefined {
+    const got = this.parsed.get(key);
+    if (got) return got;
+    const s = this.lineOf(key);
+    return s < 0 ? undefined : this.entryAt(key, s);
+  }
+
+  /** The entry of `key` on the line starting at `s`, parsed and checked. */
+  private entryAt(key: string, s: number): EnvIndexEntry {
+    let e: unknown;
+    try {
+      e = JSON.parse(this.text.slice(s + key.length + 3, this.lineEnd(s)));
+    } catch {
+      this.fail(`the index entry of ${key} is not valid JSON`);
+    }
+    const problems: string[] = [];
+    entryProblems(key, e, this.hosts, problems, []);
+    if (problems.length > 0) this.fail(problems[0]!);
+    this.parsed.set(key, e as EnvIndexEntry);
+    return e as EnvIndexEntry;
+  }
+
+  /** Every key and what a pass reads of its entry, in the text's order: one scan, made once. */
+  scan(): { keys: string[]; lites: IndexLite[] } {
+    if (this.lite) return this.lite;
+    const keys: string[] = [];
+    const lites: IndexLite[] = [];
+    const { text } = this;
+    if (text.length > this.start + 3) {
+      for (let s = this.start; ; ) {
+        COMMON_LINE.lastIndex = s;
+        const m = COMMON_LINE.exec(text);
+        const e = text.indexOf("\n", s);
+        if (m && ENV_KEY.test(m[1]!) && STATUSES.has(m[2]) && isCidrText(m[3])) {
+          keys.push(m[1]!);
+          lites.push({ status: m[2] as EnvIndexEntry["status"], subnet: m[3]! });
+        } else {
+          const key = text.slice(s + 1, text.indexOf('":', s + 1));
+          if (text.charCodeAt(s) !== 34 || !ENV_KEY.test(key)) this.fail(`the index line at offset ${s} does not start with an env key`);
+          keys.push(key);
+          lites.push(this.parsed.get(key) ?? this.entryAt(key, s));
+        }
+        if (text.charCodeAt(e - 1) !== 44) break;
+        s = e + 1;
+      }
+    }
+    this.lite = { keys, lites };
+    return this.lite;
+  }
+
+  keys(): string[] {
+    return this.scan().keys;
+  }
+
+  /**
+   * The keys of the entries whose line names `key` other than as its own key (in `shared_networks`:
+   * no other field holds an env key), found by the text: no pass over the other lines.
+   */
+  keysMentioning(key: string): string[] {
+    const out: string[] = [];
+    if (!ENV_KEY.test(key)) return out;
+    const { text } = this;
+    const needle = `"${key}"`;
+    for (let i = text.indexOf(needle, this.start); i >= 0; i = text.indexOf(needle, i + needle.length)) {
+      if (text.charCodeAt(i - 1) === 10) continue; // its own line
+      const s = text.lastIndexOf("\n", i) + 1;
+      const k = text.slice(s + 1, text.indexOf('":', s + 1));
+      if (out[out.length - 1] !== k) out.push(k);
+    }
+    return out;
+  }
+
+  /** Every entry's own subnet, in line order: one regular-expression pass over the lines' fixed prefix. */
+  ownSubnets(): string[] {
+    if (this.subnets) return this.subnets;
+    const out: string[] = [];
+    const { text } = this;
+    // Every line starts `"<key>":{"status":"<status>","subnet":"<subnet>"` (indexEntryOf's order).
+    const re = /\n"[a-z0-9/-]+":\{"status":"[a-z]+","subnet":"([0-9./]+)"/g;
+    re.lastIndex = this.start - 1;
+    let lines = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      if (!isCidrText(m[1])) this.fail(`the index holds the subnet ${JSON.stringify(m[1])}, which is not a CIDR`);
+      out.push(m[1]!);
+    }
+    for (let i = text.indexOf("\n", this.start - 1); i >= 0 && i < text.length - 4; i = text.indexOf("\n", i + 1)) lines++;
+    if (lines !== out.length) this.fail("an index line does not start with its key, status and subnet");
+    this.subnets = out;
+    return out;
+  }
+
+  /**
+   * The keys of the lines that hold `needle` (a field such as `,"host":"`), in line order, each
+   * once; with `first`, only the first key it accepts (or none).
+   */
+  keysWith(needle: string, first?: (key: string) => boolean): string[] {
+    const out: string[] = [];
+    const { text } = this;
+    for (let i = text.indexOf(needle, this.start); i >= 0; i = text.indexOf(needle, i + needle.length)) {
+      const s = text.lastIndexOf("\n", i) + 1;
+      const k = text.slice(s + 1, text.indexOf('":', s + 1));
+      if (out[out.length - 1] === k) continue;
+      if (first === undefined) out.push(k);
+      else if (first(k)) return [k]; // only the first key `first` accepts
+    }
+    return out;
+  }
+
+  /**
+   * The keys of the lines where one of `values` is written as a JSON string (`"<value>"`), in the
+   * text's order, each once: values of the renderer's form (subnets, names) are found exactly.
+   */
+  keysMentioningValue(values: readonly string[]): string[] {
+    const out = new Set<string>();
+    const { text } = this;
+    for (const value of values) {
+      const needle = JSON.stringify(value);
+      for (let i = text.indexOf(needle, this.start); i >= 0; i = text.indexOf(needle, i + needle.length)) {
+        const s = text.lastIndexOf("\n", i) + 1;
+        out.add(text.slice(s + 1, text.indexOf('":', s + 1)));
+      }
+    }
+    return [...out];
+  }
+
+  /**
+   * The keys of the envs named `env` (in any project), found by their lines' text: no pass over
+   * the other lines. `/<env>":{` closes an env key only (inside an entry only `extra_subnets`
+   * holds an object, and a string's quotes are escaped).
+   */
+  keysNamed(env: string): string[] {
+    const out: string[] = [];
+    if (this.lite) {
+      for (const k of this.lite.keys)
+        if (k.length > env.length && k.endsWith(env) && k.charCodeAt(k.length - env.length - 1) === 47 && k.indexOf("/") === k.length - env.length - 1)
+          out.push(k);
+      return out;
+    }
+    const { text } = this;
+    const needle = `/${env}":{`;
+    for (let i = text.indexOf(needle, this.start); i >= 0; i = text.indexOf(needle, i + needle.length)) {
+      const s = text.lastIndexOf("\n", i) + 1;
+      const key = text.slice(s + 1, i + env.length + 1);
+      if (text.charCodeAt(s) === 34 && ENV_KEY.test(key)) out.push(key);
+    }
+    return out;
+  }
+
+  /** The whole index parsed and checked at once (every entry, and no subnet shared): for passes that need whole entries. */
+  all(): Record<string, EnvIndexEntry> {
+    if (!this.whole) {
+      let index: Record<string, EnvIndexEntry>;
+      try {
+        index = JSON.parse(`{${this.text.slice(this.start, this.text.length - 2)}`) as Record<string, EnvIndexEntry>;
+      } catch {
+        this.fail("the index is not valid JSON");
+      }
+      this.checkWhole(index);
+      this.whole = index;
+    }
+    return this.whole;
+  }
+
+  /**
+   * The entry lines with `changes` made (replaced, removed: undefined, or added last), and the
+   * closing `}}`: the body of the next sealed text. Only the changed lines are touched.
+   */
+  splice(changes: ReadonlyMap<string, string | undefined>): string {
+    const { text } = this;
+    const at: { s: number; e: number; line: string | undefined }[] = [];
+    const added: string[] = [];
+    for (const [key, line] of changes) {
+      const s = this.lineOf(key);
+      if (s >= 0) at.push({ s, e: this.lineEnd(s), line });
+      else if (line !== undefined) added.push(line);
+    }
+    at.sort((a, b) => a.s - b.s);
+    const parts: string[] = [];
+    const end = text.length - 4; // the line break before the closing `}}`
+    let cur = this.start;
+    for (const { s, e, line } of at) {
+      if (s > cur) parts.push(text.slice(cur, s - 2)); // the unchanged lines before, without their last separator
+      if (line !== undefined) parts.push(line);
+      cur = e + 2;
+    }
+    if (cur < end) parts.push(text.slice(cur, end));
+    parts.push(...added);
+    return parts.length === 0 ? "}}\n" : `${parts.join(",\n")}\n}}\n`;
+  }
+}
+
+/** The subnets an entry holds (its own and its extra ones) as owners, for the clash checks. */
+export function ownersOf(key: string, e: IndexLite, out: SubnetOwner[]): void {
+  const host = e.host;
+  out.push(typeof host === "string" ? { key, subnet: e.subnet, host } : { key, subnet: e.subnet });
+  if (e.extra_subnets !== undefined)
+    for (const network in e.extra_subnets) {
+      const subnet = e.extra_subnets[network]!;
+      out.push(typeof host === "string" ? { key, subnet, network, host } : { key, subnet, network });
+    }
+}
+
+const viewOfIndex = new WeakMap<object, IndexView>();
+
+/** The view behind an index object made by `indexOfView`, if it is one. */
+export function viewOf(index: object): IndexView | undefined {
+  return viewOfIndex.get(index);
+}
+
+/**
+ * An index object over a view: reading a key parses that entry alone; enumerating the keys scans
+ * the lines; it is never changed (the store keeps changes beside it). Callers that need every
+ * whole entry ask the view for `all()` (indexArrays in layout.ts).
+ */
+export function indexOfView(view: IndexView): Readonly<Record<string, EnvIndexEntry>> {
+  const refuse = (): never => {
+    throw new Error("the state index is read-only");
+  };
+  const index = new Proxy({} as Record<string, EnvIndexEntry>, {
+    get: (t, p, r) => (typeof p === "string" && p.includes("/") ? view.get(p) : Reflect.get(t, p, r)),
+    has: (t, p) => (typeof p === "string" && p.includes("/") ? view.has(p) : Reflect.has(t, p)),
+    ownKeys: () => view.keys(),
+    getOwnPropertyDescriptor: (_t, p) => {
+      if (typeof p !== "string") return undefined;
+      const value = view.get(p);
+      return value === undefined ? undefined : { value, writable: true, enumerable: true, configurable: true };
+    },
+    set: refuse,
+    defineProperty: refuse,
+    deleteProperty: refuse,
+  });
+  viewOfIndex.set(index, view);
+  return index;
+}
