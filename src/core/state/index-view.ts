@@ -67,6 +67,8 @@ export class IndexView {
   private lite: { keys: string[]; lites: IndexLite[] } | undefined;
   private whole: Record<string, EnvIndexEntry> | undefined;
   private subnets: string[] | undefined;
+  private at: Map<string, number> | undefined;
+  private lookups = 0;
 
   constructor(
     readonly text: string,
@@ -78,11 +80,31 @@ export class IndexView {
     private readonly checkWhole: (index: Record<string, EnvIndexEntry>) => void,
   ) {}
 
-  /** Where the line of `key` starts, or -1. */
+  /**
+   * Where the line of `key` starts, or -1: a search of the text for the first few keys asked
+   * for, then (a pass that reads many entries one by one, such as `cilo list --json`) a map of
+   * every key's line made by one scan.
+   */
   private lineOf(key: string): number {
     if (!ENV_KEY.test(key)) return -1;
+    if (this.at === undefined && ++this.lookups > 16) this.at = this.lineStarts();
+    if (this.at !== undefined) return this.at.get(key) ?? -1;
     const i = this.text.indexOf(`\n"${key}":{`, this.start - 1);
     return i < 0 ? -1 : i + 1;
+  }
+
+  private lineStarts(): Map<string, number> {
+    const at = new Map<string, number>();
+    const { text } = this;
+    if (text.length > this.start + 3) {
+      for (let s = this.start; ; ) {
+        at.set(text.slice(s + 1, text.indexOf('":', s + 1)), s);
+        const e = text.indexOf("\n", s);
+        if (text.charCodeAt(e - 1) !== 44) break;
+        s = e + 1;
+      }
+    }
+    return at;
   }
 
   /** The line starting at `s`, without its separator. */
