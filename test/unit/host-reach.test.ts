@@ -3,7 +3,9 @@
 // and the .test names DNS answers for remote envs.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { hostReach, hostReaches } from "../../src/core/gateway/host-reach.ts";
+import type { CiloContext } from "../../src/core/context/context.ts";
+import { reachedHost } from "../../src/core/forward/remote-names.ts";
+import { hostReach, hostReaches, hostReachesFor, hostReachIn, reachOf } from "../../src/core/gateway/host-reach.ts";
 import { gatewayAliases, gatewayNeeded, gatewayNetworks, gatewayRoutes } from "../../src/core/gateway/render.ts";
 import { dnsEnvsFromState } from "../../src/core/dns/from-state.ts";
 import { emptyState, type EnvRecord, type State } from "../../src/core/state/schema.ts";
@@ -56,6 +58,26 @@ test("reach of an address: ssh forward, the host's own address for tcp://<IPv4>,
   });
   assert.is(all.get("ctx")!.via, "none");
   assert.equal(hostReaches(state(), () => "tcp://10.9.9.9:2375").get("ctx"), { via: "remote-gateway", address: "10.9.9.9" });
+});
+
+test("one host's reach (an operation on one env) is the one all hosts' reaches give it, recorded or not", () => {
+  const s = state();
+  const ctx = { env: { DOCKER_CONFIG: "/nonexistent/cilo-docker-config", HOME: "/nonexistent" } };
+  const all = hostReachesFor(ctx, s);
+  for (const name of [...Object.keys(s.hosts!), "nope", "__proto__", "toString"]) {
+    assert.equal(hostReachIn(ctx, s, name), reachOf(all, name), name);
+  }
+  assert.equal(hostReachIn(ctx, s, "t1"), { via: "remote-gateway", address: "10.213.77.2" });
+  assert.is(hostReachIn(ctx, s, "ctx").via, "none");
+  assert.is(hostReachIn(ctx, emptyState("h"), "t1").via, "none");
+});
+
+test("an env's host as up reached it: the reach of the engine its context is bound to", () => {
+  const at = (host: string) => ({ endpoint: () => ({ host, source: "host t1" }) }) as unknown as CiloContext;
+  const t = at("tcp://10.213.77.2:2375");
+  assert.equal(reachedHost(t), { ctx: t, reach: { via: "remote-gateway", address: "10.213.77.2" } });
+  assert.equal(reachedHost(at("ssh://root@10.213.77.2")).reach, { via: "ssh-forward" });
+  assert.is(reachedHost(at("tcp://127.0.0.1:2376")).reach.via, "none");
 });
 
 test("this machine's gateway: a tcp:// env's names go to the host's gateway at its address and the home's HTTP port, all of them", () => {

@@ -1,5 +1,6 @@
 import type { CiloContext } from "../context/context.ts";
-import { findHost, hostEndpoint, pingHost } from "../host/hosts.ts";
+import { hostEndpoint } from "../host-endpoint.ts";
+import { findHost, pingHost } from "../host/hosts.ts";
 import type { EnvRecord } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 

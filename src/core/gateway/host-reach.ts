@@ -64,6 +64,15 @@ export function reachOf(reaches: ReadonlyMap<string, HostReach>, host: string): 
   return reaches.get(host) ?? { via: "none", why: `the host ${host} is not recorded` };
 }
 
+/**
+ * The reach of the one host `name` of `state`, as `reachOf(hostReachesFor(ctx, state), name)` gives it
+ * but without resolving the other hosts' Docker contexts: for an operation on one env.
+ */
+export function hostReachIn(ctx: Pick<CiloContext, "env">, state: Pick<State, "hosts">, name: string): HostReach {
+  const rec = state.hosts && Object.hasOwn(state.hosts, name) ? state.hosts[name] : undefined;
+  return reachOf(rec ? hostReachesFor(ctx, { hosts: { [name]: rec } }) : new Map(), name);
+}
+
 /** `hostReaches` with each Docker context resolved as every env operation resolves it (`hostEndpoint`). */
 export function hostReachesFor(ctx: Pick<CiloContext, "env">, state: Pick<State, "hosts">): Map<string, HostReach> {
   return hostReaches(state, (name) => hostEndpoint(ctx, name, state.hosts![name]!).host);

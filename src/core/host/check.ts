@@ -4,13 +4,14 @@ import type { CiloContext } from "../context/context.ts";
 import { CiloError, ExitCode } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { DEFAULT_GATEWAY_HTTP_PORT, publishAddress } from "../gateway/settings.ts";
+import { hostEndpoint } from "../host-endpoint.ts";
 import { helperLabels, LABEL_HELPER } from "../labels.ts";
 import { hostsDir } from "../paths.ts";
 import { pollUntil } from "../poll.ts";
 import type { RuntimeProvider } from "../runtime/provider.ts";
 import { DEFAULT_HELPER_IMAGE } from "../snapshot/volume-copy.ts";
 import { homeRef, readState } from "../state/store.ts";
-import { findHost, hostEndpoint, hostUnreachable, pingHost, reasonOf } from "./hosts.ts";
+import { findHost, hostUnreachable, pingHost, reasonOf } from "./hosts.ts";
 
 /** What `cilo host check --json` prints (schema/cilo.host.schema.json, `#/definitions/check`). */
 export interface HostCheck {

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import type { CiloContext } from "../context/context.ts";
 import type { DockerEndpoint } from "../docker-endpoint.ts";
 import { CiloError, ExitCode, isCiloError, messageOf } from "../errors.ts";
+import { hostEndpoint } from "../host-endpoint.ts";
 import { contextNameProblem, hostNameProblem, parseHostAddress, remoteRootProblem } from "../host-address.ts";
 import type { HostRecord, State } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
@@ -51,9 +52,6 @@ export function findHost(state: State, name: string): HostRecord {
     hint: known.length ? `Recorded hosts: ${known.join(", ")}` : "Add one with cilo host add <name> ssh://user@host",
   });
 }
-
-export { hostEndpoint } from "../host-endpoint.ts";
-import { hostEndpoint } from "../host-endpoint.ts";
 
 /** `host r1 (ssh://root@10.0.0.2)`: how messages name a host. */
 export function hostLabel(name: string, endpoint: DockerEndpoint | string): string {
