@@ -16,6 +16,8 @@ export interface TestContextOptions {
   /** Added to a minimal environment (PATH only, so git and the like still run). */
   env?: Environment;
   provider?: FakeProvider;
+  /** Other engines by endpoint host (`tcp://…` of a host): a context bound to one (`forEndpoint`) gets that fake. */
+  engines?: Record<string, FakeProvider>;
   compose?: FakeCompose;
   clock?: Clock;
 }
@@ -44,7 +46,7 @@ export function testContext(opts: TestContextOptions): TestContext {
     // PATH from the test's own process: core reads it only through this object. No CILO_HOME, no DOCKER_*.
     env: { PATH: process.env["PATH"], CILO_DNSMASQ: "/nonexistent/dnsmasq", ...opts.env },
     endpoint: TEST_ENDPOINT,
-    createProvider: async () => fake,
+    createProvider: async (endpoint) => opts.engines?.[endpoint.host] ?? fake,
     detectCompose: async () => FAKE_COMPOSE_CLI,
     runCompose: composeFake.run,
     clock: opts.clock ?? fixedClock(),
