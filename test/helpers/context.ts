@@ -18,6 +18,8 @@ export interface TestContextOptions {
   provider?: FakeProvider;
   /** Other engines by endpoint host (`tcp://…` of a host): a context bound to one (`forEndpoint`) gets that fake. */
   engines?: Record<string, FakeProvider>;
+  /** What the (fake) system resolver answers, by name; any other name does not resolve (ENOTFOUND). */
+  names?: Record<string, string>;
   compose?: FakeCompose;
   clock?: Clock;
 }
@@ -49,6 +51,11 @@ export function testContext(opts: TestContextOptions): TestContext {
     createProvider: async (endpoint) => opts.engines?.[endpoint.host] ?? fake,
     detectCompose: async () => FAKE_COMPOSE_CLI,
     runCompose: composeFake.run,
+    lookupIPv4: async (name) => {
+      const ip = opts.names?.[name];
+      if (ip === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: "ENOTFOUND" });
+      return ip;
+    },
     clock: opts.clock ?? fixedClock(),
     log: { warn: (m) => warnings.push(m) },
   });

@@ -42,8 +42,16 @@ export interface GatewaySettings {
   httpsPort: number;
 }
 
-/** The image, address and port of this home's gateway: `CILO_GATEWAY_IMAGE`, else state, else defaults. */
-export function gatewaySettings(state: State, engineAddress: string | undefined, env: Readonly<Record<string, string | undefined>>): GatewaySettings {
+/**
+ * The image, address and port of this home's gateway: `CILO_GATEWAY_IMAGE`, else state, else
+ * defaults; published on `published` (a host name's resolved address) when given.
+ */
+export function gatewaySettings(
+  state: State,
+  engineAddress: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  published?: string,
+): GatewaySettings {
   const fromEnv = env["CILO_GATEWAY_IMAGE"];
   if (fromEnv !== undefined && fromEnv !== "" && !isImageReference(fromEnv)) {
     throw new CiloError("E_USAGE", `CILO_GATEWAY_IMAGE ${JSON.stringify(String(fromEnv).slice(0, 60))} is not an image reference such as caddy:2`, {
@@ -52,7 +60,7 @@ export function gatewaySettings(state: State, engineAddress: string | undefined,
   }
   return {
     image: fromEnv || state.config.gateway_image || DEFAULT_GATEWAY_IMAGE,
-    address: publishAddress(engineAddress),
+    address: published ?? publishAddress(engineAddress),
     httpPort: state.config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT,
     httpsPort: state.config.gateway_https_port ?? DEFAULT_GATEWAY_HTTPS_PORT,
   };
@@ -89,7 +97,7 @@ export async function syncGateway(ctx: CiloContext, scope: { host?: string } = {
       for (const c of existing) await provider.removeContainer(c.id);
       return { action: existing.length > 0 ? "removed" : "none" };
     }
-    const settings = gatewaySettings(state, provider.address, ctx.env);
+    const settings = gatewaySettings(state, provider.address, ctx.env, ctx.endpoint().publishAddress);
     const ca = ensureCa(home, state.home_id);
     // A new root (its files removed from the home) recreates the container: Caddy keeps the old
     // root's intermediate in its storage otherwise. So does another layout (front + back Caddy).
