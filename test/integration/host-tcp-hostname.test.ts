@@ -102,7 +102,7 @@ test.before(async () => {
 test.after(() => {
   run(["destroy", "n1", "--force"]);
   for (const id of gatewayIds(home)) spawnSync("docker", ["rm", "-f", id]);
-  for (const id of gatewayIds(home, remoteDocker)) spawnSync("docker", ["rm", "-f", id], { env: remoteDocker });
+  for (const id of gatewayIds(home, remoteDocker, "t2")) spawnSync("docker", ["rm", "-f", id], { env: remoteDocker });
   run(["dns", "stop"]);
   removeDir(home);
   removeDir(work);

@@ -122,7 +122,7 @@ test.before(async () => {
 test.after(() => {
   run(["destroy", "n1", "--force"]);
   for (const id of gatewayIds(home)) spawnSync("docker", ["rm", "-f", id]);
-  for (const id of gatewayIds(home, remoteDocker)) spawnSync("docker", ["rm", "-f", id], { env: remoteDocker });
+  for (const id of gatewayIds(home, remoteDocker, "t1")) spawnSync("docker", ["rm", "-f", id], { env: remoteDocker });
   run(["dns", "stop"]);
   removeDir(home);
   removeDir(work);
@@ -142,6 +142,7 @@ test("up: HTTP by name reaches the remote container through this machine's gatew
   assert.is(gatewayIds(home).length, 1, "the gateway runs on this machine's engine");
   const remoteGw = remoteContainers("cilo.gateway=true");
   assert.is(remoteGw.length, 1, remoteGw.join("\n"));
+  assert.match(remoteGw[0]!, new RegExp(`^cilo_${homeId()}_gateway\\.t1 `), "named after its host");
   assert.match(remoteGw[0]!, `${HOST_ADDR}:${gwPort}->80/tcp`);
   // The host's gateway answers by name at its address too (the Host decides the route there).
   assert.is(curlGet(`http://web.n1.${project}.localhost:${gwPort}/`, ["--resolve", `web.n1.${project}.localhost:${gwPort}:${HOST_ADDR}`]).body, page);
@@ -177,7 +178,7 @@ test(".test name: cilo's dnsmasq answers this machine's gateway, and HTTP by tha
 
 test("doctor: the host's gateway and the env's forward removed on the host are remote-gateway-down; --fix brings both back, by name and port", async () => {
   const f = statusJson().forwards[0];
-  const gwName = `cilo_${homeId()}_gateway`;
+  const gwName = `cilo_${homeId()}_gateway.t1`;
   const fwdName = remoteContainers("cilo.forward=true")[0]!.split(" ")[0]!;
   for (const name of [gwName, fwdName]) {
     const rm = spawnSync("docker", ["-H", TCP, "rm", "-f", name], { env: remoteDocker, encoding: "utf8" });

@@ -61,7 +61,7 @@ test("a tcp:// host's gateway and forward missing are found for its running env;
     assert.ok(f, JSON.stringify(before.findings));
     assert.is(f!.subject, "shop/n1");
     assert.equal(f!.target, { kind: "env", project: "shop", env: "n1" });
-    assert.match(f!.message, `the gateway ${gatewayContainerName(homeId)} on host t1 does not exist`);
+    assert.match(f!.message, `the gateway ${gatewayContainerName(homeId, "t1")} on host t1 does not exist`);
     // The forward is not in state yet (up never ran): only the gateway is named.
     const fixed = await runDoctor(ctx, { fix: true });
     assert.equal(remoteIds(fixed), [], JSON.stringify(fixed));
@@ -70,7 +70,7 @@ test("a tcp:// host's gateway and forward missing are found for its running env;
       JSON.stringify(fixed.fixed),
     );
     // Made on the host's engine: its gateway and the echo forward published on its address.
-    const gw = host.containers.find((c) => c.name === gatewayContainerName(homeId));
+    const gw = host.containers.find((c) => c.name === gatewayContainerName(homeId, "t1"));
     assert.is(gw?.state, "running");
     const fwd = readState(ctx).envs["shop/n1"]!.forwards!;
     assert.equal(
@@ -91,7 +91,7 @@ test("a tcp:// host's gateway and forward missing are found for its running env;
     assert.match(s!.message, `the TCP forward ${ADDR}:${fwd[0]!.host_port} -> echo:7000 is not running there`);
     assert.not.match(s!.message, "gateway cilo_");
     // Gateway removed as well: one finding for the env, naming both.
-    host.containers = host.containers.filter((c) => c.name !== gatewayContainerName(homeId));
+    host.containers = host.containers.filter((c) => c.name !== gatewayContainerName(homeId, "t1"));
     const both = (await runDoctor(ctx)).findings.filter((x) => x.id === "remote-gateway-down");
     assert.is(both.length, 1);
     assert.match(both[0]!.message, /does not exist, and the TCP forward .* is not running there/);
@@ -99,7 +99,7 @@ test("a tcp:// host's gateway and forward missing are found for its running env;
     assert.equal(remoteIds(again), []);
     assert.is(host.containers.find((c) => c.name === fwdName)?.state, "running");
     assert.is(readState(ctx).envs["shop/n1"]!.forwards![0]!.host_port, fwd[0]!.host_port, "the forward keeps its port");
-    assert.is(host.containers.find((c) => c.name === gatewayContainerName(homeId))?.state, "running");
+    assert.is(host.containers.find((c) => c.name === gatewayContainerName(homeId, "t1"))?.state, "running");
 
     // Not judged: a stopped env, and with CILO_GATEWAY=off.
     host.containers = host.containers.filter((c) => c.labels["cilo.gateway"] !== "true");

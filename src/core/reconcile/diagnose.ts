@@ -138,7 +138,7 @@ function remoteGatewayFindings(state: State, host: string, fact: Extract<Reconci
     return [];
   }
   const ours = fact.containers.filter((c) => c.labels[LABEL_HOME] === state.home_id);
-  const name = gatewayContainerName(state.home_id);
+  const name = gatewayContainerName(state.home_id, host);
   const gateway = ours.filter((c) => c.labels[LABEL_GATEWAY] === "true" && c.name === name);
   const gatewayDown = needed && !gateway.some((c) => c.state === "running");
   const running = new Set(ours.filter((c) => c.state === "running").map((c) => c.name));
@@ -202,7 +202,8 @@ function gatewayFindings(state: State, facts: ReconcileFacts): Finding[] {
     return [];
   }
   const name = gatewayContainerName(state.home_id);
-  const mine = facts.docker.containers.filter((c) => c.labels[LABEL_GATEWAY] === "true" && c.labels[LABEL_HOME] === state.home_id);
+  // By name too: on an engine that is also a host's, that host's gateway is there beside it.
+  const mine = facts.docker.containers.filter((c) => c.labels[LABEL_GATEWAY] === "true" && c.labels[LABEL_HOME] === state.home_id && c.name === name);
   const target = { kind: "component", name: "gateway" } as const;
   if (needed && !mine.some((c) => c.state === "running")) {
     const what = mine.length > 0 ? `is ${mine[0]!.state}` : "does not exist";
