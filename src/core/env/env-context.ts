@@ -17,9 +17,10 @@ export function envContext(ctx: CiloContext, rec: Pick<EnvRecord, "host">): Cilo
 }
 
 /**
- * `envContext`, and for an env on a host its engine name resolved again and its engine asked first: a host that does not answer is
- * the one-line exit 3 of `cilo host check` (E_HOST_UNREACHABLE, naming the host), before the
- * operation records anything.
+ * `envContext`, and for an env on a host its engine asked first (its name resolved again first when
+ * it is a `tcp://` host given by name, and the answer recorded if it changed): a host that does not
+ * answer is the one-line exit 3 of `cilo host check` (E_HOST_UNREACHABLE, naming the host), before
+ * the operation records anything else.
  */
 export async function reachEnv(ctx: CiloContext, rec: Pick<EnvRecord, "host">): Promise<CiloContext> {
   if (!rec.host) return ctx;
