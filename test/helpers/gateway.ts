@@ -26,9 +26,10 @@ export function curlGet(
 }
 
 /** The ids of this home's gateway container(s), by its name and home label, on the engine `dockerEnv` names. */
-export function gatewayIds(home: string, dockerEnv: NodeJS.ProcessEnv = process.env): string[] {
+export function gatewayIds(home: string, dockerEnv: NodeJS.ProcessEnv = process.env, host?: string): string[] {
   const id = JSON.parse(readFileSync(join(home, "state.json"), "utf8")).home_id;
-  return execFileSync("docker", ["ps", "-aq", "--filter", `name=^cilo_${id}_gateway$`, "--filter", `label=cilo.home=${id}`], {
+  const name = host === undefined ? `^cilo_${id}_gateway$` : `^cilo_${id}_gateway\\.${host}$`;
+  return execFileSync("docker", ["ps", "-aq", "--filter", `name=${name}`, "--filter", `label=cilo.home=${id}`], {
     encoding: "utf8",
     env: dockerEnv,
   })
@@ -70,6 +71,6 @@ export async function initGatewayHome(ok: (args: string[]) => unknown): Promise<
 }
 
 /** Removes this home's gateway container(s) on the engine `dockerEnv` names (a test's `after`). */
-export function removeGateways(home: string, dockerEnv: NodeJS.ProcessEnv = process.env): void {
-  for (const id of gatewayIds(home, dockerEnv)) spawnSync("docker", ["rm", "-f", id], { env: dockerEnv });
+export function removeGateways(home: string, dockerEnv: NodeJS.ProcessEnv = process.env, host?: string): void {
+  for (const id of gatewayIds(home, dockerEnv, host)) spawnSync("docker", ["rm", "-f", id], { env: dockerEnv });
 }

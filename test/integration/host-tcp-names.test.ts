@@ -77,7 +77,7 @@ test.before(async () => {
 test.after(() => {
   run(["destroy", "n1", "--force"]);
   removeGateways(home);
-  removeGateways(home, remoteDocker);
+  removeGateways(home, remoteDocker, "t1");
   run(["dns", "stop"]);
   removeDir(home);
   removeDir(work);
@@ -97,6 +97,7 @@ test("up: HTTP by name reaches the remote container through this machine's gatew
   assert.is(gatewayIds(home).length, 1, "the gateway runs on this machine's engine");
   const remoteGw = remoteContainers("cilo.gateway=true");
   assert.is(remoteGw.length, 1, remoteGw.join("\n"));
+  assert.match(remoteGw[0]!, new RegExp(`^cilo_${homeId()}_gateway\\.t1 `), "named after its host");
   assert.match(remoteGw[0]!, `${HOST_ADDR}:${gwPort}->80/tcp`);
   // The host's gateway answers by name at its address too (the Host decides the route there).
   assert.is(getByName(`web.n1.${project}.localhost`, gwPort, { address: HOST_ADDR }).body, page);
@@ -128,6 +129,46 @@ test(".test name: cilo's dnsmasq answers this machine's gateway, and HTTP by tha
   assert.is(dig.stdout.trim(), "127.0.0.1", dig.stdout + dig.stderr);
   const r = getByName("web.n1.test", gwPort, { address: dig.stdout.trim() });
   assert.is(r.body, page, `${r.status} ${r.body}`);
+});
+
+test("doctor: the host's gateway and the env's forward removed on the host are remote-gateway-down; --fix brings both back, by name and port", async () => {
+  const f = statusJson().forwards[0];
+  const gwName = `cilo_${homeId()}_gateway.t1`;
+  const fwdName = remoteContainers("cilo.forward=true")[0]!.split(" ")[0]!;
+  for (const name of [gwName, fwdName]) {
+    const rm = spawnSync("docker", ["-H", TCP, "rm", "-f", name], { env: remoteDocker, encoding: "utf8" });
+    assert.is(rm.status, 0, rm.stderr);
+  }
+  assert.is.not(web().status, 200, "the name no longer answers: the host's gateway is gone");
+  assert.is(await echo(HOST_ADDR, f.host_port, "x", 2_000), "", "nothing answers on the forward's port");
+  const doctor = run(["doctor", "--json"]);
+  assert.is(doctor.code, 1, doctor.stdout + doctor.stderr);
+  const found = JSON.parse(doctor.stdout).findings.filter((x: { id: string }) => x.id === "remote-gateway-down");
+  assert.is(found.length, 1, doctor.stdout);
+  assert.is(found[0].subject, `${project}/n1`);
+  assert.match(found[0].message, `the gateway ${gwName} on host t1 does not exist`);
+  assert.match(found[0].message, `the TCP forward ${HOST_ADDR}:${f.host_port} -> echo:7000 is not running there`);
+  const fixed = run(["doctor", "--fix", "--json"]);
+  const report = JSON.parse(fixed.stdout);
+  assert.ok(
+    report.fixed.some((x: { id: string; subject: string }) => x.id === "remote-gateway-down" && x.subject === `${project}/n1`),
+    fixed.stdout + fixed.stderr,
+  );
+  assert.equal(
+    report.findings.filter((x: { id: string }) => x.id === "remote-gateway-down"),
+    [],
+  );
+  assert.is(fixed.code, 0, fixed.stdout + fixed.stderr);
+  assert.is((await pollValue(web, (x) => x.status === 200)).body, page);
+  assert.is(statusJson().forwards[0].host_port, f.host_port, "the forward keeps its port");
+  assert.is(await echo(HOST_ADDR, f.host_port, "back"), "remote-echo\nback\n");
+  // Stopped (not removed) is found too, and started again.
+  const stop = spawnSync("docker", ["-H", TCP, "stop", "-t", "1", gwName], { env: remoteDocker, encoding: "utf8" });
+  assert.is(stop.status, 0, stop.stderr);
+  const again = JSON.parse(run(["doctor", "--json"]).stdout).findings.filter((x: { id: string }) => x.id === "remote-gateway-down");
+  assert.match(again[0]?.message ?? "", `the gateway ${gwName} on host t1 is exited`);
+  assert.is(run(["doctor", "--fix"]).code, 0);
+  assert.is((await pollValue(web, (x) => x.status === 200)).body, page);
 });
 
 test("down releases the host's gateway, the forward containers and their ports; up brings them back; destroy leaves nothing", async () => {

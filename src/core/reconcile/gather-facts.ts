@@ -23,6 +23,7 @@ import { envContext } from "../env/env-context.ts";
 import { reasonOf } from "../host/hosts.ts";
 import { remoteHost } from "../host/hosts.ts";
 import { tunnelStale } from "../forward/tunnel.ts";
+import { hostReachesFor } from "../gateway/host-reach.ts";
 
 /**
  * Reads what reconciliation judges: Docker's cilo-labelled containers, networks and volumes, the
@@ -75,6 +76,7 @@ export async function gatherFacts(ctx: CiloContext): Promise<ReconcileFacts> {
     composeBusy,
     gatewayEnabled: !gatewayDisabled(ctx.env),
     ...(state.kind === "ok" && !gatewayDisabled(ctx.env) ? { tunnelsDown: tunnelsDown(ctx, state.state) } : {}),
+    ...(state.kind === "ok" && !gatewayDisabled(ctx.env) ? { remoteGatewayHosts: remoteGatewayHosts(ctx, state.state) } : {}),
     liveHomes,
     alive: (pid, startedBefore) => isProcessAlive(pid, startedBefore !== undefined && Number.isFinite(startedBefore) ? { startedBefore } : {}),
   };
@@ -152,6 +154,13 @@ function tunnelsDown(ctx: CiloContext, state: State): string[] {
     }
   }
   return out;
+}
+
+/** The hosts of envs that are reached through a gateway on the host's own engine (`tcp://`). */
+function remoteGatewayHosts(ctx: CiloContext, state: State): string[] {
+  if (!state.hosts) return [];
+  const reaches = hostReachesFor(ctx, state);
+  return [...reaches].flatMap(([name, reach]) => (reach.via === "remote-gateway" ? [name] : [])).sort();
 }
 
 /** The engine of each host that envs run on, read like this machine's (a check line each). */
