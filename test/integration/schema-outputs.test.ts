@@ -142,7 +142,11 @@ test("dns, trust, hostnames, shared, snapshot, workflow and config --json: each 
   assert.is(stopped.stopped, true);
   assert.equal(
     stopped.processes.map((p) => [p.role, p.recorded]),
-    [["front", true]],
+    [
+      ["front", true],
+      ["wildcards", true],
+    ],
+    "the front and the wildcard instance of the env's ingress, both recorded",
   );
   holds("dns#start", json(["dns", "start", "--json"]));
   // A fake root with systemd-resolved's stub and Debian's CA folder: setup, trust and teardown write there.
