@@ -456,6 +456,7 @@ async function converge(
   const { config, running } = c;
   const base = { written: c.written, removed: c.removed, names: c.names, full: c.full, stopped: false, switched: false };
   if (!c.anyNames && opts.start === "when-needed") {
+    held();
     await stopAllOfHome(files, held, opts.env);
     if (running !== undefined || readTextIfExists(files.loaded) !== undefined)
       for (const f of [files.pidFile, files.loaded, files.wildcardsLoaded]) removeIfExists(f);
