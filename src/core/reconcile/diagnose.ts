@@ -558,6 +558,18 @@ function dnsFindings(dns: DnsFact, state: State): Finding[] {
       finding("dns-out-of-sync", DNSMASQ, "What cilo's dnsmasq serves is not what the state says", "render the DNS files from the state again and apply them"),
     );
   }
+  if (dns.strays && dns.strays.length > 0) {
+    const which = dns.strays.map((p) => `pid ${p.pid} on ${p.config}`).join(", ");
+    const one = dns.strays.length === 1;
+    out.push(
+      finding(
+        "dns-stray",
+        DNSMASQ,
+        `${one ? "A dnsmasq" : `${dns.strays.length} dnsmasq processes`} of this home ${one ? "runs" : "run"} that its dns folder does not record (${which})`,
+        `stop ${one ? "it" : "them"}`,
+      ),
+    );
+  }
   if (dns.resolver !== "set-up") {
     const suffixes = dns.suffixes.map((s) => `.${s}`).join(" ");
     const message =

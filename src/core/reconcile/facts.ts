@@ -43,6 +43,8 @@ export interface DnsFact {
   port: number;
   suffixes: string[];
   resolver: "set-up" | "not-set-up" | "unsupported";
+  /** dnsmasq processes of this home that its dns folder does not record (`dns-stray`): pid and config. */
+  strays?: { pid: number; config: string }[];
 }
 
 /** A one-line result of a prerequisite check, shown by `cilo doctor`. */

@@ -3,7 +3,7 @@ import { gatewayDisabled } from "../gateway/settings.ts";
 import { sharedGraceMs } from "../shared/shared-instance.ts";
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { dnsStatus, findDnsmasq } from "../dns/dnsmasq.ts";
+import { dnsFiles, dnsmasqOfHome, dnsStatus, findDnsmasq } from "../dns/dnsmasq.ts";
 import { dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor } from "../dns/from-state.ts";
 import { dnsAnswers } from "../dns/probe.ts";
 import { setupResolver } from "../dns/setup.ts";
@@ -263,6 +263,9 @@ async function dnsFact(ctx: CiloContext, state: State, checks: Check[]): Promise
     // A state that does not render is out of sync by definition.
   }
   const answering = running && (await answers(port));
+  const strays = dnsmasqOfHome(dnsFiles(ctx.home), ctx.env)
+    .filter((p) => !p.recorded)
+    .map((p) => ({ pid: p.pid, config: p.config }));
   checks.push({
     name: "dnsmasq",
     ok: !running || answering,
@@ -281,7 +284,7 @@ async function dnsFact(ctx: CiloContext, state: State, checks: Check[]): Promise
           ? `no supported resolver found: ${cost}; see cilo dns setup --print-manual`
           : `not set up: ${cost}; run sudo cilo dns setup`,
   });
-  return { running, answering, inSync, ...(names !== undefined ? { names } : {}), port, suffixes, resolver };
+  return { running, answering, inSync, ...(names !== undefined ? { names } : {}), port, suffixes, resolver, ...(strays.length > 0 ? { strays } : {}) };
 }
 
 async function answers(port: number): Promise<boolean> {
