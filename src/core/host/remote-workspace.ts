@@ -161,7 +161,9 @@ export async function syncWorkspace(
       await receiving;
       throw e;
     }
-    // Nothing changed: the manifest stays as it is (no write).
+    // The tar goes to ssh's stdin first (the callbacks of run's input, one turn of the event loop);
+    // the manifest is written while the host unpacks it. Nothing changed: no write at all.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const staged = walked.same ? undefined : stagePushManifest(rec.workspace, target, walked.now);
     const r = await receiving;
     if (r.code !== 0) {
