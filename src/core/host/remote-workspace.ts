@@ -199,12 +199,14 @@ export async function syncWorkspace(
     };
   }
   const filters = rsyncFilterRules(ignoreText).map((r) => `--filter=${r}`);
+  // Racy mtimes are judged from before rsync starts (it may read a file before the walk gets there).
+  const rsyncStarted = Date.now();
   const running = rsync(["-rlptD", "--delay-updates", ...(opts.pull ? [] : ["--delete-delay", "--mkpath"]), ...filters]);
   // The manifest of this push is listed while rsync starts, before it reads the tree: a file changed
   // while rsync runs has a newer mtime than listed, so the next push sends it again.
   let staged: ReturnType<typeof stagePushManifest> | undefined;
   try {
-    if (!opts.pull) staged = stagePushManifest(rec.workspace, target, walkChanges(rec.workspace, ignoreText, undefined).now);
+    if (!opts.pull) staged = stagePushManifest(rec.workspace, target, walkChanges(rec.workspace, ignoreText, undefined, rsyncStarted).now);
   } catch (e) {
     await running;
     throw e;
