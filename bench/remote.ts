@@ -11,7 +11,10 @@
 // Everything lives under a remote root of this run's own, removed at the end with the env.
 // Run: node --import tsx bench/remote.ts [--runs 3] [--sync-only] [--compare-dist <other build>/cilo.mjs]
 //   --compare-dist: another build of cilo (an earlier commit's dist/cilo.mjs) syncs the same change
-//   in the same rounds (it keeps its own manifest of its last push), for a before/after of one run.
+//   in the same rounds, to an env of its own (a second workspace given the same edits: the two
+//   builds' manifests of the last push never meet), for a before/after of one run.
+// This machine sets NODE_EXTRA_CA_CERTS to its whole CA bundle, which Node parses at every start:
+// a floor row times `node -e 0` without it too, to show what a user without it would not pay.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -66,15 +69,29 @@ for (let d = 0; d < FILES / 100; d++) {
 
 const rows: Row[] = [];
 let envName = "";
+/** Envs this run made, destroyed at the end. */
+const made: string[] = [];
 try {
   cilo("init", "--dns-port", String(20000 + Math.floor(Math.random() * 20000)));
   cilo("host", "add", "r1", SSH, "--remote-root", REMOTE_ROOT);
   const created = JSON.parse(cilo("create", "bench-remote", "--on", "r1", "--json"));
   envName = `${created.project}/bench-remote`;
+  made.push(envName);
   const rec = stateEnvs(home)[envName];
   const local: string = rec.workspace;
   const remote: string = rec.remote_workspace;
   if (!remote?.startsWith(`${REMOTE_ROOT}/`)) throw new Error(`unexpected remote workspace ${remote}`);
+  const otherEnv = COMPARE ? `${created.project}/${JSON.parse(cilo("create", "bench-remote-b", "--on", "r1", "--json")).name}` : "";
+  if (otherEnv) made.push(otherEnv);
+  const otherLocal: string = COMPARE ? stateEnvs(home)[otherEnv].workspace : "";
+  // Without this machine's NODE_EXTRA_CA_CERTS: this build again, to an env of its own given the same edits.
+  const CA = env["NODE_EXTRA_CA_CERTS"];
+  const withoutCa = { ...env };
+  delete withoutCa["NODE_EXTRA_CA_CERTS"];
+  const noCaEnv = CA ? `${created.project}/${JSON.parse(cilo("create", "bench-remote-c", "--on", "r1", "--json")).name}` : "";
+  if (noCaEnv) made.push(noCaEnv);
+  const noCaLocal: string = CA ? stateEnvs(home)[noCaEnv].workspace : "";
+  const ciloNoCa = (...a: string[]) => sh(process.execPath, [join(root, "dist/cilo.mjs"), ...a], { env: withoutCa, cwd: project });
 
   // 1. sync. The copy is made on the host from the env's remote folder; one untimed run of each
   // side first, so both start from the same state (and warm caches on both ends).
@@ -87,7 +104,8 @@ try {
       env,
     });
   cilo("sync", envName);
-  if (COMPARE) other("sync", envName);
+  if (COMPARE) other("sync", otherEnv);
+  if (CA) ciloNoCa("sync", noCaEnv);
   rsync();
   const syncMs: number[] = [];
   /** The walk and comparison inside cilo sync, as cilo itself timed it (`--json` walkMs). */
@@ -100,8 +118,13 @@ try {
   const nodeMs: number[] = [];
   const sshMs: number[] = [];
   const otherMs: number[] = [];
+  const nodeNoCaMs: number[] = [];
+  const syncNoCaMs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    for (let k = 0; k < CHANGED; k++) writeFileSync(join(local, `files/d${k * 9}/f${(i * 7 + k) % 100}.txt`), `changed in round ${i}, file ${k}\n`);
+    for (let k = 0; k < CHANGED; k++) {
+      for (const w of [local, ...(COMPARE ? [otherLocal] : []), ...(CA ? [noCaLocal] : [])])
+        writeFileSync(join(w, `files/d${k * 9}/f${(i * 7 + k) % 100}.txt`), `changed in round ${i}, file ${k}\n`);
+    }
     const sides = [
       () => {
         let r = { ms: 0, walkMs: 0, via: "", sent: 0 };
@@ -117,7 +140,13 @@ try {
       () => rsyncMs.push(timeMs(rsync)),
       () => nodeMs.push(timeMs(() => sh(process.execPath, ["-e", "0"], { env }))),
       () => sshMs.push(timeMs(() => ssh("true"))),
-      ...(COMPARE ? [() => otherMs.push(timeMs(() => other("sync", envName, "--json")))] : []),
+      ...(COMPARE ? [() => otherMs.push(timeMs(() => other("sync", otherEnv, "--json")))] : []),
+      ...(CA
+        ? [
+            () => nodeNoCaMs.push(timeMs(() => sh(process.execPath, ["-e", "0"], { env: withoutCa }))),
+            () => syncNoCaMs.push(timeMs(() => ciloNoCa("sync", noCaEnv, "--json"))),
+          ]
+        : []),
     ];
     for (let j = 0; j < sides.length; j++) sides[(i + j) % sides.length]!();
   }
@@ -145,7 +174,11 @@ try {
   report("  floor: node -e 0 (Node's own start)", node);
   report("  floor: ssh <host> true, shared connection", median(sshMs));
   report("  floor: node -e 0 + the walk (medians added)", node + walk);
-  if (COMPARE) report(`  the same by ${COMPARE}`, median(otherMs));
+  if (CA) {
+    report("  floor: node -e 0 without NODE_EXTRA_CA_CERTS (this machine's whole CA bundle)", median(nodeNoCaMs));
+    report("  cilo sync without NODE_EXTRA_CA_CERTS (its own env, the same edits)", median(syncNoCaMs));
+  }
+  if (COMPARE) report(`  the same by ${COMPARE} (its own env, the same edits)`, median(otherMs));
 
   // 2. up. The env is brought up once (renders .cilo/compose.yml, warms compose and the image on the host).
   // --sync-only leaves this out.
@@ -171,9 +204,9 @@ try {
     });
   }
 } finally {
-  if (envName) {
+  for (const e of made) {
     try {
-      cilo("destroy", envName, "--force");
+      cilo("destroy", e, "--force");
     } catch (e) {
       console.error(`bench/remote: destroy failed: ${(e as Error).message}`);
     }

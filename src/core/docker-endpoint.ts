@@ -16,6 +16,11 @@ export interface DockerEndpoint {
   tlsPath?: string;
   /** Verify the engine's certificate (DOCKER_TLS_VERIFY=1). */
   tlsVerify?: boolean;
+  /**
+   * Where the engine publishes cilo's gateway and forwards when `host` names it by a host name: the
+   * IPv4 address that name resolved to (a host's `resolved`, docs/remote.md). Absent: from `host`.
+   */
+  publishAddress?: string;
 }
 
 export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";

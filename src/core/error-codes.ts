@@ -93,6 +93,10 @@ export const ERROR_CODES = {
 
   // DNS.
   E_DNS_START: { exit: "failure", doc: "dnsmasq did not start or does not answer" },
+  E_DNS_LOCK_LOST: {
+    exit: "failure",
+    doc: "the DNS lock was taken over while held (the command stalled for over 5 s); it started and stopped no dnsmasq after that",
+  },
   E_DNS_COLLISION: { exit: "usage", doc: "two envs would answer one DNS name with different addresses" },
   E_DNS_INVALID_NAME: { exit: "usage", doc: "a name is not valid in DNS" },
   E_DNS_INVALID_SUFFIX: { exit: "usage", doc: "a DNS suffix is not valid" },

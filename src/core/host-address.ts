@@ -1,4 +1,4 @@
-import { ipVersion } from "./ip.ts";
+import { ipVersion, isIPv4 } from "./ip.ts";
 import { isDnsLabel } from "./names.ts";
 import { isDnsName, shown } from "./dns-names.ts";
 import { usageError } from "./errors.ts";
@@ -23,6 +23,17 @@ const CONTEXT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/;
 
 /** A user (`ssh://<user>@…`): what `ssh -l` takes without surprises, never starting with `-`. */
 const SSH_USER = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,31}$/;
+
+/** An IPv4 address a host's engine cannot publish on for this machine: loopback (127/8) or unspecified. */
+export function isLocalIPv4(ip: string): boolean {
+  return ip.startsWith("127.") || ip === "0.0.0.0";
+}
+
+/** The host part of a `tcp://host:port` address (`[…]` kept for IPv6); undefined for anything else. */
+export function tcpHostPart(address: string): string | undefined {
+  const m = /^tcp:\/\/(\[[^\]]*\]|[^/:]+):\d+\/?$/.exec(address);
+  return m?.[1];
+}
 
 /** `ssh://[user@]host[:port]` or `tcp://host[:port]`, normalised; or why not. */
 export function parseHostAddress(input: string): { address: string; scheme: "ssh" | "tcp" } | { why: string } {
@@ -59,6 +70,43 @@ export function contextNameProblem(name: string): string | undefined {
     : `${shown(name, 60)} is neither an ssh://user@host[:port] or tcp://host:port address nor a Docker context name`;
 }
 
+/** An RFC 1123 label: letters, digits and "-", 1–63 characters, not starting or ending with "-". */
+const HOSTNAME_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * A host name a `tcp://` engine address may give instead of an IPv4 address (`build1.tailnet.example`):
+ * lower-case RFC 1123 labels joined by single dots, at most 253 characters, no trailing dot, and a
+ * last label that is not all digits (so `10.0.0` is neither an address nor a name). Or why not,
+ * as a clause (`the host name … is …`). Checked at `host add` and where the reach is computed;
+ * state validation keeps the looser rule of `parseHostAddress`, so no recorded host becomes invalid.
+ */
+export function hostnameProblem(name: string): string | undefined {
+  const why = (w: string) => `the host name ${shown(name, 60)} ${w}`;
+  if (name.length === 0 || name.length > 253) return why("must have 1 to 253 characters");
+  const labels = name.split(".");
+  if (labels.some((l) => !HOSTNAME_LABEL.test(l))) return why('is not a DNS name of lower-case letters, digits and "-" between dots');
+  if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return why("ends with a label of digits only: neither a name nor an IPv4 address");
+  return undefined;
+}
+
+/**
+ * What the name of a `tcp://` host's engine resolved to with the system resolver (`HostRecord.resolved`):
+ * an IPv4 address, or why not (one line). Checked where state is read; the loopback and unspecified
+ * addresses are kept as facts and refused by the reach (gateway/host-reach.ts).
+ */
+export function resolvedProblem(r: unknown): string | undefined {
+  if (typeof r !== "object" || r === null || Array.isArray(r)) return "is not an object";
+  const o = r as Record<string, unknown>;
+  if (Object.keys(o).some((k) => !["name", "ipv4", "error", "at"].includes(k))) return "has keys other than name, ipv4, error, at";
+  if (typeof o["name"] !== "string" || hostnameProblem(o["name"])) return "has a name that is not a host name";
+  if ((o["ipv4"] === undefined) === (o["error"] === undefined)) return "must have either ipv4 or error";
+  if (o["ipv4"] !== undefined && (typeof o["ipv4"] !== "string" || !isIPv4(o["ipv4"]))) return "has an ipv4 that is not an IPv4 address";
+  if (o["error"] !== undefined && (typeof o["error"] !== "string" || o["error"].length > 300 || /[\0-\x1f\x7f]/.test(o["error"])))
+    return "has an error that is not one line of at most 300 characters";
+  if (typeof o["at"] !== "string" || Number.isNaN(Date.parse(o["at"]))) return "has no time (at)";
+  return undefined;
+}
+
 /** Checks a host record read from state; the problems found. */
 export function hostRecordProblems(name: string, rec: unknown): string[] {
   const k = shown(name);
@@ -76,6 +124,10 @@ export function hostRecordProblems(name: string, rec: unknown): string[] {
     out.push(`host ${k} has a tls_dir that is not an absolute path`);
   if (r["remote_root"] !== undefined && (typeof r["remote_root"] !== "string" || remoteRootProblem(r["remote_root"])))
     out.push(`host ${k} has a remote_root that is not an absolute path of safe characters`);
+  if (r["resolved"] !== undefined) {
+    const why = resolvedProblem(r["resolved"]);
+    if (why) out.push(`host ${k} has a resolved entry that ${why}`);
+  }
   if (typeof r["added_at"] !== "string") out.push(`host ${k} has no added_at`);
   return out;
 }

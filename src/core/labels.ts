@@ -44,9 +44,14 @@ export function helperLabels(home: HomeRef): Record<string, string> {
   return { ...homeLabels(home), [LABEL_HELPER]: "volume-copy" };
 }
 
-/** The gateway container of a home: one per `CILO_HOME`. */
-export function gatewayContainerName(homeId: string): string {
-  return `cilo_${homeId}_gateway`;
+/**
+ * The gateway container of a home: one per `CILO_HOME` on this machine's engine (`host` undefined),
+ * and one on each `tcp://` host's engine that routes that host's envs, named after the host
+ * (`cilo_<home id>_gateway.<host>`: a host whose engine is this machine's own then holds two
+ * containers, not one both gateways would rewrite; the dot is in no project, env or compose name).
+ */
+export function gatewayContainerName(homeId: string, host?: string): string {
+  return host === undefined ? `cilo_${homeId}_gateway` : `cilo_${homeId}_gateway.${host}`;
 }
 
 /** The labels of a home's gateway container. */

@@ -45,6 +45,20 @@ export function cilo(args: string[], opts: CliOptions): CliResult {
 }
 
 /**
+ * `run` runs cilo with `opts` (a test's home, project folder and environment); `ok` runs it and
+ * expects exit 0, else the test fails with the command, its exit code and its output.
+ */
+export function ciloRunner(opts: CliOptions): { run: (args: string[]) => CliResult; ok: (args: string[]) => CliResult } {
+  const run = (args: string[]) => cilo(args, opts);
+  const ok = (args: string[]) => {
+    const r = run(args);
+    assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stdout}${r.stderr}`);
+    return r;
+  };
+  return { run, ok };
+}
+
+/**
  * Runs `run(args)` and expects exit `code`, one line on stderr (besides its hint) matching
  * `pattern`, and the file `unchanged` (a home's state.json) byte for byte as before: a refusal that
  * loses nothing. Returns that line.

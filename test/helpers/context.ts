@@ -16,6 +16,10 @@ export interface TestContextOptions {
   /** Added to a minimal environment (PATH only, so git and the like still run). */
   env?: Environment;
   provider?: FakeProvider;
+  /** Other engines by endpoint host (`tcp://…` of a host): a context bound to one (`forEndpoint`) gets that fake. */
+  engines?: Record<string, FakeProvider>;
+  /** What the (fake) system resolver answers, by name; any other name does not resolve (ENOTFOUND). */
+  names?: Record<string, string>;
   compose?: FakeCompose;
   clock?: Clock;
 }
@@ -44,9 +48,14 @@ export function testContext(opts: TestContextOptions): TestContext {
     // PATH from the test's own process: core reads it only through this object. No CILO_HOME, no DOCKER_*.
     env: { PATH: process.env["PATH"], CILO_DNSMASQ: "/nonexistent/dnsmasq", ...opts.env },
     endpoint: TEST_ENDPOINT,
-    createProvider: async () => fake,
+    createProvider: async (endpoint) => opts.engines?.[endpoint.host] ?? fake,
     detectCompose: async () => FAKE_COMPOSE_CLI,
     runCompose: composeFake.run,
+    lookupIPv4: async (name) => {
+      const ip = opts.names?.[name];
+      if (ip === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: "ENOTFOUND" });
+      return ip;
+    },
     clock: opts.clock ?? fixedClock(),
     log: { warn: (m) => warnings.push(m) },
   });

@@ -17,7 +17,6 @@ function matches(labels: Record<string, string>, wanted: Record<string, string> 
 
 export class FakeProvider implements RuntimeProvider {
   readonly name = "fake";
-  readonly address = "fake://engine";
   containers: ContainerState[] = [];
   networks: NetworkState[] = [];
   volumes: VolumeState[] = [];
@@ -29,6 +28,9 @@ export class FakeProvider implements RuntimeProvider {
   /** The engine `ping` names (undefined: none, as an engine cilo cannot tell). */
   engine: EngineInfo["engine"];
   private next = 1;
+
+  /** `address`: the engine's address as a provider reports it (a `tcp://` host's engine in remote tests). */
+  constructor(readonly address = "fake://engine") {}
 
   id(prefix: string): string {
     return `${prefix}${String(this.next++).padStart(4, "0")}`;

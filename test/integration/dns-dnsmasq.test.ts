@@ -232,8 +232,14 @@ test("status: in sync after apply, out of sync after a hand edit, not running af
   const repaired = await applyDns([shop], opts);
   assert.equal(repaired.written, ["shop.feat.hosts"]);
   assert.is(dnsStatus([shop], opts).inSync, true);
-  assert.ok(await stopDns({ home, env: process.env }));
-  assert.not.ok(await stopDns({ home, env: process.env }), "second stop: not running");
+  assert.equal(
+    (await stopDns({ home, env: process.env })).map((p) => [p.role, p.recorded]),
+    [
+      ["front", true],
+      ["wildcards", true],
+    ],
+  );
+  assert.equal(await stopDns({ home, env: process.env }), [], "second stop: not running");
   s = dnsStatus([shop], opts);
   assert.is(s.running, false);
   assert.is(s.pid, null);

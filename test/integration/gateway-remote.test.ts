@@ -8,16 +8,14 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { curlGet, GATEWAY_TEST_ENV, writeHttpdProject, gatewayIds } from "../helpers/gateway.ts";
+import { GATEWAY_TEST_ENV, writeHttpdProject, gatewayIds, getByName, removeGateways } from "../helpers/gateway.ts";
+import { BED_ADDR as ENGINE_ADDRESS, BED_DOCKER_ENV as dockerE2, BED_TCP as E2, bedScript } from "../helpers/remote-bed.ts";
 import { pollValue } from "../helpers/until.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
+import { ciloRunner, removeDir, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
 
-const SCRIPT = join(repoRoot, "scripts/test-second-engine.sh");
-const ENGINE_ADDRESS = "10.213.77.2";
-const E2 = `tcp://${ENGINE_ADDRESS}:2375`;
 const home = tempDir("cilo-gwe-");
 const work = tempDir("cilo-gwe-src-");
 const project = `gwe-${Math.random().toString(36).slice(2, 7)}`;
@@ -27,25 +25,16 @@ const env = {
   DOCKER_HOST: E2,
   DOCKER_CONTEXT: "",
 };
-const dockerE2 = { ...process.env, DOCKER_HOST: E2, DOCKER_CONTEXT: "" };
 let gwPort = 0;
 /** GET by name; --resolve maps only that name to the gateway's address (the stand-in resolver). */
-const byName = (name: string, address = ENGINE_ADDRESS) => curlGet(`http://${name}:${gwPort}/`, ["--resolve", `${name}:${gwPort}:${address}`]);
+const byName = (name: string, address = ENGINE_ADDRESS) => getByName(name, gwPort, { address });
 let dnsPort = 0;
 
-function run(args: string[]) {
-  return cilo(args, { home, cwd: src, env });
-}
-function ok(args: string[]) {
-  const r = run(args);
-  assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stderr}`);
-  return r;
-}
+const { run, ok } = ciloRunner({ home, cwd: src, env });
 
 test.before(async () => {
   // Fails (does not skip) when the engine cannot be started: CI must not pass without it.
-  const r = spawnSync("bash", [SCRIPT, "start"], { encoding: "utf8", timeout: 120_000 });
-  assert.is(r.status, 0, `test-second-engine.sh start → ${r.status}\n${r.stdout}\n${r.stderr}`);
+  bedScript("test-second-engine.sh", "start");
   writeHttpdProject(src, "source\n");
   gwPort = await freePort();
   dnsPort = await freePort();
@@ -60,7 +49,7 @@ test.before(async () => {
 
 test.after(() => {
   for (const e of ["a", "b"]) run(["destroy", e, "--force"]);
-  for (const id of gatewayIds(home, dockerE2)) spawnSync("docker", ["rm", "-f", id], { env: dockerE2 });
+  removeGateways(home, dockerE2);
   run(["dns", "stop"]);
   removeDir(home);
   removeDir(work);

@@ -3,16 +3,15 @@
 // upgrade (101) tunnels bytes both ways. Guards the gateway's config and container (two Caddy
 // processes, GOMAXPROCS=1: docs/routing.md, "What the gateway costs") against buffering.
 import { createHash, randomBytes } from "node:crypto";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cilo, removeDir, tempDir } from "../helpers/cli.ts";
-import { freePort } from "../helpers/docker.ts";
-import { curlGet, GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
+import { ciloRunner, removeDir, tempDir } from "../helpers/cli.ts";
+import { GATEWAY_TEST_ENV, getByName, initGatewayHome, removeGateways, writeHttpdProject } from "../helpers/gateway.ts";
 import { pollValue } from "../helpers/until.ts";
 
 const home = tempDir("cilo-gws-");
@@ -24,11 +23,7 @@ const big = randomBytes(50 * 1024 * 1024);
 let gwPort = 0;
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-function ok(args: string[]) {
-  const r = cilo(args, { home, cwd: src, env });
-  assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stderr}`);
-  return r;
-}
+const { run, ok } = ciloRunner({ home, cwd: src, env });
 
 /** One request through the gateway by Host header; the body's chunks with the ms they arrived at. */
 function through(
@@ -70,15 +65,10 @@ test.before(async () => {
     '#!/bin/sh\nwhile read -r line; do [ "$(printf %s "$line" | tr -d "\\r")" = "" ] && break; done\nprintf "HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\n"\nexec cat\n',
   );
   for (const f of ["www/cgi-bin/sse", "www/cgi-bin/sum", "ws.sh"]) chmodSync(join(src, f), 0o755);
-  writeFileSync(
-    join(src, "compose.yml"),
+  writeHttpdProject(
+    src,
+    "streams\n",
     [
-      "services:",
-      "  web:",
-      "    image: cilo-test/busybox:latest",
-      '    command: ["httpd", "-f", "-p", "80", "-h", "/www"]',
-      "    volumes:",
-      "      - ./www:/www:ro",
       "  ws:",
       "    image: cilo-test/busybox:latest",
       '    command: ["nc", "-ll", "-p", "80", "-e", "/ws.sh"]',
@@ -87,20 +77,19 @@ test.before(async () => {
       "",
     ].join("\n"),
   );
-  gwPort = await freePort();
-  ok(["init", "--dns-port", String(await freePort()), "--gateway-http-port", String(gwPort), "--gateway-https-port", String(await freePort())]);
+  ({ gwPort } = await initGatewayHome(ok));
   ok(["create", "a"]);
   ok(["up", "a"]);
   const r = await pollValue(
-    () => curlGet(`http://web.a.${project}.localhost:${gwPort}/cgi-bin/sum`),
+    () => getByName(`web.a.${project}.localhost`, gwPort, { path: "/cgi-bin/sum" }),
     (x) => x.status === 200,
   );
   assert.is(r.status, 200, `web.a: ${r.status} ${r.body}`);
 });
 
 test.after(() => {
-  cilo(["destroy", "a", "--force"], { home, cwd: src, env });
-  for (const id of gatewayIds(home)) spawnSync("docker", ["rm", "-f", id]);
+  run(["destroy", "a", "--force"]);
+  removeGateways(home);
   removeDir(home);
   removeDir(work);
 });

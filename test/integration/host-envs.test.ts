@@ -10,19 +10,15 @@
 // reads it to see what arrived, and asks the remote engine (tcp://) where the container's mounts
 // come from. The local engine is never needed: DOCKER_HOST points nowhere. Unreachability is a
 // host record pointing at a port nobody listens on: the shared link of the bed is never cut.
-import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cilo, refusedUnchanged, removeDir, repoRoot, startCilo, tempDir } from "../helpers/cli.ts";
-import { freePort } from "../helpers/docker.ts";
+import { cilo, refusedUnchanged, removeDir, startCilo, tempDir } from "../helpers/cli.ts";
 import { shippedSchema, schemaAjv } from "../helpers/schemas.ts";
+import { BED_SSH as SSH, bedDocker as remoteDocker, bedContainer, initRemoteWorkspaceHome, startRemoteBed } from "../helpers/remote-bed.ts";
 import { until } from "../helpers/until.ts";
 
-const SCRIPT = join(repoRoot, "scripts/test-remote.sh");
-const SSH = "ssh://root@10.213.77.2";
-const TCP = "tcp://10.213.77.2:2375";
 const home = tempDir("cilo-hostenv-");
 const statePath = join(home, "state.json");
 const project = tempDir("cilo-hostenv-src-");
@@ -45,17 +41,6 @@ function ok(args: string[], opts: { cwd?: string } = {}) {
 function refused(args: string[], code: number, pattern: RegExp): string {
   return refusedUnchanged(run, statePath, args, code, pattern);
 }
-/** docker on the remote engine (its TCP endpoint, this test's inspection path). */
-function remoteDocker(args: string[]): string {
-  const r = spawnSync("docker", args, { env: { ...process.env, DOCKER_HOST: TCP }, encoding: "utf8" });
-  assert.is(r.status, 0, `docker ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-/** The running container of `service` of env `env` of this home on the remote engine ("" when none). */
-function remoteContainer(env: string, service: string): string {
-  const labels = [`cilo.home=${homeId()}`, `cilo.env=${env}`, `com.docker.compose.service=${service}`];
-  return remoteDocker(["ps", "-q", ...labels.flatMap((l) => ["--filter", `label=${l}`])]);
-}
 function homeId(): string {
   return JSON.parse(readFileSync(statePath, "utf8")).home_id;
 }
@@ -71,12 +56,8 @@ function remoteResources(envName?: string): string[] {
 const cat = (envName: string, path: string) => ok(["exec", envName, "web", "cat", path]).stdout;
 
 test.before(async () => {
-  const r = spawnSync("bash", [SCRIPT, "start"], { encoding: "utf8", timeout: 300_000 });
-  assert.is(r.status, 0, `test-remote.sh start → ${r.status}\n${r.stdout}\n${r.stderr}`);
-  cpSync(join(repoRoot, "examples/basic"), project, { recursive: true });
-  writeFileSync(join(project, ".ciloignore"), "*.log\n!keep.log\n");
-  ok(["init", "--dns-port", String(await freePort())]);
-  ok(["host", "add", "r1", SSH, "--remote-root", ROOT]);
+  startRemoteBed();
+  await initRemoteWorkspaceHome(ok, project, "r1", SSH, ROOT);
 });
 
 test.after(() => {
@@ -93,7 +74,7 @@ test("create --on r1, up: the containers run on the host's engine, bind-mounted 
   assert.is(created.remote_workspace, ws);
   assert.ok(existsSync(join(ws, "web/index.html")), "create pushed the workspace");
   ok(["up", "b1", "--wait"], { cwd: project });
-  const web = remoteContainer("b1", "web");
+  const web = bedContainer(home, "b1", "web");
   assert.ok(web, "the web container runs on the remote engine");
   const mounts = JSON.parse(remoteDocker(["inspect", web, "--format", "{{json .Mounts}}"])) as { Source: string; Destination: string }[];
   assert.equal(
@@ -317,7 +298,7 @@ test("doctor judges the env on its host's engine and --fix repairs it there; des
   };
   assert.equal(findings(), [], "nothing to say about b1");
   // A container removed behind cilo's back on the host's engine: found there, and started again there.
-  const cache = () => remoteContainer("b1", "cache");
+  const cache = () => bedContainer(home, "b1", "cache");
   remoteDocker(["rm", "-f", cache()]);
   assert.equal(findings(), ["env-service-missing"]);
   const fix = run(["doctor", "--fix"]);

@@ -6,13 +6,13 @@
 // CILO_E2_NET and CILO_REMOTE_DIR: its own network namespace, dockerd, sshd and keys), restarts
 // that dockerd by its pid file, and removes all of it at the end (`stop`, then `purge`).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
-import { freePort } from "../helpers/docker.ts";
-import { curlGet, GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
+import { ciloRunner, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
+import { GATEWAY_TEST_ENV, getByName, initGatewayHome, removeGateways, writeHttpdProject } from "../helpers/gateway.ts";
+import { bedScript } from "../helpers/remote-bed.ts";
 import { pollValue } from "../helpers/until.ts";
 
 const n = process.pid % 90;
@@ -37,34 +37,19 @@ const env = {
 };
 let gwPort = 0;
 
-const run = (args: string[]) => cilo(args, { home, cwd: src, env, timeoutMs: 240_000 });
-function ok(args: string[]) {
-  const r = run(args);
-  assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stdout}${r.stderr}`);
-  return r;
-}
-function script(name: string, arg: string) {
-  const r = spawnSync("bash", [join(repoRoot, "scripts", name), arg], { encoding: "utf8", timeout: 300_000, env: { ...process.env, ...bed } });
-  assert.is(r.status, 0, `${name} ${arg} → ${r.status}\n${r.stdout}\n${r.stderr}`);
-}
-const web = () => curlGet(`http://web.e1.${project}.localhost:${gwPort}/`);
+const { run, ok } = ciloRunner({ home, cwd: src, env, timeoutMs: 240_000 });
+const web = () => getByName(`web.e1.${project}.localhost`, gwPort);
 
 test.before(async () => {
-  script("test-remote.sh", "start");
-  mkdirSync(join(src, "www"), { recursive: true });
-  writeFileSync(
-    join(src, "compose.yml"),
-    'services:\n  web:\n    image: cilo-test/busybox:latest\n    command: ["httpd", "-f", "-p", "80", "-h", "/www"]\n    volumes:\n      - ./www:/www:ro\n',
-  );
-  writeFileSync(join(src, "www/index.html"), `page of ${project}\n`);
-  gwPort = await freePort();
-  ok(["init", "--dns-port", String(await freePort()), "--gateway-http-port", String(gwPort), "--gateway-https-port", String(await freePort())]);
+  bedScript("test-remote.sh", "start", bed);
+  writeHttpdProject(src, `page of ${project}\n`);
+  ({ gwPort } = await initGatewayHome(ok));
   ok(["host", "add", "r1", `ssh://root@${ADDR}`, "--remote-root", ROOT]);
 });
 
 test.after(() => {
   run(["destroy", "e1", "--force"]);
-  for (const id of gatewayIds(home)) spawnSync("docker", ["rm", "-f", id]);
+  removeGateways(home);
   removeDir(home);
   removeDir(work);
   rmSync(ROOT, { recursive: true, force: true });
@@ -92,7 +77,7 @@ test("the host's engine restarted: its containers stopped, doctor says so, --fix
     (alive) => !alive,
     { timeoutMs: 60_000 },
   );
-  script("test-second-engine.sh", "start");
+  bedScript("test-second-engine.sh", "start", bed);
   assert.is.not(web().status, 200, "the env's container stopped with the engine");
   const report = JSON.parse(run(["doctor", "--json"]).stdout);
   const ids = report.findings.map((f: { id: string }) => f.id);

@@ -16,20 +16,17 @@
 // connect timeout), so the cut fails new connections fast and leaves the bed's shared master alone.
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
-import { freePort } from "../helpers/docker.ts";
-import { curlGet, GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
+import { ciloRunner, removeDir, tempDir } from "../helpers/cli.ts";
+import { curlGet, GATEWAY_TEST_ENV, gatewayIds, getByName, initGatewayHome, removeGateways } from "../helpers/gateway.ts";
+import { BED_ADDR as HOST_ADDR, BED_SSH as SSH, echoLine, startRemoteBed, writeWebEchoProject } from "../helpers/remote-bed.ts";
 import { pollValue } from "../helpers/until.ts";
 
-const SCRIPT = join(repoRoot, "scripts/test-remote.sh");
-const SSH = "ssh://root@10.213.77.2";
 /** The host side of the bed's veth (scripts/test-second-engine.sh: `${NAME//-/}h`). */
 const LINK = "ciloe2h";
-const HOST_ADDR = "10.213.77.2";
 const home = tempDir("cilo-hostnames-");
 const work = tempDir("cilo-hostnames-src-");
 const suffix = Math.random().toString(36).slice(2, 7);
@@ -46,13 +43,8 @@ const env = {
 let gwPort = 0;
 let dnsPort = 0;
 
-const run = (args: string[]) => cilo(args, { home, cwd: src, env, timeoutMs: 240_000 });
-function ok(args: string[]) {
-  const r = run(args);
-  assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stdout}${r.stderr}`);
-  return r;
-}
-const web = () => curlGet(`http://web.n1.${project}.localhost:${gwPort}/`);
+const { run, ok } = ciloRunner({ home, cwd: src, env, timeoutMs: 240_000 });
+const web = () => getByName(`web.n1.${project}.localhost`, gwPort);
 const statusJson = () => JSON.parse(ok(["status", "n1", "--json"]).stdout);
 /** Whether the process runs: it exists and is not a zombie (an exited ssh waits for this machine's init to reap it). */
 const alive = (pid: number) => {
@@ -64,26 +56,8 @@ const alive = (pid: number) => {
   }
 };
 
-/** Sends a line to 127.0.0.1:port; the echo service answers with its name, then echoes. "" when nothing answers. */
-function echo(port: number, line: string, ms = 5_000): Promise<string> {
-  return new Promise((resolve) => {
-    let got = "";
-    const s = connect({ host: "127.0.0.1", port });
-    const done = () => {
-      s.destroy();
-      resolve(got);
-    };
-    s.setEncoding("utf8");
-    s.on("data", (d: string) => {
-      got += d;
-      if (got.includes(`${line}\n`)) done();
-    });
-    s.on("connect", () => s.write(`${line}\n`));
-    s.on("error", done);
-    s.on("close", done);
-    setTimeout(done, ms);
-  });
-}
+/** Sends a line to the echo service's forward on 127.0.0.1:port (`echoLine`). */
+const echo = (port: number, line: string, ms?: number) => echoLine("127.0.0.1", port, line, ms);
 
 /** state.json and every record file, by path: what a refused command must leave byte for byte. */
 function stateFiles(): Map<string, string> {
@@ -100,36 +74,15 @@ function stateFiles(): Map<string, string> {
 }
 
 test.before(async () => {
-  const r = spawnSync("bash", [SCRIPT, "start"], { encoding: "utf8", timeout: 300_000 });
-  assert.is(r.status, 0, `test-remote.sh start → ${r.status}\n${r.stdout}\n${r.stderr}`);
+  startRemoteBed();
   mkdirSync(bin, { recursive: true });
   // The bed's config behind a control connection of this test's own (in a config file, so that
   // cilo's own -o ControlPath=none for the ssh forward still wins); new connections give up after 3 s.
   writeFileSync(join(work, "ssh_config"), `Host *\n  ControlPath ${work}/cm-%C\nInclude /run/cilo-test-remote/ssh_config\n`);
   writeFileSync(join(bin, "ssh"), `#!/bin/sh\nexec /usr/bin/ssh -o ConnectTimeout=3 -F ${work}/ssh_config "$@"\n`);
   chmodSync(join(bin, "ssh"), 0o755);
-  mkdirSync(join(src, "www"), { recursive: true });
-  writeFileSync(
-    join(src, "compose.yml"),
-    [
-      "services:",
-      "  web:",
-      "    image: cilo-test/busybox:latest",
-      '    command: ["httpd", "-f", "-p", "80", "-h", "/www"]',
-      "    volumes:",
-      "      - ./www:/www:ro",
-      "  echo:",
-      "    image: cilo-test/busybox:latest",
-      '    command: ["nc", "-ll", "-p", "7000", "-e", "sh", "-c", "echo remote-echo; exec cat"]',
-      "    labels:",
-      '      cilo.tcp: "7000"',
-      "",
-    ].join("\n"),
-  );
-  writeFileSync(join(src, "www/index.html"), `page of ${project} on r1\n`);
-  gwPort = await freePort();
-  dnsPort = await freePort();
-  ok(["init", "--dns-port", String(dnsPort), "--gateway-http-port", String(gwPort), "--gateway-https-port", String(await freePort())]);
+  writeWebEchoProject(src, `page of ${project} on r1\n`);
+  ({ gwPort, dnsPort } = await initGatewayHome(ok));
   ok(["host", "add", "r1", SSH, "--remote-root", ROOT]);
   ok(["create", "n1", "--on", "r1"]);
 });
@@ -138,7 +91,7 @@ test.after(() => {
   spawnSync("ip", ["route", "del", "unreachable", `${HOST_ADDR}/32`]);
   spawnSync("ip", ["link", "set", LINK, "up"]);
   run(["destroy", "n1", "--force"]);
-  for (const id of gatewayIds(home)) spawnSync("docker", ["rm", "-f", id]);
+  removeGateways(home);
   spawnSync(join(bin, "ssh"), ["-O", "exit", "10.213.77.2"]);
   removeDir(home);
   removeDir(work);
@@ -167,7 +120,7 @@ test("up: HTTP by name reaches the remote container through this machine's gatew
 test(".test name: cilo's dnsmasq answers this machine's gateway (the loopback), and HTTP by that name gets the remote page", () => {
   const dig = spawnSync("dig", ["@127.0.0.1", "-p", String(dnsPort), "+short", "web.n1.test"], { encoding: "utf8" });
   assert.is(dig.stdout.trim(), "127.0.0.1", dig.stdout + dig.stderr);
-  const r = curlGet(`http://web.n1.test:${gwPort}/`, ["--resolve", `web.n1.test:${gwPort}:${dig.stdout.trim()}`]);
+  const r = getByName("web.n1.test", gwPort, { address: dig.stdout.trim() });
   assert.is(r.body, `page of ${project} on r1\n`, `${r.status} ${r.body}`);
 });
 

@@ -13,20 +13,23 @@
 // - down releases the remote gateway and forward containers and their published ports; destroy
 //   leaves nothing of this home on the remote engine.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cilo, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
-import { freePort } from "../helpers/docker.ts";
-import { curlGet, GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
+import { ciloRunner, removeDir, tempDir } from "../helpers/cli.ts";
+import { curlGet, GATEWAY_TEST_ENV, gatewayIds, getByName, initGatewayHome, removeGateways } from "../helpers/gateway.ts";
+import {
+  BED_ADDR as HOST_ADDR,
+  BED_DOCKER_ENV as remoteDocker,
+  BED_TCP as TCP,
+  echoLine as echo,
+  startRemoteBed,
+  writeWebEchoProject,
+} from "../helpers/remote-bed.ts";
 import { shippedSchema } from "../helpers/schemas.ts";
 import { pollValue } from "../helpers/until.ts";
 
-const SCRIPT = join(repoRoot, "scripts/test-remote.sh");
-const HOST_ADDR = "10.213.77.2";
-const TCP = `tcp://${HOST_ADDR}:2375`;
 const home = tempDir("cilo-tcpnames-");
 const work = tempDir("cilo-tcpnames-src-");
 const project = `tn-${Math.random().toString(36).slice(2, 7)}`;
@@ -42,13 +45,8 @@ const page = `page of ${project} on t1\n`;
 let gwPort = 0;
 let dnsPort = 0;
 
-const run = (args: string[]) => cilo(args, { home, cwd: src, env, timeoutMs: 240_000 });
-function ok(args: string[]) {
-  const r = run(args);
-  assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stdout}${r.stderr}`);
-  return r;
-}
-const web = () => curlGet(`http://web.n1.${project}.localhost:${gwPort}/`);
+const { run, ok } = ciloRunner({ home, cwd: src, env, timeoutMs: 240_000 });
+const web = () => getByName(`web.n1.${project}.localhost`, gwPort);
 const envSchema = shippedSchema("env");
 /** `status --json`, which must hold to the shipped env schema (reach included). */
 const statusJson = () => {
@@ -57,7 +55,6 @@ const statusJson = () => {
   return v;
 };
 const homeId = () => JSON.parse(readFileSync(join(home, "state.json"), "utf8")).home_id as string;
-const remoteDocker = { ...process.env, DOCKER_HOST: TCP, DOCKER_CONTEXT: "" };
 /** This home's containers on the remote engine (`filter` more labels), running or not, as `name ports`. */
 function remoteContainers(...filter: string[]): string[] {
   const r = spawnSync(
@@ -69,60 +66,18 @@ function remoteContainers(...filter: string[]): string[] {
   return r.stdout.split("\n").filter(Boolean);
 }
 
-/** Sends a line to host:port; the echo service answers with its name, then echoes. "" when nothing answers. */
-function echo(host: string, port: number, line: string, ms = 5_000): Promise<string> {
-  return new Promise((resolve) => {
-    let got = "";
-    const s = connect({ host, port });
-    const done = () => {
-      s.destroy();
-      resolve(got);
-    };
-    s.setEncoding("utf8");
-    s.on("data", (d: string) => {
-      got += d;
-      if (got.includes(`${line}\n`)) done();
-    });
-    s.on("connect", () => s.write(`${line}\n`));
-    s.on("error", done);
-    s.on("close", done);
-    setTimeout(done, ms);
-  });
-}
-
 test.before(async () => {
-  const r = spawnSync("bash", [SCRIPT, "start"], { encoding: "utf8", timeout: 300_000 });
-  assert.is(r.status, 0, `test-remote.sh start → ${r.status}\n${r.stdout}\n${r.stderr}`);
-  mkdirSync(join(src, "www"), { recursive: true });
-  writeFileSync(
-    join(src, "compose.yml"),
-    [
-      "services:",
-      "  web:",
-      "    image: cilo-test/busybox:latest",
-      '    command: ["httpd", "-f", "-p", "80", "-h", "/www"]',
-      "    volumes:",
-      "      - ./www:/www:ro",
-      "  echo:",
-      "    image: cilo-test/busybox:latest",
-      '    command: ["nc", "-ll", "-p", "7000", "-e", "sh", "-c", "echo remote-echo; exec cat"]',
-      "    labels:",
-      '      cilo.tcp: "7000"',
-      "",
-    ].join("\n"),
-  );
-  writeFileSync(join(src, "www/index.html"), page);
-  gwPort = await freePort();
-  dnsPort = await freePort();
-  ok(["init", "--dns-port", String(dnsPort), "--gateway-http-port", String(gwPort), "--gateway-https-port", String(await freePort())]);
+  startRemoteBed();
+  writeWebEchoProject(src, page);
+  ({ gwPort, dnsPort } = await initGatewayHome(ok));
   ok(["host", "add", "t1", TCP, "--remote-root", ROOT]);
   ok(["create", "n1", "--on", "t1"]);
 });
 
 test.after(() => {
   run(["destroy", "n1", "--force"]);
-  for (const id of gatewayIds(home)) spawnSync("docker", ["rm", "-f", id]);
-  for (const id of gatewayIds(home, remoteDocker)) spawnSync("docker", ["rm", "-f", id], { env: remoteDocker });
+  removeGateways(home);
+  removeGateways(home, remoteDocker, "t1");
   run(["dns", "stop"]);
   removeDir(home);
   removeDir(work);
@@ -142,9 +97,10 @@ test("up: HTTP by name reaches the remote container through this machine's gatew
   assert.is(gatewayIds(home).length, 1, "the gateway runs on this machine's engine");
   const remoteGw = remoteContainers("cilo.gateway=true");
   assert.is(remoteGw.length, 1, remoteGw.join("\n"));
+  assert.match(remoteGw[0]!, new RegExp(`^cilo_${homeId()}_gateway\\.t1 `), "named after its host");
   assert.match(remoteGw[0]!, `${HOST_ADDR}:${gwPort}->80/tcp`);
   // The host's gateway answers by name at its address too (the Host decides the route there).
-  assert.is(curlGet(`http://web.n1.${project}.localhost:${gwPort}/`, ["--resolve", `web.n1.${project}.localhost:${gwPort}:${HOST_ADDR}`]).body, page);
+  assert.is(getByName(`web.n1.${project}.localhost`, gwPort, { address: HOST_ADDR }).body, page);
 });
 
 test("status says via remote gateway, in text and in --json", () => {
@@ -171,8 +127,48 @@ test("the TCP echo answers at its forward on the host's address; cilo run gets i
 test(".test name: cilo's dnsmasq answers this machine's gateway, and HTTP by that name gets the remote page", () => {
   const dig = spawnSync("dig", ["@127.0.0.1", "-p", String(dnsPort), "+short", "web.n1.test"], { encoding: "utf8" });
   assert.is(dig.stdout.trim(), "127.0.0.1", dig.stdout + dig.stderr);
-  const r = curlGet(`http://web.n1.test:${gwPort}/`, ["--resolve", `web.n1.test:${gwPort}:${dig.stdout.trim()}`]);
+  const r = getByName("web.n1.test", gwPort, { address: dig.stdout.trim() });
   assert.is(r.body, page, `${r.status} ${r.body}`);
+});
+
+test("doctor: the host's gateway and the env's forward removed on the host are remote-gateway-down; --fix brings both back, by name and port", async () => {
+  const f = statusJson().forwards[0];
+  const gwName = `cilo_${homeId()}_gateway.t1`;
+  const fwdName = remoteContainers("cilo.forward=true")[0]!.split(" ")[0]!;
+  for (const name of [gwName, fwdName]) {
+    const rm = spawnSync("docker", ["-H", TCP, "rm", "-f", name], { env: remoteDocker, encoding: "utf8" });
+    assert.is(rm.status, 0, rm.stderr);
+  }
+  assert.is.not(web().status, 200, "the name no longer answers: the host's gateway is gone");
+  assert.is(await echo(HOST_ADDR, f.host_port, "x", 2_000), "", "nothing answers on the forward's port");
+  const doctor = run(["doctor", "--json"]);
+  assert.is(doctor.code, 1, doctor.stdout + doctor.stderr);
+  const found = JSON.parse(doctor.stdout).findings.filter((x: { id: string }) => x.id === "remote-gateway-down");
+  assert.is(found.length, 1, doctor.stdout);
+  assert.is(found[0].subject, `${project}/n1`);
+  assert.match(found[0].message, `the gateway ${gwName} on host t1 does not exist`);
+  assert.match(found[0].message, `the TCP forward ${HOST_ADDR}:${f.host_port} -> echo:7000 is not running there`);
+  const fixed = run(["doctor", "--fix", "--json"]);
+  const report = JSON.parse(fixed.stdout);
+  assert.ok(
+    report.fixed.some((x: { id: string; subject: string }) => x.id === "remote-gateway-down" && x.subject === `${project}/n1`),
+    fixed.stdout + fixed.stderr,
+  );
+  assert.equal(
+    report.findings.filter((x: { id: string }) => x.id === "remote-gateway-down"),
+    [],
+  );
+  assert.is(fixed.code, 0, fixed.stdout + fixed.stderr);
+  assert.is((await pollValue(web, (x) => x.status === 200)).body, page);
+  assert.is(statusJson().forwards[0].host_port, f.host_port, "the forward keeps its port");
+  assert.is(await echo(HOST_ADDR, f.host_port, "back"), "remote-echo\nback\n");
+  // Stopped (not removed) is found too, and started again.
+  const stop = spawnSync("docker", ["-H", TCP, "stop", "-t", "1", gwName], { env: remoteDocker, encoding: "utf8" });
+  assert.is(stop.status, 0, stop.stderr);
+  const again = JSON.parse(run(["doctor", "--json"]).stdout).findings.filter((x: { id: string }) => x.id === "remote-gateway-down");
+  assert.match(again[0]?.message ?? "", `the gateway ${gwName} on host t1 is exited`);
+  assert.is(run(["doctor", "--fix"]).code, 0);
+  assert.is((await pollValue(web, (x) => x.status === 200)).body, page);
 });
 
 test("down releases the host's gateway, the forward containers and their ports; up brings them back; destroy leaves nothing", async () => {

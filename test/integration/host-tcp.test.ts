@@ -12,17 +12,16 @@
 // The namespace shares this machine's files, so the remote root is readable here too. The local
 // engine is never needed: DOCKER_HOST points nowhere.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cilo, refusedUnchanged, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
 import { shippedSchema } from "../helpers/schemas.ts";
+import { BED_TCP as TCP, bedDocker as remoteDocker, bedContainer, initRemoteWorkspaceHome, startRemoteBed } from "../helpers/remote-bed.ts";
 import { until } from "../helpers/until.ts";
 
-const SCRIPT = join(repoRoot, "scripts/test-remote.sh");
-const TCP = "tcp://10.213.77.2:2375";
 const home = tempDir("cilo-hosttcp-");
 const statePath = join(home, "state.json");
 const project = tempDir("cilo-hosttcp-src-");
@@ -41,16 +40,7 @@ function ok(args: string[], opts: { cwd?: string } = {}) {
   assert.is(r.code, 0, `cilo ${args.join(" ")} → ${r.code}\n${r.stdout}${r.stderr}`);
   return r;
 }
-function remoteDocker(args: string[]): string {
-  const r = spawnSync("docker", args, { env: { ...process.env, DOCKER_HOST: TCP }, encoding: "utf8" });
-  assert.is(r.status, 0, `docker ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout.trim();
-}
 const homeId = () => JSON.parse(readFileSync(statePath, "utf8")).home_id as string;
-function remoteContainer(envName: string, service: string): string {
-  const labels = [`cilo.home=${homeId()}`, `cilo.env=${envName}`, `com.docker.compose.service=${service}`];
-  return remoteDocker(["ps", "-q", ...labels.flatMap((l) => ["--filter", `label=${l}`])]);
-}
 /** Every container of this home on the remote engine, helpers included (running or not). */
 const homeContainers = () =>
   remoteDocker(["ps", "-aq", "--filter", `label=cilo.home=${homeId()}`])
@@ -63,12 +53,8 @@ const helpers = () =>
 const cat = (envName: string, path: string) => ok(["exec", envName, "web", "cat", path]).stdout;
 
 test.before(async () => {
-  const r = spawnSync("bash", [SCRIPT, "start"], { encoding: "utf8", timeout: 300_000 });
-  assert.is(r.status, 0, `test-remote.sh start → ${r.status}\n${r.stdout}\n${r.stderr}`);
-  cpSync(join(repoRoot, "examples/basic"), project, { recursive: true });
-  writeFileSync(join(project, ".ciloignore"), "*.log\n!keep.log\n");
-  ok(["init", "--dns-port", String(await freePort())]);
-  ok(["host", "add", "t1", TCP, "--remote-root", ROOT]);
+  startRemoteBed();
+  await initRemoteWorkspaceHome(ok, project, "t1", TCP, ROOT);
 });
 
 test.after(() => {
@@ -89,7 +75,7 @@ test("create --on a tcp:// host, up: bind mounts come from <remote root>/<projec
   assert.is(readFileSync(join(ws, "web/index.html"), "utf8"), readFileSync(join(project, "web/index.html"), "utf8"));
   assert.ok(existsSync(join(ws, ".cilo/sync-manifest.json")), "the manifest of the push is kept there");
   ok(["up", "c1", "--wait"], { cwd: project });
-  const web = remoteContainer("c1", "web");
+  const web = bedContainer(home, "c1", "web");
   assert.ok(web, "the web container runs on the remote engine");
   const mounts = JSON.parse(remoteDocker(["inspect", web, "--format", "{{json .Mounts}}"])) as { Source: string; Destination: string }[];
   assert.equal(
@@ -230,7 +216,7 @@ test("over TLS (tcp:// with --tls-dir, client certificates): create --on, up, sy
   const created = JSON.parse(ok(["create", "s1", "--on", "s1", "--json"], { cwd: project }).stdout);
   const ws = `${ROOT}/${created.project}/s1`;
   ok(["up", "s1", "--wait"], { cwd: project });
-  const web = remoteContainer("s1", "web");
+  const web = bedContainer(home, "s1", "web");
   const mounts = JSON.parse(remoteDocker(["inspect", web, "--format", "{{json .Mounts}}"])) as { Source: string; Destination: string }[];
   assert.equal(
     mounts.map((m) => m.Source),

@@ -137,9 +137,17 @@ test("dns, trust, hostnames, shared, snapshot, workflow and config --json: each 
   holds("dns#status", json(["dns", "status", "--json"]));
   holds("dns#start", json(["dns", "start", "--json"]));
   holds("dns#render", json(["dns", "render", "--json"]));
-  const stopped = json(["dns", "stop", "--json"]);
+  const stopped = json(["dns", "stop", "--json"]) as { stopped: boolean; processes: { role: string; recorded: boolean }[] };
   holds("dns#stop", stopped);
-  assert.equal(stopped, { stopped: true });
+  assert.is(stopped.stopped, true);
+  assert.equal(
+    stopped.processes.map((p) => [p.role, p.recorded]),
+    [
+      ["front", true],
+      ["wildcards", true],
+    ],
+    "the front and the wildcard instance of the env's ingress, both recorded",
+  );
   holds("dns#start", json(["dns", "start", "--json"]));
   // A fake root with systemd-resolved's stub and Debian's CA folder: setup, trust and teardown write there.
   const root = tempDir("cilo-schemaout-root-");

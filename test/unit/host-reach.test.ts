@@ -3,7 +3,9 @@
 // and the .test names DNS answers for remote envs.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { hostReach, hostReaches } from "../../src/core/gateway/host-reach.ts";
+import type { CiloContext } from "../../src/core/context/context.ts";
+import { reachedHost } from "../../src/core/forward/remote-names.ts";
+import { hostReach, hostReaches, hostReachesFor, hostReachIn, reachOf } from "../../src/core/gateway/host-reach.ts";
 import { gatewayAliases, gatewayNeeded, gatewayNetworks, gatewayRoutes } from "../../src/core/gateway/render.ts";
 import { dnsEnvsFromState } from "../../src/core/dns/from-state.ts";
 import { emptyState, type EnvRecord, type State } from "../../src/core/state/schema.ts";
@@ -43,10 +45,10 @@ function state(): State {
   return s;
 }
 
-test("reach of an address: ssh forward, the host's own address for tcp://<IPv4>, none for names, loopback and other schemes", () => {
+test("reach of an address: ssh forward, the host's own address for tcp://<IPv4>, none for unresolved names, loopback and other schemes", () => {
   assert.equal(hostReach("ssh://me@build1"), { via: "ssh-forward" });
   assert.equal(hostReach("tcp://10.0.0.7:2376"), { via: "remote-gateway", address: "10.0.0.7" });
-  assert.is(hostReach("tcp://build1.tailnet:2376").via, "none");
+  assert.match((hostReach("tcp://build1.tailnet:2376") as { why: string }).why, "its engine name build1.tailnet has not been resolved to an address yet");
   assert.match((hostReach("tcp://127.0.0.1:2376") as { why: string }).why, /loopback/);
   assert.is(hostReach("tcp://0.0.0.0:2376").via, "none");
   assert.is(hostReach("unix:///var/run/docker.sock").via, "none");
@@ -56,6 +58,53 @@ test("reach of an address: ssh forward, the host's own address for tcp://<IPv4>,
   });
   assert.is(all.get("ctx")!.via, "none");
   assert.equal(hostReaches(state(), () => "tcp://10.9.9.9:2375").get("ctx"), { via: "remote-gateway", address: "10.9.9.9" });
+});
+
+test("one host's reach (an operation on one env) is the one all hosts' reaches give it, recorded or not", () => {
+  const s = state();
+  const ctx = { env: { DOCKER_CONFIG: "/nonexistent/cilo-docker-config", HOME: "/nonexistent" } };
+  const all = hostReachesFor(ctx, s);
+  for (const name of [...Object.keys(s.hosts!), "nope", "__proto__", "toString"]) {
+    assert.equal(hostReachIn(ctx, s, name), reachOf(all, name), name);
+  }
+  assert.equal(hostReachIn(ctx, s, "t1"), { via: "remote-gateway", address: "10.213.77.2" });
+  assert.is(hostReachIn(ctx, s, "ctx").via, "none");
+  assert.is(hostReachIn(ctx, emptyState("h"), "t1").via, "none");
+});
+
+test("an env's host as up reached it: the reach of the engine its context is bound to", () => {
+  const at = (host: string) => ({ endpoint: () => ({ host, source: "host t1" }) }) as unknown as CiloContext;
+  const t = at("tcp://10.213.77.2:2375");
+  assert.equal(reachedHost(t), { ctx: t, reach: { via: "remote-gateway", address: "10.213.77.2" } });
+  assert.equal(reachedHost(at("ssh://root@10.213.77.2")).reach, { via: "ssh-forward" });
+  assert.is(reachedHost(at("tcp://127.0.0.1:2376")).reach.via, "none");
+});
+
+test("reach of a tcp:// host by name: the IPv4 address it resolved to; why not when it did not, resolved to a loopback, or names another", () => {
+  const at = "2030-01-01T00:00:00.000Z";
+  const name = "tcp://build1.tailnet.example:2376";
+  assert.equal(hostReach(name, { name: "build1.tailnet.example", ipv4: "100.101.7.7", at }), { via: "remote-gateway", address: "100.101.7.7" });
+  assert.equal(hostReach(name, { name: "build1.tailnet.example", error: "getaddrinfo ENOTFOUND build1.tailnet.example", at }), {
+    via: "none",
+    why: "its engine name build1.tailnet.example does not resolve to an IPv4 address (getaddrinfo ENOTFOUND build1.tailnet.example)",
+  });
+  assert.match(
+    (hostReach(name, { name: "build1.tailnet.example", ipv4: "127.0.1.1", at }) as { why: string }).why,
+    "build1.tailnet.example, which resolves to 127.0.1.1, is a loopback of this machine",
+  );
+  assert.match((hostReach(name, { name: "build1.tailnet.example", ipv4: "0.0.0.0", at }) as { why: string }).why, "is unspecified");
+  // A resolution of another name (the context's engine moved) is not used.
+  assert.match((hostReach(name, { name: "old.tailnet.example", ipv4: "100.1.1.1", at }) as { why: string }).why, "has not been resolved");
+  // Names that are not RFC 1123 host names are never looked up nor reached, whatever a record says.
+  for (const bad of ["tcp://my_host.example:2376", "tcp://-a.example:2376", "tcp://a..b:2376", "tcp://10.0.0:2376", `tcp://${"a".repeat(64)}.x:2376`]) {
+    const r = hostReach(bad, { name: bad.slice(6, bad.lastIndexOf(":")), ipv4: "10.0.0.9", at });
+    assert.is(r.via, "none", bad);
+  }
+  assert.is(hostReach("tcp://[fd00::1]:2376").via, "none");
+  // From state: the record's resolution is the one used.
+  const s = state();
+  s.hosts!["n1"] = { address: name, resolved: { name: "build1.tailnet.example", ipv4: "100.101.7.7", at }, added_at: at };
+  assert.equal(hostReaches(s, () => "").get("n1"), { via: "remote-gateway", address: "100.101.7.7" });
 });
 
 test("this machine's gateway: a tcp:// env's names go to the host's gateway at its address and the home's HTTP port, all of them", () => {

@@ -6,11 +6,15 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CiloError } from "../../src/core/errors.ts";
-import { hostNameProblem, parseHostAddress } from "../../src/core/host-address.ts";
-import { addHost, hostEndpoint, listHosts, removeHost } from "../../src/core/host/hosts.ts";
+import { hostnameProblem, hostNameProblem, parseHostAddress } from "../../src/core/host-address.ts";
+import { hostEndpoint } from "../../src/core/host-endpoint.ts";
+import { refreshHostResolution, resolveEngineName } from "../../src/core/host/resolve-name.ts";
+import { reachEnv } from "../../src/core/env/env-context.ts";
+import { FakeProvider } from "../helpers/fake-provider.ts";
+import { addHost, listHosts, removeHost } from "../../src/core/host/hosts.ts";
 import { envDockerName } from "../../src/core/labels.ts";
 import { emptyState, type EnvRecord } from "../../src/core/state/schema.ts";
-import { initState, withState } from "../../src/core/state/store.ts";
+import { initState, readState, withState } from "../../src/core/state/store.ts";
 import { validateState } from "../../src/core/state/validate.ts";
 import { sshArgs } from "../../src/providers/docker/ssh-dial.ts";
 import { removeDir, tempDir } from "../helpers/cli.ts";
@@ -55,6 +59,88 @@ test("host names are DNS labels, never normalised, and never local", () => {
   for (const bad of ["", "Build", "a_b", "-a", "local", "x".repeat(64)]) assert.ok(hostNameProblem(bad), bad);
 });
 
+test("a tcp:// engine's host name: RFC 1123 labels, lower case, no trailing dot or junk, not digits only at the end", () => {
+  for (const good of ["build1", "build1.tailnet.example", "a-b.c-d.example", "x1.ts.net", `${"a".repeat(63)}.example`])
+    assert.is(hostnameProblem(good), undefined, good);
+  for (const bad of [
+    "",
+    "Build1.example",
+    "my_host.example",
+    "-a.example",
+    "a-.example",
+    "a..b",
+    "a.b.",
+    ".a.b",
+    "a b",
+    "a.b/x",
+    "a.b:1",
+    "10.0.0",
+    "1.2.3.4",
+    "host.123",
+    `${"a".repeat(64)}.example`,
+    `${"a.".repeat(127)}ab`,
+  ])
+    assert.ok(hostnameProblem(bad), JSON.stringify(bad));
+});
+
+test("host add of tcp://<name>: refused when the name is not a host name; recorded with what it resolves to, or why not", async () => {
+  const home = tempDir("cilo-unit-hostname-");
+  try {
+    const ctx = testContext({ home, names: { "build1.tailnet.example": "100.101.7.7", "lo.example": "127.0.0.1" } });
+    await initState(ctx, {});
+    await rejects(addHost(ctx, { name: "u1", target: "tcp://my_host.example:2375", check: false }), "E_HOST_INVALID", 2);
+    await rejects(addHost(ctx, { name: "u2", target: "tcp://host.123:2375", check: false }), "E_HOST_INVALID", 2);
+    await addHost(ctx, { name: "n1", target: "tcp://Build1.Tailnet.Example:2376", check: false });
+    await addHost(ctx, { name: "n2", target: "tcp://gone.example:2376", check: false });
+    await addHost(ctx, { name: "n3", target: "tcp://10.0.0.5:2376", check: false });
+    const hosts = readState(ctx).hosts!;
+    assert.equal(hosts["n1"]!.resolved, { name: "build1.tailnet.example", ipv4: "100.101.7.7", at: "2026-01-01T00:00:00.000Z" });
+    assert.equal(hosts["n2"]!.resolved, { name: "gone.example", error: "getaddrinfo ENOTFOUND gone.example", at: "2026-01-01T00:00:00.000Z" });
+    assert.is(hosts["n3"]!.resolved, undefined, "an IP address is not looked up");
+    // The engine is still dialled by name (TLS checks the name); its gateway and forwards publish on the address.
+    assert.equal(hostEndpoint(ctx, "n1", hosts["n1"]!), { host: "tcp://build1.tailnet.example:2376", source: "host n1", publishAddress: "100.101.7.7" });
+    assert.is(hostEndpoint(ctx, "n2", hosts["n2"]!).publishAddress, undefined);
+    assert.equal(validateState(readState(ctx)), []);
+    // Resolved again when it changed (and only then is state written); a loopback is recorded, not published on.
+    const again = testContext({ home, names: { "build1.tailnet.example": "100.101.7.8", "gone.example": "127.0.0.1" } });
+    const before = readFileSync(join(home, "state.json"), "utf8");
+    const same = await refreshHostResolution(ctx, "n1", hosts["n1"]!);
+    assert.is(readFileSync(join(home, "state.json"), "utf8"), before, "an unchanged answer writes nothing");
+    assert.is(same, hosts["n1"]);
+    const moved = await refreshHostResolution(again, "n1", hosts["n1"]!);
+    assert.is(moved.resolved?.ipv4, "100.101.7.8");
+    assert.is(readState(ctx).hosts!["n1"]!.resolved?.ipv4, "100.101.7.8");
+    const lo = await refreshHostResolution(again, "n2", hosts["n2"]!);
+    assert.is(lo.resolved?.ipv4, "127.0.0.1");
+    assert.is(hostEndpoint(ctx, "n2", lo).publishAddress, undefined, "never published on a loopback");
+  } finally {
+    removeDir(home);
+  }
+});
+
+test("a resolver's failure is kept as one line; addresses and ssh:// are not looked up; a name that does not resolve is the reason an env's host is not reached", async () => {
+  const hung = { clock: { now: () => 0, sleep: async () => {} }, lookupIPv4: () => new Promise<string>(() => {}) };
+  const multi = { clock: hung.clock, lookupIPv4: async () => Promise.reject(new Error("first line\nsecond\u0007")) };
+  assert.equal(await resolveEngineName(multi, "tcp://a.example:2375"), { name: "a.example", error: "first line", at: "1970-01-01T00:00:00.000Z" });
+  assert.is(await resolveEngineName(hung, "ssh://a.example"), undefined);
+  assert.is(await resolveEngineName(hung, "tcp://10.1.2.3:2375"), undefined);
+  const home = tempDir("cilo-unit-hostname-");
+  try {
+    const down = new FakeProvider("tcp://gone.example:2375");
+    down.down = true;
+    const ctx = testContext({ home, engines: { "tcp://gone.example:2375": down } });
+    await initState(ctx, {});
+    await addHost(ctx, { name: "g1", target: "tcp://gone.example:2375", check: false });
+    const e = await rejects(reachEnv(ctx, { host: "g1" }), "E_HOST_UNREACHABLE", 3);
+    assert.is(
+      e.message,
+      "host g1 (tcp://gone.example:2375): name failed: gone.example does not resolve to an IPv4 address (getaddrinfo ENOTFOUND gone.example)",
+    );
+  } finally {
+    removeDir(home);
+  }
+});
+
 test("ssh runs as the Docker CLI runs it: dial-stdio on the host, port and user as flags, no option injection", () => {
   assert.equal(sshArgs("ssh://me@box:2222").slice(-9, -2), ["-p", "2222", "-l", "me", "--", "box", "docker"]);
   assert.equal(sshArgs("ssh://box").slice(-5), ["--", "box", "docker", "system", "dial-stdio"]);
@@ -88,6 +174,10 @@ test("state: hosts are validated, and an env's host must be a recorded one", () 
     r3: { address: "tcp://h:1", context: "c", added_at: "t" },
     r4: { address: "tcp://h:1", tls_dir: "rel/dir", added_at: "t" },
     Bad: { context: "c", added_at: "t" },
+    r5: { address: "tcp://a.example:1", resolved: { name: "a.example", ipv4: "1.2.3", at: "t" }, added_at: "t" },
+    r6: { address: "tcp://a.example:1", resolved: { name: "a_b", error: "x", at: "2026-01-01T00:00:00Z" }, added_at: "t" },
+    r7: { address: "tcp://a.example:1", resolved: { name: "a.example", ipv4: "1.2.3.4", error: "x", at: "2026-01-01T00:00:00Z" }, added_at: "t" },
+    r8: { address: "tcp://a.example:1", resolved: { name: "a.example", error: "two\nlines", at: "2026-01-01T00:00:00Z" }, added_at: "t" },
   };
   const problems = validateState(s).join("\n");
   assert.match(problems, /host "r1" has an address that is not ssh:\/\/ or tcp:\/\//);
@@ -95,6 +185,10 @@ test("state: hosts are validated, and an env's host must be a recorded one", () 
   assert.match(problems, /host "r3" must have either an address or a context/);
   assert.match(problems, /host "r4" has a tls_dir that is not an absolute path/);
   assert.match(problems, /host "Bad"/);
+  assert.match(problems, /host "r5" has a resolved entry that has an ipv4 that is not an IPv4 address/);
+  assert.match(problems, /host "r6" has a resolved entry that has a name that is not a host name/);
+  assert.match(problems, /host "r7" has a resolved entry that must have either ipv4 or error/);
+  assert.match(problems, /host "r8" has a resolved entry that has an error that is not one line/);
 });
 
 test("add (--no-check), list, duplicate, bad input and rm; failures leave state.json as it was", async () => {

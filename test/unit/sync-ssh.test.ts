@@ -9,10 +9,21 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { applyScript, receiverCommand, stageName } from "../../src/core/host/sync-script.ts";
-import { forgetPushManifest, pushManifestPath, pushTar, readPushManifest, stagePushManifest, walkChanges } from "../../src/core/host/sync-walk.ts";
+import {
+  forgetPushManifest,
+  pushManifestPath,
+  pushTar,
+  RACY_COARSE_MS,
+  RACY_MS,
+  readPushManifest,
+  stagePushManifest,
+  walkChanges,
+} from "../../src/core/host/sync-walk.ts";
 import { removeDir, tempDir } from "../helpers/cli.ts";
 
 const T = "ssh://h /srv/r/p/e";
+/** A walk a minute after the files were written: no mtime is racy (RACY_MS), an unchanged file matches. */
+const later = () => Date.now() + 60_000;
 
 function tree(dir: string, files: Record<string, string>): void {
   for (const [p, body] of Object.entries(files)) {
@@ -34,7 +45,7 @@ test("walk: .ciloignore as gitignore, .cilo/ and .git left out, everything sent 
       "node_modules/x/i.js": "x",
     });
     symlinkSync("index.html", join(dir, "web/link"));
-    const w = walkChanges(dir, "*.log\n!keep.log\nnode_modules/\n", undefined);
+    const w = walkChanges(dir, "*.log\n!keep.log\nnode_modules/\n", undefined, later());
     assert.equal([...w.now.keys()].sort(), ["web", "web/index.html", "web/keep.log", "web/link", "web/sub", "web/sub/a"]);
     assert.equal(w.send.map((e) => e.path).sort(), ["web/index.html", "web/keep.log", "web/link", "web/sub/a"]);
     assert.equal(
@@ -56,8 +67,8 @@ test("walk against the last push: only changes are sent; deletions, type changes
   const dir = tempDir("cilo-unit-walk2-");
   try {
     tree(dir, { "a/one": "1", "a/two": "2", "b/three": "3", x: "file", "y/inner": "i", "ign/keep": "k", top: "t" });
-    const last = walkChanges(dir, "", undefined).now;
-    const again = walkChanges(dir, "", last);
+    const last = walkChanges(dir, "", undefined, later()).now;
+    const again = walkChanges(dir, "", last, later());
     assert.ok(again.same, "nothing changed");
     assert.equal([again.send, again.mkdirs, again.remove], [[], [], []]);
     // Changes: content (and mtime), mode, a deletion, a new folder, file → folder, folder → file.
@@ -74,7 +85,7 @@ test("walk against the last push: only changes are sent; deletions, type changes
     const tampered = new Map(last);
     tampered.set("../outside", "f1:1:420");
     tampered.set(".git/config", "f1:1:420");
-    const w = walkChanges(dir, "ign/\n", tampered);
+    const w = walkChanges(dir, "ign/\n", tampered, later());
     assert.equal(w.send.map((e) => e.path).sort(), ["a/one", "a/two", "y"]);
     assert.equal(w.mkdirs.sort(), ["n", "n/m", "x"]);
     assert.equal(w.remove.sort(), ["b/three", "x", "y", "y/inner"], "ign/keep is ignored now, not gone: the host keeps it");
@@ -82,6 +93,69 @@ test("walk against the last push: only changes are sent; deletions, type changes
     assert.not.ok(w.same);
   } finally {
     removeDir(dir);
+  }
+});
+
+test("racy mtimes: a same-size edit within the mtime's tick after a push is still sent; only mtimes near the walk are racy", () => {
+  const base = tempDir("cilo-unit-racy-");
+  const local = join(base, "local");
+  const remote = join(base, "remote");
+  try {
+    tree(local, { a: "AAAA", old: "o" });
+    const stamp = new Date(Math.floor(Date.now() / 1000) * 1000 - 5000 + 357); // sub-second
+    utimesSync(join(local, "a"), stamp, stamp);
+    utimesSync(join(local, "old"), new Date(1_000_000), new Date(1_000_000));
+    // The push's walk began 20 ms after that write (the file was saved, then cilo sync ran).
+    const first = walkChanges(local, "", undefined, stamp.getTime() + 20);
+    assert.is(receive(remote, local, first).status, 0);
+    assert.is(first.now.get("old"), "f1:1000000:420", "an old mtime is recorded as it is");
+    // Rewritten after the push read it, same size, and the clock had not moved: the same mtime.
+    writeFileSync(join(local, "a"), "BBBB");
+    utimesSync(join(local, "a"), stamp, stamp);
+    const w = walkChanges(local, "", first.now, later());
+    assert.equal(
+      w.send.map((e) => e.path),
+      ["a"],
+      "the size and mtime are the ones recorded, but the entry was racy",
+    );
+    assert.is(receive(remote, local, w).status, 0);
+    assert.is(readFileSync(join(remote, "a"), "utf8"), "BBBB");
+    // Which mtimes are racy, for a walk that began at t: sub-second ones within RACY_MS, whole
+    // seconds (a file system that keeps only those) within RACY_COARSE_MS.
+    const t = 1_800_000_000_500;
+    const racy = (mtimeMs: number) => {
+      utimesSync(join(local, "a"), new Date(mtimeMs), new Date(mtimeMs));
+      return walkChanges(local, "", undefined, t).now.get("a")!.endsWith(":racy");
+    };
+    assert.ok(RACY_MS <= 1000 && RACY_COARSE_MS >= 2000);
+    assert.ok(racy(t - RACY_MS + 1));
+    assert.ok(racy(t + 5000), "an mtime after the walk began");
+    assert.not.ok(racy(t - RACY_MS - 7));
+    const second = Math.floor((t - RACY_COARSE_MS + 1000) / 1000) * 1000;
+    assert.ok(racy(second), "whole seconds: the coarse window");
+    assert.not.ok(racy(second - 2000 - RACY_COARSE_MS));
+    // A racy entry never matches: a push right after an edit sends the file again next time, then not.
+    writeFileSync(join(local, "a"), "CCCC");
+    const now = Date.now();
+    const edited = walkChanges(local, "", w.now, now);
+    assert.equal(
+      edited.send.map((e) => e.path),
+      ["a"],
+    );
+    assert.equal(
+      walkChanges(local, "", edited.now, now + 10).send.map((e) => e.path),
+      ["a"],
+      "still racy: sent again",
+    );
+    const settled = walkChanges(local, "", edited.now, now + 60_000);
+    assert.equal(
+      settled.send.map((e) => e.path),
+      ["a"],
+      "sent once more, recorded clean",
+    );
+    assert.ok(walkChanges(local, "", settled.now, now + 60_000).same);
+  } finally {
+    removeDir(base);
   }
 });
 
@@ -168,7 +242,7 @@ for (const perl of [true, false]) {
       spawnSync("chmod", ["750", join(local, "a/two")]);
       symlinkSync("../a/one", join(local, "b/link"));
       tree(outside, { victim: "must stay", "sub/victim": "must stay" });
-      let w = walkChanges(local, "", undefined);
+      let w = walkChanges(local, "", undefined, later());
       let r = receive(remote, local, w, path);
       assert.is(r.status, 0, r.stderr);
       let last = w.now;
@@ -194,7 +268,7 @@ for (const perl of [true, false]) {
       rmSync(join(local, "y"), { recursive: true });
       writeFileSync(join(local, "y"), "now a file");
       writeFileSync(join(local, "b/victim"), "pushed");
-      w = walkChanges(local, "", last);
+      w = walkChanges(local, "", last, later());
       r = receive(remote, local, w, path);
       assert.is(r.status, 0, r.stderr);
       last = w.now;
@@ -210,7 +284,7 @@ for (const perl of [true, false]) {
       assert.equal(readdirSync(outside).sort(), ["sub", "victim"], "nothing was staged through a .cilo symlink");
       assert.not.ok(existsSync(join(remote, ".cilo")));
       // Nothing changed: an empty push still runs and leaves the tree as it is.
-      w = walkChanges(local, "", last);
+      w = walkChanges(local, "", last, later());
       assert.ok(w.same);
       assert.is(receive(remote, local, w, path).status, 0);
       assert.is(readFileSync(join(remote, "a/one"), "utf8"), "1 changed");

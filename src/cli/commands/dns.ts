@@ -1,5 +1,5 @@
 import type { CiloContext } from "../../core/context/context.ts";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { dnsStatus, renderDns, stopDns } from "../../core/dns/dnsmasq.ts";
 import { dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor, resolverSuffixes } from "../../core/dns/from-state.ts";
 import { setupResolver, teardownResolver } from "../../core/dns/setup.ts";
@@ -89,8 +89,15 @@ async function start(ctx: CiloContext, opts: DnsCommandOptions): Promise<number>
 
 async function stop(ctx: CiloContext, opts: DnsCommandOptions): Promise<number> {
   const stopped = await stopDns(ctx);
-  if (opts.json) printJson({ stopped });
-  else println(stopped ? "dnsmasq stopped" : "dnsmasq was not running");
+  if (opts.json) {
+    printJson({ stopped: stopped.length > 0, processes: stopped.map((p) => ({ pid: p.pid, role: p.role, config: p.config, recorded: p.recorded })) });
+    return 0;
+  }
+  if (stopped.length === 0) println("dnsmasq was not running");
+  for (const p of stopped) {
+    const what = p.role === "front" ? "dnsmasq" : `wildcard dnsmasq (port ${p.port})`;
+    println(`${what} stopped (pid ${p.pid})${p.recorded ? "" : `: a stray, not recorded in ${dirname(p.config)}`}`);
+  }
   return 0;
 }
 

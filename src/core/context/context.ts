@@ -47,6 +47,12 @@ export interface CiloContext {
    * environment, clock and logger; its own provider, compose runner and `endpoint()`.
    */
   forEndpoint(endpoint: DockerEndpoint): CiloContext;
+  /**
+   * A host name's IPv4 address from the system resolver (`getaddrinfo`, as the Docker CLI and
+   * compose resolve the engine's name): a `tcp://` host given by name (docs/remote.md). Rejects
+   * with the resolver's error when it has none.
+   */
+  lookupIPv4(name: string): Promise<string>;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -75,6 +81,14 @@ export interface ContextOptions {
   endpoint?: DockerEndpoint;
   clock?: Clock;
   log?: Logger;
+  /** Default: the system resolver (`dns.lookup`, IPv4). */
+  lookupIPv4?: (name: string) => Promise<string>;
+}
+
+/** `dns.lookup` for one IPv4 address; `node:dns` loaded only when a name is looked up. */
+async function systemLookupIPv4(name: string): Promise<string> {
+  const { lookup } = await import("node:dns/promises");
+  return (await lookup(name, { family: 4 })).address;
 }
 
 export const systemClock: Clock = {
@@ -149,6 +163,7 @@ export function createContext(opts: ContextOptions): CiloContext {
       // A runner given by the caller (tests' fake) stays; the default one binds to `other`.
       return createContext({ ...rest, home, endpoint: other, ...(runCompose ? { runCompose } : {}) });
     },
+    lookupIPv4: opts.lookupIPv4 ?? systemLookupIPv4,
     clock: opts.clock ?? systemClock,
     log: opts.log ?? stderrLogger,
   };

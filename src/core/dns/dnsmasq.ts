@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, opendirSync, readdirSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, opendirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { basename, join } from "node:path";
 import { CiloError, isCiloError, prerequisiteError } from "../errors.ts";
 import { fsyncDir, writeFileAtomic, writeFilesAtomic } from "../fs/atomic-write.ts";
 import { dnsDir } from "../paths.ts";
@@ -11,6 +11,7 @@ import { type DnsEnv, hostsFileName, planDns, renderMainConfig, renderServersFil
 import { systemUpstreams } from "./upstreams.ts";
 import { readTextIfExists } from "./read-text.ts";
 import { isProcessAlive } from "../proc/processes.ts";
+import { failpoint } from "../failpoint.ts";
 
 export interface DnsOptions {
   /** `$CILO_HOME`; files live in its `dns/` folder. */
@@ -136,9 +137,9 @@ export function applyDns(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResult>
 
 /** `applyDns` on input read under the DNS lock, so concurrent callers never apply stale input. */
 export function applyDnsFrom(at: { home: string; env: NodeJS.ProcessEnv }, load: () => { envs: DnsEnv[]; options: DnsOptions }): Promise<ApplyResult> {
-  return withDnsLock(at, () => {
+  return withDnsLock(at, (held) => {
     const { envs, options } = load();
-    return applyLocked(envs, { ...options, home: at.home, env: at.env });
+    return applyLocked(envs, { ...options, home: at.home, env: at.env }, held);
   });
 }
 
@@ -155,7 +156,7 @@ export function applyEnvDnsFrom(
   at: { home: string; env: NodeJS.ProcessEnv },
   load: () => { change: EnvDnsChange; options: DnsOptions; all: () => DnsEnv[] },
 ): Promise<ApplyResult> {
-  return withDnsLock(at, async () => {
+  return withDnsLock(at, async (held) => {
     const { change, options, all } = load();
     const opts = { ...options, home: at.home, env: at.env };
     const files = dnsFiles(opts.home);
@@ -165,10 +166,11 @@ export function applyEnvDnsFrom(
     const base = applied?.wildcards;
     const stale = readTextIfExists(files.basis) !== opts.basis; // the machine's suffix or the routing changed: every env's names
     if (stale || running === undefined || loaded === undefined || loaded !== readTextIfExists(files.config) || base === undefined) {
-      return applyLocked(all(), opts);
+      return applyLocked(all(), opts, held);
     }
     const plan = planEnvDns(change, base);
     const config = mainConfig([], { ...opts, suffixes: [...change.suffixes, ...(opts.suffixes ?? [])] }, files);
+    held();
     mkdirSync(files.hostsDir, { recursive: true });
     removeIfExists(files.hostsApplied); // an older cilo's record of every hosts file: stale from now on
     const path = join(files.hostsDir, plan.file);
@@ -186,7 +188,7 @@ export function applyEnvDnsFrom(
     }
     if (readTextIfExists(files.config) !== config) writeFileAtomic(files.config, config, 0o644, opts.env);
     const anyNames = plan.names > 0 || anyHostsFile(files.hostsDir);
-    return converge(files, opts, { config, wildcards: plan.wildcards, names: plan.names, anyNames, running, written, removed, full: false, applied });
+    return converge(files, opts, held, { config, wildcards: plan.wildcards, names: plan.names, anyNames, running, written, removed, full: false, applied });
   });
 }
 
@@ -235,16 +237,121 @@ function linesStartingWith(text: string, prefix: string): string {
   return out;
 }
 
-/** Stops cilo's dnsmasq; false when it was not running. */
-export function stopDns(at: { home: string; env: NodeJS.ProcessEnv }): Promise<boolean> {
-  return withDnsLock(at, async () => {
+/**
+ * Stops every dnsmasq of this home (`cilo dns stop`): the front and the wildcard instances the dns
+ * folder records, and any other process running on one of this home's configs (found in /proc:
+ * `--conf-file=<dns folder>/dnsmasq.conf` or `…/wildcards-<port>.conf`), each checked again just
+ * before it is signalled. What was stopped, the front first; empty when nothing ran.
+ */
+export function stopDns(at: { home: string; env: NodeJS.ProcessEnv }): Promise<DnsmasqProcess[]> {
+  return withDnsLock(at, async (held) => {
     const files = dnsFiles(at.home);
-    const pid = runningPid(files);
-    if (pid !== undefined) await terminate(pid);
-    await stopWildcardInstances(files);
+    const stopped = await stopAllOfHome(files, held, at.env);
     for (const f of [files.pidFile, files.loaded, files.wildcardsLoaded]) removeIfExists(f);
-    return pid !== undefined;
+    return stopped;
   });
+}
+
+/**
+ * Stops the dnsmasq processes of this home that its dns folder does not record (`cilo doctor
+ * --fix`, `dns-stray`): judged again under the DNS lock, so an apply in progress is not one.
+ */
+export function stopStrayDnsmasq(at: { home: string; env: NodeJS.ProcessEnv }): Promise<DnsmasqProcess[]> {
+  return withDnsLock(at, async (held) => {
+    const stopped: DnsmasqProcess[] = [];
+    for (const p of dnsmasqOfHome(dnsFiles(at.home), at.env).filter((p) => !p.recorded)) {
+      held();
+      if (await terminate(p.pid, p.config)) stopped.push(p);
+    }
+    return stopped;
+  });
+}
+
+/** A dnsmasq process running on one of this home's configs. */
+export interface DnsmasqProcess {
+  pid: number;
+  /** `front`: on `dns/dnsmasq.conf` (the one clients ask); `wildcards`: a wildcard instance. */
+  role: "front" | "wildcards";
+  /** The config it was started on (its `--conf-file=`). */
+  config: string;
+  /** A wildcard instance's port (from its config's name). */
+  port?: number;
+  /** Its pid is in the pid file of its config (`dnsmasq.pid`, `wildcards-<port>.pid`); false: a stray. */
+  recorded: boolean;
+}
+
+/**
+ * Which of this home's dnsmasq configs a command line runs, pure: a program named dnsmasq (or
+ * `bin`, the one cilo starts) whose `--conf-file=` is `<dir>/dnsmasq.conf` or
+ * `<dir>/wildcards-<port>.conf`. Anything else (another home's, another program) is undefined.
+ */
+export function homeDnsmasqOf(argv: readonly string[], dir: string, bin?: string): { role: "front" | "wildcards"; config: string; port?: number } | undefined {
+  const prog = basename(argv[0] ?? "");
+  if (!/dnsmasq/.test(prog) && (bin === undefined || prog !== basename(bin))) return undefined;
+  const confs = argv.filter((a) => a.startsWith("--conf-file="));
+  if (confs.length !== 1) return undefined;
+  const config = confs[0]!.slice("--conf-file=".length);
+  if (config === join(dir, "dnsmasq.conf")) return { role: "front", config };
+  const prefix = `${join(dir, "wildcards-")}`;
+  if (!config.startsWith(prefix)) return undefined;
+  const m = /^([1-9]\d{0,4})\.conf$/.exec(config.slice(prefix.length));
+  const port = m ? Number(m[1]) : 0;
+  return port >= 1 && port <= 65_535 ? { role: "wildcards", config, port } : undefined;
+}
+
+/** The dnsmasq processes of this home: /proc scanned (Linux), plus what the pid files record (elsewhere the only source). */
+export function dnsmasqOfHome(files: DnsFiles, env?: NodeJS.ProcessEnv): DnsmasqProcess[] {
+  let bin: string | undefined;
+  try {
+    bin = env ? findDnsmasq(env) : undefined;
+  } catch {
+    bin = undefined;
+  }
+  const found = new Map<number, DnsmasqProcess>();
+  const add = (pid: number, what: { role: "front" | "wildcards"; config: string; port?: number }) => {
+    const pidFile = what.role === "front" ? files.pidFile : wildcardFiles(files, what.port!).pidFile;
+    found.set(pid, { pid, ...what, recorded: readPid(pidFile) === pid });
+  };
+  let pids: string[] = [];
+  try {
+    pids = readdirSync("/proc").filter((n) => /^\d+$/.test(n));
+  } catch {
+    // no /proc: the pid files only
+  }
+  for (const p of pids) {
+    const pid = Number(p);
+    if (pid === process.pid) continue;
+    const what = homeDnsmasqOf(commandLine(pid), files.dir, bin);
+    if (what) add(pid, what);
+  }
+  if (pids.length === 0) {
+    const front = runningPid(files);
+    if (front !== undefined) add(front, { role: "front", config: files.config });
+    for (const port of wildcardPorts(files)) {
+      const pid = wildcardPid(files, port);
+      if (pid !== undefined) add(pid, { role: "wildcards", config: wildcardFiles(files, port).config, port });
+    }
+  }
+  return [...found.values()].sort((a, b) => (a.role === b.role ? a.pid - b.pid : a.role === "front" ? -1 : 1));
+}
+
+/** Stops every dnsmasq of this home (recorded or found), and removes the wildcard instances' files. */
+async function stopAllOfHome(files: DnsFiles, held: Held, env?: NodeJS.ProcessEnv): Promise<DnsmasqProcess[]> {
+  const stopped: DnsmasqProcess[] = [];
+  for (const p of dnsmasqOfHome(files, env)) {
+    held();
+    if (await terminate(p.pid, p.config)) stopped.push(p);
+  }
+  await stopWildcardInstances(files, held);
+  return stopped;
+}
+
+function commandLine(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 /** Whether dnsmasq runs and whether what it serves is what `envs` render to. */
@@ -297,17 +404,19 @@ export function findDnsmasq(env: NodeJS.ProcessEnv): string {
   throw prerequisiteError("E_DNSMASQ_MISSING", `dnsmasq was not found ${where}; cilo serves env names with it`, INSTALL_HINT);
 }
 
-async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResult> {
+async function applyLocked(envs: DnsEnv[], opts: DnsOptions, held: Held): Promise<ApplyResult> {
+  failpoint(opts.env, "dns:apply-locked"); // tests hold a full apply here, the DNS lock held, for over 5 s
   const files = dnsFiles(opts.home);
   const plan = planDns(envs);
   const config = mainConfig(envs, opts, files);
+  held();
   mkdirSync(files.hostsDir, { recursive: true });
   removeIfExists(files.basis); // until this apply is done: an env's apply cut in meanwhile is a full one
   const { written, removed } = syncHostsDir(files.hostsDir, plan.hostsFiles, opts.env);
   removeIfExists(files.hostsApplied);
   if (readTextIfExists(files.config) !== config) writeFileAtomic(files.config, config, 0o644, opts.env);
   const running = runningPid(files);
-  const done = await converge(files, opts, {
+  const done = await converge(files, opts, held, {
     config,
     wildcards: plan.wildcards,
     names: plan.names,
@@ -317,6 +426,7 @@ async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResul
     removed,
     full: true,
   });
+  held();
   if (opts.basis !== undefined) writeFileAtomic(files.basis, opts.basis, 0o644, opts.env);
   return done;
 }
@@ -329,6 +439,7 @@ async function applyLocked(envs: DnsEnv[], opts: DnsOptions): Promise<ApplyResul
 async function converge(
   files: DnsFiles,
   opts: DnsOptions,
+  held: Held,
   c: {
     config: string;
     wildcards: string;
@@ -345,8 +456,8 @@ async function converge(
   const { config, running } = c;
   const base = { written: c.written, removed: c.removed, names: c.names, full: c.full, stopped: false, switched: false };
   if (!c.anyNames && opts.start === "when-needed") {
-    if (running !== undefined) await terminate(running);
-    await stopWildcardInstances(files);
+    held();
+    await stopAllOfHome(files, held, opts.env);
     if (running !== undefined || readTextIfExists(files.loaded) !== undefined)
       for (const f of [files.pidFile, files.loaded, files.wildcardsLoaded]) removeIfExists(f);
     if ((readTextIfExists(files.servers) ?? "") !== "") writeFileAtomic(files.servers, "");
@@ -357,19 +468,20 @@ async function converge(
   const wild =
     c.applied !== undefined && c.applied.wildcards === c.wildcards && c.wildcards !== ""
       ? { changed: false, port: c.applied.port }
-      : await ensureWildcards(opts.env, files, c.wildcards);
+      : await ensureWildcards(opts.env, files, c.wildcards, held);
   const frontCurrent = running !== undefined && readTextIfExists(files.loaded) === config;
   if (frontCurrent) {
     if (wild.changed) {
       // The front re-reads its servers file on SIGHUP and keeps answering meanwhile; the old
       // instance keeps answering what is forwarded to it until the front has switched.
+      held();
       signal(running, "SIGHUP");
       if (wild.port !== undefined && !(await waitForName(opts.port, `x.${switchMarker(wild.port)}`, 5_000))) {
         throw new CiloError("E_DNS_START", `cilo's dnsmasq on 127.0.0.1:${opts.port} did not take the new wildcard names within 5 s`, {
           hint: `Run cilo dns stop, then any env command`,
         });
       }
-      await stopWildcardInstances(files, wild.port);
+      await stopWildcardInstances(files, held, wild.port);
     }
     return {
       pid: running,
@@ -381,11 +493,12 @@ async function converge(
     };
   }
   const t0 = performance.now();
-  if (running !== undefined) await terminate(running);
+  held();
+  if (running !== undefined) await terminate(running, files.config);
   removeIfExists(files.loaded);
-  const pid = await launch(opts.env, files.config, files.pidFile, opts.port);
+  const pid = await launch(opts.env, files.config, files.pidFile, opts.port, held);
   writeFileAtomic(files.loaded, config, 0o644, opts.env);
-  await stopWildcardInstances(files, wild.port);
+  await stopWildcardInstances(files, held, wild.port);
   if (running === undefined) return { pid, started: true, restarted: false, ...base };
   return { pid, started: false, restarted: true, restartMs: Math.round(performance.now() - t0), ...base };
 }
@@ -421,10 +534,11 @@ function anyHostsFile(dir: string): boolean {
  * happens. Changed: a new instance starts on a free loopback port beside the old one (which the
  * caller stops once the front forwards to the new one). No wildcards: an empty servers file.
  */
-async function ensureWildcards(env: NodeJS.ProcessEnv, files: DnsFiles, wildcards: string): Promise<{ changed: boolean; port?: number }> {
+async function ensureWildcards(env: NodeJS.ProcessEnv, files: DnsFiles, wildcards: string, held: Held): Promise<{ changed: boolean; port?: number }> {
   const cur = currentWildcards(files);
   if (wildcards === "") {
     const changed = (readTextIfExists(files.servers) ?? "") !== "" || cur !== undefined;
+    held();
     if ((readTextIfExists(files.servers) ?? "") !== "" || !existsSync(files.servers)) writeFileAtomic(files.servers, "");
     removeIfExists(files.wildcardsLoaded);
     return { changed };
@@ -441,16 +555,19 @@ async function ensureWildcards(env: NodeJS.ProcessEnv, files: DnsFiles, wildcard
   for (let attempt = 1; ; attempt++) {
     port = await freeLoopbackPort();
     const w = wildcardFiles(files, port);
+    held();
     writeFileAtomic(w.config, renderWildcardConfig({ port, pidFile: w.pidFile, wildcards }));
     try {
-      await launch(env, w.config, w.pidFile, port);
+      await launch(env, w.config, w.pidFile, port, held);
       break;
     } catch (e) {
       // Another program took the free port between the probe and dnsmasq's bind: take another.
+      // (launch leaves no process behind when it fails, so the config can go.)
       removeIfExists(w.config);
       if (attempt >= 3 || !isCiloError(e) || e.code !== "E_DNS_PORT_TAKEN") throw e;
     }
   }
+  held();
   writeFileAtomic(files.servers, renderServersFile(wildcards, port));
   writeFileAtomic(files.wildcardsLoaded, `${JSON.stringify({ port, wildcards })}\n`);
   return { changed: true, port };
@@ -467,24 +584,31 @@ function currentWildcards(files: DnsFiles): { port: number; wildcards: string } 
   }
 }
 
-/** Stops every wildcard instance of this home but the one on `keep`, and removes their files. */
-async function stopWildcardInstances(files: DnsFiles, keep?: number): Promise<void> {
+/** Stops every wildcard instance of this home that its files record but the one on `keep`, and removes their files. */
+async function stopWildcardInstances(files: DnsFiles, held: Held, keep?: number): Promise<void> {
+  for (const port of wildcardPorts(files)) {
+    if (port === keep) continue;
+    const pid = wildcardPid(files, port);
+    const w = wildcardFiles(files, port);
+    held();
+    if (pid !== undefined) await terminate(pid, w.config);
+    removeIfExists(w.pidFile);
+    removeIfExists(w.config);
+  }
+}
+
+/** The ports of the wildcard instances whose config is in the dns folder. */
+function wildcardPorts(files: DnsFiles): number[] {
   let names: string[];
   try {
     names = readdirSync(files.dir);
   } catch {
-    return;
+    return [];
   }
-  for (const name of names) {
+  return names.flatMap((name) => {
     const m = /^wildcards-(\d+)\.conf$/.exec(name);
-    const port = m ? Number(m[1]) : undefined;
-    if (port === undefined || port === keep) continue;
-    const pid = wildcardPid(files, port);
-    if (pid !== undefined) await terminate(pid);
-    const w = wildcardFiles(files, port);
-    removeIfExists(w.pidFile);
-    removeIfExists(w.config);
-  }
+    return m ? [Number(m[1])] : [];
+  });
 }
 
 function wildcardPid(files: DnsFiles, port: number): number | undefined {
@@ -524,9 +648,14 @@ function hostsOnDisk(dir: string): string[] {
   }
 }
 
-/** Starts a dnsmasq on `config` as a daemon and waits until it answers. */
-async function launch(env: NodeJS.ProcessEnv, config: string, pidFile: string, port: number): Promise<number> {
+/**
+ * Starts a dnsmasq on `config` as a daemon and waits until it answers. When it does not, the
+ * daemon it started is stopped again before it throws: a failed start leaves no process behind
+ * (its config may then be removed, and nothing would find the process by it).
+ */
+async function launch(env: NodeJS.ProcessEnv, config: string, pidFile: string, port: number, held: Held): Promise<number> {
   const bin = findDnsmasq(env);
+  held();
   // Started as root, dnsmasq would switch to `nobody`, who cannot read $CILO_HOME (mode 700).
   const args = [`--conf-file=${config}`, ...(process.getuid?.() === 0 ? ["--user=root"] : [])];
   const r = await run(bin, args, { env: { ...env, LC_ALL: "C" } });
@@ -549,18 +678,26 @@ async function launch(env: NodeJS.ProcessEnv, config: string, pidFile: string, p
   }
   const pid = readPid(pidFile);
   if (pid === undefined || !(await waitForDns(port, 5_000))) {
+    if (pid !== undefined) await terminate(pid, config);
     throw new CiloError("E_DNS_START", `dnsmasq started but does not answer on 127.0.0.1:${port}`, { hint: `Its config is ${config}` });
   }
   return pid;
 }
 
-async function terminate(pid: number): Promise<void> {
+/**
+ * Stops the dnsmasq `pid` if it still runs on `config` (checked before each signal, so a pid
+ * reused by another process is never signalled); SIGKILL after 5 s. Whether it was signalled.
+ */
+async function terminate(pid: number, config: string): Promise<boolean> {
+  const ours = () => isProcessAlive(pid) && (!existsSync("/proc/self/cmdline") || commandLine(pid).includes(`--conf-file=${config}`));
+  if (!ours()) return false;
   const deadline = Date.now() + 5_000;
   signal(pid, "SIGTERM");
-  while (isProcessAlive(pid)) {
+  while (ours()) {
     if (Date.now() > deadline) signal(pid, "SIGKILL");
     await new Promise((r) => setTimeout(r, 2));
   }
+  return true;
 }
 
 /** The pid of the (front) dnsmasq running on this home's config, if any. */
@@ -573,8 +710,7 @@ function runningPidOf(config: string, pidFile: string): number | undefined {
   const pid = readPid(pidFile);
   if (pid === undefined || !isProcessAlive(pid)) return undefined;
   if (!existsSync("/proc/self/cmdline")) return pid;
-  const cmdline = readTextIfExists(`/proc/${pid}/cmdline`) ?? "";
-  return cmdline.includes(`--conf-file=${config}`) ? pid : undefined;
+  return commandLine(pid).includes(`--conf-file=${config}`) ? pid : undefined;
 }
 
 function readPid(file: string): number | undefined {
@@ -590,11 +726,32 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Throws `E_DNS_LOCK_LOST` once this process no longer holds the DNS lock: another cilo took it
+ * over as stale while this one was frozen or starved for over 5 s (SIGSTOP, a suspended machine,
+ * valgrind, a loaded machine with a 10,000-env apply), and may have applied or stopped DNS since
+ * (`cilo dns stop`). Called before every start, stop or signal of a dnsmasq and every write of
+ * what runs: a holder that lost the lock must not start a dnsmasq after a `dns stop` that ran
+ * meanwhile (nothing would stop it), nor record over what the other process left.
+ */
+type Held = () => void;
+
 /** Serialises every change to the dns folder across cilo processes (same scheme as the state lock). */
-async function withDnsLock<T>(at: { home: string; env: NodeJS.ProcessEnv }, fn: () => Promise<T>): Promise<T> {
+async function withDnsLock<T>(at: { home: string; env: NodeJS.ProcessEnv }, fn: (held: Held) => Promise<T>): Promise<T> {
   const files = dnsFiles(at.home);
   mkdirSync(files.dir, { recursive: true });
-  return withFileLock(files.config, lockTimeoutMs(at.env), fn);
+  return withFileLock(files.config, lockTimeoutMs(at.env), (isCompromised) =>
+    fn(() => {
+      if (!isCompromised()) return;
+      throw new CiloError(
+        "E_DNS_LOCK_LOST",
+        `The DNS lock on ${files.config} was taken over while this command held it (it stalled for over 5 s); it left dnsmasq as the other command made it`,
+        {
+          hint: "Run cilo dns start to apply the state's DNS (or cilo dns stop to stop it)",
+        },
+      );
+    }),
+  );
 }
 
 function removeIfExists(file: string): void {

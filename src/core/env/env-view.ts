@@ -120,7 +120,7 @@ async function reachStatus(hctx: CiloContext, state: State, rec: EnvRecord, reac
   // The host's gateway, found as every cilo resource is: by its labels (this home's) and name.
   const provider = await hctx.provider();
   const gateways = await provider.listContainers({ [LABEL_MANAGED]: "true", [LABEL_GATEWAY]: "true", [LABEL_HOME]: state.home_id });
-  const running = gateways.some((c) => c.name === gatewayContainerName(state.home_id) && c.state === "running");
+  const running = gateways.some((c) => c.name === gatewayContainerName(state.home_id, rec.host) && c.state === "running");
   return { via: "remote-gateway", running, address: reach.address, http_port: state.config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT };
 }
 

@@ -29,7 +29,7 @@ import { checkDnsNames, refreshDns } from "../dns/dns.ts";
 import { SUBNET_RACE_ATTEMPTS, subnetTaken } from "../network/subnet-race.ts";
 import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
 import { waitForServices, type PendingService } from "../runtime/wait-services.ts";
-import { syncEnvForwards, syncEnvGateways } from "../forward/remote-names.ts";
+import { reachedHost, syncEnvForwards, syncEnvGateways } from "../forward/remote-names.ts";
 import { usageError } from "../errors.ts";
 import { syncWorkspace } from "../host/remote-workspace.ts";
 import { reachEnv } from "./env-context.ts";
@@ -297,9 +297,11 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   // without an engine of its own gets the TCP forwards only).
   // A tcp:// host's envs instead get forward containers and a gateway on the host's engine,
   // published on its address, which this machine's gateway routes their names to.
-  const forwards = await syncEnvForwards(local, ctx, key, rec.host).catch((e: unknown) => e);
+  // How this machine reaches the host's envs comes from the engine reached above, once for both.
+  const reached = rec.host === undefined ? undefined : reachedHost(ctx);
+  const forwards = await syncEnvForwards(local, ctx, key, rec.host, reached).catch((e: unknown) => e);
   timing(local.env, "up: forwards synced");
-  const gateway = await syncEnvGateways(local, rec.host);
+  const gateway = await syncEnvGateways(local, rec.host, reached);
   timing(local.env, "up: gateway synced");
   // The first gateway on this engine found out how the host reaches containers (auto routing).
   if ("routingChanged" in gateway && gateway.routingChanged) await refreshDns(local);

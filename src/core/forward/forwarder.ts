@@ -103,7 +103,7 @@ export async function syncForwards(ctx: CiloContext, key: string): Promise<Forwa
   const provider = await ctx.provider();
   const home = ctx.home;
   const image = forwardImage(ctx.env);
-  const address = publishAddress(provider.address);
+  const address = ctx.endpoint().publishAddress ?? publishAddress(provider.address);
   const excluded = new Set<number>();
   for (let attempt = 1; ; attempt++) {
     const plan = await withState(ctx, (state) => {

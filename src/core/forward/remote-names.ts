@@ -1,6 +1,6 @@
 import type { CiloContext } from "../context/context.ts";
 import { type GatewaySyncResult, syncGateway, syncLocalGateway } from "../gateway/gateway.ts";
-import { hostReachesFor, reachOf } from "../gateway/host-reach.ts";
+import { type HostReach, hostReach, hostReachIn } from "../gateway/host-reach.ts";
 import { remoteHost } from "../host/hosts.ts";
 import type { ForwardRecord } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
@@ -12,14 +12,36 @@ import { syncTunnel } from "./tunnel.ts";
 // know how.
 
 /**
+ * An env's host as its operation reached it: `ctx` bound to the host's engine (`envContext`) and
+ * how this machine reaches that engine's envs, from the endpoint `ctx` is bound to. An operation
+ * that has it (up) passes it to both syncs below, which then neither read the state nor resolve a
+ * Docker context again; one that has not (down, destroy) lets them find it.
+ */
+export interface ReachedHost {
+  ctx: CiloContext;
+  reach: HostReach;
+}
+
+/** The `ReachedHost` of an env's context on its host (`envContext`/`reachEnv`): no state read, no context resolved. */
+export function reachedHost(hctx: CiloContext): ReachedHost {
+  return { ctx: hctx, reach: hostReach(hctx.endpoint().host) };
+}
+
+/**
  * The env's TCP forwards after `up`: forward containers on its own engine for a local env
  * (`ctx` is `local`); for an env on a host, one ssh forward (`ssh://`), or forward containers on the
  * host's engine published on the host's address (`tcp://`, ctx bound to that engine), or none
  * when this machine does not reach the host's address.
  */
-export async function syncEnvForwards(local: CiloContext, ctx: CiloContext, key: string, host: string | undefined): Promise<ForwardRecord[]> {
+export async function syncEnvForwards(
+  local: CiloContext,
+  ctx: CiloContext,
+  key: string,
+  host: string | undefined,
+  reached?: ReachedHost,
+): Promise<ForwardRecord[]> {
   if (host === undefined) return syncForwards(ctx, key);
-  const reach = reachOf(hostReachesFor(local, readState(local)), host);
+  const reach = reached?.reach ?? hostReachIn(local, readState(local), host);
   if (reach.via === "ssh-forward") return syncTunnel(local, key);
   if (reach.via === "remote-gateway") return syncForwards(ctx, key);
   return [];
@@ -31,14 +53,24 @@ export async function syncEnvForwards(local: CiloContext, ctx: CiloContext, key:
  * too (started while one of its envs runs, removed when none does). This machine's gateway for an
  * env on a host is optional: a machine without an engine of its own has no HTTP names for it.
  */
-export async function syncEnvGateways(local: CiloContext, host: string | undefined): Promise<GatewaySyncResult> {
+export async function syncEnvGateways(local: CiloContext, host: string | undefined, reached?: ReachedHost): Promise<GatewaySyncResult> {
   if (host === undefined) return syncGateway(local);
-  const state = readState(local);
-  if (!state.hosts?.[host] || reachOf(hostReachesFor(local, state), host).via !== "remote-gateway") return syncLocalGateway(local);
+  const hctx = reached ? (reached.reach.via === "remote-gateway" ? reached.ctx : undefined) : remoteGatewayContext(local, host);
+  if (!hctx) return syncLocalGateway(local);
   // The two engines are independent (each gateway has its own lock): both at once, so a first up
   // waits for the slower one instead of the sum. The host's gateway's failure is reported first.
-  const [remote, mine] = await Promise.allSettled([syncGateway(local.forEndpoint(remoteHost(local, state, host).endpoint), { host }), syncLocalGateway(local)]);
+  const [remote, mine] = await Promise.allSettled([syncGateway(hctx, { host }), syncLocalGateway(local)]);
   if (remote.status === "rejected") throw remote.reason;
   if (mine.status === "rejected") throw mine.reason;
   return mine.value;
+}
+
+/**
+ * For an operation that has not reached the env's host (down, destroy): a context on the host's
+ * engine, from the state now, when its envs' names go through its own gateway; else undefined.
+ */
+function remoteGatewayContext(local: CiloContext, host: string): CiloContext | undefined {
+  const state = readState(local);
+  if (hostReachIn(local, state, host).via !== "remote-gateway") return undefined;
+  return local.forEndpoint(remoteHost(local, state, host).endpoint);
 }

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { CiloError, messageOf } from "../errors.ts";
 import { importLockfile } from "../vendor.ts";
@@ -25,8 +25,13 @@ export async function withFileLock<T>(file: string, timeoutMs: number, fn: (isCo
   const release = await acquire(file, timeoutMs, () => {
     compromised = true;
   });
+  const mine = lockFolderIdentity(file);
   try {
-    return await fn(() => compromised);
+    // proper-lockfile learns of a takeover only on its next refresh (a timer, then an async stat):
+    // a holder that was frozen (SIGSTOP, a suspended machine, an event loop blocked for seconds)
+    // runs on for a while before it is told. The folder itself says so at once: a takeover removes
+    // it and makes a new one (same inode number maybe, never the same birth time).
+    return await fn(() => compromised || mine === undefined || lockFolderIdentity(file) !== mine);
   } finally {
     try {
       await release();
@@ -59,5 +64,18 @@ async function acquire(file: string, timeoutMs: number, onCompromised: () => voi
       await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
       delay = Math.min(delay * 1.5, 100);
     }
+  }
+}
+
+/**
+ * Which lock folder `<file>.lock` is now: its inode and birth time, undefined when it is gone. A
+ * folder removed and made again (a takeover) differs, even when the file system reuses the inode.
+ */
+export function lockFolderIdentity(file: string): string | undefined {
+  try {
+    const st = statSync(`${file}.lock`, { bigint: true });
+    return `${st.ino}:${st.birthtimeNs}:${st.dev}`;
+  } catch {
+    return undefined;
   }
 }

@@ -42,8 +42,16 @@ export interface GatewaySettings {
   httpsPort: number;
 }
 
-/** The image, address and port of this home's gateway: `CILO_GATEWAY_IMAGE`, else state, else defaults. */
-export function gatewaySettings(state: State, engineAddress: string | undefined, env: Readonly<Record<string, string | undefined>>): GatewaySettings {
+/**
+ * The image, address and port of this home's gateway: `CILO_GATEWAY_IMAGE`, else state, else
+ * defaults; published on `published` (a host name's resolved address) when given.
+ */
+export function gatewaySettings(
+  state: State,
+  engineAddress: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  published?: string,
+): GatewaySettings {
   const fromEnv = env["CILO_GATEWAY_IMAGE"];
   if (fromEnv !== undefined && fromEnv !== "" && !isImageReference(fromEnv)) {
     throw new CiloError("E_USAGE", `CILO_GATEWAY_IMAGE ${JSON.stringify(String(fromEnv).slice(0, 60))} is not an image reference such as caddy:2`, {
@@ -52,7 +60,7 @@ export function gatewaySettings(state: State, engineAddress: string | undefined,
   }
   return {
     image: fromEnv || state.config.gateway_image || DEFAULT_GATEWAY_IMAGE,
-    address: publishAddress(engineAddress),
+    address: published ?? publishAddress(engineAddress),
     httpPort: state.config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT,
     httpsPort: state.config.gateway_https_port ?? DEFAULT_GATEWAY_HTTPS_PORT,
   };
@@ -64,10 +72,21 @@ export type GatewaySyncResult =
   | { action: "removed" }
   | { action: "created" | "reloaded"; container: string; routes: number; reloadMs: number; routingChanged?: boolean };
 
-/** This home's gateway containers (one, unless something went wrong), found by labels and name. */
-export async function findGateway(provider: RuntimeProvider, homeId: string): Promise<ContainerState[]> {
+/**
+ * This home's gateway containers (one, unless something went wrong), found by labels and name:
+ * this machine's, or with `host` the one of that host. A host's gateway made before it was named
+ * after its host (`cilo_<home id>_gateway` on the host's engine) is one of them when it publishes on
+ * `hostAddress` (the host's; this machine's gateway on an engine that is also a host's publishes
+ * on the loopback, and is never taken for it).
+ */
+export async function findGateway(provider: RuntimeProvider, homeId: string, host?: string, hostAddress?: string): Promise<ContainerState[]> {
   const list = await provider.listContainers({ [LABEL_MANAGED]: "true", [LABEL_GATEWAY]: "true", [LABEL_HOME]: homeId });
-  return list.filter((c) => c.name === gatewayContainerName(homeId));
+  const legacy = (c: ContainerState) =>
+    host !== undefined &&
+    hostAddress !== undefined &&
+    c.name === gatewayContainerName(homeId) &&
+    (c.labels[LABEL_GATEWAY_SETTINGS] ?? "").split(" ")[1]?.startsWith(`${hostAddress}:`) === true;
+  return list.filter((c) => c.name === gatewayContainerName(homeId, host) || legacy(c));
 }
 
 /**
@@ -84,12 +103,14 @@ export async function syncGateway(ctx: CiloContext, scope: { host?: string } = {
   return withFileLock(join(home, remote ? `gateway-${scope.host}` : "gateway"), lockTimeoutMs(ctx.env), async () => {
     const state = readState(ctx);
     const routes = gatewayRoutes(state, { ...scope, reaches: hostReachesFor(ctx, state) });
-    const existing = await findGateway(provider, state.home_id);
+    // A host's gateway publishes on the host's address (its engine's, or what its name resolved to).
+    const hostAddress = remote ? (ctx.endpoint().publishAddress ?? publishAddress(ctx.endpoint().host)) : undefined;
+    const existing = await findGateway(provider, state.home_id, scope.host, hostAddress);
     if (!gatewayNeeded(routes)) {
       for (const c of existing) await provider.removeContainer(c.id);
       return { action: existing.length > 0 ? "removed" : "none" };
     }
-    const settings = gatewaySettings(state, provider.address, ctx.env);
+    const settings = gatewaySettings(state, provider.address, ctx.env, hostAddress);
     const ca = ensureCa(home, state.home_id);
     // A new root (its files removed from the home) recreates the container: Caddy keeps the old
     // root's intermediate in its storage otherwise. So does another layout (front + back Caddy).
@@ -98,7 +119,8 @@ export async function syncGateway(ctx: CiloContext, scope: { host?: string } = {
     const tunnels = !remote && localEngine(provider.address) ? tunnelDir(home) : undefined;
     if (tunnels) mkdirSync(tunnels, { recursive: true, mode: 0o700 });
     const fingerprint = `${settings.image} ${settings.address}:${settings.httpPort} https:${settings.httpsPort} ca:${ca.fingerprint.slice(0, 16)} ${GATEWAY_LAYOUT}${tunnels ? " tunnels" : ""}`;
-    const keep = existing.find((c) => c.state === "running" && c.labels[LABEL_GATEWAY_SETTINGS] === fingerprint);
+    const name = gatewayContainerName(state.home_id, scope.host);
+    const keep = existing.find((c) => c.name === name && c.state === "running" && c.labels[LABEL_GATEWAY_SETTINGS] === fingerprint);
     for (const c of existing) if (c !== keep) await provider.removeContainer(c.id);
     const config = renderGatewayConfig(routes, { caFingerprint: ca.fingerprint });
     const putCa = async (id: string) => {
@@ -119,7 +141,7 @@ export async function syncGateway(ctx: CiloContext, scope: { host?: string } = {
       const reloadMs = Date.now() - started;
       return { action: "reloaded", container: keep.name, routes: routes.length, reloadMs, routingChanged: await probe(keep.id) };
     }
-    const id = await createGateway(provider, homeRef(state, home), settings, fingerprint, tunnels);
+    const id = await createGateway(provider, name, homeRef(state, home), settings, fingerprint, tunnels);
     try {
       for (const n of networks) await provider.connectNetwork(n, id, aliases[n] ?? []);
       await putCa(id);
@@ -139,7 +161,7 @@ export async function syncGateway(ctx: CiloContext, scope: { host?: string } = {
     const reloadMs = Date.now() - started;
     return {
       action: "created",
-      container: gatewayContainerName(state.home_id),
+      container: name,
       routes: routes.length,
       reloadMs,
       routingChanged: await probe(id),
@@ -181,17 +203,22 @@ async function probeRouting(ctx: CiloContext, provider: RuntimeProvider, id: str
 }
 
 /**
- * Takes this home's gateway off an env's network before the network goes (`down`, `destroy`):
- * Docker refuses to remove a network a container is still on. No gateway, nothing to do.
+ * Takes this home's gateways off an env's network before the network goes (`down`, `destroy`):
+ * Docker refuses to remove a network a container is still on. Every gateway of the home on the
+ * env's engine (this machine's, a host's, or both when that engine is a host's too). No gateway,
+ * nothing to do.
  */
 export async function detachGateway(ctx: CiloContext, homeId: string, network: string): Promise<void> {
   if (gatewayDisabled(ctx.env)) return;
   const provider = await ctx.provider();
-  for (const c of await findGateway(provider, homeId)) await provider.disconnectNetwork(network, c.id);
+  const local = gatewayContainerName(homeId);
+  const gateways = await provider.listContainers({ [LABEL_MANAGED]: "true", [LABEL_GATEWAY]: "true", [LABEL_HOME]: homeId });
+  for (const c of gateways) if (c.name === local || c.name.startsWith(`${local}.`)) await provider.disconnectNetwork(network, c.id);
 }
 
 async function createGateway(
   provider: RuntimeProvider,
+  name: string,
   home: { id: string; path: string },
   s: GatewaySettings,
   fingerprint: string,
@@ -205,7 +232,7 @@ async function createGateway(
     }
   }
   return provider.createContainer({
-    name: gatewayContainerName(home.id),
+    name,
     image: s.image,
     cmd: gatewayCommand(),
     labels: { ...gatewayLabels(home), [LABEL_GATEWAY_SETTINGS]: fingerprint },

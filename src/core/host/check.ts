@@ -4,13 +4,16 @@ import type { CiloContext } from "../context/context.ts";
 import { CiloError, ExitCode } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { DEFAULT_GATEWAY_HTTP_PORT, publishAddress } from "../gateway/settings.ts";
+import { hostEndpoint } from "../host-endpoint.ts";
 import { helperLabels, LABEL_HELPER } from "../labels.ts";
 import { hostsDir } from "../paths.ts";
 import { pollUntil } from "../poll.ts";
 import type { RuntimeProvider } from "../runtime/provider.ts";
 import { DEFAULT_HELPER_IMAGE } from "../snapshot/volume-copy.ts";
 import { homeRef, readState } from "../state/store.ts";
-import { findHost, hostEndpoint, hostUnreachable, pingHost, reasonOf } from "./hosts.ts";
+import { findHost, hostUnreachable, pingHost, reasonOf } from "./hosts.ts";
+import { refreshHostResolution } from "./resolve-name.ts";
+import { hostReach } from "../gateway/host-reach.ts";
 
 /** What `cilo host check --json` prints (schema/cilo.host.schema.json, `#/definitions/check`). */
 export interface HostCheck {
@@ -25,7 +28,7 @@ export interface HostCheck {
   /** Free space of the file system under the engine's data root, from `df /` in a helper container (its root lives there). */
   disk: { free_bytes: number; total_bytes: number; via: string } | { unknown: string };
   /** Where the host's gateway would publish, and whether this machine reaches that address itself. */
-  gateway: { address: string; port: number; reach: "direct" | "forward"; note: string };
+  gateway: { address: string; port: number; reach: "direct" | "forward" | "none"; note: string };
 }
 
 const LATENCY_SAMPLES = 3;
@@ -34,11 +37,13 @@ const LATENCY_SAMPLES = 3;
  * `cilo host check <name>`: the engine answers (version), the compose CLI reaches it through the
  * same endpoint, round-trip latency, free disk of the engine's data root, and the gateway's
  * address. A failed engine or compose check is E_HOST_UNREACHABLE (exit 3, one line naming the
- * host and the check); an unknown disk size is not a failure. Changes no state.
+ * host and the check); an unknown disk size is not a failure. Changes no state but the host's
+ * `resolved` entry (what its engine name resolves to now, for a tcp:// host given by name).
  */
 export async function checkHost(ctx: CiloContext, name: string): Promise<HostCheck> {
   const state = readState(ctx);
-  const rec = findHost(state, name);
+  // A tcp:// engine given by name: resolved now and recorded (host/resolve-name.ts).
+  const rec = await refreshHostResolution(ctx, name, findHost(state, name));
   let endpoint: ReturnType<typeof hostEndpoint>;
   try {
     endpoint = hostEndpoint(ctx, name, rec);
@@ -48,7 +53,7 @@ export async function checkHost(ctx: CiloContext, name: string): Promise<HostChe
     });
   }
   const hctx = ctx.forEndpoint(endpoint);
-  const version = await pingHost(hctx, name, endpoint);
+  const version = await pingHost(hctx, name, endpoint, rec.resolved);
   const provider = await hctx.provider();
 
   const samples: number[] = [];
@@ -72,7 +77,8 @@ export async function checkHost(ctx: CiloContext, name: string): Promise<HostChe
 
   const compose = await composeCheck(ctx, hctx, name, endpoint, state.home_id);
   const disk = await diskCheck(ctx, provider, state.home_id);
-  const address = publishAddress(endpoint.host);
+  const reach = hostReach(endpoint.host, rec.resolved);
+  const address = reach.via === "remote-gateway" ? reach.address : publishAddress(endpoint.host);
   const local = address === "127.0.0.1";
   const port = state.config.gateway_http_port ?? DEFAULT_GATEWAY_HTTP_PORT;
   return {
@@ -89,14 +95,17 @@ export async function checkHost(ctx: CiloContext, name: string): Promise<HostChe
     latency_ms: latency,
     latency_samples_ms: samples,
     disk,
-    gateway: local
-      ? {
-          address,
-          port,
-          reach: "forward",
-          note: `on the loopback of ${name}'s engine host: this machine reaches it through an ssh -L forward (planned, docs/remote.md)`,
-        }
-      : { address, port, reach: "direct", note: `on the engine's address ${address}: reached directly when this machine routes to it` },
+    gateway:
+      endpoint.host.startsWith("tcp://") && reach.via === "none"
+        ? { address, port, reach: "none", note: `no names or TCP forwards of its envs here: ${reach.why}` }
+        : local
+          ? {
+              address,
+              port,
+              reach: "forward",
+              note: `on the loopback of ${name}'s engine host: this machine reaches it through an ssh -L forward (planned, docs/remote.md)`,
+            }
+          : { address, port, reach: "direct", note: `on the engine's address ${address}: reached directly when this machine routes to it` },
   };
 }
 

@@ -3,9 +3,12 @@ import { join, resolve } from "node:path";
 import type { CiloContext } from "../context/context.ts";
 import type { DockerEndpoint } from "../docker-endpoint.ts";
 import { CiloError, ExitCode, isCiloError, messageOf } from "../errors.ts";
-import { contextNameProblem, hostNameProblem, parseHostAddress, remoteRootProblem } from "../host-address.ts";
-import type { HostRecord, State } from "../state/schema.ts";
+import { hostEndpoint } from "../host-endpoint.ts";
+import { contextNameProblem, hostnameProblem, hostNameProblem, parseHostAddress, remoteRootProblem, tcpHostPart } from "../host-address.ts";
+import { ipVersion } from "../ip.ts";
+import type { HostRecord, HostResolution, State } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
+import { resolveEngineName } from "./resolve-name.ts";
 
 // `cilo host add | list | rm` (docs/remote.md): the Docker hosts envs may run on, recorded in
 // state. `cilo host check` is in check.ts. The CLI (src/cli/commands/host.ts) only parses and prints.
@@ -52,9 +55,6 @@ export function findHost(state: State, name: string): HostRecord {
   });
 }
 
-export { hostEndpoint } from "../host-endpoint.ts";
-import { hostEndpoint } from "../host-endpoint.ts";
-
 /** `host r1 (ssh://root@10.0.0.2)`: how messages name a host. */
 export function hostLabel(name: string, endpoint: DockerEndpoint | string): string {
   return `host ${name} (${typeof endpoint === "string" ? endpoint : endpoint.host})`;
@@ -83,12 +83,18 @@ export function reasonOf(e: unknown): string {
   return m ? `does not answer (${m[1]})` : line;
 }
 
-/** Asks the host's engine for its version (`hctx` is bound to `endpoint`): the `engine` check, shared by add and check. */
-export async function pingHost(hctx: CiloContext, name: string, endpoint: DockerEndpoint) {
+/**
+ * Asks the host's engine for its version (`hctx` is bound to `endpoint`): the `engine` check, shared
+ * by add and check. When it fails and the engine's name did not resolve (`resolved`,
+ * host/resolve-name.ts), the resolver's answer is the reason given.
+ */
+export async function pingHost(hctx: CiloContext, name: string, endpoint: DockerEndpoint, resolved?: HostResolution) {
   try {
     return await (await hctx.provider()).ping();
   } catch (e) {
     if (isCiloError(e) && e.code === "E_ENGINE_MISMATCH") throw e;
+    if (resolved?.error !== undefined)
+      throw hostUnreachable(name, endpoint, "name", `${resolved.name} does not resolve to an IPv4 address (${resolved.error})`);
     throw hostUnreachable(name, endpoint, "engine", reasonOf(e));
   }
 }
@@ -102,6 +108,13 @@ export function hostRecordFrom(ctx: CiloContext, opts: AddHostOptions): HostReco
     const parsed = parseHostAddress(opts.target);
     if ("why" in parsed) throw invalid(parsed.why, "Use ssh://user@host[:port], tcp://host:2376 with --tls-dir, or a Docker context name");
     rec.address = parsed.address;
+    const name = parsed.scheme === "tcp" ? tcpHostPart(parsed.address) : undefined;
+    const why = name !== undefined && ipVersion(name.replace(/^\[|\]$/g, "")) === 0 ? hostnameProblem(name) : undefined;
+    if (why)
+      throw invalid(
+        `The host address ${parsed.address} is not valid: ${why}`,
+        "Give the engine's IPv4 address or its DNS name, e.g. tcp://build1.tailnet.example:2376",
+      );
     if (opts.tlsDir !== undefined && parsed.scheme !== "tcp") throw invalid("--tls-dir is for tcp:// hosts only (ssh:// is encrypted by SSH)");
   } else {
     const why = contextNameProblem(opts.target);
@@ -152,9 +165,13 @@ export async function addHost(ctx: CiloContext, opts: AddHostOptions): Promise<{
   if (rec.address?.startsWith("tcp://") && !rec.tls_dir) {
     warnings.push(`${rec.address} is plain TCP: anyone who reaches it controls that engine. Prefer ssh:// or tcp:// with --tls-dir`);
   }
+  // A tcp:// engine given by name: what it resolves to now (the address its gateway and forwards
+  // publish on), or why it does not (host/resolve-name.ts).
+  const resolved = await resolveEngineName(ctx, hostEndpoint(ctx, opts.name, rec).host);
+  if (resolved) rec.resolved = resolved;
   if (opts.check !== false) {
     const endpoint = hostEndpoint(ctx, opts.name, rec);
-    await pingHost(ctx.forEndpoint(endpoint), opts.name, endpoint);
+    await pingHost(ctx.forEndpoint(endpoint), opts.name, endpoint, rec.resolved);
   }
   await withState(ctx, (state) => {
     if (state.hosts?.[opts.name] !== undefined) throw exists();

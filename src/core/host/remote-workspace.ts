@@ -161,7 +161,9 @@ export async function syncWorkspace(
       await receiving;
       throw e;
     }
-    // Nothing changed: the manifest stays as it is (no write).
+    // The tar goes to ssh's stdin first (the callbacks of run's input, one turn of the event loop);
+    // the manifest is written while the host unpacks it. Nothing changed: no write at all.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const staged = walked.same ? undefined : stagePushManifest(rec.workspace, target, walked.now);
     const r = await receiving;
     if (r.code !== 0) {
@@ -197,12 +199,14 @@ export async function syncWorkspace(
     };
   }
   const filters = rsyncFilterRules(ignoreText).map((r) => `--filter=${r}`);
+  // Racy mtimes are judged from before rsync starts (it may read a file before the walk gets there).
+  const rsyncStarted = Date.now();
   const running = rsync(["-rlptD", "--delay-updates", ...(opts.pull ? [] : ["--delete-delay", "--mkpath"]), ...filters]);
   // The manifest of this push is listed while rsync starts, before it reads the tree: a file changed
   // while rsync runs has a newer mtime than listed, so the next push sends it again.
   let staged: ReturnType<typeof stagePushManifest> | undefined;
   try {
-    if (!opts.pull) staged = stagePushManifest(rec.workspace, target, walkChanges(rec.workspace, ignoreText, undefined).now);
+    if (!opts.pull) staged = stagePushManifest(rec.workspace, target, walkChanges(rec.workspace, ignoreText, undefined, rsyncStarted).now);
   } catch (e) {
     await running;
     throw e;

@@ -7,12 +7,27 @@ import { safeRelPath } from "./tar-sync-plan.ts";
 // The local side of an incremental push over ssh (docs/remote.md "Remote workspace"): one walk of
 // the workspace that compares each entry with the manifest of the last push as it goes, and that
 // manifest, kept in the local workspace's `.cilo/` (never pushed). Made for `cilo sync` of a large
-// workspace after a small change: the walk is one readdir per folder and one lstat per file; an
+// workspace after a small change: the walk is one readdir per folder and one lstat per entry; an
 // entry is a string compared with a string (no object per entry), and the manifest is stored as
 // NUL-separated text that one split reads back (JSON of 10,000 objects cost 20 ms to parse and check).
 
-/** An entry as the manifest keeps it: `f<size>:<mtime ms>:<mode>`, `l<link target>` or `d`. */
+/**
+ * An entry as the manifest keeps it: `f<size>:<mtime ms>:<mode>`, `l<link target>` or `d`; a file
+ * whose mtime was within `RACY_MS` of the walk (or after it: the file may change again unseen) has `:racy` appended: it never matches.
+ */
 export type Signature = string;
+
+/**
+ * How close to the walk an mtime makes a file "racy" (git's word): written again within the same
+ * tick of its mtime with the same size after the push read it, it would look unchanged (Linux
+ * stamps files from a clock that moves by 1–10 ms). Its entry is kept so that it never matches,
+ * and the next push sends it again; an mtime older than this before the walk began means that
+ * any later write shows as a newer mtime. An mtime of whole seconds may come from a file system
+ * that keeps only seconds (or 2 s: FAT): `RACY_COARSE_MS` for it.
+ */
+export const RACY_MS = 100;
+export const RACY_COARSE_MS = 3000;
+const RACY = ":racy";
 
 /** A file or symlink to send: its path, and what it was when listed. */
 export type SendEntry = { path: string; t: "f"; size: number; mtimeMs: number; mode: number } | { path: string; t: "l"; target: string };
@@ -45,10 +60,11 @@ function filterOf(ciloignore: string): { copies(rel: string, isDir: boolean): bo
 /**
  * Walks `workspace` (`.ciloignore` honoured as gitignore rules, `.cilo/` and `.git` at the top left
  * out, sockets and fifos skipped) and compares it with `last`, the manifest of the last push
- * (undefined: everything is sent, nothing removed). Synchronous on purpose: 10,000 lstats in a row
- * cost less than as many promises.
+ * (undefined: everything is sent, nothing removed), by size, mtime (ms) and mode; `walkedAt` (when
+ * the walk began, before any file is read) decides which mtimes are racy (`RACY_MS`). Synchronous
+ * on purpose: 10,000 lstats in a row cost less than as many promises.
  */
-export function walkChanges(workspace: string, ciloignore: string, last: Map<string, Signature> | undefined): WalkResult {
+export function walkChanges(workspace: string, ciloignore: string, last: Map<string, Signature> | undefined, walkedAt = Date.now()): WalkResult {
   const filter = filterOf(ciloignore);
   const now = new Map<string, Signature>();
   const send: SendEntry[] = [];
@@ -57,11 +73,14 @@ export function walkChanges(workspace: string, ciloignore: string, last: Map<str
   let bytes = 0;
   let matched = 0;
   const walk = (rel: string, abs: string): void => {
-    for (const d of readdirSync(abs, { withFileTypes: true })) {
-      const r = rel === "" ? d.name : `${rel}/${d.name}`;
-      if (rel === "" && (d.name === ".cilo" || d.name === ".git")) continue;
-      const a = `${abs}/${d.name}`;
-      if (d.isDirectory()) {
+    // Names only, one lstat each (folders too): 10,000 Dirent objects cost more than the 100 lstats of folders they save.
+    for (const name of readdirSync(abs)) {
+      if (rel === "" && (name === ".cilo" || name === ".git")) continue;
+      const r = rel === "" ? name : `${rel}/${name}`;
+      const a = `${abs}/${name}`;
+      const st = lstatOf(a);
+      if (st === undefined) continue; // gone since the readdir: the next push sees it
+      if (st.isDirectory()) {
         if (filter.copies(r, true)) {
           now.set(r, "d");
           const was = last?.get(r);
@@ -77,20 +96,22 @@ export function walkChanges(workspace: string, ciloignore: string, last: Map<str
       if (!filter.copies(r, false)) continue;
       let sig: string;
       let entry: SendEntry;
-      if (d.isFile()) {
-        const st = lstatOf(a);
-        if (!st?.isFile()) continue; // gone (or replaced) since the readdir: the next push sees it
+      if (st.isFile()) {
         const m = Math.floor(st.mtimeMs);
         const p = st.mode & 0o7777;
         sig = `f${st.size}:${m}:${p}`;
+        // A file written this close to the walk may change again within its mtime's tick, size
+        // unchanged: recorded so that it never matches, the next push sends it again.
+        const kept = m >= walkedAt - (m % 1000 === 0 ? RACY_COARSE_MS : RACY_MS) ? `${sig}${RACY}` : sig;
         if (last?.get(r) === sig) {
-          now.set(r, sig);
+          now.set(r, kept);
           matched++;
           continue;
         }
+        now.set(r, kept);
         entry = { path: r, t: "f", size: st.size, mtimeMs: m, mode: p };
         bytes += st.size;
-      } else if (d.isSymbolicLink()) {
+      } else if (st.isSymbolicLink()) {
         let target: string;
         try {
           target = readlinkSync(a);
@@ -98,14 +119,13 @@ export function walkChanges(workspace: string, ciloignore: string, last: Map<str
           continue;
         }
         sig = `l${target}`;
+        now.set(r, sig);
         if (last?.get(r) === sig) {
-          now.set(r, sig);
           matched++;
           continue;
         }
         entry = { path: r, t: "l", target };
-      } else continue;
-      now.set(r, sig);
+      } else continue; // a socket or fifo
       const was = last?.get(r);
       if (was === "d")
         remove.push(r); // a folder there before: removed (with what it holds), then the file put
@@ -154,10 +174,12 @@ export function pushTar(workspace: string, stage: string, send: SendEntry[], scr
   return Buffer.concat(out);
 }
 
+const NO_THROW = { throwIfNoEntry: false } as const;
+
 /** lstat, or undefined when nothing is there (ENOENT, or ENOTDIR: a folder on the way became a file). */
 function lstatOf(path: string): Stats | undefined {
   try {
-    return lstatSync(path, { throwIfNoEntry: false });
+    return lstatSync(path, NO_THROW);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
     throw e;

@@ -103,6 +103,7 @@ export function diagnose(facts: ReconcileFacts): Finding[] {
         ),
       );
     }
+    if (facts.gatewayEnabled && facts.remoteGatewayHosts?.includes(host)) out.push(...remoteGatewayFindings(state, host, fact));
   }
   for (const key of facts.workspaces) {
     if (state.envs[key]) continue;
@@ -121,6 +122,50 @@ export function diagnose(facts: ReconcileFacts): Finding[] {
   if (facts.dns) out.push(...dnsFindings(facts.dns, state));
   out.push(...gatewayFindings(state, facts));
   out.push(...forwardFindings(state, facts));
+  return out;
+}
+
+/**
+ * The running envs of a `tcp://` host reached through its own gateway (docs/remote.md "Names of envs
+ * on a tcp:// host"): that host's gateway runs while it has a route to proxy, and each TCP forward
+ * of the env (its state record) has a running forward container on the host's engine.
+ */
+function remoteGatewayFindings(state: State, host: string, fact: Extract<ReconcileFacts["docker"], { kind: "ok" }>): Finding[] {
+  let needed: boolean;
+  try {
+    needed = gatewayNeeded(gatewayRoutes(state, { host }));
+  } catch {
+    return [];
+  }
+  const ours = fact.containers.filter((c) => c.labels[LABEL_HOME] === state.home_id);
+  const name = gatewayContainerName(state.home_id, host);
+  const gateway = ours.filter((c) => c.labels[LABEL_GATEWAY] === "true" && c.name === name);
+  const gatewayDown = needed && !gateway.some((c) => c.state === "running");
+  const running = new Set(ours.filter((c) => c.state === "running").map((c) => c.name));
+  const out: Finding[] = [];
+  for (const rec of sortedEnvs(state)) {
+    if (rec.host !== host || rec.status !== "running") continue;
+    const gone = (rec.forwards ?? []).filter((f) => !running.has(forwardContainerName(rec, f)));
+    const routed = rec.services.some((s) => s.ip && !s.shared);
+    if (!(gatewayDown && routed) && gone.length === 0) continue;
+    const what = [
+      ...(gatewayDown && routed ? [`the gateway ${name} on host ${host} ${gateway.length > 0 ? `is ${gateway[0]!.state}` : "does not exist"}`] : []),
+      ...(gone.length > 0
+        ? [
+            `the TCP forward${gone.length > 1 ? "s" : ""} ${gone.map((f) => `${f.address}:${f.host_port} -> ${f.service}:${f.port}`).join(", ")} ${gone.length > 1 ? "are" : "is"} not running there`,
+          ]
+        : []),
+    ];
+    const key = envKey(rec.project, rec.name);
+    out.push(
+      finding(
+        "remote-gateway-down",
+        { kind: "env", project: rec.project, env: rec.name },
+        `For ${key}, ${what.join(", and ")}: its names and TCP forwards do not answer here`,
+        `recreate them on host ${host}'s engine as cilo up does`,
+      ),
+    );
+  }
   return out;
 }
 
@@ -157,7 +202,8 @@ function gatewayFindings(state: State, facts: ReconcileFacts): Finding[] {
     return [];
   }
   const name = gatewayContainerName(state.home_id);
-  const mine = facts.docker.containers.filter((c) => c.labels[LABEL_GATEWAY] === "true" && c.labels[LABEL_HOME] === state.home_id);
+  // By name too: on an engine that is also a host's, that host's gateway is there beside it.
+  const mine = facts.docker.containers.filter((c) => c.labels[LABEL_GATEWAY] === "true" && c.labels[LABEL_HOME] === state.home_id && c.name === name);
   const target = { kind: "component", name: "gateway" } as const;
   if (needed && !mine.some((c) => c.state === "running")) {
     const what = mine.length > 0 ? `is ${mine[0]!.state}` : "does not exist";
@@ -510,6 +556,18 @@ function dnsFindings(dns: DnsFact, state: State): Finding[] {
   } else if (dns.running && !dns.inSync) {
     out.push(
       finding("dns-out-of-sync", DNSMASQ, "What cilo's dnsmasq serves is not what the state says", "render the DNS files from the state again and apply them"),
+    );
+  }
+  if (dns.strays && dns.strays.length > 0) {
+    const which = dns.strays.map((p) => `pid ${p.pid} on ${p.config}`).join(", ");
+    const one = dns.strays.length === 1;
+    out.push(
+      finding(
+        "dns-stray",
+        DNSMASQ,
+        `${one ? "A dnsmasq" : `${dns.strays.length} dnsmasq processes`} of this home ${one ? "runs" : "run"} that its dns folder does not record (${which})`,
+        `stop ${one ? "it" : "them"}`,
+      ),
     );
   }
   if (dns.resolver !== "set-up") {

@@ -43,6 +43,8 @@ export interface DnsFact {
   port: number;
   suffixes: string[];
   resolver: "set-up" | "not-set-up" | "unsupported";
+  /** dnsmasq processes of this home that its dns folder does not record (`dns-stray`): pid and config. */
+  strays?: { pid: number; config: string }[];
 }
 
 /** A one-line result of a prerequisite check, shown by `cilo doctor`. */
@@ -97,6 +99,11 @@ export interface ReconcileFacts {
   gatewayEnabled?: boolean;
   /** `<project>/<env>` of running envs on hosts whose ssh forward (names, TCP forwards) is not running as the state wants (docs/remote.md "Names"). */
   tunnelsDown?: string[];
+  /**
+   * Hosts this machine reaches through a gateway and forward containers on their own engine
+   * (`tcp://`, `reach.via: "remote-gateway"`, gateway/host-reach.ts); absent with `CILO_GATEWAY=off`.
+   */
+  remoteGatewayHosts?: string[];
   /** Compose project names with a compose process still running. */
   composeBusy: string[];
   /** Whether a process runs (and, given `startedBefore`, is not a newer one that reused the pid). */

@@ -3,7 +3,7 @@ import { gatewayDisabled } from "../gateway/settings.ts";
 import { sharedGraceMs } from "../shared/shared-instance.ts";
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { dnsStatus, findDnsmasq } from "../dns/dnsmasq.ts";
+import { dnsFiles, dnsmasqOfHome, dnsStatus, findDnsmasq } from "../dns/dnsmasq.ts";
 import { dnsEnvsFromState, dnsOptionsFromState, gatewayDnsAddressFor } from "../dns/from-state.ts";
 import { dnsAnswers } from "../dns/probe.ts";
 import { setupResolver } from "../dns/setup.ts";
@@ -23,6 +23,7 @@ import { envContext } from "../env/env-context.ts";
 import { reasonOf } from "../host/hosts.ts";
 import { remoteHost } from "../host/hosts.ts";
 import { tunnelStale } from "../forward/tunnel.ts";
+import { hostReachesFor } from "../gateway/host-reach.ts";
 
 /**
  * Reads what reconciliation judges: Docker's cilo-labelled containers, networks and volumes, the
@@ -75,6 +76,7 @@ export async function gatherFacts(ctx: CiloContext): Promise<ReconcileFacts> {
     composeBusy,
     gatewayEnabled: !gatewayDisabled(ctx.env),
     ...(state.kind === "ok" && !gatewayDisabled(ctx.env) ? { tunnelsDown: tunnelsDown(ctx, state.state) } : {}),
+    ...(state.kind === "ok" && !gatewayDisabled(ctx.env) ? { remoteGatewayHosts: remoteGatewayHosts(ctx, state.state) } : {}),
     liveHomes,
     alive: (pid, startedBefore) => isProcessAlive(pid, startedBefore !== undefined && Number.isFinite(startedBefore) ? { startedBefore } : {}),
   };
@@ -152,6 +154,13 @@ function tunnelsDown(ctx: CiloContext, state: State): string[] {
     }
   }
   return out;
+}
+
+/** The hosts of envs that are reached through a gateway on the host's own engine (`tcp://`). */
+function remoteGatewayHosts(ctx: CiloContext, state: State): string[] {
+  if (!state.hosts) return [];
+  const reaches = hostReachesFor(ctx, state);
+  return [...reaches].flatMap(([name, reach]) => (reach.via === "remote-gateway" ? [name] : [])).sort();
 }
 
 /** The engine of each host that envs run on, read like this machine's (a check line each). */
@@ -254,6 +263,9 @@ async function dnsFact(ctx: CiloContext, state: State, checks: Check[]): Promise
     // A state that does not render is out of sync by definition.
   }
   const answering = running && (await answers(port));
+  const strays = dnsmasqOfHome(dnsFiles(ctx.home), ctx.env)
+    .filter((p) => !p.recorded)
+    .map((p) => ({ pid: p.pid, config: p.config }));
   checks.push({
     name: "dnsmasq",
     ok: !running || answering,
@@ -272,7 +284,7 @@ async function dnsFact(ctx: CiloContext, state: State, checks: Check[]): Promise
           ? `no supported resolver found: ${cost}; see cilo dns setup --print-manual`
           : `not set up: ${cost}; run sudo cilo dns setup`,
   });
-  return { running, answering, inSync, ...(names !== undefined ? { names } : {}), port, suffixes, resolver };
+  return { running, answering, inSync, ...(names !== undefined ? { names } : {}), port, suffixes, resolver, ...(strays.length > 0 ? { strays } : {}) };
 }
 
 async function answers(port: number): Promise<boolean> {

@@ -180,7 +180,21 @@ export interface HostRecord {
   tls_dir?: string;
   /** Where envs' workspaces go on the host (`--remote-root`, absolute); absent: `~/.cilo-remote` of the SSH user. */
   remote_root?: string;
+  /**
+   * For a `tcp://` engine given by host name (or a Docker context of one): what that name resolved
+   * to with the system resolver at `host add`, `host check` and each `up` of the host's envs; the
+   * address its gateway and forwards publish on (docs/remote.md "Names of envs on a tcp:// host").
+   */
+  resolved?: HostResolution;
   added_at: string;
+}
+
+/** A host name resolved to an IPv4 address (`ipv4`), or why it did not (`error`), at `at`. */
+export interface HostResolution {
+  name: string;
+  ipv4?: string;
+  error?: string;
+  at: string;
 }
 
 export interface ComposeInfo {

@@ -1,4 +1,4 @@
-import { stopDns } from "../../dns/dnsmasq.ts";
+import { stopDns, stopStrayDnsmasq } from "../../dns/dnsmasq.ts";
 import { syncDnsWithState } from "../../dns/dns.ts";
 import { defineFinding, type FixContext } from "./define.ts";
 
@@ -34,6 +34,16 @@ export const DNS_FINDINGS = {
     group: DNS_GROUP,
     describe: "what dnsmasq serves is not what the state renders to",
     fix: applyDns,
+  }),
+  "dns-stray": defineFinding({
+    severity: "warning",
+    target: "component",
+    phase: 9,
+    describe: "a dnsmasq of this home runs that its dns folder does not record",
+    fix: async (_t, ctx) => {
+      const stopped = await stopStrayDnsmasq(ctx);
+      return stopped.length === 0 ? "none was left to stop" : `stopped ${stopped.map((p) => `pid ${p.pid}`).join(", ")}`;
+    },
   }),
   "resolver-not-set-up": defineFinding({
     severity: "info",

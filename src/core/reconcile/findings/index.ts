@@ -7,6 +7,7 @@ import { GATEWAY_FINDINGS } from "./gateway.ts";
 import { FORWARD_FINDINGS } from "./forward.ts";
 import { HOME_FILE_FINDINGS } from "./home-files.ts";
 import { PREREQUISITE_FINDINGS } from "./prerequisites.ts";
+import { REMOTE_GATEWAY_FINDINGS } from "./remote-gateway.ts";
 import { SHARED_FINDINGS } from "./shared.ts";
 import { STATE_FILE_FINDINGS } from "./state-file.ts";
 
@@ -25,6 +26,7 @@ export const FINDINGS = {
   ...DNS_FINDINGS,
   ...GATEWAY_FINDINGS,
   ...FORWARD_FINDINGS,
+  ...REMOTE_GATEWAY_FINDINGS,
 };
 
 /** The target kind findings with id `I` are about. */
