@@ -18,10 +18,10 @@ export function envContext(ctx: CiloContext, rec: Pick<EnvRecord, "host">): Cilo
 /**
  * `envContext`, and for an env on a host its engine asked first: a host that does not answer is
  * the one-line exit 3 of `cilo host check` (E_HOST_UNREACHABLE, naming the host), before the
- * operation records anything.
+ * operation records anything. `hctx`: the env's context made already (`up` starts compose on it
+ * before asking).
  */
-export async function reachEnv(ctx: CiloContext, rec: Pick<EnvRecord, "host">): Promise<CiloContext> {
-  const hctx = envContext(ctx, rec);
+export async function reachEnv(ctx: CiloContext, rec: Pick<EnvRecord, "host">, hctx = envContext(ctx, rec)): Promise<CiloContext> {
   if (hctx !== ctx) await pingHost(hctx, rec.host!, hctx.endpoint());
   return hctx;
 }
