@@ -96,7 +96,10 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
     // A compose CLI that does not answer is reported below, after the host's own check.
     const cli = await hctx.compose().catch(() => undefined);
     const api = knownApi(hctx, cli);
-    if (cli && api !== undefined) onEarly((early = startEarlyCompose(hctx, cli, target, args, opts, api)));
+    if (cli && api !== undefined) {
+      early = startEarlyCompose(hctx, cli, target, args, opts, api);
+      onEarly(early);
+    }
   }
   const ctx = await reachEnv(local, target, hctx);
   timing(local.env, early ? "up: state read, compose started, engine reached" : "up: state read, engine reached");
@@ -116,7 +119,10 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   const host = ctx.endpoint().host;
   const userApi = ctx.env["COMPOSE_API_VERSION"];
   const api = knownApi(ctx, cli);
-  if (!early && api !== undefined) onEarly((early = startEarlyCompose(ctx, cli, target, args, opts, api)));
+  if (!early && api !== undefined) {
+    early = startEarlyCompose(ctx, cli, target, args, opts, api);
+    onEarly(early);
+  }
   timing(local.env, early ? "up: compose started (API version known), waiting for its file on stdin" : "up: compose cli known");
   const provider = await ctx.provider();
   networks ??= provider.listNetworks();
