@@ -9,10 +9,12 @@
 //  2. `cilo up <env>` against `DOCKER_HOST=ssh://… docker-compose -p <project> -f <.cilo/compose.yml>
 //     up -d` on the env's own rendered file, each followed by its down, alternated, median. ≤ 1.1×.
 // Everything lives under a remote root of this run's own, removed at the end with the env.
-// Run: node --import tsx bench/remote.ts [--runs 3] [--sync-only] [--compare-dist <other build>/cilo.mjs]
+// Run: node --import tsx bench/remote.ts [--runs 3] [--sync-only | --up-only] [--compare-dist <other build>/cilo.mjs]
 //   --compare-dist: another build of cilo (an earlier commit's dist/cilo.mjs) syncs the same change
 //   in the same rounds, to an env of its own (a second workspace given the same edits: the two
 //   builds' manifests of the last push never meet), for a before/after of one run.
+//   With --compare-dist it also ups the same env in the same alternation.
+//   --up-only: part 2 alone (the workspace of 10,000 files is still made: up pushes it).
 // This machine sets NODE_EXTRA_CA_CERTS to its whole CA bundle, which Node parses at every start:
 // a floor row times `node -e 0` without it too, to show what a user without it would not pay.
 import { spawnSync } from "node:child_process";
@@ -25,6 +27,8 @@ import { stateEnvs } from "../test/helpers/state-files.ts";
 const root = new URL("..", import.meta.url).pathname;
 const RUNS = numberArg("--runs", 3);
 const SYNC_ONLY = process.argv.includes("--sync-only");
+const UP_ONLY = process.argv.includes("--up-only");
+if (SYNC_ONLY && UP_ONLY) throw new Error("--sync-only and --up-only exclude each other");
 const at = process.argv.indexOf("--compare-dist");
 const COMPARE = at > 0 ? process.argv[at + 1] : undefined;
 const FILES = 10_000;
@@ -93,106 +97,119 @@ try {
   const noCaLocal: string = CA ? stateEnvs(home)[noCaEnv].workspace : "";
   const ciloNoCa = (...a: string[]) => sh(process.execPath, [join(root, "dist/cilo.mjs"), ...a], { env: withoutCa, cwd: project });
 
-  // 1. sync. The copy is made on the host from the env's remote folder; one untimed run of each
-  // side first, so both start from the same state (and warm caches on both ends).
-  const copy = `${REMOTE_ROOT}/rsync-copy`;
-  ssh(`cp -a -- '${remote}' '${copy}'`);
-  // What a user would type: rsync -a over the same ssh (the wrapper, the shared connection), leaving
-  // out cilo's own folder as cilo does (it is not part of what the host needs).
-  const rsync = () =>
-    sh("rsync", ["-a", "--delete", "--exclude=/.cilo/", "--exclude=/.git/", "-e", "ssh -o BatchMode=yes", "--", `${local}/`, `10.213.77.2:${copy}/`], {
-      env,
-    });
-  cilo("sync", envName);
-  if (COMPARE) other("sync", otherEnv);
-  if (CA) ciloNoCa("sync", noCaEnv);
-  rsync();
-  const syncMs: number[] = [];
-  /** The walk and comparison inside cilo sync, as cilo itself timed it (`--json` walkMs). */
-  const walkMs: number[] = [];
-  /** Before the push began (wall − --json ms: Node's start, cilo's modules, the state read) and after the walk (--json ms − walkMs: the tar, ssh, the host's script). */
-  const beforeMs: number[] = [];
-  const afterMs: number[] = [];
-  const vias = new Set<string>();
-  const rsyncMs: number[] = [];
-  const nodeMs: number[] = [];
-  const sshMs: number[] = [];
-  const otherMs: number[] = [];
-  const nodeNoCaMs: number[] = [];
-  const syncNoCaMs: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    for (let k = 0; k < CHANGED; k++) {
-      for (const w of [local, ...(COMPARE ? [otherLocal] : []), ...(CA ? [noCaLocal] : [])])
-        writeFileSync(join(w, `files/d${k * 9}/f${(i * 7 + k) % 100}.txt`), `changed in round ${i}, file ${k}\n`);
+  // 1. sync (left out by --up-only). The copy is made on the host from the env's remote folder; one untimed run of each
+  if (!UP_ONLY) {
+    // side first, so both start from the same state (and warm caches on both ends).
+    const copy = `${REMOTE_ROOT}/rsync-copy`;
+    ssh(`cp -a -- '${remote}' '${copy}'`);
+    // What a user would type: rsync -a over the same ssh (the wrapper, the shared connection), leaving
+    // out cilo's own folder as cilo does (it is not part of what the host needs).
+    const rsync = () =>
+      sh("rsync", ["-a", "--delete", "--exclude=/.cilo/", "--exclude=/.git/", "-e", "ssh -o BatchMode=yes", "--", `${local}/`, `10.213.77.2:${copy}/`], {
+        env,
+      });
+    cilo("sync", envName);
+    if (COMPARE) other("sync", otherEnv);
+    if (CA) ciloNoCa("sync", noCaEnv);
+    rsync();
+    const syncMs: number[] = [];
+    /** The walk and comparison inside cilo sync, as cilo itself timed it (`--json` walkMs). */
+    const walkMs: number[] = [];
+    /** Before the push began (wall − --json ms: Node's start, cilo's modules, the state read) and after the walk (--json ms − walkMs: the tar, ssh, the host's script). */
+    const beforeMs: number[] = [];
+    const afterMs: number[] = [];
+    const vias = new Set<string>();
+    const rsyncMs: number[] = [];
+    const nodeMs: number[] = [];
+    const sshMs: number[] = [];
+    const otherMs: number[] = [];
+    const nodeNoCaMs: number[] = [];
+    const syncNoCaMs: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      for (let k = 0; k < CHANGED; k++) {
+        for (const w of [local, ...(COMPARE ? [otherLocal] : []), ...(CA ? [noCaLocal] : [])])
+          writeFileSync(join(w, `files/d${k * 9}/f${(i * 7 + k) % 100}.txt`), `changed in round ${i}, file ${k}\n`);
+      }
+      const sides = [
+        () => {
+          let r = { ms: 0, walkMs: 0, via: "", sent: 0 };
+          const wall = timeMs(() => {
+            r = JSON.parse(cilo("sync", envName, "--json"));
+          });
+          syncMs.push(wall);
+          walkMs.push(r.walkMs);
+          beforeMs.push(wall - r.ms);
+          afterMs.push(r.ms - r.walkMs);
+          vias.add(`${r.via}, ${r.sent} sent`);
+        },
+        () => rsyncMs.push(timeMs(rsync)),
+        () => nodeMs.push(timeMs(() => sh(process.execPath, ["-e", "0"], { env }))),
+        () => sshMs.push(timeMs(() => ssh("true"))),
+        ...(COMPARE ? [() => otherMs.push(timeMs(() => other("sync", otherEnv, "--json")))] : []),
+        ...(CA
+          ? [
+              () => nodeNoCaMs.push(timeMs(() => sh(process.execPath, ["-e", "0"], { env: withoutCa }))),
+              () => syncNoCaMs.push(timeMs(() => ciloNoCa("sync", noCaEnv, "--json"))),
+            ]
+          : []),
+      ];
+      for (let j = 0; j < sides.length; j++) sides[(i + j) % sides.length]!();
     }
-    const sides = [
-      () => {
-        let r = { ms: 0, walkMs: 0, via: "", sent: 0 };
-        const wall = timeMs(() => {
-          r = JSON.parse(cilo("sync", envName, "--json"));
-        });
-        syncMs.push(wall);
-        walkMs.push(r.walkMs);
-        beforeMs.push(wall - r.ms);
-        afterMs.push(r.ms - r.walkMs);
-        vias.add(`${r.via}, ${r.sent} sent`);
-      },
-      () => rsyncMs.push(timeMs(rsync)),
-      () => nodeMs.push(timeMs(() => sh(process.execPath, ["-e", "0"], { env }))),
-      () => sshMs.push(timeMs(() => ssh("true"))),
-      ...(COMPARE ? [() => otherMs.push(timeMs(() => other("sync", otherEnv, "--json")))] : []),
-      ...(CA
-        ? [
-            () => nodeNoCaMs.push(timeMs(() => sh(process.execPath, ["-e", "0"], { env: withoutCa }))),
-            () => syncNoCaMs.push(timeMs(() => ciloNoCa("sync", noCaEnv, "--json"))),
-          ]
-        : []),
-    ];
-    for (let j = 0; j < sides.length; j++) sides[(i + j) % sides.length]!();
+    // Both sides ended with the same content on the host (sizes and names of every file).
+    const listing = (dir: string) => ssh(`cd '${dir}' && find . -path ./.cilo -prune -o -type f -printf '%P %s\\n' | sort | md5sum`);
+    if (listing(remote) !== listing(copy)) throw new Error("cilo sync and rsync -a left different trees on the host");
+    const cs = median(syncMs);
+    const rs = median(rsyncMs);
+    rows.push({
+      what: `cilo sync, ${FILES} files, ${CHANGED} changed`,
+      value: cs,
+      unit: "ms",
+      versus: "rsync -a of the same change, same ssh",
+      base: rs,
+      target: "≤ 1.2×",
+      ok: cs <= 1.2 * rs,
+    });
+    const report = (what: string, value: number) =>
+      rows.push({ what, value, unit: "ms", versus: "rsync -a of the same change, same ssh", base: rs, target: "report", ok: true });
+    const walk = median(walkMs);
+    const node = median(nodeMs);
+    report("  of which before the push (wall − --json ms: Node, cilo's modules, state)", median(beforeMs));
+    report(`  of which the walk and compare (--json walkMs; ${[...vias].join(" / ")})`, walk);
+    report("  of which after the walk (--json ms − walkMs: tar, ssh, the host's script)", median(afterMs));
+    report("  floor: node -e 0 (Node's own start)", node);
+    report("  floor: ssh <host> true, shared connection", median(sshMs));
+    report("  floor: node -e 0 + the walk (medians added)", node + walk);
+    if (CA) {
+      report("  floor: node -e 0 without NODE_EXTRA_CA_CERTS (this machine's whole CA bundle)", median(nodeNoCaMs));
+      report("  cilo sync without NODE_EXTRA_CA_CERTS (its own env, the same edits)", median(syncNoCaMs));
+    }
+    if (COMPARE) report(`  the same by ${COMPARE} (its own env, the same edits)`, median(otherMs));
   }
-  // Both sides ended with the same content on the host (sizes and names of every file).
-  const listing = (dir: string) => ssh(`cd '${dir}' && find . -path ./.cilo -prune -o -type f -printf '%P %s\\n' | sort | md5sum`);
-  if (listing(remote) !== listing(copy)) throw new Error("cilo sync and rsync -a left different trees on the host");
-  const cs = median(syncMs);
-  const rs = median(rsyncMs);
-  rows.push({
-    what: `cilo sync, ${FILES} files, ${CHANGED} changed`,
-    value: cs,
-    unit: "ms",
-    versus: "rsync -a of the same change, same ssh",
-    base: rs,
-    target: "≤ 1.2×",
-    ok: cs <= 1.2 * rs,
-  });
-  const report = (what: string, value: number) =>
-    rows.push({ what, value, unit: "ms", versus: "rsync -a of the same change, same ssh", base: rs, target: "report", ok: true });
-  const walk = median(walkMs);
-  const node = median(nodeMs);
-  report("  of which before the push (wall − --json ms: Node, cilo's modules, state)", median(beforeMs));
-  report(`  of which the walk and compare (--json walkMs; ${[...vias].join(" / ")})`, walk);
-  report("  of which after the walk (--json ms − walkMs: tar, ssh, the host's script)", median(afterMs));
-  report("  floor: node -e 0 (Node's own start)", node);
-  report("  floor: ssh <host> true, shared connection", median(sshMs));
-  report("  floor: node -e 0 + the walk (medians added)", node + walk);
-  if (CA) {
-    report("  floor: node -e 0 without NODE_EXTRA_CA_CERTS (this machine's whole CA bundle)", median(nodeNoCaMs));
-    report("  cilo sync without NODE_EXTRA_CA_CERTS (its own env, the same edits)", median(syncNoCaMs));
-  }
-  if (COMPARE) report(`  the same by ${COMPARE} (its own env, the same edits)`, median(otherMs));
 
   // 2. up. The env is brought up once (renders .cilo/compose.yml, warms compose and the image on the host).
   // --sync-only leaves this out.
   if (!SYNC_ONLY) {
     cilo("up", envName, "--wait");
     cilo("down", envName);
-    const { cilo: cu, compose: bu } = alternateUps({
+    if (COMPARE) {
+      other("up", envName);
+      other("down", envName);
+    }
+    const {
+      cilo: cu,
+      compose: bu,
+      baseline,
+      rounds,
+    } = alternateUps({
       cilo,
       env: envName,
       workspace: local,
       project: rec.docker_name,
       runs: RUNS,
       processEnv: { ...env, DOCKER_HOST: SSH },
+      ...(COMPARE ? { baseline: other } : {}),
     });
+    console.log(`bench/remote: up rounds (ms): ${JSON.stringify(rounds)}`);
     rows.push({
       what: "cilo up on the ssh:// host (1 service)",
       value: cu,
@@ -202,6 +219,16 @@ try {
       target: "≤ 1.1×",
       ok: cu <= 1.1 * bu,
     });
+    if (baseline !== undefined)
+      rows.push({
+        what: `  the same by ${COMPARE}`,
+        value: baseline,
+        unit: "ms",
+        versus: "DOCKER_HOST=ssh:// docker-compose up -d, same file",
+        base: bu,
+        target: "report",
+        ok: true,
+      });
   }
 } finally {
   for (const e of made) {

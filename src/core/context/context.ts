@@ -154,8 +154,11 @@ export function createContext(opts: ContextOptions): CiloContext {
       (async (cli, target, args, runOpts = {}) => {
         const { spawnCompose, composeEnv, withComposeApiVersion } = await composeCli();
         // The API version this command's ping learned, if it pinged: compose v1 need not ask /version.
-        const pinged = provider ? (await provider.catch(() => undefined))?.lastPing?.() : undefined;
-        const bound = withComposeApiVersion(composeEnv(runOpts.env ?? env, ctx.endpoint()), cli, pinged?.apiVersion);
+        // Not waited for when the caller names one (up's early compose, started while the engine is
+        // still being asked).
+        const given = runOpts.env ?? env;
+        const pinged = provider && given["COMPOSE_API_VERSION"] === undefined ? (await provider.catch(() => undefined))?.lastPing?.() : undefined;
+        const bound = withComposeApiVersion(composeEnv(given, ctx.endpoint()), cli, pinged?.apiVersion);
         return spawnCompose(cli, target, args, { ...runOpts, env: bound });
       }),
     forEndpoint(other) {

@@ -21,14 +21,15 @@ export function envContext(ctx: CiloContext, rec: Pick<EnvRecord, "host">): Cilo
  * `envContext`, and for an env on a host its engine asked first (its name resolved again first when
  * it is a `tcp://` host given by name, and the answer recorded if it changed): a host that does not
  * answer is the one-line exit 3 of `cilo host check` (E_HOST_UNREACHABLE, naming the host), before
- * the operation records anything else.
+ * the operation records anything else. `made`: the env's context made already (`up` starts compose
+ * on it before asking).
  */
-export async function reachEnv(ctx: CiloContext, rec: Pick<EnvRecord, "host">): Promise<CiloContext> {
+export async function reachEnv(ctx: CiloContext, rec: Pick<EnvRecord, "host">, made?: CiloContext): Promise<CiloContext> {
   if (!rec.host) return ctx;
   // A tcp:// engine given by name is resolved again now (host/resolve-name.ts): what the Docker
   // client is about to connect to is what the gateway and forwards publish on.
   const host = await refreshHostResolution(ctx, rec.host, findHost(readState(ctx), rec.host));
-  const hctx = ctx.forEndpoint(hostEndpoint(ctx, rec.host, host));
+  const hctx = made ?? ctx.forEndpoint(hostEndpoint(ctx, rec.host, host));
   await pingHost(hctx, rec.host, hctx.endpoint(), host.resolved);
   return hctx;
 }

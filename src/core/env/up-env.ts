@@ -16,7 +16,7 @@ import { homeRef, readState, withState } from "../state/store.ts";
 import { acquireShared, releaseShared, sharedServiceNames } from "../shared/shared-instance.ts";
 import { joinedNetworks, resolveSharedNetworks } from "../shared/shared-networks.ts";
 import { databaseEnvironment, ensureEnvDatabases, perEnvDatabaseSpecs } from "../shared/per-env-db.ts";
-import type { ContainerState, RuntimeProvider } from "../runtime/provider.ts";
+import type { ContainerState, NetworkState, RuntimeProvider } from "../runtime/provider.ts";
 import type { RunResult } from "../proc/run.ts";
 import { containerCa } from "../gateway/ca-env.ts";
 import { envComposeStdinTarget, envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
@@ -32,7 +32,7 @@ import { waitForServices, type PendingService } from "../runtime/wait-services.t
 import { reachedHost, syncEnvForwards, syncEnvGateways } from "../forward/remote-names.ts";
 import { usageError } from "../errors.ts";
 import { syncWorkspace } from "../host/remote-workspace.ts";
-import { reachEnv } from "./env-context.ts";
+import { envContext, reachEnv } from "./env-context.ts";
 import { timing } from "../timeline.ts";
 import { cachedApiVersion, rememberApiVersion } from "./engine-api-cache.ts";
 
@@ -78,8 +78,36 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   // An env on a host runs on its engine (E_HOST_UNREACHABLE, exit 3, before anything is recorded);
   // DNS and the gateway stay this machine's (`local`).
   const target = findEnv(readState(local), opts.ref, project);
-  const ctx = await reachEnv(local, target);
-  timing(local.env, "up: state read, engine reached");
+  const args = ["up", "-d", "--remove-orphans"];
+  if (opts.build) args.push("--build");
+  if (opts.recreate) args.push("--force-recreate");
+  // compose v1 loads itself (0.3–0.6 s of Python) before it reads its file: started early, it does
+  // that while cilo does its own work below. It needs COMPOSE_API_VERSION (without it, it asks the
+  // engine's /version, 0.5–1 s on Podman, a few ssh sessions on a host): the user's, else the one
+  // this engine answered last time; the ping below checks that and starts it again when the engine
+  // now says otherwise. Until it is fed it touches nothing (startEarlyCompose), so on a host it
+  // starts even before the host is asked: a host that does not answer kills it unfed and is the
+  // one-line exit 3 of reachEnv, as before.
+  const knownApi = (c: CiloContext, cli: ComposeCli | undefined) =>
+    cli?.flavor === "v1" ? (c.env["COMPOSE_API_VERSION"] ?? cachedApiVersion(c, c.endpoint().host)) : undefined;
+  const hctx = envContext(local, target);
+  let early: EarlyCompose | undefined;
+  if (target.host) {
+    // A compose CLI that does not answer is reported below, after the host's own check.
+    const cli = await hctx.compose().catch(() => undefined);
+    const api = knownApi(hctx, cli);
+    if (cli && api !== undefined) {
+      early = startEarlyCompose(hctx, cli, target, args, opts, api);
+      onEarly(early);
+    }
+  }
+  const ctx = await reachEnv(local, target, hctx);
+  timing(local.env, early ? "up: state read, compose started, engine reached" : "up: state read, engine reached");
+  // The subnet check's list of networks, asked now: on a host it is an ssh session, which then
+  // runs while the push below walks the workspace and the model resolves. A network made since
+  // is caught as before: compose fails on its subnet and the subnet is picked again.
+  let networks = target.host ? (await ctx.provider()).listNetworks() : undefined;
+  networks?.catch(() => {}); // awaited by the subnet check
   // The remote workspace gets the local one's files before compose mounts them (docs/remote.md):
   // the push runs while the compose model is resolved, which does not need it.
   const pushing = target.host ? syncWorkspace(ctx, readState(ctx), target, opts.signal ? { signal: opts.signal } : {}) : undefined;
@@ -87,26 +115,23 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   // Pre-flight, before anything is recorded: a compose CLI that does not answer, an unreadable
   // config or an invalid compose file leave the env (and so DNS) exactly as it was.
   const cli = await ctx.compose();
-  const args = ["up", "-d", "--remove-orphans"];
-  if (opts.build) args.push("--build");
-  if (opts.recreate) args.push("--force-recreate");
-  // compose v1 loads itself (0.3–0.6 s of Python) before it reads its file: started now, it does
-  // that while cilo does its own work below. It needs COMPOSE_API_VERSION (without it, it asks the
-  // engine's /version, 0.5–1 s on Podman): the user's, else the one this engine answered last
-  // time; the ping below checks that and starts it again when the engine now says otherwise.
-  const earlyOk = !target.host && cli.flavor === "v1";
+  const earlyOk = cli.flavor === "v1";
   const host = ctx.endpoint().host;
   const userApi = ctx.env["COMPOSE_API_VERSION"];
-  const knownApi = earlyOk ? (userApi ?? cachedApiVersion(ctx, host)) : undefined;
-  let early = knownApi !== undefined ? startEarlyCompose(ctx, cli, target, args, opts, knownApi) : undefined;
-  if (early) onEarly(early);
+  const api = knownApi(ctx, cli);
+  if (!early && api !== undefined) {
+    early = startEarlyCompose(ctx, cli, target, args, opts, api);
+    onEarly(early);
+  }
   timing(local.env, early ? "up: compose started (API version known), waiting for its file on stdin" : "up: compose cli known");
   const provider = await ctx.provider();
+  networks ??= provider.listNetworks();
+  networks.catch(() => {});
   // reachEnv asked the engine already (a host's ping is an ssh session): its answer is reused.
   const pinged = provider.lastPing?.() ?? (await provider.ping());
   const engine = pinged.engine;
   timing(local.env, "up: engine pinged");
-  if (earlyOk && userApi === undefined && pinged.apiVersion !== knownApi) {
+  if (earlyOk && userApi === undefined && pinged.apiVersion !== api) {
     early?.cancel();
     rememberApiVersion(ctx, host, pinged.apiVersion);
     // runCompose passes this ping's API version on.
@@ -142,7 +167,7 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   let databases: EnvDatabase[] = [];
   let done: EnvRecord;
   try {
-    rec = await ensureFreeSubnet(ctx, rec);
+    rec = await ensureFreeSubnet(ctx, rec, await networks);
     timing(local.env, "up: subnet checked");
     rec = await ensureExtraSubnets(ctx, rec, resolved.model);
     sharedNames = sharedServiceNames(resolved.model, resolved.config, {
@@ -183,7 +208,10 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
       .map((s) => (sharedNames.includes(s.name) ? { ...s, shared: true } : s));
     await checkDnsNames({ ...rec, services }, readState(ctx));
     timing(local.env, "up: dns names checked");
-    if (pushing) await pushing;
+    if (pushing) {
+      await pushing;
+      timing(local.env, "up: workspace pushed");
+    }
     failpoint(ctx.env, "up:before-compose");
     started = true;
     // The early compose was started for this env's compose project and workspace, which an up never changes.
@@ -265,8 +293,6 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
       return { ...cur };
     });
     timing(local.env, "up: recorded running");
-    await refreshDns(local, key);
-    timing(local.env, "up: dns refreshed");
   } catch (e) {
     if (!started && before) {
       await restoreAfterPreflight(ctx, before, process.pid).catch(() => {});
@@ -299,11 +325,20 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   // published on its address, which this machine's gateway routes their names to.
   // How this machine reaches the host's envs comes from the engine reached above, once for both.
   const reached = rec.host === undefined ? undefined : reachedHost(ctx);
-  const forwards = await syncEnvForwards(local, ctx, key, rec.host, reached).catch((e: unknown) => e);
-  timing(local.env, "up: forwards synced");
-  const gateway = await syncEnvGateways(local, rec.host, reached);
-  timing(local.env, "up: gateway synced");
-  // The first gateway on this engine found out how the host reaches containers (auto routing).
+  // The env's DNS names are made meanwhile: they read the state just written, under the DNS lock,
+  // and need neither forwards nor gateway (refreshDns warns, never throws); up returns after them.
+  const dns = refreshDns(local, key).then(() => timing(local.env, "up: dns refreshed"));
+  let gateway: Awaited<ReturnType<typeof syncEnvGateways>>;
+  let forwards: unknown;
+  try {
+    forwards = await syncEnvForwards(local, ctx, key, rec.host, reached).catch((e: unknown) => e);
+    timing(local.env, "up: forwards synced");
+    gateway = await syncEnvGateways(local, rec.host, reached);
+    timing(local.env, "up: gateway synced");
+  } finally {
+    await dns;
+  }
+  // The first gateway on this engine found out how the host reaches containers (auto routing): every env's names again, after this env's.
   if ("routingChanged" in gateway && gateway.routingChanged) await refreshDns(local);
   if (!Array.isArray(forwards)) throw forwards;
   if (forwards.length > 0) done = { ...done, forwards };
@@ -462,12 +497,12 @@ function imagesOf(model: Record<string, unknown>): Record<string, string> {
 
 /**
  * The env's subnet must not overlap any network or route that appeared since it was allocated;
- * if it does, a new one is allocated under the lock.
+ * if it does, a new one is allocated under the lock. `listed`: the engine's networks, asked already.
  */
-async function ensureFreeSubnet(ctx: CiloContext, rec: EnvRecord): Promise<EnvRecord> {
+async function ensureFreeSubnet(ctx: CiloContext, rec: EnvRecord, listed?: NetworkState[]): Promise<EnvRecord> {
   const provider = await ctx.provider();
   const own = rec.docker_name;
-  const nets = await provider.listNetworks();
+  const nets = listed ?? (await provider.listNetworks());
   const existing = nets.find((n) => n.name === own);
   if (existing) {
     if (existing.subnets.includes(rec.subnet)) return rec;
