@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { CiloError, ExitCode, prerequisiteError } from "./errors.ts";
@@ -119,6 +119,34 @@ function validHost(host: string, from: string): string {
     });
   }
   return host;
+}
+
+/**
+ * A state file's first line when it is the home line of the form the store writes (ends with
+ * `"index":{`), read without the rest (64 KiB at most); else the whole file, as readTextFile. For
+ * the engine choice, which needs the home part only (10,000 envs make the rest 1.2 MB).
+ */
+export function readStateHead(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw e;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(65536);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const nl = buf.indexOf(10);
+    if (nl >= 0 && nl < n) {
+      const line = buf.toString("utf8", 0, nl);
+      if (line.endsWith('"index":{')) return `${line}\n`;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return readTextFile(path);
 }
 
 /** Reads a file as text; undefined when it is missing. */

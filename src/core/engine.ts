@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { CiloError, ExitCode } from "./errors.ts";
-import { homePartOfText, knownStateText } from "./known-state-text.ts";
+import { homePartOfText } from "./known-state-text.ts";
 
 /** The container engines cilo drives, both through the Docker-compatible API (docs/engines.md). */
 export type EngineKind = "docker" | "podman";
@@ -42,9 +42,8 @@ export function configuredEngine(
   }
   if (text === undefined) return undefined;
   try {
-    // The store's parse of this very text when it has read it (status reads state before it asks the engine).
-    const memo = knownStateText.get(join(home, "state.json"));
-    const doc = memo?.text === text && memo.doc !== undefined ? memo.doc : (homePartOfText(text) ?? JSON.parse(text));
+    // The home line alone when `read` gave only that (readStateHead) or the file is in the line form.
+    const doc = homePartOfText(text) ?? JSON.parse(text);
     const engine = (doc as { config?: { engine?: unknown } } | null)?.config?.engine;
     return isEngine(engine) ? { engine, source: "cilo init --engine" } : undefined;
   } catch {

@@ -1,10 +1,8 @@
 /**
  * The last index text (`state.json`) this process read and validated, or wrote (after validating
  * it), per file, and what it parses to. While the file still holds that text (another process may
- * have replaced it: the text is compared, not a time stamp) it is not validated again. Kept in
- * core's bottom layer (the store types it as `IndexDoc`) so that the engine choice (engine.ts),
- * which reads `config.engine` after the store has read the file, parses it no second time
- * (docs/performance.md). See docs/state.md and state/store.ts.
+ * have replaced it: the text is compared, not a time stamp) it is not validated again. The store
+ * types it as `IndexDoc`. See docs/state.md and state/store.ts.
  */
 export const knownStateText = new Map<string, { text: string; doc?: object }>();
 
@@ -16,7 +14,8 @@ export const knownStateText = new Map<string, { text: string; doc?: object }>();
  */
 export function homePartOfText(text: string): Record<string, unknown> | undefined {
   const nl = text.indexOf("\n");
-  if (nl < 0 || !text.endsWith("\n}}\n") || !text.slice(0, nl).endsWith('"index":{')) return undefined;
+  // The whole text in the line form, or its first line alone (docker-endpoint.ts, readStateHead).
+  if (nl < 0 || !(text.endsWith("\n}}\n") || nl === text.length - 1) || !text.slice(0, nl).endsWith('"index":{')) return undefined;
   try {
     const doc = JSON.parse(`${text.slice(0, nl)}}}`) as Record<string, unknown>;
     delete doc["index"];

@@ -6,7 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parseInitOptions } from "../../src/cli/commands/init.ts";
 import { composeFailure, withComposeApiVersion } from "../../src/core/compose/compose-cli.ts";
-import { describeEndpoint, resolveDockerEndpoint } from "../../src/core/docker-endpoint.ts";
+import { describeEndpoint, readStateHead, resolveDockerEndpoint } from "../../src/core/docker-endpoint.ts";
 import {
   configuredEngine,
   engineOfPing,
@@ -211,6 +211,27 @@ test("compose v1 gets the API version cilo's /_ping learned (COMPOSE_API_VERSION
   assert.is(withComposeApiVersion({ COMPOSE_API_VERSION: "1.30" }, v1, "1.41")["COMPOSE_API_VERSION"], "1.30");
   assert.is(withComposeApiVersion({}, v1, undefined)["COMPOSE_API_VERSION"], undefined);
   for (const bad of ["", "1.41; rm -rf /", "auto", "1.41\n", "2.0"]) assert.is(withComposeApiVersion({}, v1, bad)["COMPOSE_API_VERSION"], undefined, bad);
+});
+
+test("the engine choice reads a state file's home line alone, and an older form whole", async () => {
+  const home = tempDir();
+  try {
+    await initState({ home, env: {} }, { engine: "podman" });
+    const file = join(home, "state.json");
+    const text = readFileSync(file, "utf8");
+    const lines = `${text.slice(0, text.indexOf("\n"))}\n${Array.from({ length: 3000 }, (_, i) => `"p/x${i}":{}`).join(",\n")}\n}}\n`;
+    writeFileSync(file, lines);
+    const head = readStateHead(file)!;
+    assert.is(head, `${text.slice(0, text.indexOf("\n"))}\n`, "the first line only");
+    assert.equal(configuredEngine(home, {}, readStateHead), { engine: "podman", source: "cilo init --engine" });
+    const pretty = `${JSON.stringify(JSON.parse(text), null, 2)}\n`;
+    writeFileSync(file, pretty);
+    assert.is(readStateHead(file), pretty, "an indented file is read whole");
+    assert.equal(configuredEngine(home, {}, readStateHead), { engine: "podman", source: "cilo init --engine" });
+    assert.is(readStateHead(join(home, "nope.json")), undefined);
+  } finally {
+    removeDir(home);
+  }
 });
 
 test.run();

@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { ComposeCli, ComposeRunner } from "../compose/compose-cli.ts";
-import { readTextFile, resolveDockerEndpoint, type DockerEndpoint } from "../docker-endpoint.ts";
+import { readStateHead, readTextFile, resolveDockerEndpoint, type DockerEndpoint } from "../docker-endpoint.ts";
 import type { RuntimeProvider } from "../runtime/provider.ts";
 import { configuredEngine, type EngineChoice } from "../engine.ts";
 
@@ -118,7 +118,7 @@ export function createContext(opts: ContextOptions): CiloContext {
   let endpoint = opts.endpoint;
   let engine: { choice: EngineChoice | undefined } | undefined;
   const engineChoice = (): EngineChoice | undefined => {
-    engine ??= { choice: configuredEngine(home, env, readTextFile) };
+    engine ??= { choice: configuredEngine(home, env, readStateHead) };
     return engine.choice;
   };
   let provider: Promise<RuntimeProvider> | undefined;

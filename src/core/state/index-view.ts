@@ -87,7 +87,7 @@ export class IndexView {
    */
   private lineOf(key: string): number {
     if (!ENV_KEY.test(key)) return -1;
-    if (this.at === undefined && ++this.lookups > 16) this.at = this.lineStarts();
+    if (this.at === undefined && ++this.lookups > 8) this.at = this.lineStarts();
     if (this.at !== undefined) return this.at.get(key) ?? -1;
     const i = this.text.indexOf(`\n"${key}":{`, this.start - 1);
     return i < 0 ? -1 : i + 1;
