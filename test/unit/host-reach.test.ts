@@ -78,6 +78,11 @@ test("an env's host as up reached it: the reach of the engine its context is bou
   assert.equal(reachedHost(t), { ctx: t, reach: { via: "remote-gateway", address: "10.213.77.2" } });
   assert.equal(reachedHost(at("ssh://root@10.213.77.2")).reach, { via: "ssh-forward" });
   assert.is(reachedHost(at("tcp://127.0.0.1:2376")).reach.via, "none");
+  // A tcp:// engine given by name: through the address its host record says the name resolved to.
+  const named = at("tcp://build1.tailnet.example:2376");
+  assert.is(reachedHost(named).reach.via, "none");
+  const resolved = { name: "build1.tailnet.example", ipv4: "100.101.7.7", at: "2030-01-01T00:00:00.000Z" };
+  assert.equal(reachedHost(named, resolved).reach, { via: "remote-gateway", address: "100.101.7.7" });
 });
 
 test("reach of a tcp:// host by name: the IPv4 address it resolved to; why not when it did not, resolved to a loopback, or names another", () => {

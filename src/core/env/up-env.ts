@@ -324,7 +324,7 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   // A tcp:// host's envs instead get forward containers and a gateway on the host's engine,
   // published on its address, which this machine's gateway routes their names to.
   // How this machine reaches the host's envs comes from the engine reached above, once for both.
-  const reached = rec.host === undefined ? undefined : reachedHost(ctx);
+  const reached = rec.host === undefined ? undefined : reachedHost(ctx, readState(local).hosts?.[rec.host]?.resolved);
   // The env's DNS names are made meanwhile: they read the state just written, under the DNS lock,
   // and need neither forwards nor gateway (refreshDns warns, never throws); up returns after them.
   const dns = refreshDns(local, key).then(() => timing(local.env, "up: dns refreshed"));

@@ -2,7 +2,7 @@ import type { CiloContext } from "../context/context.ts";
 import { type GatewaySyncResult, syncGateway, syncLocalGateway } from "../gateway/gateway.ts";
 import { type HostReach, hostReach, hostReachIn } from "../gateway/host-reach.ts";
 import { remoteHost } from "../host/hosts.ts";
-import type { ForwardRecord } from "../state/schema.ts";
+import type { ForwardRecord, HostResolution } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 import { syncForwards } from "./forwarder.ts";
 import { syncTunnel } from "./tunnel.ts";
@@ -22,9 +22,10 @@ export interface ReachedHost {
   reach: HostReach;
 }
 
-/** The `ReachedHost` of an env's context on its host (`envContext`/`reachEnv`): no state read, no context resolved. */
-export function reachedHost(hctx: CiloContext): ReachedHost {
-  return { ctx: hctx, reach: hostReach(hctx.endpoint().host) };
+/** The `ReachedHost` of an env's context on its host (`envContext`/`reachEnv`), with its host record's `resolved` (a tcp:// engine given by name): no context resolved. */
+export function reachedHost(hctx: CiloContext, resolved?: HostResolution): ReachedHost {
+  // A tcp:// engine given by name reaches through the address its name resolved to (the host record's `resolved`).
+  return { ctx: hctx, reach: hostReach(hctx.endpoint().host, resolved) };
 }
 
 /**
