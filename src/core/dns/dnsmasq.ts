@@ -693,8 +693,13 @@ async function terminate(pid: number, config: string): Promise<boolean> {
   if (!ours()) return false;
   const deadline = Date.now() + 5_000;
   signal(pid, "SIGTERM");
-  while (ours()) {
-    if (Date.now() > deadline) signal(pid, "SIGKILL");
+  // Until the pid is gone, not only its command line: a process that has exited but is not reaped
+  // yet (a zombie) has an empty one and still answers kill(0). A pid taken by another program
+  // meanwhile (a command line, not ours) ends the wait; a zombie nobody reaps, the deadline.
+  const waiting = () => isProcessAlive(pid) && (!existsSync("/proc/self/cmdline") || ours() || commandLine(pid).length === 0);
+  while (waiting()) {
+    if (Date.now() > deadline + 2_000) break;
+    if (Date.now() > deadline && ours()) signal(pid, "SIGKILL");
     await new Promise((r) => setTimeout(r, 2));
   }
   return true;
