@@ -6,7 +6,7 @@
 // the tool's outputSchema (served from schema/cilo.mcp.schema.json); the env objects also against
 // schema/cilo.env.schema.json here.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -88,6 +88,10 @@ test.after(async () => {
   for (const c of clients) await c.close().catch(() => {});
   for (const env of Object.values(envsOf())) cilo(["destroy", `${env.project}/${env.name}`, "--force"], { home });
   cilo(["dns", "stop"], { home });
+  // The killed session's reaper finishes its destroy and retires on its own (its record in
+  // reapers/): removing the home under it while it still writes there fails (ENOTEMPTY).
+  const reapers = join(home, "reapers");
+  await until("the reapers to retire", () => !existsSync(reapers) || readdirSync(reapers).length === 0, { timeoutMs: 30_000, stepMs: 100 });
   removeDir(home);
   removeDir(work);
 });
