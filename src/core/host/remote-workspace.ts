@@ -8,7 +8,7 @@ import type { EnvRecord, State } from "../state/schema.ts";
 import { homeRef } from "../state/store.ts";
 import type { HelperOptions } from "./tar-sync.ts";
 import { applyScript, receiverCommand, stageName } from "./sync-script.ts";
-import { forgetPushManifest, pushTar, readPushManifest, stagePushManifest, walkChanges, type WalkResult } from "./sync-walk.ts";
+import { type FindRunner, forgetPushManifest, listChanges, pushTar, readPushManifest, stagePushManifest, startListing, type WalkResult } from "./sync-walk.ts";
 import { hostUnreachable, reasonOf, remoteHost, type RemoteHost } from "./hosts.ts";
 
 export { remoteHost, type RemoteHost };
@@ -82,6 +82,8 @@ export interface SyncResult {
   ms: number;
   /** Of which the walk of the local workspace and its comparison with that manifest (a push over ssh). */
   walkMs?: number;
+  /** What listed the local workspace: GNU find, or the walk from Node (docs/remote.md). */
+  listedBy?: "find" | "walk";
   /** Files and symlinks sent (a push over ssh that compared with the last one). */
   sent?: number;
   /** Paths removed there (idem). */
@@ -129,7 +131,15 @@ export async function syncWorkspace(
   const t = sshTarget(host.address);
   const there = rsyncRemote(t.host, `${remote}/`);
   const target = `${host.address} ${remote}`;
-  const last = !opts.pull && opts.incremental ? readPushManifest(rec.workspace, target) : undefined;
+  // The listing of this workspace starts first (GNU find in a process of its own on Linux):
+  // it runs while the manifest is read and ssh starts.
+  const find: FindRunner | undefined =
+    process.platform === "linux"
+      ? (args, cwd, onOutput) =>
+          run("find", args, { cwd, env: { ...ctx.env, LC_ALL: "C" }, onOutput: (chunk, stream) => stream === "stdout" && onOutput(chunk) })
+      : undefined;
+  const listing = !opts.pull && opts.incremental ? startListing(rec.workspace, ignoreText, find) : undefined;
+  const last = listing ? readPushManifest(rec.workspace, target) : undefined;
   const rsync = (args: string[], input?: string) =>
     run("rsync", [...args, "-e", ["ssh", ...t.options].join(" "), "--", ...(opts.pull ? [there, `${rec.workspace}/`] : [`${rec.workspace}/`, there])], {
       env: { ...ctx.env },
@@ -150,9 +160,8 @@ export async function syncWorkspace(
     let walkMs: number;
     let small: boolean;
     try {
-      const w0 = Date.now();
-      walked = walkChanges(rec.workspace, ignoreText, last);
-      walkMs = Date.now() - w0;
+      walked = await listChanges(listing!, rec.workspace, ignoreText, last);
+      walkMs = Date.now() - listing!.walkedAt;
       small = walked.send.length <= TAR_MAX_FILES && walked.bytes <= TAR_MAX_BYTES;
       const plan = small ? { send: walked.send.map((e) => e.path), mkdirs: walked.mkdirs, remove: walked.remove } : { send: [], mkdirs: [], remove: [] };
       tar.resolve(pushTar(rec.workspace, stage, small ? walked.send : [], applyScript(remote, stage, plan)));
@@ -193,6 +202,7 @@ export async function syncWorkspace(
       remote,
       ms: Date.now() - started,
       walkMs,
+      listedBy: walked.listedBy,
       sent: walked.send.length,
       removed: walked.remove.length,
       via: small ? "tar" : "rsync",
@@ -206,7 +216,11 @@ export async function syncWorkspace(
   // while rsync runs has a newer mtime than listed, so the next push sends it again.
   let staged: ReturnType<typeof stagePushManifest> | undefined;
   try {
-    if (!opts.pull) staged = stagePushManifest(rec.workspace, target, walkChanges(rec.workspace, ignoreText, undefined, rsyncStarted).now);
+    if (!opts.pull) {
+      const l = listing ?? startListing(rec.workspace, ignoreText, find);
+      const listed = await listChanges({ ...l, walkedAt: Math.min(l.walkedAt, rsyncStarted) }, rec.workspace, ignoreText, undefined);
+      staged = stagePushManifest(rec.workspace, target, listed.now);
+    }
   } catch (e) {
     await running;
     throw e;
