@@ -72,6 +72,8 @@ for (let d = 0; d < FILES / 100; d++) {
 }
 
 const rows: Row[] = [];
+/** How cilo names an env in every command (docs/cli.md): `<project>:<env>`, from its state key `<project>/<env>`. */
+const refOf = (key: string) => key.replace("/", ":");
 let envName = "";
 /** Envs this run made, destroyed at the end. */
 const made: string[] = [];
@@ -108,9 +110,9 @@ try {
       sh("rsync", ["-a", "--delete", "--exclude=/.cilo/", "--exclude=/.git/", "-e", "ssh -o BatchMode=yes", "--", `${local}/`, `10.213.77.2:${copy}/`], {
         env,
       });
-    cilo("sync", envName);
-    if (COMPARE) other("sync", otherEnv);
-    if (CA) ciloNoCa("sync", noCaEnv);
+    cilo("sync", refOf(envName));
+    if (COMPARE) other("sync", refOf(otherEnv));
+    if (CA) ciloNoCa("sync", refOf(noCaEnv));
     rsync();
     const syncMs: number[] = [];
     /** The walk and comparison inside cilo sync, as cilo itself timed it (`--json` walkMs). */
@@ -134,7 +136,7 @@ try {
         () => {
           let r = { ms: 0, walkMs: 0, via: "", sent: 0 };
           const wall = timeMs(() => {
-            r = JSON.parse(cilo("sync", envName, "--json"));
+            r = JSON.parse(cilo("sync", refOf(envName), "--json"));
           });
           syncMs.push(wall);
           walkMs.push(r.walkMs);
@@ -145,11 +147,11 @@ try {
         () => rsyncMs.push(timeMs(rsync)),
         () => nodeMs.push(timeMs(() => sh(process.execPath, ["-e", "0"], { env }))),
         () => sshMs.push(timeMs(() => ssh("true"))),
-        ...(COMPARE ? [() => otherMs.push(timeMs(() => other("sync", otherEnv, "--json")))] : []),
+        ...(COMPARE ? [() => otherMs.push(timeMs(() => other("sync", refOf(otherEnv), "--json")))] : []),
         ...(CA
           ? [
               () => nodeNoCaMs.push(timeMs(() => sh(process.execPath, ["-e", "0"], { env: withoutCa }))),
-              () => syncNoCaMs.push(timeMs(() => ciloNoCa("sync", noCaEnv, "--json"))),
+              () => syncNoCaMs.push(timeMs(() => ciloNoCa("sync", refOf(noCaEnv), "--json"))),
             ]
           : []),
       ];

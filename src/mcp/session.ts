@@ -1,6 +1,6 @@
 import { parseEnvRef } from "../core/names.ts";
 import type { CiloContext } from "../core/context/context.ts";
-import { currentProject } from "../core/config/current-project.ts";
+import { currentProjectFor } from "../core/config/current-project.ts";
 import { CiloError } from "../core/errors.ts";
 import { findEnv } from "../core/state/find-env.ts";
 import { envKey, type EnvRecord } from "../core/state/schema.ts";
@@ -52,7 +52,7 @@ export class McpSession {
       const mine = Object.values(state.envs).filter((e) => e.name === parsed.env && this.created.has(envKey(e.project, e.name)));
       if (mine.length === 1) return mine[0]!;
     }
-    const rec = findEnv(state, ref, await currentProject(project, this.ctx.cwd));
+    const rec = findEnv(state, ref, await currentProjectFor(ref, project, this.ctx.cwd));
     if (!this.mayTouch(rec)) {
       throw new CiloError("E_NOT_LEASED", `The env ${envKey(rec.project, rec.name)} was not created by this MCP session`, {
         hint: "A session may only touch the envs it created; start the server with cilo mcp --all-envs to reach every env",

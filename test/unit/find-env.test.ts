@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { currentProjectFor } from "../../src/core/config/current-project.ts";
 import type { CiloError } from "../../src/core/errors.ts";
 import { findEnv, findOrNameEnv, lookupEnv } from "../../src/core/state/find-env.ts";
 import { emptyState, envKey, type EnvRecord, type State } from "../../src/core/state/schema.ts";
@@ -94,6 +98,25 @@ test("findOrNameEnv refuses a new <known project>/<env>: it could be either", ()
   const e = usage(() => findOrNameEnv(state, "feat/login", "shop"));
   assert.match(e.message, /could be a new env "feat-login" of project "shop" \(the whole name\) or a new env "login" of the existing project "feat"/);
   assert.is(e.hint, "Write shop:feat/login for the first or feat:login for the second");
+});
+
+test("currentProjectFor: a ref naming its project (shop:feat) reads no project files; a bare name reads them", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "cilo-unit-cp-"));
+  try {
+    writeFileSync(join(dir, "compose.yml"), "services: {}\n");
+    writeFileSync(join(dir, "cilo.jsonc"), "{ this is not json");
+    assert.is(await currentProjectFor("shop:feat", undefined, dir), undefined);
+    assert.is(await currentProjectFor("shop:feat", "Other", dir), "other", "--project still counts");
+    let thrown: unknown;
+    try {
+      await currentProjectFor("feat", undefined, dir);
+    } catch (e) {
+      thrown = e;
+    }
+    assert.ok(thrown, "a bare name reads the project's config (here broken)");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -3,7 +3,7 @@ import { createInterface } from "node:readline/promises";
 import { destroyEnv } from "../../core/env/destroy-env.ts";
 import { destroyView } from "../../core/env/env-view.ts";
 import { planWorkspaceRemoval } from "../../core/env/destroy-workspace.ts";
-import { currentProject } from "../../core/config/current-project.ts";
+import { currentProjectFor } from "../../core/config/current-project.ts";
 import { findEnv } from "../../core/state/find-env.ts";
 import { CiloError } from "../../core/errors.ts";
 import { workspacePath } from "../../core/paths.ts";
@@ -19,7 +19,7 @@ interface DestroyOptions {
 
 export default async function destroy(ctx: CiloContext, env: string, opts: DestroyOptions): Promise<number> {
   if (!opts.force && process.stdin.isTTY && process.stderr.isTTY) {
-    const rec = findEnv(readState(ctx), env, await currentProject(opts.project, ctx.cwd));
+    const rec = findEnv(readState(ctx), env, await currentProjectFor(env, opts.project, ctx.cwd));
     if (!opts.keepWorkspace) await planWorkspaceRemoval(ctx, rec, { ref: env }); // refuses losing work before asking
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     const answer = await rl.question(

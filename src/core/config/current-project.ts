@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { normaliseName } from "../names.ts";
+import { normaliseName, parseEnvRef } from "../names.ts";
 import { CONFIG_FILES } from "./config-files.ts";
 
 /** Whether a folder looks like a compose project (a cilo config or a compose file). */
@@ -18,4 +18,13 @@ export async function currentProject(explicit: string | undefined, cwd: string):
   const { loadProjectConfig, projectName } = await import("./project-config.ts");
   const { config } = await loadProjectConfig(cwd);
   return projectName(cwd, config);
+}
+
+/**
+ * The current project for looking up the env `ref` (`findEnv`): `currentProject`, except that a
+ * ref naming its project (`<project>:<env>`) needs none, and the project's files are then not read.
+ */
+export async function currentProjectFor(ref: string, explicit: string | undefined, cwd: string): Promise<string | undefined> {
+  if (!explicit && parseEnvRef(ref).project !== undefined) return undefined;
+  return currentProject(explicit, cwd);
 }

@@ -1,5 +1,5 @@
 import type { CiloContext } from "../context/context.ts";
-import { currentProject } from "../config/current-project.ts";
+import { currentProjectFor } from "../config/current-project.ts";
 import { forwardVariable } from "../forward/ports.ts";
 import { DEFAULT_GATEWAY_HTTP_PORT } from "../gateway/settings.ts";
 import { gatewayUrl, LOCALHOST_TLD, portHosts, serviceHosts } from "../gateway/render.ts";
@@ -126,7 +126,7 @@ async function reachStatus(hctx: CiloContext, state: State, rec: EnvRecord, reac
 
 /** `cilo status <env>`: the env object of `ref`, services read live from Docker. */
 export async function envStatus(ctx: CiloContext, ref: string, explicitProject?: string): Promise<EnvView> {
-  const rec = findEnv(readState(ctx), ref, await currentProject(explicitProject, ctx.cwd));
+  const rec = findEnv(readState(ctx), ref, await currentProjectFor(ref, explicitProject, ctx.cwd));
   await reachEnv(ctx, rec); // a host that does not answer: exit 3 naming it
   return liveEnvView(ctx, rec);
 }

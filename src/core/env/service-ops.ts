@@ -1,6 +1,6 @@
 import type { CiloContext } from "../context/context.ts";
 import { existsSync } from "node:fs";
-import { currentProject } from "../config/current-project.ts";
+import { currentProjectFor } from "../config/current-project.ts";
 import { CiloError, usageError } from "../errors.ts";
 import type { RunOptions, RunResult } from "../proc/run.ts";
 import { findEnv } from "../state/find-env.ts";
@@ -24,7 +24,7 @@ export interface EnvRef {
 type Io = Pick<RunOptions, "stdio" | "signal">;
 
 export async function resolveEnv(ctx: CiloContext, env: EnvRef): Promise<EnvRecord> {
-  return findEnv(readState(ctx), env.ref, await currentProject(env.project, ctx.cwd));
+  return findEnv(readState(ctx), env.ref, await currentProjectFor(env.ref, env.project, ctx.cwd));
 }
 
 function checkService(rec: EnvRecord, service: string): void {

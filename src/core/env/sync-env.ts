@@ -1,10 +1,10 @@
 import { watch } from "node:fs";
 import type { CiloContext } from "../context/context.ts";
-import { currentProject } from "../config/current-project.ts";
+import { currentProjectFor } from "../config/current-project.ts";
 import { usageError } from "../errors.ts";
 import { syncWorkspace, type SyncResult } from "../host/remote-workspace.ts";
 import { findEnv } from "../state/find-env.ts";
-import type { EnvRecord } from "../state/schema.ts";
+import type { EnvRecord, State } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 import { touchEnv } from "./touch-env.ts";
 import { envKey } from "../state/schema.ts";
@@ -20,20 +20,21 @@ export interface SyncEnvOptions {
 }
 
 /** The env of `ref`, refused (exit 2) unless it runs on a host. */
-async function remoteEnv(ctx: CiloContext, opts: { ref: string; project?: string }): Promise<EnvRecord> {
-  const rec = findEnv(readState(ctx), opts.ref, await currentProject(opts.project, ctx.cwd));
+async function remoteEnv(ctx: CiloContext, opts: { ref: string; project?: string }): Promise<{ rec: EnvRecord; state: State }> {
+  const state = readState(ctx);
+  const rec = findEnv(state, opts.ref, await currentProjectFor(opts.ref, opts.project, ctx.cwd));
   if (!rec.host) {
     throw usageError(`The env ${rec.project}/${rec.name} runs on this machine: its workspace is the one its containers mount, there is nothing to sync`);
   }
-  return rec;
+  return { rec, state };
 }
 
 /** `cilo sync <env> [--pull]`: one push of the local workspace to the env's host (or a pull back). docs/remote.md. */
 export async function syncEnv(ctx: CiloContext, opts: SyncEnvOptions): Promise<SyncResult> {
-  const rec = await remoteEnv(ctx, opts);
+  const { rec, state } = await remoteEnv(ctx, opts);
   // No engine ping first: the push itself fails with the one-line exit 3 naming the host (ssh's or
   // the engine's own reason) before anything is recorded.
-  const r = await syncWorkspace(ctx, readState(ctx), rec, {
+  const r = await syncWorkspace(ctx, state, rec, {
     ...(opts.pull ? { pull: true } : {}),
     ...(opts.full ? {} : { incremental: true }),
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -69,7 +70,7 @@ export interface WatchSyncOptions {
  * `.cilo/` (cilo's rendered file) do not count. Returns when `signal` aborts.
  */
 export async function watchSync(ctx: CiloContext, opts: WatchSyncOptions): Promise<void> {
-  const rec = await remoteEnv(ctx, opts);
+  const { rec } = await remoteEnv(ctx, opts);
   const debounce = opts.debounceMs ?? 150;
   const maxWait = opts.maxWaitMs ?? 1000;
   const push = async (changes: number) => {
