@@ -10,18 +10,18 @@
 // - a command run where the name does not resolve stops with that as its one-line reason, and
 //   the next one where it does resolves it again.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ciloCommand, type CliResult, removeDir, repoRoot, tempDir } from "../helpers/cli.ts";
+import { ciloCommand, type CliResult, removeDir, tempDir } from "../helpers/cli.ts";
 import { freePort } from "../helpers/docker.ts";
 import { curlGet, GATEWAY_TEST_ENV, gatewayIds } from "../helpers/gateway.ts";
 import { shippedSchema } from "../helpers/schemas.ts";
 import { pollValue } from "../helpers/until.ts";
+import { BED_ADDR, BED_DOCKER_ENV, startRemoteBed, writeWebEchoProject } from "../helpers/remote-bed.ts";
 
-const SCRIPT = join(repoRoot, "scripts/test-remote.sh");
-const HOST_ADDR = "10.213.77.2";
+const HOST_ADDR = BED_ADDR;
 const tag = Math.random().toString(36).slice(2, 7);
 const NAME = `cilo-e2-${tag}.test-bed`;
 const home = tempDir("cilo-tcphostname-");
@@ -58,7 +58,7 @@ function ok(args: string[], hosts?: string): CliResult {
 const web = () => curlGet(`http://web.n1.${project}.localhost:${gwPort}/`);
 const homeId = () => JSON.parse(readFileSync(join(home, "state.json"), "utf8")).home_id as string;
 const hostRecord = () => JSON.parse(readFileSync(join(home, "state.json"), "utf8")).hosts.t2;
-const remoteDocker = { ...process.env, DOCKER_HOST: `tcp://${HOST_ADDR}:2375`, DOCKER_CONTEXT: "" };
+const remoteDocker = BED_DOCKER_ENV;
 /** This home's containers on the remote engine, as `name ports`. */
 function remoteContainers(): string[] {
   const r = spawnSync("docker", ["ps", "-a", "--format", "{{.Names}} {{.Ports}}", "--filter", `label=cilo.home=${homeId()}`], {
@@ -70,31 +70,12 @@ function remoteContainers(): string[] {
 }
 
 test.before(async () => {
-  const r = spawnSync("bash", [SCRIPT, "start"], { encoding: "utf8", timeout: 300_000 });
-  assert.is(r.status, 0, `test-remote.sh start → ${r.status}\n${r.stdout}\n${r.stderr}`);
+  startRemoteBed();
   const system = readFileSync("/etc/hosts", "utf8");
   assert.is(spawnSync("getent", ["hosts", NAME]).status, 2, `${NAME} must not resolve outside the test's namespace`);
   writeFileSync(HOSTS_WITH, `${system}\n${HOST_ADDR} ${NAME}\n`);
   writeFileSync(HOSTS_WITHOUT, system);
-  mkdirSync(join(src, "www"), { recursive: true });
-  writeFileSync(
-    join(src, "compose.yml"),
-    [
-      "services:",
-      "  web:",
-      "    image: cilo-test/busybox:latest",
-      '    command: ["httpd", "-f", "-p", "80", "-h", "/www"]',
-      "    volumes:",
-      "      - ./www:/www:ro",
-      "  echo:",
-      "    image: cilo-test/busybox:latest",
-      '    command: ["nc", "-ll", "-p", "7000", "-e", "sh", "-c", "echo remote-echo; exec cat"]',
-      "    labels:",
-      '      cilo.tcp: "7000"',
-      "",
-    ].join("\n"),
-  );
-  writeFileSync(join(src, "www/index.html"), page);
+  writeWebEchoProject(src, page);
   gwPort = await freePort();
   ok(["init", "--dns-port", String(await freePort()), "--gateway-http-port", String(gwPort), "--gateway-https-port", String(await freePort())]);
 });
