@@ -1,18 +1,15 @@
 // The gateway containers' names (issue 17): this machine's is cilo_<home id>_gateway, a tcp:// host's
 // is named after the host, so a host whose engine is this machine's own engine holds both, each
 // with its own routes and address, instead of one container both syncs would rewrite or remove.
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { findGateway } from "../../src/core/gateway/gateway.ts";
 import { syncEnvGateways } from "../../src/core/forward/remote-names.ts";
-import { addHost } from "../../src/core/host/hosts.ts";
-import { envDockerName, gatewayContainerName } from "../../src/core/labels.ts";
-import { initState, readState, withState } from "../../src/core/state/store.ts";
+import { gatewayContainerName } from "../../src/core/labels.ts";
 import { removeDir, tempDir } from "../helpers/cli.ts";
 import { testContext } from "../helpers/context.ts";
 import { FakeProvider } from "../helpers/fake-provider.ts";
+import { initRemoteEnvHome } from "../helpers/remote-env.ts";
 
 const ADDR = "10.213.77.9";
 
@@ -28,25 +25,7 @@ test("a tcp:// host whose engine is this machine's own: two gateways, each kept 
     // One engine for both: this machine's context and the one bound to tcp://<ADDR>:2375 get the same fake.
     const engine = new FakeProvider("unix:///var/run/docker.sock");
     const ctx = testContext({ home, provider: engine, env: { CILO_GATEWAY_IMAGE: "caddy:2" } });
-    await initState(ctx, {});
-    await addHost(ctx, { name: "t1", target: `tcp://${ADDR}:2375`, check: false });
-    const homeId = readState(ctx).home_id;
-    const docker = envDockerName(homeId, "shop", "n1");
-    mkdirSync(join(home, "envs", "shop", "n1"), { recursive: true });
-    await withState(ctx, (s) => {
-      s.envs["shop/n1"] = {
-        project: "shop",
-        name: "n1",
-        docker_name: docker,
-        status: "running",
-        subnet: "10.224.9.0/24",
-        workspace: join(home, "envs", "shop", "n1"),
-        host: "t1",
-        created_at: "2026-01-01T00:00:00.000Z",
-        updated_at: "2026-01-01T00:00:00.000Z",
-        services: [{ name: "web", state: "running", ip: "10.224.9.2" }],
-      };
-    });
+    const { homeId, docker } = await initRemoteEnvHome(ctx, `tcp://${ADDR}:2375`, [{ name: "web", state: "running", ip: "10.224.9.2" }]);
     engine.addNetwork({ name: docker });
     const gateways = () =>
       engine.containers

@@ -2,17 +2,15 @@
 // env on a tcp:// host whose gateway or TCP forward containers on that host's engine are missing or
 // stopped is found, and --fix makes them again as cilo up does. Two fake engines: this machine's and
 // the host's (a context bound to the host's endpoint gets the host's fake).
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { addHost } from "../../src/core/host/hosts.ts";
 import { envDockerName, gatewayContainerName } from "../../src/core/labels.ts";
 import { runDoctor } from "../../src/core/reconcile/run-doctor.ts";
-import { readState, initState, withState } from "../../src/core/state/store.ts";
+import { readState, withState } from "../../src/core/state/store.ts";
 import { removeDir, tempDir } from "../helpers/cli.ts";
 import { testContext, type TestContext } from "../helpers/context.ts";
 import { FakeProvider } from "../helpers/fake-provider.ts";
+import { initRemoteEnvHome } from "../helpers/remote-env.ts";
 
 const ADDR = "10.213.77.9";
 const TCP = `tcp://${ADDR}:2375`;
@@ -22,28 +20,10 @@ async function setup(): Promise<{ ctx: TestContext; host: FakeProvider; home: st
   const home = tempDir("cilo-unit-rgw-");
   const host = new FakeProvider(TCP);
   const ctx = testContext({ home, engines: { [TCP]: host }, env: { CILO_GATEWAY_IMAGE: "caddy:2" } });
-  await initState(ctx, {});
-  await addHost(ctx, { name: "t1", target: TCP, check: false });
-  const homeId = readState(ctx).home_id;
-  const docker = envDockerName(homeId, "shop", "n1");
-  mkdirSync(join(home, "envs", "shop", "n1"), { recursive: true });
-  await withState(ctx, (s) => {
-    s.envs["shop/n1"] = {
-      project: "shop",
-      name: "n1",
-      docker_name: docker,
-      status: "running",
-      subnet: "10.224.9.0/24",
-      workspace: join(home, "envs", "shop", "n1"),
-      host: "t1",
-      created_at: "2026-01-01T00:00:00.000Z",
-      updated_at: "2026-01-01T00:00:00.000Z",
-      services: [
-        { name: "web", state: "running", ip: "10.224.9.2" },
-        { name: "echo", state: "running", ip: "10.224.9.3", tcp: [7000] },
-      ],
-    };
-  });
+  const { homeId, docker } = await initRemoteEnvHome(ctx, TCP, [
+    { name: "web", state: "running", ip: "10.224.9.2" },
+    { name: "echo", state: "running", ip: "10.224.9.3", tcp: [7000] },
+  ]);
   const labels = (service: string) => ({ "cilo.managed": "true", "cilo.home": homeId, "cilo.project": "shop", "cilo.env": "n1", "cilo.service": service });
   host.addContainer({ name: `${docker}_web_1`, labels: labels("web"), ips: { [docker]: "10.224.9.2" } });
   host.addContainer({ name: `${docker}_echo_1`, labels: labels("echo"), ips: { [docker]: "10.224.9.3" } });
