@@ -12,6 +12,7 @@ export const TOOL_NAMES = [
   "env_exec",
   "env_logs",
   "env_diff",
+  "env_sync",
   "env_destroy",
   "workflow_run",
 ] as const;

@@ -10,6 +10,7 @@ import { envStatus } from "../core/env/env-view.ts";
 import { envViews } from "../core/env/env-view.ts";
 import { runInEnvCaptured } from "../core/env/run-in-env.ts";
 import { envLogs, execInEnv } from "../core/env/service-ops.ts";
+import { syncEnv } from "../core/env/sync-env.ts";
 import { upEnv } from "../core/env/up-env.ts";
 import { usageError } from "../core/errors.ts";
 import { lastLines } from "../core/runtime/last-log-lines.ts";
@@ -162,6 +163,18 @@ export const TOOLS: Record<ToolName, Tool> = {
   async env_diff(session, a) {
     const rec = await session.resolve(a.env, a.project);
     return { ...(await envDiff(session.ctx, { ref: refOf(rec), ...(a.base !== undefined ? { base: String(a.base) } : {}) })) };
+  },
+
+  async env_sync(session, a, io) {
+    const rec = await session.resolve(a.env, a.project);
+    return {
+      ...(await syncEnv(session.ctx, {
+        ref: refOf(rec),
+        ...(a.pull === true ? { pull: true } : {}),
+        ...(a.full === true ? { full: true } : {}),
+        signal: io.signal,
+      })),
+    };
   },
 
   async env_destroy(session, a) {

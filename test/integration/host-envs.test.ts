@@ -10,11 +10,13 @@
 // reads it to see what arrived, and asks the remote engine (tcp://) where the container's mounts
 // come from. The local engine is never needed: DOCKER_HOST points nowhere. Unreachability is a
 // host record pointing at a port nobody listens on: the shared link of the bed is never cut.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cilo, refusedUnchanged, removeDir, startCilo, tempDir } from "../helpers/cli.ts";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { cilo, ciloCommand, refusedUnchanged, removeDir, startCilo, tempDir } from "../helpers/cli.ts";
 import { shippedSchema, schemaAjv } from "../helpers/schemas.ts";
 import { BED_SSH as SSH, bedDocker as remoteDocker, bedContainer, initRemoteWorkspaceHome, startRemoteBed } from "../helpers/remote-bed.ts";
 import { until } from "../helpers/until.ts";
@@ -181,6 +183,54 @@ test("cilo sync --watch: an edit reaches the container within 2 s; a burst of 40
   }
   const end = await watch.done;
   assert.is(end.code, 0, end.stderr);
+});
+
+test("MCP env_sync (an agent's loop: no Node start per push); without .ciloignore rules GNU find lists the workspace; edits and deletions arrive", async () => {
+  const local = JSON.parse(ok(["status", "b1", "--json"]).stdout).workspace as string;
+  const ws = `${ROOT}/${JSON.parse(ok(["status", "b1", "--json"]).stdout).project}/b1`;
+  const rules = readFileSync(join(local, ".ciloignore"), "utf8");
+  const [command, ...args] = ciloCommand();
+  const client = new Client({ name: "cilo-host-envs-test", version: "1" });
+  await client.connect(
+    new StdioClientTransport({
+      command: command!,
+      args: [...args, "mcp", "--all-envs"],
+      cwd: project,
+      env: { ...(process.env as Record<string, string>), ...env, CILO_HOME: home, NO_COLOR: "1" },
+      stderr: "inherit",
+    }),
+  );
+  const sync = async (a: Record<string, unknown>) => {
+    const r: any = await client.callTool({ name: "env_sync", arguments: a }, undefined, { timeout: 120_000 });
+    assert.not.ok(r.isError, r.content?.[0]?.text);
+    return r.structuredContent;
+  };
+  try {
+    writeFileSync(join(local, ".ciloignore"), "# no rules: find lists\n");
+    writeFileSync(join(local, "web/by-mcp.txt"), "pushed by env_sync\n");
+    mkdirSync(join(local, "web/sub dir"), { recursive: true });
+    writeFileSync(join(local, "web/sub dir/it's.txt"), "odd name\n");
+    rmSync(join(local, "web/small.txt"));
+    // Written 10 s ago as far as mtimes go: not "racy" (a file written within 100 ms of a push is
+    // sent again by the next one), so the second push below has nothing to send.
+    const past = (Date.now() - 10_000 + 123) / 1000;
+    for (const f of [".ciloignore", "web/by-mcp.txt", "web/sub dir/it's.txt"]) utimesSync(join(local, f), past, past);
+    const pushed = await sync({ env: "b1" });
+    assert.equal([pushed.direction, pushed.host, pushed.listedBy, pushed.via], ["push", "r1", "find", "tar"]);
+    assert.ok(pushed.sent >= 3 && pushed.removed >= 1, JSON.stringify(pushed));
+    assert.is(cat("b1", "/www/by-mcp.txt"), "pushed by env_sync\n");
+    assert.is(readFileSync(join(ws, "web/sub dir/it's.txt"), "utf8"), "odd name\n");
+    assert.not.ok(existsSync(join(ws, "web/small.txt")), "a deletion propagates");
+    // The ignored .log files were pushed now that no rule keeps them here, as rsync would.
+    assert.ok(existsSync(join(ws, "web/debug.log")));
+    const again = await sync({ env: "b1" });
+    assert.equal([again.listedBy, again.sent, again.removed], ["find", 0, 0]);
+  } finally {
+    writeFileSync(join(local, ".ciloignore"), rules);
+    await client.close();
+  }
+  const back = JSON.parse(ok(["sync", "b1", "--json"]).stdout);
+  assert.is(back.listedBy, "walk", "with rules the walk lists (find would descend into ignored folders)");
 });
 
 test("cilo run --remote: the command runs on the host over ssh, in the remote workspace after a push, with CILO_* of that side; its exit code is cilo's", () => {

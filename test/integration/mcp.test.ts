@@ -99,7 +99,19 @@ test.after(async () => {
 test("create → up → run (fetches the api by its URL) → diff → destroy, through the SDK client", async () => {
   const client = await session();
   const tools = (await client.listTools()).tools.map((t) => t.name);
-  assert.equal(tools, ["env_create", "env_up", "env_status", "env_list", "env_run", "env_exec", "env_logs", "env_diff", "env_destroy", "workflow_run"]);
+  assert.equal(tools, [
+    "env_create",
+    "env_up",
+    "env_status",
+    "env_list",
+    "env_run",
+    "env_exec",
+    "env_logs",
+    "env_diff",
+    "env_sync",
+    "env_destroy",
+    "workflow_run",
+  ]);
 
   const created = await call(client, "env_create", { name: "a1", clone: "worktree" });
   assert.is(created.env.name, "a1");
@@ -145,6 +157,12 @@ test("create → up → run (fetches the api by its URL) → diff → destroy, t
   assert.equal(diff.files, ["README.md", "web/agent.txt"]);
   assert.match(diff.patch, /\+made by the agent/);
   assert.match(diff.patch, /\+more/);
+
+  // env_sync is for an env on a remote host (host-envs.test.ts): one on this machine is refused.
+  const sync: any = await client.callTool({ name: "env_sync", arguments: { env: "a1" } });
+  assert.ok(sync.isError);
+  assert.match(sync.content[0].text, /^cilo: The env .*\/a1 runs on this machine: .*nothing to sync/);
+  assert.is(sync._meta["cilo/error"].code, "E_USAGE");
 
   const listed = await call(client, "env_list", {});
   assert.equal(
