@@ -5,7 +5,9 @@
 //     the same change from the same local workspace, over the same ssh, to a copy of the env's
 //     remote folder made on the host. Alternated (the order rotates each round), median. ≤ 1.2×.
 //     In the same rounds, what bounds it: `node -e 0` (Node's own start), the walk of the 10,000
-//     files inside cilo sync (its --json walkMs), and `ssh <host> true` over the shared connection.
+//     files inside cilo sync (its --json walkMs), and `ssh <host> true` over the shared connection;
+//     and the same push through MCP (`env_sync` of one long-lived `cilo mcp`, as an agent runs it:
+//     no Node start per push), to an env of its own given the same edits.
 //  2. `cilo up <env>` against `DOCKER_HOST=ssh://… docker-compose -p <project> -f <.cilo/compose.yml>
 //     up -d` on the env's own rendered file, each followed by its down, alternated, median. ≤ 1.1×.
 // Everything lives under a remote root of this run's own, removed at the end with the env.
@@ -18,6 +20,8 @@
 // This machine sets NODE_EXTRA_CA_CERTS to its whole CA bundle, which Node parses at every start:
 // a floor row times `node -e 0` without it too, to show what a user without it would not pay.
 import { spawnSync } from "node:child_process";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,6 +76,7 @@ for (let d = 0; d < FILES / 100; d++) {
 }
 
 const rows: Row[] = [];
+let mcp: Client | undefined;
 /** How cilo names an env in every command (docs/cli.md): `<project>:<env>`, from its state key `<project>/<env>`. */
 const refOf = (key: string) => key.replace("/", ":");
 let envName = "";
@@ -99,6 +104,30 @@ try {
   const noCaLocal: string = CA ? stateEnvs(home)[noCaEnv].workspace : "";
   const ciloNoCa = (...a: string[]) => sh(process.execPath, [join(root, "dist/cilo.mjs"), ...a], { env: withoutCa, cwd: project });
 
+  // The agent's path: env_sync of one `cilo mcp` session (started once, as an MCP client keeps it).
+  const mcpEnv = UP_ONLY ? "" : `${created.project}/${JSON.parse(cilo("create", "bench-remote-m", "--on", "r1", "--json")).name}`;
+  if (mcpEnv) made.push(mcpEnv);
+  const mcpLocal: string = mcpEnv ? stateEnvs(home)[mcpEnv].workspace : "";
+  if (mcpEnv) {
+    mcp = new Client({ name: "cilo-bench-remote", version: "1" });
+    await mcp.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [join(root, "dist/cilo.mjs"), "mcp", "--all-envs"],
+        cwd: project,
+        env: env as Record<string, string>,
+        stderr: "inherit",
+      }),
+    );
+  }
+  const mcpSync = async () => {
+    const r = (await mcp!.callTool({ name: "env_sync", arguments: { env: refOf(mcpEnv) } }, undefined, { timeout: 120_000 })) as {
+      isError?: boolean;
+      content?: { text?: string }[];
+    };
+    if (r.isError) throw new Error(`env_sync failed: ${r.content?.[0]?.text}`);
+  };
+
   // 1. sync (left out by --up-only). The copy is made on the host from the env's remote folder; one untimed run of each
   if (!UP_ONLY) {
     // side first, so both start from the same state (and warm caches on both ends).
@@ -113,6 +142,7 @@ try {
     cilo("sync", refOf(envName));
     if (COMPARE) other("sync", refOf(otherEnv));
     if (CA) ciloNoCa("sync", refOf(noCaEnv));
+    await mcpSync();
     rsync();
     const syncMs: number[] = [];
     /** The walk and comparison inside cilo sync, as cilo itself timed it (`--json` walkMs). */
@@ -127,12 +157,13 @@ try {
     const otherMs: number[] = [];
     const nodeNoCaMs: number[] = [];
     const syncNoCaMs: number[] = [];
+    const mcpMs: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       for (let k = 0; k < CHANGED; k++) {
-        for (const w of [local, ...(COMPARE ? [otherLocal] : []), ...(CA ? [noCaLocal] : [])])
+        for (const w of [local, mcpLocal, ...(COMPARE ? [otherLocal] : []), ...(CA ? [noCaLocal] : [])])
           writeFileSync(join(w, `files/d${k * 9}/f${(i * 7 + k) % 100}.txt`), `changed in round ${i}, file ${k}\n`);
       }
-      const sides = [
+      const sides: (() => void | Promise<void>)[] = [
         () => {
           let r = { ms: 0, walkMs: 0, via: "", sent: 0 };
           const wall = timeMs(() => {
@@ -147,6 +178,11 @@ try {
         () => rsyncMs.push(timeMs(rsync)),
         () => nodeMs.push(timeMs(() => sh(process.execPath, ["-e", "0"], { env }))),
         () => sshMs.push(timeMs(() => ssh("true"))),
+        async () => {
+          const t0 = performance.now();
+          await mcpSync();
+          mcpMs.push(performance.now() - t0);
+        },
         ...(COMPARE ? [() => otherMs.push(timeMs(() => other("sync", refOf(otherEnv), "--json")))] : []),
         ...(CA
           ? [
@@ -155,7 +191,7 @@ try {
             ]
           : []),
       ];
-      for (let j = 0; j < sides.length; j++) sides[(i + j) % sides.length]!();
+      for (let j = 0; j < sides.length; j++) await sides[(i + j) % sides.length]!();
     }
     // Both sides ended with the same content on the host (sizes and names of every file).
     const listing = (dir: string) => ssh(`cd '${dir}' && find . -path ./.cilo -prune -o -type f -printf '%P %s\\n' | sort | md5sum`);
@@ -185,6 +221,7 @@ try {
       report("  floor: node -e 0 without NODE_EXTRA_CA_CERTS (this machine's whole CA bundle)", median(nodeNoCaMs));
       report("  cilo sync without NODE_EXTRA_CA_CERTS (its own env, the same edits)", median(syncNoCaMs));
     }
+    report("  cilo sync through MCP (env_sync of one long-lived cilo mcp: no Node start per push; its own env, the same edits)", median(mcpMs));
     if (COMPARE) report(`  the same by ${COMPARE} (its own env, the same edits)`, median(otherMs));
   }
 
@@ -233,6 +270,7 @@ try {
       });
   }
 } finally {
+  await mcp?.close();
   for (const e of made) {
     try {
       cilo("destroy", e, "--force");
