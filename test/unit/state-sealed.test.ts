@@ -9,7 +9,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { checkDnsNames } from "../../src/core/dns/dns.ts";
 import { servedSuffixesFromIndex } from "../../src/core/dns/from-state.ts";
-import { stateSubnets } from "../../src/core/network/used-subnets.ts";
+import { formatCidr } from "../../src/core/cidr.ts";
+import { stateSubnets, stateSubnetsIn } from "../../src/core/network/used-subnets.ts";
 import { dependantsOf } from "../../src/core/shared/dependants.ts";
 import { lookupEnv } from "../../src/core/state/find-env.ts";
 import { openSealed } from "../../src/core/state/index-view.ts";
@@ -92,6 +93,12 @@ async function answers(fresh: () => State): Promise<unknown> {
     local: stateSubnets(fresh(), { host: null }).sort(),
     remote: stateSubnets(fresh(), { host: "r1", env: keys[3]! }).sort(),
     except: stateSubnets(fresh(), { env: keys[0]! }).sort(),
+    // Subnet allocation's pass: the plain envs' subnets read as numbers, only those in the pool.
+    inPool: stateSubnetsIn(fresh(), "10.0.0.0/8").map(formatCidr).sort(),
+    inPoolLocal: stateSubnetsIn(fresh(), "10.100.0.0/16", { host: null }).map(formatCidr).sort(),
+    inPoolRemote: stateSubnetsIn(fresh(), "10.0.0.0/8", { host: "r1", env: keys[3]! }).map(formatCidr).sort(),
+    inPoolExcept: stateSubnetsIn(fresh(), "10.101.0.0/16", { env: keys[0]! }).map(formatCidr).sort(),
+    outOfPool: stateSubnetsIn(fresh(), "192.168.0.0/16").length,
     suffixes: servedSuffixesFromIndex(fresh()).sort(),
     byName,
     dependants,
@@ -130,8 +137,15 @@ for (const seed of [1, 7, 42]) {
       assert.is(openSealed(readFileSync(file, "utf8")), undefined, "the broken seal does not hold");
       const whole = await answers(() => readState(at(home)));
       assert.equal(fast, whole);
-      const f = fast as { subnets: string[]; keys: string[]; suffixes: string[] };
+      const f = fast as { subnets: string[]; keys: string[]; suffixes: string[]; inPool: string[]; inPoolLocal: string[]; local: string[]; outOfPool: number };
       assert.ok(f.keys.length > 100 && f.subnets.length > f.keys.length, "extra subnets are counted");
+      assert.equal(f.inPool, f.subnets, "every subnet of the state is in 10.0.0.0/8");
+      assert.equal(
+        f.inPoolLocal,
+        f.local.filter((s) => s.startsWith("10.100.")),
+        "only the pool's subnets are given",
+      );
+      assert.is(f.outOfPool, 0);
       assert.ok(f.suffixes.length >= 2, "envs with their own suffix are served");
 
       // The same passes inside a change, with envs deleted, changed and added in the state object.
