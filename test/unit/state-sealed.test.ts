@@ -195,4 +195,72 @@ test("a sealed text edited by hand is read whole: its seal no longer holds, and 
   }
 });
 
+test("a seal hashed on from the marks of the text it was spliced from is the seal of the whole text", async () => {
+  // Big enough for many marks (one about every 64 KiB): each write below changes the first, a
+  // middle or the last line, removes one or adds one, in the same process that read the text.
+  const home = tempDir();
+  try {
+    await initState(at(home), {});
+    const r = rng(5);
+    await withState(at(home), (s) => {
+      for (let i = 0; i < 2500; i++) {
+        const rec = { ...randomEnv(r, i, []), project: `p${i % 7}`, name: `e${i}`, docker_name: `cilo_p${i % 7}_e${i}` };
+        delete rec.host;
+        s.envs[`${rec.project}/${rec.name}`] = rec;
+      }
+    });
+    const file = join(home, "state.json");
+    assert.ok(readFileSync(file, "utf8").length > 4 * 65536);
+    readState(at(home)); // read and hashed here: its marks are kept
+    const keys = envKeys(readState(at(home)));
+    const steps: [string, (s: State) => void][] = [
+      [
+        "the first line changed",
+        (s) => {
+          s.envs[keys[0]!]!.status = "stopped";
+        },
+      ],
+      [
+        "a middle line changed",
+        (s) => {
+          s.envs[keys[1234]!]!.status = "stopped";
+        },
+      ],
+      [
+        "the last line changed",
+        (s) => {
+          s.envs[keys[keys.length - 1]!]!.status = "stopped";
+        },
+      ],
+      ["a line removed", (s) => void delete s.envs[keys[2000]!]],
+      ["the last line removed", (s) => void delete s.envs[keys[keys.length - 1]!]],
+      [
+        "a line added",
+        (s) => {
+          s.envs["q/new"] = { ...s.envs[keys[5]!]!, project: "q", name: "new", docker_name: "cilo_q_new", subnet: "10.250.0.0/24" };
+        },
+      ],
+      [
+        "two lines changed",
+        (s) => {
+          s.envs[keys[100]!]!.status = "running";
+          s.envs[keys[2400]!]!.status = "running";
+        },
+      ],
+    ];
+    for (const [what, change] of steps) {
+      await withState(at(home), change);
+      assert.ok(openSealed(readFileSync(file, "utf8")), `${what}: the seal holds when hashed whole`);
+    }
+    // The lines a write changed are found where it put them (or not at all) in the text it wrote.
+    const s = readState(at(home));
+    assert.equal(
+      [keys[0]!, keys[1234]!, keys[2000]!, keys[keys.length - 1]!, "q/new", keys[100]!].map((k) => s.envs[k]?.status ?? null),
+      ["stopped", "stopped", null, null, s.envs[keys[5]!]!.status, "running"],
+    );
+  } finally {
+    removeDir(home);
+  }
+});
+
 test.run();

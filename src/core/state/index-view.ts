@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { ENV_KEY, entryProblems, isCidrText, STATUSES, type EnvIndexEntry } from "./index-entry.ts";
 import type { SubnetOwner } from "./validate.ts";
 
@@ -22,28 +22,95 @@ function sealOf(head: string, body: string): string {
   return createHash("sha1").update(head).update("\n").update(body).digest("hex");
 }
 
+/**
+ * Where the hash of a sealed text stood at some of its line starts (`at`, offsets in the text,
+ * about every `MARK_EVERY` characters): the state after its first line without the seal, a line
+ * break, and the text from its entry lines up to `at`. A text spliced from it has the same head
+ * and the same text up to its first change, so its seal is hashed on from the last mark before
+ * that change, not from the start (a create or destroy changes one line: at 10,000 envs the seal
+ * was three hashes of 1.2 MB a command, it is one). Kept for the last two texts hashed.
+ */
+interface Marks {
+  readonly text: string;
+  readonly at: readonly number[];
+  readonly states: readonly Hash[];
+}
+const MARK_EVERY = 1 << 16;
+
+/**
+ * Where the lines of the keys a write changed are in the text it wrote (-1: removed), for the
+ * view over that text: the command then looks them up without a search of the whole text.
+ */
+const recentLineHints: { text: string; lines: ReadonlyMap<string, number> }[] = [];
+
+export function lineHints(text: string, lines: ReadonlyMap<string, number>): void {
+  recentLineHints.unshift({ text, lines });
+  if (recentLineHints.length > 2) recentLineHints.length = 2;
+}
+const recentMarks: Marks[] = [];
+
+function rememberMarks(m: Marks): void {
+  recentMarks.unshift(m);
+  if (recentMarks.length > 2) recentMarks.length = 2;
+}
+
+/** The seal of `text` (entry lines from `start`, first line `head` unsealed), marking it on the way. */
+function sealMarked(head: string, text: string, start: number): { seal: string; marks: Marks } {
+  const hash = createHash("sha1").update(head).update("\n");
+  const at: number[] = [];
+  const states: Hash[] = [];
+  for (let pos = start; ; ) {
+    const next = pos + MARK_EVERY < text.length ? text.indexOf("\n", pos + MARK_EVERY) + 1 : 0;
+    if (next <= 0 || next >= text.length) {
+      hash.update(text.slice(pos));
+      break;
+    }
+    hash.update(text.slice(pos, next)); // whole lines: a cut never falls inside a character
+    pos = next;
+    at.push(pos);
+    states.push(hash.copy());
+  }
+  return { seal: hash.digest("hex"), marks: { text, at, states } };
+}
+
 /** A whole index text from its first line (`{…,"index":{`, no seal) and the rest (entry lines and the closing `}}`). */
 export function sealText(head: string, body: string): string {
   return `${SEAL_HEAD}${sealOf(head, body)}",${head.slice(1)}\n${body}`;
 }
 
 /**
- * `sealText(head, <parts joined by ",\n", then "\n}}\n">)` made in one piece: the parts are
- * hashed one by one and the text is built by one join (no body string made first and copied
- * again behind the seal: at 10,000 envs each is 1.2 MB). The parts are runs of whole entry lines.
+ * `sealText(head, <parts joined by ",\n", then "\n}}\n">)` made in one piece: the text is built by
+ * one join (no body string made first and copied again behind the seal: at 10,000 envs each is
+ * 1.2 MB). The parts are runs of whole entry lines. `from`: the text they were spliced from (with
+ * the same `head`), the same as the new one for its first `same` characters of entry lines: the
+ * hash goes on from that text's last mark before them.
  */
-export function sealParts(head: string, parts: readonly string[]): string {
+export function sealParts(head: string, parts: readonly string[], from?: { text: string; start: number; same: number }): string {
   if (parts.length === 0) return sealText(head, "}}\n");
-  const hash = createHash("sha1").update(head).update("\n");
-  for (let i = 0; i < parts.length; i++) {
-    if (i > 0) hash.update(",\n");
-    hash.update(parts[i]!);
+  const marks = from === undefined ? undefined : recentMarks.find((m) => m.text === from.text);
+  let i = -1;
+  if (marks && from) while (i + 1 < marks.at.length && marks.at[i + 1]! - from.start <= from.same) i++;
+  const hash = i >= 0 ? marks!.states[i]!.copy() : createHash("sha1").update(head).update("\n");
+  let skip = i >= 0 ? marks!.at[i]! - from!.start : 0; // characters of the entry lines hashed already
+  const feed = (piece: string) => {
+    if (skip >= piece.length) skip -= piece.length;
+    else {
+      hash.update(skip === 0 ? piece : piece.slice(skip));
+      skip = 0;
+    }
+  };
+  for (let j = 0; j < parts.length; j++) {
+    if (j > 0) feed(",\n");
+    feed(parts[j]!);
   }
-  hash.update("\n}}\n");
+  feed("\n}}\n");
   const out = parts.slice();
   out[0] = `${SEAL_HEAD}${hash.digest("hex")}",${head.slice(1)}\n${out[0]}`;
   out[out.length - 1] = `${out[out.length - 1]}\n}}\n`;
-  return out.join(",\n");
+  const text = out.join(",\n");
+  // The marks before the first change hold for the new text too (same head, same lines before it).
+  if (i >= 0) rememberMarks({ text, at: marks!.at.slice(0, i + 1), states: marks!.states.slice(0, i + 1) });
+  return text;
 }
 
 /** The first line of `text` without its seal, when it has one (else the line as it is). */
@@ -64,12 +131,20 @@ export function openSealed(text: string, sealedHere = false): { head: string; st
   if (nl < SEAL_LENGTH || text.charCodeAt(SEAL_LENGTH - 2) !== 34 || text.charCodeAt(SEAL_LENGTH - 1) !== 44) return undefined;
   const head = `{${text.slice(SEAL_LENGTH, nl)}`;
   if (!head.endsWith('"index":{') || !text.endsWith("\n}}\n")) return undefined;
-  if (!sealedHere && sealOf(head, text.slice(nl + 1)) !== text.slice(SEAL_HEAD.length, SEAL_HEAD.length + 40)) return undefined;
+  if (!sealedHere) {
+    const { seal, marks } = sealMarked(head, text, nl + 1);
+    if (seal !== text.slice(SEAL_HEAD.length, SEAL_HEAD.length + 40)) return undefined;
+    rememberMarks(marks);
+  }
   return { head, start: nl + 1 };
 }
 
 /** What a pass over every env reads of an entry: the rest is read from the entry itself when needed. */
 export type IndexLite = Pick<EnvIndexEntry, "status" | "subnet" | "extra_subnets" | "host" | "shared_networks" | "dns_suffix">;
+
+// The fields `scanFields` finds in one pass (keysWith's needles for them).
+const FIELDS: readonly string[] = [',"host":"', ',"extra_subnets":{', ',"dns_suffix":"'];
+const FIELDS_RE = /,"host":"|,"extra_subnets":\{|,"dns_suffix":"/g;
 
 // Every line's fixed start (indexEntryOf's order) with its own subnet's numbers: `ownBlocks`.
 const SUBNET_NUMBERS = /\n"[a-z0-9/-]+":\{"status":"[a-z]+","subnet":"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})"/g;
@@ -108,7 +183,10 @@ export class IndexView {
     private readonly fail: (why: string) => never,
     /** Checks a whole index (every entry and across entries), calling `fail`. */
     private readonly checkWhole: (index: Record<string, EnvIndexEntry>) => void,
-  ) {}
+  ) {
+    const hints = recentLineHints.find((h) => h.text === text);
+    if (hints) for (const [key, at] of hints.lines) if (at < 0 || text.startsWith(`"${key}":{`, at)) this.found.set(key, at);
+  }
 
   /**
    * Where the line of `key` starts, or -1: a search of the text for the first few keys asked
@@ -285,6 +363,7 @@ export class IndexView {
    * once; with `first`, only the first key it accepts (or none).
    */
   keysWith(needle: string, first?: (key: string) => boolean): string[] {
+    if (first === undefined && FIELDS.includes(needle)) this.scanFields();
     const known = first === undefined ? this.answers.get(`with ${needle}`) : undefined;
     if (known) return known.slice();
     const out: string[] = [];
@@ -298,6 +377,25 @@ export class IndexView {
     }
     if (first === undefined) this.answers.set(`with ${needle}`, out.slice());
     return out;
+  }
+
+  /**
+   * `keysWith` of each of `FIELDS` (the fields that make a line more than its fixed prefix: a
+   * host, extra subnets, a DNS suffix of its own), by one pass over the text for all three.
+   */
+  private scanFields(): void {
+    if (this.answers.has(`with ${FIELDS[0]}`)) return;
+    const found = FIELDS.map(() => [] as string[]);
+    const { text } = this;
+    const re = FIELDS_RE;
+    re.lastIndex = this.start;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      const out = found[FIELDS.indexOf(m[0])]!;
+      const s = text.lastIndexOf("\n", m.index) + 1;
+      const k = text.slice(s + 1, text.indexOf('":', s + 1));
+      if (out[out.length - 1] !== k) out.push(k);
+    }
+    for (let i = 0; i < FIELDS.length; i++) this.answers.set(`with ${FIELDS[i]}`, found[i]!);
   }
 
   /**
@@ -363,27 +461,39 @@ export class IndexView {
    * of whole lines to be joined by `,\n` (`sealParts`): the body of the next sealed text. Only
    * the changed lines are touched; the runs between them are slices of this text.
    */
-  splice(changes: ReadonlyMap<string, string | undefined>): string[] {
+  splice(changes: ReadonlyMap<string, string | undefined>): { parts: string[]; same: number; lines: Map<string, number> } {
     const { text } = this;
-    const at: { s: number; e: number; line: string | undefined }[] = [];
-    const added: string[] = [];
+    const at: { key: string; s: number; e: number; line: string | undefined }[] = [];
+    const added: [string, string][] = [];
     for (const [key, line] of changes) {
       const s = this.lineOf(key);
-      if (s >= 0) at.push({ s, e: this.lineEnd(s), line });
-      else if (line !== undefined) added.push(line);
+      if (s >= 0) at.push({ key, s, e: this.lineEnd(s), line });
+      else if (line !== undefined) added.push([key, line]);
     }
     at.sort((a, b) => a.s - b.s);
     const parts: string[] = [];
+    // Where the changed keys' lines are in the new text (-1: removed), for its view (`lineHints`).
+    const lines = new Map<string, number>();
+    let pos = this.start; // where the next part starts in the new text (its first line is as long as this one's)
+    const push = (part: string, key?: string) => {
+      if (key !== undefined) lines.set(key, pos);
+      parts.push(part);
+      pos += part.length + 2;
+    };
     const end = text.length - 4; // the line break before the closing `}}`
     let cur = this.start;
-    for (const { s, e, line } of at) {
-      if (s > cur) parts.push(text.slice(cur, s - 2)); // the unchanged lines before, without their last separator
-      if (line !== undefined) parts.push(line);
+    for (const { key, s, e, line } of at) {
+      if (s > cur) push(text.slice(cur, s - 2)); // the unchanged lines before, without their last separator
+      if (line !== undefined) push(line, key);
+      else lines.set(key, -1);
       cur = e + 2;
     }
-    if (cur < end) parts.push(text.slice(cur, end));
-    parts.push(...added);
-    return parts;
+    if (cur < end) push(text.slice(cur, end));
+    for (const [key, line] of added) push(line, key);
+    // The new entry lines are these ones up to the separator before the first line changed (all of
+    // them when lines are only added).
+    const same = at.length > 0 ? Math.max(0, at[0]!.s - 2 - this.start) : Math.max(0, end - this.start);
+    return { parts, same, lines };
   }
 }
 

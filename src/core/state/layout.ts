@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { CiloError, messageOf } from "../errors.ts";
 import { isHostLabel, shown } from "../dns-names.ts";
 import { entryProblems, indexEntryOf, type EnvIndexEntry, type IndexDoc } from "./index-entry.ts";
-import { type IndexView, sealParts, unsealedHead, viewOf, type IndexLite } from "./index-view.ts";
+import { type IndexView, lineHints, sealParts, unsealedHead, viewOf, type IndexLite } from "./index-view.ts";
 import { type Cidr, cidrEnd, cidrSize, parseCidr } from "../cidr.ts";
 import type { EnvRecord, State } from "./schema.ts";
 import { envRecordProblems, homeProblems, subnetProblems, type SubnetOwner } from "./validate.ts";
@@ -101,7 +101,10 @@ export function spliceIndexText(oldText: string, oldDoc: IndexDoc, changes: Read
     // A sealed text: its lines are the renderer's, found by key (no pass over the others).
     const lines = new Map<string, string | undefined>();
     for (const [key, entry] of changes) lines.set(key, entry === undefined ? undefined : entryLine(key, entry));
-    return sealParts(unsealedHead(oldText), view.splice(lines));
+    const { parts, same, lines: at } = view.splice(lines);
+    const text = sealParts(unsealedHead(oldText), parts, { text: oldText, start: view.start, same });
+    lineHints(text, at);
+    return text;
   }
   const { keys } = indexArrays(oldDoc.index);
   const lines = indexLines(oldText, keys);

@@ -72,6 +72,8 @@ interface Memo {
   doc?: IndexDoc;
   sealedHere?: boolean;
   id?: string | undefined;
+  /** The bytes this process wrote `text` as (applyWrite). */
+  bytes?: Buffer;
 }
 const known = knownStateText as Map<string, Memo>;
 
@@ -117,7 +119,14 @@ function readIndexText(file: string): { text: string; id: string | undefined } {
     throw new CiloError("E_STATE_READ", `Cannot read ${file}: ${messageOf(e)}`);
   }
   try {
-    const id = fileId(fstatSync(fd, { bigint: true }));
+    const st = fstatSync(fd, { bigint: true });
+    const id = fileId(st);
+    if (memo?.bytes !== undefined && st.size === BigInt(memo.bytes.length)) {
+      // The file this process wrote, too recent for its id to be trusted: its bytes are compared
+      // with those written, and the text is not decoded again when they are the same.
+      const bytes = readFileSync(fd);
+      return { text: bytes.equals(memo.bytes) ? memo.text : bytes.toString("utf8"), id };
+    }
     return { text: readFileSync(fd, "utf8"), id };
   } catch (e) {
     throw new CiloError("E_STATE_READ", `Cannot read ${file}: ${messageOf(e)}`);
@@ -426,10 +435,12 @@ function applyWrite(home: string, plan: WritePlan, env: NodeJS.ProcessEnv): stri
   if (plan.indexText !== undefined) {
     for (const dir of recordDirs) fsyncDir(dir); // the records are durable before the index names them
     if (existsSync(file)) keepBackup(file);
-    writeFileAtomic(file, plan.indexText, 0o600, env, { syncDir: false });
+    const bytes = Buffer.from(plan.indexText, "utf8");
+    writeFileAtomic(file, bytes, 0o600, env, { syncDir: false });
     // Validated and sealed by this write: read again, neither is done twice. Under the lock no
-    // other cilo replaces the file before its id is taken, so while it keeps that id it is not read.
-    known.set(file, { text: plan.indexText, sealedHere: true, id: idOf(file) });
+    // other cilo replaces the file before its id is taken, so while it keeps that id it is not
+    // read; until its id can be trusted, what is read is compared with the bytes written.
+    known.set(file, { text: plan.indexText, sealedHere: true, id: idOf(file), bytes });
   }
   const dirs = plan.indexText !== undefined ? [home] : [...recordDirs];
   for (const r of plan.removed) {
