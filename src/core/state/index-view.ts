@@ -146,7 +146,7 @@ export type IndexLite = Pick<EnvIndexEntry, "status" | "subnet" | "extra_subnets
 const FIELDS: readonly string[] = [',"host":"', ',"extra_subnets":{', ',"dns_suffix":"'];
 const FIELDS_RE = /,"host":"|,"extra_subnets":\{|,"dns_suffix":"/g;
 
-// Every line's fixed start (indexEntryOf's order) with its own subnet's numbers: `ownBlocks`.
+// Every line's fixed start (indexEntryOf's order) with its own subnet's numbers: `ownSubnetsWithin`.
 const SUBNET_NUMBERS = /\n"[a-z0-9/-]+":\{"status":"[a-z]+","subnet":"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})"/g;
 
 /** 2 ** (32 - prefix), by prefix: a subnet's size without a call to `Math.pow` per env. */
@@ -167,7 +167,6 @@ export class IndexView {
   private lite: { keys: string[]; lites: IndexLite[] } | undefined;
   private whole: Record<string, EnvIndexEntry> | undefined;
   private subnets: string[] | undefined;
-  private blocks: { bases: number[]; prefixes: number[] } | undefined;
   private at: Map<string, number> | undefined;
   private lookups = 0;
   /** Lines found (or not: -1) by a search of the text, by key. */
@@ -323,18 +322,20 @@ export class IndexView {
   }
 
   /**
-   * Every entry's own subnet as numbers, in line order: its base (masked to its prefix, as
-   * `parseCidr` gives it) and its prefix. The pass of `ownSubnets`, without a string made per env
-   * for subnet allocation to parse again (at 10,000 envs that parse was most of create's pass).
+   * Every entry's own subnet that overlaps the addresses `first`…`last` (subnet allocation's
+   * pool), as numbers: its base (masked to its prefix, as `parseCidr` gives it) and its prefix, in
+   * line order. The pass of `ownSubnets` without a string made per env for subnet allocation to
+   * parse again (at 10,000 envs that parse was most of create's pass), and nothing kept of the
+   * subnets outside the pool.
    */
-  ownBlocks(): { bases: number[]; prefixes: number[] } {
-    if (this.blocks) return this.blocks;
-    const bases: number[] = [];
-    const prefixes: number[] = [];
+  ownSubnetsWithin(first: number, last: number): { base: number; prefix: number }[] {
+    const out: { base: number; prefix: number }[] = [];
     const { text } = this;
     const re = SUBNET_NUMBERS;
     re.lastIndex = this.start - 1;
+    let n = 0;
     for (let m = re.exec(text); m; m = re.exec(text)) {
+      n++;
       const a = +m[1]!;
       const b = +m[2]!;
       const c = +m[3]!;
@@ -343,12 +344,11 @@ export class IndexView {
       // isCidrText's ranges (its digit counts are the expression's)
       if (a > 255 || b > 255 || c > 255 || d > 255 || prefix > 32) this.fail(`the index holds the subnet ${a}.${b}.${c}.${d}/${prefix}, which is not a CIDR`);
       const size = BLOCK_SIZES[prefix]!;
-      bases.push(prefix === 0 ? 0 : Math.floor((((a * 256 + b) * 256 + c) * 256 + d) / size) * size);
-      prefixes.push(prefix);
+      const base = prefix === 0 ? 0 : Math.floor((((a * 256 + b) * 256 + c) * 256 + d) / size) * size;
+      if (base <= last && first <= base + size - 1) out.push({ base, prefix });
     }
-    if (this.lineCount() !== bases.length) this.fail("an index line does not start with its key, status and subnet");
-    this.blocks = { bases, prefixes };
-    return this.blocks;
+    if (this.lineCount() !== n) this.fail("an index line does not start with its key, status and subnet");
+    return out;
   }
 
   private lineCount(): number {

@@ -4,7 +4,7 @@ import { CiloError, messageOf } from "../errors.ts";
 import { isHostLabel, shown } from "../dns-names.ts";
 import { entryProblems, indexEntryOf, type EnvIndexEntry, type IndexDoc } from "./index-entry.ts";
 import { type IndexView, lineHints, sealParts, unsealedHead, viewOf, type IndexLite } from "./index-view.ts";
-import { type Cidr, cidrEnd, cidrSize, parseCidr } from "../cidr.ts";
+import { type Cidr, cidrEnd, parseCidr } from "../cidr.ts";
 import type { EnvRecord, State } from "./schema.ts";
 import { envRecordProblems, homeProblems, subnetProblems, type SubnetOwner } from "./validate.ts";
 
@@ -469,15 +469,7 @@ export function indexSubnetBlocks(state: State, within: Cidr, whole: readonly st
   const lazy = lazyEnvsOf(state);
   const view = lazy ? viewOf(lazy.index) : undefined;
   if (!lazy || !view) return { plain: [], whole: allLites(state) };
-  const { bases, prefixes } = view.ownBlocks();
-  const plain: Cidr[] = [];
-  const first = within.base;
-  const last = cidrEnd(within);
-  for (let i = 0; i < bases.length; i++) {
-    const base = bases[i]!;
-    const prefix = prefixes[i]!;
-    if (base <= last && first <= base + cidrSize(prefix) - 1) plain.push({ base, prefix });
-  }
+  const plain: Cidr[] = view.ownSubnetsWithin(within.base, cidrEnd(within));
   const out = specialSubnets(lazy, view, whole, (e) => {
     const c = parseCidr(e.subnet);
     const i = c ? plain.findIndex((p) => p.base === c.base && p.prefix === c.prefix) : -1;
