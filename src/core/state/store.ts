@@ -437,10 +437,9 @@ function applyWrite(home: string, plan: WritePlan, env: NodeJS.ProcessEnv): stri
     if (existsSync(file)) keepBackup(file);
     const bytes = Buffer.from(plan.indexText, "utf8");
     writeFileAtomic(file, bytes, 0o600, env, { syncDir: false });
-    // Validated and sealed by this write: read again, neither is done twice. Under the lock no
-    // other cilo replaces the file before its id is taken, so while it keeps that id it is not
-    // read; until its id can be trusted, what is read is compared with the bytes written.
-    known.set(file, { text: plan.indexText, sealedHere: true, id: idOf(file), bytes });
+    // Validated and sealed by this write: read again, neither is done twice. The file is too
+    // recent for its id to be trusted (fileId): the next read compares it with the bytes written.
+    known.set(file, { text: plan.indexText, sealedHere: true, bytes });
   }
   const dirs = plan.indexText !== undefined ? [home] : [...recordDirs];
   for (const r of plan.removed) {
@@ -455,14 +454,6 @@ function applyWrite(home: string, plan: WritePlan, env: NodeJS.ProcessEnv): stri
     if (!dirs.includes(dirname(r.file))) dirs.push(dirname(r.file));
   }
   return dirs;
-}
-
-function idOf(file: string): string | undefined {
-  try {
-    return fileId(statSync(file, { bigint: true }));
-  } catch {
-    return undefined; // read again next time
-  }
 }
 
 function keepBackup(file: string): void {
