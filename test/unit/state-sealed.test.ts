@@ -9,7 +9,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { checkDnsNames } from "../../src/core/dns/dns.ts";
 import { servedSuffixesFromIndex } from "../../src/core/dns/from-state.ts";
-import { stateSubnets } from "../../src/core/network/used-subnets.ts";
+import { formatCidr } from "../../src/core/cidr.ts";
+import { stateSubnets, stateSubnetsIn } from "../../src/core/network/used-subnets.ts";
 import { dependantsOf } from "../../src/core/shared/dependants.ts";
 import { lookupEnv } from "../../src/core/state/find-env.ts";
 import { openSealed } from "../../src/core/state/index-view.ts";
@@ -92,6 +93,12 @@ async function answers(fresh: () => State): Promise<unknown> {
     local: stateSubnets(fresh(), { host: null }).sort(),
     remote: stateSubnets(fresh(), { host: "r1", env: keys[3]! }).sort(),
     except: stateSubnets(fresh(), { env: keys[0]! }).sort(),
+    // Subnet allocation's pass: the plain envs' subnets read as numbers, only those in the pool.
+    inPool: stateSubnetsIn(fresh(), "10.0.0.0/8").map(formatCidr).sort(),
+    inPoolLocal: stateSubnetsIn(fresh(), "10.100.0.0/16", { host: null }).map(formatCidr).sort(),
+    inPoolRemote: stateSubnetsIn(fresh(), "10.0.0.0/8", { host: "r1", env: keys[3]! }).map(formatCidr).sort(),
+    inPoolExcept: stateSubnetsIn(fresh(), "10.101.0.0/16", { env: keys[0]! }).map(formatCidr).sort(),
+    outOfPool: stateSubnetsIn(fresh(), "192.168.0.0/16").length,
     suffixes: servedSuffixesFromIndex(fresh()).sort(),
     byName,
     dependants,
@@ -130,8 +137,15 @@ for (const seed of [1, 7, 42]) {
       assert.is(openSealed(readFileSync(file, "utf8")), undefined, "the broken seal does not hold");
       const whole = await answers(() => readState(at(home)));
       assert.equal(fast, whole);
-      const f = fast as { subnets: string[]; keys: string[]; suffixes: string[] };
+      const f = fast as { subnets: string[]; keys: string[]; suffixes: string[]; inPool: string[]; inPoolLocal: string[]; local: string[]; outOfPool: number };
       assert.ok(f.keys.length > 100 && f.subnets.length > f.keys.length, "extra subnets are counted");
+      assert.equal(f.inPool, f.subnets, "every subnet of the state is in 10.0.0.0/8");
+      assert.equal(
+        f.inPoolLocal,
+        f.local.filter((s) => s.startsWith("10.100.")),
+        "only the pool's subnets are given",
+      );
+      assert.is(f.outOfPool, 0);
       assert.ok(f.suffixes.length >= 2, "envs with their own suffix are served");
 
       // The same passes inside a change, with envs deleted, changed and added in the state object.
@@ -176,6 +190,74 @@ test("a sealed text edited by hand is read whole: its seal no longer holds, and 
     writeFileSync(file, edited);
     assert.is(openSealed(edited), undefined);
     assert.throws(() => readState(at(home)), /unknown status/);
+  } finally {
+    removeDir(home);
+  }
+});
+
+test("a seal hashed on from the marks of the text it was spliced from is the seal of the whole text", async () => {
+  // Big enough for many marks (one about every 64 KiB): each write below changes the first, a
+  // middle or the last line, removes one or adds one, in the same process that read the text.
+  const home = tempDir();
+  try {
+    await initState(at(home), {});
+    const r = rng(5);
+    await withState(at(home), (s) => {
+      for (let i = 0; i < 2500; i++) {
+        const rec = { ...randomEnv(r, i, []), project: `p${i % 7}`, name: `e${i}`, docker_name: `cilo_p${i % 7}_e${i}` };
+        delete rec.host;
+        s.envs[`${rec.project}/${rec.name}`] = rec;
+      }
+    });
+    const file = join(home, "state.json");
+    assert.ok(readFileSync(file, "utf8").length > 4 * 65536);
+    readState(at(home)); // read and hashed here: its marks are kept
+    const keys = envKeys(readState(at(home)));
+    const steps: [string, (s: State) => void][] = [
+      [
+        "the first line changed",
+        (s) => {
+          s.envs[keys[0]!]!.status = "stopped";
+        },
+      ],
+      [
+        "a middle line changed",
+        (s) => {
+          s.envs[keys[1234]!]!.status = "stopped";
+        },
+      ],
+      [
+        "the last line changed",
+        (s) => {
+          s.envs[keys[keys.length - 1]!]!.status = "stopped";
+        },
+      ],
+      ["a line removed", (s) => void delete s.envs[keys[2000]!]],
+      ["the last line removed", (s) => void delete s.envs[keys[keys.length - 1]!]],
+      [
+        "a line added",
+        (s) => {
+          s.envs["q/new"] = { ...s.envs[keys[5]!]!, project: "q", name: "new", docker_name: "cilo_q_new", subnet: "10.250.0.0/24" };
+        },
+      ],
+      [
+        "two lines changed",
+        (s) => {
+          s.envs[keys[100]!]!.status = "running";
+          s.envs[keys[2400]!]!.status = "running";
+        },
+      ],
+    ];
+    for (const [what, change] of steps) {
+      await withState(at(home), change);
+      assert.ok(openSealed(readFileSync(file, "utf8")), `${what}: the seal holds when hashed whole`);
+    }
+    // The lines a write changed are found where it put them (or not at all) in the text it wrote.
+    const s = readState(at(home));
+    assert.equal(
+      [keys[0]!, keys[1234]!, keys[2000]!, keys[keys.length - 1]!, "q/new", keys[100]!].map((k) => s.envs[k]?.status ?? null),
+      ["stopped", "stopped", null, null, s.envs[keys[5]!]!.status, "running"],
+    );
   } finally {
     removeDir(home);
   }

@@ -10,7 +10,7 @@ import { normaliseName, parseEnvRef, qualifiedEnv } from "../names.ts";
 import { dnsSuffix } from "../dns-names.ts";
 import { foreignSubnets } from "../network/foreign-subnets.ts";
 import { allocateSubnet } from "../network/subnet-pool.ts";
-import { stateSubnets } from "../network/used-subnets.ts";
+import { stateSubnetsIn } from "../network/used-subnets.ts";
 import { envsDir, workspacePath } from "../paths.ts";
 import { envKey, type EnvRecord, type EnvSource } from "../state/schema.ts";
 import { homeRef, readState, withState } from "../state/store.ts";
@@ -140,7 +140,7 @@ export async function createEnv(ctx: CiloContext, opts: CreateEnvOptions): Promi
         throw usageError(`The env "${key}" already exists`, `Use it as it is, or run cilo destroy ${qualifiedEnv(project, name)} first`);
       }
       if (onHost !== undefined) findHost(state, onHost);
-      const taken = [...stateSubnets(state, { host: onHost ?? null }), ...foreign];
+      const taken = [...stateSubnetsIn(state, state.config.subnet_pool, { host: onHost ?? null }), ...foreign];
       const subnet = allocateSubnet(state.config.subnet_pool, state.config.subnet_size, taken);
       const now = new Date(ctx.clock.now()).toISOString();
       const r: EnvRecord = {

@@ -3,9 +3,9 @@ import { cidrEnd, cidrSize, formatCidr, overlaps, parseCidr, type Cidr } from ".
 
 /**
  * Picks the first subnet of `size` in `pool` that overlaps none of `taken` (subnets of other envs,
- * Docker networks, host routes). Pure; subnets of destroyed envs come free again by leaving `taken`.
+ * Docker networks, host routes; as text or parsed). Pure; subnets of destroyed envs come free again by leaving `taken`.
  */
-export function allocateSubnet(pool: string, size: number, taken: Iterable<string>): string {
+export function allocateSubnet(pool: string, size: number, taken: Iterable<string | Cidr>): string {
   const p = parseCidr(pool);
   if (!p) throw new CiloError("E_SUBNET_POOL", `The subnet pool "${pool}" is not a valid IPv4 CIDR`);
   if (size < p.prefix || size > 30) {
@@ -13,7 +13,7 @@ export function allocateSubnet(pool: string, size: number, taken: Iterable<strin
   }
   const blocks: Cidr[] = [];
   for (const t of taken) {
-    const c = parseCidr(t);
+    const c = typeof t === "string" ? parseCidr(t) : t; // parsed already: stateSubnetsIn
     if (c && overlaps(c, p)) blocks.push(c);
   }
   blocks.sort((a, b) => a.base - b.base);

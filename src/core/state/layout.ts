@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { CiloError, messageOf } from "../errors.ts";
 import { isHostLabel, shown } from "../dns-names.ts";
 import { entryProblems, indexEntryOf, type EnvIndexEntry, type IndexDoc } from "./index-entry.ts";
-import { sealText, unsealedHead, viewOf, type IndexLite } from "./index-view.ts";
+import { type IndexView, lineHints, sealParts, unsealedHead, viewOf, type IndexLite } from "./index-view.ts";
+import { type Cidr, cidrEnd, parseCidr } from "../cidr.ts";
 import type { EnvRecord, State } from "./schema.ts";
 import { envRecordProblems, homeProblems, subnetProblems, type SubnetOwner } from "./validate.ts";
 
@@ -61,7 +62,7 @@ function entryLine(key: string, entry: EnvIndexEntry): string {
 
 /** The sealed text (index-view.ts) of a home line (no seal) and entry lines. */
 function joinIndexText(head: string, lines: readonly string[]): string {
-  return sealText(head, lines.length === 0 ? "}}\n" : `${lines.join(",\n")}\n}}\n`);
+  return sealParts(head, lines);
 }
 
 /**
@@ -100,7 +101,10 @@ export function spliceIndexText(oldText: string, oldDoc: IndexDoc, changes: Read
     // A sealed text: its lines are the renderer's, found by key (no pass over the others).
     const lines = new Map<string, string | undefined>();
     for (const [key, entry] of changes) lines.set(key, entry === undefined ? undefined : entryLine(key, entry));
-    return sealText(unsealedHead(oldText), view.splice(lines));
+    const { parts, same, lines: at } = view.splice(lines);
+    const text = sealParts(unsealedHead(oldText), parts, { text: oldText, start: view.start, same });
+    lineHints(text, at);
+    return text;
   }
   const { keys } = indexArrays(oldDoc.index);
   const lines = indexLines(oldText, keys);
@@ -447,28 +451,59 @@ export function envKeysJoining(state: State, key: string): string[] {
 export function indexSubnets(state: State, whole: readonly string[] = []): { plain: string[]; whole: [string, IndexLite][] } {
   const lazy = lazyEnvsOf(state);
   const view = lazy ? viewOf(lazy.index) : undefined;
-  if (!lazy || !view) {
-    const all: [string, IndexLite][] = [];
-    forEachIndexLite(state, (k, e) => all.push([k, e]));
-    return { plain: [], whole: all };
-  }
+  if (!lazy || !view) return { plain: [], whole: allLites(state) };
   const plain = view.ownSubnets().slice();
-  const out: [string, IndexLite][] = [];
-  const drop = (key: string) => {
-    const e = view.get(key);
-    if (!e) return;
+  const out = specialSubnets(lazy, view, whole, (e) => {
     const i = plain.indexOf(e.subnet);
     if (i >= 0) plain.splice(i, 1);
-  };
+  });
+  return { plain, whole: out };
+}
+
+/**
+ * `indexSubnets` with the plain envs' subnets as numbers, and of those only the ones that overlap
+ * `within` (subnet allocation's pool: no other can change what it picks), read from the lines
+ * without a string made per env. Create's pass over every env.
+ */
+export function indexSubnetBlocks(state: State, within: Cidr, whole: readonly string[] = []): { plain: Cidr[]; whole: [string, IndexLite][] } {
+  const lazy = lazyEnvsOf(state);
+  const view = lazy ? viewOf(lazy.index) : undefined;
+  if (!lazy || !view) return { plain: [], whole: allLites(state) };
+  const plain: Cidr[] = view.ownSubnetsWithin(within.base, cidrEnd(within));
+  const out = specialSubnets(lazy, view, whole, (e) => {
+    const c = parseCidr(e.subnet);
+    const i = c ? plain.findIndex((p) => p.base === c.base && p.prefix === c.prefix) : -1;
+    if (i >= 0) plain.splice(i, 1);
+  });
+  return { plain, whole: out };
+}
+
+function allLites(state: State): [string, IndexLite][] {
+  const all: [string, IndexLite][] = [];
+  forEachIndexLite(state, (k, e) => all.push([k, e]));
+  return all;
+}
+
+/**
+ * The envs whose subnets are not read from their line's prefix (on a host, with extra subnets,
+ * named in `whole`, deleted or changed in this state object): `drop` is given the entry of each
+ * such line, whose own subnet it leaves out of the plain ones; the envs still in the state are
+ * returned whole.
+ */
+function specialSubnets(lazy: LazyEnvs, view: IndexView, whole: readonly string[], drop: (e: IndexLite) => void): [string, IndexLite][] {
+  const out: [string, IndexLite][] = [];
   const special = new Set([...view.keysWith(',"host":"'), ...view.keysWith(',"extra_subnets":{'), ...whole, ...lazy.deleted, ...lazy.loaded.keys()]);
   for (const key of special) {
-    if (lazy.inIndex(key)) drop(key);
+    if (lazy.inIndex(key)) {
+      const e = view.get(key);
+      if (e) drop(e);
+    }
     if (lazy.deleted.has(key)) continue;
     const l = lazy.loaded.get(key);
     const e = l ? indexEntryOf(l.rec) : view.get(key);
     if (e) out.push([key, e]);
   }
-  return { plain, whole: out };
+  return out;
 }
 
 /**

@@ -1,4 +1,18 @@
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import {
+  type BigIntStats,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fstatSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
 import { knownStateText } from "../known-state-text.ts";
 import { dirname, join } from "node:path";
 import { isHostLabel } from "../dns-names.ts";
@@ -48,11 +62,81 @@ export function homeRef(state: State, home: string): HomeRef {
   return { id: state.home_id, path: home };
 }
 
-/** The index texts read or written, per file (known-text.ts). Record files have the same memo (`knownRecords`). */
-const known = knownStateText as Map<string, { text: string; doc?: IndexDoc; sealedHere?: boolean }>;
+/**
+ * The index texts read or written, per file (known-text.ts). Record files have the same memo (`knownRecords`).
+ * `id`: the identity of the file that held `text` (fileId): while state.json still has it, the
+ * text is taken without reading the file again.
+ */
+interface Memo {
+  text: string;
+  doc?: IndexDoc;
+  sealedHere?: boolean;
+  id?: string | undefined;
+  /** The bytes this process wrote `text` as (applyWrite). */
+  bytes?: Buffer;
+}
+const known = knownStateText as Map<string, Memo>;
+
+/**
+ * What identifies one content of state.json without reading it: the file (device, inode), its
+ * size, and its change and modification times (ns). cilo never changes the file in place (each
+ * write is a new file renamed over it, and the `.bak` link changes the ctime of the one it keeps),
+ * and any change in place (an edit by hand, a copy over it) sets its ctime. A file system's clock
+ * may be coarse (a tick of up to 10 ms): a change in the same tick as the last one can leave the
+ * ctime as it was. So an id is given only to a file whose ctime was at least `SETTLED_MS` old when
+ * it was taken: any later change is stamped later. Undefined: the file is read again next time.
+ */
+function fileId(st: BigIntStats, now = Date.now()): string | undefined {
+  if (now - Number(st.ctimeNs / 1_000_000n) < SETTLED_MS) return undefined;
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+const SETTLED_MS = 20;
+
+/**
+ * state.json's text and the id of the file that holds it: the known text, without reading the
+ * file, while the file is the one it was read from or written as (same fileId); else the file read
+ * whole (its id taken before reading, from the open file: a change while it is read gives another
+ * id next time, and the file is read again).
+ */
+function readIndexText(file: string): { text: string; id: string | undefined } {
+  const memo = known.get(file);
+  if (memo?.id !== undefined) {
+    let st: BigIntStats | undefined;
+    try {
+      st = statSync(file, { bigint: true, throwIfNoEntry: false });
+    } catch {
+      st = undefined; // read below, which says why
+    }
+    if (st !== undefined && fileId(st) === memo.id) return { text: memo.text, id: memo.id };
+  }
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      throw prerequisiteError("E_NOT_INITIALISED", `cilo is not initialised: ${file} does not exist`, "Run: cilo init");
+    }
+    throw new CiloError("E_STATE_READ", `Cannot read ${file}: ${messageOf(e)}`);
+  }
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    const id = fileId(st);
+    if (memo?.bytes !== undefined && st.size === BigInt(memo.bytes.length)) {
+      // The file this process wrote, too recent for its id to be trusted: its bytes are compared
+      // with those written, and the text is not decoded again when they are the same.
+      const bytes = readFileSync(fd);
+      return { text: bytes.equals(memo.bytes) ? memo.text : bytes.toString("utf8"), id };
+    }
+    return { text: readFileSync(fd, "utf8"), id };
+  } catch (e) {
+    throw new CiloError("E_STATE_READ", `Cannot read ${file}: ${messageOf(e)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** What a known text (an index) parses to, once: a sealed text over a view of its lines (index-view.ts). */
-function docOf(memo: { text: string; doc?: IndexDoc; sealedHere?: boolean }, file: string): IndexDoc {
+function docOf(memo: Memo, file: string): IndexDoc {
   if (!memo.doc) {
     const parsed = parseStateText(memo.text, file, memo.sealedHere);
     if (parsed.kind !== "index") throw new CiloError("E_STATE_INVALID", `${file}: expected an index text`);
@@ -69,26 +153,16 @@ const knownRecords = new Map<string, { text: string; rec?: EnvRecord }>();
  */
 export function readState(at: Pick<StateHome, "home">): State {
   const file = statePath(at.home);
-  const text = readStateText(file);
+  const { text, id } = readIndexText(file);
   const memo = known.get(file);
   if (memo?.text === text) {
+    memo.id = id;
     return lazyState(at.home, docOf(memo, file), "read"); // validated already (read, or written after validation)
   }
   const parsed = parseStateText(text, file);
   if (parsed.kind === "full") return parsed.state; // an older home, migrated in memory until its first write
-  known.set(file, { text, doc: parsed.doc });
+  known.set(file, { text, doc: parsed.doc, id });
   return lazyState(at.home, parsed.doc, "read");
-}
-
-function readStateText(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-      throw prerequisiteError("E_NOT_INITIALISED", `cilo is not initialised: ${file} does not exist`, "Run: cilo init");
-    }
-    throw new CiloError("E_STATE_READ", `Cannot read ${file}: ${messageOf(e)}`);
-  }
 }
 
 /**
@@ -207,12 +281,15 @@ function subnetsOf(e: { subnet: string; extra_subnets?: Record<string, string> }
 }
 
 /** A changeable state: over the index (schema 3), or a whole older state every record of which is to be written. */
-function stateForChange(text: string, file: string, home: string): { state: State; oldText: string | undefined } {
+function stateForChange(read: { text: string; id?: string | undefined }, file: string, home: string): { state: State; oldText: string | undefined } {
+  const { text, id } = read;
   const memo = known.get(file);
   if (memo?.text !== text) {
     const parsed = parseStateText(text, file);
     if (parsed.kind !== "index") return { state: migrateLayout(home, parsed.state), oldText: undefined };
-    known.set(file, { text, doc: parsed.doc });
+    known.set(file, { text, doc: parsed.doc, id });
+  } else {
+    memo.id = id;
   }
   // Shared with readers: lazyState's change mode copies what it lets `fn` change (the index object, the home part).
   return { state: lazyState(home, docOf(known.get(file)!, file), "change"), oldText: text };
@@ -255,7 +332,7 @@ export async function withState<T>(at: StateHome, fn: (state: State) => T | Prom
   let dirs: string[] = [];
   const result = await withFileLock(file, lockTimeoutMs(at.env), async (isCompromised) => {
     failpoint(at.env, "state:locked");
-    const { state, oldText } = stateForChange(readFileSync(file, "utf8"), file, at.home);
+    const { state, oldText } = stateForChange(readIndexText(file), file, at.home);
     const result = await fn(state);
     const plan = planWrite(at.home, state, oldText, "E_STATE_INVALID");
     if (isCompromised()) {
@@ -358,8 +435,11 @@ function applyWrite(home: string, plan: WritePlan, env: NodeJS.ProcessEnv): stri
   if (plan.indexText !== undefined) {
     for (const dir of recordDirs) fsyncDir(dir); // the records are durable before the index names them
     if (existsSync(file)) keepBackup(file);
-    writeFileAtomic(file, plan.indexText, 0o600, env, { syncDir: false });
-    known.set(file, { text: plan.indexText, sealedHere: true }); // validated and sealed by this write: read again, neither is done twice
+    const bytes = Buffer.from(plan.indexText, "utf8");
+    writeFileAtomic(file, bytes, 0o600, env, { syncDir: false });
+    // Validated and sealed by this write: read again, neither is done twice. The file is too
+    // recent for its id to be trusted (fileId): the next read compares it with the bytes written.
+    known.set(file, { text: plan.indexText, sealedHere: true, bytes });
   }
   const dirs = plan.indexText !== undefined ? [home] : [...recordDirs];
   for (const r of plan.removed) {
@@ -526,7 +606,7 @@ export async function initState(at: StateHome, changes: Partial<StateConfig>): P
       known.set(file, { text });
       return { created: true, state };
     }
-    const { state, oldText } = stateForChange(readFileSync(file, "utf8"), file, at.home);
+    const { state, oldText } = stateForChange(readIndexText(file), file, at.home);
     Object.assign(state.config, changes);
     const plan = planWrite(at.home, state, oldText, "E_USAGE");
     const dirs = applyWrite(at.home, plan, at.env);
