@@ -17,6 +17,8 @@
 //   builds' manifests of the last push never meet), for a before/after of one run.
 //   With --compare-dist it also ups the same env in the same alternation.
 //   --up-only: part 2 alone (the workspace of 10,000 files is still made: up pushes it).
+//   When NODE_EXTRA_CA_CERTS is set, part 2 also ups the env without it, in rounds of its own
+//   against compose again (a row of its own, labelled; the main row runs as the machine is set).
 // This machine sets NODE_EXTRA_CA_CERTS to its whole CA bundle, which Node parses at every start:
 // a floor row times `node -e 0` without it too, to show what a user without it would not pay.
 import { spawnSync } from "node:child_process";
@@ -268,6 +270,28 @@ try {
         target: "report",
         ok: true,
       });
+    if (CA) {
+      // This build without this machine's NODE_EXTRA_CA_CERTS (Node parses the whole CA bundle at
+      // every start, ~30 ms here), in rounds of its own against compose again: what a user without it pays.
+      const noCa = alternateUps({
+        cilo: ciloNoCa,
+        env: envName,
+        workspace: local,
+        project: rec.docker_name,
+        runs: RUNS,
+        processEnv: { ...env, DOCKER_HOST: SSH },
+      });
+      console.log(`bench/remote: up rounds without NODE_EXTRA_CA_CERTS (ms): ${JSON.stringify(noCa.rounds)}`);
+      rows.push({
+        what: "  cilo up without NODE_EXTRA_CA_CERTS (rounds of its own)",
+        value: noCa.cilo,
+        unit: "ms",
+        versus: "DOCKER_HOST=ssh:// docker-compose up -d, same file, those rounds",
+        base: noCa.compose,
+        target: "report",
+        ok: true,
+      });
+    }
   }
 } finally {
   await mcp?.close();

@@ -6,6 +6,7 @@ import { PODMAN_RLIMIT_HINT, PODMAN_RLIMIT_PATTERN } from "../engine.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { run, type RunOptions, type RunResult } from "../proc/run.ts";
 import { which } from "../proc/which.ts";
+import { timing } from "../timeline.ts";
 
 /** The compose CLI cilo drives: `docker compose` (v2 plugin), `docker-compose` (v1) or `podman compose`. */
 export interface ComposeCli {
@@ -170,7 +171,9 @@ export async function spawnCompose(cli: ComposeCli, target: ComposeTarget, args:
   if (target.projectDirectory) pre.push("--project-directory", target.projectDirectory);
   if (target.envFile) pre.push("--env-file", target.envFile);
   for (const p of target.profiles ?? []) pre.push("--profile", p);
-  return run(cli.command[0]!, [...cli.command.slice(1), ...pre, ...args], { ...opts, cwd: target.cwd });
+  const r = run(cli.command[0]!, [...cli.command.slice(1), ...pre, ...args], { ...opts, cwd: target.cwd });
+  timing(opts.env, `compose ${args[0]} spawned`);
+  return r;
 }
 
 export interface ComposeFailureOptions {

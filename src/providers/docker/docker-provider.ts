@@ -66,8 +66,11 @@ export class DockerProvider implements RuntimeProvider {
         // isStream: the response itself (node's IncomingMessage, also under Deno), for its headers.
         const answer = res as IncomingMessage | null;
         if (err || !answer?.headers) return reject(err ?? new Error("no answer to /_ping"));
+        // Answered once its (two-byte) body is read: the connection is then free for the next
+        // request (an ssh:// engine's are kept, ssh-dial.ts), not busy when the caller asks again.
+        answer.on("end", () => resolve(answer.headers));
+        answer.on("error", () => resolve(answer.headers));
         answer.resume();
-        resolve(answer.headers);
       });
     });
     const fromPing = engineOfPing(headers);

@@ -44,9 +44,25 @@ export function sshArgs(host: string): string[] {
   ];
 }
 
-/** An http.Agent whose every connection is one `ssh … docker system dial-stdio` process. */
+/**
+ * How long a connection waits, idle, for the next request before its ssh is ended. Long enough
+ * for `up` to reuse the one its network creation opened when compose has made the containers (a
+ * few seconds on a loaded machine), short enough that an idle session never outlives the command's
+ * need for it by much.
+ */
+export const SSH_IDLE_MS = 10_000;
+
+/**
+ * An http.Agent whose every connection is one `ssh … docker system dial-stdio` process, kept for
+ * the next request (HTTP keep-alive, as the Docker CLI keeps its dial-stdio connections): each new
+ * one costs an ssh session and a start of the docker CLI on the host (tens of milliseconds even
+ * over a shared connection), so the requests of one command that follow each other (`up`: ping,
+ * networks, network create, containers) go over one. A kept connection holds no reference on the
+ * event loop (the command exits as before; its ssh then reads EOF and ends) and ends after
+ * `SSH_IDLE_MS` of idleness or when its ssh exits.
+ */
 export function sshDialAgent(host: string, env: NodeJS.ProcessEnv): Agent {
-  const agent = new Agent({ keepAlive: false });
+  const agent = new Agent({ keepAlive: true });
   const args = sshArgs(host);
   (agent as unknown as { createConnection: () => Duplex }).createConnection = () => new SshStream(spawnSsh(args, env), host);
   return agent;
@@ -56,6 +72,9 @@ export function sshDialAgent(host: string, env: NodeJS.ProcessEnv): Agent {
 class SshStream extends Duplex {
   private stderr = "";
   private gotData = false;
+  /** Kept by the agent between requests (it calls `unref` then, `ref` when it reuses the connection). */
+  private idle = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly child: ChildProcess,
@@ -76,6 +95,9 @@ class SshStream extends Duplex {
     child.stdin!.on("error", () => {});
     child.on("error", (e) => this.destroy(sshError(this.host, (e as NodeJS.ErrnoException).code === "ENOENT" ? "the ssh program is not on PATH" : e.message)));
     child.on("close", (code) => {
+      // An idle connection whose ssh ended (the host or the link went away): closed, so the agent
+      // drops it and the next request opens a new one.
+      if (this.idle) this.destroy();
       if (this.gotData) return;
       if (code === 0) {
         this.push(null);
@@ -102,6 +124,7 @@ class SshStream extends Duplex {
   }
 
   override _destroy(e: Error | null, cb: (e?: Error | null) => void): void {
+    clearTimeout(this.idleTimer);
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
     cb(e);
   }
@@ -116,11 +139,27 @@ class SshStream extends Duplex {
   setKeepAlive(): this {
     return this;
   }
+  /** The agent reuses the connection for a request: it holds the event loop again. */
   ref(): this {
+    this.idle = false;
+    clearTimeout(this.idleTimer);
+    this.holdLoop(true);
     return this;
   }
+  /** The agent keeps the connection for a later request: the command may exit meanwhile. */
   unref(): this {
+    this.idle = true;
+    this.holdLoop(false);
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.destroy(), SSH_IDLE_MS);
+    this.idleTimer.unref();
     return this;
+  }
+  private holdLoop(hold: boolean): void {
+    for (const h of [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as ({ ref?(): void; unref?(): void } | null)[]) {
+      if (hold) h?.ref?.();
+      else h?.unref?.();
+    }
   }
 }
 
