@@ -151,27 +151,37 @@ test("cilo sync --watch: an edit reaches the container within 2 s; a burst of 40
   const local = JSON.parse(ok(["status", "b1", "--json"]).stdout).workspace as string;
   const ws = `${ROOT}/${JSON.parse(ok(["status", "b1", "--json"]).stdout).project}/b1`;
   const watch = startCilo(["sync", "b1", "--watch"], { home, env });
+  // A wait that fails says what the watcher printed (its pushes, a failed push's warning).
+  const waitFor = (what: string, probe: () => boolean, timeoutMs?: number) =>
+    until(what, probe, timeoutMs ? { timeoutMs } : {}).catch((e: Error) => {
+      throw new Error(`${e.message}; cilo sync --watch printed:\n${watch.stdout}${watch.stderr}`);
+    });
   try {
-    await until("the first push", () => /^Pushed /m.test(watch.stdout), { timeoutMs: 30_000 });
+    // The edit is made the moment the first push's line appears: the watcher must already be live
+    // (it once started after that line, and such an edit waited for the next one).
+    let t0 = 0;
+    const editOnFirstPush = () => {
+      if (t0 !== 0 || !/^Pushed /m.test(watch.stdout)) return;
+      writeFileSync(join(local, "web/index.html"), "<h1>watched</h1>\n");
+      t0 = Date.now();
+    };
+    watch.child.stdout!.on("data", editOnFirstPush);
+    await waitFor("the first push", () => t0 !== 0, 30_000);
     const pushes = () => watch.stdout.split("\n").filter((l) => l.startsWith("Pushed")).length;
-    const before = pushes();
-    writeFileSync(join(local, "web/index.html"), "<h1>watched</h1>\n");
-    const t0 = Date.now();
-    await until(
+    const before = 1;
+    await waitFor(
       "the edit on the host",
       () => existsSync(join(ws, "web/index.html")) && readFileSync(join(ws, "web/index.html"), "utf8") === "<h1>watched</h1>\n",
-      {
-        timeoutMs: 10_000,
-      },
+      10_000,
     );
     const took = Date.now() - t0;
     assert.ok(took <= 2000, `the edit reached the host after ${took} ms (more than 2 s)`);
     assert.is(cat("b1", "/www/index.html"), "<h1>watched</h1>\n");
-    await until("the push line", () => pushes() > before);
+    await waitFor("the push line", () => pushes() > before);
     const afterOne = pushes();
     mkdirSync(join(local, "web/burst"), { recursive: true });
     for (let i = 0; i < 40; i++) writeFileSync(join(local, `web/burst/f${i}.txt`), `file ${i}\n`);
-    await until("the burst on the host", () => existsSync(join(ws, "web/burst/f39.txt")), { timeoutMs: 10_000 });
+    await waitFor("the burst on the host", () => existsSync(join(ws, "web/burst/f39.txt")), 10_000);
     await until("the burst's last push line", () => /40 changes|changes\)/.test(watch.stdout.split("\n").slice(afterOne).join("\n")), {
       timeoutMs: 5_000,
     }).catch(() => {});

@@ -8,6 +8,7 @@ import type { EnvRecord, State } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 import { touchEnv } from "./touch-env.ts";
 import { envKey } from "../state/schema.ts";
+import { runWatchLoop } from "./watch-loop.ts";
 
 export interface SyncEnvOptions {
   ref: string;
@@ -66,54 +67,31 @@ export interface WatchSyncOptions {
 /**
  * `cilo sync <env> --watch`: a push now, then one after each burst of edits (an agent writing
  * many files is one push): the push waits for `debounceMs` of quiet, or `maxWaitMs` since the
- * first change of the burst; changes during a push make one more push after it. Edits under
- * `.cilo/` (cilo's rendered file) do not count. Returns when `signal` aborts.
+ * first change of the burst; changes during a push make one more push after it. The watcher is
+ * live before the first push (watch-loop.ts). Edits under `.cilo/` (cilo's rendered file) do not
+ * count. Returns when `signal` aborts.
  */
 export async function watchSync(ctx: CiloContext, opts: WatchSyncOptions): Promise<void> {
   const { rec } = await remoteEnv(ctx, opts);
-  const debounce = opts.debounceMs ?? 150;
-  const maxWait = opts.maxWaitMs ?? 1000;
-  const push = async (changes: number) => {
-    try {
-      opts.onSync?.(await syncWorkspace(ctx, readState(ctx), rec, { signal: opts.signal, incremental: true }), changes);
-    } catch (e) {
-      if (opts.signal.aborted) return;
-      if (!opts.onError) throw e;
-      opts.onError(e);
-    }
-  };
-  await push(0);
-  let timer: NodeJS.Timeout | undefined;
-  let first = 0;
-  let pending = 0;
-  let running: Promise<void> | undefined;
-  const fire = () => {
-    timer = undefined;
-    if (running) return; // the push under way looks at `pending` when it ends
-    running = (async () => {
-      while (pending > 0 && !opts.signal.aborted) {
-        const n = pending;
-        pending = 0;
-        first = 0;
-        await push(n);
+  await runWatchLoop({
+    debounceMs: opts.debounceMs ?? 150,
+    maxWaitMs: opts.maxWaitMs ?? 1000,
+    signal: opts.signal,
+    ignored: (name) => name === ".cilo" || name.startsWith(".cilo/") || name.includes("/.~tmp~") || name.startsWith(".~tmp~"),
+    watch: (onChange, onError) => {
+      const watcher = watch(rec.workspace, { recursive: true }, (_event, file) => onChange(typeof file === "string" ? file : ""));
+      watcher.on("error", onError);
+      return watcher;
+    },
+    push: async (changes) => {
+      try {
+        opts.onSync?.(await syncWorkspace(ctx, readState(ctx), rec, { signal: opts.signal, incremental: true }), changes);
+      } catch (e) {
+        if (opts.signal.aborted) return;
+        if (!opts.onError) throw e;
+        opts.onError(e);
       }
-      running = undefined;
-    })();
-  };
-  const watcher = watch(rec.workspace, { recursive: true }, (_event, file) => {
-    const name = typeof file === "string" ? file : "";
-    if (name === ".cilo" || name.startsWith(".cilo/") || name.includes("/.~tmp~") || name.startsWith(".~tmp~")) return;
-    pending++;
-    const now = Date.now();
-    if (first === 0) first = now;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(fire, Math.max(0, Math.min(debounce, first + maxWait - now)));
+    },
+    ...(opts.onError ? { onWatchError: opts.onError } : {}),
   });
-  await new Promise<void>((resolve) => {
-    if (opts.signal.aborted) resolve();
-    else opts.signal.addEventListener("abort", () => resolve(), { once: true });
-  });
-  watcher.close();
-  if (timer) clearTimeout(timer);
-  await running;
 }
