@@ -19,6 +19,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { cilo, ciloCommand, refusedUnchanged, removeDir, startCilo, tempDir } from "../helpers/cli.ts";
 import { shippedSchema, schemaAjv } from "../helpers/schemas.ts";
 import { BED_SSH as SSH, bedDocker as remoteDocker, bedContainer, initRemoteWorkspaceHome, startRemoteBed } from "../helpers/remote-bed.ts";
+import { stateEnvs } from "../helpers/state-files.ts";
 import { until } from "../helpers/until.ts";
 
 const home = tempDir("cilo-hostenv-");
@@ -106,6 +107,45 @@ test("list and status show the host (table and --json, of their schemas)", () =>
   );
   assert.match(ok(["status", "b1"]).stdout, /b1\s+running\s+host r1\s+subnet/);
   assert.match(ok(["host", "list"]).stdout, /r1\s+ssh:\/\/root@10\.213\.77\.2\s+1/);
+});
+
+test("up pushes what changed here since the last push, and what the host made stays; a push that fails leaves the record as it was and no env network there", () => {
+  const status = JSON.parse(ok(["status", "b1", "--json"]).stdout);
+  const local = status.workspace as string;
+  const ws = `${ROOT}/${status.project}/b1`;
+  const key = `${status.project}/b1`;
+  const networkThere = () => remoteDocker(["network", "ls", "-q", "--filter", `name=^${status.network}$`]).trim();
+  ok(["down", "b1"]);
+  assert.is(networkThere(), "", "down removed the env network");
+  // A container's output in a bind-mounted folder (or a file made by hand there): an up keeps it,
+  // as on a local env, where that folder is the workspace itself.
+  writeFileSync(join(ws, "web/made-there.txt"), "made on the host\n");
+  writeFileSync(join(local, "web/up-edit.txt"), "edited before up\n");
+  // The push fails while the engine answers: a file where the push's stage folder goes.
+  rmSync(join(ws, ".cilo"), { recursive: true, force: true });
+  writeFileSync(join(ws, ".cilo"), "in the way\n");
+  const before = stateEnvs(home)[key];
+  const failed = run(["up", "b1"], { cwd: project });
+  assert.is(failed.code, 1, `${failed.stdout}${failed.stderr}`);
+  assert.match(failed.stderr, /Pushing the workspace of \S+\/b1 to host r1 failed/);
+  assert.equal(stateEnvs(home)[key], before, "the record is as it was");
+  assert.is(networkThere(), "", "the env network made while the push ran went again");
+  rmSync(join(ws, ".cilo"));
+  ok(["up", "b1", "--wait"], { cwd: project });
+  assert.is(cat("b1", "/www/up-edit.txt"), "edited before up\n");
+  assert.is(cat("b1", "/www/made-there.txt"), "made on the host\n");
+  rmSync(join(local, "web/up-edit.txt"));
+  rmSync(join(ws, "web/made-there.txt"));
+  ok(["sync", "b1"]);
+  assert.not.ok(existsSync(join(ws, "web/up-edit.txt")), "a deletion here propagates");
+  // Without a manifest (a pull forgets it) up compares the whole trees with rsync and records the
+  // manifest while compose runs: the next sync then compares with it and has nothing to send.
+  ok(["sync", "b1", "--pull"]);
+  assert.not.ok(existsSync(join(local, ".cilo/push-manifest")), "the pull forgot the manifest");
+  ok(["up", "b1"], { cwd: project });
+  assert.ok(existsSync(join(local, ".cilo/push-manifest")), "up recorded one");
+  const next = JSON.parse(ok(["sync", "b1", "--json"]).stdout);
+  assert.equal([next.via, next.sent, next.removed], ["tar", 0, 0]);
 });
 
 test("cilo sync: a local edit reaches the container; deletions propagate; .ciloignore lines stay here; --pull brings files back", () => {

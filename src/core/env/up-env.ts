@@ -110,7 +110,9 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   networks?.catch(() => {}); // awaited by the subnet check
   // The remote workspace gets the local one's files before compose mounts them (docs/remote.md):
   // the push runs while the compose model is resolved, which does not need it.
-  const pushing = target.host ? syncWorkspace(ctx, readState(ctx), target, opts.signal ? { signal: opts.signal } : {}) : undefined;
+  const pushing = target.host
+    ? syncWorkspace(ctx, readState(ctx), target, { incremental: true, manifestLater: true, ...(opts.signal ? { signal: opts.signal } : {}) })
+    : undefined;
   pushing?.catch(() => {}); // awaited before compose runs; a pre-flight failure first is the one reported
   // Pre-flight, before anything is recorded: a compose CLI that does not answer, an unreadable
   // config or an invalid compose file leave the env (and so DNS) exactly as it was.
@@ -166,6 +168,7 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   let sharedNames: string[] = [];
   let databases: EnvDatabase[] = [];
   let done: EnvRecord;
+  let manifest: Promise<void> | undefined;
   try {
     rec = await ensureFreeSubnet(ctx, rec, await networks);
     timing(local.env, "up: subnet checked");
@@ -208,23 +211,42 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
       .map((s) => (sharedNames.includes(s.name) ? { ...s, shared: true } : s));
     await checkDnsNames({ ...rec, services }, readState(ctx));
     timing(local.env, "up: dns names checked");
-    if (pushing) {
-      await pushing;
-      timing(local.env, "up: workspace pushed");
-    }
     failpoint(ctx.env, "up:before-compose");
-    started = true;
     // The early compose was started for this env's compose project and workspace, which an up never changes.
     const fed = early && early.rec.docker_name === rec.docker_name && early.rec.workspace === rec.workspace ? early : undefined;
-    if (fed && provider.createNetwork) {
-      // The env network, made while compose still loads: compose finds it and goes on to the
-      // containers. A subnet taken since the check is re-picked as compose's failure would be.
-      for (let attempt = 1; ; attempt++) {
-        const made = await createEnvNetwork(provider, cli, rec, rendered.rendered);
-        if (made !== "subnet-taken" || attempt >= SUBNET_RACE_ATTEMPTS) break;
-        rec = await ensureExtraSubnets(ctx, await ensureFreeSubnet(ctx, rec), resolved.model);
-        rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
+    // The env network, made while compose still loads (and, on a host, while the push ends: both
+    // wait on the host, not on each other): compose finds it and goes on to the containers. A
+    // subnet taken since the check is re-picked as compose's failure would be.
+    const making =
+      fed && provider.createNetwork
+        ? (async () => {
+            let made: Awaited<ReturnType<typeof createEnvNetwork>> = "skipped";
+            for (let attempt = 1; ; attempt++) {
+              made = await createEnvNetwork(provider, cli, rec, rendered.rendered);
+              if (made !== "subnet-taken" || attempt >= SUBNET_RACE_ATTEMPTS) break;
+              rec = await ensureExtraSubnets(ctx, await ensureFreeSubnet(ctx, rec), resolved.model);
+              rendered = writeEnvCompose(rec, home!, resolved, renderOpts);
+            }
+            return made;
+          })()
+        : undefined;
+    making?.catch(() => {}); // awaited below
+    if (pushing) {
+      try {
+        // The manifest of this push (what the next `cilo sync` compares with) is listed while
+        // compose runs, not on the way to compose; a listing that fails leaves none (the next
+        // push compares everything).
+        manifest = (await pushing).recordManifest?.().catch(() => {});
+      } catch (e) {
+        // A push that failed is a pre-flight failure: the network this up just made goes again.
+        if ((await making?.catch(() => undefined)) === "made") await provider.removeNetwork(rec.docker_name).catch(() => {});
+        throw e;
       }
+      timing(local.env, "up: workspace pushed");
+    }
+    started = true;
+    if (making) {
+      await making;
       timing(local.env, "up: env network made");
     }
     for (let attempt = 1; ; attempt++) {
@@ -248,6 +270,7 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
     }
     failpoint(ctx.env, "up:after-compose");
     timing(local.env, "up: compose exited");
+    await manifest;
     if (opts.wait) {
       // The timeout counts from here, when compose has returned: pulls and builds are not waiting.
       await waitForServices(provider, {

@@ -110,8 +110,8 @@ export async function syncWorkspace(
   ctx: CiloContext,
   state: State,
   rec: EnvRecord,
-  opts: { pull?: boolean; signal?: AbortSignal; incremental?: boolean } = {},
-): Promise<SyncResult> {
+  opts: { pull?: boolean; signal?: AbortSignal; incremental?: boolean; manifestLater?: boolean } = {},
+): Promise<SyncResult & { recordManifest?: () => Promise<void> }> {
   if (!rec.host)
     throw new CiloError("E_USAGE", `The env ${rec.project}/${rec.name} runs on this machine: there is nothing to sync`, { exitCode: ExitCode.usage });
   const started = Date.now();
@@ -215,12 +215,13 @@ export async function syncWorkspace(
   // The manifest of this push is listed while rsync starts, before it reads the tree: a file changed
   // while rsync runs has a newer mtime than listed, so the next push sends it again.
   let staged: ReturnType<typeof stagePushManifest> | undefined;
+  // The listing of this workspace for the manifest (racy mtimes judged from rsync's start).
+  const listForManifest = async () => {
+    const l = listing ?? startListing(rec.workspace, ignoreText, find);
+    return (await listChanges({ ...l, walkedAt: Math.min(l.walkedAt, rsyncStarted) }, rec.workspace, ignoreText, undefined)).now;
+  };
   try {
-    if (!opts.pull) {
-      const l = listing ?? startListing(rec.workspace, ignoreText, find);
-      const listed = await listChanges({ ...l, walkedAt: Math.min(l.walkedAt, rsyncStarted) }, rec.workspace, ignoreText, undefined);
-      staged = stagePushManifest(rec.workspace, target, listed.now);
-    }
+    if (!opts.pull && !opts.manifestLater) staged = stagePushManifest(rec.workspace, target, await listForManifest());
   } catch (e) {
     await running;
     throw e;
@@ -231,8 +232,14 @@ export async function syncWorkspace(
     throw pushFailed(host, rec, r, "rsync", opts.pull);
   }
   if (staged) staged.commit();
-  else forgetPushManifest(rec.workspace); // the host's files came back: the next push compares everything
-  return { direction: opts.pull ? "pull" : "push", host: host.name, local: rec.workspace, remote, ms: Date.now() - started, via: "rsync" };
+  else forgetPushManifest(rec.workspace); // the host's files came back (or the manifest comes later): the next push compares everything
+  const done: SyncResult = { direction: opts.pull ? "pull" : "push", host: host.name, local: rec.workspace, remote, ms: Date.now() - started, via: "rsync" };
+  if (opts.pull || !opts.manifestLater) return done;
+  // `manifestLater` (up): the listing runs when the caller is waiting on something else (up: the env
+  // network being made) instead of beside rsync on the way to compose. A file changed here since
+  // rsync started has a racy mtime and is sent again by the next push; until this resolves, there
+  // is no manifest and the next push compares everything.
+  return { ...done, recordManifest: async () => stagePushManifest(rec.workspace, target, await listForManifest()).commit() };
 }
 
 /** The error of a push (or pull) whose rsync or ssh ended with `r`: ssh failing is the one-line exit 3 naming the host. */
