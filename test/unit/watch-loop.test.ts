@@ -4,7 +4,7 @@
 // made in between waited for the next one).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { runWatchLoop, type StartWatch } from "../../src/core/env/watch-loop.ts";
+import { runWatchLoop, type StartWatch, type WatchLoopOptions } from "../../src/core/env/watch-loop.ts";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -40,15 +40,18 @@ function fakeWatcher(): Bed {
   };
 }
 
+/** The loop on `bed`'s watcher until `stop` aborts; `opts` as the test needs them. */
+function start(bed: Bed, opts: Omit<WatchLoopOptions, "watch" | "signal">): { stop: AbortController; loop: Promise<void> } {
+  const stop = new AbortController();
+  return { stop, loop: runWatchLoop({ watch: bed.watch, signal: stop.signal, ...opts }) };
+}
+
 test("an edit made while the first push runs makes one more push (the watcher is live before it)", async () => {
   const bed = fakeWatcher();
-  const stop = new AbortController();
   const pushes: number[] = [];
-  const loop = runWatchLoop({
-    watch: bed.watch,
+  const { stop, loop } = start(bed, {
     debounceMs: 20,
     maxWaitMs: 200,
-    signal: stop.signal,
     push: async (n) => {
       pushes.push(n);
       if (pushes.length === 1) {
@@ -66,13 +69,10 @@ test("an edit made while the first push runs makes one more push (the watcher is
 
 test("a burst of edits is one push after the quiet time; cilo's own files do not count", async () => {
   const bed = fakeWatcher();
-  const stop = new AbortController();
   const pushes: number[] = [];
-  const loop = runWatchLoop({
-    watch: bed.watch,
+  const { stop, loop } = start(bed, {
     debounceMs: 40,
     maxWaitMs: 5000,
-    signal: stop.signal,
     ignored: (p) => p.startsWith(".cilo/"),
     push: async (n) => {
       pushes.push(n);
@@ -90,13 +90,10 @@ test("a burst of edits is one push after the quiet time; cilo's own files do not
 
 test("a burst that never goes quiet is pushed at least every maxWaitMs", async () => {
   const bed = fakeWatcher();
-  const stop = new AbortController();
   const pushes: number[] = [];
-  const loop = runWatchLoop({
-    watch: bed.watch,
+  const { stop, loop } = start(bed, {
     debounceMs: 50,
     maxWaitMs: 100,
-    signal: stop.signal,
     push: async (n) => {
       pushes.push(n);
     },
@@ -115,13 +112,10 @@ test("a burst that never goes quiet is pushed at least every maxWaitMs", async (
 
 test("edits during a push make exactly one more push when it ends", async () => {
   const bed = fakeWatcher();
-  const stop = new AbortController();
   const pushes: number[] = [];
-  const loop = runWatchLoop({
-    watch: bed.watch,
+  const { stop, loop } = start(bed, {
     debounceMs: 10,
     maxWaitMs: 1000,
-    signal: stop.signal,
     push: async (n) => {
       pushes.push(n);
       if (pushes.length === 2) {
@@ -142,12 +136,9 @@ test("edits during a push make exactly one more push when it ends", async () => 
 test("the first push failing ends the loop with its error and closes the watcher; a watcher error goes to its handler", async () => {
   const bed = fakeWatcher();
   const errors: unknown[] = [];
-  const stop = new AbortController();
-  const loop = runWatchLoop({
-    watch: bed.watch,
+  const { loop } = start(bed, {
     debounceMs: 10,
     maxWaitMs: 100,
-    signal: stop.signal,
     onWatchError: (e) => errors.push(e),
     push: async () => {
       bed.fail(new Error("ENOENT: a folder went away"));
@@ -165,13 +156,10 @@ test("the first push failing ends the loop with its error and closes the watcher
 
 test("a later push failing without a handler of its own ends the loop with its error", async () => {
   const bed = fakeWatcher();
-  const stop = new AbortController();
   let n = 0;
-  const loop = runWatchLoop({
-    watch: bed.watch,
+  const { loop } = start(bed, {
     debounceMs: 5,
     maxWaitMs: 100,
-    signal: stop.signal,
     push: async () => {
       if (n++ > 0) throw new Error("push 2 failed");
     },
