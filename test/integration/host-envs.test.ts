@@ -109,7 +109,7 @@ test("list and status show the host (table and --json, of their schemas)", () =>
   assert.match(ok(["host", "list"]).stdout, /r1\s+ssh:\/\/root@10\.213\.77\.2\s+1/);
 });
 
-test("up pushes what changed here since the last push, and what the host made stays; a push that fails leaves the record as it was and no env network there", () => {
+test("up pushes what changed here since the last push, and what the host made stays; a push that fails leaves the record as it was and no env network there; a workspace gone there is pushed whole", () => {
   const status = JSON.parse(ok(["status", "b1", "--json"]).stdout);
   const local = status.workspace as string;
   const ws = `${ROOT}/${status.project}/b1`;
@@ -138,6 +138,13 @@ test("up pushes what changed here since the last push, and what the host made st
   rmSync(join(ws, "web/made-there.txt"));
   ok(["sync", "b1"]);
   assert.not.ok(existsSync(join(ws, "web/up-edit.txt")), "a deletion here propagates");
+  // A host wiped or rebuilt (the remote workspace gone): the next push finds no workspace where
+  // its manifest put one, and compares the whole trees instead of sending nothing.
+  ok(["down", "b1"]);
+  rmSync(ws, { recursive: true, force: true });
+  const healed = JSON.parse(ok(["sync", "b1", "--json"]).stdout);
+  assert.is(healed.via, "rsync");
+  assert.is(readFileSync(join(ws, "web/index.html"), "utf8"), readFileSync(join(local, "web/index.html"), "utf8"), "the workspace is back");
   // Without a manifest (a pull forgets it) up compares the whole trees with rsync and records the
   // manifest while compose runs: the next sync then compares with it and has nothing to send.
   ok(["sync", "b1", "--pull"]);

@@ -8,7 +8,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { applyScript, receiverCommand, stageName } from "../../src/core/host/sync-script.ts";
+import { applyScript, receiverCommand, stageName, WORKSPACE_GONE, workspaceGone } from "../../src/core/host/sync-script.ts";
 import {
   forgetPushManifest,
   pushManifestPath,
@@ -213,8 +213,12 @@ test("apply script: quoted paths, removals first, folders, one put of every rena
   assert.throws(() => receiverCommand("/srv/r/p/e", "sync-a b"), /not a stage name/);
 });
 
-/** Runs the receiver command as ssh would on the host, with the push's tar on stdin; `path` for the tools it finds. */
+/**
+ * Runs the receiver command as ssh would on the host, with the push's tar on stdin; `path` for the
+ * tools it finds. The remote folder is made first, as the full push before any compared one makes it.
+ */
 function receive(remote: string, local: string, w: ReturnType<typeof walkChanges>, path?: string): { status: number | null; stderr: string } {
+  mkdirSync(remote, { recursive: true });
   const stage = stageName(Date.now(), Math.random());
   const tar = pushTar(local, stage, w.send, applyScript(remote, stage, { send: w.send.map((e) => e.path), mkdirs: w.mkdirs, remove: w.remove }));
   const r = spawnSync("/bin/sh", ["-c", receiverCommand(remote, stage)], { input: tar, encoding: "utf8", env: { PATH: path ?? process.env["PATH"] ?? "" } });
@@ -293,6 +297,28 @@ for (const perl of [true, false]) {
     }
   });
 }
+
+test("no remote workspace where the manifest put one (host wiped, folder removed): the receiver makes nothing, reads nothing, and says so", () => {
+  const base = tempDir("cilo-unit-gone-");
+  const local = join(base, "local");
+  const remote = join(base, "srv/p/e");
+  try {
+    tree(local, { a: "a" });
+    const w = walkChanges(local, "", undefined);
+    const stage = stageName(Date.now(), Math.random());
+    const tar = pushTar(local, stage, w.send, applyScript(remote, stage, { send: w.send.map((e) => e.path), mkdirs: w.mkdirs, remove: w.remove }));
+    const r = spawnSync("/bin/sh", ["-c", receiverCommand(remote, stage)], { input: tar, encoding: "utf8", cwd: base });
+    assert.is(r.status, WORKSPACE_GONE);
+    assert.ok(workspaceGone({ code: r.status!, stderr: r.stderr }), r.stderr);
+    assert.not.ok(existsSync(join(base, "srv")), "nothing made there");
+    assert.not.ok(existsSync(join(base, ".cilo")), "nothing unpacked where the receiver stood");
+    // Any other failure is not taken for it.
+    assert.not.ok(workspaceGone({ code: WORKSPACE_GONE, stderr: "tar: something else" }));
+    assert.not.ok(workspaceGone({ code: 1, stderr: r.stderr }));
+  } finally {
+    removeDir(base);
+  }
+});
 
 test("an interrupted push (the tar cut short) changes nothing there and leaves a stage the next push clears after an hour", () => {
   const base = tempDir("cilo-unit-cut-");

@@ -7,7 +7,7 @@ import { run, type RunResult } from "../proc/run.ts";
 import type { EnvRecord, State } from "../state/schema.ts";
 import { homeRef } from "../state/store.ts";
 import type { HelperOptions } from "./tar-sync.ts";
-import { applyScript, receiverCommand, stageName } from "./sync-script.ts";
+import { applyScript, receiverCommand, stageName, workspaceGone } from "./sync-script.ts";
 import { type FindRunner, forgetPushManifest, listChanges, pushTar, readPushManifest, stagePushManifest, startListing, type WalkResult } from "./sync-walk.ts";
 import { hostUnreachable, reasonOf, remoteHost, type RemoteHost } from "./hosts.ts";
 
@@ -138,7 +138,7 @@ export async function syncWorkspace(
       ? (args, cwd, onOutput) =>
           run("find", args, { cwd, env: { ...ctx.env, LC_ALL: "C" }, onOutput: (chunk, stream) => stream === "stdout" && onOutput(chunk) })
       : undefined;
-  const listing = !opts.pull && opts.incremental ? startListing(rec.workspace, ignoreText, find) : undefined;
+  let listing = !opts.pull && opts.incremental ? startListing(rec.workspace, ignoreText, find) : undefined;
   const last = listing ? readPushManifest(rec.workspace, target) : undefined;
   const rsync = (args: string[], input?: string) =>
     run("rsync", [...args, "-e", ["ssh", ...t.options].join(" "), "--", ...(opts.pull ? [there, `${rec.workspace}/`] : [`${rec.workspace}/`, there])], {
@@ -175,38 +175,45 @@ export async function syncWorkspace(
     await new Promise<void>((resolve) => setImmediate(resolve));
     const staged = walked.same ? undefined : stagePushManifest(rec.workspace, target, walked.now);
     const r = await receiving;
-    if (r.code !== 0) {
+    if (workspaceGone(r)) {
+      // The host has no workspace where the manifest says it put one: the whole trees below.
       staged?.drop();
-      throw pushFailed(host, rec, r, "tar");
-    }
-    if (!small) {
-      // Only what changed here, named to rsync on stdin (no walk of either tree); what is gone
-      // here is named too and deleted there (--delete-missing-args; --force for a folder that
-      // still holds files).
-      const list = [...walked.send.map((e) => e.path), ...walked.mkdirs, ...walked.remove];
-      const rr = await rsync(
-        ["-lptD", "--delay-updates", "--mkpath", "--files-from=-", "--from0", "--delete-missing-args", "--force"],
-        list.map((p) => `${p}\0`).join(""),
-      );
-      // 24: a file named vanished before it was sent (deleted here meanwhile): the next push sees it.
-      if (rr.code !== 0 && rr.code !== 24) {
+      forgetPushManifest(rec.workspace);
+      listing = undefined;
+    } else {
+      if (r.code !== 0) {
         staged?.drop();
-        throw pushFailed(host, rec, rr, "rsync");
+        throw pushFailed(host, rec, r, "tar");
       }
+      if (!small) {
+        // Only what changed here, named to rsync on stdin (no walk of either tree); what is gone
+        // here is named too and deleted there (--delete-missing-args; --force for a folder that
+        // still holds files).
+        const list = [...walked.send.map((e) => e.path), ...walked.mkdirs, ...walked.remove];
+        const rr = await rsync(
+          ["-lptD", "--delay-updates", "--mkpath", "--files-from=-", "--from0", "--delete-missing-args", "--force"],
+          list.map((p) => `${p}\0`).join(""),
+        );
+        // 24: a file named vanished before it was sent (deleted here meanwhile): the next push sees it.
+        if (rr.code !== 0 && rr.code !== 24) {
+          staged?.drop();
+          throw pushFailed(host, rec, rr, "rsync");
+        }
+      }
+      staged?.commit();
+      return {
+        direction: "push",
+        host: host.name,
+        local: rec.workspace,
+        remote,
+        ms: Date.now() - started,
+        walkMs,
+        listedBy: walked.listedBy,
+        sent: walked.send.length,
+        removed: walked.remove.length,
+        via: small ? "tar" : "rsync",
+      };
     }
-    staged?.commit();
-    return {
-      direction: "push",
-      host: host.name,
-      local: rec.workspace,
-      remote,
-      ms: Date.now() - started,
-      walkMs,
-      listedBy: walked.listedBy,
-      sent: walked.send.length,
-      removed: walked.remove.length,
-      via: small ? "tar" : "rsync",
-    };
   }
   const filters = rsyncFilterRules(ignoreText).map((r) => `--filter=${r}`);
   // Racy mtimes are judged from before rsync starts (it may read a file before the walk gets there).

@@ -27,8 +27,20 @@ function checkStage(stage: string): void {
 export function receiverCommand(remote: string, stage: string): string {
   checkStage(stage);
   const r = shQuote(remote);
+  // A push compares with the manifest of the last one, which says the workspace is there: when it
+  // is not (the host was wiped or rebuilt, the folder removed by hand) the receiver reads nothing
+  // and says so (WORKSPACE_GONE), and the push compares the whole trees instead.
   // A `.cilo` that is a symlink (a container made it) is removed first: tar would unpack through it.
-  return `{ cd -- ${r} 2>/dev/null || { mkdir -p -- ${r} && cd -- ${r}; }; } && { [ ! -L .cilo ] || rm -f .cilo; } && (umask 0 && exec tar -xof -) && exec sh ${shQuote(`.cilo/${stage}/apply.sh`)}`;
+  return `{ cd -- ${r} 2>/dev/null || { echo ${shQuote(WORKSPACE_GONE_LINE)} >&2; exit ${WORKSPACE_GONE}; }; } && { [ ! -L .cilo ] || rm -f .cilo; } && (umask 0 && exec tar -xof -) && exec sh ${shQuote(`.cilo/${stage}/apply.sh`)}`;
+}
+
+/** The receiver's exit code, with `WORKSPACE_GONE_LINE` on stderr, when the remote workspace is not there. */
+export const WORKSPACE_GONE = 97;
+export const WORKSPACE_GONE_LINE = "cilo-sync: the remote workspace is not there";
+
+/** Whether a receiver's run (ssh's exit code and stderr) found no remote workspace. */
+export function workspaceGone(r: { code: number; stderr: string }): boolean {
+  return r.code === WORKSPACE_GONE && r.stderr.includes(WORKSPACE_GONE_LINE);
 }
 
 export interface ApplyPlan {
