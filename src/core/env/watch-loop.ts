@@ -12,7 +12,7 @@ export type StartWatch = (onChange: (path: string) => void, onError: (e: unknown
 
 export interface WatchLoopOptions {
   watch: StartWatch;
-  /** One push; `changes` is how many change events it covers (0 for the first). Errors go to `onError`. */
+  /** One push; `changes` is how many change events it covers (0 for the first). One that throws ends the loop with its error (sync-env.ts catches its own when it has a handler). */
   push: (changes: number) => Promise<void>;
   /** A path whose change does not count (cilo's own files under the workspace). */
   ignored?: (path: string) => boolean;
