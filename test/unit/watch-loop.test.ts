@@ -5,8 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { runWatchLoop, type StartWatch, type WatchLoopOptions } from "../../src/core/env/watch-loop.ts";
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { sleep } from "../helpers/until.ts";
 
 interface Bed {
   watch: StartWatch;
