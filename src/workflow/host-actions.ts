@@ -2,7 +2,7 @@ import type { CiloContext } from "../core/context/context.ts";
 import { reachEnv } from "../core/env/env-context.ts";
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { envComposeTarget } from "../core/env/env-compose.ts";
+import { envComposeTarget } from "../core/env/compose-target.ts";
 import { CiloError } from "../core/errors.ts";
 import type { EnvRecord } from "../core/state/schema.ts";
 import { runShellCommand } from "./shell-command.ts";

@@ -1,7 +1,5 @@
 import type { CiloContext } from "../../core/context/context.ts";
-import { liveEnvView } from "../../core/env/env-view.ts";
-import { upEnv } from "../../core/env/up-env.ts";
-import { localGateway, serviceEndpoints } from "../../core/env/urls.ts";
+import { startUpCompose } from "../../core/env/up-early.ts";
 import type { PendingService } from "../../core/runtime/wait-services.ts";
 import { readState } from "../../core/state/store.ts";
 import { parseDurationMs } from "../duration.ts";
@@ -26,18 +24,30 @@ export default async function up(ctx: CiloContext, env: string, opts: UpOptions)
   const profiles = list(opts.profile);
   const timeoutMs = opts.timeout !== undefined ? parseDurationMs(String(opts.timeout), "--timeout") : undefined;
   const showProgress = process.stderr.isTTY;
-  const rec = await upEnv(ctx, {
+  const composeOpts = {
     ref: env,
     ...(opts.project ? { project: opts.project } : {}),
     build: !!opts.build,
     recreate: !!opts.recreate,
+    ...(showProgress ? { onOutput: (c: string) => process.stderr.write(c) } : {}),
+  };
+  // compose starts loading itself before the rest of up loads (core/env/up-early.ts): the static
+  // imports above stay light, up-env.ts and what it needs are imported after.
+  const early = await startUpCompose(ctx, composeOpts);
+  const [{ upEnv }, { liveEnvView }, { localGateway, serviceEndpoints }] = await Promise.all([
+    import("../../core/env/up-env.ts"),
+    import("../../core/env/env-view.ts"),
+    import("../../core/env/urls.ts"),
+  ]);
+  const rec = await upEnv(ctx, {
+    ...composeOpts,
+    ...(early ? { early } : {}),
     wait: !!opts.wait,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     profiles,
     share: list(opts.share),
     isolate: list(opts.isolate),
     sharedNetworks: list(opts.sharedNetwork),
-    ...(showProgress ? { onOutput: (c: string) => process.stderr.write(c) } : {}),
     onWaiting: waitingNotices(),
   });
   if (opts.json) {

@@ -130,6 +130,15 @@ function mayCollide(candidate: EnvRecord, state: State): Record<string, EnvRecor
 }
 
 /**
+ * Loads what `refreshDns` needs (its modules load lazily) without running anything: for an
+ * operation that waits on something else first (up, while compose runs), so that the DNS step
+ * after it does not wait for the modules to compile.
+ */
+export function preloadDns(): void {
+  Promise.all([import("./dnsmasq.ts"), import("./from-state.ts")]).catch(() => {});
+}
+
+/**
  * Renders the DNS served by cilo's dnsmasq from state and applies it (hosts files replaced
  * atomically, the wildcard instance switched only when wildcards change). With `envKey` (the
  * env an operation changed) only that env's names are rendered and applied (`syncEnvDns`);

@@ -13,7 +13,7 @@ import { releaseShared } from "../shared/shared-instance.ts";
 import { dropDatabasesOf } from "../shared/per-env-db.ts";
 import { guardDependants } from "../shared/shared-networks.ts";
 import { ownWorkspace, planWorkspaceRemoval, removePlannedWorkspace, type DestroyNotice, type WorkspacePlan } from "./destroy-workspace.ts";
-import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
+import { envComposeTarget, renderedComposePath } from "./compose-target.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv, lookupEnv } from "../state/find-env.ts";
 import { refreshDns } from "../dns/dns.ts";

@@ -6,7 +6,7 @@ import { envKey, type EnvRecord } from "../state/schema.ts";
 import { readState, withState } from "../state/store.ts";
 import { releaseShared } from "../shared/shared-instance.ts";
 import { guardDependants } from "../shared/shared-networks.ts";
-import { envComposeTarget, renderedComposePath } from "./env-compose.ts";
+import { envComposeTarget, renderedComposePath } from "./compose-target.ts";
 import { currentProject } from "../config/current-project.ts";
 import { assertSameEngine } from "./engine-guard.ts";
 import { findEnv } from "../state/find-env.ts";

@@ -2,7 +2,6 @@ import type { CiloContext } from "../context/context.ts";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadProjectConfig, type ProjectConfig } from "../config/project-config.ts";
-import type { ComposeTarget } from "../compose/compose-cli.ts";
 import { composeFilesOf } from "../compose/project-files.ts";
 import { resolveModel } from "../compose/resolve-model.ts";
 import { transformCompose } from "../compose/transform.ts";
@@ -12,24 +11,7 @@ import type { HomeRef } from "../labels.ts";
 import type { EnvRecord } from "../state/schema.ts";
 import { ensureExtraSubnets } from "./extra-subnets.ts";
 import { rewriteHostPaths } from "../host/remote-paths.ts";
-
-/** The rendered compose file of an env: `<workspace>/.cilo/compose.yml`. */
-export function renderedComposePath(rec: EnvRecord): string {
-  return join(rec.workspace, ".cilo", "compose.yml");
-}
-
-/** How to call the compose CLI on an env's rendered file. */
-export function envComposeTarget(rec: EnvRecord): ComposeTarget {
-  return { projectName: rec.docker_name, files: [renderedComposePath(rec)], cwd: rec.workspace };
-}
-
-/**
- * The same call with the rendered file's text on stdin (`-f -`), relative paths starting in
- * `.cilo/` as they do for the file: compose can start (and load itself) before the file is written.
- */
-export function envComposeStdinTarget(rec: EnvRecord): ComposeTarget {
-  return { projectName: rec.docker_name, files: ["-"], cwd: rec.workspace, projectDirectory: join(rec.workspace, ".cilo") };
-}
+import { renderedComposePath } from "./compose-target.ts";
 
 export interface ResolvedEnvModel {
   config: ProjectConfig;

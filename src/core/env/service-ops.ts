@@ -6,7 +6,8 @@ import type { RunOptions, RunResult } from "../proc/run.ts";
 import { findEnv } from "../state/find-env.ts";
 import { envKey, type EnvRecord } from "../state/schema.ts";
 import { homeRef, readState } from "../state/store.ts";
-import { envComposeTarget, renderedComposePath, renderEnvCompose } from "./env-compose.ts";
+import { envComposeTarget, renderedComposePath } from "./compose-target.ts";
+import { renderEnvCompose } from "./env-compose.ts";
 import { touchEnv } from "./touch-env.ts";
 import { reachEnv } from "./env-context.ts";
 

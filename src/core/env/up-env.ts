@@ -19,13 +19,14 @@ import { databaseEnvironment, ensureEnvDatabases, perEnvDatabaseSpecs } from "..
 import type { ContainerState, NetworkState, RuntimeProvider } from "../runtime/provider.ts";
 import type { RunResult } from "../proc/run.ts";
 import { containerCa } from "../gateway/ca-env.ts";
-import { envComposeStdinTarget, envComposeTarget, resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
+import { envComposeTarget } from "./compose-target.ts";
+import { resolveEnvModel, writeEnvCompose } from "./env-compose.ts";
 import { ensureExtraSubnets } from "./extra-subnets.ts";
 import { assertSameEngine } from "./engine-guard.ts";
 import { currentProject } from "../config/current-project.ts";
 import { findEnv } from "../state/find-env.ts";
 import { qualifiedEnv } from "../names.ts";
-import { checkDnsNames, refreshDns } from "../dns/dns.ts";
+import { checkDnsNames, preloadDns, refreshDns } from "../dns/dns.ts";
 import { SUBNET_RACE_ATTEMPTS, subnetTaken } from "../network/subnet-race.ts";
 import { mergeRuntime, serviceRecordsFromModel } from "./services.ts";
 import { waitForServices, type PendingService } from "../runtime/wait-services.ts";
@@ -34,7 +35,8 @@ import { usageError } from "../errors.ts";
 import { syncWorkspace } from "../host/remote-workspace.ts";
 import { envContext, reachEnv } from "./env-context.ts";
 import { timing } from "../timeline.ts";
-import { cachedApiVersion, rememberApiVersion } from "./engine-api-cache.ts";
+import { rememberApiVersion } from "./engine-api-cache.ts";
+import { knownApiVersion, startEarlyCompose, upComposeArgs, type EarlyCompose } from "./up-early.ts";
 
 export interface UpEnvOptions {
   ref: string;
@@ -55,6 +57,12 @@ export interface UpEnvOptions {
   /** With `wait`: the services not ready yet and why, each time that changes. */
   onWaiting?: (pending: PendingService[]) => void;
   signal?: AbortSignal;
+  /**
+   * `compose up` started already for this up (`startUpCompose`, by a front end that starts it
+   * before this module loads). upEnv owns it from here: it feeds it only if it was started for
+   * the env, arguments and engine API version this up ends up with, and cancels it otherwise.
+   */
+  early?: EarlyCompose;
 }
 
 /**
@@ -69,8 +77,15 @@ export async function upEnv(local: CiloContext, opts: UpEnvOptions): Promise<Env
   try {
     return await startEnv(local, opts, (e) => (early = e));
   } finally {
+    // Each a no-op once fed: the one given and not taken is killed unfed like one started here.
+    opts.early?.cancel();
     early?.cancel();
   }
+}
+
+/** Whether `early` runs `compose up` with `args` for the compose project and workspace of `rec`. */
+function sameCompose(early: EarlyCompose, rec: EnvRecord, args: readonly string[]): boolean {
+  return early.rec.docker_name === rec.docker_name && early.rec.workspace === rec.workspace && early.args.join("\0") === args.join("\0");
 }
 
 async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: EarlyCompose) => void): Promise<EnvRecord> {
@@ -78,9 +93,7 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   // An env on a host runs on its engine (E_HOST_UNREACHABLE, exit 3, before anything is recorded);
   // DNS and the gateway stay this machine's (`local`).
   const target = findEnv(readState(local), opts.ref, project);
-  const args = ["up", "-d", "--remove-orphans"];
-  if (opts.build) args.push("--build");
-  if (opts.recreate) args.push("--force-recreate");
+  const args = upComposeArgs(opts);
   // compose v1 loads itself (0.3–0.6 s of Python) before it reads its file: started early, it does
   // that while cilo does its own work below. It needs COMPOSE_API_VERSION (without it, it asks the
   // engine's /version, 0.5–1 s on Podman, a few ssh sessions on a host): the user's, else the one
@@ -88,14 +101,15 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   // now says otherwise. Until it is fed it touches nothing (startEarlyCompose), so on a host it
   // starts even before the host is asked: a host that does not answer kills it unfed and is the
   // one-line exit 3 of reachEnv, as before.
-  const knownApi = (c: CiloContext, cli: ComposeCli | undefined) =>
-    cli?.flavor === "v1" ? (c.env["COMPOSE_API_VERSION"] ?? cachedApiVersion(c, c.endpoint().host)) : undefined;
+  // A front end may have started it before this module loaded (opts.early): it is checked below
+  // like one started here.
   const hctx = envContext(local, target);
-  let early: EarlyCompose | undefined;
-  if (target.host) {
+  let early = opts.early && sameCompose(opts.early, target, args) ? opts.early : undefined;
+  if (!early) opts.early?.cancel();
+  if (!early && target.host) {
     // A compose CLI that does not answer is reported below, after the host's own check.
     const cli = await hctx.compose().catch(() => undefined);
-    const api = knownApi(hctx, cli);
+    const api = knownApiVersion(hctx, cli);
     if (cli && api !== undefined) {
       early = startEarlyCompose(hctx, cli, target, args, opts, api);
       onEarly(early);
@@ -117,10 +131,14 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   // Pre-flight, before anything is recorded: a compose CLI that does not answer, an unreadable
   // config or an invalid compose file leave the env (and so DNS) exactly as it was.
   const cli = await ctx.compose();
+  if (early && early.cli.command.join(" ") !== cli.command.join(" ")) {
+    early.cancel();
+    early = undefined;
+  }
   const earlyOk = cli.flavor === "v1";
   const host = ctx.endpoint().host;
   const userApi = ctx.env["COMPOSE_API_VERSION"];
-  const api = knownApi(ctx, cli);
+  const api = early?.apiVersion ?? knownApiVersion(ctx, cli);
   if (!early && api !== undefined) {
     early = startEarlyCompose(ctx, cli, target, args, opts, api);
     onEarly(early);
@@ -249,6 +267,7 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
       await making;
       timing(local.env, "up: env network made");
     }
+    preloadDns(); // while compose runs
     for (let attempt = 1; ; attempt++) {
       timing(local.env, "up: compose has its file");
       const r = await (attempt === 1 && fed
@@ -366,48 +385,6 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   if (!Array.isArray(forwards)) throw forwards;
   if (forwards.length > 0) done = { ...done, forwards };
   return done;
-}
-
-/** `compose up` started before its file exists, reading it on stdin (`-f -`). */
-interface EarlyCompose {
-  /** The env it was started for (its compose project and workspace). */
-  rec: EnvRecord;
-  /** Hands compose the rendered file; its result. */
-  feed(yaml: string): Promise<RunResult>;
-  /** Kills it if it has not been fed (a no-op after `feed`). */
-  cancel(): void;
-}
-
-/**
- * Starts `compose up` on stdin. Until it is fed it has only loaded itself: compose v1 reads its
- * file before it makes its engine client, so a cancelled one (killed) or one whose cilo died (it
- * reads an empty file and fails) has touched nothing.
- */
-function startEarlyCompose(ctx: CiloContext, cli: ComposeCli, rec: EnvRecord, args: string[], opts: UpEnvOptions, apiVersion?: string): EarlyCompose {
-  let give!: (yaml: string) => void;
-  let refuse!: (e: Error) => void;
-  const input = new Promise<string>((resolve, reject) => {
-    give = resolve;
-    refuse = reject;
-  });
-  let fed = false;
-  const result = ctx.runCompose(cli, envComposeStdinTarget(rec), args, {
-    input,
-    ...(apiVersion !== undefined ? { env: { ...(ctx.env as NodeJS.ProcessEnv), COMPOSE_API_VERSION: apiVersion } } : {}),
-    ...(opts.onOutput ? { onOutput: (c: string) => opts.onOutput!(c) } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
-  return {
-    rec,
-    feed(yaml) {
-      fed = true;
-      give(yaml);
-      return result;
-    },
-    cancel() {
-      if (!fed) refuse(new Error("up stopped before compose"));
-    },
-  };
 }
 
 /**
