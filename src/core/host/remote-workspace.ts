@@ -8,7 +8,18 @@ import type { EnvRecord, State } from "../state/schema.ts";
 import { homeRef } from "../state/store.ts";
 import type { HelperOptions } from "./tar-sync.ts";
 import { applyScript, receiverCommand, stageName, workspaceGone } from "./sync-script.ts";
-import { type FindRunner, forgetPushManifest, listChanges, pushTar, readPushManifest, stagePushManifest, startListing, type WalkResult } from "./sync-walk.ts";
+import {
+  type FindRunner,
+  forgetPushManifest,
+  listChanges,
+  type Listing,
+  pushTar,
+  readPushManifest,
+  type Signature,
+  stagePushManifest,
+  startListing,
+  type WalkResult,
+} from "./sync-walk.ts";
 import { hostUnreachable, reasonOf, remoteHost, type RemoteHost } from "./hosts.ts";
 
 export { remoteHost, type RemoteHost };
@@ -130,7 +141,6 @@ export async function syncWorkspace(
   }
   const t = sshTarget(host.address);
   const there = rsyncRemote(t.host, `${remote}/`);
-  const target = `${host.address} ${remote}`;
   // The listing of this workspace starts first (GNU find in a process of its own on Linux):
   // it runs while the manifest is read and ssh starts.
   const find: FindRunner | undefined =
@@ -138,97 +148,147 @@ export async function syncWorkspace(
       ? (args, cwd, onOutput) =>
           run("find", args, { cwd, env: { ...ctx.env, LC_ALL: "C" }, onOutput: (chunk, stream) => stream === "stdout" && onOutput(chunk) })
       : undefined;
-  let listing = !opts.pull && opts.incremental ? startListing(rec.workspace, ignoreText, find) : undefined;
-  const last = listing ? readPushManifest(rec.workspace, target) : undefined;
-  const rsync = (args: string[], input?: string) =>
-    run("rsync", [...args, "-e", ["ssh", ...t.options].join(" "), "--", ...(opts.pull ? [there, `${rec.workspace}/`] : [`${rec.workspace}/`, there])], {
-      env: { ...ctx.env },
-      ...(input !== undefined ? { input } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-  if (last) {
-    // ssh starts first: its connection (or its session on a shared one) opens while the workspace
-    // is walked; the tar follows on its stdin.
-    const stage = stageName(Date.now(), Math.random());
-    const tar = deferred<Buffer>();
-    const receiving = run("ssh", [...t.options, "-T", "--", t.host, receiverCommand(remote, stage)], {
-      env: { ...ctx.env },
-      input: tar.promise,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    let walked: WalkResult;
-    let walkMs: number;
-    let small: boolean;
-    try {
-      walked = await listChanges(listing!, rec.workspace, ignoreText, last);
-      walkMs = Date.now() - listing!.walkedAt;
-      small = walked.send.length <= TAR_MAX_FILES && walked.bytes <= TAR_MAX_BYTES;
-      const plan = small ? { send: walked.send.map((e) => e.path), mkdirs: walked.mkdirs, remove: walked.remove } : { send: [], mkdirs: [], remove: [] };
-      tar.resolve(pushTar(rec.workspace, stage, small ? walked.send : [], applyScript(remote, stage, plan)));
-    } catch (e) {
-      tar.reject(e);
-      await receiving;
-      throw e;
-    }
-    // The tar goes to ssh's stdin first (the callbacks of run's input, one turn of the event loop);
-    // the manifest is written while the host unpacks it. Nothing changed: no write at all.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const staged = walked.same ? undefined : stagePushManifest(rec.workspace, target, walked.now);
-    const r = await receiving;
-    if (workspaceGone(r)) {
-      // The host has no workspace where the manifest says it put one: the whole trees below.
+  const push: SshPush = {
+    ctx,
+    host,
+    rec,
+    remote,
+    ssh: t,
+    target: `${host.address} ${remote}`,
+    ignoreText,
+    find,
+    opts,
+    started,
+    rsync: (args, input) =>
+      run("rsync", [...args, "-e", ["ssh", ...t.options].join(" "), "--", ...(opts.pull ? [there, `${rec.workspace}/`] : [`${rec.workspace}/`, there])], {
+        env: { ...ctx.env },
+        ...(input !== undefined ? { input } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      }),
+  };
+  const listing = !opts.pull && opts.incremental ? startListing(rec.workspace, ignoreText, find) : undefined;
+  const last = listing ? readPushManifest(rec.workspace, push.target) : undefined;
+  if (listing && last) {
+    const pushed = await pushChanges(push, listing, last);
+    if (pushed !== "workspace-gone") return pushed;
+    // The host has no workspace where the manifest says it put one: the whole trees, listed again.
+    return pushWhole(push, undefined);
+  }
+  return pushWhole(push, listing);
+}
+
+/** What a push or pull over ssh works with (syncWorkspace). */
+interface SshPush {
+  ctx: CiloContext;
+  host: RemoteHost;
+  rec: EnvRecord;
+  remote: string;
+  ssh: ReturnType<typeof sshTarget>;
+  /** The manifest's key: the host's address and the remote workspace. */
+  target: string;
+  ignoreText: string;
+  find: FindRunner | undefined;
+  opts: { pull?: boolean; signal?: AbortSignal; manifestLater?: boolean };
+  started: number;
+  /** rsync over the same ssh with these arguments, this workspace to the remote one (or back with `pull`). */
+  rsync(args: string[], input?: string): Promise<RunResult>;
+}
+
+/**
+ * Sends what changed here since the last push (`last`, its manifest): as one tar on one ssh
+ * session, or named to rsync when it is large. "workspace-gone": the host has no workspace where
+ * the manifest says it put one (wiped, rebuilt): nothing was sent and the manifest is forgotten.
+ */
+async function pushChanges(p: SshPush, listing: Listing, last: Map<string, Signature>): Promise<SyncResult | "workspace-gone"> {
+  const { host, rec, remote } = p;
+  // ssh starts first: its connection (or its session on a shared one) opens while the workspace
+  // is walked; the tar follows on its stdin.
+  const stage = stageName(Date.now(), Math.random());
+  const tar = deferred<Buffer>();
+  const receiving = run("ssh", [...p.ssh.options, "-T", "--", p.ssh.host, receiverCommand(remote, stage)], {
+    env: { ...p.ctx.env },
+    input: tar.promise,
+    ...(p.opts.signal ? { signal: p.opts.signal } : {}),
+  });
+  let walked: WalkResult;
+  let walkMs: number;
+  let small: boolean;
+  try {
+    walked = await listChanges(listing, rec.workspace, p.ignoreText, last);
+    walkMs = Date.now() - listing.walkedAt;
+    small = walked.send.length <= TAR_MAX_FILES && walked.bytes <= TAR_MAX_BYTES;
+    const plan = small ? { send: walked.send.map((e) => e.path), mkdirs: walked.mkdirs, remove: walked.remove } : { send: [], mkdirs: [], remove: [] };
+    tar.resolve(pushTar(rec.workspace, stage, small ? walked.send : [], applyScript(remote, stage, plan)));
+  } catch (e) {
+    tar.reject(e);
+    await receiving;
+    throw e;
+  }
+  // The tar goes to ssh's stdin first (the callbacks of run's input, one turn of the event loop);
+  // the manifest is written while the host unpacks it. Nothing changed: no write at all.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const staged = walked.same ? undefined : stagePushManifest(rec.workspace, p.target, walked.now);
+  const r = await receiving;
+  if (workspaceGone(r)) {
+    staged?.drop();
+    forgetPushManifest(rec.workspace);
+    return "workspace-gone";
+  }
+  if (r.code !== 0) {
+    staged?.drop();
+    throw pushFailed(host, rec, r, "tar");
+  }
+  if (!small) {
+    // Only what changed here, named to rsync on stdin (no walk of either tree); what is gone
+    // here is named too and deleted there (--delete-missing-args; --force for a folder that
+    // still holds files).
+    const list = [...walked.send.map((e) => e.path), ...walked.mkdirs, ...walked.remove];
+    const rr = await p.rsync(
+      ["-lptD", "--delay-updates", "--mkpath", "--files-from=-", "--from0", "--delete-missing-args", "--force"],
+      list.map((f) => `${f}\0`).join(""),
+    );
+    // 24: a file named vanished before it was sent (deleted here meanwhile): the next push sees it.
+    if (rr.code !== 0 && rr.code !== 24) {
       staged?.drop();
-      forgetPushManifest(rec.workspace);
-      listing = undefined;
-    } else {
-      if (r.code !== 0) {
-        staged?.drop();
-        throw pushFailed(host, rec, r, "tar");
-      }
-      if (!small) {
-        // Only what changed here, named to rsync on stdin (no walk of either tree); what is gone
-        // here is named too and deleted there (--delete-missing-args; --force for a folder that
-        // still holds files).
-        const list = [...walked.send.map((e) => e.path), ...walked.mkdirs, ...walked.remove];
-        const rr = await rsync(
-          ["-lptD", "--delay-updates", "--mkpath", "--files-from=-", "--from0", "--delete-missing-args", "--force"],
-          list.map((p) => `${p}\0`).join(""),
-        );
-        // 24: a file named vanished before it was sent (deleted here meanwhile): the next push sees it.
-        if (rr.code !== 0 && rr.code !== 24) {
-          staged?.drop();
-          throw pushFailed(host, rec, rr, "rsync");
-        }
-      }
-      staged?.commit();
-      return {
-        direction: "push",
-        host: host.name,
-        local: rec.workspace,
-        remote,
-        ms: Date.now() - started,
-        walkMs,
-        listedBy: walked.listedBy,
-        sent: walked.send.length,
-        removed: walked.remove.length,
-        via: small ? "tar" : "rsync",
-      };
+      throw pushFailed(host, rec, rr, "rsync");
     }
   }
-  const filters = rsyncFilterRules(ignoreText).map((r) => `--filter=${r}`);
+  staged?.commit();
+  return {
+    direction: "push",
+    host: host.name,
+    local: rec.workspace,
+    remote,
+    ms: Date.now() - p.started,
+    walkMs,
+    listedBy: walked.listedBy,
+    sent: walked.send.length,
+    removed: walked.remove.length,
+    via: small ? "tar" : "rsync",
+  };
+}
+
+/**
+ * rsync of the whole trees (a pull, a push without a manifest of the last one, or one whose
+ * remote workspace is gone), deletions propagated on a push, `.ciloignore` honoured. `listing`:
+ * this workspace's listing started already, for the manifest of this push.
+ */
+async function pushWhole(p: SshPush, listing: Listing | undefined): Promise<SyncResult & { recordManifest?: () => Promise<void> }> {
+  const { rec, opts } = p;
+  const filters = rsyncFilterRules(p.ignoreText).map((r) => `--filter=${r}`);
   // Racy mtimes are judged from before rsync starts (it may read a file before the walk gets there).
   const rsyncStarted = Date.now();
-  const running = rsync(["-rlptD", "--delay-updates", ...(opts.pull ? [] : ["--delete-delay", "--mkpath"]), ...filters]);
+  const running = p.rsync(["-rlptD", "--delay-updates", ...(opts.pull ? [] : ["--delete-delay", "--mkpath"]), ...filters]);
   // The manifest of this push is listed while rsync starts, before it reads the tree: a file changed
   // while rsync runs has a newer mtime than listed, so the next push sends it again.
   let staged: ReturnType<typeof stagePushManifest> | undefined;
   // The listing of this workspace for the manifest (racy mtimes judged from rsync's start).
   const listForManifest = async () => {
-    const l = listing ?? startListing(rec.workspace, ignoreText, find);
-    return (await listChanges({ ...l, walkedAt: Math.min(l.walkedAt, rsyncStarted) }, rec.workspace, ignoreText, undefined)).now;
+    const l = listing ?? startListing(rec.workspace, p.ignoreText, p.find);
+    return (await listChanges({ ...l, walkedAt: Math.min(l.walkedAt, rsyncStarted) }, rec.workspace, p.ignoreText, undefined)).now;
   };
   try {
-    if (!opts.pull && !opts.manifestLater) staged = stagePushManifest(rec.workspace, target, await listForManifest());
+    if (!opts.pull && !opts.manifestLater) staged = stagePushManifest(rec.workspace, p.target, await listForManifest());
   } catch (e) {
     await running;
     throw e;
@@ -236,17 +296,24 @@ export async function syncWorkspace(
   const r = await running;
   if (r.code !== 0) {
     staged?.drop();
-    throw pushFailed(host, rec, r, "rsync", opts.pull);
+    throw pushFailed(p.host, rec, r, "rsync", opts.pull);
   }
   if (staged) staged.commit();
   else forgetPushManifest(rec.workspace); // the host's files came back (or the manifest comes later): the next push compares everything
-  const done: SyncResult = { direction: opts.pull ? "pull" : "push", host: host.name, local: rec.workspace, remote, ms: Date.now() - started, via: "rsync" };
+  const done: SyncResult = {
+    direction: opts.pull ? "pull" : "push",
+    host: p.host.name,
+    local: rec.workspace,
+    remote: p.remote,
+    ms: Date.now() - p.started,
+    via: "rsync",
+  };
   if (opts.pull || !opts.manifestLater) return done;
   // `manifestLater` (up): the listing runs when the caller is waiting on something else (up: the env
   // network being made) instead of beside rsync on the way to compose. A file changed here since
   // rsync started has a racy mtime and is sent again by the next push; until this resolves, there
   // is no manifest and the next push compares everything.
-  return { ...done, recordManifest: async () => stagePushManifest(rec.workspace, target, await listForManifest()).commit() };
+  return { ...done, recordManifest: async () => stagePushManifest(rec.workspace, p.target, await listForManifest()).commit() };
 }
 
 /** The error of a push (or pull) whose rsync or ssh ended with `r`: ssh failing is the one-line exit 3 naming the host. */
