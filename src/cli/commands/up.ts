@@ -34,11 +34,11 @@ export default async function up(ctx: CiloContext, env: string, opts: UpOptions)
   // compose starts loading itself before the rest of up loads (core/env/up-early.ts): the static
   // imports above stay light, up-env.ts and what it needs are imported after.
   const early = await startUpCompose(ctx, composeOpts);
-  const [{ upEnv }, { liveEnvView }, { localGateway, serviceEndpoints }] = await Promise.all([
-    import("../../core/env/up-env.ts"),
-    import("../../core/env/env-view.ts"),
-    import("../../core/env/urls.ts"),
-  ]);
+  const loading = Promise.all([import("../../core/env/up-env.ts"), import("../../core/env/env-view.ts"), import("../../core/env/urls.ts")]);
+  // upEnv owns the early compose once called; until then a failure here kills it unfed (else it
+  // would wait on its stdin and keep this process alive).
+  loading.catch(() => early?.cancel());
+  const [{ upEnv }, { liveEnvView }, { localGateway, serviceEndpoints }] = await loading;
   const rec = await upEnv(ctx, {
     ...composeOpts,
     ...(early ? { early } : {}),
