@@ -114,11 +114,19 @@ export async function startUpCompose(local: CiloContext, opts: UpComposeOptions)
   try {
     const project = await currentProject(opts.project, local.cwd);
     const target = findEnv(readState(local), opts.ref, project);
-    const hctx = envContext(local, target);
-    const cli = await hctx.compose();
-    const api = knownApiVersion(hctx, cli);
-    return api === undefined ? undefined : startEarlyCompose(hctx, cli, target, upComposeArgs(opts), opts, api);
+    return await startComposeOn(envContext(local, target), target, opts);
   } catch {
     return undefined; // upEnv reports it, in its order (an unknown env, an unreachable host …)
   }
+}
+
+/**
+ * `compose up` for `rec` started early on the engine of `ctx` (the env's), when its compose CLI
+ * answers, is v1 and an API version is known (`knownApiVersion`); else undefined, and the caller
+ * reports a compose CLI that does not answer in its own order.
+ */
+export async function startComposeOn(ctx: CiloContext, rec: EnvRecord, opts: UpComposeOptions): Promise<EarlyCompose | undefined> {
+  const cli = await ctx.compose().catch(() => undefined);
+  const api = knownApiVersion(ctx, cli);
+  return cli && api !== undefined ? startEarlyCompose(ctx, cli, rec, upComposeArgs(opts), opts, api) : undefined;
 }

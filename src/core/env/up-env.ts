@@ -36,7 +36,7 @@ import { syncWorkspace } from "../host/remote-workspace.ts";
 import { envContext, reachEnv } from "./env-context.ts";
 import { timing } from "../timeline.ts";
 import { rememberApiVersion } from "./engine-api-cache.ts";
-import { knownApiVersion, startEarlyCompose, upComposeArgs, type EarlyCompose } from "./up-early.ts";
+import { knownApiVersion, startComposeOn, startEarlyCompose, upComposeArgs, type EarlyCompose } from "./up-early.ts";
 
 export interface UpEnvOptions {
   ref: string;
@@ -108,12 +108,8 @@ async function startEnv(local: CiloContext, opts: UpEnvOptions, onEarly: (e: Ear
   if (!early) opts.early?.cancel();
   if (!early && target.host) {
     // A compose CLI that does not answer is reported below, after the host's own check.
-    const cli = await hctx.compose().catch(() => undefined);
-    const api = knownApiVersion(hctx, cli);
-    if (cli && api !== undefined) {
-      early = startEarlyCompose(hctx, cli, target, args, opts, api);
-      onEarly(early);
-    }
+    early = await startComposeOn(hctx, target, opts);
+    if (early) onEarly(early);
   }
   const ctx = await reachEnv(local, target, hctx);
   timing(local.env, early ? "up: state read, compose started, engine reached" : "up: state read, engine reached");
