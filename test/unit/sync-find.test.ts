@@ -1,25 +1,34 @@
-// The push's listing by GNU find (src/core/host/sync-walk.ts `startListing`/`listChanges`): on
+// The push's listing by GNU find (src/core/host/find-listing.ts, sync-walk.ts `listChanges`): on
 // Linux, with no `.ciloignore` rules, the comparison with the last push is made from one `find`
 // run instead of one lstat per entry from Node. It must answer exactly what the walk answers,
 // on the same tree, with and without a last manifest and after every kind of change; the real
-// find runs here (Debian's findutils), and a find that cannot (fails, prints another form) gives
-// the walk's answer.
+// find runs here (Debian's findutils, through systemFind: its output in a file of its own), and
+// a find that cannot (fails, prints another form) gives the walk's answer. Two listings by the
+// same lister are compared over their text (only the entries around a difference parsed): that
+// must answer what parsing every entry answers.
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { run } from "../../src/core/proc/run.ts";
-import { changesFromFind, FIND_ARGS, type FindRunner, listChanges, startListing, walkChanges, type WalkResult } from "../../src/core/host/sync-walk.ts";
+import { FIND_ARGS, type FindRunner, startListing, systemFind } from "../../src/core/host/find-listing.ts";
+import { changesFromFind, entriesOf, type Listed, listChanges, walkChanges, type WalkResult } from "../../src/core/host/sync-walk.ts";
 import { removeDir, tempDir } from "../helpers/cli.ts";
 
-const realFind: FindRunner = (args, cwd, onOutput) =>
-  run("find", args, { cwd, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", LC_ALL: "C" }, onOutput: (c, stream) => stream === "stdout" && onOutput(c) });
+const scratch = tempDir("cilo-unit-find-scratch-");
+const realFind: FindRunner = systemFind({ PATH: process.env["PATH"] ?? "/usr/bin:/bin" }, scratch)!;
+
+/** A listing's entries by path (its signatures). */
+function sigs(l: Listed): Map<string, string> {
+  const m = entriesOf(l);
+  assert.ok(m, "the listing is in its form");
+  return m!;
+}
 
 /** A result in a form that does not depend on listing order. */
 function canonical(w: WalkResult) {
   return {
-    now: [...w.now].sort(([a], [b]) => (a < b ? -1 : 1)),
+    now: [...sigs(w.now)].sort(([a], [b]) => (a < b ? -1 : 1)),
     send: [...w.send].sort((a, b) => (a.path < b.path ? -1 : 1)),
     bytes: w.bytes,
     mkdirs: [...w.mkdirs].sort(),
@@ -66,23 +75,18 @@ function randomTree(dir: string, seed: number, n: number): void {
   writeFileSync(join(dir, ".git/HEAD"), "h");
   mkdirSync(join(dir, "deep/.cilo"), { recursive: true }); // only the top-level one is left out
   writeFileSync(join(dir, "deep/.cilo/kept"), "k");
+  utimesSync(join(dir, "deep/.cilo/kept"), 1_700_000_000, 1_700_000_000); // every file old: none racy for a walk now
 }
 
-/** A find that prints `text` in chunks of 7 characters (entries cut anywhere) and exits with `code`. */
+/** A find that prints `text` and exits with `code`. */
 function printing(code: number, text: string): FindRunner {
-  return async (_args, _cwd, onOutput) => {
-    for (let i = 0; i < text.length; i += 7) onOutput(text.slice(i, i + 7));
-    return { code };
-  };
+  return async () => ({ code, stdout: text });
 }
 
-async function viaFind(dir: string, last: WalkResult["now"] | undefined, walkedAt: number): Promise<WalkResult> {
-  let out = "";
-  const r = await realFind(FIND_ARGS, dir, (c) => {
-    out += c;
-  });
-  assert.is(r.code, 0, out);
-  const listed = changesFromFind(dir, out, last, walkedAt);
+async function viaFind(dir: string, last: Listed | undefined, walkedAt: number): Promise<WalkResult> {
+  const r = await realFind(FIND_ARGS, dir);
+  assert.is(r.code, 0, r.stdout);
+  const listed = changesFromFind(dir, r.stdout, last, walkedAt);
   assert.ok(listed, "find's output is in the form");
   return listed!;
 }
@@ -92,15 +96,20 @@ test("find's listing answers what the walk answers: first push, every change, ra
     const dir = tempDir("cilo-unit-find-");
     try {
       randomTree(dir, seed, 400);
-      const t = Date.now() + 60_000;
+      // Walks in the order they are made (an entry recorded alike is not judged racy again: its
+      // mtime was older than the window then, so it is now).
+      const t = Date.now();
       const first = walkChanges(dir, "", undefined, t);
       assert.equal(canonical(await viaFind(dir, undefined, t)), canonical(first), `seed ${seed}: no last push`);
-      assert.ok(first.now.size > 300);
-      // Unchanged: same.
-      assert.ok((await viaFind(dir, first.now, t)).same);
+      assert.ok(sigs(first.now).size > 300);
+      // Unchanged: nothing to do; against find's own last listing, the same text (no manifest to write).
+      const unchanged = await viaFind(dir, first.now, t);
+      assert.equal([unchanged.send, unchanged.mkdirs, unchanged.remove], [[], [], []]);
+      assert.not.ok(unchanged.same, "the walk's manifest: find's is written in its place");
+      assert.ok((await viaFind(dir, unchanged.now, t)).same);
       // Every kind of change: edit, delete, a folder becoming a file, a file becoming a folder, a new link, a chmod.
-      const files = [...first.now].filter(([, s]) => s.startsWith("f")).map(([p]) => p);
-      const folders = [...first.now].filter(([, s]) => s === "d").map(([p]) => p);
+      const files = [...sigs(first.now)].filter(([, s]) => s.startsWith("f")).map(([p]) => p);
+      const folders = [...sigs(first.now)].filter(([, s]) => s === "d").map(([p]) => p);
       writeFileSync(join(dir, files[0]!), "changed");
       rmSync(join(dir, files[1]!));
       chmodSync(join(dir, files[2]!), 0o700);
@@ -115,7 +124,7 @@ test("find's listing answers what the walk answers: first push, every change, ra
       assert.equal(canonical(found), canonical(walked), `seed ${seed}: after changes`);
       assert.ok(found.send.length >= 4 && found.remove.length >= 2 && found.mkdirs.length >= 1);
       assert.ok(
-        [...found.now.values()].some((s) => s.endsWith(":racy")),
+        [...sigs(found.now).values()].some((s) => s.endsWith(":racy")),
         "the just-written files are racy",
       );
     } finally {
@@ -131,9 +140,9 @@ test("listChanges: find used only without .ciloignore rules; a failing or foreig
     const t = Date.now() + 60_000;
     const expected = canonical(walkChanges(dir, "", undefined, t));
     let calls = 0;
-    const counting: FindRunner = (args, cwd, onOutput) => {
+    const counting: FindRunner = (args, cwd) => {
       calls++;
-      return realFind(args, cwd, onOutput);
+      return realFind(args, cwd);
     };
     const listing = { ...startListing(dir, "# only a comment\n\n", counting), walkedAt: t };
     assert.equal(byFind(await listChanges(listing, dir, "# only a comment\n\n", undefined)), expected);
@@ -145,9 +154,13 @@ test("listChanges: find used only without .ciloignore rules; a failing or foreig
       printing(1, ""), // find failed (an unreadable folder)
       printing(0, "./a\n./b\n"), // a find without -printf
       printing(0, "f\0a\0"), // cut short
+      printing(0, "f\0a\0\0"), // fields missing
+      printing(0, "d\0a\0x\0\0"), // a field too many
       printing(0, ["f", "/abs", "1", "1.0", "644", "", ""].join("\0")), // not relative
       printing(0, ["f", "a", "x", "1.0", "644", "", ""].join("\0")), // not a size
       printing(0, ["f", "a", "1", "-1.0", "644", "", ""].join("\0")), // before 1970
+      printing(0, ["f", "a", "1", "r1.0", "644", "", ""].join("\0")), // racy: a manifest's mark, never find's
+      printing(0, ["f", "a", "1", "1.0", "9", "", ""].join("\0")), // not a mode
     ] satisfies FindRunner[]) {
       const l = { ...startListing(dir, "", broken), walkedAt: t };
       const w = await listChanges(l, dir, "", undefined);
@@ -159,35 +172,60 @@ test("listChanges: find used only without .ciloignore rules; a failing or foreig
   }
 });
 
-test("find's output compared as it comes: cut anywhere, before and after the last manifest is known", async () => {
+test("the text comparison answers what parsing every entry answers: edits, new and gone entries, folders, a reordered listing", async () => {
+  for (const seed of [2, 5, 9, 13]) {
+    const dir = tempDir("cilo-unit-find-");
+    try {
+      randomTree(dir, seed, 500);
+      const t0 = Date.now() + 60_000;
+      const last = (await viaFind(dir, undefined, t0)).now;
+      let x = seed;
+      const rnd = (k: number) => {
+        x = (x * 1103515245 + 12345) % 2147483648;
+        return x % k;
+      };
+      const files = [...sigs(last)].filter(([, s]) => s.startsWith("f")).map(([p]) => p);
+      // A handful of edits spread over the listing, a new folder of many files, a deletion, a rename.
+      for (let i = 0; i < 5; i++) writeFileSync(join(dir, files[rnd(files.length)]!), `edit ${i} ${"y".repeat(rnd(50))}`);
+      mkdirSync(join(dir, `fresh${seed}`));
+      for (let i = 0; i < 60; i++) writeFileSync(join(dir, `fresh${seed}/n${i}`), "n");
+      rmSync(join(dir, files[rnd(files.length)]!), { force: true });
+      const moved = files[rnd(files.length)]!;
+      try {
+        renameSync(join(dir, moved), join(dir, `moved${seed}`));
+      } catch {
+        // removed just above
+      }
+      const t = Date.now() + 60_000;
+      const byText = await viaFind(dir, last, t);
+      // The same manifest said to come from the other lister: every entry is parsed and compared.
+      const byEntry = await viaFind(dir, { by: "walk", text: last.text }, t);
+      assert.equal(canonical(byText), canonical(byEntry), `seed ${seed}`);
+      assert.equal(canonical(byText), canonical(walkChanges(dir, "", last, t)), `seed ${seed}: the walk`);
+      assert.ok(byText.send.length >= 60 && byText.remove.length >= 1 && byText.mkdirs.includes(`fresh${seed}`));
+      assert.ok((await viaFind(dir, byText.now, t)).same, "recorded: nothing changed since");
+      // A listing in another order (the same entries): still the same answer.
+      const entries = byText.now.text.split("\0\0").slice(0, -1);
+      const reordered = { by: "find" as const, text: `${[...entries].reverse().join("\0\0")}\0\0` };
+      const again = await viaFind(dir, reordered, t);
+      assert.equal([again.send, again.mkdirs, again.remove], [[], [], []], `seed ${seed}: reordered`);
+    } finally {
+      removeDir(dir);
+    }
+  }
+});
+
+test("a manifest not in the form (edited) counts as none: everything is sent, nothing removed", async () => {
   const dir = tempDir("cilo-unit-find-");
   try {
-    randomTree(dir, 11, 300);
+    randomTree(dir, 21, 100);
     const t = Date.now() + 60_000;
-    const first = walkChanges(dir, "", undefined, t);
-    writeFileSync(join(dir, [...first.now].find(([, s]) => s.startsWith("f"))![0]), "edited");
-    const expected = canonical(walkChanges(dir, "", first.now, t));
-    let out = "";
-    await realFind(FIND_ARGS, dir, (c) => {
-      out += c;
-    });
-    for (const size of [1, 5, 6, 64, 4096]) {
-      // Half of the chunks arrive before listChanges is called (kept), the rest after (compared as they come).
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const staged: FindRunner = async (_args, _cwd, onOutput) => {
-        const cut = Math.floor(out.length / 2);
-        for (let i = 0; i < cut; i += size) onOutput(out.slice(i, Math.min(i + size, cut)));
-        await gate;
-        for (let i = cut; i < out.length; i += size) onOutput(out.slice(i, Math.min(i + size, out.length)));
-        return { code: 0 };
-      };
-      const listing = { ...startListing(dir, "", staged), walkedAt: t };
-      const result = listChanges(listing, dir, "", first.now);
-      release();
-      assert.equal(byFind(await result), expected, `chunks of ${size}`);
+    const last = (await viaFind(dir, undefined, t)).now;
+    const all = (await viaFind(dir, undefined, t)).send.length;
+    for (const text of [last.text.replace("\0\0", "\0x\0\0"), `${last.text}f\0../../etc/passwd\0\0`, `${last.text}zzz\0\0`]) {
+      const w = await viaFind(dir, { by: "find", text }, t);
+      assert.is(w.send.length, all);
+      assert.equal(w.remove, []);
     }
   } finally {
     removeDir(dir);
@@ -196,30 +234,36 @@ test("find's output compared as it comes: cut anywhere, before and after the las
 
 test("find's mtimes: the floor of the ms, whole seconds kept whole (the coarse racy rule)", () => {
   const out = [
-    "f",
-    "a",
-    "5",
-    "1700000000.9999999999",
-    "644",
-    "",
-    "f",
-    "b",
-    "5",
-    "1700000000.0000000000",
-    "644",
-    "",
-    "f",
-    "c",
-    "5",
-    "1700000000.5",
-    "4755",
-    "",
-    "",
-  ].join("\0");
+    ["f", "a", "5", "1700000000.9999999999", "644"],
+    ["f", "b", "5", "1700000000.0000000000", "644"],
+    ["f", "c", "5", "1700000000.5", "4755"],
+    ["f", "d", "5", "1700000000", "644"],
+  ]
+    .map((e) => `${e.join("\0")}\0\0`)
+    .join("");
   const w = changesFromFind("/nonexistent", out, undefined, Date.now())!;
-  assert.is(w.now.get("a"), "f5:1700000000999:420");
-  assert.is(w.now.get("b"), "f5:1700000000000:420");
-  assert.is(w.now.get("c"), "f5:1700000000500:2541");
+  const m = sigs(w.now);
+  assert.is(m.get("a"), "f5:1700000000999:420");
+  assert.is(m.get("b"), "f5:1700000000000:420");
+  assert.is(m.get("c"), "f5:1700000000500:2541");
+  assert.is(m.get("d"), "f5:1700000000000:420");
 });
+
+test("systemFind: find's output read back whole from its own file, nothing left in the scratch folder", async () => {
+  const dir = tempDir("cilo-unit-find-");
+  try {
+    randomTree(dir, 4, 200);
+    const viaPipe = spawnSync("find", FIND_ARGS, { cwd: dir, encoding: "utf8", env: { ...process.env, LC_ALL: "C" } });
+    const r = await realFind(FIND_ARGS, dir);
+    assert.is(r.code, 0);
+    assert.is(r.stdout, viaPipe.stdout);
+    assert.equal(readdirSync(scratch), []);
+    assert.is((await realFind(["/nonexistent-cilo"], dir)).code, 1, "find's exit code");
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test.after(() => removeDir(scratch));
 
 test.run();

@@ -9,19 +9,18 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { applyScript, receiverCommand, stageName, WORKSPACE_GONE, workspaceGone } from "../../src/core/host/sync-script.ts";
-import {
-  forgetPushManifest,
-  pushManifestPath,
-  pushTar,
-  RACY_COARSE_MS,
-  RACY_MS,
-  readPushManifest,
-  stagePushManifest,
-  walkChanges,
-} from "../../src/core/host/sync-walk.ts";
+import { forgetPushManifest, hasPushManifestFor, pushManifestPath, readPushManifest, stagePushManifest } from "../../src/core/host/push-manifest.ts";
+import { entriesOf, type Listed, pushTar, RACY_COARSE_MS, RACY_MS, walkChanges } from "../../src/core/host/sync-walk.ts";
 import { removeDir, tempDir } from "../helpers/cli.ts";
 
 const T = "ssh://h /srv/r/p/e";
+
+/** A listing's entries by path (its signatures). */
+function sigs(l: Listed): Map<string, string> {
+  const m = entriesOf(l);
+  assert.ok(m, "the listing is in its form");
+  return m!;
+}
 /** A walk a minute after the files were written: no mtime is racy (RACY_MS), an unchanged file matches. */
 const later = () => Date.now() + 60_000;
 
@@ -46,14 +45,14 @@ test("walk: .ciloignore as gitignore, .cilo/ and .git left out, everything sent 
     });
     symlinkSync("index.html", join(dir, "web/link"));
     const w = walkChanges(dir, "*.log\n!keep.log\nnode_modules/\n", undefined, later());
-    assert.equal([...w.now.keys()].sort(), ["web", "web/index.html", "web/keep.log", "web/link", "web/sub", "web/sub/a"]);
+    assert.equal([...sigs(w.now).keys()].sort(), ["web", "web/index.html", "web/keep.log", "web/link", "web/sub", "web/sub/a"]);
     assert.equal(w.send.map((e) => e.path).sort(), ["web/index.html", "web/keep.log", "web/link", "web/sub/a"]);
     assert.equal(
       w.send.find((e) => e.path === "web/link"),
       { path: "web/link", t: "l", target: "index.html" },
     );
-    assert.is(w.now.get("web/link"), "lindex.html");
-    assert.match(w.now.get("web/index.html")!, /^f1:\d+:420$/);
+    assert.is(sigs(w.now).get("web/link"), "lindex.html");
+    assert.match(sigs(w.now).get("web/index.html")!, /^f1:\d+:420$/);
     assert.is(w.bytes, 3);
     assert.equal(w.mkdirs.sort(), ["web", "web/sub"]);
     assert.equal(w.remove, []);
@@ -82,14 +81,12 @@ test("walk against the last push: only changes are sent; deletions, type changes
     rmSync(join(dir, "y"), { recursive: true });
     writeFileSync(join(dir, "y"), "now a file");
     // Paths the manifest has that no walk makes: an edited manifest. They are not removed.
-    const tampered = new Map(last);
-    tampered.set("../outside", "f1:1:420");
-    tampered.set(".git/config", "f1:1:420");
+    const tampered: Listed = { by: last.by, text: `${last.text}f\0../outside\x001\0m1\x00644\0\0f\0.git/config\x001\0m1\x00644\0\0` };
     const w = walkChanges(dir, "ign/\n", tampered, later());
     assert.equal(w.send.map((e) => e.path).sort(), ["a/one", "a/two", "y"]);
     assert.equal(w.mkdirs.sort(), ["n", "n/m", "x"]);
     assert.equal(w.remove.sort(), ["b/three", "x", "y", "y/inner"], "ign/keep is ignored now, not gone: the host keeps it");
-    assert.is(w.now.has("ign/keep"), false);
+    assert.is(sigs(w.now).has("ign/keep"), false);
     assert.not.ok(w.same);
   } finally {
     removeDir(dir);
@@ -108,7 +105,7 @@ test("racy mtimes: a same-size edit within the mtime's tick after a push is stil
     // The push's walk began 20 ms after that write (the file was saved, then cilo sync ran).
     const first = walkChanges(local, "", undefined, stamp.getTime() + 20);
     assert.is(receive(remote, local, first).status, 0);
-    assert.is(first.now.get("old"), "f1:1000000:420", "an old mtime is recorded as it is");
+    assert.is(sigs(first.now).get("old"), "f1:1000000:420", "an old mtime is recorded as it is");
     // Rewritten after the push read it, same size, and the clock had not moved: the same mtime.
     writeFileSync(join(local, "a"), "BBBB");
     utimesSync(join(local, "a"), stamp, stamp);
@@ -125,7 +122,9 @@ test("racy mtimes: a same-size edit within the mtime's tick after a push is stil
     const t = 1_800_000_000_500;
     const racy = (mtimeMs: number) => {
       utimesSync(join(local, "a"), new Date(mtimeMs), new Date(mtimeMs));
-      return walkChanges(local, "", undefined, t).now.get("a")!.endsWith(":racy");
+      return sigs(walkChanges(local, "", undefined, t).now)
+        .get("a")!
+        .endsWith(":racy");
     };
     assert.ok(RACY_MS <= 1000 && RACY_COARSE_MS >= 2000);
     assert.ok(racy(t - RACY_MS + 1));
@@ -159,29 +158,34 @@ test("racy mtimes: a same-size edit within the mtime's tick after a push is stil
   }
 });
 
-test("push manifest: kept only once committed, only for its target; torn or edited counts means a full push; forget removes it", () => {
+test("push manifest: kept only once committed, only for its target; torn or edited lengths mean a full push; forget removes it", () => {
   const dir = tempDir("cilo-unit-pushm-");
   try {
-    const m = new Map([
-      ["a", "f1:1000:420"],
-      ["d", "d"],
-      ["it's\nodd", "l../x"],
-    ]);
+    const m: Listed = { by: "find", text: "f\0a\x001\x001.5\x00644\0\0d\0d\0\0l\0it's\nodd\0../x\0\0" };
     const staged = stagePushManifest(dir, T, m);
     assert.is(readPushManifest(dir, T), undefined, "not before the push succeeded");
+    assert.not.ok(hasPushManifestFor(dir, T));
     staged.commit();
     assert.equal(readPushManifest(dir, T), m);
+    assert.ok(hasPushManifestFor(dir, T));
     assert.is(readPushManifest(dir, "ssh://other /srv/r/p/e"), undefined, "another host: a full push");
-    stagePushManifest(dir, T, new Map([["b", "d"]])).drop();
+    assert.not.ok(hasPushManifestFor(dir, "ssh://other /srv/r/p/e"));
+    assert.not.ok(hasPushManifestFor(dir, "ssh://h /srv/r/p"), "a target that is the start of another");
+    stagePushManifest(dir, T, { by: "walk", text: "d\0b\0\0" }).drop();
     assert.equal(readPushManifest(dir, T), m, "a dropped one changes nothing");
     const text = readFileSync(pushManifestPath(dir), "utf8");
     writeFileSync(pushManifestPath(dir), text.slice(0, text.length - 5));
     assert.is(readPushManifest(dir, T), undefined, "torn");
-    writeFileSync(pushManifestPath(dir), text.replace("\n3\n", "\n2\n"));
-    assert.is(readPushManifest(dir, T), undefined, "a count that does not match");
+    writeFileSync(pushManifestPath(dir), text.replace(`\n${m.text.length}\n`, `\n${m.text.length + 1}\n`));
+    assert.is(readPushManifest(dir, T), undefined, "a length that does not match");
+    writeFileSync(pushManifestPath(dir), text.replace("\nfind\n", "\nmine\n"));
+    assert.is(readPushManifest(dir, T), undefined, "an unknown lister");
+    writeFileSync(pushManifestPath(dir), text.replace("cilo-push-manifest 3", "cilo-push-manifest 2"));
+    assert.is(readPushManifest(dir, T), undefined, "an earlier version's: a full push");
     writeFileSync(pushManifestPath(dir), text);
     forgetPushManifest(dir);
     assert.is(readPushManifest(dir, T), undefined);
+    assert.not.ok(hasPushManifestFor(dir, T));
   } finally {
     removeDir(dir);
   }

@@ -1,6 +1,7 @@
 import type { CiloContext } from "../../core/context/context.ts";
 import { usageError } from "../../core/errors.ts";
-import { syncEnv, watchSync } from "../../core/env/sync-env.ts";
+import { timing } from "../../core/timeline.ts";
+import { startEarlyPush } from "../../core/env/sync-early.ts";
 import type { SyncResult } from "../../core/host/remote-workspace.ts";
 import { printJson, println, warn } from "../output.ts";
 
@@ -20,13 +21,33 @@ function line(r: SyncResult, changes?: number): string {
 /** `cilo sync <env> [--pull] [--watch]`: an env's workspace to (or from) its host (docs/remote.md). */
 export default async function sync(ctx: CiloContext, env: string, opts: SyncOptions): Promise<number> {
   const project = opts.project ? { project: opts.project } : {};
-  if (!opts.watch) {
-    const r = await syncEnv(ctx, { ref: env, ...project, ...(opts.pull ? { pull: true } : {}), ...(opts.full ? { full: true } : {}) });
-    if (opts.json) printJson(r);
-    else println(line(r));
-    return 0;
+  if (opts.watch) return watch(ctx, env, project, opts);
+  // The push begins before the rest of sync loads (core/env/sync-early.ts): the static imports
+  // above stay light, sync-env.ts and what it needs are imported after. Its receiver is cancelled
+  // (a no-op once the push took it) however sync ends: unfed, it would keep this process alive.
+  timing(ctx.env, "sync: start");
+  const loading = import("../../core/env/sync-env.ts");
+  loading.catch(() => {}); // awaited below
+  const early = await startEarlyPush(ctx, { ref: env, ...project, ...(opts.pull ? { pull: true } : {}), ...(opts.full ? { full: true } : {}) });
+  timing(ctx.env, "sync: listing and receiver begun");
+  let r: SyncResult;
+  try {
+    const { syncEnv } = await loading;
+    timing(ctx.env, "sync: modules loaded");
+    r = await syncEnv(ctx, { ref: env, ...project, ...(opts.pull ? { pull: true } : {}), ...(opts.full ? { full: true } : {}), ...(early ? { early } : {}) });
+  } finally {
+    early?.receiver?.cancel();
   }
+  timing(ctx.env, "sync: pushed");
+  if (opts.json) printJson(r);
+  else println(line(r));
+  return 0;
+}
+
+/** `cilo sync <env> --watch`: a push now and after each burst of edits, until SIGINT or SIGTERM. */
+async function watch(ctx: CiloContext, env: string, project: { project?: string }, opts: SyncOptions): Promise<number> {
   if (opts.pull) throw usageError("--watch pushes local edits; it does not go with --pull", "cilo sync <env> --pull once, or cilo sync <env> --watch");
+  const { watchSync } = await import("../../core/env/sync-env.ts");
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once("SIGINT", onSignal);

@@ -2,6 +2,7 @@ import { watch } from "node:fs";
 import type { CiloContext } from "../context/context.ts";
 import { currentProjectFor } from "../config/current-project.ts";
 import { usageError } from "../errors.ts";
+import type { EarlyPush } from "../host/early-push.ts";
 import { syncWorkspace, type SyncResult } from "../host/remote-workspace.ts";
 import { findEnv } from "../state/find-env.ts";
 import type { EnvRecord, State } from "../state/schema.ts";
@@ -18,6 +19,8 @@ export interface SyncEnvOptions {
   /** Compare the whole trees (rsync walks both) instead of what changed here since the last push. */
   full?: boolean;
   signal?: AbortSignal;
+  /** The push as begun by a front end before this module loaded (sync-early.ts). */
+  early?: EarlyPush;
 }
 
 /** The env of `ref`, refused (exit 2) unless it runs on a host. */
@@ -39,6 +42,7 @@ export async function syncEnv(ctx: CiloContext, opts: SyncEnvOptions): Promise<S
     ...(opts.pull ? { pull: true } : {}),
     ...(opts.full ? {} : { incremental: true }),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.early ? { early: opts.early } : {}),
   });
   // Use is recorded at most once a minute (gc --idle counts in minutes at least): a push every few
   // seconds (an agent's loop) does not take the state lock each time.

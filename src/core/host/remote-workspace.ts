@@ -4,22 +4,15 @@ import type { CiloContext } from "../context/context.ts";
 import { CiloError, ExitCode, isCiloError } from "../errors.ts";
 import { DEFAULT_REMOTE_ROOT, remoteRootProblem, remoteWorkspacePath, remoteWorkspaceProblem } from "../host-address.ts";
 import { run, type RunResult } from "../proc/run.ts";
+import { timing } from "../timeline.ts";
 import type { EnvRecord, State } from "../state/schema.ts";
 import { homeRef } from "../state/store.ts";
 import type { HelperOptions } from "./tar-sync.ts";
-import { applyScript, receiverCommand, stageName, workspaceGone } from "./sync-script.ts";
-import {
-  type FindRunner,
-  forgetPushManifest,
-  listChanges,
-  type Listing,
-  pushTar,
-  readPushManifest,
-  type Signature,
-  stagePushManifest,
-  startListing,
-  type WalkResult,
-} from "./sync-walk.ts";
+import { applyScript, stageName, workspaceGone } from "./sync-script.ts";
+import { listChanges, type Listed, pushTar, type WalkResult } from "./sync-walk.ts";
+import { forgetPushManifest, readPushManifest, stagePushManifest } from "./push-manifest.ts";
+import { type EarlyPush, type Receiver, startReceiver } from "./early-push.ts";
+import { type FindRunner, type Listing, startListing, systemFind } from "./find-listing.ts";
 import { hostUnreachable, reasonOf, remoteHost, type RemoteHost } from "./hosts.ts";
 
 export { remoteHost, type RemoteHost };
@@ -121,7 +114,20 @@ export async function syncWorkspace(
   ctx: CiloContext,
   state: State,
   rec: EnvRecord,
-  opts: { pull?: boolean; signal?: AbortSignal; incremental?: boolean; manifestLater?: boolean } = {},
+  opts: { pull?: boolean; signal?: AbortSignal; incremental?: boolean; manifestLater?: boolean; early?: EarlyPush } = {},
+): Promise<SyncResult & { recordManifest?: () => Promise<void> }> {
+  try {
+    return await syncOver(ctx, state, rec, opts);
+  } finally {
+    opts.early?.receiver?.cancel(); // not taken (a no-op once fed)
+  }
+}
+
+async function syncOver(
+  ctx: CiloContext,
+  state: State,
+  rec: EnvRecord,
+  opts: { pull?: boolean; signal?: AbortSignal; incremental?: boolean; manifestLater?: boolean; early?: EarlyPush },
 ): Promise<SyncResult & { recordManifest?: () => Promise<void> }> {
   if (!rec.host)
     throw new CiloError("E_USAGE", `The env ${rec.project}/${rec.name} runs on this machine: there is nothing to sync`, { exitCode: ExitCode.usage });
@@ -143,11 +149,7 @@ export async function syncWorkspace(
   const there = rsyncRemote(t.host, `${remote}/`);
   // The listing of this workspace starts first (GNU find in a process of its own on Linux):
   // it runs while the manifest is read and ssh starts.
-  const find: FindRunner | undefined =
-    process.platform === "linux"
-      ? (args, cwd, onOutput) =>
-          run("find", args, { cwd, env: { ...ctx.env, LC_ALL: "C" }, onOutput: (chunk, stream) => stream === "stdout" && onOutput(chunk) })
-      : undefined;
+  const find = systemFind(ctx.env, ctx.home);
   const push: SshPush = {
     ctx,
     host,
@@ -166,10 +168,13 @@ export async function syncWorkspace(
         ...(opts.signal ? { signal: opts.signal } : {}),
       }),
   };
-  const listing = !opts.pull && opts.incremental ? startListing(rec.workspace, ignoreText, find) : undefined;
+  // A listing the CLI began before this module loaded (env/sync-early.ts) is taken when it lists this
+  // workspace under the same `.ciloignore`; else (the env or the file changed meanwhile) one begins now.
+  const early = opts.early && opts.early.workspace === rec.workspace && opts.early.ignoreText === ignoreText ? opts.early : undefined;
+  const listing = !opts.pull && opts.incremental ? (early?.listing ?? startListing(rec.workspace, ignoreText, find)) : undefined;
   const last = listing ? readPushManifest(rec.workspace, push.target) : undefined;
   if (listing && last) {
-    const pushed = await pushChanges(push, listing, last);
+    const pushed = await pushChanges(push, listing, last, early ? opts.early?.receiver : undefined);
     if (pushed !== "workspace-gone") return pushed;
     // The host has no workspace where the manifest says it put one: the whole trees, listed again.
     return pushWhole(push, undefined);
@@ -199,36 +204,36 @@ interface SshPush {
  * session, or named to rsync when it is large. "workspace-gone": the host has no workspace where
  * the manifest says it put one (wiped, rebuilt): nothing was sent and the manifest is forgotten.
  */
-async function pushChanges(p: SshPush, listing: Listing, last: Map<string, Signature>): Promise<SyncResult | "workspace-gone"> {
+async function pushChanges(p: SshPush, listing: Listing, last: Listed, early?: Receiver): Promise<SyncResult | "workspace-gone"> {
   const { host, rec, remote } = p;
-  // ssh starts first: its connection (or its session on a shared one) opens while the workspace
-  // is walked; the tar follows on its stdin.
-  const stage = stageName(Date.now(), Math.random());
-  const tar = deferred<Buffer>();
-  const receiving = run("ssh", [...p.ssh.options, "-T", "--", p.ssh.host, receiverCommand(remote, stage)], {
-    env: { ...p.ctx.env },
-    input: tar.promise,
-    ...(p.opts.signal ? { signal: p.opts.signal } : {}),
-  });
+  // ssh starts first (or started before this module loaded: `early`, taken when it is for this
+  // remote workspace over the same ssh): its connection (or its session on a shared one) opens
+  // while the workspace is walked; the tar follows on its stdin.
+  const same = early && early.remote === remote && early.ssh.host === p.ssh.host && early.ssh.options.join("\0") === p.ssh.options.join("\0");
+  if (early && !same) early.cancel();
+  const receiver = same ? early : startReceiver(p.ctx.env, p.ssh, remote, stageName(Date.now(), Math.random()), p.opts.signal);
+  const stage = receiver.stage;
   let walked: WalkResult;
   let walkMs: number;
   let small: boolean;
   try {
     walked = await listChanges(listing, rec.workspace, p.ignoreText, last);
+    timing(p.ctx.env, "sync: compared");
     walkMs = Date.now() - listing.walkedAt;
     small = walked.send.length <= TAR_MAX_FILES && walked.bytes <= TAR_MAX_BYTES;
     const plan = small ? { send: walked.send.map((e) => e.path), mkdirs: walked.mkdirs, remove: walked.remove } : { send: [], mkdirs: [], remove: [] };
-    tar.resolve(pushTar(rec.workspace, stage, small ? walked.send : [], applyScript(remote, stage, plan)));
+    receiver.feed(pushTar(rec.workspace, stage, small ? walked.send : [], applyScript(remote, stage, plan)));
   } catch (e) {
-    tar.reject(e);
-    await receiving;
+    receiver.cancel();
+    await receiver.done;
     throw e;
   }
   // The tar goes to ssh's stdin first (the callbacks of run's input, one turn of the event loop);
   // the manifest is written while the host unpacks it. Nothing changed: no write at all.
   await new Promise<void>((resolve) => setImmediate(resolve));
   const staged = walked.same ? undefined : stagePushManifest(rec.workspace, p.target, walked.now);
-  const r = await receiving;
+  const r = await receiver.done;
+  timing(p.ctx.env, "sync: the host's receiver done");
   if (workspaceGone(r)) {
     staged?.drop();
     forgetPushManifest(rec.workspace);
@@ -368,17 +373,6 @@ async function onEngine<T>(host: RemoteHost, fn: () => Promise<T>): Promise<T> {
     if (isCiloError(e) && e.code === "E_DOCKER_UNAVAILABLE") throw hostUnreachable(host.name, host.endpoint, "engine", reasonOf(e));
     throw e;
   }
-}
-
-function deferred<T>(): { resolve(v: T): void; reject(e: unknown): void; promise: Promise<T> } {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => {});
-  return { resolve, reject, promise };
 }
 
 /** What ssh said when rsync's connection failed (rsync's own "code 255" line says nothing). */
