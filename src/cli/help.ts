@@ -7,7 +7,7 @@ export const ENVIRONMENT: readonly { name: string; effect: string }[] = [
   { name: "CILO_COMPOSE", effect: 'the compose CLI, e.g. "docker-compose" or "docker compose"' },
   { name: "DOCKER_HOST", effect: "the Docker engine (else DOCKER_CONTEXT, the docker CLI's context, the default socket)" },
   { name: "CILO_DEBUG", effect: "1: stack traces on errors" },
-  { name: "CILO_TIMINGS", effect: "1: a timeline of up's and destroy's steps on stderr (ms since start)" },
+  { name: "CILO_TIMINGS", effect: "1: a timeline of up's, destroy's and sync's steps on stderr (ms since start)" },
   { name: "CILO_VERBOSE", effect: "1: progress on stderr even when it is not a terminal" },
   { name: "CILO_LOCK_TIMEOUT_MS", effect: "how long to wait for the state lock (default 120000)" },
   { name: "CILO_SHARED_GRACE_MS", effect: "how long a shared service with no user keeps running (default 60000)" },
