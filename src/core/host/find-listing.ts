@@ -19,12 +19,17 @@ export function systemFind(env: NodeJS.ProcessEnv, scratch: string): FindRunner 
   if (process.platform !== "linux") return undefined;
   const findEnv = { ...env, LC_ALL: "C" };
   return (args, cwd) => {
+    const path = join(scratch, `.listing-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
     let fd: number;
     try {
-      const path = join(scratch, `.listing-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
       fd = openSync(path, "wx+", 0o600);
+    } catch {
+      return run("find", args, { cwd, env: findEnv }); // no file of its own (a read-only home): through a pipe
+    }
+    try {
       unlinkSync(path);
     } catch {
+      closeSync(fd);
       return run("find", args, { cwd, env: findEnv });
     }
     return new Promise((resolve) => {
