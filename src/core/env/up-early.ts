@@ -1,6 +1,7 @@
 import type { ComposeCli } from "../compose/compose-cli.ts";
 import { currentProject } from "../config/current-project.ts";
 import type { CiloContext } from "../context/context.ts";
+import { heldInput } from "../proc/held-input.ts";
 import type { RunResult } from "../proc/run.ts";
 import { findEnv } from "../state/find-env.ts";
 import type { EnvRecord } from "../state/schema.ts";
@@ -73,16 +74,9 @@ export function startEarlyCompose(
   opts: Pick<UpComposeOptions, "onOutput" | "signal">,
   apiVersion?: string,
 ): EarlyCompose {
-  let give!: (yaml: string) => void;
-  let refuse!: (e: Error) => void;
-  const input = new Promise<string>((resolve, reject) => {
-    give = resolve;
-    refuse = reject;
-  });
-  input.catch(() => {}); // the runner sees the refusal; nothing else must
-  let fed = false;
+  const held = heldInput<string>();
   const result = ctx.runCompose(cli, envComposeStdinTarget(rec), [...args], {
-    input,
+    input: held.input,
     ...(apiVersion !== undefined ? { env: { ...(ctx.env as NodeJS.ProcessEnv), COMPOSE_API_VERSION: apiVersion } } : {}),
     ...(opts.onOutput ? { onOutput: (c: string) => opts.onOutput!(c) } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -93,12 +87,11 @@ export function startEarlyCompose(
     args,
     apiVersion,
     feed(yaml) {
-      fed = true;
-      give(yaml);
+      held.give(yaml);
       return result;
     },
     cancel() {
-      if (!fed) refuse(new Error("up stopped before compose"));
+      held.refuse("up stopped before compose");
     },
   };
 }

@@ -1,3 +1,4 @@
+import { heldInput } from "../proc/held-input.ts";
 import { run, type RunResult } from "../proc/run.ts";
 import type { Listing } from "./find-listing.ts";
 import { receiverCommand } from "./sync-script.ts";
@@ -32,17 +33,10 @@ export function startReceiver(
   stage: string,
   signal?: AbortSignal,
 ): Receiver {
-  let give!: (tar: Buffer) => void;
-  let refuse!: (e: Error) => void;
-  const input = new Promise<Buffer>((resolve, reject) => {
-    give = resolve;
-    refuse = reject;
-  });
-  input.catch(() => {}); // run sees the refusal (and kills ssh); nothing else must
-  let fed = false;
+  const held = heldInput<Buffer>();
   const result = run("ssh", [...ssh.options, "-T", "--", ssh.host, receiverCommand(remote, stage)], {
     env: { ...env },
-    input,
+    input: held.input,
     ...(signal ? { signal } : {}),
   });
   return {
@@ -51,12 +45,11 @@ export function startReceiver(
     ssh,
     done: result,
     feed(tar) {
-      fed = true;
-      give(tar);
+      held.give(tar);
       return result;
     },
     cancel() {
-      if (!fed) refuse(new Error("push stopped before its tar"));
+      held.refuse("push stopped before its tar");
     },
   };
 }

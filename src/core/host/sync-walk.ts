@@ -385,29 +385,25 @@ function diffRanges(o: string, n: string): { o: number[]; n: number[] } | undefi
     const eo = o.indexOf("\0\0", s);
     const en = n.indexOf("\0\0", sn);
     if (eo < 0 || en < 0) return undefined;
-    if (pathAt(o, s) === pathAt(n, sn)) {
-      ro.push(s, eo + 2); // the same path, changed
-      rn.push(sn, en + 2);
-      i = eo + 2;
-      j = en + 2;
-      continue;
+    if (pathAt(o, s) !== pathAt(n, sn)) {
+      if (++searches > MAX_SEARCHES) return undefined;
+      const inO = entryAt(o, n.slice(sn, en + 2), s);
+      if (inO >= 0) {
+        ro.push(s, inO); // o's entries up to n's one: gone (or elsewhere in n)
+        i = inO;
+        j = sn;
+        continue;
+      }
+      const inN = entryAt(n, o.slice(s, eo + 2), sn);
+      if (inN >= 0) {
+        rn.push(sn, inN); // n's entries up to o's one: new (or elsewhere in o)
+        i = s;
+        j = inN;
+        continue;
+      }
     }
-    if (++searches > MAX_SEARCHES) return undefined;
-    const inO = entryAt(o, n.slice(sn, en + 2), s);
-    if (inO >= 0) {
-      ro.push(s, inO); // o's entries up to n's one: gone (or elsewhere in n)
-      i = inO;
-      j = sn;
-      continue;
-    }
-    const inN = entryAt(n, o.slice(s, eo + 2), sn);
-    if (inN >= 0) {
-      rn.push(sn, inN); // n's entries up to o's one: new (or elsewhere in o)
-      i = s;
-      j = inN;
-      continue;
-    }
-    ro.push(s, eo + 2); // neither further on: both differ (a rename, say)
+    // The same path changed, or neither entry is further on in the other (a rename, say): both differ.
+    ro.push(s, eo + 2);
     rn.push(sn, en + 2);
     i = eo + 2;
     j = en + 2;
