@@ -28,13 +28,14 @@ export default async function sync(ctx: CiloContext, env: string, opts: SyncOpti
   timing(ctx.env, "sync: start");
   const loading = import("../../core/env/sync-env.ts");
   loading.catch(() => {}); // awaited below
-  const early = await startEarlyPush(ctx, { ref: env, ...project, ...(opts.pull ? { pull: true } : {}), ...(opts.full ? { full: true } : {}) });
+  const push = { ref: env, ...project, ...(opts.pull ? { pull: true } : {}), ...(opts.full ? { full: true } : {}) };
+  const early = await startEarlyPush(ctx, push);
   timing(ctx.env, "sync: listing and receiver begun");
   let r: SyncResult;
   try {
     const { syncEnv } = await loading;
     timing(ctx.env, "sync: modules loaded");
-    r = await syncEnv(ctx, { ref: env, ...project, ...(opts.pull ? { pull: true } : {}), ...(opts.full ? { full: true } : {}), ...(early ? { early } : {}) });
+    r = await syncEnv(ctx, { ...push, ...(early ? { early } : {}) });
   } finally {
     early?.receiver?.cancel();
   }

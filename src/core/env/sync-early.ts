@@ -1,11 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { currentProjectFor } from "../config/current-project.ts";
 import type { CiloContext } from "../context/context.ts";
 import { remoteWorkspaceProblem } from "../host-address.ts";
 import { type EarlyPush, startReceiver } from "../host/early-push.ts";
-import { startListing, systemFind } from "../host/find-listing.ts";
-import { hasPushManifestFor } from "../host/push-manifest.ts";
+import { readCiloignore, startListing, systemFind } from "../host/find-listing.ts";
+import { hasPushManifestFor, pushTarget } from "../host/push-manifest.ts";
 import { sshTarget } from "../host/remote-paths.ts";
 import { stageName } from "../host/sync-script.ts";
 import { findEnv } from "../state/find-env.ts";
@@ -37,12 +35,11 @@ export async function startEarlyPush(
     const rec = findEnv(state, opts.ref, await currentProjectFor(opts.ref, opts.project, local.cwd));
     const address = rec.host ? state.hosts?.[rec.host]?.address : undefined;
     if (!address?.startsWith("ssh://")) return undefined;
-    const ignore = join(rec.workspace, ".ciloignore");
-    const ignoreText = existsSync(ignore) ? readFileSync(ignore, "utf8") : "";
+    const ignoreText = readCiloignore(rec.workspace);
     const listing = startListing(rec.workspace, ignoreText, systemFind(local.env, local.home));
     const remote = rec.remote_workspace;
     const receiver =
-      remote && remoteWorkspaceProblem(remote, rec.project, rec.name) === undefined && hasPushManifestFor(rec.workspace, `${address} ${remote}`)
+      remote && remoteWorkspaceProblem(remote, rec.project, rec.name) === undefined && hasPushManifestFor(rec.workspace, pushTarget(address, remote))
         ? startReceiver(local.env, sshTarget(address), remote, stageName(Date.now(), Math.random()))
         : undefined;
     return { workspace: rec.workspace, ignoreText, listing, ...(receiver ? { receiver } : {}) };

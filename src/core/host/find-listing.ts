@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, fstatSync, openSync, readSync, unlinkSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "../proc/run.ts";
 
@@ -20,18 +20,15 @@ export function systemFind(env: NodeJS.ProcessEnv, scratch: string): FindRunner 
   const findEnv = { ...env, LC_ALL: "C" };
   return (args, cwd) => {
     const path = join(scratch, `.listing-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
-    let fd: number;
+    let fd: number | undefined;
     try {
       fd = openSync(path, "wx+", 0o600);
-    } catch {
-      return run("find", args, { cwd, env: findEnv }); // no file of its own (a read-only home): through a pipe
-    }
-    try {
       unlinkSync(path);
     } catch {
-      closeSync(fd);
-      return run("find", args, { cwd, env: findEnv });
+      if (fd !== undefined) closeSync(fd);
+      return run("find", args, { cwd, env: findEnv }); // no file of its own (a read-only home): through a pipe
     }
+    const file = fd;
     return new Promise((resolve) => {
       let finished = false;
       const done = (code: number) => {
@@ -39,11 +36,11 @@ export function systemFind(env: NodeJS.ProcessEnv, scratch: string): FindRunner 
         finished = true;
         let stdout = "";
         try {
-          const size = fstatSync(fd).size;
+          const size = fstatSync(file).size;
           const buf = Buffer.allocUnsafe(size);
           let got = 0;
           while (got < size) {
-            const n = readSync(fd, buf, got, size - got, got);
+            const n = readSync(file, buf, got, size - got, got);
             if (n === 0) break;
             got += n;
           }
@@ -51,13 +48,13 @@ export function systemFind(env: NodeJS.ProcessEnv, scratch: string): FindRunner 
         } catch {
           code = code === 0 ? 1 : code;
         } finally {
-          closeSync(fd);
+          closeSync(file);
         }
         resolve({ code, stdout });
       };
       let child: ReturnType<typeof spawn>;
       try {
-        child = spawn("find", args, { cwd, env: findEnv, stdio: ["ignore", fd, "ignore"] });
+        child = spawn("find", args, { cwd, env: findEnv, stdio: ["ignore", file, "ignore"] });
       } catch {
         done(127);
         return;
@@ -79,6 +76,12 @@ export const FIND_ARGS = [
   ...["-o", "-type", "l", "-printf", "l\\0%P\\0%l\\0\\0"],
   ...["-o", "-type", "f", "-printf", "f\\0%P\\0%s\\0%T@\\0%m\\0\\0"],
 ];
+
+/** A workspace's `.ciloignore` text ("" when it has none). */
+export function readCiloignore(workspace: string): string {
+  const file = join(workspace, ".ciloignore");
+  return existsSync(file) ? readFileSync(file, "utf8") : "";
+}
 
 /** Whether `.ciloignore` holds a rule (not only blank lines and comments). */
 export function hasRules(ciloignore: string): boolean {

@@ -8,6 +8,11 @@ import type { Listed } from "./sync-walk.ts";
 
 const MAGIC = "cilo-push-manifest 3";
 
+/** What a manifest is for: the host's ssh address and the remote workspace (`<address> <remote path>`). */
+export function pushTarget(address: string, remote: string): string {
+  return `${address} ${remote}`;
+}
+
 /** Where the manifest of the last push over ssh is kept: the local workspace's `.cilo/`. */
 export function pushManifestPath(workspace: string): string {
   return join(workspace, ".cilo", "push-manifest");

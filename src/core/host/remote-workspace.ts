@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { CiloContext } from "../context/context.ts";
 import { CiloError, ExitCode, isCiloError } from "../errors.ts";
 import { DEFAULT_REMOTE_ROOT, remoteRootProblem, remoteWorkspacePath, remoteWorkspaceProblem } from "../host-address.ts";
@@ -10,9 +8,9 @@ import { homeRef } from "../state/store.ts";
 import type { HelperOptions } from "./tar-sync.ts";
 import { applyScript, stageName, workspaceGone } from "./sync-script.ts";
 import { listChanges, type Listed, pushTar, type WalkResult } from "./sync-walk.ts";
-import { forgetPushManifest, readPushManifest, stagePushManifest } from "./push-manifest.ts";
+import { forgetPushManifest, pushTarget, readPushManifest, stagePushManifest } from "./push-manifest.ts";
 import { type EarlyPush, type Receiver, startReceiver } from "./early-push.ts";
-import { type FindRunner, type Listing, startListing, systemFind } from "./find-listing.ts";
+import { type FindRunner, type Listing, readCiloignore, startListing, systemFind } from "./find-listing.ts";
 import { hostUnreachable, reasonOf, remoteHost, type RemoteHost } from "./hosts.ts";
 
 export { remoteHost, type RemoteHost };
@@ -134,8 +132,7 @@ async function syncOver(
   const started = Date.now();
   const host = remoteHost(ctx, state, rec.host);
   const remote = checkedRemote(rec);
-  const ignore = join(rec.workspace, ".ciloignore");
-  const ignoreText = existsSync(ignore) ? readFileSync(ignore, "utf8") : "";
+  const ignoreText = readCiloignore(rec.workspace);
   if (!host.ssh) {
     if (opts.pull) throw needsSsh(host, "cilo sync --pull");
     const { tarPush } = await import("./tar-sync.ts");
@@ -156,7 +153,7 @@ async function syncOver(
     rec,
     remote,
     ssh: t,
-    target: `${host.address} ${remote}`,
+    target: pushTarget(host.address, remote),
     ignoreText,
     find,
     opts,

@@ -1,6 +1,7 @@
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { cloneFilter } from "../workspace/clone-filter.ts";
+import { hasRules } from "./find-listing.ts";
 import { type Manifest, safeRelPath } from "./tar-sync-plan.ts";
 
 // The local side of a push to a host without SSH (tar-sync.ts, docs/remote.md "Remote workspace"):
@@ -14,8 +15,7 @@ import { type Manifest, safeRelPath } from "./tar-sync-plan.ts";
  */
 export function localManifest(workspace: string, ciloignore: string): Manifest {
   // No rule (no .ciloignore, or only blank lines and comments): no matcher to ask 10,000 times.
-  const none = ciloignore.split(/\r?\n/).every((l) => l.trim() === "" || l.startsWith("#"));
-  const filter = none ? { copies: () => true, descends: () => false } : cloneFilter({ ignoreFile: ciloignore });
+  const filter = !hasRules(ciloignore) ? { copies: () => true, descends: () => false } : cloneFilter({ ignoreFile: ciloignore });
   const entries: Manifest["entries"] = {};
   const walk = (rel: string): void => {
     for (const d of readdirSync(rel === "" ? workspace : join(workspace, rel), { withFileTypes: true })) {
