@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares this machine for cilo's integration tests and examples, idempotently:
-#  1. installs what is missing (docker.io, docker-compose, dnsmasq-base, dnsutils, busybox-static, git);
+#  1. installs what is missing (docker.io, docker-compose, dnsmasq-base, dnsutils, busybox-static, git, rsync, …);
 #  2. starts dockerd when no engine answers;
 #  3. builds the offline test images cilo-test/busybox:latest and, from Debian's caddy package,
 #     the gateway image cilo-test/caddy:latest (no registry is needed), and from Debian's
@@ -28,6 +28,7 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [ -x /usr/bin/caddy ] || need+=(caddy)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v rsync >/dev/null 2>&1 || need+=(rsync) # sync-early.test.ts: cilo sync's first push
 command -v mkfs.xfs >/dev/null 2>&1 || need+=(xfsprogs) # snapshot-reflink.test.ts: an XFS (reflink) loop mount
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql) # shared-db.test.ts: cilo-test/postgres
 if [ "${#need[@]}" -gt 0 ]; then
