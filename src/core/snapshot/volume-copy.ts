@@ -29,7 +29,7 @@ export interface DirCopy {
 /**
  * Copies a volume's data folder with owners, modes and times into the existing folder `dest`:
  * copy-on-write clones per file where the file system allows (`reflink` demands them, `copy`
- * never tries), else a parallel copy (copy_file_range under `fs.copyFile`).
+ * never tries), else a copy (`copyTree`: small files read and written whole, large ones by `fs.copyFile`).
  */
 export async function copyDir(source: string, dest: string, method: "auto" | "reflink" | "copy", signal?: AbortSignal): Promise<DirCopy> {
   await mkdir(dest, { recursive: true });
