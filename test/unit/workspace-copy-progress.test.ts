@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -63,6 +63,33 @@ test("copyTree keeps exact modes under any umask, copies large files whole and o
     process.umask(umask);
     removeDir(src);
     removeDir(dest);
+  }
+});
+
+test("copyTree into a folder that holds links already replaces them, never writes through them", async () => {
+  const src = tempDir("cilo-copylink-src-");
+  const dest = tempDir("cilo-copylink-dest-");
+  const outside = tempDir("cilo-copylink-out-");
+  try {
+    writeFileSync(join(src, "small"), "from the source\n");
+    writeFileSync(join(src, "large"), Buffer.alloc(2 * (1 << 20), 3));
+    symlinkSync("elsewhere", join(src, "link"));
+    for (const name of ["small", "large", "victim-link"]) writeFileSync(join(outside, name), "outside\n");
+    symlinkSync(join(outside, "small"), join(dest, "small"));
+    symlinkSync(join(outside, "large"), join(dest, "large"));
+    writeFileSync(join(dest, "link"), "a file in the way of a link\n");
+    await copyTree(src, dest, { filter: cloneFilter({}), preserve: true });
+    for (const name of ["small", "large"]) {
+      assert.is(readFileSync(join(outside, name), "utf8"), "outside\n", `${name}: nothing written through the link`);
+      assert.ok(lstatSync(join(dest, name)).isFile(), `${name} is a file of its own`);
+    }
+    assert.is(readFileSync(join(dest, "small"), "utf8"), "from the source\n");
+    assert.is(readFileSync(join(dest, "large")).length, 2 * (1 << 20));
+    assert.is(readlinkSync(join(dest, "link")), "elsewhere");
+  } finally {
+    removeDir(src);
+    removeDir(dest);
+    removeDir(outside);
   }
 });
 

@@ -17,6 +17,7 @@ import {
   readSync,
   statSync,
   symlinkSync,
+  unlinkSync,
   writeSync,
 } from "node:fs";
 import { copyFile, stat } from "node:fs/promises";
@@ -106,6 +107,17 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
     done.bytes += size;
     onProgress({ ...done });
   };
+  // Into a folder that holds something already (a volume restored into), a file or link in the way
+  // of one copied is removed first: copied through, a link a container made would lead the write
+  // out of the folder.
+  const destEmpty = readdirSync(destRoot).length === 0;
+  const clearWay = (to: string): void => {
+    try {
+      if (!lstatSync(to).isDirectory()) unlinkSync(to);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+  };
   /** Owner and times of what was made, applied after its content (a folder's times change while it fills). */
   const keep = (src: string, dst: string): void => {
     const st = lstatSync(src);
@@ -141,6 +153,7 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
 
   /** One regular file: cloned, or read whole and written to a new file, or handed to `copyLarge`. */
   const copyRegular = (from: string, to: string): void => {
+    if (!destEmpty) clearWay(to);
     if (reflink && cloned(from, to)) {
       if (preserve) keep(from, to);
       copied(statSync(to).size);
@@ -158,16 +171,7 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
         copyLarge(from, to);
         return;
       }
-      let output: number;
-      try {
-        output = openSync(to, O_WRONLY | O_CREAT | O_EXCL, 0o600);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-        copyFileSync(from, to); // a file already there (a volume restored into): overwritten, as copyFile does
-        if (preserve) keep(from, to);
-        copied(length);
-        return;
-      }
+      const output = openSync(to, O_WRONLY | O_CREAT | O_EXCL, 0o600);
       try {
         for (let at = 0; at < length; ) at += writeSync(output, buffer, at, length - at);
         if (preserve) fchownSync(output, st.uid, st.gid); // before the mode: a change of owner clears set-id bits
@@ -222,6 +226,7 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
         if (entry.isFile()) {
           copyRegular(src, dst);
         } else {
+          if (!destEmpty) clearWay(dst);
           symlinkSync(readlinkSync(src), dst);
           if (preserve) keep(src, dst);
           copied(0);
