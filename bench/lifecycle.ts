@@ -2,7 +2,8 @@
 // median of N; and `cilo create` per clone mode for a project of 10,000 small files against
 // `cp -a` of the same tree. Run: node --import tsx bench/lifecycle.ts [--runs 10] [--files 10000]
 // [--skip-create] (only the up rows, while iterating on up) [--baseline <checkout>] (an earlier
-// build, <checkout>/dist/cilo.mjs, timed in the same alternation on the same home: before/after).
+// build, <checkout>/dist/cilo.mjs, timed in the same alternation on the same home: before/after);
+// without --baseline and with NODE_EXTRA_CA_CERTS set, the same build without it, in the same way.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,9 +20,13 @@ const SKIP_CREATE = process.argv.includes("--skip-create");
 const UP_TARGET = 1.05;
 const BASELINE = process.argv.includes("--baseline") ? process.argv[process.argv.indexOf("--baseline") + 1] : undefined;
 const home = mkdtempSync(join(tmpdir(), "cilo-bench-"));
-const env = { ...process.env, CILO_HOME: home };
+const env: NodeJS.ProcessEnv = { ...process.env, CILO_HOME: home };
 const cilo = (...a: string[]) => sh(process.execPath, [join(root, "dist/cilo.mjs"), ...a], { env });
 const baseline = BASELINE ? (...a: string[]) => sh(process.execPath, [join(BASELINE, "dist/cilo.mjs"), ...a], { env }) : undefined;
+// Node 20 parses the whole NODE_EXTRA_CA_CERTS bundle at every start (this machine sets it): without
+// --baseline, the same build runs without it in the same alternation, to show what that costs up.
+const { NODE_EXTRA_CA_CERTS: ca, ...envNoCa } = env;
+const noCa = !BASELINE && ca ? (...a: string[]) => sh(process.execPath, [join(root, "dist/cilo.mjs"), ...a], { env: envNoCa }) : undefined;
 
 const rows: Row[] = [];
 try {
@@ -42,7 +47,7 @@ try {
     // Its own compose project per run: two runs on one engine (other homes) do not share containers.
     project: `bench_up_${process.pid}`,
     runs: RUNS,
-    ...(baseline ? { baseline } : {}),
+    ...(baseline ? { baseline } : noCa ? { baseline: noCa } : {}),
   });
   rows.push({
     what: "cilo up (examples/basic, 3 services)",
@@ -53,7 +58,17 @@ try {
     target: `≤ ${UP_TARGET}×`,
     ok: cu <= UP_TARGET * bu,
   });
-  if (bl !== undefined) {
+  if (bl !== undefined && noCa) {
+    rows.push({
+      what: "cilo up without NODE_EXTRA_CA_CERTS (Node parses it at every start)",
+      value: bl,
+      unit: "ms",
+      versus: "docker-compose up -d, same file",
+      base: bu,
+      target: "report",
+      ok: true,
+    });
+  } else if (bl !== undefined) {
     rows.push({
       what: "cilo up (examples/basic, 3 services)",
       value: cu,
@@ -68,7 +83,9 @@ try {
   const perRound = (of: (r: (typeof rounds)[number]) => number | undefined) => rounds.map((r) => r.cilo / of(r)!).map((x) => Math.round(x * 100) / 100);
   console.log(`cilo up ÷ compose up, per round: ${perRound((r) => r.compose).join(" ")} (median ${median(perRound((r) => r.compose)).toFixed(2)}×)`);
   if (bl !== undefined)
-    console.log(`cilo up ÷ baseline up, per round: ${perRound((r) => r.baseline).join(" ")} (median ${median(perRound((r) => r.baseline)).toFixed(2)}×)`);
+    console.log(
+      `cilo up ÷ ${noCa ? "the same without NODE_EXTRA_CA_CERTS" : "baseline up"}, per round: ${perRound((r) => r.baseline).join(" ")} (median ${median(perRound((r) => r.baseline)).toFixed(2)}×)`,
+    );
   cilo("destroy", "basic/bench-up", "--force");
 
   // --- create per clone mode (not with --skip-create) ------------------------------------
