@@ -33,8 +33,16 @@ export async function main(argv: string[], given?: CiloContext): Promise<number>
     if (argv[0] === "__reap") return await (await import("./core/env/reaper.ts")).runReaper(ctx, argv.slice(1));
     // Internal: stops a project's shared services once they have had no user for the grace period.
     if (argv[0] === "__shared-gc") return await (await import("./core/shared/shared-instance.ts")).runSharedCollector(ctx, argv.slice(1));
-    const { buildCli } = await import("./cli/app.ts");
-    return await buildCli(ctx).run(argv);
+    // `up` and `sync` begin their outside part (compose's start; the push's listing and ssh) before
+    // the parser and the command load (cli/early-start.ts); other commands never load that module.
+    const early =
+      argv[0] === "up" || argv[0] === "sync" ? await (await import("./cli/early-start.ts")).beginEarly(ctx, argv, process.stderr.isTTY === true) : undefined;
+    try {
+      const { buildCli } = await import("./cli/app.ts");
+      return await buildCli(ctx, early).run(argv);
+    } finally {
+      early?.cancel(); // a no-op once the command took it; else (a usage error, --help) nothing waits on it
+    }
   } catch (e) {
     return reportError(e);
   }

@@ -5,13 +5,18 @@ import { didYouMean } from "../core/suggest.ts";
 import { helpEpilogue, withoutNegatedDefaults } from "./help.ts";
 import { ciloVersion } from "../version.ts";
 import { registerCommands } from "./commands.ts";
+import type { EarlyStart } from "./early-start.ts";
 
 export interface Cli {
   run(argv: string[]): Promise<number>;
 }
 
-/** Builds the cac program over `ctx`. Command modules are imported only when their command runs. */
-export function buildCli(ctx: CiloContext): Cli {
+/**
+ * Builds the cac program over `ctx`. Command modules are imported only when their command runs.
+ * `early`: what the entry began of an `up`/`sync` line before this module loaded (early-start.ts),
+ * handed to that command.
+ */
+export function buildCli(ctx: CiloContext, early?: EarlyStart): Cli {
   return {
     async run(argv: string[]): Promise<number> {
       const cli: CAC = cac("cilo");
@@ -23,6 +28,7 @@ export function buildCli(ctx: CiloContext): Cli {
           result = p;
         },
         argv[0],
+        early,
       );
       cli.help((sections) => {
         for (const s of sections) if (s.title === "Options") s.body = withoutNegatedDefaults(s.body);

@@ -1,5 +1,6 @@
 import type { CAC } from "cac";
 import type { CiloContext } from "../core/context/context.ts";
+import type { EarlyStart } from "./early-start.ts";
 
 type Sink = (p: Promise<number>) => void;
 type Action = (ctx: CiloContext, ...args: any[]) => Promise<number>;
@@ -51,7 +52,7 @@ const ALIASES: Record<string, string> = { ls: "list" };
  * else (no command, an unknown one, `--help`, `completion`) registers all, for the help, "did you
  * mean" and the completion scripts.
  */
-export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink, first?: string): void {
+export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink, first?: string, early?: EarlyStart): void {
   // `completion` prints every command's options: it needs them all.
   const only = first === undefined || first === "completion" ? undefined : (ALIASES[first] ?? (COMMAND_NAMES.includes(first) ? first : undefined));
   const want = (name: string): boolean => only === undefined || only === name;
@@ -107,7 +108,14 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink, first?:
       .option("--shared-network <env>", "Also join the network of this env, e.g. a database env (repeatable)")
       .option("--project <name>", "Project of the env")
       .option("--json", "Print the env as JSON")
-      .action(lazy(ctx, sink, () => import("./commands/up.ts")));
+      .action(
+        lazy(
+          ctx,
+          sink,
+          () => import("./commands/up.ts"),
+          (m) => (c: CiloContext, env: string, opts: object) => m.default(c, env, opts, early),
+        ),
+      );
 
   if (want("down"))
     cli
@@ -307,7 +315,14 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink, first?:
       .option("--project <name>", "Project of the env")
       .option("--json", "Print the result as JSON (with --watch: one line per push)")
       .example("  $ cilo sync feat-x --watch\n  $ cilo sync feat-x --pull\n")
-      .action(lazy(ctx, sink, () => import("./commands/sync.ts")));
+      .action(
+        lazy(
+          ctx,
+          sink,
+          () => import("./commands/sync.ts"),
+          (m) => (c: CiloContext, env: string, opts: object) => m.default(c, env, opts, early),
+        ),
+      );
 
   if (want("workflow"))
     cli

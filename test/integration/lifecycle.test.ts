@@ -206,6 +206,13 @@ test("bad input: one clear line, right exit code, nothing half-created", () => {
   oneLine(cilo(["exec", `complex/c-${suffix}`, "nosuch", "true"], { home }), 2, /no service "nosuch"/);
   oneLine(cilo(["logs", `complex/c-${suffix}`, "nosuch"], { home }), 2, /no service "nosuch"/);
   oneLine(cilo(["up", `complex/c-${suffix}`], { home, env: { DOCKER_HOST: "unix:///nonexistent/docker.sock" } }), 3, /Docker engine .* does not answer/);
+  // A plain `up` line starts compose before the parser loads (cli/early-start.ts): a bad value the
+  // command finds after is the same one line, and that compose is killed unfed (cilo would else
+  // wait on it until the helper's timeout), having made nothing.
+  const late = cilo(["up", `complex/c-${suffix}`, "--timeout", "soon"], { home, env: { CILO_TIMINGS: "1" }, timeoutMs: 30_000 });
+  assert.match(late.stderr, /timing \d+ ms up: compose started before the parser loaded/);
+  oneLine({ code: late.code, stderr: late.stderr.replace(/^cilo: timing .*\n/gm, "") }, 2, /--timeout "soon" is not a duration/);
+  assert.equal(labelled("container", `cilo.env=c-${suffix}`), []);
   ok(["destroy", `complex/c-${suffix}`, "--force"]);
 });
 

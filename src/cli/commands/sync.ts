@@ -3,6 +3,7 @@ import { usageError } from "../../core/errors.ts";
 import { timing } from "../../core/timeline.ts";
 import { startEarlyPush } from "../../core/env/sync-early.ts";
 import type { SyncResult } from "../../core/host/remote-workspace.ts";
+import type { EarlyStart } from "../early-start.ts";
 import { printJson, println, warn } from "../output.ts";
 
 interface SyncOptions {
@@ -19,7 +20,8 @@ function line(r: SyncResult, changes?: number): string {
 }
 
 /** `cilo sync <env> [--pull] [--watch]`: an env's workspace to (or from) its host (docs/remote.md). */
-export default async function sync(ctx: CiloContext, env: string, opts: SyncOptions): Promise<number> {
+/** `begun`: what the entry began before this module loaded (early-start.ts); else sync begins it here. */
+export default async function sync(ctx: CiloContext, env: string, opts: SyncOptions, begun?: EarlyStart): Promise<number> {
   const project = opts.project ? { project: opts.project } : {};
   if (opts.watch) return watch(ctx, env, project, opts);
   // The push begins before the rest of sync loads (core/env/sync-early.ts): the static imports
@@ -29,7 +31,7 @@ export default async function sync(ctx: CiloContext, env: string, opts: SyncOpti
   const loading = import("../../core/env/sync-env.ts");
   loading.catch(() => {}); // awaited below
   const push = { ref: env, ...project, ...(opts.pull ? { pull: true } : {}), ...(opts.full ? { full: true } : {}) };
-  const early = await startEarlyPush(ctx, push);
+  const early = begun?.command === "sync" ? begun.push : await startEarlyPush(ctx, push);
   timing(ctx.env, "sync: listing and receiver begun");
   let r: SyncResult;
   try {

@@ -3,6 +3,7 @@ import { startUpCompose } from "../../core/env/up-early.ts";
 import type { PendingService } from "../../core/runtime/wait-services.ts";
 import { readState } from "../../core/state/store.ts";
 import { parseDurationMs } from "../duration.ts";
+import type { EarlyStart } from "../early-start.ts";
 import { notice, printJson, println, table } from "../output.ts";
 
 interface UpOptions {
@@ -20,7 +21,8 @@ interface UpOptions {
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
-export default async function up(ctx: CiloContext, env: string, opts: UpOptions): Promise<number> {
+/** `begun`: what the entry began before this module loaded (early-start.ts); else up begins it here. */
+export default async function up(ctx: CiloContext, env: string, opts: UpOptions, begun?: EarlyStart): Promise<number> {
   const profiles = list(opts.profile);
   const timeoutMs = opts.timeout !== undefined ? parseDurationMs(String(opts.timeout), "--timeout") : undefined;
   const showProgress = process.stderr.isTTY;
@@ -33,7 +35,7 @@ export default async function up(ctx: CiloContext, env: string, opts: UpOptions)
   };
   // compose starts loading itself before the rest of up loads (core/env/up-early.ts): the static
   // imports above stay light, up-env.ts and what it needs are imported after.
-  const early = await startUpCompose(ctx, composeOpts);
+  const early = begun?.command === "up" ? begun.up : await startUpCompose(ctx, composeOpts);
   const loading = Promise.all([import("../../core/env/up-env.ts"), import("../../core/env/env-view.ts"), import("../../core/env/urls.ts")]);
   // upEnv owns the early compose once called; until then a failure here kills it unfed (else it
   // would wait on its stdin and keep this process alive).
