@@ -56,6 +56,9 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink, first?:
   // `completion` prints every command's options: it needs them all.
   const only = first === undefined || first === "completion" ? undefined : (ALIASES[first] ?? (COMMAND_NAMES.includes(first) ? first : undefined));
   const want = (name: string): boolean => only === undefined || only === name;
+  // `up` and `sync` also get what the entry began for them before the parser loaded (early-start.ts).
+  const begins = (load: () => Promise<{ default: (c: CiloContext, env: string, opts: object, begun?: EarlyStart) => Promise<number> }>) =>
+    lazy(ctx, sink, load, (m) => (c: CiloContext, env: string, opts: object) => m.default(c, env, opts, early));
   if (want("init"))
     cli
       .command("init", "Create $CILO_HOME and its state (idempotent; flags change the settings)")
@@ -108,14 +111,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink, first?:
       .option("--shared-network <env>", "Also join the network of this env, e.g. a database env (repeatable)")
       .option("--project <name>", "Project of the env")
       .option("--json", "Print the env as JSON")
-      .action(
-        lazy(
-          ctx,
-          sink,
-          () => import("./commands/up.ts"),
-          (m) => (c: CiloContext, env: string, opts: object) => m.default(c, env, opts, early),
-        ),
-      );
+      .action(begins(() => import("./commands/up.ts")));
 
   if (want("down"))
     cli
@@ -315,14 +311,7 @@ export function registerCommands(ctx: CiloContext, cli: CAC, sink: Sink, first?:
       .option("--project <name>", "Project of the env")
       .option("--json", "Print the result as JSON (with --watch: one line per push)")
       .example("  $ cilo sync feat-x --watch\n  $ cilo sync feat-x --pull\n")
-      .action(
-        lazy(
-          ctx,
-          sink,
-          () => import("./commands/sync.ts"),
-          (m) => (c: CiloContext, env: string, opts: object) => m.default(c, env, opts, early),
-        ),
-      );
+      .action(begins(() => import("./commands/sync.ts")));
 
   if (want("workflow"))
     cli

@@ -19,8 +19,10 @@ function line(r: SyncResult, changes?: number): string {
   return `${what} (${(r.ms / 1000).toFixed(1)} s${changes ? `, ${changes} change${changes === 1 ? "" : "s"}` : ""})`;
 }
 
-/** `cilo sync <env> [--pull] [--watch]`: an env's workspace to (or from) its host (docs/remote.md). */
-/** `begun`: what the entry began before this module loaded (early-start.ts); else sync begins it here. */
+/**
+ * `cilo sync <env> [--pull] [--watch]`: an env's workspace to (or from) its host (docs/remote.md).
+ * `begun`: what the entry began before this module loaded (early-start.ts); else sync begins it here.
+ */
 export default async function sync(ctx: CiloContext, env: string, opts: SyncOptions, begun?: EarlyStart): Promise<number> {
   const project = opts.project ? { project: opts.project } : {};
   if (opts.watch) return watch(ctx, env, project, opts);
