@@ -41,7 +41,7 @@ export async function main(argv: string[], given?: CiloContext): Promise<number>
       const { buildCli } = await import("./cli/app.ts");
       return await buildCli(ctx, early).run(argv);
     } finally {
-      early?.cancel(); // a no-op once the command took it; else (a usage error, --help) nothing waits on it
+      early?.cancel(); // a no-op once the command took it; else (a usage error found later) nothing waits on it
     }
   } catch (e) {
     return reportError(e);

@@ -109,9 +109,10 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
   };
   // Into a folder that holds something already (a volume restored into), a file or link in the way
   // of one copied is removed first: copied through, a link a container made would lead the write
-  // out of the folder.
+  // out of the folder. An empty destination (every other copy) needs no look.
   const destEmpty = readdirSync(destRoot).length === 0;
   const clearWay = (to: string): void => {
+    if (destEmpty) return;
     try {
       if (!lstatSync(to).isDirectory()) unlinkSync(to);
     } catch (e) {
@@ -153,7 +154,7 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
 
   /** One regular file: cloned, or read whole and written to a new file, or handed to `copyLarge`. */
   const copyRegular = (from: string, to: string): void => {
-    if (!destEmpty) clearWay(to);
+    clearWay(to);
     if (reflink && cloned(from, to)) {
       if (preserve) keep(from, to);
       copied(statSync(to).size);
@@ -226,7 +227,7 @@ export async function copyTree(source: string, dest: string, opts: CopyTreeOptio
         if (entry.isFile()) {
           copyRegular(src, dst);
         } else {
-          if (!destEmpty) clearWay(dst);
+          clearWay(dst);
           symlinkSync(readlinkSync(src), dst);
           if (preserve) keep(src, dst);
           copied(0);
